@@ -1,0 +1,225 @@
+"""The one renderer: domain state in, Block Kit JSON and a plain-text fallback out.
+
+Pure functions. Every message goes through :func:`message`, which keeps Slack's limits
+(50 blocks, 3000 characters a section, 150 a header) so no caller has to think about them.
+User-supplied text (titles, notes, reasons) always passes :func:`escape` so it can't ping or link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.domain.durations import humanize, weeks
+from bot.domain.usecases import Phase, PhaseChange, Transition, UseCase
+
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_HEADER = 150
+MAX_CONTEXT_ELEMENTS = 10
+PHASE_ICONS = {
+    Phase.BIZ: "💼", Phase.DEV: "🛠️", Phase.OPS: "⚙️", Phase.CONTINUOUS: "♾️", Phase.ARCHIVED: "🗄️",
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str  # plain-text fallback for notifications and clients without blocks
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_args(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": self.blocks}
+
+
+def escape(text: str) -> str:
+    """Neutralise user text for mrkdwn: no pings, links or entities sneak through."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=clip(text, MAX_SECTION)))
+
+
+def header(text: str) -> HeaderBlock:
+    return HeaderBlock(text=PlainTextObject(text=clip(text, MAX_HEADER), emoji=True))
+
+
+def context(*parts: str) -> ContextBlock:
+    parts = tuple(p for p in parts if p)[:MAX_CONTEXT_ELEMENTS]
+    return ContextBlock(elements=[MarkdownTextObject(text=clip(p, MAX_SECTION)) for p in parts])
+
+
+def message(text: str, blocks: Sequence[Block], *, more: str = "items") -> Message:
+    """Serialise (slack_sdk validates each block) and cap at 50 blocks with an "and N more"."""
+    dicts = [b.to_dict() for b in blocks]
+    if len(dicts) > MAX_BLOCKS:
+        hidden = len(dicts) - (MAX_BLOCKS - 1)
+        dicts = [*dicts[: MAX_BLOCKS - 1], context(f"… and {hidden} more {more}").to_dict()]
+    return Message(clip(text, 4000), dicts)
+
+
+def when(at: datetime, tz: str) -> str:
+    return at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def phase_label(phase: Phase | None) -> str:
+    return "—" if phase is None else f"{PHASE_ICONS[phase]} {phase.label}"
+
+
+def overdue_flag(uc: UseCase, now: datetime, timebox: timedelta) -> str:
+    if not uc.is_overdue(now, timebox):
+        return ""
+    return f"⏰ overdue: {weeks(uc.time_in_phase(now)):.0f} weeks in Dev (time box {weeks(timebox):.0f})"
+
+
+# ── replies to the person who typed ─────────────────────────────────────────────────────────
+
+def error(problem: str, usage: str = "") -> Message:
+    blocks: list[Block] = [section(f"⚠️ {problem}")]
+    if usage:
+        blocks.append(context(f"Usage: `{usage}`"))
+    return message(f"{problem} Usage: {usage}" if usage else problem, blocks)
+
+
+def notice(text: str) -> Message:
+    return message(text, [section(text)])
+
+
+def help_text(title: str, lines: Iterable[tuple[str, str]]) -> Message:
+    body = "\n".join(f"`{usage}`\n      {what}" for usage, what in lines)
+    return message(f"{title}\n{body}", [header(title), section(body)])
+
+
+def usecase_list(use_cases: Sequence[UseCase], *, now: datetime, timebox: timedelta,
+                 heading: str) -> Message:
+    if not use_cases:
+        return notice(f"{heading}: none. Create one with `/usecase new <slug> \"<title>\"`.")
+    lines = [
+        f"• *{uc.slug}* — {escape(uc.title)} · {phase_label(uc.phase)} · <@{uc.owner_id}>"
+        + (f" · {overdue_flag(uc, now, timebox)}" if uc.is_overdue(now, timebox) else "")
+        for uc in use_cases
+    ]
+    blocks: list[Block] = [header(f"{heading} ({len(use_cases)})")]
+    blocks += [section("\n".join(lines[i : i + 20])) for i in range(0, len(lines), 20)]
+    fallback = f"{heading}: " + ", ".join(uc.slug for uc in use_cases)
+    return message(fallback, blocks, more="use cases")
+
+
+def usecase_card(uc: UseCase, *, now: datetime, timebox: timedelta, tz: str) -> Message:
+    team = ", ".join(f"<@{m.user_id}> ({m.role.value})" for m in uc.team) or "nobody yet"
+    facts = [
+        f"*Phase:* {phase_label(uc.phase)} for {humanize(uc.time_in_phase(now))}",
+        f"*Owner:* <@{uc.owner_id}>",
+        f"*Team:* {team}",
+        f"*Channel:* <#{uc.channel_id}>",
+    ]
+    if uc.domain:
+        facts.append(f"*Domain:* {escape(uc.domain)}")
+    if uc.archived_reason:
+        facts.append(f"*Archived:* {escape(uc.archived_reason)}")
+    blocks: list[Block] = [header(f"{uc.slug} — {uc.title}"), section("\n".join(facts))]
+    if flag := overdue_flag(uc, now, timebox):
+        blocks.append(section(f"*{flag}*"))
+    history = [_history_line(c, tz) for c in reversed(uc.history)]
+    blocks += [DividerBlock(), section("*Phase history* (newest first)\n" + "\n".join(history))]
+    fallback = f"{uc.slug} — {uc.title}: {uc.phase.label}, owner <@{uc.owner_id}>"
+    return message(fallback, blocks)
+
+
+def _history_line(change: PhaseChange, tz: str) -> str:
+    move = (
+        f"created in {phase_label(change.to_phase)}" if change.from_phase is None
+        else f"{phase_label(change.from_phase)} → {phase_label(change.to_phase)}"
+    )
+    note = f" — _{escape(change.note)}_" if change.note and change.from_phase else ""
+    return f"• {when(change.at, tz)} · {move} by <@{change.actor_id}>{note}"
+
+
+# ── announcements in the channel ────────────────────────────────────────────────────────────
+
+def usecase_created(uc: UseCase) -> Message:
+    text = (
+        f"🆕 New use case *{uc.slug}* — {escape(uc.title)}\n"
+        f"Owner <@{uc.owner_id}> · starts in {phase_label(uc.phase)}"
+    )
+    by = f"Created by <@{uc.created_by}>" + (f" · domain: {escape(uc.domain)}" if uc.domain else "")
+    return message(f"New use case {uc.slug}: {uc.title}", [section(text), context(by)])
+
+
+def phase_changed(t: Transition) -> Message:
+    c, uc = t.change, t.use_case
+    assert c.from_phase is not None
+    verb = {
+        Phase.ARCHIVED: "was archived",
+        **({c.to_phase: "went back (feedback loop)"} if _is_back(c) else {}),
+    }.get(c.to_phase, "moved")
+    text = (
+        f"*{uc.slug}* {verb}: {phase_label(c.from_phase)} → {phase_label(c.to_phase)}\n"
+        f"by <@{c.actor_id}> · after {humanize(t.previous_phase_duration)} in {c.from_phase.label}"
+    )
+    blocks: list[Block] = [section(text)]
+    if c.note:
+        label = "Reason" if verb != "moved" else "Note"
+        blocks.append(section(f"*{label}:* {escape(c.note)}"))
+    blocks += [section(f"⚠️ *Warning:* {escape(w)}") for w in t.warnings]
+    fallback = f"{uc.slug} {verb}: {c.from_phase.label} → {c.to_phase.label}"
+    if t.warnings:
+        fallback += " ⚠️ " + " ".join(t.warnings)
+    return message(fallback, blocks)
+
+
+def _is_back(change: PhaseChange) -> bool:
+    order = [Phase.BIZ, Phase.DEV, Phase.OPS, Phase.CONTINUOUS]
+    return (
+        change.from_phase in order and change.to_phase in order
+        and order.index(change.to_phase) < order.index(change.from_phase)
+    )
+
+
+def owner_changed(uc: UseCase, *, previous_owner: str, actor_id: str) -> Message:
+    text = (
+        f"🤝 *{uc.slug}* has a new owner: <@{uc.owner_id}> (was <@{previous_owner}>)\n"
+        f"Handed over by <@{actor_id}>"
+    )
+    return message(f"{uc.slug} is now owned by <@{uc.owner_id}>", [section(text)])
+
+
+# ── the App Home tab ───────────────────────────────────────────────────────────────────────
+
+MAX_HOME_BLOCKS = 100
+
+
+def home_view(user_id: str, use_cases: Sequence[UseCase], *, now: datetime,
+              timebox: timedelta) -> dict[str, Any]:
+    items: list[Block] = [header("Your use cases")]
+    if not use_cases:
+        items.append(section("You own or work on no use case yet. "
+                             "Start one with `/usecase new <slug> \"<title>\"`."))
+    for uc in use_cases[: MAX_HOME_BLOCKS - 5]:
+        role = "owner" if uc.owner_id == user_id else (uc.role_of(user_id) or "")
+        flag = overdue_flag(uc, now, timebox)
+        items.append(section(
+            f"*{uc.slug}* — {escape(uc.title)}\n{phase_label(uc.phase)} · you: {role}"
+            + (f"\n{flag}" if flag else "")
+        ))
+    if len(use_cases) > MAX_HOME_BLOCKS - 5:
+        items.append(context(f"… and {len(use_cases) - (MAX_HOME_BLOCKS - 5)} more use cases"))
+    items.append(context("Updated " + now.strftime("%Y-%m-%d %H:%M UTC")))
+    return {"type": "home", "blocks": [b.to_dict() for b in items]}

@@ -1,0 +1,114 @@
+"""`bizdevops` — one console script for every run mode (same as ``python -m bot``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from bot import logs
+from bot.config import ConfigError, Settings, load_dotenv_file, load_settings
+from bot.manifest import manifest_yaml
+
+log = logging.getLogger("bizdevops")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bizdevops",
+        description="A Slack chat-ops bot for BizDevOps data-science teams.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = sub.add_parser("serve", help="HTTP mode: /slack/events, /healthz on one port")
+    serve.add_argument("--port", type=int, help="port to listen on (default: $PORT, else 3000)")
+    sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN); /healthz on $PORT")
+    shell = sub.add_parser("shell", help="the local simulator: no Slack workspace needed")
+    shell.add_argument("--script", metavar="FILE", help="run the lines of FILE and print a transcript")
+    shell.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    sub.add_parser("migrate", help="bring the database schema to the newest version")
+    manifest = sub.add_parser("manifest", help="print a Slack app manifest (YAML)")
+    manifest.add_argument("--url", required=True, help="the bot's public base URL, https://HOST")
+    sub.add_parser("check-config", help="validate the environment; exit non-zero on problems")
+    token = sub.add_parser("token", help="manage API tokens for /api/v1 (not available yet)")
+    token.add_argument("action", choices=("create", "list", "revoke"))
+    token.add_argument("name", nargs="?")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    load_dotenv_file()
+    mode = args.command if args.command in ("serve", "socket") else "other"
+    try:
+        settings = load_settings(mode=mode)
+    except ConfigError as problem:
+        print(f"bizdevops: configuration error: {problem}", file=sys.stderr)
+        return 2
+    if args.command == "serve" and args.port:
+        settings = _with_port(settings, args.port)
+    logs.configure(settings.log_level, settings.log_format, settings.secrets())
+    return _run(args, settings)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "manifest":
+        try:
+            print(manifest_yaml(args.url), end="")
+        except ValueError as bad:
+            print(f"bizdevops: {bad}", file=sys.stderr)
+            return 2
+        return 0
+    if args.command == "check-config":
+        print("configuration OK (environment); pipeline files are not supported yet "
+              "— deployments are not available in this version")
+        return 0
+    if args.command == "token":
+        print("bizdevops: API tokens are not available in this version yet", file=sys.stderr)
+        return 2
+    if args.command == "migrate":
+        return asyncio.run(_migrate(settings))
+    if args.command == "shell":
+        from bot.simulator.shell import run_shell
+
+        return asyncio.run(run_shell(settings, script=args.script, color=args.color))
+    from bot import server
+
+    runner = server.serve if args.command == "serve" else server.socket_mode
+    return asyncio.run(_until_signal(runner(settings)))
+
+
+def _with_port(settings: Settings, port: int) -> Settings:
+    from dataclasses import replace
+
+    if not 1 <= port <= 65535:
+        raise SystemExit("bizdevops: --port must be from 1 to 65535")
+    return replace(settings, port=port)
+
+
+async def _migrate(settings: Settings) -> int:
+    from storage.database import make_engine
+    from storage.migrate import current_revision, upgrade
+
+    engine = make_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        print(f"database schema at revision {await current_revision(engine)}")
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _until_signal(work) -> int:  # type: ignore[no-untyped-def]
+    """Run ``work`` until it ends or SIGTERM/SIGINT arrives; then let it shut down cleanly."""
+    task = asyncio.ensure_future(work)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        log.info("action=shutdown reason=signal")
+        return 0

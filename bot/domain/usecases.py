@@ -1,0 +1,233 @@
+"""The use-case lifecycle: Biz → Dev → Ops → Continuous, with feedback loops and one owner.
+
+Every transition takes the current state, the acting user and ``now`` and returns a new state
+plus the phase change to record. Refusals raise :class:`DomainError` with a message meant
+for the person who asked.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class Phase(StrEnum):
+    BIZ = "biz"
+    DEV = "dev"
+    OPS = "ops"
+    CONTINUOUS = "continuous"
+    ARCHIVED = "archived"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class Role(StrEnum):
+    BUSINESS = "business"
+    DATA_SCIENTIST = "data-scientist"
+    DATA_ENGINEER = "data-engineer"
+    DEVOPS = "devops"
+
+
+FORWARD: dict[Phase, Phase] = {Phase.BIZ: Phase.DEV, Phase.DEV: Phase.OPS, Phase.OPS: Phase.CONTINUOUS}
+BACKWARD: dict[Phase, Phase] = {Phase.DEV: Phase.BIZ, Phase.OPS: Phase.DEV}
+
+# Who a phase needs on the team; entering it without them is allowed but warned about.
+NEEDED_ROLES: dict[Phase, tuple[Role, ...]] = {
+    Phase.DEV: (Role.DATA_SCIENTIST, Role.DATA_ENGINEER),
+    Phase.OPS: (Role.DATA_ENGINEER, Role.DEVOPS),
+}
+
+SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")
+TITLE_MAX = 200
+DEFAULT_DEV_TIMEBOX = timedelta(weeks=6)
+
+
+class DomainError(Exception):
+    """A refused request; the message is shown to the user as it is."""
+
+
+class NotAllowed(DomainError):
+    """The actor may not do this."""
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    user_id: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class PhaseChange:
+    from_phase: Phase | None
+    to_phase: Phase
+    actor_id: str
+    at: datetime
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class UseCase:
+    slug: str
+    title: str
+    owner_id: str
+    channel_id: str
+    phase: Phase
+    phase_since: datetime
+    created_at: datetime
+    created_by: str
+    domain: str = ""
+    team: tuple[TeamMember, ...] = ()
+    archived_reason: str = ""
+    version: int = 0  # optimistic-concurrency counter kept by storage
+    history: tuple[PhaseChange, ...] = field(default=(), compare=False)
+
+    def role_of(self, user_id: str) -> Role | None:
+        return next((m.role for m in self.team if m.user_id == user_id), None)
+
+    def is_overdue(self, now: datetime, dev_timebox: timedelta = DEFAULT_DEV_TIMEBOX) -> bool:
+        return self.phase is Phase.DEV and now - self.phase_since > dev_timebox
+
+    def time_in_phase(self, now: datetime) -> timedelta:
+        return now - self.phase_since
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A new state and the phase change it records, with any warnings for the announcement."""
+
+    use_case: UseCase
+    change: PhaseChange
+    previous_phase_duration: timedelta
+    warnings: tuple[str, ...] = ()
+
+
+def validate_slug(slug: str) -> str:
+    if not SLUG_RE.fullmatch(slug):
+        raise DomainError(
+            f"`{slug}` is not a valid slug: use 2–40 lowercase letters, digits and dashes, "
+            "starting with a letter or digit (e.g. `churn-model`)."
+        )
+    return slug
+
+
+def validate_title(title: str) -> str:
+    title = title.strip()
+    if not title:
+        raise DomainError("A title is required, e.g. `\"Predict customer churn\"`.")
+    if len(title) > TITLE_MAX:
+        raise DomainError(f"The title is {len(title)} characters long; at most {TITLE_MAX} are allowed.")
+    return title
+
+
+def create(
+    slug: str,
+    title: str,
+    *,
+    creator_id: str,
+    channel_id: str,
+    now: datetime,
+    owner_id: str | None = None,
+    domain: str = "",
+) -> UseCase:
+    owner = owner_id or creator_id
+    change = PhaseChange(None, Phase.BIZ, creator_id, now, "created")
+    return UseCase(
+        slug=validate_slug(slug),
+        title=validate_title(title),
+        owner_id=owner,
+        channel_id=channel_id,
+        phase=Phase.BIZ,
+        phase_since=now,
+        created_at=now,
+        created_by=creator_id,
+        domain=domain.strip(),
+        history=(change,),
+    )
+
+
+def ensure_may_change(uc: UseCase, actor_id: str, *, is_admin: bool, action: str) -> None:
+    if actor_id == uc.owner_id or is_admin:
+        return
+    raise NotAllowed(
+        f"Only the owner <@{uc.owner_id}> or an admin may {action} `{uc.slug}`."
+    )
+
+
+def _move(uc: UseCase, to: Phase, actor_id: str, now: datetime, note: str) -> Transition:
+    change = PhaseChange(uc.phase, to, actor_id, now, note)
+    moved = replace(uc, phase=to, phase_since=now, history=(*uc.history, change))
+    return Transition(moved, change, now - uc.phase_since, missing_role_warnings(moved))
+
+
+def missing_role_warnings(uc: UseCase) -> tuple[str, ...]:
+    needed = NEEDED_ROLES.get(uc.phase)
+    if not needed or any(m.role in needed for m in uc.team):
+        return ()
+    roles = " or ".join(f"a {r.value}" for r in needed)
+    return (f"{uc.slug} entered {uc.phase.label} without {roles} on the team.",)
+
+
+def advance(uc: UseCase, actor_id: str, now: datetime, *, is_admin: bool, note: str = "") -> Transition:
+    ensure_may_change(uc, actor_id, is_admin=is_admin, action="advance")
+    to = FORWARD.get(uc.phase)
+    if to is None:
+        where = "archived" if uc.phase is Phase.ARCHIVED else "in Continuous, the last phase"
+        raise DomainError(f"`{uc.slug}` is {where}; it cannot advance further.")
+    return _move(uc, to, actor_id, now, note.strip())
+
+
+def back(uc: UseCase, actor_id: str, now: datetime, *, is_admin: bool, reason: str) -> Transition:
+    ensure_may_change(uc, actor_id, is_admin=is_admin, action="move back")
+    to = BACKWARD.get(uc.phase)
+    if to is None:
+        raise DomainError(
+            f"`{uc.slug}` is in {uc.phase.label}; only Dev → Biz and Ops → Dev can go back."
+        )
+    if not reason.strip():
+        raise DomainError("Going back needs a reason, so the business knows why.")
+    return _move(uc, to, actor_id, now, reason.strip())
+
+
+def archive(uc: UseCase, actor_id: str, now: datetime, *, is_admin: bool, reason: str) -> Transition:
+    ensure_may_change(uc, actor_id, is_admin=is_admin, action="archive")
+    if uc.phase is Phase.ARCHIVED:
+        raise DomainError(f"`{uc.slug}` is already archived.")
+    if not reason.strip():
+        raise DomainError("Archiving needs a reason.")
+    moved = _move(uc, Phase.ARCHIVED, actor_id, now, reason.strip())
+    archived = replace(moved.use_case, archived_reason=reason.strip())
+    return replace(moved, use_case=archived, warnings=())
+
+
+def _ensure_active(uc: UseCase) -> None:
+    if uc.phase is Phase.ARCHIVED:
+        raise DomainError(f"`{uc.slug}` is archived; it can no longer be changed.")
+
+
+def hand_over(uc: UseCase, actor_id: str, new_owner_id: str, *, is_admin: bool) -> UseCase:
+    ensure_may_change(uc, actor_id, is_admin=is_admin, action="hand over")
+    _ensure_active(uc)
+    if new_owner_id == uc.owner_id:
+        raise DomainError(f"<@{new_owner_id}> already owns `{uc.slug}`.")
+    return replace(uc, owner_id=new_owner_id)
+
+
+def add_member(uc: UseCase, actor_id: str, member: TeamMember, *, is_admin: bool) -> UseCase:
+    ensure_may_change(uc, actor_id, is_admin=is_admin, action="change the team of")
+    _ensure_active(uc)
+    if member in uc.team:
+        raise DomainError(f"<@{member.user_id}> is already on `{uc.slug}` as {member.role.value}.")
+    others = tuple(m for m in uc.team if m.user_id != member.user_id)
+    return replace(uc, team=(*others, member))
+
+
+def remove_member(uc: UseCase, actor_id: str, user_id: str, *, is_admin: bool) -> UseCase:
+    ensure_may_change(uc, actor_id, is_admin=is_admin, action="change the team of")
+    _ensure_active(uc)
+    if uc.role_of(user_id) is None:
+        raise DomainError(f"<@{user_id}> is not on the team of `{uc.slug}`.")
+    return replace(uc, team=tuple(m for m in uc.team if m.user_id != user_id))

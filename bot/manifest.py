@@ -1,0 +1,112 @@
+"""Slack app manifest for `bizdevops manifest --url https://HOST`.
+
+One paste into https://api.slack.com/apps ("From an app manifest") creates the app with every
+command, scope and URL the bot needs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+EVENTS_PATH = "/slack/events"
+
+SLASH_COMMANDS: tuple[str, ...] = ("/usecase", "/deploy", "/metric", "/digest")
+
+BOT_SCOPES: tuple[str, ...] = (
+    # Slash commands /usecase, /deploy, /metric, /digest.
+    "commands",
+    # chat.postMessage / chat.update / chat.postEphemeral for replies, deployment messages, digests.
+    "chat:write",
+    # Post announcements in a use case's home channel without being invited first.
+    "chat:write.public",
+    # users.info / users.list to resolve a plain @name to a user ID.
+    "users:read",
+    # conversations.list / conversations.info to resolve #channel (public channels).
+    "channels:read",
+    # Same for private channels.
+    "groups:read",
+    # usergroups.users.list to expand approver user groups.
+    "usergroups:read",
+    # files_upload_v2 (files.getUploadURLExternal + files.completeUploadExternal) for metric charts.
+    "files:write",
+)
+
+# Descriptions and usage hints follow the grammar in SPEC.md; Slack caps hints at 1000 chars.
+_COMMAND_HELP: dict[str, tuple[str, str]] = {
+    "/usecase": (
+        "Track a data-science use case through Biz → Dev → Ops → Continuous",
+        "new|list|show|advance|back|owner|team|archive|help <slug> ...",
+    ),
+    "/deploy": (
+        "Start and follow staged deployments with approvals",
+        "<slug> <version> [pipeline=<name>] | status|history|cancel|rollback|lock|unlock|help",
+    ),
+    "/metric": (
+        "Record and show KPIs, targets and DORA metrics",
+        "record|show|target|dora|help <slug> [<name>] ...",
+    ),
+    "/digest": (
+        "Post or schedule this channel's BizDevOps digest",
+        '[now | schedule "<cron>" [tz=<zone>] | off | help]',
+    ),
+}
+
+
+def _base_url(url: str) -> str:
+    """Validate the public base URL and drop a trailing slash."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"invalid --url {url!r}: expected http(s)://HOST, e.g. https://bot.example.com"
+        )
+    return url.strip().rstrip("/")
+
+
+def _slash_commands(events_url: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "command": name,
+            "url": events_url,
+            "description": _COMMAND_HELP[name][0],
+            "usage_hint": _COMMAND_HELP[name][1],
+            # Users, channels and groups then arrive as <@U…|name>, <#C…|name>, <!subteam^S…>.
+            "should_escape": True,
+        }
+        for name in SLASH_COMMANDS
+    ]
+
+
+def build_manifest(url: str, *, name: str = "bizdevops-bot") -> dict[str, Any]:
+    """Return the Slack app manifest for an app served at `url` (its public base URL)."""
+    events_url = _base_url(url) + EVENTS_PATH
+    return {
+        "_metadata": {"major_version": 1, "minor_version": 1},
+        "display_information": {
+            "name": name,
+            "description": "BizDevOps chat-ops: use cases, staged deployments, approvals, KPIs",
+            "background_color": "#2c2d30",
+        },
+        "features": {
+            "bot_user": {"display_name": name, "always_online": True},
+            "app_home": {"home_tab_enabled": True, "messages_tab_enabled": False},
+            "slash_commands": _slash_commands(events_url),
+        },
+        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "settings": {
+            "event_subscriptions": {"request_url": events_url, "bot_events": ["app_home_opened"]},
+            "interactivity": {"is_enabled": True, "request_url": events_url},
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": False,
+            "token_rotation_enabled": False,
+        },
+    }
+
+
+def manifest_yaml(url: str) -> str:
+    """The manifest as YAML, keys in Slack's documented order."""
+    return yaml.safe_dump(
+        build_manifest(url), sort_keys=False, allow_unicode=True, default_flow_style=False
+    )

@@ -1,0 +1,115 @@
+"""Delivers the outbox to Slack: claim due messages, call the Web API, record the outcome.
+
+429 waits for ``Retry-After``; 5xx and connection errors back off exponentially (capped);
+any other Slack error (``channel_not_found`` ...) can't succeed by retrying, so the message is
+marked dead and logged. A message is marked sent right after Slack accepted it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import Clock
+from bot.services.ports import OutboxItem
+from storage.outbox import OutboxStore
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+MAX_BACKOFF = timedelta(minutes=5)
+GIVE_UP_AFTER = 200  # attempts; at the 5-minute cap that is most of a day of Slack outage
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(timedelta(seconds=2 ** min(attempts - 1, 12)), MAX_BACKOFF)
+
+
+class OutboxWorker:
+    def __init__(self, store: OutboxStore, client: AsyncWebClient, clock: Clock,
+                 *, poll_seconds: float = 1.0) -> None:
+        self._store = store
+        self._client = client
+        self._clock = clock
+        self._poll = poll_seconds
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.retries = 0
+
+    def notify(self) -> None:
+        """Something was enqueued: deliver now instead of at the next poll."""
+        self._wake.set()
+
+    async def deliver_due(self) -> int:
+        """One pass over everything due now; returns how many messages were sent."""
+        sent = 0
+        while batch := await self._store.claim(self._clock.now(), lease=LEASE):
+            for item in batch:
+                sent += await self._deliver(item)
+        return sent
+
+    async def _deliver(self, item: OutboxItem) -> int:
+        try:
+            response = await self._client.api_call(item.method, json=item.args)
+        except SlackApiError as error:
+            await self._failed(item, error)
+            return 0
+        except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as error:
+            await self._retry(item, backoff(item.attempts), f"connection: {type(error).__name__}")
+            return 0
+        await self._store.mark_sent(item.id, self._clock.now(), response.get("ts"))
+        log.info("action=outbox.sent outbox_id=%s method=%s channel=%s attempts=%s",
+                 item.id, item.method, item.channel, item.attempts)
+        return 1
+
+    async def _failed(self, item: OutboxItem, error: SlackApiError) -> None:
+        status = error.response.status_code
+        code = error.response.get("error", "unknown") if error.response.data else "unknown"
+        if status == 429:
+            wait = int(error.response.headers.get("retry-after", error.response.headers.get(
+                "Retry-After", 1)))
+            await self._retry(item, timedelta(seconds=max(wait, 1)), "ratelimited")
+        elif status >= 500:
+            await self._retry(item, backoff(item.attempts), f"HTTP {status} {code}")
+        else:
+            await self._store.give_up(item.id, f"slack error: {code}")
+            log.error("action=outbox.dead outbox_id=%s method=%s channel=%s error=%s",
+                      item.id, item.method, item.channel, code)
+
+    async def _retry(self, item: OutboxItem, wait: timedelta, reason: str) -> None:
+        self.retries += 1
+        if item.attempts >= GIVE_UP_AFTER:
+            await self._store.give_up(item.id, f"gave up after {item.attempts} tries: {reason}")
+            log.error("action=outbox.dead outbox_id=%s reason=%s", item.id, reason)
+            return
+        await self._store.retry_later(item.id, self._clock.now() + wait, reason)
+        log.warning("action=outbox.retry outbox_id=%s reason=%s wait_s=%s attempts=%s",
+                    item.id, reason, wait.total_seconds(), item.attempts)
+
+    # ── the background loop ────────────────────────────────────────────────────────────────
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-worker")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.deliver_due()
+            except Exception:  # noqa: BLE001 - a database hiccup must not kill delivery for good
+                log.exception("action=outbox.loop_error")
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            except TimeoutError:
+                pass

@@ -1,0 +1,92 @@
+"""What people ask for, as data. Parsed by ``handlers/``, carried out by the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.usecases import Phase, Role
+
+
+@dataclass(frozen=True)
+class UserRef:
+    """A user named in a command: an ID when Slack escaped the mention, else a plain name."""
+
+    id: str | None
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    id: str | None
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str
+    channel_id: str
+    is_admin: bool = False
+
+
+@dataclass(frozen=True)
+class NewUseCase:
+    slug: str
+    title: str
+    domain: str = ""
+    owner: UserRef | None = None
+    channel: ChannelRef | None = None
+
+
+@dataclass(frozen=True)
+class ListUseCases:
+    phase: Phase | None = None
+    owner: UserRef | None = None
+    mine: bool = False
+
+
+@dataclass(frozen=True)
+class ShowUseCase:
+    slug: str
+
+
+@dataclass(frozen=True)
+class AdvanceUseCase:
+    slug: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class MoveBack:
+    slug: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class HandOver:
+    slug: str
+    new_owner: UserRef
+
+
+@dataclass(frozen=True)
+class AddTeamMember:
+    slug: str
+    user: UserRef
+    role: Role
+
+
+@dataclass(frozen=True)
+class RemoveTeamMember:
+    slug: str
+    user: UserRef
+
+
+@dataclass(frozen=True)
+class ArchiveUseCase:
+    slug: str
+    reason: str
+
+
+UseCaseCommand = (
+    NewUseCase | ListUseCases | ShowUseCase | AdvanceUseCase | MoveBack | HandOver
+    | AddTeamMember | RemoveTeamMember | ArchiveUseCase
+)

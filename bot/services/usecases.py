@@ -1,0 +1,187 @@
+"""`/usecase`: each command loads, asks the domain, saves, and enqueues its announcement."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot import blocks
+from bot.blocks import Message
+from bot.clock import Clock
+from bot.domain import usecases as lifecycle
+from bot.domain.usecases import DomainError, NotAllowed, Transition, UseCase
+from bot.services.commands import (
+    Actor,
+    AddTeamMember,
+    AdvanceUseCase,
+    ArchiveUseCase,
+    ChannelRef,
+    HandOver,
+    ListUseCases,
+    MoveBack,
+    NewUseCase,
+    RemoveTeamMember,
+    ShowUseCase,
+    UseCaseCommand,
+    UserRef,
+)
+from bot.services.ports import ConcurrentUpdate, Directory, OutgoingMessage, UnitOfWork
+
+NO_ADMINS_HINT = (
+    " No admins are configured: set BIZDEVOPS_ADMINS to a comma-separated list of Slack user IDs."
+)
+
+
+class UnknownUseCase(DomainError):
+    pass
+
+
+@dataclass
+class UseCaseService:
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    directory: Directory
+    dev_timebox: timedelta
+    timezone: str
+    admins_configured: bool
+
+    async def execute(self, command: UseCaseCommand, actor: Actor) -> Message:
+        try:
+            return await self._dispatch(command, actor)
+        except NotAllowed as refused:
+            hint = "" if self.admins_configured else NO_ADMINS_HINT
+            raise NotAllowed(f"{refused}{hint}") from None
+        except ConcurrentUpdate:
+            raise DomainError(
+                "Somebody changed the same use case at this very moment; look again and retry."
+            ) from None
+
+    async def _dispatch(self, command: UseCaseCommand, actor: Actor) -> Message:
+        match command:
+            case NewUseCase():
+                return await self.create(command, actor)
+            case ListUseCases():
+                return await self.list(command, actor)
+            case ShowUseCase():
+                return await self.show(command)
+            case AdvanceUseCase():
+                return await self._transition(command.slug, actor, lambda uc, now: lifecycle.advance(
+                    uc, actor.user_id, now, is_admin=actor.is_admin, note=command.note))
+            case MoveBack():
+                return await self._transition(command.slug, actor, lambda uc, now: lifecycle.back(
+                    uc, actor.user_id, now, is_admin=actor.is_admin, reason=command.reason))
+            case ArchiveUseCase():
+                return await self._transition(command.slug, actor, lambda uc, now: lifecycle.archive(
+                    uc, actor.user_id, now, is_admin=actor.is_admin, reason=command.reason))
+            case HandOver():
+                return await self.hand_over(command, actor)
+            case AddTeamMember() | RemoveTeamMember():
+                return await self.change_team(command, actor)
+        raise AssertionError(f"unhandled command {command!r}")
+
+    async def create(self, command: NewUseCase, actor: Actor) -> Message:
+        owner = await self._user(command.owner) if command.owner else actor.user_id
+        channel = await self._channel(command.channel) if command.channel else actor.channel_id
+        uc = lifecycle.create(
+            command.slug, command.title, creator_id=actor.user_id, channel_id=channel,
+            now=self.clock.now(), owner_id=owner, domain=command.domain,
+        )
+        async with self.uow() as uow:
+            if await uow.use_cases.get(uc.slug) is not None:
+                raise DomainError(f"A use case `{uc.slug}` exists already; pick another slug.")
+            await uow.use_cases.add(uc)
+            self._announce(uow, uc, blocks.usecase_created(uc))
+            await uow.commit()
+        return blocks.notice(f"✅ Created *{uc.slug}* in Biz; announced in <#{uc.channel_id}>.")
+
+    async def list(self, command: ListUseCases, actor: Actor) -> Message:
+        owner = await self._user(command.owner) if command.owner else None
+        member = actor.user_id if command.mine else None
+        async with self.uow() as uow:
+            found = await uow.use_cases.list(phase=command.phase, owner_id=owner, member_id=member)
+        heading = "Use cases" + (f" in {command.phase.label}" if command.phase else "")
+        heading += f" owned by <@{owner}>" if owner else ""
+        heading += " you work on" if command.mine else ""
+        return blocks.usecase_list(found, now=self.clock.now(), timebox=self.dev_timebox,
+                                   heading=heading)
+
+    async def show(self, command: ShowUseCase) -> Message:
+        async with self.uow() as uow:
+            uc = await self._load(uow, command.slug)
+        return blocks.usecase_card(uc, now=self.clock.now(), timebox=self.dev_timebox,
+                                   tz=self.timezone)
+
+    async def _transition(
+        self, slug: str, actor: Actor, move: Callable[[UseCase, object], Transition]
+    ) -> Message:
+        async with self.uow() as uow:
+            uc = await self._load(uow, slug)
+            transition = move(uc, self.clock.now())
+            await uow.use_cases.save(transition.use_case)
+            await uow.use_cases.record_change(slug, transition.change)
+            self._announce(uow, transition.use_case, blocks.phase_changed(transition))
+            await uow.commit()
+        to = transition.change.to_phase
+        return blocks.notice(f"✅ *{slug}* is now in {blocks.phase_label(to)}; announced in "
+                             f"<#{transition.use_case.channel_id}>.")
+
+    async def hand_over(self, command: HandOver, actor: Actor) -> Message:
+        new_owner = await self._user(command.new_owner)
+        async with self.uow() as uow:
+            uc = await self._load(uow, command.slug)
+            changed = lifecycle.hand_over(uc, actor.user_id, new_owner, is_admin=actor.is_admin)
+            await uow.use_cases.save(changed)
+            self._announce(uow, changed, blocks.owner_changed(
+                changed, previous_owner=uc.owner_id, actor_id=actor.user_id))
+            await uow.commit()
+        return blocks.notice(f"✅ <@{new_owner}> now owns *{uc.slug}*.")
+
+    async def change_team(self, command: AddTeamMember | RemoveTeamMember, actor: Actor) -> Message:
+        user = await self._user(command.user)
+        async with self.uow() as uow:
+            uc = await self._load(uow, command.slug)
+            if isinstance(command, AddTeamMember):
+                member = lifecycle.TeamMember(user, command.role)
+                changed = lifecycle.add_member(uc, actor.user_id, member, is_admin=actor.is_admin)
+                done = f"✅ <@{user}> joined *{uc.slug}* as {command.role.value}."
+            else:
+                changed = lifecycle.remove_member(uc, actor.user_id, user, is_admin=actor.is_admin)
+                done = f"✅ <@{user}> left the team of *{uc.slug}*."
+            await uow.use_cases.save(changed)
+            await uow.commit()
+        return blocks.notice(done)
+
+    async def _load(self, uow: UnitOfWork, slug: str) -> UseCase:
+        uc = await uow.use_cases.get(slug)
+        if uc is not None:
+            return uc
+        close = difflib.get_close_matches(slug, await uow.use_cases.slugs(), n=1, cutoff=0.6)
+        hint = f" Did you mean `{close[0]}`?" if close else " See `/usecase list`."
+        raise UnknownUseCase(f"There is no use case `{slug}`.{hint}")
+
+    def _announce(self, uow: UnitOfWork, uc: UseCase, msg: Message) -> None:
+        uow.outbox.add(OutgoingMessage("chat.postMessage", uc.channel_id,
+                                       {"channel": uc.channel_id, **msg.as_args()}))
+
+    async def _user(self, ref: UserRef) -> str:
+        if ref.id:
+            return ref.id
+        found = await self.directory.user_id(ref.name)
+        if found is None:
+            raise DomainError(f"I can't find a Slack user called @{ref.name}.")
+        return found
+
+    async def _channel(self, ref: ChannelRef) -> str:
+        if ref.id:
+            return ref.id
+        found = await self.directory.channel_id(ref.name)
+        if found is None:
+            raise DomainError(f"I can't find a channel called #{ref.name}.")
+        return found
+
+    async def home(self, user_id: str) -> dict[str, object]:
+        async with self.uow() as uow:
+            mine = await uow.use_cases.list(member_id=user_id)
+        return blocks.home_view(user_id, mine, now=self.clock.now(), timebox=self.dev_timebox)

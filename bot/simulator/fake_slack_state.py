@@ -1,0 +1,155 @@
+"""Workspace state behind the fake Slack server: users, channels, messages, views, files.
+
+The Web API methods that act on it are in `fake_slack_methods.py`; the aiohttp plumbing,
+fault injection and recording in `fake_slack.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+Json = dict[str, Any]
+
+
+@dataclass
+class FakeUser:
+    id: str
+    name: str
+    real_name: str
+    is_bot: bool = False
+
+
+@dataclass
+class FakeChannel:
+    id: str
+    name: str
+    is_im: bool = False
+
+
+@dataclass
+class FakeMessage:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict]
+    thread_ts: str | None
+    user: str
+    ephemeral_for: str | None = None
+    edits: int = 0
+
+
+class SlackError(Exception):
+    """An `ok: false` answer; `error` is Slack's error code."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def _ident(prefix: str, name: str) -> str:
+    # Deterministic ids make transcripts and test assertions stable across runs.
+    return prefix + re.sub(r"[^A-Z0-9]", "", name.upper())[:10]
+
+
+class SlackState:
+    """Users, channels, messages, views and files of one simulated workspace."""
+
+    def __init__(self, *, team_id: str, bot_user_id: str, base_url: Callable[[], str]) -> None:
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self._base_url = base_url
+        self.users: dict[str, FakeUser] = {}
+        self.channels: dict[str, FakeChannel] = {}
+        self.usergroups: dict[str, tuple[str, list[str]]] = {}  # id -> (handle, members)
+        self.messages: list[FakeMessage] = []
+        self.views: dict[str, dict] = {}
+        self.opened_views: list[dict] = []
+        self.uploads: list[dict] = []
+        self.pending_files: dict[str, dict] = {}  # file_id -> {filename, length, content}
+        self._seq = 0
+        self.users[bot_user_id] = FakeUser(bot_user_id, "bizdevops", "BizDevOps Bot", True)
+
+    # -- directory -----------------------------------------------------------------------
+    def add_user(self, name: str, user_id: str | None, real_name: str | None) -> FakeUser:
+        name = name.lstrip("@")
+        user = FakeUser(user_id or _ident("U", name), name, real_name or name.title())
+        if user.id in self.users:
+            raise ValueError(f"user id {user.id} already exists")
+        self.users[user.id] = user
+        return user
+
+    def add_channel(self, name: str, channel_id: str | None) -> FakeChannel:
+        name = name.lstrip("#")
+        chan = FakeChannel(channel_id or _ident("C", name), name)
+        if chan.id in self.channels:
+            raise ValueError(f"channel id {chan.id} already exists")
+        self.channels[chan.id] = chan
+        return chan
+
+    def add_usergroup(self, handle: str, members: list[str], group_id: str | None) -> str:
+        handle = handle.lstrip("@")
+        gid = group_id or _ident("S", handle)
+        self.usergroups[gid] = (handle, list(members))
+        return gid
+
+    def user(self, key: str) -> FakeUser | None:
+        if key in self.users:
+            return self.users[key]
+        name = key.lstrip("@").lower()
+        return next((u for u in self.users.values() if u.name.lower() == name), None)
+
+    def channel(self, key: str) -> FakeChannel | None:
+        if key in self.channels:
+            return self.channels[key]
+        name = key.lstrip("#").lower()
+        return next((c for c in self.channels.values() if c.name.lower() == name), None)
+
+    def resolve_channel(self, key: str | None) -> str:
+        """Channel id for an id, a name, or a user id (a DM, as Slack allows)."""
+        if key:
+            chan = self.channel(key)
+            if chan is not None:
+                return chan.id
+            if key in self.users:
+                return self._dm(self.users[key]).id
+        raise SlackError("channel_not_found")
+
+    def _dm(self, user: FakeUser) -> FakeChannel:
+        dm_id = "D" + user.id[1:]
+        if dm_id not in self.channels:
+            self.channels[dm_id] = FakeChannel(dm_id, user.id, is_im=True)
+        return self.channels[dm_id]
+
+    def next_ts(self) -> str:
+        self._seq += 100
+        return f"{1_700_000_000 + self._seq // 1_000_000}.{self._seq % 1_000_000:06d}"
+
+    def find_message(self, channel: str, ts: str) -> FakeMessage:
+        for msg in self.messages:
+            if msg.channel == channel and msg.ts == ts:
+                return msg
+        raise SlackError("message_not_found")
+
+    # -- serialisers ---------------------------------------------------------------------
+    def user_json(self, user: FakeUser) -> Json:
+        profile = {"display_name": user.name, "real_name": user.real_name,
+                   "email": f"{user.name}@example.com"}
+        return {"id": user.id, "team_id": self.team_id, "name": user.name,
+                "real_name": user.real_name, "profile": profile, "is_bot": user.is_bot,
+                "deleted": False, "tz": "UTC"}
+
+    def channel_json(self, chan: FakeChannel) -> Json:
+        if chan.is_im:
+            return {"id": chan.id, "is_im": True, "user": chan.name}
+        return {"id": chan.id, "name": chan.name, "is_channel": True, "is_im": False,
+                "is_private": False, "is_archived": False, "is_member": True}
+
+    def message_json(self, msg: FakeMessage) -> Json:
+        out: Json = {"type": "message", "user": msg.user, "text": msg.text,
+                     "blocks": msg.blocks, "ts": msg.ts, "team": self.team_id}
+        if msg.thread_ts:
+            out["thread_ts"] = msg.thread_ts
+        return out

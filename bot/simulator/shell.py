@@ -1,0 +1,172 @@
+"""`bizdevops shell`: a chat prompt in the terminal over the :class:`Simulator`.
+
+Interactive when stdin is a terminal; with ``--script FILE`` or piped input it runs the lines,
+prints a transcript and exits non-zero if any line failed to run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from datetime import timedelta
+from typing import Any, TextIO
+
+from bot.config import Settings
+from bot.simulator.fake_slack import RecordedCall
+from bot.simulator.render_text import render_blocks
+from bot.simulator.simulator import OffsetClock, Simulator, Step
+
+HELP = """\
+Type what you would type in Slack, as the current user in the current channel:
+  /usecase ...  /deploy ...  /metric ...  /digest ...
+Simulator commands:
+  as @bob        act as another user (new names are created)   alice is an admin
+  in #ops        switch channel (new channels are created)
+  home           open your App Home tab
+  click N        press button N of the messages above
+  time +6w       move the simulated clock forward (m, h, d or w)
+  help           this text
+  quit           leave (Ctrl-D works too)
+Lines starting with # are comments."""
+
+_TIME_RE = re.compile(r"\+(\d+)([mhdw])")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+class LineFailed(Exception):
+    pass
+
+
+class Shell:
+    def __init__(self, sim: Simulator, out: TextIO, *, color: bool) -> None:
+        self.sim = sim
+        self.out = out
+        self.color = color
+
+    def prompt(self) -> str:
+        return f"{self.sim.name_of(self.sim.user)} in #{self.sim.name_of(self.sim.channel)}> "
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    async def run_line(self, line: str) -> bool:
+        """Run one line; False means quit. Raises LineFailed when the line could not run."""
+        line = line.strip()
+        word, _, rest = line.partition(" ")
+        if not line or line.startswith("#"):
+            return True
+        if word in ("quit", "exit"):
+            return False
+        if word == "help":
+            self.say(HELP)
+        elif line.startswith("/"):
+            self.show(await self.sim.command(line))
+        elif word == "as" and rest.strip():
+            self.say(f"(you are now @{self.sim.switch_user(rest.strip())})")
+        elif word == "in" and rest.strip():
+            self.say(f"(you are now in #{self.sim.switch_channel(rest.strip())})")
+        elif word == "home":
+            step, view = await self.sim.open_home()
+            self.show(step, show_home=view)
+        elif word == "click" and rest.strip().isdigit():
+            try:
+                self.show(await self.sim.click(int(rest)))
+            except LookupError as missing:
+                raise LineFailed(str(missing)) from None
+        elif word == "time" and (m := _TIME_RE.fullmatch(rest.strip())):
+            self._move_clock(timedelta(**{_UNITS[m.group(2)]: int(m.group(1))}))
+        else:
+            raise LineFailed(f"I don't understand {line!r}; type `help`.")
+        return True
+
+    def _move_clock(self, delta: timedelta) -> None:
+        if not isinstance(self.sim.clock, OffsetClock):
+            raise LineFailed("this simulator's clock can't be moved")
+        self.sim.clock.offset += delta
+        self.say(f"(simulated time is now {self.sim.clock.now():%Y-%m-%d %H:%M} UTC)")
+
+    def show(self, step: Step, *, show_home: dict[str, Any] | None = None) -> None:
+        if step.status != 200:
+            raise LineFailed(f"the bot answered HTTP {step.status}")
+        if step.reply and (step.reply.get("text") or step.reply.get("blocks")):
+            self._render("(only visible to you)", step.reply, channel=self.sim.channel)
+        for call in step.calls:
+            self._render_call(call)
+        if show_home is not None:
+            self._render("App Home", show_home, channel=None, view=show_home)
+
+    def _render_call(self, call: RecordedCall) -> None:
+        if call.status != 200 or not call.response.get("ok"):
+            return
+        channel = call.args.get("channel")
+        where = f"#{self.sim.name_of(channel)}" if channel else ""
+        if call.method == "chat.postMessage":
+            message = {**call.args, "ts": call.response.get("ts")}
+            self._render(f"{where} · bizdevops", message, channel=channel)
+        elif call.method == "chat.update":
+            self._render(f"{where} · bizdevops (edited)", call.args, channel=channel)
+        elif call.method == "chat.postEphemeral":
+            who = self.sim.name_of(call.args.get("user", ""))
+            self._render(f"{where} · bizdevops (only visible to @{who})", call.args,
+                         channel=channel)
+
+    def _render(self, title: str, message: dict[str, Any], *, channel: str | None,
+                view: dict[str, Any] | None = None) -> None:
+        text, buttons = render_blocks(
+            message.get("blocks"), message.get("text", ""), names=self.sim.fake.name_of,
+            color=self.color, first_button=self.sim.next_button_number(),
+        )
+        self.sim.register_buttons(buttons, channel=channel, message=None if view else message,
+                                  view=view)
+        self.say(f"  ┌ {title}")
+        for line in text.splitlines():
+            self.say(f"  │ {line}")
+        self.say("  └")
+
+
+async def run_shell(settings: Settings, *, script: str | None, color: str) -> int:
+    interactive = script is None and sys.stdin.isatty()
+    use_color = color == "always" or (color == "auto" and sys.stdout.isatty())
+    async with Simulator(settings) as sim:
+        shell = Shell(sim, sys.stdout, color=use_color)
+        if interactive:
+            return await _interactive(shell)
+        source = open(script, encoding="utf-8") if script else sys.stdin  # noqa: SIM115
+        with source:
+            return await _scripted(shell, source.read().splitlines())
+
+
+async def _scripted(shell: Shell, lines: list[str]) -> int:
+    failures = 0
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            shell.say(shell.prompt() + line.strip())
+        try:
+            if not await shell.run_line(line):
+                break
+        except LineFailed as failed:
+            failures += 1
+            shell.say(f"!! line {number} failed: {failed}")
+    if failures:
+        shell.say(f"!! {failures} line(s) failed")
+    return 1 if failures else 0
+
+
+async def _interactive(shell: Shell) -> int:
+    try:
+        import readline  # noqa: F401 - arrow keys and history at the prompt
+    except ImportError:
+        pass
+    shell.say("bizdevops simulator — type `help` for what you can do, `quit` to leave.")
+    while True:
+        try:
+            line = await asyncio.to_thread(input, shell.prompt())
+        except EOFError:
+            shell.say()
+            return 0
+        try:
+            if not await shell.run_line(line):
+                return 0
+        except LineFailed as failed:
+            shell.say(f"!! {failed}")

@@ -1,0 +1,196 @@
+"""The local Slack: the real bot app behind real HTTP, driven by signed requests like Slack's.
+
+``Simulator`` is what ``bizdevops shell`` and the scenario tests share. Each step posts a
+correctly signed request to the same aiohttp application ``serve`` runs, then delivers the
+outbox and returns what a person in the channel would have seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import secrets
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.app import BotApp, create_app
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.simulator.fake_slack import FakeSlack, RecordedCall
+from bot.simulator.signer import (
+    SlackRequestSigner,
+    block_actions_body,
+    escape_mentions,
+    event_body,
+    slash_command_body,
+)
+from storage.migrate import upgrade
+
+DEFAULT_USERS = ("alice", "bob", "carol", "dave", "erin", "frank")
+DEFAULT_CHANNELS = ("general", "ops", "data-science")
+
+
+class OffsetClock:
+    """Real time plus a jump the shell user asked for (`time +6w`), to see time-based flags."""
+
+    def __init__(self, base: Clock | None = None) -> None:
+        self._base = base or SystemClock()
+        self.offset = timedelta()
+
+    def now(self):  # type: ignore[no-untyped-def]
+        return self._base.now() + self.offset
+
+
+@dataclass
+class Step:
+    """What one line produced: the HTTP status, the private reply and the Web API calls."""
+
+    status: int
+    reply: dict[str, Any] | None = None
+    calls: list[RecordedCall] = field(default_factory=list)
+
+
+@dataclass
+class Clickable:
+    action: dict[str, Any]
+    channel: str | None
+    message: dict[str, Any] | None
+    view: dict[str, Any] | None = None
+
+
+class Simulator:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        self.fake = FakeSlack(bot_token="xoxb-simulator")
+        self.clock = clock or OffsetClock()
+        self._settings = settings
+        self._signing_secret = secrets.token_hex(16)
+        self.signer = SlackRequestSigner(self._signing_secret)
+        self.user = self.channel = ""
+        self.buttons: dict[int, Clickable] = {}
+        self._numbers = itertools.count(1)
+        self._ids = itertools.count(1)
+
+    async def __aenter__(self) -> Simulator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        await self.fake.start()
+        for name in DEFAULT_USERS:
+            self.fake.add_user(name)
+        for name in DEFAULT_CHANNELS:
+            self.fake.add_channel(name)
+        self.user, self.channel = self.fake.user("alice").id, self.fake.channel("general").id  # type: ignore[union-attr]
+        admins = self._settings.admins or frozenset({self.user})
+        settings = replace(
+            self._settings, slack_bot_token="xoxb-simulator",
+            slack_signing_secret=self._signing_secret, slack_api_url=self.fake.api_url,
+            admins=admins,
+        )
+        self.app: BotApp = create_app(settings, clock=self.clock)
+        await upgrade(self.app.db.engine)  # the simulator keeps its own database current
+        self._runner = web.AppRunner(self.app.web, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/slack/events"
+        self.http = aiohttp.ClientSession()
+
+    async def stop(self) -> None:
+        await self.http.close()
+        await self._runner.cleanup()
+        await self.app.stop()
+        await self.fake.stop()
+
+    # ── who and where ──────────────────────────────────────────────────────────────────────
+
+    def switch_user(self, name: str) -> str:
+        name = name.lstrip("@").lower()
+        user = self.fake.user(name) or self.fake.add_user(name)
+        self.user = user.id
+        return user.name
+
+    def switch_channel(self, name: str) -> str:
+        name = name.lstrip("#").lower()
+        channel = self.fake.channel(name) or self.fake.add_channel(name)
+        self.channel = channel.id
+        return channel.name
+
+    def name_of(self, any_id: str) -> str:
+        return self.fake.name_of(any_id) or any_id
+
+    # ── steps ──────────────────────────────────────────────────────────────────────────────
+
+    async def command(self, line: str, *, escape: bool = True) -> Step:
+        """Type a slash command, e.g. ``/usecase new churn "Predict churn"``."""
+        name, _, text = line.strip().partition(" ")
+        if escape:  # Slack escapes mentions for commands declared with should_escape: true
+            text = escape_mentions(text, self.fake.user, self.fake.channel, self.fake.usergroup)
+        body = slash_command_body(
+            command=name, text=text, user_id=self.user, user_name=self.name_of(self.user),
+            channel_id=self.channel, channel_name=self.name_of(self.channel),
+            team_id=self.fake.team_id, trigger_id=self._trigger(),
+            response_url=self.fake.new_response_url(channel=self.channel, user_id=self.user),
+        )
+        return await self._send(body)
+
+    async def click(self, number: int) -> Step:
+        target = self.buttons.get(number)
+        if target is None:
+            raise LookupError(f"there is no button {number}")
+        body = block_actions_body(
+            user_id=self.user, user_name=self.name_of(self.user), channel_id=target.channel,
+            team_id=self.fake.team_id, action=target.action, message=target.message,
+            container=None, view=target.view, trigger_id=self._trigger(),
+            response_url=self.fake.new_response_url(
+                channel=target.channel, user_id=self.user,
+                message_ts=(target.message or {}).get("ts")),
+        )
+        return await self._send(body)
+
+    async def open_home(self) -> tuple[Step, dict[str, Any] | None]:
+        before = len(self.fake.calls_to("views.publish"))
+        event = {"type": "app_home_opened", "user": self.user, "channel": "D" + self.user,
+                 "tab": "home", "event_ts": f"{self.clock.now().timestamp():.6f}"}
+        body = event_body(event=event, team_id=self.fake.team_id, api_app_id="A0SIM",
+                          event_id=f"Ev{next(self._ids):08d}",
+                          event_time=int(self.clock.now().timestamp()))
+        step = await self._send(body, settle=lambda: len(self.fake.calls_to("views.publish")) > before)
+        return step, self.fake.views.get(self.user)
+
+    async def _send(self, body: str, *, settle: Any = None) -> Step:
+        first = len(self.fake.calls)
+        async with self.http.post(self.url, data=body.encode(),
+                                  headers=self.signer.headers(body)) as response:
+            raw = await response.text()
+            status = response.status
+        if settle is not None:  # events are acked first and handled after: wait for the effect
+            for _ in range(200):
+                if settle():
+                    break
+                await asyncio.sleep(0.01)
+        await self.app.outbox.deliver_due()
+        reply = json.loads(raw) if raw.strip().startswith("{") else None
+        return Step(status, reply, self.fake.calls[first:])
+
+    def _trigger(self) -> str:
+        return f"{next(self._ids)}.simulated.trigger"
+
+    def register_buttons(self, buttons: list[Any], *, channel: str | None,
+                         message: dict[str, Any] | None, view: dict[str, Any] | None = None) -> None:
+        for button in buttons:
+            action = {"type": "button", "action_id": button.action_id,
+                      "block_id": button.block_id, "value": button.value,
+                      "text": {"type": "plain_text", "text": button.text}}
+            self.buttons[button.number] = Clickable(action, channel, message, view)
+
+    def next_button_number(self) -> int:
+        return max(self.buttons, default=0) + 1

@@ -1,0 +1,56 @@
+"""Resolves plain ``@name`` and ``#name`` through the Slack Web API, with a short-lived cache."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+CACHE_SECONDS = 300.0
+
+
+class SlackDirectory:
+    def __init__(self, client: AsyncWebClient, *, ttl: float = CACHE_SECONDS) -> None:
+        self._client = client
+        self._ttl = ttl
+        self._users: dict[str, str] = {}
+        self._channels: dict[str, str] = {}
+        self._users_at = self._channels_at = float("-inf")
+
+    async def user_id(self, name: str) -> str | None:
+        name = name.lower().lstrip("@")
+        if name not in self._users or time.monotonic() - self._users_at > self._ttl:
+            self._users = {}
+            async for member in self._pages("users_list", "members"):
+                if member.get("deleted"):
+                    continue
+                profile = member.get("profile") or {}
+                for key in (member.get("name"), profile.get("display_name")):
+                    if key:
+                        self._users.setdefault(str(key).lower(), member["id"])
+            self._users_at = time.monotonic()
+        return self._users.get(name)
+
+    async def channel_id(self, name: str) -> str | None:
+        name = name.lower().lstrip("#")
+        if name not in self._channels or time.monotonic() - self._channels_at > self._ttl:
+            self._channels = {}
+            async for channel in self._pages(
+                "conversations_list", "channels", types="public_channel,private_channel",
+                exclude_archived=True,
+            ):
+                self._channels[str(channel["name"]).lower()] = channel["id"]
+            self._channels_at = time.monotonic()
+        return self._channels.get(name)
+
+    async def _pages(self, method: str, key: str, **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
+        cursor = None
+        while True:
+            response = await getattr(self._client, method)(limit=200, cursor=cursor, **kwargs)
+            for item in response.get(key, []):
+                yield item
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return

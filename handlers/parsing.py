@@ -1,0 +1,106 @@
+"""Pure parsing of slash-command text: tokens, mentions, options. No Slack, no I/O."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from bot.services.commands import ChannelRef, UserRef
+
+# Slack sends smart quotes when the user's client autocorrects; treat them as plain ones.
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
+_USER_RE = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
+_CHANNEL_RE = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|([^>]*))?>")
+_SUBTEAM_RE = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|([^>]*))?>")
+_SPECIAL_RE = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
+_LINK_RE = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
+_PLAIN_USER_RE = re.compile(r"@([a-z0-9][a-z0-9._-]{0,79})", re.IGNORECASE)
+_PLAIN_CHANNEL_RE = re.compile(r"#([a-z0-9][a-z0-9_-]{0,79})")
+
+
+class UsageError(Exception):
+    """Bad input; ``usage`` is the line that shows how to write it."""
+
+    def __init__(self, message: str, usage: str = "") -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+@dataclass(frozen=True)
+class Tokens:
+    positional: list[str]
+    options: dict[str, str]
+    flags: set[str]
+
+
+def tokenize(text: str, *, usage: str = "") -> list[str]:
+    """Split on whitespace; double-quoted strings (also after ``key=``) stay one token."""
+    text = text.translate(_QUOTES)
+    tokens: list[str] = []
+    current: list[str] = []
+    in_quote = started = False
+    for char in text:
+        if char == '"':
+            in_quote, started = not in_quote, True
+        elif char.isspace() and not in_quote:
+            if started:
+                tokens.append("".join(current))
+            current, started = [], False
+        else:
+            current.append(char)
+            started = True
+    if in_quote:
+        raise UsageError("A quote is not closed: put the text between two `\"`.", usage)
+    if started:
+        tokens.append("".join(current))
+    return tokens
+
+
+def split(
+    text: str, *, allowed: frozenset[str], flags: frozenset[str] = frozenset(), usage: str = ""
+) -> Tokens:
+    """Positional words, then ``key=value`` options in any order, and bare flag words."""
+    positional: list[str] = []
+    options: dict[str, str] = {}
+    found: set[str] = set()
+    for token in tokenize(text, usage=usage):
+        key, eq, value = token.partition("=")
+        if eq and re.fullmatch(r"[a-z_]+", key):
+            if key not in allowed:
+                known = ", ".join(f"`{k}=`" for k in sorted(allowed)) or "none"
+                raise UsageError(f"Unknown option `{key}=` (known: {known}).", usage)
+            if key in options:
+                raise UsageError(f"The option `{key}=` is given twice.", usage)
+            options[key] = value
+        elif token in flags:
+            found.add(token)
+        else:
+            positional.append(token)
+    return Tokens(positional, options, found)
+
+
+def parse_user(token: str, *, usage: str = "") -> UserRef:
+    if match := _USER_RE.fullmatch(token):
+        return UserRef(match.group(1), match.group(2) or "")
+    if match := _PLAIN_USER_RE.fullmatch(token):
+        return UserRef(None, match.group(1).lower())
+    raise UsageError(f"`{plain_text(token)}` is not a user: mention them like @alice.", usage)
+
+
+def parse_channel(token: str, *, usage: str = "") -> ChannelRef:
+    if match := _CHANNEL_RE.fullmatch(token):
+        return ChannelRef(match.group(1), match.group(2) or "")
+    if match := _PLAIN_CHANNEL_RE.fullmatch(token):
+        return ChannelRef(None, match.group(1))
+    raise UsageError(f"`{plain_text(token)}` is not a channel: name it like #ops.", usage)
+
+
+def plain_text(text: str) -> str:
+    """Free text (titles, notes) as the user saw it: mentions become inert ``@name`` words."""
+    text = _USER_RE.sub(lambda m: "@" + (m.group(2) or m.group(1)), text)
+    text = _CHANNEL_RE.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
+    text = _SUBTEAM_RE.sub(lambda m: m.group(2) or "@" + m.group(1), text)
+    text = _SPECIAL_RE.sub(lambda m: "@" + m.group(1), text)
+    text = _LINK_RE.sub(lambda m: m.group(2) or m.group(1), text)
+    return html.unescape(text).strip()

@@ -1,0 +1,148 @@
+"""The `/usecase` grammar: text in, a command dataclass out, or a UsageError with the usage line."""
+
+from __future__ import annotations
+
+from bot.domain.usecases import Phase, Role
+from bot.services.commands import (
+    AddTeamMember,
+    AdvanceUseCase,
+    ArchiveUseCase,
+    HandOver,
+    ListUseCases,
+    MoveBack,
+    NewUseCase,
+    RemoveTeamMember,
+    ShowUseCase,
+    UseCaseCommand,
+)
+from handlers.parsing import UsageError, parse_channel, parse_user, plain_text, split
+
+USAGE = {
+    "new": '/usecase new <slug> "<title>" [domain=<text>] [owner=@user] [channel=#channel]',
+    "list": "/usecase list [phase=biz|dev|ops|continuous|archived] [owner=@user] [mine]",
+    "show": "/usecase show <slug>",
+    "advance": '/usecase advance <slug> ["note"]',
+    "back": '/usecase back <slug> "<reason>"',
+    "owner": "/usecase owner <slug> @user",
+    "team": "/usecase team <slug> add @user <role>  |  /usecase team <slug> remove @user",
+    "archive": '/usecase archive <slug> "<reason>"',
+}
+HELP = [
+    (USAGE["new"], "Create a use case in Biz; you own it unless owner= says otherwise."),
+    (USAGE["list"], "List use cases (archived ones only with phase=archived)."),
+    (USAGE["show"], "Phase, owner, team, overdue flag and the full phase history."),
+    (USAGE["advance"], "Move one step: Biz → Dev → Ops → Continuous. Owner or admin."),
+    (USAGE["back"], "Feedback loop: Dev → Biz or Ops → Dev, with a reason. Owner or admin."),
+    (USAGE["owner"], "Hand over end-to-end ownership (there is always exactly one owner)."),
+    (USAGE["team"], "Roles: business, data-scientist, data-engineer, devops."),
+    (USAGE["archive"], "Archive with a reason; the history is kept."),
+]
+ROLES = ", ".join(r.value for r in Role)
+PHASES = "|".join(p.value for p in Phase)
+
+
+class HelpRequested(Exception):
+    pass
+
+
+def parse_usecase(text: str) -> UseCaseCommand:
+    words = text.strip().split(maxsplit=1)
+    if not words or words[0].lower() in ("help", "-h", "--help"):
+        raise HelpRequested()
+    verb, rest = words[0].lower(), (words[1] if len(words) > 1 else "")
+    parser = _PARSERS.get(verb)
+    if parser is None:
+        raise UsageError(
+            f"Unknown sub-command `{plain_text(verb)}`. Try one of: {', '.join(USAGE)}, help.",
+            "/usecase help",
+        )
+    return parser(rest, USAGE[verb])
+
+
+def _slug_and_text(rest: str, usage: str, *, allowed: frozenset[str] = frozenset()):  # type: ignore[no-untyped-def]
+    tokens = split(rest, allowed=allowed, usage=usage)
+    if not tokens.positional:
+        raise UsageError("The use case's slug is missing.", usage)
+    return tokens, tokens.positional[0], plain_text(" ".join(tokens.positional[1:]))
+
+
+def _new(rest: str, usage: str) -> NewUseCase:
+    tokens, slug, title = _slug_and_text(rest, usage, allowed=frozenset({"domain", "owner", "channel"}))
+    if not title:
+        raise UsageError("The title is missing: put it in quotes after the slug.", usage)
+    opts = tokens.options
+    return NewUseCase(
+        slug=slug,
+        title=title,
+        domain=plain_text(opts.get("domain", "")),
+        owner=parse_user(opts["owner"], usage=usage) if "owner" in opts else None,
+        channel=parse_channel(opts["channel"], usage=usage) if "channel" in opts else None,
+    )
+
+
+def _list(rest: str, usage: str) -> ListUseCases:
+    tokens = split(rest, allowed=frozenset({"phase", "owner"}), flags=frozenset({"mine"}), usage=usage)
+    if tokens.positional:
+        raise UsageError(f"Unexpected `{plain_text(tokens.positional[0])}`.", usage)
+    phase = tokens.options.get("phase")
+    if phase is not None and phase.lower() not in {p.value for p in Phase}:
+        raise UsageError(f"Unknown phase `{plain_text(phase)}`: use one of {PHASES}.", usage)
+    owner = tokens.options.get("owner")
+    return ListUseCases(
+        phase=Phase(phase.lower()) if phase else None,
+        owner=parse_user(owner, usage=usage) if owner else None,
+        mine="mine" in tokens.flags,
+    )
+
+
+def _show(rest: str, usage: str) -> ShowUseCase:
+    _, slug, extra = _slug_and_text(rest, usage)
+    if extra:
+        raise UsageError(f"Unexpected `{extra}` after the slug.", usage)
+    return ShowUseCase(slug)
+
+
+def _advance(rest: str, usage: str) -> AdvanceUseCase:
+    _, slug, note = _slug_and_text(rest, usage)
+    return AdvanceUseCase(slug, note)
+
+
+def _back(rest: str, usage: str) -> MoveBack:
+    _, slug, reason = _slug_and_text(rest, usage)
+    if not reason:
+        raise UsageError("Going back needs a reason, in quotes after the slug.", usage)
+    return MoveBack(slug, reason)
+
+
+def _archive(rest: str, usage: str) -> ArchiveUseCase:
+    _, slug, reason = _slug_and_text(rest, usage)
+    if not reason:
+        raise UsageError("Archiving needs a reason, in quotes after the slug.", usage)
+    return ArchiveUseCase(slug, reason)
+
+
+def _owner(rest: str, usage: str) -> HandOver:
+    tokens, slug, _ = _slug_and_text(rest, usage)
+    if len(tokens.positional) != 2:
+        raise UsageError("Name exactly one new owner.", usage)
+    return HandOver(slug, parse_user(tokens.positional[1], usage=usage))
+
+
+def _team(rest: str, usage: str) -> AddTeamMember | RemoveTeamMember:
+    tokens, slug, _ = _slug_and_text(rest, usage)
+    args = tokens.positional[1:]
+    action = args[0].lower() if args else ""
+    if action == "add" and len(args) == 3:
+        role = args[2].lower()
+        if role not in {r.value for r in Role}:
+            raise UsageError(f"Unknown role `{plain_text(args[2])}`: use one of {ROLES}.", usage)
+        return AddTeamMember(slug, parse_user(args[1], usage=usage), Role(role))
+    if action == "remove" and len(args) == 2:
+        return RemoveTeamMember(slug, parse_user(args[1], usage=usage))
+    raise UsageError("Say `add @user <role>` or `remove @user` after the slug.", usage)
+
+
+_PARSERS = {
+    "new": _new, "list": _list, "show": _show, "advance": _advance, "back": _back,
+    "owner": _owner, "team": _team, "archive": _archive,
+}

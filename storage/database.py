@@ -1,0 +1,91 @@
+"""The engine, sessions and units of work for one database URL. Built by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from bot.clock import Clock
+from storage.outbox import OutboxStore, SqlOutbox
+from storage.repositories import SqlUseCaseRepository
+
+
+def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    if make_url(url).get_backend_name() == "sqlite":
+        # Wait for the write lock instead of failing at once; WAL lets readers go on meanwhile.
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+class SqlUnitOfWork:
+    """``async with uow: ...; await uow.commit()`` — anything not committed is rolled back."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
+                 on_outbox: Callable[[], None]) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._on_outbox = on_outbox
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        self.session = self._sessions()
+        self.use_cases = SqlUseCaseRepository(self.session)
+        self.outbox = SqlOutbox(self.session, self._clock.now())
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.session.rollback()
+        await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        if self.outbox.added:
+            self._on_outbox()  # wake the delivery worker now rather than at its next poll
+
+
+class Database:
+    def __init__(self, url: str, clock: Clock) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.clock = clock
+        self.outbox = OutboxStore(self.sessions)
+        self.outbox_listeners: list[Callable[[], None]] = []
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.sessions, self.clock, self._outbox_written)
+
+    def _outbox_written(self) -> None:
+        for listener in self.outbox_listeners:
+            listener()
+
+    async def ping(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:  # noqa: BLE001 - any failure means "not healthy"
+            return False
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

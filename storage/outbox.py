@@ -1,0 +1,115 @@
+"""The persisted outbox: messages are written with the state change, claimed and delivered later.
+
+Claiming uses a lease (owner token + expiry) set by a guarded UPDATE, so it works the same on
+SQLite and PostgreSQL and several processes never deliver one message twice; on PostgreSQL the
+candidate rows are also read ``FOR UPDATE SKIP LOCKED`` so claimers don't queue behind each other.
+A message is only claimable when no earlier pending message waits for the same channel, which
+keeps each channel's messages in order even when one of them is being retried.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from bot.services.ports import OutboxItem, OutgoingMessage
+from storage.models import OutboxRow
+
+PENDING, SENT, DEAD = "pending", "sent", "dead"
+
+
+class SqlOutbox:
+    """The writing side, used inside a unit of work."""
+
+    def __init__(self, session: AsyncSession, now: datetime) -> None:
+        self._session = session
+        self._now = now
+        self.added = 0
+
+    def add(self, message: OutgoingMessage) -> None:
+        self.added += 1
+        self._session.add(
+            OutboxRow(
+                created_at=self._now, method=message.method, channel=message.channel,
+                args=message.args, status=PENDING, attempts=0, next_attempt_at=self._now,
+            )
+        )
+
+
+class OutboxStore:
+    """The delivering side, used by the worker; each call is its own short transaction."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self.owner = uuid.uuid4().hex
+
+    def _claimable(self, now: datetime):  # type: ignore[no-untyped-def]
+        earlier = aliased(OutboxRow)
+        blocked = (
+            select(earlier.id)
+            .where(earlier.channel == OutboxRow.channel, earlier.status == PENDING,
+                   earlier.id < OutboxRow.id)
+            .exists()
+        )
+        return and_(
+            OutboxRow.status == PENDING,
+            OutboxRow.next_attempt_at <= now,
+            or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
+            ~blocked,
+        )
+
+    async def claim(self, now: datetime, *, lease: timedelta, limit: int = 50) -> list[OutboxItem]:
+        async with self._sessions.begin() as session:
+            ids = list(
+                await session.scalars(
+                    select(OutboxRow.id).where(self._claimable(now)).order_by(OutboxRow.id)
+                    .limit(limit).with_for_update(skip_locked=True)
+                )
+            )
+            if not ids:
+                return []
+            token = f"{self.owner}:{uuid.uuid4().hex[:8]}"
+            await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(ids),
+                       or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now))
+                .values(lease_owner=token, lease_until=now + lease,
+                        attempts=OutboxRow.attempts + 1)
+            )
+            rows = await session.scalars(
+                select(OutboxRow).where(OutboxRow.lease_owner == token).order_by(OutboxRow.id)
+            )
+            return [
+                OutboxItem(r.id, r.method, r.channel, dict(r.args), r.attempts, r.created_at)
+                for r in rows
+            ]
+
+    async def mark_sent(self, item_id: int, now: datetime, ts: str | None) -> None:
+        await self._finish(item_id, status=SENT, sent_at=now, result_ts=ts, lease_until=None)
+
+    async def retry_later(self, item_id: int, at: datetime, error: str) -> None:
+        await self._finish(item_id, next_attempt_at=at, last_error=error, lease_until=None)
+
+    async def give_up(self, item_id: int, error: str) -> None:
+        await self._finish(item_id, status=DEAD, last_error=error, lease_until=None)
+
+    async def _finish(self, item_id: int, **values: object) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(**values))
+
+    async def backlog(self) -> int:
+        async with self._sessions() as session:
+            count = await session.scalar(
+                select(func.count()).select_from(OutboxRow).where(OutboxRow.status == PENDING)
+            )
+            return int(count or 0)
+
+    async def next_due(self) -> datetime | None:
+        async with self._sessions() as session:
+            return await session.scalar(
+                select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.status == PENDING)
+            )

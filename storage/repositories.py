@@ -1,0 +1,171 @@
+"""Repositories: translate between rows and domain objects; nothing else."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.usecases import Phase, PhaseChange, Role, TeamMember, UseCase
+from bot.services.ports import ConcurrentUpdate
+from storage.models import PhaseChangeRow, TeamMemberRow, UseCaseRow
+
+
+def _to_domain(
+    row: UseCaseRow, team: Sequence[TeamMemberRow], history: Sequence[PhaseChangeRow] = ()
+) -> UseCase:
+    return UseCase(
+        slug=row.slug,
+        title=row.title,
+        owner_id=row.owner_id,
+        channel_id=row.channel_id,
+        phase=Phase(row.phase),
+        phase_since=row.phase_since,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        domain=row.domain,
+        team=tuple(TeamMember(m.user_id, Role(m.role)) for m in team),
+        archived_reason=row.archived_reason,
+        version=row.version,
+        history=tuple(
+            PhaseChange(
+                Phase(h.from_phase) if h.from_phase else None, Phase(h.to_phase), h.actor_id,
+                h.at, h.note,
+            )
+            for h in history
+        ),
+    )
+
+
+class SqlUseCaseRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def _row(self, slug: str) -> UseCaseRow | None:
+        result = await self._session.execute(select(UseCaseRow).where(UseCaseRow.slug == slug))
+        return result.scalar_one_or_none()
+
+    async def get(self, slug: str) -> UseCase | None:
+        row = await self._row(slug)
+        if row is None:
+            return None
+        team = await self._session.scalars(
+            select(TeamMemberRow).where(TeamMemberRow.use_case_id == row.id)
+            .order_by(TeamMemberRow.id)
+        )
+        history = await self._session.scalars(
+            select(PhaseChangeRow).where(PhaseChangeRow.use_case_id == row.id)
+            .order_by(PhaseChangeRow.at, PhaseChangeRow.id)
+        )
+        return _to_domain(row, team.all(), history.all())
+
+    async def add(self, use_case: UseCase) -> None:
+        row = UseCaseRow(
+            slug=use_case.slug, title=use_case.title, domain=use_case.domain,
+            owner_id=use_case.owner_id, channel_id=use_case.channel_id,
+            phase=use_case.phase.value, phase_since=use_case.phase_since,
+            created_at=use_case.created_at, created_by=use_case.created_by,
+            archived_reason=use_case.archived_reason, version=0,
+        )
+        self._session.add(row)
+        try:
+            await self._session.flush()
+        except IntegrityError:  # the same slug created at the same moment elsewhere
+            raise ConcurrentUpdate(use_case.slug) from None
+        self._session.add_all(
+            TeamMemberRow(use_case_id=row.id, user_id=m.user_id, role=m.role.value)
+            for m in use_case.team
+        )
+        for change in use_case.history:
+            self._session.add(_change_row(row.id, change))
+        await self._session.flush()
+
+    async def save(self, use_case: UseCase) -> None:
+        """Write changed fields, guarded by the version read earlier (optimistic locking)."""
+        result = await self._session.execute(
+            update(UseCaseRow)
+            .where(UseCaseRow.slug == use_case.slug, UseCaseRow.version == use_case.version)
+            .values(
+                title=use_case.title, domain=use_case.domain, owner_id=use_case.owner_id,
+                channel_id=use_case.channel_id, phase=use_case.phase.value,
+                phase_since=use_case.phase_since, archived_reason=use_case.archived_reason,
+                version=UseCaseRow.version + 1,
+            )
+            .returning(UseCaseRow.id)
+        )
+        row_id = result.scalar_one_or_none()
+        if row_id is None:
+            raise ConcurrentUpdate(use_case.slug)
+        await self._sync_team(row_id, use_case.team)
+
+    async def _sync_team(self, row_id: int, team: tuple[TeamMember, ...]) -> None:
+        await self._session.execute(
+            delete(TeamMemberRow).where(
+                TeamMemberRow.use_case_id == row_id,
+                TeamMemberRow.user_id.not_in([m.user_id for m in team]),
+            )
+        )
+        current = {
+            r.user_id: r
+            for r in await self._session.scalars(
+                select(TeamMemberRow).where(TeamMemberRow.use_case_id == row_id)
+            )
+        }
+        for member in team:
+            row = current.get(member.user_id)
+            if row is None:
+                self._session.add(
+                    TeamMemberRow(use_case_id=row_id, user_id=member.user_id, role=member.role.value)
+                )
+            else:
+                row.role = member.role.value
+        await self._session.flush()
+
+    async def record_change(self, slug: str, change: PhaseChange) -> None:
+        row_id = await self._session.scalar(select(UseCaseRow.id).where(UseCaseRow.slug == slug))
+        if row_id is None:
+            raise LookupError(slug)
+        self._session.add(_change_row(row_id, change))
+        await self._session.flush()
+
+    async def list(
+        self, *, phase: Phase | None = None, owner_id: str | None = None,
+        member_id: str | None = None, include_archived: bool = False,
+    ) -> list[UseCase]:
+        """Use cases without their history, in two queries whatever their number."""
+        query = select(UseCaseRow).order_by(UseCaseRow.slug)
+        if phase is not None:
+            query = query.where(UseCaseRow.phase == phase.value)
+        elif not include_archived:
+            query = query.where(UseCaseRow.phase != Phase.ARCHIVED.value)
+        if owner_id is not None:
+            query = query.where(UseCaseRow.owner_id == owner_id)
+        if member_id is not None:
+            is_member = exists().where(
+                TeamMemberRow.use_case_id == UseCaseRow.id, TeamMemberRow.user_id == member_id
+            )
+            query = query.where((UseCaseRow.owner_id == member_id) | is_member)
+        rows = (await self._session.scalars(query)).all()
+        teams: dict[int, list[TeamMemberRow]] = defaultdict(list)
+        if rows:
+            members = await self._session.scalars(
+                select(TeamMemberRow).where(TeamMemberRow.use_case_id.in_([r.id for r in rows]))
+                .order_by(TeamMemberRow.id)
+            )
+            for m in members:
+                teams[m.use_case_id].append(m)
+        return [_to_domain(r, teams[r.id]) for r in rows]
+
+    async def slugs(self) -> list[str]:
+        return list(await self._session.scalars(select(UseCaseRow.slug).order_by(UseCaseRow.slug)))
+
+
+def _change_row(use_case_id: int, change: PhaseChange) -> PhaseChangeRow:
+    return PhaseChangeRow(
+        use_case_id=use_case_id,
+        from_phase=change.from_phase.value if change.from_phase else None,
+        to_phase=change.to_phase.value, actor_id=change.actor_id, at=change.at, note=change.note,
+    )
