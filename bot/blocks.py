@@ -91,8 +91,8 @@ def overdue_flag(uc: UseCase, now: datetime, timebox: timedelta) -> str:
 
 # ── replies to the person who typed ─────────────────────────────────────────────────────────
 
-def error(problem: str, usage: str = "") -> Message:
-    blocks: list[Block] = [section(f"⚠️ {problem}")]
+def error(problem: str, usage: str = "", *, icon: str = "⚠️") -> Message:
+    blocks: list[Block] = [section(f"{icon} {problem}")]
     if usage:
         blocks.append(context(f"Usage: `{usage}`"))
     return message(f"{problem} Usage: {usage}" if usage else problem, blocks)

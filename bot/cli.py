@@ -49,7 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "serve" and args.port:
         settings = _with_port(settings, args.port)
-    logs.configure(settings.log_level, settings.log_format, settings.secrets())
+    # The simulator's terminal is the chat: keep routine logs out of it.
+    level = "WARNING" if args.command == "shell" else settings.log_level
+    logs.configure(level, settings.log_format, settings.secrets())
     return _run(args, settings)
 
 

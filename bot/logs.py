@@ -52,3 +52,4 @@ def configure(level: str, fmt: str, secrets: Iterable[str]) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))

@@ -37,7 +37,7 @@ def register(app: AsyncApp, use_cases: UseCaseService, admins: frozenset[str]) -
         except UsageError as bad:
             reply = blocks.error(str(bad), bad.usage)
         except NotAllowed as refused:
-            reply = blocks.error(f"🚫 {refused}")
+            reply = blocks.error(str(refused), icon="🚫")
         except DomainError as refused:
             reply = blocks.error(str(refused), USAGE.get((text.split() or [""])[0].lower(), ""))
         await ack(response_type="ephemeral", **reply.as_args())

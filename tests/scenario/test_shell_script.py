@@ -1,0 +1,68 @@
+"""`bizdevops shell --script`: a realistic session, read back from its transcript."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SESSION = """\
+# Monday: a new use case for the retention team
+/usecase new churn "Predict customer churn" domain="Customer care"
+/usecase team churn add @carol data-scientist
+/usecase team churn add @erin data-engineer
+/usecase advance churn "business case signed off by sales"
+as @bob
+/usecase advance churn
+as @alice
+/usecase advance churn "model validated on holdout"
+/usecase back churn "precision dropped on the new segment"
+/usecase owner churn @dave
+as @dave
+/usecase show churn
+/usecase archive churn "replaced by the vendor model"
+/usecase list phase=archived
+"""
+
+
+def _shell(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "session.txt"
+    path.write_text(script)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BIZDEVOPS_"))}
+    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path}/shell.db"
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "shell", "--script", str(path)],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=False,
+    )
+
+
+def test_a_realistic_session_reads_well(tmp_path: Path) -> None:
+    result = _shell(tmp_path, SESSION)
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+
+    assert "alice in #general> /usecase new churn" in out
+    assert "New use case churn — Predict customer churn" in out
+    assert "@carol joined churn as data-scientist" in out
+    assert "churn moved: 💼 Biz → 🛠️ Dev" in out
+    assert "Only the owner @alice or an admin may advance `churn`" in out
+    assert "churn moved: 🛠️ Dev → ⚙️ Ops" in out
+    assert "Note: model validated on holdout" in out
+    assert "churn went back (feedback loop): ⚙️ Ops → 🛠️ Dev" in out
+    assert "Reason: precision dropped on the new segment" in out
+    assert "churn has a new owner: @dave (was @alice)" in out
+    assert "Phase history (newest first)" in out
+    assert "churn was archived" in out
+    assert "Use cases in Archived (1)" in out
+    assert "Warning" not in out  # the team had the roles each phase needs
+    assert "\x1b[" not in out  # no terminal colours in a transcript
+    assert (tmp_path / "shell.db").exists()
+
+
+def test_a_line_that_cannot_run_fails_the_script(tmp_path: Path) -> None:
+    result = _shell(tmp_path, '/usecase new churn "Churn"\nclick 7\nfly to the moon\n')
+    assert result.returncode == 1
+    assert "!! line 2 failed: there is no button 7" in result.stdout
+    assert "!! line 3 failed" in result.stdout
+    assert "New use case churn" in result.stdout  # the good line still ran
