@@ -73,9 +73,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
     if args.command == "shell":
-        from bot.simulator.shell import run_shell
+        from bot.simulator.shell import read_script, run_shell
 
-        return asyncio.run(run_shell(settings, script=args.script, color=args.color))
+        try:
+            lines = read_script(args.script)
+        except OSError as unreadable:
+            print(f"bizdevops: cannot read the script: {unreadable}", file=sys.stderr)
+            return 2
+        return asyncio.run(run_shell(settings, lines=lines, color=args.color))
     from bot import server
 
     runner = server.serve if args.command == "serve" else server.socket_mode

@@ -59,7 +59,7 @@ class OutboxWorker:
         except SlackApiError as error:
             await self._failed(item, error)
             return 0
-        except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as error:
+        except (TimeoutError, aiohttp.ClientError, ConnectionError) as error:
             await self._retry(item, backoff(item.attempts), f"connection: {type(error).__name__}")
             return 0
         await self._store.mark_sent(item.id, self._clock.now(), response.get("ts"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.domain.usecases import Phase, Role
 from bot.services.commands import (
     AddTeamMember,
@@ -142,7 +144,7 @@ def _team(rest: str, usage: str) -> AddTeamMember | RemoveTeamMember:
     raise UsageError("Say `add @user <role>` or `remove @user` after the slug.", usage)
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[str, str], UseCaseCommand]] = {
     "new": _new, "list": _list, "show": _show, "advance": _advance, "back": _back,
     "owner": _owner, "team": _team, "archive": _archive,
 }

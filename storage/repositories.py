@@ -131,7 +131,7 @@ class SqlUseCaseRepository:
         self._session.add(_change_row(row_id, change))
         await self._session.flush()
 
-    async def list(
+    async def find(
         self, *, phase: Phase | None = None, owner_id: str | None = None,
         member_id: str | None = None, include_archived: bool = False,
     ) -> list[UseCase]:

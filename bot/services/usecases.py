@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot import blocks
 from bot.blocks import Message
@@ -100,7 +100,7 @@ class UseCaseService:
         owner = await self._user(command.owner) if command.owner else None
         member = actor.user_id if command.mine else None
         async with self.uow() as uow:
-            found = await uow.use_cases.list(phase=command.phase, owner_id=owner, member_id=member)
+            found = await uow.use_cases.find(phase=command.phase, owner_id=owner, member_id=member)
         heading = "Use cases" + (f" in {command.phase.label}" if command.phase else "")
         heading += f" owned by <@{owner}>" if owner else ""
         heading += " you work on" if command.mine else ""
@@ -114,7 +114,7 @@ class UseCaseService:
                                    tz=self.timezone)
 
     async def _transition(
-        self, slug: str, actor: Actor, move: Callable[[UseCase, object], Transition]
+        self, slug: str, actor: Actor, move: Callable[[UseCase, datetime], Transition]
     ) -> Message:
         async with self.uow() as uow:
             uc = await self._load(uow, slug)
@@ -183,5 +183,5 @@ class UseCaseService:
 
     async def home(self, user_id: str) -> dict[str, object]:
         async with self.uow() as uow:
-            mine = await uow.use_cases.list(member_id=user_id)
+            mine = await uow.use_cases.find(member_id=user_id)
         return blocks.home_view(user_id, mine, now=self.clock.now(), timebox=self.dev_timebox)

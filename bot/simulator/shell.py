@@ -125,16 +125,21 @@ class Shell:
         self.say("  └")
 
 
-async def run_shell(settings: Settings, *, script: str | None, color: str) -> int:
-    interactive = script is None and sys.stdin.isatty()
+def read_script(script: str | None) -> list[str] | None:
+    """The lines to run, or None for an interactive session (no script, stdin a terminal)."""
+    if script is not None:
+        with open(script, encoding="utf-8") as source:
+            return source.read().splitlines()
+    return None if sys.stdin.isatty() else sys.stdin.read().splitlines()
+
+
+async def run_shell(settings: Settings, *, lines: list[str] | None, color: str) -> int:
     use_color = color == "always" or (color == "auto" and sys.stdout.isatty())
     async with Simulator(settings) as sim:
         shell = Shell(sim, sys.stdout, color=use_color)
-        if interactive:
+        if lines is None:
             return await _interactive(shell)
-        source = open(script, encoding="utf-8") if script else sys.stdin  # noqa: SIM115
-        with source:
-            return await _scripted(shell, source.read().splitlines())
+        return await _scripted(shell, lines)
 
 
 async def _scripted(shell: Shell, lines: list[str]) -> int:
