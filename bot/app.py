@@ -53,6 +53,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> BotApp:
     client = AsyncWebClient(token=settings.slack_bot_token or None,
                             base_url=settings.slack_api_url)
     bolt = AsyncApp(
+        name="bizdevops",
         client=client,
         signing_secret=settings.slack_signing_secret or None,
         # Socket Mode has no signatures; HTTP always verifies them.

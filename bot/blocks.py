@@ -25,6 +25,7 @@ from slack_sdk.models.blocks import (
 
 from bot.domain.durations import humanize, weeks
 from bot.domain.usecases import Phase, PhaseChange, Transition, UseCase
+from bot.mrkdwn import escape
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -42,11 +43,6 @@ class Message:
 
     def as_args(self) -> dict[str, Any]:
         return {"text": self.text, "blocks": self.blocks}
-
-
-def escape(text: str) -> str:
-    """Neutralise user text for mrkdwn: no pings, links or entities sneak through."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def clip(text: str, limit: int) -> str:
@@ -107,6 +103,26 @@ def help_text(title: str, lines: Iterable[tuple[str, str]]) -> Message:
     return message(f"{title}\n{body}", [header(title), section(body)])
 
 
+def bulleted(lines: Sequence[str], *, max_blocks: int, more: str) -> list[Block]:
+    """Lines packed into sections of ≤ 3000 characters; what does not fit is counted, not cut."""
+    out: list[Block] = []
+    chunk: list[str] = []
+    size = 0
+    for index, line in enumerate(lines):
+        line = clip(line, MAX_SECTION)
+        if chunk and size + len(line) + 1 > MAX_SECTION:
+            out.append(section("\n".join(chunk)))
+            chunk, size = [], 0
+        if len(out) == max_blocks - 1:
+            out.append(context(f"… and {len(lines) - index} more {more}"))
+            return out
+        chunk.append(line)
+        size += len(line) + 1
+    if chunk:
+        out.append(section("\n".join(chunk)))
+    return out
+
+
 def usecase_list(use_cases: Sequence[UseCase], *, now: datetime, timebox: timedelta,
                  heading: str) -> Message:
     if not use_cases:
@@ -116,10 +132,10 @@ def usecase_list(use_cases: Sequence[UseCase], *, now: datetime, timebox: timede
         + (f" · {overdue_flag(uc, now, timebox)}" if uc.is_overdue(now, timebox) else "")
         for uc in use_cases
     ]
-    blocks: list[Block] = [header(f"{heading} ({len(use_cases)})")]
-    blocks += [section("\n".join(lines[i : i + 20])) for i in range(0, len(lines), 20)]
-    fallback = f"{heading}: " + ", ".join(uc.slug for uc in use_cases)
-    return message(fallback, blocks, more="use cases")
+    blocks = [header(f"{heading} ({len(use_cases)})"),
+              *bulleted(lines, max_blocks=MAX_BLOCKS - 1, more="use cases")]
+    fallback = f"{heading}: " + ", ".join(uc.slug for uc in use_cases[:100])
+    return message(fallback, blocks)
 
 
 def usecase_card(uc: UseCase, *, now: datetime, timebox: timedelta, tz: str) -> Message:
@@ -138,8 +154,9 @@ def usecase_card(uc: UseCase, *, now: datetime, timebox: timedelta, tz: str) -> 
     if flag := overdue_flag(uc, now, timebox):
         blocks.append(section(f"*{flag}*"))
     history = [_history_line(c, tz) for c in reversed(uc.history)]
-    blocks += [DividerBlock(), section("*Phase history* (newest first)\n" + "\n".join(history))]
-    fallback = f"{uc.slug} — {uc.title}: {uc.phase.label}, owner <@{uc.owner_id}>"
+    blocks += [DividerBlock(), section("*Phase history* (newest first)")]
+    blocks += bulleted(history, max_blocks=MAX_BLOCKS - len(blocks), more="older changes")
+    fallback = f"{uc.slug} — {escape(uc.title)}: {uc.phase.label}, owner <@{uc.owner_id}>"
     return message(fallback, blocks)
 
 
@@ -160,7 +177,7 @@ def usecase_created(uc: UseCase) -> Message:
         f"Owner <@{uc.owner_id}> · starts in {phase_label(uc.phase)}"
     )
     by = f"Created by <@{uc.created_by}>" + (f" · domain: {escape(uc.domain)}" if uc.domain else "")
-    return message(f"New use case {uc.slug}: {uc.title}", [section(text), context(by)])
+    return message(f"New use case {uc.slug}: {escape(uc.title)}", [section(text), context(by)])
 
 
 def phase_changed(t: Transition) -> Message:

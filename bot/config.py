@@ -34,7 +34,7 @@ class Settings:
     slack_signing_secret: str = field(default="", repr=False)
     slack_app_token: str = field(default="", repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
     port: int = 3000
     admins: frozenset[str] = frozenset()
     pipelines_path: str = ""
@@ -48,12 +48,9 @@ class Settings:
 
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in logs or messages."""
-        return tuple(
-            s
-            for s in (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token,
-                      self.webhook_secret)
-            if s
-        )
+        candidates = (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token,
+                      self.webhook_secret, make_url(self.database_url).password)
+        return tuple(str(s) for s in candidates if s)
 
 
 def load_dotenv_file(path: str | Path = ".env") -> None:
@@ -102,7 +99,7 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise ConfigError(f"{name} is malformed: expected a whole number from {low} to {high}")
     return int(raw)
 

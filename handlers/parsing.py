@@ -6,6 +6,7 @@ import html
 import re
 from dataclasses import dataclass
 
+from bot.mrkdwn import escape
 from bot.services.commands import ChannelRef, UserRef
 
 # Slack sends smart quotes when the user's client autocorrects; treat them as plain ones.
@@ -34,27 +35,45 @@ class Tokens:
     flags: set[str]
 
 
-def tokenize(text: str, *, usage: str = "") -> list[str]:
-    """Split on whitespace; double-quoted strings (also after ``key=``) stay one token."""
+@dataclass(frozen=True)
+class Word:
+    text: str
+    quote_at: int | None = None  # where in ``text`` the first quoted part began
+
+    def option(self) -> tuple[str, str] | None:
+        """``key=value`` when the ``=`` came before any quote: ``"ratio=2"`` is just text."""
+        key, eq, value = self.text.partition("=")
+        if not eq or not re.fullmatch(r"[a-z_]+", key):
+            return None
+        if self.quote_at is not None and self.quote_at <= len(key):
+            return None
+        return key, value
+
+
+def tokenize(text: str, *, usage: str = "") -> list[Word]:
+    """Split on whitespace; double-quoted strings (also after ``key=``) stay one word."""
     text = text.translate(_QUOTES)
-    tokens: list[str] = []
+    words: list[Word] = []
     current: list[str] = []
+    quote_at: int | None = None
     in_quote = started = False
     for char in text:
         if char == '"':
+            if quote_at is None:
+                quote_at = len(current)
             in_quote, started = not in_quote, True
         elif char.isspace() and not in_quote:
             if started:
-                tokens.append("".join(current))
-            current, started = [], False
+                words.append(Word("".join(current), quote_at))
+            current, started, quote_at = [], False, None
         else:
             current.append(char)
             started = True
     if in_quote:
         raise UsageError("A quote is not closed: put the text between two `\"`.", usage)
     if started:
-        tokens.append("".join(current))
-    return tokens
+        words.append(Word("".join(current), quote_at))
+    return words
 
 
 def split(
@@ -64,20 +83,25 @@ def split(
     positional: list[str] = []
     options: dict[str, str] = {}
     found: set[str] = set()
-    for token in tokenize(text, usage=usage):
-        key, eq, value = token.partition("=")
-        if eq and re.fullmatch(r"[a-z_]+", key):
+    for word in tokenize(text, usage=usage):
+        if option := word.option():
+            key, value = option
             if key not in allowed:
                 known = ", ".join(f"`{k}=`" for k in sorted(allowed)) or "none"
                 raise UsageError(f"Unknown option `{key}=` (known: {known}).", usage)
             if key in options:
                 raise UsageError(f"The option `{key}=` is given twice.", usage)
             options[key] = value
-        elif token in flags:
-            found.add(token)
+        elif word.text in flags and word.quote_at is None:
+            found.add(word.text)
         else:
-            positional.append(token)
+            positional.append(word.text)
     return Tokens(positional, options, found)
+
+
+def shown(token: str) -> str:
+    """User input quoted back in an error message: readable, and unable to ping or link."""
+    return escape(plain_text(token))
 
 
 def parse_user(token: str, *, usage: str = "") -> UserRef:
@@ -85,7 +109,7 @@ def parse_user(token: str, *, usage: str = "") -> UserRef:
         return UserRef(match.group(1), match.group(2) or "")
     if match := _PLAIN_USER_RE.fullmatch(token):
         return UserRef(None, match.group(1).lower())
-    raise UsageError(f"`{plain_text(token)}` is not a user: mention them like @alice.", usage)
+    raise UsageError(f"`{shown(token)}` is not a user: mention them like @alice.", usage)
 
 
 def parse_channel(token: str, *, usage: str = "") -> ChannelRef:
@@ -93,7 +117,7 @@ def parse_channel(token: str, *, usage: str = "") -> ChannelRef:
         return ChannelRef(match.group(1), match.group(2) or "")
     if match := _PLAIN_CHANNEL_RE.fullmatch(token):
         return ChannelRef(None, match.group(1))
-    raise UsageError(f"`{plain_text(token)}` is not a channel: name it like #ops.", usage)
+    raise UsageError(f"`{shown(token)}` is not a channel: name it like #ops.", usage)
 
 
 def plain_text(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.domain.usecases import Phase, Role
+from bot.mrkdwn import escape
 from bot.services.commands import (
     AddTeamMember,
     AdvanceUseCase,
@@ -17,7 +18,7 @@ from bot.services.commands import (
     ShowUseCase,
     UseCaseCommand,
 )
-from handlers.parsing import UsageError, parse_channel, parse_user, plain_text, split
+from handlers.parsing import UsageError, parse_channel, parse_user, plain_text, shown, split
 
 USAGE = {
     "new": '/usecase new <slug> "<title>" [domain=<text>] [owner=@user] [channel=#channel]',
@@ -55,7 +56,7 @@ def parse_usecase(text: str) -> UseCaseCommand:
     parser = _PARSERS.get(verb)
     if parser is None:
         raise UsageError(
-            f"Unknown sub-command `{plain_text(verb)}`. Try one of: {', '.join(USAGE)}, help.",
+            f"Unknown sub-command `{shown(verb)}`. Try one of: {', '.join(USAGE)}, help.",
             "/usecase help",
         )
     return parser(rest, USAGE[verb])
@@ -85,14 +86,14 @@ def _new(rest: str, usage: str) -> NewUseCase:
 def _list(rest: str, usage: str) -> ListUseCases:
     tokens = split(rest, allowed=frozenset({"phase", "owner"}), flags=frozenset({"mine"}), usage=usage)
     if tokens.positional:
-        raise UsageError(f"Unexpected `{plain_text(tokens.positional[0])}`.", usage)
+        raise UsageError(f"Unexpected `{shown(tokens.positional[0])}`.", usage)
     phase = tokens.options.get("phase")
     if phase is not None and phase.lower() not in {p.value for p in Phase}:
-        raise UsageError(f"Unknown phase `{plain_text(phase)}`: use one of {PHASES}.", usage)
+        raise UsageError(f"Unknown phase `{shown(phase)}`: use one of {PHASES}.", usage)
     owner = tokens.options.get("owner")
     return ListUseCases(
         phase=Phase(phase.lower()) if phase else None,
-        owner=parse_user(owner, usage=usage) if owner else None,
+        owner=parse_user(owner, usage=usage) if owner is not None else None,
         mine="mine" in tokens.flags,
     )
 
@@ -100,7 +101,7 @@ def _list(rest: str, usage: str) -> ListUseCases:
 def _show(rest: str, usage: str) -> ShowUseCase:
     _, slug, extra = _slug_and_text(rest, usage)
     if extra:
-        raise UsageError(f"Unexpected `{extra}` after the slug.", usage)
+        raise UsageError(f"Unexpected `{escape(extra)}` after the slug.", usage)
     return ShowUseCase(slug)
 
 
@@ -137,7 +138,7 @@ def _team(rest: str, usage: str) -> AddTeamMember | RemoveTeamMember:
     if action == "add" and len(args) == 3:
         role = args[2].lower()
         if role not in {r.value for r in Role}:
-            raise UsageError(f"Unknown role `{plain_text(args[2])}`: use one of {ROLES}.", usage)
+            raise UsageError(f"Unknown role `{shown(args[2])}`: use one of {ROLES}.", usage)
         return AddTeamMember(slug, parse_user(args[1], usage=usage), Role(role))
     if action == "remove" and len(args) == 2:
         return RemoveTeamMember(slug, parse_user(args[1], usage=usage))

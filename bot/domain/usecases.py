@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.mrkdwn import escape
+
 
 class Phase(StrEnum):
     BIZ = "biz"
@@ -108,7 +110,7 @@ class Transition:
 def validate_slug(slug: str) -> str:
     if not SLUG_RE.fullmatch(slug):
         raise DomainError(
-            f"`{slug}` is not a valid slug: use 2–40 lowercase letters, digits and dashes, "
+            f"`{escape(slug)}` is not a valid slug: use 2–40 lowercase letters, digits and dashes, "
             "starting with a letter or digit (e.g. `churn-model`)."
         )
     return slug

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,6 +12,7 @@ from bot.blocks import Message
 from bot.clock import Clock
 from bot.domain import usecases as lifecycle
 from bot.domain.usecases import DomainError, NotAllowed, Transition, UseCase
+from bot.mrkdwn import escape
 from bot.services.commands import (
     Actor,
     AddTeamMember,
@@ -159,26 +160,23 @@ class UseCaseService:
             return uc
         close = difflib.get_close_matches(slug, await uow.use_cases.slugs(), n=1, cutoff=0.6)
         hint = f" Did you mean `{close[0]}`?" if close else " See `/usecase list`."
-        raise UnknownUseCase(f"There is no use case `{slug}`.{hint}")
+        raise UnknownUseCase(f"There is no use case `{escape(slug)}`.{hint}")
 
     def _announce(self, uow: UnitOfWork, uc: UseCase, msg: Message) -> None:
         uow.outbox.add(OutgoingMessage("chat.postMessage", uc.channel_id,
                                        {"channel": uc.channel_id, **msg.as_args()}))
 
     async def _user(self, ref: UserRef) -> str:
-        if ref.id:
-            return ref.id
-        found = await self.directory.user_id(ref.name)
-        if found is None:
-            raise DomainError(f"I can't find a Slack user called @{ref.name}.")
-        return found
+        return ref.id or await self._lookup(self.directory.user_id, ref.name, "a Slack user called @")
 
     async def _channel(self, ref: ChannelRef) -> str:
-        if ref.id:
-            return ref.id
-        found = await self.directory.channel_id(ref.name)
+        return ref.id or await self._lookup(self.directory.channel_id, ref.name, "a channel called #")
+
+    @staticmethod
+    async def _lookup(find: Callable[[str], Awaitable[str | None]], name: str, what: str) -> str:
+        found = await find(name)
         if found is None:
-            raise DomainError(f"I can't find a channel called #{ref.name}.")
+            raise DomainError(f"I can't find {what}{name}.")
         return found
 
     async def home(self, user_id: str) -> dict[str, object]:

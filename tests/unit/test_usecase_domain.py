@@ -1,4 +1,4 @@
-"""The pure use-case lifecycle: phases, owner rules, team, warnings, history, overdue, validation."""
+"""The pure use-case lifecycle: phases, owners, team, warnings, history, overdue, validation."""
 
 from __future__ import annotations
 
