@@ -75,8 +75,8 @@ class OutboxStore:
             token = f"{self.owner}:{uuid.uuid4().hex[:8]}"
             await session.execute(
                 update(OutboxRow)
-                .where(OutboxRow.id.in_(ids),
-                       or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now))
+                # The full condition again: on SQLite nothing locked the rows we just read.
+                .where(OutboxRow.id.in_(ids), self._claimable(now))
                 .values(lease_owner=token, lease_until=now + lease,
                         attempts=OutboxRow.attempts + 1)
             )

@@ -64,7 +64,7 @@ async def save(db: Database, use_case: UseCase) -> None:
 
 async def listed(db: Database, **filters: object) -> list[str]:
     async with db.uow() as uow:
-        return [uc.slug for uc in await uow.use_cases.list(**filters)]  # type: ignore[arg-type]
+        return [uc.slug for uc in await uow.use_cases.find(**filters)]  # type: ignore[arg-type]
 
 
 def message(text: str, channel: str = "C_CHURN") -> OutgoingMessage:
@@ -245,15 +245,15 @@ async def portfolio(db: Database) -> Database:
         ({"member_id": DAVE}, []),
     ],
 )
-async def test_list_filters(
+async def test_find_filters(
     portfolio: Database, filters: dict[str, object], expected: list[str]
 ) -> None:
     assert await listed(portfolio, **filters) == expected
 
 
-async def test_list_returns_teams_without_history(portfolio: Database) -> None:
+async def test_find_returns_teams_without_history(portfolio: Database) -> None:
     async with portfolio.uow() as uow:
-        found = {uc.slug: uc for uc in await uow.use_cases.list(include_archived=True)}
+        found = {uc.slug: uc for uc in await uow.use_cases.find(include_archived=True)}
     assert found["delta"].team == (TeamMember(ALICE, Role.DEVOPS),)
     assert found["beta"].team == ()
     assert found["gamma"].archived_reason == "no data"

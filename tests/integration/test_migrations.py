@@ -1,0 +1,163 @@
+"""Alembic migrations and the start-up schema check, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.clock import ManualClock
+from bot.domain import usecases
+from storage.database import Database, make_engine
+from storage.migrate import (
+    SchemaOutOfDate,
+    alembic_config,
+    check_schema,
+    current_revision,
+    head_revision,
+    upgrade,
+)
+from storage.models import Base
+
+START = datetime(2026, 1, 5, 9, tzinfo=UTC)
+TABLES = {"use_cases", "team_members", "phase_changes", "outbox"}
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def empty_url(database_url: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A database of the same kind with nothing in it (not even ``alembic_version``)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        return
+    name = f"bizdevops_empty_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(database_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+# ── helpers ────────────────────────────────────────────────────────────────────────────────
+
+
+async def alembic(engine: AsyncEngine, run: Callable[..., Any], revision: str) -> None:
+    """Run an alembic command on our own connection, the way storage.migrate.upgrade does."""
+
+    def on(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        run(config, revision)
+
+    async with engine.begin() as conn:
+        await conn.run_sync(on)
+
+
+async def table_names(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as conn:
+        return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+
+
+async def schema_diff(engine: AsyncEngine) -> list[Any]:
+    def compare(connection: Connection) -> list[Any]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(compare)
+
+
+# ── tests ──────────────────────────────────────────────────────────────────────────────────
+
+
+async def test_the_migrated_database_passes_the_check(engine: AsyncEngine) -> None:
+    await check_schema(engine)
+    assert await current_revision(engine) == head_revision()
+    assert TABLES <= await table_names(engine)
+
+
+async def test_an_empty_database_is_refused(empty_url: str) -> None:
+    engine = make_engine(empty_url)
+    try:
+        assert await current_revision(engine) is None
+        with pytest.raises(SchemaOutOfDate, match="no schema yet.*`bizdevops migrate`"):
+            await check_schema(engine)
+
+        await upgrade(engine)
+        await check_schema(engine)
+        assert TABLES <= await table_names(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_database_behind_or_ahead_of_the_code_is_refused(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = 'ffff'"))
+
+    with pytest.raises(SchemaOutOfDate) as refused:
+        await check_schema(engine)
+    assert "ffff" in str(refused.value)
+    assert head_revision() in str(refused.value)
+    assert "`bizdevops migrate`" in str(refused.value)
+
+
+async def test_downgrade_to_base_then_upgrade_restores_a_working_schema(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    await alembic(engine, command.downgrade, "base")
+
+    assert not TABLES & await table_names(engine)
+    assert await current_revision(engine) is None
+    with pytest.raises(SchemaOutOfDate, match="`bizdevops migrate`"):
+        await check_schema(engine)
+
+    await upgrade(engine)
+
+    await check_schema(engine)
+    assert await schema_diff(engine) == []
+    db = Database(database_url, ManualClock(START))
+    try:
+        async with db.uow() as uow:
+            await uow.use_cases.add(usecases.create(
+                "churn-model", "Predict churn", creator_id="U1", channel_id="C1", now=START,
+            ))
+            await uow.commit()
+        async with db.uow() as uow:
+            assert await uow.use_cases.slugs() == ["churn-model"]
+    finally:
+        await db.dispose()
+
+
+async def test_the_migrated_schema_matches_the_models(engine: AsyncEngine) -> None:
+    assert await schema_diff(engine) == []
+
+
+async def test_the_schema_comparison_notices_drift(engine: AsyncEngine) -> None:
+    """Guards the test above: a schema that differs from the models gives a non-empty diff."""
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP INDEX ix_outbox_channel"))
+
+    diff = await schema_diff(engine)
+
+    assert [(change[0], change[1].name) for change in diff] == [("add_index", "ix_outbox_channel")]
