@@ -53,9 +53,25 @@ class OutboxWorker:
                 sent += await self._deliver(item)
         return sent
 
+    async def _resolve(self, item: OutboxItem) -> dict[str, object] | None:
+        """Fill in the ``ts`` of the message an edit or a thread reply refers to."""
+        args: dict[str, object] = dict(item.args)
+        for ref, key in ((item.update_of, "ts"), (item.thread_of, "thread_ts")):
+            if ref is None:
+                continue
+            ts, status = await self._store.posted_ts(ref)
+            if ts is None:  # per-channel order means the post went first: it can never arrive
+                await self._store.give_up(item.id, f"{ref} was never posted ({status})")
+                return None
+            args[key] = ts
+        return args
+
     async def _deliver(self, item: OutboxItem) -> int:
+        args = await self._resolve(item)
+        if args is None:
+            return 0
         try:
-            response = await self._client.api_call(item.method, json=item.args)
+            response = await self._client.api_call(item.method, json=args)
         except SlackApiError as error:
             await self._failed(item, error)
             return 0

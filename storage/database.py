@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.clock import Clock
+from storage.deployments import SqlDeploymentRepository
 from storage.outbox import OutboxStore, SqlOutbox
 from storage.repositories import SqlUseCaseRepository
 
@@ -49,6 +50,7 @@ class SqlUnitOfWork:
         self.session = self._sessions()
         self.use_cases = SqlUseCaseRepository(self.session)
         self.outbox = SqlOutbox(self.session, self._clock.now())
+        self.deployments = SqlDeploymentRepository(self.session)
         return self
 
     async def __aexit__(

@@ -83,3 +83,84 @@ class OutboxRow(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None]
     result_ts: Mapped[str | None] = mapped_column(String(32))
+    # A posted message can be named (``ref``) so later calls edit it or reply in its thread.
+    ref: Mapped[str | None] = mapped_column(String(64), index=True)
+    update_of: Mapped[str | None] = mapped_column(String(64))
+    thread_of: Mapped[str | None] = mapped_column(String(64))
+
+
+class DeploymentRow(Base):
+    """One deployment. Its stages (with waves, votes and the step in flight) live in ``stages``
+    as JSON, guarded by ``revision``; the columns beside it are what the engine queries."""
+
+    __tablename__ = "deployments"
+    __table_args__ = (
+        Index("ix_deployments_active_next", "state", "next_at"),
+        Index("ix_deployments_use_case_requested", "use_case_id", "requested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    use_case_id: Mapped[int] = mapped_column(ForeignKey("use_cases.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(40))
+    version: Mapped[str] = mapped_column(String(64))
+    pipeline: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(16), default="deploy")
+    rollback_of: Mapped[int | None] = mapped_column(Integer)
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    requested_by: Mapped[str] = mapped_column(String(32))
+    requested_at: Mapped[datetime]
+    channel_id: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(24))
+    finished_at: Mapped[datetime | None]
+    detail: Mapped[str] = mapped_column(Text, default="")
+    stages: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime | None]          # when the engine must look at it again
+    launch_pending: Mapped[bool] = mapped_column(default=False)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]      # a worker is running its step until then
+    active_slot: Mapped[int | None] = mapped_column(Integer, unique=True)
+    # ``active_slot`` = use_case_id while active, NULL after: the database itself refuses a
+    # second active deployment of one use case, even from two processes at once.
+
+
+class DeploymentEventRow(Base):
+    """The audit trail: append-only."""
+
+    __tablename__ = "deployment_events"
+    __table_args__ = (Index("ix_deployment_events_deployment", "deployment_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str | None] = mapped_column(String(32))
+    stage: Mapped[str | None] = mapped_column(String(40))
+    wave: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class ActionTokenRow(Base):
+    """Button parameters kept on the server: a button's value is only this row's random id."""
+
+    __tablename__ = "action_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id", ondelete="CASCADE"))
+    stage_index: Mapped[int] = mapped_column(Integer)
+    version: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+
+
+class DeployLockRow(Base):
+    __tablename__ = "deploy_locks"
+
+    use_case_id: Mapped[int] = mapped_column(
+        ForeignKey("use_cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    locked_by: Mapped[str] = mapped_column(String(32))
+    locked_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    reminded_at: Mapped[datetime | None]

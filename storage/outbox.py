@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 from bot.services.ports import OutboxItem, OutgoingMessage
 from storage.models import OutboxRow
 
-PENDING, SENT, DEAD = "pending", "sent", "dead"
+PENDING, SENT, DEAD, SUPERSEDED = "pending", "sent", "dead", "superseded"
 
 
 class SqlOutbox:
@@ -36,7 +36,17 @@ class SqlOutbox:
             OutboxRow(
                 created_at=self._now, method=message.method, channel=message.channel,
                 args=message.args, status=PENDING, attempts=0, next_attempt_at=self._now,
+                ref=message.ref, update_of=message.update_of, thread_of=message.thread_of,
             )
+        )
+
+    async def supersede_updates(self, ref: str) -> None:
+        """Drop queued edits of a message that a newer edit replaces (not those in flight)."""
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.update_of == ref, OutboxRow.status == PENDING,
+                   OutboxRow.lease_until.is_(None))
+            .values(status=SUPERSEDED)
         )
 
 
@@ -84,9 +94,20 @@ class OutboxStore:
                 select(OutboxRow).where(OutboxRow.lease_owner == token).order_by(OutboxRow.id)
             )
             return [
-                OutboxItem(r.id, r.method, r.channel, dict(r.args), r.attempts, r.created_at)
+                OutboxItem(r.id, r.method, r.channel, dict(r.args), r.attempts, r.created_at,
+                           r.update_of, r.thread_of)
                 for r in rows
             ]
+
+    async def posted_ts(self, ref: str) -> tuple[str | None, str]:
+        """The ``ts`` of the message posted under ``ref``, and that post's status."""
+        async with self._sessions() as session:
+            row = (await session.execute(
+                select(OutboxRow.result_ts, OutboxRow.status)
+                .where(OutboxRow.ref == ref, OutboxRow.method == "chat.postMessage")
+                .order_by(OutboxRow.id).limit(1)
+            )).first()
+            return (row[0], row[1]) if row else (None, "missing")
 
     async def mark_sent(self, item_id: int, now: datetime, ts: str | None) -> None:
         await self._finish(item_id, status=SENT, sent_at=now, result_ts=ts, lease_until=None)

@@ -7,6 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
+from bot.domain.deployment_model import Deployment, Event
 from bot.domain.usecases import Phase, PhaseChange, UseCase
 
 
@@ -17,6 +18,9 @@ class OutgoingMessage:
     method: str
     channel: str
     args: dict[str, Any] = field(default_factory=dict)
+    ref: str | None = None        # names a posted message, e.g. "deployment:42"
+    update_of: str | None = None  # chat.update of the message with this ref
+    thread_of: str | None = None  # reply in the thread of the message with this ref
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,8 @@ class OutboxItem:
     args: dict[str, Any]
     attempts: int
     created_at: datetime
+    update_of: str | None = None
+    thread_of: str | None = None
 
 
 class ConcurrentUpdate(Exception):
@@ -47,6 +53,45 @@ class UseCaseRepository(Protocol):
 
 class Outbox(Protocol):
     def add(self, message: OutgoingMessage) -> None: ...
+    async def supersede_updates(self, ref: str) -> None: ...
+
+
+class DeploymentRepository(Protocol):
+    async def add(self, d: Deployment) -> Deployment: ...
+    async def save(self, d: Deployment) -> Deployment: ...
+    async def get(self, deployment_id: int, *, for_update: bool = False) -> Deployment | None: ...
+    async def active_for(self, slug: str) -> Deployment | None: ...
+    async def history(self, slug: str, *, limit: int = 10) -> list[Deployment]: ...
+    async def active(self, *, limit: int = 50) -> list[Deployment]: ...
+    async def set_lease(self, deployment_id: int, owner: str | None,
+                        until: datetime | None) -> None: ...
+    async def record(self, d: Deployment, events: tuple[Event, ...]) -> None: ...
+    async def events(self, deployment_id: int) -> list[Event]: ...
+    async def new_token(self, d: Deployment, stage_index: int, action: str,
+                        now: datetime) -> str: ...
+    async def token(self, token_id: str) -> ActionToken | None: ...
+    async def lock(self, slug: str) -> DeployLock | None: ...
+    async def set_lock(self, lock: DeployLock) -> None: ...
+    async def remove_lock(self, slug: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class ActionToken:
+    """What a button does, kept on the server; the button only carries ``id``."""
+
+    id: str
+    deployment_id: int
+    stage_index: int
+    version: str
+    action: str
+
+
+@dataclass(frozen=True)
+class DeployLock:
+    use_case: str
+    locked_by: str
+    locked_at: datetime
+    reason: str
 
 
 class UnitOfWork(Protocol):
@@ -54,6 +99,8 @@ class UnitOfWork(Protocol):
     def use_cases(self) -> UseCaseRepository: ...
     @property
     def outbox(self) -> Outbox: ...
+    @property
+    def deployments(self) -> DeploymentRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(

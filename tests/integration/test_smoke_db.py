@@ -3,6 +3,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from storage.database import make_engine
+from storage.migrate import head_revision
 
 
 async def test_database_is_migrated(database_url: str) -> None:
@@ -11,5 +12,5 @@ async def test_database_is_migrated(database_url: str) -> None:
         count = await conn.scalar(text("SELECT count(*) FROM use_cases"))
         assert count == 0
         version = await conn.scalar(text("SELECT version_num FROM alembic_version"))
-        assert version == "0001"
+        assert version == head_revision()
     await engine.dispose()

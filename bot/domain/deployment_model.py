@@ -1,0 +1,161 @@
+"""The state of one deployment: its stages, their waves and votes. Pure data, no behaviour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from bot.domain.pipeline import StageSpec
+
+
+class DeploymentState(StrEnum):
+    RUNNING = "running"
+    AWAITING_APPROVAL = "awaiting_approval"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+
+    @property
+    def is_active(self) -> bool:
+        return self in (DeploymentState.RUNNING, DeploymentState.AWAITING_APPROVAL)
+
+
+class StageState(StrEnum):
+    WAITING = "waiting"
+    AWAITING_APPROVAL = "awaiting_approval"
+    RUNNING = "running"
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+
+    @property
+    def is_done(self) -> bool:
+        return self not in (StageState.WAITING, StageState.AWAITING_APPROVAL, StageState.RUNNING)
+
+
+class StepKind(StrEnum):
+    RUN = "run"
+    HEALTH = "health"
+
+
+@dataclass(frozen=True)
+class Step:
+    """The executor work of a running stage: one wave's run or its health check."""
+
+    kind: StepKind
+    wave: int | None          # index into StageRun.waves; None for a stage without waves
+    due_at: datetime          # not before (a health check waits for the bake time)
+    deadline: datetime        # the stage's timeout for this step
+    launched: bool = False    # claimed by a worker and started: never started twice
+    accepted: bool = False    # a webhook answered 202: waiting for its callback
+
+
+@dataclass(frozen=True)
+class Vote:
+    user_id: str
+    approve: bool
+    at: datetime
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class WaveRun:
+    targets: tuple[str, ...]
+    state: StageState = StageState.WAITING
+    health: StageState | None = None
+
+
+@dataclass(frozen=True)
+class StageRun:
+    spec: StageSpec
+    state: StageState = StageState.WAITING
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    detail: str = ""
+    url: str | None = None
+    waves: tuple[WaveRun, ...] = ()
+    gate_opened_at: datetime | None = None
+    votes: tuple[Vote, ...] = ()
+    step: Step | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def approvals(self) -> tuple[Vote, ...]:
+        return tuple(v for v in self.votes if v.approve)
+
+    @property
+    def gate_expires_at(self) -> datetime | None:
+        if self.gate_opened_at is None or self.spec.approval is None:
+            return None
+        return self.gate_opened_at + self.spec.approval.expires
+
+    def targets_done(self) -> int:
+        return sum(len(w.targets) for w in self.waves if w.state is StageState.PASSED)
+
+    def targets_total(self) -> int:
+        return sum(len(w.targets) for w in self.waves)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of the audit trail (and, where it helps, of the deployment's thread)."""
+
+    kind: str                 # requested, approved, rejected, cancelled, expired, timed_out, ...
+    at: datetime
+    actor: str | None = None  # a user ID; None for the system
+    stage: str | None = None
+    wave: int | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    use_case: str
+    version: str
+    pipeline: str
+    requested_by: str
+    requested_at: datetime
+    channel_id: str
+    stages: tuple[StageRun, ...]
+    state: DeploymentState = DeploymentState.RUNNING
+    id: int | None = None
+    kind: str = "deploy"      # "deploy" or "rollback"
+    rollback_of: int | None = None
+    dry_run: bool = False
+    finished_at: datetime | None = None
+    detail: str = ""
+    revision: int = 0         # optimistic-concurrency counter kept by storage
+
+    @property
+    def current(self) -> int | None:
+        """Index of the stage that is not done yet, if any."""
+        return next((i for i, s in enumerate(self.stages) if not s.state.is_done), None)
+
+    @property
+    def current_stage(self) -> StageRun | None:
+        index = self.current
+        return None if index is None else self.stages[index]
+
+    def with_stage(self, index: int, stage: StageRun) -> Deployment:
+        stages = list(self.stages)
+        stages[index] = stage
+        return replace(self, stages=tuple(stages))
+
+    def next_deadline(self) -> datetime | None:
+        """When something time-based happens next: a timeout, a gate's expiry or a bake's end."""
+        stage = self.current_stage
+        if stage is None or not self.state.is_active:
+            return None
+        if stage.state is StageState.AWAITING_APPROVAL:
+            return stage.gate_expires_at
+        if stage.step is None:
+            return None
+        return stage.step.deadline if stage.step.launched else stage.step.due_at

@@ -1,0 +1,314 @@
+"""The deployment state machine. Every transition takes ``(deployment, ..., now)`` and returns a
+:class:`Transition`: the new state plus audit events. Refusals raise ``DomainError``.
+
+A stage runs one step at a time: its run (once per wave) and, after each wave, the health check
+(after the bake time). The engine launches the step the state names, then reports the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot.domain.deployment_model import (
+    Deployment,
+    DeploymentState,
+    Event,
+    StageRun,
+    StageState,
+    Step,
+    StepKind,
+    Vote,
+    WaveRun,
+)
+from bot.domain.pipeline import OnFailure, Pipeline, StageSpec
+from bot.domain.usecases import DomainError, NotAllowed
+from bot.domain.waves import plan_waves, target_names
+from bot.mrkdwn import escape
+
+
+class StaleResult(DomainError):
+    """A result or click for a step that is no longer the current one; it changes nothing."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    deployment: Deployment
+    events: tuple[Event, ...] = ()
+    kill: bool = False                          # a launched step must be stopped
+    rollback_targets: tuple[str, ...] = ()      # automatic rollback to these targets is due
+
+
+def _stage_runs(stages: Sequence[StageSpec]) -> tuple[StageRun, ...]:
+    runs = []
+    for spec in stages:
+        waves = plan_waves(spec.waves, target_names(spec.targets)) if spec.waves else []
+        runs.append(StageRun(spec, waves=tuple(WaveRun(t) for t in waves)))
+    return tuple(runs)
+
+
+def request(*, use_case: str, version: str, pipeline: Pipeline, requested_by: str,
+            channel_id: str, now: datetime, kind: str = "deploy",
+            rollback_of: int | None = None) -> Transition:
+    d = Deployment(
+        use_case=use_case, version=version, pipeline=pipeline.name, requested_by=requested_by,
+        requested_at=now, channel_id=channel_id, stages=_stage_runs(pipeline.stages),
+        kind=kind, rollback_of=rollback_of, dry_run=pipeline.is_dry_run,
+    )
+    started = _advance(d, now)
+    what = "rollback requested" if kind == "rollback" else "requested"
+    event = Event("requested", now, requested_by, detail=f"{what}: {version} via {pipeline.name}")
+    return replace(started, events=(event, *started.events))
+
+
+def _advance(d: Deployment, now: datetime) -> Transition:
+    """Move to the next stage that is not done: open its gate or start it; or finish."""
+    index = d.current
+    if index is None:
+        done = replace(d, state=DeploymentState.SUCCEEDED, finished_at=now)
+        return Transition(done, (Event("succeeded", now, detail=f"{d.version} is out"),))
+    stage = d.stages[index]
+    if stage.spec.approval is not None and stage.gate_opened_at is None:
+        gated = replace(stage, state=StageState.AWAITING_APPROVAL, gate_opened_at=now)
+        waiting = replace(d.with_stage(index, gated), state=DeploymentState.AWAITING_APPROVAL)
+        return Transition(waiting, (Event("gate_opened", now, stage=stage.name),))
+    return Transition(_start_stage(d, index, now))
+
+
+def _start_stage(d: Deployment, index: int, now: datetime) -> Deployment:
+    stage = d.stages[index]
+    step = _run_step(stage, 0 if stage.waves else None, now)
+    running = replace(stage, state=StageState.RUNNING, started_at=now, step=step)
+    return replace(d.with_stage(index, running), state=DeploymentState.RUNNING)
+
+
+def _run_step(stage: StageRun, wave: int | None, now: datetime) -> Step:
+    return Step(StepKind.RUN, wave, due_at=now, deadline=now + stage.spec.timeout)
+
+
+def _active_stage(d: Deployment, index: int, expected: StageState) -> StageRun:
+    if not d.state.is_active:
+        raise StaleResult(f"Deployment {d.id} has already ended ({d.state.value}).")
+    if d.current != index or d.stages[index].state is not expected:
+        raise StaleResult(f"Stage {d.stages[index].name} of deployment {d.id} is no longer "
+                          f"{expected.value.replace('_', ' ')}.")
+    return d.stages[index]
+
+
+def launch(d: Deployment, index: int, now: datetime) -> Deployment:
+    """Mark the current step as started; persisted before the executor runs, so never twice."""
+    stage = _active_stage(d, index, StageState.RUNNING)
+    if stage.step is None or stage.step.launched or stage.step.due_at > now:
+        raise StaleResult("nothing to launch")
+    return d.with_stage(index, replace(stage, step=replace(stage.step, launched=True)))
+
+
+# ── approvals ────────────────────────────────────────────────────────────────────────────────
+
+def approve(d: Deployment, index: int, user_id: str, now: datetime, *, eligible: bool,
+            approvers_text: str, comment: str = "") -> Transition:
+    stage = _active_stage(d, index, StageState.AWAITING_APPROVAL)
+    policy = stage.spec.approval
+    assert policy is not None
+    _check_voter(d, stage, user_id, eligible=eligible, approvers_text=approvers_text)
+    voted = replace(stage, votes=(*stage.votes, Vote(user_id, True, now, comment)))
+    d = d.with_stage(index, voted)
+    events: tuple[Event, ...] = (Event("approved", now, user_id, stage.name, detail=comment),)
+    if len(voted.approvals) < policy.required:
+        return Transition(d, events)
+    passed = _start_stage(d, index, now)
+    return Transition(passed, (*events, Event("gate_passed", now, stage=stage.name)))
+
+
+def _check_voter(d: Deployment, stage: StageRun, user_id: str, *, eligible: bool,
+                 approvers_text: str) -> None:
+    policy = stage.spec.approval
+    assert policy is not None
+    if any(v.user_id == user_id for v in stage.votes):
+        raise DomainError(f"You already approved {stage.name} of deployment {d.id}; "
+                          "one vote per person.")
+    if user_id == d.requested_by and not policy.allow_self:
+        raise NotAllowed(f"You requested deployment {d.id}, so you cannot approve it; "
+                         f"ask {approvers_text}.")
+    if not eligible:
+        raise NotAllowed(f"Only {approvers_text} may approve {stage.name} of deployment {d.id}.")
+
+
+def reject(d: Deployment, index: int, user_id: str, reason: str, now: datetime, *,
+           eligible: bool, approvers_text: str) -> Transition:
+    stage = _active_stage(d, index, StageState.AWAITING_APPROVAL)
+    if not eligible:
+        raise NotAllowed(f"Only {approvers_text} may reject {stage.name} of deployment {d.id}.")
+    if not reason.strip():
+        raise DomainError("A rejection needs a reason.")
+    voted = replace(stage, votes=(*stage.votes, Vote(user_id, False, now, reason.strip())))
+    ended = _end(d.with_stage(index, voted), DeploymentState.REJECTED, StageState.CANCELLED,
+                 now, f"rejected by <@{user_id}>: {escape(reason.strip())}")
+    return Transition(ended, (Event("rejected", now, user_id, stage.name, detail=reason.strip()),))
+
+
+def expire(d: Deployment, now: datetime) -> Transition:
+    index = d.current
+    stage = d.current_stage
+    if stage is None or stage.state is not StageState.AWAITING_APPROVAL:
+        raise StaleResult("no gate is waiting")
+    expires_at = stage.gate_expires_at
+    if expires_at is None or expires_at > now:
+        raise StaleResult("the gate has not expired")
+    assert index is not None
+    ended = _end(d, DeploymentState.EXPIRED, StageState.CANCELLED, now,
+                 f"the approval for {stage.name} expired")
+    return Transition(ended, (Event("expired", now, stage=stage.name),))
+
+
+# ── ending ───────────────────────────────────────────────────────────────────────────────────
+
+def _end(d: Deployment, state: DeploymentState, current_as: StageState, now: datetime,
+         detail: str) -> Deployment:
+    stages = []
+    for stage in d.stages:
+        if stage.state.is_done:
+            stages.append(stage)
+        elif stage is d.current_stage:
+            stages.append(replace(stage, state=current_as, finished_at=now, detail=detail, step=None))
+        else:
+            stages.append(replace(stage, state=StageState.SKIPPED))
+    return replace(d, stages=tuple(stages), state=state, finished_at=now, detail=detail)
+
+
+def cancel(d: Deployment, user_id: str, reason: str, now: datetime) -> Transition:
+    """Cancel always wins: whatever runs is stopped and nothing after it starts."""
+    if not d.state.is_active:
+        raise DomainError(f"Deployment {d.id} has already ended ({d.state.value}).")
+    stage = d.current_stage
+    launched = bool(stage and stage.step and stage.step.launched)
+    why = f"cancelled by <@{user_id}>" + (f": {escape(reason)}" if reason else "")
+    ended = _end(d, DeploymentState.CANCELLED, StageState.CANCELLED, now, why)
+    event = Event("cancelled", now, user_id, stage.name if stage else None, detail=reason)
+    return Transition(ended, (event,), kill=launched)
+
+
+# ── executor results and time ────────────────────────────────────────────────────────────────
+
+@dataclass(frozen=True)
+class StepResult:
+    succeeded: bool
+    detail: str = ""
+    url: str | None = None
+    accepted: bool = False  # the executor took the job; the result comes later
+
+
+def record_result(d: Deployment, index: int, kind: StepKind, wave: int | None,
+                  result: StepResult, now: datetime) -> Transition:
+    """Apply what the executor said about the current step; a result for any other step is stale."""
+    stage = _active_stage(d, index, StageState.RUNNING)
+    step = stage.step
+    if step is None or not step.launched or (step.kind, step.wave) != (kind, wave):
+        raise StaleResult(f"stage {stage.name} of deployment {d.id} is not waiting for that result")
+    if result.accepted:
+        waiting = replace(stage, step=replace(step, accepted=True), url=result.url or stage.url)
+        return Transition(d.with_stage(index, waiting))
+    if not result.succeeded:
+        return _fail(d, index, now, result, StageState.FAILED)
+    return _step_passed(d, index, now, result)
+
+
+def _step_passed(d: Deployment, index: int, now: datetime, result: StepResult) -> Transition:
+    stage = d.stages[index]
+    step = stage.step
+    assert step is not None
+    url = result.url or stage.url
+    event = Event(f"{step.kind.value}_passed", now, stage=stage.name, wave=_wave_no(step.wave),
+                  detail=result.detail)
+    if step.wave is None:
+        passed = replace(stage, state=StageState.PASSED, finished_at=now, step=None,
+                         detail=result.detail, url=url)
+        moved = _advance(d.with_stage(index, passed), now)
+        return replace(moved, events=(event, *moved.events))
+    waves = list(stage.waves)
+    wave = waves[step.wave]
+    if step.kind is StepKind.RUN and stage.spec.health is not None:
+        waves[step.wave] = replace(wave, health=StageState.WAITING)
+        health = Step(StepKind.HEALTH, step.wave, due_at=now + stage.spec.bake,
+                      deadline=now + stage.spec.bake + stage.spec.timeout)
+        checking = replace(stage, waves=tuple(waves), step=health, url=url)
+        return Transition(d.with_stage(index, checking), (event,))
+    health_state = StageState.PASSED if step.kind is StepKind.HEALTH else None
+    waves[step.wave] = replace(wave, state=StageState.PASSED, health=health_state)
+    stage = replace(stage, waves=tuple(waves), url=url)
+    if step.wave + 1 < len(waves):
+        nxt = replace(stage, step=_run_step(stage, step.wave + 1, now))
+        return Transition(d.with_stage(index, nxt), (event,))
+    # Success only now: the last wave ran and its health check (if any) passed.
+    finished = replace(stage, state=StageState.PASSED, finished_at=now, step=None)
+    moved = _advance(d.with_stage(index, finished), now)
+    return replace(moved, events=(event, *moved.events))
+
+
+def _wave_no(wave: int | None) -> int | None:
+    return None if wave is None else wave + 1
+
+
+def _fail(d: Deployment, index: int, now: datetime, result: StepResult,
+          as_state: StageState) -> Transition:
+    stage = d.stages[index]
+    step = stage.step
+    assert step is not None
+    waves = list(stage.waves)
+    if step.wave is not None:
+        wave = waves[step.wave]
+        waves[step.wave] = (replace(wave, health=as_state) if step.kind is StepKind.HEALTH
+                            else replace(wave, state=as_state))
+    what = "health check" if step.kind is StepKind.HEALTH else "run"
+    where = f" (wave {step.wave + 1})" if step.wave is not None else ""
+    detail = f"{stage.name} {what}{where} {_verb(as_state)}: {result.detail}".rstrip(": ")
+    failed_stage = replace(stage, waves=tuple(waves), url=result.url or stage.url)
+    ended = _end(d.with_stage(index, failed_stage), DeploymentState.FAILED, as_state, now, detail)
+    event = Event(as_state.value, now, stage=stage.name, wave=_wave_no(step.wave),
+                  detail=result.detail)
+    touched: tuple[str, ...] = ()
+    if stage.spec.on_failure is OnFailure.ROLLBACK and step.wave is not None:
+        # The failed wave may be partly deployed: it is rolled back along with the ones before.
+        touched = tuple(t for w in waves[: step.wave + 1] for t in w.targets)
+    return Transition(ended, (event,), rollback_targets=touched)
+
+
+def _verb(state: StageState) -> str:
+    return "timed out" if state is StageState.TIMED_OUT else "failed"
+
+
+def time_out(d: Deployment, now: datetime) -> Transition:
+    """A launched step outlived the stage's timeout: it is stopped and the deployment fails."""
+    index, stage = d.current, d.current_stage
+    if stage is None or index is None or stage.step is None or not stage.step.launched:
+        raise StaleResult("nothing is running")
+    if stage.step.deadline > now:
+        raise StaleResult("not timed out yet")
+    limit = StepResult(False, f"no result within {stage.spec.timeout}")
+    moved = _fail(d, index, now, limit, StageState.TIMED_OUT)
+    return replace(moved, kill=True)
+
+
+def lost(d: Deployment, now: datetime) -> Transition:
+    """The process running a step died; the step is failed, never silently run again."""
+    index, stage = d.current, d.current_stage
+    if stage is None or index is None or stage.step is None or not stage.step.launched:
+        raise StaleResult("nothing is running")
+    why = StepResult(False, "the bot stopped while this step ran; it was not run again")
+    return _fail(d, index, now, why, StageState.FAILED)
+
+
+def rollback_version(history: Sequence[Deployment]) -> str | None:
+    """The version to go back to: the newest successful one other than the newest deployment's.
+
+    ``history`` is newest first. After v2 succeeded, rollback goes to v1; after v2 failed
+    half-way, rollback goes to the last good one (v1) to repair the waves v2 touched.
+    """
+    if not history:
+        return None
+    latest = history[0].version
+    for past in history:
+        if past.state is DeploymentState.SUCCEEDED and past.version != latest:
+            return past.version
+    return None

@@ -1,0 +1,98 @@
+"""Pipelines as data: ordered stages, each with an executor, an optional approval gate and waves.
+
+Built from the TOML file by ``bot/pipelines.py`` (or the built-in default); the deployment state
+machine in ``bot/domain/deployments.py`` walks them. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+
+
+class ExecutorKind(StrEnum):
+    WEBHOOK = "webhook"
+    COMMAND = "command"
+    DRY_RUN = "dry-run"
+
+
+class OnFailure(StrEnum):
+    HALT = "halt"
+    ROLLBACK = "rollback"
+
+
+@dataclass(frozen=True)
+class ExecutorSpec:
+    kind: ExecutorKind
+    url: str = ""                        # webhook
+    argv: tuple[str, ...] = ()           # command; placeholders {version} {use_case} {stage} {targets}
+    delay: timedelta = timedelta()       # dry-run
+
+    @property
+    def is_dry_run(self) -> bool:
+        return self.kind is ExecutorKind.DRY_RUN
+
+
+@dataclass(frozen=True)
+class ApprovalSpec:
+    required: int = 1
+    approvers: tuple[str, ...] = ()      # user IDs (U…) and user-group handles (@name) or IDs (S…);
+                                         # empty: the use case's owner and the admins
+    allow_self: bool = False
+    expires: timedelta = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    name: str
+    run: ExecutorSpec
+    timeout: timedelta = timedelta(minutes=30)
+    approval: ApprovalSpec | None = None
+    waves: tuple[str, ...] = ()          # e.g. ("1", "10%", "50%", "100%"); empty: one run
+    targets: int | tuple[str, ...] = ()  # a count or names; needed with waves
+    health: ExecutorSpec | None = None
+    bake: timedelta = timedelta()
+    on_failure: OnFailure = OnFailure.HALT
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    name: str
+    stages: tuple[StageSpec, ...]
+    description: str = ""
+
+    @property
+    def is_dry_run(self) -> bool:
+        return all(s.run.is_dry_run and (s.health is None or s.health.is_dry_run) for s in self.stages)
+
+
+@dataclass(frozen=True)
+class PipelineSet:
+    """Every pipeline of the file, the default one, and which use case uses which."""
+
+    pipelines: dict[str, Pipeline]
+    default: str
+    use_cases: dict[str, str] = field(default_factory=dict)  # slug -> pipeline name
+
+    def for_use_case(self, slug: str, requested: str | None = None) -> Pipeline:
+        name = requested or self.use_cases.get(slug) or self.default
+        return self.pipelines[name]
+
+
+BUILT_IN = PipelineSet(
+    pipelines={
+        "default": Pipeline(
+            name="default",
+            description="built-in dry-run pipeline: nothing is deployed",
+            stages=(
+                StageSpec("develop", ExecutorSpec(ExecutorKind.DRY_RUN)),
+                StageSpec("verify", ExecutorSpec(ExecutorKind.DRY_RUN)),
+                StageSpec("stage", ExecutorSpec(ExecutorKind.DRY_RUN)),
+                StageSpec("verify-staging", ExecutorSpec(ExecutorKind.DRY_RUN)),
+                StageSpec("deploy", ExecutorSpec(ExecutorKind.DRY_RUN), approval=ApprovalSpec()),
+            ),
+        )
+    },
+    default="default",
+)

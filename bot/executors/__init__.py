@@ -1,0 +1,1 @@
+"""Executors run one stage (or one wave of it): webhook, command, dry-run."""

@@ -1,0 +1,46 @@
+"""What every executor takes and returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from bot.domain.pipeline import ExecutorSpec
+
+
+class Outcome(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ACCEPTED = "accepted"  # webhook answered 202: the result comes later to the callback URL
+
+
+@dataclass(frozen=True)
+class StageJob:
+    deployment_id: str
+    use_case: str
+    version: str
+    stage: str
+    wave: int | None            # 1-based wave number, None for a stage without waves
+    targets: tuple[str, ...]
+    callback_url: str
+    requested_by: str
+
+
+@dataclass(frozen=True)
+class ExecutorResult:
+    outcome: Outcome
+    detail: str = ""
+    url: str | None = None
+    output_tail: tuple[str, ...] = ()  # the last lines of a command's output, for the thread
+
+
+class Executor(Protocol):
+    async def run(self, spec: ExecutorSpec, job: StageJob, *, timeout: timedelta) -> ExecutorResult:
+        """Run the job; return FAILED (never raise) on timeouts and errors.
+
+        Cancellation (the deployment was cancelled) propagates as ``asyncio.CancelledError``
+        after the executor has stopped its work (a command's process is killed).
+        """
+        ...

@@ -1,0 +1,28 @@
+"""One object that runs any executor spec: the deployment runner depends on this only."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.domain.pipeline import ExecutorKind, ExecutorSpec
+from bot.executors.base import Executor, ExecutorResult, StageJob
+from bot.executors.command import CommandExecutor
+from bot.executors.dry_run import DryRunExecutor
+from bot.executors.webhook import WebhookExecutor
+
+
+class Executors:
+    def __init__(self, webhook: WebhookExecutor, command: CommandExecutor, dry_run: DryRunExecutor) -> None:
+        self._by_kind: dict[ExecutorKind, Executor] = {
+            ExecutorKind.WEBHOOK: webhook,
+            ExecutorKind.COMMAND: command,
+            ExecutorKind.DRY_RUN: dry_run,
+        }
+
+    def for_kind(self, kind: ExecutorKind) -> Executor:
+        return self._by_kind[kind]
+
+    async def run(
+        self, spec: ExecutorSpec, job: StageJob, *, timeout: timedelta  # noqa: ASYNC109 (protocol)
+    ) -> ExecutorResult:
+        return await self._by_kind[spec.kind].run(spec, job, timeout=timeout)

@@ -1,0 +1,177 @@
+"""Deployments, their audit trail, button tokens and locks: rows to domain objects and back."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.deployment_model import Deployment, DeploymentState, Event, StageState
+from bot.services.ports import ActionToken, ConcurrentUpdate, DeployLock
+from storage.deployment_codec import stage_from_json, stage_to_json
+from storage.models import (
+    ActionTokenRow,
+    DeployLockRow,
+    DeploymentEventRow,
+    DeploymentRow,
+    UseCaseRow,
+)
+
+ACTIVE = [s.value for s in DeploymentState if s.is_active]
+
+
+def _to_domain(row: DeploymentRow) -> Deployment:
+    return Deployment(
+        id=row.id, use_case=row.slug, version=row.version, pipeline=row.pipeline,
+        requested_by=row.requested_by, requested_at=row.requested_at, channel_id=row.channel_id,
+        stages=tuple(stage_from_json(s) for s in row.stages), state=DeploymentState(row.state),
+        kind=row.kind, rollback_of=row.rollback_of, dry_run=row.dry_run,
+        finished_at=row.finished_at, detail=row.detail, revision=row.revision,
+    )
+
+
+def _columns(d: Deployment) -> dict[str, object]:
+    stage = d.current_stage
+    step = stage.step if stage is not None and stage.state is StageState.RUNNING else None
+    return {
+        "state": d.state.value, "finished_at": d.finished_at, "detail": d.detail,
+        "stages": [stage_to_json(s) for s in d.stages], "next_at": d.next_deadline(),
+        "launch_pending": bool(step and not step.launched),
+    }
+
+
+class SqlDeploymentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def _use_case_id(self, slug: str) -> int:
+        found = await self._session.scalar(select(UseCaseRow.id).where(UseCaseRow.slug == slug))
+        if found is None:
+            raise LookupError(slug)
+        return found
+
+    async def add(self, d: Deployment) -> Deployment:
+        """Insert; a second active deployment of the same use case raises ConcurrentUpdate."""
+        use_case_id = await self._use_case_id(d.use_case)
+        row = DeploymentRow(
+            use_case_id=use_case_id, slug=d.use_case, version=d.version, pipeline=d.pipeline,
+            kind=d.kind, rollback_of=d.rollback_of, dry_run=d.dry_run,
+            requested_by=d.requested_by, requested_at=d.requested_at, channel_id=d.channel_id,
+            revision=0, active_slot=use_case_id if d.state.is_active else None, **_columns(d),
+        )
+        self._session.add(row)
+        try:
+            await self._session.flush()
+        except IntegrityError:
+            raise ConcurrentUpdate(d.use_case) from None
+        return replace(d, id=row.id)
+
+    async def save(self, d: Deployment) -> Deployment:
+        """Write the new state if nobody else did since we read it (``revision``)."""
+        values = _columns(d)
+        if not d.state.is_active:
+            values.update(active_slot=None, lease_owner=None, lease_until=None)
+        result = await self._session.execute(
+            update(DeploymentRow)
+            .where(DeploymentRow.id == d.id, DeploymentRow.revision == d.revision)
+            .values(revision=DeploymentRow.revision + 1, **values)
+            .returning(DeploymentRow.revision)
+        )
+        revision = result.scalar_one_or_none()
+        if revision is None:
+            raise ConcurrentUpdate(f"deployment {d.id}")
+        return replace(d, revision=revision)
+
+    async def get(self, deployment_id: int, *, for_update: bool = False) -> Deployment | None:
+        query = select(DeploymentRow).where(DeploymentRow.id == deployment_id)
+        if for_update:
+            query = query.with_for_update()
+        row = await self._session.scalar(query)
+        return None if row is None else _to_domain(row)
+
+    async def active_for(self, slug: str) -> Deployment | None:
+        row = await self._session.scalar(
+            select(DeploymentRow).where(DeploymentRow.slug == slug, DeploymentRow.state.in_(ACTIVE))
+        )
+        return None if row is None else _to_domain(row)
+
+    async def history(self, slug: str, *, limit: int = 10) -> list[Deployment]:
+        rows = await self._session.scalars(
+            select(DeploymentRow).where(DeploymentRow.slug == slug)
+            .order_by(DeploymentRow.requested_at.desc(), DeploymentRow.id.desc()).limit(limit)
+        )
+        return [_to_domain(r) for r in rows]
+
+    async def active(self, *, limit: int = 50) -> list[Deployment]:
+        rows = await self._session.scalars(
+            select(DeploymentRow).where(DeploymentRow.state.in_(ACTIVE))
+            .order_by(DeploymentRow.requested_at).limit(limit)
+        )
+        return [_to_domain(r) for r in rows]
+
+    async def set_lease(self, deployment_id: int, owner: str | None, until: datetime | None) -> None:
+        await self._session.execute(
+            update(DeploymentRow).where(DeploymentRow.id == deployment_id)
+            .values(lease_owner=owner, lease_until=until)
+        )
+
+    # ── audit trail ─────────────────────────────────────────────────────────────────────────
+
+    async def record(self, d: Deployment, events: tuple[Event, ...]) -> None:
+        assert d.id is not None
+        self._session.add_all(
+            DeploymentEventRow(deployment_id=d.id, at=e.at, kind=e.kind, actor=e.actor,
+                               stage=e.stage, wave=e.wave, version=d.version, detail=e.detail)
+            for e in events
+        )
+        await self._session.flush()
+
+    async def events(self, deployment_id: int) -> list[Event]:
+        rows = await self._session.scalars(
+            select(DeploymentEventRow).where(DeploymentEventRow.deployment_id == deployment_id)
+            .order_by(DeploymentEventRow.id)
+        )
+        return [Event(r.kind, r.at, r.actor, r.stage, r.wave, r.detail) for r in rows]
+
+    # ── button tokens ───────────────────────────────────────────────────────────────────────
+
+    async def new_token(self, d: Deployment, stage_index: int, action: str, now: datetime) -> str:
+        assert d.id is not None
+        token = secrets.token_urlsafe(16)
+        self._session.add(ActionTokenRow(id=token, deployment_id=d.id, stage_index=stage_index,
+                                         version=d.version, action=action, created_at=now))
+        await self._session.flush()
+        return token
+
+    async def token(self, token_id: str) -> ActionToken | None:
+        row = await self._session.get(ActionTokenRow, token_id[:32])
+        if row is None:
+            return None
+        return ActionToken(row.id, row.deployment_id, row.stage_index, row.version, row.action)
+
+    # ── locks ───────────────────────────────────────────────────────────────────────────────
+
+    async def lock(self, slug: str) -> DeployLock | None:
+        row = await self._session.scalar(
+            select(DeployLockRow).join(UseCaseRow, UseCaseRow.id == DeployLockRow.use_case_id)
+            .where(UseCaseRow.slug == slug)
+        )
+        return None if row is None else DeployLock(slug, row.locked_by, row.locked_at, row.reason)
+
+    async def set_lock(self, lock: DeployLock) -> None:
+        self._session.add(DeployLockRow(use_case_id=await self._use_case_id(lock.use_case),
+                                        locked_by=lock.locked_by, locked_at=lock.locked_at,
+                                        reason=lock.reason))
+        try:
+            await self._session.flush()
+        except IntegrityError:
+            raise ConcurrentUpdate(lock.use_case) from None
+
+    async def remove_lock(self, slug: str) -> None:
+        await self._session.execute(
+            delete(DeployLockRow).where(DeployLockRow.use_case_id == await self._use_case_id(slug))
+        )
