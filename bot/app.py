@@ -84,7 +84,9 @@ def _routes(app: BotApp) -> None:
             return web.json_response({"status": "ok"})
         return web.json_response({"status": "unavailable", "reason": "database"}, status=503)
 
-    app.web.router.add_post("/slack/events", slack_events)
+    if app.settings.slack_signing_secret:
+        # Only HTTP mode has signatures to verify; Socket Mode must not offer an unverified door.
+        app.web.router.add_post("/slack/events", slack_events)
     app.web.router.add_get("/healthz", healthz)
 
 

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+from typing import Any
 
+import aiohttp
 from aiohttp import web
+from slack_sdk.errors import SlackApiError
 
 from bot.app import BotApp, create_app
 from bot.config import Settings
 from storage.migrate import SchemaOutOfDate, check_schema
 
 log = logging.getLogger(__name__)
+
+# Slack's answers that no retry will change: stop with a clear line instead of looping forever.
+_TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "not_allowed_token_type",
+                            "token_revoked", "token_expired", "account_inactive", "missing_scope"})
 
 
 async def _start(settings: Settings) -> tuple[BotApp, web.AppRunner] | None:
@@ -54,6 +62,8 @@ async def socket_mode(settings: Settings) -> int:
     handler = AsyncSocketModeHandler(app.bolt, settings.slack_app_token)
     log.info("action=socket_mode port=%s", settings.port)
     try:
+        if not await _open_socket(app, handler, settings):
+            return 2
         await handler.connect_async()
         await asyncio.Event().wait()
     finally:
@@ -61,3 +71,20 @@ async def socket_mode(settings: Settings) -> int:
         await runner.cleanup()
         await app.stop()
     return 0
+
+
+async def _open_socket(app: BotApp, handler: Any, settings: Settings) -> bool:
+    """Ask for the first WebSocket URL ourselves, so a refused app token stops start-up."""
+    try:
+        opened = await app.client.apps_connections_open(app_token=settings.slack_app_token)
+        handler.client.wss_uri = opened["url"]
+    except SlackApiError as refused:
+        error = refused.response.get("error")
+        if error in _TOKEN_REFUSED:
+            print(f"bizdevops: configuration error: SLACK_APP_TOKEN was refused by Slack ({error})",
+                  file=sys.stderr, flush=True)
+            return False
+        log.warning("action=socket_mode_open_failed error=%s; retrying", error)
+    except (aiohttp.ClientError, TimeoutError) as down:
+        log.warning("action=socket_mode_open_failed error=%s; retrying", type(down).__name__)
+    return True

@@ -2,6 +2,8 @@
 
 Point `AsyncWebClient(base_url=fake.api_url)` at it: the bot's real client code path runs,
 every call is recorded, and faults (5xx, 429, dropped connections) can be injected per method.
+Socket Mode (`apps.connections.open` with the app token, then a WebSocket) is in
+`fake_socket_mode.py`: `await fake.wait_connected()`, then `await fake.send_envelope(...)`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from bot.simulator.fake_slack_state import (
     SlackError,
     SlackState,
 )
+from bot.simulator.fake_socket_mode import SocketModeServer
 
 __all__ = ["FakeChannel", "FakeMessage", "FakeSlack", "FakeUser", "Fault", "RecordedCall"]
 
@@ -53,9 +56,15 @@ class Fault:
 
 class FakeSlack:
     def __init__(
-        self, *, bot_token: str = "xoxb-fake", team_id: str = "T0SIM", bot_user_id: str = "U0BOT"
+        self, *, bot_token: str = "xoxb-fake", team_id: str = "T0SIM", bot_user_id: str = "U0BOT",
+        app_token: str = "xapp-fake", app_id: str = "A0SIM",
     ) -> None:
         self.bot_token = bot_token
+        self.socket_mode = SocketModeServer(app_token=app_token, app_id=app_id,
+                                            bot_token=lambda: self.bot_token,
+                                            base_url=lambda: self.base_url)
+        self.send_envelope = self.socket_mode.send_envelope
+        self.wait_connected = self.socket_mode.wait_connected
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.calls: list[RecordedCall] = []
@@ -75,6 +84,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._on_api)
         app.router.add_post("/upload/{file_id}", self._on_upload)
         app.router.add_post("/response/{token}", self._on_response_url)
+        self.socket_mode.add_routes(app)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
@@ -82,6 +92,7 @@ class FakeSlack:
 
     async def stop(self) -> None:
         if self._runner is not None:
+            await self.socket_mode.close_all()
             await self._runner.cleanup()
             self._runner = None
 
@@ -175,8 +186,11 @@ class FakeSlack:
         queue = self._faults.get(method)
         if queue:
             return await self._answer_fault(request, method, args, queue.popleft())
-        if token != self.bot_token:
-            body: Json = {"ok": False, "error": "invalid_auth"}
+        if method == "apps.connections.open":
+            body: Json = self.socket_mode.open_connection(token)
+        elif token != self.bot_token:
+            app_token = token is not None and token == self.socket_mode.app_token
+            body = {"ok": False, "error": "not_allowed_token_type" if app_token else "invalid_auth"}
         else:
             try:
                 body = handle_method(self._state, method, args)
