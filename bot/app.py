@@ -1,13 +1,14 @@
 """The composition root: the one place that builds and wires everything.
 
 ``create_app(settings)`` returns a :class:`BotApp` holding the slack-bolt ``AsyncApp`` and the
-aiohttp application that serves it at ``POST /slack/events`` beside ``GET /healthz``. ``serve``,
-``socket``, the simulator and the tests all run this same object.
+aiohttp application that serves it at ``POST /slack/events`` beside ``GET /healthz`` and the
+``/api/v1`` endpoints. ``serve``, ``socket``, the simulator and the tests all run this object.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,11 +19,21 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
 from bot.clock import Clock, SystemClock
-from bot.config import Settings
+from bot.config import ConfigError, Settings
+from bot.deploy_engine import DeploymentEngine
+from bot.domain.pipeline import PipelineSet
+from bot.executors.command import CommandExecutor
+from bot.executors.dry_run import DryRunExecutor
+from bot.executors.registry import Executors
+from bot.executors.webhook import WebhookExecutor
 from bot.outbox_worker import OutboxWorker
+from bot.pipelines import load_pipelines, uses_webhooks
+from bot.services.approvals import ApprovalService
+from bot.services.deployment_runs import DeploymentRuns
+from bot.services.deployments import DeploymentService
 from bot.services.usecases import UseCaseService
 from bot.slack_directory import SlackDirectory
-from handlers import commands, events
+from handlers import actions, api, commands, events
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -37,21 +48,44 @@ class BotApp:
     bolt: AsyncApp
     web: web.Application
     outbox: OutboxWorker
+    engine: DeploymentEngine
+    webhooks: WebhookExecutor
     use_cases: UseCaseService
+    deployments: DeploymentService
 
     async def start_background(self) -> None:
         self.outbox.start()
+        self.engine.start()
+
+    async def settle(self) -> None:
+        """Run deployments and deliver messages until nothing is due now (simulator, tests)."""
+        for _ in range(50):
+            await self.engine.run_until_idle()
+            if not await self.outbox.deliver_due() and not await self.engine.tick():
+                return
 
     async def stop(self) -> None:
+        await self.engine.stop()
         await self.outbox.stop()
+        await self.webhooks.close()
         await self.db.dispose()
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> BotApp:
+def pipelines_for(settings: Settings) -> PipelineSet:
+    """The pipeline file, checked; raises PipelineError or ConfigError with every problem."""
+    pipelines = load_pipelines(settings.pipelines_path or None)
+    if uses_webhooks(pipelines) and not settings.webhook_secret:
+        raise ConfigError("BIZDEVOPS_WEBHOOK_SECRET is required: the pipeline file uses webhook "
+                          "executors")
+    return pipelines
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None,
+               pipelines: PipelineSet | None = None) -> BotApp:
     clock = clock or SystemClock()
+    pipelines = pipelines or pipelines_for(settings)
     db = Database(settings.database_url, clock)
-    client = AsyncWebClient(token=settings.slack_bot_token or None,
-                            base_url=settings.slack_api_url)
+    client = AsyncWebClient(token=settings.slack_bot_token or None, base_url=settings.slack_api_url)
     bolt = AsyncApp(
         name="bizdevops",
         client=client,
@@ -62,16 +96,29 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> BotApp:
     )
     outbox = OutboxWorker(db.outbox, client, clock, poll_seconds=settings.outbox_poll_seconds)
     db.outbox_listeners.append(outbox.notify)
+    directory = SlackDirectory(client)
     use_cases = UseCaseService(
-        uow=db.uow, clock=clock, directory=SlackDirectory(client),
-        dev_timebox=settings.dev_timebox, timezone=settings.timezone,
-        admins_configured=bool(settings.admins),
+        uow=db.uow, clock=clock, directory=directory, dev_timebox=settings.dev_timebox,
+        timezone=settings.timezone, admins_configured=bool(settings.admins),
     )
-    commands.register(bolt, use_cases, settings.admins)
+    webhooks = WebhookExecutor(settings.webhook_secret)
+    executors = Executors(webhooks, CommandExecutor(env=os.environ), DryRunExecutor())
+    runs = DeploymentRuns(db.uow, clock, settings.timezone, settings.public_url)
+    engine = DeploymentEngine(runs, executors, clock, db.uow)
+    deployments = DeploymentService(
+        uow=db.uow, clock=clock, pipelines=pipelines, timezone=settings.timezone,
+        admins_configured=bool(settings.admins), wake=engine.notify, kill=engine.kill,
+    )
+    approvals = ApprovalService(db.uow, clock, directory, deployments, settings.timezone,
+                                wake=engine.notify)
+    commands.register(bolt, use_cases, deployments, settings.admins)
+    actions.register(bolt, approvals, settings.admins)
     events.register(bolt, use_cases)
     bolt.error(_on_error)
-    app = BotApp(settings, clock, db, client, bolt, web.Application(), outbox, use_cases)
+    app = BotApp(settings, clock, db, client, bolt, web.Application(), outbox, engine, webhooks,
+                 use_cases, deployments)
     _routes(app)
+    api.register(app.web, runs, settings.webhook_secret, engine.notify)
     return app
 
 

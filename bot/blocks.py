@@ -240,3 +240,22 @@ def home_view(user_id: str, use_cases: Sequence[UseCase], *, now: datetime,
         items.append(context(f"… and {len(use_cases) - (MAX_HOME_BLOCKS - 5)} more use cases"))
     items.append(context("Updated " + now.strftime("%Y-%m-%d %H:%M UTC")))
     return {"type": "home", "blocks": [b.to_dict() for b in items]}
+
+
+def reject_dialog(callback_id: str, token: str, label: str) -> dict[str, Any]:
+    """The modal that asks why a deployment is rejected; the token rides in private_metadata."""
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "private_metadata": token,
+        "title": {"type": "plain_text", "text": "Reject deployment"},
+        "submit": {"type": "plain_text", "text": "Reject"},
+        "close": {"type": "plain_text", "text": "Back"},
+        "blocks": [
+            section(f"Rejecting *{escape(clip(label, 200))}* ends the deployment.").to_dict(),
+            {"type": "input", "block_id": "reason",
+             "label": {"type": "plain_text", "text": "Why?"},
+             "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True,
+                         "max_length": 500}},
+        ],
+    }

@@ -10,8 +10,10 @@ import sys
 from collections.abc import Sequence
 
 from bot import logs
+from bot.app import pipelines_for
 from bot.config import ConfigError, Settings, load_dotenv_file, load_settings
 from bot.manifest import manifest_yaml
+from bot.pipelines import PipelineError
 
 log = logging.getLogger("bizdevops")
 
@@ -31,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="bring the database schema to the newest version")
     manifest = sub.add_parser("manifest", help="print a Slack app manifest (YAML)")
     manifest.add_argument("--url", required=True, help="the bot's public base URL, https://HOST")
-    sub.add_parser("check-config", help="validate the environment; exit non-zero on problems")
+    sub.add_parser("check-config",
+                   help="validate the environment and the pipeline file; exit non-zero on problems")
     token = sub.add_parser("token", help="manage API tokens for /api/v1 (not available yet)")
     token.add_argument("action", choices=("create", "list", "revoke"))
     token.add_argument("name", nargs="?")
@@ -41,11 +44,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     load_dotenv_file()
+    if args.command == "check-config":  # reports every problem itself, the environment's too
+        return _check_config()
     mode = args.command if args.command in ("serve", "socket") else "other"
     try:
         settings = load_settings(mode=mode)
+        if args.command in ("serve", "socket", "shell"):
+            pipelines_for(settings)  # a broken pipeline file stops start-up, every problem listed
     except ConfigError as problem:
         print(f"bizdevops: configuration error: {problem}", file=sys.stderr)
+        return 2
+    except PipelineError as problems:
+        print(f"bizdevops: the pipeline file has problems:\n{problems}", file=sys.stderr)
         return 2
     if args.command == "serve" and args.port:
         settings = _with_port(settings, args.port)
@@ -62,10 +72,6 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError as bad:
             print(f"bizdevops: {bad}", file=sys.stderr)
             return 2
-        return 0
-    if args.command == "check-config":
-        print("configuration OK (environment); pipeline files are not supported yet "
-              "— deployments are not available in this version")
         return 0
     if args.command == "token":
         print("bizdevops: API tokens are not available in this version yet", file=sys.stderr)
@@ -85,6 +91,22 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     runner = server.serve if args.command == "serve" else server.socket_mode
     return asyncio.run(_until_signal(runner(settings)))
+
+
+def _check_config() -> int:
+    import os
+
+    from bot.pipelines import check_config
+
+    problems = check_config(os.environ)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"bizdevops: {len(problems)} problem(s) found", file=sys.stderr)
+        return 1
+    path = os.environ.get("BIZDEVOPS_PIPELINES") or "the built-in dry-run pipeline"
+    print(f"configuration OK: environment and {path}")
+    return 0
 
 
 def _with_port(settings: Settings, port: int) -> Settings:

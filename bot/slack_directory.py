@@ -45,6 +45,20 @@ class SlackDirectory:
             self._channels_at = time.monotonic()
         return self._channels.get(name)
 
+    async def members(self, group: str) -> frozenset[str]:
+        """Members of a user group; never cached, so a removal takes effect at once."""
+        group_id = group
+        if group.startswith("@"):
+            listed = await self._client.usergroups_list()
+            groups: list[dict[str, Any]] = listed.get("usergroups", [])
+            handle = group[1:].lower()
+            found = [g["id"] for g in groups if str(g.get("handle", "")).lower() == handle]
+            if not found:
+                return frozenset()
+            group_id = found[0]
+        response = await self._client.usergroups_users_list(usergroup=group_id)
+        return frozenset(response.get("users", []))
+
     async def _pages(self, method: str, key: str, **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
         cursor = None
         while True:

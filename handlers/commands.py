@@ -3,50 +3,73 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import blocks
+from bot.blocks import Message
 from bot.domain.usecases import DomainError, NotAllowed
 from bot.services.commands import Actor
+from bot.services.deployments import DeploymentService
 from bot.services.usecases import UseCaseService
+from handlers import deploy_grammar, usecase_grammar
 from handlers.parsing import UsageError
-from handlers.usecase_grammar import HELP, USAGE, HelpRequested, parse_usecase
+from handlers.usecase_grammar import HelpRequested
 
 log = logging.getLogger(__name__)
 
-NOT_YET = {
-    "/deploy": "Staged deployments",
-    "/metric": "Shared metrics",
-    "/digest": "Scheduled digests",
-}
+NOT_YET = {"/metric": "Shared metrics", "/digest": "Scheduled digests"}
+C = TypeVar("C")
 
 
-def register(app: AsyncApp, use_cases: UseCaseService, admins: frozenset[str]) -> None:
+async def answer(text: str, actor: Actor, parse: Callable[[str], C],
+                 execute: Callable[[C, Actor], Awaitable[Message]], *, title: str,
+                 help_lines: Sequence[tuple[str, str]], usage: dict[str, str]) -> Message:
+    """Parse, run, and turn every refusal into a private answer that says how to do it right."""
+    try:
+        return await execute(parse(text), actor)
+    except HelpRequested:
+        return blocks.help_text(title, help_lines)
+    except UsageError as bad:
+        return blocks.error(str(bad), bad.usage)
+    except NotAllowed as refused:
+        return blocks.error(str(refused), icon="🚫")
+    except DomainError as refused:
+        if not refused.show_usage:
+            return blocks.error(str(refused), icon="✋")
+        word = (text.split() or [""])[0].lower()
+        return blocks.error(str(refused), usage.get(word, usage.get("", "")))
+
+
+def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentService,
+             admins: frozenset[str]) -> None:
+    def actor(command: dict[str, Any]) -> Actor:
+        log.info("action=command command=%s user=%s channel=%s", command.get("command"),
+                 command["user_id"], command["channel_id"])
+        return Actor(command["user_id"], command["channel_id"], command["user_id"] in admins)
+
     @app.command("/usecase")
     async def usecase(ack: AsyncAck, command: dict[str, Any]) -> None:
-        actor = Actor(command["user_id"], command["channel_id"], command["user_id"] in admins)
-        text = command.get("text", "")
-        log.info("action=command command=/usecase user=%s channel=%s", actor.user_id,
-                 actor.channel_id)
-        try:
-            reply = await use_cases.execute(parse_usecase(text), actor)
-        except HelpRequested:
-            reply = blocks.help_text("/usecase — track use cases from Biz to Ops", HELP)
-        except UsageError as bad:
-            reply = blocks.error(str(bad), bad.usage)
-        except NotAllowed as refused:
-            reply = blocks.error(str(refused), icon="🚫")
-        except DomainError as refused:
-            reply = blocks.error(str(refused), USAGE.get((text.split() or [""])[0].lower(), ""))
+        reply = await answer(command.get("text", ""), actor(command), usecase_grammar.parse_usecase,
+                             use_cases.execute, title="/usecase — track use cases from Biz to Ops",
+                             help_lines=usecase_grammar.HELP, usage=usecase_grammar.USAGE)
+        await ack(response_type="ephemeral", **reply.as_args())
+
+    @app.command("/deploy")
+    async def deploy(ack: AsyncAck, command: dict[str, Any]) -> None:
+        usage = {**deploy_grammar.USAGE, "": deploy_grammar.USAGE["start"]}
+        reply = await answer(command.get("text", ""), actor(command), deploy_grammar.parse_deploy,
+                             deployments.execute, title="/deploy — staged deployments from chat",
+                             help_lines=deploy_grammar.HELP, usage=usage)
         await ack(response_type="ephemeral", **reply.as_args())
 
     for name, what in NOT_YET.items():
         app.command(name)(_not_yet(name, what))
 
 
-def _not_yet(name: str, what: str):  # type: ignore[no-untyped-def]
+def _not_yet(name: str, what: str) -> Callable[[AsyncAck], Awaitable[None]]:
     async def not_available(ack: AsyncAck) -> None:
         reply = blocks.notice(f"{what} (`{name}`) are not available in this version of the bot yet.")
         await ack(response_type="ephemeral", **reply.as_args())

@@ -175,3 +175,36 @@ class SqlDeploymentRepository:
         await self._session.execute(
             delete(DeployLockRow).where(DeployLockRow.use_case_id == await self._use_case_id(slug))
         )
+
+    # ── what the engine looks for ───────────────────────────────────────────────────────────
+
+    async def due(self, now: datetime, *, launch: bool, limit: int = 100) -> list[int]:
+        """Active deployments whose next moment has come: a step to launch, or a deadline."""
+        query = (
+            select(DeploymentRow.id)
+            .where(DeploymentRow.state.in_(ACTIVE), DeploymentRow.next_at <= now,
+                   DeploymentRow.launch_pending.is_(launch))
+            .order_by(DeploymentRow.next_at).limit(limit)
+        )
+        return list(await self._session.scalars(query))
+
+    async def lost(self, now: datetime, *, limit: int = 100) -> list[int]:
+        """Deployments whose worker stopped renewing its lease (its process died)."""
+        query = (
+            select(DeploymentRow.id)
+            .where(DeploymentRow.state.in_(ACTIVE), DeploymentRow.lease_owner.is_not(None),
+                   DeploymentRow.lease_until < now)
+            .limit(limit)
+        )
+        return list(await self._session.scalars(query))
+
+    async def renew_lease(self, deployment_id: int, owner: str, until: datetime) -> bool:
+        """False when the deployment ended or another worker took over: stop the step."""
+        result = await self._session.execute(
+            update(DeploymentRow)
+            .where(DeploymentRow.id == deployment_id, DeploymentRow.lease_owner == owner,
+                   DeploymentRow.state.in_(ACTIVE))
+            .values(lease_until=until)
+            .returning(DeploymentRow.id)
+        )
+        return result.scalar_one_or_none() is not None

@@ -23,12 +23,12 @@ from bot.domain.deployment_model import (
     WaveRun,
 )
 from bot.domain.pipeline import OnFailure, Pipeline, StageSpec
-from bot.domain.usecases import DomainError, NotAllowed
+from bot.domain.usecases import Conflict, DomainError, NotAllowed
 from bot.domain.waves import plan_waves, target_names
 from bot.mrkdwn import escape
 
 
-class StaleResult(DomainError):
+class StaleResult(Conflict):
     """A result or click for a step that is no longer the current one; it changes nothing."""
 
 
@@ -90,6 +90,8 @@ def _run_step(stage: StageRun, wave: int | None, now: datetime) -> Step:
 def _active_stage(d: Deployment, index: int, expected: StageState) -> StageRun:
     if not d.state.is_active:
         raise StaleResult(f"Deployment {d.id} has already ended ({d.state.value}).")
+    if not 0 <= index < len(d.stages):
+        raise StaleResult(f"Deployment {d.id} has no stage {index}.")
     if d.current != index or d.stages[index].state is not expected:
         raise StaleResult(f"Stage {d.stages[index].name} of deployment {d.id} is no longer "
                           f"{expected.value.replace('_', ' ')}.")
@@ -109,6 +111,7 @@ def launch(d: Deployment, index: int, now: datetime) -> Deployment:
 def approve(d: Deployment, index: int, user_id: str, now: datetime, *, eligible: bool,
             approvers_text: str, comment: str = "") -> Transition:
     stage = _active_stage(d, index, StageState.AWAITING_APPROVAL)
+    _ensure_gate_open(d, stage, now)
     policy = stage.spec.approval
     assert policy is not None
     _check_voter(d, stage, user_id, eligible=eligible, approvers_text=approvers_text)
@@ -121,12 +124,18 @@ def approve(d: Deployment, index: int, user_id: str, now: datetime, *, eligible:
     return Transition(passed, (*events, Event("gate_passed", now, stage=stage.name)))
 
 
+def _ensure_gate_open(d: Deployment, stage: StageRun, now: datetime) -> None:
+    """A click that arrives after the gate expired (e.g. before the expiry sweep ran) is too late."""
+    if stage.gate_expires_at is not None and now >= stage.gate_expires_at:
+        raise StaleResult(f"The approval for {stage.name} of deployment {d.id} has expired.")
+
+
 def _check_voter(d: Deployment, stage: StageRun, user_id: str, *, eligible: bool,
                  approvers_text: str) -> None:
     policy = stage.spec.approval
     assert policy is not None
     if any(v.user_id == user_id for v in stage.votes):
-        raise DomainError(f"You already approved {stage.name} of deployment {d.id}; "
+        raise Conflict(f"You already approved {stage.name} of deployment {d.id}; "
                           "one vote per person.")
     if user_id == d.requested_by and not policy.allow_self:
         raise NotAllowed(f"You requested deployment {d.id}, so you cannot approve it; "
@@ -138,6 +147,7 @@ def _check_voter(d: Deployment, stage: StageRun, user_id: str, *, eligible: bool
 def reject(d: Deployment, index: int, user_id: str, reason: str, now: datetime, *,
            eligible: bool, approvers_text: str) -> Transition:
     stage = _active_stage(d, index, StageState.AWAITING_APPROVAL)
+    _ensure_gate_open(d, stage, now)
     if not eligible:
         raise NotAllowed(f"Only {approvers_text} may reject {stage.name} of deployment {d.id}.")
     if not reason.strip():
@@ -180,7 +190,7 @@ def _end(d: Deployment, state: DeploymentState, current_as: StageState, now: dat
 def cancel(d: Deployment, user_id: str, reason: str, now: datetime) -> Transition:
     """Cancel always wins: whatever runs is stopped and nothing after it starts."""
     if not d.state.is_active:
-        raise DomainError(f"Deployment {d.id} has already ended ({d.state.value}).")
+        raise Conflict(f"Deployment {d.id} has already ended ({d.state.value}).")
     stage = d.current_stage
     launched = bool(stage and stage.step and stage.step.launched)
     why = f"cancelled by <@{user_id}>" + (f": {escape(reason)}" if reason else "")

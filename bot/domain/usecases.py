@@ -51,6 +51,14 @@ DEFAULT_DEV_TIMEBOX = timedelta(weeks=6)
 class DomainError(Exception):
     """A refused request; the message is shown to the user as it is."""
 
+    show_usage = True  # bad input: the reply repeats how to write the command
+
+
+class Conflict(DomainError):
+    """A well-formed request that the current state refuses (busy, locked, already done)."""
+
+    show_usage = False
+
 
 class NotAllowed(DomainError):
     """The actor may not do this."""

@@ -88,22 +88,37 @@ class _Retryable(Exception):
 
 
 class WebhookExecutor:
-    """``retries``: extra attempts after the first; the session belongs to the caller."""
+    """``retries``: extra attempts after the first. A session given belongs to the caller;
+    without one, the executor opens its own on first use and :meth:`close` closes it."""
 
     def __init__(
         self,
         secret: str,
-        session: aiohttp.ClientSession,
+        session: aiohttp.ClientSession | None = None,
         *,
         retries: int = 3,
         backoff: Callable[[int], float] = exponential_backoff,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._secret = secret
-        self._session = session
+        self._given = session
+        self._own: aiohttp.ClientSession | None = None
         self._retries = max(0, retries)
         self._backoff = backoff
         self._clock = clock
+
+    @property
+    def _session(self) -> aiohttp.ClientSession:
+        if self._given is not None:
+            return self._given
+        if self._own is None or self._own.closed:
+            self._own = aiohttp.ClientSession()
+        return self._own
+
+    async def close(self) -> None:
+        if self._own is not None:
+            await self._own.close()
+            self._own = None
 
     async def run(
         self, spec: ExecutorSpec, job: StageJob, *, timeout: timedelta  # noqa: ASYNC109 (protocol)

@@ -90,3 +90,49 @@ UseCaseCommand = (
     NewUseCase | ListUseCases | ShowUseCase | AdvanceUseCase | MoveBack | HandOver
     | AddTeamMember | RemoveTeamMember | ArchiveUseCase
 )
+
+
+@dataclass(frozen=True)
+class StartDeployment:
+    slug: str
+    version: str
+    pipeline: str | None = None
+
+
+@dataclass(frozen=True)
+class DeploymentStatus:
+    slug: str | None = None
+    deployment_id: int | None = None
+
+
+@dataclass(frozen=True)
+class DeploymentHistory:
+    slug: str
+
+
+@dataclass(frozen=True)
+class CancelDeployment:
+    deployment_id: int
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class RollbackDeployment:
+    slug: str
+
+
+@dataclass(frozen=True)
+class LockDeployments:
+    slug: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class UnlockDeployments:
+    slug: str
+
+
+DeployCommand = (
+    StartDeployment | DeploymentStatus | DeploymentHistory | CancelDeployment | RollbackDeployment
+    | LockDeployments | UnlockDeployments
+)

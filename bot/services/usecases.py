@@ -39,6 +39,16 @@ class UnknownUseCase(DomainError):
     pass
 
 
+async def load_use_case(uow: UnitOfWork, slug: str) -> UseCase:
+    """The use case, or a refusal that suggests the closest slug."""
+    uc = await uow.use_cases.get(slug)
+    if uc is not None:
+        return uc
+    close = difflib.get_close_matches(slug, await uow.use_cases.slugs(), n=1, cutoff=0.6)
+    hint = f" Did you mean `{close[0]}`?" if close else " See `/usecase list`."
+    raise UnknownUseCase(f"There is no use case `{escape(slug)}`.{hint}")
+
+
 @dataclass
 class UseCaseService:
     uow: Callable[[], UnitOfWork]
@@ -155,12 +165,7 @@ class UseCaseService:
         return blocks.notice(done)
 
     async def _load(self, uow: UnitOfWork, slug: str) -> UseCase:
-        uc = await uow.use_cases.get(slug)
-        if uc is not None:
-            return uc
-        close = difflib.get_close_matches(slug, await uow.use_cases.slugs(), n=1, cutoff=0.6)
-        hint = f" Did you mean `{close[0]}`?" if close else " See `/usecase list`."
-        raise UnknownUseCase(f"There is no use case `{escape(slug)}`.{hint}")
+        return await load_use_case(uow, slug)
 
     def _announce(self, uow: UnitOfWork, uc: UseCase, msg: Message) -> None:
         uow.outbox.add(OutgoingMessage("chat.postMessage", uc.channel_id,

@@ -25,6 +25,7 @@ Simulator commands:
   in #ops        switch channel (new channels are created)
   home           open your App Home tab
   click N        press button N of the messages above
+  submit TEXT    fill in and submit the dialog that a button opened
   time +6w       move the simulated clock forward (m, h, d or w)
   help           this text
   quit           leave (Ctrl-D works too)
@@ -74,6 +75,11 @@ class Shell:
                 self.show(await self.sim.click(int(rest)))
             except LookupError as missing:
                 raise LineFailed(str(missing)) from None
+        elif word == "submit" and rest.strip():
+            try:
+                self.show(await self.sim.submit(rest.strip().strip('"')))
+            except LookupError as missing:
+                raise LineFailed(str(missing)) from None
         elif word == "time" and (m := _TIME_RE.fullmatch(rest.strip())):
             self._move_clock(timedelta(**{_UNITS[m.group(2)]: int(m.group(1))}))
         else:
@@ -93,6 +99,8 @@ class Shell:
             self._render("(only visible to you)", step.reply, channel=self.sim.channel)
         for call in step.calls:
             self._render_call(call)
+        for _token, body in step.responses:
+            self._render("(only visible to you)", body, channel=self.sim.channel)
         if show_home is not None:
             self._render("App Home", show_home, channel=None, view=show_home)
 
@@ -103,9 +111,15 @@ class Shell:
         where = f"#{self.sim.name_of(channel)}" if channel else ""
         if call.method == "chat.postMessage":
             message = {**call.args, "ts": call.response.get("ts")}
-            self._render(f"{where} · bizdevops", message, channel=channel)
+            thread = " ↳ in the thread" if call.args.get("thread_ts") else ""
+            self._render(f"{where} · bizdevops{thread}", message, channel=channel)
         elif call.method == "chat.update":
             self._render(f"{where} · bizdevops (edited)", call.args, channel=channel)
+        elif call.method == "views.open":
+            view = call.args.get("view") or {}
+            title = (view.get("title") or {}).get("text", "dialog")
+            self._render(f"dialog: {title} (answer with `submit <text>`)", view, channel=None,
+                         view=view)
         elif call.method == "chat.postEphemeral":
             who = self.sim.name_of(call.args.get("user", ""))
             self._render(f"{where} · bizdevops (only visible to @{who})", call.args,

@@ -28,6 +28,7 @@ from bot.simulator.signer import (
     escape_mentions,
     event_body,
     slash_command_body,
+    view_submission_body,
 )
 from storage.migrate import upgrade
 
@@ -53,6 +54,7 @@ class Step:
     status: int
     reply: dict[str, Any] | None = None
     calls: list[RecordedCall] = field(default_factory=list)
+    responses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # via response_url
 
 
 @dataclass
@@ -74,6 +76,7 @@ class Simulator:
         self.buttons: dict[int, Clickable] = {}
         self._numbers = itertools.count(1)
         self._ids = itertools.count(1)
+        self._submitted: set[Any] = set()
 
     async def __aenter__(self) -> Simulator:
         await self.start()
@@ -154,7 +157,32 @@ class Simulator:
                 channel=target.channel, user_id=self.user,
                 message_ts=(target.message or {}).get("ts")),
         )
-        return await self._send(body)
+        return await self._send(body, settle=self._answered())
+
+    def _answered(self) -> Any:
+        """Buttons are acked first and handled after: wait until the clicker got an answer."""
+        posts, opened = len(self.fake.response_posts), len(self.fake.opened_views)
+        dms = len([c for c in self.fake.calls if c.args.get("channel") == self.user])
+        return lambda: (len(self.fake.response_posts) > posts or len(self.fake.opened_views) > opened
+                        or len([c for c in self.fake.calls if c.args.get("channel") == self.user]) > dms)
+
+    async def submit(self, text: str) -> Step:
+        """Fill the first input of the last opened dialog with ``text`` and submit it."""
+        open_views = [v for v in self.fake.opened_views if v.get("id") not in self._submitted]
+        if not open_views:
+            raise LookupError("no dialog is open")
+        view = open_views[-1]
+        self._submitted.add(view.get("id"))
+        inputs = [b for b in view.get("blocks", []) if b.get("type") == "input"]
+        if not inputs:
+            raise LookupError("the dialog has no input")
+        first = inputs[0]
+        values = {first["block_id"]: {first["element"]["action_id"]: {
+            "type": first["element"]["type"], "value": text}}}
+        submitted = {**view, "id": f"V{next(self._ids):08d}", "state": {"values": values}}
+        body = view_submission_body(user_id=self.user, user_name=self.name_of(self.user),
+                                    team_id=self.fake.team_id, view=submitted)
+        return await self._send(body, settle=self._answered())
 
     async def open_home(self) -> tuple[Step, dict[str, Any] | None]:
         before = len(self.fake.calls_to("views.publish"))
@@ -167,7 +195,7 @@ class Simulator:
         return step, self.fake.views.get(self.user)
 
     async def _send(self, body: str, *, settle: Any = None) -> Step:
-        first = len(self.fake.calls)
+        first, first_response = len(self.fake.calls), len(self.fake.response_posts)
         async with self.http.post(self.url, data=body.encode(),
                                   headers=self.signer.headers(body)) as response:
             raw = await response.text()
@@ -177,9 +205,9 @@ class Simulator:
                 if settle():
                     break
                 await asyncio.sleep(0.01)
-        await self.app.outbox.deliver_due()
+        await self.app.settle()
         reply = json.loads(raw) if raw.strip().startswith("{") else None
-        return Step(status, reply, self.fake.calls[first:])
+        return Step(status, reply, self.fake.calls[first:], self.fake.response_posts[first_response:])
 
     def _trigger(self) -> str:
         return f"{next(self._ids)}.simulated.trigger"

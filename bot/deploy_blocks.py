@@ -1,0 +1,195 @@
+"""Rendering of deployments: the message updated in place, thread notes, status and history.
+
+Part of the one renderer (helpers from ``bot.blocks``); pure functions of domain state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
+
+from bot.blocks import Message, bulleted, clip, context, header, message, section, when
+from bot.domain.deployment_model import (
+    Deployment,
+    DeploymentState,
+    Event,
+    StageRun,
+    StageState,
+    StepKind,
+)
+from bot.domain.durations import humanize
+from bot.domain.waves import progress_bar
+from bot.mrkdwn import escape
+
+if TYPE_CHECKING:
+    from bot.services.deployment_flow import Buttons
+
+STAGE_ICONS = {
+    StageState.WAITING: "⏳", StageState.AWAITING_APPROVAL: "✋", StageState.RUNNING: "🔄",
+    StageState.PASSED: "✅", StageState.FAILED: "❌", StageState.SKIPPED: "⏭️",
+    StageState.CANCELLED: "🚫", StageState.TIMED_OUT: "⌛",
+}
+STATE_LABELS = {
+    DeploymentState.RUNNING: "🔄 Running", DeploymentState.AWAITING_APPROVAL: "✋ Waiting for approval",
+    DeploymentState.SUCCEEDED: "✅ Succeeded", DeploymentState.FAILED: "❌ Failed",
+    DeploymentState.CANCELLED: "🚫 Cancelled", DeploymentState.EXPIRED: "⌛ Expired",
+    DeploymentState.REJECTED: "⛔ Rejected",
+}
+DRY_RUN_NOTE = "🧪 *dry run* — nothing is deployed"
+
+
+def title(d: Deployment) -> str:
+    what = "Rollback" if d.kind == "rollback" else "Deployment"
+    dry = " (dry run)" if d.dry_run else ""
+    return f"{what} {d.id}: {d.use_case} {d.version}{dry}"
+
+
+def _duration(stage: StageRun, now: datetime) -> str:
+    if stage.started_at is None:
+        return ""
+    end = stage.finished_at or now
+    return humanize(end - stage.started_at)
+
+
+def stage_line(stage: StageRun, now: datetime) -> str:
+    line = f"{STAGE_ICONS[stage.state]} *{stage.name}* · {stage.state.value.replace('_', ' ')}"
+    if took := _duration(stage, now):
+        line += f" · {took}"
+    if stage.state is StageState.AWAITING_APPROVAL and stage.spec.approval:
+        missing = stage.spec.approval.required - len(stage.approvals)
+        line += f" · {missing} more approval{'s' if missing != 1 else ''} needed"
+    if stage.waves:
+        line += "\n      " + _wave_line(stage)
+    if stage.detail and stage.state.is_done and stage.state is not StageState.PASSED:
+        line += f"\n      _{clip(escape(stage.detail), 300)}_"
+    if stage.url:
+        line += f"\n      <{stage.url}|details>"
+    return line
+
+
+def _wave_line(stage: StageRun) -> str:
+    bar = progress_bar(stage.targets_done(), stage.targets_total())
+    step = stage.step
+    if step is None or step.wave is None:
+        return bar
+    doing = "health check" if step.kind is StepKind.HEALTH else "rolling out"
+    return f"{bar} · wave {step.wave + 1}/{len(stage.waves)} {doing}"
+
+
+def _votes(d: Deployment, tz: str) -> list[str]:
+    lines = []
+    for stage in d.stages:
+        for vote in stage.votes:
+            verb = "approved" if vote.approve else "rejected"
+            why = f": {escape(vote.comment)}" if vote.comment and not vote.approve else ""
+            lines.append(f"<@{vote.user_id}> {verb} *{stage.name}* at {when(vote.at, tz)}{why}")
+    return lines
+
+
+def deployment_message(d: Deployment, *, now: datetime, tz: str, buttons: Buttons) -> Message:
+    blocks: list[Block] = [header(title(d))]
+    facts = [f"requested by <@{d.requested_by}>", f"pipeline `{d.pipeline}`",
+             f"started {when(d.requested_at, tz)}"]
+    if d.rollback_of:
+        facts.append(f"rolls back deployment {d.rollback_of}")
+    blocks.append(context(" · ".join(facts), DRY_RUN_NOTE if d.dry_run else ""))
+    blocks += bulleted([stage_line(s, now) for s in d.stages], max_blocks=30, more="stages")
+    if votes := _votes(d, tz):
+        blocks.append(context(*votes[:10]))
+    status = STATE_LABELS[d.state]
+    if not d.state.is_active and d.finished_at:
+        status += f" after {humanize(d.finished_at - d.requested_at)}"
+    if d.detail and not d.state.is_active:
+        status += f" — {clip(escape(d.detail), 500)}"
+    blocks.append(section(f"*{status}*"))
+    if actions := _actions(d, buttons):
+        blocks.append(actions)
+    fallback = f"{title(d)} — {d.state.value.replace('_', ' ')}"
+    if d.dry_run:
+        fallback += " — dry run, nothing is deployed"
+    return message(fallback, blocks)
+
+
+def _actions(d: Deployment, buttons: Buttons) -> ActionsBlock | None:
+    elements = []
+    if buttons.approve:
+        elements.append(ButtonElement(text=PlainTextObject(text="Approve"), action_id="deploy_approve",
+                                      value=buttons.approve, style="primary"))
+    if buttons.reject:
+        elements.append(ButtonElement(text=PlainTextObject(text="Reject"), action_id="deploy_reject",
+                                      value=buttons.reject, style="danger"))
+    if buttons.cancel:
+        elements.append(ButtonElement(text=PlainTextObject(text="Cancel deployment"),
+                                      action_id="deploy_cancel", value=buttons.cancel))
+    return ActionsBlock(block_id=f"deployment-{d.id}", elements=elements) if elements else None
+
+
+def thread_note(text: str) -> Message:
+    return message(text, [section(text)])
+
+
+def event_notes(events: Sequence[Event]) -> list[str]:
+    """Thread lines for the events that deserve one (the message already shows the rest)."""
+    notes = []
+    for e in events:
+        wave = f" (wave {e.wave})" if e.wave else ""
+        if e.kind == "gate_opened":
+            notes.append(f"✋ *{e.stage}* waits for approval.")
+        elif e.kind in ("failed", "timed_out") and e.stage:
+            notes.append(f"❌ *{e.stage}*{wave} {e.kind.replace('_', ' ')}: {escape(e.detail)}")
+    return notes
+
+
+def finished_announcement(d: Deployment) -> Message:
+    icon = STATE_LABELS[d.state]
+    text = f"{icon}: *{d.use_case} {d.version}*"
+    if d.dry_run:
+        text += " (dry run, nothing was deployed)"
+    if d.detail:
+        text += f" — {clip(escape(d.detail), 1000)}"
+    return message(f"{title(d)}: {d.state.value}", [section(text)])
+
+
+def output_note(stage: str, wave: int | None, lines: Sequence[str], detail: str) -> str:
+    where = f"{stage} (wave {wave + 1})" if wave is not None else stage
+    head = f"*{where}*: {escape(detail)}" if detail else f"*{where}*"
+    if not lines:
+        return head
+    body = "\n".join(lines)[-2500:].replace("```", "ˋˋˋ")
+    return f"{head}\n```{body}```"
+
+
+def status_message(d: Deployment, events: Sequence[Event], *, now: datetime, tz: str) -> Message:
+    from bot.services.deployment_flow import Buttons
+
+    main = deployment_message(d, now=now, tz=tz, buttons=Buttons())
+    lines = [
+        f"• {when(e.at, tz)} · {e.kind.replace('_', ' ')}"
+        + (f" · {e.stage}" if e.stage else "") + (f" wave {e.wave}" if e.wave else "")
+        + (f" · <@{e.actor}>" if e.actor else " · system")
+        + (f" — {clip(escape(e.detail), 200)}" if e.detail else "")
+        for e in events
+    ]
+    blocks = [*main.blocks[:-1]] if main.blocks[-1]["type"] == "actions" else list(main.blocks)
+    extra = [section("*Audit trail*"), *bulleted(lines, max_blocks=50 - len(blocks) - 1,
+                                                 more="events")]
+    return Message(main.text, blocks + [b.to_dict() for b in extra])
+
+
+def history_message(slug: str, history: Sequence[Deployment], *, tz: str) -> Message:
+    if not history:
+        return message(f"No deployments of {slug} yet.",
+                       [section(f"No deployments of *{slug}* yet. Start one with "
+                                f"`/deploy {slug} <version>`.")])
+    lines = []
+    for d in history:
+        took = humanize(d.finished_at - d.requested_at) if d.finished_at else "still running"
+        dry = " · dry run" if d.dry_run else ""
+        lines.append(f"• *{d.id}* `{d.version}` · {STATE_LABELS[d.state]} · <@{d.requested_by}> · "
+                     f"{when(d.requested_at, tz)} · {took}{dry}")
+    fallback = f"Last deployments of {slug}: " + ", ".join(f"{d.version} {d.state.value}" for d in history)
+    return message(fallback, [header(f"Deployments of {slug}"), *bulleted(lines, max_blocks=40,
+                                                                           more="deployments")])

@@ -1,0 +1,145 @@
+"""Runs deployments: launches due steps as tasks, keeps their leases alive, applies deadlines.
+
+One engine per process; several processes share the work through the database (a step is
+launched by whoever wins its revision guard; a dead process's lease runs out and its step is
+failed — never run twice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+from bot.clock import Clock
+from bot.executors.base import ExecutorResult, Outcome
+from bot.executors.registry import Executors
+from bot.services.deployment_runs import DeploymentRuns, Launched
+from bot.services.ports import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+
+
+class DeploymentEngine:
+    def __init__(self, runs: DeploymentRuns, executors: Executors, clock: Clock,
+                 uow: Callable[[], UnitOfWork], *, poll_seconds: float = 1.0) -> None:
+        self._runs = runs
+        self._executors = executors
+        self._clock = clock
+        self._uow = uow
+        self._poll = poll_seconds
+        self.owner = uuid.uuid4().hex
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+
+    # ── what the rest of the app calls ─────────────────────────────────────────────────────
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def kill(self, deployment_id: int) -> None:
+        """Cancel wins: stop this deployment's running step here, if it runs here."""
+        task = self._tasks.get(deployment_id)
+        if task is not None:
+            task.cancel()
+
+    async def tick(self) -> int:
+        """One pass: lost leases, deadlines, then launches. Returns how much it did."""
+        done = 0
+        for deployment_id in await self._runs.lost():
+            if deployment_id not in self._tasks and await self._runs.mark_lost(deployment_id):
+                done += 1
+        for deployment_id in await self._runs.due(launch=False):
+            transition = await self._runs.sweep(deployment_id)
+            if transition is not None:
+                done += 1
+                if transition.kill:
+                    self.kill(deployment_id)
+        for deployment_id in await self._runs.due(launch=True):
+            if deployment_id in self._tasks:
+                continue
+            launched = await self._runs.launch(deployment_id, self.owner, LEASE)
+            if launched is not None:
+                done += 1
+                self._start(launched)
+        return done
+
+    async def run_until_idle(self, *, max_rounds: int = 200) -> None:
+        """Tick and wait for running steps until nothing is left to do now (tests, simulator)."""
+        for _ in range(max_rounds):
+            did = await self.tick()
+            if self._tasks:
+                await asyncio.wait(list(self._tasks.values()))
+            elif not did:
+                return
+
+    # ── steps as tasks ──────────────────────────────────────────────────────────────────────
+
+    def _start(self, launched: Launched) -> None:
+        task = asyncio.create_task(self._run(launched), name=f"deployment-{launched.deployment_id}")
+        self._tasks[launched.deployment_id] = task
+        task.add_done_callback(lambda _t: self._tasks.pop(launched.deployment_id, None))
+
+    async def _run(self, launched: Launched) -> None:
+        stage = launched.deployment.stages[launched.index]
+        spec = stage.spec.health if launched.step.kind.value == "health" else stage.spec.run
+        assert spec is not None
+        heartbeat = asyncio.create_task(self._heartbeat(launched.deployment_id))
+        log.info("action=step.start deployment_id=%s stage=%s kind=%s wave=%s executor=%s",
+                 launched.deployment_id, stage.name, launched.step.kind.value,
+                 launched.job.wave, spec.kind.value)
+        try:
+            result = await self._executors.run(spec, launched.job, timeout=launched.timeout)
+        except asyncio.CancelledError:
+            log.info("action=step.stopped deployment_id=%s stage=%s", launched.deployment_id,
+                     stage.name)
+            raise
+        except Exception as error:  # noqa: BLE001 - an executor bug fails the step, visibly
+            log.exception("action=step.error deployment_id=%s", launched.deployment_id)
+            result = ExecutorResult(Outcome.FAILED, f"executor error: {type(error).__name__}")
+        finally:
+            heartbeat.cancel()
+        await self._runs.record(launched.deployment_id, launched.index, launched.step.kind,
+                                launched.step.wave, result)
+        self.notify()
+
+    async def _heartbeat(self, deployment_id: int) -> None:
+        """Keep the lease; if the deployment ended elsewhere (cancelled), stop the step here."""
+        while True:
+            await asyncio.sleep(LEASE.total_seconds() / 3)
+            async with self._uow() as uow:
+                alive = await uow.deployments.renew_lease(deployment_id, self.owner,
+                                                          self._clock.now() + LEASE)
+                await uow.commit()
+            if not alive:
+                self.kill(deployment_id)
+                return
+
+    # ── the background loop ────────────────────────────────────────────────────────────────
+
+    def start(self) -> None:
+        self._loop_task = asyncio.create_task(self._loop(), name="deployment-engine")
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._loop_task, *self._tasks.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._loop_task = None
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:  # noqa: BLE001 - a database hiccup must not stop deployments for good
+                log.exception("action=engine.loop_error")
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            except TimeoutError:
+                pass

@@ -1,0 +1,132 @@
+"""Buttons on the deployment message: Approve, Reject (with a reason) and Cancel.
+
+A button carries only a random token; what it means (deployment, stage, version, action) is
+read from the server, and who may press it is checked now, against the stored deployment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot import blocks
+from bot.blocks import Message
+from bot.clock import Clock
+from bot.domain import deployments as machine
+from bot.domain.deployment_model import Deployment, StageRun
+from bot.domain.deployments import StaleResult, Transition
+from bot.domain.usecases import DomainError, UseCase
+from bot.services import deployment_flow as flow
+from bot.services.commands import Actor, CancelDeployment
+from bot.services.deployments import DeploymentService
+from bot.services.ports import ActionToken, ConcurrentUpdate, GroupDirectory, UnitOfWork
+from bot.services.usecases import load_use_case
+
+RETRIES = 3
+
+
+@dataclass
+class ApprovalService:
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    groups: GroupDirectory
+    deployments: DeploymentService
+    timezone: str
+    wake: Callable[[], None] = lambda: None
+
+    async def approve(self, token_id: str, actor: Actor) -> Message:
+        async def vote(d: Deployment, token: ActionToken, uc: UseCase) -> Transition:
+            stage = d.stages[token.stage_index]
+            ok, who = await self.eligible(uc, stage, actor)
+            return machine.approve(d, token.stage_index, actor.user_id, self.clock.now(),
+                                   eligible=ok, approvers_text=who)
+
+        d = await self._apply(token_id, "approve", vote)
+        stage = d.stages[self._stage_of(d)]
+        return blocks.notice(f"👍 You approved *{stage.name}* of deployment {d.id} "
+                             f"(`{d.use_case}` `{d.version}`).")
+
+    async def check_reject(self, token_id: str, actor: Actor) -> str:
+        """Before the reason dialog opens: is this still current, and may this person reject?"""
+        async with self.uow() as uow:
+            token, d, uc = await self._load(uow, token_id, "reject")
+            stage = d.stages[token.stage_index]
+            ok, who = await self.eligible(uc, stage, actor)
+        if not ok:
+            raise DomainError(f"Only {who} may reject {stage.name} of deployment {d.id}.")
+        return f"{d.use_case} {d.version} · {stage.name}"
+
+    async def reject(self, token_id: str, actor: Actor, reason: str) -> Message:
+        async def refuse(d: Deployment, token: ActionToken, uc: UseCase) -> Transition:
+            stage = d.stages[token.stage_index]
+            ok, who = await self.eligible(uc, stage, actor)
+            return machine.reject(d, token.stage_index, actor.user_id, reason, self.clock.now(),
+                                  eligible=ok, approvers_text=who)
+
+        d = await self._apply(token_id, "reject", refuse)
+        return blocks.notice(f"⛔ You rejected deployment {d.id} (`{d.use_case}` `{d.version}`).")
+
+    async def cancel(self, token_id: str, actor: Actor) -> Message:
+        async with self.uow() as uow:
+            token, _d, _uc = await self._load(uow, token_id, "cancel")
+        return await self.deployments.cancel(CancelDeployment(token.deployment_id, "from the button"),
+                                             actor)
+
+    async def eligible(self, uc: UseCase, stage: StageRun, actor: Actor) -> tuple[bool, str]:
+        policy = stage.spec.approval
+        if policy is None:
+            return False, "nobody (this stage has no gate)"
+        if not policy.approvers:
+            return actor.is_admin or actor.user_id == uc.owner_id, f"the owner <@{uc.owner_id}> or an admin"
+        named = " or ".join(_mention(a) for a in policy.approvers)
+        if actor.user_id in policy.approvers:
+            return True, named
+        for group in (a for a in policy.approvers if a.startswith(("S", "@"))):
+            if actor.user_id in await self.groups.members(group):
+                return True, named
+        return False, named
+
+    async def _load(self, uow: UnitOfWork, token_id: str,
+                    action: str) -> tuple[ActionToken, Deployment, UseCase]:
+        token = await uow.deployments.token(token_id)
+        if token is None or token.action != action:
+            raise StaleResult("This button is not known to me; use the newest deployment message.")
+        d = await uow.deployments.get(token.deployment_id)
+        if d is None or d.version != token.version:
+            raise StaleResult("This button belongs to a deployment that no longer exists.")
+        if not d.state.is_active:
+            raise StaleResult(f"Deployment {d.id} has already ended ({d.state.value}); "
+                              "this button does nothing now.")
+        return token, d, await load_use_case(uow, d.use_case)
+
+    async def _apply(self, token_id: str, action: str,
+                     change: Callable[[Deployment, ActionToken, UseCase], Awaitable[Transition]]
+                     ) -> Deployment:
+        """Load, change and save; a concurrent click makes us re-read and decide again."""
+        for attempt in range(RETRIES):
+            try:
+                async with self.uow() as uow:
+                    token, d, uc = await self._load(uow, token_id, action)
+                    saved = await flow.persist(uow, await change(d, token, uc), self.clock, self.timezone)
+                    await uow.commit()
+                self.wake()
+                return saved
+            except ConcurrentUpdate:
+                if attempt == RETRIES - 1:
+                    raise DomainError("Too many people clicked at once; please try again.") from None
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _stage_of(d: Deployment) -> int:
+        for index in range(len(d.stages) - 1, -1, -1):
+            if d.stages[index].votes:
+                return index
+        return 0
+
+
+def _mention(approver: str) -> str:
+    if approver.startswith(("U", "W")):
+        return f"<@{approver}>"
+    if approver.startswith("S"):
+        return f"<!subteam^{approver}>"
+    return approver

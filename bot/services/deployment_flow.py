@@ -1,0 +1,79 @@
+"""Saving a deployment transition and everything it owes the channel, in one transaction.
+
+Every state change goes through :func:`persist`: the new state (guarded by its revision), the
+audit events, the edit of the deployment message, thread notes and the closing announcement
+all commit together or not at all. Side effects (running executors) happen after the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot import deploy_blocks
+from bot.clock import Clock
+from bot.domain.deployment_model import Deployment, DeploymentState
+from bot.domain.deployments import Transition
+from bot.services.ports import OutgoingMessage, UnitOfWork
+
+
+def ref(d: Deployment) -> str:
+    return f"deployment:{d.id}"
+
+
+@dataclass(frozen=True)
+class Buttons:
+    """Tokens for the buttons the message shows now (None: not shown)."""
+
+    approve: str | None = None
+    reject: str | None = None
+    cancel: str | None = None
+
+
+async def buttons_for(uow: UnitOfWork, d: Deployment, clock: Clock) -> Buttons:
+    if not d.state.is_active:
+        return Buttons()
+    now = clock.now()
+    cancel = await uow.deployments.new_token(d, -1, "cancel", now)
+    index = d.current
+    if d.state is DeploymentState.AWAITING_APPROVAL and index is not None:
+        return Buttons(await uow.deployments.new_token(d, index, "approve", now),
+                       await uow.deployments.new_token(d, index, "reject", now), cancel)
+    return Buttons(cancel=cancel)
+
+
+async def post_new(uow: UnitOfWork, d: Deployment, clock: Clock, tz: str) -> None:
+    """The one message a deployment has; later changes edit it in place."""
+    buttons = await buttons_for(uow, d, clock)
+    msg = deploy_blocks.deployment_message(d, now=clock.now(), tz=tz, buttons=buttons)
+    uow.outbox.add(OutgoingMessage("chat.postMessage", d.channel_id,
+                                   {"channel": d.channel_id, **msg.as_args()}, ref=ref(d)))
+
+
+async def persist(uow: UnitOfWork, t: Transition, clock: Clock, tz: str,
+                  notes: tuple[str, ...] = ()) -> Deployment:
+    """Save ``t``, record its events, edit the message, and add thread notes and announcements."""
+    d = await uow.deployments.save(t.deployment)
+    await uow.deployments.record(d, t.events)
+    buttons = await buttons_for(uow, d, clock)
+    msg = deploy_blocks.deployment_message(d, now=clock.now(), tz=tz, buttons=buttons)
+    await uow.outbox.supersede_updates(ref(d))
+    uow.outbox.add(OutgoingMessage("chat.update", d.channel_id,
+                                   {"channel": d.channel_id, **msg.as_args()}, update_of=ref(d)))
+    for note in (*notes, *deploy_blocks.event_notes(t.events)):
+        thread(uow, d, note)
+    if not d.state.is_active:
+        done = deploy_blocks.finished_announcement(d)
+        uow.outbox.add(OutgoingMessage("chat.postMessage", d.channel_id,
+                                       {"channel": d.channel_id, **done.as_args()}))
+    return d
+
+
+def thread(uow: UnitOfWork, d: Deployment, text: str) -> None:
+    msg = deploy_blocks.thread_note(text)
+    uow.outbox.add(OutgoingMessage("chat.postMessage", d.channel_id,
+                                   {"channel": d.channel_id, **msg.as_args()}, thread_of=ref(d)))
+
+
+def announce(uow: UnitOfWork, channel: str, text: str) -> None:
+    msg = deploy_blocks.thread_note(text)
+    uow.outbox.add(OutgoingMessage("chat.postMessage", channel, {"channel": channel, **msg.as_args()}))

@@ -1,0 +1,176 @@
+"""The engine's side of deployments: launch due steps, record results, apply deadlines.
+
+Each function is one transaction; a step is launched only by the transaction that wins the
+revision guard, so two workers or two processes never start the same step.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.clock import Clock
+from bot.deploy_blocks import output_note
+from bot.domain import deployments as machine
+from bot.domain.deployment_model import Deployment, StageState, Step, StepKind
+from bot.domain.deployments import StaleResult, StepResult, Transition
+from bot.domain.pipeline import Pipeline
+from bot.domain.waves import target_names
+from bot.executors.base import ExecutorResult, Outcome, StageJob
+from bot.services import deployment_flow as flow
+from bot.services.deployments import automatic_rollback_stage
+from bot.services.ports import ConcurrentUpdate, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Launched:
+    """A step this worker now owns: run ``spec`` for ``job`` within ``timeout``."""
+
+    deployment_id: int
+    index: int
+    step: Step
+    job: StageJob
+    timeout: timedelta
+    deployment: Deployment
+
+
+@dataclass
+class DeploymentRuns:
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    timezone: str
+    public_url: str
+
+    async def due(self, *, launch: bool) -> list[int]:
+        async with self.uow() as uow:
+            return await uow.deployments.due(self.clock.now(), launch=launch)
+
+    async def lost(self) -> list[int]:
+        async with self.uow() as uow:
+            return await uow.deployments.lost(self.clock.now())
+
+    async def launch(self, deployment_id: int, owner: str, lease: timedelta) -> Launched | None:
+        now = self.clock.now()
+        try:
+            async with self.uow() as uow:
+                d = await uow.deployments.get(deployment_id)
+                if d is None or d.current is None:
+                    return None
+                index = d.current
+                launched = machine.launch(d, index, now)
+                saved = await uow.deployments.save(launched)
+                await uow.deployments.set_lease(deployment_id, owner, now + lease)
+                await uow.commit()
+        except (StaleResult, ConcurrentUpdate):
+            return None  # not due after all, or another worker launched it first
+        step = saved.stages[index].step
+        assert step is not None
+        return Launched(deployment_id, index, step, self._job(saved, index, step),
+                        step.deadline - now, saved)
+
+    def _job(self, d: Deployment, index: int, step: Step) -> StageJob:
+        stage = d.stages[index]
+        if step.wave is not None:
+            targets = stage.waves[step.wave].targets
+        else:
+            targets = target_names(stage.spec.targets) if stage.spec.targets else ()
+        wave = "" if step.wave is None else f"&wave={step.wave + 1}"
+        callback = (f"{self.public_url}/api/v1/deployments/{d.id}/stages/{stage.name}/result"
+                    f"?kind={step.kind.value}{wave}")
+        return StageJob(str(d.id), d.use_case, d.version, stage.name,
+                        None if step.wave is None else step.wave + 1, targets, callback,
+                        d.requested_by)
+
+    async def record(self, deployment_id: int, index: int, kind: StepKind, wave: int | None,
+                     result: ExecutorResult) -> Deployment | None:
+        """Apply an executor's result (or a callback's); stale results change nothing."""
+        step_result = StepResult(result.outcome is Outcome.SUCCEEDED, result.detail, result.url,
+                                 accepted=result.outcome is Outcome.ACCEPTED)
+        # The thread gets what the message can't show: output, links and why something failed.
+        show = bool(result.output_tail or result.url or result.outcome is Outcome.FAILED)
+
+        def change(d: Deployment, now: datetime) -> Transition:
+            return machine.record_result(d, index, kind, wave, step_result, now)
+
+        def notes(d: Deployment) -> tuple[str, ...]:
+            name = d.stages[index].name + (" health check" if kind is StepKind.HEALTH else "")
+            return (output_note(name, wave, result.output_tail, result.detail),) if show else ()
+
+        return await self._change(deployment_id, change, notes=notes)
+
+    async def sweep(self, deployment_id: int) -> Transition | None:
+        """A deadline passed: a gate expired or a running step outlived its timeout."""
+        def change(d: Deployment, now: datetime) -> Transition:
+            stage = d.current_stage
+            if stage is not None and stage.state is StageState.AWAITING_APPROVAL:
+                return machine.expire(d, now)
+            return machine.time_out(d, now)
+
+        return await self._transition(deployment_id, change)
+
+    async def mark_lost(self, deployment_id: int) -> Transition | None:
+        return await self._transition(deployment_id, machine.lost)
+
+    async def _transition(self, deployment_id: int,
+                          change: Callable[[Deployment, datetime], Transition]) -> Transition | None:
+        holder: list[Transition] = []
+
+        def remember(d: Deployment, now: datetime) -> Transition:
+            holder.append(change(d, now))
+            return holder[-1]
+
+        saved = await self._change(deployment_id, remember)
+        return holder[-1] if saved is not None and holder else None
+
+    async def _change(self, deployment_id: int, change: Callable[[Deployment, datetime], Transition],
+                      *, notes: Callable[[Deployment], tuple[str, ...]] = lambda _d: ()
+                      ) -> Deployment | None:
+        now = self.clock.now()
+        try:
+            async with self.uow() as uow:
+                d = await uow.deployments.get(deployment_id)
+                if d is None:
+                    return None
+                t = change(d, now)
+                saved = await flow.persist(uow, t, self.clock, self.timezone, notes=notes(d))
+                # Whatever ran is over (or waits for a callback): no worker holds it now.
+                await uow.deployments.set_lease(deployment_id, None, None)
+                if t.rollback_targets:
+                    await self._roll_back(uow, saved, t.rollback_targets)
+                await uow.commit()
+        except (StaleResult, ConcurrentUpdate) as skipped:
+            log.info("action=deployment.skip deployment_id=%s reason=%s", deployment_id, skipped)
+            return None
+        return saved
+
+    async def _roll_back(self, uow: UnitOfWork, failed: Deployment, targets: tuple[str, ...]) -> None:
+        """Redeploy the last good version to the targets the failed rollout touched."""
+        history = await uow.deployments.history(failed.use_case, limit=50)
+        version = machine.rollback_version(history)
+        if version is None:
+            flow.thread(uow, failed, "⚠️ No earlier successful version: nothing to roll back to.")
+            return
+        stage = next(s for s in failed.stages if s.state.is_done and s.waves and
+                     s.state is not StageState.SKIPPED and s.state is not StageState.PASSED)
+        pipeline = Pipeline(failed.pipeline, (automatic_rollback_stage(stage.spec, targets),))
+        t = machine.request(use_case=failed.use_case, version=version, pipeline=pipeline,
+                            requested_by=failed.requested_by, channel_id=failed.channel_id,
+                            now=self.clock.now(), kind="rollback", rollback_of=failed.id)
+        rollback = await uow.deployments.add(t.deployment)
+        await uow.deployments.record(rollback, t.events)
+        await flow.post_new(uow, rollback, self.clock, self.timezone)
+        flow.thread(uow, failed, f"⏪ Rolling back {len(targets)} targets to `{version}` "
+                                 f"(deployment {rollback.id}).")
+
+    async def record_callback(self, deployment_id: int, stage: str, kind: StepKind,
+                              wave: int | None, result: ExecutorResult) -> bool:
+        """A webhook's late result, for the stage named in its URL; False if not waiting."""
+        async with self.uow() as uow:
+            d = await uow.deployments.get(deployment_id)
+        if d is None or d.current is None or d.stages[d.current].name != stage:
+            return False
+        return await self.record(deployment_id, d.current, kind, wave, result) is not None

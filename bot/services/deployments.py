@@ -1,0 +1,249 @@
+"""`/deploy`: start, status, history, cancel, rollback, lock and unlock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from bot import blocks, deploy_blocks
+from bot.blocks import Message
+from bot.clock import Clock
+from bot.domain import deployments as machine
+from bot.domain.deployment_model import Deployment
+from bot.domain.durations import humanize
+from bot.domain.pipeline import OnFailure, Pipeline, PipelineSet, StageSpec
+from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, Role, UseCase
+from bot.mrkdwn import escape
+from bot.services import deployment_flow as flow
+from bot.services.commands import (
+    Actor,
+    CancelDeployment,
+    DeployCommand,
+    DeploymentHistory,
+    DeploymentStatus,
+    LockDeployments,
+    RollbackDeployment,
+    StartDeployment,
+    UnlockDeployments,
+)
+from bot.services.ports import ConcurrentUpdate, DeployLock, UnitOfWork
+from bot.services.usecases import NO_ADMINS_HINT, load_use_case
+
+DEPLOYER_ROLES = (Role.DATA_ENGINEER, Role.DEVOPS)
+
+
+def may_deploy(uc: UseCase, user_id: str, *, is_admin: bool) -> bool:
+    return is_admin or user_id == uc.owner_id or uc.role_of(user_id) in DEPLOYER_ROLES
+
+
+def deployers_text(uc: UseCase) -> str:
+    team = [f"<@{m.user_id}>" for m in uc.team if m.role in DEPLOYER_ROLES]
+    extra = f" ({', '.join(team)})" if team else ""
+    return f"the owner <@{uc.owner_id}>, the team's data engineers and devops engineers{extra} or an admin"
+
+
+@dataclass
+class DeploymentService:
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    pipelines: PipelineSet
+    timezone: str
+    admins_configured: bool
+    wake: Callable[[], None] = lambda: None      # the engine: there is work now
+    kill: Callable[[int], None] = lambda _id: None  # the engine: stop this deployment's step
+
+    async def execute(self, command: DeployCommand, actor: Actor) -> Message:
+        match command:
+            case StartDeployment():
+                return await self.start(command, actor)
+            case DeploymentStatus():
+                return await self.status(command)
+            case DeploymentHistory():
+                return await self.history(command)
+            case CancelDeployment():
+                return await self.cancel(command, actor)
+            case RollbackDeployment():
+                return await self.rollback(command, actor)
+            case LockDeployments():
+                return await self.lock(command, actor)
+            case UnlockDeployments():
+                return await self.unlock(command, actor)
+        raise AssertionError(f"unhandled command {command!r}")
+
+    def _ensure_deployer(self, uc: UseCase, actor: Actor, action: str) -> None:
+        if not may_deploy(uc, actor.user_id, is_admin=actor.is_admin):
+            hint = "" if self.admins_configured else NO_ADMINS_HINT
+            raise NotAllowed(f"Only {deployers_text(uc)} may {action} `{uc.slug}`.{hint}")
+
+    def _pipeline(self, slug: str, requested: str | None) -> Pipeline:
+        if requested and requested not in self.pipelines.pipelines:
+            known = ", ".join(f"`{p}`" for p in sorted(self.pipelines.pipelines))
+            raise DomainError(f"There is no pipeline `{escape(requested)}`; known: {known}.")
+        return self.pipelines.for_use_case(slug, requested)
+
+    async def start(self, command: StartDeployment, actor: Actor) -> Message:
+        pipeline = self._pipeline(command.slug, command.pipeline)
+        d = await self._open(command.slug, command.version, pipeline, actor, kind="deploy")
+        dry = " It is a *dry run*: nothing is deployed." if d.dry_run else ""
+        return blocks.notice(f"🚀 Deployment {d.id} of *{d.use_case}* `{d.version}` started; "
+                             f"follow it in <#{d.channel_id}>.{dry}")
+
+    async def _open(self, slug: str, version: str, pipeline: Pipeline, actor: Actor, *,
+                    kind: str, rollback_of: int | None = None) -> Deployment:
+        async with self.uow() as uow:
+            uc = await load_use_case(uow, slug)
+            self._ensure_deployer(uc, actor, "deploy")
+            if uc.phase is Phase.ARCHIVED:
+                raise Conflict(f"`{slug}` is archived; it cannot be deployed.")
+            await self._ensure_free(uow, slug)
+            t = machine.request(use_case=slug, version=version, pipeline=pipeline,
+                                requested_by=actor.user_id, channel_id=uc.channel_id,
+                                now=self.clock.now(), kind=kind, rollback_of=rollback_of)
+            try:
+                d = await uow.deployments.add(t.deployment)
+            except ConcurrentUpdate:  # another request won the race for this use case
+                raise Conflict(f"Another deployment of `{slug}` started just now; "
+                                  f"see `/deploy status {slug}`.") from None
+            await uow.deployments.record(d, t.events)
+            await flow.post_new(uow, d, self.clock, self.timezone)
+            await uow.commit()
+        self.wake()
+        return d
+
+    async def _ensure_free(self, uow: UnitOfWork, slug: str) -> None:
+        lock = await uow.deployments.lock(slug)
+        if lock is not None:
+            raise Conflict(
+                f"🔒 `{slug}` is locked by <@{lock.locked_by}> since "
+                f"{blocks.when(lock.locked_at, self.timezone)}"
+                + (f": {escape(lock.reason)}" if lock.reason else "")
+                + f". Unlock it with `/deploy unlock {slug}`."
+            )
+        active = await uow.deployments.active_for(slug)
+        if active is not None:
+            stage = active.current_stage
+            at = f" at stage *{stage.name}*" if stage else ""
+            raise Conflict(
+                f"Deployment {active.id} of `{slug}` (`{active.version}`, requested by "
+                f"<@{active.requested_by}>) is still {active.state.value.replace('_', ' ')}{at}. "
+                f"Wait for it or cancel it with `/deploy cancel {active.id}`."
+            )
+
+    async def status(self, command: DeploymentStatus) -> Message:
+        now = self.clock.now()
+        async with self.uow() as uow:
+            if command.deployment_id is not None:
+                d = await self._get(uow, command.deployment_id)
+                events = await uow.deployments.events(command.deployment_id)
+                return deploy_blocks.status_message(d, events, now=now, tz=self.timezone)
+            if command.slug is not None:
+                uc = await load_use_case(uow, command.slug)
+                found = await uow.deployments.active_for(uc.slug) or next(
+                    iter(await uow.deployments.history(uc.slug, limit=1)), None)
+                lock = await uow.deployments.lock(uc.slug)
+                if found is None:
+                    return blocks.notice(self._lock_line(lock) or f"No deployments of *{uc.slug}* yet.")
+                assert found.id is not None
+                events = await uow.deployments.events(found.id)
+                msg = deploy_blocks.status_message(found, events, now=now, tz=self.timezone)
+                return _with_lock(msg, self._lock_line(lock))
+            active = await uow.deployments.active()
+        if not active:
+            return blocks.notice("No deployment is running. Start one with `/deploy <slug> <version>`.")
+        lines = [f"• {deploy_blocks.title(d)} — {d.state.value.replace('_', ' ')}" for d in active]
+        return blocks.message("Running deployments", [blocks.header("Running deployments"),
+                                                      *blocks.bulleted(lines, max_blocks=45, more="")])
+
+    def _lock_line(self, lock: DeployLock | None) -> str:
+        if lock is None:
+            return ""
+        why = f": {escape(lock.reason)}" if lock.reason else ""
+        return (f"🔒 Locked by <@{lock.locked_by}> since {blocks.when(lock.locked_at, self.timezone)}"
+                f" ({humanize(self.clock.now() - lock.locked_at)}){why}")
+
+    async def _get(self, uow: UnitOfWork, deployment_id: int) -> Deployment:
+        d = await uow.deployments.get(deployment_id)
+        if d is None:
+            raise DomainError(f"There is no deployment {deployment_id}.")
+        return d
+
+    async def history(self, command: DeploymentHistory) -> Message:
+        async with self.uow() as uow:
+            uc = await load_use_case(uow, command.slug)
+            past = await uow.deployments.history(uc.slug, limit=10)
+        return deploy_blocks.history_message(uc.slug, past, tz=self.timezone)
+
+    async def cancel(self, command: CancelDeployment, actor: Actor) -> Message:
+        async with self.uow() as uow:
+            d = await self._get(uow, command.deployment_id)
+            uc = await load_use_case(uow, d.use_case)
+            if actor.user_id != d.requested_by:
+                self._ensure_deployer(uc, actor, "cancel deployments of")
+            t = machine.cancel(d, actor.user_id, command.reason, self.clock.now())
+            await flow.persist(uow, t, self.clock, self.timezone)
+            await uow.commit()
+        if t.kill:
+            self.kill(command.deployment_id)
+        return blocks.notice(f"🚫 Deployment {d.id} of *{d.use_case}* `{d.version}` is cancelled.")
+
+    async def rollback(self, command: RollbackDeployment, actor: Actor) -> Message:
+        async with self.uow() as uow:
+            uc = await load_use_case(uow, command.slug)
+            past = await uow.deployments.history(uc.slug, limit=50)
+        version = machine.rollback_version(past)
+        if version is None:
+            raise Conflict(f"`{uc.slug}` has no earlier successful version to roll back to.")
+        pipeline = rollback_pipeline(self._pipeline(uc.slug, None))
+        d = await self._open(uc.slug, version, pipeline, actor, kind="rollback",
+                             rollback_of=past[0].id)
+        return blocks.notice(f"⏪ Rollback {d.id}: *{uc.slug}* back to `{version}`; "
+                             f"follow it in <#{d.channel_id}>.")
+
+    async def lock(self, command: LockDeployments, actor: Actor) -> Message:
+        async with self.uow() as uow:
+            uc = await load_use_case(uow, command.slug)
+            self._ensure_deployer(uc, actor, "lock")
+            existing = await uow.deployments.lock(uc.slug)
+            if existing is not None:
+                raise Conflict(f"`{uc.slug}` is already locked. {self._lock_line(existing)}")
+            lock = DeployLock(uc.slug, actor.user_id, self.clock.now(), command.reason)
+            try:
+                await uow.deployments.set_lock(lock)
+            except ConcurrentUpdate:
+                raise Conflict(f"`{uc.slug}` was locked by someone else just now.") from None
+            flow.announce(uow, uc.channel_id, f"🔒 <@{actor.user_id}> locked deployments of "
+                          f"*{uc.slug}*" + (f": {escape(command.reason)}" if command.reason else ""))
+            await uow.commit()
+        return blocks.notice(f"🔒 Deployments of *{uc.slug}* are locked until "
+                             f"`/deploy unlock {uc.slug}`.")
+
+    async def unlock(self, command: UnlockDeployments, actor: Actor) -> Message:
+        async with self.uow() as uow:
+            uc = await load_use_case(uow, command.slug)
+            self._ensure_deployer(uc, actor, "unlock")
+            if await uow.deployments.lock(uc.slug) is None:
+                raise Conflict(f"`{uc.slug}` is not locked.")
+            await uow.deployments.remove_lock(uc.slug)
+            flow.announce(uow, uc.channel_id,
+                          f"🔓 <@{actor.user_id}> unlocked deployments of *{uc.slug}*.")
+            await uow.commit()
+        return blocks.notice(f"🔓 Deployments of *{uc.slug}* are unlocked.")
+
+
+def rollback_pipeline(pipeline: Pipeline) -> Pipeline:
+    """A rollback goes straight to the production stage (the last), still behind its gate."""
+    last = pipeline.stages[-1]
+    return replace(pipeline, stages=(last,))
+
+
+def automatic_rollback_stage(failed: StageSpec, targets: tuple[str, ...]) -> StageSpec:
+    """Restore the previous version on the targets a failed rollout touched: no gate, one wave."""
+    return replace(failed, approval=None, waves=("100%",), targets=targets,
+                   on_failure=OnFailure.HALT)
+
+
+def _with_lock(msg: Message, lock_line: str) -> Message:
+    if not lock_line:
+        return msg
+    return Message(msg.text, [*msg.blocks, blocks.context(lock_line).to_dict()])
+

@@ -1,0 +1,83 @@
+"""Buttons on the deployment message and the reason dialog of Reject."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import blocks
+from bot.blocks import Message
+from bot.domain.usecases import DomainError, NotAllowed
+from bot.services.approvals import ApprovalService
+from bot.services.commands import Actor
+
+log = logging.getLogger(__name__)
+
+REJECT_VIEW = "deploy_reject_reason"
+
+
+def register(app: AsyncApp, approvals: ApprovalService, admins: frozenset[str]) -> None:
+    def actor(body: dict[str, Any]) -> Actor:
+        user = body["user"]["id"]
+        channel = (body.get("channel") or {}).get("id", "")
+        return Actor(user, channel, user in admins)
+
+    async def reply(respond: AsyncRespond | None, client: AsyncWebClient, body: dict[str, Any],
+                    msg: Message) -> None:
+        """Privately to the clicker: in the channel via response_url, on Home as an ephemeral DM."""
+        if respond is not None and body.get("response_url"):
+            await respond(response_type="ephemeral", replace_original=False, **msg.as_args())
+        else:
+            await client.chat_postMessage(channel=body["user"]["id"], **msg.as_args())
+
+    async def run(body: dict[str, Any], respond: AsyncRespond | None, client: AsyncWebClient,
+                  work: Any) -> None:
+        try:
+            msg = await work
+        except NotAllowed as refused:
+            msg = blocks.error(str(refused), icon="🚫")
+        except DomainError as stale:
+            msg = blocks.error(str(stale), icon="ℹ️")
+        await reply(respond, client, body, msg)
+
+    @app.action("deploy_approve")
+    async def approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                      respond: AsyncRespond, client: AsyncWebClient) -> None:
+        await ack()
+        log.info("action=button button=approve user=%s", body["user"]["id"])
+        await run(body, respond, client, approvals.approve(action["value"], actor(body)))
+
+    @app.action("deploy_cancel")
+    async def cancel(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                     respond: AsyncRespond, client: AsyncWebClient) -> None:
+        await ack()
+        log.info("action=button button=cancel user=%s", body["user"]["id"])
+        await run(body, respond, client, approvals.cancel(action["value"], actor(body)))
+
+    @app.action("deploy_reject")
+    async def reject(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                     respond: AsyncRespond, client: AsyncWebClient) -> None:
+        await ack()
+        token = action["value"]
+        try:
+            label = await approvals.check_reject(token, actor(body))
+        except DomainError as refused:
+            await reply(respond, client, body, blocks.error(str(refused), icon="🚫"))
+            return
+        await client.views_open(trigger_id=body["trigger_id"],
+                                view=blocks.reject_dialog(REJECT_VIEW, token, label))
+
+    @app.view(REJECT_VIEW)
+    async def reject_reason(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
+                            client: AsyncWebClient) -> None:
+        reason = view["state"]["values"]["reason"]["reason"]["value"] or ""
+        if not reason.strip():
+            await ack(response_action="errors", errors={"reason": "Say why, so the team knows."})
+            return
+        await ack()
+        user = body["user"]["id"]
+        await run(body, None, client, approvals.reject(view["private_metadata"],
+                                                       Actor(user, "", user in admins), reason))

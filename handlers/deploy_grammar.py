@@ -1,0 +1,124 @@
+"""The `/deploy` grammar: text in, a command dataclass out, or a UsageError with the usage line."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from bot.domain.usecases import DomainError, validate_slug
+from bot.services.commands import (
+    CancelDeployment,
+    DeployCommand,
+    DeploymentHistory,
+    DeploymentStatus,
+    LockDeployments,
+    RollbackDeployment,
+    StartDeployment,
+    UnlockDeployments,
+)
+from handlers.parsing import UsageError, plain_text, shown, split
+from handlers.usecase_grammar import HelpRequested
+
+VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
+ID_RE = re.compile(r"#?(\d{1,12})")
+
+USAGE = {
+    "start": "/deploy <slug> <version> [pipeline=<name>]",
+    "status": "/deploy status [<slug> | <deployment-id>]",
+    "history": "/deploy history <slug>",
+    "cancel": '/deploy cancel <deployment-id> ["reason"]',
+    "rollback": "/deploy rollback <slug>",
+    "lock": '/deploy lock <slug> ["reason"]',
+    "unlock": "/deploy unlock <slug>",
+}
+HELP = [
+    (USAGE["start"], "Start a staged deployment (owner, data engineers, devops, admins)."),
+    (USAGE["status"], "Running deployments, or one with its stages and audit trail."),
+    (USAGE["history"], "The last 10 deployments: version, result, who, how long."),
+    (USAGE["cancel"], "Stop a deployment; whatever runs is stopped, nothing more starts."),
+    (USAGE["rollback"], "Deploy the last successful version again (production stage only)."),
+    (USAGE["lock"], "Block new deployments until unlocked; shown to everyone who tries."),
+    (USAGE["unlock"], "Allow deployments again."),
+]
+
+
+def parse_deploy(text: str) -> DeployCommand:
+    words = text.strip().split(maxsplit=1)
+    if not words or words[0].lower() in ("help", "-h", "--help"):
+        raise HelpRequested()
+    verb, rest = words[0].lower(), (words[1] if len(words) > 1 else "")
+    parser = _PARSERS.get(verb)
+    if parser is None:
+        return _start(text, USAGE["start"])
+    return parser(rest, USAGE[verb])
+
+
+def _slug(token: str, usage: str) -> str:
+    try:
+        return validate_slug(token)
+    except DomainError as bad:
+        raise UsageError(str(bad), usage) from None
+
+
+def _deployment_id(token: str, usage: str) -> int:
+    match = ID_RE.fullmatch(token)
+    if match is None:
+        raise UsageError(f"`{shown(token)}` is not a deployment id (a number, e.g. `42`).", usage)
+    return int(match.group(1))
+
+
+def _start(text: str, usage: str) -> StartDeployment:
+    tokens = split(text, allowed=frozenset({"pipeline"}), usage=usage)
+    if len(tokens.positional) != 2:
+        raise UsageError("Say which use case and which version, e.g. `/deploy churn 1.4.0`.", usage)
+    slug, version = tokens.positional
+    if not VERSION_RE.fullmatch(version):
+        raise UsageError(f"`{shown(version)}` is not a valid version: use up to 64 letters, digits "
+                         "and `._+-`, starting with a letter or digit (e.g. `1.4.0`).", usage)
+    pipeline = tokens.options.get("pipeline")
+    return StartDeployment(_slug(slug, usage), version, pipeline or None)
+
+
+def _one_slug(rest: str, usage: str) -> str:
+    tokens = split(rest, allowed=frozenset(), usage=usage)
+    if len(tokens.positional) != 1:
+        raise UsageError("Name exactly one use case.", usage)
+    return _slug(tokens.positional[0], usage)
+
+
+def _status(rest: str, usage: str) -> DeploymentStatus:
+    tokens = split(rest, allowed=frozenset(), usage=usage)
+    if not tokens.positional:
+        return DeploymentStatus()
+    if len(tokens.positional) > 1:
+        raise UsageError("Name one use case or one deployment id.", usage)
+    token = tokens.positional[0]
+    if ID_RE.fullmatch(token):
+        return DeploymentStatus(deployment_id=_deployment_id(token, usage))
+    return DeploymentStatus(slug=_slug(token, usage))
+
+
+def _cancel(rest: str, usage: str) -> CancelDeployment:
+    tokens = split(rest, allowed=frozenset(), usage=usage)
+    if not tokens.positional:
+        raise UsageError("Which deployment? Give its id, e.g. `/deploy cancel 42`.", usage)
+    reason = plain_text(" ".join(tokens.positional[1:]))
+    return CancelDeployment(_deployment_id(tokens.positional[0], usage), reason)
+
+
+def _lock(rest: str, usage: str) -> LockDeployments:
+    tokens = split(rest, allowed=frozenset(), usage=usage)
+    if not tokens.positional:
+        raise UsageError("Which use case?", usage)
+    reason = plain_text(" ".join(tokens.positional[1:]))
+    return LockDeployments(_slug(tokens.positional[0], usage), reason)
+
+
+_PARSERS: dict[str, Callable[[str, str], DeployCommand]] = {
+    "status": _status,
+    "history": lambda rest, usage: DeploymentHistory(_one_slug(rest, usage)),
+    "cancel": _cancel,
+    "rollback": lambda rest, usage: RollbackDeployment(_one_slug(rest, usage)),
+    "lock": _lock,
+    "unlock": lambda rest, usage: UnlockDeployments(_one_slug(rest, usage)),
+}
