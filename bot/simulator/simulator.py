@@ -11,6 +11,7 @@ import asyncio
 import itertools
 import json
 import secrets
+import socket
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -93,18 +94,21 @@ class Simulator:
             self.fake.add_channel(name)
         self.user, self.channel = self.fake.user("alice").id, self.fake.channel("general").id  # type: ignore[union-attr]
         admins = self._settings.admins or frozenset({self.user})
+        # Bind first: executors must be told the callback URL before the app is built.
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self.base_url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
         settings = replace(
             self._settings, slack_bot_token="xoxb-simulator",
             slack_signing_secret=self._signing_secret, slack_api_url=self.fake.api_url,
-            admins=admins,
+            admins=admins, public_url=self.base_url,
         )
         self.app: BotApp = create_app(settings, clock=self.clock)
         await upgrade(self.app.db.engine)  # the simulator keeps its own database current
         self._runner = web.AppRunner(self.app.web, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/slack/events"
+        await web.SockSite(self._runner, self._socket).start()
+        self.url = f"{self.base_url}/slack/events"
         self.http = aiohttp.ClientSession()
 
     async def stop(self) -> None:
