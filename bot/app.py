@@ -104,7 +104,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     webhooks = WebhookExecutor(settings.webhook_secret)
     executors = Executors(webhooks, CommandExecutor(env=os.environ), DryRunExecutor())
     runs = DeploymentRuns(db.uow, clock, settings.timezone, settings.public_url)
-    engine = DeploymentEngine(runs, executors, clock, db.uow)
+    engine = DeploymentEngine(runs, executors, clock, db.uow, lock_reminder=settings.lock_reminder)
     deployments = DeploymentService(
         uow=db.uow, clock=clock, pipelines=pipelines, timezone=settings.timezone,
         admins_configured=bool(settings.admins), wake=engine.notify, kill=engine.kill,

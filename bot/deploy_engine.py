@@ -26,7 +26,9 @@ LEASE = timedelta(seconds=60)
 
 class DeploymentEngine:
     def __init__(self, runs: DeploymentRuns, executors: Executors, clock: Clock,
-                 uow: Callable[[], UnitOfWork], *, poll_seconds: float = 1.0) -> None:
+                 uow: Callable[[], UnitOfWork], *, poll_seconds: float = 1.0,
+                 lock_reminder: timedelta = timedelta(hours=24)) -> None:
+        self._lock_reminder = lock_reminder
         self._runs = runs
         self._executors = executors
         self._clock = clock
@@ -60,6 +62,7 @@ class DeploymentEngine:
                 done += 1
                 if transition.kill:
                     self.kill(deployment_id)
+        done += await self._runs.remind_locks(self._lock_reminder)
         for deployment_id in await self._runs.due(launch=True):
             if deployment_id in self._tasks:
                 continue

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -208,3 +208,22 @@ class SqlDeploymentRepository:
             .returning(DeploymentRow.id)
         )
         return result.scalar_one_or_none() is not None
+
+    async def claim_lock_reminders(self, now: datetime, age: timedelta) -> list[tuple[DeployLock, str]]:
+        """Locks held longer than ``age`` and not reminded of for as long; each claimed once."""
+        due = or_(DeployLockRow.reminded_at.is_(None), DeployLockRow.reminded_at <= now - age)
+        rows = (await self._session.execute(
+            select(DeployLockRow, UseCaseRow.slug, UseCaseRow.channel_id)
+            .join(UseCaseRow, UseCaseRow.id == DeployLockRow.use_case_id)
+            .where(DeployLockRow.locked_at <= now - age, due)
+        )).all()
+        claimed = []
+        for lock, slug, channel in rows:
+            won = await self._session.execute(
+                update(DeployLockRow)
+                .where(DeployLockRow.use_case_id == lock.use_case_id, due)
+                .values(reminded_at=now).returning(DeployLockRow.use_case_id)
+            )
+            if won.scalar_one_or_none() is not None:  # another process may have reminded first
+                claimed.append((DeployLock(slug, lock.locked_by, lock.locked_at, lock.reason), channel))
+        return claimed

@@ -16,9 +16,11 @@ from bot.deploy_blocks import output_note
 from bot.domain import deployments as machine
 from bot.domain.deployment_model import Deployment, StageState, Step, StepKind
 from bot.domain.deployments import StaleResult, StepResult, Transition
+from bot.domain.durations import humanize
 from bot.domain.pipeline import Pipeline
 from bot.domain.waves import target_names
 from bot.executors.base import ExecutorResult, Outcome, StageJob
+from bot.mrkdwn import escape
 from bot.services import deployment_flow as flow
 from bot.services.deployments import automatic_rollback_stage
 from bot.services.ports import ConcurrentUpdate, UnitOfWork
@@ -165,6 +167,20 @@ class DeploymentRuns:
         await flow.post_new(uow, rollback, self.clock, self.timezone)
         flow.thread(uow, failed, f"⏪ Rolling back {len(targets)} targets to `{version}` "
                                  f"(deployment {rollback.id}).")
+
+    async def remind_locks(self, age: timedelta) -> int:
+        """Nudge the channel about locks older than ``age`` (once per ``age``)."""
+        now = self.clock.now()
+        async with self.uow() as uow:
+            claimed = await uow.deployments.claim_lock_reminders(now, age)
+            for lock, channel in claimed:
+                why = f" ({escape(lock.reason)})" if lock.reason else ""
+                flow.announce(uow, channel, (
+                    f"🔒 Reminder: deployments of *{lock.use_case}* have been locked by "
+                    f"<@{lock.locked_by}> for {humanize(now - lock.locked_at)}{why}. "
+                    f"Unlock with `/deploy unlock {lock.use_case}` when it is safe."))
+            await uow.commit()
+        return len(claimed)
 
     async def record_callback(self, deployment_id: int, stage: str, kind: StepKind,
                               wave: int | None, result: ExecutorResult) -> bool:

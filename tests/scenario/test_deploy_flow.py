@@ -271,3 +271,23 @@ async def test_help(sim: Simulator) -> None:
     text = reply_text(await sim.command("/deploy help"))
     for verb in ("status", "history", "cancel", "rollback", "lock", "unlock"):
         assert f"/deploy {verb}" in text
+
+
+async def test_a_stale_lock_is_reminded_once_per_day(sim: Simulator, clock: ManualClock) -> None:
+    await _use_case(sim)
+    await sim.command('/deploy lock churn "waiting for the data fix"')
+
+    def reminders() -> int:
+        return sum("Reminder: deployments of *churn*" in post_text(p) for p in posts(sim))
+
+    clock.advance(timedelta(hours=23))
+    await sim.app.settle()
+    assert reminders() == 0
+    clock.advance(timedelta(hours=2))
+    await sim.app.settle()
+    await sim.app.settle()
+    assert reminders() == 1
+    assert "for 1 day 1 hour" in post_text(posts(sim)[-1])
+    clock.advance(timedelta(hours=25))
+    await sim.app.settle()
+    assert reminders() == 2
