@@ -27,11 +27,13 @@ Simulator commands:
   click N        press button N of the messages above
   submit TEXT    fill in and submit the dialog that a button opened
   time +6w       move the simulated clock forward (m, h, d or w)
+  wait 2s        let real time pass (webhook callbacks, slow commands) and show what happened
   help           this text
   quit           leave (Ctrl-D works too)
 Lines starting with # are comments."""
 
 _TIME_RE = re.compile(r"\+(\d+)([mhdw])")
+_WAIT_RE = re.compile(r"(\d+(?:\.\d+)?)s?")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -80,6 +82,8 @@ class Shell:
                 self.show(await self.sim.submit(rest.strip().strip('"')))
             except LookupError as missing:
                 raise LineFailed(str(missing)) from None
+        elif word == "wait" and (w := _WAIT_RE.fullmatch(rest.strip() or "1s")):
+            self.show(await self.sim.wait(min(float(w.group(1)), 600.0)))
         elif word == "time" and (m := _TIME_RE.fullmatch(rest.strip())):
             self._move_clock(timedelta(**{_UNITS[m.group(2)]: int(m.group(1))}))
         else:

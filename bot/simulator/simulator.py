@@ -213,6 +213,17 @@ class Simulator:
         reply = json.loads(raw) if raw.strip().startswith("{") else None
         return Step(status, reply, self.fake.calls[first:], self.fake.response_posts[first_response:])
 
+    async def wait(self, seconds: float) -> Step:
+        """Let real time pass (webhook callbacks, slow commands), doing what falls due."""
+        first, first_response = len(self.fake.calls), len(self.fake.response_posts)
+        loop = asyncio.get_running_loop()
+        until = loop.time() + seconds
+        while loop.time() < until:
+            await self.app.settle()
+            await asyncio.sleep(min(0.1, max(0.0, until - loop.time())))
+        await self.app.settle()
+        return Step(200, None, self.fake.calls[first:], self.fake.response_posts[first_response:])
+
     def _trigger(self) -> str:
         return f"{next(self._ids)}.simulated.trigger"
 
