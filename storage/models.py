@@ -164,3 +164,82 @@ class DeployLockRow(Base):
     locked_at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(Text, default="")
     reminded_at: Mapped[datetime | None]
+
+
+class MetricPointRow(Base):
+    """One KPI value. Queries go by (use case, name, time), so that is the index."""
+
+    __tablename__ = "metric_points"
+    __table_args__ = (Index("ix_metric_points_series", "use_case_id", "name", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    use_case_id: Mapped[int] = mapped_column(ForeignKey("use_cases.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float]
+    unit: Mapped[str] = mapped_column(String(32), default="")
+    at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(80))  # a user ID, or "token:<name>"
+
+
+class MetricTargetRow(Base):
+    __tablename__ = "metric_targets"
+
+    use_case_id: Mapped[int] = mapped_column(
+        ForeignKey("use_cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    op: Mapped[str] = mapped_column(String(2))
+    value: Mapped[float]
+    set_by: Mapped[str] = mapped_column(String(32))
+    set_at: Mapped[datetime]
+    # "met" / "missed" as of the latest value: a crossing is announced when this flips.
+    state: Mapped[str | None] = mapped_column(String(8))
+
+
+class ApiTokenRow(Base):
+    """Tokens for /api/v1: only a SHA-256 of the secret is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class DigestScheduleRow(Base):
+    """One digest schedule per channel, stored so it survives restarts."""
+
+    __tablename__ = "digest_schedules"
+
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cron: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class DigestRunRow(Base):
+    """A digest posted (or being posted) for one fire time; the unique key makes it once."""
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (UniqueConstraint("channel_id", "fire_time"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32), index=True)
+    fire_time: Mapped[datetime]
+    posted_at: Mapped[datetime]
+
+
+class ReminderRow(Base):
+    """A reminder already sent (approval nudges, overdue Dev work): the key makes it once."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("kind", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(120))
+    sent_at: Mapped[datetime]
