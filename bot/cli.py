@@ -35,9 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     manifest.add_argument("--url", required=True, help="the bot's public base URL, https://HOST")
     sub.add_parser("check-config",
                    help="validate the environment and the pipeline file; exit non-zero on problems")
-    token = sub.add_parser("token", help="manage API tokens for /api/v1 (not available yet)")
+    token = sub.add_parser("token", help="manage API tokens for /api/v1 (shown once, stored hashed)")
     token.add_argument("action", choices=("create", "list", "revoke"))
-    token.add_argument("name", nargs="?")
+    token.add_argument("name", nargs="?", help="the token's name (create, revoke)")
     return parser
 
 
@@ -74,8 +74,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         return 0
     if args.command == "token":
-        print("bizdevops: API tokens are not available in this version yet", file=sys.stderr)
-        return 2
+        return asyncio.run(_token(settings, args.action, args.name))
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
     if args.command == "shell":
@@ -127,6 +126,37 @@ async def _migrate(settings: Settings) -> int:
         print(f"database schema at revision {await current_revision(engine)}")
     finally:
         await engine.dispose()
+    return 0
+
+
+async def _token(settings: Settings, action: str, name: str | None) -> int:
+    from bot.clock import SystemClock
+    from bot.domain.usecases import DomainError
+    from bot.services.tokens import TokenService
+    from storage.database import Database
+
+    if action != "list" and not name:
+        print(f"bizdevops: token {action} needs a NAME", file=sys.stderr)
+        return 2
+    db = Database(settings.database_url, SystemClock())
+    tokens = TokenService(db.uow, db.clock)
+    try:
+        if action == "create":
+            secret = await tokens.create(str(name))
+            print(f"token {name} created; it is shown only this once:\n{secret}")
+        elif action == "revoke":
+            await tokens.revoke(str(name))
+            print(f"token {name} revoked")
+        else:
+            for t in await tokens.list():
+                state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "live"
+                used = f"last used {t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never used"
+                print(f"{t.name}\t{state}\tcreated {t.created_at:%Y-%m-%d}\t{used}")
+    except DomainError as refused:
+        print(f"bizdevops: {refused}", file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
     return 0
 
 

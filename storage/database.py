@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 
 from bot.clock import Clock
 from storage.deployments import SqlDeploymentRepository
+from storage.metrics import SqlMetricRepository, SqlTokenRepository
 from storage.outbox import OutboxStore, SqlOutbox
 from storage.repositories import SqlUseCaseRepository
 
@@ -51,6 +52,8 @@ class SqlUnitOfWork:
         self.use_cases = SqlUseCaseRepository(self.session)
         self.outbox = SqlOutbox(self.session, self._clock.now())
         self.deployments = SqlDeploymentRepository(self.session)
+        self.metrics = SqlMetricRepository(self.session)
+        self.tokens = SqlTokenRepository(self.session)
         return self
 
     async def __aexit__(

@@ -106,6 +106,10 @@ class UnitOfWork(Protocol):
     def outbox(self) -> Outbox: ...
     @property
     def deployments(self) -> DeploymentRepository: ...
+    @property
+    def metrics(self) -> MetricRepository: ...
+    @property
+    def tokens(self) -> TokenRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(
@@ -113,6 +117,48 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
     async def commit(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class StoredPoint:
+    name: str
+    value: float
+    unit: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class StoredTarget:
+    name: str
+    op: str
+    value: float
+    state: str | None
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class MetricRepository(Protocol):
+    async def add_points(self, points: list[tuple[str, StoredPoint]], recorded_by: str) -> None: ...
+    async def series(self, slug: str, *, since: datetime,
+                     before: tuple[datetime, ...] = ()) -> dict[str, list[StoredPoint]]: ...
+    async def targets(self, slug: str) -> dict[str, StoredTarget]: ...
+    async def set_target(self, slug: str, name: str, op: str, value: float, by: str,
+                         at: datetime, state: str | None) -> None: ...
+    async def flip_target_state(self, slug: str, name: str, expected: str | None,
+                                new: str) -> bool: ...
+
+
+class TokenRepository(Protocol):
+    async def create(self, name: str, token_hash: str, now: datetime) -> None: ...
+    async def all(self) -> list[ApiToken]: ...
+    async def revoke(self, name: str, now: datetime) -> bool: ...
+    async def use(self, token_hash: str, now: datetime) -> str | None: ...
 
 
 class GroupDirectory(Protocol):

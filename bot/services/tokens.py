@@ -1,0 +1,59 @@
+"""API tokens for /api/v1: shown once when created, stored only as a SHA-256 hash."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.domain.usecases import Conflict, DomainError
+from bot.services.ports import ApiToken, ConcurrentUpdate, UnitOfWork
+
+NAME_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
+PREFIX = "bdo_"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass
+class TokenService:
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+
+    async def create(self, name: str) -> str:
+        if not NAME_RE.fullmatch(name):
+            raise DomainError(f"{name!r} is not a valid token name: use lowercase letters, digits "
+                              "and ._- (e.g. ci-pipeline)")
+        token = PREFIX + secrets.token_urlsafe(32)
+        try:
+            async with self.uow() as uow:
+                await uow.tokens.create(name, token_hash(token), self.clock.now())
+                await uow.commit()
+        except ConcurrentUpdate:
+            raise Conflict(f"a token named {name!r} exists (or existed); pick another name") from None
+        return token
+
+    async def list(self) -> list[ApiToken]:
+        async with self.uow() as uow:
+            return await uow.tokens.all()
+
+    async def revoke(self, name: str) -> None:
+        async with self.uow() as uow:
+            if not await uow.tokens.revoke(name, self.clock.now()):
+                raise Conflict(f"there is no live token named {name!r}")
+            await uow.commit()
+
+    async def authenticate(self, authorization: str | None) -> str | None:
+        """The token's name for a valid ``Bearer`` header; None for missing, wrong or revoked."""
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip().startswith(PREFIX):
+            return None
+        async with self.uow() as uow:
+            name = await uow.tokens.use(token_hash(token.strip()), self.clock.now())
+            await uow.commit()
+        return name
