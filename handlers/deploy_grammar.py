@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.domain.usecases import DomainError, validate_slug
 from bot.services.commands import (
     CancelDeployment,
     DeployCommand,
@@ -16,7 +15,7 @@ from bot.services.commands import (
     StartDeployment,
     UnlockDeployments,
 )
-from handlers.parsing import UsageError, plain_text, shown, split
+from handlers.parsing import UsageError, parse_slug, plain_text, shown, split
 from handlers.usecase_grammar import HelpRequested
 
 VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
@@ -53,13 +52,6 @@ def parse_deploy(text: str) -> DeployCommand:
     return parser(rest, USAGE[verb])
 
 
-def _slug(token: str, usage: str) -> str:
-    try:
-        return validate_slug(token)
-    except DomainError as bad:
-        raise UsageError(str(bad), usage) from None
-
-
 def _deployment_id(token: str, usage: str) -> int:
     match = ID_RE.fullmatch(token)
     if match is None:
@@ -76,14 +68,14 @@ def _start(text: str, usage: str) -> StartDeployment:
         raise UsageError(f"`{shown(version)}` is not a valid version: use up to 64 letters, digits "
                          "and `._+-`, starting with a letter or digit (e.g. `1.4.0`).", usage)
     pipeline = tokens.options.get("pipeline")
-    return StartDeployment(_slug(slug, usage), version, pipeline or None)
+    return StartDeployment(parse_slug(slug, usage), version, pipeline or None)
 
 
-def _one_slug(rest: str, usage: str) -> str:
+def _oneparse_slug(rest: str, usage: str) -> str:
     tokens = split(rest, allowed=frozenset(), usage=usage)
     if len(tokens.positional) != 1:
         raise UsageError("Name exactly one use case.", usage)
-    return _slug(tokens.positional[0], usage)
+    return parse_slug(tokens.positional[0], usage)
 
 
 def _status(rest: str, usage: str) -> DeploymentStatus:
@@ -95,7 +87,7 @@ def _status(rest: str, usage: str) -> DeploymentStatus:
     token = tokens.positional[0]
     if ID_RE.fullmatch(token):
         return DeploymentStatus(deployment_id=_deployment_id(token, usage))
-    return DeploymentStatus(slug=_slug(token, usage))
+    return DeploymentStatus(slug=parse_slug(token, usage))
 
 
 def _cancel(rest: str, usage: str) -> CancelDeployment:
@@ -111,14 +103,14 @@ def _lock(rest: str, usage: str) -> LockDeployments:
     if not tokens.positional:
         raise UsageError("Which use case?", usage)
     reason = plain_text(" ".join(tokens.positional[1:]))
-    return LockDeployments(_slug(tokens.positional[0], usage), reason)
+    return LockDeployments(parse_slug(tokens.positional[0], usage), reason)
 
 
 _PARSERS: dict[str, Callable[[str, str], DeployCommand]] = {
     "status": _status,
-    "history": lambda rest, usage: DeploymentHistory(_one_slug(rest, usage)),
+    "history": lambda rest, usage: DeploymentHistory(_oneparse_slug(rest, usage)),
     "cancel": _cancel,
-    "rollback": lambda rest, usage: RollbackDeployment(_one_slug(rest, usage)),
+    "rollback": lambda rest, usage: RollbackDeployment(_oneparse_slug(rest, usage)),
     "lock": _lock,
-    "unlock": lambda rest, usage: UnlockDeployments(_one_slug(rest, usage)),
+    "unlock": lambda rest, usage: UnlockDeployments(_oneparse_slug(rest, usage)),
 }

@@ -6,6 +6,7 @@ import html
 import re
 from dataclasses import dataclass
 
+from bot.domain.usecases import DomainError, validate_slug
 from bot.mrkdwn import escape
 from bot.services.commands import ChannelRef, UserRef
 
@@ -102,6 +103,13 @@ def split(
 def shown(token: str) -> str:
     """User input quoted back in an error message: readable, and unable to ping or link."""
     return escape(plain_text(token))
+
+
+def parse_slug(token: str, usage: str = "") -> str:
+    try:
+        return validate_slug(token)
+    except DomainError as bad:
+        raise UsageError(str(bad), usage) from None
 
 
 def parse_user(token: str, *, usage: str = "") -> UserRef:

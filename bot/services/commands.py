@@ -136,3 +136,35 @@ DeployCommand = (
     StartDeployment | DeploymentStatus | DeploymentHistory | CancelDeployment | RollbackDeployment
     | LockDeployments | UnlockDeployments
 )
+
+
+@dataclass(frozen=True)
+class RecordMetric:
+    slug: str
+    name: str
+    value: str  # validated by the domain: finite numbers only
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class ShowMetrics:
+    slug: str
+    name: str | None = None
+    days: int = 30
+
+
+@dataclass(frozen=True)
+class SetTarget:
+    slug: str
+    name: str
+    op: str
+    value: str
+
+
+@dataclass(frozen=True)
+class ShowDora:
+    slug: str | None = None
+    days: int = 30
+
+
+MetricCommand = RecordMetric | ShowMetrics | SetTarget | ShowDora
