@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 
 from bot.clock import Clock
 from storage.deployments import SqlDeploymentRepository
+from storage.digests import SqlDigestRepository
 from storage.metrics import SqlMetricRepository, SqlTokenRepository
 from storage.outbox import OutboxStore, SqlOutbox
 from storage.repositories import SqlUseCaseRepository
@@ -54,6 +55,7 @@ class SqlUnitOfWork:
         self.deployments = SqlDeploymentRepository(self.session)
         self.metrics = SqlMetricRepository(self.session)
         self.tokens = SqlTokenRepository(self.session)
+        self.digests = SqlDigestRepository(self.session)
         return self
 
     async def __aexit__(
