@@ -1,0 +1,243 @@
+"""DORA metrics from the bot's own deployment records.
+
+What counts:
+
+- A **production deployment** is one whose last stage started (rollbacks included: their pipeline
+  is the production stage alone). Its time is when that stage finished; one still running in
+  production is in flight and not counted yet. Deployments cancelled, rejected or expired before
+  production never touched it and do not count. Dry runs count (they are the bot's own records);
+  the report says how many there were.
+- It **failed** when it ended in any state but succeeded (a failed or timed-out production stage,
+  or a cancel mid-production, which leaves production half-changed), or when a rollback names it
+  in ``rollback_of``. It **succeeded** when it ended succeeded and was not rolled back.
+- **Frequency**: production deployments per day over the window (now - days, now].
+- **Lead time**: median of requested_at → production finished, over the successful ones.
+- **Change failure rate**: failed / all production deployments.
+- **Time to restore**: median over the failures of: failure's production finish → the production
+  finish of the next successful deployment of the same use case. The restore is attributed to
+  the period of the *failure*, wherever the restore falls; it counts only if it happened by
+  ``now`` (the real now, also for the previous period); failures not restored yet are counted in
+  ``unrestored`` and left out of the median.
+
+Bands (DORA, State of DevOps report), "n/a" without data:
+
+=================  ============  ============  =============  =========
+metric             elite         high          medium         low
+=================  ============  ============  =============  =========
+frequency          ≥ 1 per day   ≥ 1 per week  ≥ 1 per month  less
+lead time          < 1 day       < 1 week      < 30 days      longer
+change failure     ≤ 5 %         ≤ 10 %        ≤ 15 %         more
+time to restore    < 1 hour      < 1 day       < 1 week       longer
+=================  ============  ============  =============  =========
+
+The overall band is the lowest of the metrics that have one.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.domain.deployment_model import Deployment, DeploymentState
+from bot.domain.metrics import MINUS, format_number
+
+FREQUENCY = "frequency"
+LEAD_TIME = "lead_time"
+CHANGE_FAILURE_RATE = "change_failure_rate"
+TIME_TO_RESTORE = "time_to_restore"
+METRICS = (FREQUENCY, LEAD_TIME, CHANGE_FAILURE_RATE, TIME_TO_RESTORE)
+BANDS = ("elite", "high", "medium", "low")  # best first
+NA = "n/a"
+DEFAULT_DAYS = 30
+
+DAY = timedelta(days=1)
+_FREQUENCY_LIMITS = (1.0, 1 / 7, 1 / 30)                                 # per day, at least
+_LEAD_TIME_LIMITS = (DAY, 7 * DAY, 30 * DAY)                             # less than
+_CFR_LIMITS = (0.05, 0.10, 0.15)                                          # at most
+_RESTORE_LIMITS = (timedelta(hours=1), DAY, 7 * DAY)                     # less than
+
+
+@dataclass(frozen=True)
+class DoraReport:
+    use_case: str | None            # None: all use cases
+    since: datetime                 # the window is (since, until]
+    until: datetime
+    days: int
+    deployments: int                # production deployments in the window
+    dry_runs: int
+    failed: int
+    frequency_per_day: float
+    lead_time: timedelta | None
+    change_failure_rate: float | None  # 0..1
+    time_to_restore: timedelta | None
+    unrestored: int
+    bands: dict[str, str]           # metric name -> elite | high | medium | low | n/a
+    band: str                       # overall: the lowest available, or n/a
+
+
+@dataclass(frozen=True)
+class _Prod:
+    """A production deployment, classified."""
+
+    use_case: str
+    requested_at: datetime
+    finished_at: datetime
+    failed: bool
+    dry_run: bool
+
+
+def dora(deployments: Sequence[Deployment], *, now: datetime, days: int = DEFAULT_DAYS,
+         use_case: str | None = None) -> DoraReport:
+    """The report for (now - days, now], for one use case or (None) all of them."""
+    return _report(_classify(deployments), now - timedelta(days=days), now, days, now, use_case)
+
+
+def dora_periods(deployments: Sequence[Deployment], *, now: datetime, days: int = DEFAULT_DAYS,
+                 use_case: str | None = None) -> tuple[DoraReport, DoraReport]:
+    """This period and the one before it, of equal length; restores are counted as of ``now``."""
+    prods = _classify(deployments)
+    start = now - timedelta(days=days)
+    current = _report(prods, start, now, days, now, use_case)
+    previous = _report(prods, start - timedelta(days=days), start, days, now, use_case)
+    return current, previous
+
+
+def dora_by_use_case(deployments: Sequence[Deployment], *, now: datetime,
+                     days: int = DEFAULT_DAYS) -> dict[str, DoraReport]:
+    """One report per use case that has any deployment record, by slug."""
+    prods = _classify(deployments)
+    since = now - timedelta(days=days)
+    slugs = sorted({d.use_case for d in deployments})
+    return {slug: _report(prods, since, now, days, now, slug) for slug in slugs}
+
+
+def _classify(deployments: Sequence[Deployment]) -> list[_Prod]:
+    # A rollback blames its target once it reaches production; a refused one blames nobody.
+    rolled_back = {(d.use_case, d.rollback_of) for d in deployments
+                   if d.kind == "rollback" and d.rollback_of is not None and _reached_production(d)}
+    prods = []
+    for d in deployments:
+        finished = _production_finished(d)
+        if finished is None:
+            continue
+        failed = d.state is not DeploymentState.SUCCEEDED or (d.use_case, d.id) in rolled_back
+        prods.append(_Prod(d.use_case, d.requested_at, finished, failed, d.dry_run))
+    return sorted(prods, key=lambda p: p.finished_at)
+
+
+def _production_finished(d: Deployment) -> datetime | None:
+    """When production finished; None if it never started or is still in flight."""
+    if not _reached_production(d) or d.state.is_active:
+        return None
+    return d.stages[-1].finished_at or d.finished_at
+
+
+def _reached_production(d: Deployment) -> bool:
+    return bool(d.stages) and d.stages[-1].started_at is not None
+
+
+def _report(prods: Sequence[_Prod], since: datetime, until: datetime, days: int,
+            now: datetime, use_case: str | None) -> DoraReport:
+    mine = [p for p in prods if use_case is None or p.use_case == use_case]
+    window = [p for p in mine if since < p.finished_at <= until]
+    failures = [p for p in window if p.failed]
+    restores = [_restore(p, mine, now) for p in failures]
+    restored = [r for r in restores if r is not None]
+    count = len(window)
+    lead_time = _median([p.finished_at - p.requested_at for p in window if not p.failed])
+    cfr = len(failures) / count if count else None
+    ttr = _median(restored)
+    frequency = count / days if days > 0 else 0.0
+    bands = {
+        FREQUENCY: _band_at_least(frequency, _FREQUENCY_LIMITS) if count else NA,
+        LEAD_TIME: NA if lead_time is None else _band_below(lead_time, _LEAD_TIME_LIMITS),
+        CHANGE_FAILURE_RATE: NA if cfr is None else _band_at_most(cfr, _CFR_LIMITS),
+        TIME_TO_RESTORE: NA if ttr is None else _band_below(ttr, _RESTORE_LIMITS),
+    }
+    return DoraReport(
+        use_case=use_case, since=since, until=until, days=days, deployments=count,
+        dry_runs=sum(p.dry_run for p in window), failed=len(failures),
+        frequency_per_day=frequency, lead_time=lead_time, change_failure_rate=cfr,
+        time_to_restore=ttr, unrestored=len(restores) - len(restored),
+        bands=bands, band=overall_band(bands.values()),
+    )
+
+
+def _restore(failure: _Prod, prods: Sequence[_Prod], now: datetime) -> timedelta | None:
+    # ``prods`` is in order of finish, so the first match is the next success.
+    for p in prods:
+        if (p.use_case == failure.use_case and not p.failed
+                and failure.finished_at < p.finished_at <= now):
+            return p.finished_at - failure.finished_at
+    return None
+
+
+def _median(values: Sequence[timedelta]) -> timedelta | None:
+    if not values:
+        return None
+    return timedelta(seconds=statistics.median(v.total_seconds() for v in values))
+
+
+def _band_at_least(value: float, limits: Sequence[float]) -> str:
+    return next((BANDS[i] for i, limit in enumerate(limits) if value >= limit), BANDS[-1])
+
+
+def _band_at_most(value: float, limits: Sequence[float]) -> str:
+    return next((BANDS[i] for i, limit in enumerate(limits) if value <= limit), BANDS[-1])
+
+
+def _band_below(value: timedelta, limits: Sequence[timedelta]) -> str:
+    return next((BANDS[i] for i, limit in enumerate(limits) if value < limit), BANDS[-1])
+
+
+def overall_band(bands: Iterable[str]) -> str:
+    """The lowest band among those that are not n/a; n/a when none is."""
+    ranked = [BANDS.index(b) for b in bands if b in BANDS]
+    return BANDS[max(ranked)] if ranked else NA
+
+
+# ── period against period ────────────────────────────────────────────────────────────────────
+
+def compare(current: DoraReport, previous: DoraReport) -> dict[str, str]:
+    """Per metric, the change since the previous period, e.g. "+2 per week (better)", "−3 h
+    (better)", "+5 pts (worse)"; "no change", or "n/a" when either period has no value."""
+    return {
+        FREQUENCY: _change((current.frequency_per_day - previous.frequency_per_day) * 7
+                           if current.deployments or previous.deployments else None,
+                           lambda v: f"{format_number(v)} per week", higher_is_better=True),
+        LEAD_TIME: _change(_seconds_between(current.lead_time, previous.lead_time),
+                           lambda v: short_duration(timedelta(seconds=v))),
+        CHANGE_FAILURE_RATE: _change(None if current.change_failure_rate is None
+                                     or previous.change_failure_rate is None
+                                     else (current.change_failure_rate
+                                           - previous.change_failure_rate) * 100,
+                                     lambda v: f"{format_number(v)} pts"),
+        TIME_TO_RESTORE: _change(_seconds_between(current.time_to_restore, previous.time_to_restore),
+                                 lambda v: short_duration(timedelta(seconds=v))),
+    }
+
+
+def _seconds_between(current: timedelta | None, previous: timedelta | None) -> float | None:
+    return None if current is None or previous is None else (current - previous).total_seconds()
+
+
+def _change(diff: float | None, text: Callable[[float], str], *, higher_is_better: bool = False) -> str:
+    if diff is None:
+        return NA
+    if abs(diff) < 1e-9:
+        return "no change"
+    better = (diff > 0) == higher_is_better
+    sign = "+" if diff > 0 else MINUS
+    return f"{sign}{text(abs(diff))} ({'better' if better else 'worse'})"
+
+
+def short_duration(delta: timedelta) -> str:
+    """Compact, for tables: "45 s", "12 min", "3.5 h", "2 d"."""
+    seconds = abs(delta.total_seconds())
+    sign = MINUS if delta < timedelta() else ""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{sign}{format_number(round(seconds / size, 1))} {unit}"
+    return f"{sign}{format_number(round(seconds))} s"
