@@ -31,9 +31,11 @@ from bot.pipelines import load_pipelines, uses_webhooks
 from bot.services.approvals import ApprovalService
 from bot.services.deployment_runs import DeploymentRuns
 from bot.services.deployments import DeploymentService
+from bot.services.metrics import MetricService
+from bot.services.tokens import TokenService
 from bot.services.usecases import UseCaseService
 from bot.slack_directory import SlackDirectory
-from handlers import actions, api, commands, events
+from handlers import actions, api, commands, events, metrics_api
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -111,7 +113,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     )
     approvals = ApprovalService(db.uow, clock, directory, deployments, settings.timezone,
                                 wake=engine.notify)
-    commands.register(bolt, use_cases, deployments, settings.admins)
+    metrics = MetricService(db.uow, clock, admins_configured=bool(settings.admins))
+    commands.register(bolt, use_cases, deployments, metrics, settings.admins)
     actions.register(bolt, approvals, settings.admins)
     events.register(bolt, use_cases)
     bolt.error(_on_error)
@@ -119,6 +122,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
                  use_cases, deployments)
     _routes(app)
     api.register(app.web, runs, settings.webhook_secret, engine.notify)
+    metrics_api.register(app.web, TokenService(db.uow, clock), metrics, clock)
     return app
 
 

@@ -145,7 +145,8 @@ def event_notes(events: Sequence[Event]) -> list[str]:
 
 def finished_announcement(d: Deployment) -> Message:
     icon = STATE_LABELS[d.state]
-    text = f"{icon}: *{d.use_case} {d.version}*"
+    what = f"rollback {d.id} of " if d.kind == "rollback" else ""
+    text = f"{icon}: {what}*{d.use_case} {d.version}*"
     if d.dry_run:
         text += " (dry run, nothing was deployed)"
     if d.detail:

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
 from bot.blocks import Message
+from bot.charts import kpi_charts
 from bot.domain.usecases import DomainError, NotAllowed
-from bot.services.commands import Actor
+from bot.services.commands import Actor, MetricCommand, RecordMetric, SetTarget, ShowDora
 from bot.services.deployments import DeploymentService
+from bot.services.metrics import ChartRequest, MetricService
 from bot.services.usecases import UseCaseService
-from handlers import deploy_grammar, usecase_grammar
+from handlers import deploy_grammar, metric_grammar, usecase_grammar
 from handlers.parsing import UsageError
 from handlers.usecase_grammar import HelpRequested
 
 log = logging.getLogger(__name__)
 
-NOT_YET = {"/metric": "Shared metrics", "/digest": "Scheduled digests"}
+NOT_YET = {"/digest": "Scheduled digests"}
 C = TypeVar("C")
 
 
@@ -44,7 +49,7 @@ async def answer(text: str, actor: Actor, parse: Callable[[str], C],
 
 
 def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentService,
-             admins: frozenset[str]) -> None:
+             metrics: MetricService, admins: frozenset[str]) -> None:
     def actor(command: dict[str, Any]) -> Actor:
         log.info("action=command command=%s user=%s channel=%s", command.get("command"),
                  command["user_id"], command["channel_id"])
@@ -65,8 +70,43 @@ def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentSe
                              help_lines=deploy_grammar.HELP, usage=usage)
         await ack(response_type="ephemeral", **reply.as_args())
 
+    @app.command("/metric")
+    async def metric(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
+        charts: list[ChartRequest] = []
+
+        async def run(cmd: MetricCommand, who: Actor) -> Message:
+            match cmd:
+                case RecordMetric():
+                    return await metrics.record(cmd, who)
+                case SetTarget():
+                    return await metrics.set_target(cmd, who)
+                case ShowDora():
+                    return await metrics.dora(cmd)
+            reply, chart = await metrics.show(cmd)
+            charts.extend([chart] if chart else [])
+            return reply
+
+        reply = await answer(command.get("text", ""), actor(command), metric_grammar.parse_metric,
+                             run, title="/metric — shared KPIs and DORA metrics",
+                             help_lines=metric_grammar.HELP, usage=metric_grammar.USAGE)
+        await ack(response_type="ephemeral", **reply.as_args())
+        for chart in charts:  # after the ack: rendering and uploading take longer than 3 s may
+            await upload_chart(client, command["channel_id"], chart)
+
     for name, what in NOT_YET.items():
         app.command(name)(_not_yet(name, what))
+
+
+async def upload_chart(client: AsyncWebClient, channel: str, chart: ChartRequest) -> None:
+    series = [(name, unit, times, values, target.value if target else None)
+              for name, unit, times, values, target in chart.series]
+    png = await asyncio.to_thread(kpi_charts, chart.title, series)  # CPU-bound: off the loop
+    try:
+        await client.files_upload_v2(channel=channel, file=png, filename="kpis.png",
+                                     title=chart.title)
+    except SlackApiError as refused:  # e.g. not_in_channel: the table was answered anyway
+        log.warning("action=chart.upload_failed channel=%s error=%s", channel,
+                    refused.response.get("error"))
 
 
 def _not_yet(name: str, what: str) -> Callable[[AsyncAck], Awaitable[None]]:

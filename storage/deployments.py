@@ -227,3 +227,11 @@ class SqlDeploymentRepository:
             if won.scalar_one_or_none() is not None:  # another process may have reminded first
                 claimed.append((DeployLock(slug, lock.locked_by, lock.locked_at, lock.reason), channel))
         return claimed
+
+    async def since(self, moment: datetime, *, slug: str | None = None) -> list[Deployment]:
+        """Deployments requested since ``moment`` (one statement), for DORA and digests."""
+        query = select(DeploymentRow).where(DeploymentRow.requested_at >= moment)
+        if slug is not None:
+            query = query.where(DeploymentRow.slug == slug)
+        rows = await self._session.scalars(query.order_by(DeploymentRow.requested_at))
+        return [_to_domain(r) for r in rows]

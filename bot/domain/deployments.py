@@ -22,6 +22,7 @@ from bot.domain.deployment_model import (
     Vote,
     WaveRun,
 )
+from bot.domain.durations import humanize
 from bot.domain.pipeline import OnFailure, Pipeline, StageSpec
 from bot.domain.usecases import Conflict, DomainError, NotAllowed
 from bot.domain.waves import plan_waves, target_names
@@ -295,7 +296,7 @@ def time_out(d: Deployment, now: datetime) -> Transition:
         raise StaleResult("nothing is running")
     if stage.step.deadline > now:
         raise StaleResult("not timed out yet")
-    limit = StepResult(False, f"no result within {stage.spec.timeout}")
+    limit = StepResult(False, f"no result within {humanize(stage.spec.timeout)}")
     moved = _fail(d, index, now, limit, StageState.TIMED_OUT)
     return replace(moved, kill=True)
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.config import Settings
@@ -46,6 +48,7 @@ class Shell:
         self.sim = sim
         self.out = out
         self.color = color
+        self._saved: set[str] = set()
 
     def prompt(self) -> str:
         return f"{self.sim.name_of(self.sim.user)} in #{self.sim.name_of(self.sim.channel)}> "
@@ -119,6 +122,8 @@ class Shell:
             self._render(f"{where} · bizdevops{thread}", message, channel=channel)
         elif call.method == "chat.update":
             self._render(f"{where} · bizdevops (edited)", call.args, channel=channel)
+        elif call.method == "files.completeUploadExternal":
+            self._show_uploads(call)
         elif call.method == "views.open":
             view = call.args.get("view") or {}
             title = (view.get("title") or {}).get("text", "dialog")
@@ -128,6 +133,19 @@ class Shell:
             who = self.sim.name_of(call.args.get("user", ""))
             self._render(f"{where} · bizdevops (only visible to @{who})", call.args,
                          channel=channel)
+
+    def _show_uploads(self, call: RecordedCall) -> None:
+        """Files land on disk so a chart can be opened from the terminal."""
+        folder = Path(tempfile.gettempdir()) / "bizdevops-shell"
+        folder.mkdir(exist_ok=True)
+        for upload in self.sim.fake.uploads:
+            if upload["file_id"] in self._saved:
+                continue
+            self._saved.add(upload["file_id"])
+            path = folder / f"{upload['file_id']}-{upload['filename']}"
+            path.write_bytes(upload["content"])
+            where = f"#{self.sim.name_of(upload.get('channel_id') or '')}"
+            self.say(f"  📎 {where} · {upload['title']} ({len(upload['content']) // 1024} kB) → {path}")
 
     def _render(self, title: str, message: dict[str, Any], *, channel: str | None,
                 view: dict[str, Any] | None = None) -> None:

@@ -66,6 +66,16 @@ class Clickable:
     view: dict[str, Any] | None = None
 
 
+async def _listeners_done(limit: float = 60.0) -> None:
+    """Bolt acks first and finishes its listeners after (buttons, events, chart uploads):
+    wait for those, so each step shows everything it caused."""
+    await asyncio.sleep(0)
+    running = [t for t in asyncio.all_tasks() if not t.done()
+               and "run_ack_function_asynchronously" in getattr(t.get_coro(), "__qualname__", "")]
+    if running:
+        await asyncio.wait(running, timeout=limit)
+
+
 class Simulator:
     def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
         self.fake = FakeSlack(bot_token="xoxb-simulator")
@@ -204,7 +214,8 @@ class Simulator:
                                   headers=self.signer.headers(body)) as response:
             raw = await response.text()
             status = response.status
-        if settle is not None:  # events are acked first and handled after: wait for the effect
+        await _listeners_done()
+        if settle is not None:  # and for anything the listeners set off
             for _ in range(200):
                 if settle():
                     break

@@ -1,0 +1,117 @@
+"""Rendering of KPIs and DORA metrics: tables with sparklines, crossings, the DORA card.
+
+Part of the one renderer; the App Home tab and the digest reuse these lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import Block
+
+from bot.blocks import Message, bulleted, context, header, message, section
+from bot.domain.dora import (
+    CHANGE_FAILURE_RATE,
+    FREQUENCY,
+    LEAD_TIME,
+    TIME_TO_RESTORE,
+    DoraReport,
+    short_duration,
+)
+from bot.domain.metrics import KpiSummary, Target, format_delta, format_number, target_status, with_unit
+from bot.mrkdwn import escape
+
+BAND_ICONS = {"elite": "🏆", "high": "🟢", "medium": "🟡", "low": "🔴", "n/a": "⚪"}
+
+
+def kpi_line(slug: str, s: KpiSummary) -> str:
+    """One KPI in two lines: value and changes, then sparkline and target."""
+    latest = with_unit(format_number(s.latest.value), escape(s.unit))
+    changes = [f"{label} {format_delta(d, s.unit)}" for label, d in
+               (("prev", s.previous), ("7d", s.week), ("30d", s.month)) if d is not None]
+    first = f"*{escape(s.name)}* {latest}" + (" · " + " · ".join(changes) if changes else "")
+    second = f"`{s.sparkline}`" if s.sparkline else ""
+    if s.target is not None:
+        status = target_status(s.target, s.latest.value, s.unit)
+        second += (" · " if second else "") + ("✅ " if s.target_met else "❌ ") + status
+    return first + (f"\n{second}" if second else "")
+
+
+def kpi_table(slug: str, summaries: Sequence[KpiSummary], *, days: int) -> Message:
+    if not summaries:
+        return message(f"No KPIs recorded for {slug} yet.", [section(
+            f"No KPIs recorded for *{slug}* in the last {days} days. Record one with "
+            f"`/metric record {slug} <name> <value>`.")])
+    blocks: list[Block] = [header(f"📈 {slug} — KPIs, last {days} days")]
+    blocks += bulleted([kpi_line(slug, s) for s in summaries], max_blocks=45, more="KPIs")
+    blocks.append(context("prev = against the previous value · 7d / 30d = against the value then"))
+    fallback = f"KPIs of {slug}: " + ", ".join(
+        f"{s.name} {with_unit(format_number(s.latest.value), s.unit)}" for s in summaries[:10])
+    return message(fallback, blocks)
+
+
+def crossing_announcement(slug: str, name: str, unit: str, value: float, target: Target,
+                          met: bool) -> Message:
+    shown = with_unit(format_number(value), escape(unit))
+    if met:
+        text = f"🎯 *{slug}* · *{escape(name)}* reached its target {target.describe()}: now {shown}"
+    else:
+        text = f"⚠️ *{slug}* · *{escape(name)}* fell short of its target {target.describe()}: now {shown}"
+    return message(text.replace("*", ""), [section(text)])
+
+
+def recorded(slug: str, name: str, value: float, unit: str, status: str) -> Message:
+    text = f"✅ Recorded *{escape(name)}* = {with_unit(format_number(value), escape(unit))} for *{slug}*."
+    return message(text, [section(text + (f"\n{status}" if status else ""))])
+
+
+def dora_card(report: DoraReport, changes: dict[str, str], *,
+              per_use_case: Sequence[tuple[str, DoraReport]] = ()) -> Message:
+    scope = report.use_case or "all use cases"
+    b = report.bands
+    lines = [
+        f"{BAND_ICONS[b[FREQUENCY]]} *Deployment frequency* {_per_week(report)} — {b[FREQUENCY]}"
+        f" ({changes[FREQUENCY]})",
+        f"{BAND_ICONS[b[LEAD_TIME]]} *Lead time* {_duration(report.lead_time)} — {b[LEAD_TIME]}"
+        f" ({changes[LEAD_TIME]})",
+        f"{BAND_ICONS[b[CHANGE_FAILURE_RATE]]} *Change failure rate* {_rate(report)} — "
+        f"{b[CHANGE_FAILURE_RATE]} ({changes[CHANGE_FAILURE_RATE]})",
+        f"{BAND_ICONS[b[TIME_TO_RESTORE]]} *Time to restore* {_duration(report.time_to_restore)} — "
+        f"{b[TIME_TO_RESTORE]} ({changes[TIME_TO_RESTORE]})"
+        + (f", {report.unrestored} not restored yet" if report.unrestored else ""),
+    ]
+    blocks: list[Block] = [
+        header(f"🚀 DORA — {scope}, last {report.days} days"),
+        section("\n".join(lines)),
+        context(f"Overall: {BAND_ICONS[report.band]} *{report.band}* · {report.deployments} "
+                f"production deployments, {report.failed} failed"
+                + (f" · {report.dry_runs} were dry runs" if report.dry_runs else "")
+                + " · changes against the previous period"),
+    ]
+    if per_use_case:
+        rows = [f"• *{slug}* {_per_week(r)}, CFR {_rate(r)}, lead {_duration(r.lead_time)} — "
+                f"{BAND_ICONS[r.band]} {r.band}" for slug, r in per_use_case]
+        blocks += bulleted(rows, max_blocks=40, more="use cases")
+    fallback = (f"DORA {scope}, {report.days} days: {_per_week(report)}, lead time "
+                f"{_duration(report.lead_time)}, change failure rate {_rate(report)}, "
+                f"time to restore {_duration(report.time_to_restore)} — {report.band}")
+    return message(fallback, blocks)
+
+
+def dora_line(report: DoraReport) -> str:
+    """One line for the digest and the App Home tab."""
+    return (f"{BAND_ICONS[report.band]} {report.band}: {_per_week(report)}, lead time "
+            f"{_duration(report.lead_time)}, change failure rate {_rate(report)}, time to restore "
+            f"{_duration(report.time_to_restore)}")
+
+
+def _per_week(r: DoraReport) -> str:
+    return f"{format_number(r.frequency_per_day * 7)} per week"
+
+
+def _rate(r: DoraReport) -> str:
+    return "n/a" if r.change_failure_rate is None else f"{r.change_failure_rate:.0%}"
+
+
+def _duration(value: object) -> str:
+    return "n/a" if value is None else short_duration(value)  # type: ignore[arg-type]

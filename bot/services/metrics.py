@@ -1,0 +1,155 @@
+"""`/metric` and the push API: record values, show KPIs, set targets, DORA metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot import blocks, metric_blocks
+from bot.blocks import Message
+from bot.clock import Clock
+from bot.domain import dora as dora_maths
+from bot.domain import metrics as kpi
+from bot.domain.usecases import DomainError, NotAllowed, UseCase
+from bot.services.commands import Actor, RecordMetric, SetTarget, ShowDora, ShowMetrics
+from bot.services.ports import OutgoingMessage, StoredPoint, StoredTarget, UnitOfWork
+from bot.services.usecases import NO_ADMINS_HINT, load_use_case
+
+HISTORY = timedelta(days=30)  # "against 30 days ago" needs the value from then
+
+
+@dataclass(frozen=True)
+class NewPoint:
+    use_case: str
+    name: str
+    value: float
+    unit: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ChartRequest:
+    """A chart to upload after the reply: one panel per KPI."""
+
+    title: str
+    series: list[tuple[str, str, list[datetime], list[float], kpi.Target | None]]
+
+
+@dataclass
+class MetricService:
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    admins_configured: bool
+
+    def _ensure_recorder(self, uc: UseCase, actor: Actor) -> None:
+        if actor.is_admin or actor.user_id == uc.owner_id or uc.role_of(actor.user_id):
+            return
+        hint = "" if self.admins_configured else NO_ADMINS_HINT
+        raise NotAllowed(f"Only the owner <@{uc.owner_id}>, the team of `{uc.slug}` or an admin "
+                         f"may record its KPIs.{hint}")
+
+    async def record(self, command: RecordMetric, actor: Actor) -> Message:
+        point = NewPoint(command.slug, kpi.validate_name(command.name), kpi.parse_value(command.value),
+                         kpi.validate_unit(command.unit), self.clock.now())
+        async with self.uow() as uow:
+            uc = await load_use_case(uow, command.slug)
+            self._ensure_recorder(uc, actor)
+            status = await self._store(uow, [point], actor.user_id)
+            await uow.commit()
+        return metric_blocks.recorded(uc.slug, point.name, point.value, point.unit, status[0])
+
+    async def push(self, points: list[NewPoint], token_name: str) -> None:
+        """The API: every point or none (one transaction); an unknown use case is a LookupError."""
+        async with self.uow() as uow:
+            await self._store(uow, points, f"token:{token_name}")
+            await uow.commit()
+
+    async def _store(self, uow: UnitOfWork, points: list[NewPoint], by: str) -> list[str]:
+        """Save the points, and announce each target crossing once (guarded per target)."""
+        await uow.metrics.add_points(
+            [(p.use_case, StoredPoint(p.name, p.value, p.unit, p.at)) for p in points], by)
+        statuses = []
+        targets_by_slug: dict[str, dict[str, StoredTarget]] = {}
+        for p in points:
+            if p.use_case not in targets_by_slug:
+                targets_by_slug[p.use_case] = await uow.metrics.targets(p.use_case)
+            stored = targets_by_slug[p.use_case].get(p.name)
+            if stored is None:
+                statuses.append("")
+                continue
+            target = kpi.Target(stored.op, stored.value)
+            state, announce = kpi.crossing(stored.state, target, p.value)
+            flipped = await uow.metrics.flip_target_state(p.use_case, p.name, stored.state, state)
+            targets_by_slug[p.use_case][p.name] = StoredTarget(p.name, stored.op, stored.value, state)
+            if announce and flipped:
+                uc = await load_use_case(uow, p.use_case)
+                msg = metric_blocks.crossing_announcement(uc.slug, p.name, p.unit, p.value, target,
+                                                          state == "met")
+                uow.outbox.add(OutgoingMessage("chat.postMessage", uc.channel_id,
+                                               {"channel": uc.channel_id, **msg.as_args()}))
+            statuses.append(kpi.target_status(target, p.value, p.unit))
+        return statuses
+
+    async def show(self, command: ShowMetrics) -> tuple[Message, ChartRequest | None]:
+        now = self.clock.now()
+        since = now - max(timedelta(days=command.days), HISTORY) - timedelta(seconds=1)
+        async with self.uow() as uow:
+            uc = await load_use_case(uow, command.slug)
+            series = await uow.metrics.series(uc.slug, since=since, before=(now - HISTORY,))
+            targets = await uow.metrics.targets(uc.slug)
+        if command.name is not None:
+            if command.name not in series:
+                known = ", ".join(f"`{n}`" for n in sorted(series)) or "none yet"
+                raise DomainError(f"`{uc.slug}` has no KPI `{kpi.validate_name(command.name)}` "
+                                  f"(known: {known}).")
+            series = {command.name: series[command.name]}
+        summaries, chart = [], ChartRequest(f"{uc.slug} — last {command.days} days", [])
+        for name, stored in sorted(series.items()):
+            t = targets.get(name)
+            target = kpi.Target(t.op, t.value) if t else None
+            points = [kpi.Point(p.at, p.value) for p in stored]
+            unit = next((p.unit for p in reversed(stored) if p.unit), "")  # the newest one given
+            summary = kpi.summarize(name, unit, points, now=now, days=command.days, target=target)
+            if summary is None:
+                continue
+            summaries.append(summary)
+            recent = [p for p in points if p.at > now - timedelta(days=command.days)]
+            chart.series.append((name, unit, [p.at for p in recent],
+                                 [p.value for p in recent], target))
+        table = metric_blocks.kpi_table(uc.slug, summaries, days=command.days)
+        return table, (chart if any(s[2] for s in chart.series) else None)
+
+    async def set_target(self, command: SetTarget, actor: Actor) -> Message:
+        name, op = kpi.validate_name(command.name), kpi.parse_op(command.op)
+        target = kpi.Target(op, kpi.parse_value(command.value))
+        now = self.clock.now()
+        async with self.uow() as uow:
+            uc = await load_use_case(uow, command.slug)
+            if not (actor.is_admin or actor.user_id == uc.owner_id):
+                raise NotAllowed(f"Only the owner <@{uc.owner_id}> or an admin may set targets "
+                                 f"of `{uc.slug}`.")
+            latest = (await uow.metrics.series(uc.slug, since=now - HISTORY)).get(name, [])
+            state = None
+            if latest:  # the state as of now; only later flips are announced
+                state, _ = kpi.crossing(None, target, latest[-1].value)
+            await uow.metrics.set_target(uc.slug, name, op, target.value, actor.user_id, now, state)
+            await uow.commit()
+        status = f" Now: {kpi.target_status(target, latest[-1].value, latest[-1].unit)}." if latest else ""
+        return blocks.notice(f"🎯 Target for *{uc.slug}* · *{name}*: {target.describe()}.{status}")
+
+    async def dora(self, command: ShowDora) -> Message:
+        now = self.clock.now()
+        async with self.uow() as uow:
+            slug = (await load_use_case(uow, command.slug)).slug if command.slug else None
+            history = await uow.deployments.since(now - timedelta(days=2 * command.days + 30),
+                                                  slug=slug)
+        current, previous = dora_maths.dora_periods(history, now=now, days=command.days,
+                                                    use_case=slug)
+        per_use_case = []
+        if slug is None:
+            by_slug = dora_maths.dora_by_use_case(history, now=now, days=command.days)
+            per_use_case = sorted(((s, r) for s, r in by_slug.items() if r.deployments),
+                                  key=lambda item: -item[1].deployments)[:20]
+        return metric_blocks.dora_card(current, dora_maths.compare(current, previous),
+                                       per_use_case=per_use_case)
