@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
 from bot.deploy_engine import DeploymentEngine
+from bot.domain.deployment_model import Deployment
 from bot.domain.pipeline import PipelineSet
 from bot.executors.command import CommandExecutor
 from bot.executors.dry_run import DryRunExecutor
@@ -28,10 +31,14 @@ from bot.executors.registry import Executors
 from bot.executors.webhook import WebhookExecutor
 from bot.outbox_worker import OutboxWorker
 from bot.pipelines import load_pipelines, uses_webhooks
+from bot.scheduler import Scheduler
 from bot.services.approvals import ApprovalService
 from bot.services.deployment_runs import DeploymentRuns
 from bot.services.deployments import DeploymentService
+from bot.services.digests import DigestService
+from bot.services.home import HomeService
 from bot.services.metrics import MetricService
+from bot.services.reminders import ReminderService
 from bot.services.tokens import TokenService
 from bot.services.usecases import UseCaseService
 from bot.slack_directory import SlackDirectory
@@ -54,10 +61,14 @@ class BotApp:
     webhooks: WebhookExecutor
     use_cases: UseCaseService
     deployments: DeploymentService
+    digests: DigestService
+    scheduler: Scheduler
+    home: HomeService
 
     async def start_background(self) -> None:
         self.outbox.start()
         self.engine.start()
+        await self.scheduler.start()
 
     async def settle(self) -> None:
         """Run deployments and deliver messages until nothing is due now (simulator, tests)."""
@@ -67,6 +78,7 @@ class BotApp:
                 return
 
     async def stop(self) -> None:
+        await self.scheduler.stop()
         await self.engine.stop()
         await self.outbox.stop()
         await self.webhooks.close()
@@ -114,16 +126,43 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     approvals = ApprovalService(db.uow, clock, directory, deployments, settings.timezone,
                                 wake=engine.notify)
     metrics = MetricService(db.uow, clock, admins_configured=bool(settings.admins))
-    commands.register(bolt, use_cases, deployments, metrics, settings.admins)
-    actions.register(bolt, approvals, settings.admins)
-    events.register(bolt, use_cases)
+    digests = DigestService(db.uow, clock, settings.dev_timebox, settings.timezone, settings.admins,
+                            permalink=_permalinks(db, client))
+    reminders = ReminderService(db.uow, clock, settings.dev_timebox, settings.approval_nudge)
+    home = HomeService(db.uow, clock, approvals, settings.admins, settings.dev_timebox,
+                       publish=_publisher(client), announcements=db.outbox.recent_posts)
+    commands.register(bolt, use_cases, deployments, metrics, digests, settings.admins)
+    actions.register(bolt, approvals, home, settings.admins)
+    events.register(bolt, home)
     bolt.error(_on_error)
     app = BotApp(settings, clock, db, client, bolt, web.Application(), outbox, engine, webhooks,
-                 use_cases, deployments)
+                 use_cases, deployments, digests, Scheduler(digests, reminders, clock), home)
     _routes(app)
     api.register(app.web, runs, settings.webhook_secret, engine.notify)
     metrics_api.register(app.web, TokenService(db.uow, clock), metrics, clock)
     return app
+
+
+def _permalinks(db: Database, client: AsyncWebClient) -> Callable[[Deployment], Awaitable[str | None]]:
+    """A link to a deployment's message, for the digest's "approvals waiting"."""
+    async def permalink(d: Deployment) -> str | None:
+        ts, _status = await db.outbox.posted_ts(f"deployment:{d.id}")
+        if ts is None:
+            return None
+        try:
+            found = await client.chat_getPermalink(channel=d.channel_id, message_ts=ts)
+        except SlackApiError:
+            return None
+        return found.get("permalink")
+
+    return permalink
+
+
+def _publisher(client: AsyncWebClient) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
+    async def publish(user_id: str, view: dict[str, Any]) -> None:
+        await client.views_publish(user_id=user_id, view=view)
+
+    return publish
 
 
 def _routes(app: BotApp) -> None:

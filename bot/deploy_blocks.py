@@ -21,6 +21,7 @@ from bot.domain.deployment_model import (
     StepKind,
 )
 from bot.domain.durations import humanize
+from bot.domain.pipeline import ApprovalSpec
 from bot.domain.waves import progress_bar
 from bot.mrkdwn import escape
 
@@ -59,7 +60,7 @@ def stage_line(stage: StageRun, now: datetime) -> str:
     if took := _duration(stage, now):
         line += f" · {took}"
     if stage.state is StageState.AWAITING_APPROVAL and stage.spec.approval:
-        missing = stage.spec.approval.required - len(stage.approvals)
+        missing = stage.approvals_missing
         line += f" · {missing} more approval{'s' if missing != 1 else ''} needed"
     if stage.waves:
         line += "\n      " + _wave_line(stage)
@@ -194,3 +195,18 @@ def history_message(slug: str, history: Sequence[Deployment], *, tz: str) -> Mes
     fallback = f"Last deployments of {slug}: " + ", ".join(f"{d.version} {d.state.value}" for d in history)
     return message(fallback, [header(f"Deployments of {slug}"), *bulleted(lines, max_blocks=40,
                                                                            more="deployments")])
+
+
+def approver_mention(approver: str) -> str:
+    if approver.startswith(("U", "W")):
+        return f"<@{approver}>"
+    if approver.startswith("S"):
+        return f"<!subteam^{approver}>"
+    return escape(approver)  # an @handle as written in the pipeline file
+
+
+def approvers_text(policy: ApprovalSpec | None, owner_id: str) -> str:
+    """Who may approve, as people read it: named approvers, or the owner and admins."""
+    if policy is None or not policy.approvers:
+        return f"the owner <@{owner_id}> or an admin"
+    return " or ".join(approver_mention(a) for a in policy.approvers)

@@ -13,13 +13,15 @@ from bot.blocks import Message
 from bot.domain.usecases import DomainError, NotAllowed
 from bot.services.approvals import ApprovalService
 from bot.services.commands import Actor
+from bot.services.home import HomeService
 
 log = logging.getLogger(__name__)
 
 REJECT_VIEW = "deploy_reject_reason"
 
 
-def register(app: AsyncApp, approvals: ApprovalService, admins: frozenset[str]) -> None:
+def register(app: AsyncApp, approvals: ApprovalService, home: HomeService,
+             admins: frozenset[str]) -> None:
     def actor(body: dict[str, Any]) -> Actor:
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id", "")
@@ -42,6 +44,8 @@ def register(app: AsyncApp, approvals: ApprovalService, admins: frozenset[str]) 
         except DomainError as stale:
             msg = blocks.error(str(stale), icon="ℹ️")
         await reply(respond, client, body, msg)
+        if (body.get("view") or {}).get("type") == "home" or body.get("type") == "view_submission":
+            await home.refresh([body["user"]["id"]])  # the decision came from Home: show it there
 
     @app.action("deploy_approve")
     async def approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],

@@ -17,15 +17,16 @@ from bot.charts import kpi_charts
 from bot.domain.usecases import DomainError, NotAllowed
 from bot.services.commands import Actor, MetricCommand, RecordMetric, SetTarget, ShowDora
 from bot.services.deployments import DeploymentService
+from bot.services.digests import DigestService
 from bot.services.metrics import ChartRequest, MetricService
 from bot.services.usecases import UseCaseService
-from handlers import deploy_grammar, metric_grammar, usecase_grammar
+from handlers import deploy_grammar, digest_grammar, metric_grammar, usecase_grammar
+from handlers.digest_grammar import DigestCommand
 from handlers.parsing import UsageError
 from handlers.usecase_grammar import HelpRequested
 
 log = logging.getLogger(__name__)
 
-NOT_YET = {"/digest": "Scheduled digests"}
 C = TypeVar("C")
 
 
@@ -49,7 +50,7 @@ async def answer(text: str, actor: Actor, parse: Callable[[str], C],
 
 
 def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentService,
-             metrics: MetricService, admins: frozenset[str]) -> None:
+             metrics: MetricService, digests: DigestService, admins: frozenset[str]) -> None:
     def actor(command: dict[str, Any]) -> Actor:
         log.info("action=command command=%s user=%s channel=%s", command.get("command"),
                  command["user_id"], command["channel_id"])
@@ -93,8 +94,26 @@ def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentSe
         for chart in charts:  # after the ack: rendering and uploading take longer than 3 s may
             await upload_chart(client, command["channel_id"], chart)
 
-    for name, what in NOT_YET.items():
-        app.command(name)(_not_yet(name, what))
+    @app.command("/digest")
+    async def digest(ack: AsyncAck, command: dict[str, Any]) -> None:
+        channel = command["channel_id"]
+
+        async def run(cmd: DigestCommand, who: Actor) -> Message:
+            if cmd.verb == "now":
+                await digests.post_now(channel)
+                return blocks.notice("📋 Digest posted in this channel.")
+            if cmd.verb == "preview":
+                return await digests.preview(channel)
+            if cmd.verb == "schedule":
+                return await digests.set_schedule(channel, cmd.cron, cmd.tz, who.user_id)
+            if cmd.verb == "off":
+                return await digests.turn_off(channel, who.user_id)
+            return await digests.show_schedule(channel)
+
+        reply = await answer(command.get("text", ""), actor(command), digest_grammar.parse_digest,
+                             run, title="/digest — status digests for this channel",
+                             help_lines=digest_grammar.HELP, usage=digest_grammar.USAGE)
+        await ack(response_type="ephemeral", **reply.as_args())
 
 
 async def upload_chart(client: AsyncWebClient, channel: str, chart: ChartRequest) -> None:
@@ -107,11 +126,3 @@ async def upload_chart(client: AsyncWebClient, channel: str, chart: ChartRequest
     except SlackApiError as refused:  # e.g. not_in_channel: the table was answered anyway
         log.warning("action=chart.upload_failed channel=%s error=%s", channel,
                     refused.response.get("error"))
-
-
-def _not_yet(name: str, what: str) -> Callable[[AsyncAck], Awaitable[None]]:
-    async def not_available(ack: AsyncAck) -> None:
-        reply = blocks.notice(f"{what} (`{name}`) are not available in this version of the bot yet.")
-        await ack(response_type="ephemeral", **reply.as_args())
-
-    return not_available

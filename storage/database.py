@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
 from bot.clock import Clock
 from storage.deployments import SqlDeploymentRepository
 from storage.digests import SqlDigestRepository
-from storage.metrics import SqlMetricRepository, SqlTokenRepository
+from storage.metrics import SqlMetricOverview, SqlMetricRepository, SqlTokenRepository
 from storage.outbox import OutboxStore, SqlOutbox
 from storage.repositories import SqlUseCaseRepository
 
@@ -54,6 +54,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(self.session, self._clock.now())
         self.deployments = SqlDeploymentRepository(self.session)
         self.metrics = SqlMetricRepository(self.session)
+        self.overview = SqlMetricOverview(self.session)
         self.tokens = SqlTokenRepository(self.session)
         self.digests = SqlDigestRepository(self.session)
         return self

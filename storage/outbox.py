@@ -134,3 +134,14 @@ class OutboxStore:
             return await session.scalar(
                 select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.status == PENDING)
             )
+
+    async def recent_posts(self, *, limit: int = 5) -> list[tuple[str, str]]:
+        """(channel, fallback text) of the latest top-level messages Slack accepted."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(OutboxRow.channel, OutboxRow.args)
+                .where(OutboxRow.status == SENT, OutboxRow.method == "chat.postMessage",
+                       OutboxRow.thread_of.is_(None), OutboxRow.ref.is_(None))
+                .order_by(OutboxRow.id.desc()).limit(limit)
+            )
+            return [(channel, str(args.get("text", ""))) for channel, args in rows]

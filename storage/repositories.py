@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
@@ -32,8 +33,11 @@ def _to_domain(
         version=row.version,
         history=tuple(
             PhaseChange(
-                Phase(h.from_phase) if h.from_phase else None, Phase(h.to_phase), h.actor_id,
-                h.at, h.note,
+                Phase(h.from_phase) if h.from_phase else None,
+                Phase(h.to_phase),
+                h.actor_id,
+                h.at,
+                h.note,
             )
             for h in history
         ),
@@ -53,22 +57,28 @@ class SqlUseCaseRepository:
         if row is None:
             return None
         team = await self._session.scalars(
-            select(TeamMemberRow).where(TeamMemberRow.use_case_id == row.id)
-            .order_by(TeamMemberRow.id)
+            select(TeamMemberRow).where(TeamMemberRow.use_case_id == row.id).order_by(TeamMemberRow.id)
         )
         history = await self._session.scalars(
-            select(PhaseChangeRow).where(PhaseChangeRow.use_case_id == row.id)
+            select(PhaseChangeRow)
+            .where(PhaseChangeRow.use_case_id == row.id)
             .order_by(PhaseChangeRow.at, PhaseChangeRow.id)
         )
         return _to_domain(row, team.all(), history.all())
 
     async def add(self, use_case: UseCase) -> None:
         row = UseCaseRow(
-            slug=use_case.slug, title=use_case.title, domain=use_case.domain,
-            owner_id=use_case.owner_id, channel_id=use_case.channel_id,
-            phase=use_case.phase.value, phase_since=use_case.phase_since,
-            created_at=use_case.created_at, created_by=use_case.created_by,
-            archived_reason=use_case.archived_reason, version=0,
+            slug=use_case.slug,
+            title=use_case.title,
+            domain=use_case.domain,
+            owner_id=use_case.owner_id,
+            channel_id=use_case.channel_id,
+            phase=use_case.phase.value,
+            phase_since=use_case.phase_since,
+            created_at=use_case.created_at,
+            created_by=use_case.created_by,
+            archived_reason=use_case.archived_reason,
+            version=0,
         )
         self._session.add(row)
         try:
@@ -76,8 +86,7 @@ class SqlUseCaseRepository:
         except IntegrityError:  # the same slug created at the same moment elsewhere
             raise ConcurrentUpdate(use_case.slug) from None
         self._session.add_all(
-            TeamMemberRow(use_case_id=row.id, user_id=m.user_id, role=m.role.value)
-            for m in use_case.team
+            TeamMemberRow(use_case_id=row.id, user_id=m.user_id, role=m.role.value) for m in use_case.team
         )
         for change in use_case.history:
             self._session.add(_change_row(row.id, change))
@@ -89,9 +98,13 @@ class SqlUseCaseRepository:
             update(UseCaseRow)
             .where(UseCaseRow.slug == use_case.slug, UseCaseRow.version == use_case.version)
             .values(
-                title=use_case.title, domain=use_case.domain, owner_id=use_case.owner_id,
-                channel_id=use_case.channel_id, phase=use_case.phase.value,
-                phase_since=use_case.phase_since, archived_reason=use_case.archived_reason,
+                title=use_case.title,
+                domain=use_case.domain,
+                owner_id=use_case.owner_id,
+                channel_id=use_case.channel_id,
+                phase=use_case.phase.value,
+                phase_since=use_case.phase_since,
+                archived_reason=use_case.archived_reason,
                 version=UseCaseRow.version + 1,
             )
             .returning(UseCaseRow.id)
@@ -132,8 +145,12 @@ class SqlUseCaseRepository:
         await self._session.flush()
 
     async def find(
-        self, *, phase: Phase | None = None, owner_id: str | None = None,
-        member_id: str | None = None, include_archived: bool = False,
+        self,
+        *,
+        phase: Phase | None = None,
+        owner_id: str | None = None,
+        member_id: str | None = None,
+        include_archived: bool = False,
     ) -> list[UseCase]:
         """Use cases without their history, in two queries whatever their number."""
         query = select(UseCaseRow).order_by(UseCaseRow.slug)
@@ -152,7 +169,8 @@ class SqlUseCaseRepository:
         teams: dict[int, list[TeamMemberRow]] = defaultdict(list)
         if rows:
             members = await self._session.scalars(
-                select(TeamMemberRow).where(TeamMemberRow.use_case_id.in_([r.id for r in rows]))
+                select(TeamMemberRow)
+                .where(TeamMemberRow.use_case_id.in_([r.id for r in rows]))
                 .order_by(TeamMemberRow.id)
             )
             for m in members:
@@ -162,10 +180,30 @@ class SqlUseCaseRepository:
     async def slugs(self) -> list[str]:
         return list(await self._session.scalars(select(UseCaseRow.slug).order_by(UseCaseRow.slug)))
 
+    async def changes_since(self, moment: datetime) -> list[tuple[str, str, PhaseChange]]:
+        """(slug, title, change) for every phase change after ``moment``, oldest first."""
+        rows = await self._session.execute(
+            select(UseCaseRow.slug, UseCaseRow.title, PhaseChangeRow)
+            .join(PhaseChangeRow, PhaseChangeRow.use_case_id == UseCaseRow.id)
+            .where(PhaseChangeRow.at > moment, PhaseChangeRow.from_phase.is_not(None))
+            .order_by(PhaseChangeRow.at, PhaseChangeRow.id)
+        )
+        return [
+            (
+                slug,
+                title,
+                PhaseChange(Phase(c.from_phase or Phase.BIZ), Phase(c.to_phase), c.actor_id, c.at, c.note),
+            )
+            for slug, title, c in rows
+        ]
+
 
 def _change_row(use_case_id: int, change: PhaseChange) -> PhaseChangeRow:
     return PhaseChangeRow(
         use_case_id=use_case_id,
         from_phase=change.from_phase.value if change.from_phase else None,
-        to_phase=change.to_phase.value, actor_id=change.actor_id, at=change.at, note=change.note,
+        to_phase=change.to_phase.value,
+        actor_id=change.actor_id,
+        at=change.at,
+        note=change.note,
     )

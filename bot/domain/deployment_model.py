@@ -92,6 +92,11 @@ class StageRun:
         return tuple(v for v in self.votes if v.approve)
 
     @property
+    def approvals_missing(self) -> int:
+        required = self.spec.approval.required if self.spec.approval else 0
+        return max(0, required - len(self.approvals))
+
+    @property
     def gate_expires_at(self) -> datetime | None:
         if self.gate_opened_at is None or self.spec.approval is None:
             return None

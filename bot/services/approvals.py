@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from bot import blocks
 from bot.blocks import Message
 from bot.clock import Clock
+from bot.deploy_blocks import approvers_text
 from bot.domain import deployments as machine
 from bot.domain.deployment_model import Deployment, StageRun
 from bot.domain.deployments import StaleResult, Transition
@@ -76,9 +77,9 @@ class ApprovalService:
         policy = stage.spec.approval
         if policy is None:
             return False, "nobody (this stage has no gate)"
+        named = approvers_text(policy, uc.owner_id)
         if not policy.approvers:
-            return actor.is_admin or actor.user_id == uc.owner_id, f"the owner <@{uc.owner_id}> or an admin"
-        named = " or ".join(_mention(a) for a in policy.approvers)
+            return actor.is_admin or actor.user_id == uc.owner_id, named
         if actor.user_id in policy.approvers:
             return True, named
         for group in (a for a in policy.approvers if a.startswith(("S", "@"))):
@@ -123,10 +124,3 @@ class ApprovalService:
                 return index
         return 0
 
-
-def _mention(approver: str) -> str:
-    if approver.startswith(("U", "W")):
-        return f"<@{approver}>"
-    if approver.startswith("S"):
-        return f"<!subteam^{approver}>"
-    return approver

@@ -183,8 +183,3 @@ class UseCaseService:
         if found is None:
             raise DomainError(f"I can't find {what}{name}.")
         return found
-
-    async def home(self, user_id: str) -> dict[str, object]:
-        async with self.uow() as uow:
-            mine = await uow.use_cases.find(member_id=user_id)
-        return blocks.home_view(user_id, mine, now=self.clock.now(), timebox=self.dev_timebox)

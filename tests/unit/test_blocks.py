@@ -423,8 +423,24 @@ def test_home_view_with_500_use_cases_stays_within_100_blocks() -> None:
     assert_within_slack_limits(view["blocks"], max_blocks=100)
     text = all_text(view["blocks"])
     shown = sum(f"*uc-{i}*" in text for i in range(500))
-    assert shown == 95
-    assert "… and 405 more use cases" in text
+    hidden = int(text.split("… and ")[1].split(" more")[0]) if "… and " in text else 0
+    assert shown + hidden == 500, "every use case is shown or counted"
+    assert shown >= 100, "lines are packed into sections, not one block each"
+
+
+def test_home_view_puts_approvals_first_with_buttons() -> None:
+    waiting = [b.HomeApproval(f"churn 1.{i}.0 · deploy (deployment {i})", "waiting 2 hours",
+                              f"tok-a{i}", f"tok-r{i}") for i in range(12)]
+    view = b.home_view(OWNER, many(300), now=T0, timebox=SIX_WEEKS, approvals=waiting,
+                       running=["churn 1.0.0 rolling out"], announcements=["churn moved to Dev"])
+    assert_within_slack_limits(view["blocks"], max_blocks=100)
+    assert view["blocks"][0]["type"] == "header" and "approval (12)" in view["blocks"][0]["text"]["text"]
+    buttons = [e for blk in view["blocks"] if blk["type"] == "actions" for e in blk["elements"]]
+    assert [e["value"] for e in buttons[:2]] == ["tok-a0", "tok-r0"]
+    assert len(buttons) == 2 * b.MAX_HOME_APPROVALS
+    text = all_text(view["blocks"])
+    assert "… and 2 more waiting" in text
+    assert "churn 1.0.0 rolling out" in text and "churn moved to Dev" in text
 
 
 def test_home_view_roles_and_overdue_flags() -> None:
@@ -434,9 +450,10 @@ def test_home_view_roles_and_overdue_flags() -> None:
     view = b.home_view("UVIEWER", [dev, owned], now=T0 + SIX_WEEKS + timedelta(seconds=1),
                        timebox=SIX_WEEKS)
     assert_within_slack_limits(view["blocks"], max_blocks=100)
-    sections = [blk["text"]["text"] for blk in view["blocks"] if blk["type"] == "section"]
-    assert "you: data-engineer" in sections[0] and "⏰ overdue" in sections[0]
-    assert "you: owner" in sections[1] and "overdue" not in sections[1]
+    lines = "\n".join(blk["text"]["text"] for blk in view["blocks"] if blk["type"] == "section")
+    dev_line, mine_line = lines.split("*mine*")
+    assert "you: data-engineer" in dev_line and "⏰ overdue" in dev_line
+    assert "you: owner" in mine_line and "overdue" not in mine_line
 
 
 def test_empty_home_view_says_how_to_start() -> None:

@@ -1,0 +1,120 @@
+"""APScheduler drives digests and reminders; the database decides who posts.
+
+One cron job per digest schedule (fire times from :class:`bot.domain.schedule.Schedule`, so
+daylight-saving changes neither double nor skip a digest), a sync job that picks up schedules
+changed by other processes and posts a digest missed by less than an hour, and a reminders job.
+Every post is claimed in the database first: two processes firing together post once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+
+from bot.clock import Clock
+from bot.domain.schedule import Schedule, missed_fire
+from bot.services.digests import DigestService
+from bot.services.reminders import ReminderService
+
+log = logging.getLogger(__name__)
+
+SYNC_EVERY = timedelta(seconds=60)
+REMIND_EVERY = timedelta(minutes=5)
+
+
+class ScheduleTrigger(BaseTrigger):  # type: ignore[misc]
+    """An APScheduler trigger that asks our Schedule for fire times."""
+
+    def __init__(self, schedule: Schedule) -> None:
+        self.schedule = schedule
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime:
+        after = (
+            max(previous_fire_time, now - timedelta(microseconds=1))
+            if previous_fire_time
+            else (now - timedelta(microseconds=1))
+        )
+        return self.schedule.next_fire(after)
+
+
+class Scheduler:
+    def __init__(self, digests: DigestService, reminders: ReminderService, clock: Clock) -> None:
+        self.digests = digests
+        self.reminders = reminders
+        self.clock = clock
+        self._scheduler: AsyncIOScheduler | None = None
+        self._jobs: dict[str, Schedule] = {}
+
+    async def start(self) -> None:
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._scheduler.add_job(
+            self.sync,
+            "interval",
+            seconds=SYNC_EVERY.total_seconds(),
+            id="digest-sync",
+            coalesce=True,
+            max_instances=1,
+        )
+        self._scheduler.add_job(
+            self.reminders.run,
+            "interval",
+            seconds=REMIND_EVERY.total_seconds(),
+            id="reminders",
+            coalesce=True,
+            max_instances=1,
+        )
+        self._scheduler.start()
+        await self.sync()
+
+    async def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+
+    async def sync(self) -> int:
+        """Match the jobs to the stored schedules and post digests missed within the hour."""
+        posted = 0
+        stored = await self.digests.schedules()
+        for channel, (schedule, last_run) in stored.items():
+            if self._scheduler is not None and self._jobs.get(channel) != schedule:
+                self._scheduler.add_job(
+                    self.fire,
+                    ScheduleTrigger(schedule),
+                    args=[channel],
+                    id=f"digest:{channel}",
+                    replace_existing=True,
+                    coalesce=True,
+                    misfire_grace_time=3600,
+                )
+            self._jobs[channel] = schedule
+            missed = missed_fire(schedule, last_run, self.clock.now())
+            if missed is not None and await self.digests.run_scheduled(channel, missed):
+                posted += 1
+        for channel in set(self._jobs) - set(stored):
+            if self._scheduler is not None and self._scheduler.get_job(f"digest:{channel}"):
+                self._scheduler.remove_job(f"digest:{channel}")
+            del self._jobs[channel]
+        return posted
+
+    async def fire(self, channel: str) -> bool:
+        """The cron job: post this channel's digest for the fire time that just passed."""
+        stored = await self.digests.schedules()
+        if channel not in stored:
+            return False
+        schedule, _last = stored[channel]
+        now = self.clock.now()
+        times = schedule.fire_times(now - timedelta(hours=1), now + timedelta(seconds=5))
+        if not times:
+            return False
+        posted = await self.digests.run_scheduled(channel, times[-1])
+        log.info(
+            "action=digest.fire channel=%s fire_time=%s posted=%s", channel, times[-1].isoformat(), posted
+        )
+        return posted
+
+    def jobs(self) -> list[Any]:
+        return [] if self._scheduler is None else self._scheduler.get_jobs()

@@ -1,0 +1,298 @@
+"""`/digest`: schedules per channel, and the digest itself, gathered in a fixed number of queries.
+
+A scheduled digest is claimed by (channel, fire time) in the database before it is posted, so
+several bot processes firing the same schedule post it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot import blocks
+from bot import digest_blocks as digest
+from bot.blocks import Message
+from bot.clock import Clock
+from bot.domain import dora as dora_maths
+from bot.domain import metrics as kpi
+from bot.domain.deployment_model import Deployment, DeploymentState, StageState
+from bot.domain.durations import weeks
+from bot.domain.schedule import Schedule, parse_schedule
+from bot.domain.usecases import NotAllowed, Phase, UseCase
+from bot.metric_blocks import dora_line
+from bot.services.ports import DigestSchedule, OutgoingMessage, StoredPoint, StoredTarget, UnitOfWork
+
+DEFAULT_PERIOD = timedelta(days=7)
+KPI_HISTORY = timedelta(days=60)
+
+
+@dataclass
+class DigestService:
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    dev_timebox: timedelta
+    timezone: str
+    admins: frozenset[str]
+    permalink: Callable[[Deployment], Awaitable[str | None]] = lambda _d: _none()
+
+    # ── commands ───────────────────────────────────────────────────────────────────────────
+
+    async def show_schedule(self, channel_id: str) -> Message:
+        async with self.uow() as uow:
+            stored = await uow.digests.schedule(channel_id)
+            last = await uow.digests.last_run(channel_id)
+        last_line = f" The last digest here was posted {blocks.when(last, self.timezone)}." if last else ""
+        if stored is None:
+            return blocks.notice(
+                "No digest is scheduled in this channel. Schedule one with "
+                '`/digest schedule "0 9 * * mon" tz=Europe/Berlin`, or post one '
+                f"now with `/digest now`.{last_line}"
+            )
+        schedule = Schedule(stored.cron, stored.timezone)
+        upcoming = schedule.next_fire(self.clock.now())
+        return blocks.notice(
+            f"📋 Digest {schedule.describe()} (`{schedule.cron}`), set by "
+            f"<@{stored.created_by}>. Next: {blocks.when(upcoming, schedule.tz)}." + last_line
+        )
+
+    async def set_schedule(self, channel_id: str, cron: str, tz: str | None, actor: str) -> Message:
+        schedule = parse_schedule(cron, tz or self.timezone)
+        async with self.uow() as uow:
+            await self._ensure_may_schedule(uow, channel_id, actor)
+            await uow.digests.set_schedule(
+                DigestSchedule(channel_id, schedule.cron, schedule.tz, actor, self.clock.now())
+            )
+            await uow.commit()
+        upcoming = schedule.next_fire(self.clock.now())
+        return blocks.notice(
+            f"📋 Digest scheduled {schedule.describe()}. The next one comes "
+            f"{blocks.when(upcoming, schedule.tz)}."
+        )
+
+    async def turn_off(self, channel_id: str, actor: str) -> Message:
+        async with self.uow() as uow:
+            await self._ensure_may_schedule(uow, channel_id, actor)
+            removed = await uow.digests.remove_schedule(channel_id)
+            await uow.commit()
+        return blocks.notice(
+            "📋 Scheduled digests are off in this channel."
+            if removed
+            else "No digest was scheduled in this channel."
+        )
+
+    async def _ensure_may_schedule(self, uow: UnitOfWork, channel_id: str, actor: str) -> None:
+        if actor in self.admins:
+            return
+        owners = {uc.owner_id for uc in await uow.use_cases.find() if uc.channel_id == channel_id}
+        if actor not in owners:
+            who = ", ".join(f"<@{o}>" for o in sorted(owners)) or "nobody yet"
+            raise NotAllowed(
+                "Only admins and the owners of use cases homed in this channel "
+                f"({who}) may schedule its digest."
+            )
+
+    async def schedules(self) -> dict[str, tuple[Schedule, datetime | None]]:
+        """Every channel's schedule with when its last digest was posted."""
+        async with self.uow() as uow:
+            stored = await uow.digests.schedules()
+            return {
+                s.channel_id: (Schedule(s.cron, s.timezone), await uow.digests.last_run(s.channel_id))
+                for s in stored
+            }
+
+    # ── posting ─────────────────────────────────────────────────────────────────────────────
+
+    async def post_now(self, channel_id: str) -> None:
+        now = self.clock.now()
+        async with self.uow() as uow:
+            await uow.digests.claim_run(channel_id, now, now)
+            await self._post(uow, channel_id, now)
+            await uow.commit()
+
+    async def run_scheduled(self, channel_id: str, fire_time: datetime) -> bool:
+        """Post the digest for this fire time unless some process already did; True if posted."""
+        now = self.clock.now()
+        async with self.uow() as uow:
+            if await uow.digests.schedule(channel_id) is None:
+                return False  # turned off meanwhile
+            if not await uow.digests.claim_run(channel_id, fire_time, now):
+                return False
+            await self._post(uow, channel_id, now)
+            await uow.commit()
+        return True
+
+    async def _post(self, uow: UnitOfWork, channel_id: str, now: datetime) -> None:
+        since = await self._previous_run(uow, channel_id, now)
+        msg = digest.render_digest(await self.collect(uow, channel_id, since, now))
+        uow.outbox.add(
+            OutgoingMessage("chat.postMessage", channel_id, {"channel": channel_id, **msg.as_args()})
+        )
+
+    async def _previous_run(self, uow: UnitOfWork, channel_id: str, now: datetime) -> datetime:
+        runs = [r for r in [await uow.digests.last_run(channel_id)] if r is not None and r < now]
+        return runs[0] if runs else now - DEFAULT_PERIOD
+
+    async def preview(self, channel_id: str) -> Message:
+        now = self.clock.now()
+        async with self.uow() as uow:
+            since = await self._previous_run(uow, channel_id, now)
+            return digest.render_digest(await self.collect(uow, channel_id, since, now))
+
+    # ── gathering: a fixed number of statements, whatever the data ────────────────────────
+
+    async def collect(
+        self, uow: UnitOfWork, channel_id: str, since: datetime, now: datetime
+    ) -> digest.DigestData:
+        everything = await uow.use_cases.find(include_archived=True)
+        homed = [uc for uc in everything if uc.channel_id == channel_id]
+        scope = homed or everything  # a channel without use cases of its own sees them all
+        slugs = {uc.slug for uc in scope}
+        deployments = [
+            d
+            for d in await uow.deployments.since(now - max(now - since, timedelta(days=30)) * 2)
+            if d.use_case in slugs
+        ]
+        series = await uow.overview.series_since(now - KPI_HISTORY)
+        targets = await uow.overview.all_targets()
+        return digest.DigestData(
+            channel_id=channel_id,
+            now=now,
+            since=since,
+            tz=self.timezone,
+            phases=_phase_counts(scope),
+            moves=[
+                digest.PhaseMove(
+                    slug,
+                    title,
+                    c.from_phase.value if c.from_phase else "",
+                    c.to_phase.value,
+                    c.actor_id,
+                    c.at,
+                    c.note,
+                )
+                for slug, title, c in await uow.use_cases.changes_since(since)
+                if slug in slugs
+            ],
+            overdue=[
+                digest.OverdueWork(uc.slug, uc.title, uc.owner_id, weeks(uc.time_in_phase(now)))
+                for uc in scope
+                if uc.is_overdue(now, self.dev_timebox)
+            ],
+            approvals=await self._approvals(deployments, now),
+            deployments=[
+                _deployment_line(d)
+                for d in deployments
+                if d.requested_at > since or (d.finished_at and d.finished_at > since)
+            ],
+            kpis=_movements({s: series.get(s, {}) for s in slugs}, targets, since, now),
+            crossings=_crossings({s: series.get(s, {}) for s in slugs}, targets, since),
+            dora=_dora(deployments, now, since),
+        )
+
+    async def _approvals(
+        self, deployments: Sequence[Deployment], now: datetime
+    ) -> list[digest.WaitingApproval]:
+        waiting = sorted(
+            (d for d in deployments if d.state is DeploymentState.AWAITING_APPROVAL),
+            key=lambda d: _gate_since(d) or now,
+        )
+        out = []
+        for index, d in enumerate(waiting):
+            stage = d.current_stage
+            assert stage is not None and d.id is not None
+            link = await self.permalink(d) if index < digest.MAX_LINES else None
+            missing = stage.approvals_missing
+            out.append(
+                digest.WaitingApproval(
+                    d.id, d.use_case, d.version, stage.name, _gate_since(d) or now, link, missing
+                )
+            )
+        return out
+
+
+async def _none() -> None:
+    return None
+
+
+def _phase_counts(scope: Sequence[UseCase]) -> list[digest.PhaseCount]:
+    return [
+        digest.PhaseCount(p.value, sum(1 for uc in scope if uc.phase is p))
+        for p in Phase
+        if any(uc.phase is p for uc in scope)
+    ]
+
+
+def _gate_since(d: Deployment) -> datetime | None:
+    stage = d.current_stage
+    return stage.gate_opened_at if stage and stage.state is StageState.AWAITING_APPROVAL else None
+
+
+def _deployment_line(d: Deployment) -> digest.DeploymentLine:
+    took = d.finished_at - d.requested_at if d.finished_at else None
+    assert d.id is not None
+    return digest.DeploymentLine(d.id, d.use_case, d.version, d.state.value, d.requested_by, took, d.dry_run)
+
+
+def _movements(
+    series: dict[str, dict[str, list[StoredPoint]]],
+    targets: dict[str, dict[str, StoredTarget]],
+    since: datetime,
+    now: datetime,
+) -> list[digest.KpiMovement]:
+    """KPIs with a new value since the last digest, each against its value back then."""
+    out = []
+    for slug in sorted(series):
+        for name, stored in sorted(series[slug].items()):
+            if any(p.at > since for p in stored):
+                t = targets.get(slug, {}).get(name)
+                out.append(
+                    _movement(slug, name, stored, kpi.Target(t.op, t.value) if t else None, since, now)
+                )
+    return out
+
+
+def _movement(
+    slug: str, name: str, stored: list[StoredPoint], target: kpi.Target | None, since: datetime, now: datetime
+) -> digest.KpiMovement:
+    unit = next((p.unit for p in reversed(stored) if p.unit), "")
+    points = [kpi.Point(p.at, p.value) for p in stored]
+    latest = points[-1].value
+    before = [p for p in points if p.at <= since]
+    change = kpi.format_delta(kpi.delta(latest, before[-1].value), unit) if before else "new"
+    recent = [p.value for p in points if p.at > now - timedelta(days=30)]
+    return digest.KpiMovement(
+        slug,
+        name,
+        kpi.with_unit(kpi.format_number(latest), unit),
+        change,
+        kpi.sparkline(recent),
+        kpi.target_status(target, latest, unit) if target else "",
+    )
+
+
+def _crossings(
+    series: dict[str, dict[str, list[StoredPoint]]],
+    targets: dict[str, dict[str, StoredTarget]],
+    since: datetime,
+) -> list[str]:
+    """Each flip of a target's state after ``since``, replayed from the values."""
+    out = []
+    for slug in sorted(targets):
+        for name, t in sorted(targets[slug].items()):
+            target, state = kpi.Target(t.op, t.value), None
+            for p in series.get(slug, {}).get(name, []):
+                state, flipped = kpi.crossing(state, target, p.value)
+                if flipped and p.at > since:
+                    verb = "reached" if state == "met" else "fell short of"
+                    out.append(
+                        f"{slug} · {name} {verb} its target {target.describe()} "
+                        f"({kpi.with_unit(kpi.format_number(p.value), p.unit)})"
+                    )
+    return out
+
+
+def _dora(deployments: Sequence[Deployment], now: datetime, since: datetime) -> digest.DoraLine | None:
+    days = max(1, min(30, round((now - since).total_seconds() / 86400)))
+    report = dora_maths.dora(deployments, now=now, days=days)
+    return digest.DoraLine(dora_line(report)) if report.deployments else None

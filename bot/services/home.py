@@ -1,0 +1,95 @@
+"""The App Home tab: the viewer's use cases, the gates waiting for them, what runs, what was said.
+
+Published when the tab is opened, and again for the people a deployment concerns whenever it
+changes (for viewers who opened Home since this process started).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from bot import blocks
+from bot.blocks import clip
+from bot.clock import Clock
+from bot.deploy_blocks import title
+from bot.domain.deployment_model import Deployment, DeploymentState
+from bot.domain.durations import humanize
+from bot.domain.waves import progress_bar
+from bot.mrkdwn import escape
+from bot.services.approvals import ApprovalService
+from bot.services.commands import Actor
+from bot.services.ports import UnitOfWork
+
+Publish = Callable[[str, dict[str, Any]], Awaitable[None]]
+Announcements = Callable[[], Awaitable[list[tuple[str, str]]]]
+
+
+@dataclass
+class HomeService:
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    approvals: ApprovalService
+    admins: frozenset[str]
+    dev_timebox: timedelta
+    publish: Publish
+    announcements: Announcements
+    viewers: set[str] = field(default_factory=set)
+
+    async def opened(self, user_id: str) -> None:
+        self.viewers.add(user_id)
+        await self.publish(user_id, await self.view(user_id))
+
+    async def refresh(self, users: Iterable[str]) -> None:
+        for user in set(users) & self.viewers:
+            await self.publish(user, await self.view(user))
+
+    async def refresh_for(self, d: Deployment) -> None:
+        """Everyone a deployment may concern who has looked at Home: cheap, and never stale."""
+        await self.refresh(self.viewers)
+
+    async def view(self, user_id: str) -> dict[str, Any]:
+        now = self.clock.now()
+        async with self.uow() as uow:
+            mine = await uow.use_cases.find(member_id=user_id)
+            active = await uow.deployments.active(limit=100)
+            waiting = await self._waiting_for(uow, user_id, active)
+            await uow.commit()  # the button tokens
+        running = [_running_line(d) for d in active if d.state is DeploymentState.RUNNING]
+        said = [f"<#{channel}> {clip(escape(text), 200)}" for channel, text in await self.announcements()]
+        return blocks.home_view(user_id, mine, now=now, timebox=self.dev_timebox, approvals=waiting,
+                                running=running, announcements=said)
+
+    async def _waiting_for(self, uow: UnitOfWork, user_id: str,
+                           active: list[Deployment]) -> list[blocks.HomeApproval]:
+        """Gates this person may decide now: the same rules as the buttons in the channel."""
+        now, actor = self.clock.now(), Actor(user_id, "", user_id in self.admins)
+        use_cases = {uc.slug: uc for uc in await uow.use_cases.find(include_archived=True)}
+        out = []
+        for d in active:
+            stage, index = d.current_stage, d.current
+            if d.state is not DeploymentState.AWAITING_APPROVAL or stage is None or index is None:
+                continue
+            ok, _who = await self.approvals.eligible(use_cases[d.use_case], stage, actor)
+            self_ok = stage.spec.approval is not None and stage.spec.approval.allow_self
+            voted = any(v.user_id == user_id for v in stage.votes)
+            if not ok or voted or (user_id == d.requested_by and not self_ok):
+                continue
+            since = humanize(now - (stage.gate_opened_at or now))
+            out.append(blocks.HomeApproval(
+                f"{d.use_case} {d.version} · {stage.name} (deployment {d.id})",
+                f"requested by <@{d.requested_by}> · waiting {since} · "
+                f"{stage.approvals_missing} more needed",
+                await uow.deployments.new_token(d, index, "approve", now),
+                await uow.deployments.new_token(d, index, "reject", now)))
+        return out
+
+
+def _running_line(d: Deployment) -> str:
+    stage = d.current_stage
+    line = f"• {escape(title(d))}" + (f" · *{stage.name}*" if stage else "")
+    if stage is not None and stage.waves:
+        line += " · " + progress_bar(stage.targets_done(), stage.targets_total())
+    return line

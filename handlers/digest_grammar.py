@@ -1,0 +1,51 @@
+"""The `/digest` grammar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handlers.parsing import UsageError, shown, split
+from handlers.usecase_grammar import HelpRequested
+
+USAGE = {
+    "": "/digest",
+    "now": "/digest now",
+    "schedule": '/digest schedule "<cron>" [tz=<IANA zone>]',
+    "off": "/digest off",
+    "preview": "/digest preview",
+}
+HELP = [
+    (USAGE[""], "This channel's digest schedule and its next run."),
+    (USAGE["now"], "Post a digest here now."),
+    (USAGE["preview"], "Show the digest only to you, without posting it."),
+    (USAGE["schedule"], 'Schedule it, e.g. `"0 9 * * mon-fri" tz=Europe/Berlin` (5-field cron).'),
+    (USAGE["off"], "Stop the scheduled digest here."),
+]
+
+
+@dataclass(frozen=True)
+class DigestCommand:
+    verb: str  # "", "now", "preview", "schedule" or "off"
+    cron: str = ""
+    tz: str | None = None
+
+
+def parse_digest(text: str) -> DigestCommand:
+    words = text.strip().split(maxsplit=1)
+    verb = words[0].lower() if words else ""
+    rest = words[1] if len(words) > 1 else ""
+    if verb in ("help", "-h", "--help"):
+        raise HelpRequested()
+    if verb not in USAGE:
+        raise UsageError(f"Unknown sub-command `{shown(verb)}`. Try: now, preview, schedule, off, help.",
+                         "/digest help")
+    usage = USAGE[verb]
+    if verb != "schedule":
+        if rest.strip():
+            raise UsageError(f"`/digest {verb}` takes nothing more.", usage)
+        return DigestCommand(verb)
+    tokens = split(rest, allowed=frozenset({"tz"}), usage=usage)
+    if len(tokens.positional) != 1:
+        raise UsageError('Put the cron expression in quotes, e.g. `/digest schedule "0 9 * * mon-fri"`.',
+                         usage)
+    return DigestCommand("schedule", tokens.positional[0], tokens.options.get("tz"))
