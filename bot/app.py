@@ -42,7 +42,8 @@ from bot.services.reminders import ReminderService
 from bot.services.tokens import TokenService
 from bot.services.usecases import UseCaseService
 from bot.slack_directory import SlackDirectory
-from handlers import actions, api, commands, events, metrics_api
+from bot.telemetry import Telemetry
+from handlers import actions, api, commands, dedupe, events, metrics_api
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -131,13 +132,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     reminders = ReminderService(db.uow, clock, settings.dev_timebox, settings.approval_nudge)
     home = HomeService(db.uow, clock, approvals, settings.admins, settings.dev_timebox,
                        publish=_publisher(client), announcements=db.outbox.recent_posts)
+    dedupe.register(bolt, db.requests, clock)  # before the listeners: retries are not applied twice
     commands.register(bolt, use_cases, deployments, metrics, digests, settings.admins)
     actions.register(bolt, approvals, home, settings.admins)
     events.register(bolt, home)
     bolt.error(_on_error)
-    app = BotApp(settings, clock, db, client, bolt, web.Application(), outbox, engine, webhooks,
-                 use_cases, deployments, digests, Scheduler(digests, reminders, clock), home)
+    telemetry = Telemetry()
+    app = BotApp(settings, clock, db, client, bolt, web.Application(middlewares=[telemetry.middleware]),
+                 outbox, engine, webhooks,
+                 use_cases, deployments, digests, Scheduler(digests, reminders, clock, db.requests), home)
     _routes(app)
+    _metrics_route(app, telemetry)
     api.register(app.web, runs, settings.webhook_secret, engine.notify)
     metrics_api.register(app.web, TokenService(db.uow, clock), metrics, clock)
     return app
@@ -163,6 +168,19 @@ def _publisher(client: AsyncWebClient) -> Callable[[str, dict[str, Any]], Awaita
         await client.views_publish(user_id=user_id, view=view)
 
     return publish
+
+
+def _metrics_route(app: BotApp, telemetry: Telemetry) -> None:
+    async def metrics(_request: web.Request) -> web.Response:
+        telemetry.backlog.set(await app.db.outbox.backlog())
+        telemetry.retries.set(app.outbox.retries)
+        telemetry.jobs.set(len(app.scheduler.jobs()))
+        async with app.db.uow() as uow:
+            for state, count in (await uow.deployments.count_by_state()).items():
+                telemetry.deployments.labels(state).set(count)
+        return telemetry.render()
+
+    app.web.router.add_get("/metrics", metrics)
 
 
 def _routes(app: BotApp) -> None:

@@ -19,11 +19,13 @@ from bot.clock import Clock
 from bot.domain.schedule import Schedule, missed_fire
 from bot.services.digests import DigestService
 from bot.services.reminders import ReminderService
+from storage.requests import RequestLog
 
 log = logging.getLogger(__name__)
 
 SYNC_EVERY = timedelta(seconds=60)
 REMIND_EVERY = timedelta(minutes=5)
+REMEMBER_DELIVERIES = timedelta(hours=1)
 
 
 class ScheduleTrigger(BaseTrigger):  # type: ignore[misc]
@@ -42,7 +44,9 @@ class ScheduleTrigger(BaseTrigger):  # type: ignore[misc]
 
 
 class Scheduler:
-    def __init__(self, digests: DigestService, reminders: ReminderService, clock: Clock) -> None:
+    def __init__(self, digests: DigestService, reminders: ReminderService, clock: Clock,
+                 requests: RequestLog | None = None) -> None:
+        self.requests = requests
         self.digests = digests
         self.reminders = reminders
         self.clock = clock
@@ -78,6 +82,8 @@ class Scheduler:
     async def sync(self) -> int:
         """Match the jobs to the stored schedules and post digests missed within the hour."""
         posted = 0
+        if self.requests is not None:  # housekeeping rides along: retries come within minutes
+            await self.requests.forget_before(self.clock.now() - REMEMBER_DELIVERIES)
         stored = await self.digests.schedules()
         for channel, (schedule, last_run) in stored.items():
             if self._scheduler is not None and self._jobs.get(channel) != schedule:

@@ -21,6 +21,7 @@ from storage.digests import SqlDigestRepository
 from storage.metrics import SqlMetricOverview, SqlMetricRepository, SqlTokenRepository
 from storage.outbox import OutboxStore, SqlOutbox
 from storage.repositories import SqlUseCaseRepository
+from storage.requests import RequestLog
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -79,6 +80,7 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.clock = clock
         self.outbox = OutboxStore(self.sessions)
+        self.requests = RequestLog(self.sessions)
         self.outbox_listeners: list[Callable[[], None]] = []
 
     @property

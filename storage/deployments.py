@@ -6,7 +6,7 @@ import secrets
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -235,3 +235,8 @@ class SqlDeploymentRepository:
             query = query.where(DeploymentRow.slug == slug)
         rows = await self._session.scalars(query.order_by(DeploymentRow.requested_at))
         return [_to_domain(r) for r in rows]
+
+    async def count_by_state(self) -> dict[str, int]:
+        rows = await self._session.execute(
+            select(DeploymentRow.state, func.count()).group_by(DeploymentRow.state))
+        return {state: int(count) for state, count in rows}

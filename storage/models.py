@@ -243,3 +243,12 @@ class ReminderRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     key: Mapped[str] = mapped_column(String(120))
     sent_at: Mapped[datetime]
+
+
+class ProcessedRequestRow(Base):
+    """Slack deliveries already handled (event_id or trigger_id): a retry is not applied twice."""
+
+    __tablename__ = "processed_requests"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
 from bot.domain.deployment_model import Deployment
 from bot.simulator.signer import block_actions_body
 from bot.simulator.simulator import Simulator, Step
+
+_TRIGGERS = itertools.count(1)
 
 
 def deployment_messages(sim: Simulator) -> list[dict[str, Any]]:
@@ -40,7 +43,7 @@ async def press(sim: Simulator, message: dict[str, Any], action_id: str) -> Step
         user_id=sim.user, user_name=sim.name_of(sim.user), channel_id=message["channel"],
         team_id=sim.fake.team_id, action=found, message=message, container=None,
         response_url=sim.fake.new_response_url(channel=message["channel"], user_id=sim.user),
-        trigger_id="1.2.trigger",
+        trigger_id=f"{next(_TRIGGERS)}.press.trigger",  # each click is a new interaction
     )
     return await sim._send(body, settle=sim._answered())
 

@@ -13,6 +13,7 @@ import json
 import re
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -184,7 +185,7 @@ async def command_without_settling(sim: Simulator, line: str) -> dict[str, Any]:
     body = slash_command_body(
         command=name, text=text, user_id=sim.user, user_name=sim.name_of(sim.user),
         channel_id=sim.channel, channel_name=sim.name_of(sim.channel), team_id=sim.fake.team_id,
-        trigger_id="1.simulated.trigger",
+        trigger_id=f"{uuid.uuid4().hex}.command.trigger",
         response_url=sim.fake.new_response_url(channel=sim.channel, user_id=sim.user),
     )
     async with sim.http.post(sim.url, data=body.encode(), headers=sim.signer.headers(body)) as resp:
@@ -290,7 +291,7 @@ async def press(sim: Simulator, deployment: int, action_id: str, *,
         user_id=sim.user, user_name=sim.name_of(sim.user), channel_id=message.channel,
         team_id=sim.fake.team_id, action=action,
         message={"ts": message.ts, "text": message.text, "blocks": message.blocks},
-        container=None, trigger_id="2.simulated.trigger",
+        container=None, trigger_id=f"{uuid.uuid4().hex}.click.trigger",
         response_url=sim.fake.new_response_url(channel=message.channel, user_id=sim.user,
                                                message_ts=message.ts),
     )

@@ -9,6 +9,7 @@ import signal
 import socket
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -69,7 +70,7 @@ def _slash(fake: FakeSlack, text: str) -> dict[str, str]:
     return dict(parse_qsl(slash_command_body(
         command="/usecase", text=text, user_id="UALICE", user_name="alice",
         channel_id="CGENERAL", channel_name="general", team_id="T0SIM",
-        response_url=fake.new_response_url(), trigger_id="1.2.3",
+        response_url=fake.new_response_url(), trigger_id=f"{uuid.uuid4().hex}.trigger",
     )))
 
 
