@@ -30,6 +30,7 @@ from bot.executors.dry_run import DryRunExecutor
 from bot.executors.registry import Executors
 from bot.executors.webhook import WebhookExecutor
 from bot.outbox_worker import OutboxWorker
+from bot.pacing import Pacer
 from bot.pipelines import load_pipelines, uses_webhooks
 from bot.scheduler import Scheduler
 from bot.services.approvals import ApprovalService
@@ -96,7 +97,7 @@ def pipelines_for(settings: Settings) -> PipelineSet:
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None,
-               pipelines: PipelineSet | None = None) -> BotApp:
+               pipelines: PipelineSet | None = None, pacer: Pacer | None = None) -> BotApp:
     clock = clock or SystemClock()
     pipelines = pipelines or pipelines_for(settings)
     db = Database(settings.database_url, clock)
@@ -109,7 +110,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
         request_verification_enabled=bool(settings.slack_signing_secret),
         raise_error_for_unhandled_request=False,
     )
-    outbox = OutboxWorker(db.outbox, client, clock, poll_seconds=settings.outbox_poll_seconds)
+    outbox = OutboxWorker(db.outbox, client, clock, poll_seconds=settings.outbox_poll_seconds,
+                          pacer=pacer)
     db.outbox_listeners.append(outbox.notify)
     directory = SlackDirectory(client)
     use_cases = UseCaseService(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import aiohttp
@@ -16,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
+from bot.pacing import Pacer
 from bot.services.ports import OutboxItem
 from storage.outbox import OutboxStore
 
@@ -32,7 +35,10 @@ def backoff(attempts: int) -> timedelta:
 
 class OutboxWorker:
     def __init__(self, store: OutboxStore, client: AsyncWebClient, clock: Clock,
-                 *, poll_seconds: float = 1.0) -> None:
+                 *, poll_seconds: float = 1.0, pacer: Pacer | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._pacer = pacer or Pacer()
+        self._monotonic = monotonic
         self._store = store
         self._client = client
         self._clock = clock
@@ -46,11 +52,21 @@ class OutboxWorker:
         self._wake.set()
 
     async def deliver_due(self) -> int:
-        """One pass over everything due now; returns how many messages were sent."""
+        """Everything due now that Slack's pace allows; returns how many messages were sent.
+
+        Channels whose bucket is empty are left out of the claim (their messages stay pending,
+        in order, without spending an attempt) and picked up by a later pass.
+        """
         sent = 0
-        while batch := await self._store.claim(self._clock.now(), lease=LEASE):
+        while (room := self._pacer.room(self._monotonic())) > 0:
+            busy = self._pacer.busy_channels(self._monotonic())
+            batch = await self._store.claim(self._clock.now(), lease=LEASE, limit=min(room, 50),
+                                            exclude_channels=busy)
+            if not batch:
+                break
             for item in batch:
                 sent += await self._deliver(item)
+                self._pacer.sent(item.channel, self._monotonic())
         return sent
 
     async def _resolve(self, item: OutboxItem) -> dict[str, object] | None:

@@ -72,11 +72,15 @@ class OutboxStore:
             ~blocked,
         )
 
-    async def claim(self, now: datetime, *, lease: timedelta, limit: int = 50) -> list[OutboxItem]:
+    async def claim(self, now: datetime, *, lease: timedelta, limit: int = 50,
+                    exclude_channels: set[str] | frozenset[str] = frozenset()) -> list[OutboxItem]:
         async with self._sessions.begin() as session:
+            candidates = select(OutboxRow.id).where(self._claimable(now))
+            if exclude_channels:  # channels at Slack's pace wait, in order, for the next pass
+                candidates = candidates.where(OutboxRow.channel.not_in(exclude_channels))
             ids = list(
                 await session.scalars(
-                    select(OutboxRow.id).where(self._claimable(now)).order_by(OutboxRow.id)
+                    candidates.order_by(OutboxRow.id)
                     .limit(limit).with_for_update(skip_locked=True)
                 )
             )

@@ -22,6 +22,7 @@ from aiohttp import web
 from bot.app import BotApp, create_app
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.pacing import unpaced
 from bot.simulator.fake_slack import FakeSlack, RecordedCall
 from bot.simulator.signer import (
     SlackRequestSigner,
@@ -113,7 +114,8 @@ class Simulator:
             slack_signing_secret=self._signing_secret, slack_api_url=self.fake.api_url,
             admins=admins, public_url=self.base_url,
         )
-        self.app: BotApp = create_app(settings, clock=self.clock)
+        # No pacing: a transcript shows each step's messages at once (serve paces to Slack's limits).
+        self.app: BotApp = create_app(settings, clock=self.clock, pacer=unpaced())
         await upgrade(self.app.db.engine)  # the simulator keeps its own database current
         self._runner = web.AppRunner(self.app.web, access_log=None)
         await self._runner.setup()
