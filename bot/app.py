@@ -79,10 +79,11 @@ class BotApp:
             if not await self.outbox.deliver_due() and not await self.engine.tick():
                 return
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 0.0) -> None:
+        """Stop taking work, give what is in flight ``grace`` seconds, then close everything."""
         await self.scheduler.stop()
-        await self.engine.stop()
-        await self.outbox.stop()
+        await self.engine.stop(grace)
+        await self.outbox.stop(grace)
         await self.webhooks.close()
         await self.db.dispose()
 
@@ -111,7 +112,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
         raise_error_for_unhandled_request=False,
     )
     outbox = OutboxWorker(db.outbox, client, clock, poll_seconds=settings.outbox_poll_seconds,
-                          pacer=pacer)
+                          pacer=pacer, lease=settings.lease)
     db.outbox_listeners.append(outbox.notify)
     directory = SlackDirectory(client)
     use_cases = UseCaseService(
@@ -121,7 +122,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     webhooks = WebhookExecutor(settings.webhook_secret)
     executors = Executors(webhooks, CommandExecutor(env=os.environ), DryRunExecutor())
     runs = DeploymentRuns(db.uow, clock, settings.timezone, settings.public_url)
-    engine = DeploymentEngine(runs, executors, clock, db.uow, lock_reminder=settings.lock_reminder)
+    engine = DeploymentEngine(runs, executors, clock, db.uow, lock_reminder=settings.lock_reminder,
+                              lease=settings.lease)
     deployments = DeploymentService(
         uow=db.uow, clock=clock, pipelines=pipelines, timezone=settings.timezone,
         admins_configured=bool(settings.admins), wake=engine.notify, kill=engine.kill,

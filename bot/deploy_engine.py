@@ -27,8 +27,9 @@ LEASE = timedelta(seconds=60)
 class DeploymentEngine:
     def __init__(self, runs: DeploymentRuns, executors: Executors, clock: Clock,
                  uow: Callable[[], UnitOfWork], *, poll_seconds: float = 1.0,
-                 lock_reminder: timedelta = timedelta(hours=24)) -> None:
+                 lock_reminder: timedelta = timedelta(hours=24), lease: timedelta = LEASE) -> None:
         self._lock_reminder = lock_reminder
+        self._lease = lease
         self._runs = runs
         self._executors = executors
         self._clock = clock
@@ -66,7 +67,7 @@ class DeploymentEngine:
         for deployment_id in await self._runs.due(launch=True):
             if deployment_id in self._tasks:
                 continue
-            launched = await self._runs.launch(deployment_id, self.owner, LEASE)
+            launched = await self._runs.launch(deployment_id, self.owner, self._lease)
             if launched is not None:
                 done += 1
                 self._start(launched)
@@ -114,10 +115,10 @@ class DeploymentEngine:
     async def _heartbeat(self, deployment_id: int) -> None:
         """Keep the lease; if the deployment ended elsewhere (cancelled), stop the step here."""
         while True:
-            await asyncio.sleep(LEASE.total_seconds() / 3)
+            await asyncio.sleep(self._lease.total_seconds() / 3)
             async with self._uow() as uow:
                 alive = await uow.deployments.renew_lease(deployment_id, self.owner,
-                                                          self._clock.now() + LEASE)
+                                                          self._clock.now() + self._lease)
                 await uow.commit()
             if not alive:
                 self.kill(deployment_id)
@@ -128,12 +129,22 @@ class DeploymentEngine:
     def start(self) -> None:
         self._loop_task = asyncio.create_task(self._loop(), name="deployment-engine")
 
-    async def stop(self) -> None:
-        tasks = [t for t in (self._loop_task, *self._tasks.values()) if t is not None]
-        for task in tasks:
+    async def stop(self, grace: float = 0.0) -> None:
+        """Take no new work; let running steps finish within ``grace`` seconds, then stop them.
+
+        A step stopped here keeps its lease until it runs out; then it is failed as lost
+        (never run again), by whichever process looks first.
+        """
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            await asyncio.gather(self._loop_task, return_exceptions=True)
+            self._loop_task = None
+        running = list(self._tasks.values())
+        if running and grace > 0:
+            await asyncio.wait(running, timeout=grace)
+        for task in running:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._loop_task = None
+        await asyncio.gather(*running, return_exceptions=True)
 
     async def _loop(self) -> None:
         while True:

@@ -36,7 +36,8 @@ def backoff(attempts: int) -> timedelta:
 class OutboxWorker:
     def __init__(self, store: OutboxStore, client: AsyncWebClient, clock: Clock,
                  *, poll_seconds: float = 1.0, pacer: Pacer | None = None,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, lease: timedelta = LEASE) -> None:
+        self._lease = lease
         self._pacer = pacer or Pacer()
         self._monotonic = monotonic
         self._store = store
@@ -45,6 +46,7 @@ class OutboxWorker:
         self._poll = poll_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self.retries = 0
 
     def notify(self) -> None:
@@ -60,11 +62,14 @@ class OutboxWorker:
         sent = 0
         while (room := self._pacer.room(self._monotonic())) > 0:
             busy = self._pacer.busy_channels(self._monotonic())
-            batch = await self._store.claim(self._clock.now(), lease=LEASE, limit=min(room, 50),
+            batch = await self._store.claim(self._clock.now(), lease=self._lease, limit=min(room, 50),
                                             exclude_channels=busy)
             if not batch:
                 break
-            for item in batch:
+            for index, item in enumerate(batch):
+                if self._stopping:  # shutting down: hand the rest back for another process
+                    await self._store.release([i.id for i in batch[index:]])
+                    return sent
                 sent += await self._deliver(item)
                 self._pacer.sent(item.channel, self._monotonic())
         return sent
@@ -128,14 +133,21 @@ class OutboxWorker:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-worker")
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, grace: float = 0.0) -> None:
+        """Finish the message being sent (up to ``grace`` seconds), release the rest, stop."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=grace or 0.001)
+        except TimeoutError:
             self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await asyncio.gather(self._task, return_exceptions=True)
+        self._task = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.deliver_due()
             except Exception:  # noqa: BLE001 - a database hiccup must not kill delivery for good

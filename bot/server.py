@@ -17,6 +17,8 @@ from storage.migrate import SchemaOutOfDate, check_schema
 
 log = logging.getLogger(__name__)
 
+SHUTDOWN_GRACE = 20.0  # seconds for in-flight steps and deliveries after SIGTERM
+
 # Slack's answers that no retry will change: stop with a clear line instead of looping forever.
 _TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "not_allowed_token_type",
                             "token_revoked", "token_expired", "account_inactive", "missing_scope"})
@@ -47,8 +49,8 @@ async def serve(settings: Settings) -> int:
     try:
         await asyncio.Event().wait()
     finally:
-        await runner.cleanup()
-        await app.stop()
+        await runner.cleanup()  # no new requests from here on
+        await app.stop(grace=SHUTDOWN_GRACE)
     return 0
 
 
@@ -69,7 +71,7 @@ async def socket_mode(settings: Settings) -> int:
     finally:
         await handler.close_async()
         await runner.cleanup()
-        await app.stop()
+        await app.stop(grace=SHUTDOWN_GRACE)
     return 0
 
 

@@ -119,6 +119,13 @@ class OutboxStore:
     async def retry_later(self, item_id: int, at: datetime, error: str) -> None:
         await self._finish(item_id, next_attempt_at=at, last_error=error, lease_until=None)
 
+    async def release(self, item_ids: list[int]) -> None:
+        """Hand claimed messages back unsent (shutdown): the attempt does not count."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(OutboxRow).where(OutboxRow.id.in_(item_ids), OutboxRow.status == PENDING)
+                .values(lease_until=None, lease_owner=None, attempts=OutboxRow.attempts - 1))
+
     async def give_up(self, item_id: int, error: str) -> None:
         await self._finish(item_id, status=DEAD, last_error=error, lease_until=None)
 
