@@ -22,8 +22,7 @@ from bot.services.metrics import ChartRequest, MetricService
 from bot.services.usecases import UseCaseService
 from handlers import deploy_grammar, digest_grammar, metric_grammar, usecase_grammar
 from handlers.digest_grammar import DigestCommand
-from handlers.parsing import UsageError
-from handlers.usecase_grammar import HelpRequested
+from handlers.parsing import HelpRequested, UsageError
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,7 @@ from bot.services.commands import (
     StartDeployment,
     UnlockDeployments,
 )
-from handlers.parsing import UsageError, parse_slug, plain_text, shown, split
-from handlers.usecase_grammar import HelpRequested
+from handlers.parsing import UsageError, dispatch, parse_slug, plain_text, shown, split
 
 VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 ID_RE = re.compile(r"#?(\d{1,12})")
@@ -42,14 +41,8 @@ HELP = [
 
 
 def parse_deploy(text: str) -> DeployCommand:
-    words = text.strip().split(maxsplit=1)
-    if not words or words[0].lower() in ("help", "-h", "--help"):
-        raise HelpRequested()
-    verb, rest = words[0].lower(), (words[1] if len(words) > 1 else "")
-    parser = _PARSERS.get(verb)
-    if parser is None:
-        return _start(text, USAGE["start"])
-    return parser(rest, USAGE[verb])
+    return dispatch(text, _PARSERS, USAGE, command="/deploy",
+                    otherwise=lambda whole: _start(whole, USAGE["start"]))
 
 
 def _deployment_id(token: str, usage: str) -> int:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handlers.parsing import UsageError, shown, split
-from handlers.usecase_grammar import HelpRequested
+from handlers.parsing import HelpRequested, UsageError, shown, split
 
 USAGE = {
     "": "/digest",

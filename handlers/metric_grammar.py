@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.services.commands import MetricCommand, RecordMetric, SetTarget, ShowDora, ShowMetrics
-from handlers.parsing import UsageError, parse_slug, plain_text, shown, split
-from handlers.usecase_grammar import HelpRequested
+from handlers.parsing import UsageError, dispatch, parse_slug, plain_text, shown, split
 
 USAGE = {
     "record": "/metric record <slug> <name> <value> [unit=<text>]",
@@ -24,15 +23,7 @@ MAX_DAYS = 366
 
 
 def parse_metric(text: str) -> MetricCommand:
-    words = text.strip().split(maxsplit=1)
-    if not words or words[0].lower() in ("help", "-h", "--help"):
-        raise HelpRequested()
-    verb, rest = words[0].lower(), (words[1] if len(words) > 1 else "")
-    parser = _PARSERS.get(verb)
-    if parser is None:
-        raise UsageError(f"Unknown sub-command `{shown(verb)}`. Try one of: {', '.join(USAGE)}, help.",
-                         "/metric help")
-    return parser(rest, USAGE[verb])
+    return dispatch(text, _PARSERS, USAGE, command="/metric")
 
 
 def _days(raw: str | None, usage: str) -> int:

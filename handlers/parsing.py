@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from bot.domain.usecases import DomainError, validate_slug
 from bot.mrkdwn import escape
@@ -19,6 +21,33 @@ _SPECIAL_RE = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
 _LINK_RE = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
 _PLAIN_USER_RE = re.compile(r"@([a-z0-9][a-z0-9._-]{0,79})", re.IGNORECASE)
 _PLAIN_CHANNEL_RE = re.compile(r"#([a-z0-9][a-z0-9_-]{0,79})")
+
+
+class HelpRequested(Exception):
+    """The user asked for the command's help text."""
+
+
+HELP_WORDS = ("help", "-h", "--help")
+C = TypeVar("C")
+
+
+def dispatch(text: str, parsers: Mapping[str, Callable[[str, str], C]], usage: Mapping[str, str],
+             *, command: str, otherwise: Callable[[str], C] | None = None) -> C:
+    """Route ``<verb> <rest>`` to the verb's parser; help words raise HelpRequested.
+
+    ``otherwise`` handles text that starts with no known verb (``/deploy <slug> <version>``).
+    """
+    words = text.strip().split(maxsplit=1)
+    if not words or words[0].lower() in HELP_WORDS:
+        raise HelpRequested()
+    verb, rest = words[0].lower(), (words[1] if len(words) > 1 else "")
+    parser = parsers.get(verb)
+    if parser is not None:
+        return parser(rest, usage[verb])
+    if otherwise is not None:
+        return otherwise(text)
+    raise UsageError(f"Unknown sub-command `{shown(verb)}`. Try one of: {', '.join(parsers)}, help.",
+                     f"{command} help")
 
 
 class UsageError(Exception):

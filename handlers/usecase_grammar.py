@@ -18,7 +18,16 @@ from bot.services.commands import (
     ShowUseCase,
     UseCaseCommand,
 )
-from handlers.parsing import UsageError, parse_channel, parse_user, plain_text, shown, split
+from handlers.parsing import HelpRequested as HelpRequested  # re-exported for callers
+from handlers.parsing import (
+    UsageError,
+    dispatch,
+    parse_channel,
+    parse_user,
+    plain_text,
+    shown,
+    split,
+)
 
 USAGE = {
     "new": '/usecase new <slug> "<title>" [domain=<text>] [owner=@user] [channel=#channel]',
@@ -44,22 +53,8 @@ ROLES = ", ".join(r.value for r in Role)
 PHASES = "|".join(p.value for p in Phase)
 
 
-class HelpRequested(Exception):
-    pass
-
-
 def parse_usecase(text: str) -> UseCaseCommand:
-    words = text.strip().split(maxsplit=1)
-    if not words or words[0].lower() in ("help", "-h", "--help"):
-        raise HelpRequested()
-    verb, rest = words[0].lower(), (words[1] if len(words) > 1 else "")
-    parser = _PARSERS.get(verb)
-    if parser is None:
-        raise UsageError(
-            f"Unknown sub-command `{shown(verb)}`. Try one of: {', '.join(USAGE)}, help.",
-            "/usecase help",
-        )
-    return parser(rest, USAGE[verb])
+    return dispatch(text, _PARSERS, USAGE, command="/usecase")
 
 
 def _slug_and_text(rest: str, usage: str, *, allowed: frozenset[str] = frozenset()):  # type: ignore[no-untyped-def]
