@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -20,7 +20,8 @@ from bot.services.metrics import MetricService, NewPoint
 from bot.services.tokens import TokenService
 
 MAX_BATCH = 1000
-MAX_AHEAD = timedelta(minutes=5)  # clocks drift a little; a value from the future is a mistake
+MAX_AHEAD = timedelta(minutes=5)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # clocks drift a little; a value from the future is a mistake
 
 
 class BadInput(Exception):
@@ -34,7 +35,7 @@ def register(web_app: web.Application, tokens: TokenService, metrics: MetricServ
         if token is None:
             return web.json_response({"error": "missing, wrong or revoked bearer token"}, status=401)
         try:
-            body = json.loads(await request.read(), parse_constant=_no_constants)
+            body = json.loads(await request.read(), parse_constant=lambda _name: NOT_FINITE)
             items, single = (body, False) if isinstance(body, list) else ([body], True)
             if not 1 <= len(items) <= MAX_BATCH:
                 raise BadInput(f"send one object or a list of 1 to {MAX_BATCH}")
@@ -54,18 +55,17 @@ def register(web_app: web.Application, tokens: TokenService, metrics: MetricServ
     web_app.router.add_post("/api/v1/metrics", push)
 
 
-def _no_constants(name: str) -> float:
-    raise BadInput(f"value: {name} is not a finite number")
+NOT_FINITE = object()  # what NaN / Infinity in the body become, to be refused with their path
 
 
 def _point(item: Any, at_path: str, now: datetime) -> NewPoint:
     if not isinstance(item, dict):
-        raise BadInput(f"{at_path or 'body'}: expected a JSON object")
+        raise BadInput(f"{at_path.rstrip('.') or 'body'}: expected a JSON object")
     unknown = set(item) - {"use_case", "name", "value", "unit", "at"}
     if unknown:
         raise BadInput(f"{at_path}{sorted(unknown)[0]}: unknown field")
     value = item.get("value")
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
         raise BadInput(f"{at_path}value: must be a finite number")
     return NewPoint(
         use_case=_field(item, "use_case", at_path, validate_slug),
@@ -74,6 +74,13 @@ def _point(item: Any, at_path: str, now: datetime) -> NewPoint:
         unit=_field(item, "unit", at_path, kpi.validate_unit, required=False),
         at=_at(item.get("at"), at_path, now),
     )
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(float(value))  # a 400-digit integer overflows float()
+    except OverflowError:
+        return False
 
 
 def _field(item: dict[str, Any], key: str, at_path: str, check: Any, *, required: bool = True) -> str:
@@ -96,6 +103,12 @@ def _at(raw: Any, at_path: str, now: datetime) -> datetime:
         raise BadInput(f"{at_path}at: expected an ISO 8601 time like 2026-11-27T09:00:00Z") from None
     if at.tzinfo is None:
         raise BadInput(f"{at_path}at: give a time zone, e.g. 2026-11-27T09:00:00Z")
+    try:
+        at = at.astimezone(UTC)
+    except OverflowError:
+        raise BadInput(f"{at_path}at: is out of range") from None
+    if at < EARLIEST:
+        raise BadInput(f"{at_path}at: is before {EARLIEST.year}")
     if at > now + MAX_AHEAD:
         raise BadInput(f"{at_path}at: is in the future")
     return at

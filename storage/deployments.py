@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.deployment_model import Deployment, DeploymentState, Event, StageState
+from bot.domain.dora import DoraRecord
 from bot.services.ports import ActionToken, ConcurrentUpdate, DeployLock
 from storage.deployment_codec import stage_from_json, stage_to_json
 from storage.models import (
@@ -37,7 +38,10 @@ def _to_domain(row: DeploymentRow) -> Deployment:
 def _columns(d: Deployment) -> dict[str, object]:
     stage = d.current_stage
     step = stage.step if stage is not None and stage.state is StageState.RUNNING else None
+    last = d.stages[-1] if d.stages else None
     return {
+        "production_started_at": last.started_at if last else None,
+        "production_finished_at": last.finished_at if last else None,
         "state": d.state.value, "finished_at": d.finished_at, "detail": d.detail,
         "stages": [stage_to_json(s) for s in d.stages], "next_at": d.next_deadline(),
         "launch_pending": bool(step and not step.launched),
@@ -235,6 +239,23 @@ class SqlDeploymentRepository:
             query = query.where(DeploymentRow.slug == slug)
         rows = await self._session.scalars(query.order_by(DeploymentRow.requested_at))
         return [_to_domain(r) for r in rows]
+
+    async def dora_records(self, moment: datetime, *, slug: str | None = None) -> list[DoraRecord]:
+        """What DORA needs, from plain columns (no stage JSON): one statement."""
+        query = select(
+            DeploymentRow.id, DeploymentRow.slug, DeploymentRow.kind, DeploymentRow.rollback_of,
+            DeploymentRow.state, DeploymentRow.requested_at, DeploymentRow.finished_at,
+            DeploymentRow.dry_run, DeploymentRow.production_started_at,
+            DeploymentRow.production_finished_at,
+        ).where(DeploymentRow.requested_at >= moment)
+        if slug is not None:
+            query = query.where(DeploymentRow.slug == slug)
+        rows = await self._session.execute(query)
+        return [
+            DoraRecord(r.id, r.slug, r.kind, r.rollback_of, DeploymentState(r.state), r.requested_at,
+                       r.finished_at, r.dry_run, r.production_started_at, r.production_finished_at)
+            for r in rows
+        ]
 
     async def count_by_state(self) -> dict[str, int]:
         rows = await self._session.execute(

@@ -38,8 +38,9 @@ class SqlMetricRepository:
 
     async def series(self, slug: str, *, since: datetime,
                      before: tuple[datetime, ...] = ()) -> dict[str, list[StoredPoint]]:
-        """Every KPI's points since ``since``, plus for each moment in ``before`` the newest
-        point at or before it (for "7 and 30 days ago"); two statements in all."""
+        """Every KPI's points since ``since``; with ``before`` (moments not after ``since``),
+        also each KPI's newest point before ``since`` — the value "back then" for a moment at
+        the window's start. Two statements in all."""
         use_case = select(UseCaseRow.id).where(UseCaseRow.slug == slug).scalar_subquery()
         rows = list(await self._session.scalars(
             select(MetricPointRow)
@@ -65,6 +66,12 @@ class SqlMetricRepository:
                                                      MetricPointRow.at == newest.c.at))
             .where(MetricPointRow.use_case_id == use_case)
         ))
+
+    async def newest_at(self, slug: str, name: str) -> datetime | None:
+        return await self._session.scalar(
+            select(func.max(MetricPointRow.at))
+            .join(UseCaseRow, UseCaseRow.id == MetricPointRow.use_case_id)
+            .where(UseCaseRow.slug == slug, MetricPointRow.name == name))
 
     async def targets(self, slug: str) -> dict[str, StoredTarget]:
         rows = await self._session.scalars(

@@ -97,6 +97,8 @@ class DeploymentRow(Base):
     __table_args__ = (
         Index("ix_deployments_active_next", "state", "next_at"),
         Index("ix_deployments_use_case_requested", "use_case_id", "requested_at"),
+        Index("ix_deployments_slug_requested", "slug", "requested_at"),
+        Index("ix_deployments_requested", "requested_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -120,6 +122,9 @@ class DeploymentRow(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None]      # a worker is running its step until then
     active_slot: Mapped[int | None] = mapped_column(Integer, unique=True)
+    # The last stage's start and end, beside the JSON: DORA reads thousands of these.
+    production_started_at: Mapped[datetime | None]
+    production_finished_at: Mapped[datetime | None]
     # ``active_slot`` = use_case_id while active, NULL after: the database itself refuses a
     # second active deployment of one use case, even from two processes at once.
 

@@ -35,6 +35,7 @@ The overall band is the lowest of the metrics that have one.
 
 from __future__ import annotations
 
+import bisect
 import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -78,6 +79,34 @@ class DoraReport:
 
 
 @dataclass(frozen=True)
+class DoraRecord:
+    """What DORA needs of a deployment; storage can read it without decoding the stages."""
+
+    id: int | None
+    use_case: str
+    kind: str
+    rollback_of: int | None
+    state: DeploymentState
+    requested_at: datetime
+    finished_at: datetime | None
+    dry_run: bool
+    production_started_at: datetime | None    # the last stage's start
+    production_finished_at: datetime | None   # the last stage's end
+
+
+def as_record(d: Deployment | DoraRecord) -> DoraRecord:
+    if isinstance(d, DoraRecord):
+        return d
+    last = d.stages[-1] if d.stages else None
+    return DoraRecord(d.id, d.use_case, d.kind, d.rollback_of, d.state, d.requested_at,
+                      d.finished_at, d.dry_run, last.started_at if last else None,
+                      last.finished_at if last else None)
+
+
+Records = Sequence[Deployment | DoraRecord]
+
+
+@dataclass(frozen=True)
 class _Prod:
     """A production deployment, classified."""
 
@@ -88,62 +117,65 @@ class _Prod:
     dry_run: bool
 
 
-def dora(deployments: Sequence[Deployment], *, now: datetime, days: int = DEFAULT_DAYS,
+def dora(deployments: Records, *, now: datetime, days: int = DEFAULT_DAYS,
          use_case: str | None = None) -> DoraReport:
     """The report for (now - days, now], for one use case or (None) all of them."""
-    return _report(_classify(deployments), now - timedelta(days=days), now, days, now, use_case)
+    prods = _classify(deployments)
+    mine = prods if use_case is None else [p for p in prods if p.use_case == use_case]
+    return _report(mine, now - timedelta(days=days), now, days, now, use_case)
 
 
-def dora_periods(deployments: Sequence[Deployment], *, now: datetime, days: int = DEFAULT_DAYS,
+def dora_periods(deployments: Records, *, now: datetime, days: int = DEFAULT_DAYS,
                  use_case: str | None = None) -> tuple[DoraReport, DoraReport]:
     """This period and the one before it, of equal length; restores are counted as of ``now``."""
     prods = _classify(deployments)
+    mine = prods if use_case is None else [p for p in prods if p.use_case == use_case]
     start = now - timedelta(days=days)
-    current = _report(prods, start, now, days, now, use_case)
-    previous = _report(prods, start - timedelta(days=days), start, days, now, use_case)
+    current = _report(mine, start, now, days, now, use_case)
+    previous = _report(mine, start - timedelta(days=days), start, days, now, use_case)
     return current, previous
 
 
-def dora_by_use_case(deployments: Sequence[Deployment], *, now: datetime,
+def dora_by_use_case(deployments: Records, *, now: datetime,
                      days: int = DEFAULT_DAYS) -> dict[str, DoraReport]:
     """One report per use case that has any deployment record, by slug."""
-    prods = _classify(deployments)
+    groups: dict[str, list[_Prod]] = {as_record(d).use_case: [] for d in deployments}
+    for p in _classify(deployments):
+        groups[p.use_case].append(p)
     since = now - timedelta(days=days)
-    slugs = sorted({d.use_case for d in deployments})
-    return {slug: _report(prods, since, now, days, now, slug) for slug in slugs}
+    return {slug: _report(groups[slug], since, now, days, now, slug) for slug in sorted(groups)}
 
 
-def _classify(deployments: Sequence[Deployment]) -> list[_Prod]:
+def _classify(deployments: Records) -> list[_Prod]:
+    records = [as_record(d) for d in deployments]
     # A rollback blames its target once it reaches production; a refused one blames nobody.
-    rolled_back = {(d.use_case, d.rollback_of) for d in deployments
-                   if d.kind == "rollback" and d.rollback_of is not None and _reached_production(d)}
+    rolled_back = {(r.use_case, r.rollback_of) for r in records
+                   if r.kind == "rollback" and r.rollback_of is not None
+                   and r.production_started_at is not None}
     prods = []
-    for d in deployments:
-        finished = _production_finished(d)
+    for r in records:
+        finished = _production_finished(r)
         if finished is None:
             continue
-        failed = d.state is not DeploymentState.SUCCEEDED or (d.use_case, d.id) in rolled_back
-        prods.append(_Prod(d.use_case, d.requested_at, finished, failed, d.dry_run))
+        failed = r.state is not DeploymentState.SUCCEEDED or (r.use_case, r.id) in rolled_back
+        prods.append(_Prod(r.use_case, r.requested_at, finished, failed, r.dry_run))
     return sorted(prods, key=lambda p: p.finished_at)
 
 
-def _production_finished(d: Deployment) -> datetime | None:
+def _production_finished(r: DoraRecord) -> datetime | None:
     """When production finished; None if it never started or is still in flight."""
-    if not _reached_production(d) or d.state.is_active:
+    if r.production_started_at is None or r.state.is_active:
         return None
-    return d.stages[-1].finished_at or d.finished_at
-
-
-def _reached_production(d: Deployment) -> bool:
-    return bool(d.stages) and d.stages[-1].started_at is not None
+    return r.production_finished_at or r.finished_at
 
 
 def _report(prods: Sequence[_Prod], since: datetime, until: datetime, days: int,
             now: datetime, use_case: str | None) -> DoraReport:
-    mine = [p for p in prods if use_case is None or p.use_case == use_case]
-    window = [p for p in mine if since < p.finished_at <= until]
+    """``prods`` in order of finish, already narrowed to the use case (if any)."""
+    window = [p for p in prods if since < p.finished_at <= until]
     failures = [p for p in window if p.failed]
-    restores = [_restore(p, mine, now) for p in failures]
+    successes = _successes_by_use_case(prods, now)
+    restores = [_restore(p, successes.get(p.use_case, [])) for p in failures]
     restored = [r for r in restores if r is not None]
     count = len(window)
     lead_time = _median([p.finished_at - p.requested_at for p in window if not p.failed])
@@ -165,13 +197,19 @@ def _report(prods: Sequence[_Prod], since: datetime, until: datetime, days: int,
     )
 
 
-def _restore(failure: _Prod, prods: Sequence[_Prod], now: datetime) -> timedelta | None:
-    # ``prods`` is in order of finish, so the first match is the next success.
+def _successes_by_use_case(prods: Sequence[_Prod], now: datetime) -> dict[str, list[datetime]]:
+    """Finish times of successful deployments up to ``now``, sorted, per use case."""
+    out: dict[str, list[datetime]] = {}
     for p in prods:
-        if (p.use_case == failure.use_case and not p.failed
-                and failure.finished_at < p.finished_at <= now):
-            return p.finished_at - failure.finished_at
-    return None
+        if not p.failed and p.finished_at <= now:
+            out.setdefault(p.use_case, []).append(p.finished_at)
+    return out
+
+
+def _restore(failure: _Prod, successes: Sequence[datetime]) -> timedelta | None:
+    """Time to the next success of the same use case (binary search: histories are long)."""
+    index = bisect.bisect_right(successes, failure.finished_at)
+    return successes[index] - failure.finished_at if index < len(successes) else None
 
 
 def _median(values: Sequence[timedelta]) -> timedelta | None:

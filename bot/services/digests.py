@@ -17,6 +17,7 @@ from bot.clock import Clock
 from bot.domain import dora as dora_maths
 from bot.domain import metrics as kpi
 from bot.domain.deployment_model import Deployment, DeploymentState, StageState
+from bot.domain.dora import DoraRecord
 from bot.domain.durations import weeks
 from bot.domain.schedule import Schedule, parse_schedule
 from bot.domain.usecases import NotAllowed, Phase, UseCase
@@ -148,11 +149,10 @@ class DigestService:
         homed = [uc for uc in everything if uc.channel_id == channel_id]
         scope = homed or everything  # a channel without use cases of its own sees them all
         slugs = {uc.slug for uc in scope}
-        deployments = [
-            d
-            for d in await uow.deployments.since(now - max(now - since, timedelta(days=30)) * 2)
-            if d.use_case in slugs
-        ]
+        recent = [d for d in await uow.deployments.since(since) if d.use_case in slugs]
+        waiting = [d for d in await uow.deployments.active(limit=500) if d.use_case in slugs]
+        period = max(now - since, timedelta(days=1))
+        records = [r for r in await uow.deployments.dora_records(now - 2 * period) if r.use_case in slugs]
         series = await uow.overview.series_since(now - KPI_HISTORY)
         targets = await uow.overview.all_targets()
         return digest.DigestData(
@@ -179,15 +179,11 @@ class DigestService:
                 for uc in scope
                 if uc.is_overdue(now, self.dev_timebox)
             ],
-            approvals=await self._approvals(deployments, now),
-            deployments=[
-                _deployment_line(d)
-                for d in deployments
-                if d.requested_at > since or (d.finished_at and d.finished_at > since)
-            ],
+            approvals=await self._approvals(waiting, now),
+            deployments=[_deployment_line(d) for d in recent],
             kpis=_movements({s: series.get(s, {}) for s in slugs}, targets, since, now),
             crossings=_crossings({s: series.get(s, {}) for s in slugs}, targets, since),
-            dora=_dora(deployments, now, since),
+            dora=_dora(records, now, since),
         )
 
     async def _approvals(
@@ -292,7 +288,7 @@ def _crossings(
     return out
 
 
-def _dora(deployments: Sequence[Deployment], now: datetime, since: datetime) -> digest.DoraLine | None:
+def _dora(records: Sequence[DoraRecord], now: datetime, since: datetime) -> digest.DoraLine | None:
     days = max(1, min(30, round((now - since).total_seconds() / 86400)))
-    report = dora_maths.dora(deployments, now=now, days=days)
+    report = dora_maths.dora(records, now=now, days=days)
     return digest.DoraLine(dora_line(report)) if report.deployments else None

@@ -66,7 +66,13 @@ class MetricService:
             await uow.commit()
 
     async def _store(self, uow: UnitOfWork, points: list[NewPoint], by: str) -> list[str]:
-        """Save the points, and announce each target crossing once (guarded per target)."""
+        """Save the points, and announce each target crossing once (guarded per target).
+
+        A value older than the newest one already stored (a back-fill) changes no target state:
+        crossings follow the series in time, not in the order values arrive.
+        """
+        newest = {(p.use_case, p.name): await uow.metrics.newest_at(p.use_case, p.name)
+                  for p in points}
         await uow.metrics.add_points(
             [(p.use_case, StoredPoint(p.name, p.value, p.unit, p.at)) for p in points], by)
         statuses = []
@@ -75,9 +81,11 @@ class MetricService:
             if p.use_case not in targets_by_slug:
                 targets_by_slug[p.use_case] = await uow.metrics.targets(p.use_case)
             stored = targets_by_slug[p.use_case].get(p.name)
-            if stored is None:
+            latest = newest[(p.use_case, p.name)]
+            if stored is None or (latest is not None and p.at < latest):
                 statuses.append("")
                 continue
+            newest[(p.use_case, p.name)] = p.at
             target = kpi.Target(stored.op, stored.value)
             state, announce = kpi.crossing(stored.state, target, p.value)
             flipped = await uow.metrics.flip_target_state(p.use_case, p.name, stored.state, state)
@@ -142,8 +150,8 @@ class MetricService:
         now = self.clock.now()
         async with self.uow() as uow:
             slug = (await load_use_case(uow, command.slug)).slug if command.slug else None
-            history = await uow.deployments.since(now - timedelta(days=2 * command.days + 30),
-                                                  slug=slug)
+            history = await uow.deployments.dora_records(now - timedelta(days=2 * command.days + 30),
+                                                         slug=slug)
         current, previous = dora_maths.dora_periods(history, now=now, days=command.days,
                                                     use_case=slug)
         per_use_case = []
