@@ -76,6 +76,7 @@ class BotApp:
         """Run deployments and deliver messages until nothing is due now (simulator, tests)."""
         for _ in range(50):
             await self.engine.run_until_idle()
+            await self.home.settle()
             if not await self.outbox.deliver_due() and not await self.engine.tick():
                 return
 
@@ -137,6 +138,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     home = HomeService(db.uow, clock, approvals, settings.admins, settings.dev_timebox,
                        publish=_publisher(client), announcements=db.outbox.recent_posts)
     dedupe.register(bolt, db.requests, clock)  # before the listeners: retries are not applied twice
+    engine.on_change = home.poke
+    deployments.wake = approvals.wake = _both(engine.notify, home.poke)
     commands.register(bolt, use_cases, deployments, metrics, digests, settings.admins)
     actions.register(bolt, approvals, home, settings.admins)
     events.register(bolt, home)
@@ -150,6 +153,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     api.register(app.web, runs, settings.webhook_secret, engine.notify)
     metrics_api.register(app.web, TokenService(db.uow, clock), metrics, clock)
     return app
+
+
+def _both(first: Callable[[], None], second: Callable[[], None]) -> Callable[[], None]:
+    def both() -> None:
+        first()
+        second()
+
+    return both
 
 
 def _permalinks(db: Database, client: AsyncWebClient) -> Callable[[Deployment], Awaitable[str | None]]:

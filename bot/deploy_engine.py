@@ -30,6 +30,7 @@ class DeploymentEngine:
                  lock_reminder: timedelta = timedelta(hours=24), lease: timedelta = LEASE) -> None:
         self._lock_reminder = lock_reminder
         self._lease = lease
+        self.on_change: Callable[[], None] = lambda: None  # e.g. refresh the Home tabs
         self._runs = runs
         self._executors = executors
         self._clock = clock
@@ -53,6 +54,12 @@ class DeploymentEngine:
 
     async def tick(self) -> int:
         """One pass: lost leases, deadlines, then launches. Returns how much it did."""
+        done = await self._tick()
+        if done:
+            self.on_change()
+        return done
+
+    async def _tick(self) -> int:
         done = 0
         for deployment_id in await self._runs.lost():
             if deployment_id not in self._tasks and await self._runs.mark_lost(deployment_id):
@@ -111,6 +118,7 @@ class DeploymentEngine:
         await self._runs.record(launched.deployment_id, launched.index, launched.step.kind,
                                 launched.step.wave, result)
         self.notify()
+        self.on_change()
 
     async def _heartbeat(self, deployment_id: int) -> None:
         """Keep the lease; if the deployment ended elsewhere (cancelled), stop the step here."""

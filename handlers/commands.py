@@ -96,11 +96,12 @@ def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentSe
     @app.command("/digest")
     async def digest(ack: AsyncAck, command: dict[str, Any]) -> None:
         channel = command["channel_id"]
+        posting: list[str] = []
 
         async def run(cmd: DigestCommand, who: Actor) -> Message:
-            if cmd.verb == "now":
-                await digests.post_now(channel)
-                return blocks.notice("📋 Digest posted in this channel.")
+            if cmd.verb == "now":  # gathering can take longer than Slack waits: ack first
+                posting.append(channel)
+                return blocks.notice("📋 Putting the digest together; it appears here in a moment.")
             if cmd.verb == "preview":
                 return await digests.preview(channel)
             if cmd.verb == "schedule":
@@ -113,6 +114,8 @@ def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentSe
                              run, title="/digest — status digests for this channel",
                              help_lines=digest_grammar.HELP, usage=digest_grammar.USAGE)
         await ack(response_type="ephemeral", **reply.as_args())
+        for where in posting:
+            await digests.post_now(where)
 
 
 async def upload_chart(client: AsyncWebClient, channel: str, chart: ChartRequest) -> None:

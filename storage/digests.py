@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.ports import DigestSchedule
@@ -41,16 +41,24 @@ class SqlDigestRepository:
             .returning(DigestScheduleRow.channel_id))
         return result.scalar_one_or_none() is not None
 
+    async def _insert_once(self, model: type[DigestRunRow] | type[ReminderRow],
+                           **values: object) -> bool:
+        """INSERT … ON CONFLICT DO NOTHING: True for the one writer whose row went in.
+
+        Part of the caller's transaction (rolled back with it), unlike a savepoint, which
+        SQLite's driver would commit at once.
+        """
+        bind = self._session.bind
+        assert bind is not None
+        insert = postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
+        result = await self._session.execute(
+            insert(model).values(**values).on_conflict_do_nothing().returning(model.id))
+        return result.first() is not None
+
     async def claim_run(self, channel_id: str, fire_time: datetime, now: datetime) -> bool:
         """True for the one process that records this (channel, fire time) first."""
-        try:
-            async with self._session.begin_nested():
-                self._session.add(DigestRunRow(channel_id=channel_id, fire_time=fire_time,
-                                               posted_at=now))
-                await self._session.flush()
-        except IntegrityError:
-            return False
-        return True
+        return await self._insert_once(DigestRunRow, channel_id=channel_id, fire_time=fire_time,
+                                       posted_at=now)
 
     async def last_run(self, channel_id: str) -> datetime | None:
         """When the last digest of this channel was posted (scheduled or `now`)."""
@@ -58,13 +66,7 @@ class SqlDigestRepository:
             select(func.max(DigestRunRow.posted_at)).where(DigestRunRow.channel_id == channel_id))
 
     async def claim_reminder(self, kind: str, key: str, now: datetime) -> bool:
-        try:
-            async with self._session.begin_nested():
-                self._session.add(ReminderRow(kind=kind, key=key[:120], sent_at=now))
-                await self._session.flush()
-        except IntegrityError:
-            return False
-        return True
+        return await self._insert_once(ReminderRow, kind=kind, key=key[:120], sent_at=now)
 
 
 def _schedule(row: DigestScheduleRow) -> DigestSchedule:

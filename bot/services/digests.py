@@ -94,21 +94,23 @@ class DigestService:
             )
 
     async def schedules(self) -> dict[str, tuple[Schedule, datetime | None]]:
-        """Every channel's schedule with when its last digest was posted."""
+        """Every channel's schedule with the moment before which nothing is owed: its last
+        digest, or when it was (re)scheduled — a fire time before that was never missed."""
         async with self.uow() as uow:
-            stored = await uow.digests.schedules()
-            return {
-                s.channel_id: (Schedule(s.cron, s.timezone), await uow.digests.last_run(s.channel_id))
-                for s in stored
-            }
+            out: dict[str, tuple[Schedule, datetime | None]] = {}
+            for s in await uow.digests.schedules():
+                last = await uow.digests.last_run(s.channel_id)
+                out[s.channel_id] = (Schedule(s.cron, s.timezone), max(last or s.created_at, s.created_at))
+            return out
 
     # ── posting ─────────────────────────────────────────────────────────────────────────────
 
     async def post_now(self, channel_id: str) -> None:
         now = self.clock.now()
         async with self.uow() as uow:
+            since = await self._previous_run(uow, channel_id, now)  # before this run is recorded
             await uow.digests.claim_run(channel_id, now, now)
-            await self._post(uow, channel_id, now)
+            await self._post(uow, channel_id, since, now)
             await uow.commit()
 
     async def run_scheduled(self, channel_id: str, fire_time: datetime) -> bool:
@@ -117,14 +119,14 @@ class DigestService:
         async with self.uow() as uow:
             if await uow.digests.schedule(channel_id) is None:
                 return False  # turned off meanwhile
+            since = await self._previous_run(uow, channel_id, now)  # before this run is recorded
             if not await uow.digests.claim_run(channel_id, fire_time, now):
                 return False
-            await self._post(uow, channel_id, now)
+            await self._post(uow, channel_id, since, now)
             await uow.commit()
         return True
 
-    async def _post(self, uow: UnitOfWork, channel_id: str, now: datetime) -> None:
-        since = await self._previous_run(uow, channel_id, now)
+    async def _post(self, uow: UnitOfWork, channel_id: str, since: datetime, now: datetime) -> None:
         msg = digest.render_digest(await self.collect(uow, channel_id, since, now))
         uow.outbox.add(
             OutgoingMessage("chat.postMessage", channel_id, {"channel": channel_id, **msg.as_args()})

@@ -6,6 +6,8 @@ changes (for viewers who opened Home since this process started).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,6 +25,8 @@ from bot.services.approvals import ApprovalService
 from bot.services.commands import Actor
 from bot.services.ports import UnitOfWork
 
+log = logging.getLogger(__name__)
+
 Publish = Callable[[str, dict[str, Any]], Awaitable[None]]
 Announcements = Callable[[], Awaitable[list[tuple[str, str]]]]
 
@@ -37,6 +41,7 @@ class HomeService:
     publish: Publish
     announcements: Announcements
     viewers: set[str] = field(default_factory=set)
+    _pending: asyncio.Task[None] | None = None
 
     async def opened(self, user_id: str) -> None:
         self.viewers.add(user_id)
@@ -46,9 +51,23 @@ class HomeService:
         for user in set(users) & self.viewers:
             await self.publish(user, await self.view(user))
 
-    async def refresh_for(self, d: Deployment) -> None:
-        """Everyone a deployment may concern who has looked at Home: cheap, and never stale."""
-        await self.refresh(self.viewers)
+    def poke(self) -> None:
+        """Something on Home changed (a deployment moved): republish for its viewers soon,
+        once for a burst of changes."""
+        if self.viewers and (self._pending is None or self._pending.done()):
+            self._pending = asyncio.create_task(self._refresh_soon(), name="home-refresh")
+
+    async def _refresh_soon(self) -> None:
+        await asyncio.sleep(0.2)
+        try:
+            await self.refresh(self.viewers)
+        except Exception:  # noqa: BLE001 - a Home refresh must never break a deployment
+            log.exception("action=home.refresh_failed")
+
+    async def settle(self) -> None:
+        """Wait for a pending refresh (simulator, tests)."""
+        if self._pending is not None:
+            await asyncio.gather(self._pending, return_exceptions=True)
 
     async def view(self, user_id: str) -> dict[str, Any]:
         now = self.clock.now()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot import blocks
 from bot.clock import Clock
 from bot.deploy_blocks import approvers_text
 from bot.domain.deployment_model import DeploymentState, StageState
 from bot.domain.durations import humanize, weeks
+from bot.domain.usecases import UseCase
 from bot.services import deployment_flow as flow
 from bot.services.ports import OutgoingMessage, UnitOfWork
 
@@ -50,12 +51,11 @@ class ReminderService:
     async def overdue_dev(self) -> int:
         """A use case over its Dev time box: one reminder a week in its channel."""
         now, sent = self.clock.now(), 0
-        year, week, _ = now.isocalendar()
         async with self.uow() as uow:
             for uc in await uow.use_cases.find():
                 if not uc.is_overdue(now, self.dev_timebox):
                     continue
-                if await uow.digests.claim_reminder("overdue", f"{uc.slug}:{year}-W{week:02d}", now):
+                if await uow.digests.claim_reminder("overdue", _overdue_key(uc, now, self.dev_timebox), now):
                     msg = blocks.notice(
                         f"⏰ *{uc.slug}* has been in Dev for {weeks(uc.time_in_phase(now)):.0f} weeks, "
                         f"over its {weeks(self.dev_timebox):.0f}-week time box. <@{uc.owner_id}>, "
@@ -70,3 +70,9 @@ class ReminderService:
             await uow.commit()
         return sent
 
+
+
+def _overdue_key(uc: UseCase, now: datetime, timebox: timedelta) -> str:
+    """One reminder per full week over the time box, counted from when it went over."""
+    weeks_over = int((uc.time_in_phase(now) - timebox) / timedelta(weeks=1))
+    return f"{uc.slug}:{uc.phase_since.isoformat()}:{weeks_over}"

@@ -90,8 +90,10 @@ def _delete(s: SlackState, args: Json) -> Json:
 def _permalink(s: SlackState, args: Json) -> Json:
     channel = s.resolve_channel(args.get("channel"))
     msg = s.find_message(channel, str(args.get("message_ts")))
-    return {"channel": channel,
-            "permalink": f"{s._base_url()}/archives/{channel}/p{msg.ts.replace('.', '')}"}
+    # Like real Slack: an https link on the workspace's domain (renderers only link https).
+    workspace = s.team_id.lower()
+    return {"channel": channel, "permalink":
+            f"https://{workspace}.slack.com/archives/{channel}/p{msg.ts.replace('.', '')}"}
 
 
 def _view_json(view: Any, view_id: str) -> Json:

@@ -143,11 +143,6 @@ async def test_a_lost_claim_leaves_the_rest_of_the_unit_of_work_usable(db: Datab
 async def test_an_uncommitted_claim_does_not_hold_the_fire_time(
     db: Database, database_url: str, request: pytest.FixtureRequest,
 ) -> None:
-    if database_url.startswith("sqlite"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "BUG: storage/digests.py claim_run/claim_reminder use begin_nested(); on SQLite "
-            "(pysqlite/aiosqlite) the SAVEPOINT opens no BEGIN, so RELEASE commits the row at "
-            "once and the unit of work's rollback cannot undo it")))
     async with db.uow() as uow:  # a process that claimed and then crashed before committing
         assert await uow.digests.claim_run(OPS, FIRE, NOW) is True
     assert await claim(db, OPS, FIRE) is True
@@ -201,9 +196,6 @@ async def test_two_processes_sending_one_reminder_at_once_send_it_once(
 async def test_an_uncommitted_reminder_can_be_sent_again(
     db: Database, database_url: str, request: pytest.FixtureRequest,
 ) -> None:
-    if database_url.startswith("sqlite"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "BUG: same SAVEPOINT-outside-a-transaction problem as claim_run on SQLite")))
     async with db.uow() as uow:
         assert await uow.digests.claim_reminder("approval", "1:4", NOW) is True
     assert await remind(db, "approval", "1:4") is True

@@ -289,7 +289,7 @@ async def test_digest_now_after_a_realistic_session_posts_one_message_with_every
 
     step = await sim.command("/digest now")
 
-    assert "Digest posted in this channel" in reply_text(step)
+    assert "Putting the digest together" in reply_text(step)
     new = posts(sim)[before:]
     assert len(new) == 1, [p["text"] for p in new]
     [digest] = digests(sim, GENERAL)
@@ -385,9 +385,6 @@ async def test_a_digest_of_a_busy_channel_ends_long_lists_with_and_n_more(
     assert "*40 use cases* · 🛠️ Dev 40" in post_text(digest)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: DigestService._post claims the run (posted_at=now) before _previous_run reads "
-    "last_run, so every digest covers the default 7 days instead of the time since the last one"))
 async def test_a_second_digest_covers_only_what_happened_since_the_first(
     sim: Simulator, clock: ManualClock,
 ) -> None:
@@ -539,9 +536,6 @@ async def test_sync_after_the_job_already_posted_posts_nothing(sim: Simulator, c
     assert len(digests(sim)) == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: Scheduler.sync() treats a fire time from before the schedule existed as a missed "
-    "digest: scheduling '0 9 * * *' at 09:30 posts a digest at the next sync (within a minute)"))
 async def test_scheduling_after_todays_fire_time_does_not_post_a_missed_digest(
     sim: Simulator, clock: ManualClock,
 ) -> None:
@@ -557,11 +551,6 @@ async def test_a_digest_whose_posting_failed_is_not_lost(
     sim: Simulator, clock: ManualClock, database_url: str, request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if database_url.startswith("sqlite"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "BUG: on SQLite the claim's SAVEPOINT runs outside any transaction (pysqlite "
-            "emits no BEGIN), so RELEASE commits the claim at once and a failure before the "
-            "digest reaches the outbox loses that fire time for good")))
     await schedule(sim)
     clock.advance(TUESDAY_9 - clock.now() + timedelta(seconds=1))
     real_collect = sim.app.digests.collect
@@ -694,9 +683,6 @@ async def test_overdue_dev_work_is_reminded_once_a_week(sim: Simulator, clock: M
     assert await reminders.run() == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: ReminderService.overdue_dev keys the weekly reminder by ISO calendar week, so work "
-    "that turns overdue on a Sunday is reminded again an hour later, on Monday"))
 async def test_overdue_reminders_are_a_week_apart_across_a_calendar_week_boundary(
     sim: Simulator, clock: ManualClock,
 ) -> None:
@@ -745,10 +731,6 @@ async def test_the_digest_uses_the_configured_time_zone(settings: Settings, cloc
         assert await stored_schedule(sim, GENERAL) == (DAILY_9, "Asia/Tokyo", "UALICE")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the fake Slack's chat.getPermalink answers http://127.0.0.1:<port>/archives/..., and "
-    "digest_blocks._safe_link keeps only https:// links, so digests in `bizdevops shell` and in "
-    "the simulator never show the link to a waiting approval"))
 async def test_the_simulator_digest_links_to_the_message_waiting_for_approval(
     sim: Simulator,
 ) -> None:

@@ -285,10 +285,6 @@ approval = { required = 2, approvers = ["UALICE", "UBOB", "UCAROL"] }
         assert "1 more needed" in text_of(view)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: HomeService.refresh_for (bot/services/home.py) is never called: a Home tab that is "
-    "open is not republished when a deployment starts waiting for the viewer (or is decided "
-    "elsewhere), although the module promises it"))
 async def test_an_open_home_tab_shows_a_new_approval_without_reopening(sim: Simulator) -> None:
     await sim.command('/usecase new churn "Predict churn"')
     await sim.command("/usecase team churn add @erin devops")
