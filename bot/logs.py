@@ -8,6 +8,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 
+_BOLT_TOKEN_NOTE = "As you gave `client` as well, `token` will be unused."
+
+
 class RedactSecrets(logging.Filter):
     """Replaces any configured secret in a record's final message with ``[redacted]``."""
 
@@ -17,6 +20,8 @@ class RedactSecrets(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
+        if message.startswith(_BOLT_TOKEN_NOTE):
+            return False  # bolt reads SLACK_BOT_TOKEN itself; our client carries it on purpose
         for secret in self._secrets:
             message = message.replace(secret, "[redacted]")
         record.msg, record.args = message, None

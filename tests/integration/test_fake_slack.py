@@ -62,7 +62,7 @@ async def test_post_update_permalink(fake: FakeSlack, client: AsyncWebClient) ->
     msgs = fake.messages("ops")
     assert [(m.text, m.edits) for m in msgs] == [("edited", 1), ("again", 0)]
     assert msgs[1].thread_ts == first["ts"]
-    assert link["permalink"] == f"{fake.base_url}/archives/COPS/p{first['ts'].replace('.', '')}"
+    assert link["permalink"] == f"https://t0sim.slack.com/archives/COPS/p{first['ts'].replace('.', '')}"
     assert fake.calls_to("chat.postMessage")[0].args["blocks"] == blocks
 
 
