@@ -7,7 +7,6 @@ import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-
 _BOLT_TOKEN_NOTE = "As you gave `client` as well, `token` will be unused."
 
 

@@ -32,6 +32,10 @@ BOT_SCOPES: tuple[str, ...] = (
     "usergroups:read",
     # files_upload_v2 (files.getUploadURLExternal + files.completeUploadExternal) for metric charts.
     "files:write",
+    # conversations.history / .replies with metadata: after a crash or a lost answer, the outbox
+    # checks whether a message reached Slack before posting it again (never twice).
+    "channels:history",
+    "groups:history",
 )
 
 # Descriptions and usage hints follow the grammar in SPEC.md; Slack caps hints at 1000 chars.

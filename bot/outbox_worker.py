@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(minutes=5)
+OUTBOX_EVENT = "bizdevops_outbox"
 GIVE_UP_AFTER = 200  # attempts; at the 5-minute cap that is most of a day of Slack outage
 
 
@@ -91,6 +93,13 @@ class OutboxWorker:
         args = await self._resolve(item)
         if args is None:
             return 0
+        if item.method == "chat.postMessage":
+            # A hidden tag, so a retry can tell whether an earlier try reached Slack after all.
+            args["metadata"] = {"event_type": OUTBOX_EVENT, "event_payload": {"outbox_id": item.id}}
+            if (ts := await self._posted_before(item, args)) is not None:
+                await self._store.mark_sent(item.id, self._clock.now(), ts)
+                log.info("action=outbox.already_posted outbox_id=%s", item.id)
+                return 1
         try:
             response = await self._client.api_call(item.method, json=args)
         except SlackApiError as error:
@@ -103,6 +112,28 @@ class OutboxWorker:
         log.info("action=outbox.sent outbox_id=%s method=%s channel=%s attempts=%s",
                  item.id, item.method, item.channel, item.attempts)
         return 1
+
+    async def _posted_before(self, item: OutboxItem, args: dict[str, object]) -> str | None:
+        """After a try whose outcome is unknown (a crash, a lost answer, a 5xx), look for the
+        tagged message before posting again: Slack has no idempotency key for posts."""
+        if item.attempts <= 1 or item.last_error == "ratelimited":
+            return None  # a first try, or Slack said plainly that it did not post
+        try:  # the newest 200 messages: a retry comes within minutes of the lost try
+            if args.get("thread_ts"):
+                found = await self._client.conversations_replies(
+                    channel=item.channel, ts=str(args["thread_ts"]), include_all_metadata=True,
+                    limit=200)
+            else:
+                found = await self._client.conversations_history(
+                    channel=item.channel, include_all_metadata=True, limit=200)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError):
+            return None  # can't tell: posting again is better than losing the message
+        messages: list[dict[str, Any]] = found.get("messages", [])
+        for message in messages:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("outbox_id") == item.id:
+                return str(message.get("ts"))
+        return None
 
     async def _failed(self, item: OutboxItem, error: SlackApiError) -> None:
         status = error.response.status_code

@@ -34,6 +34,7 @@ class OutboxItem:
     created_at: datetime
     update_of: str | None = None
     thread_of: str | None = None
+    last_error: str = ""
 
 
 class ConcurrentUpdate(Exception):

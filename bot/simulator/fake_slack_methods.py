@@ -51,9 +51,25 @@ def _post_message(s: SlackState, args: Json) -> Json:
         raise SlackError("no_text")
     ts = s.next_ts()
     msg = FakeMessage(channel, ts, args.get("text") or "", normalise_blocks(args.get("blocks"), ts),
-                      args.get("thread_ts") or None, s.bot_user_id)
+                      args.get("thread_ts") or None, s.bot_user_id,
+                      metadata=args.get("metadata") or None)
     s.messages.append(msg)
     return {"channel": channel, "ts": ts, "message": s.message_json(msg)}
+
+
+def _history(s: SlackState, args: Json, *, replies: bool) -> Json:
+    """conversations.history (top-level messages) and .replies (a thread), newest first."""
+    channel = s.resolve_channel(args.get("channel"))
+    oldest = float(args.get("oldest") or 0)
+    thread = str(args.get("ts") or "")
+    found = [m for m in s.messages if m.channel == channel and not m.ephemeral_for
+             and float(m.ts) >= oldest
+             and ((m.thread_ts == thread or m.ts == thread) if replies else m.thread_ts is None)]
+    want_metadata = str(args.get("include_all_metadata", "")).lower() in ("true", "1")
+    limit = int(args.get("limit") or 100)
+    newest_first = sorted(found, key=lambda m: float(m.ts), reverse=not replies)[:limit]
+    return {"messages": [s.message_json(m, metadata=want_metadata) for m in newest_first],
+            "has_more": len(found) > limit, "response_metadata": {"next_cursor": ""}}
 
 
 def _post_ephemeral(s: SlackState, args: Json) -> Json:
@@ -217,6 +233,8 @@ _METHODS: dict[str, Callable[[SlackState, Json], Json]] = {
     "views.publish": _views_publish,
     "users.info": _users_info,
     "users.list": _users_list,
+    "conversations.history": lambda s, args: _history(s, args, replies=False),
+    "conversations.replies": lambda s, args: _history(s, args, replies=True),
     "conversations.list": _conversations_list,
     "conversations.info": _conversations_info,
     "conversations.open": _conversations_open,

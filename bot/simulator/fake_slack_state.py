@@ -39,6 +39,7 @@ class FakeMessage:
     user: str
     ephemeral_for: str | None = None
     edits: int = 0
+    metadata: dict | None = None  # Slack's message metadata (event_type, event_payload)
 
 
 class SlackError(Exception):
@@ -147,9 +148,11 @@ class SlackState:
         return {"id": chan.id, "name": chan.name, "is_channel": True, "is_im": False,
                 "is_private": False, "is_archived": False, "is_member": True}
 
-    def message_json(self, msg: FakeMessage) -> Json:
+    def message_json(self, msg: FakeMessage, *, metadata: bool = False) -> Json:
         out: Json = {"type": "message", "user": msg.user, "text": msg.text,
                      "blocks": msg.blocks, "ts": msg.ts, "team": self.team_id}
         if msg.thread_ts:
             out["thread_ts"] = msg.thread_ts
+        if metadata and msg.metadata:
+            out["metadata"] = msg.metadata
         return out

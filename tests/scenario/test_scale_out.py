@@ -310,10 +310,6 @@ async def test_messages_claimed_by_a_killed_process_are_delivered_once_after_the
 
 # ── 4. the window between Slack taking a post and the outbox recording it ────────────────────
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: storage/outbox.py + bot/outbox_worker.py _deliver: a chat.postMessage that Slack "
-    "accepted but whose sender died before mark_sent is re-posted by another process once the "
-    "lease expires (at-least-once, not exactly-once); needs an in-doubt check before re-sending"))
 async def test_a_post_slack_took_from_a_process_killed_before_it_was_recorded_is_not_sent_twice(
     fake: FakeSlack, pg_url: str, tmp_path: Path
 ) -> None:
