@@ -30,6 +30,8 @@ def test_bot_scopes_are_exactly_the_needed_ones() -> None:
         "groups:read",
         "usergroups:read",
         "files:write",
+        "channels:history",
+        "groups:history",
     }
     scopes = build_manifest(URL)["oauth_config"]["scopes"]["bot"]
     assert set(scopes) == expected
