@@ -99,7 +99,7 @@ class OutboxStore:
             )
             return [
                 OutboxItem(r.id, r.method, r.channel, dict(r.args), r.attempts, r.created_at,
-                           r.update_of, r.thread_of)
+                           r.update_of, r.thread_of, r.last_error)
                 for r in rows
             ]
 
