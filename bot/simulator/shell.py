@@ -26,7 +26,7 @@ Simulator commands:
   as @bob        act as another user (new names are created)   alice is an admin
   in #ops        switch channel (new channels are created)
   home           open your App Home tab
-  click N        press button N of the messages above
+  click N        press button N of the messages above (or `click approve`: the newest one)
   submit TEXT    fill in and submit the dialog that a button opened
   time +6w       move the simulated clock forward (m, h, d or w)
   wait 2s        let real time pass (webhook callbacks, slow commands) and show what happened
@@ -75,9 +75,11 @@ class Shell:
         elif word == "home":
             step, view = await self.sim.open_home()
             self.show(step, show_home=view)
-        elif word == "click" and rest.strip().isdigit():
+        elif word == "click" and rest.strip():
             try:
-                self.show(await self.sim.click(int(rest)))
+                target = rest.strip()
+                number = int(target) if target.isdigit() else self.sim.button_number(target)
+                self.show(await self.sim.click(number))
             except LookupError as missing:
                 raise LineFailed(str(missing)) from None
         elif word == "submit" and rest.strip():

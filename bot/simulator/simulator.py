@@ -12,6 +12,7 @@ import itertools
 import json
 import secrets
 import socket
+import uuid
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -161,6 +162,14 @@ class Simulator:
         )
         return await self._send(body)
 
+    def button_number(self, label: str) -> int:
+        """The newest button whose text is ``label`` (case-insensitive), e.g. "approve"."""
+        wanted = label.strip().strip('"').lower()
+        for number in sorted(self.buttons, reverse=True):
+            if self.buttons[number].action["text"]["text"].lower() == wanted:
+                return number
+        raise LookupError(f"there is no {label!r} button")
+
     async def click(self, number: int) -> Step:
         target = self.buttons.get(number)
         if target is None:
@@ -205,7 +214,7 @@ class Simulator:
         event = {"type": "app_home_opened", "user": self.user, "channel": "D" + self.user,
                  "tab": "home", "event_ts": f"{self.clock.now().timestamp():.6f}"}
         body = event_body(event=event, team_id=self.fake.team_id, api_app_id="A0SIM",
-                          event_id=f"Ev{next(self._ids):08d}",
+                          event_id=f"Ev{uuid.uuid4().hex[:16].upper()}",
                           event_time=int(self.clock.now().timestamp()))
         step = await self._send(body, settle=lambda: len(self.fake.calls_to("views.publish")) > before)
         return step, self.fake.views.get(self.user)
@@ -238,7 +247,8 @@ class Simulator:
         return Step(200, None, self.fake.calls[first:], self.fake.response_posts[first_response:])
 
     def _trigger(self) -> str:
-        return f"{next(self._ids)}.simulated.trigger"
+        # Unique across runs too: the bot remembers deliveries (Slack retries) in the database.
+        return f"{next(self._ids)}.{uuid.uuid4().hex[:16]}.trigger"
 
     def register_buttons(self, buttons: list[Any], *, channel: str | None,
                          message: dict[str, Any] | None, view: dict[str, Any] | None = None) -> None:
