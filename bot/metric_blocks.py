@@ -83,9 +83,9 @@ def dora_card(report: DoraReport, changes: dict[str, str], *,
     blocks: list[Block] = [
         header(f"🚀 DORA — {scope}, last {report.days} days"),
         section("\n".join(lines)),
-        context(f"Overall: {BAND_ICONS[report.band]} *{report.band}* · {report.deployments} "
-                f"production deployments, {report.failed} failed"
-                + (f" · {report.dry_runs} were dry runs" if report.dry_runs else "")
+        context(f"Overall: {BAND_ICONS[report.band]} *{report.band}* · "
+                f"{_count(report.deployments, 'production deployment')}, {report.failed} failed"
+                + (f" · {_count(report.dry_runs, 'dry run')} among them" if report.dry_runs else "")
                 + " · changes against the previous period"),
     ]
     if per_use_case:
@@ -103,6 +103,10 @@ def dora_line(report: DoraReport) -> str:
     return (f"{BAND_ICONS[report.band]} {report.band}: {_per_week(report)}, lead time "
             f"{_duration(report.lead_time)}, change failure rate {_rate(report)}, time to restore "
             f"{_duration(report.time_to_restore)}")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _per_week(r: DoraReport) -> str:

@@ -430,7 +430,7 @@ async def test_dora_after_a_few_dry_run_deployments(sim: Simulator, clock: Manua
     assert "*Change failure rate* 0% — elite" in month
     assert "*Time to restore* n/a — n/a" in month
     assert "Overall: 🟡 *medium* · 3 production deployments, 0 failed" in month
-    assert "3 were dry runs" in month
+    assert "3 dry runs among them" in month
 
     week = reply_text(await sim.command("/metric dora churn days=7"))
     assert "🚀 DORA — churn, last 7 days" in week
