@@ -231,8 +231,9 @@ async def test_a_process_killed_mid_work_its_steps_fail_once_and_messages_arrive
                     step = (d_id, failed.name)
                     assert LOST in failed.detail, (d_id, failed)
                     assert step in on_victim and step not in on_survivor, (step, "not the victim's")
+                    # pid 1: the step's child was orphaned by the kill before it logged
                     assert {line.pid for line in step_lines(log)
-                            if (line.deployment, line.stage) == step} <= {victim.pid, 1}  # 1: orphaned by the kill
+                            if (line.deployment, line.stage) == step} <= {victim.pid, 1}
                     later = [s.name for s in d.stages[d.stages.index(failed) + 1:]]
                     assert all(started[(d_id, name)] == 0 for name in later), started
                     [closing] = closing_announcements(fake, d_id)
