@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -200,6 +201,8 @@ def _metrics_route(app: BotApp, telemetry: Telemetry) -> None:
 
 def _routes(app: BotApp) -> None:
     async def slack_events(request: web.Request) -> web.Response:
+        if not _plausible_signature(request):  # garbage must not reach the verifier, let alone a listener
+            return web.json_response({"error": "invalid request"}, status=401)
         return await to_aiohttp_response(await app.bolt.async_dispatch(await to_bolt_request(request)))
 
     async def healthz(_request: web.Request) -> web.Response:
@@ -213,12 +216,31 @@ def _routes(app: BotApp) -> None:
     app.web.router.add_get("/healthz", healthz)
 
 
+_TIMESTAMP_RE = re.compile(r"[0-9]{1,12}")
+_SIGNATURE_RE = re.compile(r"v0=[0-9a-f]{64}")
+
+
+def _plausible_signature(request: web.Request) -> bool:
+    """Slack's headers have a fixed shape; anything else is refused before bolt looks at it."""
+    stamp = request.headers.get("X-Slack-Request-Timestamp", "")
+    signature = request.headers.get("X-Slack-Signature", "")
+    return bool(_TIMESTAMP_RE.fullmatch(stamp) and _SIGNATURE_RE.fullmatch(signature))
+
+
 async def _on_error(error: Exception, body: dict[str, Any], context: AsyncBoltContext,
                     logger: logging.Logger) -> None:
-    """Log it and tell the person something went wrong rather than leaving them hanging."""
+    """Log it and tell the person something went wrong rather than leaving them hanging.
+
+    Only requests that passed the signature check get here, and only those that carry a
+    ``response_url`` (commands, buttons) get an answer; events have nobody to answer.
+    """
     log.error("action=handler_error error=%s", type(error).__name__, exc_info=error)
     respond = context.get("respond")
-    if respond is not None:
-        sorry = blocks.error("Something went wrong on my side; nothing was changed. "
-                             "Please try again in a moment.")
+    if respond is None or not body.get("response_url"):
+        return
+    sorry = blocks.error("Something went wrong on my side; nothing was changed. "
+                         "Please try again in a moment.")
+    try:
         await respond(response_type="ephemeral", **sorry.as_args())
+    except Exception:  # noqa: BLE001 - the error handler must not fail in turn
+        log.warning("action=handler_error_reply_failed")

@@ -65,7 +65,7 @@ def stage_line(stage: StageRun, now: datetime) -> str:
     if stage.waves:
         line += "\n      " + _wave_line(stage)
     if stage.detail and stage.state.is_done and stage.state is not StageState.PASSED:
-        line += f"\n      _{clip(escape(stage.detail), 300)}_"
+        line += f"\n      _{clip(stage.detail, 300)}_"  # details are mrkdwn, escaped when made
     if stage.url:
         line += f"\n      <{stage.url}|details>"
     return line
@@ -104,7 +104,7 @@ def deployment_message(d: Deployment, *, now: datetime, tz: str, buttons: Button
     if not d.state.is_active and d.finished_at:
         status += f" after {humanize(d.finished_at - d.requested_at)}"
     if d.detail and not d.state.is_active:
-        status += f" — {clip(escape(d.detail), 500)}"
+        status += f" — {clip(d.detail, 500)}"
     blocks.append(section(f"*{status}*"))
     if actions := _actions(d, buttons):
         blocks.append(actions)
@@ -151,7 +151,7 @@ def finished_announcement(d: Deployment) -> Message:
     if d.dry_run:
         text += " (dry run, nothing was deployed)"
     if d.detail:
-        text += f" — {clip(escape(d.detail), 1000)}"
+        text += f" — {clip(d.detail, 1000)}"
     return message(f"{title(d)}: {d.state.value}", [section(text)])
 
 
@@ -160,7 +160,7 @@ def output_note(stage: str, wave: int | None, lines: Sequence[str], detail: str)
     head = f"*{where}*: {escape(detail)}" if detail else f"*{where}*"
     if not lines:
         return head
-    body = "\n".join(lines)[-2500:].replace("```", "ˋˋˋ")
+    body = escape("\n".join(lines)[-2500:]).replace("```", "ˋˋˋ")
     return f"{head}\n```{body}```"
 
 

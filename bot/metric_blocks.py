@@ -26,13 +26,14 @@ BAND_ICONS = {"elite": "🏆", "high": "🟢", "medium": "🟡", "low": "🔴", 
 
 def kpi_line(slug: str, s: KpiSummary) -> str:
     """One KPI in two lines: value and changes, then sparkline and target."""
-    latest = with_unit(format_number(s.latest.value), escape(s.unit))
-    changes = [f"{label} {format_delta(d, s.unit)}" for label, d in
+    unit = escape(s.unit)
+    latest = with_unit(format_number(s.latest.value), unit)
+    changes = [f"{label} {format_delta(d, unit)}" for label, d in
                (("prev", s.previous), ("7d", s.week), ("30d", s.month)) if d is not None]
     first = f"*{escape(s.name)}* {latest}" + (" · " + " · ".join(changes) if changes else "")
     second = f"`{s.sparkline}`" if s.sparkline else ""
     if s.target is not None:
-        status = target_status(s.target, s.latest.value, s.unit)
+        status = target_status(s.target, s.latest.value, unit)
         second += (" · " if second else "") + ("✅ " if s.target_met else "❌ ") + status
     return first + (f"\n{second}" if second else "")
 
@@ -46,7 +47,8 @@ def kpi_table(slug: str, summaries: Sequence[KpiSummary], *, days: int) -> Messa
     blocks += bulleted([kpi_line(slug, s) for s in summaries], max_blocks=45, more="KPIs")
     blocks.append(context("prev = against the previous value · 7d / 30d = against the value then"))
     fallback = f"KPIs of {slug}: " + ", ".join(
-        f"{s.name} {with_unit(format_number(s.latest.value), s.unit)}" for s in summaries[:10])
+        f"{escape(s.name)} {with_unit(format_number(s.latest.value), escape(s.unit))}"
+        for s in summaries[:10])
     return message(fallback, blocks)
 
 

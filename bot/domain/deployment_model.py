@@ -76,7 +76,7 @@ class StageRun:
     state: StageState = StageState.WAITING
     started_at: datetime | None = None
     finished_at: datetime | None = None
-    detail: str = ""
+    detail: str = ""          # mrkdwn, escaped when made (it may mention people)
     url: str | None = None
     waves: tuple[WaveRun, ...] = ()
     gate_opened_at: datetime | None = None
@@ -136,7 +136,7 @@ class Deployment:
     rollback_of: int | None = None
     dry_run: bool = False
     finished_at: datetime | None = None
-    detail: str = ""
+    detail: str = ""          # mrkdwn, escaped when made (it may mention people)
     revision: int = 0         # optimistic-concurrency counter kept by storage
 
     @property

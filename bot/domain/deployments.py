@@ -234,7 +234,7 @@ def _step_passed(d: Deployment, index: int, now: datetime, result: StepResult) -
                   detail=result.detail)
     if step.wave is None:
         passed = replace(stage, state=StageState.PASSED, finished_at=now, step=None,
-                         detail=result.detail, url=url)
+                         detail=escape(result.detail), url=url)
         moved = _advance(d.with_stage(index, passed), now)
         return replace(moved, events=(event, *moved.events))
     waves = list(stage.waves)
@@ -273,7 +273,7 @@ def _fail(d: Deployment, index: int, now: datetime, result: StepResult,
                             else replace(wave, state=as_state))
     what = "health check" if step.kind is StepKind.HEALTH else "run"
     where = f" (wave {step.wave + 1})" if step.wave is not None else ""
-    detail = f"{stage.name} {what}{where} {_verb(as_state)}: {result.detail}".rstrip(": ")
+    detail = f"{stage.name} {what}{where} {_verb(as_state)}: {escape(result.detail)}".rstrip(": ")
     failed_stage = replace(stage, waves=tuple(waves), url=result.url or stage.url)
     ended = _end(d.with_stage(index, failed_stage), DeploymentState.FAILED, as_state, now, detail)
     event = Event(as_state.value, now, stage=stage.name, wave=_wave_no(step.wave),

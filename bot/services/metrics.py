@@ -12,6 +12,7 @@ from bot.clock import Clock
 from bot.domain import dora as dora_maths
 from bot.domain import metrics as kpi
 from bot.domain.usecases import DomainError, NotAllowed, UseCase
+from bot.mrkdwn import escape
 from bot.services.commands import Actor, RecordMetric, SetTarget, ShowDora, ShowMetrics
 from bot.services.ports import OutgoingMessage, StoredPoint, StoredTarget, UnitOfWork
 from bot.services.usecases import NO_ADMINS_HINT, load_use_case
@@ -96,7 +97,7 @@ class MetricService:
                                                           state == "met")
                 uow.outbox.add(OutgoingMessage("chat.postMessage", uc.channel_id,
                                                {"channel": uc.channel_id, **msg.as_args()}))
-            statuses.append(kpi.target_status(target, p.value, p.unit))
+            statuses.append(kpi.target_status(target, p.value, escape(p.unit)))
         return statuses
 
     async def show(self, command: ShowMetrics) -> tuple[Message, ChartRequest | None]:
@@ -143,7 +144,8 @@ class MetricService:
                 state, _ = kpi.crossing(None, target, latest[-1].value)
             await uow.metrics.set_target(uc.slug, name, op, target.value, actor.user_id, now, state)
             await uow.commit()
-        status = f" Now: {kpi.target_status(target, latest[-1].value, latest[-1].unit)}." if latest else ""
+        status = (f" Now: {kpi.target_status(target, latest[-1].value, escape(latest[-1].unit))}."
+                  if latest else "")
         return blocks.notice(f"🎯 Target for *{uc.slug}* · *{name}*: {target.describe()}.{status}")
 
     async def dora(self, command: ShowDora) -> Message:
