@@ -1,0 +1,213 @@
+"""How building a digest (`/digest now`, a scheduled digest) behaves as the database grows.
+
+    python benchmarks/digest_build.py [--database-url URL]
+        [--use-cases 10000 --points 100000 --deployments 20000] [--runs 3]
+
+Builds a fresh database twice — the full data set and one tenth of it — with the data
+generator of ``benchmarks/metrics_queries.py`` (use cases with teams and phase history over 40
+channels, KPI points over 90 days with targets, finished deployments with real stage JSON),
+plus what makes a digest busy: a phase change in the last week for every tenth use case and
+five deployments waiting at an approval gate in the measured channel. Then it times
+``DigestService.collect`` + ``render_digest``:
+
+* for ``#C00000``, a channel with its own use cases (a quarter of a percent of them each), and
+* for a channel without use cases of its own, whose digest covers the whole workspace,
+
+and counts the SQL statements each issues (a ``before_cursor_execute`` listener). The link to
+each waiting approval is looked up the way the app does (``outbox.posted_ts``, one statement
+per approval, at most 15 per digest); the chat.getPermalink call to Slack is left out.
+
+Without ``--database-url`` the database is an SQLite file in a temporary directory. With a
+PostgreSQL URL (``postgresql+asyncpg://user@host/db``) a uniquely named database is created on
+that server for each size and dropped afterwards.
+
+Statement counts must be the same at both sizes (no query per use case, deployment or point);
+wall times are medians of ``--runs`` runs after one warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import platform
+import random
+import sys
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the bot's packages
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared data generator
+
+import metrics_queries as mq  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
+
+from bot.clock import ManualClock  # noqa: E402
+from bot.digest_blocks import render_digest  # noqa: E402
+from bot.domain import deployments as machine  # noqa: E402
+from bot.domain.deployment_model import Deployment  # noqa: E402
+from bot.domain.pipeline import ApprovalSpec, Pipeline, StageSpec  # noqa: E402
+from bot.services.digests import DEFAULT_PERIOD, DigestService  # noqa: E402
+from storage.database import Database  # noqa: E402
+from storage.deployment_codec import stage_to_json  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+from storage.models import DeploymentRow, PhaseChangeRow  # noqa: E402
+
+NOW = mq.NOW
+CHANNEL = "C00000"  # use_case_rows homes use case i in C{i % 40}
+EMPTY_CHANNEL = "C99999"  # no use case of its own: its digest covers everything
+WAITING = 5  # deployments at an approval gate in CHANNEL
+GATED = Pipeline("gated", (StageSpec("deploy", mq.DRY, approval=ApprovalSpec()),))
+
+
+# ── the data: metrics_queries' set plus what a digest reports ──────────────────────────────
+
+
+async def load(db: Database, size: mq.Size, seed: int) -> dict[str, int]:
+    loaded = await mq.load(db, size, seed)
+    rng = random.Random(seed + 1)
+    moves = [{"use_case_id": i + 1, "from_phase": "dev", "to_phase": "ops",
+              "actor_id": f"U{i % 97:05d}", "at": NOW - timedelta(days=6) * rng.random(),
+              "note": "KPIs in production"}
+             for i in range(0, size.use_cases, 10)]
+    waiting = []
+    for k in range(WAITING):
+        uc_id = 40 * k + 1  # use case i = 40k lives in CHANNEL
+        requested = NOW - timedelta(hours=2 + 5 * k)
+        d = machine.request(use_case=f"uc-{uc_id - 1:05d}", version=f"9.{k}.0", pipeline=GATED,
+                            requested_by=f"U{k + 200:05d}", channel_id=CHANNEL,
+                            now=requested).deployment
+        waiting.append({
+            "id": size.deployments + 1 + k, "use_case_id": uc_id, "slug": d.use_case,
+            "version": d.version, "pipeline": d.pipeline, "kind": d.kind, "rollback_of": None,
+            "dry_run": d.dry_run, "requested_by": d.requested_by, "requested_at": requested,
+            "channel_id": CHANNEL, "state": d.state.value, "finished_at": None, "detail": "",
+            "stages": [stage_to_json(s) for s in d.stages], "revision": 1,
+            "next_at": requested + timedelta(hours=24), "launch_pending": False,
+            "lease_owner": None, "lease_until": None, "active_slot": uc_id,
+        })
+    async with db.engine.begin() as conn:
+        for part in mq.chunks(moves):
+            await conn.execute(insert(PhaseChangeRow.__table__), part)
+        await conn.execute(insert(DeploymentRow.__table__), waiting)
+        if db.dialect == "postgresql":
+            await conn.execute(text("SELECT setval(pg_get_serial_sequence('deployments', 'id'), "
+                                    "(SELECT max(id) FROM deployments))"))
+    async with db.engine.connect() as conn:
+        await conn.execute(text("ANALYZE"))
+        await conn.commit()
+        recent = await conn.scalar(select(func.count()).select_from(DeploymentRow)
+                                   .where(DeploymentRow.requested_at >= NOW - 2 * timedelta(days=30)))
+    return {**loaded, "phase changes (last week)": len(moves), "waiting at a gate": len(waiting),
+            "deployments in the digest's window": int(recent or 0)}
+
+
+# ── measuring ──────────────────────────────────────────────────────────────────────────────
+
+
+def digest_service(db: Database) -> DigestService:
+    async def permalink(d: Deployment) -> str | None:
+        ts, _status = await db.outbox.posted_ts(f"deployment:{d.id}")  # what the app looks up
+        return f"https://example.slack.com/archives/{d.channel_id}/p{(ts or '1.2').replace('.', '')}"
+
+    return DigestService(db.uow, db.clock, timedelta(weeks=6), "Europe/Berlin", frozenset({"U00001"}),
+                         permalink=permalink)
+
+
+async def run_size(url: str, size: mq.Size, runs: int, seed: int) -> tuple[dict[str, int], float,
+                                                                           dict[str, mq.Measured]]:
+    db = Database(url, ManualClock(NOW))
+    try:
+        started = time.perf_counter()
+        await upgrade(db.engine)
+        loaded = await load(db, size, seed)
+        load_seconds = time.perf_counter() - started
+        service = digest_service(db)
+        counter = mq.StatementCounter(db)
+
+        def build(channel: str):  # type: ignore[no-untyped-def]
+            async def digest() -> str:
+                async with db.uow() as uow:
+                    data = await service.collect(uow, channel, NOW - DEFAULT_PERIOD, NOW)
+                message = render_digest(data)
+                blocks = message.as_args()["blocks"]
+                assert len(blocks) <= 50, len(blocks)
+                return (f"{len(blocks)} blocks; {sum(p.count for p in data.phases)} use cases, "
+                        f"{len(data.moves)} phase changes, {len(data.approvals)} approvals, "
+                        f"{len(data.deployments)} deployments, {len(data.kpis)} KPIs, "
+                        f"{len(data.crossings)} crossings")
+            return digest
+
+        results = {
+            f"digest #{CHANNEL} (its own use cases)": await mq.measure(counter, runs, build(CHANNEL)),
+            "digest of a channel without use cases (all)": await mq.measure(counter, runs,
+                                                                             build(EMPTY_CHANNEL)),
+        }
+        return loaded, load_seconds, results
+    finally:
+        await db.dispose()
+
+
+# ── the report ─────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Outcome:
+    loaded: dict[str, int]
+    load_seconds: float
+    results: dict[str, mq.Measured]
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="postgresql+asyncpg://... (default: SQLite file)")
+    parser.add_argument("--use-cases", type=int, default=10_000)
+    parser.add_argument("--points", type=int, default=100_000)
+    parser.add_argument("--deployments", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per operation (median)")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    if args.use_cases // 10 < 40 * WAITING or min(args.points, args.deployments) < 10:
+        raise SystemExit(f"give at least {400 * WAITING} use cases and 10 points and deployments "
+                         "(a tenth is measured too, with its gates in the measured channel)")
+
+    sizes = [mq.Size("full", args.use_cases, args.points, args.deployments),
+             mq.Size("1/10", args.use_cases // 10, args.points // 10, args.deployments // 10)]
+    print(f"bizdevops-bot digest benchmark · {await mq.server_version(args.database_url)} · "
+          f"Python {platform.python_version()} · {args.runs} runs per operation, median")
+    started = time.perf_counter()
+    outcome: dict[str, Outcome] = {}
+    for size in sizes:
+        loaded, seconds, results = await mq.on_fresh_database(
+            args.database_url, lambda url, size=size: run_size(url, size, args.runs, args.seed))
+        outcome[size.label] = Outcome(loaded, seconds, results)
+
+    print()
+    keys = list(outcome["full"].loaded)
+    print(mq.table(["data set", *keys, "create+load"],
+                   [[label, *(f"{o.loaded[k]:,}" for k in keys), f"{o.load_seconds:.1f} s"]
+                    for label, o in outcome.items()]))
+    print()
+    full, tenth = outcome["full"].results, outcome["1/10"].results
+    rows, constant = [], True
+    for op in full:
+        a, b = full[op], tenth[op]
+        constant &= a.statements == b.statements
+        rows.append([op, str(a.statements), str(b.statements), f"{a.median_ms:.1f}",
+                     f"{b.median_ms:.1f}", f"{a.median_ms / b.median_ms:.2f}x"])
+    print(mq.table(["collect + render", "stmts full", "stmts 1/10", "ms full", "ms 1/10",
+                    "time full/tenth"], rows))
+    print()
+    for label, o in outcome.items():
+        for op, measured in o.results.items():
+            print(f"  {op} ({label}): {measured.note}")
+    print()
+    print(f"statements constant: {'yes' if constant else 'NO'} "
+          f"(each digest issues the same number of SQL statements at both sizes)")
+    print(f"total {time.perf_counter() - started:.0f} s")
+    return 0 if constant else 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
