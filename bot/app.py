@@ -17,14 +17,15 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
+from bot.background import Background
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
 from bot.deploy_engine import DeploymentEngine
-from bot.domain.deployment_model import Deployment
 from bot.domain.pipeline import PipelineSet
 from bot.executors.command import CommandExecutor
 from bot.executors.dry_run import DryRunExecutor
@@ -47,6 +48,7 @@ from bot.slack_directory import SlackDirectory
 from bot.telemetry import Telemetry
 from handlers import actions, api, commands, dedupe, events, metrics_api
 from storage.database import Database
+from storage.requests import DuplicateDelivery
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,7 @@ class BotApp:
     digests: DigestService
     scheduler: Scheduler
     home: HomeService
+    background: Background
 
     async def start_background(self) -> None:
         self.outbox.start()
@@ -76,6 +79,7 @@ class BotApp:
     async def settle(self) -> None:
         """Run deployments and deliver messages until nothing is due now (simulator, tests)."""
         for _ in range(50):
+            await self.background.settle()
             await self.engine.run_until_idle()
             await self.home.settle()
             if not await self.outbox.deliver_due() and not await self.engine.tick():
@@ -84,6 +88,7 @@ class BotApp:
     async def stop(self, grace: float = 0.0) -> None:
         """Stop taking work, give what is in flight ``grace`` seconds, then close everything."""
         await self.scheduler.stop()
+        await self.background.stop(grace)
         await self.engine.stop(grace)
         await self.outbox.stop(grace)
         await self.webhooks.close()
@@ -112,6 +117,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
         # Socket Mode has no signatures; HTTP always verifies them.
         request_verification_enabled=bool(settings.slack_signing_secret),
         raise_error_for_unhandled_request=False,
+        # Listeners answer in their ack, after their work: no need for bolt to poll for the ack
+        # meanwhile. What may take longer runs in `background`, after the ack.
+        process_before_response=True,
     )
     outbox = OutboxWorker(db.outbox, client, clock, poll_seconds=settings.outbox_poll_seconds,
                           pacer=pacer, lease=settings.lease)
@@ -141,14 +149,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     dedupe.register(bolt, db.requests, clock)  # before the listeners: retries are not applied twice
     engine.on_change = home.poke
     deployments.wake = approvals.wake = _both(engine.notify, home.poke)
-    commands.register(bolt, use_cases, deployments, metrics, digests, settings.admins)
-    actions.register(bolt, approvals, home, settings.admins)
-    events.register(bolt, home)
+    background = Background()
+    commands.register(bolt, use_cases, deployments, metrics, digests, settings.admins, background)
+    actions.register(bolt, approvals, home, settings.admins, background)
+    events.register(bolt, home, background)
     bolt.error(_on_error)
     telemetry = Telemetry()
     app = BotApp(settings, clock, db, client, bolt, web.Application(middlewares=[telemetry.middleware]),
                  outbox, engine, webhooks,
-                 use_cases, deployments, digests, Scheduler(digests, reminders, clock, db.requests), home)
+                 use_cases, deployments, digests, Scheduler(digests, reminders, clock, db.requests), home,
+                 background)
     _routes(app)
     _metrics_route(app, telemetry)
     api.register(app.web, runs, settings.webhook_secret, engine.notify)
@@ -164,14 +174,14 @@ def _both(first: Callable[[], None], second: Callable[[], None]) -> Callable[[],
     return both
 
 
-def _permalinks(db: Database, client: AsyncWebClient) -> Callable[[Deployment], Awaitable[str | None]]:
+def _permalinks(db: Database, client: AsyncWebClient) -> Callable[[int], Awaitable[str | None]]:
     """A link to a deployment's message, for the digest's "approvals waiting"."""
-    async def permalink(d: Deployment) -> str | None:
-        ts, _status = await db.outbox.posted_ts(f"deployment:{d.id}")
-        if ts is None:
+    async def permalink(deployment_id: int) -> str | None:
+        ts, _status, channel = await db.outbox.posted_ts(f"deployment:{deployment_id}")
+        if ts is None or channel is None:
             return None
         try:
-            found = await client.chat_getPermalink(channel=d.channel_id, message_ts=ts)
+            found = await client.chat_getPermalink(channel=channel, message_ts=ts)
         except SlackApiError:
             return None
         return found.get("permalink")
@@ -228,19 +238,22 @@ def _plausible_signature(request: web.Request) -> bool:
 
 
 async def _on_error(error: Exception, body: dict[str, Any], context: AsyncBoltContext,
-                    logger: logging.Logger) -> None:
+                    logger: logging.Logger, response: BoltResponse | None) -> BoltResponse | None:
     """Log it and tell the person something went wrong rather than leaving them hanging.
 
     Only requests that passed the signature check get here, and only those that carry a
-    ``response_url`` (commands, buttons) get an answer; events have nobody to answer.
+    ``response_url`` (commands, buttons) get an answer; events have nobody to answer. A
+    delivery another attempt applied first is no error: it is acknowledged, quietly.
     """
+    if isinstance(error, DuplicateDelivery):
+        log.info("action=duplicate_delivery key=%s", error)
+        return None if response is None else BoltResponse(status=200, body="")
     log.error("action=handler_error error=%s", type(error).__name__, exc_info=error)
     respond = context.get("respond")
     if respond is None or not body.get("response_url"):
-        return
-    sorry = blocks.error("Something went wrong on my side; nothing was changed. "
-                         "Please try again in a moment.")
+        return None
     try:
-        await respond(response_type="ephemeral", **sorry.as_args())
+        await respond(response_type="ephemeral", **blocks.sorry().as_args())
     except Exception:  # noqa: BLE001 - the error handler must not fail in turn
         log.warning("action=handler_error_reply_failed")
+    return None

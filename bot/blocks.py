@@ -94,6 +94,12 @@ def error(problem: str, usage: str = "", *, icon: str = "⚠️") -> Message:
     return message(f"{problem} Usage: {usage}" if usage else problem, blocks)
 
 
+def sorry() -> Message:
+    """A failure of ours, not of the request: no details (they are in the log)."""
+    return error("Something went wrong on my side; nothing was changed. "
+                 "Please try again in a moment.")
+
+
 def notice(text: str) -> Message:
     return message(text, [section(text)])
 
@@ -103,28 +109,39 @@ def help_text(title: str, lines: Iterable[tuple[str, str]]) -> Message:
     return message(f"{title}\n{body}", [header(title), section(body)])
 
 
-def bulleted(lines: Sequence[str], *, max_blocks: int, more: str) -> list[Block]:
-    """Lines packed into sections of ≤ 3000 characters; what does not fit is counted, not cut."""
+def bulleted(lines: Sequence[str], *, max_blocks: int, more: str, hidden: int = 0) -> list[Block]:
+    """Lines packed into sections of ≤ 3000 characters; what does not fit is counted, not cut.
+
+    ``hidden`` lines were left out before they got here (a query's limit): counted too.
+    """
     out: list[Block] = []
     chunk: list[str] = []
     size = 0
+    room = max_blocks - 1 if hidden else max_blocks
     for index, line in enumerate(lines):
         line = clip(line, MAX_SECTION)
         if chunk and size + len(line) + 1 > MAX_SECTION:
             out.append(section("\n".join(chunk)))
             chunk, size = [], 0
-        if len(out) == max_blocks - 1:
-            out.append(context(f"… and {len(lines) - index} more {more}"))
+        if len(out) == room - 1:
+            out.append(context(f"… and {len(lines) - index + hidden} more {more}"))
             return out
         chunk.append(line)
         size += len(line) + 1
     if chunk:
         out.append(section("\n".join(chunk)))
+    if hidden:
+        out.append(context(f"… and {hidden} more {more}"))
     return out
 
 
+LIST_FILTERS = "`phase=dev`, `owner=@name`, `mine`"
+
+
 def usecase_list(use_cases: Sequence[UseCase], *, now: datetime, timebox: timedelta,
-                 heading: str) -> Message:
+                 heading: str, total: int | None = None) -> Message:
+    """``total`` when ``use_cases`` is only the first page of them."""
+    total = len(use_cases) if total is None else total
     if not use_cases:
         return notice(f"{heading}: none. Create one with `/usecase new <slug> \"<title>\"`.")
     lines = [
@@ -132,8 +149,9 @@ def usecase_list(use_cases: Sequence[UseCase], *, now: datetime, timebox: timede
         + (f" · {overdue_flag(uc, now, timebox)}" if uc.is_overdue(now, timebox) else "")
         for uc in use_cases
     ]
-    blocks = [header(f"{heading} ({len(use_cases)})"),
-              *bulleted(lines, max_blocks=MAX_BLOCKS - 1, more="use cases")]
+    more = "use cases" if total == len(use_cases) else f"use cases (narrow it: {LIST_FILTERS})"
+    blocks = [header(f"{heading} ({total})"),
+              *bulleted(lines, max_blocks=MAX_BLOCKS - 1, more=more, hidden=total - len(use_cases))]
     fallback = f"{heading}: " + ", ".join(uc.slug for uc in use_cases[:100])
     return message(fallback, blocks)
 

@@ -82,7 +82,7 @@ class OutboxWorker:
         for ref, key in ((item.update_of, "ts"), (item.thread_of, "thread_ts")):
             if ref is None:
                 continue
-            ts, status = await self._store.posted_ts(ref)
+            ts, status, _channel = await self._store.posted_ts(ref)
             if ts is None:  # per-channel order means the post went first: it can never arrive
                 await self._store.give_up(item.id, f"{ref} was never posted ({status})")
                 return None

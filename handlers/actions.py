@@ -9,11 +9,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
+from bot.background import Background
 from bot.blocks import Message
 from bot.domain.usecases import DomainError, NotAllowed
 from bot.services.approvals import ApprovalService
 from bot.services.commands import Actor
 from bot.services.home import HomeService
+from storage.requests import DuplicateDelivery
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +23,8 @@ REJECT_VIEW = "deploy_reject_reason"
 
 
 def register(app: AsyncApp, approvals: ApprovalService, home: HomeService,
-             admins: frozenset[str]) -> None:
+             admins: frozenset[str], background: Background) -> None:
+    """Each button is acked at once; its work runs after, and answers the clicker privately."""
     def actor(body: dict[str, Any]) -> Actor:
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id", "")
@@ -43,6 +46,11 @@ def register(app: AsyncApp, approvals: ApprovalService, home: HomeService,
             msg = blocks.error(str(refused), icon="🚫")
         except DomainError as stale:
             msg = blocks.error(str(stale), icon="ℹ️")
+        except DuplicateDelivery:
+            raise  # Slack's retry of a click applied already: nothing to say
+        except Exception:
+            log.exception("action=button_error user=%s", body["user"]["id"])
+            msg = blocks.sorry()
         await reply(respond, client, body, msg)
         if (body.get("view") or {}).get("type") == "home" or body.get("type") == "view_submission":
             await home.refresh([body["user"]["id"]])  # the decision came from Home: show it there
@@ -52,27 +60,34 @@ def register(app: AsyncApp, approvals: ApprovalService, home: HomeService,
                       respond: AsyncRespond, client: AsyncWebClient) -> None:
         await ack()
         log.info("action=button button=approve user=%s", body["user"]["id"])
-        await run(body, respond, client, approvals.approve(action["value"], actor(body)))
+        background.spawn(run(body, respond, client, approvals.approve(action["value"], actor(body))),
+                         "approve")
 
     @app.action("deploy_cancel")
     async def cancel(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                      respond: AsyncRespond, client: AsyncWebClient) -> None:
         await ack()
         log.info("action=button button=cancel user=%s", body["user"]["id"])
-        await run(body, respond, client, approvals.cancel(action["value"], actor(body)))
+        background.spawn(run(body, respond, client, approvals.cancel(action["value"], actor(body))),
+                         "cancel")
 
     @app.action("deploy_reject")
     async def reject(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                      respond: AsyncRespond, client: AsyncWebClient) -> None:
         await ack()
-        token = action["value"]
+        background.spawn(ask_reason(body, action["value"], respond, client), "reject")
+
+    async def ask_reason(body: dict[str, Any], token: str, respond: AsyncRespond,
+                         client: AsyncWebClient) -> None:
         try:
             label = await approvals.check_reject(token, actor(body))
+            await client.views_open(trigger_id=body["trigger_id"],
+                                    view=blocks.reject_dialog(REJECT_VIEW, token, label))
         except DomainError as refused:
             await reply(respond, client, body, blocks.error(str(refused), icon="🚫"))
-            return
-        await client.views_open(trigger_id=body["trigger_id"],
-                                view=blocks.reject_dialog(REJECT_VIEW, token, label))
+        except Exception:
+            log.exception("action=button_error user=%s", body["user"]["id"])
+            await reply(respond, client, body, blocks.sorry())
 
     @app.view(REJECT_VIEW)
     async def reject_reason(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
@@ -83,5 +98,5 @@ def register(app: AsyncApp, approvals: ApprovalService, home: HomeService,
             return
         await ack()
         user = body["user"]["id"]
-        await run(body, None, client, approvals.reject(view["private_metadata"],
-                                                       Actor(user, "", user in admins), reason))
+        rejected = approvals.reject(view["private_metadata"], Actor(user, "", user in admins), reason)
+        background.spawn(run(body, None, client, rejected), "reject_reason")

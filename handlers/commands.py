@@ -1,4 +1,4 @@
-"""Slash commands: ack fast with the reply; the work is one service call made before the ack."""
+"""Slash commands: the reply is the ack, made after one service call; slow extras run after it."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
+from bot.background import Background
 from bot.blocks import Message
 from bot.charts import kpi_charts
 from bot.domain.usecases import DomainError, NotAllowed
@@ -49,7 +50,8 @@ async def answer(text: str, actor: Actor, parse: Callable[[str], C],
 
 
 def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentService,
-             metrics: MetricService, digests: DigestService, admins: frozenset[str]) -> None:
+             metrics: MetricService, digests: DigestService, admins: frozenset[str],
+             background: Background) -> None:
     def actor(command: dict[str, Any]) -> Actor:
         log.info("action=command command=%s user=%s channel=%s", command.get("command"),
                  command["user_id"], command["channel_id"])
@@ -90,8 +92,8 @@ def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentSe
                              run, title="/metric — shared KPIs and DORA metrics",
                              help_lines=metric_grammar.HELP, usage=metric_grammar.USAGE)
         await ack(response_type="ephemeral", **reply.as_args())
-        for chart in charts:  # after the ack: rendering and uploading take longer than 3 s may
-            await upload_chart(client, command["channel_id"], chart)
+        for chart in charts:  # after the ack: rendering and uploading may take longer than 3 s
+            background.spawn(upload_chart(client, command["channel_id"], chart), "chart")
 
     @app.command("/digest")
     async def digest(ack: AsyncAck, command: dict[str, Any]) -> None:
@@ -115,7 +117,7 @@ def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentSe
                              help_lines=digest_grammar.HELP, usage=digest_grammar.USAGE)
         await ack(response_type="ephemeral", **reply.as_args())
         for where in posting:
-            await digests.post_now(where)
+            background.spawn(digests.post_now(where), "digest_now")
 
 
 async def upload_chart(client: AsyncWebClient, channel: str, chart: ChartRequest) -> None:

@@ -1,8 +1,10 @@
 """Slack retries a delivery it thinks failed: handle each one once.
 
-Events carry an ``event_id``; commands and interactions a ``trigger_id``. The first delivery
-records its key; a repeat (``X-Slack-Retry-Num`` or not) is acknowledged and changes nothing.
-A retry whose first delivery never arrived finds no key and is handled normally.
+Events carry an ``event_id``: recorded before they are handled. Commands and interactions
+carry a ``trigger_id``: recorded in the transaction of the first change they make (see
+``storage.requests``), so a read costs no write and a failed attempt is not marked done. A
+retry (``X-Slack-Retry-Num``) of one already applied is acknowledged and changes nothing; one
+whose first delivery never arrived finds no key and is handled normally.
 """
 
 from __future__ import annotations
@@ -12,28 +14,30 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.clock import Clock
-from storage.requests import RequestLog
+from storage.requests import RequestLog, handling
 
 log = logging.getLogger(__name__)
 
 
-def delivery_key(body: dict[str, Any]) -> str | None:
-    if body.get("event_id"):
-        return f"event:{body['event_id']}"
-    if body.get("trigger_id"):
-        return f"trigger:{body['trigger_id']}"
-    return None
-
-
 def register(app: AsyncApp, requests: RequestLog, clock: Clock) -> None:
     @app.middleware
-    async def once(body: dict[str, Any],
+    async def once(req: AsyncBoltRequest, body: dict[str, Any],
                    next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:  # noqa: A002
-        key = delivery_key(body)
-        if key is not None and not await requests.first(key, clock.now()):
-            log.info("action=duplicate_delivery key=%s", key)
-            return BoltResponse(status=200, body="")
+        if body.get("event_id"):
+            if not await requests.first(f"event:{body['event_id']}", clock.now()):
+                return _duplicate(f"event:{body['event_id']}")
+        elif body.get("trigger_id"):
+            key = f"trigger:{body['trigger_id']}"
+            if req.headers.get("x-slack-retry-num") and await requests.seen(key):
+                return _duplicate(key)
+            handling(key)
         return await next()
+
+
+def _duplicate(key: str) -> BoltResponse:
+    log.info("action=duplicate_delivery key=%s", key)
+    return BoltResponse(status=200, body="")

@@ -6,11 +6,12 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.background import Background
 from bot.services.home import HomeService
 
 
-def register(app: AsyncApp, home: HomeService) -> None:
+def register(app: AsyncApp, home: HomeService, background: Background) -> None:
     @app.event("app_home_opened")
     async def home_opened(event: dict[str, Any]) -> None:
-        if event.get("tab", "home") == "home":
-            await home.opened(event["user"])
+        if event.get("tab", "home") == "home":  # acked now, published after
+            background.spawn(home.opened(event["user"]), "home_opened")

@@ -21,12 +21,16 @@ from storage.digests import SqlDigestRepository
 from storage.metrics import SqlMetricOverview, SqlMetricRepository, SqlTokenRepository
 from storage.outbox import OutboxStore, SqlOutbox
 from storage.repositories import SqlUseCaseRepository
-from storage.requests import RequestLog
+from storage.requests import RequestLog, record_with_commit, release
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if make_url(url).get_backend_name() == "sqlite":
         # Wait for the write lock instead of failing at once; WAL lets readers go on meanwhile.
+        # One connection per process: writers queue in the pool instead of in SQLite's busy
+        # handler, whose back-off sleeps made the slowest acknowledgements ten times the median.
+        kwargs.setdefault("pool_size", 1)
+        kwargs.setdefault("max_overflow", 0)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
@@ -68,7 +72,12 @@ class SqlUnitOfWork:
         await self.session.close()
 
     async def commit(self) -> None:
-        await self.session.commit()
+        delivery = await record_with_commit(self.session, self._clock.now())
+        try:
+            await self.session.commit()
+        except BaseException:
+            release(delivery)
+            raise
         if self.outbox.added:
             self._on_outbox()  # wake the delivery worker now rather than at its next poll
 

@@ -60,6 +60,11 @@ class SqlDigestRepository:
         return await self._insert_once(DigestRunRow, channel_id=channel_id, fire_time=fire_time,
                                        posted_at=now)
 
+    async def has_run(self, channel_id: str, fire_time: datetime) -> bool:
+        return await self._session.scalar(
+            select(DigestRunRow.id).where(DigestRunRow.channel_id == channel_id,
+                                          DigestRunRow.fire_time == fire_time)) is not None
+
     async def last_run(self, channel_id: str) -> datetime | None:
         """When the last digest of this channel was posted (scheduled or `now`)."""
         return await self._session.scalar(

@@ -103,15 +103,15 @@ class OutboxStore:
                 for r in rows
             ]
 
-    async def posted_ts(self, ref: str) -> tuple[str | None, str]:
-        """The ``ts`` of the message posted under ``ref``, and that post's status."""
+    async def posted_ts(self, ref: str) -> tuple[str | None, str, str | None]:
+        """The ``ts`` of the message posted under ``ref``, that post's status, and its channel."""
         async with self._sessions() as session:
             row = (await session.execute(
-                select(OutboxRow.result_ts, OutboxRow.status)
+                select(OutboxRow.result_ts, OutboxRow.status, OutboxRow.channel)
                 .where(OutboxRow.ref == ref, OutboxRow.method == "chat.postMessage")
                 .order_by(OutboxRow.id).limit(1)
             )).first()
-            return (row[0], row[1]) if row else (None, "missing")
+            return (row[0], row[1], row[2]) if row else (None, "missing", None)
 
     async def mark_sent(self, item_id: int, now: datetime, ts: str | None) -> None:
         await self._finish(item_id, status=SENT, sent_at=now, result_ts=ts, lease_until=None)

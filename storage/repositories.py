@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import Select, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,6 +43,22 @@ def _to_domain(
             for h in history
         ),
     )
+
+
+def _filtered(query: Select[Any], phase: Phase | None, owner_id: str | None,
+              member_id: str | None, include_archived: bool) -> Select[Any]:
+    if phase is not None:
+        query = query.where(UseCaseRow.phase == phase.value)
+    elif not include_archived:
+        query = query.where(UseCaseRow.phase != Phase.ARCHIVED.value)
+    if owner_id is not None:
+        query = query.where(UseCaseRow.owner_id == owner_id)
+    if member_id is not None:
+        is_member = exists().where(
+            TeamMemberRow.use_case_id == UseCaseRow.id, TeamMemberRow.user_id == member_id
+        )
+        query = query.where((UseCaseRow.owner_id == member_id) | is_member)
+    return query
 
 
 class SqlUseCaseRepository:
@@ -151,21 +168,11 @@ class SqlUseCaseRepository:
         owner_id: str | None = None,
         member_id: str | None = None,
         include_archived: bool = False,
+        limit: int | None = None,
     ) -> list[UseCase]:
-        """Use cases without their history, in two queries whatever their number."""
-        query = select(UseCaseRow).order_by(UseCaseRow.slug)
-        if phase is not None:
-            query = query.where(UseCaseRow.phase == phase.value)
-        elif not include_archived:
-            query = query.where(UseCaseRow.phase != Phase.ARCHIVED.value)
-        if owner_id is not None:
-            query = query.where(UseCaseRow.owner_id == owner_id)
-        if member_id is not None:
-            is_member = exists().where(
-                TeamMemberRow.use_case_id == UseCaseRow.id, TeamMemberRow.user_id == member_id
-            )
-            query = query.where((UseCaseRow.owner_id == member_id) | is_member)
-        rows = (await self._session.scalars(query)).all()
+        """Use cases by slug, without their history, in two queries whatever their number."""
+        query = _filtered(select(UseCaseRow), phase, owner_id, member_id, include_archived)
+        rows = (await self._session.scalars(query.order_by(UseCaseRow.slug).limit(limit))).all()
         teams: dict[int, list[TeamMemberRow]] = defaultdict(list)
         if rows:
             members = await self._session.scalars(
@@ -176,6 +183,18 @@ class SqlUseCaseRepository:
             for m in members:
                 teams[m.use_case_id].append(m)
         return [_to_domain(r, teams[r.id]) for r in rows]
+
+    async def count(
+        self,
+        *,
+        phase: Phase | None = None,
+        owner_id: str | None = None,
+        member_id: str | None = None,
+        include_archived: bool = False,
+    ) -> int:
+        query = _filtered(select(func.count(UseCaseRow.id)), phase, owner_id, member_id,
+                          include_archived)
+        return int(await self._session.scalar(query) or 0)
 
     async def slugs(self) -> list[str]:
         return list(await self._session.scalars(select(UseCaseRow.slug).order_by(UseCaseRow.slug)))

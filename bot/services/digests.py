@@ -7,7 +7,7 @@ several bot processes firing the same schedule post it once.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot import blocks
@@ -35,7 +35,7 @@ class DigestService:
     dev_timebox: timedelta
     timezone: str
     admins: frozenset[str]
-    permalink: Callable[[Deployment], Awaitable[str | None]] = lambda _d: _none()
+    permalink: Callable[[int], Awaitable[str | None]] = lambda _id: _none()  # a deployment's message
 
     # ── commands ───────────────────────────────────────────────────────────────────────────
 
@@ -107,27 +107,46 @@ class DigestService:
 
     async def post_now(self, channel_id: str) -> None:
         now = self.clock.now()
+        msg = await self._render(channel_id, now)
         async with self.uow() as uow:
-            since = await self._previous_run(uow, channel_id, now)  # before this run is recorded
             await uow.digests.claim_run(channel_id, now, now)
-            await self._post(uow, channel_id, since, now)
+            self._post(uow, channel_id, msg)
             await uow.commit()
 
     async def run_scheduled(self, channel_id: str, fire_time: datetime) -> bool:
         """Post the digest for this fire time unless some process already did; True if posted."""
         now = self.clock.now()
+        async with self.uow() as uow:  # most processes stop here when another posted it already
+            if not await self._owed(uow, channel_id, fire_time):
+                return False
+        msg = await self._render(channel_id, now)
         async with self.uow() as uow:
-            if await uow.digests.schedule(channel_id) is None:
+            if not await self._owed(uow, channel_id, fire_time):
                 return False  # turned off meanwhile
-            since = await self._previous_run(uow, channel_id, now)  # before this run is recorded
             if not await uow.digests.claim_run(channel_id, fire_time, now):
                 return False
-            await self._post(uow, channel_id, since, now)
+            self._post(uow, channel_id, msg)
             await uow.commit()
         return True
 
-    async def _post(self, uow: UnitOfWork, channel_id: str, since: datetime, now: datetime) -> None:
-        msg = digest.render_digest(await self.collect(uow, channel_id, since, now))
+    @staticmethod
+    async def _owed(uow: UnitOfWork, channel_id: str, fire_time: datetime) -> bool:
+        return (await uow.digests.schedule(channel_id) is not None
+                and not await uow.digests.has_run(channel_id, fire_time))
+
+    async def _render(self, channel_id: str, now: datetime) -> Message:
+        """Gather in one read transaction, then link the approvals waiting: the links are Web
+        API calls, and no transaction (on SQLite: the database) waits for Slack."""
+        async with self.uow() as uow:
+            since = await self._previous_run(uow, channel_id, now)
+            data = await self.collect(uow, channel_id, since, now)
+        approvals = [replace(a, permalink=await self.permalink(a.deployment_id))
+                     if index < digest.MAX_LINES else a
+                     for index, a in enumerate(data.approvals)]
+        return digest.render_digest(replace(data, approvals=approvals))
+
+    @staticmethod
+    def _post(uow: UnitOfWork, channel_id: str, msg: Message) -> None:
         uow.outbox.add(
             OutgoingMessage("chat.postMessage", channel_id, {"channel": channel_id, **msg.as_args()})
         )
@@ -138,9 +157,7 @@ class DigestService:
 
     async def preview(self, channel_id: str) -> Message:
         now = self.clock.now()
-        async with self.uow() as uow:
-            since = await self._previous_run(uow, channel_id, now)
-            return digest.render_digest(await self.collect(uow, channel_id, since, now))
+        return await self._render(channel_id, now)
 
     # ── gathering: a fixed number of statements, whatever the data ────────────────────────
 
@@ -181,32 +198,25 @@ class DigestService:
                 for uc in scope
                 if uc.is_overdue(now, self.dev_timebox)
             ],
-            approvals=await self._approvals(waiting, now),
+            approvals=_approvals(waiting, now),
             deployments=[_deployment_line(d) for d in recent],
             kpis=_movements({s: series.get(s, {}) for s in slugs}, targets, since, now),
             crossings=_crossings({s: series.get(s, {}) for s in slugs}, targets, since),
             dora=_dora(records, now, since),
         )
 
-    async def _approvals(
-        self, deployments: Sequence[Deployment], now: datetime
-    ) -> list[digest.WaitingApproval]:
-        waiting = sorted(
-            (d for d in deployments if d.state is DeploymentState.AWAITING_APPROVAL),
-            key=lambda d: _gate_since(d) or now,
-        )
-        out = []
-        for index, d in enumerate(waiting):
-            stage = d.current_stage
-            assert stage is not None and d.id is not None
-            link = await self.permalink(d) if index < digest.MAX_LINES else None
-            missing = stage.approvals_missing
-            out.append(
-                digest.WaitingApproval(
-                    d.id, d.use_case, d.version, stage.name, _gate_since(d) or now, link, missing
-                )
-            )
-        return out
+def _approvals(deployments: Sequence[Deployment], now: datetime) -> list[digest.WaitingApproval]:
+    waiting = sorted(
+        (d for d in deployments if d.state is DeploymentState.AWAITING_APPROVAL),
+        key=lambda d: _gate_since(d) or now,
+    )
+    out = []
+    for d in waiting:
+        stage = d.current_stage
+        assert stage is not None and d.id is not None
+        out.append(digest.WaitingApproval(d.id, d.use_case, d.version, stage.name,
+                                          _gate_since(d) or now, None, stage.approvals_missing))
+    return out
 
 
 async def _none() -> None:

@@ -30,6 +30,8 @@ from bot.services.commands import (
 )
 from bot.services.ports import ConcurrentUpdate, Directory, OutgoingMessage, UnitOfWork
 
+LIST_LIMIT = 200  # more than a message shows; the rest are counted, and filters narrow them
+
 NO_ADMINS_HINT = (
     " No admins are configured: set BIZDEVOPS_ADMINS to a comma-separated list of Slack user IDs."
 )
@@ -111,12 +113,15 @@ class UseCaseService:
         owner = await self._user(command.owner) if command.owner else None
         member = actor.user_id if command.mine else None
         async with self.uow() as uow:
-            found = await uow.use_cases.find(phase=command.phase, owner_id=owner, member_id=member)
+            found = await uow.use_cases.find(phase=command.phase, owner_id=owner, member_id=member,
+                                             limit=LIST_LIMIT)
+            total = len(found) if len(found) < LIST_LIMIT else await uow.use_cases.count(
+                phase=command.phase, owner_id=owner, member_id=member)
         heading = "Use cases" + (f" in {command.phase.label}" if command.phase else "")
         heading += f" owned by <@{owner}>" if owner else ""
         heading += " you work on" if command.mine else ""
         return blocks.usecase_list(found, now=self.clock.now(), timebox=self.dev_timebox,
-                                   heading=heading)
+                                   heading=heading, total=total)
 
     async def show(self, command: ShowUseCase) -> Message:
         async with self.uow() as uow:

@@ -299,13 +299,15 @@ async def test_outbox_rows_become_visible_only_on_commit(db: Database) -> None:
     woken: list[str] = []
     db.outbox_listeners.append(lambda: woken.append("wake"))
 
+    other = Database(db.url, db.clock)  # another process's connection (SQLite pools only one)
     async with db.uow() as uow:
         await uow.use_cases.add(new_use_case())
         uow.outbox.add(message("created"))
         await uow.session.flush()
-        assert await db.outbox.backlog() == 0  # another connection doesn't see it yet
+        assert await other.outbox.backlog() == 0  # not visible before the commit
         assert woken == []
         await uow.commit()
+    await other.dispose()
 
     assert await db.outbox.backlog() == 1
     assert woken == ["wake"]

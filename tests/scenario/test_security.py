@@ -588,7 +588,7 @@ async def test_secrets_never_appear_in_logs_or_slack_messages(
     records = [r.getMessage() + "\n" + (r.exc_text or "") for r in caplog.records]
     slack = json.dumps([c.args for c in sim.fake.calls] + [b for _t, b in sim.fake.response_posts],
                        default=str)
-    assert "action=handler_error" in logged, "the failing handler was logged"
+    assert "action=background_error work=home_opened" in logged, "the failing work was logged"
     assert "action=outbox.retry" in logged, "the outage was logged"
     assert logged and records and slack
     for secret in (*secrets_, api_token):
