@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from typing import Any
@@ -37,6 +38,9 @@ async def _start(settings: Settings) -> tuple[BotApp, web.AppRunner] | None:
     await runner.setup()
     await web.TCPSite(runner, "0.0.0.0", settings.port).start()  # noqa: S104 - a server
     await app.start_background()
+    # What start-up made (modules, mappers, matplotlib) lives until exit: a full collection
+    # need not walk it again each time — that was an ~80 ms pause in the middle of requests.
+    gc.freeze()
     return app, runner
 
 

@@ -30,7 +30,7 @@ from bot.services.commands import (
 )
 from bot.services.ports import ConcurrentUpdate, Directory, OutgoingMessage, UnitOfWork
 
-LIST_LIMIT = 200  # more than a message shows; the rest are counted, and filters narrow them
+LIST_LIMIT = 50  # a screenful; the rest are counted, with the filters that narrow them
 
 NO_ADMINS_HINT = (
     " No admins are configured: set BIZDEVOPS_ADMINS to a comma-separated list of Slack user IDs."
