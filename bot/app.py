@@ -53,6 +53,13 @@ from storage.requests import DuplicateDelivery
 
 log = logging.getLogger(__name__)
 
+# Slack requests handled at once; the rest wait their turn in arrival order. With fifty in flight
+# on PostgreSQL the unlucky ones took three times the median (benchmarks/ack_latency.py); a few
+# at a time (about the database pool's 15 connections) finish close to the median.
+CONCURRENT_REQUESTS = 16
+# Shutting down: the outbox's time to announce what the last steps did, whatever they took.
+ANNOUNCE_AT_LEAST_SECONDS = 5.0
+
 
 @dataclass
 class BotApp:
@@ -87,11 +94,20 @@ class BotApp:
                 return
 
     async def stop(self, grace: float = 0.0) -> None:
-        """Stop taking work, give what is in flight ``grace`` seconds, then close everything."""
+        """Stop taking work, give what is in flight ``grace`` seconds, then close everything.
+
+        Steps finish first; what they leave to announce is delivered after, with what remains of
+        the grace (at least a few seconds: a result is worth saying before the process goes).
+        """
+        deadline = asyncio.get_running_loop().time() + grace
+
+        def remaining() -> float:
+            return max(0.0, deadline - asyncio.get_running_loop().time())
+
         await self.scheduler.stop()
         await self.background.stop(grace)
-        await self.engine.stop(grace)
-        await self.outbox.stop(grace)
+        await self.engine.stop(remaining())
+        await self.outbox.stop(max(remaining(), min(grace, ANNOUNCE_AT_LEAST_SECONDS)))
         await self.webhooks.close()
         await self.db.dispose()
 
@@ -209,11 +225,6 @@ def _metrics_route(app: BotApp, telemetry: Telemetry) -> None:
 
     app.web.router.add_get("/metrics", metrics)
 
-
-# Slack requests handled at once; the rest wait their turn in arrival order. With fifty in flight
-# on PostgreSQL the unlucky ones took three times the median (benchmarks/ack_latency.py); a few
-# at a time (about the database pool's 15 connections) finish close to the median.
-CONCURRENT_REQUESTS = 16
 
 
 def _routes(app: BotApp) -> None:

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(minutes=5)
 OUTBOX_EVENT = "bizdevops_outbox"
+DRAIN_POLL_SECONDS = 0.2  # shutting down: how soon to look again for a paced channel's turn
+IN_FLIGHT_SECONDS = 2.0  # shutting down, the grace spent: the message being sent may finish
 GIVE_UP_AFTER = 200  # attempts; at the 5-minute cap that is most of a day of Slack outage
 
 
@@ -48,7 +50,8 @@ class OutboxWorker:
         self._poll = poll_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._stopping = False
+        self._stopping = False  # hand back what is claimed and end now
+        self._draining = False  # deliver what is due, then end
         self.retries = 0
 
     def notify(self) -> None:
@@ -165,26 +168,37 @@ class OutboxWorker:
         self._task = asyncio.create_task(self._run(), name="outbox-worker")
 
     async def stop(self, grace: float = 0.0) -> None:
-        """Finish the message being sent (up to ``grace`` seconds), release the rest, stop."""
+        """Deliver what is due now for up to ``grace`` seconds (the results of steps that finished
+        during the shutdown included), then finish the message being sent, release the rest."""
         if self._task is None:
             return
-        self._stopping = True
+        self._draining = True
         self._wake.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), timeout=grace or 0.001)
-        except TimeoutError:
-            self._task.cancel()
+        done, _ = await asyncio.wait({self._task}, timeout=grace) if grace > 0 else (set(), set())
+        if not done:
+            self._stopping = True
+            self._wake.set()
+            done, _ = await asyncio.wait({self._task}, timeout=IN_FLIGHT_SECONDS if grace > 0 else 0.001)
+            if not done:
+                self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
         self._task = None
+
+    async def _due_now(self) -> bool:
+        due = await self._store.next_due()
+        return due is not None and due <= self._clock.now()
 
     async def _run(self) -> None:
         while not self._stopping:
             try:
-                await self.deliver_due()
+                sent = await self.deliver_due()
+                if self._draining and not sent and not await self._due_now():
+                    return  # all that was due is delivered: the shutdown may go on
             except Exception:  # noqa: BLE001 - a database hiccup must not kill delivery for good
                 log.exception("action=outbox.loop_error")
             self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            try:  # while draining, a paced channel gets its next turn soon: look again shortly
+                await asyncio.wait_for(self._wake.wait(),
+                                       timeout=DRAIN_POLL_SECONDS if self._draining else self._poll)
             except TimeoutError:
                 pass

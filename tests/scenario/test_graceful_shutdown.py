@@ -58,10 +58,6 @@ STEP = (
 Item = tuple[str, str]
 
 
-class ResultNotAnnounced(AssertionError):
-    """The step's recorded result did not reach Slack before the process exited."""
-
-
 def _pipeline(directory: Path, marks: Path) -> Path:
     """One pipeline, one command stage `ship` that takes STEP_SECONDS; no approval gate."""
     argv = json.dumps([PY, "-c", STEP, str(marks), str(STEP_SECONDS), "{version}"])
@@ -101,12 +97,6 @@ async def fake() -> AsyncIterator[FakeSlack]:
     await slack.stop()
 
 
-@pytest.mark.xfail(
-    strict=True, raises=ResultNotAnnounced,
-    reason="bug: the step finishes and its result is recorded, but BotApp.stop stops the outbox "
-           "worker right after the engine, so OutboxWorker.deliver_due releases the result's "
-           "chat.update, thread note and closing announcement unsent (outbox rows stay pending) "
-           "and the process exits without announcing the result")
 async def test_sigterm_lets_a_running_command_step_finish_then_exits_0(
     fake: FakeSlack, database_url: str, tmp_path: Path
 ) -> None:
@@ -179,20 +169,16 @@ async def test_sigterm_lets_a_running_command_step_finish_then_exits_0(
         _assert_result_messages(d_id, queued)
 
         # Slack: all of it was delivered before the process exited.
-        try:
-            unsent = [(r.id, r.method, r.status) for r in rows if r.status != "sent"]
-            assert not unsent, f"outbox rows left unsent at exit: {unsent}"
-            [main] = [c for c in fake.calls_to("chat.postMessage")
-                      if c.args.get("text", "").startswith(message)]
-            ts = main.response["ts"]
-            delivered: list[Item] = [
-                ("edit" if c.method == "chat.update" and c.args.get("ts") == ts else
-                 "thread" if c.args.get("thread_ts") == ts else "post", _content(c.args))
-                for c in fake.calls if c.response.get("ok") is True and c is not main
-                and c.method in ("chat.postMessage", "chat.update")]
-            _assert_result_messages(d_id, delivered)
-        except AssertionError as missing:
-            log = "\n".join(line for line in out.splitlines() if "action=" in line)
-            raise ResultNotAnnounced(f"{missing}\n--- serve log ---\n{log}") from missing
+        unsent = [(r.id, r.method, r.status) for r in rows if r.status != "sent"]
+        assert not unsent, f"outbox rows left unsent at exit: {unsent}"
+        [main] = [c for c in fake.calls_to("chat.postMessage")
+                  if c.args.get("text", "").startswith(message)]
+        ts = main.response["ts"]
+        delivered: list[Item] = [
+            ("edit" if c.method == "chat.update" and c.args.get("ts") == ts else
+             "thread" if c.args.get("thread_ts") == ts else "post", _content(c.args))
+            for c in fake.calls if c.response.get("ok") is True and c is not main
+            and c.method in ("chat.postMessage", "chat.update")]
+        _assert_result_messages(d_id, delivered)
     finally:
         await db.dispose()
