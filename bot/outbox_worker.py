@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(minutes=5)
 OUTBOX_EVENT = "bizdevops_outbox"
+# A burst of commits (each one wakes the worker) is delivered in one pass, not one pass each:
+# with hundreds of messages waiting for their channel's turn, every pass costs a query.
+PASS_GAP_SECONDS = 0.1
 DRAIN_POLL_SECONDS = 0.2  # shutting down: how soon to look again for a paced channel's turn
 IN_FLIGHT_SECONDS = 2.0  # shutting down, the grace spent: the message being sent may finish
 GIVE_UP_AFTER = 200  # attempts; at the 5-minute cap that is most of a day of Slack outage
@@ -190,13 +193,14 @@ class OutboxWorker:
 
     async def _run(self) -> None:
         while not self._stopping:
+            self._wake.clear()  # before the pass: what is enqueued during it wakes the next one
             try:
                 sent = await self.deliver_due()
                 if self._draining and not sent and not await self._due_now():
                     return  # all that was due is delivered: the shutdown may go on
             except Exception:  # noqa: BLE001 - a database hiccup must not kill delivery for good
                 log.exception("action=outbox.loop_error")
-            self._wake.clear()
+            await asyncio.sleep(PASS_GAP_SECONDS)
             try:  # while draining, a paced channel gets its next turn soon: look again shortly
                 await asyncio.wait_for(self._wake.wait(),
                                        timeout=DRAIN_POLL_SECONDS if self._draining else self._poll)
