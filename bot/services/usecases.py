@@ -102,9 +102,10 @@ class UseCaseService:
             now=self.clock.now(), owner_id=owner, domain=command.domain,
         )
         async with self.uow() as uow:
-            if await uow.use_cases.get(uc.slug) is not None:
-                raise DomainError(f"A use case `{uc.slug}` exists already; pick another slug.")
-            await uow.use_cases.add(uc)
+            try:  # the unique slug decides, also between two people creating it at once
+                await uow.use_cases.add(uc)
+            except ConcurrentUpdate:
+                raise DomainError(f"A use case `{uc.slug}` exists already; pick another slug.") from None
             self._announce(uow, uc, blocks.usecase_created(uc))
             await uow.commit()
         return blocks.notice(f"✅ Created *{uc.slug}* in Biz; announced in <#{uc.channel_id}>.")
