@@ -41,7 +41,7 @@ USAGE = {
 }
 HELP = [
     (USAGE["new"], "Create a use case in Biz; you own it unless owner= says otherwise."),
-    (USAGE["list"], "List use cases (archived ones only with phase=archived)."),
+    (USAGE["list"], "List use cases, 50 at most, by slug (archived ones only with phase=archived)."),
     (USAGE["show"], "Phase, owner, team, overdue flag and the full phase history."),
     (USAGE["advance"], "Move one step: Biz → Dev → Ops → Continuous. Owner or admin."),
     (USAGE["back"], "Feedback loop: Dev → Biz or Ops → Dev, with a reason. Owner or admin."),

@@ -133,6 +133,19 @@ async def test_list_filters(sim: Simulator) -> None:
     assert "fraud" in mine and "churn" not in mine
 
 
+async def test_a_long_list_shows_the_first_50_and_says_how_to_narrow_it(sim: Simulator) -> None:
+    for i in range(53):
+        await sim.command(f'/usecase new uc-{i:02d} "Use case {i}"')
+    await sim.command("/usecase advance uc-52")
+
+    text = reply_text(await sim.command("/usecase list"))
+    assert "Use cases (53)" in text
+    assert "*uc-49*" in text and "*uc-50*" not in text  # the first 50 by slug
+    assert "… and 3 more use cases (narrow it: `phase=dev`, `owner=@name`, `mine`)" in text
+    narrowed = reply_text(await sim.command("/usecase list phase=dev"))
+    assert "Use cases in" in narrowed and "*uc-52*" in narrowed and "more use cases" not in narrowed
+
+
 async def test_owner_handover_keeps_exactly_one_owner(sim: Simulator) -> None:
     await sim.command('/usecase new churn "Churn" owner=@bob')
     sim.switch_user("bob")
