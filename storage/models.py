@@ -68,7 +68,10 @@ class OutboxRow(Base):
     """A Web API call owed to Slack. ``pending`` until delivered (``sent``) or given up (``dead``)."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_channel_pending", "status", "channel", "id"),  # each channel's oldest
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime]

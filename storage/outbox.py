@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
 
 from bot.services.ports import OutboxItem, OutgoingMessage
 from storage.models import OutboxRow
@@ -58,18 +57,18 @@ class OutboxStore:
         self.owner = uuid.uuid4().hex
 
     def _claimable(self, now: datetime):  # type: ignore[no-untyped-def]
-        earlier = aliased(OutboxRow)
-        blocked = (
-            select(earlier.id)
-            .where(earlier.channel == OutboxRow.channel, earlier.status == PENDING,
-                   earlier.id < OutboxRow.id)
-            .exists()
+        # Only the oldest pending message of a channel may go (order within a channel): one
+        # index walk for all channels, rather than an "anything earlier?" probe per message.
+        heads = (
+            select(func.min(OutboxRow.id))
+            .where(OutboxRow.status == PENDING)
+            .group_by(OutboxRow.channel)
         )
         return and_(
+            OutboxRow.id.in_(heads),
             OutboxRow.status == PENDING,
             OutboxRow.next_attempt_at <= now,
             or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
-            ~blocked,
         )
 
     async def claim(self, now: datetime, *, lease: timedelta, limit: int = 50,
