@@ -226,7 +226,6 @@ def _metrics_route(app: BotApp, telemetry: Telemetry) -> None:
     app.web.router.add_get("/metrics", metrics)
 
 
-
 def _routes(app: BotApp) -> None:
     turns = asyncio.Semaphore(CONCURRENT_REQUESTS)
 
