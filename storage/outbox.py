@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from bot.services.ports import OutboxItem, OutgoingMessage
 from storage.models import OutboxRow
@@ -57,18 +58,21 @@ class OutboxStore:
         self.owner = uuid.uuid4().hex
 
     def _claimable(self, now: datetime):  # type: ignore[no-untyped-def]
-        # Only the oldest pending message of a channel may go (order within a channel): one
-        # index walk for all channels, rather than an "anything earlier?" probe per message.
-        heads = (
-            select(func.min(OutboxRow.id))
-            .where(OutboxRow.status == PENDING)
-            .group_by(OutboxRow.channel)
+        # Only the oldest pending message of a channel may go (order within a channel). The
+        # "anything earlier?" probe is one step down ix_outbox_channel_pending per candidate;
+        # a GROUP BY of the heads instead let PostgreSQL, on fresh statistics, re-run it per row.
+        earlier = aliased(OutboxRow)
+        blocked = (
+            select(earlier.id)
+            .where(earlier.status == PENDING, earlier.channel == OutboxRow.channel,
+                   earlier.id < OutboxRow.id)
+            .exists()
         )
         return and_(
-            OutboxRow.id.in_(heads),
             OutboxRow.status == PENDING,
             OutboxRow.next_attempt_at <= now,
             or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
+            ~blocked,
         )
 
     async def claim(self, now: datetime, *, lease: timedelta, limit: int = 50,
