@@ -177,8 +177,7 @@ class OutboxWorker:
             return
         self._draining = True
         self._wake.set()
-        done, _ = await asyncio.wait({self._task}, timeout=grace) if grace > 0 else (set(), set())
-        if not done:
+        if grace <= 0 or not (await asyncio.wait({self._task}, timeout=grace))[0]:
             self._stopping = True
             self._wake.set()
             done, _ = await asyncio.wait({self._task}, timeout=IN_FLIGHT_SECONDS if grace > 0 else 0.001)

@@ -18,6 +18,7 @@ from bot.services.commands import (
     ShowUseCase,
     UseCaseCommand,
 )
+from bot.services.usecases import LIST_LIMIT
 from handlers.parsing import HelpRequested as HelpRequested  # re-exported for callers
 from handlers.parsing import (
     UsageError,
@@ -41,7 +42,8 @@ USAGE = {
 }
 HELP = [
     (USAGE["new"], "Create a use case in Biz; you own it unless owner= says otherwise."),
-    (USAGE["list"], "List use cases, 50 at most, by slug (archived ones only with phase=archived)."),
+    (USAGE["list"], f"List use cases, {LIST_LIMIT} at most, by slug (archived ones only with "
+                    "phase=archived)."),
     (USAGE["show"], "Phase, owner, team, overdue flag and the full phase history."),
     (USAGE["advance"], "Move one step: Biz → Dev → Ops → Continuous. Owner or admin."),
     (USAGE["back"], "Feedback loop: Dev → Biz or Ops → Dev, with a reason. Owner or admin."),

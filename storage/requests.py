@@ -35,7 +35,11 @@ _current: ContextVar[Delivery | None] = ContextVar("slack_delivery", default=Non
 
 def handling(key: str) -> None:
     """Mark the rest of this task as work on behalf of the Slack delivery ``key``."""
-    _current.set(Delivery(key[:80]))
+    _current.set(Delivery(_stored(key)))
+
+
+def _stored(key: str) -> str:
+    return key[:80]  # the column's width; Slack's ids are far shorter
 
 
 async def record_with_commit(session: AsyncSession, now: datetime) -> Delivery | None:
@@ -69,7 +73,7 @@ class RequestLog:
         """Record ``key`` now: True the first time it is seen (in any process), else False."""
         try:
             async with self._sessions.begin() as session:
-                session.add(ProcessedRequestRow(key=key[:80], at=now))
+                session.add(ProcessedRequestRow(key=_stored(key), at=now))
         except IntegrityError:
             return False
         return True
@@ -77,7 +81,7 @@ class RequestLog:
     async def seen(self, key: str) -> bool:
         async with self._sessions() as session:
             found = await session.scalar(
-                select(ProcessedRequestRow.key).where(ProcessedRequestRow.key == key[:80]))
+                select(ProcessedRequestRow.key).where(ProcessedRequestRow.key == _stored(key)))
             return found is not None
 
     async def forget_before(self, moment: datetime) -> int:
