@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -80,6 +81,10 @@ class BotApp:
     background: Background
 
     async def start_background(self) -> None:
+        # One keep-alive HTTP session for every Web API call (outbox, listeners, Home): without
+        # one, slack_sdk opens a new session and a new connection for each call.
+        self.client.session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.client.timeout))
         self.outbox.start()
         self.engine.start()
         await self.scheduler.start()
@@ -109,6 +114,8 @@ class BotApp:
         await self.engine.stop(remaining())
         await self.outbox.stop(max(remaining(), min(grace, ANNOUNCE_AT_LEAST_SECONDS)))
         await self.webhooks.close()
+        if self.client.session is not None:
+            await self.client.session.close()
         await self.db.dispose()
 
 
