@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.clock import Clock
+from storage import sqlite_driver
 from storage.deployments import SqlDeploymentRepository
 from storage.digests import SqlDigestRepository
 from storage.metrics import SqlMetricOverview, SqlMetricRepository, SqlTokenRepository
@@ -25,13 +26,19 @@ from storage.requests import RequestLog, record_with_commit, release
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    if make_url(url).get_backend_name() == "sqlite":
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
         # Wait for the write lock instead of failing at once; WAL lets readers go on meanwhile.
         # One connection per process: writers queue in the pool instead of in SQLite's busy
         # handler, whose back-off sleeps made the slowest acknowledgements ten times the median.
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        if not parsed.query:  # URI options (`?mode=ro`…) go the standard driver's way
+            database = parsed.database or ":memory:"
+            kwargs["async_creator"] = lambda: sqlite_driver.connector(database, timeout=30)
+        else:
+            kwargs["connect_args"] = {"timeout": 30}
+        engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
