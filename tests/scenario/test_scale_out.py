@@ -59,9 +59,9 @@ LOST = "not run again"
 
 
 @pytest.fixture
-async def pg_url(pg_template: str) -> AsyncIterator[str]:
+async def pg_url(pg_databases: object) -> AsyncIterator[str]:
     """An empty PostgreSQL database (the test migrates it with `bizdevops migrate`)."""
-    del pg_template  # only for the "is there a server" check and its skip/fail
+    del pg_databases  # only for the "is there a server" check and its skip/fail
     name = f"bizdevops_scale_{uuid.uuid4().hex[:10]}"
     await _admin([f'CREATE DATABASE "{name}"'])
     yield _pg_url(name)
