@@ -137,10 +137,12 @@ class Server:
         raise SystemExit(f"{self.name} never became healthy:\n{self.log_path.read_text()[-3000:]}")
 
     async def stop(self) -> int:
+        from bot.server import SHUTDOWN_GRACE
+
         if self.process.returncode is None:
             self.process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.process.wait(), timeout=20)
+            try:  # the bot may spend its whole grace announcing the backlog the load left
+                await asyncio.wait_for(self.process.wait(), timeout=SHUTDOWN_GRACE + 10)
             except TimeoutError:
                 self.process.kill()
                 await self.process.wait()
