@@ -1,8 +1,11 @@
 """The one renderer: domain state in, Block Kit JSON and a plain-text fallback out.
 
-Pure functions. Every message goes through :func:`message`, which keeps Slack's limits
+Pure functions. This module holds the pieces and the short replies; the renderers of each subject
+sit beside it (``usecase_blocks``, ``deploy_blocks``, ``metric_blocks``, ``digest_blocks``,
+``home_blocks``). Every message goes through :func:`message`, which keeps Slack's limits
 (50 blocks, 3000 characters a section, 150 a header) so no caller has to think about them.
-User-supplied text (titles, notes, reasons) always passes :func:`escape` so it can't ping or link.
+User-supplied text (titles, notes, reasons) always passes ``bot.mrkdwn.escape`` so it can't ping
+or link.
 """
 
 from __future__ import annotations
@@ -16,16 +19,14 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
-    DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
     PlainTextObject,
     SectionBlock,
 )
 
-from bot.domain.durations import humanize, weeks
-from bot.domain.usecases import Phase, PhaseChange, Transition, UseCase
-from bot.mrkdwn import escape
+from bot.domain.durations import weeks
+from bot.domain.usecases import Phase, UseCase
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -133,181 +134,3 @@ def bulleted(lines: Sequence[str], *, max_blocks: int, more: str, hidden: int = 
     if hidden:
         out.append(context(f"… and {hidden} more {more}"))
     return out
-
-
-LIST_FILTERS = "`phase=dev`, `owner=@name`, `mine`"
-
-
-def usecase_list(use_cases: Sequence[UseCase], *, now: datetime, timebox: timedelta,
-                 heading: str, total: int | None = None) -> Message:
-    """``total`` when ``use_cases`` is only the first page of them."""
-    total = len(use_cases) if total is None else total
-    if not use_cases:
-        return notice(f"{heading}: none. Create one with `/usecase new <slug> \"<title>\"`.")
-    lines = [
-        f"• *{uc.slug}* — {escape(uc.title)} · {phase_label(uc.phase)} · <@{uc.owner_id}>"
-        + (f" · {overdue_flag(uc, now, timebox)}" if uc.is_overdue(now, timebox) else "")
-        for uc in use_cases
-    ]
-    more = "use cases" if total == len(use_cases) else f"use cases (narrow it: {LIST_FILTERS})"
-    blocks = [header(f"{heading} ({total})"),
-              *bulleted(lines, max_blocks=MAX_BLOCKS - 1, more=more, hidden=total - len(use_cases))]
-    fallback = f"{heading}: " + ", ".join(uc.slug for uc in use_cases[:100])
-    return message(fallback, blocks)
-
-
-def usecase_card(uc: UseCase, *, now: datetime, timebox: timedelta, tz: str) -> Message:
-    team = ", ".join(f"<@{m.user_id}> ({m.role.value})" for m in uc.team) or "nobody yet"
-    facts = [
-        f"*Phase:* {phase_label(uc.phase)} for {humanize(uc.time_in_phase(now))}",
-        f"*Owner:* <@{uc.owner_id}>",
-        f"*Team:* {team}",
-        f"*Channel:* <#{uc.channel_id}>",
-    ]
-    if uc.domain:
-        facts.append(f"*Domain:* {escape(uc.domain)}")
-    if uc.archived_reason:
-        facts.append(f"*Archived:* {escape(uc.archived_reason)}")
-    blocks: list[Block] = [header(f"{uc.slug} — {uc.title}"), section("\n".join(facts))]
-    if flag := overdue_flag(uc, now, timebox):
-        blocks.append(section(f"*{flag}*"))
-    history = [_history_line(c, tz) for c in reversed(uc.history)]
-    blocks += [DividerBlock(), section("*Phase history* (newest first)")]
-    blocks += bulleted(history, max_blocks=MAX_BLOCKS - len(blocks), more="older changes")
-    fallback = f"{uc.slug} — {escape(uc.title)}: {uc.phase.label}, owner <@{uc.owner_id}>"
-    return message(fallback, blocks)
-
-
-def _history_line(change: PhaseChange, tz: str) -> str:
-    move = (
-        f"created in {phase_label(change.to_phase)}" if change.from_phase is None
-        else f"{phase_label(change.from_phase)} → {phase_label(change.to_phase)}"
-    )
-    note = f" — _{escape(change.note)}_" if change.note and change.from_phase else ""
-    return f"• {when(change.at, tz)} · {move} by <@{change.actor_id}>{note}"
-
-
-# ── announcements in the channel ────────────────────────────────────────────────────────────
-
-def usecase_created(uc: UseCase) -> Message:
-    text = (
-        f"🆕 New use case *{uc.slug}* — {escape(uc.title)}\n"
-        f"Owner <@{uc.owner_id}> · starts in {phase_label(uc.phase)}"
-    )
-    by = f"Created by <@{uc.created_by}>" + (f" · domain: {escape(uc.domain)}" if uc.domain else "")
-    return message(f"New use case {uc.slug}: {escape(uc.title)}", [section(text), context(by)])
-
-
-def phase_changed(t: Transition) -> Message:
-    c, uc = t.change, t.use_case
-    assert c.from_phase is not None
-    verb = {
-        Phase.ARCHIVED: "was archived",
-        **({c.to_phase: "went back (feedback loop)"} if _is_back(c) else {}),
-    }.get(c.to_phase, "moved")
-    text = (
-        f"*{uc.slug}* {verb}: {phase_label(c.from_phase)} → {phase_label(c.to_phase)}\n"
-        f"by <@{c.actor_id}> · after {humanize(t.previous_phase_duration)} in {c.from_phase.label}"
-    )
-    blocks: list[Block] = [section(text)]
-    if c.note:
-        label = "Reason" if verb != "moved" else "Note"
-        blocks.append(section(f"*{label}:* {escape(c.note)}"))
-    blocks += [section(f"⚠️ *Warning:* {escape(w)}") for w in t.warnings]
-    fallback = f"{uc.slug} {verb}: {c.from_phase.label} → {c.to_phase.label}"
-    if t.warnings:
-        fallback += " ⚠️ " + " ".join(t.warnings)
-    return message(fallback, blocks)
-
-
-def _is_back(change: PhaseChange) -> bool:
-    order = [Phase.BIZ, Phase.DEV, Phase.OPS, Phase.CONTINUOUS]
-    return (
-        change.from_phase in order and change.to_phase in order
-        and order.index(change.to_phase) < order.index(change.from_phase)
-    )
-
-
-def owner_changed(uc: UseCase, *, previous_owner: str, actor_id: str) -> Message:
-    text = (
-        f"🤝 *{uc.slug}* has a new owner: <@{uc.owner_id}> (was <@{previous_owner}>)\n"
-        f"Handed over by <@{actor_id}>"
-    )
-    return message(f"{uc.slug} is now owned by <@{uc.owner_id}>", [section(text)])
-
-
-# ── the App Home tab ───────────────────────────────────────────────────────────────────────
-
-MAX_HOME_BLOCKS = 100
-MAX_HOME_APPROVALS = 10  # two blocks each
-
-
-@dataclass(frozen=True)
-class HomeApproval:
-    """A gate the viewer may decide now, with the tokens of its two buttons."""
-
-    label: str  # "churn 1.2.0 · deploy (deployment 12)"
-    waiting: str  # "waiting 3 hours · 1 more approval needed"
-    approve_token: str
-    reject_token: str
-
-
-def home_view(user_id: str, use_cases: Sequence[UseCase], *, now: datetime, timebox: timedelta,
-              approvals: Sequence[HomeApproval] = (), running: Sequence[str] = (),
-              announcements: Sequence[str] = ()) -> dict[str, Any]:
-    """The Home tab: what waits for the viewer first, then their use cases and what moves."""
-    items: list[Block] = []
-    if approvals:
-        items.append(header(f"✋ Waiting for your approval ({len(approvals)})"))
-        for a in approvals[:MAX_HOME_APPROVALS]:
-            items += [section(f"*{escape(a.label)}*\n{a.waiting}"), _decision_buttons(a)]
-        if len(approvals) > MAX_HOME_APPROVALS:
-            items.append(context(f"… and {len(approvals) - MAX_HOME_APPROVALS} more waiting"))
-    items.append(header("Your use cases"))
-    if not use_cases:
-        items.append(section("You own or work on no use case yet. "
-                             "Start one with `/usecase new <slug> \"<title>\"`."))
-    lines = []
-    for uc in use_cases:
-        role = "owner" if uc.owner_id == user_id else (uc.role_of(user_id) or "")
-        flag = overdue_flag(uc, now, timebox)
-        lines.append(f"*{uc.slug}* — {escape(uc.title)} · {phase_label(uc.phase)} · you: {role}"
-                     + (f"\n      {flag}" if flag else ""))
-    budget = MAX_HOME_BLOCKS - len(items) - 8  # room for the sections below
-    items += bulleted(lines, max_blocks=max(2, budget - 2 * bool(running) - 2 * bool(announcements)),
-                      more="use cases")
-    for title, rows in (("🚀 Running deployments", running), ("📣 Recent announcements", announcements)):
-        if rows:
-            items += [header(title), *bulleted(list(rows), max_blocks=2, more="")]
-    items.append(context("Updated " + now.strftime("%Y-%m-%d %H:%M UTC")))
-    return {"type": "home", "blocks": [b.to_dict() for b in items[:MAX_HOME_BLOCKS]]}
-
-
-def _decision_buttons(a: HomeApproval) -> Block:
-    from slack_sdk.models.blocks import ActionsBlock, ButtonElement
-
-    return ActionsBlock(elements=[
-        ButtonElement(text="Approve", action_id="deploy_approve", value=a.approve_token,
-                      style="primary"),
-        ButtonElement(text="Reject", action_id="deploy_reject", value=a.reject_token,
-                      style="danger"),
-    ])
-
-
-def reject_dialog(callback_id: str, token: str, label: str) -> dict[str, Any]:
-    """The modal that asks why a deployment is rejected; the token rides in private_metadata."""
-    return {
-        "type": "modal",
-        "callback_id": callback_id,
-        "private_metadata": token,
-        "title": {"type": "plain_text", "text": "Reject deployment"},
-        "submit": {"type": "plain_text", "text": "Reject"},
-        "close": {"type": "plain_text", "text": "Back"},
-        "blocks": [
-            section(f"Rejecting *{escape(clip(label, 200))}* ends the deployment.").to_dict(),
-            {"type": "input", "block_id": "reason",
-             "label": {"type": "plain_text", "text": "Why?"},
-             "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True,
-                         "max_length": 500}},
-        ],
-    }

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
 
@@ -210,3 +210,22 @@ def approvers_text(policy: ApprovalSpec | None, owner_id: str) -> str:
     if policy is None or not policy.approvers:
         return f"the owner <@{owner_id}> or an admin"
     return " or ".join(approver_mention(a) for a in policy.approvers)
+
+
+def reject_dialog(callback_id: str, token: str, label: str) -> dict[str, Any]:
+    """The modal that asks why a deployment is rejected; the token rides in private_metadata."""
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "private_metadata": token,
+        "title": {"type": "plain_text", "text": "Reject deployment"},
+        "submit": {"type": "plain_text", "text": "Reject"},
+        "close": {"type": "plain_text", "text": "Back"},
+        "blocks": [
+            section(f"Rejecting *{escape(clip(label, 200))}* ends the deployment.").to_dict(),
+            {"type": "input", "block_id": "reason",
+             "label": {"type": "plain_text", "text": "Why?"},
+             "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True,
+                         "max_length": 500}},
+        ],
+    }

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks
+from bot import blocks, deploy_blocks
 from bot.background import Background
 from bot.blocks import Message
 from bot.domain.usecases import DomainError, NotAllowed
@@ -55,21 +56,17 @@ def register(app: AsyncApp, approvals: ApprovalService, home: HomeService,
         if (body.get("view") or {}).get("type") == "home" or body.get("type") == "view_submission":
             await home.refresh([body["user"]["id"]])  # the decision came from Home: show it there
 
-    @app.action("deploy_approve")
-    async def approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
-                      respond: AsyncRespond, client: AsyncWebClient) -> None:
-        await ack()
-        log.info("action=button button=approve user=%s", body["user"]["id"])
-        background.spawn(run(body, respond, client, approvals.approve(action["value"], actor(body))),
-                         "approve")
+    def decision(button: str, decide: Callable[[str, Actor], Awaitable[Message]]) -> None:
+        @app.action(f"deploy_{button}")
+        async def click(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                        respond: AsyncRespond, client: AsyncWebClient) -> None:
+            await ack()
+            log.info("action=button button=%s user=%s", button, body["user"]["id"])
+            background.spawn(run(body, respond, client, decide(action["value"], actor(body))),
+                             button)
 
-    @app.action("deploy_cancel")
-    async def cancel(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
-                     respond: AsyncRespond, client: AsyncWebClient) -> None:
-        await ack()
-        log.info("action=button button=cancel user=%s", body["user"]["id"])
-        background.spawn(run(body, respond, client, approvals.cancel(action["value"], actor(body))),
-                         "cancel")
+    decision("approve", approvals.approve)
+    decision("cancel", approvals.cancel)
 
     @app.action("deploy_reject")
     async def reject(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
@@ -82,7 +79,7 @@ def register(app: AsyncApp, approvals: ApprovalService, home: HomeService,
         try:
             label = await approvals.check_reject(token, actor(body))
             await client.views_open(trigger_id=body["trigger_id"],
-                                    view=blocks.reject_dialog(REJECT_VIEW, token, label))
+                                    view=deploy_blocks.reject_dialog(REJECT_VIEW, token, label))
         except DomainError as refused:
             await reply(respond, client, body, blocks.error(str(refused), icon="🚫"))
         except Exception:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from bot import blocks
+from bot import home_blocks
 from bot.blocks import clip
 from bot.clock import Clock
 from bot.deploy_blocks import title
@@ -78,11 +78,11 @@ class HomeService:
             await uow.commit()  # the button tokens
         running = [_running_line(d) for d in active if d.state is DeploymentState.RUNNING]
         said = [f"<#{channel}> {clip(escape(text), 200)}" for channel, text in await self.announcements()]
-        return blocks.home_view(user_id, mine, now=now, timebox=self.dev_timebox, approvals=waiting,
-                                running=running, announcements=said)
+        return home_blocks.home_view(user_id, mine, now=now, timebox=self.dev_timebox, approvals=waiting,
+                                     running=running, announcements=said)
 
     async def _waiting_for(self, uow: UnitOfWork, user_id: str,
-                           active: list[Deployment]) -> list[blocks.HomeApproval]:
+                           active: list[Deployment]) -> list[home_blocks.HomeApproval]:
         """Gates this person may decide now: the same rules as the buttons in the channel."""
         now, actor = self.clock.now(), Actor(user_id, "", user_id in self.admins)
         use_cases = {uc.slug: uc for uc in await uow.use_cases.find(include_archived=True)}
@@ -97,7 +97,7 @@ class HomeService:
             if not ok or voted or (user_id == d.requested_by and not self_ok):
                 continue
             since = humanize(now - (stage.gate_opened_at or now))
-            out.append(blocks.HomeApproval(
+            out.append(home_blocks.HomeApproval(
                 f"{d.use_case} {d.version} · {stage.name} (deployment {d.id})",
                 f"requested by <@{d.requested_by}> · waiting {since} · "
                 f"{stage.approvals_missing} more needed",

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot import blocks
+from bot import blocks, usecase_blocks
 from bot.blocks import Message
 from bot.clock import Clock
 from bot.domain import usecases as lifecycle
@@ -106,7 +106,7 @@ class UseCaseService:
                 await uow.use_cases.add(uc)
             except ConcurrentUpdate:
                 raise DomainError(f"A use case `{uc.slug}` exists already; pick another slug.") from None
-            self._announce(uow, uc, blocks.usecase_created(uc))
+            self._announce(uow, uc, usecase_blocks.usecase_created(uc))
             await uow.commit()
         return blocks.notice(f"✅ Created *{uc.slug}* in Biz; announced in <#{uc.channel_id}>.")
 
@@ -121,14 +121,14 @@ class UseCaseService:
         heading = "Use cases" + (f" in {command.phase.label}" if command.phase else "")
         heading += f" owned by <@{owner}>" if owner else ""
         heading += " you work on" if command.mine else ""
-        return blocks.usecase_list(found, now=self.clock.now(), timebox=self.dev_timebox,
-                                   heading=heading, total=total)
+        return usecase_blocks.usecase_list(found, now=self.clock.now(), timebox=self.dev_timebox,
+                                           heading=heading, total=total)
 
     async def show(self, command: ShowUseCase) -> Message:
         async with self.uow() as uow:
             uc = await self._load(uow, command.slug)
-        return blocks.usecase_card(uc, now=self.clock.now(), timebox=self.dev_timebox,
-                                   tz=self.timezone)
+        return usecase_blocks.usecase_card(uc, now=self.clock.now(), timebox=self.dev_timebox,
+                                           tz=self.timezone)
 
     async def _transition(
         self, slug: str, actor: Actor, move: Callable[[UseCase, datetime], Transition]
@@ -138,7 +138,7 @@ class UseCaseService:
             transition = move(uc, self.clock.now())
             await uow.use_cases.save(transition.use_case)
             await uow.use_cases.record_change(slug, transition.change)
-            self._announce(uow, transition.use_case, blocks.phase_changed(transition))
+            self._announce(uow, transition.use_case, usecase_blocks.phase_changed(transition))
             await uow.commit()
         to = transition.change.to_phase
         return blocks.notice(f"✅ *{slug}* is now in {blocks.phase_label(to)}; announced in "
@@ -150,7 +150,7 @@ class UseCaseService:
             uc = await self._load(uow, command.slug)
             changed = lifecycle.hand_over(uc, actor.user_id, new_owner, is_admin=actor.is_admin)
             await uow.use_cases.save(changed)
-            self._announce(uow, changed, blocks.owner_changed(
+            self._announce(uow, changed, usecase_blocks.owner_changed(
                 changed, previous_owner=uc.owner_id, actor_id=actor.user_id))
             await uow.commit()
         return blocks.notice(f"✅ <@{new_owner}> now owns *{uc.slug}*.")

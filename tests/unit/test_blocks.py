@@ -12,8 +12,11 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot import blocks as b
+from bot import home_blocks as hb
+from bot import usecase_blocks as ub
 from bot.domain import usecases as d
 from bot.domain.usecases import Role, TeamMember, UseCase
+from bot.mrkdwn import escape
 from handlers.usecase_grammar import HELP
 
 T0 = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
@@ -116,20 +119,20 @@ def every_message() -> dict[str, b.Message]:
         "notice-huge": b.notice("y" * 10_000),
         "help": b.help_text("/usecase", HELP),
         "help-long-title": b.help_text("h" * 300, HELP * 40),
-        "list": b.usecase_list([uc, dev], now=later, timebox=timebox, heading="Use cases"),
-        "list-empty": b.usecase_list([], now=later, timebox=timebox, heading="Use cases"),
-        "list-500": b.usecase_list(many(500), now=later, timebox=timebox, heading="Use cases"),
-        "card": b.usecase_card(dev, now=later, timebox=timebox, tz="UTC"),
-        "card-extreme": b.usecase_card(long_history(), now=later, timebox=timebox,
-                                       tz="Europe/Berlin"),
-        "created": b.usecase_created(uc),
-        "created-extreme": b.usecase_created(make("a" * 40, "T" * 200, domain="D" * 5000)),
-        "advanced": b.phase_changed(to_dev),
-        "back": b.phase_changed(walk(dev, ("back", timedelta(days=9), "KPI unclear"))),
-        "archived": b.phase_changed(walk(dev, ("archive", timedelta(days=9), "dropped"))),
-        "huge-note": b.phase_changed(walk(uc, ("advance", timedelta(days=1), "n" * 10_000))),
-        "owner": b.owner_changed(d.hand_over(uc, OWNER, "UNEW", is_admin=False),
-                                 previous_owner=OWNER, actor_id=OWNER),
+        "list": ub.usecase_list([uc, dev], now=later, timebox=timebox, heading="Use cases"),
+        "list-empty": ub.usecase_list([], now=later, timebox=timebox, heading="Use cases"),
+        "list-500": ub.usecase_list(many(500), now=later, timebox=timebox, heading="Use cases"),
+        "card": ub.usecase_card(dev, now=later, timebox=timebox, tz="UTC"),
+        "card-extreme": ub.usecase_card(long_history(), now=later, timebox=timebox,
+                                        tz="Europe/Berlin"),
+        "created": ub.usecase_created(uc),
+        "created-extreme": ub.usecase_created(make("a" * 40, "T" * 200, domain="D" * 5000)),
+        "advanced": ub.phase_changed(to_dev),
+        "back": ub.phase_changed(walk(dev, ("back", timedelta(days=9), "KPI unclear"))),
+        "archived": ub.phase_changed(walk(dev, ("archive", timedelta(days=9), "dropped"))),
+        "huge-note": ub.phase_changed(walk(uc, ("advance", timedelta(days=1), "n" * 10_000))),
+        "owner": ub.owner_changed(d.hand_over(uc, OWNER, "UNEW", is_admin=False),
+                                  previous_owner=OWNER, actor_id=OWNER),
     }
 
 
@@ -178,7 +181,7 @@ def test_message_caps_at_50_blocks_with_the_right_count(count: int, hidden: int)
 )
 def test_usecase_list_shows_or_counts_every_use_case(count: int, title_length: int) -> None:
     use_cases = many(count, "t" * title_length)
-    msg = b.usecase_list(use_cases, now=T0, timebox=SIX_WEEKS, heading="All use cases")
+    msg = ub.usecase_list(use_cases, now=T0, timebox=SIX_WEEKS, heading="All use cases")
     assert_within_slack_limits(msg.blocks)
     assert msg.blocks[0]["text"]["text"] == f"All use cases ({count})"
     text = all_text(msg.blocks)
@@ -188,8 +191,8 @@ def test_usecase_list_shows_or_counts_every_use_case(count: int, title_length: i
 
 def test_usecase_list_lines_and_fallback() -> None:
     biz, dev = make("biz-one"), walk(make("dev-one"), ("advance", timedelta(0), "")).use_case
-    msg = b.usecase_list([biz, dev], now=T0 + SIX_WEEKS + timedelta(seconds=1),
-                         timebox=SIX_WEEKS, heading="Mine")
+    msg = ub.usecase_list([biz, dev], now=T0 + SIX_WEEKS + timedelta(seconds=1),
+                          timebox=SIX_WEEKS, heading="Mine")
     text = all_text(msg.blocks)
     assert "• *biz-one* — Predict customer churn · 💼 Biz · <@UOWNER>" in text
     assert "*dev-one*" in text and "🛠️ Dev" in text
@@ -198,7 +201,7 @@ def test_usecase_list_lines_and_fallback() -> None:
 
 
 def test_empty_usecase_list_says_how_to_start() -> None:
-    msg = b.usecase_list([], now=T0, timebox=SIX_WEEKS, heading="Use cases in Ops")
+    msg = ub.usecase_list([], now=T0, timebox=SIX_WEEKS, heading="Use cases in Ops")
     assert "Use cases in Ops: none" in msg.text
     assert "/usecase new" in all_text(msg.blocks)
 
@@ -212,13 +215,13 @@ def evil_messages() -> dict[str, Any]:
     archived = walk(back.use_case, ("archive", timedelta(days=3), EVIL))
     later = T0 + timedelta(weeks=1)
     return {
-        "list": b.usecase_list([uc], now=later, timebox=SIX_WEEKS, heading="Use cases").blocks,
-        "card": b.usecase_card(archived.use_case, now=later, timebox=SIX_WEEKS, tz="UTC").blocks,
-        "created": b.usecase_created(uc).blocks,
-        "advanced": b.phase_changed(advanced).blocks,
-        "back": b.phase_changed(back).blocks,
-        "archived": b.phase_changed(archived).blocks,
-        "home": b.home_view(OWNER, [uc], now=later, timebox=SIX_WEEKS)["blocks"],
+        "list": ub.usecase_list([uc], now=later, timebox=SIX_WEEKS, heading="Use cases").blocks,
+        "card": ub.usecase_card(archived.use_case, now=later, timebox=SIX_WEEKS, tz="UTC").blocks,
+        "created": ub.usecase_created(uc).blocks,
+        "advanced": ub.phase_changed(advanced).blocks,
+        "back": ub.phase_changed(back).blocks,
+        "archived": ub.phase_changed(archived).blocks,
+        "home": hb.home_view(OWNER, [uc], now=later, timebox=SIX_WEEKS)["blocks"],
     }
 
 
@@ -249,10 +252,10 @@ def test_headers_with_user_text_are_plain_text_so_they_cannot_ping() -> None:
 @pytest.mark.parametrize(
     "render",
     [
-        pytest.param(lambda uc: b.usecase_list([uc], now=T0, timebox=SIX_WEEKS, heading="x"),
+        pytest.param(lambda uc: ub.usecase_list([uc], now=T0, timebox=SIX_WEEKS, heading="x"),
                      id="list"),
-        pytest.param(lambda uc: b.usecase_created(uc), id="created"),
-        pytest.param(lambda uc: b.usecase_card(uc, now=T0, timebox=SIX_WEEKS, tz="UTC"),
+        pytest.param(lambda uc: ub.usecase_created(uc), id="created"),
+        pytest.param(lambda uc: ub.usecase_card(uc, now=T0, timebox=SIX_WEEKS, tz="UTC"),
                      id="card"),
     ],
 )
@@ -269,13 +272,13 @@ def test_fallback_text_never_carries_raw_user_markup(render: Any) -> None:
      ("&lt;", "&amp;lt;"), ("<@U1|x> > <", "&lt;@U1|x&gt; &gt; &lt;")],
 )
 def test_escape(text: str, escaped: str) -> None:
-    assert b.escape(text) == escaped
+    assert escape(text) == escaped
 
 
 # ── the phase-change announcement ────────────────────────────────────────────────────────────
 
 def announcement(t: d.Transition) -> str:
-    return all_text(b.phase_changed(t).blocks)
+    return all_text(ub.phase_changed(t).blocks)
 
 
 def test_advance_announcement_says_who_what_note_and_how_long() -> None:
@@ -287,7 +290,7 @@ def test_advance_announcement_says_who_what_note_and_how_long() -> None:
     assert "*Note:* kick-off &lt;done&gt;" in text
     warning = "churn-model entered Dev without a data-scientist or a data-engineer on the team."
     assert f"⚠️ *Warning:* {warning}" in text
-    message = b.phase_changed(t)
+    message = ub.phase_changed(t)
     assert message.text.startswith("churn-model moved: Biz → Dev ⚠️ churn-model entered Dev")
 
 
@@ -296,9 +299,9 @@ def test_no_warning_and_no_note_when_there_is_none() -> None:
     t = walk(make(team=team), ("advance", timedelta(minutes=5), ""))
     text = announcement(t)
     assert "after 5 minutes in Biz" in text
-    assert "Warning" not in text and "⚠️" not in b.phase_changed(t).text
+    assert "Warning" not in text and "⚠️" not in ub.phase_changed(t).text
     assert "Note" not in text
-    assert len(b.phase_changed(t).blocks) == 1
+    assert len(ub.phase_changed(t).blocks) == 1
 
 
 def test_ops_warning_names_the_ops_roles() -> None:
@@ -327,18 +330,18 @@ def test_archive_announcement() -> None:
     assert "*churn-model* was archived: 💼 Biz → 🗄️ Archived" in text
     assert "after 4 weeks 2 days in Biz" in text
     assert "*Reason:* superseded" in text
-    assert b.phase_changed(t).text == "churn-model was archived: Biz → Archived"
+    assert ub.phase_changed(t).text == "churn-model was archived: Biz → Archived"
 
 
 def test_created_and_owner_changed_announcements() -> None:
     uc = d.create("churn-model", "Predict churn", creator_id="UCREATOR", channel_id="C1",
                   now=T0, owner_id=OWNER, domain="retail")
-    text = all_text(b.usecase_created(uc).blocks)
+    text = all_text(ub.usecase_created(uc).blocks)
     assert "*churn-model* — Predict churn" in text
     assert f"Owner <@{OWNER}>" in text and "💼 Biz" in text
     assert "Created by <@UCREATOR> · domain: retail" in text
     handed = d.hand_over(uc, ADMIN, "UNEW", is_admin=True)
-    msg = b.owner_changed(handed, previous_owner=OWNER, actor_id=ADMIN)
+    msg = ub.owner_changed(handed, previous_owner=OWNER, actor_id=ADMIN)
     text = all_text(msg.blocks)
     assert f"new owner: <@UNEW> (was <@{OWNER}>)" in text
     assert f"Handed over by <@{ADMIN}>" in text
@@ -360,7 +363,7 @@ def test_card_flags_overdue_only_when_overdue(
 ) -> None:
     entered_dev = timedelta(days=1)
     dev = walk(make(), ("advance", entered_dev, "")).use_case
-    msg = b.usecase_card(dev, now=T0 + entered_dev + phase_age, timebox=timebox, tz="UTC")
+    msg = ub.usecase_card(dev, now=T0 + entered_dev + phase_age, timebox=timebox, tz="UTC")
     text = all_text(msg.blocks)
     assert ("⏰ overdue" in text) is overdue
     if overdue:
@@ -371,7 +374,7 @@ def test_card_flags_overdue_only_when_overdue(
 def test_card_never_flags_other_phases() -> None:
     ops = walk(make(), ("advance", timedelta(0), ""), ("advance", timedelta(0), "")).use_case
     for uc in (make(), ops):
-        msg = b.usecase_card(uc, now=T0 + timedelta(weeks=50), timebox=SIX_WEEKS, tz="UTC")
+        msg = ub.usecase_card(uc, now=T0 + timedelta(weeks=50), timebox=SIX_WEEKS, tz="UTC")
         assert "overdue" not in all_text(msg.blocks)
 
 
@@ -388,7 +391,7 @@ def test_card_history_is_newest_first(tz: str, stamps: list[str]) -> None:
     uc = walk(make(), ("advance", timedelta(days=1), "first"),
               ("back", timedelta(days=2), "second"),
               ("advance", timedelta(days=3), "third")).use_case
-    msg = b.usecase_card(uc, now=T0 + timedelta(days=4), timebox=SIX_WEEKS, tz=tz)
+    msg = ub.usecase_card(uc, now=T0 + timedelta(days=4), timebox=SIX_WEEKS, tz=tz)
     history = all_text(msg.blocks).split("*Phase history* (newest first)", 1)[1]
     lines = [line for line in history.splitlines() if line.startswith("•")]
     assert len(lines) == 4
@@ -402,7 +405,7 @@ def test_card_history_is_newest_first(tz: str, stamps: list[str]) -> None:
 def test_card_facts() -> None:
     team = (TeamMember("UDS", Role.DATA_SCIENTIST), TeamMember("UOPS", Role.DEVOPS))
     uc = walk(make(team=team), ("advance", timedelta(days=1), "")).use_case
-    msg = b.usecase_card(uc, now=T0 + timedelta(days=3, hours=2), timebox=SIX_WEEKS, tz="UTC")
+    msg = ub.usecase_card(uc, now=T0 + timedelta(days=3, hours=2), timebox=SIX_WEEKS, tz="UTC")
     text = all_text(msg.blocks)
     assert msg.blocks[0]["text"]["text"] == "churn-model — Predict customer churn"
     assert "*Phase:* 🛠️ Dev for 2 days 2 hours" in text
@@ -410,7 +413,7 @@ def test_card_facts() -> None:
     assert "*Team:* <@UDS> (data-scientist), <@UOPS> (devops)" in text
     assert "*Channel:* <#CHOME>" in text and "*Domain:* retail" in text
     assert msg.text == "churn-model — Predict customer churn: Dev, owner <@UOWNER>"
-    nobody = b.usecase_card(make(domain=""), now=T0, timebox=SIX_WEEKS, tz="UTC")
+    nobody = ub.usecase_card(make(domain=""), now=T0, timebox=SIX_WEEKS, tz="UTC")
     assert "*Team:* nobody yet" in all_text(nobody.blocks)
     assert "*Domain:*" not in all_text(nobody.blocks)
 
@@ -418,7 +421,7 @@ def test_card_facts() -> None:
 # ── App Home ─────────────────────────────────────────────────────────────────────────────────
 
 def test_home_view_with_500_use_cases_stays_within_100_blocks() -> None:
-    view = b.home_view(OWNER, many(500), now=T0, timebox=SIX_WEEKS)
+    view = hb.home_view(OWNER, many(500), now=T0, timebox=SIX_WEEKS)
     assert view["type"] == "home"
     assert_within_slack_limits(view["blocks"], max_blocks=100)
     text = all_text(view["blocks"])
@@ -429,15 +432,15 @@ def test_home_view_with_500_use_cases_stays_within_100_blocks() -> None:
 
 
 def test_home_view_puts_approvals_first_with_buttons() -> None:
-    waiting = [b.HomeApproval(f"churn 1.{i}.0 · deploy (deployment {i})", "waiting 2 hours",
-                              f"tok-a{i}", f"tok-r{i}") for i in range(12)]
-    view = b.home_view(OWNER, many(300), now=T0, timebox=SIX_WEEKS, approvals=waiting,
-                       running=["churn 1.0.0 rolling out"], announcements=["churn moved to Dev"])
+    waiting = [hb.HomeApproval(f"churn 1.{i}.0 · deploy (deployment {i})", "waiting 2 hours",
+                               f"tok-a{i}", f"tok-r{i}") for i in range(12)]
+    view = hb.home_view(OWNER, many(300), now=T0, timebox=SIX_WEEKS, approvals=waiting,
+                        running=["churn 1.0.0 rolling out"], announcements=["churn moved to Dev"])
     assert_within_slack_limits(view["blocks"], max_blocks=100)
     assert view["blocks"][0]["type"] == "header" and "approval (12)" in view["blocks"][0]["text"]["text"]
     buttons = [e for blk in view["blocks"] if blk["type"] == "actions" for e in blk["elements"]]
     assert [e["value"] for e in buttons[:2]] == ["tok-a0", "tok-r0"]
-    assert len(buttons) == 2 * b.MAX_HOME_APPROVALS
+    assert len(buttons) == 2 * hb.MAX_HOME_APPROVALS
     text = all_text(view["blocks"])
     assert "… and 2 more waiting" in text
     assert "churn 1.0.0 rolling out" in text and "churn moved to Dev" in text
@@ -447,8 +450,8 @@ def test_home_view_roles_and_overdue_flags() -> None:
     member = (TeamMember("UVIEWER", Role.DATA_ENGINEER),)
     dev = walk(make("dev-one", team=member), ("advance", timedelta(0), "")).use_case
     owned = replace(make("mine"), owner_id="UVIEWER")
-    view = b.home_view("UVIEWER", [dev, owned], now=T0 + SIX_WEEKS + timedelta(seconds=1),
-                       timebox=SIX_WEEKS)
+    view = hb.home_view("UVIEWER", [dev, owned], now=T0 + SIX_WEEKS + timedelta(seconds=1),
+                        timebox=SIX_WEEKS)
     assert_within_slack_limits(view["blocks"], max_blocks=100)
     lines = "\n".join(blk["text"]["text"] for blk in view["blocks"] if blk["type"] == "section")
     dev_line, mine_line = lines.split("*mine*")
@@ -457,7 +460,7 @@ def test_home_view_roles_and_overdue_flags() -> None:
 
 
 def test_empty_home_view_says_how_to_start() -> None:
-    view = b.home_view(OWNER, [], now=T0, timebox=SIX_WEEKS)
+    view = hb.home_view(OWNER, [], now=T0, timebox=SIX_WEEKS)
     assert view["type"] == "home"
     assert_within_slack_limits(view["blocks"], max_blocks=100)
     assert "/usecase new" in all_text(view["blocks"])

@@ -33,7 +33,9 @@ from slack_sdk.models.views import View
 from bot import blocks as b
 from bot import deploy_blocks as dbl
 from bot import digest_blocks as dg
+from bot import home_blocks as hb
 from bot import metric_blocks as mb
+from bot import usecase_blocks as ub
 from bot.domain import deployments as machine
 from bot.domain import dora
 from bot.domain import metrics as kpi
@@ -283,12 +285,12 @@ def test_use_case_renderers_keep_slack_limits(
     box = timedelta(weeks=6)
     many = [replace(uc, slug=f"{uc.slug[:30]}-{i}") for i in range(copies)] or [uc]
     messages = [
-        b.usecase_card(uc, now=now, timebox=box, tz=tz),
-        b.usecase_list(many, now=now, timebox=box, heading="Use cases"),
-        b.usecase_list([], now=now, timebox=box, heading="Use cases"),
-        b.usecase_created(uc),
-        b.owner_changed(uc, previous_owner=viewer, actor_id=viewer),
-        *(b.phase_changed(t) for t in transitions),
+        ub.usecase_card(uc, now=now, timebox=box, tz=tz),
+        ub.usecase_list(many, now=now, timebox=box, heading="Use cases"),
+        ub.usecase_list([], now=now, timebox=box, heading="Use cases"),
+        ub.usecase_created(uc),
+        ub.owner_changed(uc, previous_owner=viewer, actor_id=viewer),
+        *(ub.phase_changed(t) for t in transitions),
     ]
     for msg in messages:
         check_message(msg)
@@ -296,14 +298,14 @@ def test_use_case_renderers_keep_slack_limits(
     said = free_text if free_text.strip() else "x"  # callers always say something
     for msg in (b.error(said, free_text), b.notice(said)):
         check_message(msg)  # callers escape what they put in; the limits hold whatever it is
-    approvals = [b.HomeApproval(f"{uc.slug} {i} · {free_text}"[:300], "waiting 3 hours",
-                                f"tok-a-{i}", f"tok-r-{i}") for i in range(copies % 14)]
-    home = b.home_view(viewer, many, now=now, timebox=box, approvals=approvals,
-                       running=[f"• {escape(free_text)}"] * (copies % 7),
-                       announcements=[f"<#CHOME> {escape(free_text)}"] * (copies % 9))
+    approvals = [hb.HomeApproval(f"{uc.slug} {i} · {free_text}"[:300], "waiting 3 hours",
+                                 f"tok-a-{i}", f"tok-r-{i}") for i in range(copies % 14)]
+    home = hb.home_view(viewer, many, now=now, timebox=box, approvals=approvals,
+                        running=[f"• {escape(free_text)}"] * (copies % 7),
+                        announcements=[f"<#CHOME> {escape(free_text)}"] * (copies % 9))
     check_home(home)
     check_inert(home)
-    dialog = b.reject_dialog("deploy_reject_reason", "tok-" + "r" * 40, free_text)
+    dialog = dbl.reject_dialog("deploy_reject_reason", "tok-" + "r" * 40, free_text)
     View(**dialog).to_dict()
     check_inert(dialog)
 

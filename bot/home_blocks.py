@@ -1,0 +1,67 @@
+"""The App Home tab in Block Kit: approvals waiting for the viewer, their use cases, what moves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
+
+from bot.blocks import bulleted, context, header, overdue_flag, phase_label, section
+from bot.domain.usecases import UseCase
+from bot.mrkdwn import escape
+
+MAX_HOME_BLOCKS = 100
+MAX_HOME_APPROVALS = 10  # two blocks each
+
+
+@dataclass(frozen=True)
+class HomeApproval:
+    """A gate the viewer may decide now, with the tokens of its two buttons."""
+
+    label: str  # "churn 1.2.0 · deploy (deployment 12)"
+    waiting: str  # "waiting 3 hours · 1 more approval needed"
+    approve_token: str
+    reject_token: str
+
+
+def home_view(user_id: str, use_cases: Sequence[UseCase], *, now: datetime, timebox: timedelta,
+              approvals: Sequence[HomeApproval] = (), running: Sequence[str] = (),
+              announcements: Sequence[str] = ()) -> dict[str, Any]:
+    """The Home tab: what waits for the viewer first, then their use cases and what moves."""
+    items: list[Block] = []
+    if approvals:
+        items.append(header(f"✋ Waiting for your approval ({len(approvals)})"))
+        for a in approvals[:MAX_HOME_APPROVALS]:
+            items += [section(f"*{escape(a.label)}*\n{a.waiting}"), _decision_buttons(a)]
+        if len(approvals) > MAX_HOME_APPROVALS:
+            items.append(context(f"… and {len(approvals) - MAX_HOME_APPROVALS} more waiting"))
+    items.append(header("Your use cases"))
+    if not use_cases:
+        items.append(section("You own or work on no use case yet. "
+                             "Start one with `/usecase new <slug> \"<title>\"`."))
+    lines = []
+    for uc in use_cases:
+        role = "owner" if uc.owner_id == user_id else (uc.role_of(user_id) or "")
+        flag = overdue_flag(uc, now, timebox)
+        lines.append(f"*{uc.slug}* — {escape(uc.title)} · {phase_label(uc.phase)} · you: {role}"
+                     + (f"\n      {flag}" if flag else ""))
+    budget = MAX_HOME_BLOCKS - len(items) - 8  # room for the sections below
+    items += bulleted(lines, max_blocks=max(2, budget - 2 * bool(running) - 2 * bool(announcements)),
+                      more="use cases")
+    for title, rows in (("🚀 Running deployments", running), ("📣 Recent announcements", announcements)):
+        if rows:
+            items += [header(title), *bulleted(list(rows), max_blocks=2, more="")]
+    items.append(context("Updated " + now.strftime("%Y-%m-%d %H:%M UTC")))
+    return {"type": "home", "blocks": [b.to_dict() for b in items[:MAX_HOME_BLOCKS]]}
+
+
+def _decision_buttons(a: HomeApproval) -> Block:
+    return ActionsBlock(elements=[
+        ButtonElement(text="Approve", action_id="deploy_approve", value=a.approve_token,
+                      style="primary"),
+        ButtonElement(text="Reject", action_id="deploy_reject", value=a.reject_token,
+                      style="danger"),
+    ])

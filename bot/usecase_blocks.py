@@ -1,0 +1,128 @@
+"""Use cases in Block Kit: the list, the card, and the announcements of their changes.
+
+Pure functions on top of :mod:`bot.blocks`, which keeps Slack's limits and the fallback text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from slack_sdk.models.blocks import Block, DividerBlock
+
+from bot.blocks import (
+    MAX_BLOCKS,
+    Message,
+    bulleted,
+    context,
+    header,
+    message,
+    notice,
+    overdue_flag,
+    phase_label,
+    section,
+    when,
+)
+from bot.domain.durations import humanize
+from bot.domain.usecases import Phase, PhaseChange, Transition, UseCase
+from bot.mrkdwn import escape
+
+LIST_FILTERS = "`phase=dev`, `owner=@name`, `mine`"
+
+
+def usecase_list(use_cases: Sequence[UseCase], *, now: datetime, timebox: timedelta,
+                 heading: str, total: int | None = None) -> Message:
+    """``total`` when ``use_cases`` is only the first page of them."""
+    total = len(use_cases) if total is None else total
+    if not use_cases:
+        return notice(f"{heading}: none. Create one with `/usecase new <slug> \"<title>\"`.")
+    lines = [
+        f"• *{uc.slug}* — {escape(uc.title)} · {phase_label(uc.phase)} · <@{uc.owner_id}>"
+        + (f" · {overdue_flag(uc, now, timebox)}" if uc.is_overdue(now, timebox) else "")
+        for uc in use_cases
+    ]
+    more = "use cases" if total == len(use_cases) else f"use cases (narrow it: {LIST_FILTERS})"
+    blocks = [header(f"{heading} ({total})"),
+              *bulleted(lines, max_blocks=MAX_BLOCKS - 1, more=more, hidden=total - len(use_cases))]
+    fallback = f"{heading}: " + ", ".join(uc.slug for uc in use_cases[:100])
+    return message(fallback, blocks)
+
+
+def usecase_card(uc: UseCase, *, now: datetime, timebox: timedelta, tz: str) -> Message:
+    team = ", ".join(f"<@{m.user_id}> ({m.role.value})" for m in uc.team) or "nobody yet"
+    facts = [
+        f"*Phase:* {phase_label(uc.phase)} for {humanize(uc.time_in_phase(now))}",
+        f"*Owner:* <@{uc.owner_id}>",
+        f"*Team:* {team}",
+        f"*Channel:* <#{uc.channel_id}>",
+    ]
+    if uc.domain:
+        facts.append(f"*Domain:* {escape(uc.domain)}")
+    if uc.archived_reason:
+        facts.append(f"*Archived:* {escape(uc.archived_reason)}")
+    blocks: list[Block] = [header(f"{uc.slug} — {uc.title}"), section("\n".join(facts))]
+    if flag := overdue_flag(uc, now, timebox):
+        blocks.append(section(f"*{flag}*"))
+    history = [_history_line(c, tz) for c in reversed(uc.history)]
+    blocks += [DividerBlock(), section("*Phase history* (newest first)")]
+    blocks += bulleted(history, max_blocks=MAX_BLOCKS - len(blocks), more="older changes")
+    fallback = f"{uc.slug} — {escape(uc.title)}: {uc.phase.label}, owner <@{uc.owner_id}>"
+    return message(fallback, blocks)
+
+
+def _history_line(change: PhaseChange, tz: str) -> str:
+    move = (
+        f"created in {phase_label(change.to_phase)}" if change.from_phase is None
+        else f"{phase_label(change.from_phase)} → {phase_label(change.to_phase)}"
+    )
+    note = f" — _{escape(change.note)}_" if change.note and change.from_phase else ""
+    return f"• {when(change.at, tz)} · {move} by <@{change.actor_id}>{note}"
+
+
+# ── announcements in the channel ────────────────────────────────────────────────────────────
+
+def usecase_created(uc: UseCase) -> Message:
+    text = (
+        f"🆕 New use case *{uc.slug}* — {escape(uc.title)}\n"
+        f"Owner <@{uc.owner_id}> · starts in {phase_label(uc.phase)}"
+    )
+    by = f"Created by <@{uc.created_by}>" + (f" · domain: {escape(uc.domain)}" if uc.domain else "")
+    return message(f"New use case {uc.slug}: {escape(uc.title)}", [section(text), context(by)])
+
+
+def phase_changed(t: Transition) -> Message:
+    c, uc = t.change, t.use_case
+    assert c.from_phase is not None
+    verb = {
+        Phase.ARCHIVED: "was archived",
+        **({c.to_phase: "went back (feedback loop)"} if _is_back(c) else {}),
+    }.get(c.to_phase, "moved")
+    text = (
+        f"*{uc.slug}* {verb}: {phase_label(c.from_phase)} → {phase_label(c.to_phase)}\n"
+        f"by <@{c.actor_id}> · after {humanize(t.previous_phase_duration)} in {c.from_phase.label}"
+    )
+    blocks: list[Block] = [section(text)]
+    if c.note:
+        label = "Reason" if verb != "moved" else "Note"
+        blocks.append(section(f"*{label}:* {escape(c.note)}"))
+    blocks += [section(f"⚠️ *Warning:* {escape(w)}") for w in t.warnings]
+    fallback = f"{uc.slug} {verb}: {c.from_phase.label} → {c.to_phase.label}"
+    if t.warnings:
+        fallback += " ⚠️ " + " ".join(t.warnings)
+    return message(fallback, blocks)
+
+
+def _is_back(change: PhaseChange) -> bool:
+    order = [Phase.BIZ, Phase.DEV, Phase.OPS, Phase.CONTINUOUS]
+    return (
+        change.from_phase in order and change.to_phase in order
+        and order.index(change.to_phase) < order.index(change.from_phase)
+    )
+
+
+def owner_changed(uc: UseCase, *, previous_owner: str, actor_id: str) -> Message:
+    text = (
+        f"🤝 *{uc.slug}* has a new owner: <@{uc.owner_id}> (was <@{previous_owner}>)\n"
+        f"Handed over by <@{actor_id}>"
+    )
+    return message(f"{uc.slug} is now owned by <@{uc.owner_id}>", [section(text)])
