@@ -50,7 +50,7 @@ from bot.slack_directory import SlackDirectory
 from bot.telemetry import Telemetry
 from handlers import actions, api, commands, dedupe, events, metrics_api
 from storage.database import Database
-from storage.requests import DuplicateDelivery
+from storage.requests import DuplicateDelivery, log_duplicate
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +273,7 @@ async def _on_error(error: Exception, body: dict[str, Any], context: AsyncBoltCo
     delivery another attempt applied first is no error: it is acknowledged, quietly.
     """
     if isinstance(error, DuplicateDelivery):
-        log.info("action=duplicate_delivery key=%s", error)
+        log_duplicate(error)
         return None if response is None else BoltResponse(status=200, body="")
     log.error("action=handler_error error=%s", type(error).__name__, exc_info=error)
     respond = context.get("respond")

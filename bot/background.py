@@ -13,7 +13,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
-from storage.requests import DuplicateDelivery
+from storage.requests import DuplicateDelivery, log_duplicate
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ class Background:
         try:
             await work
         except DuplicateDelivery as key:  # another attempt at this delivery applied it first
-            log.info("action=duplicate_delivery key=%s", key)
+            log_duplicate(key)
         except Exception:  # noqa: BLE001 - nobody awaits this task: say it here
             log.exception("action=background_error work=%s", name)
 

@@ -9,7 +9,6 @@ whose first delivery never arrived finds no key and is handled normally.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,9 +17,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.clock import Clock
-from storage.requests import RequestLog, handling
-
-log = logging.getLogger(__name__)
+from storage.requests import RequestLog, handling, log_duplicate
 
 
 def register(app: AsyncApp, requests: RequestLog, clock: Clock) -> None:
@@ -39,5 +36,5 @@ def register(app: AsyncApp, requests: RequestLog, clock: Clock) -> None:
 
 
 def _duplicate(key: str) -> BoltResponse:
-    log.info("action=duplicate_delivery key=%s", key)
+    log_duplicate(key)
     return BoltResponse(status=200, body="")

@@ -8,6 +8,7 @@ mostly Web API calls, not rows).
 
 from __future__ import annotations
 
+import logging
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,9 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import ProcessedRequestRow
 
+log = logging.getLogger(__name__)
+
 
 class DuplicateDelivery(Exception):
     """This Slack delivery was applied already, here or in another process: change nothing."""
+
+
+def log_duplicate(key: object) -> None:
+    """The one line for a delivery acknowledged without being applied again."""
+    log.info("action=duplicate_delivery key=%s", key)
 
 
 @dataclass
