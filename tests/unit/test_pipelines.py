@@ -8,16 +8,14 @@ from pathlib import Path
 import pytest
 
 from bot.domain.pipeline import BUILT_IN, ExecutorKind, OnFailure, PipelineSet
+from bot.pipeline_checks import PipelineProblem, parse_duration, wave_counts
 from bot.pipelines import (
     WEBHOOK_SECRET_MISSING,
     PipelineError,
-    PipelineProblem,
     check_config,
     load_pipelines,
-    parse_duration,
     parse_pipelines,
     uses_webhooks,
-    wave_counts,
 )
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pipelines.toml"
