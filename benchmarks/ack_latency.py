@@ -64,7 +64,9 @@ TICKS = os.sysconf("SC_CLK_TCK")
 # ── the bare bolt app (its own process: `--bare-bolt-server PORT`) ─────────────────────────
 
 
-def serve_bare_bolt(port: int) -> None:
+def serve_bare_bolt(port: int, reply: Callable[[], Awaitable[str]] | None = None) -> None:
+    """Command handlers that only ack; with ``reply``, they ack with its text, after it (as the
+    bot does: ``process_before_response``) — ``query_floor.py`` gives one that reads a row."""
     from aiohttp import web
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.async_app import AsyncApp
@@ -75,15 +77,14 @@ def serve_bare_bolt(port: int) -> None:
                                bot_id="B0BOT", bot_token=TOKEN)
 
     bolt = AsyncApp(signing_secret=os.environ["SLACK_SIGNING_SECRET"], authorize=authorize,
-                    request_verification_enabled=True, raise_error_for_unhandled_request=False)
+                    request_verification_enabled=True, raise_error_for_unhandled_request=False,
+                    process_before_response=reply is not None)
 
-    @bolt.command("/usecase")
-    async def usecase(ack: Any) -> None:
-        await ack()
+    async def command(ack: Any) -> None:
+        await (ack(text=await reply()) if reply else ack())
 
-    @bolt.command("/deploy")
-    async def deploy(ack: Any) -> None:
-        await ack()
+    bolt.command("/usecase")(command)
+    bolt.command("/deploy")(command)
 
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))

@@ -1,24 +1,31 @@
-"""What one database read costs in CPU, layer by layer: the floor under every command.
+"""What one database read costs, layer by layer: the floor under every command.
 
-    python benchmarks/query_floor.py [--database-url URL] [--runs 3000]
+    python benchmarks/query_floor.py [--database-url URL] [--runs 3000] [--requests 2000]
 
-In one process, on a fresh migrated database (an SQLite file, or a uniquely named PostgreSQL
-database that is dropped afterwards), reads one use case by slug — the query behind
-`/usecase show` — through each layer the bot uses, and prints the CPU milliseconds per read:
+On a fresh migrated database (an SQLite file, or a uniquely named PostgreSQL database that is
+dropped afterwards) holding one use case, two measurements:
+
+**In one process**, reads that use case by slug — the query behind `/usecase show` — through
+each layer the bot uses, and prints the CPU milliseconds per read:
 
     driver   1 statement   asyncpg (prepared) / aiosqlite (the bot's one-trip connection)
     core     1 statement   SQLAlchemy Core: engine.connect() on the bot's engine, execute, close
     unit     3 statements  the bot's unit of work: a session, the repository's `get` (the use
                            case, its team, its history), rollback — what `/usecase show` reads
 
-ack_latency.py's throughput target (half of a bare bolt app, ≈ 0.5 ms of CPU per request on
-this machine) is to be read against these: a command needs at least one unit of work.
+**Over HTTP**, ack_latency.py's load (signed slash commands, concurrency 50, ``--requests``)
+against three bolt apps, each its own process: the bare one of ack_latency.py (its handler only
+acks), one whose handler acks with a title read through SQLAlchemy Core (one statement), and one
+that reads it through the bot's unit of work. Prints requests per second, p99, server CPU per
+request, and the share of the bare app's throughput: ack_latency.py's throughput target (half of
+bare bolt) read against the least a database-backed command does.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import platform
 import sys
 import time
@@ -28,7 +35,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as well
 
-from ack_latency import on_fresh_database, server_version  # noqa: E402  (beside this file)
+import ack_latency  # noqa: E402  (beside this file)
+import aiohttp  # noqa: E402
+from ack_latency import on_fresh_database, server_version  # noqa: E402
+
+CONCURRENCY = 50
 
 SLUG = "churn-model"
 
@@ -104,17 +115,63 @@ async def measure(url: str, _folder: Path, runs: int) -> list[tuple[str, float]]
         await db.dispose()
 
 
+def serve_reading_bolt(port: int, url: str, layer: str) -> None:
+    """The bare bolt app, acking with the use case's title read through ``layer``."""
+    from sqlalchemy import select
+
+    from bot.clock import SystemClock
+    from storage.database import Database
+    from storage.models import UseCaseRow
+
+    db = Database(url, SystemClock())
+    statement = select(UseCaseRow.title).where(UseCaseRow.slug == SLUG)
+
+    async def core() -> str:
+        async with db.engine.connect() as conn:
+            return str(await conn.scalar(statement))
+
+    async def unit() -> str:
+        async with db.uow() as uow:
+            found = await uow.use_cases.get(SLUG)
+        return found.title if found else "?"
+
+    ack_latency.serve_bare_bolt(port, {"core": core, "unit": unit}[layer])
+
+
+async def over_http(url: str, folder: Path, requests: int) -> list[ack_latency.Result]:
+    env = {**os.environ, "SLACK_SIGNING_SECRET": ack_latency.SECRET}
+    apps = [("bare bolt", [ack_latency.__file__, "--bare-bolt-server"]),
+            ("+ core read", [__file__, "--reading-bolt-server", url, "core"]),
+            ("+ unit read", [__file__, "--reading-bolt-server", url, "unit"])]
+    servers = []
+    try:
+        for name, argv in apps:
+            port = ack_latency.free_port()
+            command = [sys.executable, argv[0], argv[1], str(port), *argv[2:]]
+            servers.append(await ack_latency.start_server(name, command, env, port, folder))
+        async with aiohttp.ClientSession() as http:
+            for server in servers:
+                await server.wait_healthy(http)
+        load = ack_latency.Load("http://127.0.0.1:9/unused", seed=7, mix=(("show", 100),))
+        return [await ack_latency.measure(server, load, requests, 100, CONCURRENCY, check=False)
+                for server in servers]
+    finally:
+        for server in servers:
+            await server.stop()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="postgresql+asyncpg://… (default: SQLite file)")
-    parser.add_argument("--runs", type=int, default=3000)
+    parser.add_argument("--runs", type=int, default=3000, help="reads per layer, in-process")
+    parser.add_argument("--requests", type=int, default=2000, help="requests per app, over HTTP")
     args = parser.parse_args()
 
-    async def versioned(url: str, folder: Path) -> tuple[str, list[tuple[str, float]]]:
+    async def both(url: str, folder: Path) -> tuple[str, list[tuple[str, float]], list[Any]]:
         rows = await measure(url, folder, args.runs)
-        return await server_version(url), rows
+        return await server_version(url), rows, await over_http(url, folder, args.requests)
 
-    version, rows = await on_fresh_database(args.database_url, versioned)
+    version, rows, served = await on_fresh_database(args.database_url, both)
     print(f"bizdevops-bot query floor · {version} · Python {platform.python_version()} · "
           f"{args.runs} reads per layer")
     statements = {"driver": 1, "core": 1, "unit": 3}
@@ -124,7 +181,18 @@ async def main() -> None:
         print(f"  {name:7} {ms:7.3f} ms CPU per read  ({statements[name]} statement"
               f"{'s' if statements[name] > 1 else ''}, {per:.3f} ms each, "
               f"{per / driver:4.1f}× the driver)")
+    print(f"\nover HTTP, concurrency {CONCURRENCY}, {args.requests} signed slash commands per app:")
+    bare = served[0].rps
+    for result in served:
+        values = result.all
+        print(f"  {result.server:11} {result.rps:6.0f} req/s  "
+              f"p99 {ack_latency.percentile(values, 99):6.1f} ms  "
+              f"{result.cpu / max(len(values), 1) * 1000:5.2f} ms CPU/request  "
+              f"{result.rps / bare:4.0%} of bare bolt  errors {len(result.errors)}")
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--reading-bolt-server":
+        serve_reading_bolt(int(sys.argv[2]), sys.argv[3], sys.argv[4])
+        raise SystemExit(0)
     asyncio.run(main())
