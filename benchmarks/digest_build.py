@@ -4,7 +4,7 @@
         [--use-cases 10000 --points 100000 --deployments 20000] [--runs 3]
 
 Builds a fresh database twice — the full data set and one tenth of it — with the data
-generator of ``benchmarks/metrics_queries.py`` (use cases with teams and phase history over 40
+generator of ``benchmarks/bench_data.py`` (use cases with teams and phase history over 40
 channels, KPI points over 90 days with targets, finished deployments with real stage JSON),
 plus what makes a digest busy: a phase change in the last week for every tenth use case and
 five deployments waiting at an approval gate in the measured channel. Then it times
@@ -38,9 +38,18 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the bot's packages
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared data generator
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared data and harness
 
-import metrics_queries as mq  # noqa: E402
+import bench_data  # noqa: E402  (beside this file)
+from bench_data import DRY, NOW, Size, chunks  # noqa: E402
+from harness import (  # noqa: E402
+    Measured,
+    StatementCounter,
+    measure,
+    on_fresh_database,
+    server_version,
+    table,
+)
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from bot.clock import ManualClock  # noqa: E402
@@ -54,18 +63,18 @@ from storage.deployment_codec import stage_to_json  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import DeploymentRow, PhaseChangeRow  # noqa: E402
 
-NOW = mq.NOW
+NOW = NOW
 CHANNEL = "C00000"  # use_case_rows homes use case i in C{i % 40}
 EMPTY_CHANNEL = "C99999"  # no use case of its own: its digest covers everything
 WAITING = 5  # deployments at an approval gate in CHANNEL
-GATED = Pipeline("gated", (StageSpec("deploy", mq.DRY, approval=ApprovalSpec()),))
+GATED = Pipeline("gated", (StageSpec("deploy", DRY, approval=ApprovalSpec()),))
 
 
-# ── the data: metrics_queries' set plus what a digest reports ──────────────────────────────
+# ── the data: bench_data's set plus what a digest reports ──────────────────────────────────
 
 
-async def load(db: Database, size: mq.Size, seed: int) -> dict[str, int]:
-    loaded = await mq.load(db, size, seed)
+async def load(db: Database, size: Size, seed: int) -> dict[str, int]:
+    loaded = await bench_data.load(db, size, seed)
     rng = random.Random(seed + 1)
     moves = [{"use_case_id": i + 1, "from_phase": "dev", "to_phase": "ops",
               "actor_id": f"U{i % 97:05d}", "at": NOW - timedelta(days=6) * rng.random(),
@@ -88,7 +97,7 @@ async def load(db: Database, size: mq.Size, seed: int) -> dict[str, int]:
             "lease_owner": None, "lease_until": None, "active_slot": uc_id,
         })
     async with db.engine.begin() as conn:
-        for part in mq.chunks(moves):
+        for part in chunks(moves):
             await conn.execute(insert(PhaseChangeRow.__table__), part)
         await conn.execute(insert(DeploymentRow.__table__), waiting)
         if db.dialect == "postgresql":
@@ -115,8 +124,8 @@ def digest_service(db: Database) -> DigestService:
                          permalink=permalink)
 
 
-async def run_size(url: str, size: mq.Size, runs: int, seed: int) -> tuple[dict[str, int], float,
-                                                                           dict[str, mq.Measured]]:
+async def run_size(url: str, size: Size, runs: int, seed: int) -> tuple[dict[str, int], float,
+                                                                           dict[str, Measured]]:
     db = Database(url, ManualClock(NOW))
     try:
         started = time.perf_counter()
@@ -124,7 +133,7 @@ async def run_size(url: str, size: mq.Size, runs: int, seed: int) -> tuple[dict[
         loaded = await load(db, size, seed)
         load_seconds = time.perf_counter() - started
         service = digest_service(db)
-        counter = mq.StatementCounter(db)
+        counter = StatementCounter(db)
 
         def build(channel: str):  # type: ignore[no-untyped-def]
             async def digest() -> str:
@@ -140,8 +149,8 @@ async def run_size(url: str, size: mq.Size, runs: int, seed: int) -> tuple[dict[
             return digest
 
         results = {
-            f"digest #{CHANNEL} (its own use cases)": await mq.measure(counter, runs, build(CHANNEL)),
-            "digest of a channel without use cases (all)": await mq.measure(counter, runs,
+            f"digest #{CHANNEL} (its own use cases)": await measure(counter, runs, build(CHANNEL)),
+            "digest of a channel without use cases (all)": await measure(counter, runs,
                                                                              build(EMPTY_CHANNEL)),
         }
         return loaded, load_seconds, results
@@ -156,7 +165,7 @@ async def run_size(url: str, size: mq.Size, runs: int, seed: int) -> tuple[dict[
 class Outcome:
     loaded: dict[str, int]
     load_seconds: float
-    results: dict[str, mq.Measured]
+    results: dict[str, Measured]
 
 
 async def main() -> int:
@@ -172,20 +181,20 @@ async def main() -> int:
         raise SystemExit(f"give at least {400 * WAITING} use cases and 10 points and deployments "
                          "(a tenth is measured too, with its gates in the measured channel)")
 
-    sizes = [mq.Size("full", args.use_cases, args.points, args.deployments),
-             mq.Size("1/10", args.use_cases // 10, args.points // 10, args.deployments // 10)]
-    print(f"bizdevops-bot digest benchmark · {await mq.server_version(args.database_url)} · "
+    sizes = [Size("full", args.use_cases, args.points, args.deployments),
+             Size("1/10", args.use_cases // 10, args.points // 10, args.deployments // 10)]
+    print(f"bizdevops-bot digest benchmark · {await server_version(args.database_url)} · "
           f"Python {platform.python_version()} · {args.runs} runs per operation, median")
     started = time.perf_counter()
     outcome: dict[str, Outcome] = {}
     for size in sizes:
-        loaded, seconds, results = await mq.on_fresh_database(
-            args.database_url, lambda url, size=size: run_size(url, size, args.runs, args.seed))
+        loaded, seconds, results = await on_fresh_database(
+            args.database_url, lambda url, _folder, size=size: run_size(url, size, args.runs, args.seed))
         outcome[size.label] = Outcome(loaded, seconds, results)
 
     print()
     keys = list(outcome["full"].loaded)
-    print(mq.table(["data set", *keys, "create+load"],
+    print(table(["data set", *keys, "create+load"],
                    [[label, *(f"{o.loaded[k]:,}" for k in keys), f"{o.load_seconds:.1f} s"]
                     for label, o in outcome.items()]))
     print()
@@ -196,7 +205,7 @@ async def main() -> int:
         constant &= a.statements == b.statements
         rows.append([op, str(a.statements), str(b.statements), f"{a.median_ms:.1f}",
                      f"{b.median_ms:.1f}", f"{a.median_ms / b.median_ms:.2f}x"])
-    print(mq.table(["collect + render", "stmts full", "stmts 1/10", "ms full", "ms 1/10",
+    print(table(["collect + render", "stmts full", "stmts 1/10", "ms full", "ms 1/10",
                     "time full/tenth"], rows))
     print()
     for label, o in outcome.items():

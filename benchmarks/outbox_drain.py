@@ -36,27 +36,25 @@ import logging
 import os
 import platform
 import sys
-import tempfile
 import time
-import uuid
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as well
 
+from harness import on_fresh_database, server_version, table  # noqa: E402
 from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
-from sqlalchemy import func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from bot.clock import SystemClock  # noqa: E402
 from bot.outbox_worker import OutboxWorker  # noqa: E402
 from bot.pacing import Pacer, unpaced  # noqa: E402
 from bot.services.ports import OutgoingMessage  # noqa: E402
 from bot.simulator.fake_slack import FakeSlack, Fault, RecordedCall  # noqa: E402
-from storage.database import Database, make_engine  # noqa: E402
+from storage.database import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import OutboxRow  # noqa: E402
 
@@ -231,46 +229,6 @@ async def drain(name: str, url: str, messages: int, channels: list[str], workers
     return outcome
 
 
-async def on_fresh_database(url: str | None, work: Callable[[str], Awaitable[Any]]) -> Any:
-    if url is None:
-        with tempfile.TemporaryDirectory(prefix="bizdevops-outbox-") as folder:
-            return await work(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}")
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
-        raise SystemExit("--database-url: give a postgresql+asyncpg:// URL, or none for SQLite")
-    name = f"bizdevops_outbox_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            return await work(parsed.set(database=name).render_as_string(hide_password=False))
-        finally:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
-
-
-async def server_version(url: str | None) -> str:
-    if url is None:
-        import sqlite3
-        return f"SQLite {sqlite3.sqlite_version}"
-    engine = make_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return "PostgreSQL " + str(await conn.scalar(text("SHOW server_version")))
-    finally:
-        await engine.dispose()
-
-
-def table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w)  # noqa: E731
-                                   for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
-    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
-
-
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="postgresql+asyncpg://... (default: SQLite file)")
@@ -304,7 +262,7 @@ async def main() -> int:
         name, messages, workers, pacer = runs[key]
         outcome = await on_fresh_database(
             args.database_url,
-            lambda url, name=name, messages=messages, workers=workers, pacer=pacer: drain(
+            lambda url, _folder, name=name, messages=messages, workers=workers, pacer=pacer: drain(
                 name, url, messages, channels, workers, pacer, args.fault_every,
                 args.sdk_retries == "default"))
         outcomes.append(outcome)

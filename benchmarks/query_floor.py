@@ -35,9 +35,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as well
 
-import ack_latency  # noqa: E402  (beside this file)
 import aiohttp  # noqa: E402
-from ack_latency import on_fresh_database, server_version  # noqa: E402
+import harness  # noqa: E402
+import slash_load  # noqa: E402
+from harness import on_fresh_database, server_version  # noqa: E402
 
 CONCURRENCY = 50
 
@@ -135,25 +136,25 @@ def serve_reading_bolt(port: int, url: str, layer: str) -> None:
             found = await uow.use_cases.get(SLUG)
         return found.title if found else "?"
 
-    ack_latency.serve_bare_bolt(port, {"core": core, "unit": unit}[layer])
+    slash_load.serve_bare_bolt(port, {"core": core, "unit": unit}[layer])
 
 
-async def over_http(url: str, folder: Path, requests: int) -> list[ack_latency.Result]:
-    env = {**os.environ, "SLACK_SIGNING_SECRET": ack_latency.SECRET}
-    apps = [("bare bolt", [ack_latency.__file__, "--bare-bolt-server"]),
+async def over_http(url: str, folder: Path, requests: int) -> list[slash_load.Result]:
+    env = {**os.environ, "SLACK_SIGNING_SECRET": slash_load.SECRET}
+    apps = [("bare bolt", [slash_load.__file__]),
             ("+ core read", [__file__, "--reading-bolt-server", url, "core"]),
             ("+ unit read", [__file__, "--reading-bolt-server", url, "unit"])]
     servers = []
     try:
         for name, argv in apps:
-            port = ack_latency.free_port()
-            command = [sys.executable, argv[0], argv[1], str(port), *argv[2:]]
-            servers.append(await ack_latency.start_server(name, command, env, port, folder))
+            port = harness.free_port()
+            command = [sys.executable, *argv[:2], str(port), *argv[2:]]
+            servers.append(await harness.start_server(name, command, env, port, folder))
         async with aiohttp.ClientSession() as http:
             for server in servers:
                 await server.wait_healthy(http)
-        load = ack_latency.Load("http://127.0.0.1:9/unused", seed=7, mix=(("show", 100),))
-        return [await ack_latency.measure(server, load, requests, 100, CONCURRENCY, check=False)
+        load = slash_load.Load("http://127.0.0.1:9/unused", seed=7, mix=(("show", 100),))
+        return [await slash_load.measure(server, load, requests, 100, CONCURRENCY, check=False)
                 for server in servers]
     finally:
         for server in servers:
@@ -186,7 +187,7 @@ async def main() -> None:
     for result in served:
         values = result.all
         print(f"  {result.server:11} {result.rps:6.0f} req/s  "
-              f"p99 {ack_latency.percentile(values, 99):6.1f} ms  "
+              f"p99 {harness.percentile(values, 99):6.1f} ms  "
               f"{result.cpu / max(len(values), 1) * 1000:5.2f} ms CPU/request  "
               f"{result.rps / bare:4.0%} of bare bolt  errors {len(result.errors)}")
 

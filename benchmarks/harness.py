@@ -1,0 +1,198 @@
+"""What the benchmarks share: a fresh database, servers as subprocesses, and the report.
+
+Imported from a benchmark beside it (``python benchmarks/<name>.py`` puts this folder first on
+``sys.path``); the bot's own modules are imported where they are used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+if TYPE_CHECKING:
+    from storage.database import Database
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# ── a fresh database ───────────────────────────────────────────────────────────────────────
+
+
+async def on_fresh_database(url: str | None, work: Callable[[str, Path], Awaitable[Any]]) -> Any:
+    """Run ``work(url, folder)`` on a fresh database: an SQLite file in a temporary folder, or a
+    uniquely named database on the PostgreSQL server of ``url``, dropped afterwards."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from storage.database import make_engine
+
+    with tempfile.TemporaryDirectory(prefix="bizdevops-bench-") as tmp:
+        folder = Path(tmp)
+        if url is None:
+            return await work(f"sqlite+aiosqlite:///{folder / 'bench.db'}", folder)
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "postgresql":
+            raise SystemExit("--database-url: give a postgresql+asyncpg:// URL, or none for SQLite")
+        name = f"bizdevops_bench_{uuid.uuid4().hex[:10]}"
+        admin = make_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            async with admin.connect() as conn:
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+            try:
+                return await work(parsed.set(database=name).render_as_string(hide_password=False),
+                                  folder)
+            finally:
+                async with admin.connect() as conn:
+                    await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            await admin.dispose()
+
+
+async def server_version(url: str | None) -> str:
+    """The database and its version, for a report's first line (no URL: SQLite)."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from storage.database import make_engine
+
+    if url is None or make_url(url).get_backend_name() == "sqlite":
+        import sqlite3
+
+        return f"SQLite {sqlite3.sqlite_version}"
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return "PostgreSQL " + str(await conn.scalar(text("SHOW server_version")))
+    finally:
+        await engine.dispose()
+
+
+# ── servers as subprocesses ────────────────────────────────────────────────────────────────
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+@dataclass
+class Server:
+    name: str
+    process: asyncio.subprocess.Process
+    base: str
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"{self.base}/slack/events"
+
+    async def wait_healthy(self, http: aiohttp.ClientSession) -> None:
+        for _ in range(600):
+            if self.process.returncode is not None:
+                break
+            try:
+                async with http.get(f"{self.base}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.05)
+        raise SystemExit(f"{self.name} never became healthy:\n{self.log_path.read_text()[-3000:]}")
+
+    async def stop(self) -> int:
+        from bot.server import SHUTDOWN_GRACE
+
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:  # the bot may spend its whole grace announcing the backlog the load left
+                await asyncio.wait_for(self.process.wait(), timeout=SHUTDOWN_GRACE + 10)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        return self.process.returncode or 0
+
+    def log_lines(self, *levels: str) -> list[str]:
+        return [line for line in self.log_path.read_text().splitlines()
+                if any(f" {level} " in line for level in levels)]
+
+
+async def start_server(name: str, argv: list[str], env: dict[str, str], port: int,
+                       folder: Path) -> Server:
+    log_path = folder / f"{name}.log"
+    with log_path.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            *argv, env=env, cwd=folder, stdout=out, stderr=asyncio.subprocess.STDOUT)
+    return Server(name, process, f"http://127.0.0.1:{port}", log_path)
+
+
+# ── measuring in-process ───────────────────────────────────────────────────────────────────
+
+
+@dataclass
+class Measured:
+    statements: int
+    median_ms: float
+    note: str
+
+
+class StatementCounter:
+    def __init__(self, db: Database) -> None:
+        from sqlalchemy import event
+
+        self.count = 0
+        event.listen(db.engine.sync_engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, *_args: Any) -> None:
+        self.count += 1
+
+
+async def measure(counter: StatementCounter, runs: int,
+                  call: Callable[[], Awaitable[str]], *, warm_up: bool = True) -> Measured:
+    if warm_up:  # connections, statement caches
+        await call()
+    times, counts, note = [], set(), ""
+    for _ in range(runs):
+        before = counter.count
+        started = time.perf_counter()
+        note = await call()
+        times.append((time.perf_counter() - started) * 1000)
+        counts.add(counter.count - before)
+    if len(counts) != 1:
+        raise AssertionError(f"statement count changed between runs: {sorted(counts)}")
+    return Measured(counts.pop(), statistics.median(times), note)
+
+
+# ── the report ─────────────────────────────────────────────────────────────────────────────
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    rank = max(0, min(len(sorted_values) - 1, round(p / 100 * len(sorted_values) + 0.5) - 1))
+    return sorted_values[rank]
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w)  # noqa: E731
+                                   for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
