@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 C = TypeVar("C")
 
+# `/deploy <slug> <version>` has no verb of its own: a refusal shows how to start one.
+DEPLOY_USAGE = {**deploy_grammar.USAGE, "": deploy_grammar.USAGE["start"]}
+
 
 async def answer(text: str, actor: Actor, parse: Callable[[str], C],
                  execute: Callable[[C, Actor], Awaitable[Message]], *, title: str,
@@ -66,10 +69,9 @@ def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentSe
 
     @app.command("/deploy")
     async def deploy(ack: AsyncAck, command: dict[str, Any]) -> None:
-        usage = {**deploy_grammar.USAGE, "": deploy_grammar.USAGE["start"]}
         reply = await answer(command.get("text", ""), actor(command), deploy_grammar.parse_deploy,
                              deployments.execute, title="/deploy — staged deployments from chat",
-                             help_lines=deploy_grammar.HELP, usage=usage)
+                             help_lines=deploy_grammar.HELP, usage=DEPLOY_USAGE)
         await ack(response_type="ephemeral", **reply.as_args())
 
     @app.command("/metric")

@@ -25,8 +25,9 @@ def register(app: AsyncApp, requests: RequestLog, clock: Clock) -> None:
     async def once(req: AsyncBoltRequest, body: dict[str, Any],
                    next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:  # noqa: A002
         if body.get("event_id"):
-            if not await requests.first(f"event:{body['event_id']}", clock.now()):
-                return _duplicate(f"event:{body['event_id']}")
+            key = f"event:{body['event_id']}"
+            if not await requests.first(key, clock.now()):
+                return _duplicate(key)
         elif body.get("trigger_id"):
             key = f"trigger:{body['trigger_id']}"
             if req.headers.get("x-slack-retry-num") and await requests.seen(key):

@@ -50,6 +50,19 @@ class SqlOutbox:
         )
 
 
+# Only the oldest pending message of a channel may go (order within a channel). The "anything
+# earlier?" probe is one step down ix_outbox_channel_pending per candidate; a GROUP BY of the
+# heads instead let PostgreSQL, on fresh statistics, re-run it per row. Built once: every
+# claim uses it.
+_earlier = aliased(OutboxRow)
+_EARLIER_PENDING = (
+    select(_earlier.id)
+    .where(_earlier.status == PENDING, _earlier.channel == OutboxRow.channel,
+           _earlier.id < OutboxRow.id)
+    .exists()
+)
+
+
 class OutboxStore:
     """The delivering side, used by the worker; each call is its own short transaction."""
 
@@ -57,22 +70,13 @@ class OutboxStore:
         self._sessions = sessions
         self.owner = uuid.uuid4().hex
 
-    def _claimable(self, now: datetime):  # type: ignore[no-untyped-def]
-        # Only the oldest pending message of a channel may go (order within a channel). The
-        # "anything earlier?" probe is one step down ix_outbox_channel_pending per candidate;
-        # a GROUP BY of the heads instead let PostgreSQL, on fresh statistics, re-run it per row.
-        earlier = aliased(OutboxRow)
-        blocked = (
-            select(earlier.id)
-            .where(earlier.status == PENDING, earlier.channel == OutboxRow.channel,
-                   earlier.id < OutboxRow.id)
-            .exists()
-        )
+    @staticmethod
+    def _claimable(now: datetime):  # type: ignore[no-untyped-def]
         return and_(
             OutboxRow.status == PENDING,
             OutboxRow.next_attempt_at <= now,
             or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
-            ~blocked,
+            ~_EARLIER_PENDING,
         )
 
     async def claim(self, now: datetime, *, lease: timedelta, limit: int = 50,
