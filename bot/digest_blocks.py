@@ -1,10 +1,11 @@
 """The digest: what a program manager wants to read on Monday morning, within Slack's limits.
 
-Part of the one renderer (helpers from ``bot.blocks``); a pure function of :class:`DigestData`,
-which the digest service fills from the database. Most urgent first -- approvals waiting, Dev
-work over its time box -- then what moved: phase changes, deployments, targets, KPIs, DORA.
-Sections with nothing to say are left out. Long lists end with "and N more": every non-empty
-section keeps at least its title line, whatever the volume, and nothing is cut silently.
+Part of the one renderer (helpers from ``bot.blocks``); a pure function of
+:class:`bot.digest_data.DigestData`, which the digest service fills from the database. Most
+urgent first -- approvals waiting, Dev work over its time box -- then what moved: phase changes,
+deployments, targets, KPIs, DORA. Sections with nothing to say are left out. Long lists end with
+"and N more": every non-empty section keeps at least its title line, whatever the volume, and
+nothing is cut silently.
 
 All strings in the input are plain text and are escaped here (titles, notes, metric names, the
 preformatted KPI/crossing/DORA strings); ``actor_id``/``owner_id``/``requested_by`` are Slack user
@@ -22,6 +23,15 @@ from slack_sdk.models.blocks import Block
 
 from bot.blocks import MAX_BLOCKS, MAX_SECTION, PHASE_ICONS, Message, clip, context, header, message, section
 from bot.deploy_blocks import STATE_LABELS
+from bot.digest_data import (
+    DeploymentLine,
+    DigestData,
+    KpiMovement,
+    OverdueWork,
+    PhaseCount,
+    PhaseMove,
+    WaitingApproval,
+)
 from bot.domain.deployment_model import DeploymentState
 from bot.domain.durations import humanize
 from bot.domain.usecases import Phase
@@ -30,84 +40,6 @@ from bot.mrkdwn import escape
 MAX_LINES = 15  # per section: a digest is a summary, the rest is one command away
 MAX_LINE = 400  # characters; long titles and notes are clipped before escaping
 TITLE_CHARS, NOTE_CHARS = 80, 140
-
-
-@dataclass(frozen=True)
-class PhaseCount:
-    phase: str
-    count: int
-
-
-@dataclass(frozen=True)
-class PhaseMove:
-    slug: str
-    title: str
-    from_phase: str
-    to_phase: str
-    actor_id: str
-    at: datetime
-    note: str
-
-
-@dataclass(frozen=True)
-class OverdueWork:
-    slug: str
-    title: str
-    owner_id: str
-    weeks_in_dev: float
-
-
-@dataclass(frozen=True)
-class WaitingApproval:
-    deployment_id: int
-    slug: str
-    version: str
-    stage: str
-    waiting_since: datetime
-    permalink: str | None
-    approvals_missing: int
-
-
-@dataclass(frozen=True)
-class DeploymentLine:
-    deployment_id: int
-    slug: str
-    version: str
-    state: str
-    requested_by: str
-    duration: timedelta | None
-    dry_run: bool
-
-
-@dataclass(frozen=True)
-class KpiMovement:  # preformatted strings
-    slug: str
-    name: str
-    latest: str
-    change: str
-    sparkline: str
-    target_note: str
-
-
-@dataclass(frozen=True)
-class DoraLine:
-    text: str  # preformatted one-line summary
-
-
-@dataclass(frozen=True)
-class DigestData:
-    channel_id: str
-    now: datetime
-    since: datetime | None
-    tz: str
-    phases: list[PhaseCount]
-    moves: list[PhaseMove]
-    overdue: list[OverdueWork]
-    approvals: list[WaitingApproval]
-    deployments: list[DeploymentLine]
-    kpis: list[KpiMovement]
-    crossings: list[str]
-    dora: DoraLine | None
 
 
 @dataclass(frozen=True)

@@ -6,23 +6,20 @@ several bot processes firing the same schedule post it once.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot import blocks
 from bot import digest_blocks as digest
+from bot import digest_data as data
 from bot.blocks import Message
 from bot.clock import Clock
-from bot.domain import dora as dora_maths
-from bot.domain import metrics as kpi
-from bot.domain.deployment_model import Deployment, DeploymentState, StageState
-from bot.domain.dora import DoraRecord
 from bot.domain.durations import weeks
 from bot.domain.schedule import Schedule, parse_schedule
-from bot.domain.usecases import NotAllowed, Phase, UseCase
-from bot.metric_blocks import dora_line
-from bot.services.ports import DigestSchedule, OutgoingMessage, StoredPoint, StoredTarget, UnitOfWork
+from bot.domain.usecases import NotAllowed
+from bot.services import digest_facts as facts
+from bot.services.ports import DigestSchedule, OutgoingMessage, UnitOfWork
 
 DEFAULT_PERIOD = timedelta(days=7)
 KPI_HISTORY = timedelta(days=60)
@@ -163,7 +160,7 @@ class DigestService:
 
     async def collect(
         self, uow: UnitOfWork, channel_id: str, since: datetime, now: datetime
-    ) -> digest.DigestData:
+    ) -> data.DigestData:
         everything = await uow.use_cases.find(include_archived=True)
         homed = [uc for uc in everything if uc.channel_id == channel_id]
         scope = homed or everything  # a channel without use cases of its own sees them all
@@ -174,14 +171,14 @@ class DigestService:
         records = [r for r in await uow.deployments.dora_records(now - 2 * period) if r.use_case in slugs]
         series = await uow.overview.series_since(now - KPI_HISTORY)
         targets = await uow.overview.all_targets()
-        return digest.DigestData(
+        return data.DigestData(
             channel_id=channel_id,
             now=now,
             since=since,
             tz=self.timezone,
-            phases=_phase_counts(scope),
+            phases=facts.phase_counts(scope),
             moves=[
-                digest.PhaseMove(
+                data.PhaseMove(
                     slug,
                     title,
                     c.from_phase.value if c.from_phase else "",
@@ -194,113 +191,17 @@ class DigestService:
                 if slug in slugs
             ],
             overdue=[
-                digest.OverdueWork(uc.slug, uc.title, uc.owner_id, weeks(uc.time_in_phase(now)))
+                data.OverdueWork(uc.slug, uc.title, uc.owner_id, weeks(uc.time_in_phase(now)))
                 for uc in scope
                 if uc.is_overdue(now, self.dev_timebox)
             ],
-            approvals=_approvals(waiting, now),
-            deployments=[_deployment_line(d) for d in recent],
-            kpis=_movements({s: series.get(s, {}) for s in slugs}, targets, since, now),
-            crossings=_crossings({s: series.get(s, {}) for s in slugs}, targets, since),
-            dora=_dora(records, now, since),
+            approvals=facts.approvals_waiting(waiting, now),
+            deployments=[facts.deployment_line(d) for d in recent],
+            kpis=facts.kpi_movements({s: series.get(s, {}) for s in slugs}, targets, since, now),
+            crossings=facts.target_crossings({s: series.get(s, {}) for s in slugs}, targets, since),
+            dora=facts.dora_summary(records, now, since),
         )
-
-def _approvals(deployments: Sequence[Deployment], now: datetime) -> list[digest.WaitingApproval]:
-    waiting = sorted(
-        (d for d in deployments if d.state is DeploymentState.AWAITING_APPROVAL),
-        key=lambda d: _gate_since(d) or now,
-    )
-    out = []
-    for d in waiting:
-        stage = d.current_stage
-        assert stage is not None and d.id is not None
-        out.append(digest.WaitingApproval(d.id, d.use_case, d.version, stage.name,
-                                          _gate_since(d) or now, None, stage.approvals_missing))
-    return out
 
 
 async def _none() -> None:
     return None
-
-
-def _phase_counts(scope: Sequence[UseCase]) -> list[digest.PhaseCount]:
-    return [
-        digest.PhaseCount(p.value, sum(1 for uc in scope if uc.phase is p))
-        for p in Phase
-        if any(uc.phase is p for uc in scope)
-    ]
-
-
-def _gate_since(d: Deployment) -> datetime | None:
-    stage = d.current_stage
-    return stage.gate_opened_at if stage and stage.state is StageState.AWAITING_APPROVAL else None
-
-
-def _deployment_line(d: Deployment) -> digest.DeploymentLine:
-    took = d.finished_at - d.requested_at if d.finished_at else None
-    assert d.id is not None
-    return digest.DeploymentLine(d.id, d.use_case, d.version, d.state.value, d.requested_by, took, d.dry_run)
-
-
-def _movements(
-    series: dict[str, dict[str, list[StoredPoint]]],
-    targets: dict[str, dict[str, StoredTarget]],
-    since: datetime,
-    now: datetime,
-) -> list[digest.KpiMovement]:
-    """KPIs with a new value since the last digest, each against its value back then."""
-    out = []
-    for slug in sorted(series):
-        for name, stored in sorted(series[slug].items()):
-            if any(p.at > since for p in stored):
-                t = targets.get(slug, {}).get(name)
-                out.append(
-                    _movement(slug, name, stored, kpi.Target(t.op, t.value) if t else None, since, now)
-                )
-    return out
-
-
-def _movement(
-    slug: str, name: str, stored: list[StoredPoint], target: kpi.Target | None, since: datetime, now: datetime
-) -> digest.KpiMovement:
-    unit = next((p.unit for p in reversed(stored) if p.unit), "")
-    points = [kpi.Point(p.at, p.value) for p in stored]
-    latest = points[-1].value
-    before = [p for p in points if p.at <= since]
-    change = kpi.format_delta(kpi.delta(latest, before[-1].value), unit) if before else "new"
-    recent = [p.value for p in points if p.at > now - timedelta(days=30)]
-    return digest.KpiMovement(
-        slug,
-        name,
-        kpi.with_unit(kpi.format_number(latest), unit),
-        change,
-        kpi.sparkline(recent),
-        kpi.target_status(target, latest, unit) if target else "",
-    )
-
-
-def _crossings(
-    series: dict[str, dict[str, list[StoredPoint]]],
-    targets: dict[str, dict[str, StoredTarget]],
-    since: datetime,
-) -> list[str]:
-    """Each flip of a target's state after ``since``, replayed from the values."""
-    out = []
-    for slug in sorted(targets):
-        for name, t in sorted(targets[slug].items()):
-            target, state = kpi.Target(t.op, t.value), None
-            for p in series.get(slug, {}).get(name, []):
-                state, flipped = kpi.crossing(state, target, p.value)
-                if flipped and p.at > since:
-                    verb = "reached" if state == "met" else "fell short of"
-                    out.append(
-                        f"{slug} · {name} {verb} its target {target.describe()} "
-                        f"({kpi.with_unit(kpi.format_number(p.value), p.unit)})"
-                    )
-    return out
-
-
-def _dora(records: Sequence[DoraRecord], now: datetime, since: datetime) -> digest.DoraLine | None:
-    days = max(1, min(30, round((now - since).total_seconds() / 86400)))
-    report = dora_maths.dora(records, now=now, days=days)
-    return digest.DoraLine(dora_line(report)) if report.deployments else None

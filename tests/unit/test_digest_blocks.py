@@ -20,7 +20,8 @@ from slack_sdk.models.blocks import Block
 
 from bot import digest_blocks as db
 from bot.blocks import MAX_BLOCKS, MAX_HEADER, MAX_SECTION, Message
-from bot.digest_blocks import (
+from bot.digest_blocks import render_digest
+from bot.digest_data import (
     DeploymentLine,
     DigestData,
     DoraLine,
@@ -29,7 +30,6 @@ from bot.digest_blocks import (
     PhaseCount,
     PhaseMove,
     WaitingApproval,
-    render_digest,
 )
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"

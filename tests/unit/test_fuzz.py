@@ -33,6 +33,7 @@ from slack_sdk.models.views import View
 from bot import blocks as b
 from bot import deploy_blocks as dbl
 from bot import digest_blocks as dg
+from bot import digest_data as dd
 from bot import home_blocks as hb
 from bot import metric_blocks as mb
 from bot import usecase_blocks as ub
@@ -460,25 +461,25 @@ PERMALINKS = st.none() | st.just("https://example.slack.com/archives/C1/p1") | t
 
 
 ID_NUMBERS = st.integers(1, 10**12)
-MOVES = st.builds(dg.PhaseMove, texts(60), texts(300), PHASE_NAMES, PHASE_NAMES, USER_IDS, WHEN, texts(600))
-OVERDUE = st.builds(dg.OverdueWork, texts(60), texts(300), USER_IDS, st.floats(0, 1e6))
-WAITING = st.builds(dg.WaitingApproval, ID_NUMBERS, texts(60), texts(80), texts(60), WHEN, PERMALINKS,
+MOVES = st.builds(dd.PhaseMove, texts(60), texts(300), PHASE_NAMES, PHASE_NAMES, USER_IDS, WHEN, texts(600))
+OVERDUE = st.builds(dd.OverdueWork, texts(60), texts(300), USER_IDS, st.floats(0, 1e6))
+WAITING = st.builds(dd.WaitingApproval, ID_NUMBERS, texts(60), texts(80), texts(60), WHEN, PERMALINKS,
                     st.integers(0, 9))
-SHIPPED = st.builds(dg.DeploymentLine, ID_NUMBERS, texts(60), texts(80), STATES, USER_IDS,
+SHIPPED = st.builds(dd.DeploymentLine, ID_NUMBERS, texts(60), texts(80), STATES, USER_IDS,
                     st.none() | OFFSETS, st.booleans())
-MOVEMENTS = st.builds(dg.KpiMovement, texts(60), texts(80), texts(80), texts(80), texts(40), texts(200))
+MOVEMENTS = st.builds(dd.KpiMovement, texts(60), texts(80), texts(80), texts(80), texts(40), texts(200))
 DIGESTS = st.builds(
-    dg.DigestData, channel_id=st.just("CDIGEST"), now=st.just(T0), since=st.none() | WHEN, tz=ZONES,
-    phases=st.lists(st.builds(dg.PhaseCount, PHASE_NAMES, st.integers(0, 10**6)), max_size=8),
+    dd.DigestData, channel_id=st.just("CDIGEST"), now=st.just(T0), since=st.none() | WHEN, tz=ZONES,
+    phases=st.lists(st.builds(dd.PhaseCount, PHASE_NAMES, st.integers(0, 10**6)), max_size=8),
     moves=replicated(MOVES, 80), overdue=replicated(OVERDUE, 80), approvals=replicated(WAITING, 80),
     deployments=replicated(SHIPPED, 80), kpis=replicated(MOVEMENTS, 80),
-    crossings=replicated(texts(600), 80), dora=st.none() | st.builds(dg.DoraLine, texts(1000)),
+    crossings=replicated(texts(600), 80), dora=st.none() | st.builds(dd.DoraLine, texts(1000)),
 )
 
 
 @FUZZ
 @given(DIGESTS)
-def test_digest_keeps_slack_limits(data: dg.DigestData) -> None:
+def test_digest_keeps_slack_limits(data: dd.DigestData) -> None:
     msg = dg.render_digest(data)
     check_message(msg)
     check_inert(msg.as_args())

@@ -1,0 +1,86 @@
+"""What a digest says, as plain data: filled by ``bot.services.digest_facts``, rendered by
+``bot.digest_blocks``. Strings are plain text (the renderer escapes them); ids are Slack ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class PhaseCount:
+    phase: str
+    count: int
+
+
+@dataclass(frozen=True)
+class PhaseMove:
+    slug: str
+    title: str
+    from_phase: str
+    to_phase: str
+    actor_id: str
+    at: datetime
+    note: str
+
+
+@dataclass(frozen=True)
+class OverdueWork:
+    slug: str
+    title: str
+    owner_id: str
+    weeks_in_dev: float
+
+
+@dataclass(frozen=True)
+class WaitingApproval:
+    deployment_id: int
+    slug: str
+    version: str
+    stage: str
+    waiting_since: datetime
+    permalink: str | None
+    approvals_missing: int
+
+
+@dataclass(frozen=True)
+class DeploymentLine:
+    deployment_id: int
+    slug: str
+    version: str
+    state: str
+    requested_by: str
+    duration: timedelta | None
+    dry_run: bool
+
+
+@dataclass(frozen=True)
+class KpiMovement:  # preformatted strings
+    slug: str
+    name: str
+    latest: str
+    change: str
+    sparkline: str
+    target_note: str
+
+
+@dataclass(frozen=True)
+class DoraLine:
+    text: str  # preformatted one-line summary
+
+
+@dataclass(frozen=True)
+class DigestData:
+    channel_id: str
+    now: datetime
+    since: datetime | None
+    tz: str
+    phases: list[PhaseCount]
+    moves: list[PhaseMove]
+    overdue: list[OverdueWork]
+    approvals: list[WaitingApproval]
+    deployments: list[DeploymentLine]
+    kpis: list[KpiMovement]
+    crossings: list[str]
+    dora: DoraLine | None
