@@ -6,11 +6,8 @@ and collects every problem with its key path (``pipelines.x.stages[3].approval.r
 
 from __future__ import annotations
 
-import difflib
-import json
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
@@ -25,16 +22,24 @@ from bot.domain.pipeline import (
     StageSpec,
 )
 from bot.domain.usecases import SLUG_RE
+from bot.toml_values import (
+    TomlReader,
+    code,
+    did_you_mean,
+    is_int,
+    join,
+    kind_of,
+    quote,
+    quoted,
+)
 
 NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 APPROVER_RE = re.compile(r"[UWS][A-Z0-9]{2,}|@[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 PLACEHOLDERS = ("version", "use_case", "stage", "targets", "wave")
 MAX_TARGETS = 100_000
 
-_DURATION_RE = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 _WAVE_RE = re.compile(r"(\d+)(%?)")
 _PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
-_BARE_KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
 _TOP_KEYS = ("default", "use_cases", "pipelines")
 _PIPELINE_KEYS = ("description", "stages")
 _STAGE_KEYS = ("name", "run", "timeout", "approval", "waves", "targets", "health", "bake", "on_failure")
@@ -48,31 +53,6 @@ _ALL_EXECUTOR_KEYS = ("executor", "url", "argv", "delay")
 _KINDS = tuple(k.value for k in ExecutorKind)
 
 
-@dataclass(frozen=True)
-class PipelineProblem:
-    path: str  # key path in the file, or the file itself (with :line:column for syntax errors)
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
-
-
-
-def parse_duration(value: object) -> timedelta:
-    """``"90s"``, ``"20m"``, ``"2h"``, ``"1d"``, combinations like ``"1h30m"``, or whole seconds."""
-    try:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return timedelta(seconds=value)
-        match = _DURATION_RE.fullmatch(value.replace(" ", "")) if isinstance(value, str) else None
-        if match and any(match.groups()):
-            d, h, m, s = (int(g or 0) for g in match.groups())
-            return timedelta(days=d, hours=h, minutes=m, seconds=s)
-    except OverflowError:
-        raise ValueError("is too long") from None
-    raise ValueError('expected a duration like "90s", "20m", "2h", "1d" or "1h30m", or whole seconds')
-
-
-
 def wave_counts(waves: Sequence[str], total: int) -> list[int]:
     """How many targets are reached after each wave: waves are cumulative, ``"P%"`` rounds up."""
     counts = []
@@ -82,60 +62,25 @@ def wave_counts(waves: Sequence[str], total: int) -> list[int]:
     return counts
 
 
-class Checker:
+class Checker(TomlReader):
     """Walks the parsed file, building domain objects and collecting problems as it goes."""
 
     def __init__(self) -> None:
-        self.problems: list[PipelineProblem] = []
+        super().__init__()
         self.webhooks = False
-
-    def fail(self, path: str, message: str) -> None:
-        self.problems.append(PipelineProblem(path, message))
-
-    def table(self, value: Any, path: str, allowed: Sequence[str]) -> dict[str, Any] | None:
-        if not isinstance(value, dict):
-            self.fail(path, f"expected a table, got {_kind(value)}")
-            return None
-        for key in value:
-            if key not in allowed:
-                self.fail(_join(path, key), f"unknown key; {_hint(key, allowed, _code)}")
-        return value
-
-    def string(self, table: dict[str, Any], key: str, path: str, required: bool = False) -> str | None:
-        value = table.get(key)
-        if value is None and required:
-            self.fail(_join(path, key), "missing")
-        elif value is not None and not isinstance(value, str):
-            self.fail(_join(path, key), f"expected a string, got {_kind(value)}")
-            return None
-        return value
-
-    def duration(self, table: dict[str, Any], key: str, path: str, default: timedelta,
-                 cap: timedelta) -> timedelta:
-        if key not in table:
-            return default
-        try:
-            value = parse_duration(table[key])
-        except ValueError as bad:
-            self.fail(_join(path, key), str(bad))
-            return default
-        if value <= timedelta():
-            self.fail(_join(path, key), "must be longer than 0")
-        elif value > cap:
-            self.fail(_join(path, key), f"must be at most {_short(cap)}")
-        return value
 
     def pipeline_set(self, data: Mapping[str, Any]) -> PipelineSet | None:
         self.table(data, "", _TOP_KEYS)
         raw = data.get("pipelines")
         if not isinstance(raw, dict) or not raw:
-            got = "missing" if raw is None else f"expected tables like [pipelines.default], got {_kind(raw)}"
+            got = ("missing" if raw is None
+                   else f"expected tables like [pipelines.default], got {kind_of(raw)}")
             self.fail("pipelines", f"{got}; define at least one pipeline")
             raw = {}
         names = list(raw)
         pipelines = {}
         for name, value in raw.items():
-            path = _join("pipelines", name)
+            path = join("pipelines", name)
             if not NAME_RE.fullmatch(name):
                 self.fail(path, _bad_name(name))
             if (pipeline := self.pipeline(name, value, path)) is not None:
@@ -153,27 +98,27 @@ class Checker:
             return names[0]
         if "default" in names or not names:
             return "default"
-        self.fail("default", f"missing: name the pipeline use cases get (one of {_quoted(names)})")
+        self.fail("default", f"missing: name the pipeline use cases get (one of {quoted(names)})")
         return None
 
     def reference(self, value: Any, path: str, names: list[str]) -> str | None:
         if not isinstance(value, str):
-            self.fail(path, f"expected a pipeline name, got {_kind(value)}")
+            self.fail(path, f"expected a pipeline name, got {kind_of(value)}")
             return None
         if names and value not in names:
-            self.fail(path, f"no pipeline named {_quote(value)}; {_hint(value, names, _quote)}")
+            self.fail(path, f"no pipeline named {quote(value)}; {did_you_mean(value, names, quote)}")
             return None
         return value
 
     def use_cases(self, value: Any, names: list[str]) -> dict[str, str]:
         if not isinstance(value, dict):
-            self.fail("use_cases", f"expected a table of slug = pipeline name, got {_kind(value)}")
+            self.fail("use_cases", f"expected a table of slug = pipeline name, got {kind_of(value)}")
             return {}
         mapped = {}
         for slug, target in value.items():
-            path = _join("use_cases", slug)
+            path = join("use_cases", slug)
             if not SLUG_RE.fullmatch(slug):
-                self.fail(path, f"{_quote(slug)} is not a use-case slug "
+                self.fail(path, f"{quote(slug)} is not a use-case slug "
                                 "(lowercase letters, digits and -, 2 to 40 characters)")
             if (name := self.reference(target, path, names)) is not None:
                 mapped[slug] = name
@@ -186,7 +131,7 @@ class Checker:
         description = self.string(table, "description", path) or ""
         raw, where = table.get("stages"), f"{path}.stages"
         if not isinstance(raw, list) or not raw:
-            got = "" if raw in (None, []) else f"expected [[{where}]] tables, got {_kind(raw)}; "
+            got = "" if raw in (None, []) else f"expected [[{where}]] tables, got {kind_of(raw)}; "
             self.fail(where, f"{got}a pipeline needs at least one stage")
             return None
         stages, names = [], [v.get("name") if isinstance(v, dict) else None for v in raw]
@@ -194,7 +139,7 @@ class Checker:
             stages.append(self.stage(value, f"{where}[{i}]"))
             name_i = names[i]
             if isinstance(name_i, str) and name_i in names[:i]:
-                self.fail(f"{where}[{i}].name", f"{_quote(name_i)} is already stages[{names.index(name_i)}]")
+                self.fail(f"{where}[{i}].name", f"{quote(name_i)} is already stages[{names.index(name_i)}]")
         if None in stages:
             return None
         return Pipeline(name=name, stages=tuple(s for s in stages if s), description=description)
@@ -205,10 +150,10 @@ class Checker:
             return None
         name = self.string(table, "name", path, required=True)
         if name is not None and not NAME_RE.fullmatch(name):
-            self.fail(_join(path, "name"), _bad_name(name))
-        run = self.executor(table.get("run"), _join(path, "run"))
+            self.fail(join(path, "name"), _bad_name(name))
+        run = self.executor(table.get("run"), join(path, "run"))
         timeout = self.duration(table, "timeout", path, timedelta(minutes=30), timedelta(hours=24))
-        approval = self.approval(table["approval"], _join(path, "approval")) if "approval" in table else None
+        approval = self.approval(table["approval"], join(path, "approval")) if "approval" in table else None
         rollout = self.rollout(table, path)
         if name is None or run is None or ("approval" in table and approval is None):
             return None
@@ -216,22 +161,22 @@ class Checker:
 
     def executor(self, value: Any, path: str) -> ExecutorSpec | None:
         if not isinstance(value, dict):
-            got = "missing" if value is None else f"expected a table, got {_kind(value)}"
+            got = "missing" if value is None else f"expected a table, got {kind_of(value)}"
             self.fail(path, f'{got}; e.g. {{ executor = "dry-run" }}')
             return None
-        kind = self.executor_kind(value.get("executor"), _join(path, "executor"))
+        kind = self.executor_kind(value.get("executor"), join(path, "executor"))
         allowed = _EXECUTOR_KEYS[kind] if kind else _ALL_EXECUTOR_KEYS
         for key in value:
             if kind and key not in allowed and key in _ALL_EXECUTOR_KEYS:
-                self.fail(_join(path, key), f"not used by the {kind} executor")
+                self.fail(join(path, key), f"not used by the {kind} executor")
             elif key not in allowed:
-                self.fail(_join(path, key), f"unknown key; {_hint(key, allowed, _code)}")
+                self.fail(join(path, key), f"unknown key; {did_you_mean(key, allowed, code)}")
         if kind is ExecutorKind.WEBHOOK:
             self.webhooks = True
             url = self.url(value, path)
             return ExecutorSpec(kind, url=url) if url else None
         if kind is ExecutorKind.COMMAND:
-            argv = self.argv(value.get("argv"), _join(path, "argv"))
+            argv = self.argv(value.get("argv"), join(path, "argv"))
             return ExecutorSpec(kind, argv=argv) if argv else None
         if kind is ExecutorKind.DRY_RUN:
             delay = self.duration(value, "delay", path, timedelta(), timedelta(hours=1))
@@ -240,11 +185,11 @@ class Checker:
 
     def executor_kind(self, raw: Any, path: str) -> ExecutorKind | None:
         if raw is None:
-            self.fail(path, f"missing; use one of {_quoted(_KINDS)}")
+            self.fail(path, f"missing; use one of {quoted(_KINDS)}")
         elif not isinstance(raw, str):
-            self.fail(path, f"expected a string, got {_kind(raw)}")
+            self.fail(path, f"expected a string, got {kind_of(raw)}")
         elif raw not in _KINDS:
-            self.fail(path, f"unknown executor {_quote(raw)}; {_hint(raw, _KINDS, _quote)}")
+            self.fail(path, f"unknown executor {quote(raw)}; {did_you_mean(raw, _KINDS, quote)}")
         else:
             return ExecutorKind(raw)
         return None
@@ -259,7 +204,7 @@ class Checker:
         except ValueError:
             ok = False
         if not ok:
-            self.fail(_join(path, "url"), f"expected an http(s) URL, got {_quote(url)}")
+            self.fail(join(path, "url"), f"expected an http(s) URL, got {quote(url)}")
         return url if ok else None
 
     def argv(self, value: Any, path: str) -> tuple[str, ...] | None:
@@ -270,13 +215,13 @@ class Checker:
         count = len(self.problems)
         for i, arg in enumerate(value):
             if not isinstance(arg, str):
-                self.fail(f"{path}[{i}]", f"expected a string, got {_kind(arg)}")
+                self.fail(f"{path}[{i}]", f"expected a string, got {kind_of(arg)}")
                 continue
             if i == 0 and not arg.strip():
                 self.fail(f"{path}[0]", "the program to run must not be empty")
             for name in _PLACEHOLDER_RE.findall(arg):
                 if name not in PLACEHOLDERS:
-                    hint = _hint(name, PLACEHOLDERS, lambda p: f"{{{p}}}")
+                    hint = did_you_mean(name, PLACEHOLDERS, lambda p: f"{{{p}}}")
                     self.fail(f"{path}[{i}]", f"unknown placeholder {{{name}}}; {hint}")
         return tuple(value) if len(self.problems) == count else None
 
@@ -285,64 +230,51 @@ class Checker:
         if table is None:
             return None
         required = table.get("required", 1)
-        if not _is_int(required):
-            self.fail(_join(path, "required"), f"expected a whole number, got {_kind(required)}")
+        if not is_int(required):
+            self.fail(join(path, "required"), f"expected a whole number, got {kind_of(required)}")
             required = 1
         elif required < 1:
-            self.fail(_join(path, "required"), "must be ≥ 1")
-        approvers = self.approvers(table.get("approvers", []), _join(path, "approvers"))
+            self.fail(join(path, "required"), "must be ≥ 1")
+        approvers = self.approvers(table.get("approvers", []), join(path, "approvers"))
         allow_self = table.get("allow_self", False)
         if not isinstance(allow_self, bool):
-            self.fail(_join(path, "allow_self"), f"expected true or false, got {_kind(allow_self)}")
+            self.fail(join(path, "allow_self"), f"expected true or false, got {kind_of(allow_self)}")
         expires = self.duration(table, "expires", path, timedelta(hours=24), timedelta(days=30))
         # Only user IDs can be counted; a group may hold any number of people.
         if approvers and all(a[0] in "UW" for a in approvers) and len(approvers) < required:
-            self.fail(_join(path, "required"), f"{required} approvals needed but only "
+            self.fail(join(path, "required"), f"{required} approvals needed but only "
                                                f"{len(approvers)} approvers are listed")
         return ApprovalSpec(required, approvers, allow_self is True, expires)
 
     def approvers(self, value: Any, path: str) -> tuple[str, ...]:
         if not isinstance(value, list):
-            self.fail(path, f"expected a list of user IDs, group IDs or @handles, got {_kind(value)}")
+            self.fail(path, f"expected a list of user IDs, group IDs or @handles, got {kind_of(value)}")
             return ()
         bad = "is not a Slack user ID (U…/W…), user-group ID (S…) or @handle"
         return self.unique_strings(value, path, lambda who: bool(APPROVER_RE.fullmatch(who)), bad)
 
-    def unique_strings(self, items: list[Any], path: str, valid: Callable[[str], bool],
-                       bad: str) -> tuple[str, ...]:
-        """``items`` if each is a valid string listed once; else () after reporting each offender."""
-        count = len(self.problems)
-        for i, item in enumerate(items):
-            if not isinstance(item, str):
-                self.fail(f"{path}[{i}]", f"expected a string, got {_kind(item)}")
-            elif not valid(item):
-                self.fail(f"{path}[{i}]", f"{_quote(item)} {bad}")
-            elif item in items[:i]:
-                self.fail(f"{path}[{i}]", f"{_quote(item)} is listed twice")
-        return tuple(items) if len(self.problems) == count else ()
-
     def rollout(self, table: dict[str, Any], path: str) -> dict[str, Any]:
-        targets = self.targets(table["targets"], _join(path, "targets")) if "targets" in table else ()
+        targets = self.targets(table["targets"], join(path, "targets")) if "targets" in table else ()
         if "waves" not in table:
             for key in ("health", "bake", "on_failure"):
                 if key in table:
-                    self.fail(_join(path, key), "only applies to a stage with `waves`")
+                    self.fail(join(path, key), "only applies to a stage with `waves`")
             return {"targets": targets}
         if "targets" not in table:
-            self.fail(_join(path, "waves"), "needs `targets` (a count or a list of names) to divide")
+            self.fail(join(path, "waves"), "needs `targets` (a count or a list of names) to divide")
         total = len(targets) if isinstance(targets, tuple) else targets
-        waves = self.waves(table["waves"], _join(path, "waves"), total)
-        health = self.executor(table["health"], _join(path, "health")) if "health" in table else None
+        waves = self.waves(table["waves"], join(path, "waves"), total)
+        health = self.executor(table["health"], join(path, "health")) if "health" in table else None
         bake = self.duration(table, "bake", path, timedelta(), timedelta(hours=24))
         on_failure = table.get("on_failure", OnFailure.HALT.value)
         if on_failure not in tuple(OnFailure):
-            self.fail(_join(path, "on_failure"), 'expected "halt" or "rollback"')
+            self.fail(join(path, "on_failure"), 'expected "halt" or "rollback"')
             on_failure = OnFailure.HALT.value
         return {"targets": targets, "waves": waves, "health": health, "bake": bake,
                 "on_failure": OnFailure(on_failure)}
 
     def targets(self, value: Any, path: str) -> int | tuple[str, ...]:
-        if _is_int(value):
+        if is_int(value):
             if 1 <= value <= MAX_TARGETS:
                 return int(value)
             self.fail(path, f"must be from 1 to {MAX_TARGETS}")
@@ -368,62 +300,22 @@ class Checker:
                                           f"{counts[i - 1]} before it (waves are cumulative)")
         if waves[-1] not in (None, "100%"):
             self.fail(f"{path}[{len(waves) - 1}]", "the last wave must be \"100%\" so every target is "
-                                                   f"deployed, not {_quote(str(waves[-1]))}")
+                                                   f"deployed, not {quote(str(waves[-1]))}")
         if len(good) != len(waves):
             return ()
         return tuple(good)
 
 
 def _wave(item: Any) -> str | None:
-    text = str(item) if _is_int(item) else item
+    text = str(item) if is_int(item) else item
     match = _WAVE_RE.fullmatch(text.strip()) if isinstance(text, str) else None
     if not match or int(match[1]) < 1 or (match[2] and int(match[1]) > 100):
         return None
     return f"{int(match[1])}{match[2]}"
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _kind(value: Any) -> str:
-    kinds = ((bool, "a boolean"), (str, "a string"), (int, "an integer"), (float, "a float"),
-             (list, "an array"), (dict, "a table"))
-    return next((name for t, name in kinds if isinstance(value, t)), "a date/time")
-
-
-def _join(path: str, key: str) -> str:
-    part = key if _BARE_KEY_RE.fullmatch(key) else _quote(key)
-    return f"{path}.{part}" if path else part
-
-
-def _hint(word: str, options: Sequence[str], show: Callable[[str], str]) -> str:
-    close = difflib.get_close_matches(word, options, n=1)
-    if close:
-        return f"did you mean {show(close[0])}?"
-    return "expected one of " + ", ".join(show(o) for o in options)
-
-
 def _bad_name(name: str) -> str:
-    return (f"{_quote(name)} is not a valid name: lowercase letters, digits, - and _, "
+    return (f"{quote(name)} is not a valid name: lowercase letters, digits, - and _, "
             "starting with a letter or digit, at most 40 characters")
 
 
-def _quote(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
-
-
-def _quoted(names: Sequence[str]) -> str:
-    return ", ".join(_quote(n) for n in names)
-
-
-def _code(key: str) -> str:
-    return f"`{key}`"
-
-
-def _short(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
-    # "24h" reads better than "1d": use days only beyond one.
-    unit, size = next((u, n) for u, n in units if seconds % n == 0 and (u != "d" or seconds > n))
-    return f"{seconds // size}{unit}"

@@ -14,7 +14,8 @@ from typing import Any
 
 from bot.config import ConfigError, load_settings
 from bot.domain.pipeline import BUILT_IN, ExecutorKind, PipelineSet
-from bot.pipeline_checks import Checker, PipelineProblem
+from bot.pipeline_checks import Checker
+from bot.toml_values import PipelineProblem
 
 WEBHOOK_SECRET_MISSING = (
     "BIZDEVOPS_WEBHOOK_SECRET is required: the pipeline file uses webhook executors"

@@ -1,0 +1,139 @@
+"""Reading typed values out of a parsed TOML file: each problem is collected with its key path
+(``pipelines.x.stages[3].timeout``) and a hint, instead of stopping at the first.
+
+The generic half of checking a configuration file; ``bot.pipeline_checks`` knows the schema.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+_DURATION_RE = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+_BARE_KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
+
+
+@dataclass(frozen=True)
+class PipelineProblem:
+    path: str  # key path in the file, or the file itself (with :line:column for syntax errors)
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def parse_duration(value: object) -> timedelta:
+    """``"90s"``, ``"20m"``, ``"2h"``, ``"1d"``, combinations like ``"1h30m"``, or whole seconds."""
+    try:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return timedelta(seconds=value)
+        match = _DURATION_RE.fullmatch(value.replace(" ", "")) if isinstance(value, str) else None
+        if match and any(match.groups()):
+            d, h, m, s = (int(g or 0) for g in match.groups())
+            return timedelta(days=d, hours=h, minutes=m, seconds=s)
+    except OverflowError:
+        raise ValueError("is too long") from None
+    raise ValueError('expected a duration like "90s", "20m", "2h", "1d" or "1h30m", or whole seconds')
+
+
+class TomlReader:
+    """Collects problems in ``problems``; each method reports what is wrong and returns a fallback."""
+
+    def __init__(self) -> None:
+        self.problems: list[PipelineProblem] = []
+
+    def fail(self, path: str, message: str) -> None:
+        self.problems.append(PipelineProblem(path, message))
+
+    def table(self, value: Any, path: str, allowed: Sequence[str]) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            self.fail(path, f"expected a table, got {kind_of(value)}")
+            return None
+        for key in value:
+            if key not in allowed:
+                self.fail(join(path, key), f"unknown key; {did_you_mean(key, allowed, code)}")
+        return value
+
+    def string(self, table: dict[str, Any], key: str, path: str, required: bool = False) -> str | None:
+        value = table.get(key)
+        if value is None and required:
+            self.fail(join(path, key), "missing")
+        elif value is not None and not isinstance(value, str):
+            self.fail(join(path, key), f"expected a string, got {kind_of(value)}")
+            return None
+        return value
+
+    def duration(self, table: dict[str, Any], key: str, path: str, default: timedelta,
+                 cap: timedelta) -> timedelta:
+        if key not in table:
+            return default
+        try:
+            value = parse_duration(table[key])
+        except ValueError as bad:
+            self.fail(join(path, key), str(bad))
+            return default
+        if value <= timedelta():
+            self.fail(join(path, key), "must be longer than 0")
+        elif value > cap:
+            self.fail(join(path, key), f"must be at most {short(cap)}")
+        return value
+
+    def unique_strings(self, items: list[Any], path: str, valid: Callable[[str], bool],
+                       bad: str) -> tuple[str, ...]:
+        """``items`` if each is a valid string listed once; else () after reporting each offender."""
+        count = len(self.problems)
+        for i, item in enumerate(items):
+            if not isinstance(item, str):
+                self.fail(f"{path}[{i}]", f"expected a string, got {kind_of(item)}")
+            elif not valid(item):
+                self.fail(f"{path}[{i}]", f"{quote(item)} {bad}")
+            elif item in items[:i]:
+                self.fail(f"{path}[{i}]", f"{quote(item)} is listed twice")
+        return tuple(items) if len(self.problems) == count else ()
+
+
+def is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def kind_of(value: Any) -> str:
+    kinds = ((bool, "a boolean"), (str, "a string"), (int, "an integer"), (float, "a float"),
+             (list, "an array"), (dict, "a table"))
+    return next((name for t, name in kinds if isinstance(value, t)), "a date/time")
+
+
+def join(path: str, key: str) -> str:
+    part = key if _BARE_KEY_RE.fullmatch(key) else quote(key)
+    return f"{path}.{part}" if path else part
+
+
+def did_you_mean(word: str, options: Sequence[str], show: Callable[[str], str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1)
+    if close:
+        return f"did you mean {show(close[0])}?"
+    return "expected one of " + ", ".join(show(o) for o in options)
+
+
+def quote(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def quoted(names: Sequence[str]) -> str:
+    return ", ".join(quote(n) for n in names)
+
+
+def code(key: str) -> str:
+    return f"`{key}`"
+
+
+def short(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+    # "24h" reads better than "1d": use days only beyond one.
+    unit, size = next((u, n) for u, n in units if seconds % n == 0 and (u != "d" or seconds > n))
+    return f"{seconds // size}{unit}"
