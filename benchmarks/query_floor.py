@@ -13,12 +13,13 @@ each layer the bot uses, and prints the CPU milliseconds per read:
     unit     3 statements  the bot's unit of work: a session, the repository's `get` (the use
                            case, its team, its history), rollback — what `/usecase show` reads
 
-**Over HTTP**, ack_latency.py's load (signed slash commands, concurrency 50, ``--requests``)
-against three bolt apps, each its own process: the bare one of ack_latency.py (its handler only
-acks), one whose handler acks with a title read through SQLAlchemy Core (one statement), and one
-that reads it through the bot's unit of work. Prints requests per second, p99, server CPU per
-request, and the share of the bare app's throughput: ack_latency.py's throughput target (half of
-bare bolt) read against the least a database-backed command does.
+**Over HTTP**, ack_latency.py's load (``slash_load.py``: signed slash commands, concurrency 50,
+``--requests``) against three bolt apps, each its own process: the bare one ack_latency.py
+measures against (its handler only acks), one whose handler acks with a title read through
+SQLAlchemy Core (one statement), and one that reads it through the bot's unit of work. Prints
+requests per second, p99, server CPU per request, and the share of the bare app's throughput:
+ack_latency.py's throughput target (half of bare bolt) read against the least a
+database-backed command does.
 """
 
 from __future__ import annotations
