@@ -33,6 +33,7 @@ from bot.executors.command import CommandExecutor
 from bot.executors.dry_run import DryRunExecutor
 from bot.executors.registry import Executors
 from bot.executors.webhook import WebhookExecutor
+from bot.loop_watch import LoopWatch
 from bot.outbox_worker import OutboxWorker
 from bot.pacing import Pacer
 from bot.pipelines import load_pipelines, uses_webhooks
@@ -58,6 +59,9 @@ log = logging.getLogger(__name__)
 # on PostgreSQL the unlucky ones took three times the median (benchmarks/ack_latency.py); a few
 # at a time (about the database pool's 15 connections) finish close to the median.
 CONCURRENT_REQUESTS = 16
+# Heavy jobs (digests, DORA, KPI tables, Home) running at once per process, each on one of as
+# many read-only database connections; the rest wait their turn (Background.heavy_turn).
+HEAVY_JOBS = 2
 # Shutting down: the outbox's time to announce what the last steps did, whatever they took.
 ANNOUNCE_AT_LEAST_SECONDS = 5.0
 
@@ -79,12 +83,14 @@ class BotApp:
     scheduler: Scheduler
     home: HomeService
     background: Background
+    watch: LoopWatch
 
     async def start_background(self) -> None:
         # One keep-alive HTTP session for every Web API call (outbox, listeners, Home): without
         # one, slack_sdk opens a new session and a new connection for each call.
         self.client.session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=self.client.timeout))
+        self.watch.start()
         self.outbox.start()
         self.engine.start()
         await self.scheduler.start()
@@ -114,6 +120,7 @@ class BotApp:
         await self.engine.stop(remaining())
         await self.outbox.stop(max(remaining(), min(grace, ANNOUNCE_AT_LEAST_SECONDS)))
         await self.webhooks.close()
+        await self.watch.stop()
         if self.client.session is not None:
             await self.client.session.close()
         await self.db.dispose()
@@ -132,7 +139,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
                pipelines: PipelineSet | None = None, pacer: Pacer | None = None) -> BotApp:
     clock = clock or SystemClock()
     pipelines = pipelines or pipelines_for(settings)
-    db = Database(settings.database_url, clock)
+    db = Database(settings.database_url, clock, read_connections=HEAVY_JOBS)
     client = AsyncWebClient(token=settings.slack_bot_token or None, base_url=settings.slack_api_url)
     bolt = AsyncApp(
         name="bizdevops",
@@ -164,25 +171,27 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     )
     approvals = ApprovalService(db.uow, clock, directory, deployments, settings.timezone,
                                 wake=engine.notify)
-    metrics = MetricService(db.uow, clock, admins_configured=bool(settings.admins))
+    metrics = MetricService(db.uow, clock, admins_configured=bool(settings.admins), reads=db.reads)
     digests = DigestService(db.uow, clock, settings.dev_timebox, settings.timezone, settings.admins,
-                            permalink=_permalinks(db, client))
+                            permalink=_permalinks(db, client), reads=db.reads)
     reminders = ReminderService(db.uow, clock, settings.dev_timebox, settings.approval_nudge)
     home = HomeService(db.uow, clock, approvals, settings.admins, settings.dev_timebox,
                        publish=_publisher(client), announcements=db.outbox.recent_posts)
     dedupe.register(bolt, db.requests, clock)  # before the listeners: retries are not applied twice
     engine.on_change = home.poke
     deployments.wake = approvals.wake = _both(engine.notify, home.poke)
-    background = Background()
+    background = Background(heavy_slots=HEAVY_JOBS)
     commands.register(bolt, use_cases, deployments, metrics, digests, settings.admins, background)
     actions.register(bolt, approvals, home, settings.admins, background)
     events.register(bolt, home, background)
     bolt.error(_on_error)
     telemetry = Telemetry()
+    telemetry.heavy_waiting.set_function(lambda: background.heavy_waiting)
     app = BotApp(settings, clock, db, client, bolt, web.Application(middlewares=[telemetry.middleware]),
                  outbox, engine, webhooks,
-                 use_cases, deployments, digests, Scheduler(digests, reminders, clock, db.requests), home,
-                 background)
+                 use_cases, deployments, digests,
+                 Scheduler(digests, reminders, clock, db.requests, background.heavy_turn), home,
+                 background, LoopWatch(telemetry.loop_lag))
     _routes(app)
     _metrics_route(app, telemetry)
     api.register(app.web, runs, settings.webhook_secret, engine.notify)

@@ -4,13 +4,18 @@ Listeners run before the HTTP response (bolt's ``process_before_response``), so 
 (a chart upload, a Home publish, an approval that starts a stage) must not hold the ack: it is
 spawned here instead. Tracked, so tests and the simulator can wait for it and a shutdown can
 give it its grace period rather than dropping it.
+
+Heavy work (digests, DORA, KPI tables and charts) also takes a turn among a few slots: forty
+digests at 09:00 queue among themselves, not in front of the commands people type, and never
+hold more database connections than the read-only pool has (``Database.reads``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from typing import Any
 
 from storage.requests import DuplicateDelivery, log_duplicate
@@ -19,13 +24,39 @@ log = logging.getLogger(__name__)
 
 
 class Background:
-    def __init__(self) -> None:
+    def __init__(self, heavy_slots: int = 2) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
+        self._heavy = asyncio.Semaphore(heavy_slots)
+        self.heavy_waiting = 0  # heavy jobs queued for a slot (GET /metrics)
 
     def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(self._guarded(work, name), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def spawn_heavy(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Spawn ``work`` to run when a heavy slot is free."""
+        self.spawn(self._in_turn(work), name)
+
+    async def _in_turn(self, work: Coroutine[Any, Any, None]) -> None:
+        try:
+            async with self.heavy_turn():
+                await work
+        finally:
+            work.close()  # cancelled while waiting for its turn: it never starts
+
+    @asynccontextmanager
+    async def heavy_turn(self) -> AsyncIterator[None]:
+        """Wait for a heavy slot, hold it for the block (the scheduler's digests use this too)."""
+        self.heavy_waiting += 1
+        try:
+            await self._heavy.acquire()
+        finally:
+            self.heavy_waiting -= 1
+        try:
+            yield
+        finally:
+            self._heavy.release()
 
     @staticmethod
     async def _guarded(work: Coroutine[Any, Any, None], name: str) -> None:

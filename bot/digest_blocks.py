@@ -47,6 +47,7 @@ class _Part:
     title: str
     lines: list[str]
     more: str  # what the hidden lines are: "and 12 more <more>"
+    total: int  # lines in all, shown or not (the data may hold only the first ones)
     urgent: bool = False
 
 
@@ -72,17 +73,21 @@ def _parts(data: DigestData) -> list[_Part]:
     approvals = sorted(data.approvals, key=lambda a: a.waiting_since)
     overdue = sorted(data.overdue, key=lambda o: -o.weeks_in_dev)
     moves = sorted(data.moves, key=lambda m: m.at)
+    total = data.total
     return [
-        _Part(f"✋ Approvals waiting ({len(approvals)})",
-              [approval_line(a, data.now) for a in approvals], "approvals", urgent=True),
-        _Part(f"⏰ Over the Dev time box ({len(overdue)})", [overdue_line(o) for o in overdue], "use cases",
+        _Part(f"✋ Approvals waiting ({total('approvals')})",
+              [approval_line(a, data.now) for a in approvals], "approvals", total("approvals"),
               urgent=True),
-        _Part(f"🔀 Phase changes ({len(moves)})", [move_line(m, tz) for m in moves], "phase changes"),
-        _Part(_deploy_title(data.deployments), [deployment_line(d) for d in data.deployments],
-              "deployments"),
-        _Part(f"🎯 Targets crossed ({len(data.crossings)})",
-              [f"• {escape(clip(c, MAX_LINE))}" for c in data.crossings], "crossings"),
-        _Part(f"📈 KPI movements ({len(data.kpis)})", [kpi_line(k) for k in data.kpis], "KPIs"),
+        _Part(f"⏰ Over the Dev time box ({total('overdue')})", [overdue_line(o) for o in overdue],
+              "use cases", total("overdue"), urgent=True),
+        _Part(f"🔀 Phase changes ({total('moves')})", [move_line(m, tz) for m in moves], "phase changes",
+              total("moves")),
+        _Part(_deploy_title(data), [deployment_line(d) for d in data.deployments], "deployments",
+              total("deployments")),
+        _Part(f"🎯 Targets crossed ({total('crossings')})",
+              [f"• {escape(clip(c, MAX_LINE))}" for c in data.crossings], "crossings", total("crossings")),
+        _Part(f"📈 KPI movements ({total('kpis')})", [kpi_line(k) for k in data.kpis], "KPIs",
+              total("kpis")),
     ]
 
 
@@ -135,12 +140,12 @@ def fallback(data: DigestData) -> str:
     """Plain text for notifications: "Weekly digest: 12 use cases, 2 approvals waiting, …"."""
     total = sum(p.count for p in data.phases if p.phase != Phase.ARCHIVED)
     counts = [
-        (len(data.approvals), "approval waiting", "approvals waiting"),
-        (len(data.overdue), "over the time box", "over the time box"),
-        (len(data.moves), "phase change", "phase changes"),
-        (len(data.deployments), "deployment", "deployments"),
-        (len(data.crossings), "target crossed", "targets crossed"),
-        (len(data.kpis), "KPI movement", "KPI movements"),
+        (data.total("approvals"), "approval waiting", "approvals waiting"),
+        (data.total("overdue"), "over the time box", "over the time box"),
+        (data.total("moves"), "phase change", "phase changes"),
+        (data.total("deployments"), "deployment", "deployments"),
+        (data.total("crossings"), "target crossed", "targets crossed"),
+        (data.total("kpis"), "KPI movement", "KPI movements"),
     ]
     shown = [_plural(total, "use case"), *(f"{n} {one if n == 1 else many}" for n, one, many in counts if n)]
     if _quiet(data):
@@ -163,7 +168,7 @@ def _chunks(lines: Sequence[str]) -> list[str]:
 
 
 def _texts(part: _Part, shown: int) -> list[str]:
-    hidden = len(part.lines) - shown
+    hidden = max(part.total, len(part.lines)) - shown
     more = [f"_… and {hidden} more {part.more}_"] if hidden else []
     return _chunks([f"*{part.title}*", *[clip(x, MAX_LINE) for x in part.lines[:shown]], *more])
 
@@ -242,11 +247,11 @@ def _state(state: str) -> str:
         return escape(state)
 
 
-def _deploy_title(deployments: Sequence[DeploymentLine]) -> str:
-    ok = sum(d.state == DeploymentState.SUCCEEDED for d in deployments)
-    bad = sum(d.state in (DeploymentState.FAILED, DeploymentState.EXPIRED) for d in deployments)
+def _deploy_title(data: DigestData) -> str:
+    ok = data.deployments_in(DeploymentState.SUCCEEDED)
+    bad = data.deployments_in(DeploymentState.FAILED, DeploymentState.EXPIRED)
     detail = ", ".join(x for x in (f"{ok} ✅" if ok else "", f"{bad} ❌" if bad else "") if x)
-    return f"🚀 Deployments ({len(deployments)}{': ' + detail if detail else ''})"
+    return f"🚀 Deployments ({data.total('deployments')}{': ' + detail if detail else ''})"
 
 
 def _weeks(value: float) -> str:

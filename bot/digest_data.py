@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 
@@ -84,3 +84,15 @@ class DigestData:
     kpis: list[KpiMovement]
     crossings: list[str]
     dora: DoraLine | None
+    # The lists above may be only the first lines of longer ones: how long each list really is
+    # ("moves", "deployments", ...), and the deployments per state; a list not named is whole.
+    totals: dict[str, int] = field(default_factory=dict)
+    deployment_states: dict[str, int] | None = None
+
+    def total(self, name: str) -> int:
+        return self.totals.get(name, len(getattr(self, name)))
+
+    def deployments_in(self, *states: str) -> int:
+        if self.deployment_states is None:
+            return sum(d.state in states for d in self.deployments)
+        return sum(self.deployment_states.get(s, 0) for s in states)

@@ -50,6 +50,17 @@ class Telemetry:
         self.jobs = Gauge(
             "bizdevops_scheduler_jobs", "Scheduler jobs in this process", registry=self.registry
         )
+        self.loop_lag = Histogram(
+            "bizdevops_event_loop_lag_seconds",
+            "How late the event loop ran a timer: the wait every answer adds to its own work",
+            registry=self.registry,
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+        )
+        self.heavy_waiting = Gauge(
+            "bizdevops_heavy_jobs_waiting",
+            "Heavy jobs (digests, DORA, KPI tables, Home) waiting for their turn in this process",
+            registry=self.registry,
+        )
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -14,4 +14,4 @@ def register(app: AsyncApp, home: HomeService, background: Background) -> None:
     @app.event("app_home_opened")
     async def home_opened(event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home":  # acked now, published after
-            background.spawn(home.opened(event["user"]), "home_opened")
+            background.spawn_heavy(home.opened(event["user"]), "home_opened")

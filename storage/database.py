@@ -18,14 +18,17 @@ from sqlalchemy.ext.asyncio import (
 from bot.clock import Clock
 from storage import sqlite_driver
 from storage.deployments import SqlDeploymentRepository
+from storage.digest_reads import SqlDigestReads
 from storage.digests import SqlDigestRepository
-from storage.metrics import SqlMetricOverview, SqlMetricRepository, SqlTokenRepository
+from storage.dora import SqlDoraQueries
+from storage.metrics import SqlMetricRepository, SqlTokenRepository
 from storage.outbox import OutboxStore, SqlOutbox
 from storage.repositories import SqlUseCaseRepository
 from storage.requests import RequestLog, record_with_commit, release
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncEngine:
+    """The engine for ``url``; with ``read_only``, its connections refuse to write."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         # Wait for the write lock instead of failing at once; WAL lets readers go on meanwhile.
@@ -39,8 +42,10 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         else:
             kwargs["connect_args"] = {"timeout": 30}
         engine = create_async_engine(url, **kwargs)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_read_only if read_only else _sqlite_pragmas)
         return engine
+    if read_only:
+        kwargs.setdefault("execution_options", {"postgresql_readonly": True})
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
 
@@ -49,6 +54,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def _sqlite_read_only(dbapi_connection: Any, record: Any) -> None:
+    _sqlite_pragmas(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+
+
+def make_read_engine(url: str, connections: int) -> AsyncEngine:
+    """An engine of ``connections`` read-only connections for long reads (digests, DORA), so
+    they never hold a connection that acknowledgements need: on SQLite the one writing
+    connection, elsewhere the main pool. WAL lets SQLite's readers run beside its writer."""
+    return make_engine(url, read_only=True, pool_size=connections, max_overflow=0)
 
 
 class SqlUnitOfWork:
@@ -66,9 +85,10 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(self.session, self._clock.now())
         self.deployments = SqlDeploymentRepository(self.session)
         self.metrics = SqlMetricRepository(self.session)
-        self.overview = SqlMetricOverview(self.session)
         self.tokens = SqlTokenRepository(self.session)
         self.digests = SqlDigestRepository(self.session)
+        self.digest_reads = SqlDigestReads(self.session)
+        self.dora = SqlDoraQueries(self.session)
         return self
 
     async def __aexit__(
@@ -90,10 +110,12 @@ class SqlUnitOfWork:
 
 
 class Database:
-    def __init__(self, url: str, clock: Clock) -> None:
+    def __init__(self, url: str, clock: Clock, *, read_connections: int = 2) -> None:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.read_engine = make_read_engine(url, read_connections)
+        self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self.clock = clock
         self.outbox = OutboxStore(self.sessions)
         self.requests = RequestLog(self.sessions)
@@ -105,6 +127,10 @@ class Database:
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.sessions, self.clock, self._outbox_written)
+
+    def reads(self) -> SqlUnitOfWork:
+        """A unit of work on the read-only connections, for long reads; it cannot commit."""
+        return SqlUnitOfWork(self._read_sessions, self.clock, self._outbox_written)
 
     def _outbox_written(self) -> None:
         for listener in self.outbox_listeners:
@@ -119,4 +145,5 @@ class Database:
             return False
 
     async def dispose(self) -> None:
+        await self.read_engine.dispose()
         await self.engine.dispose()

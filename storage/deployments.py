@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.deployment_model import Deployment, DeploymentState, Event, StageState
-from bot.domain.dora import DoraRecord
+from bot.domain.dora import DoraRecord, as_record, production_finished
 from bot.services.ports import ActionToken, ConcurrentUpdate, DeployLock
 from storage.deployment_codec import stage_from_json, stage_to_json
 from storage.models import (
@@ -25,7 +25,8 @@ from storage.models import (
 ACTIVE = [s.value for s in DeploymentState if s.is_active]
 
 
-def _to_domain(row: DeploymentRow) -> Deployment:
+def to_deployment(row: DeploymentRow) -> Deployment:
+    """A row, stages decoded from their JSON, as the domain's deployment."""
     return Deployment(
         id=row.id, use_case=row.slug, version=row.version, pipeline=row.pipeline,
         requested_by=row.requested_by, requested_at=row.requested_at, channel_id=row.channel_id,
@@ -39,9 +40,12 @@ def _columns(d: Deployment) -> dict[str, object]:
     stage = d.current_stage
     step = stage.step if stage is not None and stage.state is StageState.RUNNING else None
     last = d.stages[-1] if d.stages else None
+    prod_finished = production_finished(as_record(d))
     return {
         "production_started_at": last.started_at if last else None,
         "production_finished_at": last.finished_at if last else None,
+        "prod_finished_at": prod_finished,
+        "lead_seconds": (prod_finished - d.requested_at).total_seconds() if prod_finished else None,
         "state": d.state.value, "finished_at": d.finished_at, "detail": d.detail,
         "stages": [stage_to_json(s) for s in d.stages], "next_at": d.next_deadline(),
         "launch_pending": bool(step and not step.launched),
@@ -88,34 +92,45 @@ class SqlDeploymentRepository:
         revision = result.scalar_one_or_none()
         if revision is None:
             raise ConcurrentUpdate(f"deployment {d.id}")
+        if d.kind == "rollback" and d.rollback_of is not None and values["production_started_at"]:
+            await self._blame(d)
         return replace(d, revision=revision)
+
+    async def _blame(self, rollback: Deployment) -> None:
+        """A rollback that reached production makes the deployment it names a failure (DORA)."""
+        await self._session.execute(
+            update(DeploymentRow)
+            .where(DeploymentRow.id == rollback.rollback_of, DeploymentRow.slug == rollback.use_case,
+                   DeploymentRow.rolled_back.is_(False))
+            .values(rolled_back=True)
+        )
 
     async def get(self, deployment_id: int, *, for_update: bool = False) -> Deployment | None:
         query = select(DeploymentRow).where(DeploymentRow.id == deployment_id)
         if for_update:
             query = query.with_for_update()
         row = await self._session.scalar(query)
-        return None if row is None else _to_domain(row)
+        return None if row is None else to_deployment(row)
 
     async def active_for(self, slug: str) -> Deployment | None:
         row = await self._session.scalar(
             select(DeploymentRow).where(DeploymentRow.slug == slug, DeploymentRow.state.in_(ACTIVE))
         )
-        return None if row is None else _to_domain(row)
+        return None if row is None else to_deployment(row)
 
     async def history(self, slug: str, *, limit: int = 10) -> list[Deployment]:
         rows = await self._session.scalars(
             select(DeploymentRow).where(DeploymentRow.slug == slug)
             .order_by(DeploymentRow.requested_at.desc(), DeploymentRow.id.desc()).limit(limit)
         )
-        return [_to_domain(r) for r in rows]
+        return [to_deployment(r) for r in rows]
 
     async def active(self, *, limit: int = 50) -> list[Deployment]:
         rows = await self._session.scalars(
             select(DeploymentRow).where(DeploymentRow.state.in_(ACTIVE))
             .order_by(DeploymentRow.requested_at).limit(limit)
         )
-        return [_to_domain(r) for r in rows]
+        return [to_deployment(r) for r in rows]
 
     async def set_lease(self, deployment_id: int, owner: str | None, until: datetime | None) -> None:
         await self._session.execute(
@@ -232,24 +247,17 @@ class SqlDeploymentRepository:
                 claimed.append((DeployLock(slug, lock.locked_by, lock.locked_at, lock.reason), channel))
         return claimed
 
-    async def since(self, moment: datetime, *, slug: str | None = None) -> list[Deployment]:
-        """Deployments requested since ``moment`` (one statement), for DORA and digests."""
-        query = select(DeploymentRow).where(DeploymentRow.requested_at >= moment)
-        if slug is not None:
-            query = query.where(DeploymentRow.slug == slug)
-        rows = await self._session.scalars(query.order_by(DeploymentRow.requested_at))
-        return [_to_domain(r) for r in rows]
-
-    async def dora_records(self, moment: datetime, *, slug: str | None = None) -> list[DoraRecord]:
-        """What DORA needs, from plain columns (no stage JSON): one statement."""
+    async def dora_records(self, moment: datetime, *,
+                           slugs: list[str] | None = None) -> list[DoraRecord]:
+        """What DORA needs of some use cases' deployments, from plain columns: one statement."""
         query = select(
             DeploymentRow.id, DeploymentRow.slug, DeploymentRow.kind, DeploymentRow.rollback_of,
             DeploymentRow.state, DeploymentRow.requested_at, DeploymentRow.finished_at,
             DeploymentRow.dry_run, DeploymentRow.production_started_at,
             DeploymentRow.production_finished_at,
         ).where(DeploymentRow.requested_at >= moment)
-        if slug is not None:
-            query = query.where(DeploymentRow.slug == slug)
+        if slugs is not None:
+            query = query.where(DeploymentRow.slug.in_(slugs))
         rows = await self._session.execute(query)
         return [
             DoraRecord(r.id, r.slug, r.kind, r.rollback_of, DeploymentState(r.state), r.requested_at,

@@ -73,6 +73,15 @@ class SqlDigestRepository:
     async def claim_reminder(self, kind: str, key: str, now: datetime) -> bool:
         return await self._insert_once(ReminderRow, kind=kind, key=key[:120], sent_at=now)
 
+    async def reminded(self, kind: str, keys: list[str]) -> set[str]:
+        """Which of these reminders went out already (one statement per thousand keys)."""
+        found: set[str] = set()
+        for start in range(0, len(keys), 1000):
+            part = [k[:120] for k in keys[start:start + 1000]]
+            found |= set(await self._session.scalars(
+                select(ReminderRow.key).where(ReminderRow.kind == kind, ReminderRow.key.in_(part))))
+        return found
+
 
 def _schedule(row: DigestScheduleRow) -> DigestSchedule:
     return DigestSchedule(row.channel_id, row.cron, row.timezone, row.created_by, row.created_at)

@@ -10,8 +10,8 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.ports import ApiToken, ConcurrentUpdate, StoredPoint, StoredTarget
-from storage.models import ApiTokenRow, MetricPointRow, MetricTargetRow, UseCaseRow
+from bot.services.ports import ApiToken, ConcurrentUpdate, CrossingRow, StoredPoint, StoredTarget
+from storage.models import ApiTokenRow, MetricCrossingRow, MetricPointRow, MetricTargetRow, UseCaseRow
 
 
 class SqlMetricRepository:
@@ -105,6 +105,13 @@ class SqlMetricRepository:
         return result.scalar_one_or_none() is not None
 
 
+    async def add_crossing(self, c: CrossingRow) -> None:
+        ids = await self._use_case_ids({c.slug})
+        self._session.add(MetricCrossingRow(use_case_id=ids[c.slug], name=c.name, at=c.at, met=c.met,
+                                            value=c.value, unit=c.unit, op=c.op, target=c.target))
+        await self._session.flush()
+
+
 class SqlTokenRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -135,31 +142,3 @@ class SqlTokenRepository:
             .values(last_used_at=now).returning(ApiTokenRow.name)
         )
         return result.scalar_one_or_none()
-
-
-class SqlMetricOverview:
-    """Every use case's KPIs at once, for digests and Home: two statements whatever the data."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def series_since(self, moment: datetime) -> dict[str, dict[str, list[StoredPoint]]]:
-        rows = await self._session.execute(
-            select(UseCaseRow.slug, MetricPointRow)
-            .join(MetricPointRow, MetricPointRow.use_case_id == UseCaseRow.id)
-            .where(MetricPointRow.at >= moment)
-            .order_by(MetricPointRow.at, MetricPointRow.id)
-        )
-        out: dict[str, dict[str, list[StoredPoint]]] = defaultdict(lambda: defaultdict(list))
-        for slug, p in rows:
-            out[slug][p.name].append(StoredPoint(p.name, p.value, p.unit, p.at))
-        return {slug: dict(names) for slug, names in out.items()}
-
-    async def all_targets(self) -> dict[str, dict[str, StoredTarget]]:
-        rows = await self._session.execute(
-            select(UseCaseRow.slug, MetricTargetRow)
-            .join(MetricTargetRow, MetricTargetRow.use_case_id == UseCaseRow.id))
-        out: dict[str, dict[str, StoredTarget]] = defaultdict(dict)
-        for slug, t in rows:
-            out[slug][t.name] = StoredTarget(t.name, t.op, t.value, t.state)
-        return dict(out)

@@ -50,7 +50,13 @@ def _to_domain(row: Row[Any], team: Sequence[Row[Any]], history: Sequence[Row[An
 
 
 def _filtered(query: Select[Any], phase: Phase | None, owner_id: str | None,
-              member_id: str | None, include_archived: bool) -> Select[Any]:
+              member_id: str | None, include_archived: bool,
+              slugs: Sequence[str] | None = None,
+              entered_before: datetime | None = None) -> Select[Any]:
+    if slugs is not None:
+        query = query.where(UseCaseRow.slug.in_(slugs))
+    if entered_before is not None:
+        query = query.where(UseCaseRow.phase_since < entered_before)
     if phase is not None:
         query = query.where(UseCaseRow.phase == phase.value)
     elif not include_archived:
@@ -166,9 +172,12 @@ class SqlUseCaseRepository:
         member_id: str | None = None,
         include_archived: bool = False,
         limit: int | None = None,
+        slugs: Sequence[str] | None = None,
+        entered_before: datetime | None = None,
     ) -> list[UseCase]:
         """Use cases by slug, without their history, in two queries whatever their number."""
-        query = _filtered(_USE_CASES, phase, owner_id, member_id, include_archived)
+        query = _filtered(_USE_CASES, phase, owner_id, member_id, include_archived, slugs,
+                          entered_before)
         rows = (await self._session.execute(query.order_by(UseCaseRow.slug).limit(limit))).all()
         teams: dict[int, list[Row[Any]]] = defaultdict(list)
         if rows:
@@ -195,22 +204,12 @@ class SqlUseCaseRepository:
     async def slugs(self) -> list[str]:
         return list(await self._session.scalars(select(UseCaseRow.slug).order_by(UseCaseRow.slug)))
 
-    async def changes_since(self, moment: datetime) -> list[tuple[str, str, PhaseChange]]:
-        """(slug, title, change) for every phase change after ``moment``, oldest first."""
-        rows = await self._session.execute(
-            select(UseCaseRow.slug, UseCaseRow.title, PhaseChangeRow)
-            .join(PhaseChangeRow, PhaseChangeRow.use_case_id == UseCaseRow.id)
-            .where(PhaseChangeRow.at > moment, PhaseChangeRow.from_phase.is_not(None))
-            .order_by(PhaseChangeRow.at, PhaseChangeRow.id)
-        )
-        return [
-            (
-                slug,
-                title,
-                PhaseChange(Phase(c.from_phase or Phase.BIZ), Phase(c.to_phase), c.actor_id, c.at, c.note),
-            )
-            for slug, title, c in rows
-        ]
+    async def owners_in(self, channel_id: str) -> list[str]:
+        """The owners of the live use cases homed in a channel (who may schedule its digest)."""
+        return list(await self._session.scalars(
+            select(UseCaseRow.owner_id).distinct()
+            .where(UseCaseRow.channel_id == channel_id, UseCaseRow.phase != Phase.ARCHIVED.value)
+            .order_by(UseCaseRow.owner_id)))
 
 
 def _change_row(use_case_id: int, change: PhaseChange) -> PhaseChangeRow:

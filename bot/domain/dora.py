@@ -31,6 +31,11 @@ time to restore    < 1 hour      < 1 day       < 1 week       longer
 =================  ============  ============  =============  =========
 
 The overall band is the lowest of the metrics that have one.
+
+``dora`` and ``dora_periods`` compute a report from records: they are the definition. For the
+whole workspace, storage counts the same with SQL aggregates (``storage/dora.py``) into
+:class:`DoraCounts`, and ``report`` turns those into the report; tests hold the two equal on
+random histories. ``dora_by_use_case`` computes the per-use-case rows from records.
 """
 
 from __future__ import annotations
@@ -94,6 +99,19 @@ class DoraRecord:
     production_finished_at: datetime | None   # the last stage's end
 
 
+@dataclass(frozen=True)
+class DoraCounts:
+    """What a report is made of, for one window and scope: counted here from records, or by
+    storage with SQL aggregates (the whole workspace is too large to load)."""
+
+    deployments: int                   # production deployments that finished in the window
+    failed: int
+    dry_runs: int
+    lead_time: timedelta | None        # median over the successful ones
+    time_to_restore: timedelta | None  # median over the failures restored by now
+    unrestored: int                    # failures not restored by now
+
+
 def as_record(d: Deployment | DoraRecord) -> DoraRecord:
     if isinstance(d, DoraRecord):
         return d
@@ -154,7 +172,7 @@ def _classify(deployments: Records) -> list[_Prod]:
                    and r.production_started_at is not None}
     prods = []
     for r in records:
-        finished = _production_finished(r)
+        finished = production_finished(r)
         if finished is None:
             continue
         failed = r.state is not DeploymentState.SUCCEEDED or (r.use_case, r.id) in rolled_back
@@ -162,7 +180,7 @@ def _classify(deployments: Records) -> list[_Prod]:
     return sorted(prods, key=lambda p: p.finished_at)
 
 
-def _production_finished(r: DoraRecord) -> datetime | None:
+def production_finished(r: DoraRecord) -> datetime | None:
     """When production finished; None if it never started or is still in flight."""
     if r.production_started_at is None or r.state.is_active:
         return None
@@ -177,11 +195,21 @@ def _report(prods: Sequence[_Prod], since: datetime, until: datetime, days: int,
     successes = _successes_by_use_case(prods, now)
     restores = [_restore(p, successes.get(p.use_case, [])) for p in failures]
     restored = [r for r in restores if r is not None]
-    count = len(window)
-    lead_time = _median([p.finished_at - p.requested_at for p in window if not p.failed])
-    cfr = len(failures) / count if count else None
-    ttr = _median(restored)
+    counts = DoraCounts(
+        deployments=len(window), failed=len(failures), dry_runs=sum(p.dry_run for p in window),
+        lead_time=median([p.finished_at - p.requested_at for p in window if not p.failed]),
+        time_to_restore=median(restored), unrestored=len(restores) - len(restored),
+    )
+    return report(counts, since=since, until=until, days=days, use_case=use_case)
+
+
+def report(counts: DoraCounts, *, since: datetime, until: datetime, days: int,
+           use_case: str | None) -> DoraReport:
+    """The report for a window from what was counted in it (here, or by SQL aggregates)."""
+    count = counts.deployments
+    cfr = counts.failed / count if count else None
     frequency = count / days if days > 0 else 0.0
+    lead_time, ttr = counts.lead_time, counts.time_to_restore
     bands = {
         FREQUENCY: _band_at_least(frequency, _FREQUENCY_LIMITS) if count else NA,
         LEAD_TIME: NA if lead_time is None else _band_below(lead_time, _LEAD_TIME_LIMITS),
@@ -190,10 +218,9 @@ def _report(prods: Sequence[_Prod], since: datetime, until: datetime, days: int,
     }
     return DoraReport(
         use_case=use_case, since=since, until=until, days=days, deployments=count,
-        dry_runs=sum(p.dry_run for p in window), failed=len(failures),
-        frequency_per_day=frequency, lead_time=lead_time, change_failure_rate=cfr,
-        time_to_restore=ttr, unrestored=len(restores) - len(restored),
-        bands=bands, band=overall_band(bands.values()),
+        dry_runs=counts.dry_runs, failed=counts.failed, frequency_per_day=frequency,
+        lead_time=lead_time, change_failure_rate=cfr, time_to_restore=ttr,
+        unrestored=counts.unrestored, bands=bands, band=overall_band(bands.values()),
     )
 
 
@@ -212,7 +239,7 @@ def _restore(failure: _Prod, successes: Sequence[datetime]) -> timedelta | None:
     return successes[index] - failure.finished_at if index < len(successes) else None
 
 
-def _median(values: Sequence[timedelta]) -> timedelta | None:
+def median(values: Sequence[timedelta]) -> timedelta | None:
     if not values:
         return None
     return timedelta(seconds=statistics.median(v.total_seconds() for v in values))

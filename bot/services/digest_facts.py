@@ -1,7 +1,7 @@
 """What a digest reports, from what storage returned: pure functions of rows and ``now``.
 
-``DigestService.collect`` gathers the rows in a fixed number of statements; these turn them into
-the facts ``bot.digest_blocks`` renders.
+``DigestService.collect`` gathers the rows, narrowed and cut in SQL, in a fixed number of
+statements; these turn them into the facts ``bot.digest_blocks`` renders.
 """
 
 from __future__ import annotations
@@ -13,10 +13,18 @@ from bot import digest_data as data
 from bot.domain import dora as dora_maths
 from bot.domain import metrics as kpi
 from bot.domain.deployment_model import Deployment, DeploymentState, StageState
-from bot.domain.dora import DoraRecord
-from bot.domain.usecases import Phase, UseCase
+from bot.domain.dora import DoraCounts
+from bot.domain.durations import weeks
+from bot.domain.usecases import Phase
 from bot.metric_blocks import dora_line
-from bot.services.ports import StoredPoint, StoredTarget
+from bot.services.ports import (
+    CrossingRow,
+    DeploymentSummary,
+    OverdueRow,
+    PhaseMoveRow,
+    SeriesTail,
+    StoredTarget,
+)
 
 
 def approvals_waiting(deployments: Sequence[Deployment], now: datetime) -> list[data.WaitingApproval]:
@@ -33,12 +41,18 @@ def approvals_waiting(deployments: Sequence[Deployment], now: datetime) -> list[
     return out
 
 
-def phase_counts(scope: Sequence[UseCase]) -> list[data.PhaseCount]:
-    return [
-        data.PhaseCount(p.value, sum(1 for uc in scope if uc.phase is p))
-        for p in Phase
-        if any(uc.phase is p for uc in scope)
-    ]
+def phase_counts(counts: dict[str, int]) -> list[data.PhaseCount]:
+    return [data.PhaseCount(p.value, counts[p.value]) for p in Phase if counts.get(p.value)]
+
+
+def move(row: PhaseMoveRow) -> data.PhaseMove:
+    c = row.change
+    return data.PhaseMove(row.slug, row.title, c.from_phase.value if c.from_phase else "",
+                          c.to_phase.value, c.actor_id, c.at, c.note)
+
+
+def overdue(row: OverdueRow, now: datetime) -> data.OverdueWork:
+    return data.OverdueWork(row.slug, row.title, row.owner_id, weeks(now - row.phase_since))
 
 
 def _gate_since(d: Deployment) -> datetime | None:
@@ -46,71 +60,40 @@ def _gate_since(d: Deployment) -> datetime | None:
     return stage.gate_opened_at if stage and stage.state is StageState.AWAITING_APPROVAL else None
 
 
-def deployment_line(d: Deployment) -> data.DeploymentLine:
+def deployment_line(d: DeploymentSummary) -> data.DeploymentLine:
     took = d.finished_at - d.requested_at if d.finished_at else None
-    assert d.id is not None
-    return data.DeploymentLine(d.id, d.use_case, d.version, d.state.value, d.requested_by, took, d.dry_run)
+    return data.DeploymentLine(d.id, d.slug, d.version, d.state, d.requested_by, took, d.dry_run)
 
 
-def kpi_movements(
-    series: dict[str, dict[str, list[StoredPoint]]],
-    targets: dict[str, dict[str, StoredTarget]],
-    since: datetime,
-    now: datetime,
-) -> list[data.KpiMovement]:
-    """KPIs with a new value since the last digest, each against its value back then."""
-    out = []
-    for slug in sorted(series):
-        for name, stored in sorted(series[slug].items()):
-            if any(p.at > since for p in stored):
-                t = targets.get(slug, {}).get(name)
-                out.append(
-                    _movement(slug, name, stored, kpi.Target(t.op, t.value) if t else None, since, now)
-                )
-    return out
-
-
-def _movement(
-    slug: str, name: str, stored: list[StoredPoint], target: kpi.Target | None, since: datetime, now: datetime
-) -> data.KpiMovement:
-    unit = next((p.unit for p in reversed(stored) if p.unit), "")
-    points = [kpi.Point(p.at, p.value) for p in stored]
-    latest = points[-1].value
-    before = [p for p in points if p.at <= since]
-    change = kpi.format_delta(kpi.delta(latest, before[-1].value), unit) if before else "new"
-    recent = [p.value for p in points if p.at > now - timedelta(days=30)]
+def kpi_movement(tail: SeriesTail, target: StoredTarget | None, now: datetime) -> data.KpiMovement:
+    """A KPI that moved since the last digest, against its value back then."""
+    unit = next((p.unit for p in reversed(tail.newest) if p.unit), "")
+    latest = tail.newest[-1].value
+    change = (kpi.format_delta(kpi.delta(latest, tail.before.value), unit) if tail.before
+              else "new")
+    recent = [p.value for p in tail.newest if p.at > now - timedelta(days=30)]
     return data.KpiMovement(
-        slug,
-        name,
+        tail.slug,
+        tail.name,
         kpi.with_unit(kpi.format_number(latest), unit),
         change,
         kpi.sparkline(recent),
-        kpi.target_status(target, latest, unit) if target else "",
+        kpi.target_status(kpi.Target(target.op, target.value), latest, unit) if target else "",
     )
 
 
-def target_crossings(
-    series: dict[str, dict[str, list[StoredPoint]]],
-    targets: dict[str, dict[str, StoredTarget]],
-    since: datetime,
-) -> list[str]:
-    """Each flip of a target's state after ``since``, replayed from the values."""
-    out = []
-    for slug in sorted(targets):
-        for name, t in sorted(targets[slug].items()):
-            target, state = kpi.Target(t.op, t.value), None
-            for p in series.get(slug, {}).get(name, []):
-                state, flipped = kpi.crossing(state, target, p.value)
-                if flipped and p.at > since:
-                    verb = "reached" if state == "met" else "fell short of"
-                    out.append(
-                        f"{slug} · {name} {verb} its target {target.describe()} "
-                        f"({kpi.with_unit(kpi.format_number(p.value), p.unit)})"
-                    )
-    return out
+def crossing_line(c: CrossingRow) -> str:
+    verb = "reached" if c.met else "fell short of"
+    return (f"{c.slug} · {c.name} {verb} its target {kpi.Target(c.op, c.target).describe()} "
+            f"({kpi.with_unit(kpi.format_number(c.value), c.unit)})")
 
 
-def dora_summary(records: Sequence[DoraRecord], now: datetime, since: datetime) -> data.DoraLine | None:
-    days = max(1, min(30, round((now - since).total_seconds() / 86400)))
-    report = dora_maths.dora(records, now=now, days=days)
+def dora_summary(counts: DoraCounts, now: datetime, days: int) -> data.DoraLine | None:
+    report = dora_maths.report(counts, since=now - timedelta(days=days), until=now, days=days,
+                               use_case=None)
     return data.DoraLine(dora_line(report)) if report.deployments else None
+
+
+def dora_days(since: datetime, now: datetime) -> int:
+    """The digest's DORA window: its period in days, from 1 to 30."""
+    return max(1, min(30, round((now - since).total_seconds() / 86400)))

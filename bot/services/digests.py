@@ -15,14 +15,14 @@ from bot import digest_blocks as digest
 from bot import digest_data as data
 from bot.blocks import Message
 from bot.clock import Clock
-from bot.domain.durations import weeks
+from bot.domain.metrics import SPARK_WIDTH
 from bot.domain.schedule import Schedule, parse_schedule
 from bot.domain.usecases import NotAllowed
 from bot.services import digest_facts as facts
-from bot.services.ports import DigestSchedule, OutgoingMessage, UnitOfWork
+from bot.services.ports import DigestSchedule, OutgoingMessage, Scope, UnitOfWork
 
 DEFAULT_PERIOD = timedelta(days=7)
-KPI_HISTORY = timedelta(days=60)
+WAITING_LIMIT = 100  # gates listed (sorted by age) per digest; few wait at once
 
 
 @dataclass
@@ -33,6 +33,7 @@ class DigestService:
     timezone: str
     admins: frozenset[str]
     permalink: Callable[[int], Awaitable[str | None]] = lambda _id: _none()  # a deployment's message
+    reads: Callable[[], UnitOfWork] | None = None  # long reads: not on the connections acks need
 
     # ── commands ───────────────────────────────────────────────────────────────────────────
 
@@ -82,9 +83,9 @@ class DigestService:
     async def _ensure_may_schedule(self, uow: UnitOfWork, channel_id: str, actor: str) -> None:
         if actor in self.admins:
             return
-        owners = {uc.owner_id for uc in await uow.use_cases.find() if uc.channel_id == channel_id}
+        owners = await uow.use_cases.owners_in(channel_id)
         if actor not in owners:
-            who = ", ".join(f"<@{o}>" for o in sorted(owners)) or "nobody yet"
+            who = ", ".join(f"<@{o}>" for o in owners) or "nobody yet"
             raise NotAllowed(
                 "Only admins and the owners of use cases homed in this channel "
                 f"({who}) may schedule its digest."
@@ -134,7 +135,7 @@ class DigestService:
     async def _render(self, channel_id: str, now: datetime) -> Message:
         """Gather in one read transaction, then link the approvals waiting: the links are Web
         API calls, and no transaction (on SQLite: the database) waits for Slack."""
-        async with self.uow() as uow:
+        async with (self.reads or self.uow)() as uow:
             since = await self._previous_run(uow, channel_id, now)
             data = await self.collect(uow, channel_id, since, now)
         approvals = [replace(a, permalink=await self.permalink(a.deployment_id))
@@ -156,50 +157,40 @@ class DigestService:
         now = self.clock.now()
         return await self._render(channel_id, now)
 
-    # ── gathering: a fixed number of statements, whatever the data ────────────────────────
+    # ── gathering: a fixed number of statements, each narrowed to the scope in SQL ─────────
 
     async def collect(
         self, uow: UnitOfWork, channel_id: str, since: datetime, now: datetime
     ) -> data.DigestData:
-        everything = await uow.use_cases.find(include_archived=True)
-        homed = [uc for uc in everything if uc.channel_id == channel_id]
-        scope = homed or everything  # a channel without use cases of its own sees them all
-        slugs = {uc.slug for uc in scope}
-        recent = [d for d in await uow.deployments.since(since) if d.use_case in slugs]
-        waiting = [d for d in await uow.deployments.active(limit=500) if d.use_case in slugs]
-        period = max(now - since, timedelta(days=1))
-        records = [r for r in await uow.deployments.dora_records(now - 2 * period) if r.use_case in slugs]
-        series = await uow.overview.series_since(now - KPI_HISTORY)
-        targets = await uow.overview.all_targets()
+        """The channel's own use cases; the whole workspace for a channel without any."""
+        reads, lines = uow.digest_reads, digest.MAX_LINES
+        scope = Scope(channel_id=channel_id) if await reads.has_use_cases(channel_id) else Scope()
+        moves = await reads.moves(scope, since, lines)
+        overdue = await reads.overdue(scope, now - self.dev_timebox, lines)
+        waiting = facts.approvals_waiting(await reads.waiting(scope, WAITING_LIMIT), now)
+        deployments, states = await reads.deployments(scope, since, lines)
+        crossings = await reads.crossings(scope, since, lines)
+        moved = await reads.moved_series(scope, since, lines)
+        tails = await reads.tails(moved.rows, since, SPARK_WIDTH)
+        targets = await reads.targets(sorted({slug for slug, _name in moved.rows}))
+        days = facts.dora_days(since, now)
+        [dora] = await uow.dora.counts(scope, [(now - timedelta(days=days), now)], now)
         return data.DigestData(
             channel_id=channel_id,
             now=now,
             since=since,
             tz=self.timezone,
-            phases=facts.phase_counts(scope),
-            moves=[
-                data.PhaseMove(
-                    slug,
-                    title,
-                    c.from_phase.value if c.from_phase else "",
-                    c.to_phase.value,
-                    c.actor_id,
-                    c.at,
-                    c.note,
-                )
-                for slug, title, c in await uow.use_cases.changes_since(since)
-                if slug in slugs
-            ],
-            overdue=[
-                data.OverdueWork(uc.slug, uc.title, uc.owner_id, weeks(uc.time_in_phase(now)))
-                for uc in scope
-                if uc.is_overdue(now, self.dev_timebox)
-            ],
-            approvals=facts.approvals_waiting(waiting, now),
-            deployments=[facts.deployment_line(d) for d in recent],
-            kpis=facts.kpi_movements({s: series.get(s, {}) for s in slugs}, targets, since, now),
-            crossings=facts.target_crossings({s: series.get(s, {}) for s in slugs}, targets, since),
-            dora=facts.dora_summary(records, now, since),
+            phases=facts.phase_counts(await reads.phase_counts(scope)),
+            moves=[facts.move(m) for m in moves.rows],
+            overdue=[facts.overdue(o, now) for o in overdue.rows],
+            approvals=waiting,
+            deployments=[facts.deployment_line(d) for d in deployments.rows],
+            kpis=[facts.kpi_movement(t, targets.get(t.slug, {}).get(t.name), now) for t in tails],
+            crossings=[facts.crossing_line(c) for c in crossings.rows],
+            dora=facts.dora_summary(dora, now, days),
+            totals={"moves": moves.total, "overdue": overdue.total, "crossings": crossings.total,
+                    "deployments": deployments.total, "kpis": moved.total},
+            deployment_states=states,
         )
 
 

@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot import home_blocks
@@ -19,6 +19,7 @@ from bot.clock import Clock
 from bot.deploy_blocks import title
 from bot.domain.deployment_model import Deployment, DeploymentState
 from bot.domain.durations import humanize
+from bot.domain.usecases import UseCase
 from bot.domain.waves import progress_bar
 from bot.mrkdwn import escape
 from bot.services.approvals import ApprovalService
@@ -70,40 +71,47 @@ class HomeService:
             await asyncio.gather(self._pending, return_exceptions=True)
 
     async def view(self, user_id: str) -> dict[str, Any]:
+        """Read what the viewer sees, decide outside any transaction which gates they may pass
+        (that may ask Slack for user-group members), then make the buttons' tokens."""
         now = self.clock.now()
         async with self.uow() as uow:
             mine = await uow.use_cases.find(member_id=user_id)
             active = await uow.deployments.active(limit=100)
-            waiting = await self._waiting_for(uow, user_id, active)
-            await uow.commit()  # the button tokens
+            gates = [d for d in active if d.state is DeploymentState.AWAITING_APPROVAL]
+            use_cases = {uc.slug: uc for uc in await uow.use_cases.find(
+                slugs=sorted({d.use_case for d in gates}), include_archived=True)} if gates else {}
+        decidable = [d for d in gates if await self._may_decide(d, use_cases.get(d.use_case), user_id)]
+        waiting = []
+        if decidable:
+            async with self.uow() as uow:
+                waiting = [await self._approval(uow, d, now) for d in decidable]
+                await uow.commit()  # the button tokens
         running = [_running_line(d) for d in active if d.state is DeploymentState.RUNNING]
         said = [f"<#{channel}> {clip(escape(text), 200)}" for channel, text in await self.announcements()]
         return home_blocks.home_view(user_id, mine, now=now, timebox=self.dev_timebox, approvals=waiting,
                                      running=running, announcements=said)
 
-    async def _waiting_for(self, uow: UnitOfWork, user_id: str,
-                           active: list[Deployment]) -> list[home_blocks.HomeApproval]:
-        """Gates this person may decide now: the same rules as the buttons in the channel."""
-        now, actor = self.clock.now(), Actor(user_id, "", user_id in self.admins)
-        use_cases = {uc.slug: uc for uc in await uow.use_cases.find(include_archived=True)}
-        out = []
-        for d in active:
-            stage, index = d.current_stage, d.current
-            if d.state is not DeploymentState.AWAITING_APPROVAL or stage is None or index is None:
-                continue
-            ok, _who = await self.approvals.eligible(use_cases[d.use_case], stage, actor)
-            self_ok = stage.spec.approval is not None and stage.spec.approval.allow_self
-            voted = any(v.user_id == user_id for v in stage.votes)
-            if not ok or voted or (user_id == d.requested_by and not self_ok):
-                continue
-            since = humanize(now - (stage.gate_opened_at or now))
-            out.append(home_blocks.HomeApproval(
-                f"{d.use_case} {d.version} · {stage.name} (deployment {d.id})",
-                f"requested by <@{d.requested_by}> · waiting {since} · "
-                f"{stage.approvals_missing} more needed",
-                await uow.deployments.new_token(d, index, "approve", now),
-                await uow.deployments.new_token(d, index, "reject", now)))
-        return out
+    async def _may_decide(self, d: Deployment, uc: UseCase | None, user_id: str) -> bool:
+        """The same rules as the buttons in the channel (checked again when clicked)."""
+        stage = d.current_stage
+        if uc is None or stage is None or d.current is None:
+            return False
+        ok, _who = await self.approvals.eligible(uc, stage, Actor(user_id, "", user_id in self.admins))
+        self_ok = stage.spec.approval is not None and stage.spec.approval.allow_self
+        voted = any(v.user_id == user_id for v in stage.votes)
+        return ok and not voted and (user_id != d.requested_by or self_ok)
+
+    @staticmethod
+    async def _approval(uow: UnitOfWork, d: Deployment, now: datetime) -> home_blocks.HomeApproval:
+        stage, index = d.current_stage, d.current
+        assert stage is not None and index is not None
+        since = humanize(now - (stage.gate_opened_at or now))
+        return home_blocks.HomeApproval(
+            f"{d.use_case} {d.version} · {stage.name} (deployment {d.id})",
+            f"requested by <@{d.requested_by}> · waiting {since} · "
+            f"{stage.approvals_missing} more needed",
+            await uow.deployments.new_token(d, index, "approve", now),
+            await uow.deployments.new_token(d, index, "reject", now))
 
 
 def _running_line(d: Deployment) -> str:

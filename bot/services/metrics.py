@@ -14,10 +14,18 @@ from bot.domain import metrics as kpi
 from bot.domain.usecases import DomainError, NotAllowed, UseCase
 from bot.mrkdwn import escape
 from bot.services.commands import Actor, RecordMetric, SetTarget, ShowDora, ShowMetrics
-from bot.services.ports import OutgoingMessage, StoredPoint, StoredTarget, UnitOfWork
+from bot.services.ports import (
+    CrossingRow,
+    OutgoingMessage,
+    Scope,
+    StoredPoint,
+    StoredTarget,
+    UnitOfWork,
+)
 from bot.services.usecases import NO_ADMINS_HINT, load_use_case
 
 HISTORY = timedelta(days=30)  # "against 30 days ago" needs the value from then
+BUSIEST = 20  # use cases listed under the overall DORA report
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,7 @@ class MetricService:
     uow: Callable[[], UnitOfWork]
     clock: Clock
     admins_configured: bool
+    reads: Callable[[], UnitOfWork] | None = None  # long reads: not on the connections acks need
 
     def _ensure_recorder(self, uc: UseCase, actor: Actor) -> None:
         if actor.is_admin or actor.user_id == uc.owner_id or uc.role_of(actor.user_id):
@@ -92,6 +101,8 @@ class MetricService:
             flipped = await uow.metrics.flip_target_state(p.use_case, p.name, stored.state, state)
             targets_by_slug[p.use_case][p.name] = StoredTarget(p.name, stored.op, stored.value, state)
             if announce and flipped:
+                await uow.metrics.add_crossing(CrossingRow(p.use_case, p.name, p.at, state == "met",
+                                                           p.value, p.unit, target.op, target.value))
                 uc = await load_use_case(uow, p.use_case)
                 msg = metric_blocks.crossing_announcement(uc.slug, p.name, p.unit, p.value, target,
                                                           state == "met")
@@ -103,7 +114,7 @@ class MetricService:
     async def show(self, command: ShowMetrics) -> tuple[Message, ChartRequest | None]:
         now = self.clock.now()
         since = now - max(timedelta(days=command.days), HISTORY) - timedelta(seconds=1)
-        async with self.uow() as uow:
+        async with (self.reads or self.uow)() as uow:
             uc = await load_use_case(uow, command.slug)
             series = await uow.metrics.series(uc.slug, since=since, before=(now - HISTORY,))
             targets = await uow.metrics.targets(uc.slug)
@@ -149,17 +160,20 @@ class MetricService:
         return blocks.notice(f"🎯 Target for *{uc.slug}* · *{name}*: {target.describe()}.{status}")
 
     async def dora(self, command: ShowDora) -> Message:
-        now = self.clock.now()
-        async with self.uow() as uow:
+        """This period against the one before, counted in SQL; overall, also the busiest use
+        cases, each computed from its own records."""
+        now, days = self.clock.now(), timedelta(days=command.days)
+        windows = [(now - days, now), (now - 2 * days, now - days)]
+        async with (self.reads or self.uow)() as uow:
             slug = (await load_use_case(uow, command.slug)).slug if command.slug else None
-            history = await uow.deployments.dora_records(now - timedelta(days=2 * command.days + 30),
-                                                         slug=slug)
-        current, previous = dora_maths.dora_periods(history, now=now, days=command.days,
-                                                    use_case=slug)
-        per_use_case = []
-        if slug is None:
-            by_slug = dora_maths.dora_by_use_case(history, now=now, days=command.days)
-            per_use_case = sorted(((s, r) for s, r in by_slug.items() if r.deployments),
-                                  key=lambda item: -item[1].deployments)[:20]
+            counts = await uow.dora.counts(Scope(slug=slug), windows, now)
+            busiest = [] if slug else await uow.dora.busiest(windows[0], BUSIEST)
+            history = (await uow.deployments.dora_records(now - 2 * days - HISTORY, slugs=busiest)
+                       if busiest else [])
+        current, previous = (dora_maths.report(c, since=since, until=until, days=command.days,
+                                               use_case=slug)
+                             for c, (since, until) in zip(counts, windows, strict=True))
+        by_slug = dora_maths.dora_by_use_case(history, now=now, days=command.days)
+        per_use_case = [(s, by_slug[s]) for s in busiest if s in by_slug and by_slug[s].deployments]
         return metric_blocks.dora_card(current, dora_maths.compare(current, previous),
                                        per_use_case=per_use_case)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from bot.domain.deployment_model import Deployment, Event
-from bot.domain.dora import DoraRecord
+from bot.domain.dora import DoraCounts, DoraRecord
 from bot.domain.usecases import Phase, PhaseChange, UseCase
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,15 @@ class OutboxItem:
     last_error: str = ""
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Whose data a read covers: one use case, the use cases homed in one channel, or (neither)
+    the whole workspace. Reads filter by it in SQL, so their cost follows it."""
+
+    slug: str | None = None
+    channel_id: str | None = None
+
+
 class ConcurrentUpdate(Exception):
     """Somebody else changed the same record between our read and our write."""
 
@@ -49,13 +61,14 @@ class UseCaseRepository(Protocol):
     async def find(
         self, *, phase: Phase | None = None, owner_id: str | None = None,
         member_id: str | None = None, include_archived: bool = False, limit: int | None = None,
+        slugs: Sequence[str] | None = None, entered_before: datetime | None = None,
     ) -> list[UseCase]: ...
     async def count(
         self, *, phase: Phase | None = None, owner_id: str | None = None,
         member_id: str | None = None, include_archived: bool = False,
     ) -> int: ...
     async def slugs(self) -> list[str]: ...
-    async def changes_since(self, moment: datetime) -> list[tuple[str, str, PhaseChange]]: ...
+    async def owners_in(self, channel_id: str) -> list[str]: ...
 
 
 class Outbox(Protocol):
@@ -70,9 +83,9 @@ class DeploymentRepository(Protocol):
     async def active_for(self, slug: str) -> Deployment | None: ...
     async def history(self, slug: str, *, limit: int = 10) -> list[Deployment]: ...
     async def active(self, *, limit: int = 50) -> list[Deployment]: ...
-    async def since(self, moment: datetime, *, slug: str | None = None) -> list[Deployment]: ...
     async def count_by_state(self) -> dict[str, int]: ...
-    async def dora_records(self, moment: datetime, *, slug: str | None = None) -> list[DoraRecord]: ...
+    async def dora_records(self, moment: datetime, *,
+                           slugs: list[str] | None = None) -> list[DoraRecord]: ...
     async def set_lease(self, deployment_id: int, owner: str | None,
                         until: datetime | None) -> None: ...
     async def record(self, d: Deployment, events: tuple[Event, ...]) -> None: ...
@@ -121,9 +134,11 @@ class UnitOfWork(Protocol):
     @property
     def tokens(self) -> TokenRepository: ...
     @property
-    def overview(self) -> MetricOverview: ...
-    @property
     def digests(self) -> DigestRepository: ...
+    @property
+    def dora(self) -> DoraQueries: ...
+    @property
+    def digest_reads(self) -> DigestReads: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(
@@ -167,11 +182,7 @@ class MetricRepository(Protocol):
                          at: datetime, state: str | None) -> None: ...
     async def flip_target_state(self, slug: str, name: str, expected: str | None,
                                 new: str) -> bool: ...
-
-
-class MetricOverview(Protocol):
-    async def series_since(self, moment: datetime) -> dict[str, dict[str, list[StoredPoint]]]: ...
-    async def all_targets(self) -> dict[str, dict[str, StoredTarget]]: ...
+    async def add_crossing(self, crossing: CrossingRow) -> None: ...
 
 
 class TokenRepository(Protocol):
@@ -199,6 +210,94 @@ class DigestRepository(Protocol):
     async def has_run(self, channel_id: str, fire_time: datetime) -> bool: ...
     async def last_run(self, channel_id: str) -> datetime | None: ...
     async def claim_reminder(self, kind: str, key: str, now: datetime) -> bool: ...
+    async def reminded(self, kind: str, keys: list[str]) -> set[str]: ...
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """The first rows of a longer list, in order, and how long the whole list is."""
+
+    rows: list[T]
+    total: int
+
+
+@dataclass(frozen=True)
+class PhaseMoveRow:
+    slug: str
+    title: str
+    change: PhaseChange
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    slug: str
+    title: str
+    owner_id: str
+    phase_since: datetime
+
+
+@dataclass(frozen=True)
+class DeploymentSummary:
+    """A deployment as a digest lists it: plain columns, no stages."""
+
+    id: int
+    slug: str
+    version: str
+    state: str
+    requested_by: str
+    requested_at: datetime
+    finished_at: datetime | None
+    dry_run: bool
+
+
+@dataclass(frozen=True)
+class CrossingRow:
+    """A target crossing as it was announced."""
+
+    slug: str
+    name: str
+    at: datetime
+    met: bool
+    value: float
+    unit: str
+    op: str
+    target: float
+
+
+@dataclass(frozen=True)
+class SeriesTail:
+    """What a digest shows of one KPI: its newest points, and the newest one at or before the
+    start of the digest's period (the value "back then")."""
+
+    slug: str
+    name: str
+    newest: list[StoredPoint]  # oldest first
+    before: StoredPoint | None
+
+
+class DigestReads(Protocol):
+    """What a digest reads, narrowed in SQL to its scope and cut to what it shows."""
+
+    async def has_use_cases(self, channel_id: str) -> bool: ...
+    async def phase_counts(self, scope: Scope) -> dict[str, int]: ...
+    async def moves(self, scope: Scope, since: datetime, limit: int) -> Page[PhaseMoveRow]: ...
+    async def overdue(self, scope: Scope, entered_before: datetime,
+                      limit: int) -> Page[OverdueRow]: ...
+    async def waiting(self, scope: Scope, limit: int) -> list[Deployment]: ...
+    async def deployments(self, scope: Scope, since: datetime,
+                          limit: int) -> tuple[Page[DeploymentSummary], dict[str, int]]: ...
+    async def crossings(self, scope: Scope, since: datetime, limit: int) -> Page[CrossingRow]: ...
+    async def moved_series(self, scope: Scope, since: datetime,
+                           limit: int) -> Page[tuple[str, str]]: ...
+    async def tails(self, series: list[tuple[str, str]], since: datetime,
+                    points: int) -> list[SeriesTail]: ...
+    async def targets(self, slugs: list[str]) -> dict[str, dict[str, StoredTarget]]: ...
+
+
+class DoraQueries(Protocol):
+    async def counts(self, scope: Scope, windows: Sequence[tuple[datetime, datetime]],
+                     now: datetime) -> list[DoraCounts]: ...
+    async def busiest(self, window: tuple[datetime, datetime], limit: int) -> list[str]: ...
 
 
 class GroupDirectory(Protocol):

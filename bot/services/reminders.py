@@ -11,7 +11,7 @@ from bot.clock import Clock
 from bot.deploy_blocks import approvers_text
 from bot.domain.deployment_model import DeploymentState, StageState
 from bot.domain.durations import humanize, weeks
-from bot.domain.usecases import UseCase
+from bot.domain.usecases import Phase, UseCase
 from bot.services import deployment_flow as flow
 from bot.services.ports import OutgoingMessage, UnitOfWork
 
@@ -52,10 +52,13 @@ class ReminderService:
         """A use case over its Dev time box: one reminder a week in its channel."""
         now, sent = self.clock.now(), 0
         async with self.uow() as uow:
-            for uc in await uow.use_cases.find():
-                if not uc.is_overdue(now, self.dev_timebox):
+            overdue = await uow.use_cases.find(phase=Phase.DEV, entered_before=now - self.dev_timebox)
+            keys = {uc.slug: _overdue_key(uc, now, self.dev_timebox) for uc in overdue}
+            done = await uow.digests.reminded("overdue", list(keys.values()))
+            for uc in overdue:
+                if keys[uc.slug][:120] in done:
                     continue
-                if await uow.digests.claim_reminder("overdue", _overdue_key(uc, now, self.dev_timebox), now):
+                if await uow.digests.claim_reminder("overdue", keys[uc.slug], now):
                     msg = blocks.notice(
                         f"⏰ *{uc.slug}* has been in Dev for {weeks(uc.time_in_phase(now)):.0f} weeks, "
                         f"over its {weeks(self.dev_timebox):.0f}-week time box. <@{uc.owner_id}>, "

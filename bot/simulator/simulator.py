@@ -149,8 +149,9 @@ class Simulator:
 
     # ── steps ──────────────────────────────────────────────────────────────────────────────
 
-    async def command(self, line: str, *, escape: bool = True) -> Step:
-        """Type a slash command, e.g. ``/usecase new churn "Predict churn"``."""
+    async def command(self, line: str, *, escape: bool = True, wait: bool = True) -> Step:
+        """Type a slash command, e.g. ``/usecase new churn "Predict churn"``; with ``wait=False``
+        the step ends with the acknowledgement, before anything it set off has run."""
         name, _, text = line.strip().partition(" ")
         if escape:  # Slack escapes mentions for commands declared with should_escape: true
             text = escape_mentions(text, self.fake.user, self.fake.channel, self.fake.usergroup)
@@ -160,7 +161,7 @@ class Simulator:
             team_id=self.fake.team_id, trigger_id=self._trigger(),
             response_url=self.fake.new_response_url(channel=self.channel, user_id=self.user),
         )
-        return await self._send(body)
+        return await self._send(body, wait=wait)
 
     def button_number(self, label: str) -> int:
         """The newest button whose text is ``label`` (case-insensitive), e.g. "approve"."""
@@ -219,12 +220,15 @@ class Simulator:
         step = await self._send(body, settle=lambda: len(self.fake.calls_to("views.publish")) > before)
         return step, self.fake.views.get(self.user)
 
-    async def _send(self, body: str, *, settle: Any = None) -> Step:
+    async def _send(self, body: str, *, settle: Any = None, wait: bool = True) -> Step:
         first, first_response = len(self.fake.calls), len(self.fake.response_posts)
         async with self.http.post(self.url, data=body.encode(),
                                   headers=self.signer.headers(body)) as response:
             raw = await response.text()
             status = response.status
+        if not wait:
+            reply = json.loads(raw) if raw.strip().startswith("{") else None
+            return Step(status, reply)
         await _listeners_done()
         if settle is not None:  # and for anything the listeners set off
             for _ in range(200):

@@ -161,3 +161,40 @@ async def test_the_schema_comparison_notices_drift(engine: AsyncEngine) -> None:
     diff = await schema_diff(engine)
 
     assert [(change[0], change[1].name) for change in diff] == [("add_index", "ix_outbox_channel")]
+
+
+async def test_0007_backfills_the_dora_columns_as_the_repository_writes_them(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    from datetime import timedelta
+
+    from tests.unit.test_dora import CANCELLED, FAILED, deployment
+
+    db = Database(database_url, ManualClock(START))
+    try:
+        async with db.uow() as uow:
+            await uow.use_cases.add(usecases.create("churn", "Churn", creator_id="U1", channel_id="C1",
+                                                    now=START - timedelta(days=90)))
+            for d in (deployment(1, START - timedelta(days=9), use_case="churn"),
+                      deployment(2, START - timedelta(days=8), use_case="churn", state=FAILED),
+                      deployment(3, START - timedelta(days=7), use_case="churn", state=CANCELLED,
+                                 reached_production=False),
+                      deployment(4, None, use_case="churn"),  # still in production
+                      deployment(5, START - timedelta(days=6), use_case="churn", kind="rollback",
+                                 rollback_of=1)):
+                await uow.deployments.save(await uow.deployments.add(d))
+            await uow.commit()
+    finally:
+        await db.dispose()
+    columns = "id, prod_finished_at, lead_seconds, rolled_back"
+    async with engine.connect() as conn:
+        written = (await conn.execute(text(f"SELECT {columns} FROM deployments ORDER BY id"))).all()
+    assert [r.rolled_back for r in written] == [True, False, False, False, False]
+    assert [r.prod_finished_at is None for r in written] == [False, False, True, True, False]
+
+    await alembic(engine, command.downgrade, "0006")
+    await upgrade(engine)
+
+    async with engine.connect() as conn:
+        backfilled = (await conn.execute(text(f"SELECT {columns} FROM deployments ORDER BY id"))).all()
+    assert backfilled == written

@@ -12,9 +12,19 @@ from storage.models import OutboxRow, PhaseChangeRow, TeamMemberRow, UseCaseRow
 
 
 def reply_text(step: Step) -> str:
-    """Everything the private reply says, text and blocks."""
-    assert step.reply is not None, f"no reply (HTTP {step.status})"
-    return step.reply.get("text", "") + json.dumps(step.reply.get("blocks", []), ensure_ascii=False)
+    """Everything the private reply says, text and blocks: the ack, and the answers that came
+    through the response_url after it (heavy commands answer there)."""
+    replies = ([step.reply] if step.reply else []) + [body for _token, body in step.responses]
+    assert replies, f"no reply (HTTP {step.status})"
+    return "".join(r.get("text", "") + json.dumps(r.get("blocks", []), ensure_ascii=False)
+                   for r in replies)
+
+
+def private_reply(step: Step) -> dict[str, Any]:
+    """The one private answer: in the ack, or (a heavy command) through the response_url."""
+    replies = ([step.reply] if step.reply else []) + [body for _token, body in step.responses]
+    assert len(replies) == 1, f"expected one private answer, got {replies}"
+    return replies[0]
 
 
 def posts(sim: Simulator, channel: str | None = None) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from bot.services.tokens import TokenService
 from bot.simulator.simulator import Simulator
 from storage.models import MetricPointRow, MetricTargetRow
 from tests.scenario.deploy_helpers import latest, press
-from tests.scenario.helpers import post_text, posts, reply_text
+from tests.scenario.helpers import post_text, posts, private_reply, reply_text
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 RECORD_USAGE = "/metric record <slug> <name> <value> [unit=<text>]"
@@ -227,7 +227,8 @@ async def test_show_answers_the_table_with_changes_sparkline_and_target(
 
     step = await sim.command("/metric show churn")
 
-    assert step.reply is not None and step.reply["response_type"] == "ephemeral"
+    assert step.reply is None  # acked at once; the table follows through the response_url
+    assert private_reply(step)["response_type"] == "ephemeral"
     text = reply_text(step)
     assert "📈 churn — KPIs, last 30 days" in text
     # latest 100; previous 90; 7 days ago 80; 30 days ago 50 (the 40-day-old 40 is older)
@@ -237,7 +238,7 @@ async def test_show_answers_the_table_with_changes_sparkline_and_target(
     # recall's only older point is 40 days old: it is the base for 7 and 30 days ago too
     assert "*recall* 0.6 · prev +0.1 (+20.0%) · 7d +0.1 (+20.0%) · 30d +0.1 (+20.0%)" in text
     assert "prev = against the previous value" in text
-    assert step.reply["text"] == "KPIs of churn: latency 100 ms, recall 0.6"
+    assert private_reply(step)["text"] == "KPIs of churn: latency 100 ms, recall 0.6"
 
 
 async def test_show_one_kpi_and_fewer_days(sim: Simulator, clock: ManualClock) -> None:

@@ -1,0 +1,61 @@
+"""The read-only connections heavy jobs read on (``Database.reads``), on SQLite and PostgreSQL.
+
+Long reads must never hold a connection acknowledgements need: they get their own small pool
+(on SQLite beside the one writing connection), whose connections refuse to write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from bot.clock import ManualClock
+from bot.domain import usecases
+from storage.database import Database
+
+NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url, ManualClock(NOW), read_connections=2)
+    yield database
+    await database.dispose()
+
+
+async def test_reads_see_what_was_committed_and_cannot_write(db: Database) -> None:
+    async with db.uow() as uow:
+        await uow.use_cases.add(usecases.create("churn", "Churn", creator_id="U1", channel_id="C1",
+                                                now=NOW))
+        await uow.commit()
+    async with db.reads() as uow:
+        assert await uow.use_cases.slugs() == ["churn"]
+        with pytest.raises((OperationalError, DBAPIError), match="(?i)read.only|readonly"):
+            await uow.session.execute(text("DELETE FROM use_cases"))
+    async with db.uow() as uow:
+        assert await uow.use_cases.slugs() == ["churn"]
+
+
+async def test_a_long_read_holds_neither_the_writer_nor_the_main_pool(db: Database) -> None:
+    """Both read connections busy in open transactions: writes and reads on the main
+    connections go on meanwhile (on SQLite too, thanks to WAL)."""
+    held = [await db.read_engine.connect() for _ in range(2)]
+    try:
+        for conn in held:
+            await conn.execute(text("SELECT count(*) FROM use_cases"))  # a read in flight
+        async with asyncio.timeout(5):
+            async with db.uow() as uow:
+                await uow.use_cases.add(usecases.create("fraud", "Fraud", creator_id="U1",
+                                                        channel_id="C1", now=NOW))
+                await uow.commit()
+            async with db.uow() as uow:
+                assert await uow.use_cases.slugs() == ["fraud"]
+    finally:
+        for conn in held:
+            await conn.close()
+

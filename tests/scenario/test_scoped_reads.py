@@ -1,0 +1,112 @@
+"""Cost follows scope: a channel's digest reads its own use cases only, filtered in SQL.
+
+Not timed (benchmarks/ measure time): the statements a digest sends are captured and read for
+what they name. Two channels hold the same kinds of things —
+use cases with teams, phase changes, deployments finished and waiting, KPIs with targets
+crossed — so a query that forgot its scope would name the other channel's rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import event
+
+from bot.clock import ManualClock
+from bot.simulator.simulator import Simulator
+from tests.scenario.deploy_helpers import latest, press
+from tests.scenario.helpers import post_text, posts
+
+GENERAL, OPS = "CGENERAL", "COPS"
+SCOPED_TABLES = ("use_cases", "deployments", "metric_points", "metric_crossings", "metric_targets",
+                 "phase_changes", "team_members")
+
+
+async def busy_channel(sim: Simulator, clock: ManualClock, channel: str, slugs: tuple[str, str]) -> None:
+    sim.switch_channel(channel)
+    sim.switch_user("alice")
+    for slug in slugs:
+        await sim.command(f'/usecase new {slug} "Use case {slug}"')
+        await sim.command(f"/usecase team {slug} add @erin devops")
+        await sim.command(f'/usecase advance {slug} "kick-off"')
+        await sim.command(f"/metric target {slug} auc >= 0.85")
+        await sim.command(f"/metric record {slug} auc 0.80")
+        await sim.command(f"/metric record {slug} auc 0.90")  # crosses the target
+    sim.switch_user("erin")
+    await sim.command(f"/deploy {slugs[0]} 1.0.0")  # finished: alice approves
+    sim.switch_user("alice")
+    await press(sim, latest(sim), "deploy_approve")
+    sim.switch_user("erin")
+    await sim.command(f"/deploy {slugs[1]} 2.0.0")  # left waiting at the gate
+    clock.advance(timedelta(hours=1))
+
+
+@contextmanager
+def statements(sim: Simulator) -> Iterator[list[tuple[str, Any]]]:
+    """What is sent on the read-only connections, where a digest gathers (the deployment
+    engine's and the outbox's own polling go on the main ones meanwhile)."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        seen.append((statement, parameters))
+
+    engine = sim.app.db.read_engine
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+def values(parameters: Any) -> set[str]:
+    if isinstance(parameters, dict):
+        parameters = parameters.values()
+    return {str(v) for v in parameters or ()}
+
+
+async def test_a_channels_digest_names_only_that_channels_use_cases(
+    sim: Simulator, clock: ManualClock,
+) -> None:
+    await busy_channel(sim, clock, "general", ("churn", "fraud"))
+    await busy_channel(sim, clock, "ops", ("pricing", "supply"))
+    sim.switch_user("alice")
+    sim.switch_channel("ops")
+
+    with statements(sim) as seen:
+        await sim.command("/digest now")
+
+    [digest] = [p for p in posts(sim, OPS) if "BizDevOps digest" in post_text(p)]
+    text = post_text(digest)
+    assert "pricing" in text and "supply" in text and "churn" not in text and "fraud" not in text
+    reads = [(sql, values(params)) for sql, params in seen
+             if sql.lstrip().upper().startswith(("SELECT", "WITH"))
+             and any(table in sql for table in SCOPED_TABLES)]
+    assert len(reads) >= 10, [sql for sql, _ in reads]
+    for sql, params in reads:
+        assert not params & {GENERAL, "churn", "fraud"}, sql
+        assert params & {OPS, "pricing", "supply"}, f"not narrowed to #ops: {sql} {params}"
+
+
+async def test_a_channel_without_use_cases_gets_the_workspace_counted_in_sql(
+    sim: Simulator, clock: ManualClock,
+) -> None:
+    await busy_channel(sim, clock, "general", ("churn", "fraud"))
+    await busy_channel(sim, clock, "ops", ("pricing", "supply"))
+    sim.switch_user("alice")
+    sim.switch_channel("data-science")
+
+    with statements(sim) as seen:
+        await sim.command("/digest now")
+
+    [digest] = [p for p in posts(sim) if "BizDevOps digest" in post_text(p)]
+    text = post_text(digest)
+    assert "*4 use cases* · 🛠️ Dev 4" in text
+    for slug in ("churn", "fraud", "pricing", "supply"):
+        assert slug in text
+    # Lists come cut to what the digest shows, with their length counted beside them.
+    listing = [sql for sql, _ in seen if "count(*) OVER ()" in sql]
+    assert len(listing) >= 4, listing
+    assert all("LIMIT" in sql for sql in listing)
