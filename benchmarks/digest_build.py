@@ -6,16 +6,17 @@
 Builds a fresh database twice — the full data set and one tenth of it — with the data
 generator of ``benchmarks/bench_data.py`` (use cases with teams and phase history over 40
 channels, KPI points over 90 days with targets, finished deployments with real stage JSON),
-plus what makes a digest busy: a phase change in the last week for every tenth use case and
-five deployments waiting at an approval gate in the measured channel. Then it times
+plus what makes a digest busy (``bench_data.add_digest_activity``): a phase change in the last
+week for every tenth use case and five deployments waiting at an approval gate in the measured
+channel. Then it times
 ``DigestService.collect`` + ``render_digest``:
 
 * for ``#C00000``, a channel with its own use cases (a quarter of a percent of them each), and
 * for a channel without use cases of its own, whose digest covers the whole workspace,
 
-and counts the SQL statements each issues (a ``before_cursor_execute`` listener). The link to
-each waiting approval is looked up the way the app does (``outbox.posted_ts``, one statement
-per approval, at most 15 per digest); the chat.getPermalink call to Slack is left out.
+and counts the SQL statements each issues (a ``before_cursor_execute`` listener), on the
+read-only connections the app gathers on (``Database.reads``). The links to waiting approvals,
+looked up after the read (the outbox, then chat.getPermalink), are left out.
 
 Without ``--database-url`` the database is an SQLite file in a temporary directory. With a
 PostgreSQL URL (``postgresql+asyncpg://user@host/db``) a uniquely named database is created on
@@ -30,7 +31,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import platform
-import random
 import sys
 import time
 from dataclasses import dataclass
@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the bot's packag
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared data and harness
 
 import bench_data  # noqa: E402  (beside this file)
-from bench_data import DRY, NOW, Size, chunks  # noqa: E402
+from bench_data import NOW, Size  # noqa: E402
 from harness import (  # noqa: E402
     Measured,
     StatementCounter,
@@ -50,24 +50,18 @@ from harness import (  # noqa: E402
     server_version,
     table,
 )
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from bot.clock import ManualClock  # noqa: E402
 from bot.digest_blocks import render_digest  # noqa: E402
-from bot.domain import deployments as machine  # noqa: E402
-from bot.domain.deployment_model import Deployment  # noqa: E402
-from bot.domain.pipeline import ApprovalSpec, Pipeline, StageSpec  # noqa: E402
 from bot.services.digests import DEFAULT_PERIOD, DigestService  # noqa: E402
 from storage.database import Database  # noqa: E402
-from storage.deployment_codec import stage_to_json  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from storage.models import DeploymentRow, PhaseChangeRow  # noqa: E402
+from storage.models import DeploymentRow  # noqa: E402
 
-NOW = NOW
 CHANNEL = "C00000"  # use_case_rows homes use case i in C{i % 40}
 EMPTY_CHANNEL = "C99999"  # no use case of its own: its digest covers everything
 WAITING = 5  # deployments at an approval gate in CHANNEL
-GATED = Pipeline("gated", (StageSpec("deploy", DRY, approval=ApprovalSpec()),))
 
 
 # ── the data: bench_data's set plus what a digest reports ──────────────────────────────────
@@ -75,53 +69,19 @@ GATED = Pipeline("gated", (StageSpec("deploy", DRY, approval=ApprovalSpec()),))
 
 async def load(db: Database, size: Size, seed: int) -> dict[str, int]:
     loaded = await bench_data.load(db, size, seed)
-    rng = random.Random(seed + 1)
-    moves = [{"use_case_id": i + 1, "from_phase": "dev", "to_phase": "ops",
-              "actor_id": f"U{i % 97:05d}", "at": NOW - timedelta(days=6) * rng.random(),
-              "note": "KPIs in production"}
-             for i in range(0, size.use_cases, 10)]
-    waiting = []
-    for k in range(WAITING):
-        uc_id = 40 * k + 1  # use case i = 40k lives in CHANNEL
-        requested = NOW - timedelta(hours=2 + 5 * k)
-        d = machine.request(use_case=f"uc-{uc_id - 1:05d}", version=f"9.{k}.0", pipeline=GATED,
-                            requested_by=f"U{k + 200:05d}", channel_id=CHANNEL,
-                            now=requested).deployment
-        waiting.append({
-            "id": size.deployments + 1 + k, "use_case_id": uc_id, "slug": d.use_case,
-            "version": d.version, "pipeline": d.pipeline, "kind": d.kind, "rollback_of": None,
-            "dry_run": d.dry_run, "requested_by": d.requested_by, "requested_at": requested,
-            "channel_id": CHANNEL, "state": d.state.value, "finished_at": None, "detail": "",
-            "stages": [stage_to_json(s) for s in d.stages], "revision": 1,
-            "next_at": requested + timedelta(hours=24), "launch_pending": False,
-            "lease_owner": None, "lease_until": None, "active_slot": uc_id,
-        })
-    async with db.engine.begin() as conn:
-        for part in chunks(moves):
-            await conn.execute(insert(PhaseChangeRow.__table__), part)
-        await conn.execute(insert(DeploymentRow.__table__), waiting)
-        if db.dialect == "postgresql":
-            await conn.execute(text("SELECT setval(pg_get_serial_sequence('deployments', 'id'), "
-                                    "(SELECT max(id) FROM deployments))"))
+    added = await bench_data.add_digest_activity(db, size, seed, CHANNEL, WAITING)
     async with db.engine.connect() as conn:
-        await conn.execute(text("ANALYZE"))
-        await conn.commit()
         recent = await conn.scalar(select(func.count()).select_from(DeploymentRow)
                                    .where(DeploymentRow.requested_at >= NOW - 2 * timedelta(days=30)))
-    return {**loaded, "phase changes (last week)": len(moves), "waiting at a gate": len(waiting),
-            "deployments in the digest's window": int(recent or 0)}
+    return {**loaded, **added, "deployments in the digest's window": int(recent or 0)}
 
 
 # ── measuring ──────────────────────────────────────────────────────────────────────────────
 
 
 def digest_service(db: Database) -> DigestService:
-    async def permalink(d: Deployment) -> str | None:
-        ts, _status = await db.outbox.posted_ts(f"deployment:{d.id}")  # what the app looks up
-        return f"https://example.slack.com/archives/{d.channel_id}/p{(ts or '1.2').replace('.', '')}"
-
     return DigestService(db.uow, db.clock, timedelta(weeks=6), "Europe/Berlin", frozenset({"U00001"}),
-                         permalink=permalink)
+                         reads=db.reads)
 
 
 async def run_size(url: str, size: Size, runs: int, seed: int) -> tuple[dict[str, int], float,
@@ -137,15 +97,15 @@ async def run_size(url: str, size: Size, runs: int, seed: int) -> tuple[dict[str
 
         def build(channel: str):  # type: ignore[no-untyped-def]
             async def digest() -> str:
-                async with db.uow() as uow:
+                async with db.reads() as uow:
                     data = await service.collect(uow, channel, NOW - DEFAULT_PERIOD, NOW)
                 message = render_digest(data)
                 blocks = message.as_args()["blocks"]
                 assert len(blocks) <= 50, len(blocks)
                 return (f"{len(blocks)} blocks; {sum(p.count for p in data.phases)} use cases, "
-                        f"{len(data.moves)} phase changes, {len(data.approvals)} approvals, "
-                        f"{len(data.deployments)} deployments, {len(data.kpis)} KPIs, "
-                        f"{len(data.crossings)} crossings")
+                        f"{data.total('moves')} phase changes, {data.total('approvals')} approvals, "
+                        f"{data.total('deployments')} deployments, {data.total('kpis')} KPIs, "
+                        f"{data.total('crossings')} crossings")
             return digest
 
         results = {

@@ -155,11 +155,14 @@ class Measured:
 
 
 class StatementCounter:
+    """Statements sent on the database's connections, the read-only ones included."""
+
     def __init__(self, db: Database) -> None:
         from sqlalchemy import event
 
         self.count = 0
-        event.listen(db.engine.sync_engine, "before_cursor_execute", self._seen)
+        for engine in (db.engine, db.read_engine):
+            event.listen(engine.sync_engine, "before_cursor_execute", self._seen)
 
     def _seen(self, *_args: Any) -> None:
         self.count += 1
