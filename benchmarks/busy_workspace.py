@@ -60,9 +60,8 @@ from harness import (  # noqa: E402
     table,
 )
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
+from slash_load import SECRET, TOKEN  # noqa: E402
 
-SECRET = "bench-signing-secret-0123456789abcdef"
-TOKEN = "xoxb-bench-token"
 ADMIN = "U00001"
 CHANNELS = [f"C{i:05d}" for i in range(40)]  # bench_data homes use case i in C{i % 40}
 WORKSPACE_CHANNEL = "CGENERAL"  # no use case of its own: its digest covers everything

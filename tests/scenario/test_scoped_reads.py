@@ -67,19 +67,22 @@ def values(parameters: Any) -> set[str]:
     return {str(v) for v in parameters or ()}
 
 
-async def test_a_channels_digest_names_only_that_channels_use_cases(
-    sim: Simulator, clock: ManualClock,
-) -> None:
+async def digest_in(sim: Simulator, clock: ManualClock, channel: str) -> tuple[str, list[tuple[str, Any]]]:
+    """#general and #ops busy alike; ``/digest now`` in ``channel``: its text and statements."""
     await busy_channel(sim, clock, "general", ("churn", "fraud"))
     await busy_channel(sim, clock, "ops", ("pricing", "supply"))
     sim.switch_user("alice")
-    sim.switch_channel("ops")
-
+    sim.switch_channel(channel)
     with statements(sim) as seen:
         await sim.command("/digest now")
+    [digest] = [p for p in posts(sim, sim.channel) if "BizDevOps digest" in post_text(p)]
+    return post_text(digest), seen
 
-    [digest] = [p for p in posts(sim, OPS) if "BizDevOps digest" in post_text(p)]
-    text = post_text(digest)
+
+async def test_a_channels_digest_names_only_that_channels_use_cases(
+    sim: Simulator, clock: ManualClock,
+) -> None:
+    text, seen = await digest_in(sim, clock, "ops")
     assert "pricing" in text and "supply" in text and "churn" not in text and "fraud" not in text
     reads = [(sql, values(params)) for sql, params in seen
              if sql.lstrip().upper().startswith(("SELECT", "WITH"))
@@ -93,16 +96,7 @@ async def test_a_channels_digest_names_only_that_channels_use_cases(
 async def test_a_channel_without_use_cases_gets_the_workspace_counted_in_sql(
     sim: Simulator, clock: ManualClock,
 ) -> None:
-    await busy_channel(sim, clock, "general", ("churn", "fraud"))
-    await busy_channel(sim, clock, "ops", ("pricing", "supply"))
-    sim.switch_user("alice")
-    sim.switch_channel("data-science")
-
-    with statements(sim) as seen:
-        await sim.command("/digest now")
-
-    [digest] = [p for p in posts(sim) if "BizDevOps digest" in post_text(p)]
-    text = post_text(digest)
+    text, seen = await digest_in(sim, clock, "data-science")
     assert "*4 use cases* · 🛠️ Dev 4" in text
     for slug in ("churn", "fraud", "pricing", "supply"):
         assert slug in text
