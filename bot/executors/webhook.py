@@ -20,6 +20,7 @@ import aiohttp
 from bot.domain.pipeline import ExecutorSpec
 from bot.executors._common import clip, format_timeout
 from bot.executors.base import ExecutorResult, Outcome, StageJob
+from bot.mrkdwn import web_url
 
 log = logging.getLogger(__name__)
 
@@ -193,10 +194,8 @@ def _parse_answer(status: int, raw: bytes) -> ExecutorResult:
     outcome = Outcome.SUCCEEDED if data["status"] == "succeeded" else Outcome.FAILED
     detail = data.get("detail")
     detail = detail[:DETAIL_LIMIT] if isinstance(detail, str) else ""
-    url = data.get("url")
-    # Only web links: the URL ends up as a link in Slack.
-    link = url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
-    return ExecutorResult(outcome, detail or f"webhook reported {outcome}", url=link)
+    # Only web links that can't break out of a Slack link; anything else is left out.
+    return ExecutorResult(outcome, detail or f"webhook reported {outcome}", url=web_url(data.get("url")))
 
 
 async def _read_bounded(stream: aiohttp.StreamReader, limit: int) -> bytes:
