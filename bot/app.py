@@ -185,7 +185,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
                  background)
     _routes(app)
     _metrics_route(app, telemetry)
-    api.register(app.web, runs, settings.webhook_secret, engine.notify)
+    api.register(app.web, runs, settings.webhook_secret, settings.public_url, engine.notify)
     metrics_api.register(app.web, TokenService(db.uow, clock), metrics, clock)
     return app
 

@@ -28,6 +28,8 @@ class HelpRequested(Exception):
 
 
 HELP_WORDS = ("help", "-h", "--help")
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns on PostgreSQL: a larger one is no row at all
+_ID_RE = re.compile(r"[0-9]{1,10}")
 C = TypeVar("C")
 
 
@@ -132,6 +134,14 @@ def split(
 def shown(token: str) -> str:
     """User input quoted back in an error message: readable, and unable to ping or link."""
     return escape(plain_text(token))
+
+
+def parse_id(text: str) -> int | None:
+    """A row id as typed or as it comes in a URL: 1 to MAX_ID in plain digits; else None."""
+    if not _ID_RE.fullmatch(text):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
 
 
 def parse_slug(token: str, usage: str = "") -> str:

@@ -131,8 +131,8 @@ class DeploymentRuns:
     async def _change(self, deployment_id: int, change: Callable[[Deployment, datetime], Transition],
                       *, notes: Callable[[Deployment], tuple[str, ...]] = lambda _d: ()
                       ) -> Deployment | None:
-        now = self.clock.now()
-        try:
+        async def attempt() -> Deployment | None:
+            now = self.clock.now()
             async with self.uow() as uow:
                 d = await uow.deployments.get(deployment_id)
                 if d is None:
@@ -144,10 +144,13 @@ class DeploymentRuns:
                 if t.rollback_targets:
                     await self._roll_back(uow, saved, t.rollback_targets)
                 await uow.commit()
+            return saved
+
+        try:  # a concurrent change (a callback racing its own 202) is re-read and decided again
+            return await flow.retried(attempt)
         except (StaleResult, ConcurrentUpdate) as skipped:
             log.info("action=deployment.skip deployment_id=%s reason=%s", deployment_id, skipped)
             return None
-        return saved
 
     async def _roll_back(self, uow: UnitOfWork, failed: Deployment, targets: tuple[str, ...]) -> None:
         """Redeploy the last good version to the targets the failed rollout touched."""
