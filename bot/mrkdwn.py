@@ -42,3 +42,10 @@ def link(url: str | None, label: str) -> str:
     safe = web_url(url)
     return f"<{escape(safe)}|{escape(label)}>" if safe else ""
 
+
+def control_character(text: str) -> str | None:
+    """The first control character in ``text`` (NUL, ESC, DEL, C1 ...), other than a line
+    break or a tab; None if there is none."""
+    return next((ch for ch in text if ch not in "\n\r\t" and unicodedata.category(ch) == "Cc"),
+                None)
+

@@ -6,10 +6,10 @@ import html
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.domain.usecases import DomainError, validate_slug
-from bot.mrkdwn import escape
+from bot.mrkdwn import control_character, escape
 from bot.services.commands import ChannelRef, UserRef
 
 # Slack sends smart quotes when the user's client autocorrects; treat them as plain ones.
@@ -28,6 +28,7 @@ class HelpRequested(Exception):
 
 
 HELP_WORDS = ("help", "-h", "--help")
+REASON_MAX = 500  # the reason dialog's own limit
 MAX_ID = 2**31 - 1  # ids are 32-bit integer columns on PostgreSQL: a larger one is no row at all
 _ID_RE = re.compile(r"[0-9]{1,10}")
 C = TypeVar("C")
@@ -175,3 +176,31 @@ def plain_text(text: str) -> str:
     text = _SPECIAL_RE.sub(lambda m: "@" + m.group(1), text)
     text = _LINK_RE.sub(lambda m: m.group(2) or m.group(1), text)
     return html.unescape(text).strip()
+
+
+def control_problem(text: str, what: str) -> str | None:
+    """A refusal naming the first control character in ``text`` (a NUL cannot even be stored),
+    or None when there is none."""
+    found = control_character(text)
+    if found is None:
+        return None
+    return (f"{what} contains an invisible control character (U+{ord(found):04X}); "
+            "type it again without it.")
+
+
+def input_value(view: Mapping[str, Any], block_id: str) -> str:
+    """What was typed into a dialog's input (its block and its element share ``block_id``);
+    "" when the submission carries nothing for it."""
+    node: Any = view
+    for key in ("state", "values", block_id, block_id, "value"):
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node if isinstance(node, str) else ""
+
+
+def reason_problem(reason: str) -> str | None:
+    """Why a reason typed into a dialog can't be taken, or None."""
+    if not reason.strip():
+        return "Say why, so the team knows."
+    if len(reason) > REASON_MAX:
+        return f"Keep it to {REASON_MAX} characters."
+    return control_problem(reason, "The reason")

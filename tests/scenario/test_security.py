@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import slack_sdk.signature
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
@@ -34,6 +33,7 @@ from bot.services.tokens import TokenService, token_hash
 from bot.simulator.fake_slack import Fault
 from bot.simulator.signer import SlackRequestSigner, block_actions_body, event_body, slash_command_body
 from bot.simulator.simulator import Simulator, Step
+from handlers import slack_http
 from storage.models import Base, MetricPointRow
 from tests.scenario.deploy_support import (
     ACCEPTED,
@@ -184,7 +184,7 @@ async def test_a_replayed_request_changes_nothing_and_is_refused_once_old(
 
     # Six minutes later the captured request is refused outright.
     real = time.time
-    monkeypatch.setattr(slack_sdk.signature.Clock, "now", lambda self: real() + 360)
+    monkeypatch.setattr(slack_http, "wall_clock", lambda: real() + 360)
     assert await post_raw(sim, sim.url, body, headers) == 401
     await sim.app.settle()
     assert await use_case_phase(sim, "churn") == "dev"
