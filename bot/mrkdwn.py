@@ -49,3 +49,10 @@ def control_character(text: str) -> str | None:
     return next((ch for ch in text if ch not in "\n\r\t" and unicodedata.category(ch) == "Cc"),
                 None)
 
+
+def without_controls(text: str) -> str:
+    """``text`` with its control characters dropped (NUL cannot even be stored on PostgreSQL);
+    line breaks and tabs stay."""
+    if control_character(text) is None:
+        return text
+    return "".join(ch for ch in text if ch in "\n\r\t" or unicodedata.category(ch) != "Cc")

@@ -20,7 +20,7 @@ from bot.domain.durations import humanize
 from bot.domain.pipeline import Pipeline
 from bot.domain.waves import target_names
 from bot.executors.base import ExecutorResult, Outcome, StageJob
-from bot.mrkdwn import escape
+from bot.mrkdwn import escape, without_controls
 from bot.services import deployment_flow as flow
 from bot.services.deployments import automatic_rollback_stage
 from bot.services.ports import ConcurrentUpdate, UnitOfWork
@@ -90,17 +90,19 @@ class DeploymentRuns:
     async def record(self, deployment_id: int, index: int, kind: StepKind, wave: int | None,
                      result: ExecutorResult) -> Deployment | None:
         """Apply an executor's result (or a callback's); stale results change nothing."""
-        step_result = StepResult(result.outcome is Outcome.SUCCEEDED, result.detail, result.url,
+        # Executors' words are stored as they come, minus control characters (NUL: PostgreSQL).
+        detail, tail = without_controls(result.detail), tuple(map(without_controls, result.output_tail))
+        step_result = StepResult(result.outcome is Outcome.SUCCEEDED, detail, result.url,
                                  accepted=result.outcome is Outcome.ACCEPTED)
         # The thread gets what the message can't show: output, links and why something failed.
-        show = bool(result.output_tail or result.url or result.outcome is Outcome.FAILED)
+        show = bool(tail or result.url or result.outcome is Outcome.FAILED)
 
         def change(d: Deployment, now: datetime) -> Transition:
             return machine.record_result(d, index, kind, wave, step_result, now)
 
         def notes(d: Deployment) -> tuple[str, ...]:
             name = d.stages[index].name + (" health check" if kind is StepKind.HEALTH else "")
-            return (output_note(name, wave, result.output_tail, result.detail),) if show else ()
+            return (output_note(name, wave, tail, detail),) if show else ()
 
         return await self._change(deployment_id, change, notes=notes)
 

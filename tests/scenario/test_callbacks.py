@@ -206,3 +206,18 @@ async def test_a_callback_to_a_step_that_cannot_exist_gets_404_and_changes_nothi
 
     assert (await load(sim, d_id)).revision == before.revision
     assert await all_counts(sim) == counts
+
+
+async def test_control_characters_in_an_executors_detail_are_dropped_not_a_500(
+    sim: Simulator, receiver: Receiver
+) -> None:
+    d_id = await deploy(sim, "/deploy churn 1.0.0")
+    url = receiver.jobs_for("build")[0]["callback_url"]
+    body = json.dumps({"status": "failed", "detail": "disk\u0000 full\u001b[0m\nsee log"}).encode()
+
+    assert await post_raw(sim, url, body, signed(url, body)) == 200
+    await sim.app.settle()
+
+    d = await load(sim, d_id)
+    assert d.state is DeploymentState.FAILED
+    assert "disk full[0m\nsee log" in d.detail
