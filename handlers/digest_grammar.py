@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from handlers.parsing import HelpRequested, UsageError, shown, split
 
+CRON_MAX = 120  # the stored schedule's width
+
 USAGE = {
     "": "/digest",
     "now": "/digest now",
@@ -47,4 +49,8 @@ def parse_digest(text: str) -> DigestCommand:
     if len(tokens.positional) != 1:
         raise UsageError('Put the cron expression in quotes, e.g. `/digest schedule "0 9 * * mon-fri"`.',
                          usage)
+    cron = " ".join(tokens.positional[0].split())  # as it is stored
+    if len(cron) > CRON_MAX:
+        raise UsageError(f"The schedule is {len(cron)} characters long; at most {CRON_MAX} fit. "
+                         "Ranges and steps (`1-5`, `*/15`) say more in less.", usage)
     return DigestCommand("schedule", tokens.positional[0], tokens.options.get("tz"))

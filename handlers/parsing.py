@@ -29,6 +29,7 @@ class HelpRequested(Exception):
 
 HELP_WORDS = ("help", "-h", "--help")
 REASON_MAX = 500  # the reason dialog's own limit
+SLACK_ID_MAX = 32  # the width of every column that holds a user or channel ID
 MAX_ID = 2**31 - 1  # ids are 32-bit integer columns on PostgreSQL: a larger one is no row at all
 _ID_RE = re.compile(r"[0-9]{1,10}")
 C = TypeVar("C")
@@ -154,7 +155,7 @@ def parse_slug(token: str, usage: str = "") -> str:
 
 def parse_user(token: str, *, usage: str = "") -> UserRef:
     if match := _USER_RE.fullmatch(token):
-        return UserRef(match.group(1), match.group(2) or "")
+        return UserRef(_slack_id(match.group(1), token, "user", usage), match.group(2) or "")
     if match := _PLAIN_USER_RE.fullmatch(token):
         return UserRef(None, match.group(1).lower())
     raise UsageError(f"`{shown(token)}` is not a user: mention them like @alice.", usage)
@@ -162,10 +163,17 @@ def parse_user(token: str, *, usage: str = "") -> UserRef:
 
 def parse_channel(token: str, *, usage: str = "") -> ChannelRef:
     if match := _CHANNEL_RE.fullmatch(token):
-        return ChannelRef(match.group(1), match.group(2) or "")
+        return ChannelRef(_slack_id(match.group(1), token, "channel", usage), match.group(2) or "")
     if match := _PLAIN_CHANNEL_RE.fullmatch(token):
         return ChannelRef(None, match.group(1))
     raise UsageError(f"`{shown(token)}` is not a channel: name it like #ops.", usage)
+
+
+def _slack_id(found: str, token: str, what: str, usage: str) -> str:
+    if len(found) > SLACK_ID_MAX:
+        raise UsageError(f"`{shown(token)}` is not a Slack {what}: its ID is {len(found)} characters "
+                         f"long, and Slack's are at most {SLACK_ID_MAX}.", usage)
+    return found
 
 
 def plain_text(text: str) -> str:

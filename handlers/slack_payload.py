@@ -15,9 +15,10 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from bot.mrkdwn import control_character
+from handlers.parsing import SLACK_ID_MAX
 
 # IDs end up in 32-character columns (users, channels): Slack's are 9-11 characters.
-SLACK_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+SLACK_ID_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{SLACK_ID_MAX - 1}}}")
 MAX_DEPTH = 32       # Slack's deepest payloads (a view's blocks) are about 10 levels
 MAX_TOKEN = 255      # trigger_id, event_id, action_id, callback_id ...
 MAX_VALUE = 3000     # a button's value (Slack: 2000), a view's private_metadata (3000)

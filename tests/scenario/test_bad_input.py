@@ -21,6 +21,20 @@ BAD = [
     ("/usecase show", "slug is missing", "/usecase show <slug>"),
     ("/usecase owner churn bob", "is not a user", "/usecase owner <slug> @user"),
     ("/usecase show nothing-here", "There is no use case `nothing-here`", "/usecase show <slug>"),
+    # every input against its column (on PostgreSQL these were 500s)
+    (f'/usecase new churn-2 "T" domain="{"d" * 201}"', "The domain is 201 characters long; at most 200",
+     "/usecase new <slug>"),
+    (f"/usecase owner churn <@U{'X' * 39}>", "its ID is 40 characters long",
+     "/usecase owner <slug> @user"),
+    (f"/usecase team churn add <@W{'X' * 39}|bob> devops", "its ID is 40 characters long",
+     "/usecase team <slug> add"),
+    (f'/usecase new churn-2 "T" channel=<#C{"X" * 39}|ops>', "is not a Slack channel",
+     "/usecase new <slug>"),
+    (f'/digest schedule "{",".join(map(str, range(60)))} 9 * * mon-fri"', "at most 120 fit",
+     '/digest schedule "<cron>"'),
+    ("/deploy status 99999999999", "out of range: deployment ids run from 1 to 2147483647",
+     "/deploy status"),
+    ("/deploy cancel 2147483648", "out of range", "/deploy cancel <deployment-id>"),
 ]
 
 
