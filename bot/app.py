@@ -178,8 +178,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     events.register(bolt, home, background)
     bolt.error(_on_error)
     telemetry = Telemetry()
-    app = BotApp(settings, clock, db, client, bolt, web.Application(middlewares=[telemetry.middleware]),
-                 outbox, engine, webhooks,
+    http = web.Application(middlewares=[telemetry.middleware, _unavailable(db)])
+    app = BotApp(settings, clock, db, client, bolt, http, outbox, engine, webhooks,
                  use_cases, deployments, digests, Scheduler(digests, reminders, clock, db.requests), home,
                  background)
     _routes(app)
@@ -230,6 +230,24 @@ def _metrics_route(app: BotApp, telemetry: Telemetry) -> None:
         return telemetry.render()
 
     app.web.router.add_get("/metrics", metrics)
+
+
+def _unavailable(db: Database) -> Any:
+    """A request that failed while the database does not answer gets what /healthz says then:
+    503 and one log line, not a 500 and a traceback. Other failures stay what they are."""
+    @web.middleware
+    async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPException:
+            raise
+        except Exception:
+            if await db.ping():
+                raise
+            log.warning("action=database_unavailable path=%s", request.path)
+            return web.json_response({"status": "unavailable", "reason": "database"}, status=503)
+
+    return middleware
 
 
 def _routes(app: BotApp) -> None:
