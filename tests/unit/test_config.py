@@ -125,6 +125,18 @@ def test_bad_database_url(url: str) -> None:
     assert refused({"DATABASE_URL": url}).startswith("DATABASE_URL is malformed")
 
 
+@pytest.mark.parametrize(("url", "problem"), [
+    ("postgresql://u:pw@localhost:abc/db", "its port is not a number"),
+    ("postgresql://u@localhost:-1/db", "port -1 is not from 1 to 65535"),
+    ("postgresql+asyncpg://u@localhost:99999/db", "port 99999 is not from 1 to 65535"),
+    ("postgresql+asyncpg://u@localhost:0/db", "port 0 is not from 1 to 65535"),
+])
+def test_a_database_url_with_a_bad_port_is_one_line(url: str, problem: str) -> None:
+    message = refused({"DATABASE_URL": url})
+    assert message == f"DATABASE_URL is malformed: {problem}"
+    assert "pw" not in message
+
+
 @pytest.mark.parametrize(
     ("url", "normalised"),
     [
