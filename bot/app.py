@@ -21,7 +21,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks
+from bot import blocks, logs
 from bot.background import Background
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
@@ -130,6 +130,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
                pipelines: PipelineSet | None = None, pacer: Pacer | None = None) -> BotApp:
     clock = clock or SystemClock()
     pipelines = pipelines or pipelines_for(settings)
+    logs.quiet_bad_requests()
     db = Database(settings.database_url, clock)
     client = AsyncWebClient(token=settings.slack_bot_token or None, base_url=settings.slack_api_url)
     bolt = AsyncApp(

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bot.mrkdwn import control_character
+from bot.mrkdwn import control_character, web_url
 from handlers.parsing import SLACK_ID_MAX
 
 # IDs end up in 32-character columns (users, channels): Slack's are 9-11 characters.
@@ -91,6 +91,8 @@ def _check_common(body: dict[str, Any], where: str) -> None:
     for key in _ID_OR_OBJECT:
         if body.get(key) is not None and not isinstance(body[key], str | dict):
             raise Malformed(f"{where}{key}: expected an ID or an object")
+    if body.get("response_url") is not None and web_url(body["response_url"]) is None:
+        raise Malformed(f"{where}response_url: expected an http(s) URL")  # the reply goes there
     for key in ("authorizations", "response_urls"):
         if body.get(key) is not None and (not isinstance(body[key], list)
                                           or not all(isinstance(i, dict) for i in body[key])):

@@ -125,6 +125,7 @@ CASES: dict[str, Callable[[Simulator], tuple[str, str]]] = {
     "slash without channel_id": lambda sim: (command(sim, channel_id=None), FORM),
     "slash user_id of 40 characters": lambda sim: (command(sim, user_id="U" + "X" * 39), FORM),
     "slash trigger_id with NUL": lambda sim: (command(sim, trigger_id="1.\x00"), FORM),
+    "slash response_url not a URL": lambda sim: (command(sim, response_url="file:///etc/x"), FORM),
     "view_submission without view.type": lambda sim: (dialog(sim, drop("view", "type")), FORM),
     "view_submission view a string": lambda sim: (dialog(sim, put("x", "view")), FORM),
     "not UTF-8": lambda sim: (command(sim).replace("churn", "ch\udcffurn"), FORM),
@@ -168,3 +169,16 @@ async def test_the_timestamp_window_is_300_seconds_either_way(
     body = command(sim, text="list")
     headers = SlackRequestSigner(sim._signing_secret).headers(body, timestamp=now + offset)
     assert await post_raw(sim, sim.url, body, headers) == status
+
+
+async def test_a_request_line_over_8_kib_is_a_400_and_one_warning_line(
+    sim: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """aiohttp refuses it before any handler runs; its traceback is kept out of the log."""
+    body = command(sim)
+    with caplog.at_level(logging.INFO):
+        status = await post_raw(sim, f"{sim.url}?{'x' * 9000}", body, sim.signer.headers(body))
+    assert status == 400
+    assert [r for r in caplog.records if r.exc_info] == []
+    said = [r.getMessage() for r in caplog.records if r.name == "aiohttp.server"]
+    assert said == ["action=bad_http_request error=LineTooLong status=400"]
