@@ -134,7 +134,7 @@ def _timezone(env: Mapping[str, str]) -> str:
     value = env.get("BIZDEVOPS_TIMEZONE", "").strip() or "UTC"
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         raise ConfigError(
             f"BIZDEVOPS_TIMEZONE is malformed: {value!r} is not an IANA zone like Europe/Berlin"
         ) from None

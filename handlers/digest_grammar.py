@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from handlers.parsing import HelpRequested, UsageError, shown, split
 
 CRON_MAX = 120  # the stored schedule's width
+TZ_MAX = 64      # and its time zone's
 
 USAGE = {
     "": "/digest",
@@ -53,4 +54,8 @@ def parse_digest(text: str) -> DigestCommand:
     if len(cron) > CRON_MAX:
         raise UsageError(f"The schedule is {len(cron)} characters long; at most {CRON_MAX} fit. "
                          "Ranges and steps (`1-5`, `*/15`) say more in less.", usage)
-    return DigestCommand("schedule", tokens.positional[0], tokens.options.get("tz"))
+    tz = tokens.options.get("tz")
+    if tz is not None and len(tz) > TZ_MAX:  # (a long one is not even a file name the OS takes)
+        raise UsageError(f"`tz=` is {len(tz)} characters long; a time zone's name is at most {TZ_MAX}, "
+                         "e.g. `tz=Europe/Berlin`.", usage)
+    return DigestCommand("schedule", tokens.positional[0], tz)

@@ -32,6 +32,8 @@ BAD = [
      "/usecase new <slug>"),
     (f'/digest schedule "{",".join(map(str, range(60)))} 9 * * mon-fri"', "at most 120 fit",
      '/digest schedule "<cron>"'),
+    (f'/digest schedule "0 9 * * mon" tz={"x" * 300}', "`tz=` is 300 characters long",
+     '/digest schedule "<cron>"'),
     ("/deploy status 99999999999", "out of range: deployment ids run from 1 to 2147483647",
      "/deploy status"),
     ("/deploy cancel 2147483648", "out of range", "/deploy cancel <deployment-id>"),

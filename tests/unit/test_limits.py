@@ -9,7 +9,7 @@ from sqlalchemy import Column
 
 from bot.domain import metrics, usecases
 from handlers.deploy_grammar import VERSION_RE
-from handlers.digest_grammar import CRON_MAX
+from handlers.digest_grammar import CRON_MAX, TZ_MAX
 from handlers.parsing import SLACK_ID_MAX
 from storage.models import (
     DeployLockRow,
@@ -30,6 +30,7 @@ def _width(column: Column[str]) -> int:
     (UseCaseRow.__table__.c.domain, usecases.DOMAIN_MAX),
     (UseCaseRow.__table__.c.slug, 40),  # SLUG_RE: 2-40
     (DigestScheduleRow.__table__.c.cron, CRON_MAX),
+    (DigestScheduleRow.__table__.c.timezone, TZ_MAX),
     (MetricPointRow.__table__.c.unit, metrics.UNIT_MAX),
     (MetricPointRow.__table__.c.name, 64),  # NAME_RE: 1-64
     (DeploymentRow.__table__.c.version, 64),  # VERSION_RE: 1-64
