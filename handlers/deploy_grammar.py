@@ -27,7 +27,7 @@ from handlers.parsing import (
 )
 
 VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
-ID_RE = re.compile(r"#?([0-9]+)")
+ID_RE = re.compile(r"#?([0-9]{1,12})")  # longer digit strings can only be slugs
 
 USAGE = {
     "start": "/deploy <slug> <version> [pipeline=<name>]",

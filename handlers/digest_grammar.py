@@ -55,7 +55,7 @@ def parse_digest(text: str) -> DigestCommand:
         raise UsageError(f"The schedule is {len(cron)} characters long; at most {CRON_MAX} fit. "
                          "Ranges and steps (`1-5`, `*/15`) say more in less.", usage)
     tz = tokens.options.get("tz")
-    if tz is not None and len(tz) > TZ_MAX:  # (a long one is not even a file name the OS takes)
+    if tz is not None and len(tz) > TZ_MAX:  # ZoneInfo even fails with OSError on a long one
         raise UsageError(f"`tz=` is {len(tz)} characters long; a time zone's name is at most {TZ_MAX}, "
                          "e.g. `tz=Europe/Berlin`.", usage)
     return DigestCommand("schedule", tokens.positional[0], tz)
