@@ -42,6 +42,7 @@ def register(web_app: web.Application, bolt: AsyncApp, signing_secret: str, *, a
         body = await request.read()
         if not signed(key, request.headers.get("X-Slack-Request-Timestamp", ""),
                       request.headers.get("X-Slack-Signature", ""), body, now=wall_clock()):
+            log.info("action=slack_refused status=401 reason=signature")  # as bolt did, sans body
             return web.json_response({"error": "invalid request"}, status=401)
         try:
             parse(body, request.content_type)

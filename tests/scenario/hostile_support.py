@@ -18,7 +18,7 @@ from yarl import URL
 from bot.simulator.simulator import Simulator
 from storage.models import Base
 
-EXAMPLES = 100  # per kind and database: about 10 s for the five kinds on both databases
+EXAMPLES = 100  # per kind and database: about 8 s for the five kinds on both databases
 TABLES = [t.name for t in Base.metadata.sorted_tables if t.name != "processed_requests"]
 COUNTS = text("SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in TABLES))
 ERROR_ICONS = ("⚠️", "🚫", "✋", "ℹ️")

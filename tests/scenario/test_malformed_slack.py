@@ -182,3 +182,13 @@ async def test_a_request_line_over_8_kib_is_a_400_and_one_warning_line(
     assert [r for r in caplog.records if r.exc_info] == []
     said = [r.getMessage() for r in caplog.records if r.name == "aiohttp.server"]
     assert said == ["action=bad_http_request error=LineTooLong status=400"]
+
+
+async def test_a_wrong_signature_is_a_401_and_one_log_line(
+    sim: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = command(sim)
+    headers = {**sim.signer.headers(body), "X-Slack-Signature": "v0=" + "0" * 64}
+    with caplog.at_level(logging.INFO):
+        assert await post_raw(sim, sim.url, body, headers) == 401
+    assert [r.getMessage() for r in caplog.records] == ["action=slack_refused status=401 reason=signature"]
