@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from bot.clock import SIGNATURE_WINDOW, within_window
+from bot.clock import within_window
 from bot.domain.pipeline import ExecutorSpec
 from bot.executors._common import clip, format_timeout
 from bot.executors.base import ExecutorResult, Outcome, StageJob
@@ -55,25 +55,25 @@ def callback_path(url: str) -> str:
 
 
 def verify(secret: str, timestamp_header: str | None, signature_header: str | None, body: bytes,
-           *, now: float, tolerance: int = SIGNATURE_WINDOW) -> bool:
+           *, now: float) -> bool:
     """True only for a well-formed, fresh job signature made with ``secret`` over ``body``."""
-    return _verify(secret, timestamp_header, signature_header, (body,), now, tolerance)
+    return _verify(secret, timestamp_header, signature_header, (body,), now)
 
 
 def verify_callback(secret: str, timestamp_header: str | None, signature_header: str | None,
-                    path: str, body: bytes, *, now: float, tolerance: int = SIGNATURE_WINDOW) -> bool:
+                    path: str, body: bytes, *, now: float) -> bool:
     """True only for a fresh callback signature over ``path`` (path and query) and ``body``."""
-    return _verify(secret, timestamp_header, signature_header, (path.encode(), body), now, tolerance)
+    return _verify(secret, timestamp_header, signature_header, (path.encode(), body), now)
 
 
 def _verify(secret: str, timestamp_header: str | None, signature_header: str | None,
-            signed: tuple[bytes, ...], now: float, tolerance: int) -> bool:
+            signed: tuple[bytes, ...], now: float) -> bool:
     if not secret or not timestamp_header or not signature_header:
         return False
     ts = timestamp_header
     if not (ts.isascii() and ts.isdigit() and len(ts) <= 15):
         return False
-    if not within_window(int(ts), now, tolerance):
+    if not within_window(int(ts), now):
         return False  # stale or from the future: a replay
     if not signature_header.isascii():
         return False  # compare_digest needs ASCII; a real signature always is
