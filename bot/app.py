@@ -10,20 +10,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks
+from bot import blocks, logs
 from bot.background import Background
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
@@ -49,7 +47,7 @@ from bot.services.tokens import TokenService
 from bot.services.usecases import UseCaseService
 from bot.slack_directory import SlackDirectory
 from bot.telemetry import Telemetry
-from handlers import actions, api, commands, dedupe, events, metrics_api
+from handlers import actions, api, commands, dedupe, events, metrics_api, slack_http
 from storage.database import Database
 from storage.requests import DuplicateDelivery, log_duplicate
 
@@ -139,14 +137,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
                pipelines: PipelineSet | None = None, pacer: Pacer | None = None) -> BotApp:
     clock = clock or SystemClock()
     pipelines = pipelines or pipelines_for(settings)
+    logs.quiet_bad_requests()
     db = Database(settings.database_url, clock, read_connections=HEAVY_JOBS)
     client = AsyncWebClient(token=settings.slack_bot_token or None, base_url=settings.slack_api_url)
     bolt = AsyncApp(
         name="bizdevops",
         client=client,
         signing_secret=settings.slack_signing_secret or None,
-        # Socket Mode has no signatures; HTTP always verifies them.
-        request_verification_enabled=bool(settings.slack_signing_secret),
+        # Socket Mode has no signatures; in HTTP mode handlers/slack_http.py verifies them (with a
+        # window the same both ways) and checks the payload's shape before bolt parses it.
+        request_verification_enabled=False,
         raise_error_for_unhandled_request=False,
         # Listeners answer in their ack, after their work: no need for bolt to poll for the ack
         # meanwhile. What may take longer runs in `background`, after the ack.
@@ -187,14 +187,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     bolt.error(_on_error)
     telemetry = Telemetry()
     telemetry.heavy_waiting.set_function(lambda: background.heavy_waiting)
-    app = BotApp(settings, clock, db, client, bolt, web.Application(middlewares=[telemetry.middleware]),
-                 outbox, engine, webhooks,
+    http = web.Application(middlewares=[telemetry.middleware, _unavailable(db)])
+    app = BotApp(settings, clock, db, client, bolt, http, outbox, engine, webhooks,
                  use_cases, deployments, digests,
                  Scheduler(digests, reminders, clock, db.requests, background.heavy_turn), home,
                  background, LoopWatch(telemetry.loop_lag))
     _routes(app)
     _metrics_route(app, telemetry)
-    api.register(app.web, runs, settings.webhook_secret, engine.notify)
+    api.register(app.web, runs, settings.webhook_secret, settings.public_url, engine.notify)
     metrics_api.register(app.web, TokenService(db.uow, clock), metrics, clock)
     return app
 
@@ -242,15 +242,25 @@ def _metrics_route(app: BotApp, telemetry: Telemetry) -> None:
     app.web.router.add_get("/metrics", metrics)
 
 
+def _unavailable(db: Database) -> Any:
+    """A request that failed while the database does not answer gets what /healthz says then:
+    503 and one log line, not a 500 and a traceback. Other failures stay what they are."""
+    @web.middleware
+    async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPException:
+            raise
+        except Exception:
+            if await db.ping():
+                raise
+            log.warning("action=database_unavailable path=%s", request.path)
+            return web.json_response({"status": "unavailable", "reason": "database"}, status=503)
+
+    return middleware
+
+
 def _routes(app: BotApp) -> None:
-    turns = asyncio.Semaphore(CONCURRENT_REQUESTS)
-
-    async def slack_events(request: web.Request) -> web.Response:
-        if not _plausible_signature(request):  # garbage must not reach the verifier, let alone a listener
-            return web.json_response({"error": "invalid request"}, status=401)
-        async with turns:
-            return await to_aiohttp_response(await app.bolt.async_dispatch(await to_bolt_request(request)))
-
     async def healthz(_request: web.Request) -> web.Response:
         if await app.db.ping():
             return web.json_response({"status": "ok"})
@@ -258,19 +268,9 @@ def _routes(app: BotApp) -> None:
 
     if app.settings.slack_signing_secret:
         # Only HTTP mode has signatures to verify; Socket Mode must not offer an unverified door.
-        app.web.router.add_post("/slack/events", slack_events)
+        slack_http.register(app.web, app.bolt, app.settings.slack_signing_secret,
+                            at_once=CONCURRENT_REQUESTS)
     app.web.router.add_get("/healthz", healthz)
-
-
-_TIMESTAMP_RE = re.compile(r"[0-9]{1,12}")
-_SIGNATURE_RE = re.compile(r"v0=[0-9a-f]{64}")
-
-
-def _plausible_signature(request: web.Request) -> bool:
-    """Slack's headers have a fixed shape; anything else is refused before bolt looks at it."""
-    stamp = request.headers.get("X-Slack-Request-Timestamp", "")
-    signature = request.headers.get("X-Slack-Signature", "")
-    return bool(_TIMESTAMP_RE.fullmatch(stamp) and _SIGNATURE_RE.fullmatch(signature))
 
 
 async def _on_error(error: Exception, body: dict[str, Any], context: AsyncBoltContext,

@@ -14,6 +14,7 @@ from bot.app import pipelines_for
 from bot.config import ConfigError, Settings, load_dotenv_file, load_settings
 from bot.manifest import manifest_yaml
 from bot.pipelines import PipelineError
+from storage.database import DatabaseUnavailable
 
 log = logging.getLogger("bizdevops")
 
@@ -73,10 +74,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"bizdevops: {bad}", file=sys.stderr)
             return 2
         return 0
-    if args.command == "token":
-        return asyncio.run(_token(settings, args.action, args.name))
-    if args.command == "migrate":
-        return asyncio.run(_migrate(settings))
+    try:
+        if args.command == "token":
+            return asyncio.run(_token(settings, args.action, args.name))
+        if args.command == "migrate":
+            return asyncio.run(_migrate(settings))
+    except DatabaseUnavailable as down:
+        print(f"bizdevops: DATABASE_URL: {down}", file=sys.stderr)
+        return 1
     if args.command == "shell":
         from bot.simulator.shell import read_script, run_shell
 
@@ -117,11 +122,12 @@ def _with_port(settings: Settings, port: int) -> Settings:
 
 
 async def _migrate(settings: Settings) -> int:
-    from storage.database import make_engine
+    from storage.database import connect_check, make_engine
     from storage.migrate import current_revision, upgrade
 
     engine = make_engine(settings.database_url)
     try:
+        await connect_check(engine)
         await upgrade(engine)
         print(f"database schema at revision {await current_revision(engine)}")
     finally:
@@ -133,7 +139,7 @@ async def _token(settings: Settings, action: str, name: str | None) -> int:
     from bot.clock import SystemClock
     from bot.domain.usecases import DomainError
     from bot.services.tokens import TokenService
-    from storage.database import Database
+    from storage.database import Database, connect_check
 
     if action != "list" and not name:
         print(f"bizdevops: token {action} needs a NAME", file=sys.stderr)
@@ -141,6 +147,7 @@ async def _token(settings: Settings, action: str, name: str | None) -> int:
     db = Database(settings.database_url, SystemClock())
     tokens = TokenService(db.uow, db.clock)
     try:
+        await connect_check(db.engine)
         if action == "create":
             secret = await tokens.create(str(name))
             print(f"token {name} created; it is shown only this once:\n{secret}")

@@ -26,3 +26,12 @@ class ManualClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+
+SIGNATURE_WINDOW = 300  # seconds a signed request (Slack's or a callback) stays fresh, either way
+
+
+def within_window(timestamp: int, now: float) -> bool:
+    """Timestamps are whole seconds, so compare whole seconds: exactly 300 s old passes just as
+    exactly 300 s ahead does, and 301 s fails both ways (wall time, not a service's Clock)."""
+    return abs(int(now) - timestamp) <= SIGNATURE_WINDOW

@@ -86,6 +86,10 @@ def _database_url(env: Mapping[str, str]) -> str:
         url = make_url(value)
     except ArgumentError:
         raise ConfigError("DATABASE_URL is malformed: expected a SQLAlchemy URL") from None
+    except ValueError:  # make_url reads the port with int()
+        raise ConfigError("DATABASE_URL is malformed: its port is not a number") from None
+    if url.port is not None and not 1 <= url.port <= 65535:
+        raise ConfigError(f"DATABASE_URL is malformed: port {url.port} is not from 1 to 65535")
     # Heroku-style URLs name no async driver; pick the one we ship.
     if url.drivername in ("postgres", "postgresql"):
         url = url.set(drivername="postgresql+asyncpg")
@@ -130,7 +134,7 @@ def _timezone(env: Mapping[str, str]) -> str:
     value = env.get("BIZDEVOPS_TIMEZONE", "").strip() or "UTC"
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         raise ConfigError(
             f"BIZDEVOPS_TIMEZONE is malformed: {value!r} is not an IANA zone like Europe/Berlin"
         ) from None

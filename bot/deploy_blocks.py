@@ -23,7 +23,7 @@ from bot.domain.deployment_model import (
 from bot.domain.durations import humanize
 from bot.domain.pipeline import ApprovalSpec
 from bot.domain.waves import progress_bar
-from bot.mrkdwn import escape
+from bot.mrkdwn import escape, link
 
 if TYPE_CHECKING:
     from bot.services.deployment_flow import Buttons
@@ -66,8 +66,8 @@ def stage_line(stage: StageRun, now: datetime) -> str:
         line += "\n      " + _wave_line(stage)
     if stage.detail and stage.state.is_done and stage.state is not StageState.PASSED:
         line += f"\n      _{clip(stage.detail, 300)}_"  # details are mrkdwn, escaped when made
-    if stage.url:
-        line += f"\n      <{stage.url}|details>"
+    if details := link(stage.url, "details"):
+        line += f"\n      {details}"
     return line
 
 

@@ -35,7 +35,7 @@ from bot.digest_data import (
 from bot.domain.deployment_model import DeploymentState
 from bot.domain.durations import humanize
 from bot.domain.usecases import Phase
-from bot.mrkdwn import escape
+from bot.mrkdwn import escape, link
 
 MAX_LINES = 15  # per section: a digest is a summary, the rest is one command away
 MAX_LINE = 400  # characters; long titles and notes are clipped before escaping
@@ -105,9 +105,9 @@ def phase_summary(phases: Sequence[PhaseCount]) -> str:
 def approval_line(a: WaitingApproval, now: datetime) -> str:
     n = a.approvals_missing
     missing = f"needs {n} more approval{'s' if n != 1 else ''}" if n > 0 else "approved, continuing"
-    link = f" · <{a.permalink}|open>" if _safe_link(a.permalink) else ""
+    opened = link(a.permalink, "open")
     return (f"• *{escape(a.slug)}* {escape(a.version)} → {escape(a.stage)} · waiting "
-            f"{humanize(now - a.waiting_since, parts=1)} · {missing}{link}")
+            f"{humanize(now - a.waiting_since, parts=1)} · {missing}{' · ' + opened if opened else ''}")
 
 
 def overdue_line(o: OverdueWork) -> str:
@@ -261,7 +261,3 @@ def _weeks(value: float) -> str:
 
 def _plural(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' if n != 1 else ''}"
-
-
-def _safe_link(url: str | None) -> bool:
-    return url is not None and url.startswith("https://") and not any(c in url for c in "<>| ")

@@ -7,6 +7,8 @@ import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from aiohttp.http_exceptions import HttpProcessingError
+
 _BOLT_TOKEN_NOTE = "As you gave `client` as well, `token` will be unused."
 
 
@@ -25,6 +27,27 @@ class RedactSecrets(logging.Filter):
             message = message.replace(secret, "[redacted]")
         record.msg, record.args = message, None
         return True
+
+
+class OneLineForBadRequests(logging.Filter):
+    """aiohttp logs a request it could not even parse (a request line over 8 KiB, a broken
+    header) with a traceback at ERROR, before any handler runs; it has answered 400 already.
+    Such a record becomes one WARNING line; a handler's crash keeps its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.msg = f"action=bad_http_request error={type(error).__name__} status={error.code}"
+            record.args, record.exc_info, record.exc_text = None, None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def quiet_bad_requests() -> None:
+    """Install :class:`OneLineForBadRequests` on aiohttp's server logger, once."""
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, OneLineForBadRequests) for f in server.filters):
+        server.addFilter(OneLineForBadRequests())
 
 
 class JsonFormatter(logging.Formatter):

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app import BotApp, create_app
 from bot.config import Settings
+from storage.database import DatabaseUnavailable, connect_check
 from storage.migrate import SchemaOutOfDate, check_schema
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,12 @@ _TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "not_allowed_token_typ
 async def _start(settings: Settings) -> tuple[BotApp, web.AppRunner] | None:
     app = create_app(settings)
     try:
+        await connect_check(app.db.engine)
         await check_schema(app.db.engine)
+    except DatabaseUnavailable as down:
+        print(f"bizdevops: DATABASE_URL: {down}", file=sys.stderr, flush=True)
+        await app.stop()
+        return None
     except SchemaOutOfDate as behind:
         log.error("action=startup_refused reason=%s", behind)
         print(f"bizdevops: {behind}", flush=True)

@@ -16,6 +16,7 @@ from bot.domain.usecases import DomainError, NotAllowed
 from bot.services.approvals import ApprovalService
 from bot.services.commands import Actor
 from bot.services.home import HomeService
+from handlers.parsing import input_value, reason_problem
 from storage.requests import DuplicateDelivery
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def register(app: AsyncApp, approvals: ApprovalService, home: HomeService,
                         respond: AsyncRespond, client: AsyncWebClient) -> None:
             await ack()
             log.info("action=button button=%s user=%s", button, body["user"]["id"])
-            background.spawn(run(body, respond, client, decide(action["value"], actor(body))),
+            background.spawn(run(body, respond, client, decide(action.get("value", ""), actor(body))),
                              button)
 
     decision("approve", approvals.approve)
@@ -72,7 +73,7 @@ def register(app: AsyncApp, approvals: ApprovalService, home: HomeService,
     async def reject(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                      respond: AsyncRespond, client: AsyncWebClient) -> None:
         await ack()
-        background.spawn(ask_reason(body, action["value"], respond, client), "reject")
+        background.spawn(ask_reason(body, action.get("value", ""), respond, client), "reject")
 
     async def ask_reason(body: dict[str, Any], token: str, respond: AsyncRespond,
                          client: AsyncWebClient) -> None:
@@ -89,11 +90,12 @@ def register(app: AsyncApp, approvals: ApprovalService, home: HomeService,
     @app.view(REJECT_VIEW)
     async def reject_reason(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
                             client: AsyncWebClient) -> None:
-        reason = view["state"]["values"]["reason"]["reason"]["value"] or ""
-        if not reason.strip():
-            await ack(response_action="errors", errors={"reason": "Say why, so the team knows."})
+        reason = input_value(view, "reason")
+        if problem := reason_problem(reason):
+            await ack(response_action="errors", errors={"reason": problem})
             return
         await ack()
         user = body["user"]["id"]
-        rejected = approvals.reject(view["private_metadata"], Actor(user, "", user in admins), reason)
+        rejected = approvals.reject(view.get("private_metadata", ""), Actor(user, "", user in admins),
+                                    reason)
         background.spawn(run(body, None, client, rejected), "reject_reason")

@@ -1,4 +1,9 @@
-"""HTTP API beside Slack's endpoint: executor callbacks (signed with the webhook secret)."""
+"""HTTP API beside Slack's endpoint: executor callbacks (signed with the webhook secret).
+
+A callback's signature covers its timestamp, the path and query it was posted to, and its body,
+so a result signed for one step is worthless on any other; the step itself takes one result.
+Every refusal is a 4xx with ``{"error": ...}`` and one log line.
+"""
 
 from __future__ import annotations
 
@@ -6,49 +11,84 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from bot.domain.deployment_model import StepKind
 from bot.executors.base import ExecutorResult, Outcome
-from bot.executors.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from bot.executors.webhook import DETAIL_LIMIT, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_callback
+from bot.mrkdwn import web_url
 from bot.services.deployment_runs import DeploymentRuns
+from handlers.parsing import parse_id
 
 log = logging.getLogger(__name__)
 
+KINDS = frozenset(k.value for k in StepKind)
+EXPECTED = 'expected JSON {"status": "succeeded"|"failed", "detail"?: "...", "url"?: "https://..."}'
 
-def register(web_app: web.Application, runs: DeploymentRuns, secret: str,
+
+class Refused(Exception):
+    def __init__(self, status: int, error: str) -> None:
+        super().__init__(error)
+        self.status = status
+
+
+def register(web_app: web.Application, runs: DeploymentRuns, secret: str, public_url: str,
              wake: Callable[[], None]) -> None:
+    # Behind a proxy that strips a path prefix (public URL https://host/bot), the callback URL the
+    # executor signed still has it: put it back before checking.
+    prefix = urlsplit(public_url).path.rstrip("/")
+
     async def stage_result(request: web.Request) -> web.Response:
         body = await request.read()
-        if not verify(secret, request.headers.get(TIMESTAMP_HEADER),
-                      request.headers.get(SIGNATURE_HEADER), body, now=time.time()):
-            return web.json_response({"error": "bad or missing signature"}, status=401)
         try:
-            deployment_id = int(request.match_info["id"])
-            kind = StepKind(request.query.get("kind", "run"))
-            wave = int(request.query["wave"]) - 1 if "wave" in request.query else None
-            payload = json.loads(body)
-            status = payload["status"]
-            if status not in ("succeeded", "failed"):
-                raise ValueError(status)
-        except (ValueError, KeyError, TypeError):
-            return web.json_response(
-                {"error": 'expected JSON {"status": "succeeded"|"failed", "detail"?, "url"?}'},
-                status=400)
-        stage = request.match_info["stage"]
-        result = ExecutorResult(Outcome(status), str(payload.get("detail", ""))[:1000],
-                                _url(payload.get("url")))
+            if not verify_callback(secret, request.headers.get(TIMESTAMP_HEADER),
+                                   request.headers.get(SIGNATURE_HEADER), prefix + request.raw_path,
+                                   body, now=time.time()):
+                raise Refused(401, "bad or missing signature")
+            deployment_id, stage, kind, wave = _step(request)
+            result = _result(body)
+        except Refused as refused:
+            log.info("action=callback_refused status=%s reason=%s path=%s", refused.status, refused,
+                     request.raw_path[:200])
+            return web.json_response({"error": str(refused)}, status=refused.status)
         saved = await runs.record_callback(deployment_id, stage, kind, wave, result)
         log.info("action=callback deployment_id=%s stage=%s status=%s applied=%s",
-                 deployment_id, stage, status, saved)
-        if not saved:
-            return web.json_response({"error": "that stage is not waiting for a result"}, status=409)
+                 deployment_id, stage, result.outcome, saved)
+        if not saved:  # another step's turn now, or this one had its result already
+            return web.json_response({"error": "that step is not waiting for a result"}, status=409)
         wake()
         return web.json_response({"ok": True})
 
     web_app.router.add_post("/api/v1/deployments/{id}/stages/{stage}/result", stage_result)
 
 
-def _url(value: object) -> str | None:
-    return value if isinstance(value, str) and value.startswith(("http://", "https://")) else None
+def _step(request: web.Request) -> tuple[int, str, StepKind, int | None]:
+    """The step the URL names: deployment, stage, ``kind`` and 1-based ``wave`` (0-based out)."""
+    deployment_id = parse_id(request.match_info["id"])
+    kind = request.query.get("kind", "run")
+    if deployment_id is None or kind not in KINDS:
+        raise Refused(404, "no such step")
+    if "wave" not in request.query:
+        return deployment_id, request.match_info["stage"], StepKind(kind), None
+    wave = parse_id(request.query["wave"])
+    if wave is None:
+        raise Refused(404, "no such step")
+    return deployment_id, request.match_info["stage"], StepKind(kind), wave - 1
+
+
+def _result(body: bytes) -> ExecutorResult:
+    try:
+        payload: Any = json.loads(body)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, absurdly deep or long numbers
+        raise Refused(400, EXPECTED) from None
+    if not isinstance(payload, dict) or payload.get("status") not in ("succeeded", "failed"):
+        raise Refused(400, EXPECTED)
+    detail, url = payload.get("detail") or "", payload.get("url")
+    if not isinstance(detail, str):
+        raise Refused(400, "detail: must be a string")
+    if url is not None and web_url(url) is None:
+        raise Refused(400, "url: must be an http(s) URL without spaces, control characters, <, > or |")
+    return ExecutorResult(Outcome(payload["status"]), detail[:DETAIL_LIMIT], url)

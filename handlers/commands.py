@@ -32,7 +32,7 @@ from bot.services.metrics import ChartRequest, MetricService
 from bot.services.usecases import UseCaseService
 from handlers import deploy_grammar, digest_grammar, metric_grammar, usecase_grammar
 from handlers.digest_grammar import DigestCommand
-from handlers.parsing import HelpRequested, UsageError
+from handlers.parsing import HelpRequested, UsageError, control_problem
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,10 @@ async def answer(text: str, actor: Actor, parse: Callable[[str], C],
                  execute: Callable[[C, Actor], Awaitable[Message | Later]], *, title: str,
                  help_lines: Sequence[tuple[str, str]], usage: dict[str, str]) -> Message | Later:
     """Parse, run, and turn every refusal into a private answer that says how to do it right."""
+    word = (text.split() or [""])[0].lower()
     try:
+        if problem := control_problem(text, "The command"):  # before anything can store it
+            raise UsageError(problem, usage.get(word, usage.get("", "")))
         return await execute(parse(text), actor)
     except HelpRequested:
         return blocks.help_text(title, help_lines)

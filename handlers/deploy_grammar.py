@@ -15,10 +15,19 @@ from bot.services.commands import (
     StartDeployment,
     UnlockDeployments,
 )
-from handlers.parsing import UsageError, dispatch, parse_slug, plain_text, shown, split
+from handlers.parsing import (
+    MAX_ID,
+    UsageError,
+    dispatch,
+    parse_id,
+    parse_slug,
+    plain_text,
+    shown,
+    split,
+)
 
 VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
-ID_RE = re.compile(r"#?(\d{1,12})")
+ID_RE = re.compile(r"#?([0-9]{1,12})")  # longer digit strings can only be slugs
 
 USAGE = {
     "start": "/deploy <slug> <version> [pipeline=<name>]",
@@ -49,7 +58,11 @@ def _deployment_id(token: str, usage: str) -> int:
     match = ID_RE.fullmatch(token)
     if match is None:
         raise UsageError(f"`{shown(token)}` is not a deployment id (a number, e.g. `42`).", usage)
-    return int(match.group(1))
+    found = parse_id(match.group(1))
+    if found is None:
+        raise UsageError(f"`{shown(token)}` is out of range: deployment ids run from 1 to {MAX_ID}.",
+                         usage)
+    return found
 
 
 def _start(text: str, usage: str) -> StartDeployment:

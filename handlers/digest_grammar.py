@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from handlers.parsing import HelpRequested, UsageError, shown, split
 
+CRON_MAX = 120  # the stored schedule's width
+TZ_MAX = 64      # and its time zone's
+
 USAGE = {
     "": "/digest",
     "now": "/digest now",
@@ -47,4 +50,12 @@ def parse_digest(text: str) -> DigestCommand:
     if len(tokens.positional) != 1:
         raise UsageError('Put the cron expression in quotes, e.g. `/digest schedule "0 9 * * mon-fri"`.',
                          usage)
-    return DigestCommand("schedule", tokens.positional[0], tokens.options.get("tz"))
+    cron = " ".join(tokens.positional[0].split())  # as it is stored
+    if len(cron) > CRON_MAX:
+        raise UsageError(f"The schedule is {len(cron)} characters long; at most {CRON_MAX} fit. "
+                         "Ranges and steps (`1-5`, `*/15`) say more in less.", usage)
+    tz = tokens.options.get("tz")
+    if tz is not None and len(tz) > TZ_MAX:  # ZoneInfo even fails with OSError on a long one
+        raise UsageError(f"`tz=` is {len(tz)} characters long; a time zone's name is at most {TZ_MAX}, "
+                         "e.g. `tz=Europe/Berlin`.", usage)
+    return DigestCommand("schedule", tokens.positional[0], tz)

@@ -35,7 +35,7 @@ def register(web_app: web.Application, tokens: TokenService, metrics: MetricServ
         if token is None:
             return web.json_response({"error": "missing, wrong or revoked bearer token"}, status=401)
         try:
-            body = json.loads(await request.read(), parse_constant=lambda _name: NOT_FINITE)
+            body = _json(await request.read())
             items, single = (body, False) if isinstance(body, list) else ([body], True)
             if not 1 <= len(items) <= MAX_BATCH:
                 raise BadInput(f"send one object or a list of 1 to {MAX_BATCH}")
@@ -44,8 +44,6 @@ def register(web_app: web.Application, tokens: TokenService, metrics: MetricServ
             await metrics.push(points, token)
         except (BadInput, DomainError) as bad:
             return web.json_response({"error": str(bad)}, status=400)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return web.json_response({"error": "the body is not JSON"}, status=400)
         except LookupError as unknown:
             return web.json_response({"error": f"use_case: no use case {unknown.args[0]!r}"},
                                      status=400)
@@ -56,6 +54,15 @@ def register(web_app: web.Application, tokens: TokenService, metrics: MetricServ
 
 
 NOT_FINITE = object()  # what NaN / Infinity in the body become, to be refused with their path
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw, parse_constant=lambda _name: NOT_FINITE)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # also: nested too deep
+        raise BadInput("the body is not JSON") from None
+    except ValueError:  # Python reads integers of at most 4300 digits
+        raise BadInput("the body is not JSON we can read: a number has more than 4300 digits") from None
 
 
 def _point(item: Any, at_path: str, now: datetime) -> NewPoint:

@@ -6,10 +6,10 @@ import html
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.domain.usecases import DomainError, validate_slug
-from bot.mrkdwn import escape
+from bot.mrkdwn import control_character, escape
 from bot.services.commands import ChannelRef, UserRef
 
 # Slack sends smart quotes when the user's client autocorrects; treat them as plain ones.
@@ -28,6 +28,10 @@ class HelpRequested(Exception):
 
 
 HELP_WORDS = ("help", "-h", "--help")
+REASON_MAX = 500  # the reason dialog's own limit
+SLACK_ID_MAX = 32  # the width of every column that holds a user or channel ID
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns on PostgreSQL: a larger one is no row at all
+_ID_RE = re.compile(r"[0-9]{1,10}")
 C = TypeVar("C")
 
 
@@ -134,6 +138,14 @@ def shown(token: str) -> str:
     return escape(plain_text(token))
 
 
+def parse_id(text: str) -> int | None:
+    """A row id as typed or as it comes in a URL: 1 to MAX_ID in plain digits; else None."""
+    if not _ID_RE.fullmatch(text):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
 def parse_slug(token: str, usage: str = "") -> str:
     try:
         return validate_slug(token)
@@ -143,7 +155,7 @@ def parse_slug(token: str, usage: str = "") -> str:
 
 def parse_user(token: str, *, usage: str = "") -> UserRef:
     if match := _USER_RE.fullmatch(token):
-        return UserRef(match.group(1), match.group(2) or "")
+        return UserRef(_slack_id(match.group(1), token, "user", usage), match.group(2) or "")
     if match := _PLAIN_USER_RE.fullmatch(token):
         return UserRef(None, match.group(1).lower())
     raise UsageError(f"`{shown(token)}` is not a user: mention them like @alice.", usage)
@@ -151,10 +163,17 @@ def parse_user(token: str, *, usage: str = "") -> UserRef:
 
 def parse_channel(token: str, *, usage: str = "") -> ChannelRef:
     if match := _CHANNEL_RE.fullmatch(token):
-        return ChannelRef(match.group(1), match.group(2) or "")
+        return ChannelRef(_slack_id(match.group(1), token, "channel", usage), match.group(2) or "")
     if match := _PLAIN_CHANNEL_RE.fullmatch(token):
         return ChannelRef(None, match.group(1))
     raise UsageError(f"`{shown(token)}` is not a channel: name it like #ops.", usage)
+
+
+def _slack_id(found: str, token: str, what: str, usage: str) -> str:
+    if len(found) > SLACK_ID_MAX:
+        raise UsageError(f"`{shown(token)}` is not a Slack {what}: its ID is {len(found)} characters "
+                         f"long, and Slack's are at most {SLACK_ID_MAX}.", usage)
+    return found
 
 
 def plain_text(text: str) -> str:
@@ -165,3 +184,31 @@ def plain_text(text: str) -> str:
     text = _SPECIAL_RE.sub(lambda m: "@" + m.group(1), text)
     text = _LINK_RE.sub(lambda m: m.group(2) or m.group(1), text)
     return html.unescape(text).strip()
+
+
+def control_problem(text: str, what: str) -> str | None:
+    """A refusal naming the first control character in ``text`` (a NUL cannot even be stored),
+    or None when there is none."""
+    found = control_character(text)
+    if found is None:
+        return None
+    return (f"{what} contains an invisible control character (U+{ord(found):04X}); "
+            "type it again without it.")
+
+
+def input_value(view: Mapping[str, Any], block_id: str) -> str:
+    """What was typed into a dialog's input (its block and its element share ``block_id``);
+    "" when the submission carries nothing for it."""
+    node: Any = view
+    for key in ("state", "values", block_id, block_id, "value"):
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node if isinstance(node, str) else ""
+
+
+def reason_problem(reason: str) -> str | None:
+    """Why a reason typed into a dialog can't be taken, or None."""
+    if not reason.strip():
+        return "Say why, so the team knows."
+    if len(reason) > REASON_MAX:
+        return f"Keep it to {REASON_MAX} characters."
+    return control_problem(reason, "The reason")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -47,6 +49,37 @@ def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncEng
     if read_only:
         kwargs.setdefault("execution_options", {"postgresql_readonly": True})
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
+
+
+class DatabaseUnavailable(Exception):
+    """DATABASE_URL names a database that cannot be used now; the message says why in one line,
+    without the password."""
+
+
+async def connect_check(engine: AsyncEngine) -> None:
+    """Connect once, before anything else does: a database that is missing or out of reach
+    fails here with one line, not with a traceback from the middle of start-up."""
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as error:  # noqa: BLE001 - whatever it is, it is said in one line
+        raise DatabaseUnavailable(_why(error, engine.url)) from None
+
+
+def _why(error: Exception, url: URL) -> str:
+    where = url.database if url.get_backend_name() == "sqlite" else f"{url.host}:{url.port or 5432}"
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        said = str(error.orig).splitlines()[0] if str(error.orig) else type(error.orig).__name__
+        return f"cannot use the database at {where}: {said}"
+    if isinstance(error, TimeoutError):  # before OSError: it is one
+        return f"cannot connect to {where}: timed out"
+    if isinstance(error, ConnectionRefusedError):
+        return f"cannot connect to {where}: connection refused (is the server running?)"
+    if isinstance(error, socket.gaierror):
+        return f"cannot connect to {where}: the host name is not known"
+    if isinstance(error, OSError):
+        return f"cannot connect to {where}: {error.strerror or type(error).__name__}"
+    return f"cannot use the database at {where}: {type(error).__name__}"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

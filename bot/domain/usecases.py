@@ -45,6 +45,7 @@ NEEDED_ROLES: dict[Phase, tuple[Role, ...]] = {
 
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")
 TITLE_MAX = 200
+DOMAIN_MAX = 200
 DEFAULT_DEV_TIMEBOX = timedelta(weeks=6)
 
 
@@ -133,6 +134,14 @@ def validate_title(title: str) -> str:
     return title
 
 
+def validate_domain(domain: str) -> str:
+    domain = domain.strip()
+    if len(domain) > DOMAIN_MAX:
+        raise DomainError(f"The domain is {len(domain)} characters long; at most {DOMAIN_MAX} are "
+                          "allowed.")
+    return domain
+
+
 def create(
     slug: str,
     title: str,
@@ -154,7 +163,7 @@ def create(
         phase_since=now,
         created_at=now,
         created_by=creator_id,
-        domain=domain.strip(),
+        domain=validate_domain(domain),
         history=(change,),
     )
 

@@ -1,7 +1,10 @@
 """The webhook executor: a signed JSON POST, retried on 5xx and connection errors.
 
-Signature: ``X-Bizdevops-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`` with
-``X-Bizdevops-Timestamp: <unix seconds>``. ``verify`` checks the same scheme on the callback.
+A job is signed ``X-Bizdevops-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>``
+with ``X-Bizdevops-Timestamp: <unix seconds>`` (``sign``/``verify``, the receiver's side). A
+callback's signature also covers the path and query it is posted to,
+``"<timestamp>.<path>.<body>"`` (``sign_callback``/``verify_callback``): a result signed for one
+step is worthless on any other step's URL.
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import aiohttp
 
+from bot.clock import within_window
 from bot.domain.pipeline import ExecutorSpec
 from bot.executors._common import clip, format_timeout
 from bot.executors.base import ExecutorResult, Outcome, StageJob
+from bot.mrkdwn import web_url
 
 log = logging.getLogger(__name__)
 
@@ -32,35 +38,51 @@ _RETRY_STATUSES = frozenset({408, 429})  # besides every 5xx: "try again later" 
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """``"sha256=<hex>"`` over ``"<timestamp>.<body>"``."""
-    return _mac(secret, str(timestamp), body)
+    """A job's signature: ``"sha256=<hex>"`` over ``"<timestamp>.<body>"``."""
+    return _mac(secret, str(timestamp).encode(), body)
 
 
-def verify(
-    secret: str,
-    timestamp_header: str | None,
-    signature_header: str | None,
-    body: bytes,
-    *,
-    now: float,
-    tolerance: float = 300,
-) -> bool:
-    """True only for a well-formed, fresh signature made with ``secret`` over ``body``."""
+def sign_callback(secret: str, timestamp: int, path: str, body: bytes) -> str:
+    """A callback's signature: ``"sha256=<hex>"`` over ``"<timestamp>.<path>.<body>"``, where
+    ``path`` is the callback URL's path with its query string (``/api/…/result?kind=run``)."""
+    return _mac(secret, str(timestamp).encode(), path.encode(), body)
+
+
+def callback_path(url: str) -> str:
+    """What a callback to ``url`` signs besides its body: the path and the query, as sent."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def verify(secret: str, timestamp_header: str | None, signature_header: str | None, body: bytes,
+           *, now: float) -> bool:
+    """True only for a well-formed, fresh job signature made with ``secret`` over ``body``."""
+    return _verify(secret, timestamp_header, signature_header, (body,), now)
+
+
+def verify_callback(secret: str, timestamp_header: str | None, signature_header: str | None,
+                    path: str, body: bytes, *, now: float) -> bool:
+    """True only for a fresh callback signature over ``path`` (path and query) and ``body``."""
+    return _verify(secret, timestamp_header, signature_header, (path.encode(), body), now)
+
+
+def _verify(secret: str, timestamp_header: str | None, signature_header: str | None,
+            signed: tuple[bytes, ...], now: float) -> bool:
     if not secret or not timestamp_header or not signature_header:
         return False
     ts = timestamp_header
     if not (ts.isascii() and ts.isdigit() and len(ts) <= 15):
         return False
-    if abs(now - int(ts)) > tolerance:
+    if not within_window(int(ts), now):
         return False  # stale or from the future: a replay
     if not signature_header.isascii():
         return False  # compare_digest needs ASCII; a real signature always is
     # The MAC covers the header text exactly as received.
-    return hmac.compare_digest(_mac(secret, ts, body), signature_header)
+    return hmac.compare_digest(_mac(secret, ts.encode(), *signed), signature_header)
 
 
-def _mac(secret: str, timestamp: str, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+def _mac(secret: str, *parts: bytes) -> str:
+    digest = hmac.new(secret.encode(), b".".join(parts), hashlib.sha256)
     return _PREFIX + digest.hexdigest()
 
 
@@ -193,10 +215,8 @@ def _parse_answer(status: int, raw: bytes) -> ExecutorResult:
     outcome = Outcome.SUCCEEDED if data["status"] == "succeeded" else Outcome.FAILED
     detail = data.get("detail")
     detail = detail[:DETAIL_LIMIT] if isinstance(detail, str) else ""
-    url = data.get("url")
-    # Only web links: the URL ends up as a link in Slack.
-    link = url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
-    return ExecutorResult(outcome, detail or f"webhook reported {outcome}", url=link)
+    # Only web links that can't break out of a Slack link; anything else is left out.
+    return ExecutorResult(outcome, detail or f"webhook reported {outcome}", url=web_url(data.get("url")))
 
 
 async def _read_bounded(stream: aiohttp.StreamReader, limit: int) -> bytes:

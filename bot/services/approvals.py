@@ -104,18 +104,19 @@ class ApprovalService:
                      change: Callable[[Deployment, ActionToken, UseCase], Awaitable[Transition]]
                      ) -> Deployment:
         """Load, change and save; a concurrent click makes us re-read and decide again."""
-        for attempt in range(RETRIES):
-            try:
-                async with self.uow() as uow:
-                    token, d, uc = await self._load(uow, token_id, action)
-                    saved = await flow.persist(uow, await change(d, token, uc), self.clock, self.timezone)
-                    await uow.commit()
-                self.wake()
-                return saved
-            except ConcurrentUpdate:
-                if attempt == RETRIES - 1:
-                    raise DomainError("Too many people clicked at once; please try again.") from None
-        raise AssertionError("unreachable")
+        async def attempt() -> Deployment:
+            async with self.uow() as uow:
+                token, d, uc = await self._load(uow, token_id, action)
+                saved = await flow.persist(uow, await change(d, token, uc), self.clock, self.timezone)
+                await uow.commit()
+            return saved
+
+        try:
+            saved = await flow.retried(attempt, tries=RETRIES)
+        except ConcurrentUpdate:
+            raise DomainError("Too many people clicked at once; please try again.") from None
+        self.wake()
+        return saved
 
     @staticmethod
     def _stage_of(d: Deployment) -> int:

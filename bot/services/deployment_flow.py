@@ -7,13 +7,31 @@ all commit together or not at all. Side effects (running executors) happen after
 
 from __future__ import annotations
 
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from bot import deploy_blocks
 from bot.clock import Clock
 from bot.domain.deployment_model import Deployment, DeploymentState
 from bot.domain.deployments import Transition
-from bot.services.ports import OutgoingMessage, UnitOfWork
+from bot.services.ports import ConcurrentUpdate, OutgoingMessage, UnitOfWork
+
+T = TypeVar("T")
+TRIES = 5
+
+
+async def retried(attempt: Callable[[], Awaitable[T]], *, tries: int = TRIES) -> T:
+    """Run ``attempt`` (one transaction: read, decide, guarded save) again while another writer
+    got in first: each try decides on what is stored now. The last ConcurrentUpdate propagates."""
+    for _ in range(tries - 1):
+        try:
+            return await attempt()
+        except ConcurrentUpdate:
+            await asyncio.sleep(random.uniform(0, 0.02))  # spread out writers that collided
+    return await attempt()
 
 
 def ref(d: Deployment) -> str:

@@ -20,7 +20,7 @@ from bot.domain.durations import humanize
 from bot.domain.pipeline import Pipeline
 from bot.domain.waves import target_names
 from bot.executors.base import ExecutorResult, Outcome, StageJob
-from bot.mrkdwn import escape
+from bot.mrkdwn import escape, without_controls
 from bot.services import deployment_flow as flow
 from bot.services.deployments import automatic_rollback_stage
 from bot.services.ports import ConcurrentUpdate, UnitOfWork
@@ -90,17 +90,19 @@ class DeploymentRuns:
     async def record(self, deployment_id: int, index: int, kind: StepKind, wave: int | None,
                      result: ExecutorResult) -> Deployment | None:
         """Apply an executor's result (or a callback's); stale results change nothing."""
-        step_result = StepResult(result.outcome is Outcome.SUCCEEDED, result.detail, result.url,
+        # Executors' words are stored as they come, minus control characters (NUL: PostgreSQL).
+        detail, tail = without_controls(result.detail), tuple(map(without_controls, result.output_tail))
+        step_result = StepResult(result.outcome is Outcome.SUCCEEDED, detail, result.url,
                                  accepted=result.outcome is Outcome.ACCEPTED)
         # The thread gets what the message can't show: output, links and why something failed.
-        show = bool(result.output_tail or result.url or result.outcome is Outcome.FAILED)
+        show = bool(tail or result.url or result.outcome is Outcome.FAILED)
 
         def change(d: Deployment, now: datetime) -> Transition:
             return machine.record_result(d, index, kind, wave, step_result, now)
 
         def notes(d: Deployment) -> tuple[str, ...]:
             name = d.stages[index].name + (" health check" if kind is StepKind.HEALTH else "")
-            return (output_note(name, wave, result.output_tail, result.detail),) if show else ()
+            return (output_note(name, wave, tail, detail),) if show else ()
 
         return await self._change(deployment_id, change, notes=notes)
 
@@ -131,8 +133,8 @@ class DeploymentRuns:
     async def _change(self, deployment_id: int, change: Callable[[Deployment, datetime], Transition],
                       *, notes: Callable[[Deployment], tuple[str, ...]] = lambda _d: ()
                       ) -> Deployment | None:
-        now = self.clock.now()
-        try:
+        async def attempt() -> Deployment | None:
+            now = self.clock.now()
             async with self.uow() as uow:
                 d = await uow.deployments.get(deployment_id)
                 if d is None:
@@ -144,10 +146,13 @@ class DeploymentRuns:
                 if t.rollback_targets:
                     await self._roll_back(uow, saved, t.rollback_targets)
                 await uow.commit()
+            return saved
+
+        try:  # a concurrent change (a callback racing its own 202) is re-read and decided again
+            return await flow.retried(attempt)
         except (StaleResult, ConcurrentUpdate) as skipped:
             log.info("action=deployment.skip deployment_id=%s reason=%s", deployment_id, skipped)
             return None
-        return saved
 
     async def _roll_back(self, uow: UnitOfWork, failed: Deployment, targets: tuple[str, ...]) -> None:
         """Redeploy the last good version to the targets the failed rollout touched."""

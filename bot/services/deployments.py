@@ -10,6 +10,7 @@ from bot.blocks import Message
 from bot.clock import Clock
 from bot.domain import deployments as machine
 from bot.domain.deployment_model import Deployment
+from bot.domain.deployments import Transition
 from bot.domain.durations import humanize
 from bot.domain.pipeline import OnFailure, Pipeline, PipelineSet, StageSpec
 from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, Role, UseCase
@@ -30,6 +31,7 @@ from bot.services.ports import ConcurrentUpdate, DeployLock, UnitOfWork
 from bot.services.usecases import NO_ADMINS_HINT, load_use_case
 
 DEPLOYER_ROLES = (Role.DATA_ENGINEER, Role.DEVOPS)
+CANCEL_TRIES = 20  # abort wins: a cancel outlasts any burst of changes in flight
 
 
 def may_deploy(uc: UseCase, user_id: str, *, is_admin: bool) -> bool:
@@ -174,16 +176,27 @@ class DeploymentService:
         return deploy_blocks.history_message(uc.slug, past, tz=self.timezone)
 
     async def cancel(self, command: CancelDeployment, actor: Actor) -> Message:
-        async with self.uow() as uow:
-            d = await self._get(uow, command.deployment_id)
-            uc = await load_use_case(uow, d.use_case)
-            if actor.user_id != d.requested_by:
-                self._ensure_deployer(uc, actor, "cancel deployments of")
-            t = machine.cancel(d, actor.user_id, command.reason, self.clock.now())
-            await flow.persist(uow, t, self.clock, self.timezone)
-            await uow.commit()
+        """Cancel wins: whatever got in first (an approval on another process, a step's result)
+        is read again and cancelled in turn, until the deployment has ended."""
+        async def attempt() -> Transition:
+            async with self.uow() as uow:
+                d = await self._get(uow, command.deployment_id)
+                uc = await load_use_case(uow, d.use_case)
+                if actor.user_id != d.requested_by:
+                    self._ensure_deployer(uc, actor, "cancel deployments of")
+                t = machine.cancel(d, actor.user_id, command.reason, self.clock.now())
+                await flow.persist(uow, t, self.clock, self.timezone)
+                await uow.commit()
+            return t
+
+        try:
+            t = await flow.retried(attempt, tries=CANCEL_TRIES)
+        except ConcurrentUpdate:  # the deployment changed 20 times in a row: say so, not a 500
+            raise Conflict(f"Deployment {command.deployment_id} is changing right now; cancel "
+                           "it again in a moment.") from None
         if t.kill:
             self.kill(command.deployment_id)
+        d = t.deployment
         return blocks.notice(f"🚫 Deployment {d.id} of *{d.use_case}* `{d.version}` is cancelled.")
 
     async def rollback(self, command: RollbackDeployment, actor: Actor) -> Message:

@@ -205,6 +205,8 @@ def test_verify_accepts_the_real_signature_only() -> None:
     assert good.startswith("sha256=") and len(good) == len("sha256=") + 64
     assert verify(SECRET, ts, good, body, now=now)
     assert verify(SECRET, ts, good, body, now=now + 299)
+    assert verify(SECRET, ts, good, body, now=now + 300.9)  # exactly 300 s old, in whole seconds
+    assert verify(SECRET, ts, good, body, now=now - 300)    # exactly 300 s ahead: the same window
     assert not verify(SECRET, ts, good, body + b" ", now=now)                       # tampered body
     assert not verify(SECRET, ts, "sha256=" + "0" * 64, body, now=now)              # forged
     assert not verify(SECRET, ts, good.removeprefix("sha256="), body, now=now)     # malformed

@@ -27,7 +27,13 @@ from aiohttp import web
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain.deployment_model import Deployment, Event
-from bot.executors.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, verify
+from bot.executors.webhook import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    callback_path,
+    sign_callback,
+    verify,
+)
 from bot.simulator.fake_slack_state import FakeMessage
 from bot.simulator.signer import block_actions_body, escape_mentions, slash_command_body
 from bot.simulator.simulator import Simulator, Step
@@ -121,11 +127,12 @@ def rebase(url: str, base_url: str) -> str:
 async def post_result(http: aiohttp.ClientSession, url: str, status: str = "succeeded", *,
                       detail: str = "", secret: str = SECRET, timestamp: int | None = None,
                       signature: str | None = None) -> int:
-    """POST an executor's result to ``url``, signed like the bot signs its jobs; the HTTP status."""
+    """POST an executor's result to ``url``, signed for that URL as executors sign callbacks
+    (``timestamp.path.body``); the HTTP status."""
     body = json.dumps({"status": status, "detail": detail}).encode()
     stamp = int(time.time()) if timestamp is None else timestamp
     headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: str(stamp),
-               SIGNATURE_HEADER: signature or sign(secret, stamp, body)}
+               SIGNATURE_HEADER: signature or sign_callback(secret, stamp, callback_path(url), body)}
     async with http.post(url, data=body, headers=headers) as response:
         return response.status
 

@@ -24,7 +24,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain.deployment_model import DeploymentState, StageState
-from bot.executors.webhook import sign
+from bot.executors.webhook import callback_path, sign_callback
 from bot.simulator.simulator import Simulator
 from tests.scenario.deploy_support import (
     ACCEPTED,
@@ -148,7 +148,8 @@ async def test_forged_or_stale_callbacks_are_refused_and_change_nothing(
     unsigned = await callback(sim, url, signature="sha256=" + "0" * 64)
     old = int(time.time()) - 600
     now = int(time.time())
-    other_body = await callback(sim, url, timestamp=now, signature=sign(SECRET, now, b"{}"))
+    other_body = await callback(sim, url, timestamp=now,
+                                signature=sign_callback(SECRET, now, callback_path(url), b"{}"))
     replayed = await callback(sim, url, timestamp=old)  # correctly signed, but 10 minutes old
 
     assert (forged, unsigned, other_body, replayed) == (401, 401, 401, 401)

@@ -552,6 +552,11 @@ BAD_BODIES: list[tuple[str, bytes, str]] = [
     ("bad-item", json.dumps([GOOD, GOOD, {**GOOD, "value": "x"}]).encode(),
      "items[2].value: must be a finite number"),
     ("non-object-item", json.dumps([GOOD, 7]).encode(), "expected a JSON object"),
+    # RecursionError and Python's 4300-digit limit were 500s
+    ("nested-3000-deep", b"[" * 3000 + b"]" * 3000, "the body is not JSON"),
+    ("value-nested-3000-deep", b'{"value": ' + b"[" * 3000 + b"]" * 3000 + b"}", "the body is not JSON"),
+    ("5000-digit-value", b'{"use_case": "churn", "name": "precision", "value": ' + b"9" * 5000 + b"}",
+     "a number has more than 4300 digits"),
 ]
 
 

@@ -21,19 +21,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import slack_sdk.signature
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain.deployment_model import DeploymentState
-from bot.executors.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from bot.executors.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, callback_path, sign, sign_callback
 from bot.logs import configure
 from bot.services.tokens import TokenService, token_hash
 from bot.simulator.fake_slack import Fault
 from bot.simulator.signer import SlackRequestSigner, block_actions_body, event_body, slash_command_body
 from bot.simulator.simulator import Simulator, Step
+from handlers import slack_http
 from storage.models import Base, MetricPointRow
 from tests.scenario.deploy_support import (
     ACCEPTED,
@@ -184,7 +184,7 @@ async def test_a_replayed_request_changes_nothing_and_is_refused_once_old(
 
     # Six minutes later the captured request is refused outright.
     real = time.time
-    monkeypatch.setattr(slack_sdk.signature.Clock, "now", lambda self: real() + 360)
+    monkeypatch.setattr(slack_http, "wall_clock", lambda: real() + 360)
     assert await post_raw(sim, sim.url, body, headers) == 401
     await sim.app.settle()
     assert await use_case_phase(sim, "churn") == "dev"
@@ -227,12 +227,14 @@ async def hooks_sim(settings: Settings, clock: ManualClock, receiver: Receiver,
 RESULT = json.dumps({"status": "succeeded", "detail": "shipped"}).encode()
 
 
-def _callback_headers(how: str) -> tuple[bytes, dict[str, str]]:
+def _callback_headers(how: str, url: str) -> tuple[bytes, dict[str, str]]:
     now = int(time.time())
     json_type = {"Content-Type": "application/json"}
+    path = callback_path(url)
 
-    def signed(stamp: int, secret: str = SECRET, body: bytes = RESULT) -> dict[str, str]:
-        return {**json_type, TIMESTAMP_HEADER: str(stamp), SIGNATURE_HEADER: sign(secret, stamp, body)}
+    def signed(stamp: int, secret: str = SECRET, body: bytes = RESULT, on: str = path) -> dict[str, str]:
+        return {**json_type, TIMESTAMP_HEADER: str(stamp),
+                SIGNATURE_HEADER: sign_callback(secret, stamp, on, body)}
 
     cases: dict[str, tuple[bytes, dict[str, str]]] = {
         "no-headers": (RESULT, json_type),
@@ -243,6 +245,10 @@ def _callback_headers(how: str) -> tuple[bytes, dict[str, str]]:
         "stale": (RESULT, signed(now - STALE)),
         "future": (RESULT, signed(now + FUTURE)),
         "other-body": (RESULT, {**signed(now, body=b'{"status": "failed"}')}),
+        "other-path": (RESULT, signed(now, on=path.replace("stages/ship", "stages/build"))),
+        "without-query": (RESULT, signed(now, on=path.partition("?")[0])),
+        "body-only": (RESULT, {**json_type, TIMESTAMP_HEADER: str(now),  # the old scheme
+                               SIGNATURE_HEADER: sign(SECRET, now, RESULT)}),
         "bare-hex": (RESULT, {**signed(now), SIGNATURE_HEADER: signed(now)[SIGNATURE_HEADER][7:]}),
         "not-ascii": (RESULT, {**signed(now), SIGNATURE_HEADER: "sha256=ü"}),
         "timestamp-words": (RESULT, {**signed(now), TIMESTAMP_HEADER: "now"}),
@@ -253,8 +259,14 @@ def _callback_headers(how: str) -> tuple[bytes, dict[str, str]]:
 
 
 FORGERIES = ["no-headers", "no-signature", "no-timestamp", "wrong-signature", "other-secret", "stale",
-             "future", "other-body", "bare-hex", "not-ascii", "timestamp-words", "negative-timestamp",
-             "empty-secret-mac"]
+             "future", "other-body", "other-path", "without-query", "body-only", "bare-hex",
+             "not-ascii", "timestamp-words", "negative-timestamp", "empty-secret-mac"]
+
+
+def _genuine(url: str, body: bytes = RESULT) -> dict[str, str]:
+    now = int(time.time())
+    return {"Content-Type": "application/json", TIMESTAMP_HEADER: str(now),
+            SIGNATURE_HEADER: sign_callback(SECRET, now, callback_path(url), body)}
 
 
 @pytest.mark.parametrize("how", FORGERIES)
@@ -266,7 +278,7 @@ async def test_a_forged_or_stale_executor_callback_gets_401_and_changes_nothing(
     url = receiver.jobs_for("ship")[0]["callback_url"]
     before, counts, calls = await load(sim, d_id), await all_counts(sim), len(sim.fake.calls)
 
-    body, headers = _callback_headers(how)
+    body, headers = _callback_headers(how, url)
     assert await post_raw(sim, url, body, headers) == 401
     await sim.app.settle()
 
@@ -275,18 +287,19 @@ async def test_a_forged_or_stale_executor_callback_gets_401_and_changes_nothing(
     assert await all_counts(sim) == counts and len(sim.fake.calls) == calls
 
     # The genuine callback still works afterwards: the forgery did not use it up.
-    now = int(time.time())
-    genuine = {"Content-Type": "application/json", TIMESTAMP_HEADER: str(now),
-               SIGNATURE_HEADER: sign(SECRET, now, RESULT)}
-    assert await post_raw(sim, url, RESULT, genuine) == 200
+    assert await post_raw(sim, url, RESULT, _genuine(url)) == 200
     await sim.app.settle()
     assert (await load(sim, d_id)).state is DeploymentState.SUCCEEDED
 
 
-def test_the_callback_signature_is_hmac_sha256_of_timestamp_dot_body() -> None:
-    """The scheme executors implement (SPEC: "sha256=<hex HMAC-SHA256 of "timestamp.body">")."""
-    expected = hmac.new(b"k", b"1700000000." + RESULT, hashlib.sha256).hexdigest()
-    assert sign("k", 1700000000, RESULT) == f"sha256={expected}"
+def test_the_signatures_executors_implement() -> None:
+    """SPEC: a job is signed over "timestamp.body", a callback over "timestamp.path.body"."""
+    path = "/api/v1/deployments/1/stages/ship/result?kind=run&wave=2"
+    job = hmac.new(b"k", b"1700000000." + RESULT, hashlib.sha256).hexdigest()
+    result = hmac.new(b"k", f"1700000000.{path}.".encode() + RESULT, hashlib.sha256).hexdigest()
+    assert sign("k", 1700000000, RESULT) == f"sha256={job}"
+    assert sign_callback("k", 1700000000, path, RESULT) == f"sha256={result}"
+    assert callback_path(f"https://bot.example{path}") == path
 
 
 # ── 3. API tokens for POST /api/v1/metrics ─────────────────────────────────────────────────
@@ -572,9 +585,10 @@ async def test_secrets_never_appear_in_logs_or_slack_messages(
         callback_url = receiver.jobs_for("ship")[0]["callback_url"]
         now = int(time.time())
         forged = {"Content-Type": "application/json", TIMESTAMP_HEADER: str(now),
-                  SIGNATURE_HEADER: sign("guess", now, RESULT)}
+                  SIGNATURE_HEADER: sign_callback("guess", now, callback_path(callback_url), RESULT)}
         assert await post_raw(sim, callback_url, RESULT, forged) == 401
-        genuine = {**forged, SIGNATURE_HEADER: sign(webhook_secret, now, RESULT)}
+        genuine = {**forged, SIGNATURE_HEADER: sign_callback(webhook_secret, now,
+                                                             callback_path(callback_url), RESULT)}
         assert await post_raw(sim, callback_url, RESULT, genuine) == 200
         for _ in range(20):  # let the outbox's retries come due
             clock.advance(timedelta(seconds=30))

@@ -125,3 +125,44 @@ async def test_missing_required_setting_stops_with_one_line(tmp_path: Path) -> N
         "bizdevops: configuration error: SLACK_BOT_TOKEN is required for `bizdevops serve` "
         "(a token starting with xoxb-)"
     ]
+
+
+# ── DATABASE_URL problems: one line naming the variable, never a traceback ─────────────────
+
+def _bare_env(database_url: str) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BIZDEVOPS_"))}
+    return {**keep, "SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": SECRET,
+            "DATABASE_URL": database_url, "PORT": str(_free_port())}
+
+
+@pytest.mark.parametrize("command", [("check-config",), ("serve",), ("migrate",)])
+async def test_a_database_url_whose_port_is_no_number_is_one_line(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    code, out = await _run(*command, env=_bare_env("postgresql://bot:pw@db:abc/x"), cwd=tmp_path)
+    assert code != 0
+    first = out.strip().splitlines()[0]  # check-config adds a count of the problems after it
+    assert first.endswith("DATABASE_URL is malformed: its port is not a number")
+    assert "Traceback" not in out and "pw" not in out
+
+
+MISSING_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/bizdevops_no_such_database"
+
+
+@pytest.mark.parametrize(("command", "url", "problem"), [
+    (("serve",), "postgresql+asyncpg://postgres:pw@127.0.0.1:9/x", "cannot connect to 127.0.0.1:9: "
+     "connection refused"),
+    (("migrate",), MISSING_PG, 'database "bizdevops_no_such_database" does not exist'),
+    (("token", "list"), "sqlite+aiosqlite:////nonexistent/dir/bizdevops.db",
+     "cannot use the database at /nonexistent/dir/bizdevops.db: unable to open database file"),
+])
+async def test_an_unreachable_or_missing_database_is_one_line(
+    tmp_path: Path, request: pytest.FixtureRequest, command: tuple[str, ...], url: str, problem: str
+) -> None:
+    if url == MISSING_PG:
+        request.getfixturevalue("pg_databases")  # a server to say the database is missing
+    code, out = await _run(*command, env=_bare_env(url), cwd=tmp_path)
+    assert code == 1
+    [line] = out.strip().splitlines()
+    assert line.startswith("bizdevops: DATABASE_URL: ") and problem in line
+    assert "pw" not in out

@@ -99,7 +99,7 @@ def many(n: int, title: str = "Predict churn") -> list[UseCase]:
 
 def long_history() -> UseCase:
     team = tuple(TeamMember(f"U{i:03}", Role.DEVOPS) for i in range(60))
-    uc = make("a" * 40, "T" * 200, team=team, domain="D" * 500)
+    uc = replace(make("a" * 40, "T" * 200, team=team), domain="D" * 500)  # beyond any input
     for i in range(100):
         verb = "advance" if i % 2 == 0 else "back"
         uc = walk(uc, (verb, timedelta(hours=i + 1), "N" * 300)).use_case
@@ -126,7 +126,7 @@ def every_message() -> dict[str, b.Message]:
         "card-extreme": ub.usecase_card(long_history(), now=later, timebox=timebox,
                                         tz="Europe/Berlin"),
         "created": ub.usecase_created(uc),
-        "created-extreme": ub.usecase_created(make("a" * 40, "T" * 200, domain="D" * 5000)),
+        "created-extreme": ub.usecase_created(replace(make("a" * 40, "T" * 200), domain="D" * 5000)),
         "advanced": ub.phase_changed(to_dev),
         "back": ub.phase_changed(walk(dev, ("back", timedelta(days=9), "KPI unclear"))),
         "archived": ub.phase_changed(walk(dev, ("archive", timedelta(days=9), "dropped"))),

@@ -125,6 +125,18 @@ def test_bad_database_url(url: str) -> None:
     assert refused({"DATABASE_URL": url}).startswith("DATABASE_URL is malformed")
 
 
+@pytest.mark.parametrize(("url", "problem"), [
+    ("postgresql://u:pw@localhost:abc/db", "its port is not a number"),
+    ("postgresql://u@localhost:-1/db", "port -1 is not from 1 to 65535"),
+    ("postgresql+asyncpg://u@localhost:99999/db", "port 99999 is not from 1 to 65535"),
+    ("postgresql+asyncpg://u@localhost:0/db", "port 0 is not from 1 to 65535"),
+])
+def test_a_database_url_with_a_bad_port_is_one_line(url: str, problem: str) -> None:
+    message = refused({"DATABASE_URL": url})
+    assert message == f"DATABASE_URL is malformed: {problem}"
+    assert "pw" not in message
+
+
 @pytest.mark.parametrize(
     ("url", "normalised"),
     [
@@ -155,7 +167,7 @@ def test_admins_list() -> None:
     assert settings.admins == frozenset({"U012ABCDEF", "W0XYZ"})
 
 
-@pytest.mark.parametrize("zone", ["Mars/Base", "Europe/Berl", "../etc/passwd", "UTC+2"])
+@pytest.mark.parametrize("zone", ["Mars/Base", "Europe/Berl", "../etc/passwd", "UTC+2", "x" * 300])
 def test_unknown_timezone_refused(zone: str) -> None:
     message = refused({"BIZDEVOPS_TIMEZONE": zone})
     assert message.startswith("BIZDEVOPS_TIMEZONE is malformed") and zone in message

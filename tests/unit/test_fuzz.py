@@ -254,7 +254,7 @@ def use_cases(draw: st.DrawFn) -> tuple[UseCase, list[uc_domain.Transition]]:
     """A use case created by the domain, walked through arbitrary moves with arbitrary notes."""
     owner = draw(USER_IDS)
     uc = uc_domain.create(draw(SLUGS), draw(TITLES), creator_id=draw(USER_IDS), channel_id="CHOME",
-                          now=T0, owner_id=owner, domain=draw(texts(300)))
+                          now=T0, owner_id=owner, domain=draw(texts(uc_domain.DOMAIN_MAX)))
     team = draw(TEAMS)
     uc = replace(uc, team=tuple({m.user_id: m for m in team}.values()))
     transitions = []
