@@ -291,7 +291,7 @@ async def busy_phase(http: aiohttp.ClientSession, bot: Server, fake: object, com
 async def measure_in_process(url: str, now: datetime) -> dict[str, float]:
     """With the server stopped: one channel's digest and DORA for all use cases, median of 5."""
     from bot.clock import ManualClock
-    from bot.digest_blocks import render_digest
+    from bot.render.digest_blocks import render_digest
     from bot.services.commands import ShowDora
     from bot.services.digests import DEFAULT_PERIOD, DigestService
     from bot.services.metrics import MetricService

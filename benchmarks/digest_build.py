@@ -53,7 +53,7 @@ from harness import (  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from bot.clock import ManualClock  # noqa: E402
-from bot.digest_blocks import render_digest  # noqa: E402
+from bot.render.digest_blocks import render_digest  # noqa: E402
 from bot.services.digests import DEFAULT_PERIOD, DigestService  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402

@@ -7,7 +7,7 @@ Three runs, each on a fresh database and a fresh fake Slack Web API (in this pro
 
 * **unpaced** — ``--messages`` ``chat.postMessage`` calls over ``--channels`` channels, enqueued
   through ``Database.uow()`` + ``uow.outbox.add(...)`` exactly as services do, drained by one
-  ``OutboxWorker`` with ``bot.pacing.unpaced()``;
+  ``OutboxWorker`` with ``bot.runtime.pacing.unpaced()``;
 * **paced** — ``--paced-messages`` the same way, with the default ``Pacer()`` (Slack's pace:
   ~1 message/s per channel, 20/s overall with a burst of 40, so the drain takes ≥ N/20 s: 10,000
   would take over 8 minutes, hence the smaller default);
@@ -50,8 +50,8 @@ from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from bot.clock import SystemClock  # noqa: E402
-from bot.outbox_worker import OutboxWorker  # noqa: E402
-from bot.pacing import Pacer, unpaced  # noqa: E402
+from bot.runtime.outbox_worker import OutboxWorker  # noqa: E402
+from bot.runtime.pacing import Pacer, unpaced  # noqa: E402
 from bot.services.ports import OutgoingMessage  # noqa: E402
 from bot.simulator.fake_slack import FakeSlack, Fault, RecordedCall  # noqa: E402
 from storage.database import Database  # noqa: E402
@@ -175,7 +175,7 @@ async def drain(name: str, url: str, messages: int, channels: list[str], workers
     dbs = [Database(url, SystemClock()) for _ in range(workers)]
     fake = FakeSlack(bot_token=TOKEN)
     errors = LoopErrors()
-    logging.getLogger("bot.outbox_worker").addHandler(errors)
+    logging.getLogger("bot.runtime.outbox_worker").addHandler(errors)
     clients: list[AsyncWebClient] = []
     try:
         await upgrade(dbs[0].engine)
@@ -219,7 +219,7 @@ async def drain(name: str, url: str, messages: int, channels: list[str], workers
         if errors.first:
             outcome.problems.append(f"{errors.count} errors logged, first: {errors.first}")
     finally:
-        logging.getLogger("bot.outbox_worker").removeHandler(errors)
+        logging.getLogger("bot.runtime.outbox_worker").removeHandler(errors)
         for client in clients:
             if client.session is not None:
                 await client.session.close()

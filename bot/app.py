@@ -21,21 +21,23 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks, logs
-from bot.background import Background
+from bot import logs
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
-from bot.deploy_engine import DeploymentEngine
 from bot.domain.pipeline import PipelineSet
 from bot.executors.command import CommandExecutor
 from bot.executors.dry_run import DryRunExecutor
 from bot.executors.registry import Executors
 from bot.executors.webhook import WebhookExecutor
-from bot.loop_watch import LoopWatch
-from bot.outbox_worker import OutboxWorker
-from bot.pacing import Pacer
-from bot.pipelines import load_pipelines, uses_webhooks
-from bot.scheduler import Scheduler
+from bot.pipelines.loading import load_pipelines, uses_webhooks
+from bot.render import blocks
+from bot.runtime.background import Background
+from bot.runtime.deploy_engine import DeploymentEngine
+from bot.runtime.loop_watch import LoopWatch
+from bot.runtime.outbox_worker import OutboxWorker
+from bot.runtime.pacing import Pacer
+from bot.runtime.scheduler import Scheduler
+from bot.runtime.telemetry import Telemetry
 from bot.services.approvals import ApprovalService
 from bot.services.deployment_runs import DeploymentRuns
 from bot.services.deployments import DeploymentService
@@ -45,8 +47,7 @@ from bot.services.metrics import MetricService
 from bot.services.reminders import ReminderService
 from bot.services.tokens import TokenService
 from bot.services.usecases import UseCaseService
-from bot.slack_directory import SlackDirectory
-from bot.telemetry import Telemetry
+from bot.slack.directory import SlackDirectory
 from handlers import actions, api, commands, dedupe, events, metrics_api, slack_http
 from storage.database import Database
 from storage.requests import DuplicateDelivery, log_duplicate

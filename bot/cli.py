@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from bot import logs
 from bot.app import pipelines_for
 from bot.config import ConfigError, Settings, load_dotenv_file, load_settings
-from bot.manifest import manifest_yaml
-from bot.pipelines import PipelineError
+from bot.pipelines.loading import PipelineError
+from bot.slack.manifest import manifest_yaml
 from storage.database import DatabaseUnavailable
 
 log = logging.getLogger("bizdevops")
@@ -91,7 +91,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"bizdevops: cannot read the script: {unreadable}", file=sys.stderr)
             return 2
         return asyncio.run(run_shell(settings, lines=lines, color=args.color))
-    from bot import server
+    from bot.runtime import server
 
     runner = server.serve if args.command == "serve" else server.socket_mode
     return asyncio.run(_until_signal(runner(settings)))
@@ -100,7 +100,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 def _check_config() -> int:
     import os
 
-    from bot.pipelines import check_config
+    from bot.pipelines.loading import check_config
 
     problems = check_config(os.environ)
     for problem in problems:

@@ -9,14 +9,14 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks, deploy_blocks
-from bot.background import Background
-from bot.blocks import Message
 from bot.domain.usecases import DomainError, NotAllowed
+from bot.render import blocks, deploy_blocks
+from bot.render.blocks import Message
+from bot.runtime.background import Background
 from bot.services.approvals import ApprovalService
 from bot.services.commands import Actor
 from bot.services.home import HomeService
-from handlers.parsing import input_value, reason_problem
+from handlers.grammar.parsing import input_value, reason_problem
 from storage.requests import DuplicateDelivery
 
 log = logging.getLogger(__name__)

@@ -19,9 +19,9 @@ from aiohttp import web
 from bot.domain.deployment_model import StepKind
 from bot.executors.base import ExecutorResult, Outcome
 from bot.executors.webhook import DETAIL_LIMIT, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_callback
-from bot.mrkdwn import web_url
+from bot.render.mrkdwn import web_url
 from bot.services.deployment_runs import DeploymentRuns
-from handlers.parsing import parse_id
+from handlers.grammar.parsing import parse_id
 
 log = logging.getLogger(__name__)
 

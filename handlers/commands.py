@@ -13,11 +13,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks
-from bot.background import Background
-from bot.blocks import Message
-from bot.charts import kpi_charts
 from bot.domain.usecases import DomainError, NotAllowed
+from bot.render import blocks
+from bot.render.blocks import Message
+from bot.render.charts import kpi_charts
+from bot.runtime.background import Background
 from bot.services.commands import (
     Actor,
     MetricCommand,
@@ -30,9 +30,9 @@ from bot.services.deployments import DeploymentService
 from bot.services.digests import DigestService
 from bot.services.metrics import ChartRequest, MetricService
 from bot.services.usecases import UseCaseService
-from handlers import deploy_grammar, digest_grammar, metric_grammar, usecase_grammar
-from handlers.digest_grammar import DigestCommand
-from handlers.parsing import HelpRequested, UsageError, control_problem
+from handlers.grammar import deploy_grammar, digest_grammar, metric_grammar, usecase_grammar
+from handlers.grammar.digest_grammar import DigestCommand
+from handlers.grammar.parsing import HelpRequested, UsageError, control_problem
 
 log = logging.getLogger(__name__)
 

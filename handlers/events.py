@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.background import Background
+from bot.runtime.background import Background
 from bot.services.home import HomeService
 
 

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bot.mrkdwn import control_character, web_url
-from handlers.parsing import SLACK_ID_MAX
+from bot.render.mrkdwn import control_character, web_url
+from handlers.grammar.parsing import SLACK_ID_MAX
 
 # IDs end up in 32-character columns (users, channels): Slack's are 9-11 characters.
 SLACK_ID_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{SLACK_ID_MAX - 1}}}")

@@ -26,7 +26,7 @@ from bot.domain.durations import humanize
 from bot.domain.pipeline import OnFailure, Pipeline, StageSpec
 from bot.domain.usecases import Conflict, DomainError, NotAllowed
 from bot.domain.waves import plan_waves, target_names
-from bot.mrkdwn import escape
+from bot.render.mrkdwn import escape
 
 
 class StaleResult(Conflict):

@@ -1,6 +1,6 @@
 """Pipelines as data: ordered stages, each with an executor, an optional approval gate and waves.
 
-Built from the TOML file by ``bot/pipelines.py`` (or the built-in default); the deployment state
+Built from the TOML file by ``bot/pipelines/loading.py`` (or the built-in default); the deployment state
 machine in ``bot/domain/deployments.py`` walks them. Pure: no I/O.
 """
 

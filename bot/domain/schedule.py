@@ -28,7 +28,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.domain.durations import humanize
 from bot.domain.usecases import DomainError
-from bot.mrkdwn import escape
+from bot.render.mrkdwn import escape
 
 EXAMPLE = "Example: `0 9 * * mon-fri` = 09:00 on weekdays."
 MIN_INTERVAL = timedelta(hours=1)

@@ -25,7 +25,7 @@ from bot.clock import within_window
 from bot.domain.pipeline import ExecutorSpec
 from bot.executors._common import clip, format_timeout
 from bot.executors.base import ExecutorResult, Outcome, StageJob
-from bot.mrkdwn import web_url
+from bot.render.mrkdwn import web_url
 
 log = logging.getLogger(__name__)
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot import blocks
-from bot.blocks import Message
 from bot.clock import Clock
-from bot.deploy_blocks import approvers_text
 from bot.domain import deployments as machine
 from bot.domain.deployment_model import Deployment, StageRun
 from bot.domain.deployments import StaleResult, Transition
 from bot.domain.usecases import DomainError, UseCase
+from bot.render import blocks
+from bot.render.blocks import Message
+from bot.render.deploy_blocks import approvers_text
 from bot.services import deployment_flow as flow
 from bot.services.commands import Actor, CancelDeployment
 from bot.services.deployments import DeploymentService

@@ -13,10 +13,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot import deploy_blocks
 from bot.clock import Clock
 from bot.domain.deployment_model import Deployment, DeploymentState
 from bot.domain.deployments import Transition
+from bot.render import deploy_blocks
 from bot.services.ports import ConcurrentUpdate, OutgoingMessage, UnitOfWork
 
 T = TypeVar("T")

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
-from bot.deploy_blocks import output_note
 from bot.domain import deployments as machine
 from bot.domain.deployment_model import Deployment, StageState, Step, StepKind
 from bot.domain.deployments import StaleResult, StepResult, Transition
@@ -20,7 +19,8 @@ from bot.domain.durations import humanize
 from bot.domain.pipeline import Pipeline
 from bot.domain.waves import target_names
 from bot.executors.base import ExecutorResult, Outcome, StageJob
-from bot.mrkdwn import escape, without_controls
+from bot.render.deploy_blocks import output_note
+from bot.render.mrkdwn import escape, without_controls
 from bot.services import deployment_flow as flow
 from bot.services.deployments import automatic_rollback_stage
 from bot.services.ports import ConcurrentUpdate, UnitOfWork

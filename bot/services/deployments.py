@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from bot import blocks, deploy_blocks
-from bot.blocks import Message
 from bot.clock import Clock
 from bot.domain import deployments as machine
 from bot.domain.deployment_model import Deployment
@@ -14,7 +12,9 @@ from bot.domain.deployments import Transition
 from bot.domain.durations import humanize
 from bot.domain.pipeline import OnFailure, Pipeline, PipelineSet, StageSpec
 from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, Role, UseCase
-from bot.mrkdwn import escape
+from bot.render import blocks, deploy_blocks
+from bot.render.blocks import Message
+from bot.render.mrkdwn import escape
 from bot.services import deployment_flow as flow
 from bot.services.commands import (
     Actor,

@@ -1,7 +1,7 @@
 """What a digest reports, from what storage returned: pure functions of rows and ``now``.
 
 ``DigestService.collect`` gathers the rows, narrowed and cut in SQL, in a fixed number of
-statements; these turn them into the facts ``bot.digest_blocks`` renders.
+statements; these turn them into the facts ``bot.render.digest_blocks`` renders.
 """
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bot import digest_data as data
 from bot.domain import dora as dora_maths
 from bot.domain import metrics as kpi
 from bot.domain.deployment_model import Deployment, DeploymentState, StageState
 from bot.domain.dora import DoraCounts
 from bot.domain.durations import weeks
 from bot.domain.usecases import Phase
-from bot.metric_blocks import dora_line
+from bot.render import digest_data as data
+from bot.render.metric_blocks import dora_line
 from bot.services.ports import (
     CrossingRow,
     DeploymentSummary,

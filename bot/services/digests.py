@@ -10,14 +10,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot import blocks
-from bot import digest_blocks as digest
-from bot import digest_data as data
-from bot.blocks import Message
 from bot.clock import Clock
 from bot.domain.metrics import SPARK_WIDTH
 from bot.domain.schedule import Schedule, parse_schedule
 from bot.domain.usecases import NotAllowed
+from bot.render import blocks
+from bot.render import digest_blocks as digest
+from bot.render import digest_data as data
+from bot.render.blocks import Message
 from bot.services import digest_facts as facts
 from bot.services.ports import DigestSchedule, OutgoingMessage, Scope, UnitOfWork
 

@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot import home_blocks
-from bot.blocks import clip
 from bot.clock import Clock
-from bot.deploy_blocks import title
 from bot.domain.deployment_model import Deployment, DeploymentState
 from bot.domain.durations import humanize
 from bot.domain.usecases import UseCase
 from bot.domain.waves import progress_bar
-from bot.mrkdwn import escape
+from bot.render import home_blocks
+from bot.render.blocks import clip
+from bot.render.deploy_blocks import title
+from bot.render.mrkdwn import escape
 from bot.services.approvals import ApprovalService
 from bot.services.commands import Actor
 from bot.services.ports import UnitOfWork

@@ -6,13 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot import blocks, metric_blocks
-from bot.blocks import Message
 from bot.clock import Clock
 from bot.domain import dora as dora_maths
 from bot.domain import metrics as kpi
 from bot.domain.usecases import DomainError, NotAllowed, UseCase
-from bot.mrkdwn import escape
+from bot.render import blocks, metric_blocks
+from bot.render.blocks import Message
+from bot.render.mrkdwn import escape
 from bot.services.commands import Actor, RecordMetric, SetTarget, ShowDora, ShowMetrics
 from bot.services.ports import (
     CrossingRow,

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot import blocks
 from bot.clock import Clock
-from bot.deploy_blocks import approvers_text
 from bot.domain.deployment_model import DeploymentState, StageState
 from bot.domain.durations import humanize, weeks
 from bot.domain.usecases import Phase, UseCase
+from bot.render import blocks
+from bot.render.deploy_blocks import approvers_text
 from bot.services import deployment_flow as flow
 from bot.services.ports import OutgoingMessage, UnitOfWork
 

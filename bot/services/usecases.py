@@ -7,12 +7,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot import blocks, usecase_blocks
-from bot.blocks import Message
 from bot.clock import Clock
 from bot.domain import usecases as lifecycle
 from bot.domain.usecases import DomainError, NotAllowed, Transition, UseCase
-from bot.mrkdwn import escape
+from bot.render import blocks, usecase_blocks
+from bot.render.blocks import Message
+from bot.render.mrkdwn import escape
 from bot.services.commands import (
     Actor,
     AddTeamMember,

@@ -23,7 +23,7 @@ from aiohttp import web
 from bot.app import BotApp, create_app
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.pacing import unpaced
+from bot.runtime.pacing import unpaced
 from bot.simulator.fake_slack import FakeSlack, RecordedCall
 from bot.simulator.signer import (
     SlackRequestSigner,

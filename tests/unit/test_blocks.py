@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot import blocks as b
-from bot import home_blocks as hb
-from bot import usecase_blocks as ub
 from bot.domain import usecases as d
 from bot.domain.usecases import Role, TeamMember, UseCase
-from bot.mrkdwn import escape
-from handlers.usecase_grammar import HELP
+from bot.render import blocks as b
+from bot.render import home_blocks as hb
+from bot.render import usecase_blocks as ub
+from bot.render.mrkdwn import escape
+from handlers.grammar.usecase_grammar import HELP
 
 T0 = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
 SIX_WEEKS = timedelta(weeks=6)

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot import digest_blocks as db
-from bot.blocks import MAX_BLOCKS, MAX_HEADER, MAX_SECTION, Message
-from bot.digest_blocks import render_digest
-from bot.digest_data import (
+from bot.render import digest_blocks as db
+from bot.render.blocks import MAX_BLOCKS, MAX_HEADER, MAX_SECTION, Message
+from bot.render.digest_blocks import render_digest
+from bot.render.digest_data import (
     DeploymentLine,
     DigestData,
     DoraLine,

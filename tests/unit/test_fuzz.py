@@ -30,13 +30,6 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot import blocks as b
-from bot import deploy_blocks as dbl
-from bot import digest_blocks as dg
-from bot import digest_data as dd
-from bot import home_blocks as hb
-from bot import metric_blocks as mb
-from bot import usecase_blocks as ub
 from bot.domain import deployments as machine
 from bot.domain import dora
 from bot.domain import metrics as kpi
@@ -44,13 +37,20 @@ from bot.domain import usecases as uc_domain
 from bot.domain.deployment_model import Deployment, Event, StepKind
 from bot.domain.pipeline import BUILT_IN
 from bot.domain.usecases import DomainError, Role, TeamMember, UseCase
-from bot.mrkdwn import escape
+from bot.render import blocks as b
+from bot.render import deploy_blocks as dbl
+from bot.render import digest_blocks as dg
+from bot.render import digest_data as dd
+from bot.render import home_blocks as hb
+from bot.render import metric_blocks as mb
+from bot.render import usecase_blocks as ub
+from bot.render.mrkdwn import escape
 from bot.services.deployment_flow import Buttons
-from handlers.deploy_grammar import VERSION_RE, parse_deploy
-from handlers.digest_grammar import parse_digest
-from handlers.metric_grammar import parse_metric
-from handlers.parsing import UsageError, split, tokenize
-from handlers.usecase_grammar import HelpRequested, parse_usecase
+from handlers.grammar.deploy_grammar import VERSION_RE, parse_deploy
+from handlers.grammar.digest_grammar import parse_digest
+from handlers.grammar.metric_grammar import parse_metric
+from handlers.grammar.parsing import UsageError, split, tokenize
+from handlers.grammar.usecase_grammar import HelpRequested, parse_usecase
 
 FUZZ = settings(max_examples=300, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import Column
 
 from bot.domain import metrics, usecases
-from handlers.deploy_grammar import VERSION_RE
-from handlers.digest_grammar import CRON_MAX, TZ_MAX
-from handlers.parsing import SLACK_ID_MAX
+from handlers.grammar.deploy_grammar import VERSION_RE
+from handlers.grammar.digest_grammar import CRON_MAX, TZ_MAX
+from handlers.grammar.parsing import SLACK_ID_MAX
 from storage.models import (
     DeployLockRow,
     DeploymentRow,

@@ -11,7 +11,7 @@ from types import FrameType
 import pytest
 from prometheus_client import CollectorRegistry, Histogram
 
-from bot.loop_watch import LoopWatch, describe
+from bot.runtime.loop_watch import LoopWatch, describe
 
 
 def lag_histogram() -> Histogram:
@@ -34,7 +34,7 @@ async def test_a_stall_is_logged_once_naming_what_ran(caplog: pytest.LogCaptureF
     watch.start()
     try:
         await asyncio.sleep(0.05)
-        with caplog.at_level(logging.WARNING, logger="bot.loop_watch"):
+        with caplog.at_level(logging.WARNING, logger="bot.runtime.loop_watch"):
             hold_the_loop(0.3)
             await asyncio.sleep(0.1)
     finally:
@@ -54,7 +54,7 @@ async def test_a_stall_is_logged_once_naming_what_ran(caplog: pytest.LogCaptureF
 async def test_a_quiet_loop_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
     watch = LoopWatch(lag_histogram(), tick=0.01, threshold=0.1)
     watch.start()
-    with caplog.at_level(logging.WARNING, logger="bot.loop_watch"):
+    with caplog.at_level(logging.WARNING, logger="bot.runtime.loop_watch"):
         await asyncio.sleep(0.2)
     await watch.stop()
     assert watch.stalls == 0

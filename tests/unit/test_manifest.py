@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bot.manifest import BOT_SCOPES, SLASH_COMMANDS, build_manifest, manifest_yaml
+from bot.slack.manifest import BOT_SCOPES, SLASH_COMMANDS, build_manifest, manifest_yaml
 
 URL = "https://bot.example.com"
 EVENTS = "https://bot.example.com/slack/events"

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bot.pacing import Pacer, TokenBucket
+from bot.runtime.pacing import Pacer, TokenBucket
 
 
 def test_a_bucket_allows_a_burst_then_one_per_interval() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.domain.pipeline import BUILT_IN, ExecutorKind, OnFailure, PipelineSet
-from bot.pipeline_checks import wave_counts
-from bot.pipelines import (
+from bot.pipelines.checks import wave_counts
+from bot.pipelines.loading import (
     WEBHOOK_SECRET_MISSING,
     PipelineError,
     check_config,
@@ -17,7 +17,7 @@ from bot.pipelines import (
     parse_pipelines,
     uses_webhooks,
 )
-from bot.toml_values import PipelineProblem, parse_duration
+from bot.pipelines.toml_values import PipelineProblem, parse_duration
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pipelines.toml"
 

@@ -18,8 +18,8 @@ from bot.services.commands import (
     ShowUseCase,
     UserRef,
 )
-from handlers.parsing import UsageError, parse_channel, parse_user, plain_text, split, tokenize
-from handlers.usecase_grammar import HELP, USAGE, HelpRequested, parse_usecase
+from handlers.grammar.parsing import UsageError, parse_channel, parse_user, plain_text, split, tokenize
+from handlers.grammar.usecase_grammar import HELP, USAGE, HelpRequested, parse_usecase
 
 BOB = UserRef("U123", "bob")
 PLAIN_BOB = UserRef(None, "bob")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.domain.usecases import Phase, Role
-from bot.mrkdwn import escape
+from bot.render.mrkdwn import escape
 from bot.services.commands import (
     AddTeamMember,
     AdvanceUseCase,
@@ -19,8 +19,8 @@ from bot.services.commands import (
     UseCaseCommand,
 )
 from bot.services.usecases import LIST_LIMIT
-from handlers.parsing import HelpRequested as HelpRequested  # re-exported for callers
-from handlers.parsing import (
+from handlers.grammar.parsing import HelpRequested as HelpRequested  # re-exported for callers
+from handlers.grammar.parsing import (
     UsageError,
     dispatch,
     parse_channel,

@@ -15,7 +15,7 @@ from bot.services.commands import (
     StartDeployment,
     UnlockDeployments,
 )
-from handlers.parsing import (
+from handlers.grammar.parsing import (
     MAX_ID,
     UsageError,
     dispatch,

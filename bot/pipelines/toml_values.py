@@ -1,7 +1,7 @@
 """Reading typed values out of a parsed TOML file: each problem is collected with its key path
 (``pipelines.x.stages[3].timeout``) and a hint, instead of stopping at the first.
 
-The generic half of checking a configuration file; ``bot.pipeline_checks`` knows the schema.
+The generic half of checking a configuration file; ``bot.pipelines.checks`` knows the schema.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.services.commands import MetricCommand, RecordMetric, SetTarget, ShowDora, ShowMetrics
-from handlers.parsing import UsageError, dispatch, parse_slug, plain_text, shown, split
+from handlers.grammar.parsing import UsageError, dispatch, parse_slug, plain_text, shown, split
 
 USAGE = {
     "record": "/metric record <slug> <name> <value> [unit=<text>]",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from bot.domain.usecases import DomainError, validate_slug
-from bot.mrkdwn import control_character, escape
+from bot.render.mrkdwn import control_character, escape
 from bot.services.commands import ChannelRef, UserRef
 
 # Slack sends smart quotes when the user's client autocorrects; treat them as plain ones.

@@ -1,6 +1,6 @@
 """Rendering of deployments: the message updated in place, thread notes, status and history.
 
-Part of the one renderer (helpers from ``bot.blocks``); pure functions of domain state.
+Part of the one renderer (helpers from ``bot.render.blocks``); pure functions of domain state.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
 
-from bot.blocks import Message, bulleted, clip, context, header, message, section, when
 from bot.domain.deployment_model import (
     Deployment,
     DeploymentState,
@@ -23,7 +22,8 @@ from bot.domain.deployment_model import (
 from bot.domain.durations import humanize
 from bot.domain.pipeline import ApprovalSpec
 from bot.domain.waves import progress_bar
-from bot.mrkdwn import escape, link
+from bot.render.blocks import Message, bulleted, clip, context, header, message, section, when
+from bot.render.mrkdwn import escape, link
 
 if TYPE_CHECKING:
     from bot.services.deployment_flow import Buttons

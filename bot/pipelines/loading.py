@@ -2,7 +2,7 @@
 
 Every problem is collected with its key path (``pipelines.x.stages[3].approval.required``) so that
 ``bizdevops check-config`` and start-up can report them all at once, not one per attempt. The
-rules themselves are in :mod:`bot.pipeline_checks`.
+rules themselves are in :mod:`bot.pipelines.checks`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 
 from bot.config import ConfigError, load_settings
 from bot.domain.pipeline import BUILT_IN, ExecutorKind, PipelineSet
-from bot.pipeline_checks import Checker
-from bot.toml_values import PipelineProblem
+from bot.pipelines.checks import Checker
+from bot.pipelines.toml_values import PipelineProblem
 
 WEBHOOK_SECRET_MISSING = (
     "BIZDEVOPS_WEBHOOK_SECRET is required: the pipeline file uses webhook executors"

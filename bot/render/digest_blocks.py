@@ -1,7 +1,7 @@
 """The digest: what a program manager wants to read on Monday morning, within Slack's limits.
 
-Part of the one renderer (helpers from ``bot.blocks``); a pure function of
-:class:`bot.digest_data.DigestData`, which the digest service fills from the database. Most
+Part of the one renderer (helpers from ``bot.render.blocks``); a pure function of
+:class:`bot.render.digest_data.DigestData`, which the digest service fills from the database. Most
 urgent first -- approvals waiting, Dev work over its time box -- then what moved: phase changes,
 deployments, targets, KPIs, DORA. Sections with nothing to say are left out. Long lists end with
 "and N more": every non-empty section keeps at least its title line, whatever the volume, and
@@ -21,9 +21,22 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
 
-from bot.blocks import MAX_BLOCKS, MAX_SECTION, PHASE_ICONS, Message, clip, context, header, message, section
-from bot.deploy_blocks import STATE_LABELS
-from bot.digest_data import (
+from bot.domain.deployment_model import DeploymentState
+from bot.domain.durations import humanize
+from bot.domain.usecases import Phase
+from bot.render.blocks import (
+    MAX_BLOCKS,
+    MAX_SECTION,
+    PHASE_ICONS,
+    Message,
+    clip,
+    context,
+    header,
+    message,
+    section,
+)
+from bot.render.deploy_blocks import STATE_LABELS
+from bot.render.digest_data import (
     DeploymentLine,
     DigestData,
     KpiMovement,
@@ -32,10 +45,7 @@ from bot.digest_data import (
     PhaseMove,
     WaitingApproval,
 )
-from bot.domain.deployment_model import DeploymentState
-from bot.domain.durations import humanize
-from bot.domain.usecases import Phase
-from bot.mrkdwn import escape, link
+from bot.render.mrkdwn import escape, link
 
 MAX_LINES = 15  # per section: a digest is a summary, the rest is one command away
 MAX_LINE = 400  # characters; long titles and notes are clipped before escaping

@@ -1,7 +1,7 @@
 """The rules of the pipeline file: a walk over the parsed TOML that builds the domain objects
 and collects every problem with its key path (``pipelines.x.stages[3].approval.required``).
 
-``bot.pipelines`` reads the file and reports; this module knows what a valid file is.
+``bot.pipelines.loading`` reads the file and reports; this module knows what a valid file is.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from bot.domain.pipeline import (
     StageSpec,
 )
 from bot.domain.usecases import SLUG_RE
-from bot.toml_values import (
+from bot.pipelines.toml_values import (
     TomlReader,
     code,
     did_you_mean,

@@ -1,5 +1,5 @@
 """What a digest says, as plain data: filled by ``bot.services.digest_facts``, rendered by
-``bot.digest_blocks``. Strings are plain text (the renderer escapes them); ids are Slack ids.
+``bot.render.digest_blocks``. Strings are plain text (the renderer escapes them); ids are Slack ids.
 """
 
 from __future__ import annotations

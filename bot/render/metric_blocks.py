@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block
 
-from bot.blocks import Message, bulleted, context, header, message, section
 from bot.domain.dora import (
     CHANGE_FAILURE_RATE,
     FREQUENCY,
@@ -19,7 +18,8 @@ from bot.domain.dora import (
     short_duration,
 )
 from bot.domain.metrics import KpiSummary, Target, format_delta, format_number, target_status, with_unit
-from bot.mrkdwn import escape
+from bot.render.blocks import Message, bulleted, context, header, message, section
+from bot.render.mrkdwn import escape
 
 BAND_ICONS = {"elite": "🏆", "high": "🟢", "medium": "🟡", "low": "🔴", "n/a": "⚪"}
 

@@ -1,6 +1,6 @@
 """Use cases in Block Kit: the list, the card, and the announcements of their changes.
 
-Pure functions on top of :mod:`bot.blocks`, which keeps Slack's limits and the fallback text.
+Pure functions on top of :mod:`bot.render.blocks`, which keeps Slack's limits and the fallback text.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 
 from slack_sdk.models.blocks import Block, DividerBlock
 
-from bot.blocks import (
+from bot.domain.durations import humanize
+from bot.domain.usecases import Phase, PhaseChange, Transition, UseCase
+from bot.render.blocks import (
     MAX_BLOCKS,
     Message,
     bulleted,
@@ -23,9 +25,7 @@ from bot.blocks import (
     section,
     when,
 )
-from bot.domain.durations import humanize
-from bot.domain.usecases import Phase, PhaseChange, Transition, UseCase
-from bot.mrkdwn import escape
+from bot.render.mrkdwn import escape
 
 LIST_FILTERS = "`phase=dev`, `owner=@name`, `mine`"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handlers.parsing import HelpRequested, UsageError, shown, split
+from handlers.grammar.parsing import HelpRequested, UsageError, shown, split
 
 CRON_MAX = 120  # the stored schedule's width
 TZ_MAX = 64      # and its time zone's

@@ -22,7 +22,7 @@ from prometheus_client import Histogram
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: bot/runtime/loop_watch.py
 OURS = tuple(str(ROOT / package) for package in ("bot", "handlers", "storage"))
 
 

@@ -1,0 +1,1 @@
+"""The pipeline file: reading TOML, checking it with key paths, loading it into the domain."""
