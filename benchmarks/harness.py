@@ -119,7 +119,7 @@ class Server:
         raise SystemExit(f"{self.name} never became healthy:\n{self.log_path.read_text()[-3000:]}")
 
     async def stop(self) -> int:
-        from bot.runtime.server import SHUTDOWN_GRACE
+        from bot.server import SHUTDOWN_GRACE
 
         if self.process.returncode is None:
             self.process.send_signal(signal.SIGTERM)

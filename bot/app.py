@@ -32,6 +32,7 @@ from bot.executors.webhook import WebhookExecutor
 from bot.pipelines.loading import load_pipelines, uses_webhooks
 from bot.render import blocks
 from bot.runtime.background import Background
+from bot.runtime.bus import EventBus
 from bot.runtime.deploy_engine import DeploymentEngine
 from bot.runtime.loop_watch import LoopWatch
 from bot.runtime.outbox_worker import OutboxWorker
@@ -42,15 +43,16 @@ from bot.services.approvals import ApprovalService
 from bot.services.deployment_runs import DeploymentRuns
 from bot.services.deployments import DeploymentService
 from bot.services.digests import DigestService
+from bot.services.events import DeploymentChanged, MessageQueued, StepStopped
 from bot.services.home import HomeService
 from bot.services.metrics import MetricService
+from bot.services.ports import DuplicateDelivery, log_duplicate
 from bot.services.reminders import ReminderService
 from bot.services.tokens import TokenService
 from bot.services.usecases import UseCaseService
 from bot.slack.directory import SlackDirectory
 from handlers import actions, api, commands, dedupe, events, metrics_api, slack_http
 from storage.database import Database
-from storage.requests import DuplicateDelivery, log_duplicate
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +141,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     clock = clock or SystemClock()
     pipelines = pipelines or pipelines_for(settings)
     logs.quiet_bad_requests()
-    db = Database(settings.database_url, clock, read_connections=HEAVY_JOBS)
+    bus = EventBus()
+    db = Database(settings.database_url, clock, read_connections=HEAVY_JOBS, publish=bus.publish)
     client = AsyncWebClient(token=settings.slack_bot_token or None, base_url=settings.slack_api_url)
     bolt = AsyncApp(
         name="bizdevops",
@@ -155,7 +158,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     )
     outbox = OutboxWorker(db.outbox, client, clock, poll_seconds=settings.outbox_poll_seconds,
                           pacer=pacer, lease=settings.lease)
-    db.outbox_listeners.append(outbox.notify)
     directory = SlackDirectory(client)
     use_cases = UseCaseService(
         uow=db.uow, clock=clock, directory=directory, dev_timebox=settings.dev_timebox,
@@ -168,19 +170,23 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
                               lease=settings.lease)
     deployments = DeploymentService(
         uow=db.uow, clock=clock, pipelines=pipelines, timezone=settings.timezone,
-        admins_configured=bool(settings.admins), wake=engine.notify, kill=engine.kill,
+        admins_configured=bool(settings.admins),
     )
-    approvals = ApprovalService(db.uow, clock, directory, deployments, settings.timezone,
-                                wake=engine.notify)
+    approvals = ApprovalService(db.uow, clock, directory, deployments, settings.timezone)
     metrics = MetricService(db.uow, clock, admins_configured=bool(settings.admins), reads=db.reads)
     digests = DigestService(db.uow, clock, settings.dev_timebox, settings.timezone, settings.admins,
                             permalink=_permalinks(db, client), reads=db.reads)
     reminders = ReminderService(db.uow, clock, settings.dev_timebox, settings.approval_nudge)
     home = HomeService(db.uow, clock, approvals, settings.admins, settings.dev_timebox,
                        publish=_publisher(client), announcements=db.outbox.recent_posts)
+    # What follows a commit, all of it: each unit of work collects these events and, once its
+    # transaction has committed, they are handed to the handlers here (bot/services/events.py).
+    bus.handle({
+        MessageQueued: [lambda _e: outbox.notify()],
+        DeploymentChanged: [lambda _e: engine.notify(), lambda _e: home.poke()],
+        StepStopped: [lambda e: engine.kill(e.deployment_id)],
+    })
     dedupe.register(bolt, db.requests, clock)  # before the listeners: retries are not applied twice
-    engine.on_change = home.poke
-    deployments.wake = approvals.wake = _both(engine.notify, home.poke)
     background = Background(heavy_slots=HEAVY_JOBS)
     commands.register(bolt, use_cases, deployments, metrics, digests, settings.admins, background)
     actions.register(bolt, approvals, home, settings.admins, background)
@@ -195,17 +201,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
                  background, LoopWatch(telemetry.loop_lag))
     _routes(app)
     _metrics_route(app, telemetry)
-    api.register(app.web, runs, settings.webhook_secret, settings.public_url, engine.notify)
+    api.register(app.web, runs, settings.webhook_secret, settings.public_url)
     metrics_api.register(app.web, TokenService(db.uow, clock), metrics, clock)
     return app
-
-
-def _both(first: Callable[[], None], second: Callable[[], None]) -> Callable[[], None]:
-    def both() -> None:
-        first()
-        second()
-
-    return both
 
 
 def _permalinks(db: Database, client: AsyncWebClient) -> Callable[[int], Awaitable[str | None]]:

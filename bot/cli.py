@@ -91,7 +91,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"bizdevops: cannot read the script: {unreadable}", file=sys.stderr)
             return 2
         return asyncio.run(run_shell(settings, lines=lines, color=args.color))
-    from bot.runtime import server
+    from bot import server
 
     runner = server.serve if args.command == "serve" else server.socket_mode
     return asyncio.run(_until_signal(runner(settings)))

@@ -12,12 +12,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.usecases import DomainError, NotAllowed
 from bot.render import blocks, deploy_blocks
 from bot.render.blocks import Message
-from bot.runtime.background import Background
 from bot.services.approvals import ApprovalService
 from bot.services.commands import Actor
 from bot.services.home import HomeService
+from bot.services.ports import DuplicateDelivery
+from handlers.after_ack import AfterAck
 from handlers.grammar.parsing import input_value, reason_problem
-from storage.requests import DuplicateDelivery
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ REJECT_VIEW = "deploy_reject_reason"
 
 
 def register(app: AsyncApp, approvals: ApprovalService, home: HomeService,
-             admins: frozenset[str], background: Background) -> None:
+             admins: frozenset[str], background: AfterAck) -> None:
     """Each button is acked at once; its work runs after, and answers the clicker privately."""
     def actor(body: dict[str, Any]) -> Actor:
         user = body["user"]["id"]

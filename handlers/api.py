@@ -10,16 +10,15 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from bot.domain.deployment_model import StepKind
+from bot.domain.mrkdwn import web_url
 from bot.executors.base import ExecutorResult, Outcome
 from bot.executors.webhook import DETAIL_LIMIT, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_callback
-from bot.render.mrkdwn import web_url
 from bot.services.deployment_runs import DeploymentRuns
 from handlers.grammar.parsing import parse_id
 
@@ -35,8 +34,7 @@ class Refused(Exception):
         self.status = status
 
 
-def register(web_app: web.Application, runs: DeploymentRuns, secret: str, public_url: str,
-             wake: Callable[[], None]) -> None:
+def register(web_app: web.Application, runs: DeploymentRuns, secret: str, public_url: str) -> None:
     # Behind a proxy that strips a path prefix (public URL https://host/bot), the callback URL the
     # executor signed still has it: put it back before checking.
     prefix = urlsplit(public_url).path.rstrip("/")
@@ -59,7 +57,6 @@ def register(web_app: web.Application, runs: DeploymentRuns, secret: str, public
                  deployment_id, stage, result.outcome, saved)
         if not saved:  # another step's turn now, or this one had its result already
             return web.json_response({"error": "that step is not waiting for a result"}, status=409)
-        wake()
         return web.json_response({"ok": True})
 
     web_app.router.add_post("/api/v1/deployments/{id}/stages/{stage}/result", stage_result)

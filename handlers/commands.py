@@ -17,7 +17,6 @@ from bot.domain.usecases import DomainError, NotAllowed
 from bot.render import blocks
 from bot.render.blocks import Message
 from bot.render.charts import kpi_charts
-from bot.runtime.background import Background
 from bot.services.commands import (
     Actor,
     MetricCommand,
@@ -30,6 +29,7 @@ from bot.services.deployments import DeploymentService
 from bot.services.digests import DigestService
 from bot.services.metrics import ChartRequest, MetricService
 from bot.services.usecases import UseCaseService
+from handlers.after_ack import AfterAck
 from handlers.grammar import deploy_grammar, digest_grammar, metric_grammar, usecase_grammar
 from handlers.grammar.digest_grammar import DigestCommand
 from handlers.grammar.parsing import HelpRequested, UsageError, control_problem
@@ -78,103 +78,123 @@ def refusal(refused: UsageError | DomainError, text: str, usage: dict[str, str])
     return blocks.error(str(refused), usage.get(word, usage.get("", "")))
 
 
+@dataclass(frozen=True)
+class Where:
+    """Where a command was typed, for what answers there (charts, digests)."""
+
+    channel: str
+    client: AsyncWebClient
+
+
+Run = Callable[[Any, Actor, Where], Awaitable["Message | Later"]]
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    name: str
+    title: str
+    parse: Callable[[str], Any]
+    help_lines: Sequence[tuple[str, str]]
+    usage: dict[str, str]
+    run: Run
+
+
 def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentService,
              metrics: MetricService, digests: DigestService, admins: frozenset[str],
-             background: Background) -> None:
-    def actor(command: dict[str, Any]) -> Actor:
-        log.info("action=command command=%s user=%s channel=%s", command.get("command"),
-                 command["user_id"], command["channel_id"])
-        return Actor(command["user_id"], command["channel_id"], command["user_id"] in admins)
+             background: AfterAck) -> None:
+    for command in (
+        SlashCommand("/usecase", "/usecase — track use cases from Biz to Ops",
+                     usecase_grammar.parse_usecase, usecase_grammar.HELP, usecase_grammar.USAGE,
+                     lambda cmd, who, _where: use_cases.execute(cmd, who)),
+        SlashCommand("/deploy", "/deploy — staged deployments from chat", deploy_grammar.parse_deploy,
+                     deploy_grammar.HELP, DEPLOY_USAGE,
+                     lambda cmd, who, _where: deployments.execute(cmd, who)),
+        SlashCommand("/metric", "/metric — shared KPIs and DORA metrics", metric_grammar.parse_metric,
+                     metric_grammar.HELP, metric_grammar.USAGE, _metric(metrics, background)),
+        SlashCommand("/digest", "/digest — status digests for this channel",
+                     digest_grammar.parse_digest, digest_grammar.HELP, digest_grammar.USAGE,
+                     _digest(digests, background)),
+    ):
+        _listen(app, command, admins, background)
 
-    async def reply(ack: AsyncAck, respond: AsyncRespond, outcome: Message | Later, text: str,
-                    usage: dict[str, str]) -> None:
+
+def _listen(app: AsyncApp, slash: SlashCommand, admins: frozenset[str], background: AfterAck) -> None:
+    """One listener: answer in the ack, or ack at once and answer later in a heavy turn."""
+    @app.command(slash.name)
+    async def listener(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond,
+                       client: AsyncWebClient) -> None:
+        user, channel, text = command["user_id"], command["channel_id"], command.get("text", "")
+        log.info("action=command command=%s user=%s channel=%s", slash.name, user, channel)
+        where = Where(channel, client)
+        async def execute(cmd: Any, who: Actor) -> Message | Later:
+            return await slash.run(cmd, who, where)
+
+        outcome = await answer(text, Actor(user, channel, user in admins), slash.parse, execute,
+                               title=slash.title, help_lines=slash.help_lines, usage=slash.usage)
         if isinstance(outcome, Message):
             await ack(response_type="ephemeral", **outcome.as_args())
             return
         await ack()  # nothing to say yet: the answer follows as soon as it is ready
-        background.spawn_heavy(deliver(respond, outcome, text, usage), outcome.name)
+        background.spawn_heavy(_deliver(respond, outcome, text, slash.usage), outcome.name)
 
-    async def deliver(respond: AsyncRespond, later: Later, text: str, usage: dict[str, str]) -> None:
-        try:
-            msg = await later.work()
-        except (UsageError, DomainError) as refused:
-            msg = refusal(refused, text, usage)
-        except Exception:  # noqa: BLE001 - nobody awaits this: log it, tell the person
-            log.exception("action=command_error work=%s", later.name)
-            msg = blocks.sorry()
-        await respond(response_type="ephemeral", **msg.as_args())
-        later.then()
 
-    @app.command("/usecase")
-    async def usecase(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
-        text = command.get("text", "")
-        outcome = await answer(text, actor(command), usecase_grammar.parse_usecase,
-                               use_cases.execute, title="/usecase — track use cases from Biz to Ops",
-                               help_lines=usecase_grammar.HELP, usage=usecase_grammar.USAGE)
-        await reply(ack, respond, outcome, text, usecase_grammar.USAGE)
+async def _deliver(respond: AsyncRespond, later: Later, text: str, usage: dict[str, str]) -> None:
+    try:
+        msg = await later.work()
+    except (UsageError, DomainError) as refused:
+        msg = refusal(refused, text, usage)
+    except Exception:  # noqa: BLE001 - nobody awaits this: log it, tell the person
+        log.exception("action=command_error work=%s", later.name)
+        msg = blocks.sorry()
+    await respond(response_type="ephemeral", **msg.as_args())
+    later.then()
 
-    @app.command("/deploy")
-    async def deploy(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
-        text = command.get("text", "")
-        outcome = await answer(text, actor(command), deploy_grammar.parse_deploy,
-                               deployments.execute, title="/deploy — staged deployments from chat",
-                               help_lines=deploy_grammar.HELP, usage=DEPLOY_USAGE)
-        await reply(ack, respond, outcome, text, DEPLOY_USAGE)
 
-    @app.command("/metric")
-    async def metric(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond,
-                     client: AsyncWebClient) -> None:
-        text, channel = command.get("text", ""), command["channel_id"]
+def _metric(metrics: MetricService, background: AfterAck) -> Run:
+    async def run(cmd: MetricCommand, who: Actor, where: Where) -> Message | Later:
+        match cmd:
+            case RecordMetric():
+                return await metrics.record(cmd, who)
+            case SetTarget():
+                return await metrics.set_target(cmd, who)
+            case ShowDora():
+                return Later(lambda: metrics.dora(cmd), "metric_dora")
+        return _show(metrics, cmd, where, background)
 
-        async def run(cmd: MetricCommand, who: Actor) -> Message | Later:
-            match cmd:
-                case RecordMetric():
-                    return await metrics.record(cmd, who)
-                case SetTarget():
-                    return await metrics.set_target(cmd, who)
-                case ShowDora():
-                    return Later(lambda: metrics.dora(cmd), "metric_dora")
-            return show(cmd)
+    return run
 
-        def show(cmd: ShowMetrics) -> Later:
-            charts: list[ChartRequest] = []
 
-            async def table() -> Message:
-                msg, chart = await metrics.show(cmd)
-                charts.extend([chart] if chart else [])
-                return msg
+def _show(metrics: MetricService, cmd: ShowMetrics, where: Where, background: AfterAck) -> Later:
+    """The table in a heavy turn, then its chart in a heavy turn of its own (rendering is slow)."""
+    charts: list[ChartRequest] = []
 
-            def upload() -> None:  # a heavy job of its own: rendering takes a while
-                for chart in charts:
-                    background.spawn_heavy(upload_chart(client, channel, chart), "chart")
+    async def table() -> Message:
+        msg, chart = await metrics.show(cmd)
+        charts.extend([chart] if chart else [])
+        return msg
 
-            return Later(table, "metric_show", upload)
+    def upload() -> None:
+        for chart in charts:
+            background.spawn_heavy(upload_chart(where.client, where.channel, chart), "chart")
 
-        outcome = await answer(text, actor(command), metric_grammar.parse_metric,
-                               run, title="/metric — shared KPIs and DORA metrics",
-                               help_lines=metric_grammar.HELP, usage=metric_grammar.USAGE)
-        await reply(ack, respond, outcome, text, metric_grammar.USAGE)
+    return Later(table, "metric_show", upload)
 
-    @app.command("/digest")
-    async def digest(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
-        text, channel = command.get("text", ""), command["channel_id"]
 
-        async def run(cmd: DigestCommand, who: Actor) -> Message | Later:
-            if cmd.verb == "now":  # posted in the channel, through the outbox, in its turn
-                background.spawn_heavy(digests.post_now(channel), "digest_now")
-                return blocks.notice("📋 Putting the digest together; it appears here in a moment.")
-            if cmd.verb == "preview":
-                return Later(lambda: digests.preview(channel), "digest_preview")
-            if cmd.verb == "schedule":
-                return await digests.set_schedule(channel, cmd.cron, cmd.tz, who.user_id)
-            if cmd.verb == "off":
-                return await digests.turn_off(channel, who.user_id)
-            return await digests.show_schedule(channel)
+def _digest(digests: DigestService, background: AfterAck) -> Run:
+    async def run(cmd: DigestCommand, who: Actor, where: Where) -> Message | Later:
+        channel = where.channel
+        if cmd.verb == "now":  # posted in the channel, through the outbox, in its turn
+            background.spawn_heavy(digests.post_now(channel), "digest_now")
+            return blocks.notice("📋 Putting the digest together; it appears here in a moment.")
+        if cmd.verb == "preview":
+            return Later(lambda: digests.preview(channel), "digest_preview")
+        if cmd.verb == "schedule":
+            return await digests.set_schedule(channel, cmd.cron, cmd.tz, who.user_id)
+        if cmd.verb == "off":
+            return await digests.turn_off(channel, who.user_id)
+        return await digests.show_schedule(channel)
 
-        outcome = await answer(text, actor(command), digest_grammar.parse_digest,
-                               run, title="/digest — status digests for this channel",
-                               help_lines=digest_grammar.HELP, usage=digest_grammar.USAGE)
-        await reply(ack, respond, outcome, text, digest_grammar.USAGE)
+    return run
 
 
 async def upload_chart(client: AsyncWebClient, channel: str, chart: ChartRequest) -> None:

@@ -17,10 +17,10 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.clock import Clock
-from storage.requests import RequestLog, handling, log_duplicate
+from bot.services.ports import DeliveryLog, log_duplicate
 
 
-def register(app: AsyncApp, requests: RequestLog, clock: Clock) -> None:
+def register(app: AsyncApp, requests: DeliveryLog, clock: Clock) -> None:
     @app.middleware
     async def once(req: AsyncBoltRequest, body: dict[str, Any],
                    next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:  # noqa: A002
@@ -32,7 +32,7 @@ def register(app: AsyncApp, requests: RequestLog, clock: Clock) -> None:
             key = f"trigger:{body['trigger_id']}"
             if req.headers.get("x-slack-retry-num") and await requests.seen(key):
                 return _duplicate(key)
-            handling(key)
+            requests.handling(key)
         return await next()
 
 

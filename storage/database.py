@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.clock import Clock
+from bot.services.events import AfterCommit, MessageQueued
 from storage import sqlite_driver
 from storage.deployments import SqlDeploymentRepository
 from storage.digest_reads import SqlDigestReads
@@ -103,16 +104,31 @@ def make_read_engine(url: str, connections: int) -> AsyncEngine:
     return make_engine(url, read_only=True, pool_size=connections, max_overflow=0)
 
 
+Publish = Callable[[Sequence[AfterCommit]], None]
+
+
+def _nobody(_events: Sequence[AfterCommit]) -> None:
+    """No handlers (tools and tests that run without the app)."""
+
+
 class SqlUnitOfWork:
-    """``async with uow: ...; await uow.commit()`` — anything not committed is rolled back."""
+    """``async with uow: ...; await uow.commit()`` — anything not committed is rolled back.
+
+    Events emitted meanwhile are published after the commit, and only then.
+    """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
-                 on_outbox: Callable[[], None]) -> None:
+                 publish: Publish) -> None:
         self._sessions = sessions
         self._clock = clock
-        self._on_outbox = on_outbox
+        self._publish = publish
+        self._events: list[AfterCommit] = []
+
+    def emit(self, event: AfterCommit) -> None:
+        self._events.append(event)
 
     async def __aenter__(self) -> SqlUnitOfWork:
+        self._events = []
         self.session = self._sessions()
         self.use_cases = SqlUseCaseRepository(self.session)
         self.outbox = SqlOutbox(self.session, self._clock.now())
@@ -138,12 +154,15 @@ class SqlUnitOfWork:
         except BaseException:
             release(delivery)
             raise
+        events, self._events = self._events, []
         if self.outbox.added:
-            self._on_outbox()  # wake the delivery worker now rather than at its next poll
+            events.append(MessageQueued())  # deliver now rather than at the worker's next poll
+        self._publish(events)
 
 
 class Database:
-    def __init__(self, url: str, clock: Clock, *, read_connections: int = 2) -> None:
+    def __init__(self, url: str, clock: Clock, *, read_connections: int = 2,
+                 publish: Publish = _nobody) -> None:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -152,22 +171,18 @@ class Database:
         self.clock = clock
         self.outbox = OutboxStore(self.sessions)
         self.requests = RequestLog(self.sessions)
-        self.outbox_listeners: list[Callable[[], None]] = []
+        self._publish = publish
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.sessions, self.clock, self._outbox_written)
+        return SqlUnitOfWork(self.sessions, self.clock, self._publish)
 
     def reads(self) -> SqlUnitOfWork:
         """A unit of work on the read-only connections, for long reads; it cannot commit."""
-        return SqlUnitOfWork(self._read_sessions, self.clock, self._outbox_written)
-
-    def _outbox_written(self) -> None:
-        for listener in self.outbox_listeners:
-            listener()
+        return SqlUnitOfWork(self._read_sessions, self.clock, _nobody)
 
     async def ping(self) -> bool:
         try:

@@ -17,17 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.deployment_model import Deployment, DeploymentState
 from bot.domain.usecases import Phase, PhaseChange
-from bot.services.ports import (
-    CrossingRow,
-    DeploymentSummary,
-    OverdueRow,
-    Page,
-    PhaseMoveRow,
-    Scope,
-    SeriesTail,
-    StoredPoint,
-    StoredTarget,
-)
+from bot.services.ports import CrossingRow, Scope, StoredPoint, StoredTarget
+from bot.services.read_ports import DeploymentSummary, OverdueRow, Page, PhaseMoveRow, SeriesTail
 from storage.deployments import to_deployment
 from storage.models import (
     DeploymentRow,

@@ -106,8 +106,7 @@ class DeploymentRow(Base):
         Index("ix_deployments_use_case_requested", "use_case_id", "requested_at"),
         Index("ix_deployments_slug_requested", "slug", "requested_at"),
         Index("ix_deployments_requested", "requested_at"),
-        # DORA's windows and next successes, answered from these indexes alone (covering):
-        # reading the rows behind 13,000 index entries tripled the time (storage/dora.py).
+        # DORA's windows and next successes from these indexes alone (covering: storage/dora.py)
         Index("ix_deployments_prod_finished", "prod_finished_at", "use_case_id", "state",
               "rolled_back", "dry_run", "lead_seconds"),
         Index("ix_deployments_use_case_outcome", "use_case_id", "state", "rolled_back",
@@ -140,9 +139,8 @@ class DeploymentRow(Base):
     production_finished_at: Mapped[datetime | None]
     # ``active_slot`` = use_case_id while active, NULL after: the database itself refuses a
     # second active deployment of one use case, even from two processes at once.
-    # What DORA counts with SQL aggregates (storage/dora.py) instead of loading deployments:
-    # when production finished (NULL while in flight, or if it never got there), the lead time,
-    # and whether a rollback that reached production named this one (then it counts as failed).
+    # For DORA's SQL aggregates (storage/dora.py): when production finished (NULL while in flight
+    # or never), the lead time, and whether a rollback that reached production blamed this one.
     prod_finished_at: Mapped[datetime | None]
     lead_seconds: Mapped[float | None]
     rolled_back: Mapped[bool] = mapped_column(default=False)

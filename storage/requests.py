@@ -8,7 +8,6 @@ mostly Web API calls, not rows).
 
 from __future__ import annotations
 
-import logging
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,18 +16,8 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services.ports import DuplicateDelivery
 from storage.models import ProcessedRequestRow
-
-log = logging.getLogger(__name__)
-
-
-class DuplicateDelivery(Exception):
-    """This Slack delivery was applied already, here or in another process: change nothing."""
-
-
-def log_duplicate(key: object) -> None:
-    """The one line for a delivery acknowledged without being applied again."""
-    log.info("action=duplicate_delivery key=%s", key)
 
 
 @dataclass
@@ -85,6 +74,9 @@ class RequestLog:
         except IntegrityError:
             return False
         return True
+
+    def handling(self, key: str) -> None:
+        handling(key)
 
     async def seen(self, key: str) -> bool:
         async with self._sessions() as session:

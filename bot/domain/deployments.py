@@ -19,14 +19,13 @@ from bot.domain.deployment_model import (
     StageState,
     Step,
     StepKind,
-    Vote,
     WaveRun,
 )
 from bot.domain.durations import humanize
+from bot.domain.mrkdwn import escape
 from bot.domain.pipeline import OnFailure, Pipeline, StageSpec
-from bot.domain.usecases import Conflict, DomainError, NotAllowed
+from bot.domain.usecases import Conflict
 from bot.domain.waves import plan_waves, target_names
-from bot.render.mrkdwn import escape
 
 
 class StaleResult(Conflict):
@@ -74,10 +73,10 @@ def _advance(d: Deployment, now: datetime) -> Transition:
         gated = replace(stage, state=StageState.AWAITING_APPROVAL, gate_opened_at=now)
         waiting = replace(d.with_stage(index, gated), state=DeploymentState.AWAITING_APPROVAL)
         return Transition(waiting, (Event("gate_opened", now, stage=stage.name),))
-    return Transition(_start_stage(d, index, now))
+    return Transition(start_stage(d, index, now))
 
 
-def _start_stage(d: Deployment, index: int, now: datetime) -> Deployment:
+def start_stage(d: Deployment, index: int, now: datetime) -> Deployment:
     stage = d.stages[index]
     step = _run_step(stage, 0 if stage.waves else None, now)
     running = replace(stage, state=StageState.RUNNING, started_at=now, step=step)
@@ -88,7 +87,7 @@ def _run_step(stage: StageRun, wave: int | None, now: datetime) -> Step:
     return Step(StepKind.RUN, wave, due_at=now, deadline=now + stage.spec.timeout)
 
 
-def _active_stage(d: Deployment, index: int, expected: StageState) -> StageRun:
+def active_stage(d: Deployment, index: int, expected: StageState) -> StageRun:
     if not d.state.is_active:
         raise StaleResult(f"Deployment {d.id} has already ended ({d.state.value}).")
     if not 0 <= index < len(d.stages):
@@ -101,82 +100,16 @@ def _active_stage(d: Deployment, index: int, expected: StageState) -> StageRun:
 
 def launch(d: Deployment, index: int, now: datetime) -> Deployment:
     """Mark the current step as started; persisted before the executor runs, so never twice."""
-    stage = _active_stage(d, index, StageState.RUNNING)
+    stage = active_stage(d, index, StageState.RUNNING)
     if stage.step is None or stage.step.launched or stage.step.due_at > now:
         raise StaleResult("nothing to launch")
     return d.with_stage(index, replace(stage, step=replace(stage.step, launched=True)))
 
 
-# ── approvals ────────────────────────────────────────────────────────────────────────────────
-
-def approve(d: Deployment, index: int, user_id: str, now: datetime, *, eligible: bool,
-            approvers_text: str, comment: str = "") -> Transition:
-    stage = _active_stage(d, index, StageState.AWAITING_APPROVAL)
-    _ensure_gate_open(d, stage, now)
-    policy = stage.spec.approval
-    assert policy is not None
-    _check_voter(d, stage, user_id, eligible=eligible, approvers_text=approvers_text)
-    voted = replace(stage, votes=(*stage.votes, Vote(user_id, True, now, comment)))
-    d = d.with_stage(index, voted)
-    events: tuple[Event, ...] = (Event("approved", now, user_id, stage.name, detail=comment),)
-    if len(voted.approvals) < policy.required:
-        return Transition(d, events)
-    passed = _start_stage(d, index, now)
-    return Transition(passed, (*events, Event("gate_passed", now, stage=stage.name)))
-
-
-def _ensure_gate_open(d: Deployment, stage: StageRun, now: datetime) -> None:
-    """A click that arrives after the gate expired (e.g. before the expiry sweep ran) is too late."""
-    if stage.gate_expires_at is not None and now >= stage.gate_expires_at:
-        raise StaleResult(f"The approval for {stage.name} of deployment {d.id} has expired.")
-
-
-def _check_voter(d: Deployment, stage: StageRun, user_id: str, *, eligible: bool,
-                 approvers_text: str) -> None:
-    policy = stage.spec.approval
-    assert policy is not None
-    if any(v.user_id == user_id for v in stage.votes):
-        raise Conflict(f"You already approved {stage.name} of deployment {d.id}; "
-                          "one vote per person.")
-    if user_id == d.requested_by and not policy.allow_self:
-        raise NotAllowed(f"You requested deployment {d.id}, so you cannot approve it; "
-                         f"ask {approvers_text}.")
-    if not eligible:
-        raise NotAllowed(f"Only {approvers_text} may approve {stage.name} of deployment {d.id}.")
-
-
-def reject(d: Deployment, index: int, user_id: str, reason: str, now: datetime, *,
-           eligible: bool, approvers_text: str) -> Transition:
-    stage = _active_stage(d, index, StageState.AWAITING_APPROVAL)
-    _ensure_gate_open(d, stage, now)
-    if not eligible:
-        raise NotAllowed(f"Only {approvers_text} may reject {stage.name} of deployment {d.id}.")
-    if not reason.strip():
-        raise DomainError("A rejection needs a reason.")
-    voted = replace(stage, votes=(*stage.votes, Vote(user_id, False, now, reason.strip())))
-    ended = _end(d.with_stage(index, voted), DeploymentState.REJECTED, StageState.CANCELLED,
-                 now, f"rejected by <@{user_id}>: {escape(reason.strip())}")
-    return Transition(ended, (Event("rejected", now, user_id, stage.name, detail=reason.strip()),))
-
-
-def expire(d: Deployment, now: datetime) -> Transition:
-    index = d.current
-    stage = d.current_stage
-    if stage is None or stage.state is not StageState.AWAITING_APPROVAL:
-        raise StaleResult("no gate is waiting")
-    expires_at = stage.gate_expires_at
-    if expires_at is None or expires_at > now:
-        raise StaleResult("the gate has not expired")
-    assert index is not None
-    ended = _end(d, DeploymentState.EXPIRED, StageState.CANCELLED, now,
-                 f"the approval for {stage.name} expired")
-    return Transition(ended, (Event("expired", now, stage=stage.name),))
-
-
 # ── ending ───────────────────────────────────────────────────────────────────────────────────
 
-def _end(d: Deployment, state: DeploymentState, current_as: StageState, now: datetime,
-         detail: str) -> Deployment:
+def end(d: Deployment, state: DeploymentState, current_as: StageState, now: datetime,
+        detail: str) -> Deployment:
     stages = []
     for stage in d.stages:
         if stage.state.is_done:
@@ -195,7 +128,7 @@ def cancel(d: Deployment, user_id: str, reason: str, now: datetime) -> Transitio
     stage = d.current_stage
     launched = bool(stage and stage.step and stage.step.launched)
     why = f"cancelled by <@{user_id}>" + (f": {escape(reason)}" if reason else "")
-    ended = _end(d, DeploymentState.CANCELLED, StageState.CANCELLED, now, why)
+    ended = end(d, DeploymentState.CANCELLED, StageState.CANCELLED, now, why)
     event = Event("cancelled", now, user_id, stage.name if stage else None, detail=reason)
     return Transition(ended, (event,), kill=launched)
 
@@ -213,7 +146,7 @@ class StepResult:
 def record_result(d: Deployment, index: int, kind: StepKind, wave: int | None,
                   result: StepResult, now: datetime) -> Transition:
     """Apply what the executor said about the current step; a result for any other step is stale."""
-    stage = _active_stage(d, index, StageState.RUNNING)
+    stage = active_stage(d, index, StageState.RUNNING)
     step = stage.step
     if step is None or not step.launched or (step.kind, step.wave) != (kind, wave):
         raise StaleResult(f"stage {stage.name} of deployment {d.id} is not waiting for that result")
@@ -275,7 +208,7 @@ def _fail(d: Deployment, index: int, now: datetime, result: StepResult,
     where = f" (wave {step.wave + 1})" if step.wave is not None else ""
     detail = f"{stage.name} {what}{where} {_verb(as_state)}: {escape(result.detail)}".rstrip(": ")
     failed_stage = replace(stage, waves=tuple(waves), url=result.url or stage.url)
-    ended = _end(d.with_stage(index, failed_stage), DeploymentState.FAILED, as_state, now, detail)
+    ended = end(d.with_stage(index, failed_stage), DeploymentState.FAILED, as_state, now, detail)
     event = Event(as_state.value, now, stage=stage.name, wave=_wave_no(step.wave),
                   detail=result.detail)
     touched: tuple[str, ...] = ()

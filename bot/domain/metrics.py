@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.domain.mrkdwn import escape
 from bot.domain.usecases import DomainError
-from bot.render.mrkdwn import escape
 
 NAME_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 UNIT_MAX = 32

@@ -27,8 +27,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.domain.durations import humanize
+from bot.domain.mrkdwn import escape
 from bot.domain.usecases import DomainError
-from bot.render.mrkdwn import escape
 
 EXAMPLE = "Example: `0 9 * * mon-fri` = 09:00 on weekdays."
 MIN_INTERVAL = timedelta(hours=1)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.render.mrkdwn import escape
+from bot.domain.mrkdwn import escape
 
 
 class Phase(StrEnum):

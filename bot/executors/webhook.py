@@ -22,10 +22,10 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bot.clock import within_window
+from bot.domain.mrkdwn import web_url
 from bot.domain.pipeline import ExecutorSpec
 from bot.executors._common import clip, format_timeout
 from bot.executors.base import ExecutorResult, Outcome, StageJob
-from bot.render.mrkdwn import web_url
 
 log = logging.getLogger(__name__)
 

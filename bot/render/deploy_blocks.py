@@ -20,10 +20,10 @@ from bot.domain.deployment_model import (
     StepKind,
 )
 from bot.domain.durations import humanize
+from bot.domain.mrkdwn import escape, link
 from bot.domain.pipeline import ApprovalSpec
 from bot.domain.waves import progress_bar
 from bot.render.blocks import Message, bulleted, clip, context, header, message, section, when
-from bot.render.mrkdwn import escape, link
 
 if TYPE_CHECKING:
     from bot.services.deployment_flow import Buttons

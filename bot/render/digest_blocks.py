@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.domain.deployment_model import DeploymentState
 from bot.domain.durations import humanize
+from bot.domain.mrkdwn import escape, link
 from bot.domain.usecases import Phase
 from bot.render.blocks import (
     MAX_BLOCKS,
@@ -45,7 +46,6 @@ from bot.render.digest_data import (
     PhaseMove,
     WaitingApproval,
 )
-from bot.render.mrkdwn import escape, link
 
 MAX_LINES = 15  # per section: a digest is a summary, the rest is one command away
 MAX_LINE = 400  # characters; long titles and notes are clipped before escaping

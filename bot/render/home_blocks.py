@@ -9,9 +9,9 @@ from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
+from bot.domain.mrkdwn import escape
 from bot.domain.usecases import UseCase
 from bot.render.blocks import bulleted, context, header, overdue_flag, phase_label, section
-from bot.render.mrkdwn import escape
 
 MAX_HOME_BLOCKS = 100
 MAX_HOME_APPROVALS = 10  # two blocks each

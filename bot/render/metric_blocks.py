@@ -15,11 +15,11 @@ from bot.domain.dora import (
     LEAD_TIME,
     TIME_TO_RESTORE,
     DoraReport,
-    short_duration,
 )
+from bot.domain.dora_changes import short_duration
 from bot.domain.metrics import KpiSummary, Target, format_delta, format_number, target_status, with_unit
+from bot.domain.mrkdwn import escape
 from bot.render.blocks import Message, bulleted, context, header, message, section
-from bot.render.mrkdwn import escape
 
 BAND_ICONS = {"elite": "🏆", "high": "🟢", "medium": "🟡", "low": "🔴", "n/a": "⚪"}
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from slack_sdk.models.blocks import Block, DividerBlock
 
 from bot.domain.durations import humanize
+from bot.domain.mrkdwn import escape
 from bot.domain.usecases import Phase, PhaseChange, Transition, UseCase
 from bot.render.blocks import (
     MAX_BLOCKS,
@@ -25,7 +26,6 @@ from bot.render.blocks import (
     section,
     when,
 )
-from bot.render.mrkdwn import escape
 
 LIST_FILTERS = "`phase=dev`, `owner=@name`, `mine`"
 

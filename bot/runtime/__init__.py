@@ -1,2 +1,2 @@
-"""What runs while the bot serves: the HTTP server, the deployment engine, the outbox worker,
-the scheduler, background work and telemetry."""
+"""What runs while the bot serves: the deployment engine, the outbox worker, the scheduler,
+background work, the event bus, pacing and telemetry."""

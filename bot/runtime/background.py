@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
-from storage.requests import DuplicateDelivery, log_duplicate
+from bot.services.ports import DuplicateDelivery, log_duplicate
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,6 @@ class DeploymentEngine:
                  lock_reminder: timedelta = timedelta(hours=24), lease: timedelta = LEASE) -> None:
         self._lock_reminder = lock_reminder
         self._lease = lease
-        self.on_change: Callable[[], None] = lambda: None  # e.g. refresh the Home tabs
         self._runs = runs
         self._executors = executors
         self._clock = clock
@@ -44,6 +43,7 @@ class DeploymentEngine:
     # ── what the rest of the app calls ─────────────────────────────────────────────────────
 
     def notify(self) -> None:
+        """There may be work now (a deployment was requested or moved): look at once."""
         self._wake.set()
 
     def kill(self, deployment_id: int) -> None:
@@ -54,22 +54,13 @@ class DeploymentEngine:
 
     async def tick(self) -> int:
         """One pass: lost leases, deadlines, then launches. Returns how much it did."""
-        done = await self._tick()
-        if done:
-            self.on_change()
-        return done
-
-    async def _tick(self) -> int:
         done = 0
         for deployment_id in await self._runs.lost():
             if deployment_id not in self._tasks and await self._runs.mark_lost(deployment_id):
                 done += 1
         for deployment_id in await self._runs.due(launch=False):
-            transition = await self._runs.sweep(deployment_id)
-            if transition is not None:
+            if await self._runs.sweep(deployment_id) is not None:
                 done += 1
-                if transition.kill:
-                    self.kill(deployment_id)
         done += await self._runs.remind_locks(self._lock_reminder)
         for deployment_id in await self._runs.due(launch=True):
             if deployment_id in self._tasks:
@@ -117,8 +108,6 @@ class DeploymentEngine:
             heartbeat.cancel()
         await self._runs.record(launched.deployment_id, launched.index, launched.step.kind,
                                 launched.step.wave, result)
-        self.notify()
-        self.on_change()
 
     async def _heartbeat(self, deployment_id: int) -> None:
         """Keep the lease; if the deployment ended elsewhere (cancelled), stop the step here."""

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.clock import Clock
-from bot.domain import deployments as machine
+from bot.domain import gates
 from bot.domain.deployment_model import Deployment, StageRun
 from bot.domain.deployments import StaleResult, Transition
 from bot.domain.usecases import DomainError, UseCase
@@ -33,13 +33,14 @@ class ApprovalService:
     groups: GroupDirectory
     deployments: DeploymentService
     timezone: str
-    wake: Callable[[], None] = lambda: None
 
     async def approve(self, token_id: str, actor: Actor) -> Message:
+        in_groups = await self._groups_of(token_id, "approve", actor)
+
         async def vote(d: Deployment, token: ActionToken, uc: UseCase) -> Transition:
             stage = d.stages[token.stage_index]
-            ok, who = await self.eligible(uc, stage, actor)
-            return machine.approve(d, token.stage_index, actor.user_id, self.clock.now(),
+            ok, who = eligible(uc, stage, actor, in_groups)
+            return gates.approve(d, token.stage_index, actor.user_id, self.clock.now(),
                                    eligible=ok, approvers_text=who)
 
         d = await self._apply(token_id, "approve", vote)
@@ -51,17 +52,19 @@ class ApprovalService:
         """Before the reason dialog opens: is this still current, and may this person reject?"""
         async with self.uow() as uow:
             token, d, uc = await self._load(uow, token_id, "reject")
-            stage = d.stages[token.stage_index]
-            ok, who = await self.eligible(uc, stage, actor)
+        stage = d.stages[token.stage_index]
+        ok, who = await self.may_decide(uc, stage, actor)
         if not ok:
             raise DomainError(f"Only {who} may reject {stage.name} of deployment {d.id}.")
         return f"{d.use_case} {d.version} · {stage.name}"
 
     async def reject(self, token_id: str, actor: Actor, reason: str) -> Message:
+        in_groups = await self._groups_of(token_id, "reject", actor)
+
         async def refuse(d: Deployment, token: ActionToken, uc: UseCase) -> Transition:
             stage = d.stages[token.stage_index]
-            ok, who = await self.eligible(uc, stage, actor)
-            return machine.reject(d, token.stage_index, actor.user_id, reason, self.clock.now(),
+            ok, who = eligible(uc, stage, actor, in_groups)
+            return gates.reject(d, token.stage_index, actor.user_id, reason, self.clock.now(),
                                   eligible=ok, approvers_text=who)
 
         d = await self._apply(token_id, "reject", refuse)
@@ -73,19 +76,20 @@ class ApprovalService:
         return await self.deployments.cancel(CancelDeployment(token.deployment_id, "from the button"),
                                              actor)
 
-    async def eligible(self, uc: UseCase, stage: StageRun, actor: Actor) -> tuple[bool, str]:
-        policy = stage.spec.approval
-        if policy is None:
-            return False, "nobody (this stage has no gate)"
-        named = approvers_text(policy, uc.owner_id)
-        if not policy.approvers:
-            return actor.is_admin or actor.user_id == uc.owner_id, named
-        if actor.user_id in policy.approvers:
-            return True, named
-        for group in (a for a in policy.approvers if a.startswith(("S", "@"))):
-            if actor.user_id in await self.groups.members(group):
-                return True, named
-        return False, named
+    async def may_decide(self, uc: UseCase, stage: StageRun, actor: Actor) -> tuple[bool, str]:
+        """Whether ``actor`` may pass or refuse this gate, and who may; asks Slack about user
+        groups, so never call it with a transaction open."""
+        return eligible(uc, stage, actor, await self._member_of(_groups_named(stage), actor))
+
+    async def _groups_of(self, token_id: str, action: str, actor: Actor) -> frozenset[str]:
+        """The gate's user groups that ``actor`` belongs to, asked of Slack before the
+        transaction that decides (no transaction waits for Slack)."""
+        async with self.uow() as uow:
+            token, d, _uc = await self._load(uow, token_id, action)
+        return await self._member_of(_groups_named(d.stages[token.stage_index]), actor)
+
+    async def _member_of(self, groups: tuple[str, ...], actor: Actor) -> frozenset[str]:
+        return frozenset([g for g in groups if actor.user_id in await self.groups.members(g)])
 
     async def _load(self, uow: UnitOfWork, token_id: str,
                     action: str) -> tuple[ActionToken, Deployment, UseCase]:
@@ -115,7 +119,6 @@ class ApprovalService:
             saved = await flow.retried(attempt, tries=RETRIES)
         except ConcurrentUpdate:
             raise DomainError("Too many people clicked at once; please try again.") from None
-        self.wake()
         return saved
 
     @staticmethod
@@ -125,3 +128,18 @@ class ApprovalService:
                 return index
         return 0
 
+
+def _groups_named(stage: StageRun) -> tuple[str, ...]:
+    policy = stage.spec.approval
+    return tuple(a for a in policy.approvers if a.startswith(("S", "@"))) if policy else ()
+
+
+def eligible(uc: UseCase, stage: StageRun, actor: Actor, in_groups: frozenset[str]) -> tuple[bool, str]:
+    """Whether ``actor`` (a member of ``in_groups``) may decide this gate, and who may."""
+    policy = stage.spec.approval
+    if policy is None:
+        return False, "nobody (this stage has no gate)"
+    named = approvers_text(policy, uc.owner_id)
+    if not policy.approvers:
+        return actor.is_admin or actor.user_id == uc.owner_id, named
+    return actor.user_id in policy.approvers or bool(in_groups & set(policy.approvers)), named

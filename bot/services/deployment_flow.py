@@ -2,7 +2,8 @@
 
 Every state change goes through :func:`persist`: the new state (guarded by its revision), the
 audit events, the edit of the deployment message, thread notes and the closing announcement
-all commit together or not at all. Side effects (running executors) happen after the commit.
+all commit together or not at all. Side effects (running executors, stopping a step, refreshing
+Home tabs) follow the commit, through the events emitted here (``bot.services.events``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from bot.clock import Clock
 from bot.domain.deployment_model import Deployment, DeploymentState
 from bot.domain.deployments import Transition
 from bot.render import deploy_blocks
+from bot.services.events import DeploymentChanged, StepStopped
 from bot.services.ports import ConcurrentUpdate, OutgoingMessage, UnitOfWork
 
 T = TypeVar("T")
@@ -65,6 +67,8 @@ async def post_new(uow: UnitOfWork, d: Deployment, clock: Clock, tz: str) -> Non
     msg = deploy_blocks.deployment_message(d, now=clock.now(), tz=tz, buttons=buttons)
     uow.outbox.add(OutgoingMessage("chat.postMessage", d.channel_id,
                                    {"channel": d.channel_id, **msg.as_args()}, ref=ref(d)))
+    assert d.id is not None
+    uow.emit(DeploymentChanged(d.id))
 
 
 async def persist(uow: UnitOfWork, t: Transition, clock: Clock, tz: str,
@@ -72,6 +76,10 @@ async def persist(uow: UnitOfWork, t: Transition, clock: Clock, tz: str,
     """Save ``t``, record its events, edit the message, and add thread notes and announcements."""
     d = await uow.deployments.save(t.deployment)
     await uow.deployments.record(d, t.events)
+    assert d.id is not None
+    uow.emit(DeploymentChanged(d.id))
+    if t.kill:
+        uow.emit(StepStopped(d.id))
     buttons = await buttons_for(uow, d, clock)
     msg = deploy_blocks.deployment_message(d, now=clock.now(), tz=tz, buttons=buttons)
     await uow.outbox.supersede_updates(ref(d))

@@ -13,16 +13,18 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.domain import deployments as machine
+from bot.domain import gates
 from bot.domain.deployment_model import Deployment, StageState, Step, StepKind
 from bot.domain.deployments import StaleResult, StepResult, Transition
 from bot.domain.durations import humanize
+from bot.domain.mrkdwn import escape, without_controls
 from bot.domain.pipeline import Pipeline
 from bot.domain.waves import target_names
 from bot.executors.base import ExecutorResult, Outcome, StageJob
 from bot.render.deploy_blocks import output_note
-from bot.render.mrkdwn import escape, without_controls
 from bot.services import deployment_flow as flow
 from bot.services.deployments import automatic_rollback_stage
+from bot.services.events import DeploymentChanged
 from bot.services.ports import ConcurrentUpdate, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,7 @@ class DeploymentRuns:
                 launched = machine.launch(d, index, now)
                 saved = await uow.deployments.save(launched)
                 await uow.deployments.set_lease(deployment_id, owner, now + lease)
+                uow.emit(DeploymentChanged(deployment_id))  # running now: Home tabs show it
                 await uow.commit()
         except (StaleResult, ConcurrentUpdate):
             return None  # not due after all, or another worker launched it first
@@ -111,7 +114,7 @@ class DeploymentRuns:
         def change(d: Deployment, now: datetime) -> Transition:
             stage = d.current_stage
             if stage is not None and stage.state is StageState.AWAITING_APPROVAL:
-                return machine.expire(d, now)
+                return gates.expire(d, now)
             return machine.time_out(d, now)
 
         return await self._transition(deployment_id, change)

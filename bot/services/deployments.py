@@ -10,11 +10,11 @@ from bot.domain import deployments as machine
 from bot.domain.deployment_model import Deployment
 from bot.domain.deployments import Transition
 from bot.domain.durations import humanize
+from bot.domain.mrkdwn import escape
 from bot.domain.pipeline import OnFailure, Pipeline, PipelineSet, StageSpec
 from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, Role, UseCase
 from bot.render import blocks, deploy_blocks
 from bot.render.blocks import Message
-from bot.render.mrkdwn import escape
 from bot.services import deployment_flow as flow
 from bot.services.commands import (
     Actor,
@@ -51,8 +51,6 @@ class DeploymentService:
     pipelines: PipelineSet
     timezone: str
     admins_configured: bool
-    wake: Callable[[], None] = lambda: None      # the engine: there is work now
-    kill: Callable[[int], None] = lambda _id: None  # the engine: stop this deployment's step
 
     async def execute(self, command: DeployCommand, actor: Actor) -> Message:
         match command:
@@ -109,7 +107,6 @@ class DeploymentService:
             await uow.deployments.record(d, t.events)
             await flow.post_new(uow, d, self.clock, self.timezone)
             await uow.commit()
-        self.wake()
         return d
 
     async def _ensure_free(self, uow: UnitOfWork, slug: str) -> None:
@@ -194,8 +191,6 @@ class DeploymentService:
         except ConcurrentUpdate:  # the deployment changed 20 times in a row: say so, not a 500
             raise Conflict(f"Deployment {command.deployment_id} is changing right now; cancel "
                            "it again in a moment.") from None
-        if t.kill:
-            self.kill(command.deployment_id)
         d = t.deployment
         return blocks.notice(f"🚫 Deployment {d.id} of *{d.use_case}* `{d.version}` is cancelled.")
 

@@ -17,14 +17,8 @@ from bot.domain.durations import weeks
 from bot.domain.usecases import Phase
 from bot.render import digest_data as data
 from bot.render.metric_blocks import dora_line
-from bot.services.ports import (
-    CrossingRow,
-    DeploymentSummary,
-    OverdueRow,
-    PhaseMoveRow,
-    SeriesTail,
-    StoredTarget,
-)
+from bot.services.ports import CrossingRow, StoredTarget
+from bot.services.read_ports import DeploymentSummary, OverdueRow, PhaseMoveRow, SeriesTail
 
 
 def approvals_waiting(deployments: Sequence[Deployment], now: datetime) -> list[data.WaitingApproval]:

@@ -16,12 +16,12 @@ from typing import Any
 from bot.clock import Clock
 from bot.domain.deployment_model import Deployment, DeploymentState
 from bot.domain.durations import humanize
+from bot.domain.mrkdwn import escape
 from bot.domain.usecases import UseCase
 from bot.domain.waves import progress_bar
 from bot.render import home_blocks
 from bot.render.blocks import clip
 from bot.render.deploy_blocks import title
-from bot.render.mrkdwn import escape
 from bot.services.approvals import ApprovalService
 from bot.services.commands import Actor
 from bot.services.ports import UnitOfWork
@@ -96,7 +96,7 @@ class HomeService:
         stage = d.current_stage
         if uc is None or stage is None or d.current is None:
             return False
-        ok, _who = await self.approvals.eligible(uc, stage, Actor(user_id, "", user_id in self.admins))
+        ok, _who = await self.approvals.may_decide(uc, stage, Actor(user_id, "", user_id in self.admins))
         self_ok = stage.spec.approval is not None and stage.spec.approval.allow_self
         voted = any(v.user_id == user_id for v in stage.votes)
         return ok and not voted and (user_id != d.requested_by or self_ok)

@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.domain import dora as dora_maths
 from bot.domain import metrics as kpi
+from bot.domain.dora_changes import compare
+from bot.domain.mrkdwn import escape
 from bot.domain.usecases import DomainError, NotAllowed, UseCase
 from bot.render import blocks, metric_blocks
 from bot.render.blocks import Message
-from bot.render.mrkdwn import escape
 from bot.services.commands import Actor, RecordMetric, SetTarget, ShowDora, ShowMetrics
 from bot.services.ports import (
     CrossingRow,
@@ -175,5 +176,5 @@ class MetricService:
                              for c, (since, until) in zip(counts, windows, strict=True))
         by_slug = dora_maths.dora_by_use_case(history, now=now, days=command.days)
         per_use_case = [(s, by_slug[s]) for s in busiest if s in by_slug and by_slug[s].deployments]
-        return metric_blocks.dora_card(current, dora_maths.compare(current, previous),
+        return metric_blocks.dora_card(current, compare(current, previous),
                                        per_use_case=per_use_case)

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.domain.deployment_model import Deployment, Event
-from bot.domain.dora import DoraCounts, DoraRecord
+from bot.domain.dora import DoraRecord
 from bot.domain.usecases import Phase, PhaseChange, UseCase
+from bot.services.events import AfterCommit
 
-T = TypeVar("T")
+if TYPE_CHECKING:  # only in annotations: read_ports itself uses the types declared here
+    from bot.services import read_ports
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,24 @@ class Scope:
 
 class ConcurrentUpdate(Exception):
     """Somebody else changed the same record between our read and our write."""
+
+
+class DuplicateDelivery(Exception):
+    """This Slack delivery was applied already, here or in another process: change nothing."""
+
+
+def log_duplicate(key: object) -> None:
+    """The one line for a delivery acknowledged without being applied again."""
+    log.info("action=duplicate_delivery key=%s", key)
+
+
+class DeliveryLog(Protocol):
+    """Which Slack deliveries were handled already (a retry is acknowledged, not applied)."""
+
+    async def first(self, key: str, now: datetime) -> bool: ...
+    async def seen(self, key: str) -> bool: ...
+    def handling(self, key: str) -> None:
+        """The rest of this task works for delivery ``key``: its first commit records it."""
 
 
 class UseCaseRepository(Protocol):
@@ -136,9 +159,12 @@ class UnitOfWork(Protocol):
     @property
     def digests(self) -> DigestRepository: ...
     @property
-    def dora(self) -> DoraQueries: ...
+    def dora(self) -> read_ports.DoraQueries: ...
     @property
-    def digest_reads(self) -> DigestReads: ...
+    def digest_reads(self) -> read_ports.DigestReads: ...
+
+    def emit(self, event: AfterCommit) -> None:
+        """Hand ``event`` on once this unit of work has committed (never if it does not)."""
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(
@@ -214,43 +240,6 @@ class DigestRepository(Protocol):
 
 
 @dataclass(frozen=True)
-class Page(Generic[T]):
-    """The first rows of a longer list, in order, and how long the whole list is."""
-
-    rows: list[T]
-    total: int
-
-
-@dataclass(frozen=True)
-class PhaseMoveRow:
-    slug: str
-    title: str
-    change: PhaseChange
-
-
-@dataclass(frozen=True)
-class OverdueRow:
-    slug: str
-    title: str
-    owner_id: str
-    phase_since: datetime
-
-
-@dataclass(frozen=True)
-class DeploymentSummary:
-    """A deployment as a digest lists it: plain columns, no stages."""
-
-    id: int
-    slug: str
-    version: str
-    state: str
-    requested_by: str
-    requested_at: datetime
-    finished_at: datetime | None
-    dry_run: bool
-
-
-@dataclass(frozen=True)
 class CrossingRow:
     """A target crossing as it was announced."""
 
@@ -262,42 +251,6 @@ class CrossingRow:
     unit: str
     op: str
     target: float
-
-
-@dataclass(frozen=True)
-class SeriesTail:
-    """What a digest shows of one KPI: its newest points, and the newest one at or before the
-    start of the digest's period (the value "back then")."""
-
-    slug: str
-    name: str
-    newest: list[StoredPoint]  # oldest first
-    before: StoredPoint | None
-
-
-class DigestReads(Protocol):
-    """What a digest reads, narrowed in SQL to its scope and cut to what it shows."""
-
-    async def has_use_cases(self, channel_id: str) -> bool: ...
-    async def phase_counts(self, scope: Scope) -> dict[str, int]: ...
-    async def moves(self, scope: Scope, since: datetime, limit: int) -> Page[PhaseMoveRow]: ...
-    async def overdue(self, scope: Scope, entered_before: datetime,
-                      limit: int) -> Page[OverdueRow]: ...
-    async def waiting(self, scope: Scope, limit: int) -> list[Deployment]: ...
-    async def deployments(self, scope: Scope, since: datetime,
-                          limit: int) -> tuple[Page[DeploymentSummary], dict[str, int]]: ...
-    async def crossings(self, scope: Scope, since: datetime, limit: int) -> Page[CrossingRow]: ...
-    async def moved_series(self, scope: Scope, since: datetime,
-                           limit: int) -> Page[tuple[str, str]]: ...
-    async def tails(self, series: list[tuple[str, str]], since: datetime,
-                    points: int) -> list[SeriesTail]: ...
-    async def targets(self, slugs: list[str]) -> dict[str, dict[str, StoredTarget]]: ...
-
-
-class DoraQueries(Protocol):
-    async def counts(self, scope: Scope, windows: Sequence[tuple[datetime, datetime]],
-                     now: datetime) -> list[DoraCounts]: ...
-    async def busiest(self, window: tuple[datetime, datetime], limit: int) -> list[str]: ...
 
 
 class GroupDirectory(Protocol):

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.domain import usecases as lifecycle
+from bot.domain.mrkdwn import escape
 from bot.domain.usecases import DomainError, NotAllowed, Transition, UseCase
 from bot.render import blocks, usecase_blocks
 from bot.render.blocks import Message
-from bot.render.mrkdwn import escape
 from bot.services.commands import (
     Actor,
     AddTeamMember,

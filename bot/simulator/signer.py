@@ -104,23 +104,16 @@ def block_actions_body(
     view: dict[str, Any] | None = None,
     channel_name: str | None = None,
 ) -> str:
-    """A button press: message buttons carry channel, message and response_url; Home tab and
-    modal buttons carry a view instead."""
+    """A button press on a message (channel, message, response_url) or in a view (Home, modal)."""
     act = {"type": "button", "action_ts": f"{time.time():.6f}", **action}
     if "text" not in act and act["type"] == "button":
         act["text"] = {"type": "plain_text", "text": str(act.get("value") or ""), "emoji": True}
-    if container is None:
-        if message is not None:
-            container = {"type": "message", "message_ts": message.get("ts"),
-                         "channel_id": channel_id, "is_ephemeral": False}
-        elif view is not None:
-            container = {"type": "view", "view_id": view.get("id")}
     payload: dict[str, Any] = {
         "type": "block_actions",
         "user": _user(user_id, user_name, team_id),
         "api_app_id": API_APP_ID,
         "token": VERIFICATION_TOKEN,
-        "container": container or {},
+        "container": container or _container(channel_id, message, view),
         "trigger_id": trigger_id,
         "team": _team(team_id),
         "enterprise": None,
@@ -137,6 +130,15 @@ def block_actions_body(
     if response_url:
         payload["response_url"] = response_url
     return urlencode({"payload": json.dumps(payload)})
+
+
+def _container(channel_id: str | None, message: dict[str, Any] | None,
+               view: dict[str, Any] | None) -> dict[str, Any]:
+    """Where the button was: a message in a channel, or a view (Home tab, modal)."""
+    if message is not None:
+        return {"type": "message", "message_ts": message.get("ts"), "channel_id": channel_id,
+                "is_ephemeral": False}
+    return {"type": "view", "view_id": view.get("id")} if view is not None else {}
 
 
 def view_submission_body(

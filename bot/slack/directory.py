@@ -9,6 +9,9 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 CACHE_SECONDS = 300.0
+# Group members are asked for at click time, before the deciding transaction: kept only briefly,
+# so a removal from a group takes effect within half a minute.
+MEMBERS_CACHE_SECONDS = 30.0
 
 
 class SlackDirectory:
@@ -18,6 +21,7 @@ class SlackDirectory:
         self._users: dict[str, str] = {}
         self._channels: dict[str, str] = {}
         self._users_at = self._channels_at = float("-inf")
+        self._members: dict[str, tuple[float, frozenset[str]]] = {}
 
     async def user_id(self, name: str) -> str | None:
         name = name.lower().lstrip("@")
@@ -46,7 +50,15 @@ class SlackDirectory:
         return self._channels.get(name)
 
     async def members(self, group: str) -> frozenset[str]:
-        """Members of a user group; never cached, so a removal takes effect at once."""
+        """Members of a user group (ID or @handle), remembered for MEMBERS_CACHE_SECONDS."""
+        cached = self._members.get(group)
+        if cached is not None and time.monotonic() - cached[0] < MEMBERS_CACHE_SECONDS:
+            return cached[1]
+        found = await self._ask_members(group)
+        self._members[group] = (time.monotonic(), found)
+        return found
+
+    async def _ask_members(self, group: str) -> frozenset[str]:
         group_id = group
         if group.startswith("@"):
             listed = await self._client.usergroups_list()

@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from bot.domain.mrkdwn import control_character, escape
 from bot.domain.usecases import DomainError, validate_slug
-from bot.render.mrkdwn import control_character, escape
 from bot.services.commands import ChannelRef, UserRef
 
 # Slack sends smart quotes when the user's client autocorrects; treat them as plain ones.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.domain.mrkdwn import escape
 from bot.domain.usecases import Phase, Role
-from bot.render.mrkdwn import escape
 from bot.services.commands import (
     AddTeamMember,
     AdvanceUseCase,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -11,6 +11,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.domain import usecases
 from bot.domain.usecases import Phase, PhaseChange, Role, TeamMember, UseCase
+from bot.services.events import AfterCommit, DeploymentChanged, MessageQueued
 from bot.services.ports import ConcurrentUpdate, OutgoingMessage
 from storage.database import Database
 
@@ -21,8 +22,17 @@ ALICE, BOB, CAROL, DAVE = "U_ALICE", "U_BOB", "U_CAROL", "U_DAVE"
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url, ManualClock(START))
+def woken() -> list[str]:
+    """One "wake" per commit that queued outbox messages (the event the delivery worker gets)."""
+    return []
+
+
+@pytest.fixture
+async def db(database_url: str, woken: list[str]) -> AsyncIterator[Database]:
+    def published(events: Sequence[AfterCommit]) -> None:
+        woken.extend("wake" for e in events if isinstance(e, MessageQueued))
+
+    database = Database(database_url, ManualClock(START), publish=published)
     yield database
     await database.dispose()
 
@@ -295,9 +305,7 @@ async def test_an_exception_inside_a_unit_of_work_keeps_nothing(db: Database) ->
     assert await db.outbox.backlog() == 0
 
 
-async def test_outbox_rows_become_visible_only_on_commit(db: Database) -> None:
-    woken: list[str] = []
-    db.outbox_listeners.append(lambda: woken.append("wake"))
+async def test_outbox_rows_become_visible_only_on_commit(db: Database, woken: list[str]) -> None:
 
     other = Database(db.url, db.clock)  # another process's connection (SQLite pools only one)
     async with db.uow() as uow:
@@ -318,10 +326,10 @@ async def test_outbox_rows_become_visible_only_on_commit(db: Database) -> None:
     assert item.created_at == START
 
 
-async def test_outbox_rows_share_the_transaction_of_the_use_case_change(db: Database) -> None:
+async def test_outbox_rows_share_the_transaction_of_the_use_case_change(
+    db: Database, woken: list[str],
+) -> None:
     await add(db, new_use_case())
-    woken: list[str] = []
-    db.outbox_listeners.append(lambda: woken.append("wake"))
     uc = await load(db, "churn-model")
     moved = usecases.advance(uc, ALICE, START + timedelta(days=1), is_admin=False)
 
@@ -343,8 +351,29 @@ async def test_outbox_rows_share_the_transaction_of_the_use_case_change(db: Data
     assert woken == ["wake"]
 
 
-async def test_committing_without_outbox_messages_wakes_nobody(db: Database) -> None:
-    woken: list[str] = []
-    db.outbox_listeners.append(lambda: woken.append("wake"))
+async def test_committing_without_outbox_messages_wakes_nobody(db: Database, woken: list[str]) -> None:
     await add(db, new_use_case())
     assert woken == []
+
+
+async def test_events_are_handed_on_after_the_commit_and_never_without_it(database_url: str) -> None:
+    seen: list[list[str]] = []
+    db = Database(database_url, ManualClock(START),
+                  publish=lambda events: seen.append([type(e).__name__ for e in events]))
+    try:
+        async with db.uow() as uow:  # rolled back: nothing is handed on
+            await uow.use_cases.add(new_use_case())
+            uow.emit(DeploymentChanged(7))
+        assert seen == []
+        async with db.uow() as uow:
+            await uow.use_cases.add(new_use_case())
+            uow.emit(DeploymentChanged(7))
+            uow.outbox.add(message("created"))
+            await uow.commit()
+            assert seen == [["DeploymentChanged", "MessageQueued"]]  # once, right after the commit
+        async with db.uow() as uow:  # a new unit of work starts with nothing collected
+            await uow.commit()
+        assert seen == [["DeploymentChanged", "MessageQueued"], []]
+        assert await get(db, "churn-model") is not None
+    finally:
+        await db.dispose()

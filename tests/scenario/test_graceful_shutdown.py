@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 
 from bot.domain.deployment_model import DeploymentState, StageState
-from bot.runtime.server import SHUTDOWN_GRACE
+from bot.server import SHUTDOWN_GRACE
 from bot.simulator.fake_slack import FakeSlack
 from tests.scenario.scale_support import (
     PY,

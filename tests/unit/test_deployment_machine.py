@@ -22,17 +22,15 @@ from bot.domain.deployments import (
     StaleResult,
     StepResult,
     Transition,
-    approve,
     cancel,
-    expire,
     launch,
     lost,
     record_result,
-    reject,
     request,
     rollback_version,
     time_out,
 )
+from bot.domain.gates import approve, expire, reject
 from bot.domain.pipeline import (
     ApprovalSpec,
     ExecutorKind,

@@ -15,13 +15,12 @@ from bot.domain.dora import (
     NA,
     TIME_TO_RESTORE,
     DoraReport,
-    compare,
     dora,
     dora_by_use_case,
     dora_periods,
     overall_band,
-    short_duration,
 )
+from bot.domain.dora_changes import compare, short_duration
 from bot.domain.pipeline import ExecutorKind, ExecutorSpec, StageSpec
 
 NOW = datetime(2024, 6, 30, 12, 0, tzinfo=UTC)

@@ -31,10 +31,11 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.domain import deployments as machine
-from bot.domain import dora
+from bot.domain import dora, gates
 from bot.domain import metrics as kpi
 from bot.domain import usecases as uc_domain
 from bot.domain.deployment_model import Deployment, Event, StepKind
+from bot.domain.mrkdwn import escape
 from bot.domain.pipeline import BUILT_IN
 from bot.domain.usecases import DomainError, Role, TeamMember, UseCase
 from bot.render import blocks as b
@@ -44,7 +45,6 @@ from bot.render import digest_data as dd
 from bot.render import home_blocks as hb
 from bot.render import metric_blocks as mb
 from bot.render import usecase_blocks as ub
-from bot.render.mrkdwn import escape
 from bot.services.deployment_flow import Buttons
 from handlers.grammar.deploy_grammar import VERSION_RE, parse_deploy
 from handlers.grammar.digest_grammar import parse_digest
@@ -351,13 +351,13 @@ def deployments(draw: st.DrawFn, version: st.SearchStrategy[str] = VERSIONS) -> 
         assert opened is not None
         now = opened + timedelta(seconds=draw(st.integers(0, 23 * 3600)))  # before the gate expires
         if ending == "approve":
-            step = machine.approve(d, index, approver, now, eligible=True, approvers_text="the owner",
+            step = gates.approve(d, index, approver, now, eligible=True, approvers_text="the owner",
                                    comment=draw(texts(500)))
         else:
-            step = machine.reject(d, index, approver, draw(texts(min_size=1).filter(str.strip)), now,
+            step = gates.reject(d, index, approver, draw(texts(min_size=1).filter(str.strip)), now,
                                   eligible=True, approvers_text="the owner")
     elif ending == "expire":
-        step = machine.expire(d, now + timedelta(days=2))
+        step = gates.expire(d, now + timedelta(days=2))
     else:
         return d, trail
     return step.deployment, trail + list(step.events)

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.domain.deployment_model import StageRun, StageState
+from bot.domain.mrkdwn import MAX_URL, link, web_url
 from bot.domain.pipeline import ExecutorKind, ExecutorSpec, StageSpec
 from bot.render.deploy_blocks import stage_line
-from bot.render.mrkdwn import MAX_URL, link, web_url
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 # The reproduction: a URL that closes its link, pings the channel and adds another link.

@@ -17,6 +17,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _create_outbox()
+    _create_use_cases()
+    _create_phase_changes()
+    _create_team_members()
+
+
+def _create_outbox() -> None:
     op.create_table(
         "outbox",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -38,6 +45,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_outbox_channel"), ["channel"], unique=False)
         batch_op.create_index("ix_outbox_due", ["status", "next_attempt_at"], unique=False)
 
+
+def _create_use_cases() -> None:
     op.create_table(
         "use_cases",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -59,6 +68,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_use_cases_owner_id"), ["owner_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_use_cases_phase"), ["phase"], unique=False)
 
+
+def _create_phase_changes() -> None:
     op.create_table(
         "phase_changes",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -79,6 +90,8 @@ def upgrade() -> None:
     with op.batch_alter_table("phase_changes", schema=None) as batch_op:
         batch_op.create_index("ix_phase_changes_use_case_at", ["use_case_id", "at"], unique=False)
 
+
+def _create_team_members() -> None:
     op.create_table(
         "team_members",
         sa.Column("id", sa.Integer(), nullable=False),

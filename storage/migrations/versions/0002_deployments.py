@@ -17,6 +17,14 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _create_deploy_locks()
+    _create_deployments()
+    _create_action_tokens()
+    _create_deployment_events()
+    _change_outbox()
+
+
+def _create_deploy_locks() -> None:
     op.create_table(
         "deploy_locks",
         sa.Column("use_case_id", sa.Integer(), nullable=False),
@@ -32,6 +40,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("use_case_id", name=op.f("pk_deploy_locks")),
     )
+
+
+def _create_deployments() -> None:
     op.create_table(
         "deployments",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -70,6 +81,8 @@ def upgrade() -> None:
             "ix_deployments_use_case_requested", ["use_case_id", "requested_at"], unique=False
         )
 
+
+def _create_action_tokens() -> None:
     op.create_table(
         "action_tokens",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -86,6 +99,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_action_tokens")),
     )
+
+
+def _create_deployment_events() -> None:
     op.create_table(
         "deployment_events",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -108,6 +124,8 @@ def upgrade() -> None:
     with op.batch_alter_table("deployment_events", schema=None) as batch_op:
         batch_op.create_index("ix_deployment_events_deployment", ["deployment_id", "id"], unique=False)
 
+
+def _change_outbox() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("ref", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("update_of", sa.String(length=64), nullable=True))

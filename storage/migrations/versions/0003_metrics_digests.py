@@ -17,6 +17,15 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _create_api_tokens()
+    _create_digest_runs()
+    _create_digest_schedules()
+    _create_reminders()
+    _create_metric_points()
+    _create_metric_targets()
+
+
+def _create_api_tokens() -> None:
     op.create_table(
         "api_tokens",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -29,6 +38,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("name", name=op.f("uq_api_tokens_name")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
     )
+
+
+def _create_digest_runs() -> None:
     op.create_table(
         "digest_runs",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -41,6 +53,8 @@ def upgrade() -> None:
     with op.batch_alter_table("digest_runs", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_digest_runs_channel_id"), ["channel_id"], unique=False)
 
+
+def _create_digest_schedules() -> None:
     op.create_table(
         "digest_schedules",
         sa.Column("channel_id", sa.String(length=32), nullable=False),
@@ -50,6 +64,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("channel_id", name=op.f("pk_digest_schedules")),
     )
+
+
+def _create_reminders() -> None:
     op.create_table(
         "reminders",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -59,6 +76,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reminders")),
         sa.UniqueConstraint("kind", "key", name=op.f("uq_reminders_kind")),
     )
+
+
+def _create_metric_points() -> None:
     op.create_table(
         "metric_points",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -79,6 +99,8 @@ def upgrade() -> None:
     with op.batch_alter_table("metric_points", schema=None) as batch_op:
         batch_op.create_index("ix_metric_points_series", ["use_case_id", "name", "at"], unique=False)
 
+
+def _create_metric_targets() -> None:
     op.create_table(
         "metric_targets",
         sa.Column("use_case_id", sa.Integer(), nullable=False),

@@ -1,4 +1,5 @@
-"""Slack mrkdwn escaping and links, shared by the renderer, the domain's messages and the parsers."""
+"""Slack mrkdwn: escaping, links and what may appear in text — pure functions every layer uses
+(the domain writes its details in mrkdwn, the renderer its messages, the parsers check input)."""
 
 from __future__ import annotations
 

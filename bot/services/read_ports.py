@@ -1,0 +1,90 @@
+"""What the long reads return and the ports that serve them: a digest's lists, each cut to
+what it shows, and DORA counted by SQL aggregates (``storage/digest_reads.py``,
+``storage/dora.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
+
+from bot.domain.deployment_model import Deployment
+from bot.domain.dora import DoraCounts
+from bot.domain.usecases import PhaseChange
+from bot.services.ports import CrossingRow, Scope, StoredPoint, StoredTarget
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """The first rows of a longer list, in order, and how long the whole list is."""
+
+    rows: list[T]
+    total: int
+
+
+@dataclass(frozen=True)
+class PhaseMoveRow:
+    slug: str
+    title: str
+    change: PhaseChange
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    slug: str
+    title: str
+    owner_id: str
+    phase_since: datetime
+
+
+@dataclass(frozen=True)
+class DeploymentSummary:
+    """A deployment as a digest lists it: plain columns, no stages."""
+
+    id: int
+    slug: str
+    version: str
+    state: str
+    requested_by: str
+    requested_at: datetime
+    finished_at: datetime | None
+    dry_run: bool
+
+
+@dataclass(frozen=True)
+class SeriesTail:
+    """What a digest shows of one KPI: its newest points, and the newest one at or before the
+    start of the digest's period (the value "back then")."""
+
+    slug: str
+    name: str
+    newest: list[StoredPoint]  # oldest first
+    before: StoredPoint | None
+
+
+class DigestReads(Protocol):
+    """What a digest reads, narrowed in SQL to its scope and cut to what it shows."""
+
+    async def has_use_cases(self, channel_id: str) -> bool: ...
+    async def phase_counts(self, scope: Scope) -> dict[str, int]: ...
+    async def moves(self, scope: Scope, since: datetime, limit: int) -> Page[PhaseMoveRow]: ...
+    async def overdue(self, scope: Scope, entered_before: datetime,
+                      limit: int) -> Page[OverdueRow]: ...
+    async def waiting(self, scope: Scope, limit: int) -> list[Deployment]: ...
+    async def deployments(self, scope: Scope, since: datetime,
+                          limit: int) -> tuple[Page[DeploymentSummary], dict[str, int]]: ...
+    async def crossings(self, scope: Scope, since: datetime, limit: int) -> Page[CrossingRow]: ...
+    async def moved_series(self, scope: Scope, since: datetime,
+                           limit: int) -> Page[tuple[str, str]]: ...
+    async def tails(self, series: list[tuple[str, str]], since: datetime,
+                    points: int) -> list[SeriesTail]: ...
+    async def targets(self, slugs: list[str]) -> dict[str, dict[str, StoredTarget]]: ...
+
+
+class DoraQueries(Protocol):
+    async def counts(self, scope: Scope, windows: Sequence[tuple[datetime, datetime]],
+                     now: datetime) -> list[DoraCounts]: ...
+    async def busiest(self, window: tuple[datetime, datetime], limit: int) -> list[str]: ...
