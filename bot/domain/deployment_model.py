@@ -164,3 +164,15 @@ class Deployment:
         if stage.step is None:
             return None
         return stage.step.deadline if stage.step.launched else stage.step.due_at
+
+
+@dataclass(frozen=True)
+class DecisionTokens:
+    """The one-time tokens of the decisions a deployment offers now (None: not offered).
+
+    Services mint them, renderers show one button for each: a fact both sides share.
+    """
+
+    approve: str | None = None
+    reject: str | None = None
+    cancel: str | None = None

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
 
 from bot.domain.deployment_model import (
+    DecisionTokens,
     Deployment,
     DeploymentState,
     Event,
@@ -24,9 +25,6 @@ from bot.domain.mrkdwn import escape, link
 from bot.domain.pipeline import ApprovalSpec
 from bot.domain.waves import progress_bar
 from bot.render.blocks import Message, bulleted, clip, context, header, message, section, when
-
-if TYPE_CHECKING:
-    from bot.services.deployment_flow import Buttons
 
 STAGE_ICONS = {
     StageState.WAITING: "⏳", StageState.AWAITING_APPROVAL: "✋", StageState.RUNNING: "🔄",
@@ -90,7 +88,7 @@ def _votes(d: Deployment, tz: str) -> list[str]:
     return lines
 
 
-def deployment_message(d: Deployment, *, now: datetime, tz: str, buttons: Buttons) -> Message:
+def deployment_message(d: Deployment, *, now: datetime, tz: str, buttons: DecisionTokens) -> Message:
     blocks: list[Block] = [header(title(d))]
     facts = [f"requested by <@{d.requested_by}>", f"pipeline `{d.pipeline}`",
              f"started {when(d.requested_at, tz)}"]
@@ -114,7 +112,7 @@ def deployment_message(d: Deployment, *, now: datetime, tz: str, buttons: Button
     return message(fallback, blocks)
 
 
-def _actions(d: Deployment, buttons: Buttons) -> ActionsBlock | None:
+def _actions(d: Deployment, buttons: DecisionTokens) -> ActionsBlock | None:
     elements = []
     if buttons.approve:
         elements.append(ButtonElement(text=PlainTextObject(text="Approve"), action_id="deploy_approve",
@@ -165,9 +163,7 @@ def output_note(stage: str, wave: int | None, lines: Sequence[str], detail: str)
 
 
 def status_message(d: Deployment, events: Sequence[Event], *, now: datetime, tz: str) -> Message:
-    from bot.services.deployment_flow import Buttons
-
-    main = deployment_message(d, now=now, tz=tz, buttons=Buttons())
+    main = deployment_message(d, now=now, tz=tz, buttons=DecisionTokens())
     lines = [
         f"• {when(e.at, tz)} · {e.kind.replace('_', ' ')}"
         + (f" · {e.stage}" if e.stage else "") + (f" wave {e.wave}" if e.wave else "")

@@ -11,11 +11,10 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.clock import Clock
-from bot.domain.deployment_model import Deployment, DeploymentState
+from bot.domain.deployment_model import DecisionTokens, Deployment, DeploymentState
 from bot.domain.deployments import Transition
 from bot.render import deploy_blocks
 from bot.services.events import DeploymentChanged, StepStopped
@@ -40,25 +39,16 @@ def ref(d: Deployment) -> str:
     return f"deployment:{d.id}"
 
 
-@dataclass(frozen=True)
-class Buttons:
-    """Tokens for the buttons the message shows now (None: not shown)."""
-
-    approve: str | None = None
-    reject: str | None = None
-    cancel: str | None = None
-
-
-async def buttons_for(uow: UnitOfWork, d: Deployment, clock: Clock) -> Buttons:
+async def buttons_for(uow: UnitOfWork, d: Deployment, clock: Clock) -> DecisionTokens:
     if not d.state.is_active:
-        return Buttons()
+        return DecisionTokens()
     now = clock.now()
     cancel = await uow.deployments.new_token(d, -1, "cancel", now)
     index = d.current
     if d.state is DeploymentState.AWAITING_APPROVAL and index is not None:
-        return Buttons(await uow.deployments.new_token(d, index, "approve", now),
-                       await uow.deployments.new_token(d, index, "reject", now), cancel)
-    return Buttons(cancel=cancel)
+        return DecisionTokens(await uow.deployments.new_token(d, index, "approve", now),
+                              await uow.deployments.new_token(d, index, "reject", now), cancel)
+    return DecisionTokens(cancel=cancel)
 
 
 async def post_new(uow: UnitOfWork, d: Deployment, clock: Clock, tz: str) -> None:

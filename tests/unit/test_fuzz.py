@@ -34,7 +34,7 @@ from bot.domain import deployments as machine
 from bot.domain import dora, gates
 from bot.domain import metrics as kpi
 from bot.domain import usecases as uc_domain
-from bot.domain.deployment_model import Deployment, Event, StepKind
+from bot.domain.deployment_model import DecisionTokens, Deployment, Event, StepKind
 from bot.domain.mrkdwn import escape
 from bot.domain.pipeline import BUILT_IN
 from bot.domain.usecases import DomainError, Role, TeamMember, UseCase
@@ -45,7 +45,6 @@ from bot.render import digest_data as dd
 from bot.render import home_blocks as hb
 from bot.render import metric_blocks as mb
 from bot.render import usecase_blocks as ub
-from bot.services.deployment_flow import Buttons
 from handlers.grammar.deploy_grammar import VERSION_RE, parse_deploy
 from handlers.grammar.digest_grammar import parse_digest
 from handlers.grammar.metric_grammar import parse_metric
@@ -372,7 +371,7 @@ def test_deployment_renderers_keep_slack_limits(
     d, trail = walked
     now = (d.finished_at or d.requested_at) + timedelta(minutes=5)
     trail = trail + [Event("note", now, "UADMIN", "deploy", 1, detail)] * extra_events
-    buttons = Buttons("a" * 43, "r" * 43, "c" * 43) if d.state.is_active else Buttons()
+    buttons = DecisionTokens("a" * 43, "r" * 43, "c" * 43) if d.state.is_active else DecisionTokens()
     messages = [
         dbl.deployment_message(d, now=now, tz=tz, buttons=buttons),
         dbl.status_message(d, trail, now=now, tz=tz),
