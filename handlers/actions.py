@@ -16,12 +16,11 @@ from bot.services.approvals import ApprovalService
 from bot.services.commands import Actor
 from bot.services.home import HomeService
 from bot.services.ports import DuplicateDelivery
+from bot.slack import ids
 from handlers.after_ack import AfterAck
 from handlers.grammar.parsing import input_value, reason_problem
 
 log = logging.getLogger(__name__)
-
-REJECT_VIEW = "deploy_reject_reason"
 
 
 def register(app: AsyncApp, approvals: ApprovalService, home: HomeService,
@@ -57,8 +56,9 @@ def register(app: AsyncApp, approvals: ApprovalService, home: HomeService,
         if (body.get("view") or {}).get("type") == "home" or body.get("type") == "view_submission":
             await home.refresh([body["user"]["id"]])  # the decision came from Home: show it there
 
-    def decision(button: str, decide: Callable[[str, Actor], Awaitable[Message]]) -> None:
-        @app.action(f"deploy_{button}")
+    def decision(action_id: str, button: str,
+                 decide: Callable[[str, Actor], Awaitable[Message]]) -> None:
+        @app.action(action_id)
         async def click(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                         respond: AsyncRespond, client: AsyncWebClient) -> None:
             await ack()
@@ -66,10 +66,10 @@ def register(app: AsyncApp, approvals: ApprovalService, home: HomeService,
             background.spawn(run(body, respond, client, decide(action.get("value", ""), actor(body))),
                              button)
 
-    decision("approve", approvals.approve)
-    decision("cancel", approvals.cancel)
+    decision(ids.DEPLOY_APPROVE, "approve", approvals.approve)
+    decision(ids.DEPLOY_CANCEL, "cancel", approvals.cancel)
 
-    @app.action("deploy_reject")
+    @app.action(ids.DEPLOY_REJECT)
     async def reject(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                      respond: AsyncRespond, client: AsyncWebClient) -> None:
         await ack()
@@ -80,19 +80,19 @@ def register(app: AsyncApp, approvals: ApprovalService, home: HomeService,
         try:
             label = await approvals.check_reject(token, actor(body))
             await client.views_open(trigger_id=body["trigger_id"],
-                                    view=deploy_blocks.reject_dialog(REJECT_VIEW, token, label))
+                                    view=deploy_blocks.reject_dialog(ids.REJECT_DIALOG, token, label))
         except DomainError as refused:
             await reply(respond, client, body, blocks.error(str(refused), icon="🚫"))
         except Exception:
             log.exception("action=button_error user=%s", body["user"]["id"])
             await reply(respond, client, body, blocks.sorry())
 
-    @app.view(REJECT_VIEW)
+    @app.view(ids.REJECT_DIALOG)
     async def reject_reason(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
                             client: AsyncWebClient) -> None:
-        reason = input_value(view, "reason")
+        reason = input_value(view, ids.REJECT_REASON)
         if problem := reason_problem(reason):
-            await ack(response_action="errors", errors={"reason": problem})
+            await ack(response_action="errors", errors={ids.REJECT_REASON: problem})
             return
         await ack()
         user = body["user"]["id"]

@@ -25,6 +25,7 @@ from bot.domain.mrkdwn import escape, link
 from bot.domain.pipeline import ApprovalSpec
 from bot.domain.waves import progress_bar
 from bot.render.blocks import Message, bulleted, clip, context, header, message, section, when
+from bot.slack import ids
 
 STAGE_ICONS = {
     StageState.WAITING: "⏳", StageState.AWAITING_APPROVAL: "✋", StageState.RUNNING: "🔄",
@@ -115,14 +116,14 @@ def deployment_message(d: Deployment, *, now: datetime, tz: str, buttons: Decisi
 def _actions(d: Deployment, buttons: DecisionTokens) -> ActionsBlock | None:
     elements = []
     if buttons.approve:
-        elements.append(ButtonElement(text=PlainTextObject(text="Approve"), action_id="deploy_approve",
+        elements.append(ButtonElement(text=PlainTextObject(text="Approve"), action_id=ids.DEPLOY_APPROVE,
                                       value=buttons.approve, style="primary"))
     if buttons.reject:
-        elements.append(ButtonElement(text=PlainTextObject(text="Reject"), action_id="deploy_reject",
+        elements.append(ButtonElement(text=PlainTextObject(text="Reject"), action_id=ids.DEPLOY_REJECT,
                                       value=buttons.reject, style="danger"))
     if buttons.cancel:
         elements.append(ButtonElement(text=PlainTextObject(text="Cancel deployment"),
-                                      action_id="deploy_cancel", value=buttons.cancel))
+                                      action_id=ids.DEPLOY_CANCEL, value=buttons.cancel))
     return ActionsBlock(block_id=f"deployment-{d.id}", elements=elements) if elements else None
 
 
@@ -219,9 +220,9 @@ def reject_dialog(callback_id: str, token: str, label: str) -> dict[str, Any]:
         "close": {"type": "plain_text", "text": "Back"},
         "blocks": [
             section(f"Rejecting *{escape(clip(label, 200))}* ends the deployment.").to_dict(),
-            {"type": "input", "block_id": "reason",
+            {"type": "input", "block_id": ids.REJECT_REASON,
              "label": {"type": "plain_text", "text": "Why?"},
-             "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True,
+             "element": {"type": "plain_text_input", "action_id": ids.REJECT_REASON, "multiline": True,
                          "max_length": 500}},
         ],
     }

@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 from bot.domain.mrkdwn import escape
 from bot.domain.usecases import UseCase
 from bot.render.blocks import bulleted, context, header, overdue_flag, phase_label, section
+from bot.slack import ids
 
 MAX_HOME_BLOCKS = 100
 MAX_HOME_APPROVALS = 10  # two blocks each
@@ -60,8 +61,8 @@ def home_view(user_id: str, use_cases: Sequence[UseCase], *, now: datetime, time
 
 def _decision_buttons(a: HomeApproval) -> Block:
     return ActionsBlock(elements=[
-        ButtonElement(text="Approve", action_id="deploy_approve", value=a.approve_token,
+        ButtonElement(text="Approve", action_id=ids.DEPLOY_APPROVE, value=a.approve_token,
                       style="primary"),
-        ButtonElement(text="Reject", action_id="deploy_reject", value=a.reject_token,
+        ButtonElement(text="Reject", action_id=ids.DEPLOY_REJECT, value=a.reject_token,
                       style="danger"),
     ])
