@@ -9,7 +9,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    InputBlock,
+    PlainTextInputElement,
+    PlainTextObject,
+)
+from slack_sdk.models.views import View
 
 from bot.domain.deployment_model import (
     DecisionTokens,
@@ -211,18 +219,12 @@ def approvers_text(policy: ApprovalSpec | None, owner_id: str) -> str:
 
 def reject_dialog(callback_id: str, token: str, label: str) -> dict[str, Any]:
     """The modal that asks why a deployment is rejected; the token rides in private_metadata."""
-    return {
-        "type": "modal",
-        "callback_id": callback_id,
-        "private_metadata": token,
-        "title": {"type": "plain_text", "text": "Reject deployment"},
-        "submit": {"type": "plain_text", "text": "Reject"},
-        "close": {"type": "plain_text", "text": "Back"},
-        "blocks": [
-            section(f"Rejecting *{escape(clip(label, 200))}* ends the deployment.").to_dict(),
-            {"type": "input", "block_id": ids.REJECT_REASON,
-             "label": {"type": "plain_text", "text": "Why?"},
-             "element": {"type": "plain_text_input", "action_id": ids.REJECT_REASON, "multiline": True,
-                         "max_length": 500}},
-        ],
-    }
+    reason = PlainTextInputElement(action_id=ids.REJECT_REASON, multiline=True, max_length=500)
+    return View(
+        type="modal", callback_id=callback_id, private_metadata=token,
+        title=PlainTextObject(text="Reject deployment"), submit=PlainTextObject(text="Reject"),
+        close=PlainTextObject(text="Back"),
+        blocks=[section(f"Rejecting *{escape(clip(label, 200))}* ends the deployment."),
+                InputBlock(block_id=ids.REJECT_REASON, label=PlainTextObject(text="Why?"),
+                           element=reason)],
+    ).to_dict()
