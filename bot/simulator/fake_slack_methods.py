@@ -6,6 +6,7 @@ Slack's error code; shapes follow what slack_sdk and bolt read.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any
@@ -148,16 +149,28 @@ def _users_info(s: SlackState, args: Json) -> Json:
     return {"user": s.user_json(user)}
 
 
+def _page(key: str, items: list[Json], args: Json) -> Json:
+    """One page of a list method, as Slack pages them: ``limit`` items (without one: all), then
+    ``response_metadata.next_cursor`` to pass as ``cursor`` for the next ("" on the last page)."""
+    cursor = str(args.get("cursor") or "")
+    try:
+        start = int(base64.b64decode(cursor).decode().removeprefix("next:")) if cursor else 0
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors too
+        raise SlackError("invalid_cursor") from None
+    limit = int(args.get("limit") or 0)
+    end = len(items) if limit <= 0 else start + limit
+    more = base64.b64encode(f"next:{end}".encode()).decode() if end < len(items) else ""
+    return {key: items[start:end], "response_metadata": {"next_cursor": more}}
+
+
 def _users_list(s: SlackState, args: Json) -> Json:
-    return {"members": [s.user_json(u) for u in s.users.values()],
-            "response_metadata": {"next_cursor": ""}}
+    return _page("members", [s.user_json(u) for u in s.users.values()], args)
 
 
 def _conversations_list(s: SlackState, args: Json) -> Json:
     want_im = "im" in str(args.get("types", ""))
     chans = [c for c in s.channels.values() if want_im or not c.is_im]
-    return {"channels": [s.channel_json(c) for c in chans],
-            "response_metadata": {"next_cursor": ""}}
+    return _page("channels", [s.channel_json(c) for c in chans], args)
 
 
 def _conversations_info(s: SlackState, args: Json) -> Json:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 CACHE_SECONDS = 300.0
+PAGE = 200  # what Slack recommends for users.list and conversations.list
 # Group members are asked for at click time, before the deciding transaction: kept only briefly,
 # so a removal from a group takes effect within half a minute.
 MEMBERS_CACHE_SECONDS = 30.0
@@ -27,13 +27,15 @@ class SlackDirectory:
         name = name.lower().lstrip("@")
         if name not in self._users or time.monotonic() - self._users_at > self._ttl:
             self._users = {}
-            async for member in self._pages("users_list", "members"):
-                if member.get("deleted"):
-                    continue
-                profile = member.get("profile") or {}
-                for key in (member.get("name"), profile.get("display_name")):
-                    if key:
-                        self._users.setdefault(str(key).lower(), member["id"])
+            # slack_sdk follows response_metadata.next_cursor: each iteration is one page.
+            async for page in await self._client.users_list(limit=PAGE):
+                for member in page.get("members", []):
+                    if member.get("deleted"):
+                        continue
+                    profile = member.get("profile") or {}
+                    for key in (member.get("name"), profile.get("display_name")):
+                        if key:
+                            self._users.setdefault(str(key).lower(), member["id"])
             self._users_at = time.monotonic()
         return self._users.get(name)
 
@@ -41,11 +43,11 @@ class SlackDirectory:
         name = name.lower().lstrip("#")
         if name not in self._channels or time.monotonic() - self._channels_at > self._ttl:
             self._channels = {}
-            async for channel in self._pages(
-                "conversations_list", "channels", types="public_channel,private_channel",
-                exclude_archived=True,
+            async for page in await self._client.conversations_list(
+                limit=PAGE, types="public_channel,private_channel", exclude_archived=True,
             ):
-                self._channels[str(channel["name"]).lower()] = channel["id"]
+                for channel in page.get("channels", []):
+                    self._channels[str(channel["name"]).lower()] = channel["id"]
             self._channels_at = time.monotonic()
         return self._channels.get(name)
 
@@ -70,13 +72,3 @@ class SlackDirectory:
             group_id = found[0]
         response = await self._client.usergroups_users_list(usergroup=group_id)
         return frozenset(response.get("users", []))
-
-    async def _pages(self, method: str, key: str, **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
-        cursor = None
-        while True:
-            response = await getattr(self._client, method)(limit=200, cursor=cursor, **kwargs)
-            for item in response.get(key, []):
-                yield item
-            cursor = (response.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return

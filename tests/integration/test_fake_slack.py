@@ -95,6 +95,25 @@ async def test_users(client: AsyncWebClient) -> None:
     assert err.value.response["error"] == "user_not_found"
 
 
+async def test_lists_come_in_pages_with_a_cursor(fake: FakeSlack, client: AsyncWebClient) -> None:
+    for i in range(3):
+        fake.add_user(f"user{i}")
+        fake.add_channel(f"chan{i}")
+    pages = [page async for page in await client.users_list(limit=2)]
+    assert [len(p["members"]) for p in pages] == [2, 2, 2]  # U0BOT, alice, bob and three more
+    assert [c.args.get("cursor") is None for c in fake.calls_to("users.list")] == [True, False, False]
+    assert pages[-1]["response_metadata"]["next_cursor"] == ""
+    everyone = await client.users_list()  # without a limit: all on one page
+    assert [m["id"] for m in everyone["members"]] == [
+        "U0BOT", "UALICE", "UBOB", "UUSER0", "UUSER1", "UUSER2"]
+    channels = [c["name"] async for page in await client.conversations_list(limit=3)
+                for c in page["channels"]]
+    assert channels == ["ops", "chan0", "chan1", "chan2"]
+    with pytest.raises(SlackApiError) as err:
+        await client.users_list(limit=2, cursor="not a cursor")
+    assert err.value.response["error"] == "invalid_cursor"
+
+
 async def test_channels_and_usergroups(fake: FakeSlack, client: AsyncWebClient) -> None:
     gid = fake.add_usergroup("release-managers", ["UALICE"])
     chans = await client.conversations_list()

@@ -44,6 +44,22 @@ async def test_plain_names_are_resolved_through_the_web_api(sim: Simulator) -> N
     assert "can't find a Slack user called @nobody" in reply_text(unknown)
 
 
+async def test_names_on_a_later_page_are_found(sim: Simulator) -> None:
+    """users.list and conversations.list answer in pages of 200: every page is read."""
+    for i in range(250):
+        sim.fake.add_user(f"member{i:03d}")
+        sim.fake.add_channel(f"room{i:03d}")
+    await sim.command('/usecase new churn "Churn" owner=@member249 channel=#room249', escape=False)
+
+    [announcement] = posts(sim)
+    assert announcement["channel"] == "CROOM249"
+    assert "Owner <@UMEMBER249>" in post_text(announcement)
+    for method in ("users.list", "conversations.list"):
+        pages = sim.fake.calls_to(method)
+        assert [c.args.get("limit") for c in pages] == ["200", "200"]
+        assert pages[1].args["cursor"] == pages[0].response["response_metadata"]["next_cursor"]
+
+
 async def test_escaped_mentions_with_ids_need_no_lookup(sim: Simulator) -> None:
     await sim.command('/usecase new churn "Churn"')
     step = await sim.command("/usecase team churn add <@UCAROL|carol> data-scientist", escape=False)
