@@ -50,6 +50,7 @@ from bot.services.ports import DuplicateDelivery, log_duplicate
 from bot.services.reminders import ReminderService
 from bot.services.tokens import TokenService
 from bot.services.usecases import UseCaseService
+from bot.slack.clients import web_clients
 from bot.slack.directory import SlackDirectory
 from handlers import actions, api, commands, dedupe, events, metrics_api, slack_http
 from storage.database import Database
@@ -89,7 +90,7 @@ class BotApp:
     async def start_background(self) -> None:
         # One keep-alive HTTP session for every Web API call (outbox, listeners, Home): without
         # one, slack_sdk opens a new session and a new connection for each call.
-        self.client.session = aiohttp.ClientSession(
+        self.client.session = self.outbox.client.session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=self.client.timeout))
         self.watch.start()
         self.outbox.start()
@@ -143,7 +144,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     logs.quiet_bad_requests()
     bus = EventBus()
     db = Database(settings.database_url, clock, read_connections=HEAVY_JOBS, publish=bus.publish)
-    client = AsyncWebClient(token=settings.slack_bot_token or None, base_url=settings.slack_api_url)
+    # Two clients, one Slack: listeners retry 429/5xx themselves, the outbox worker on its own.
+    client, outbox_client = web_clients(settings.slack_bot_token or None, settings.slack_api_url)
     bolt = AsyncApp(
         name="bizdevops",
         client=client,
@@ -156,7 +158,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
         # meanwhile. What may take longer runs in `background`, after the ack.
         process_before_response=True,
     )
-    outbox = OutboxWorker(db.outbox, client, clock, poll_seconds=settings.outbox_poll_seconds,
+    outbox = OutboxWorker(db.outbox, outbox_client, clock, poll_seconds=settings.outbox_poll_seconds,
                           pacer=pacer, lease=settings.lease)
     directory = SlackDirectory(client)
     use_cases = UseCaseService(

@@ -57,6 +57,11 @@ class OutboxWorker:
         self._draining = False  # deliver what is due, then end
         self.retries = 0
 
+    @property
+    def client(self) -> AsyncWebClient:
+        """Its own Web API client: without retries of 429 and 5xx, which the worker does itself."""
+        return self._client
+
     def notify(self) -> None:
         """Something was enqueued: deliver now instead of at the next poll."""
         self._wake.set()

@@ -1,0 +1,51 @@
+"""The bot's two Web API clients: the same Slack and token, retried in two different ways.
+
+Listeners (``views.open``, the Home tab's DMs and ``views.publish``, chart uploads,
+``users.list`` ...) answer a person now: their calls ride out a dropped connection, one 500/503
+and a short 429 with slack_sdk's retry handlers. The outbox worker retries on its own, persisted
+and backed off per message (``bot.runtime.outbox_worker``): its client keeps slack_sdk's default
+(one retry of a dropped connection), so a 429 or a 5xx is not waited out twice, the second time
+inside the delivery loop.
+"""
+
+from __future__ import annotations
+
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+
+# The longest Retry-After a listener waits out (slack_sdk adds up to a second of jitter). Some
+# listeners answer in Slack's 3-second acknowledgement (a command naming @someone reads
+# users.list) and views.open needs a trigger_id that lives 3 seconds: a longer pause would cost
+# the answer anyway, so such a 429 fails at once and the person is told.
+MAX_RETRY_AFTER_SECONDS = 1
+
+
+class ShortRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler (it sleeps for Retry-After), for short pauses only."""
+
+    async def _can_retry_async(self, *, state: RetryState, request: HttpRequest,
+                               response: HttpResponse | None = None,
+                               error: Exception | None = None) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        wait = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), ["1"])
+        return wait[0].isdigit() and int(wait[0]) <= MAX_RETRY_AFTER_SECONDS
+
+
+def listener_retries() -> list[AsyncRetryHandler]:
+    return [AsyncConnectionErrorRetryHandler(), ShortRateLimitRetryHandler(),
+            AsyncServerErrorRetryHandler()]
+
+
+def web_clients(token: str | None, base_url: str) -> tuple[AsyncWebClient, AsyncWebClient]:
+    """(the listeners' client, bolt's; the outbox worker's client)."""
+    return (AsyncWebClient(token=token, base_url=base_url, retry_handlers=listener_retries()),
+            AsyncWebClient(token=token, base_url=base_url))
