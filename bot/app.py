@@ -16,8 +16,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
-from slack_bolt.response import BoltResponse
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -30,7 +29,6 @@ from bot.executors.dry_run import DryRunExecutor
 from bot.executors.registry import Executors
 from bot.executors.webhook import WebhookExecutor
 from bot.pipelines.loading import load_pipelines, uses_webhooks
-from bot.render import blocks
 from bot.runtime.background import Background
 from bot.runtime.bus import EventBus
 from bot.runtime.deploy_engine import DeploymentEngine
@@ -46,13 +44,12 @@ from bot.services.digests import DigestService
 from bot.services.events import DeploymentChanged, MessageQueued, StepStopped
 from bot.services.home import HomeService
 from bot.services.metrics import MetricService
-from bot.services.ports import DuplicateDelivery, log_duplicate
 from bot.services.reminders import ReminderService
 from bot.services.tokens import TokenService
 from bot.services.usecases import UseCaseService
 from bot.slack.clients import web_clients
 from bot.slack.directory import SlackDirectory
-from handlers import actions, api, commands, dedupe, events, metrics_api, slack_http
+from handlers import actions, api, commands, dedupe, errors, events, health, metrics_api, slack_http
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -137,6 +134,17 @@ def pipelines_for(settings: Settings) -> PipelineSet:
     return pipelines
 
 
+@dataclass(frozen=True)
+class _Services:
+    use_cases: UseCaseService
+    deployments: DeploymentService
+    approvals: ApprovalService
+    metrics: MetricService
+    digests: DigestService
+    reminders: ReminderService
+    home: HomeService
+
+
 def create_app(settings: Settings, *, clock: Clock | None = None,
                pipelines: PipelineSet | None = None, pacer: Pacer | None = None) -> BotApp:
     clock = clock or SystemClock()
@@ -146,6 +154,59 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     db = Database(settings.database_url, clock, read_connections=HEAVY_JOBS, publish=bus.publish)
     # Two clients, one Slack: listeners retry 429/5xx themselves, the outbox worker on its own.
     client, outbox_client = web_clients(settings.slack_bot_token or None, settings.slack_api_url)
+    outbox = OutboxWorker(db.outbox, outbox_client, clock, poll_seconds=settings.outbox_poll_seconds,
+                          pacer=pacer, lease=settings.lease)
+    webhooks = WebhookExecutor(settings.webhook_secret)
+    runs = DeploymentRuns(db.uow, clock, settings.timezone, settings.public_url)
+    engine = DeploymentEngine(runs, Executors(webhooks, CommandExecutor(env=os.environ), DryRunExecutor()),
+                              clock, db.uow, lock_reminder=settings.lock_reminder, lease=settings.lease)
+    s = _services(settings, clock, db, client, pipelines)
+    # What follows a commit, all of it: each unit of work collects these events and, once its
+    # transaction has committed, they are handed to the handlers here (bot/services/events.py).
+    bus.handle({
+        MessageQueued: [lambda _e: outbox.notify()],
+        DeploymentChanged: [lambda _e: engine.notify(), lambda _e: s.home.poke()],
+        StepStopped: [lambda e: engine.kill(e.deployment_id)],
+    })
+    background = Background(heavy_slots=HEAVY_JOBS)
+    bolt = _bolt(settings, client, db, clock, s, background)
+    telemetry = Telemetry()
+    telemetry.heavy_waiting.set_function(lambda: background.heavy_waiting)
+    http = web.Application(middlewares=[telemetry.middleware, health.unavailable(db.ping)])
+    app = BotApp(settings, clock, db, client, bolt, http, outbox, engine, webhooks,
+                 s.use_cases, s.deployments, s.digests,
+                 Scheduler(s.digests, s.reminders, clock, db.requests, background.heavy_turn), s.home,
+                 background, LoopWatch(telemetry.loop_lag))
+    _routes(app)
+    _metrics_route(app, telemetry)
+    api.register(app.web, runs, settings.webhook_secret, settings.public_url)
+    metrics_api.register(app.web, TokenService(db.uow, clock), s.metrics, clock)
+    return app
+
+
+def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebClient,
+              pipelines: PipelineSet) -> _Services:
+    directory = SlackDirectory(client)
+    admins_configured = bool(settings.admins)
+    deployments = DeploymentService(db.uow, clock, pipelines, settings.timezone, admins_configured)
+    approvals = ApprovalService(db.uow, clock, directory, deployments, settings.timezone)
+    return _Services(
+        use_cases=UseCaseService(uow=db.uow, clock=clock, directory=directory,
+                                 dev_timebox=settings.dev_timebox, timezone=settings.timezone,
+                                 admins_configured=admins_configured),
+        deployments=deployments,
+        approvals=approvals,
+        metrics=MetricService(db.uow, clock, admins_configured=admins_configured, reads=db.reads),
+        digests=DigestService(db.uow, clock, settings.dev_timebox, settings.timezone, settings.admins,
+                              permalink=_permalinks(db, client), reads=db.reads),
+        reminders=ReminderService(db.uow, clock, settings.dev_timebox, settings.approval_nudge),
+        home=HomeService(db.uow, clock, approvals, settings.admins, settings.dev_timebox,
+                         publish=_publisher(client), announcements=db.outbox.recent_posts),
+    )
+
+
+def _bolt(settings: Settings, client: AsyncWebClient, db: Database, clock: Clock, s: _Services,
+          background: Background) -> AsyncApp:
     bolt = AsyncApp(
         name="bizdevops",
         client=client,
@@ -158,54 +219,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
         # meanwhile. What may take longer runs in `background`, after the ack.
         process_before_response=True,
     )
-    outbox = OutboxWorker(db.outbox, outbox_client, clock, poll_seconds=settings.outbox_poll_seconds,
-                          pacer=pacer, lease=settings.lease)
-    directory = SlackDirectory(client)
-    use_cases = UseCaseService(
-        uow=db.uow, clock=clock, directory=directory, dev_timebox=settings.dev_timebox,
-        timezone=settings.timezone, admins_configured=bool(settings.admins),
-    )
-    webhooks = WebhookExecutor(settings.webhook_secret)
-    executors = Executors(webhooks, CommandExecutor(env=os.environ), DryRunExecutor())
-    runs = DeploymentRuns(db.uow, clock, settings.timezone, settings.public_url)
-    engine = DeploymentEngine(runs, executors, clock, db.uow, lock_reminder=settings.lock_reminder,
-                              lease=settings.lease)
-    deployments = DeploymentService(
-        uow=db.uow, clock=clock, pipelines=pipelines, timezone=settings.timezone,
-        admins_configured=bool(settings.admins),
-    )
-    approvals = ApprovalService(db.uow, clock, directory, deployments, settings.timezone)
-    metrics = MetricService(db.uow, clock, admins_configured=bool(settings.admins), reads=db.reads)
-    digests = DigestService(db.uow, clock, settings.dev_timebox, settings.timezone, settings.admins,
-                            permalink=_permalinks(db, client), reads=db.reads)
-    reminders = ReminderService(db.uow, clock, settings.dev_timebox, settings.approval_nudge)
-    home = HomeService(db.uow, clock, approvals, settings.admins, settings.dev_timebox,
-                       publish=_publisher(client), announcements=db.outbox.recent_posts)
-    # What follows a commit, all of it: each unit of work collects these events and, once its
-    # transaction has committed, they are handed to the handlers here (bot/services/events.py).
-    bus.handle({
-        MessageQueued: [lambda _e: outbox.notify()],
-        DeploymentChanged: [lambda _e: engine.notify(), lambda _e: home.poke()],
-        StepStopped: [lambda e: engine.kill(e.deployment_id)],
-    })
     dedupe.register(bolt, db.requests, clock)  # before the listeners: retries are not applied twice
-    background = Background(heavy_slots=HEAVY_JOBS)
-    commands.register(bolt, use_cases, deployments, metrics, digests, settings.admins, background)
-    actions.register(bolt, approvals, home, settings.admins, background)
-    events.register(bolt, home, background)
-    bolt.error(_on_error)
-    telemetry = Telemetry()
-    telemetry.heavy_waiting.set_function(lambda: background.heavy_waiting)
-    http = web.Application(middlewares=[telemetry.middleware, _unavailable(db)])
-    app = BotApp(settings, clock, db, client, bolt, http, outbox, engine, webhooks,
-                 use_cases, deployments, digests,
-                 Scheduler(digests, reminders, clock, db.requests, background.heavy_turn), home,
-                 background, LoopWatch(telemetry.loop_lag))
-    _routes(app)
-    _metrics_route(app, telemetry)
-    api.register(app.web, runs, settings.webhook_secret, settings.public_url)
-    metrics_api.register(app.web, TokenService(db.uow, clock), metrics, clock)
-    return app
+    commands.register(bolt, s.use_cases, s.deployments, s.metrics, s.digests, settings.admins,
+                      background)
+    actions.register(bolt, s.approvals, s.home, settings.admins, background)
+    events.register(bolt, s.home, background)
+    bolt.error(errors.on_error)
+    return bolt
 
 
 def _permalinks(db: Database, client: AsyncWebClient) -> Callable[[int], Awaitable[str | None]]:
@@ -243,54 +263,9 @@ def _metrics_route(app: BotApp, telemetry: Telemetry) -> None:
     app.web.router.add_get("/metrics", metrics)
 
 
-def _unavailable(db: Database) -> Any:
-    """A request that failed while the database does not answer gets what /healthz says then:
-    503 and one log line, not a 500 and a traceback. Other failures stay what they are."""
-    @web.middleware
-    async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except web.HTTPException:
-            raise
-        except Exception:
-            if await db.ping():
-                raise
-            log.warning("action=database_unavailable path=%s", request.path)
-            return web.json_response({"status": "unavailable", "reason": "database"}, status=503)
-
-    return middleware
-
-
 def _routes(app: BotApp) -> None:
-    async def healthz(_request: web.Request) -> web.Response:
-        if await app.db.ping():
-            return web.json_response({"status": "ok"})
-        return web.json_response({"status": "unavailable", "reason": "database"}, status=503)
-
+    health.register(app.web, app.db.ping)
     if app.settings.slack_signing_secret:
         # Only HTTP mode has signatures to verify; Socket Mode must not offer an unverified door.
         slack_http.register(app.web, app.bolt, app.settings.slack_signing_secret,
                             at_once=CONCURRENT_REQUESTS)
-    app.web.router.add_get("/healthz", healthz)
-
-
-async def _on_error(error: Exception, body: dict[str, Any], context: AsyncBoltContext,
-                    logger: logging.Logger, response: BoltResponse | None) -> BoltResponse | None:
-    """Log it and tell the person something went wrong rather than leaving them hanging.
-
-    Only requests that passed the signature check get here, and only those that carry a
-    ``response_url`` (commands, buttons) get an answer; events have nobody to answer. A
-    delivery another attempt applied first is no error: it is acknowledged, quietly.
-    """
-    if isinstance(error, DuplicateDelivery):
-        log_duplicate(error)
-        return None if response is None else BoltResponse(status=200, body="")
-    log.error("action=handler_error error=%s", type(error).__name__, exc_info=error)
-    respond = context.get("respond")
-    if respond is None or not body.get("response_url"):
-        return None
-    try:
-        await respond(response_type="ephemeral", **blocks.sorry().as_args())
-    except Exception:  # noqa: BLE001 - the error handler must not fail in turn
-        log.warning("action=handler_error_reply_failed")
-    return None

@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.usecases import DomainError, NotAllowed
+from bot.domain.usecases import DomainError
 from bot.render import blocks, deploy_blocks
 from bot.render.blocks import Message
 from bot.services.approvals import ApprovalService
@@ -26,66 +26,15 @@ log = logging.getLogger(__name__)
 def register(app: AsyncApp, approvals: ApprovalService, home: HomeService,
              admins: frozenset[str], background: AfterAck) -> None:
     """Each button is acked at once; its work runs after, and answers the clicker privately."""
-    def actor(body: dict[str, Any]) -> Actor:
-        user = body["user"]["id"]
-        channel = (body.get("channel") or {}).get("id", "")
-        return Actor(user, channel, user in admins)
-
-    async def reply(respond: AsyncRespond | None, client: AsyncWebClient, body: dict[str, Any],
-                    msg: Message) -> None:
-        """Privately to the clicker: in the channel via response_url, on Home as an ephemeral DM."""
-        if respond is not None and body.get("response_url"):
-            await respond(response_type="ephemeral", replace_original=False, **msg.as_args())
-        else:
-            await client.chat_postMessage(channel=body["user"]["id"], **msg.as_args())
-
-    async def run(body: dict[str, Any], respond: AsyncRespond | None, client: AsyncWebClient,
-                  work: Any) -> None:
-        try:
-            msg = await work
-        except NotAllowed as refused:
-            msg = blocks.error(str(refused), icon="🚫")
-        except DomainError as stale:
-            msg = blocks.error(str(stale), icon="ℹ️")
-        except DuplicateDelivery:
-            raise  # Slack's retry of a click applied already: nothing to say
-        except Exception:
-            log.exception("action=button_error user=%s", body["user"]["id"])
-            msg = blocks.sorry()
-        await reply(respond, client, body, msg)
-        if (body.get("view") or {}).get("type") == "home" or body.get("type") == "view_submission":
-            await home.refresh([body["user"]["id"]])  # the decision came from Home: show it there
-
-    def decision(action_id: str, button: str,
-                 decide: Callable[[str, Actor], Awaitable[Message]]) -> None:
-        @app.action(action_id)
-        async def click(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
-                        respond: AsyncRespond, client: AsyncWebClient) -> None:
-            await ack()
-            log.info("action=button button=%s user=%s", button, body["user"]["id"])
-            background.spawn(run(body, respond, client, decide(action.get("value", ""), actor(body))),
-                             button)
-
-    decision(ids.DEPLOY_APPROVE, "approve", approvals.approve)
-    decision(ids.DEPLOY_CANCEL, "cancel", approvals.cancel)
+    buttons = _Buttons(approvals, home, admins, background)
+    buttons.decision(app, ids.DEPLOY_APPROVE, "approve", approvals.approve)
+    buttons.decision(app, ids.DEPLOY_CANCEL, "cancel", approvals.cancel)
 
     @app.action(ids.DEPLOY_REJECT)
     async def reject(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                      respond: AsyncRespond, client: AsyncWebClient) -> None:
         await ack()
-        background.spawn(ask_reason(body, action.get("value", ""), respond, client), "reject")
-
-    async def ask_reason(body: dict[str, Any], token: str, respond: AsyncRespond,
-                         client: AsyncWebClient) -> None:
-        try:
-            label = await approvals.check_reject(token, actor(body))
-            await client.views_open(trigger_id=body["trigger_id"],
-                                    view=deploy_blocks.reject_dialog(ids.REJECT_DIALOG, token, label))
-        except DomainError as refused:
-            await reply(respond, client, body, blocks.error(str(refused), icon="🚫"))
-        except Exception:
-            log.exception("action=button_error user=%s", body["user"]["id"])
-            await reply(respond, client, body, blocks.sorry())
+        background.spawn(buttons.ask_reason(body, action.get("value", ""), respond, client), "reject")
 
     @app.view(ids.REJECT_DIALOG)
     async def reject_reason(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
@@ -95,7 +44,62 @@ def register(app: AsyncApp, approvals: ApprovalService, home: HomeService,
             await ack(response_action="errors", errors={ids.REJECT_REASON: problem})
             return
         await ack()
+        rejected = approvals.reject(view.get("private_metadata", ""), buttons.actor(body), reason)
+        background.spawn(buttons.run(body, None, client, rejected), "reject_reason")
+
+
+class _Buttons:
+    def __init__(self, approvals: ApprovalService, home: HomeService, admins: frozenset[str],
+                 background: AfterAck) -> None:
+        self.approvals, self.home, self.admins, self.background = approvals, home, admins, background
+
+    def actor(self, body: dict[str, Any]) -> Actor:
         user = body["user"]["id"]
-        rejected = approvals.reject(view.get("private_metadata", ""), Actor(user, "", user in admins),
-                                    reason)
-        background.spawn(run(body, None, client, rejected), "reject_reason")
+        channel = (body.get("channel") or {}).get("id", "")
+        return Actor(user, channel, user in self.admins)
+
+    def decision(self, app: AsyncApp, action_id: str, button: str,
+                 decide: Callable[[str, Actor], Awaitable[Message]]) -> None:
+        @app.action(action_id)
+        async def click(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                        respond: AsyncRespond, client: AsyncWebClient) -> None:
+            await ack()
+            log.info("action=button button=%s user=%s", button, body["user"]["id"])
+            work = decide(action.get("value", ""), self.actor(body))
+            self.background.spawn(self.run(body, respond, client, work), button)
+
+    async def run(self, body: dict[str, Any], respond: AsyncRespond | None, client: AsyncWebClient,
+                  work: Awaitable[Message]) -> None:
+        try:
+            msg = await work
+        except DomainError as refused:
+            msg = blocks.refusal(refused)
+        except DuplicateDelivery:
+            raise  # Slack's retry of a click applied already: nothing to say
+        except Exception:
+            log.exception("action=button_error user=%s", body["user"]["id"])
+            msg = blocks.sorry()
+        await _reply(respond, client, body, msg)
+        if (body.get("view") or {}).get("type") == "home" or body.get("type") == "view_submission":
+            await self.home.refresh([body["user"]["id"]])  # decided from Home: show it there
+
+    async def ask_reason(self, body: dict[str, Any], token: str, respond: AsyncRespond,
+                         client: AsyncWebClient) -> None:
+        try:
+            label = await self.approvals.check_reject(token, self.actor(body))
+            await client.views_open(trigger_id=body["trigger_id"],
+                                    view=deploy_blocks.reject_dialog(ids.REJECT_DIALOG, token, label))
+        except DomainError as refused:
+            await _reply(respond, client, body, blocks.refusal(refused))
+        except Exception:
+            log.exception("action=button_error user=%s", body["user"]["id"])
+            await _reply(respond, client, body, blocks.sorry())
+
+
+async def _reply(respond: AsyncRespond | None, client: AsyncWebClient, body: dict[str, Any],
+                 msg: Message) -> None:
+    """Privately to the clicker: in the channel via response_url, on Home as an ephemeral DM."""
+    if respond is not None and body.get("response_url"):
+        await respond(response_type="ephemeral", replace_original=False, **msg.as_args())
+    else:
+        await client.chat_postMessage(channel=body["user"]["id"], **msg.as_args())

@@ -13,7 +13,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.usecases import DomainError, NotAllowed
+from bot.domain.usecases import DomainError
 from bot.render import blocks
 from bot.render.blocks import Message
 from bot.render.charts import kpi_charts
@@ -68,14 +68,11 @@ async def answer(text: str, actor: Actor, parse: Callable[[str], C],
 
 
 def refusal(refused: UsageError | DomainError, text: str, usage: dict[str, str]) -> Message:
+    """Bad grammar shows its own usage line; a refusal of the request, the sub-command's."""
     if isinstance(refused, UsageError):
         return blocks.error(str(refused), refused.usage)
-    if isinstance(refused, NotAllowed):
-        return blocks.error(str(refused), icon="🚫")
-    if not refused.show_usage:
-        return blocks.error(str(refused), icon="✋")
     word = (text.split() or [""])[0].lower()
-    return blocks.error(str(refused), usage.get(word, usage.get("", "")))
+    return blocks.refusal(refused, usage.get(word, usage.get("", "")))
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ and collects every problem with its key path (``pipelines.x.stages[3].approval.r
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
@@ -22,8 +22,8 @@ from bot.domain.pipeline import (
     StageSpec,
 )
 from bot.domain.usecases import SLUG_RE
+from bot.pipelines.rollout_values import RolloutValues
 from bot.pipelines.toml_values import (
-    TomlReader,
     code,
     did_you_mean,
     is_int,
@@ -36,9 +36,7 @@ from bot.pipelines.toml_values import (
 NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 APPROVER_RE = re.compile(r"[UWS][A-Z0-9]{2,}|@[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 PLACEHOLDERS = ("version", "use_case", "stage", "targets", "wave")
-MAX_TARGETS = 100_000
 
-_WAVE_RE = re.compile(r"(\d+)(%?)")
 _PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
 _TOP_KEYS = ("default", "use_cases", "pipelines")
 _PIPELINE_KEYS = ("description", "stages")
@@ -53,16 +51,7 @@ _ALL_EXECUTOR_KEYS = ("executor", "url", "argv", "delay")
 _KINDS = tuple(k.value for k in ExecutorKind)
 
 
-def wave_counts(waves: Sequence[str], total: int) -> list[int]:
-    """How many targets are reached after each wave: waves are cumulative, ``"P%"`` rounds up."""
-    counts = []
-    for wave in waves:
-        reach = -(-int(wave[:-1]) * total // 100) if wave.endswith("%") else int(wave)
-        counts.append(min(reach, total))
-    return counts
-
-
-class Checker(TomlReader):
+class Checker(RolloutValues):
     """Walks the parsed file, building domain objects and collecting problems as it goes."""
 
     def __init__(self) -> None:
@@ -272,46 +261,6 @@ class Checker(TomlReader):
             on_failure = OnFailure.HALT.value
         return {"targets": targets, "waves": waves, "health": health, "bake": bake,
                 "on_failure": OnFailure(on_failure)}
-
-    def targets(self, value: Any, path: str) -> int | tuple[str, ...]:
-        if is_int(value):
-            if 1 <= value <= MAX_TARGETS:
-                return int(value)
-            self.fail(path, f"must be from 1 to {MAX_TARGETS}")
-            return ()
-        if not isinstance(value, list) or not value or len(value) > MAX_TARGETS:
-            self.fail(path, f"expected a count (1 to {MAX_TARGETS}) or a non-empty list of names")
-            return ()
-        return self.unique_strings(value, path, lambda name: bool(name.strip()), "is not a target name")
-
-    def waves(self, value: Any, path: str, total: int) -> tuple[str, ...]:
-        if not isinstance(value, list) or not value:
-            self.fail(path, 'expected a non-empty list like ["1", "10%", "100%"]')
-            return ()
-        waves = [_wave(item) for item in value]
-        for i, wave in enumerate(waves):
-            if wave is None:
-                self.fail(f"{path}[{i}]", 'expected a count like "5" (≥ 1) or a share like "10%" (1–100)')
-        good = [w for w in waves if w is not None]
-        counts = wave_counts(good, total) if total and len(good) == len(waves) else []
-        for i in range(1, len(counts)):
-            if counts[i] < counts[i - 1]:
-                self.fail(f"{path}[{i}]", f"reaches {counts[i]} of {total} targets, fewer than the "
-                                          f"{counts[i - 1]} before it (waves are cumulative)")
-        if waves[-1] not in (None, "100%"):
-            self.fail(f"{path}[{len(waves) - 1}]", "the last wave must be \"100%\" so every target is "
-                                                   f"deployed, not {quote(str(waves[-1]))}")
-        if len(good) != len(waves):
-            return ()
-        return tuple(good)
-
-
-def _wave(item: Any) -> str | None:
-    text = str(item) if is_int(item) else item
-    match = _WAVE_RE.fullmatch(text.strip()) if isinstance(text, str) else None
-    if not match or int(match[1]) < 1 or (match[2] and int(match[1]) > 100):
-        return None
-    return f"{int(match[1])}{match[2]}"
 
 
 def _bad_name(name: str) -> str:

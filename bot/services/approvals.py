@@ -13,7 +13,7 @@ from bot.clock import Clock
 from bot.domain import gates
 from bot.domain.deployment_model import Deployment, StageRun
 from bot.domain.deployments import StaleResult, Transition
-from bot.domain.usecases import DomainError, UseCase
+from bot.domain.usecases import DomainError, NotAllowed, UseCase
 from bot.render import blocks
 from bot.render.blocks import Message
 from bot.render.deploy_blocks import approvers_text
@@ -55,7 +55,7 @@ class ApprovalService:
         stage = d.stages[token.stage_index]
         ok, who = await self.may_decide(uc, stage, actor)
         if not ok:
-            raise DomainError(f"Only {who} may reject {stage.name} of deployment {d.id}.")
+            raise NotAllowed(f"Only {who} may reject {stage.name} of deployment {d.id}.")
         return f"{d.use_case} {d.version} · {stage.name}"
 
     async def reject(self, token_id: str, actor: Actor, reason: str) -> Message:

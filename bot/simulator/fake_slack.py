@@ -17,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
+from bot.simulator.fake_slack_http import bearer, read_args, read_upload
 from bot.simulator.fake_slack_methods import handle as handle_method
 from bot.simulator.fake_slack_methods import normalise_blocks
 from bot.simulator.fake_slack_state import (
@@ -32,10 +33,6 @@ from bot.simulator.fake_slack_state import (
 from bot.simulator.fake_socket_mode import SocketModeServer
 
 __all__ = ["FakeChannel", "FakeMessage", "FakeSlack", "FakeUser", "Fault", "RecordedCall"]
-
-# Params that slack_sdk form-encodes as JSON strings; decoded so recorded args are inspectable.
-_JSON_PARAMS = ("blocks", "attachments", "view", "files", "metadata")
-
 
 @dataclass
 class RecordedCall:
@@ -180,8 +177,8 @@ class FakeSlack:
     # -- HTTP handlers -------------------------------------------------------------------
     async def _on_api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
-        args = await _read_args(request)
-        token = _bearer(request) or args.pop("token", None)
+        args = await read_args(request)
+        token = bearer(request) or args.pop("token", None)
         args.pop("token", None)
         queue = self._faults.get(method)
         if queue:
@@ -219,7 +216,7 @@ class FakeSlack:
         pending = self._state.pending_files.get(request.match_info["file_id"])
         if pending is None:
             return web.Response(status=404, text="file not found")
-        pending["content"] = await _read_upload(request)
+        pending["content"] = await read_upload(request)
         return web.Response(text=f"OK - {len(pending['content'])}")
 
     async def _on_response_url(self, request: web.Request) -> web.StreamResponse:
@@ -267,39 +264,3 @@ class FakeSlack:
     def _notify(self, call: RecordedCall) -> None:
         for callback in list(self._subscribers):
             callback(call)
-
-
-def _bearer(request: web.Request) -> str | None:
-    auth = request.headers.get("Authorization", "")
-    return auth[7:].strip() if auth.startswith("Bearer ") else None
-
-
-async def _read_args(request: web.Request) -> Json:
-    """Merge query string, form and JSON bodies the way Slack accepts all three."""
-    args: Json = dict(request.query)
-    if request.method == "POST" and request.can_read_body:
-        if request.content_type == "application/json":
-            body = await request.json()
-            if isinstance(body, dict):
-                args.update(body)
-        else:
-            form = await request.post()
-            args.update({k: v for k, v in form.items() if isinstance(v, str)})
-    for key in _JSON_PARAMS:
-        if isinstance(args.get(key), str) and args[key][:1] in ("[", "{"):
-            try:
-                args[key] = json.loads(args[key])
-            except json.JSONDecodeError:
-                pass  # leave it as sent; the method will complain like Slack would
-    return args
-
-
-async def _read_upload(request: web.Request) -> bytes:
-    """The bytes of an upload: raw body (slack_sdk) or the first multipart file part."""
-    if request.content_type.startswith("multipart/"):
-        reader = await request.multipart()
-        async for part in reader:
-            if isinstance(part, BodyPartReader):
-                return bytes(await part.read())
-        return b""
-    return await request.read()

@@ -1,2 +1,2 @@
-"""Slack itself: the app manifest, the directory of users, channels and groups, and the ids of
-the bot's buttons and dialogs."""
+"""Slack itself: the app manifest, the Web API clients, the directory of users, channels and
+groups, and the ids of the bot's buttons and dialogs."""

@@ -35,6 +35,7 @@ from bot.domain import dora, gates
 from bot.domain import metrics as kpi
 from bot.domain import usecases as uc_domain
 from bot.domain.deployment_model import DecisionTokens, Deployment, Event, StepKind
+from bot.domain.dora_changes import compare
 from bot.domain.mrkdwn import escape
 from bot.domain.pipeline import BUILT_IN
 from bot.domain.usecases import DomainError, Role, TeamMember, UseCase
@@ -445,7 +446,7 @@ def test_dora_card_keeps_slack_limits(walked: list[tuple[Deployment, list[Event]
     now = T0 + timedelta(days=30)
     current, previous = dora.dora_periods(history, now=now, days=days)
     per = sorted(dora.dora_by_use_case(history, now=now, days=days).items())
-    msg = mb.dora_card(current, dora.compare(current, previous), per_use_case=per * 10)
+    msg = mb.dora_card(current, compare(current, previous), per_use_case=per * 10)
     check_message(msg)
     assert mb.dora_line(current)
 

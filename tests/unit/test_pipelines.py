@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from bot.domain.pipeline import BUILT_IN, ExecutorKind, OnFailure, PipelineSet
-from bot.pipelines.checks import wave_counts
 from bot.pipelines.loading import (
     WEBHOOK_SECRET_MISSING,
     PipelineError,
@@ -17,6 +16,7 @@ from bot.pipelines.loading import (
     parse_pipelines,
     uses_webhooks,
 )
+from bot.pipelines.rollout_values import wave_counts
 from bot.pipelines.toml_values import PipelineProblem, parse_duration
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pipelines.toml"
