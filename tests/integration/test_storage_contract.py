@@ -71,6 +71,8 @@ async def test_a_second_use_case_with_the_same_slug_is_a_concurrent_update(store
         await add(store, new_use_case(title="Another", owner_id=BOB))
     loaded = await load(store)
     assert loaded is not None and (loaded.title, loaded.owner_id) == ("Predict churn", ALICE)
+    async with store.uow() as uow:
+        assert await uow.use_cases.slugs() == ["churn"]
 
 
 async def test_a_refused_insert_ends_the_transaction(store: Store) -> None:
@@ -92,8 +94,9 @@ async def test_saving_a_stale_version_raises_and_writes_nothing(store: Store) ->
     await save(store, usecases.hand_over(stale, ALICE, BOB, is_admin=False))
     async with store.uow() as uow:
         with pytest.raises(ConcurrentUpdate):
-            await uow.use_cases.save(replace(stale, title="Overwritten"))
-        await uow.commit()
+            await uow.use_cases.save(replace(stale, title="Overwritten", phase=Phase.OPS,
+                                             team=(TeamMember(DAVE, Role.DEVOPS),)))
+        await uow.commit()  # even committing afterwards must not write the stale state
     assert await load(store) == replace(stale, owner_id=BOB, version=1)
 
 
@@ -179,9 +182,11 @@ async def test_leaving_without_commit_or_by_an_exception_keeps_nothing(store: St
     with pytest.raises(RuntimeError, match="slack is down"):
         async with store.uow() as uow:
             await uow.use_cases.save(replace(before, title="Changed"))
+            await uow.use_cases.add(new_use_case("fraud"))
             uow.outbox.add(note("changed"))
             raise RuntimeError("slack is down")
     assert await load(store) == before
+    assert await load(store, "fraud") is None
     assert await store.backlog() == 0
 
 
