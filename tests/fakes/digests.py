@@ -62,15 +62,14 @@ def _insert_once(table: Table[K, datetime], key: K, at: datetime) -> bool:
 class MemoryOutbox:
     """The writing side of the outbox; ``added`` tells the commit to announce MessageQueued."""
 
-    def __init__(self, tables: Tables, ids: Ids, now: datetime) -> None:
+    def __init__(self, tables: Tables, ids: Ids) -> None:
         self._rows = tables.outbox
         self._ids = ids
-        self._now = now
         self.added = 0
 
     def add(self, message: OutgoingMessage) -> None:
         self.added += 1
-        self._rows.put(self._ids.new("outbox"), OutboxRow(message, self._now))
+        self._rows.put(self._ids.new("outbox"), OutboxRow(message))
 
     async def supersede_updates(self, ref: str) -> None:
         """Drop queued edits of a message that a newer edit replaces (nothing is in flight here:

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.services.ports import ApiToken, CrossingRow, StoredPoint, StoredTarget
-from tests.fakes.tables import Ids, PointRow, Tables, TokenRow
+from tests.fakes.tables import Ids, PointRow, Tables
 
 
 class MemoryMetricRepository:
@@ -19,22 +19,23 @@ class MemoryMetricRepository:
         if slug not in self._tables.use_cases:
             raise KeyError(slug)
 
-    def points_of(self, slug: str) -> list[tuple[int, StoredPoint]]:
+    def _points_of(self, slug: str) -> list[tuple[int, StoredPoint]]:
         return [(i, row.point) for i, row in self._tables.points.rows.items() if row.slug == slug]
 
     async def add_points(self, points: list[tuple[str, StoredPoint]], recorded_by: str) -> None:
-        """An unknown slug raises LookupError, and nothing is stored."""
+        """An unknown slug raises LookupError, and nothing is stored. (Who recorded a point,
+        like who set a target, is kept by SQL for people; nothing reads it back.)"""
         missing = sorted({slug for slug, _ in points if slug not in self._tables.use_cases})
         if missing:
             raise LookupError(missing[0])
         for slug, point in points:
-            self._tables.points.put(self._ids.new("points"), PointRow(slug, point, recorded_by))
+            self._tables.points.put(self._ids.new("points"), PointRow(slug, point))
 
     async def series(self, slug: str, *, since: datetime,
                      before: tuple[datetime, ...] = ()) -> dict[str, list[StoredPoint]]:
         """Points since ``since`` by name; with ``before``, also each name's newest points
         before ``since`` (all of them if several share that moment, as SQL's join gives)."""
-        mine = self.points_of(slug)
+        mine = self._points_of(slug)
         rows = [(i, p) for i, p in mine if p.at >= since]
         if before:
             earlier = [(i, p) for i, p in mine if p.at < since]
@@ -48,7 +49,7 @@ class MemoryMetricRepository:
         return out
 
     async def newest_at(self, slug: str, name: str) -> datetime | None:
-        return max((p.at for _i, p in self.points_of(slug) if p.name == name), default=None)
+        return max((p.at for _i, p in self._points_of(slug) if p.name == name), default=None)
 
     async def targets(self, slug: str) -> dict[str, StoredTarget]:
         return {name: t for (of, name), t in self._tables.targets.rows.items() if of == slug}
@@ -83,24 +84,24 @@ class MemoryTokenRepository:
         """Names and hashes are unique, also those of revoked tokens."""
         if name in self._tokens or token_hash in self._hashes:
             raise self._tables.duplicate(name)
-        self._tokens.put(name, TokenRow(ApiToken(name, now, None, None), token_hash))
+        self._tokens.put(name, ApiToken(name, now, None, None))
         self._hashes.put(token_hash, name)
 
     async def all(self) -> list[ApiToken]:
-        return [self._tokens.rows[name].token for name in sorted(self._tokens.rows)]
+        return [self._tokens.rows[name] for name in sorted(self._tokens.rows)]
 
     async def revoke(self, name: str, now: datetime) -> bool:
-        row = self._tokens.get(name)
-        if row is None or row.token.revoked_at is not None:
+        token = self._tokens.get(name)
+        if token is None or token.revoked_at is not None:
             return False
-        self._tokens.put(name, replace(row, token=replace(row.token, revoked_at=now)))
+        self._tokens.put(name, replace(token, revoked_at=now))
         return True
 
     async def use(self, token_hash: str, now: datetime) -> str | None:
         """The name of the live token with this hash (and note its use), or None."""
         name = self._hashes.get(token_hash)
-        row = None if name is None else self._tokens.get(name)
-        if name is None or row is None or row.token.revoked_at is not None:
+        token = None if name is None else self._tokens.get(name)
+        if name is None or token is None or token.revoked_at is not None:
             return None
-        self._tokens.put(name, replace(row, token=replace(row.token, last_used_at=now)))
+        self._tokens.put(name, replace(token, last_used_at=now))
         return name

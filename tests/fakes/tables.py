@@ -116,19 +116,11 @@ class LockRow:
 class PointRow:
     slug: str
     point: StoredPoint
-    recorded_by: str
-
-
-@dataclass(frozen=True)
-class TokenRow:
-    token: ApiToken
-    token_hash: str
 
 
 @dataclass(frozen=True)
 class OutboxRow:
     message: OutgoingMessage
-    created_at: datetime
     status: str = "pending"  # or "superseded": a newer edit of the same message replaced it
 
 
@@ -150,8 +142,8 @@ class Tables:
     points: Table[int, PointRow] = field(default_factory=_table)
     targets: Table[tuple[str, str], StoredTarget] = field(default_factory=_table)
     crossings: Table[int, CrossingRow] = field(default_factory=_table)
-    api_tokens: Table[str, TokenRow] = field(default_factory=_table)
-    token_hashes: Table[str, str] = field(default_factory=_table)
+    api_tokens: Table[str, ApiToken] = field(default_factory=_table)
+    token_hashes: Table[str, str] = field(default_factory=_table)  # hash → token name
     schedules: Table[str, DigestSchedule] = field(default_factory=_table)
     digest_runs: Table[tuple[str, datetime], datetime] = field(default_factory=_table)
     reminders: Table[tuple[str, str], datetime] = field(default_factory=_table)

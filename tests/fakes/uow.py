@@ -51,7 +51,7 @@ class InMemoryUnitOfWork:
         """A transaction on a snapshot of what is committed now (SQLAlchemy's autobegin)."""
         db, self._tables = self._db, self._db.committed.snapshot()
         self.use_cases = MemoryUseCaseRepository(self._tables, db.ids)
-        self.outbox = MemoryOutbox(self._tables, db.ids, db.clock.now())
+        self.outbox = MemoryOutbox(self._tables, db.ids)
         self.deployments = MemoryDeploymentRepository(self._tables, db.ids)
         self.metrics = MemoryMetricRepository(self._tables, db.ids)
         self.tokens = MemoryTokenRepository(self._tables)
@@ -80,7 +80,8 @@ class InMemoryUnitOfWork:
 
 
 class InMemoryDatabase:
-    """The committed tables that every unit of work made by ``uow`` shares."""
+    """The committed tables that every unit of work made by ``uow`` shares, and the clock
+    that the services under test are given."""
 
     def __init__(self, clock: Clock | None = None, publish: Publish | None = None) -> None:
         self.clock = clock or SystemClock()
