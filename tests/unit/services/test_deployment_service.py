@@ -75,6 +75,7 @@ async def test_who_may_deploy(db: InMemoryDatabase, user: str, allowed: bool) ->
     await seed(db, team=TEAM)
     if allowed:
         await start(db, user)
+        assert [d.requested_by for d in await deployments(db)] == [user]
         return
     with pytest.raises(NotAllowed, match="Only the owner <@U_OWNER>, the team's data engineers"):
         await start(db, user)
