@@ -15,6 +15,7 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -162,10 +163,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A migrated, empty database of each kind."""
-    if request.param == "sqlite":
+@contextmanager
+def migrated_database(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a migrated, empty database of ``kind`` ("sqlite" or "postgresql")."""
+    if kind == "sqlite":
         path = tmp_path / "bizdevops.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite+aiosqlite:///{path}"
@@ -174,6 +175,13 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     name = databases.take()
     yield _pg_url(name)
     databases.give_back(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A migrated, empty database of each kind."""
+    with migrated_database(request.param, request, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

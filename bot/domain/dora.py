@@ -186,19 +186,30 @@ def production_finished(r: DoraRecord) -> datetime | None:
     return r.production_finished_at or r.finished_at
 
 
-def _report(prods: Sequence[_Prod], since: datetime, until: datetime, days: int,
-            now: datetime, use_case: str | None) -> DoraReport:
-    """``prods`` in order of finish, already narrowed to the use case (if any)."""
+def window_counts(deployments: Records, *, since: datetime, until: datetime,
+                  now: datetime) -> DoraCounts:
+    """What is counted for the window (since, until], restores as of ``now``: what storage's SQL
+    aggregates count (and the in-memory storage of the tests, from this very function)."""
+    return _counts(_classify(deployments), since, until, now)
+
+
+def _counts(prods: Sequence[_Prod], since: datetime, until: datetime, now: datetime) -> DoraCounts:
     window = [p for p in prods if since < p.finished_at <= until]
     failures = [p for p in window if p.failed]
     successes = _successes_by_use_case(prods, now)
     restores = [_restore(p, successes.get(p.use_case, [])) for p in failures]
     restored = [r for r in restores if r is not None]
-    counts = DoraCounts(
+    return DoraCounts(
         deployments=len(window), failed=len(failures), dry_runs=sum(p.dry_run for p in window),
         lead_time=median([p.finished_at - p.requested_at for p in window if not p.failed]),
         time_to_restore=median(restored), unrestored=len(restores) - len(restored),
     )
+
+
+def _report(prods: Sequence[_Prod], since: datetime, until: datetime, days: int,
+            now: datetime, use_case: str | None) -> DoraReport:
+    """``prods`` in order of finish, already narrowed to the use case (if any)."""
+    counts = _counts(prods, since, until, now)
     return report(counts, since=since, until=until, days=days, use_case=use_case)
 
 

@@ -12,7 +12,7 @@ from bot.clock import ManualClock
 from bot.domain import usecases
 from bot.domain.usecases import Phase, PhaseChange, Role, TeamMember, UseCase
 from bot.services.events import AfterCommit, DeploymentChanged, MessageQueued
-from bot.services.ports import ConcurrentUpdate, OutgoingMessage
+from bot.services.ports import OutgoingMessage
 from storage.database import Database
 
 START = datetime(2026, 1, 5, 9, tzinfo=UTC)
@@ -115,10 +115,6 @@ async def test_add_then_get_round_trips_every_field(db: Database) -> None:
     assert loaded.created_at == START
 
 
-async def test_get_of_an_unknown_slug_is_none(db: Database) -> None:
-    assert await get(db, "nope") is None
-
-
 async def test_save_after_a_transition_bumps_the_version_and_persists_the_phase(
     db: Database,
 ) -> None:
@@ -134,34 +130,6 @@ async def test_save_after_a_transition_bumps_the_version_and_persists_the_phase(
     assert loaded.phase_since == later
     assert_utc(loaded.phase_since)
     assert loaded == replace(moved.use_case, version=1)
-
-
-async def test_saving_a_stale_version_raises_and_changes_nothing(db: Database) -> None:
-    await add(db, new_use_case())
-    stale = await load(db, "churn-model")
-    await save(db, usecases.hand_over(stale, ALICE, BOB, is_admin=False))
-
-    conflicting = replace(
-        stale, title="Overwritten", team=(TeamMember(DAVE, Role.DEVOPS),), phase=Phase.OPS,
-    )
-    async with db.uow() as uow:
-        with pytest.raises(ConcurrentUpdate):
-            await uow.use_cases.save(conflicting)
-        await uow.commit()  # even committing afterwards must not write the stale state
-
-    loaded = await load(db, "churn-model")
-    assert loaded == replace(stale, owner_id=BOB, version=1)
-
-
-async def test_adding_the_same_slug_twice_raises_concurrent_update(db: Database) -> None:
-    await add(db, new_use_case())
-
-    with pytest.raises(ConcurrentUpdate):
-        await add(db, new_use_case(title="A second one", owner_id=BOB))
-
-    loaded = await load(db, "churn-model")
-    assert (loaded.title, loaded.owner_id) == ("Predict customer churn", ALICE)
-    assert await listed(db) == ["churn-model"]
 
 
 async def test_team_changes_are_synchronised_on_save(db: Database) -> None:
@@ -211,12 +179,6 @@ async def test_record_change_appends_history_in_order(db: Database) -> None:
     assert [h.at for h in uc.history] == [START + timedelta(days=d) for d in range(4)]
     assert uc.history[-1].note == "drift"
     assert (uc.phase, uc.version) == (Phase.DEV, 3)
-
-
-async def test_record_change_of_an_unknown_slug_raises_lookup_error(db: Database) -> None:
-    async with db.uow() as uow:
-        with pytest.raises(LookupError):
-            await uow.use_cases.record_change("nope", PhaseChange(None, Phase.BIZ, ALICE, START))
 
 
 # ── queries ────────────────────────────────────────────────────────────────────────────────
@@ -271,38 +233,7 @@ async def test_find_returns_teams_without_history(portfolio: Database) -> None:
     assert found["alpha"] == await load(portfolio, "alpha")
 
 
-async def test_slugs_are_sorted_and_include_archived(portfolio: Database) -> None:
-    async with portfolio.uow() as uow:
-        assert await uow.use_cases.slugs() == ["alpha", "beta", "delta", "gamma"]
-
-
 # ── the unit of work ───────────────────────────────────────────────────────────────────────
-
-
-async def test_a_unit_of_work_left_without_commit_keeps_nothing(db: Database) -> None:
-    async with db.uow() as uow:
-        await uow.use_cases.add(new_use_case())
-        uow.outbox.add(message("created"))
-        assert await uow.use_cases.get("churn-model") is not None  # visible inside
-
-    assert await get(db, "churn-model") is None
-    assert await db.outbox.backlog() == 0
-
-
-async def test_an_exception_inside_a_unit_of_work_keeps_nothing(db: Database) -> None:
-    await add(db, new_use_case())
-    uc = await load(db, "churn-model")
-
-    with pytest.raises(RuntimeError, match="slack is down"):
-        async with db.uow() as uow:
-            await uow.use_cases.save(replace(uc, title="Changed"))
-            await uow.use_cases.add(new_use_case("other-model"))
-            uow.outbox.add(message("changed"))
-            raise RuntimeError("slack is down")
-
-    assert await load(db, "churn-model") == uc
-    assert await get(db, "other-model") is None
-    assert await db.outbox.backlog() == 0
 
 
 async def test_outbox_rows_become_visible_only_on_commit(db: Database, woken: list[str]) -> None:

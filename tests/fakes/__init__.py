@@ -1,0 +1,1 @@
+"""Test doubles: the in-memory twin of storage (``tests.fakes.uow.InMemoryDatabase``)."""

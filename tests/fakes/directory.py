@@ -1,0 +1,25 @@
+"""Slack's directory as plain dicts: who is called what, which channel, who is in which group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class FakeDirectory:
+    users: dict[str, str] = field(default_factory=dict)     # name → user ID
+    channels: dict[str, str] = field(default_factory=dict)  # name → channel ID
+
+    async def user_id(self, name: str) -> str | None:
+        return self.users.get(name)
+
+    async def channel_id(self, name: str) -> str | None:
+        return self.channels.get(name)
+
+
+@dataclass
+class FakeGroups:
+    groups: dict[str, frozenset[str]] = field(default_factory=dict)  # "@handle" or "S…" → members
+
+    async def members(self, group: str) -> frozenset[str]:
+        return self.groups.get(group, frozenset())

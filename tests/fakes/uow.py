@@ -1,0 +1,99 @@
+"""The in-memory twin of ``storage.database``: a unit of work with the same Protocols
+(``bot.services.ports``, ``bot.services.read_ports``), for tests of service rules that run in
+milliseconds — cosmicpython's FakeUnitOfWork, procrastinate's InMemoryConnector.
+
+``InMemoryDatabase().uow`` goes wherever a service takes ``uow: Callable[[], UnitOfWork]``;
+``uow`` is annotated with the Protocol, so mypy checks the twin's shape against it
+(``.venv/bin/mypy tests/fakes``). ``tests/integration/test_storage_contract.py`` runs the same
+tests on the twin, SQLite and PostgreSQL. See ``tables.py`` for how transactions behave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from types import TracebackType
+
+from bot.clock import Clock, SystemClock
+from bot.services.events import AfterCommit, MessageQueued
+from bot.services.ports import OutgoingMessage, UnitOfWork
+from tests.fakes.deployments import MemoryDeploymentRepository
+from tests.fakes.digests import MemoryDigestRepository, MemoryOutbox
+from tests.fakes.metrics import MemoryMetricRepository, MemoryTokenRepository
+from tests.fakes.reads import MemoryDigestReads, MemoryDoraQueries
+from tests.fakes.tables import Ids, Tables
+from tests.fakes.use_cases import MemoryUseCaseRepository
+
+Publish = Callable[[Sequence[AfterCommit]], None]
+
+
+class InMemoryUnitOfWork:
+    """``async with uow: ...; await uow.commit()``: anything not committed is dropped, and the
+    events emitted meanwhile are published after the commit, and only then."""
+
+    use_cases: MemoryUseCaseRepository
+    outbox: MemoryOutbox
+    deployments: MemoryDeploymentRepository
+    metrics: MemoryMetricRepository
+    tokens: MemoryTokenRepository
+    digests: MemoryDigestRepository
+    digest_reads: MemoryDigestReads
+    dora: MemoryDoraQueries
+
+    def __init__(self, db: InMemoryDatabase) -> None:
+        self._db = db
+        self._events: list[AfterCommit] = []
+        self._tables = Tables()
+
+    def emit(self, event: AfterCommit) -> None:
+        self._events.append(event)
+
+    def _begin(self) -> None:
+        """A transaction on a snapshot of what is committed now (SQLAlchemy's autobegin)."""
+        db, self._tables = self._db, self._db.committed.snapshot()
+        self.use_cases = MemoryUseCaseRepository(self._tables, db.ids)
+        self.outbox = MemoryOutbox(self._tables, db.ids)
+        self.deployments = MemoryDeploymentRepository(self._tables, db.ids)
+        self.metrics = MemoryMetricRepository(self._tables, db.ids)
+        self.tokens = MemoryTokenRepository(self._tables)
+        self.digests = MemoryDigestRepository(self._tables)
+        self.digest_reads = MemoryDigestReads(self._tables)
+        self.dora = MemoryDoraQueries(self._tables)
+
+    async def __aenter__(self) -> InMemoryUnitOfWork:
+        self._events = []
+        self._begin()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._tables = Tables()  # the rollback: the snapshot and its writes are dropped
+
+    async def commit(self) -> None:
+        self._tables.commit_into(self._db.committed)
+        events, self._events = self._events, []
+        if self.outbox.added:
+            events.append(MessageQueued())
+        self._begin()
+        self._db.publish(events)
+
+
+class InMemoryDatabase:
+    """The committed tables that every unit of work made by ``uow`` shares, and the clock
+    that the services under test are given."""
+
+    def __init__(self, clock: Clock | None = None, publish: Publish | None = None) -> None:
+        self.clock = clock or SystemClock()
+        self.committed = Tables()
+        self.ids = Ids()
+        self.published: list[AfterCommit] = []  # every event handed on, when no publish is given
+        self.publish: Publish = publish or self.published.extend
+
+    def uow(self) -> UnitOfWork:
+        return InMemoryUnitOfWork(self)
+
+    def messages(self) -> list[OutgoingMessage]:
+        """The committed outbox, oldest first, without edits a newer edit superseded."""
+        return [row.message for _id, row in sorted(self.committed.outbox.rows.items())
+                if row.status == "pending"]

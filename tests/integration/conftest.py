@@ -1,0 +1,54 @@
+"""The storage contract's fixture: one set of tests, run on the in-memory twin (tests/fakes),
+SQLite and PostgreSQL, so the twin that service unit tests stand on behaves like storage."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.services.events import AfterCommit
+from bot.services.ports import UnitOfWork
+from storage.database import Database
+from tests.conftest import migrated_database
+from tests.fakes.uow import InMemoryDatabase
+
+START = datetime(2026, 1, 5, 9, tzinfo=UTC)
+
+
+@dataclass
+class Store:
+    """What a contract test sees of either storage."""
+
+    kind: str
+    uow: Callable[[], UnitOfWork]
+    other: Callable[[], UnitOfWork]  # another process's connection to the same data
+    backlog: Callable[[], Awaitable[int]]  # committed outbox messages waiting to be sent
+    clock: ManualClock
+    published: list[AfterCommit] = field(default_factory=list)
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    clock = ManualClock(START)
+    if request.param == "memory":
+        memory = InMemoryDatabase(clock)
+
+        async def pending() -> int:
+            return len(memory.messages())
+
+        yield Store("memory", memory.uow, memory.uow, pending, clock, memory.published)
+        return
+    with migrated_database(request.param, request, tmp_path) as url:
+        published: list[AfterCommit] = []
+        db = Database(url, clock, publish=published.extend)
+        other = Database(url, clock)  # SQLite pools one connection per Database
+        try:
+            yield Store(request.param, db.uow, other.uow, other.outbox.backlog, clock, published)
+        finally:
+            await other.dispose()
+            await db.dispose()

@@ -1,0 +1,193 @@
+"""`/deploy` rules (bot/services/deployments.py): who may deploy, why a start is refused,
+cancel, locks, and the events that follow a commit — on the in-memory storage."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from bot.domain.deployment_model import DeploymentState
+from bot.domain.pipeline import ApprovalSpec, ExecutorKind, ExecutorSpec, Pipeline, PipelineSet, StageSpec
+from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, Role, TeamMember
+from bot.services.commands import (
+    CancelDeployment,
+    LockDeployments,
+    RollbackDeployment,
+    StartDeployment,
+    UnlockDeployments,
+)
+from bot.services.deployment_runs import DeploymentRuns
+from bot.services.deployments import CANCEL_TRIES, DeploymentService
+from bot.services.events import DeploymentChanged, MessageQueued, StepStopped
+from tests.fakes.uow import InMemoryDatabase
+from tests.unit.services.support import (
+    ADMIN,
+    CHANNEL,
+    ENGINEER,
+    OUTSIDER,
+    OWNER,
+    SCIENTIST,
+    actor,
+    deployments,
+    raced,
+    seed,
+    texts,
+)
+
+DRY = ExecutorSpec(ExecutorKind.DRY_RUN)
+PIPELINES = PipelineSet({"gated": Pipeline("gated", (StageSpec("prod", DRY, approval=ApprovalSpec()),)),
+                         "open": Pipeline("open", (StageSpec("build", DRY),))}, default="gated")
+TEAM = (TeamMember(ENGINEER, Role.DATA_ENGINEER), TeamMember(SCIENTIST, Role.DATA_SCIENTIST))
+
+
+def service(db: InMemoryDatabase) -> DeploymentService:
+    return DeploymentService(db.uow, db.clock, PIPELINES, "UTC", admins_configured=True)
+
+
+async def start(db: InMemoryDatabase, user: str = OWNER, pipeline: str | None = None) -> int:
+    await service(db).execute(StartDeployment("churn", "v1", pipeline), actor(user))
+    deployment_id = (await deployments(db))[0].id
+    assert deployment_id is not None
+    return deployment_id
+
+
+async def test_a_start_stores_the_deployment_posts_its_message_then_publishes(
+        db: InMemoryDatabase) -> None:
+    await seed(db)
+    reply = await service(db).execute(StartDeployment("churn", "v1"), actor(OWNER))
+    [d] = await deployments(db)
+    assert (d.state, d.version, d.requested_by) == (DeploymentState.AWAITING_APPROVAL, "v1", OWNER)
+    async with db.uow() as uow:
+        assert [e.kind for e in await uow.deployments.events(d.id or 0)] == ["requested", "gate_opened"]
+    [posted] = db.messages()
+    assert (posted.method, posted.channel, posted.ref) == ("chat.postMessage", CHANNEL, f"deployment:{d.id}")
+    assert db.published == [DeploymentChanged(d.id or 0), MessageQueued()]
+    assert f"Deployment {d.id} of *churn* `v1` started" in reply.text
+
+
+@pytest.mark.parametrize(("user", "allowed"), [
+    (OWNER, True), (ENGINEER, True), (ADMIN, True), (SCIENTIST, False), (OUTSIDER, False),
+])
+async def test_who_may_deploy(db: InMemoryDatabase, user: str, allowed: bool) -> None:
+    await seed(db, team=TEAM)
+    if allowed:
+        await start(db, user)
+        assert [d.requested_by for d in await deployments(db)] == [user]
+        return
+    with pytest.raises(NotAllowed, match="Only the owner <@U_OWNER>, the team's data engineers"):
+        await start(db, user)
+    assert await deployments(db) == [] and db.published == []
+
+
+async def test_a_locked_use_case_is_not_deployed(db: InMemoryDatabase) -> None:
+    await seed(db, team=TEAM)
+    await service(db).execute(LockDeployments("churn", "quarter end"), actor(ENGINEER))
+    with pytest.raises(Conflict, match="locked by <@U_ENG>.*quarter end.*/deploy unlock churn"):
+        await start(db)
+    assert await deployments(db) == []
+
+
+async def test_one_deployment_at_a_time_and_none_of_an_archived_use_case(db: InMemoryDatabase) -> None:
+    await seed(db)
+    first = await start(db)
+    with pytest.raises(Conflict, match=rf"still awaiting approval.*/deploy cancel {first}"):
+        await start(db)
+    await seed(db, "old", phase=Phase.ARCHIVED)
+    with pytest.raises(Conflict, match="`old` is archived"):
+        await service(db).execute(StartDeployment("old", "v1"), actor(OWNER))
+    with pytest.raises(DomainError, match="no pipeline `nope`; known: `gated`, `open`"):
+        await service(db).execute(StartDeployment("churn", "v2", "nope"), actor(OWNER))
+    assert [d.id for d in await deployments(db)] == [first]
+
+
+async def test_cancel_ends_it_edits_its_message_and_announces_the_end(db: InMemoryDatabase) -> None:
+    await seed(db)
+    deployment_id = await start(db)
+    db.published.clear()
+    await service(db).execute(CancelDeployment(deployment_id, "wrong version"), actor(OWNER))
+    [d] = await deployments(db)
+    assert d.state is DeploymentState.CANCELLED
+    methods = [(m.method, m.update_of) for m in db.messages()]
+    assert methods[1:] == [("chat.update", f"deployment:{deployment_id}"), ("chat.postMessage", None)]
+    # Nothing was running, so nothing to stop: the engine and Home tabs hear of it.
+    assert db.published == [DeploymentChanged(deployment_id), MessageQueued()]
+    with pytest.raises(Conflict, match="already ended"):
+        await service(db).execute(CancelDeployment(deployment_id), actor(OWNER))
+    with pytest.raises(DomainError, match="There is no deployment 99"):
+        await service(db).execute(CancelDeployment(99), actor(OWNER))
+
+
+async def test_cancelling_a_launched_step_stops_it(db: InMemoryDatabase) -> None:
+    await seed(db)
+    deployment_id = await start(db, pipeline="open")
+    runs = DeploymentRuns(db.uow, db.clock, "UTC", "http://bot.example")
+    assert await runs.launch(deployment_id, "worker-1", timedelta(minutes=1)) is not None
+    db.published.clear()
+    await service(db).execute(CancelDeployment(deployment_id), actor(OWNER))
+    assert db.published == [DeploymentChanged(deployment_id), StepStopped(deployment_id), MessageQueued()]
+
+
+async def test_only_deployers_cancel_someone_elses_deployment(db: InMemoryDatabase) -> None:
+    await seed(db, team=TEAM)
+    deployment_id = await start(db, ENGINEER)
+    with pytest.raises(NotAllowed, match="may cancel deployments of `churn`"):
+        await service(db).execute(CancelDeployment(deployment_id), actor(SCIENTIST))
+    await service(db).execute(CancelDeployment(deployment_id), actor(OWNER))
+    assert (await deployments(db))[0].state is DeploymentState.CANCELLED
+
+
+def touch(db: InMemoryDatabase, deployment_id: int) -> Callable[[], Awaitable[None]]:
+    """A change of the deployment committed elsewhere (a vote on another process, say)."""
+    async def rival() -> None:
+        async with db.uow() as uow:
+            d = await uow.deployments.get(deployment_id)
+            assert d is not None
+            await uow.deployments.save(replace(d, detail="touched"))
+            await uow.commit()
+
+    return rival
+
+
+async def test_cancel_wins_over_changes_that_committed_first(db: InMemoryDatabase) -> None:
+    await seed(db)
+    deployment_id = await start(db)
+    svc = service(db)
+    svc.uow = raced(db, touch(db, deployment_id), times=2)
+    await svc.execute(CancelDeployment(deployment_id), actor(OWNER))
+    [d] = await deployments(db)
+    assert (d.state, d.revision) == (DeploymentState.CANCELLED, 3)  # two touches, then the cancel
+
+
+async def test_a_cancel_that_keeps_losing_says_so(db: InMemoryDatabase) -> None:
+    await seed(db)
+    deployment_id = await start(db)
+    svc = service(db)
+    svc.uow = raced(db, touch(db, deployment_id), times=CANCEL_TRIES)
+    with pytest.raises(Conflict, match=f"Deployment {deployment_id} is changing right now"):
+        await svc.execute(CancelDeployment(deployment_id), actor(OWNER))
+    assert (await deployments(db))[0].state is DeploymentState.AWAITING_APPROVAL
+
+
+async def test_locks_are_taken_once_and_released_by_deployers(db: InMemoryDatabase) -> None:
+    await seed(db, team=TEAM)
+    svc = service(db)
+    with pytest.raises(NotAllowed, match="may lock `churn`"):
+        await svc.execute(LockDeployments("churn"), actor(SCIENTIST))
+    await svc.execute(LockDeployments("churn", "audit"), actor(ENGINEER))
+    with pytest.raises(Conflict, match="already locked"):
+        await svc.execute(LockDeployments("churn"), actor(OWNER))
+    await svc.execute(UnlockDeployments("churn"), actor(OWNER))
+    with pytest.raises(Conflict, match="is not locked"):
+        await svc.execute(UnlockDeployments("churn"), actor(OWNER))
+    assert texts(db) == ["🔒 <@U_ENG> locked deployments of *churn*: audit",
+                         "🔓 <@U_OWNER> unlocked deployments of *churn*."]
+    await start(db)  # free again
+
+
+async def test_a_rollback_needs_an_earlier_success(db: InMemoryDatabase) -> None:
+    await seed(db)
+    with pytest.raises(Conflict, match="no earlier successful version"):
+        await service(db).execute(RollbackDeployment("churn"), actor(OWNER))

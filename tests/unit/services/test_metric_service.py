@@ -1,0 +1,113 @@
+"""KPI rules (bot/services/metrics.py): who records and who sets targets, and target crossings
+announced once, in the order of the series — on the in-memory storage."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.domain.usecases import DomainError, NotAllowed, Role, TeamMember
+from bot.services.commands import RecordMetric, SetTarget, ShowDora, ShowMetrics
+from bot.services.metrics import MetricService, NewPoint
+from bot.services.ports import Scope
+from bot.services.usecases import UnknownUseCase
+from tests.fakes.uow import InMemoryDatabase
+from tests.unit.services.support import (
+    ADMIN,
+    CHANNEL,
+    OUTSIDER,
+    OWNER,
+    SCIENTIST,
+    START,
+    actor,
+    seed,
+    texts,
+)
+
+
+@pytest.fixture
+async def metrics(db: InMemoryDatabase) -> MetricService:
+    await seed(db, team=(TeamMember(SCIENTIST, Role.DATA_SCIENTIST),))
+    return MetricService(db.uow, db.clock, admins_configured=True)
+
+
+async def series(db: InMemoryDatabase, name: str = "auc") -> list[float]:
+    async with db.uow() as uow:
+        found = await uow.metrics.series("churn", since=START - timedelta(days=365))
+    return [p.value for p in found.get(name, [])]
+
+
+async def record(metrics: MetricService, value: str, user: str = SCIENTIST) -> str:
+    return (await metrics.record(RecordMetric("churn", "auc", value), actor(user))).text
+
+
+async def test_the_team_the_owner_and_admins_record_values(
+        db: InMemoryDatabase, metrics: MetricService, clock: ManualClock) -> None:
+    for user in (SCIENTIST, OWNER, ADMIN):
+        await record(metrics, "0.8", user)
+        clock.advance(timedelta(minutes=1))
+    with pytest.raises(NotAllowed, match="may record its KPIs"):
+        await record(metrics, "0.9", OUTSIDER)
+    with pytest.raises(DomainError, match="not a number"):
+        await record(metrics, "high")
+    with pytest.raises(UnknownUseCase):
+        await metrics.record(RecordMetric("nope", "auc", "1"), actor(ADMIN))
+    assert await series(db) == [0.8, 0.8, 0.8]
+
+
+async def test_only_the_owner_or_an_admin_sets_targets(db: InMemoryDatabase, metrics: MetricService) -> None:
+    await record(metrics, "0.7")
+    with pytest.raises(NotAllowed, match="may set targets"):
+        await metrics.set_target(SetTarget("churn", "auc", ">=", "0.8"), actor(SCIENTIST))
+    reply = await metrics.set_target(SetTarget("churn", "auc", ">=", "0.8"), actor(OWNER))
+    assert "Now: missed ≥ 0.8" in reply.text
+    async with db.uow() as uow:
+        [target] = (await uow.metrics.targets("churn")).values()
+    assert (target.op, target.value, target.state) == (">=", 0.8, "missed")  # as of now
+    assert texts(db) == []  # setting a target announces nothing
+
+
+async def test_a_crossing_is_announced_once_in_the_use_cases_channel(
+        db: InMemoryDatabase, metrics: MetricService, clock: ManualClock) -> None:
+    await metrics.set_target(SetTarget("churn", "auc", ">=", "0.8"), actor(OWNER))
+    for value in ("0.7", "0.85", "0.9", "0.6"):  # first value: the state only; then two flips
+        clock.advance(timedelta(hours=1))
+        await record(metrics, value)
+    assert [m.channel for m in db.messages()] == [CHANNEL, CHANNEL]
+    assert "reached its target ≥ 0.8: now 0.85" in texts(db)[0]
+    assert "fell short of its target ≥ 0.8: now 0.6" in texts(db)[1]
+    async with db.uow() as uow:
+        page = await uow.digest_reads.crossings(Scope(), START, 10)
+    assert [(c.met, c.value) for c in page.rows] == [(True, 0.85), (False, 0.6)]
+
+
+async def test_a_back_filled_value_changes_no_target_state(
+        db: InMemoryDatabase, metrics: MetricService, clock: ManualClock) -> None:
+    await metrics.set_target(SetTarget("churn", "auc", ">=", "0.8"), actor(OWNER))
+    clock.advance(timedelta(hours=2))
+    await metrics.push([NewPoint("churn", "auc", 0.9, "", START + timedelta(hours=2))], "ci")
+    await metrics.push([NewPoint("churn", "auc", 0.5, "", START + timedelta(hours=1))], "ci")  # older
+    assert await series(db) == [0.5, 0.9]
+    assert texts(db) == []
+
+
+async def test_a_push_is_all_or_nothing(db: InMemoryDatabase, metrics: MetricService) -> None:
+    with pytest.raises(LookupError):
+        await metrics.push([NewPoint("churn", "auc", 0.9, "", START),
+                            NewPoint("nope", "auc", 0.9, "", START)], "ci")
+    assert await series(db) == []
+
+
+async def test_showing_an_unknown_kpi_names_the_known_ones(metrics: MetricService) -> None:
+    await record(metrics, "0.8")
+    with pytest.raises(DomainError, match=r"has no KPI `lat` \(known: `auc`\)"):
+        await metrics.show(ShowMetrics("churn", "lat"))
+    table, _chart = await metrics.show(ShowMetrics("churn"))
+    assert "auc" in table.text
+
+
+async def test_dora_of_a_use_case_without_deployments_is_all_n_a(metrics: MetricService) -> None:
+    card = await metrics.dora(ShowDora("churn", days=7))
+    assert "churn" in card.text and "n/a" in card.text
