@@ -87,19 +87,8 @@ class SqlUseCaseRepository:
         return _to_domain(row, team.all(), history.all())
 
     async def add(self, use_case: UseCase) -> None:
-        row = UseCaseRow(
-            slug=use_case.slug,
-            title=use_case.title,
-            domain=use_case.domain,
-            owner_id=use_case.owner_id,
-            channel_id=use_case.channel_id,
-            phase=use_case.phase.value,
-            phase_since=use_case.phase_since,
-            created_at=use_case.created_at,
-            created_by=use_case.created_by,
-            archived_reason=use_case.archived_reason,
-            version=0,
-        )
+        row = UseCaseRow(slug=use_case.slug, created_at=use_case.created_at,
+                         created_by=use_case.created_by, version=0, **_changeable(use_case))
         self._session.add(row)
         try:
             await self._session.flush()
@@ -117,16 +106,7 @@ class SqlUseCaseRepository:
         result = await self._session.execute(
             update(UseCaseRow)
             .where(UseCaseRow.slug == use_case.slug, UseCaseRow.version == use_case.version)
-            .values(
-                title=use_case.title,
-                domain=use_case.domain,
-                owner_id=use_case.owner_id,
-                channel_id=use_case.channel_id,
-                phase=use_case.phase.value,
-                phase_since=use_case.phase_since,
-                archived_reason=use_case.archived_reason,
-                version=UseCaseRow.version + 1,
-            )
+            .values(version=UseCaseRow.version + 1, **_changeable(use_case))
             .returning(UseCaseRow.id)
         )
         row_id = result.scalar_one_or_none()
@@ -210,6 +190,13 @@ class SqlUseCaseRepository:
             select(UseCaseRow.owner_id).distinct()
             .where(UseCaseRow.channel_id == channel_id, UseCaseRow.phase != Phase.ARCHIVED.value)
             .order_by(UseCaseRow.owner_id)))
+
+
+def _changeable(use_case: UseCase) -> dict[str, Any]:
+    """The columns a use case's changes write (its slug and creation never change)."""
+    return {"title": use_case.title, "domain": use_case.domain, "owner_id": use_case.owner_id,
+            "channel_id": use_case.channel_id, "phase": use_case.phase.value,
+            "phase_since": use_case.phase_since, "archived_reason": use_case.archived_reason}
 
 
 def _change_row(use_case_id: int, change: PhaseChange) -> PhaseChangeRow:

@@ -13,6 +13,7 @@ adapter and its error mapping stay SQLAlchemy's own.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -91,6 +92,22 @@ class OneTripConnection(aiosqlite.Connection):
     async def rollback(self) -> None:
         if self._open_transaction():
             await super().rollback()
+
+    async def _connect(self) -> aiosqlite.Connection:
+        """As aiosqlite's, but a connection that could not open waits for its thread to stop:
+        aiosqlite asks the thread to stop without waiting, and a thread that answers after the
+        event loop closed fails with "Event loop is closed" (a missing database file, then exit)."""
+        try:
+            return await super()._connect()
+        except BaseException:
+            stopping = getattr(self, "_stopping", None)
+            if stopping is not None:
+                await asyncio.wait([stopping], timeout=5)
+            raise
+
+    def stop(self) -> asyncio.Future[Any] | None:
+        self._stopping = super().stop()
+        return self._stopping
 
     def _open_transaction(self) -> bool:
         # Safe from the loop's thread: SQLAlchemy runs one thing at a time on a connection,

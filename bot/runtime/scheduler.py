@@ -61,22 +61,10 @@ class Scheduler:
 
     async def start(self) -> None:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
-        self._scheduler.add_job(
-            self.sync,
-            "interval",
-            seconds=SYNC_EVERY.total_seconds(),
-            id="digest-sync",
-            coalesce=True,
-            max_instances=1,
-        )
-        self._scheduler.add_job(
-            self.remind,
-            "interval",
-            seconds=REMIND_EVERY.total_seconds(),
-            id="reminders",
-            coalesce=True,
-            max_instances=1,
-        )
+        for job, every, name in ((self.sync, SYNC_EVERY, "digest-sync"),
+                                 (self.remind, REMIND_EVERY, "reminders")):
+            self._scheduler.add_job(job, "interval", seconds=every.total_seconds(), id=name,
+                                    coalesce=True, max_instances=1)
         self._scheduler.start()
         await self.sync()
 

@@ -207,10 +207,14 @@ class DeploymentService:
         return blocks.notice(f"⏪ Rollback {d.id}: *{uc.slug}* back to `{version}`; "
                              f"follow it in <#{d.channel_id}>.")
 
+    async def _deployer_of(self, uow: UnitOfWork, slug: str, actor: Actor, action: str) -> UseCase:
+        uc = await load_use_case(uow, slug)
+        self._ensure_deployer(uc, actor, action)
+        return uc
+
     async def lock(self, command: LockDeployments, actor: Actor) -> Message:
         async with self.uow() as uow:
-            uc = await load_use_case(uow, command.slug)
-            self._ensure_deployer(uc, actor, "lock")
+            uc = await self._deployer_of(uow, command.slug, actor, "lock")
             existing = await uow.deployments.lock(uc.slug)
             if existing is not None:
                 raise Conflict(f"`{uc.slug}` is already locked. {self._lock_line(existing)}")
@@ -227,8 +231,7 @@ class DeploymentService:
 
     async def unlock(self, command: UnlockDeployments, actor: Actor) -> Message:
         async with self.uow() as uow:
-            uc = await load_use_case(uow, command.slug)
-            self._ensure_deployer(uc, actor, "unlock")
+            uc = await self._deployer_of(uow, command.slug, actor, "unlock")
             if await uow.deployments.lock(uc.slug) is None:
                 raise Conflict(f"`{uc.slug}` is not locked.")
             await uow.deployments.remove_lock(uc.slug)

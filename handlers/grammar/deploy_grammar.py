@@ -97,19 +97,22 @@ def _status(rest: str, usage: str) -> DeploymentStatus:
 
 
 def _cancel(rest: str, usage: str) -> CancelDeployment:
-    tokens = split(rest, allowed=frozenset(), usage=usage)
-    if not tokens.positional:
-        raise UsageError("Which deployment? Give its id, e.g. `/deploy cancel 42`.", usage)
-    reason = plain_text(" ".join(tokens.positional[1:]))
-    return CancelDeployment(_deployment_id(tokens.positional[0], usage), reason)
+    which, reason = _subject_and_reason(rest, usage, "Which deployment? Give its id, e.g. "
+                                                     "`/deploy cancel 42`.")
+    return CancelDeployment(_deployment_id(which, usage), reason)
 
 
 def _lock(rest: str, usage: str) -> LockDeployments:
+    which, reason = _subject_and_reason(rest, usage, "Which use case?")
+    return LockDeployments(parse_slug(which, usage), reason)
+
+
+def _subject_and_reason(rest: str, usage: str, missing: str) -> tuple[str, str]:
+    """``<what> ["reason"]``: the first word, and the rest as the reason."""
     tokens = split(rest, allowed=frozenset(), usage=usage)
     if not tokens.positional:
-        raise UsageError("Which use case?", usage)
-    reason = plain_text(" ".join(tokens.positional[1:]))
-    return LockDeployments(parse_slug(tokens.positional[0], usage), reason)
+        raise UsageError(missing, usage)
+    return tokens.positional[0], plain_text(" ".join(tokens.positional[1:]))
 
 
 _PARSERS: dict[str, Callable[[str, str], DeployCommand]] = {

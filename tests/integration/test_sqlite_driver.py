@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -88,3 +89,14 @@ async def test_a_read_is_one_trip_and_a_write_adds_only_its_commit(
     async with engine.begin() as conn:
         await conn.execute(text("INSERT INTO t (name) VALUES ('y')"))
     assert trips == ["<lambda>", "commit"]
+
+
+async def test_a_connection_that_cannot_open_has_stopped_its_thread_when_it_says_so(
+    tmp_path: Path,
+) -> None:
+    """aiosqlite asks the thread to stop without waiting: answering a loop that closed meanwhile
+    (a test ending, a process exiting) failed with "Event loop is closed" in that thread."""
+    connection = sqlite_driver.connector(str(tmp_path / "no" / "such" / "dir.db"))
+    with pytest.raises(sqlite3.OperationalError):
+        await connection
+    assert not connection._thread.is_alive()
