@@ -48,11 +48,14 @@ class Settings:
     approval_nudge: timedelta = timedelta(hours=4)
     lease: timedelta = timedelta(seconds=60)
     outbox_poll_seconds: float = 1.0
+    kpi_sources_path: str = ""
+    mlflow_url: str = ""
+    mlflow_token: str = field(default="", repr=False)
 
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in logs or messages."""
         candidates = (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token,
-                      self.webhook_secret, make_url(self.database_url).password)
+                      self.webhook_secret, self.mlflow_token, make_url(self.database_url).password)
         return tuple(str(s) for s in candidates if s)
 
 
@@ -173,4 +176,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "shell") 
         lock_reminder=timedelta(hours=_int(env, "BIZDEVOPS_LOCK_REMINDER_HOURS", 24, 1, 24 * 30)),
         approval_nudge=timedelta(hours=_int(env, "BIZDEVOPS_APPROVAL_NUDGE_HOURS", 4, 1, 24 * 30)),
         lease=timedelta(seconds=_int(env, "BIZDEVOPS_LEASE_SECONDS", 60, 5, 3600)),
+        kpi_sources_path=env.get("BIZDEVOPS_KPI_SOURCES", "").strip(),
+        mlflow_url=_url(env, "BIZDEVOPS_MLFLOW_URL", "") if env.get("BIZDEVOPS_MLFLOW_URL", "").strip()
+        else "",
+        mlflow_token=env.get("BIZDEVOPS_MLFLOW_TOKEN", "").strip(),
     )

@@ -53,6 +53,8 @@ class Schedule:
 
     cron: str
     tz: str
+    # Digests come at most once an hour; a KPI's cron may fire every minute.
+    min_interval: timedelta = field(default=MIN_INTERVAL, compare=False, repr=False)
     _zone: ZoneInfo = field(init=False, repr=False, compare=False)
     _trigger: CronTrigger = field(init=False, repr=False, compare=False)
 
@@ -170,7 +172,7 @@ def _check_frequency(schedule: Schedule) -> None:
     for _ in range(_PROBE_FIRES - 1):
         fires.append(schedule.next_fire(fires[-1]))
     gap = min(b - a for a, b in zip(fires, fires[1:], strict=False))
-    if gap < MIN_INTERVAL:
+    if gap < schedule.min_interval:
         raise ScheduleError(
             f"`{schedule.cron}` would post a digest every {humanize(gap)}; "
             f"digests come at most once an hour. {EXAMPLE}")

@@ -1,0 +1,1 @@
+"""The KPI source file (``BIZDEVOPS_KPI_SOURCES``): read, validated with key paths, reported."""
