@@ -22,16 +22,20 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import logs
 from bot.clock import Clock, SystemClock
-from bot.config import ConfigError, Settings
+from bot.config import Settings
+from bot.config_files import kpi_config_for, pipelines_for
+from bot.domain.kpis import SourceKind
 from bot.domain.pipeline import PipelineSet
 from bot.executors.command import CommandExecutor
 from bot.executors.dry_run import DryRunExecutor
+from bot.executors.kpi import KpiGateExecutor
 from bot.executors.registry import Executors
 from bot.executors.webhook import WebhookExecutor
-from bot.pipelines.loading import load_pipelines, uses_webhooks
+from bot.kpis.loading import KpiConfig
 from bot.runtime.background import Background
 from bot.runtime.bus import EventBus
 from bot.runtime.deploy_engine import DeploymentEngine
+from bot.runtime.kpi_jobs import KpiJobs
 from bot.runtime.loop_watch import LoopWatch
 from bot.runtime.outbox_worker import OutboxWorker
 from bot.runtime.pacing import Pacer
@@ -43,12 +47,17 @@ from bot.services.deployments import DeploymentService
 from bot.services.digests import DigestService
 from bot.services.events import DeploymentChanged, MessageQueued, StepStopped
 from bot.services.home import HomeService
+from bot.services.kpis import KpiService
 from bot.services.metrics import MetricService
 from bot.services.reminders import ReminderService
 from bot.services.tokens import TokenService
 from bot.services.usecases import UseCaseService
 from bot.slack.clients import web_clients
 from bot.slack.directory import SlackDirectory
+from bot.sources.mlflow import MlflowReader
+from bot.sources.prometheus import PrometheusReader
+from bot.sources.registry import SourceReaders
+from bot.sources.sql import SqlReader
 from handlers import actions, api, commands, dedupe, errors, events, health, metrics_api, slack_http
 from storage.database import Database
 
@@ -83,6 +92,7 @@ class BotApp:
     home: HomeService
     background: Background
     watch: LoopWatch
+    kpis: KpiJobs
 
     async def start_background(self) -> None:
         # One keep-alive HTTP session for every Web API call (outbox, listeners, Home): without
@@ -96,6 +106,7 @@ class BotApp:
 
     async def settle(self) -> None:
         """Run deployments and deliver messages until nothing is due now (simulator, tests)."""
+        await self.kpis.catch_up()  # pulls due by the (simulated) clock
         for _ in range(50):
             await self.background.settle()
             await self.engine.run_until_idle()
@@ -119,19 +130,19 @@ class BotApp:
         await self.engine.stop(remaining())
         await self.outbox.stop(max(remaining(), min(grace, ANNOUNCE_AT_LEAST_SECONDS)))
         await self.webhooks.close()
+        await self.kpis.close()
         await self.watch.stop()
         if self.client.session is not None:
             await self.client.session.close()
         await self.db.dispose()
 
 
-def pipelines_for(settings: Settings) -> PipelineSet:
-    """The pipeline file, checked; raises PipelineError or ConfigError with every problem."""
-    pipelines = load_pipelines(settings.pipelines_path or None)
-    if uses_webhooks(pipelines) and not settings.webhook_secret:
-        raise ConfigError("BIZDEVOPS_WEBHOOK_SECRET is required: the pipeline file uses webhook "
-                          "executors")
-    return pipelines
+def kpi_readers(settings: Settings, config: KpiConfig) -> SourceReaders:
+    return SourceReaders({
+        SourceKind.SQL: SqlReader(config.connection_urls),
+        SourceKind.PROMETHEUS: PrometheusReader(),
+        SourceKind.MLFLOW: MlflowReader(settings.mlflow_url, settings.mlflow_token),
+    })
 
 
 @dataclass(frozen=True)
@@ -143,12 +154,15 @@ class _Services:
     digests: DigestService
     reminders: ReminderService
     home: HomeService
+    kpis: KpiService
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None,
-               pipelines: PipelineSet | None = None, pacer: Pacer | None = None) -> BotApp:
+               pipelines: PipelineSet | None = None, pacer: Pacer | None = None,
+               kpi_config: KpiConfig | None = None) -> BotApp:
     clock = clock or SystemClock()
     pipelines = pipelines or pipelines_for(settings)
+    kpi_config = kpi_config or kpi_config_for(settings)
     logs.quiet_bad_requests()
     bus = EventBus()
     db = Database(settings.database_url, clock, read_connections=HEAVY_JOBS, publish=bus.publish)
@@ -158,9 +172,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
                           pacer=pacer, lease=settings.lease)
     webhooks = WebhookExecutor(settings.webhook_secret)
     runs = DeploymentRuns(db.uow, clock, settings.timezone, settings.public_url)
-    engine = DeploymentEngine(runs, Executors(webhooks, CommandExecutor(env=os.environ), DryRunExecutor()),
-                              clock, db.uow, lock_reminder=settings.lock_reminder, lease=settings.lease)
-    s = _services(settings, clock, db, client, pipelines)
+    s = _services(settings, clock, db, client, pipelines, kpi_config)
+    engine = _engine(settings, clock, db, runs, webhooks, s.kpis)
     # What follows a commit, all of it: each unit of work collects these events and, once its
     # transaction has committed, they are handed to the handlers here (bot/services/events.py).
     bus.handle({
@@ -173,10 +186,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     telemetry = Telemetry()
     telemetry.heavy_waiting.set_function(lambda: background.heavy_waiting)
     http = web.Application(middlewares=[telemetry.middleware, health.unavailable(db.ping)])
+    kpi_jobs = KpiJobs(s.kpis)
     app = BotApp(settings, clock, db, client, bolt, http, outbox, engine, webhooks,
                  s.use_cases, s.deployments, s.digests,
-                 Scheduler(s.digests, s.reminders, clock, db.requests, background.heavy_turn), s.home,
-                 background, LoopWatch(telemetry.loop_lag))
+                 Scheduler(s.digests, s.reminders, clock, db.requests, background.heavy_turn,
+                           kpi_jobs), s.home,
+                 background, LoopWatch(telemetry.loop_lag), kpi_jobs)
     _routes(app)
     _metrics_route(app, telemetry)
     api.register(app.web, runs, settings.webhook_secret, settings.public_url)
@@ -184,8 +199,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     return app
 
 
+def _engine(settings: Settings, clock: Clock, db: Database, runs: DeploymentRuns,
+            webhooks: WebhookExecutor, kpis: KpiService) -> DeploymentEngine:
+    executors = Executors(webhooks, CommandExecutor(env=os.environ), DryRunExecutor(),
+                          KpiGateExecutor(kpis.judge))
+    return DeploymentEngine(runs, executors, clock, db.uow, lock_reminder=settings.lock_reminder,
+                            lease=settings.lease)
+
+
 def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebClient,
-              pipelines: PipelineSet) -> _Services:
+              pipelines: PipelineSet, kpi_config: KpiConfig) -> _Services:
     directory = SlackDirectory(client)
     admins_configured = bool(settings.admins)
     deployments = DeploymentService(db.uow, clock, pipelines, settings.timezone, admins_configured)
@@ -202,6 +225,9 @@ def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebCl
         reminders=ReminderService(db.uow, clock, settings.dev_timebox, settings.approval_nudge),
         home=HomeService(db.uow, clock, approvals, settings.admins, settings.dev_timebox,
                          publish=_publisher(client), announcements=db.outbox.recent_posts),
+        kpis=KpiService(db.uow, clock, kpi_config.sources, kpi_readers(settings, kpi_config),
+                        settings.timezone, admins_configured,
+                        secrets=settings.secrets() + kpi_config.secrets()),
     )
 
 
@@ -221,7 +247,7 @@ def _bolt(settings: Settings, client: AsyncWebClient, db: Database, clock: Clock
     )
     dedupe.register(bolt, db.requests, clock)  # before the listeners: retries are not applied twice
     commands.register(bolt, s.use_cases, s.deployments, s.metrics, s.digests, settings.admins,
-                      background)
+                      background, s.kpis)
     actions.register(bolt, s.approvals, s.home, settings.admins, background)
     events.register(bolt, s.home, background)
     bolt.error(errors.on_error)

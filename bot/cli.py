@@ -10,8 +10,9 @@ import sys
 from collections.abc import Sequence
 
 from bot import logs
-from bot.app import pipelines_for
 from bot.config import ConfigError, Settings, load_dotenv_file, load_settings
+from bot.config_files import kpi_config_for, pipelines_for
+from bot.kpis.loading import KpiSourceError
 from bot.pipelines.loading import PipelineError
 from bot.slack.manifest import manifest_yaml
 from storage.database import DatabaseUnavailable
@@ -52,11 +53,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(mode=mode)
         if args.command in ("serve", "socket", "shell"):
             pipelines_for(settings)  # a broken pipeline file stops start-up, every problem listed
+            kpi_config_for(settings)  # so does a broken KPI source file
     except ConfigError as problem:
         print(f"bizdevops: configuration error: {problem}", file=sys.stderr)
         return 2
     except PipelineError as problems:
         print(f"bizdevops: the pipeline file has problems:\n{problems}", file=sys.stderr)
+        return 2
+    except KpiSourceError as problems:
+        print(f"bizdevops: the KPI source file has problems:\n{problems}", file=sys.stderr)
         return 2
     if args.command == "serve" and args.port:
         settings = _with_port(settings, args.port)

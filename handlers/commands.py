@@ -20,13 +20,16 @@ from bot.render.charts import kpi_charts
 from bot.services.commands import (
     Actor,
     MetricCommand,
+    PullKpi,
     RecordMetric,
     SetTarget,
     ShowDora,
     ShowMetrics,
+    ShowSources,
 )
 from bot.services.deployments import DeploymentService
 from bot.services.digests import DigestService
+from bot.services.kpis import KpiService
 from bot.services.metrics import ChartRequest, MetricService
 from bot.services.usecases import UseCaseService
 from handlers.after_ack import AfterAck
@@ -98,7 +101,7 @@ class SlashCommand:
 
 def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentService,
              metrics: MetricService, digests: DigestService, admins: frozenset[str],
-             background: AfterAck) -> None:
+             background: AfterAck, kpis: KpiService) -> None:
     for command in (
         SlashCommand("/usecase", "/usecase — track use cases from Biz to Ops",
                      usecase_grammar.parse_usecase, usecase_grammar.HELP, usecase_grammar.USAGE,
@@ -107,7 +110,7 @@ def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentSe
                      deploy_grammar.HELP, DEPLOY_USAGE,
                      lambda cmd, who, _where: deployments.execute(cmd, who)),
         SlashCommand("/metric", "/metric — shared KPIs and DORA metrics", metric_grammar.parse_metric,
-                     metric_grammar.HELP, metric_grammar.USAGE, _metric(metrics, background)),
+                     metric_grammar.HELP, metric_grammar.USAGE, _metric(metrics, kpis, background)),
         SlashCommand("/digest", "/digest — status digests for this channel",
                      digest_grammar.parse_digest, digest_grammar.HELP, digest_grammar.USAGE,
                      _digest(digests, background)),
@@ -147,9 +150,13 @@ async def _deliver(respond: AsyncRespond, later: Later, text: str, usage: dict[s
     later.then()
 
 
-def _metric(metrics: MetricService, background: AfterAck) -> Run:
+def _metric(metrics: MetricService, kpis: KpiService, background: AfterAck) -> Run:
     async def run(cmd: MetricCommand, who: Actor, where: Where) -> Message | Later:
         match cmd:
+            case ShowSources():
+                return Later(lambda: kpis.list_sources(cmd), "metric_sources")
+            case PullKpi():  # a source may take its time: never in the acknowledgement
+                return Later(lambda: kpis.pull(cmd, who), "metric_pull")
             case RecordMetric():
                 return await metrics.record(cmd, who)
             case SetTarget():

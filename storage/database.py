@@ -24,6 +24,7 @@ from storage.deployments import SqlDeploymentRepository
 from storage.digest_reads import SqlDigestReads
 from storage.digests import SqlDigestRepository
 from storage.dora import SqlDoraQueries
+from storage.kpis import SqlKpiRepository
 from storage.metrics import SqlMetricRepository, SqlTokenRepository
 from storage.outbox import OutboxStore, SqlOutbox
 from storage.repositories import SqlUseCaseRepository
@@ -138,6 +139,7 @@ class SqlUnitOfWork:
         self.digests = SqlDigestRepository(self.session)
         self.digest_reads = SqlDigestReads(self.session)
         self.dora = SqlDoraQueries(self.session)
+        self.kpis = SqlKpiRepository(self.session)
         return self
 
     async def __aexit__(

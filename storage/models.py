@@ -297,3 +297,4 @@ class ProcessedRequestRow(Base):
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)
+

@@ -162,6 +162,7 @@ class SourceStatus:
     last_value: float | None = None
     error: str = ""              # the latest failure's reason while failing
     since: datetime | None = None  # when it started failing (or recovered)
+    last_fire: datetime | None = None  # the newest scheduled fire time claimed
 
 
 def after_pull(status: SourceStatus | None, value: float | None, error: str,
@@ -170,10 +171,10 @@ def after_pull(status: SourceStatus | None, value: float | None, error: str,
     before = status or SourceStatus()
     if value is None:
         since = before.since if before.failing else now
-        new = SourceStatus(True, now, before.last_value, error, since)
+        new = SourceStatus(True, now, before.last_value, error, since, before.last_fire)
         return new, None if before.failing else Change.FAILING
     recovered = before.failing
-    new = SourceStatus(False, now, value, "", now if recovered else before.since)
+    new = SourceStatus(False, now, value, "", now if recovered else before.since, before.last_fire)
     return new, Change.RECOVERED if recovered else None
 
 

@@ -10,11 +10,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
+from bot.domain.kpis import MaxDrop
+
 
 class ExecutorKind(StrEnum):
     WEBHOOK = "webhook"
     COMMAND = "command"
     DRY_RUN = "dry-run"
+    KPI = "kpi"                          # health checks only: a business KPI gates the rollout
 
 
 class OnFailure(StrEnum):
@@ -28,6 +31,8 @@ class ExecutorSpec:
     url: str = ""                        # webhook
     argv: tuple[str, ...] = ()           # command; placeholders {version} {use_case} {stage} {targets}
     delay: timedelta = timedelta()       # dry-run
+    kpi: str = ""                        # kpi: the use case's KPI to judge
+    max_drop: MaxDrop | None = None      # kpi: how much worse than at the start it may get
 
     @property
     def is_dry_run(self) -> bool:
@@ -64,7 +69,9 @@ class Pipeline:
 
     @property
     def is_dry_run(self) -> bool:
-        return all(s.run.is_dry_run and (s.health is None or s.health.is_dry_run) for s in self.stages)
+        return all(s.run.is_dry_run and (s.health is None or s.health.is_dry_run
+                                         or s.health.kind is ExecutorKind.KPI)  # it only reads
+                   for s in self.stages)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -26,6 +26,8 @@ class StageJob:
     targets: tuple[str, ...]
     callback_url: str
     requested_by: str
+    requested_at: datetime | None = None  # the deployment's start: a KPI's "before" value
+    ran_at: datetime | None = None        # a health check's wave finished then (a KPI must be newer)
 
 
 @dataclass(frozen=True)

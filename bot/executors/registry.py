@@ -8,15 +8,18 @@ from bot.domain.pipeline import ExecutorKind, ExecutorSpec
 from bot.executors.base import Executor, ExecutorResult, StageJob
 from bot.executors.command import CommandExecutor
 from bot.executors.dry_run import DryRunExecutor
+from bot.executors.kpi import KpiGateExecutor
 from bot.executors.webhook import WebhookExecutor
 
 
 class Executors:
-    def __init__(self, webhook: WebhookExecutor, command: CommandExecutor, dry_run: DryRunExecutor) -> None:
+    def __init__(self, webhook: WebhookExecutor, command: CommandExecutor, dry_run: DryRunExecutor,
+                 kpi: KpiGateExecutor) -> None:
         self._by_kind: dict[ExecutorKind, Executor] = {
             ExecutorKind.WEBHOOK: webhook,
             ExecutorKind.COMMAND: command,
             ExecutorKind.DRY_RUN: dry_run,
+            ExecutorKind.KPI: kpi,
         }
 
     def for_kind(self, kind: ExecutorKind) -> Executor:

@@ -12,6 +12,8 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
 
+from bot.domain.kpis import parse_max_drop
+from bot.domain.metrics import NAME_RE as METRIC_NAME_RE
 from bot.domain.pipeline import (
     ApprovalSpec,
     ExecutorKind,
@@ -46,9 +48,11 @@ _EXECUTOR_KEYS = {
     ExecutorKind.WEBHOOK: ("executor", "url"),
     ExecutorKind.COMMAND: ("executor", "argv"),
     ExecutorKind.DRY_RUN: ("executor", "delay"),
+    ExecutorKind.KPI: ("executor", "name", "max_drop"),
 }
-_ALL_EXECUTOR_KEYS = ("executor", "url", "argv", "delay")
+_ALL_EXECUTOR_KEYS = ("executor", "url", "argv", "delay", "name", "max_drop")
 _KINDS = tuple(k.value for k in ExecutorKind)
+_RUN_KINDS = tuple(k for k in _KINDS if k != ExecutorKind.KPI)  # a KPI judges, it deploys nothing
 
 
 class Checker(RolloutValues):
@@ -148,12 +152,12 @@ class Checker(RolloutValues):
             return None
         return StageSpec(name, run, timeout=timeout, approval=approval, **rollout)
 
-    def executor(self, value: Any, path: str) -> ExecutorSpec | None:
+    def executor(self, value: Any, path: str, *, health: bool = False) -> ExecutorSpec | None:
         if not isinstance(value, dict):
             got = "missing" if value is None else f"expected a table, got {kind_of(value)}"
             self.fail(path, f'{got}; e.g. {{ executor = "dry-run" }}')
             return None
-        kind = self.executor_kind(value.get("executor"), join(path, "executor"))
+        kind = self.executor_kind(value.get("executor"), join(path, "executor"), health)
         allowed = _EXECUTOR_KEYS[kind] if kind else _ALL_EXECUTOR_KEYS
         for key in value:
             if kind and key not in allowed and key in _ALL_EXECUTOR_KEYS:
@@ -170,15 +174,36 @@ class Checker(RolloutValues):
         if kind is ExecutorKind.DRY_RUN:
             delay = self.duration(value, "delay", path, timedelta(), timedelta(hours=1))
             return ExecutorSpec(kind, delay=delay)
+        if kind is ExecutorKind.KPI:
+            return self.kpi_gate(value, path)
         return None
 
-    def executor_kind(self, raw: Any, path: str) -> ExecutorKind | None:
+    def kpi_gate(self, table: dict[str, Any], path: str) -> ExecutorSpec | None:
+        count = len(self.problems)
+        name = self.string(table, "name", path, required=True)
+        if name is not None and not METRIC_NAME_RE.fullmatch(name):
+            self.fail(join(path, "name"), f"{quote(name)} is not a KPI name (lowercase letters, "
+                                          "digits, _ . and -, at most 64 characters)")
+        max_drop = None
+        if "max_drop" in table:
+            try:
+                max_drop = parse_max_drop(table["max_drop"])
+            except ValueError as bad:
+                self.fail(join(path, "max_drop"), str(bad))
+        ok = name is not None and len(self.problems) == count
+        return ExecutorSpec(ExecutorKind.KPI, kpi=name or "", max_drop=max_drop) if ok else None
+
+    def executor_kind(self, raw: Any, path: str, health: bool) -> ExecutorKind | None:
+        kinds = _KINDS if health else _RUN_KINDS
         if raw is None:
-            self.fail(path, f"missing; use one of {quoted(_KINDS)}")
+            self.fail(path, f"missing; use one of {quoted(kinds)}")
         elif not isinstance(raw, str):
             self.fail(path, f"expected a string, got {kind_of(raw)}")
-        elif raw not in _KINDS:
-            self.fail(path, f"unknown executor {quote(raw)}; {did_you_mean(raw, _KINDS, quote)}")
+        elif raw == ExecutorKind.KPI and not health:
+            self.fail(path, "the kpi executor judges a rollout: use it as a stage's "
+                            '`health = {executor = "kpi", name = "<kpi>"}`')
+        elif raw not in kinds:
+            self.fail(path, f"unknown executor {quote(raw)}; {did_you_mean(raw, kinds, quote)}")
         else:
             return ExecutorKind(raw)
         return None
@@ -253,7 +278,8 @@ class Checker(RolloutValues):
             self.fail(join(path, "waves"), "needs `targets` (a count or a list of names) to divide")
         total = len(targets) if isinstance(targets, tuple) else targets
         waves = self.waves(table["waves"], join(path, "waves"), total)
-        health = self.executor(table["health"], join(path, "health")) if "health" in table else None
+        health = (self.executor(table["health"], join(path, "health"), health=True)
+                  if "health" in table else None)
         bake = self.duration(table, "bake", path, timedelta(), timedelta(hours=24))
         on_failure = table.get("on_failure", OnFailure.HALT.value)
         if on_failure not in tuple(OnFailure):

@@ -5,7 +5,7 @@ Part of the one renderer; the App Home tab and the digest reuse these lines.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from slack_sdk.models.blocks import Block
 
@@ -19,7 +19,7 @@ from bot.domain.dora import (
 from bot.domain.dora_changes import short_duration
 from bot.domain.metrics import KpiSummary, Target, format_delta, format_number, target_status, with_unit
 from bot.domain.mrkdwn import escape
-from bot.render.blocks import Message, bulleted, context, header, message, section
+from bot.render.blocks import Message, bulleted, clip, context, header, message, section
 
 BAND_ICONS = {"elite": "🏆", "high": "🟢", "medium": "🟡", "low": "🔴", "n/a": "⚪"}
 
@@ -38,13 +38,18 @@ def kpi_line(slug: str, s: KpiSummary) -> str:
     return first + (f"\n{second}" if second else "")
 
 
-def kpi_table(slug: str, summaries: Sequence[KpiSummary], *, days: int) -> Message:
+def kpi_table(slug: str, summaries: Sequence[KpiSummary], *, days: int,
+              failing: Mapping[str, str] | None = None) -> Message:
+    """``failing``: KPIs whose source fails now, with the reason; their value may be stale."""
     if not summaries:
         return message(f"No KPIs recorded for {slug} yet.", [section(
             f"No KPIs recorded for *{slug}* in the last {days} days. Record one with "
             f"`/metric record {slug} <name> <value>`.")])
     blocks: list[Block] = [header(f"📈 {slug} — KPIs, last {days} days")]
-    blocks += bulleted([kpi_line(slug, s) for s in summaries], max_blocks=45, more="KPIs")
+    failing = failing or {}
+    lines = [kpi_line(slug, s) + (f"\n🚨 its source is failing: {escape(clip(failing[s.name], 200))}"
+                                  if s.name in failing else "") for s in summaries]
+    blocks += bulleted(lines, max_blocks=45, more="KPIs")
     blocks.append(context("prev = against the previous value · 7d / 30d = against the value then"))
     fallback = f"KPIs of {slug}: " + ", ".join(
         f"{escape(s.name)} {with_unit(format_number(s.latest.value), escape(s.unit))}"

@@ -8,6 +8,7 @@ Every post is claimed in the database first: two processes firing together post 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
@@ -19,6 +20,7 @@ from apscheduler.triggers.base import BaseTrigger
 
 from bot.clock import Clock
 from bot.domain.schedule import Schedule, missed_fire
+from bot.runtime.kpi_jobs import KpiJobs
 from bot.services.digests import DigestService
 from bot.services.reminders import ReminderService
 from storage.requests import RequestLog
@@ -48,7 +50,10 @@ class ScheduleTrigger(BaseTrigger):  # type: ignore[misc]
 class Scheduler:
     def __init__(self, digests: DigestService, reminders: ReminderService, clock: Clock,
                  requests: RequestLog | None = None,
-                 heavy_turn: Callable[[], AbstractAsyncContextManager[None]] = nullcontext) -> None:
+                 heavy_turn: Callable[[], AbstractAsyncContextManager[None]] = nullcontext,
+                 kpis: KpiJobs | None = None) -> None:
+        self.kpis = kpis
+        self._catching_up: asyncio.Task[int] | None = None
         # Digests and reminders take turns with the other heavy work (``Background``): forty
         # channels at 09:00 queue among themselves, not in front of acknowledgements.
         self.heavy_turn = heavy_turn
@@ -65,10 +70,16 @@ class Scheduler:
                                  (self.remind, REMIND_EVERY, "reminders")):
             self._scheduler.add_job(job, "interval", seconds=every.total_seconds(), id=name,
                                     coalesce=True, max_instances=1)
+        if self.kpis is not None:
+            self.kpis.add_to(self._scheduler)
+            await self.kpis.kpis.apply_targets()
         self._scheduler.start()
         await self.sync()
 
     async def stop(self) -> None:
+        if self._catching_up is not None:
+            self._catching_up.cancel()
+            await asyncio.gather(self._catching_up, return_exceptions=True)
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
@@ -78,6 +89,7 @@ class Scheduler:
         posted = 0
         if self.requests is not None:  # housekeeping rides along: retries come within minutes
             await self.requests.forget_before(self.clock.now() - REMEMBER_DELIVERIES)
+        self._catch_up_kpis()
         stored = await self.digests.schedules()
         for channel, (schedule, last_run) in stored.items():
             if self._scheduler is not None and self._jobs.get(channel) != schedule:
@@ -115,6 +127,13 @@ class Scheduler:
             "action=digest.fire channel=%s fire_time=%s posted=%s", channel, times[-1].isoformat(), posted
         )
         return posted
+
+    def _catch_up_kpis(self) -> None:
+        """Pulls missed (down, or a job that woke late) are made in the background: a slow
+        source never holds up start-up or the digests."""
+        if self.kpis is None or (self._catching_up is not None and not self._catching_up.done()):
+            return
+        self._catching_up = asyncio.create_task(self.kpis.catch_up(), name="kpi-catch-up")
 
     async def _post(self, channel: str, fire_time: datetime) -> bool:
         async with self.heavy_turn():

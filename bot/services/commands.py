@@ -154,6 +154,17 @@ class ShowMetrics:
 
 
 @dataclass(frozen=True)
+class ShowSources:
+    slug: str | None = None
+
+
+@dataclass(frozen=True)
+class PullKpi:
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
 class SetTarget:
     slug: str
     name: str
@@ -167,4 +178,4 @@ class ShowDora:
     days: int = 30
 
 
-MetricCommand = RecordMetric | ShowMetrics | SetTarget | ShowDora
+MetricCommand = RecordMetric | ShowMetrics | SetTarget | ShowDora | ShowSources | PullKpi

@@ -86,9 +86,10 @@ class DeploymentRuns:
         wave = "" if step.wave is None else f"&wave={step.wave + 1}"
         callback = (f"{self.public_url}/api/v1/deployments/{d.id}/stages/{stage.name}/result"
                     f"?kind={step.kind.value}{wave}")
+        ran_at = step.due_at - stage.spec.bake if step.kind is StepKind.HEALTH else None
         return StageJob(str(d.id), d.use_case, d.version, stage.name,
                         None if step.wave is None else step.wave + 1, targets, callback,
-                        d.requested_by)
+                        d.requested_by, d.requested_at, ran_at)
 
     async def record(self, deployment_id: int, index: int, kind: StepKind, wave: int | None,
                      result: ExecutorResult) -> Deployment | None:

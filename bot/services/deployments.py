@@ -11,7 +11,7 @@ from bot.domain.deployment_model import Deployment
 from bot.domain.deployments import Transition
 from bot.domain.durations import humanize
 from bot.domain.mrkdwn import escape
-from bot.domain.pipeline import OnFailure, Pipeline, PipelineSet, StageSpec
+from bot.domain.pipeline import ExecutorKind, OnFailure, Pipeline, PipelineSet, StageSpec
 from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, Role, UseCase
 from bot.render import blocks, deploy_blocks
 from bot.render.blocks import Message
@@ -248,9 +248,15 @@ def rollback_pipeline(pipeline: Pipeline) -> Pipeline:
 
 
 def automatic_rollback_stage(failed: StageSpec, targets: tuple[str, ...]) -> StageSpec:
-    """Restore the previous version on the targets a failed rollout touched: no gate, one wave."""
+    """Restore the previous version on the targets a failed rollout touched: no gate, one wave.
+
+    A business-KPI health check is left out: the KPI that failed the rollout reacts to the
+    restored version later, and judging the rollback on it would halt the rollback half-done.
+    """
+    health = None if failed.health is not None and failed.health.kind is ExecutorKind.KPI \
+        else failed.health
     return replace(failed, approval=None, waves=("100%",), targets=targets,
-                   on_failure=OnFailure.HALT)
+                   on_failure=OnFailure.HALT, health=health)
 
 
 def _with_lock(msg: Message, lock_line: str) -> Message:

@@ -66,51 +66,15 @@ class MetricService:
         async with self.uow() as uow:
             uc = await load_use_case(uow, command.slug)
             self._ensure_recorder(uc, actor)
-            status = await self._store(uow, [point], actor.user_id)
+            status = await store_points(uow, [point], actor.user_id)
             await uow.commit()
         return metric_blocks.recorded(uc.slug, point.name, point.value, point.unit, status[0])
 
     async def push(self, points: list[NewPoint], token_name: str) -> None:
         """The API: every point or none (one transaction); an unknown use case is a LookupError."""
         async with self.uow() as uow:
-            await self._store(uow, points, f"token:{token_name}")
+            await store_points(uow, points, f"token:{token_name}")
             await uow.commit()
-
-    async def _store(self, uow: UnitOfWork, points: list[NewPoint], by: str) -> list[str]:
-        """Save the points, and announce each target crossing once (guarded per target).
-
-        A value older than the newest one already stored (a back-fill) changes no target state:
-        crossings follow the series in time, not in the order values arrive.
-        """
-        newest = {(p.use_case, p.name): await uow.metrics.newest_at(p.use_case, p.name)
-                  for p in points}
-        await uow.metrics.add_points(
-            [(p.use_case, StoredPoint(p.name, p.value, p.unit, p.at)) for p in points], by)
-        statuses = []
-        targets_by_slug: dict[str, dict[str, StoredTarget]] = {}
-        for p in points:
-            if p.use_case not in targets_by_slug:
-                targets_by_slug[p.use_case] = await uow.metrics.targets(p.use_case)
-            stored = targets_by_slug[p.use_case].get(p.name)
-            latest = newest[(p.use_case, p.name)]
-            if stored is None or (latest is not None and p.at < latest):
-                statuses.append("")
-                continue
-            newest[(p.use_case, p.name)] = p.at
-            target = kpi.Target(stored.op, stored.value)
-            state, announce = kpi.crossing(stored.state, target, p.value)
-            flipped = await uow.metrics.flip_target_state(p.use_case, p.name, stored.state, state)
-            targets_by_slug[p.use_case][p.name] = StoredTarget(p.name, stored.op, stored.value, state)
-            if announce and flipped:
-                await uow.metrics.add_crossing(CrossingRow(p.use_case, p.name, p.at, state == "met",
-                                                           p.value, p.unit, target.op, target.value))
-                uc = await load_use_case(uow, p.use_case)
-                msg = metric_blocks.crossing_announcement(uc.slug, p.name, p.unit, p.value, target,
-                                                          state == "met")
-                uow.outbox.add(OutgoingMessage("chat.postMessage", uc.channel_id,
-                                               {"channel": uc.channel_id, **msg.as_args()}))
-            statuses.append(kpi.target_status(target, p.value, escape(p.unit)))
-        return statuses
 
     async def show(self, command: ShowMetrics) -> tuple[Message, ChartRequest | None]:
         now = self.clock.now()
@@ -119,6 +83,8 @@ class MetricService:
             uc = await load_use_case(uow, command.slug)
             series = await uow.metrics.series(uc.slug, since=since, before=(now - HISTORY,))
             targets = await uow.metrics.targets(uc.slug)
+            failing = {name: status.error for (_slug, name), status
+                       in (await uow.kpis.statuses([uc.slug])).items() if status.failing}
         if command.name is not None:
             if command.name not in series:
                 known = ", ".join(f"`{n}`" for n in sorted(series)) or "none yet"
@@ -138,7 +104,7 @@ class MetricService:
             recent = [p for p in points if p.at > now - timedelta(days=command.days)]
             chart.series.append((name, unit, [p.at for p in recent],
                                  [p.value for p in recent], target))
-        table = metric_blocks.kpi_table(uc.slug, summaries, days=command.days)
+        table = metric_blocks.kpi_table(uc.slug, summaries, days=command.days, failing=failing)
         return table, (chart if any(s[2] for s in chart.series) else None)
 
     async def set_target(self, command: SetTarget, actor: Actor) -> Message:
@@ -178,3 +144,40 @@ class MetricService:
         per_use_case = [(s, by_slug[s]) for s in busiest if s in by_slug and by_slug[s].deployments]
         return metric_blocks.dora_card(current, compare(current, previous),
                                        per_use_case=per_use_case)
+
+
+async def store_points(uow: UnitOfWork, points: list[NewPoint], by: str) -> list[str]:
+    """Save the points, and announce each target crossing once (guarded per target).
+
+    A value older than the newest one already stored (a back-fill) changes no target state:
+    crossings follow the series in time, not in the order values arrive.
+    """
+    newest = {(p.use_case, p.name): await uow.metrics.newest_at(p.use_case, p.name)
+              for p in points}
+    await uow.metrics.add_points(
+        [(p.use_case, StoredPoint(p.name, p.value, p.unit, p.at)) for p in points], by)
+    statuses = []
+    targets_by_slug: dict[str, dict[str, StoredTarget]] = {}
+    for p in points:
+        if p.use_case not in targets_by_slug:
+            targets_by_slug[p.use_case] = await uow.metrics.targets(p.use_case)
+        stored = targets_by_slug[p.use_case].get(p.name)
+        latest = newest[(p.use_case, p.name)]
+        if stored is None or (latest is not None and p.at < latest):
+            statuses.append("")
+            continue
+        newest[(p.use_case, p.name)] = p.at
+        target = kpi.Target(stored.op, stored.value)
+        state, announce = kpi.crossing(stored.state, target, p.value)
+        flipped = await uow.metrics.flip_target_state(p.use_case, p.name, stored.state, state)
+        targets_by_slug[p.use_case][p.name] = StoredTarget(p.name, stored.op, stored.value, state)
+        if announce and flipped:
+            await uow.metrics.add_crossing(CrossingRow(p.use_case, p.name, p.at, state == "met",
+                                                       p.value, p.unit, target.op, target.value))
+            uc = await load_use_case(uow, p.use_case)
+            msg = metric_blocks.crossing_announcement(uc.slug, p.name, p.unit, p.value, target,
+                                                      state == "met")
+            uow.outbox.add(OutgoingMessage("chat.postMessage", uc.channel_id,
+                                           {"channel": uc.channel_id, **msg.as_args()}))
+        statuses.append(kpi.target_status(target, p.value, escape(p.unit)))
+    return statuses

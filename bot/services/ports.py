@@ -15,7 +15,7 @@ from bot.domain.usecases import Phase, PhaseChange, UseCase
 from bot.services.events import AfterCommit
 
 if TYPE_CHECKING:  # only in annotations: read_ports itself uses the types declared here
-    from bot.services import read_ports
+    from bot.services import kpi_ports, read_ports
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +162,8 @@ class UnitOfWork(Protocol):
     def dora(self) -> read_ports.DoraQueries: ...
     @property
     def digest_reads(self) -> read_ports.DigestReads: ...
+    @property
+    def kpis(self) -> kpi_ports.KpiRepository: ...
 
     def emit(self, event: AfterCommit) -> None:
         """Hand ``event`` on once this unit of work has committed (never if it does not)."""

@@ -28,7 +28,9 @@ Simulator commands:
   home           open your App Home tab
   click N        press button N of the messages above (or `click approve`: the newest one)
   submit TEXT    fill in and submit the dialog that a button opened
-  time +6w       move the simulated clock forward (m, h, d or w)
+  time +6w       move the simulated clock forward (m, h, d or w) and show what fell due
+  sql NAME STMT  run a statement on the KPI source file's connection NAME (a data engineer
+                 changing the warehouse), e.g. sql warehouse INSERT INTO scores VALUES (0.8)
   wait 2s        let real time pass (webhook callbacks, slow commands) and show what happened
   help           this text
   quit           leave (Ctrl-D works too)
@@ -87,12 +89,25 @@ class Shell:
                 self.show(await self.sim.submit(rest.strip().strip('"')))
             except LookupError as missing:
                 raise LineFailed(str(missing)) from None
-        elif word == "wait" and (w := _WAIT_RE.fullmatch(rest.strip() or "1s")):
+        elif not await self._time_and_data(word, rest):
+            raise LineFailed(f"I don't understand {line!r}; type `help`.")
+        return True
+
+    async def _time_and_data(self, word: str, rest: str) -> bool:
+        """`wait`, `time +…` and `sql …`; False if the line is none of them."""
+        if word == "wait" and (w := _WAIT_RE.fullmatch(rest.strip() or "1s")):
             self.show(await self.sim.wait(min(float(w.group(1)), 600.0)))
         elif word == "time" and (m := _TIME_RE.fullmatch(rest.strip())):
             self._move_clock(timedelta(**{_UNITS[m.group(2)]: int(m.group(1))}))
+            self.show(await self.sim.wait(0))  # pulls, expiries and timeouts now due
+        elif word == "sql" and len(rest.split(None, 1)) == 2:
+            name, statement = rest.split(None, 1)
+            try:
+                self.say(await self.sim.warehouse(name, statement))
+            except LookupError as missing:
+                raise LineFailed(str(missing)) from None
         else:
-            raise LineFailed(f"I don't understand {line!r}; type `help`.")
+            return False
         return True
 
     def _move_clock(self, delta: timedelta) -> None:

@@ -19,10 +19,14 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import BotApp, create_app
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.config_files import kpi_config_for
 from bot.runtime.pacing import unpaced
 from bot.simulator.fake_slack import FakeSlack, RecordedCall
 from bot.simulator.signer import (
@@ -146,6 +150,23 @@ class Simulator:
 
     def name_of(self, any_id: str) -> str:
         return self.fake.name_of(any_id) or any_id
+
+    async def warehouse(self, connection: str, statement: str) -> str:
+        """Run ``statement`` on a connection of the KPI source file, as someone changing the
+        data there would: the next pull reads what it left."""
+        urls = kpi_config_for(self._settings).connection_urls
+        if connection not in urls:
+            known = ", ".join(sorted(urls)) or "none: set BIZDEVOPS_KPI_SOURCES"
+            raise LookupError(f"no connection {connection!r} in the KPI source file (known: {known})")
+        engine = create_async_engine(urls[connection])
+        try:
+            async with engine.begin() as conn:
+                changed = (await conn.execute(text(statement))).rowcount
+        except SQLAlchemyError as bad:
+            raise LookupError(f"{connection}: {getattr(bad, 'orig', None) or bad}") from None
+        finally:
+            await engine.dispose()
+        return f"({connection}: done" + (f", {changed} rows)" if changed and changed > 0 else ")")
 
     # ── steps ──────────────────────────────────────────────────────────────────────────────
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.services.commands import MetricCommand, RecordMetric, SetTarget, ShowDora, ShowMetrics
+from bot.services.commands import (
+    MetricCommand,
+    PullKpi,
+    RecordMetric,
+    SetTarget,
+    ShowDora,
+    ShowMetrics,
+    ShowSources,
+)
 from handlers.grammar.parsing import UsageError, dispatch, parse_slug, plain_text, shown, split
 
 USAGE = {
@@ -12,12 +20,16 @@ USAGE = {
     "show": "/metric show <slug> [<name>] [days=30]",
     "target": "/metric target <slug> <name> <op> <number>     op: >=, <=, >, <",
     "dora": "/metric dora [<slug>] [days=30]",
+    "sources": "/metric sources [<slug>]",
+    "pull": "/metric pull <slug> <name>",
 }
 HELP = [
     (USAGE["record"], "Record a KPI value (owner, team members, admins); e.g. `precision 0.83`."),
     (USAGE["show"], "Latest values, changes, sparklines, targets, and a chart in the channel."),
     (USAGE["target"], "Set the target; crossing it either way is announced once."),
     (USAGE["dora"], "Deployment frequency, lead time, change failure rate, time to restore."),
+    (USAGE["sources"], "KPIs pulled from SQL, Prometheus or MLflow: schedule, last value, status."),
+    (USAGE["pull"], "Pull one KPI from its source now (owner, team members, admins)."),
 ]
 MAX_DAYS = 366
 
@@ -69,6 +81,23 @@ def _dora(rest: str, usage: str) -> ShowDora:
     return ShowDora(slug, _days(tokens.options.get("days"), usage))
 
 
+def _sources(rest: str, usage: str) -> ShowSources:
+    tokens = split(rest, allowed=frozenset(), usage=usage)
+    if len(tokens.positional) > 1:
+        raise UsageError("Give at most one use case.", usage)
+    return ShowSources(parse_slug(tokens.positional[0], usage) if tokens.positional else None)
+
+
+def _pull(rest: str, usage: str) -> PullKpi:
+    tokens = split(rest, allowed=frozenset(), usage=usage)
+    if len(tokens.positional) != 2:
+        raise UsageError("Give the use case and the KPI's name, e.g. `/metric pull churn auc`.",
+                         usage)
+    slug, name = tokens.positional
+    return PullKpi(parse_slug(slug, usage), name)
+
+
 _PARSERS: dict[str, Callable[[str, str], MetricCommand]] = {
-    "record": _record, "show": _show, "target": _target, "dora": _dora,
+    "record": _record, "show": _show, "target": _target, "dora": _dora, "sources": _sources,
+    "pull": _pull,
 }

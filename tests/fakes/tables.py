@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from bot.domain.deployment_model import Deployment, Event
+from bot.domain.kpis import SourceStatus
 from bot.domain.usecases import PhaseChange, UseCase
 from bot.services.ports import (
     ActionToken,
@@ -148,6 +149,8 @@ class Tables:
     digest_runs: Table[tuple[str, datetime], datetime] = field(default_factory=_table)
     reminders: Table[tuple[str, str], datetime] = field(default_factory=_table)
     outbox: Table[int, OutboxRow] = field(default_factory=_table)
+    kpi_pulls: Table[tuple[str, str, datetime], datetime] = field(default_factory=_table)
+    kpi_status: Table[tuple[str, str], SourceStatus] = field(default_factory=_table)
 
     def __post_init__(self) -> None:
         self.refused: str | None = None  # the key of an insert refused as a duplicate

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.simulator.simulator import Simulator
+from tests.conftest import PostgresDatabases, _pg_url
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -22,3 +24,11 @@ async def sim(settings: Settings, clock: ManualClock) -> AsyncIterator[Simulator
     """The whole bot behind real HTTP with a fake Slack; @alice is the admin."""
     async with Simulator(settings, clock=clock) as simulator:
         yield simulator
+
+
+@pytest.fixture
+def pg_settings(pg_databases: PostgresDatabases) -> Iterator[Settings]:
+    """Settings on a fresh PostgreSQL database, for tests of several processes sharing it."""
+    name = pg_databases.take()
+    yield replace(Settings(), database_url=_pg_url(name), outbox_poll_seconds=0.05)
+    pg_databases.give_back(name)

@@ -8,8 +8,7 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -19,7 +18,6 @@ from bot.config import Settings
 from bot.domain.deployment_model import DeploymentState
 from bot.simulator.signer import block_actions_body, slash_command_body
 from bot.simulator.simulator import Simulator
-from tests.conftest import PostgresDatabases, _pg_url
 from tests.scenario.deploy_helpers import button, deployment, latest
 from tests.scenario.deploy_support import deployment_id_of
 
@@ -27,13 +25,6 @@ pytestmark = pytest.mark.postgres
 # The cancel leaves this many seconds after the approval, one round each: on a 2-core machine
 # 2-20 ms put both in the same instant (read the same revision), which lost 5 rounds of 6.
 STAGGER = (0.0, 0.002, 0.005, 0.01, 0.015, 0.02)
-
-
-@pytest.fixture
-def pg_settings(pg_databases: PostgresDatabases) -> Iterator[Settings]:
-    name = pg_databases.take()
-    yield replace(Settings(), database_url=_pg_url(name), outbox_poll_seconds=0.05)
-    pg_databases.give_back(name)
 
 
 @pytest.fixture

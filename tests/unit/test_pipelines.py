@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import tomllib
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.domain.kpis import MaxDrop
 from bot.domain.pipeline import BUILT_IN, ExecutorKind, OnFailure, PipelineSet
 from bot.pipelines.loading import (
     WEBHOOK_SECRET_MISSING,
@@ -310,3 +312,35 @@ def test_check_config_is_clean_for_the_example_with_a_secret() -> None:
     assert check_config(env) == [WEBHOOK_SECRET_MISSING]
     assert check_config({**env, "BIZDEVOPS_WEBHOOK_SECRET": "s3cret"}) == []
     assert check_config({}) == []
+
+
+# ── the kpi health check ───────────────────────────────────────────────────────────────────
+
+ROLLOUT = 'run = { executor = "dry-run" }\nwaves = ["1", "100%"]\ntargets = 4\n'
+
+
+def test_a_kpi_health_check_names_the_kpi_and_its_max_drop() -> None:
+    text = one_stage(ROLLOUT + 'health = { executor = "kpi", name = "auc", max_drop = "2%" }')
+    [stage] = parse_pipelines(tomllib.loads(text)).pipelines["p"].stages
+    assert stage.health is not None and stage.health.kind is ExecutorKind.KPI
+    assert (stage.health.kpi, stage.health.max_drop) == ("auc", MaxDrop(2, percent=True))
+    pipeline = parse_pipelines(tomllib.loads(text)).pipelines["p"]
+    assert pipeline.is_dry_run, "a KPI only judges: a dry-run rollout stays labelled dry run"
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ('run = { executor = "kpi", name = "auc" }',
+     ['pipelines.p.stages[0].run.executor: the kpi executor judges a rollout: use it as a '
+      'stage\'s `health = {executor = "kpi", name = "<kpi>"}`']),
+    (ROLLOUT + 'health = { executor = "kpi" }', ["pipelines.p.stages[0].health.name: missing"]),
+    (ROLLOUT + 'health = { executor = "kpi", name = "AUC!", max_drop = "-3%", url = "http://x" }',
+     ['pipelines.p.stages[0].health.url: not used by the kpi executor',
+      'pipelines.p.stages[0].health.name: "AUC!" is not a KPI name (lowercase letters, digits, '
+      '_ . and -, at most 64 characters)',
+      'pipelines.p.stages[0].health.max_drop: expected a number or a percentage like "2%", '
+      'at least 0']),
+    (ROLLOUT + 'health = { executor = "kpii", name = "auc" }',
+     ['pipelines.p.stages[0].health.executor: unknown executor "kpii"; did you mean "kpi"?']),
+])
+def test_kpi_health_mistakes(body: str, expected: list[str]) -> None:
+    assert problems_of(one_stage(body)) == expected

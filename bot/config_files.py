@@ -1,0 +1,28 @@
+"""The files the settings name, read and checked: the pipeline file and the KPI source file.
+
+Start-up and the composition root use these; a broken file stops start-up with every problem.
+"""
+
+from __future__ import annotations
+
+import os
+
+from bot.config import ConfigError, Settings
+from bot.domain.pipeline import PipelineSet
+from bot.kpis.loading import KpiConfig, load_kpi_sources
+from bot.pipelines.loading import load_pipelines, uses_webhooks
+
+
+def pipelines_for(settings: Settings) -> PipelineSet:
+    """The pipeline file, checked; raises PipelineError or ConfigError with every problem."""
+    pipelines = load_pipelines(settings.pipelines_path or None)
+    if uses_webhooks(pipelines) and not settings.webhook_secret:
+        raise ConfigError("BIZDEVOPS_WEBHOOK_SECRET is required: the pipeline file uses webhook "
+                          "executors")
+    return pipelines
+
+
+def kpi_config_for(settings: Settings) -> KpiConfig:
+    """The KPI source file, checked; raises KpiSourceError with every problem."""
+    return load_kpi_sources(settings.kpi_sources_path or None, os.environ,
+                            timezone=settings.timezone, mlflow_url=settings.mlflow_url)

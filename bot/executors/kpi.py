@@ -1,0 +1,33 @@
+"""The ``kpi`` health check: after a wave's bake, the use case's business KPI decides.
+
+The judging (a fresh value, the target, the value at the deployment's start) is the KPI
+service's; this adapter gives it the job's times and turns its verdict into a step result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from bot.domain.kpis import GateVerdict, MaxDrop
+from bot.domain.pipeline import ExecutorSpec
+from bot.executors.base import ExecutorResult, Outcome, StageJob
+
+Judge = Callable[[str, str, MaxDrop | None, datetime | None, datetime | None], Awaitable[GateVerdict]]
+
+
+class KpiGateExecutor:
+    def __init__(self, judge: Judge) -> None:
+        self._judge = judge
+
+    async def run(self, spec: ExecutorSpec, job: StageJob, *,
+                  timeout: timedelta) -> ExecutorResult:  # noqa: ASYNC109 (the executor protocol)
+        try:
+            async with asyncio.timeout(timeout.total_seconds()):
+                verdict = await self._judge(job.use_case, spec.kpi, spec.max_drop, job.requested_at,
+                                            job.ran_at)
+        except TimeoutError:
+            return ExecutorResult(Outcome.FAILED, f"KPI `{spec.kpi}`: no value within the stage's "
+                                                  "timeout, so the check fails")
+        return ExecutorResult(Outcome.SUCCEEDED if verdict.passed else Outcome.FAILED, verdict.detail)

@@ -1,0 +1,218 @@
+"""Continuous KPIs: pull each on schedule once, store the value like a recorded one, follow each
+source's health, `/metric sources` and `/metric pull`, and the value a ``kpi`` gate judges.
+
+A pull reads its source outside any transaction (a slow warehouse holds no connection of ours),
+then stores the point and the source's status in one: the announcement of a source failing or
+recovering is in the same commit as the status it follows, and only one pull makes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.clock import Clock
+from bot.domain import kpis
+from bot.domain.durations import humanize
+from bot.domain.kpis import Change, KpiSourceSet, KpiSpec, SourceFailure
+from bot.domain.metrics import Target, validate_name
+from bot.domain.usecases import DomainError, NotAllowed
+from bot.render import kpi_blocks
+from bot.render.blocks import Message
+from bot.services.commands import Actor, PullKpi, ShowSources
+from bot.services.kpi_ports import KpiReader
+from bot.services.metrics import NewPoint, store_points
+from bot.services.ports import OutgoingMessage, UnitOfWork
+from bot.services.usecases import NO_ADMINS_HINT, load_use_case
+
+log = logging.getLogger(__name__)
+
+KEEP_PULLS = timedelta(days=7)  # claims older than this are history nobody asks for
+
+
+@dataclass(frozen=True)
+class Pulled:
+    value: float | None
+    error: str = ""
+    status: str = ""  # the target status line of a stored value
+
+
+@dataclass
+class KpiService:
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    sources: KpiSourceSet
+    reader: KpiReader
+    timezone: str
+    admins_configured: bool
+    secrets: tuple[str, ...] = ()  # masked in every failure we store or say
+
+    # ── on schedule ────────────────────────────────────────────────────────────────────────
+
+    async def due(self) -> list[tuple[KpiSpec, datetime]]:
+        """Each KPI's newest fire time not claimed yet: at start-up, the one missed pull."""
+        if not self.sources.kpis:
+            return []
+        now = self.clock.now()
+        async with self.uow() as uow:
+            statuses = await uow.kpis.statuses({k.use_case for k in self.sources.kpis})
+        out = []
+        for kpi in self.sources.kpis:
+            status = statuses.get(kpi.key)
+            fire = kpis.latest_fire(kpi.schedule, now, status.last_fire if status else None)
+            if fire is not None:
+                out.append((kpi, fire))
+        return out
+
+    async def pull_scheduled(self, kpi: KpiSpec, fire_time: datetime) -> Pulled | None:
+        """Pull for this fire time if this process claims it first; None if another did."""
+        async with self.uow() as uow:
+            claimed = await uow.kpis.claim_pull(kpi.use_case, kpi.name, fire_time, self.clock.now())
+            await uow.commit()
+        if not claimed:
+            return None
+        pulled = await self._pull(kpi)
+        log.info("action=kpi.pull use_case=%s kpi=%s fire_time=%s ok=%s", kpi.use_case, kpi.name,
+                 fire_time.isoformat(), pulled.value is not None)
+        return pulled
+
+    async def forget_old_pulls(self) -> None:
+        async with self.uow() as uow:
+            await uow.kpis.forget_pulls_before(self.clock.now() - KEEP_PULLS)
+            await uow.commit()
+
+    async def apply_targets(self) -> None:
+        """The file's targets become the KPIs' targets now (pulls keep them so, too)."""
+        for slug in sorted({k.use_case for k in self.sources.kpis if k.target is not None}):
+            async with self.uow() as uow:
+                if await uow.use_cases.get(slug) is not None:
+                    for kpi in self.sources.of(slug):
+                        await _keep_target(uow, kpi, self.clock.now())
+                    await uow.commit()
+
+    # ── commands ───────────────────────────────────────────────────────────────────────────
+
+    async def pull(self, command: PullKpi, actor: Actor) -> Message:
+        name = validate_name(command.name)
+        async with self.uow() as uow:
+            uc = await load_use_case(uow, command.slug)
+        if not (actor.is_admin or actor.user_id == uc.owner_id or uc.role_of(actor.user_id)):
+            hint = "" if self.admins_configured else NO_ADMINS_HINT
+            raise NotAllowed(f"Only the owner <@{uc.owner_id}>, the team of `{uc.slug}` or an "
+                             f"admin may pull its KPIs.{hint}")
+        kpi = self.sources.find(uc.slug, name)
+        if kpi is None:
+            known = ", ".join(f"`{k.name}`" for k in self.sources.of(uc.slug)) or "none"
+            raise DomainError(f"`{uc.slug}` has no KPI `{name}` with a source (with a source: "
+                              f"{known}). Sources are declared in the KPI source file.")
+        pulled = await self._pull(kpi)
+        return kpi_blocks.pulled(kpi, pulled.value, pulled.error, pulled.status)
+
+    async def list_sources(self, command: ShowSources) -> Message:
+        slug = None
+        if command.slug is not None:
+            async with self.uow() as uow:
+                slug = (await load_use_case(uow, command.slug)).slug
+        chosen = self.sources.of(slug)
+        async with self.uow() as uow:
+            statuses = await uow.kpis.statuses({k.use_case for k in chosen})
+        now = self.clock.now()
+        lines = [kpi_blocks.source_line(k, statuses.get(k.key), k.schedule.next_fire(now),
+                                        self.timezone) for k in chosen]
+        return kpi_blocks.sources_table(slug, lines)
+
+    # ── the kpi gate ───────────────────────────────────────────────────────────────────────
+
+    async def judge(self, slug: str, name: str, max_drop: kpis.MaxDrop | None,
+                    started: datetime | None, ran: datetime | None) -> kpis.GateVerdict:
+        """After a wave: a fresh value (pulled now if the KPI has a source) against the target
+        and the value when the deployment started."""
+        since = ran or self.clock.now()
+        kpi = self.sources.find(slug, name)
+        fresh = (await self._pull(kpi)).value if kpi is not None else None
+        async with self.uow() as uow:
+            stored = (await uow.metrics.targets(slug)).get(name)
+            if kpi is None:
+                fresh = await _newest_after(uow, slug, name, since)
+            baseline = await _value_at(uow, slug, name, started) if started else None
+        target = Target(stored.op, stored.value) if stored else None
+        unit = kpi.unit if kpi is not None else ""
+        return kpis.judge(name, unit, fresh, target=target, baseline=baseline, max_drop=max_drop)
+
+    # ── one pull ───────────────────────────────────────────────────────────────────────────
+
+    async def _pull(self, kpi: KpiSpec) -> Pulled:
+        value, error = await self._read(kpi)
+        try:
+            return await self._record(kpi, value, error)
+        except LookupError:  # the file names a use case that does not exist (any more)
+            log.warning("action=kpi.unknown_use_case use_case=%s kpi=%s", kpi.use_case, kpi.name)
+            return Pulled(None, f"there is no use case `{kpi.use_case}`")
+
+    async def _read(self, kpi: KpiSpec) -> tuple[float | None, str]:
+        seconds = kpi.timeout.total_seconds()
+        try:
+            async with asyncio.timeout(seconds):
+                return await self.reader.read(kpi), ""
+        except SourceFailure as failure:
+            return None, self._masked(str(failure))
+        except TimeoutError:
+            return None, f"no answer within {humanize(kpi.timeout)}"
+        except Exception as error:  # noqa: BLE001 - a reader's bug is this source failing, visibly
+            log.exception("action=kpi.read_error use_case=%s kpi=%s", kpi.use_case, kpi.name)
+            return None, f"unexpected error ({type(error).__name__})"
+
+    async def _record(self, kpi: KpiSpec, value: float | None, error: str) -> Pulled:
+        async with self.uow() as uow:
+            before = (await uow.kpis.statuses([kpi.use_case])).get(kpi.key)
+            now = self.clock.now()
+            status = ""
+            await _keep_target(uow, kpi, now)
+            if value is not None:
+                point = NewPoint(kpi.use_case, kpi.name, value, kpi.unit, now)
+                status = (await store_points(uow, [point], kpi.recorded_by))[0]
+            after, change = kpis.after_pull(before, value, error, now)
+            saved = await uow.kpis.save_status(kpi.use_case, kpi.name, after,
+                                               was_failing=None if before is None else before.failing)
+            if saved and change is not None:
+                uc = await load_use_case(uow, kpi.use_case)
+                msg = (kpi_blocks.source_failing(kpi, error) if change is Change.FAILING else
+                       kpi_blocks.source_recovered(kpi, value or 0.0,
+                                                   before.since if before else None, self.timezone))
+                uow.outbox.add(OutgoingMessage("chat.postMessage", uc.channel_id,
+                                               {"channel": uc.channel_id, **msg.as_args()}))
+            await uow.commit()
+        return Pulled(value, error, status)
+
+    def _masked(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "•••")
+        return text
+
+
+async def _keep_target(uow: UnitOfWork, kpi: KpiSpec, now: datetime) -> None:
+    """Set the file's target unless it is set already (an unchanged one keeps its met/missed)."""
+    target = kpi.target
+    if target is None:
+        return
+    old = (await uow.metrics.targets(kpi.use_case)).get(kpi.name)
+    if old is None or (old.op, old.value) != (target.op, target.value):
+        await uow.metrics.set_target(kpi.use_case, kpi.name, target.op, target.value, "kpi-file",
+                                     now, None)
+
+
+async def _newest_after(uow: UnitOfWork, slug: str, name: str, since: datetime) -> float | None:
+    points = (await uow.metrics.series(slug, since=since)).get(name, [])
+    fresh = [p for p in points if p.at > since]
+    return fresh[-1].value if fresh else None
+
+
+async def _value_at(uow: UnitOfWork, slug: str, name: str, moment: datetime) -> float | None:
+    """The KPI's value as it stood at ``moment``: its newest point at or before it."""
+    after = moment + timedelta(microseconds=1)
+    points = (await uow.metrics.series(slug, since=after, before=(moment,))).get(name, [])
+    then = [p for p in points if p.at <= moment]
+    return then[-1].value if then else None
