@@ -7,21 +7,17 @@ rules themselves are in :mod:`bot.pipelines.checks`.
 
 from __future__ import annotations
 
-import re
-import tomllib
 from collections.abc import Mapping
 from typing import Any
 
 from bot.config import ConfigError, load_settings
 from bot.domain.pipeline import BUILT_IN, ExecutorKind, PipelineSet
 from bot.pipelines.checks import Checker
-from bot.pipelines.toml_values import PipelineProblem
+from bot.toml_values import PipelineProblem, read_toml
 
 WEBHOOK_SECRET_MISSING = (
     "BIZDEVOPS_WEBHOOK_SECRET is required: the pipeline file uses webhook executors"
 )
-
-_TOML_AT_RE = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
 
 
 class PipelineError(Exception):
@@ -55,7 +51,7 @@ def load_pipelines(path: str | None) -> PipelineSet:
     """The pipelines of the file at ``path``; the built-in dry-run pipeline without one."""
     if not path or not path.strip():
         return BUILT_IN
-    data, unreadable = _read(path.strip())
+    data, unreadable = read_toml(path.strip(), "pipeline file")
     if unreadable is not None:
         raise PipelineError([unreadable])
     return parse_pipelines(data)
@@ -71,7 +67,7 @@ def check_config(env: Mapping[str, str]) -> list[str]:
     path = env.get("BIZDEVOPS_PIPELINES", "").strip()
     if not path:
         return lines
-    data, unreadable = _read(path)
+    data, unreadable = read_toml(path, "pipeline file")
     if unreadable is not None:
         return [*lines, str(unreadable)]
     checker = Checker()
@@ -81,19 +77,3 @@ def check_config(env: Mapping[str, str]) -> list[str]:
     if checker.webhooks and not env.get("BIZDEVOPS_WEBHOOK_SECRET", "").strip():
         lines.append(WEBHOOK_SECRET_MISSING)
     return lines
-
-
-def _read(path: str) -> tuple[dict[str, Any], PipelineProblem | None]:
-    try:
-        with open(path, "rb") as file:
-            return tomllib.load(file), None
-    except OSError as bad:
-        return {}, PipelineProblem(path, f"cannot read the pipeline file: {bad.strerror or bad}")
-    except UnicodeDecodeError:
-        return {}, PipelineProblem(path, "invalid TOML: the file is not UTF-8 text")
-    except tomllib.TOMLDecodeError as bad:
-        # Python 3.11 puts the position only in the message: move it into the path.
-        at = _TOML_AT_RE.search(str(bad))
-        where = f"{path}:{at[1]}:{at[2]}" if at and at[1] else path
-        message = _TOML_AT_RE.sub("", str(bad))
-        return {}, PipelineProblem(where, f"invalid TOML: {message}")
