@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.config import ConfigError, load_settings
 from bot.domain.pipeline import BUILT_IN, ExecutorKind, PipelineSet
+from bot.kpis.loading import check_kpi_file
 from bot.pipelines.checks import Checker
 from bot.toml_values import PipelineProblem, read_toml
 
@@ -58,21 +59,26 @@ def load_pipelines(path: str | None) -> PipelineSet:
 
 
 def check_config(env: Mapping[str, str]) -> list[str]:
-    """Every problem with the environment and the pipeline file, one printable line each."""
+    """Every problem with the environment, the pipeline file and the KPI source file, one
+    printable line each."""
     lines: list[str] = []
     try:
         load_settings(env, mode="other")
     except ConfigError as bad:
         lines.append(str(bad))
+    return [*lines, *_check_pipeline_file(env), *check_kpi_file(env)]
+
+
+def _check_pipeline_file(env: Mapping[str, str]) -> list[str]:
     path = env.get("BIZDEVOPS_PIPELINES", "").strip()
     if not path:
-        return lines
+        return []
     data, unreadable = read_toml(path, "pipeline file")
     if unreadable is not None:
-        return [*lines, str(unreadable)]
+        return [str(unreadable)]
     checker = Checker()
     checker.pipeline_set(data)
-    lines += [f"{path}: {problem}" for problem in checker.problems]
+    lines = [f"{path}: {problem}" for problem in checker.problems]
     # Checked even when the file has other problems, so one run reports everything.
     if checker.webhooks and not env.get("BIZDEVOPS_WEBHOOK_SECRET", "").strip():
         lines.append(WEBHOOK_SECRET_MISSING)
