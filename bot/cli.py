@@ -113,8 +113,10 @@ def _check_config() -> int:
     if problems:
         print(f"bizdevops: {len(problems)} problem(s) found", file=sys.stderr)
         return 1
-    path = os.environ.get("BIZDEVOPS_PIPELINES") or "the built-in dry-run pipeline"
-    print(f"configuration OK: environment and {path}")
+    checked = ["environment", os.environ.get("BIZDEVOPS_PIPELINES") or "the built-in dry-run pipeline"]
+    if kpis := os.environ.get("BIZDEVOPS_KPI_SOURCES", "").strip():
+        checked.append(kpis)
+    print(f"configuration OK: {', '.join(checked[:-1])} and {checked[-1]}")
     return 0
 
 

@@ -84,15 +84,20 @@ def _url(env: Mapping[str, str], name: str, default: str) -> str:
 
 
 def _database_url(env: Mapping[str, str]) -> str:
-    value = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    return async_database_url(env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL, "DATABASE_URL")
+
+
+def async_database_url(value: str, name: str) -> str:
+    """``value`` as a SQLAlchemy URL with an async driver we ship; a ConfigError naming the
+    variable ``name`` (never its value: it may hold a password) when it is not one."""
     try:
         url = make_url(value)
     except ArgumentError:
-        raise ConfigError("DATABASE_URL is malformed: expected a SQLAlchemy URL") from None
+        raise ConfigError(f"{name} is malformed: expected a SQLAlchemy URL") from None
     except ValueError:  # make_url reads the port with int()
-        raise ConfigError("DATABASE_URL is malformed: its port is not a number") from None
+        raise ConfigError(f"{name} is malformed: its port is not a number") from None
     if url.port is not None and not 1 <= url.port <= 65535:
-        raise ConfigError(f"DATABASE_URL is malformed: port {url.port} is not from 1 to 65535")
+        raise ConfigError(f"{name} is malformed: port {url.port} is not from 1 to 65535")
     # Heroku-style URLs name no async driver; pick the one we ship.
     if url.drivername in ("postgres", "postgresql"):
         url = url.set(drivername="postgresql+asyncpg")
@@ -100,7 +105,7 @@ def _database_url(env: Mapping[str, str]) -> str:
         url = url.set(drivername="sqlite+aiosqlite")
     if url.drivername not in ("postgresql+asyncpg", "sqlite+aiosqlite"):
         raise ConfigError(
-            "DATABASE_URL is malformed: use postgresql+asyncpg://... or sqlite+aiosqlite:///..."
+            f"{name} is malformed: use postgresql+asyncpg://... or sqlite+aiosqlite:///..."
         )
     return url.render_as_string(hide_password=False)
 

@@ -14,6 +14,11 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def unescape(text: str) -> str:
+    """The inverse of :func:`escape`: a domain message shown as plain text (a terminal)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def web_url(value: object) -> str | None:
     """``value`` if it is an http(s) URL that can sit inside a Slack link, else None.
 

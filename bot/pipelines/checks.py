@@ -10,7 +10,6 @@ import re
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlparse
 
 from bot.domain.kpis import parse_max_drop
 from bot.domain.metrics import NAME_RE as METRIC_NAME_RE
@@ -25,7 +24,7 @@ from bot.domain.pipeline import (
 )
 from bot.domain.usecases import SLUG_RE
 from bot.pipelines.rollout_values import RolloutValues
-from bot.pipelines.toml_values import (
+from bot.toml_values import (
     code,
     did_you_mean,
     is_int,
@@ -207,19 +206,6 @@ class Checker(RolloutValues):
         else:
             return ExecutorKind(raw)
         return None
-
-    def url(self, table: dict[str, Any], path: str) -> str | None:
-        url = self.string(table, "url", path, required=True)
-        if url is None:
-            return None
-        try:
-            parsed = urlparse(url)
-            ok = parsed.scheme in ("http", "https") and bool(parsed.hostname)
-        except ValueError:
-            ok = False
-        if not ok:
-            self.fail(join(path, "url"), f"expected an http(s) URL, got {quote(url)}")
-        return url if ok else None
 
     def argv(self, value: Any, path: str) -> tuple[str, ...] | None:
         if not isinstance(value, list) or not value:

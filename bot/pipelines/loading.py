@@ -7,21 +7,18 @@ rules themselves are in :mod:`bot.pipelines.checks`.
 
 from __future__ import annotations
 
-import re
-import tomllib
 from collections.abc import Mapping
 from typing import Any
 
 from bot.config import ConfigError, load_settings
 from bot.domain.pipeline import BUILT_IN, ExecutorKind, PipelineSet
+from bot.kpis.loading import check_kpi_file
 from bot.pipelines.checks import Checker
-from bot.pipelines.toml_values import PipelineProblem
+from bot.toml_values import PipelineProblem, read_toml
 
 WEBHOOK_SECRET_MISSING = (
     "BIZDEVOPS_WEBHOOK_SECRET is required: the pipeline file uses webhook executors"
 )
-
-_TOML_AT_RE = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
 
 
 class PipelineError(Exception):
@@ -55,45 +52,34 @@ def load_pipelines(path: str | None) -> PipelineSet:
     """The pipelines of the file at ``path``; the built-in dry-run pipeline without one."""
     if not path or not path.strip():
         return BUILT_IN
-    data, unreadable = _read(path.strip())
+    data, unreadable = read_toml(path.strip(), "pipeline file")
     if unreadable is not None:
         raise PipelineError([unreadable])
     return parse_pipelines(data)
 
 
 def check_config(env: Mapping[str, str]) -> list[str]:
-    """Every problem with the environment and the pipeline file, one printable line each."""
+    """Every problem with the environment, the pipeline file and the KPI source file, one
+    printable line each."""
     lines: list[str] = []
     try:
         load_settings(env, mode="other")
     except ConfigError as bad:
         lines.append(str(bad))
+    return [*lines, *_check_pipeline_file(env), *check_kpi_file(env)]
+
+
+def _check_pipeline_file(env: Mapping[str, str]) -> list[str]:
     path = env.get("BIZDEVOPS_PIPELINES", "").strip()
     if not path:
-        return lines
-    data, unreadable = _read(path)
+        return []
+    data, unreadable = read_toml(path, "pipeline file")
     if unreadable is not None:
-        return [*lines, str(unreadable)]
+        return [str(unreadable)]
     checker = Checker()
     checker.pipeline_set(data)
-    lines += [f"{path}: {problem}" for problem in checker.problems]
+    lines = [f"{path}: {problem}" for problem in checker.problems]
     # Checked even when the file has other problems, so one run reports everything.
     if checker.webhooks and not env.get("BIZDEVOPS_WEBHOOK_SECRET", "").strip():
         lines.append(WEBHOOK_SECRET_MISSING)
     return lines
-
-
-def _read(path: str) -> tuple[dict[str, Any], PipelineProblem | None]:
-    try:
-        with open(path, "rb") as file:
-            return tomllib.load(file), None
-    except OSError as bad:
-        return {}, PipelineProblem(path, f"cannot read the pipeline file: {bad.strerror or bad}")
-    except UnicodeDecodeError:
-        return {}, PipelineProblem(path, "invalid TOML: the file is not UTF-8 text")
-    except tomllib.TOMLDecodeError as bad:
-        # Python 3.11 puts the position only in the message: move it into the path.
-        at = _TOML_AT_RE.search(str(bad))
-        where = f"{path}:{at[1]}:{at[2]}" if at and at[1] else path
-        message = _TOML_AT_RE.sub("", str(bad))
-        return {}, PipelineProblem(where, f"invalid TOML: {message}")

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from bot.pipelines.toml_values import TomlReader, is_int, quote
+from bot.toml_values import TomlReader, is_int, quote
 
 MAX_TARGETS = 100_000
 _WAVE_RE = re.compile(r"(\d+)(%?)")

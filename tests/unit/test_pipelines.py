@@ -19,7 +19,7 @@ from bot.pipelines.loading import (
     uses_webhooks,
 )
 from bot.pipelines.rollout_values import wave_counts
-from bot.pipelines.toml_values import PipelineProblem, parse_duration
+from bot.toml_values import PipelineProblem, parse_duration
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pipelines.toml"
 

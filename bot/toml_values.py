@@ -1,7 +1,8 @@
-"""Reading typed values out of a parsed TOML file: each problem is collected with its key path
-(``pipelines.x.stages[3].timeout``) and a hint, instead of stopping at the first.
+"""Reading a TOML configuration file and typed values out of it: each problem is collected with
+its key path (``pipelines.x.stages[3].timeout``) and a hint, instead of stopping at the first.
 
-The generic half of checking a configuration file; ``bot.pipelines.checks`` knows the schema.
+The generic half of checking a configuration file, shared by the pipeline file
+(``bot.pipelines.checks``) and the KPI source file (``bot.kpis.checks``), which know the schemas.
 """
 
 from __future__ import annotations
@@ -9,13 +10,16 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlparse
 
 _DURATION_RE = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 _BARE_KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
+_TOML_AT_RE = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,23 @@ class PipelineProblem:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
+
+
+def read_toml(path: str, what: str) -> tuple[dict[str, Any], PipelineProblem | None]:
+    """The parsed file at ``path`` (``what`` it is, for the message), or why it cannot be read."""
+    try:
+        with open(path, "rb") as file:
+            return tomllib.load(file), None
+    except OSError as bad:
+        return {}, PipelineProblem(path, f"cannot read the {what}: {bad.strerror or bad}")
+    except UnicodeDecodeError:
+        return {}, PipelineProblem(path, "invalid TOML: the file is not UTF-8 text")
+    except tomllib.TOMLDecodeError as bad:
+        # Python 3.11 puts the position only in the message: move it into the path.
+        at = _TOML_AT_RE.search(str(bad))
+        where = f"{path}:{at[1]}:{at[2]}" if at and at[1] else path
+        message = _TOML_AT_RE.sub("", str(bad))
+        return {}, PipelineProblem(where, f"invalid TOML: {message}")
 
 
 def parse_duration(value: object) -> timedelta:
@@ -67,6 +88,20 @@ class TomlReader:
             self.fail(join(path, key), f"expected a string, got {kind_of(value)}")
             return None
         return value
+
+    def url(self, table: dict[str, Any], path: str) -> str | None:
+        """``table["url"]``, required: an http(s) URL with a host."""
+        url = self.string(table, "url", path, required=True)
+        if url is None:
+            return None
+        try:
+            parsed = urlparse(url)
+            ok = parsed.scheme in ("http", "https") and bool(parsed.hostname)
+        except ValueError:
+            ok = False
+        if not ok:
+            self.fail(join(path, "url"), f"expected an http(s) URL, got {quote(url)}")
+        return url if ok else None
 
     def duration(self, table: dict[str, Any], key: str, path: str, default: timedelta,
                  cap: timedelta) -> timedelta:
