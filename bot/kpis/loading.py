@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.engine import make_url
+
 from bot.domain.kpis import NO_SOURCES, KpiSourceSet
 from bot.kpis.checks import KpiChecker
 from bot.toml_values import PipelineProblem, read_toml
@@ -26,6 +28,12 @@ class KpiConfig:
     sources: KpiSourceSet = NO_SOURCES
     # connection name -> async SQLAlchemy URL; kept out of repr: they hold passwords.
     connection_urls: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def secrets(self) -> tuple[str, ...]:
+        """What must never appear in a message or a log: each URL and its password."""
+        urls = [make_url(u) for u in self.connection_urls.values()]
+        return tuple(self.connection_urls.values()) + tuple(str(u.password) for u in urls
+                                                            if u.password)
 
 
 class KpiSourceError(Exception):
