@@ -28,6 +28,8 @@ from sqlalchemy.pool import NullPool
 from bot.config import Settings
 from storage.database import make_engine
 from storage.migrate import upgrade
+from tests.servers.mlflow import mlflow_server  # noqa: F401 - real servers, for any test module
+from tests.servers.prometheus import prometheus_server  # noqa: F401
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 PG_URL = os.environ.get("BIZDEVOPS_TEST_POSTGRES_URL", DEFAULT_PG)

@@ -1,0 +1,106 @@
+"""MLflow's REST API (``/api/2.0/mlflow/...``) over aiohttp: no MLflow package at run time.
+
+Only the calls the bot makes. Every failure is a :class:`SourceFailure` (an
+:class:`MlflowError` when MLflow answered one) whose message never holds the token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+
+from bot.domain.kpis import SourceFailure
+from bot.sources._http import clip, is_web_url, mask, obj, request_json, url_secrets
+
+API = "/api/2.0/mlflow/"
+NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
+
+
+class MlflowError(SourceFailure):
+    """MLflow answered with an error: its HTTP status, ``error_code`` and ``message``."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"MLflow answered HTTP {status}" + (f" {code}" if code else "") + f": {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class MlflowRest:
+    """One MLflow tracking server; an HTTP session opened on first use, closed by :meth:`close`."""
+
+    def __init__(self, base_url: str, token: str = "") -> None:
+        self._base = base_url.rstrip("/")
+        self._token = token
+        self._secrets = (token, *url_secrets(base_url))
+        self._session: aiohttp.ClientSession | None = None
+
+    def mask(self, text: str) -> str:
+        """``text`` without the token or the URL's password (for reasons built from answers)."""
+        return mask(text, self._secrets)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def get(self, endpoint: str, params: Mapping[str, str]) -> dict[str, Any]:
+        return await self.call("GET", endpoint, params=params)
+
+    async def post(self, endpoint: str, body: Mapping[str, object]) -> dict[str, Any]:
+        return await self.call("POST", endpoint, body=body)
+
+    async def call(self, method: str, endpoint: str, *, params: Mapping[str, str] | None = None,
+                   body: Mapping[str, object] | None = None) -> dict[str, Any]:
+        """``endpoint`` like ``"runs/get"``; the answer's JSON object, or a failure (masked)."""
+        if not is_web_url(self._base):
+            raise SourceFailure("the MLflow URL is not an http(s) URL")
+        if self._token and url_secrets(self._base):
+            # aiohttp sends the URL's user and password as Basic auth: one Authorization only.
+            raise SourceFailure("the MLflow URL has a user and password and a token is set; use one")
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else None
+        try:
+            answer = await request_json(self._session, method, self._base + API + endpoint,
+                                        what="MLflow", params=params, body=body, headers=headers)
+        except SourceFailure as failure:
+            raise SourceFailure(self.mask(str(failure))) from None
+        data = answer.data if isinstance(answer.data, dict) else None
+        if answer.status >= 400 or data is None:
+            code = str(data.get("error_code", "")) if data else ""
+            message = str(data.get("message", "")) if data else answer.text
+            raise MlflowError(answer.status, self.mask(clip(code, 60)), self.mask(clip(message)))
+        return data
+
+    # ── reads ────────────────────────────────────────────────────────────────────────────
+
+    async def experiment_by_name(self, name: str) -> dict[str, Any] | None:
+        """The experiment, or None when there is none of that name."""
+        try:
+            answer = await self.get("experiments/get-by-name", {"experiment_name": name})
+        except MlflowError as error:
+            if error.code == NOT_FOUND:
+                return None
+            raise
+        return obj(answer.get("experiment"))
+
+    async def newest_finished_run(self, experiment_id: str) -> dict[str, Any] | None:
+        """The FINISHED run that started last, with its data; None when none finished."""
+        answer = await self.post("runs/search", {
+            "experiment_ids": [experiment_id],
+            "filter": "attributes.status = 'FINISHED'",
+            "order_by": ["attributes.start_time DESC"],
+            "max_results": 1,
+        })
+        runs = answer.get("runs") or []
+        return obj(runs[0]) if isinstance(runs, list) and runs else None
+
+    async def version_by_alias(self, model: str, alias: str) -> dict[str, Any]:
+        answer = await self.get("registered-models/alias", {"name": model, "alias": alias})
+        return obj(answer.get("model_version"))
+
+    async def run(self, run_id: str) -> dict[str, Any]:
+        return obj((await self.get("runs/get", {"run_id": run_id})).get("run"))
