@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain.deployment_model import StageRun, StageState, Step, StepKind, Vote, WaveRun
+from bot.domain.kpis import MaxDrop
 from bot.domain.pipeline import ApprovalSpec, ExecutorKind, ExecutorSpec, OnFailure, StageSpec
 
 Json = dict[str, Any]
@@ -27,15 +28,22 @@ def _parse_time(value: str | None) -> datetime | None:
 def _executor(spec: ExecutorSpec | None) -> Json | None:
     if spec is None:
         return None
-    return {"kind": spec.kind.value, "url": spec.url, "argv": list(spec.argv),
-            "delay": spec.delay.total_seconds()}
+    out: Json = {"kind": spec.kind.value, "url": spec.url, "argv": list(spec.argv),
+                 "delay": spec.delay.total_seconds()}
+    if spec.kind is ExecutorKind.KPI:  # only then: older rows and other kinds stay as they were
+        drop = spec.max_drop
+        out["kpi"] = {"name": spec.kpi, "max_drop": None if drop is None else [drop.amount, drop.percent]}
+    return out
 
 
 def _parse_executor(data: Json | None) -> ExecutorSpec | None:
     if data is None:
         return None
+    kpi = data.get("kpi") or {"name": "", "max_drop": None}
+    drop = kpi["max_drop"]
     return ExecutorSpec(ExecutorKind(data["kind"]), data["url"], tuple(data["argv"]),
-                        timedelta(seconds=data["delay"]))
+                        timedelta(seconds=data["delay"]), kpi=kpi["name"],
+                        max_drop=None if drop is None else MaxDrop(drop[0], drop[1]))
 
 
 def spec_to_json(spec: StageSpec) -> Json:

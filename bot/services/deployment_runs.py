@@ -18,7 +18,7 @@ from bot.domain.deployment_model import Deployment, StageState, Step, StepKind
 from bot.domain.deployments import StaleResult, StepResult, Transition
 from bot.domain.durations import humanize
 from bot.domain.mrkdwn import escape, without_controls
-from bot.domain.pipeline import Pipeline
+from bot.domain.pipeline import ExecutorKind, Pipeline
 from bot.domain.waves import target_names
 from bot.executors.base import ExecutorResult, Outcome, StageJob
 from bot.render.deploy_blocks import output_note
@@ -105,8 +105,12 @@ class DeploymentRuns:
             return machine.record_result(d, index, kind, wave, step_result, now)
 
         def notes(d: Deployment) -> tuple[str, ...]:
-            name = d.stages[index].name + (" health check" if kind is StepKind.HEALTH else "")
-            return (output_note(name, wave, tail, detail),) if show else ()
+            stage = d.stages[index]
+            name = stage.name + (" health check" if kind is StepKind.HEALTH else "")
+            # A business KPI's verdict is said either way: which KPI, its values, the rule.
+            judged = kind is StepKind.HEALTH and stage.spec.health is not None \
+                and stage.spec.health.kind is ExecutorKind.KPI
+            return (output_note(name, wave, tail, detail),) if show or judged else ()
 
         return await self._change(deployment_id, change, notes=notes)
 
