@@ -14,26 +14,15 @@ import logging
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.base import BaseTrigger
 
-from bot.domain.kpis import KpiSchedule, KpiSpec, latest_fire
+from bot.domain.kpis import KpiSpec, latest_fire
+from bot.runtime.triggers import ScheduleTrigger
 from bot.services.kpis import KpiService
 
 log = logging.getLogger(__name__)
 
 PULLS_AT_ONCE = 4
 EARLY = timedelta(seconds=5)  # a job may wake a little before its time: it is still that pull
-
-
-class KpiTrigger(BaseTrigger):  # type: ignore[misc]
-    """Fire times from the KPI's own schedule (the same in every process)."""
-
-    def __init__(self, schedule: KpiSchedule) -> None:
-        self.schedule = schedule
-
-    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime:
-        after = max(previous_fire_time, now) if previous_fire_time else now
-        return self.schedule.next_fire(after - timedelta(microseconds=1))
 
 
 class KpiJobs:
@@ -43,7 +32,7 @@ class KpiJobs:
 
     def add_to(self, scheduler: AsyncIOScheduler) -> None:
         for kpi in self.kpis.sources.kpis:
-            scheduler.add_job(self.fire, KpiTrigger(kpi.schedule), args=[kpi],
+            scheduler.add_job(self.fire, ScheduleTrigger(kpi.schedule), args=[kpi],
                               id=f"kpi:{kpi.use_case}:{kpi.name}", replace_existing=True,
                               coalesce=True, max_instances=1, misfire_grace_time=None)
 

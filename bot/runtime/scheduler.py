@@ -16,11 +16,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.base import BaseTrigger
 
 from bot.clock import Clock
 from bot.domain.schedule import Schedule, missed_fire
 from bot.runtime.kpi_jobs import KpiJobs
+from bot.runtime.triggers import ScheduleTrigger
 from bot.services.digests import DigestService
 from bot.services.reminders import ReminderService
 from storage.requests import RequestLog
@@ -30,21 +30,6 @@ log = logging.getLogger(__name__)
 SYNC_EVERY = timedelta(seconds=60)
 REMIND_EVERY = timedelta(minutes=5)
 REMEMBER_DELIVERIES = timedelta(hours=1)
-
-
-class ScheduleTrigger(BaseTrigger):  # type: ignore[misc]
-    """An APScheduler trigger that asks our Schedule for fire times."""
-
-    def __init__(self, schedule: Schedule) -> None:
-        self.schedule = schedule
-
-    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime:
-        after = (
-            max(previous_fire_time, now - timedelta(microseconds=1))
-            if previous_fire_time
-            else (now - timedelta(microseconds=1))
-        )
-        return self.schedule.next_fire(after)
 
 
 class Scheduler:

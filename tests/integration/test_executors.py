@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -18,10 +18,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.domain.kpis import GateVerdict, MaxDrop
 from bot.domain.pipeline import ExecutorKind, ExecutorSpec
 from bot.executors.base import ExecutorResult, Outcome, StageJob
 from bot.executors.command import CommandExecutor
 from bot.executors.dry_run import DryRunExecutor
+from bot.executors.kpi import KpiGateExecutor
 from bot.executors.registry import Executors
 from bot.executors.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookExecutor, sign, verify
 
@@ -372,10 +374,30 @@ async def test_dry_run_succeeds_and_says_so() -> None:
     assert "wave 2" in result.detail and "web-1" in result.detail
 
 
+async def judge_auc(slug: str, name: str, max_drop: MaxDrop | None, started: datetime | None,
+                    ran: datetime | None) -> GateVerdict:
+    return GateVerdict(name == "auc" and max_drop == MaxDrop(2, True), f"{slug}/{name} judged")
+
+
 async def test_registry_dispatches_on_kind(session: aiohttp.ClientSession) -> None:
-    executors = Executors(webhook(session), CommandExecutor(), DryRunExecutor())
+    executors = Executors(webhook(session), CommandExecutor(), DryRunExecutor(),
+                          KpiGateExecutor(judge_auc))
     plain_job = make_job(wave=None, targets=())
     dry = await executors.run(ExecutorSpec(ExecutorKind.DRY_RUN), plain_job, timeout=SECOND)
     assert dry.detail == "dry run: nothing was deployed"
     ran = await executors.run(command("print('ran')"), make_job(), timeout=5 * SECOND)
     assert ran.output_tail == ("ran",)
+    gate = ExecutorSpec(ExecutorKind.KPI, kpi="auc", max_drop=MaxDrop(2, True))
+    judged = await executors.run(gate, make_job(), timeout=SECOND)
+    assert (judged.outcome, judged.detail) == (Outcome.SUCCEEDED, f"{make_job().use_case}/auc judged")
+
+
+async def test_a_kpi_gate_that_gets_no_verdict_in_time_fails() -> None:
+    async def never(*_args: object) -> GateVerdict:
+        await asyncio.sleep(10)
+        raise AssertionError("not reached")
+
+    gate = ExecutorSpec(ExecutorKind.KPI, kpi="auc")
+    result = await KpiGateExecutor(never).run(gate, make_job(), timeout=timedelta(milliseconds=50))
+    assert result.outcome is Outcome.FAILED
+    assert result.detail == "KPI `auc`: no value within the stage's timeout, so the check fails"

@@ -206,3 +206,24 @@ async def test_a_rollout_whose_kpi_drops_is_rolled_back(
                 "(allowed: 2%)") in failed.detail
         [rollback] = [d for d in await history(sim) if d.kind == "rollback"]
         assert (rollback.version, rollback.rollback_of) == ("1.0.0", bad)
+
+
+SLOW_KPI_FILE = KPI_FILE.replace('query = "SELECT avg(score) FROM churn_eval"', (
+    'query = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT max(i) FROM n"'
+)).replace('every = "1h"', 'every = "1h"\ntimeout = "4s"')
+
+
+async def test_a_slow_source_never_holds_up_an_acknowledgement(
+        settings: Settings, clock: ManualClock, tmp_path: Path, warehouse: Warehouse) -> None:
+    path = tmp_path / "slow.toml"
+    path.write_text(SLOW_KPI_FILE, encoding="utf-8")
+    async with Simulator(replace(settings, kpi_sources_path=str(path)), clock=clock) as sim:
+        await sim.command('/usecase new churn "Predict churn"', wait=False)
+        pulling = asyncio.create_task(sim.app.kpis.catch_up())  # as the scheduler starts it
+        await asyncio.sleep(0.2)
+        step = await sim.command("/usecase list", wait=False)
+        assert step.status == 200 and "churn" in reply_text(step)
+        assert not pulling.done(), "the answer came while the pull still ran"
+        assert await pulling == 1
+        said = reply_text(await sim.command("/metric sources churn"))
+        assert "failing" in said and "4 seconds" in said, "the timeout is the failure's reason"

@@ -13,6 +13,8 @@ from bot.clock import ManualClock
 from bot.domain.kpis import Every, KpiSourceSet, KpiSpec, MaxDrop, SourceFailure, SqlSource
 from bot.domain.metrics import Target
 from bot.domain.usecases import DomainError, NotAllowed, Role, TeamMember
+from bot.runtime.kpi_jobs import KpiJobs
+from bot.runtime.triggers import ScheduleTrigger
 from bot.services.commands import PullKpi, RecordMetric, ShowMetrics, ShowSources
 from bot.services.kpis import KpiService
 from bot.services.metrics import MetricService
@@ -172,3 +174,19 @@ async def test_a_source_failing_during_the_gate_fails_the_wave(db: InMemoryDatab
     kpis = service(db, ScriptedReader(SourceFailure("HTTP 500")))
     verdict = await kpis.judge("churn", "auc", None, START, db.clock.now())
     assert not verdict.passed and "no value newer than the wave" in verdict.detail
+
+
+async def test_the_scheduled_job_pulls_the_fire_time_it_woke_for(
+        db: InMemoryDatabase, clock: ManualClock) -> None:
+    jobs = KpiJobs(service(db, ScriptedReader(0.85, 0.86)))
+    trigger = ScheduleTrigger(AUC.schedule)
+    nine = clock.now()
+    assert trigger.get_next_fire_time(None, nine) == nine  # on the hour: this one is due now
+    assert trigger.get_next_fire_time(nine, nine) == nine + timedelta(hours=1)
+    clock.advance(-timedelta(seconds=2))  # APScheduler may wake a moment early
+    assert await jobs.fire(AUC) is True
+    clock.advance(timedelta(seconds=3))
+    assert await jobs.catch_up() == 0, "the job's pull was the 09:00 one: nothing left to catch up"
+    clock.advance(timedelta(hours=1))
+    assert await jobs.catch_up() == 1
+    assert await values(db) == [0.85, 0.86]
