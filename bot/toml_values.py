@@ -80,6 +80,16 @@ class TomlReader:
                 self.fail(join(path, key), f"unknown key; {did_you_mean(key, allowed, code)}")
         return value
 
+    def keys_of_kind(self, table: dict[str, Any], path: str, allowed: Sequence[str],
+                     every_key: Sequence[str], unused: str | None) -> None:
+        """A table whose keys depend on its kind: a key of another kind gets ``unused`` (None:
+        the kind is unknown, so no key is "of another kind"), an unknown one a did-you-mean."""
+        for key in table:
+            if unused is not None and key not in allowed and key in every_key:
+                self.fail(join(path, key), unused)
+            elif key not in allowed:
+                self.fail(join(path, key), f"unknown key; {did_you_mean(key, allowed, code)}")
+
     def string(self, table: dict[str, Any], key: str, path: str, required: bool = False) -> str | None:
         value = table.get(key)
         if value is None and required:

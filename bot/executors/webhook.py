@@ -189,7 +189,7 @@ class WebhookExecutor:
             # No redirects: following one would turn the POST into a GET or re-send it elsewhere.
             async with self._session.post(url, data=body, headers=headers, allow_redirects=False) as resp:
                 status = resp.status
-                raw = await _read_bounded(resp.content, MAX_ANSWER_BYTES)
+                raw = await read_bounded(resp.content, MAX_ANSWER_BYTES)
         except aiohttp.ClientError as exc:
             raise _Retryable(_describe_error(exc)) from exc
         return _interpret(status, raw)
@@ -219,7 +219,7 @@ def _parse_answer(status: int, raw: bytes) -> ExecutorResult:
     return ExecutorResult(outcome, detail or f"webhook reported {outcome}", url=web_url(data.get("url")))
 
 
-async def _read_bounded(stream: aiohttp.StreamReader, limit: int) -> bytes:
+async def read_bounded(stream: aiohttp.StreamReader, limit: int) -> bytes:
     """At most ``limit`` bytes of the answer; the rest is not read."""
     chunks: list[bytes] = []
     size = 0

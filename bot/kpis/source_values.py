@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.config import ConfigError, async_database_url
 from bot.domain.kpis import Connection, KpiSource, MlflowSource, PrometheusSource, SourceKind, SqlSource
-from bot.toml_values import TomlReader, code, did_you_mean, join, kind_of, quote, quoted
+from bot.toml_values import TomlReader, did_you_mean, join, kind_of, quote, quoted
 
 ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CONNECTION_KEYS = ("url_env",)
@@ -71,11 +71,9 @@ class SourceValues(TomlReader):
             return None
         kind = self.source_kind(value.get("kind"), join(path, "kind"))
         allowed = _SOURCE_KEYS[kind] if kind else _ALL_SOURCE_KEYS
-        for key in value:
-            if kind and key not in allowed and key in _ALL_SOURCE_KEYS:
-                self.fail(join(path, key), f"not used by a {kind} source (it takes {quoted(allowed[1:])})")
-            elif key not in allowed:
-                self.fail(join(path, key), f"unknown key; {did_you_mean(key, allowed, code)}")
+        self.keys_of_kind(value, path, allowed, _ALL_SOURCE_KEYS,
+                          f"not used by a {kind} source (it takes {quoted(allowed[1:])})" if kind
+                          else None)
         if kind is SourceKind.SQL:
             connection = self.connection(value, path, connections)
             query = self.text(value, "query", path)

@@ -25,7 +25,6 @@ from bot.domain.pipeline import (
 from bot.domain.usecases import SLUG_RE
 from bot.pipelines.rollout_values import RolloutValues
 from bot.toml_values import (
-    code,
     did_you_mean,
     is_int,
     join,
@@ -158,11 +157,8 @@ class Checker(RolloutValues):
             return None
         kind = self.executor_kind(value.get("executor"), join(path, "executor"), health)
         allowed = _EXECUTOR_KEYS[kind] if kind else _ALL_EXECUTOR_KEYS
-        for key in value:
-            if kind and key not in allowed and key in _ALL_EXECUTOR_KEYS:
-                self.fail(join(path, key), f"not used by the {kind} executor")
-            elif key not in allowed:
-                self.fail(join(path, key), f"unknown key; {did_you_mean(key, allowed, code)}")
+        self.keys_of_kind(value, path, allowed, _ALL_EXECUTOR_KEYS,
+                          f"not used by the {kind} executor" if kind else None)
         if kind is ExecutorKind.WEBHOOK:
             self.webhooks = True
             url = self.url(value, path)

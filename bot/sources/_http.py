@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 import aiohttp
 
 from bot.domain.kpis import SourceFailure
+from bot.executors.webhook import read_bounded
 
 MAX_ANSWER_BYTES = 1024 * 1024  # a KPI answer is small; a runaway query is not buffered whole
 MASK = "***"
@@ -88,7 +89,7 @@ async def request_json(session: aiohttp.ClientSession, method: str, url: str, *,
         async with session.request(method, url, params=params, json=body, headers=headers,
                                    allow_redirects=False) as resp:
             status = resp.status
-            raw = await _read_bounded(resp.content, MAX_ANSWER_BYTES + 1)
+            raw = await read_bounded(resp.content, MAX_ANSWER_BYTES + 1)
     except aiohttp.ClientConnectorError as exc:
         reason = exc.os_error.strerror or "connection failed"
         raise SourceFailure(f"cannot reach {what} at {where(url)}: {reason}") from None
@@ -102,12 +103,3 @@ async def request_json(session: aiohttp.ClientSession, method: str, url: str, *,
     except ValueError:
         data = None
     return Answer(status, data, clip(text) or "(empty body)")
-
-
-async def _read_bounded(stream: aiohttp.StreamReader, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while size < limit and (chunk := await stream.read(limit - size)):
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)
