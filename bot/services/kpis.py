@@ -31,6 +31,9 @@ from bot.services.usecases import NO_ADMINS_HINT, load_use_case
 log = logging.getLogger(__name__)
 
 KEEP_PULLS = timedelta(days=7)  # claims older than this are history nobody asks for
+# Readers enforce the KPI's timeout themselves and say where it ran out ("the query on
+# `warehouse` took longer than 30s"); this backstop only catches a reader that does not.
+BACKSTOP = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -153,14 +156,13 @@ class KpiService:
             return Pulled(None, f"there is no use case `{kpi.use_case}`")
 
     async def _read(self, kpi: KpiSpec) -> tuple[float | None, str]:
-        seconds = kpi.timeout.total_seconds()
         try:
-            async with asyncio.timeout(seconds):
+            async with asyncio.timeout((kpi.timeout + BACKSTOP).total_seconds()):
                 return await self.reader.read(kpi), ""
         except SourceFailure as failure:
             return None, self._masked(str(failure))
         except TimeoutError:
-            return None, f"no answer within {humanize(kpi.timeout)}"
+            return None, f"no answer within {humanize(kpi.timeout + BACKSTOP)}"
         except Exception as error:  # noqa: BLE001 - a reader's bug is this source failing, visibly
             log.exception("action=kpi.read_error use_case=%s kpi=%s", kpi.use_case, kpi.name)
             return None, f"unexpected error ({type(error).__name__})"
