@@ -51,11 +51,15 @@ class Settings:
     kpi_sources_path: str = ""
     mlflow_url: str = ""
     mlflow_token: str = field(default="", repr=False)
+    mlflow_webhook_secret: str = field(default="", repr=False)
+    github_api_url: str = "https://api.github.com"
+    github_token: str = field(default="", repr=False)
 
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in logs or messages."""
         candidates = (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token,
-                      self.webhook_secret, self.mlflow_token, make_url(self.database_url).password)
+                      self.webhook_secret, self.mlflow_token,
+                      self.mlflow_webhook_secret, self.github_token, make_url(self.database_url).password)
         return tuple(str(s) for s in candidates if s)
 
 
@@ -185,4 +189,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "shell") 
         mlflow_url=_url(env, "BIZDEVOPS_MLFLOW_URL", "") if env.get("BIZDEVOPS_MLFLOW_URL", "").strip()
         else "",
         mlflow_token=env.get("BIZDEVOPS_MLFLOW_TOKEN", "").strip(),
+        mlflow_webhook_secret=env.get("BIZDEVOPS_MLFLOW_WEBHOOK_SECRET", "").strip(),
+        github_api_url=_url(env, "BIZDEVOPS_GITHUB_API_URL", "https://api.github.com").rstrip("/"),
+        github_token=env.get("BIZDEVOPS_GITHUB_TOKEN", "").strip(),
     )

@@ -8,17 +8,19 @@ from __future__ import annotations
 import os
 
 from bot.config import ConfigError, Settings
-from bot.domain.pipeline import PipelineSet
+from bot.domain.pipeline import ExecutorKind, PipelineSet
 from bot.kpis.loading import KpiConfig, load_kpi_sources
-from bot.pipelines.loading import load_pipelines, uses_webhooks
+from bot.pipelines.loading import kinds_used, load_pipelines, setting_missing
 
 
 def pipelines_for(settings: Settings) -> PipelineSet:
     """The pipeline file, checked; raises PipelineError or ConfigError with every problem."""
     pipelines = load_pipelines(settings.pipelines_path or None)
-    if uses_webhooks(pipelines) and not settings.webhook_secret:
-        raise ConfigError("BIZDEVOPS_WEBHOOK_SECRET is required: the pipeline file uses webhook "
-                          "executors")
+    given = {ExecutorKind.WEBHOOK: settings.webhook_secret, ExecutorKind.MLFLOW: settings.mlflow_url,
+             ExecutorKind.GITHUB_ACTIONS: settings.github_token}
+    for kind in sorted(kinds_used(pipelines) & given.keys()):
+        if not given[kind]:
+            raise ConfigError(setting_missing(kind))
     return pipelines
 
 

@@ -15,6 +15,9 @@ from bot.domain.kpis import MaxDrop
 from bot.domain.pipeline import ApprovalSpec, ExecutorKind, ExecutorSpec, OnFailure, StageSpec
 
 Json = dict[str, Any]
+# Executor settings stored only when set: older rows and other kinds read back as they were.
+_TEXTS = ("model", "alias", "repo", "workflow", "ref")
+_PAIRS = ("require_tags", "inputs")
 
 
 def _time(value: datetime | None) -> str | None:
@@ -33,6 +36,12 @@ def _executor(spec: ExecutorSpec | None) -> Json | None:
     if spec.kind is ExecutorKind.KPI:  # only then: older rows and other kinds stay as they were
         drop = spec.max_drop
         out["kpi"] = {"name": spec.kpi, "max_drop": None if drop is None else [drop.amount, drop.percent]}
+    for name in _TEXTS:
+        if value := getattr(spec, name):
+            out[name] = value
+    for name in _PAIRS:
+        if value := getattr(spec, name):
+            out[name] = [list(pair) for pair in value]
     return out
 
 
@@ -41,9 +50,11 @@ def _parse_executor(data: Json | None) -> ExecutorSpec | None:
         return None
     kpi = data.get("kpi") or {"name": "", "max_drop": None}
     drop = kpi["max_drop"]
+    extra: dict[str, Any] = {name: data[name] for name in _TEXTS if name in data}
+    extra |= {name: tuple((k, v) for k, v in data[name]) for name in _PAIRS if name in data}
     return ExecutorSpec(ExecutorKind(data["kind"]), data["url"], tuple(data["argv"]),
                         timedelta(seconds=data["delay"]), kpi=kpi["name"],
-                        max_drop=None if drop is None else MaxDrop(drop[0], drop[1]))
+                        max_drop=None if drop is None else MaxDrop(drop[0], drop[1]), **extra)
 
 
 def spec_to_json(spec: StageSpec) -> Json:

@@ -18,6 +18,8 @@ class ExecutorKind(StrEnum):
     COMMAND = "command"
     DRY_RUN = "dry-run"
     KPI = "kpi"                          # health checks only: a business KPI gates the rollout
+    MLFLOW = "mlflow"                    # points a registered model's alias at the version
+    GITHUB_ACTIONS = "github-actions"    # runs a workflow and follows the run
 
 
 class OnFailure(StrEnum):
@@ -33,6 +35,13 @@ class ExecutorSpec:
     delay: timedelta = timedelta()       # dry-run
     kpi: str = ""                        # kpi: the use case's KPI to judge
     max_drop: MaxDrop | None = None      # kpi: how much worse than at the start it may get
+    model: str = ""                      # mlflow: the registered model ("": the use case's link)
+    alias: str = ""                      # mlflow: e.g. "champion"
+    require_tags: tuple[tuple[str, str], ...] = ()  # mlflow: the version must carry these
+    repo: str = ""                       # github-actions: "org/name"
+    workflow: str = ""                   # github-actions: "deploy.yml" or a workflow id
+    ref: str = ""                        # github-actions: the branch or tag to run on
+    inputs: tuple[tuple[str, str], ...] = ()  # github-actions: with the argv placeholders
 
     @property
     def is_dry_run(self) -> bool:

@@ -28,6 +28,7 @@ class StageJob:
     requested_by: str
     requested_at: datetime | None = None  # the deployment's start: a KPI's "before" value
     ran_at: datetime | None = None        # a health check's wave finished then (a KPI must be newer)
+    model: str = ""                       # the use case's linked MLflow model, if any
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,9 @@ class ExecutorResult:
     detail: str = ""
     url: str | None = None
     output_tail: tuple[str, ...] = ()  # the last lines of a command's output, for the thread
+    # How to take back what a passed stage changed (an MLflow alias's previous version), kept
+    # with the stage and handed to the executor's ``undo`` if the deployment fails or is cancelled.
+    undo: dict[str, str] | None = None
 
 
 class Executor(Protocol):

@@ -11,19 +11,15 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from bot.domain.kpis import parse_max_drop
-from bot.domain.metrics import NAME_RE as METRIC_NAME_RE
 from bot.domain.pipeline import (
     ApprovalSpec,
-    ExecutorKind,
-    ExecutorSpec,
     OnFailure,
     Pipeline,
     PipelineSet,
     StageSpec,
 )
 from bot.domain.usecases import SLUG_RE
-from bot.pipelines.rollout_values import RolloutValues
+from bot.pipelines.executor_values import ExecutorValues
 from bot.toml_values import (
     did_you_mean,
     is_int,
@@ -35,30 +31,15 @@ from bot.toml_values import (
 
 NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 APPROVER_RE = re.compile(r"[UWS][A-Z0-9]{2,}|@[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
-PLACEHOLDERS = ("version", "use_case", "stage", "targets", "wave")
 
-_PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
 _TOP_KEYS = ("default", "use_cases", "pipelines")
 _PIPELINE_KEYS = ("description", "stages")
 _STAGE_KEYS = ("name", "run", "timeout", "approval", "waves", "targets", "health", "bake", "on_failure")
 _APPROVAL_KEYS = ("required", "approvers", "allow_self", "expires")
-_EXECUTOR_KEYS = {
-    ExecutorKind.WEBHOOK: ("executor", "url"),
-    ExecutorKind.COMMAND: ("executor", "argv"),
-    ExecutorKind.DRY_RUN: ("executor", "delay"),
-    ExecutorKind.KPI: ("executor", "name", "max_drop"),
-}
-_ALL_EXECUTOR_KEYS = ("executor", "url", "argv", "delay", "name", "max_drop")
-_KINDS = tuple(k.value for k in ExecutorKind)
-_RUN_KINDS = tuple(k for k in _KINDS if k != ExecutorKind.KPI)  # a KPI judges, it deploys nothing
 
 
-class Checker(RolloutValues):
+class Checker(ExecutorValues):
     """Walks the parsed file, building domain objects and collecting problems as it goes."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.webhooks = False
 
     def pipeline_set(self, data: Mapping[str, Any]) -> PipelineSet | None:
         self.table(data, "", _TOP_KEYS)
@@ -149,77 +130,6 @@ class Checker(RolloutValues):
         if name is None or run is None or ("approval" in table and approval is None):
             return None
         return StageSpec(name, run, timeout=timeout, approval=approval, **rollout)
-
-    def executor(self, value: Any, path: str, *, health: bool = False) -> ExecutorSpec | None:
-        if not isinstance(value, dict):
-            got = "missing" if value is None else f"expected a table, got {kind_of(value)}"
-            self.fail(path, f'{got}; e.g. {{ executor = "dry-run" }}')
-            return None
-        kind = self.executor_kind(value.get("executor"), join(path, "executor"), health)
-        allowed = _EXECUTOR_KEYS[kind] if kind else _ALL_EXECUTOR_KEYS
-        self.keys_of_kind(value, path, allowed, _ALL_EXECUTOR_KEYS,
-                          f"not used by the {kind} executor" if kind else None)
-        if kind is ExecutorKind.WEBHOOK:
-            self.webhooks = True
-            url = self.url(value, path)
-            return ExecutorSpec(kind, url=url) if url else None
-        if kind is ExecutorKind.COMMAND:
-            argv = self.argv(value.get("argv"), join(path, "argv"))
-            return ExecutorSpec(kind, argv=argv) if argv else None
-        if kind is ExecutorKind.DRY_RUN:
-            delay = self.duration(value, "delay", path, timedelta(), timedelta(hours=1))
-            return ExecutorSpec(kind, delay=delay)
-        if kind is ExecutorKind.KPI:
-            return self.kpi_gate(value, path)
-        return None
-
-    def kpi_gate(self, table: dict[str, Any], path: str) -> ExecutorSpec | None:
-        count = len(self.problems)
-        name = self.string(table, "name", path, required=True)
-        if name is not None and not METRIC_NAME_RE.fullmatch(name):
-            self.fail(join(path, "name"), f"{quote(name)} is not a KPI name (lowercase letters, "
-                                          "digits, _ . and -, at most 64 characters)")
-        max_drop = None
-        if "max_drop" in table:
-            try:
-                max_drop = parse_max_drop(table["max_drop"])
-            except ValueError as bad:
-                self.fail(join(path, "max_drop"), str(bad))
-        ok = name is not None and len(self.problems) == count
-        return ExecutorSpec(ExecutorKind.KPI, kpi=name or "", max_drop=max_drop) if ok else None
-
-    def executor_kind(self, raw: Any, path: str, health: bool) -> ExecutorKind | None:
-        kinds = _KINDS if health else _RUN_KINDS
-        if raw is None:
-            self.fail(path, f"missing; use one of {quoted(kinds)}")
-        elif not isinstance(raw, str):
-            self.fail(path, f"expected a string, got {kind_of(raw)}")
-        elif raw == ExecutorKind.KPI and not health:
-            self.fail(path, "the kpi executor judges a rollout: use it as a stage's "
-                            '`health = {executor = "kpi", name = "<kpi>"}`')
-        elif raw not in kinds:
-            self.fail(path, f"unknown executor {quote(raw)}; {did_you_mean(raw, kinds, quote)}")
-        else:
-            return ExecutorKind(raw)
-        return None
-
-    def argv(self, value: Any, path: str) -> tuple[str, ...] | None:
-        if not isinstance(value, list) or not value:
-            got = "missing" if value is None else "expected a non-empty list of strings"
-            self.fail(path, f'{got}; e.g. ["./ci/build.sh", "{{version}}"]')
-            return None
-        count = len(self.problems)
-        for i, arg in enumerate(value):
-            if not isinstance(arg, str):
-                self.fail(f"{path}[{i}]", f"expected a string, got {kind_of(arg)}")
-                continue
-            if i == 0 and not arg.strip():
-                self.fail(f"{path}[0]", "the program to run must not be empty")
-            for name in _PLACEHOLDER_RE.findall(arg):
-                if name not in PLACEHOLDERS:
-                    hint = did_you_mean(name, PLACEHOLDERS, lambda p: f"{{{p}}}")
-                    self.fail(f"{path}[{i}]", f"unknown placeholder {{{name}}}; {hint}")
-        return tuple(value) if len(self.problems) == count else None
 
     def approval(self, value: Any, path: str) -> ApprovalSpec | None:
         table = self.table(value, path, _APPROVAL_KEYS)

@@ -16,9 +16,19 @@ from bot.kpis.loading import check_kpi_file
 from bot.pipelines.checks import Checker
 from bot.toml_values import PipelineProblem, read_toml
 
-WEBHOOK_SECRET_MISSING = (
-    "BIZDEVOPS_WEBHOOK_SECRET is required: the pipeline file uses webhook executors"
-)
+# What the environment must provide when the file uses an executor kind.
+REQUIRED_SETTING = {
+    ExecutorKind.WEBHOOK: "BIZDEVOPS_WEBHOOK_SECRET",
+    ExecutorKind.MLFLOW: "BIZDEVOPS_MLFLOW_URL",
+    ExecutorKind.GITHUB_ACTIONS: "BIZDEVOPS_GITHUB_TOKEN",
+}
+
+
+def setting_missing(kind: ExecutorKind) -> str:
+    return f"{REQUIRED_SETTING[kind]} is required: the pipeline file uses {kind.value} executors"
+
+
+WEBHOOK_SECRET_MISSING = setting_missing(ExecutorKind.WEBHOOK)
 
 
 class PipelineError(Exception):
@@ -33,10 +43,14 @@ class PipelineError(Exception):
 
 
 
-def uses_webhooks(ps: PipelineSet) -> bool:
-    """Whether any stage runs or health-checks through a webhook (then the HMAC secret is needed)."""
+def kinds_used(ps: PipelineSet) -> set[ExecutorKind]:
+    """Every executor kind a stage runs or health-checks with."""
     specs = [spec for p in ps.pipelines.values() for s in p.stages for spec in (s.run, s.health)]
-    return any(spec is not None and spec.kind is ExecutorKind.WEBHOOK for spec in specs)
+    return {spec.kind for spec in specs if spec is not None}
+
+
+def uses_webhooks(ps: PipelineSet) -> bool:
+    return ExecutorKind.WEBHOOK in kinds_used(ps)
 
 
 def parse_pipelines(data: Mapping[str, Any]) -> PipelineSet:
@@ -80,6 +94,5 @@ def _check_pipeline_file(env: Mapping[str, str]) -> list[str]:
     checker.pipeline_set(data)
     lines = [f"{path}: {problem}" for problem in checker.problems]
     # Checked even when the file has other problems, so one run reports everything.
-    if checker.webhooks and not env.get("BIZDEVOPS_WEBHOOK_SECRET", "").strip():
-        lines.append(WEBHOOK_SECRET_MISSING)
-    return lines
+    return lines + [setting_missing(kind) for kind, name in REQUIRED_SETTING.items()
+                    if kind in checker.kinds and not env.get(name, "").strip()]

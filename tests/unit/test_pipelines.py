@@ -216,7 +216,7 @@ def test_default_is_the_only_pipeline_or_the_one_named_default() -> None:
      ["pipelines.p.stages[0].run.url: not used by the dry-run executor",
       "pipelines.p.stages[0].run.dealy: unknown key; did you mean `delay`?"]),
     ('run = { }', ['pipelines.p.stages[0].run.executor: missing; use one of "webhook", "command", '
-                   '"dry-run"']),
+                   '"dry-run", "mlflow", "github-actions"']),
     ('run = { executor = "dry-run" }\nwaves = ["1", "100%"]',
      ["pipelines.p.stages[0].waves: needs `targets` (a count or a list of names) to divide"]),
     ('run = { executor = "dry-run" }\nwaves = ["0", "101%", "half", 2.5]\ntargets = 0',
