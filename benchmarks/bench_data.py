@@ -40,11 +40,9 @@ from bot.domain.pipeline import (  # noqa: E402
 )
 from storage.database import Database  # noqa: E402
 from storage.deployment_codec import stage_to_json  # noqa: E402
+from storage.kpi_models import MetricCrossingRow, MetricPointRow, MetricTargetRow  # noqa: E402
 from storage.models import (  # noqa: E402
     DeploymentRow,
-    MetricCrossingRow,
-    MetricPointRow,
-    MetricTargetRow,
     PhaseChangeRow,
     TeamMemberRow,
     UseCaseRow,

@@ -10,14 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import logs
@@ -45,14 +42,14 @@ from bot.services.approvals import ApprovalService
 from bot.services.deployment_runs import DeploymentRuns
 from bot.services.deployments import DeploymentService
 from bot.services.digests import DigestService
-from bot.services.events import DeploymentChanged, MessageQueued, StepStopped
+from bot.services.events import DeploymentChanged, MessageQueued, StepStopped, UndoNeeded
 from bot.services.home import HomeService
 from bot.services.kpis import KpiService
 from bot.services.metrics import MetricService
 from bot.services.reminders import ReminderService
 from bot.services.tokens import TokenService
 from bot.services.usecases import UseCaseService
-from bot.slack.clients import web_clients
+from bot.slack.clients import permalinks, view_publisher, web_clients
 from bot.slack.directory import SlackDirectory
 from bot.sources.mlflow import MlflowReader
 from bot.sources.prometheus import PrometheusReader
@@ -174,13 +171,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     runs = DeploymentRuns(db.uow, clock, settings.timezone, settings.public_url)
     s = _services(settings, clock, db, client, pipelines, kpi_config)
     engine = _engine(settings, clock, db, runs, webhooks, s.kpis)
-    # What follows a commit, all of it: each unit of work collects these events and, once its
-    # transaction has committed, they are handed to the handlers here (bot/services/events.py).
-    bus.handle({
-        MessageQueued: [lambda _e: outbox.notify()],
-        DeploymentChanged: [lambda _e: engine.notify(), lambda _e: s.home.poke()],
-        StepStopped: [lambda e: engine.kill(e.deployment_id)],
-    })
+    _follow_commits(bus, outbox, engine, s)
     background = Background(heavy_slots=HEAVY_JOBS)
     bolt = _bolt(settings, client, db, clock, s, background)
     telemetry = Telemetry()
@@ -197,6 +188,18 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     api.register(app.web, runs, settings.webhook_secret, settings.public_url)
     metrics_api.register(app.web, TokenService(db.uow, clock), s.metrics, clock)
     return app
+
+
+def _follow_commits(bus: EventBus, outbox: OutboxWorker, engine: DeploymentEngine,
+                    s: _Services) -> None:
+    # What follows a commit, all of it: each unit of work collects these events and, once its
+    # transaction has committed, they are handed to the handlers here (bot/services/events.py).
+    bus.handle({
+        MessageQueued: [lambda _e: outbox.notify()],
+        DeploymentChanged: [lambda _e: engine.notify(), lambda _e: s.home.poke()],
+        StepStopped: [lambda e: engine.kill(e.deployment_id)],
+        UndoNeeded: [lambda e: engine.undo(e.deployment_id)],
+    })
 
 
 def _engine(settings: Settings, clock: Clock, db: Database, runs: DeploymentRuns,
@@ -221,10 +224,10 @@ def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebCl
         approvals=approvals,
         metrics=MetricService(db.uow, clock, admins_configured=admins_configured, reads=db.reads),
         digests=DigestService(db.uow, clock, settings.dev_timebox, settings.timezone, settings.admins,
-                              permalink=_permalinks(db, client), reads=db.reads),
+                              permalink=permalinks(db.outbox.posted_ts, client), reads=db.reads),
         reminders=ReminderService(db.uow, clock, settings.dev_timebox, settings.approval_nudge),
         home=HomeService(db.uow, clock, approvals, settings.admins, settings.dev_timebox,
-                         publish=_publisher(client), announcements=db.outbox.recent_posts),
+                         publish=view_publisher(client), announcements=db.outbox.recent_posts),
         kpis=KpiService(db.uow, clock, kpi_config.sources, kpi_readers(settings, kpi_config),
                         settings.timezone, admins_configured,
                         secrets=settings.secrets() + kpi_config.secrets()),
@@ -252,28 +255,6 @@ def _bolt(settings: Settings, client: AsyncWebClient, db: Database, clock: Clock
     events.register(bolt, s.home, background)
     bolt.error(errors.on_error)
     return bolt
-
-
-def _permalinks(db: Database, client: AsyncWebClient) -> Callable[[int], Awaitable[str | None]]:
-    """A link to a deployment's message, for the digest's "approvals waiting"."""
-    async def permalink(deployment_id: int) -> str | None:
-        ts, _status, channel = await db.outbox.posted_ts(f"deployment:{deployment_id}")
-        if ts is None or channel is None:
-            return None
-        try:
-            found = await client.chat_getPermalink(channel=channel, message_ts=ts)
-        except SlackApiError:
-            return None
-        return found.get("permalink")
-
-    return permalink
-
-
-def _publisher(client: AsyncWebClient) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
-    async def publish(user_id: str, view: dict[str, Any]) -> None:
-        await client.views_publish(user_id=user_id, view=view)
-
-    return publish
 
 
 def _metrics_route(app: BotApp, telemetry: Telemetry) -> None:

@@ -104,6 +104,7 @@ def stage_to_json(stage: StageRun) -> Json:
             "deadline": _time(step.deadline), "launched": step.launched,
             "accepted": step.accepted,
         },
+        **({"undo": stage.undo} if stage.undo is not None else {}),
     }
 
 
@@ -125,4 +126,5 @@ def stage_from_json(data: Json) -> StageRun:
             StepKind(step["kind"]), step["wave"], _parse_time(step["due_at"]),  # type: ignore[arg-type]
             _parse_time(step["deadline"]), step["launched"], step["accepted"],  # type: ignore[arg-type]
         ),
+        undo=data.get("undo"),
     )

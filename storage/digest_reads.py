@@ -20,11 +20,9 @@ from bot.domain.usecases import Phase, PhaseChange
 from bot.services.ports import CrossingRow, Scope, StoredPoint, StoredTarget
 from bot.services.read_ports import DeploymentSummary, OverdueRow, Page, PhaseMoveRow, SeriesTail
 from storage.deployments import to_deployment
+from storage.kpi_models import MetricCrossingRow, MetricPointRow, MetricTargetRow
 from storage.models import (
     DeploymentRow,
-    MetricCrossingRow,
-    MetricPointRow,
-    MetricTargetRow,
     PhaseChangeRow,
     UseCaseRow,
 )

@@ -1,4 +1,5 @@
-"""Tables of continuous KPIs: who pulled which fire time, and each source's health.
+"""Tables of KPIs: their points, targets and announced crossings; and of continuous KPIs, who
+pulled which fire time and each source's health.
 
 Kept beside ``storage/models.py``; ``storage/__init__.py`` imports both, so ``Base.metadata`` has them.
 """
@@ -7,10 +8,63 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
+
+
+class MetricPointRow(Base):
+    """One KPI value. Queries go by (use case, name, time), so that is the index."""
+
+    __tablename__ = "metric_points"
+    __table_args__ = (
+        Index("ix_metric_points_series", "use_case_id", "name", "at"),
+        Index("ix_metric_points_at", "at"),  # KPIs that moved in the whole workspace
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    use_case_id: Mapped[int] = mapped_column(ForeignKey("use_cases.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float]
+    unit: Mapped[str] = mapped_column(String(32), default="")
+    at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(80))  # a user ID, or "token:<name>"
+
+
+class MetricTargetRow(Base):
+    __tablename__ = "metric_targets"
+
+    use_case_id: Mapped[int] = mapped_column(
+        ForeignKey("use_cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    op: Mapped[str] = mapped_column(String(2))
+    value: Mapped[float]
+    set_by: Mapped[str] = mapped_column(String(32))
+    set_at: Mapped[datetime]
+    # "met" / "missed" as of the latest value: a crossing is announced when this flips.
+    state: Mapped[str | None] = mapped_column(String(8))
+
+
+class MetricCrossingRow(Base):
+    """A target crossing as it was announced: digests list these instead of replaying points."""
+
+    __tablename__ = "metric_crossings"
+    __table_args__ = (
+        Index("ix_metric_crossings_use_case_at", "use_case_id", "at"),
+        Index("ix_metric_crossings_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    use_case_id: Mapped[int] = mapped_column(ForeignKey("use_cases.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    met: Mapped[bool]
+    value: Mapped[float]
+    unit: Mapped[str] = mapped_column(String(32), default="")
+    op: Mapped[str] = mapped_column(String(2))
+    target: Mapped[float]
 
 
 class KpiPullRow(Base):

@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.ports import ApiToken, ConcurrentUpdate, CrossingRow, StoredPoint, StoredTarget
-from storage.models import ApiTokenRow, MetricCrossingRow, MetricPointRow, MetricTargetRow, UseCaseRow
+from storage.kpi_models import MetricCrossingRow, MetricPointRow, MetricTargetRow
+from storage.models import ApiTokenRow, UseCaseRow
 
 
 class SqlMetricRepository:

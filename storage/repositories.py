@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.usecases import Phase, PhaseChange, Role, TeamMember, UseCase
-from bot.services.ports import ConcurrentUpdate
+from bot.services.ports import ConcurrentUpdate, ModelLink
 from storage.models import PhaseChangeRow, TeamMemberRow, UseCaseRow
 
 # Reads select plain rows, not ORM objects: a use case read is only turned into a domain
@@ -35,6 +35,7 @@ def _to_domain(row: Row[Any], team: Sequence[Row[Any]], history: Sequence[Row[An
         domain=row.domain,
         team=tuple(TeamMember(m.user_id, Role(m.role)) for m in team),
         archived_reason=row.archived_reason,
+        model=row.model,
         version=row.version,
         history=tuple(
             PhaseChange(
@@ -181,6 +182,14 @@ class SqlUseCaseRepository:
                           include_archived)
         return int(await self._session.scalar(query) or 0)
 
+    async def linked_to(self, model: str) -> list[ModelLink]:
+        """The (active) use cases linked to this MLflow model: a registry event is theirs."""
+        rows = await self._session.execute(
+            select(UseCaseRow.slug, UseCaseRow.channel_id)
+            .where(UseCaseRow.model == model, UseCaseRow.phase != Phase.ARCHIVED.value)
+            .order_by(UseCaseRow.slug))
+        return [ModelLink(slug, channel, model) for slug, channel in rows]
+
     async def slugs(self) -> list[str]:
         return list(await self._session.scalars(select(UseCaseRow.slug).order_by(UseCaseRow.slug)))
 
@@ -196,7 +205,8 @@ def _changeable(use_case: UseCase) -> dict[str, Any]:
     """The columns a use case's changes write (its slug and creation never change)."""
     return {"title": use_case.title, "domain": use_case.domain, "owner_id": use_case.owner_id,
             "channel_id": use_case.channel_id, "phase": use_case.phase.value,
-            "phase_since": use_case.phase_since, "archived_reason": use_case.archived_reason}
+            "phase_since": use_case.phase_since, "archived_reason": use_case.archived_reason,
+            "model": use_case.model}
 
 
 def _change_row(use_case_id: int, change: PhaseChange) -> PhaseChangeRow:

@@ -82,6 +82,7 @@ class StageRun:
     gate_opened_at: datetime | None = None
     votes: tuple[Vote, ...] = ()
     step: Step | None = None
+    undo: dict[str, str] | None = None  # what the executor needs to take this stage's change back
 
     @property
     def name(self) -> str:
@@ -138,6 +139,12 @@ class Deployment:
     finished_at: datetime | None = None
     detail: str = ""          # mrkdwn, escaped when made (it may mention people)
     revision: int = 0         # optimistic-concurrency counter kept by storage
+
+    @property
+    def needs_undo(self) -> bool:
+        """Ended without success while a stage's change (an MLflow alias) still stands."""
+        return not self.state.is_active and self.state is not DeploymentState.SUCCEEDED \
+            and any(s.undo is not None for s in self.stages)
 
     @property
     def current(self) -> int | None:

@@ -141,6 +141,7 @@ class StepResult:
     detail: str = ""
     url: str | None = None
     accepted: bool = False  # the executor took the job; the result comes later
+    undo: dict[str, str] | None = None  # how to take the passed step's change back
 
 
 def record_result(d: Deployment, index: int, kind: StepKind, wave: int | None,
@@ -163,6 +164,7 @@ def _step_passed(d: Deployment, index: int, now: datetime, result: StepResult) -
     step = stage.step
     assert step is not None
     url = result.url or stage.url
+    stage = replace(stage, undo=result.undo or stage.undo)
     event = Event(f"{step.kind.value}_passed", now, stage=stage.name, wave=_wave_no(step.wave),
                   detail=result.detail)
     if step.wave is None:

@@ -44,6 +44,7 @@ NEEDED_ROLES: dict[Phase, tuple[Role, ...]] = {
 }
 
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")
+MODEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 TITLE_MAX = 200
 DOMAIN_MAX = 200
 DEFAULT_DEV_TIMEBOX = timedelta(weeks=6)
@@ -93,6 +94,7 @@ class UseCase:
     domain: str = ""
     team: tuple[TeamMember, ...] = ()
     archived_reason: str = ""
+    model: str = ""   # the linked MLflow registered model ("" when none)
     version: int = 0  # optimistic-concurrency counter kept by storage
     history: tuple[PhaseChange, ...] = field(default=(), compare=False)
 
@@ -233,6 +235,17 @@ def hand_over(uc: UseCase, actor_id: str, new_owner_id: str, *, is_admin: bool) 
     if new_owner_id == uc.owner_id:
         raise DomainError(f"<@{new_owner_id}> already owns `{uc.slug}`.")
     return replace(uc, owner_id=new_owner_id)
+
+
+def link_model(uc: UseCase, actor_id: str, model: str, *, is_admin: bool) -> UseCase:
+    ensure_may_change(uc, actor_id, is_admin=is_admin, action="link a model to")
+    _ensure_active(uc)
+    if not MODEL_RE.fullmatch(model):
+        raise DomainError(f"`{escape(model[:80])}` is not a registered model's name: letters, "
+                          "digits, `.`, `_` and `-`, at most 128 characters.")
+    if model == uc.model:
+        raise DomainError(f"`{uc.slug}` is linked to the model `{model}` already.")
+    return replace(uc, model=model)
 
 
 def add_member(uc: UseCase, actor_id: str, member: TeamMember, *, is_admin: bool) -> UseCase:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Protocol, runtime_checkable
 
 from bot.domain.pipeline import ExecutorKind, ExecutorSpec
 from bot.executors.base import Executor, ExecutorResult, StageJob
@@ -10,6 +11,11 @@ from bot.executors.command import CommandExecutor
 from bot.executors.dry_run import DryRunExecutor
 from bot.executors.kpi import KpiGateExecutor
 from bot.executors.webhook import WebhookExecutor
+
+
+@runtime_checkable
+class Undoable(Protocol):
+    async def undo(self, data: dict[str, str]) -> str: ...
 
 
 class Executors:
@@ -24,6 +30,13 @@ class Executors:
 
     def for_kind(self, kind: ExecutorKind) -> Executor:
         return self._by_kind[kind]
+
+    async def undo(self, kind: ExecutorKind, data: dict[str, str]) -> str:
+        """Take back what a passed stage of ``kind`` changed; a line for the thread."""
+        executor = self._by_kind.get(kind)
+        if not isinstance(executor, Undoable):
+            return f"⚠️ nothing knows how to undo a {kind.value} stage"
+        return await executor.undo(data)
 
     async def run(
         self, spec: ExecutorSpec, job: StageJob, *, timeout: timedelta  # noqa: ASYNC109 (protocol)

@@ -58,6 +58,8 @@ def usecase_card(uc: UseCase, *, now: datetime, timebox: timedelta, tz: str) -> 
     ]
     if uc.domain:
         facts.append(f"*Domain:* {escape(uc.domain)}")
+    if uc.model:
+        facts.append(f"*Model:* `{escape(uc.model)}` (MLflow)")
     if uc.archived_reason:
         facts.append(f"*Archived:* {escape(uc.archived_reason)}")
     blocks: list[Block] = [header(f"{uc.slug} — {uc.title}"), section("\n".join(facts))]

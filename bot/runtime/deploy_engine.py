@@ -39,6 +39,7 @@ class DeploymentEngine:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
+        self._undoing: set[asyncio.Task[None]] = set()
 
     # ── what the rest of the app calls ─────────────────────────────────────────────────────
 
@@ -51,6 +52,22 @@ class DeploymentEngine:
         task = self._tasks.get(deployment_id)
         if task is not None:
             task.cancel()
+
+    def undo(self, deployment_id: int) -> None:
+        """The deployment ended without success: take back its stages' changes, in a task."""
+        task = asyncio.create_task(self._undo(deployment_id), name=f"undo-{deployment_id}")
+        self._undoing.add(task)
+        task.add_done_callback(self._undoing.discard)
+
+    async def _undo(self, deployment_id: int) -> None:
+        for kind, data in await self._runs.claim_undo(deployment_id):
+            try:
+                line = await self._executors.undo(kind, data)
+            except Exception as error:  # noqa: BLE001 - say it in the thread; people must act
+                log.exception("action=undo.error deployment_id=%s", deployment_id)
+                line = f"⚠️ Could not undo the {kind.value} stage ({type(error).__name__}): {data}"
+            log.info("action=undo deployment_id=%s kind=%s", deployment_id, kind.value)
+            await self._runs.note(deployment_id, f"↩️ {line}")
 
     async def tick(self) -> int:
         """One pass: lost leases, deadlines, then launches. Returns how much it did."""
@@ -75,8 +92,8 @@ class DeploymentEngine:
         """Tick and wait for running steps until nothing is left to do now (tests, simulator)."""
         for _ in range(max_rounds):
             did = await self.tick()
-            if self._tasks:
-                await asyncio.wait(list(self._tasks.values()))
+            if self._tasks or self._undoing:
+                await asyncio.wait([*self._tasks.values(), *self._undoing])
             elif not did:
                 return
 
@@ -136,7 +153,7 @@ class DeploymentEngine:
             self._loop_task.cancel()
             await asyncio.gather(self._loop_task, return_exceptions=True)
             self._loop_task = None
-        running = list(self._tasks.values())
+        running = [*self._tasks.values(), *self._undoing]  # an undo in flight finishes too
         if running and grace > 0:
             await asyncio.wait(running, timeout=grace)
         for task in running:

@@ -86,9 +86,15 @@ class ArchiveUseCase:
     reason: str
 
 
+@dataclass(frozen=True)
+class LinkModel:
+    slug: str
+    model: str
+
+
 UseCaseCommand = (
     NewUseCase | ListUseCases | ShowUseCase | AdvanceUseCase | MoveBack | HandOver
-    | AddTeamMember | RemoveTeamMember | ArchiveUseCase
+    | AddTeamMember | RemoveTeamMember | ArchiveUseCase | LinkModel
 )
 
 

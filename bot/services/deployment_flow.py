@@ -17,7 +17,7 @@ from bot.clock import Clock
 from bot.domain.deployment_model import DecisionTokens, Deployment, DeploymentState
 from bot.domain.deployments import Transition
 from bot.render import deploy_blocks
-from bot.services.events import DeploymentChanged, StepStopped
+from bot.services.events import DeploymentChanged, StepStopped, UndoNeeded
 from bot.services.ports import ConcurrentUpdate, OutgoingMessage, UnitOfWork
 
 T = TypeVar("T")
@@ -70,6 +70,8 @@ async def persist(uow: UnitOfWork, t: Transition, clock: Clock, tz: str,
     uow.emit(DeploymentChanged(d.id))
     if t.kill:
         uow.emit(StepStopped(d.id))
+    if d.needs_undo:
+        uow.emit(UndoNeeded(d.id))
     buttons = await buttons_for(uow, d, clock)
     msg = deploy_blocks.deployment_message(d, now=clock.now(), tz=tz, buttons=buttons)
     await uow.outbox.supersede_updates(ref(d))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
@@ -66,6 +66,7 @@ class DeploymentRuns:
                     return None
                 index = d.current
                 launched = machine.launch(d, index, now)
+                linked = await uow.use_cases.get(d.use_case)  # its MLflow model, for mlflow stages
                 saved = await uow.deployments.save(launched)
                 await uow.deployments.set_lease(deployment_id, owner, now + lease)
                 uow.emit(DeploymentChanged(deployment_id))  # running now: Home tabs show it
@@ -74,8 +75,8 @@ class DeploymentRuns:
             return None  # not due after all, or another worker launched it first
         step = saved.stages[index].step
         assert step is not None
-        return Launched(deployment_id, index, step, self._job(saved, index, step),
-                        step.deadline - now, saved)
+        job = replace(self._job(saved, index, step), model=linked.model if linked else "")
+        return Launched(deployment_id, index, step, job, step.deadline - now, saved)
 
     def _job(self, d: Deployment, index: int, step: Step) -> StageJob:
         stage = d.stages[index]
@@ -97,7 +98,7 @@ class DeploymentRuns:
         # Executors' words are stored as they come, minus control characters (NUL: PostgreSQL).
         detail, tail = without_controls(result.detail), tuple(map(without_controls, result.output_tail))
         step_result = StepResult(result.outcome is Outcome.SUCCEEDED, detail, result.url,
-                                 accepted=result.outcome is Outcome.ACCEPTED)
+                                 accepted=result.outcome is Outcome.ACCEPTED, undo=result.undo)
         # The thread gets what the message can't show: output, links and why something failed.
         show = bool(tail or result.url or result.outcome is Outcome.FAILED)
 
@@ -180,6 +181,29 @@ class DeploymentRuns:
         await flow.post_new(uow, rollback, self.clock, self.timezone)
         flow.thread(uow, failed, f"⏪ Rolling back {len(targets)} targets to `{version}` "
                                  f"(deployment {rollback.id}).")
+
+    async def claim_undo(self, deployment_id: int) -> list[tuple[ExecutorKind, dict[str, str]]]:
+        """What the ended deployment's stages changed, newest first, taken off the deployment in
+        the same commit: whoever claims it undoes it, once (saved before the side effect)."""
+        try:
+            async with self.uow() as uow:
+                d = await uow.deployments.get(deployment_id)
+                if d is None or not d.needs_undo:
+                    return []
+                undo = [(s.spec.run.kind, s.undo) for s in reversed(d.stages) if s.undo is not None]
+                cleared = replace(d, stages=tuple(replace(s, undo=None) for s in d.stages))
+                await uow.deployments.save(cleared)
+                await uow.commit()
+        except ConcurrentUpdate:
+            return []  # another process claimed it
+        return undo
+
+    async def note(self, deployment_id: int, text: str) -> None:
+        async with self.uow() as uow:
+            d = await uow.deployments.get(deployment_id)
+            if d is not None:
+                flow.thread(uow, d, text)
+                await uow.commit()
 
     async def remind_locks(self, age: timedelta) -> int:
         """Nudge the channel about locks older than ``age`` (once per ``age``)."""

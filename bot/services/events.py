@@ -21,6 +21,13 @@ class DeploymentChanged:
 
 
 @dataclass(frozen=True)
+class UndoNeeded:
+    """The deployment ended without success: take back what its passed stages changed."""
+
+    deployment_id: int
+
+
+@dataclass(frozen=True)
 class StepStopped:
     """A launched step must stop where it runs (cancel wins over anything in flight)."""
 
@@ -28,4 +35,4 @@ class StepStopped:
 
 
 # What a unit of work hands on after its commit.
-AfterCommit = MessageQueued | DeploymentChanged | StepStopped
+AfterCommit = MessageQueued | DeploymentChanged | StepStopped | UndoNeeded

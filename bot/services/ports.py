@@ -33,6 +33,15 @@ class OutgoingMessage:
 
 
 @dataclass(frozen=True)
+class ModelLink:
+    """A use case linked to an MLflow registered model: where its registry events are said."""
+
+    slug: str
+    channel_id: str
+    model: str
+
+
+@dataclass(frozen=True)
 class OutboxItem:
     id: int
     method: str
@@ -91,6 +100,7 @@ class UseCaseRepository(Protocol):
         member_id: str | None = None, include_archived: bool = False,
     ) -> int: ...
     async def slugs(self) -> list[str]: ...
+    async def linked_to(self, model: str) -> list[ModelLink]: ...
     async def owners_in(self, channel_id: str) -> list[str]: ...
 
 

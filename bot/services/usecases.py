@@ -20,6 +20,7 @@ from bot.services.commands import (
     ArchiveUseCase,
     ChannelRef,
     HandOver,
+    LinkModel,
     ListUseCases,
     MoveBack,
     NewUseCase,
@@ -92,6 +93,8 @@ class UseCaseService:
                 return await self.hand_over(command, actor)
             case AddTeamMember() | RemoveTeamMember():
                 return await self.change_team(command, actor)
+            case LinkModel():
+                return await self.link(command, actor)
         raise AssertionError(f"unhandled command {command!r}")
 
     async def create(self, command: NewUseCase, actor: Actor) -> Message:
@@ -169,6 +172,15 @@ class UseCaseService:
             await uow.use_cases.save(changed)
             await uow.commit()
         return blocks.notice(done)
+
+    async def link(self, command: LinkModel, actor: Actor) -> Message:
+        async with self.uow() as uow:
+            uc = await self._load(uow, command.slug)
+            linked = lifecycle.link_model(uc, actor.user_id, command.model, is_admin=actor.is_admin)
+            await uow.use_cases.save(linked)
+            await uow.commit()
+        return blocks.notice(f"🔗 *{uc.slug}* is linked to the MLflow model `{linked.model}`: its "
+                             f"new versions and alias moves are announced in <#{uc.channel_id}>.")
 
     async def _load(self, uow: UnitOfWork, slug: str) -> UseCase:
         return await load_use_case(uow, slug)

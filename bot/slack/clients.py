@@ -10,6 +10,10 @@ inside the delivery loop.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -49,3 +53,28 @@ def web_clients(token: str | None, base_url: str) -> tuple[AsyncWebClient, Async
     """(the listeners' client, bolt's; the outbox worker's client)."""
     return (AsyncWebClient(token=token, base_url=base_url, retry_handlers=listener_retries()),
             AsyncWebClient(token=token, base_url=base_url))
+
+
+PostedTs = Callable[[str], Awaitable[tuple[str | None, str, str | None]]]  # ts, status, channel
+
+
+def permalinks(posted_ts: PostedTs, client: AsyncWebClient) -> Callable[[int], Awaitable[str | None]]:
+    """A link to a deployment's message, for the digest's "approvals waiting"."""
+    async def permalink(deployment_id: int) -> str | None:
+        ts, _status, channel = await posted_ts(f"deployment:{deployment_id}")
+        if ts is None or channel is None:
+            return None
+        try:
+            found = await client.chat_getPermalink(channel=channel, message_ts=ts)
+        except SlackApiError:
+            return None
+        return found.get("permalink")
+
+    return permalink
+
+
+def view_publisher(client: AsyncWebClient) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
+    async def publish(user_id: str, view: dict[str, Any]) -> None:
+        await client.views_publish(user_id=user_id, view=view)
+
+    return publish

@@ -11,6 +11,7 @@ from bot.services.commands import (
     AdvanceUseCase,
     ArchiveUseCase,
     HandOver,
+    LinkModel,
     ListUseCases,
     MoveBack,
     NewUseCase,
@@ -39,6 +40,7 @@ USAGE = {
     "owner": "/usecase owner <slug> @user",
     "team": "/usecase team <slug> add @user <role>  |  /usecase team <slug> remove @user",
     "archive": '/usecase archive <slug> "<reason>"',
+    "link": "/usecase link <slug> model <registered-model-name>",
 }
 HELP = [
     (USAGE["new"], "Create a use case in Biz; you own it unless owner= says otherwise."),
@@ -50,6 +52,8 @@ HELP = [
     (USAGE["owner"], "Hand over end-to-end ownership (there is always exactly one owner)."),
     (USAGE["team"], "Roles: business, data-scientist, data-engineer, devops."),
     (USAGE["archive"], "Archive with a reason; the history is kept."),
+    (USAGE["link"], "Link an MLflow registered model: its new versions and alias moves are "
+                    "announced, and `mlflow` stages deploy it. Owner or admin."),
 ]
 ROLES = ", ".join(r.value for r in Role)
 PHASES = "|".join(p.value for p in Phase)
@@ -142,7 +146,16 @@ def _team(rest: str, usage: str) -> AddTeamMember | RemoveTeamMember:
     raise UsageError("Say `add @user <role>` or `remove @user` after the slug.", usage)
 
 
+def _link(rest: str, usage: str) -> LinkModel:
+    tokens, slug, _ = _slug_and_text(rest, usage)
+    args = tokens.positional[1:]
+    if len(args) != 2 or args[0].lower() != "model":
+        raise UsageError("Say `model <registered-model-name>` after the slug, e.g. "
+                         "`/usecase link churn model churn-xgb`.", usage)
+    return LinkModel(slug, plain_text(args[1]))
+
+
 _PARSERS: dict[str, Callable[[str, str], UseCaseCommand]] = {
     "new": _new, "list": _list, "show": _show, "advance": _advance, "back": _back,
-    "owner": _owner, "team": _team, "archive": _archive,
+    "owner": _owner, "team": _team, "archive": _archive, "link": _link,
 }

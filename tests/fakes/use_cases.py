@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.domain.usecases import Phase, PhaseChange, TeamMember, UseCase
-from bot.services.ports import ConcurrentUpdate
+from bot.services.ports import ConcurrentUpdate, ModelLink
 from tests.fakes.tables import Ids, PhaseChangeRow, Tables, UseCaseRow
 
 
@@ -94,6 +94,12 @@ class MemoryUseCaseRepository:
     ) -> int:
         return len(await self.find(phase=phase, owner_id=owner_id, member_id=member_id,
                                    include_archived=include_archived))
+
+    async def linked_to(self, model: str) -> list[ModelLink]:
+        return sorted((ModelLink(row.use_case.slug, row.use_case.channel_id, model)
+                       for row in self._tables.use_cases
+                       if row.use_case.model == model and row.use_case.phase is not Phase.ARCHIVED),
+                      key=lambda link: link.slug)
 
     async def slugs(self) -> list[str]:
         return sorted(self._rows.rows)

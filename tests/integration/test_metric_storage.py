@@ -14,7 +14,8 @@ from bot.domain import usecases
 from bot.services.ports import ConcurrentUpdate, StoredPoint, StoredTarget
 from bot.services.tokens import TokenService, token_hash
 from storage.database import Database
-from storage.models import ApiTokenRow, MetricPointRow
+from storage.kpi_models import MetricPointRow
+from storage.models import ApiTokenRow
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
 DAY = timedelta(days=1)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bot.clock import ManualClock
 from bot.services.tokens import TokenService
 from bot.simulator.simulator import Simulator
-from storage.models import MetricPointRow, MetricTargetRow
+from storage.kpi_models import MetricPointRow, MetricTargetRow
 from tests.scenario.deploy_helpers import latest, press
 from tests.scenario.helpers import post_text, posts, private_reply, reply_text
 

@@ -34,7 +34,8 @@ from bot.simulator.fake_slack import Fault
 from bot.simulator.signer import SlackRequestSigner, block_actions_body, event_body, slash_command_body
 from bot.simulator.simulator import Simulator, Step
 from handlers import slack_http
-from storage.models import Base, MetricPointRow
+from storage.kpi_models import MetricPointRow
+from storage.models import Base
 from tests.scenario.deploy_support import (
     ACCEPTED,
     SECRET,

@@ -11,11 +11,11 @@ from bot.domain import metrics, usecases
 from handlers.grammar.deploy_grammar import VERSION_RE
 from handlers.grammar.digest_grammar import CRON_MAX, TZ_MAX
 from handlers.grammar.parsing import SLACK_ID_MAX
+from storage.kpi_models import MetricPointRow
 from storage.models import (
     DeployLockRow,
     DeploymentRow,
     DigestScheduleRow,
-    MetricPointRow,
     TeamMemberRow,
     UseCaseRow,
 )
