@@ -17,13 +17,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("use_cases", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("model", sa.String(length=128), nullable=False,
-                                      server_default=""))
-        batch_op.create_index("ix_use_cases_model", ["model"], unique=False)
+    # In place, never a batch copy: recreating use_cases would, with SQLite's foreign keys on,
+    # cascade the drop of the old table to every deployment, point and phase change.
+    op.add_column("use_cases", sa.Column("model", sa.String(length=128), nullable=False,
+                                         server_default=""))
+    op.create_index("ix_use_cases_model", "use_cases", ["model"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("use_cases", schema=None) as batch_op:
-        batch_op.drop_index("ix_use_cases_model")
-        batch_op.drop_column("model")
+    op.drop_index("ix_use_cases_model", table_name="use_cases")
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE use_cases DROP COLUMN model")  # SQLite 3.35+, in place
+    else:
+        op.drop_column("use_cases", "model")
