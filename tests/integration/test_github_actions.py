@@ -12,9 +12,15 @@ from datetime import timedelta
 import aiohttp
 import pytest
 
+from bot.domain.kpis import GateVerdict
 from bot.domain.pipeline import ExecutorKind, ExecutorSpec
 from bot.executors.base import Outcome, StageJob
+from bot.executors.command import CommandExecutor
+from bot.executors.dry_run import DryRunExecutor
 from bot.executors.github_actions import GithubActionsExecutor
+from bot.executors.kpi import KpiGateExecutor
+from bot.executors.registry import Executors
+from bot.executors.webhook import WebhookExecutor
 from tests.servers import free_port
 from tests.servers.fake_github import FakeGithub, Validator, fake_github, github_validator  # noqa: F401
 
@@ -201,3 +207,19 @@ async def _until(condition: Callable[[], bool]) -> None:
     async with asyncio.timeout(5):
         while not condition():  # noqa: ASYNC110 (the fake's state, no event to wait on)
             await asyncio.sleep(0.01)
+
+
+async def test_the_registry_runs_github_actions_stages(fake_github: FakeGithub,  # noqa: F811
+                                                       executor: GithubActionsExecutor) -> None:
+    others = (WebhookExecutor("secret"), CommandExecutor(), DryRunExecutor(), KpiGateExecutor(_no_verdict))
+    with_github, without = Executors(*others, github=executor), Executors(*others)
+
+    ran = await with_github.run(SPEC, JOB, timeout=MINUTE)
+    missing = await without.run(SPEC, JOB, timeout=MINUTE)
+
+    assert ran.outcome is Outcome.SUCCEEDED and len(fake_github.runs) == 1
+    assert (missing.outcome, missing.detail) == (Outcome.FAILED, "no github-actions executor is configured")
+
+
+async def _no_verdict(*_args: object) -> GateVerdict:
+    raise AssertionError("no KPI gate here")
