@@ -3,10 +3,16 @@
 
     python3 scripts/tools.py mlflow            print the MLflow venv's python, creating it if missing
     python3 scripts/tools.py mlflow --check    print it only if it is ready; exit 1 otherwise
+    python3 scripts/tools.py github-openapi [--check]
+                                               the same for GitHub's OpenAPI description
+                                               (api.github.com.json of npm's @octokit/openapi)
 
 The MLflow tracking server is large (hundreds of MB) and the bot never imports it: it lives in
 its own venv under ``${BIZDEVOPS_TOOLS_DIR:-~/.cache/bizdevops-tools}/mlflow-<version>``,
 reused between runs and between clones. Used by ``.ci/run`` and by tests/servers/mlflow.py.
+GitHub's published OpenAPI description (13 MB of JSON, which tests/servers/fake_github.py
+checks every request and answer against) is installed with npm next to it, in
+``github-openapi-<version>``.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 MLFLOW_VERSION = "3.17.2"
+OCTOKIT_OPENAPI_VERSION = "23.0.2"  # pinned: a new description may change what the fake accepts
 STAMP = ".bizdevops-ready"  # written last: a venv without it is half-built and is made anew
-USAGE = "usage: python3 scripts/tools.py mlflow [--check]"
+USAGE = "usage: python3 scripts/tools.py mlflow|github-openapi [--check]"
 
 
 def tools_dir() -> Path:
@@ -33,6 +40,37 @@ def tools_dir() -> Path:
 
 def mlflow_venv() -> Path:
     return tools_dir() / f"mlflow-{MLFLOW_VERSION}"
+
+
+def github_openapi_dir() -> Path:
+    return tools_dir() / f"github-openapi-{OCTOKIT_OPENAPI_VERSION}"
+
+
+def github_openapi_json(root: Path) -> Path:
+    return root / "node_modules" / "@octokit" / "openapi" / "generated" / "api.github.com.json"
+
+
+def github_openapi_ready(root: Path) -> bool:
+    return github_openapi_json(root).exists() and (root / STAMP).exists()
+
+
+def ensure_github_openapi() -> Path:
+    """The path of ``api.github.com.json``, installed with npm (seconds) when missing."""
+    root = github_openapi_dir()
+    if github_openapi_ready(root):
+        return github_openapi_json(root)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(root.parent / f"{root.name}.lock"):
+        if not github_openapi_ready(root):
+            package = f"@octokit/openapi@{OCTOKIT_OPENAPI_VERSION}"
+            print(f"tools.py: installing {package} into {root}", file=sys.stderr, flush=True)
+            if root.exists():
+                shutil.rmtree(root)
+            root.mkdir()
+            subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--no-save", "--prefix", str(root),
+                            package], check=True, stdout=sys.stderr)
+            (root / STAMP).write_text(package + "\n")
+    return github_openapi_json(root)
 
 
 def venv_python(root: Path) -> Path:
@@ -86,23 +124,28 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def main(args: list[str]) -> int:
-    if not args or args[0] != "mlflow" or args[1:] not in ([], ["--check"]):
+    tools = {
+        "mlflow": (mlflow_venv, ready, venv_python, ensure_mlflow, "python3 scripts/tools.py mlflow"),
+        "github-openapi": (github_openapi_dir, github_openapi_ready, github_openapi_json,
+                           ensure_github_openapi, "python3 scripts/tools.py github-openapi"),
+    }
+    if not args or args[0] not in tools or args[1:] not in ([], ["--check"]):
         print(USAGE, file=sys.stderr)
         return 2
+    where, is_ready, artifact, ensure, command = tools[args[0]]
+    root = where()
     if args[1:] == ["--check"]:
-        root = mlflow_venv()
-        if not ready(root):
-            print(f"tools.py: no MLflow venv at {root}; create it with: python3 scripts/tools.py mlflow",
-                  file=sys.stderr)
+        if not is_ready(root):
+            print(f"tools.py: nothing ready at {root}; create it with: {command}", file=sys.stderr)
             return 1
-        print(venv_python(root))
+        print(artifact(root))
         return 0
     try:
-        python = ensure_mlflow()
+        path = ensure()
     except (OSError, subprocess.CalledProcessError) as exc:
-        print(f"tools.py: could not create {mlflow_venv()}: {exc}", file=sys.stderr)
+        print(f"tools.py: could not create {root}: {exc}", file=sys.stderr)
         return 1
-    print(python)
+    print(path)
     return 0
 
 

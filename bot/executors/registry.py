@@ -6,9 +6,10 @@ from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
 from bot.domain.pipeline import ExecutorKind, ExecutorSpec
-from bot.executors.base import Executor, ExecutorResult, StageJob
+from bot.executors.base import Executor, ExecutorResult, Outcome, StageJob
 from bot.executors.command import CommandExecutor
 from bot.executors.dry_run import DryRunExecutor
+from bot.executors.github_actions import GithubActionsExecutor
 from bot.executors.kpi import KpiGateExecutor
 from bot.executors.webhook import WebhookExecutor
 
@@ -20,13 +21,15 @@ class Undoable(Protocol):
 
 class Executors:
     def __init__(self, webhook: WebhookExecutor, command: CommandExecutor, dry_run: DryRunExecutor,
-                 kpi: KpiGateExecutor) -> None:
+                 kpi: KpiGateExecutor, github: GithubActionsExecutor | None = None) -> None:
         self._by_kind: dict[ExecutorKind, Executor] = {
             ExecutorKind.WEBHOOK: webhook,
             ExecutorKind.COMMAND: command,
             ExecutorKind.DRY_RUN: dry_run,
             ExecutorKind.KPI: kpi,
         }
+        if github is not None:  # without a token start-up refuses github-actions pipelines
+            self._by_kind[ExecutorKind.GITHUB_ACTIONS] = github
 
     def for_kind(self, kind: ExecutorKind) -> Executor:
         return self._by_kind[kind]
@@ -41,4 +44,7 @@ class Executors:
     async def run(
         self, spec: ExecutorSpec, job: StageJob, *, timeout: timedelta  # noqa: ASYNC109 (protocol)
     ) -> ExecutorResult:
-        return await self._by_kind[spec.kind].run(spec, job, timeout=timeout)
+        executor = self._by_kind.get(spec.kind)
+        if executor is None:  # a stage fails with a reason rather than the runner with a KeyError
+            return ExecutorResult(Outcome.FAILED, f"no {spec.kind} executor is configured")
+        return await executor.run(spec, job, timeout=timeout)

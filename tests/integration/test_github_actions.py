@@ -1,0 +1,225 @@
+"""The github-actions executor against a fake GitHub that holds both sides to GitHub's OpenAPI
+description (tests/servers/fake_github.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+
+import aiohttp
+import pytest
+
+from bot.domain.kpis import GateVerdict
+from bot.domain.pipeline import ExecutorKind, ExecutorSpec
+from bot.executors.base import Outcome, StageJob
+from bot.executors.command import CommandExecutor
+from bot.executors.dry_run import DryRunExecutor
+from bot.executors.github_actions import GithubActionsExecutor
+from bot.executors.kpi import KpiGateExecutor
+from bot.executors.registry import Executors
+from bot.executors.webhook import WebhookExecutor
+from tests.servers import free_port
+from tests.servers.fake_github import FakeGithub, Validator, fake_github, github_validator  # noqa: F401
+
+pytestmark = pytest.mark.github_spec
+
+TOKEN = "ghp_s3cretTokenThatMustNeverShow0000000000"
+SPEC = ExecutorSpec(ExecutorKind.GITHUB_ACTIONS, repo="acme/churn", workflow="deploy.yml", ref="release",
+                    inputs=(("version", "{version}"), ("environment", "{stage}-w{wave}"),
+                            ("hosts", "{targets}")))
+JOB = StageJob(deployment_id="d-1", use_case="churn", version="1.4.2", stage="production", wave=2,
+               targets=("web-1", "web-2"), callback_url="https://bot.example/cb", requested_by="U1")
+MINUTE = timedelta(minutes=1)
+
+
+@pytest.fixture
+async def executor(fake_github: FakeGithub) -> AsyncIterator[GithubActionsExecutor]:  # noqa: F811
+    ex = GithubActionsExecutor(fake_github.url, TOKEN, poll_seconds=0.02, backoff=lambda _: 0.01)
+    yield ex
+    await ex.close()
+
+
+async def test_a_successful_run_passes_and_is_linked(fake_github: FakeGithub,  # noqa: F811
+                                                     executor: GithubActionsExecutor) -> None:
+    result = await executor.run(SPEC, JOB, timeout=MINUTE)
+
+    assert result.outcome is Outcome.SUCCEEDED, result.detail
+    (run,) = fake_github.runs.values()
+    assert result.url == f"https://github.com/acme/churn/actions/runs/{run.id}"
+    assert (run.workflow, run.ref) == ("deploy.yml", "release")
+    assert run.inputs == {"version": "1.4.2", "environment": "production-w2", "hosts": "web-1,web-2"}
+    method, path, headers, body = fake_github.requests[0]
+    assert (method, path) == ("POST", "/repos/acme/churn/actions/workflows/deploy.yml/dispatches")
+    assert body["return_run_details"] is True
+    assert headers["Authorization"] == f"Bearer {TOKEN}"
+    assert run.gets >= 2  # followed through queued and in_progress to completed
+    assert fake_github.cancels == []
+
+
+async def test_another_conclusion_fails_naming_it(fake_github: FakeGithub,  # noqa: F811
+                                                  executor: GithubActionsExecutor) -> None:
+    fake_github.conclusion = "failure"
+
+    result = await executor.run(SPEC, JOB, timeout=MINUTE)
+
+    assert result.outcome is Outcome.FAILED
+    assert result.detail == "the workflow run concluded `failure`"
+    assert result.url is not None and result.url.startswith("https://github.com/acme/churn/actions/runs/")
+
+
+async def test_a_cancelled_deployment_cancels_the_run(fake_github: FakeGithub,  # noqa: F811
+                                                      executor: GithubActionsExecutor) -> None:
+    fake_github.hold = True
+    task = asyncio.create_task(executor.run(SPEC, JOB, timeout=MINUTE))
+    await _until(lambda: any(run.gets >= 2 for run in fake_github.runs.values()))
+
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    (run,) = fake_github.runs.values()
+    assert fake_github.cancels == [run.id]
+    assert run.conclusion == "cancelled"
+
+
+async def test_a_timeout_cancels_the_run_and_fails(fake_github: FakeGithub,  # noqa: F811
+                                                   executor: GithubActionsExecutor) -> None:
+    fake_github.hold = True
+
+    result = await executor.run(SPEC, JOB, timeout=timedelta(seconds=0.5))
+
+    assert result.outcome is Outcome.FAILED
+    assert result.detail == "no result within 0.5 s; the workflow run was cancelled"
+    (run,) = fake_github.runs.values()
+    assert fake_github.cancels == [run.id]
+    assert result.url == f"https://github.com/acme/churn/actions/runs/{run.id}"
+
+
+async def test_a_403_rate_limit_waits_for_the_reset(fake_github: FakeGithub,  # noqa: F811
+                                                    executor: GithubActionsExecutor) -> None:
+    reset = int(time.time()) + 1
+    fake_github.limit(1, 403, {"x-ratelimit-limit": "5000", "x-ratelimit-remaining": "0",
+                               "x-ratelimit-reset": str(reset)})
+    result = await executor.run(SPEC, JOB, timeout=MINUTE)
+
+    assert result.outcome is Outcome.SUCCEEDED, result.detail
+    assert time.time() >= reset
+    assert fake_github.answered[0] == 403 and len(fake_github.runs) == 1  # dispatched once, later
+
+
+async def test_a_429_waits_retry_after(fake_github: FakeGithub,  # noqa: F811
+                                       executor: GithubActionsExecutor) -> None:
+    fake_github.hold = False
+    started = time.monotonic()
+    fake_github.limit(1, 429, {"Retry-After": "1"})
+    result = await executor.run(SPEC, JOB, timeout=MINUTE)
+
+    assert result.outcome is Outcome.SUCCEEDED, result.detail
+    assert time.monotonic() - started >= 1.0
+    assert fake_github.answered[0] == 429
+
+
+async def test_a_rate_limit_beyond_the_timeout_fails_saying_until_when(
+        fake_github: FakeGithub, executor: GithubActionsExecutor) -> None:  # noqa: F811
+    reset = int(time.time()) + 3600
+    fake_github.limit(1, 403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)})
+
+    result = await executor.run(SPEC, JOB, timeout=timedelta(seconds=5))
+
+    until = time.strftime("%H:%M:%S", time.gmtime(reset))
+    assert result.outcome is Outcome.FAILED
+    assert result.detail == f"rate-limited by GitHub until {until} UTC, after the stage's timeout"
+
+
+async def test_an_http_error_names_status_and_message(fake_github: FakeGithub,  # noqa: F811
+                                                      executor: GithubActionsExecutor) -> None:
+    fake_github.limit(1, 403, {}, message="Resource not accessible by personal access token")
+
+    result = await executor.run(SPEC, JOB, timeout=MINUTE)
+
+    assert result.outcome is Outcome.FAILED
+    assert result.detail == "GitHub API answered HTTP 403: Resource not accessible by personal access token"
+    assert fake_github.runs == {}
+
+
+async def test_the_token_never_shows(fake_github: FakeGithub, executor: GithubActionsExecutor,  # noqa: F811
+                                     caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    fake_github.conclusion = "timed_out"
+    fake_github.limit(1, 429, {"Retry-After": "0"})
+    failed = await executor.run(SPEC, JOB, timeout=MINUTE)
+    fake_github.limit(1, 401, {}, message="Bad credentials")
+    refused = await executor.run(SPEC, JOB, timeout=MINUTE)
+    unreachable = GithubActionsExecutor(f"http://127.0.0.1:{free_port()}", TOKEN, backoff=lambda _: 0)
+    try:
+        lost = await unreachable.run(SPEC, JOB, timeout=MINUTE)
+    finally:
+        await unreachable.close()
+
+    assert failed.detail == "the workflow run concluded `timed_out`"
+    assert refused.detail == "GitHub API answered HTTP 401: Bad credentials"
+    assert lost.outcome is Outcome.FAILED and "cannot connect to 127.0.0.1" in lost.detail
+    assert "attempts" in lost.detail
+    for result in (failed, refused, lost):
+        assert TOKEN not in f"{result!r}"
+    assert caplog.records and TOKEN not in caplog.text
+    assert "ghp_" not in caplog.text
+
+
+async def test_the_validator_rejects_what_github_would_not_take(
+        fake_github: FakeGithub, github_validator: Validator) -> None:  # noqa: F811
+    async with aiohttp.ClientSession() as session:
+        headers = {"Authorization": "Bearer x", "Accept": "application/vnd.github+json",
+                   "X-GitHub-Api-Version": "2022-11-28"}
+        url = f"{fake_github.url}/repos/acme/churn/actions/workflows/deploy.yml/dispatches"
+        async with session.post(url, json={"inputs": {"version": "1"}}, headers=headers) as resp:
+            no_ref = resp.status, await resp.json()
+        async with session.get(f"{fake_github.url}/repos/acme/churn/actions/runs/not-a-number",
+                               headers=headers) as resp:
+            bad_id = resp.status
+
+    assert no_ref[0] == 500 and "ref" in no_ref[1]["message"]
+    assert bad_id == 500
+    assert len(fake_github.errors) == 2
+    assert fake_github.runs == {}
+    fake_github.errors.clear()  # seen: the fixture must not fail this test for them
+
+
+def test_the_validator_rejects_an_answer_github_would_not_give(github_validator: Validator) -> None:  # noqa: F811
+    from tests.servers.fake_github import _Request, _Response
+
+    request = _Request("get", "/repos/acme/churn/actions/runs/7", None, "", _no_parameters())
+    answer = _Response(b'{"id": "seven", "status": "completed"}', 200, {}, "application/json")
+
+    assert "answer 200" in github_validator.response_problem(request, answer)
+
+
+def _no_parameters() -> object:
+    from openapi_core.datatypes import RequestParameters
+
+    return RequestParameters(query={}, header={}, cookie={})
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(5):
+        while not condition():  # noqa: ASYNC110 (the fake's state, no event to wait on)
+            await asyncio.sleep(0.01)
+
+
+async def test_the_registry_runs_github_actions_stages(fake_github: FakeGithub,  # noqa: F811
+                                                       executor: GithubActionsExecutor) -> None:
+    others = (WebhookExecutor("secret"), CommandExecutor(), DryRunExecutor(), KpiGateExecutor(_no_verdict))
+    with_github, without = Executors(*others, github=executor), Executors(*others)
+
+    ran = await with_github.run(SPEC, JOB, timeout=MINUTE)
+    missing = await without.run(SPEC, JOB, timeout=MINUTE)
+
+    assert ran.outcome is Outcome.SUCCEEDED and len(fake_github.runs) == 1
+    assert (missing.outcome, missing.detail) == (Outcome.FAILED, "no github-actions executor is configured")
+
+
+async def _no_verdict(*_args: object) -> GateVerdict:
+    raise AssertionError("no KPI gate here")
