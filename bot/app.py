@@ -25,6 +25,7 @@ from bot.domain.kpis import SourceKind
 from bot.domain.pipeline import PipelineSet
 from bot.executors.command import CommandExecutor
 from bot.executors.dry_run import DryRunExecutor
+from bot.executors.github_actions import GithubActionsExecutor
 from bot.executors.kpi import KpiGateExecutor
 from bot.executors.registry import Executors
 from bot.executors.webhook import WebhookExecutor
@@ -205,7 +206,8 @@ def _follow_commits(bus: EventBus, outbox: OutboxWorker, engine: DeploymentEngin
 def _engine(settings: Settings, clock: Clock, db: Database, runs: DeploymentRuns,
             webhooks: WebhookExecutor, kpis: KpiService) -> DeploymentEngine:
     executors = Executors(webhooks, CommandExecutor(env=os.environ), DryRunExecutor(),
-                          KpiGateExecutor(kpis.judge))
+                          KpiGateExecutor(kpis.judge),
+                          github=GithubActionsExecutor(settings.github_api_url, settings.github_token))
     return DeploymentEngine(runs, executors, clock, db.uow, lock_reminder=settings.lock_reminder,
                             lease=settings.lease)
 

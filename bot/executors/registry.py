@@ -15,6 +15,11 @@ from bot.executors.webhook import WebhookExecutor
 
 
 @runtime_checkable
+class Closable(Protocol):
+    async def close(self) -> None: ...
+
+
+@runtime_checkable
 class Undoable(Protocol):
     async def undo(self, data: dict[str, str]) -> str: ...
 
@@ -33,6 +38,12 @@ class Executors:
 
     def for_kind(self, kind: ExecutorKind) -> Executor:
         return self._by_kind[kind]
+
+    async def close(self) -> None:
+        """Close the HTTP sessions the executors keep (GitHub, MLflow)."""
+        for executor in self._by_kind.values():
+            if isinstance(executor, Closable):
+                await executor.close()
 
     async def undo(self, kind: ExecutorKind, data: dict[str, str]) -> str:
         """Take back what a passed stage of ``kind`` changed; a line for the thread."""

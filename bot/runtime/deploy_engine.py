@@ -159,6 +159,7 @@ class DeploymentEngine:
         for task in running:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
+        await self._executors.close()
 
     async def _loop(self) -> None:
         while True:
