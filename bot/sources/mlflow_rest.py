@@ -7,6 +7,7 @@ Only the calls the bot makes. Every failure is a :class:`SourceFailure` (an
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -156,7 +157,15 @@ class MlflowRest:
             "order_by": "version_number DESC",
         })
         found = answer.get("model_versions") or []
-        return [model_version(v) for v in found if isinstance(v, dict)] if isinstance(found, list) else []
+        versions = [model_version(v) for v in found if isinstance(v, dict)] if isinstance(found, list) else []
+        if not versions:
+            return []
+        # A search leaves out the aliases; the registered model lists them all.
+        aliases: dict[str, list[str]] = {}
+        for entry in (await self.registered_model(model) or {}).get("aliases") or []:
+            if isinstance(entry, dict) and entry.get("alias"):
+                aliases.setdefault(str(entry.get("version")), []).append(str(entry["alias"]))
+        return [replace(v, aliases=tuple(sorted(aliases.get(v.version, ())))) for v in versions]
 
 
 def _quoted(text: str) -> str:
