@@ -7,11 +7,13 @@ Only the calls the bot makes. Every failure is a :class:`SourceFailure` (an
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
 
 from bot.domain.kpis import SourceFailure
+from bot.domain.registry import ModelVersion, model_version
 from bot.sources._http import clip, is_web_url, mask, obj, request_json, url_secrets
 
 API = "/api/2.0/mlflow/"
@@ -51,6 +53,9 @@ class MlflowRest:
 
     async def post(self, endpoint: str, body: Mapping[str, object]) -> dict[str, Any]:
         return await self.call("POST", endpoint, body=body)
+
+    async def delete(self, endpoint: str, body: Mapping[str, object]) -> dict[str, Any]:
+        return await self.call("DELETE", endpoint, body=body)  # MLflow reads a DELETE's JSON body
 
     async def call(self, method: str, endpoint: str, *, params: Mapping[str, str] | None = None,
                    body: Mapping[str, object] | None = None) -> dict[str, Any]:
@@ -104,3 +109,69 @@ class MlflowRest:
 
     async def run(self, run_id: str) -> dict[str, Any]:
         return obj((await self.get("runs/get", {"run_id": run_id})).get("run"))
+
+    # ── the model registry ───────────────────────────────────────────────────────────────
+
+    async def registered_model(self, name: str) -> dict[str, Any] | None:
+        """The registered model, or None when there is none of that name."""
+        try:
+            answer = await self.get("registered-models/get", {"name": name})
+        except MlflowError as error:
+            if error.code == NOT_FOUND:
+                return None
+            raise
+        return obj(answer.get("registered_model"))
+
+    async def model_version(self, model: str, version: str) -> ModelVersion | None:
+        """The version, or None when the model or that version of it does not exist."""
+        try:
+            answer = await self.get("model-versions/get", {"name": model, "version": version})
+        except MlflowError as error:
+            if error.code == NOT_FOUND:
+                return None
+            raise
+        return model_version(obj(answer.get("model_version")))
+
+    async def alias_version(self, model: str, alias: str) -> str | None:
+        """The version number ``alias`` points at; None when it points nowhere."""
+        try:
+            return str((await self.version_by_alias(model, alias)).get("version") or "") or None
+        except MlflowError as error:
+            # MLflow answers a missing alias with INVALID_PARAMETER_VALUE "alias … not found"
+            # (a missing model is RESOURCE_DOES_NOT_EXIST, and stays a failure).
+            if error.code != NOT_FOUND and "alias" in error.message and "not found" in error.message:
+                return None
+            raise
+
+    async def set_alias(self, model: str, alias: str, version: str) -> None:
+        await self.post("registered-models/alias", {"name": model, "alias": alias, "version": version})
+
+    async def delete_alias(self, model: str, alias: str) -> None:
+        await self.delete("registered-models/alias", {"name": model, "alias": alias})
+
+    async def search_versions(self, model: str, limit: int) -> list[ModelVersion]:
+        """The model's newest ``limit`` versions, newest first."""
+        answer = await self.get("model-versions/search", {
+            "filter": f"name = {_quoted(model)}",
+            "max_results": str(limit),
+            "order_by": "version_number DESC",
+        })
+        found = answer.get("model_versions") or []
+        versions = [model_version(v) for v in found if isinstance(v, dict)] if isinstance(found, list) else []
+        if not versions:
+            return []
+        # A search leaves out the aliases; the registered model lists them all.
+        aliases: dict[str, list[str]] = {}
+        for entry in (await self.registered_model(model) or {}).get("aliases") or []:
+            if isinstance(entry, dict) and entry.get("alias"):
+                aliases.setdefault(str(entry.get("version")), []).append(str(entry["alias"]))
+        return [replace(v, aliases=tuple(sorted(aliases.get(v.version, ())))) for v in versions]
+
+
+def _quoted(text: str) -> str:
+    """A string literal of MLflow's search filters, which know no escapes: either quote will do."""
+    if "'" not in text:
+        return f"'{text}'"
+    if '"' not in text:
+        return f'"{text}"'
+    raise SourceFailure("an MLflow model name with both kinds of quote cannot be searched for")

@@ -1,0 +1,154 @@
+"""The ``mlflow`` executor: points a registered model's alias (``champion``) at the deployed version.
+
+The version must exist, be READY and carry the stage's ``require_tags``; the stage's result
+keeps where the alias pointed before (``undo``), so a deployment that is cancelled or fails
+later puts it back. Reads for the deploy dialog and announcements live here too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from bot.domain.kpis import SourceFailure
+from bot.domain.pipeline import ExecutorSpec
+from bot.domain.registry import READY, VERSION_RE, ModelVersion, tag_problems
+from bot.executors._common import clip, format_timeout
+from bot.executors.base import ExecutorResult, Outcome, StageJob
+
+if TYPE_CHECKING:  # the client is handed in; executors do not depend on the sources package
+    from bot.sources.mlflow_rest import MlflowRest
+
+log = logging.getLogger(__name__)
+
+NO_MODEL = ("no MLflow model: link one with `/usecase link <slug> model <name>` "
+            "or set `model` in the stage")
+DETAIL_LIMIT = 1000
+UNDO_TIMEOUT = 30.0  # seconds; also bounds putting the alias back when a stage is cancelled
+
+
+class UndoFailed(Exception):
+    """The alias could not be put back; the message says why (no secret) for the thread."""
+
+
+class _Refused(Exception):
+    """The version may not be deployed; the message says why."""
+
+
+def _name(model: str, alias: str) -> str:
+    return f"`{model}@{alias}`"
+
+
+def _shown(version: str) -> str:
+    return f"v{version}" if version else "nowhere"
+
+
+class MlflowExecutor:
+    def __init__(self, rest: MlflowRest) -> None:
+        self._rest = rest
+
+    async def run(self, spec: ExecutorSpec, job: StageJob, *,
+                  timeout: timedelta) -> ExecutorResult:  # noqa: ASYNC109 (the executor protocol)
+        model, alias, version = spec.model or job.model, spec.alias, job.version
+        if not model:
+            return ExecutorResult(Outcome.FAILED, NO_MODEL)
+        if not alias:
+            return ExecutorResult(Outcome.FAILED, "the stage names no MLflow alias to point")
+        if not VERSION_RE.fullmatch(version):
+            return ExecutorResult(Outcome.FAILED, f"`{clip(version, 70)}` is not an MLflow model "
+                                                  f"version number; deploy a version of `{model}` like `7`")
+        undo: dict[str, str] | None = None
+        try:
+            async with asyncio.timeout(timeout.total_seconds()):
+                previous = await self._check(model, spec, version)
+                # Kept before the call: if it times out, the alias may have moved all the same.
+                undo = {"model": model, "alias": alias, "version": previous, "deployed": version}
+                if previous != version:
+                    await self._rest.set_alias(model, alias, version)
+        except TimeoutError:
+            return self._failed(f"MLflow did not answer within {format_timeout(timeout)}", undo)
+        except (_Refused, SourceFailure) as failure:
+            return self._failed(str(failure), undo)
+        except asyncio.CancelledError:
+            if undo is not None:  # the deployment was cancelled mid-move: stop means put it back
+                await asyncio.shield(self._put_back_quietly(undo))
+            raise
+        log.info("action=mlflow_alias_set model=%s alias=%s from=%s to=%s deployment_id=%s",
+                 model, alias, previous or "-", version, job.deployment_id)
+        moved = (f"{_name(model, alias)}: {_shown(previous)} → v{version}" if previous != version
+                 else f"{_name(model, alias)} already pointed at v{version}")
+        return ExecutorResult(Outcome.SUCCEEDED, moved, undo=undo)
+
+    async def _check(self, model: str, spec: ExecutorSpec, version: str) -> str:
+        """Where the alias points now ("" nowhere), once the version passed every check."""
+        found = await self._rest.model_version(model, version)
+        if found is None:
+            if await self._rest.registered_model(model) is None:
+                raise _Refused(f"MLflow has no registered model `{model}`")
+            raise _Refused(f"MLflow has no version {version} of `{model}`")
+        if found.status != READY:
+            raise _Refused(f"{found.label} is {found.status or 'of unknown status'}, not {READY}")
+        problems = tag_problems(found, spec.require_tags)
+        if problems:
+            raise _Refused("; ".join(problems))
+        return await self._rest.alias_version(model, spec.alias) or ""
+
+    def _failed(self, reason: str, undo: dict[str, str] | None) -> ExecutorResult:
+        return ExecutorResult(Outcome.FAILED, clip(self._rest.mask(reason), DETAIL_LIMIT), undo=undo)
+
+    async def _put_back_quietly(self, data: dict[str, str]) -> None:
+        try:
+            log.info("action=mlflow_alias_undo on=cancel result=%s", await self.undo(data))
+        except UndoFailed as failed:
+            log.warning("action=mlflow_alias_undo_failed on=cancel reason=%s", failed)
+
+    async def undo(self, data: dict[str, str], *, timeout: float = UNDO_TIMEOUT) -> str:
+        """Point the alias back where it was (delete it if it pointed nowhere); a line for the
+        thread. An alias moved since by someone else is left alone. :class:`UndoFailed` if MLflow
+        cannot be told."""
+        model, alias, version = data.get("model", ""), data.get("alias", ""), data.get("version")
+        if not model or not alias or version is None:
+            raise UndoFailed("the stage's undo record lacks the model, alias or version")
+        name, deployed = _name(model, alias), data.get("deployed", "")
+        try:
+            async with asyncio.timeout(timeout):
+                if deployed and (now := await self._rest.alias_version(model, alias) or "") != deployed:
+                    return f"{name} points at {_shown(now)}, moved since v{deployed}: left as it is"
+                if version:
+                    await self._rest.set_alias(model, alias, version)
+                    return f"{name} points back at v{version}"
+                await self._rest.delete_alias(model, alias)
+                return f"{name} removed: it pointed nowhere before"
+        except TimeoutError:
+            reason = f"MLflow did not answer within {timeout:g} s"
+        except SourceFailure as failure:
+            reason = str(failure)
+        raise UndoFailed(clip(self._rest.mask(f"could not point {name} back at {_shown(version)}: "
+                                              f"{reason}"), DETAIL_LIMIT))
+
+    async def recent_versions(self, model: str, limit: int = 10) -> list[ModelVersion]:
+        """The model's newest versions, newest first (the deploy dialog's choices).
+        :class:`SourceFailure` (masked) when MLflow fails."""
+        try:
+            return await self._rest.search_versions(model, limit)
+        except SourceFailure as failure:
+            raise SourceFailure(self._rest.mask(str(failure))) from None
+
+    async def run_metrics(self, run_id: str) -> dict[str, float]:
+        """The run's metrics (latest value of each; non-finite ones left out), for announcing
+        a new version. :class:`SourceFailure` (masked) when MLflow fails."""
+        try:
+            run = await self._rest.run(run_id)
+        except SourceFailure as failure:
+            raise SourceFailure(self._rest.mask(str(failure))) from None
+        data = run.get("data")
+        metrics = data.get("metrics") if isinstance(data, dict) else None
+        found: dict[str, float] = {}
+        for entry in metrics if isinstance(metrics, list) else []:
+            value = entry.get("value") if isinstance(entry, dict) else None
+            if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+                found[str(entry["key"])] = float(value)
+        return found

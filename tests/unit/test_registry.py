@@ -1,0 +1,131 @@
+"""MLflow registry events and signatures (pure), and the mlflow executor's timeout and
+cancellation against a stand-in client."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any, cast
+
+import pytest
+
+from bot.domain.pipeline import ExecutorKind, ExecutorSpec
+from bot.domain.registry import (
+    IgnoredEvent,
+    ModelVersion,
+    RegistryEvent,
+    parse_registry_event,
+    sign_mlflow,
+    verify_mlflow_signature,
+)
+from bot.executors.base import Outcome, StageJob
+from bot.executors.mlflow import MlflowExecutor
+from bot.sources.mlflow_rest import MlflowRest
+
+NOW = 1_760_000_000
+
+
+def test_a_signature_is_good_for_five_minutes_either_way() -> None:
+    body = b'{"entity": "model_version"}'
+    for age in (-300, 0, 300):
+        ts = str(NOW - age)
+        assert verify_mlflow_signature("s", "d1", ts, body, sign_mlflow("s", "d1", ts, body), now=NOW)
+    for age in (-301, 301):
+        ts = str(NOW - age)
+        assert not verify_mlflow_signature("s", "d1", ts, body, sign_mlflow("s", "d1", ts, body), now=NOW)
+
+
+def test_a_signature_covers_delivery_timestamp_and_body() -> None:
+    ts, body = str(NOW), b"{}"
+    good = sign_mlflow("s", "d1", ts, body)
+    assert good.startswith("v1,")
+    assert verify_mlflow_signature("s", "d1", ts, body, f"v1,bm9wZQ== {good}", now=NOW)  # any of several
+    assert not verify_mlflow_signature("s", "d2", ts, body, good, now=NOW)
+    assert not verify_mlflow_signature("s", "d1", ts, b"{ }", good, now=NOW)
+    assert not verify_mlflow_signature("t", "d1", ts, body, good, now=NOW)
+    assert not verify_mlflow_signature("", "d1", ts, body, sign_mlflow("", "d1", ts, body), now=NOW)
+    assert not verify_mlflow_signature("s", "d1", "1e9", body, good, now=NOW)
+    assert not verify_mlflow_signature("s", "d1", ts, body, "v1,ü" + good, now=NOW)
+
+
+def test_alias_and_tag_events_are_read() -> None:
+    moved = parse_registry_event("d", {"entity": "MODEL_VERSION_ALIAS", "action": "CREATED",
+                                       "data": {"name": "churn", "alias": "champion", "version": "3"}})
+    assert (moved.kind, moved.model, moved.alias, moved.version) == (
+        "model_version_alias.created", "churn", "champion", "3")
+    gone = parse_registry_event("d", {"entity": "model_version_alias", "action": "deleted",
+                                      "data": {"name": "churn", "alias": "champion"}})
+    assert (gone.kind, gone.version) == ("model_version_alias.deleted", "")
+    tag = parse_registry_event("d", {"entity": "model_version_tag", "action": "set",
+                                     "data": {"name": "churn", "version": "3", "key": "validation",
+                                              "value": "passed"}})
+    assert tag.tags == (("validation", "passed"),)
+
+
+@pytest.mark.parametrize(("payload", "error"), [
+    ({"entity": "model_version", "action": "created", "data": []}, "data: must be a JSON object"),
+    ({"entity": "model_version", "action": "created", "data": {"name": "m", "version": "0"}},
+     'data.version: must be a model version number like "7"'),
+    ({"entity": "model_version", "action": "created", "data": {"name": "m", "version": "1", "tags": [1]}},
+     "data.tags: must be an object of strings"),
+    ({"entity": "model_version", "action": "created", "data": {"name": "", "version": "1"}},
+     "data.name: must be a non-empty string"),
+])
+def test_shapes_we_do_not_understand_are_named(payload: dict[str, Any], error: str) -> None:
+    with pytest.raises(ValueError, match=error):
+        parse_registry_event("d", payload)
+
+
+def test_other_kinds_are_ignored_not_refused() -> None:
+    with pytest.raises(IgnoredEvent, match="registered_model.created"):
+        parse_registry_event("d", {"entity": "registered_model", "action": "created", "data": {}})
+
+
+class SlowRest:
+    """Answers every read at once; setting the alias hangs (a stuck MLflow)."""
+
+    def __init__(self) -> None:
+        self.alias: str | None = "1"
+        self.set_calls: list[str] = []
+
+    def mask(self, text: str) -> str:
+        return text
+
+    async def model_version(self, model: str, version: str) -> ModelVersion:
+        return ModelVersion(model, version, "READY")
+
+    async def alias_version(self, model: str, alias: str) -> str | None:
+        return self.alias
+
+    async def set_alias(self, model: str, alias: str, version: str) -> None:
+        self.set_calls.append(version)
+        if version == "2":
+            self.alias = "2"  # MLflow did it, but the answer never comes
+            await asyncio.sleep(3600)
+        self.alias = version
+
+
+def run(executor: MlflowExecutor, timeout: float) -> Any:
+    job = StageJob("1", "churn", "2", "prod", None, (), "", "U1", model="churn")
+    spec = ExecutorSpec(ExecutorKind.MLFLOW, alias="champion")
+    return executor.run(spec, job, timeout=timedelta(seconds=timeout))
+
+
+async def test_a_timeout_while_moving_fails_but_keeps_the_undo() -> None:
+    result = await run(MlflowExecutor(cast(MlflowRest, SlowRest())), 0.2)
+    assert result.outcome is Outcome.FAILED and result.detail == "MLflow did not answer within 0.2 s"
+    assert result.undo == {"model": "churn", "alias": "champion", "version": "1", "deployed": "2"}
+
+
+async def test_a_cancelled_move_puts_the_alias_back() -> None:
+    rest = SlowRest()
+    task = asyncio.create_task(run(MlflowExecutor(cast(MlflowRest, rest)), 60))
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert rest.set_calls == ["2", "1"] and rest.alias == "1"
+
+
+def test_an_event_is_a_value() -> None:
+    assert RegistryEvent("d", "model_version", "created", "m", "1").kind == "model_version.created"
