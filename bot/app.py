@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from dataclasses import dataclass
 
 import aiohttp
@@ -21,12 +22,12 @@ from bot import logs
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.config_files import kpi_config_for, pipelines_for
-from bot.domain.kpis import SourceKind
 from bot.domain.pipeline import PipelineSet
 from bot.executors.command import CommandExecutor
 from bot.executors.dry_run import DryRunExecutor
 from bot.executors.github_actions import GithubActionsExecutor
 from bot.executors.kpi import KpiGateExecutor
+from bot.executors.mlflow import MlflowExecutor
 from bot.executors.registry import Executors
 from bot.executors.webhook import WebhookExecutor
 from bot.kpis.loading import KpiConfig
@@ -47,16 +48,26 @@ from bot.services.events import DeploymentChanged, MessageQueued, StepStopped, U
 from bot.services.home import HomeService
 from bot.services.kpis import KpiService
 from bot.services.metrics import MetricService
+from bot.services.registry_events import RegistryEvents
 from bot.services.reminders import ReminderService
 from bot.services.tokens import TokenService
 from bot.services.usecases import UseCaseService
 from bot.slack.clients import permalinks, view_publisher, web_clients
 from bot.slack.directory import SlackDirectory
-from bot.sources.mlflow import MlflowReader
-from bot.sources.prometheus import PrometheusReader
+from bot.sources.mlflow_rest import MlflowRest
 from bot.sources.registry import SourceReaders
-from bot.sources.sql import SqlReader
-from handlers import actions, api, commands, dedupe, errors, events, health, metrics_api, slack_http
+from handlers import (
+    actions,
+    api,
+    commands,
+    dedupe,
+    errors,
+    events,
+    health,
+    metrics_api,
+    mlflow_hooks,
+    slack_http,
+)
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -135,14 +146,6 @@ class BotApp:
         await self.db.dispose()
 
 
-def kpi_readers(settings: Settings, config: KpiConfig) -> SourceReaders:
-    return SourceReaders({
-        SourceKind.SQL: SqlReader(config.connection_urls),
-        SourceKind.PROMETHEUS: PrometheusReader(),
-        SourceKind.MLFLOW: MlflowReader(settings.mlflow_url, settings.mlflow_token),
-    })
-
-
 @dataclass(frozen=True)
 class _Services:
     use_cases: UseCaseService
@@ -153,6 +156,7 @@ class _Services:
     reminders: ReminderService
     home: HomeService
     kpis: KpiService
+    registry: RegistryEvents
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None,
@@ -170,8 +174,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
                           pacer=pacer, lease=settings.lease)
     webhooks = WebhookExecutor(settings.webhook_secret)
     runs = DeploymentRuns(db.uow, clock, settings.timezone, settings.public_url)
-    s = _services(settings, clock, db, client, pipelines, kpi_config)
-    engine = _engine(settings, clock, db, runs, webhooks, s.kpis)
+    mlflow = (MlflowExecutor(MlflowRest(settings.mlflow_url, settings.mlflow_token))
+              if settings.mlflow_url else None)
+    s = _services(settings, clock, db, client, pipelines, kpi_config, mlflow)
+    engine = _engine(settings, clock, db, runs, webhooks, s.kpis, mlflow)
     _follow_commits(bus, outbox, engine, s)
     background = Background(heavy_slots=HEAVY_JOBS)
     bolt = _bolt(settings, client, db, clock, s, background)
@@ -188,6 +194,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     _metrics_route(app, telemetry)
     api.register(app.web, runs, settings.webhook_secret, settings.public_url)
     metrics_api.register(app.web, TokenService(db.uow, clock), s.metrics, clock)
+    mlflow_hooks.register(app.web, settings.mlflow_webhook_secret, time.time, s.registry.handle)
     return app
 
 
@@ -204,16 +211,19 @@ def _follow_commits(bus: EventBus, outbox: OutboxWorker, engine: DeploymentEngin
 
 
 def _engine(settings: Settings, clock: Clock, db: Database, runs: DeploymentRuns,
-            webhooks: WebhookExecutor, kpis: KpiService) -> DeploymentEngine:
+            webhooks: WebhookExecutor, kpis: KpiService, mlflow: MlflowExecutor | None
+            ) -> DeploymentEngine:
     executors = Executors(webhooks, CommandExecutor(env=os.environ), DryRunExecutor(),
                           KpiGateExecutor(kpis.judge),
-                          github=GithubActionsExecutor(settings.github_api_url, settings.github_token))
+                          github=GithubActionsExecutor(settings.github_api_url, settings.github_token),
+                          mlflow=mlflow)
     return DeploymentEngine(runs, executors, clock, db.uow, lock_reminder=settings.lock_reminder,
                             lease=settings.lease)
 
 
 def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebClient,
-              pipelines: PipelineSet, kpi_config: KpiConfig) -> _Services:
+              pipelines: PipelineSet, kpi_config: KpiConfig,
+              mlflow: MlflowExecutor | None) -> _Services:
     directory = SlackDirectory(client)
     admins_configured = bool(settings.admins)
     deployments = DeploymentService(db.uow, clock, pipelines, settings.timezone, admins_configured)
@@ -230,9 +240,12 @@ def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebCl
         reminders=ReminderService(db.uow, clock, settings.dev_timebox, settings.approval_nudge),
         home=HomeService(db.uow, clock, approvals, settings.admins, settings.dev_timebox,
                          publish=view_publisher(client), announcements=db.outbox.recent_posts),
-        kpis=KpiService(db.uow, clock, kpi_config.sources, kpi_readers(settings, kpi_config),
+        kpis=KpiService(db.uow, clock, kpi_config.sources,
+                        SourceReaders.every(kpi_config.connection_urls, settings.mlflow_url,
+                                            settings.mlflow_token),
                         settings.timezone, admins_configured,
                         secrets=settings.secrets() + kpi_config.secrets()),
+        registry=RegistryEvents(db.uow, clock, mlflow),
     )
 
 
@@ -252,8 +265,8 @@ def _bolt(settings: Settings, client: AsyncWebClient, db: Database, clock: Clock
     )
     dedupe.register(bolt, db.requests, clock)  # before the listeners: retries are not applied twice
     commands.register(bolt, s.use_cases, s.deployments, s.metrics, s.digests, settings.admins,
-                      background, s.kpis)
-    actions.register(bolt, s.approvals, s.home, settings.admins, background)
+                      background, s.kpis, s.registry)
+    actions.register(bolt, s.approvals, s.home, settings.admins, background, s.deployments)
     events.register(bolt, s.home, background)
     bolt.error(errors.on_error)
     return bolt

@@ -14,21 +14,24 @@ from bot.render import blocks, deploy_blocks
 from bot.render.blocks import Message
 from bot.services.approvals import ApprovalService
 from bot.services.commands import Actor
+from bot.services.deployments import DeploymentService
 from bot.services.home import HomeService
 from bot.services.ports import DuplicateDelivery
 from bot.slack import ids
 from handlers.after_ack import AfterAck
-from handlers.grammar.parsing import input_value, reason_problem
+from handlers.grammar import deploy_grammar
+from handlers.grammar.parsing import UsageError, input_value, reason_problem
 
 log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, approvals: ApprovalService, home: HomeService,
-             admins: frozenset[str], background: AfterAck) -> None:
+             admins: frozenset[str], background: AfterAck, deployments: DeploymentService) -> None:
     """Each button is acked at once; its work runs after, and answers the clicker privately."""
     buttons = _Buttons(approvals, home, admins, background)
     buttons.decision(app, ids.DEPLOY_APPROVE, "approve", approvals.approve)
     buttons.decision(app, ids.DEPLOY_CANCEL, "cancel", approvals.cancel)
+    buttons.decision(app, ids.DEPLOY_VERSION, "deploy_version", _deploy_version(deployments))
 
     @app.action(ids.DEPLOY_REJECT)
     async def reject(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
@@ -94,6 +97,19 @@ class _Buttons:
         except Exception:
             log.exception("action=button_error user=%s", body["user"]["id"])
             await _reply(respond, client, body, blocks.sorry())
+
+
+def _deploy_version(deployments: DeploymentService) -> Callable[[str, Actor], Awaitable[Message]]:
+    """"Deploy vN": exactly `/deploy <slug> <version>` typed by the clicker, every check included."""
+    async def deploy(value: str, actor: Actor) -> Message:
+        slug, _, version = value.partition(":")
+        try:
+            command = deploy_grammar.parse_deploy(f"{slug} {version}")
+        except UsageError as bad:
+            return blocks.error(str(bad), bad.usage)
+        return await deployments.execute(command, actor)
+
+    return deploy
 
 
 async def _reply(respond: AsyncRespond | None, client: AsyncWebClient, body: dict[str, Any],

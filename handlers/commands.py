@@ -19,7 +19,9 @@ from bot.render.blocks import Message
 from bot.render.charts import kpi_charts
 from bot.services.commands import (
     Actor,
+    DeployCommand,
     MetricCommand,
+    PickVersion,
     PullKpi,
     RecordMetric,
     SetTarget,
@@ -31,6 +33,7 @@ from bot.services.deployments import DeploymentService
 from bot.services.digests import DigestService
 from bot.services.kpis import KpiService
 from bot.services.metrics import ChartRequest, MetricService
+from bot.services.registry_events import RegistryEvents
 from bot.services.usecases import UseCaseService
 from handlers.after_ack import AfterAck
 from handlers.grammar import deploy_grammar, digest_grammar, metric_grammar, usecase_grammar
@@ -101,14 +104,14 @@ class SlashCommand:
 
 def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentService,
              metrics: MetricService, digests: DigestService, admins: frozenset[str],
-             background: AfterAck, kpis: KpiService) -> None:
+             background: AfterAck, kpis: KpiService, registry: RegistryEvents) -> None:
     for command in (
         SlashCommand("/usecase", "/usecase — track use cases from Biz to Ops",
                      usecase_grammar.parse_usecase, usecase_grammar.HELP, usecase_grammar.USAGE,
                      lambda cmd, who, _where: use_cases.execute(cmd, who)),
         SlashCommand("/deploy", "/deploy — staged deployments from chat", deploy_grammar.parse_deploy,
                      deploy_grammar.HELP, DEPLOY_USAGE,
-                     lambda cmd, who, _where: deployments.execute(cmd, who)),
+                     _deploy(deployments, registry)),
         SlashCommand("/metric", "/metric — shared KPIs and DORA metrics", metric_grammar.parse_metric,
                      metric_grammar.HELP, metric_grammar.USAGE, _metric(metrics, kpis, background)),
         SlashCommand("/digest", "/digest — status digests for this channel",
@@ -148,6 +151,15 @@ async def _deliver(respond: AsyncRespond, later: Later, text: str, usage: dict[s
         msg = blocks.sorry()
     await respond(response_type="ephemeral", **msg.as_args())
     later.then()
+
+
+def _deploy(deployments: DeploymentService, registry: RegistryEvents) -> Run:
+    async def run(cmd: DeployCommand, who: Actor, _where: Where) -> Message | Later:
+        if isinstance(cmd, PickVersion):  # asks MLflow: never in the acknowledgement
+            return Later(lambda: registry.versions(cmd.slug), "deploy_versions")
+        return await deployments.execute(cmd, who)
+
+    return run
 
 
 def _metric(metrics: MetricService, kpis: KpiService, background: AfterAck) -> Run:

@@ -26,6 +26,7 @@ from storage.digests import SqlDigestRepository
 from storage.dora import SqlDoraQueries
 from storage.kpis import SqlKpiRepository
 from storage.metrics import SqlMetricRepository, SqlTokenRepository
+from storage.model_aliases import SqlModelAliasRepository
 from storage.outbox import OutboxStore, SqlOutbox
 from storage.repositories import SqlUseCaseRepository
 from storage.requests import RequestLog, record_with_commit, release
@@ -140,6 +141,7 @@ class SqlUnitOfWork:
         self.digest_reads = SqlDigestReads(self.session)
         self.dora = SqlDoraQueries(self.session)
         self.kpis = SqlKpiRepository(self.session)
+        self.aliases = SqlModelAliasRepository(self.session)
         return self
 
     async def __aexit__(

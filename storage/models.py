@@ -246,3 +246,14 @@ class ProcessedRequestRow(Base):
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)
 
+
+class ModelAliasRow(Base):
+    """Where the bot last knew an MLflow alias to point: a registry event that says otherwise
+    was a move made outside the bot, and is announced as such."""
+
+    __tablename__ = "model_aliases"
+
+    model: Mapped[str] = mapped_column(String(128), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(255), primary_key=True)
+    version: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]

@@ -11,6 +11,7 @@ from bot.executors.command import CommandExecutor
 from bot.executors.dry_run import DryRunExecutor
 from bot.executors.github_actions import GithubActionsExecutor
 from bot.executors.kpi import KpiGateExecutor
+from bot.executors.mlflow import MlflowExecutor, UndoFailed
 from bot.executors.webhook import WebhookExecutor
 
 
@@ -26,7 +27,8 @@ class Undoable(Protocol):
 
 class Executors:
     def __init__(self, webhook: WebhookExecutor, command: CommandExecutor, dry_run: DryRunExecutor,
-                 kpi: KpiGateExecutor, github: GithubActionsExecutor | None = None) -> None:
+                 kpi: KpiGateExecutor, github: GithubActionsExecutor | None = None,
+                 mlflow: MlflowExecutor | None = None) -> None:
         self._by_kind: dict[ExecutorKind, Executor] = {
             ExecutorKind.WEBHOOK: webhook,
             ExecutorKind.COMMAND: command,
@@ -35,6 +37,8 @@ class Executors:
         }
         if github is not None:  # without a token start-up refuses github-actions pipelines
             self._by_kind[ExecutorKind.GITHUB_ACTIONS] = github
+        if mlflow is not None:  # without BIZDEVOPS_MLFLOW_URL start-up refuses mlflow pipelines
+            self._by_kind[ExecutorKind.MLFLOW] = mlflow
 
     def for_kind(self, kind: ExecutorKind) -> Executor:
         return self._by_kind[kind]
@@ -50,7 +54,10 @@ class Executors:
         executor = self._by_kind.get(kind)
         if not isinstance(executor, Undoable):
             return f"⚠️ nothing knows how to undo a {kind.value} stage"
-        return await executor.undo(data)
+        try:
+            return await executor.undo(data)
+        except UndoFailed as failed:  # its words are safe to show; people must act on them
+            return f"⚠️ Could not undo the {kind.value} stage: {failed}"
 
     async def run(
         self, spec: ExecutorSpec, job: StageJob, *, timeout: timedelta  # noqa: ASYNC109 (protocol)

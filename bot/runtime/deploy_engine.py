@@ -65,7 +65,7 @@ class DeploymentEngine:
                 line = await self._executors.undo(kind, data)
             except Exception as error:  # noqa: BLE001 - say it in the thread; people must act
                 log.exception("action=undo.error deployment_id=%s", deployment_id)
-                line = f"⚠️ Could not undo the {kind.value} stage ({type(error).__name__}): {data}"
+                line = f"⚠️ Could not undo the {kind.value} stage ({type(error).__name__})"
             log.info("action=undo deployment_id=%s kind=%s", deployment_id, kind.value)
             await self._runs.note(deployment_id, f"↩️ {line}")
 

@@ -138,9 +138,16 @@ class UnlockDeployments:
     slug: str
 
 
+@dataclass(frozen=True)
+class PickVersion:
+    """``/deploy <slug>`` without a version: what there is to deploy."""
+
+    slug: str
+
+
 DeployCommand = (
     StartDeployment | DeploymentStatus | DeploymentHistory | CancelDeployment | RollbackDeployment
-    | LockDeployments | UnlockDeployments
+    | LockDeployments | UnlockDeployments | PickVersion
 )
 
 

@@ -113,7 +113,14 @@ class DeploymentRuns:
                 and stage.spec.health.kind is ExecutorKind.KPI
             return (output_note(name, wave, tail, detail),) if show or judged else ()
 
-        return await self._change(deployment_id, change, notes=notes)
+        saved = await self._change(deployment_id, change, notes=notes)
+        moved = result.undo or {}
+        if saved is not None and result.outcome is Outcome.SUCCEEDED and moved.get("deployed"):
+            async with self.uow() as uow:  # so the registry's own event of it is not news
+                await uow.aliases.remember(moved["model"], moved["alias"], moved["deployed"],
+                                           self.clock.now())
+                await uow.commit()
+        return saved
 
     async def sweep(self, deployment_id: int) -> Transition | None:
         """A deadline passed: a gate expired or a running step outlived its timeout."""
@@ -193,6 +200,10 @@ class DeploymentRuns:
                 undo = [(s.spec.run.kind, s.undo) for s in reversed(d.stages) if s.undo is not None]
                 cleared = replace(d, stages=tuple(replace(s, undo=None) for s in d.stages))
                 await uow.deployments.save(cleared)
+                for kind, data in undo:
+                    if kind is ExecutorKind.MLFLOW and "alias" in data:
+                        await uow.aliases.remember(data["model"], data["alias"],
+                                                   data.get("version") or None, self.clock.now())
                 await uow.commit()
         except ConcurrentUpdate:
             return []  # another process claimed it

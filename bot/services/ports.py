@@ -15,7 +15,7 @@ from bot.domain.usecases import Phase, PhaseChange, UseCase
 from bot.services.events import AfterCommit
 
 if TYPE_CHECKING:  # only in annotations: read_ports itself uses the types declared here
-    from bot.services import kpi_ports, read_ports
+    from bot.services import kpi_ports, read_ports, registry_ports
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +174,8 @@ class UnitOfWork(Protocol):
     def digest_reads(self) -> read_ports.DigestReads: ...
     @property
     def kpis(self) -> kpi_ports.KpiRepository: ...
+    @property
+    def aliases(self) -> registry_ports.ModelAliasRepository: ...
 
     def emit(self, event: AfterCommit) -> None:
         """Hand ``event`` on once this unit of work has committed (never if it does not)."""

@@ -16,3 +16,7 @@ DEPLOY_CANCEL = "deploy_cancel"
 REJECT_DIALOG = "deploy_reject_reason"
 # block_id and action_id of its one input (handlers.grammar.parsing.input_value wants them equal)
 REJECT_REASON = "reason"
+
+# action_id of "Deploy vN" on a new model version's announcement and on /deploy <slug>'s list;
+# its value is "<slug>:<version>", and a click runs `/deploy <slug> <version>` as the clicker
+DEPLOY_VERSION = "deploy_version"

@@ -11,6 +11,7 @@ from bot.services.commands import (
     DeploymentHistory,
     DeploymentStatus,
     LockDeployments,
+    PickVersion,
     RollbackDeployment,
     StartDeployment,
     UnlockDeployments,
@@ -40,6 +41,7 @@ USAGE = {
 }
 HELP = [
     (USAGE["start"], "Start a staged deployment (owner, data engineers, devops, admins)."),
+    ("/deploy <slug>", "The linked MLflow model's recent versions, each with a Deploy button."),
     (USAGE["status"], "Running deployments, or one with its stages and audit trail."),
     (USAGE["history"], "The last 10 deployments: version, result, who, how long."),
     (USAGE["cancel"], "Stop a deployment; whatever runs is stopped, nothing more starts."),
@@ -65,8 +67,10 @@ def _deployment_id(token: str, usage: str) -> int:
     return found
 
 
-def _start(text: str, usage: str) -> StartDeployment:
+def _start(text: str, usage: str) -> StartDeployment | PickVersion:
     tokens = split(text, allowed=frozenset({"pipeline"}), usage=usage)
+    if len(tokens.positional) == 1 and not tokens.options:
+        return PickVersion(parse_slug(tokens.positional[0], usage))
     if len(tokens.positional) != 2:
         raise UsageError("Say which use case and which version, e.g. `/deploy churn 1.4.0`.", usage)
     slug, version = tokens.positional

@@ -42,3 +42,18 @@ class MemoryKpiRepository:
         for key, at in list(self._tables.kpi_pulls.rows.items()):
             if at < moment:
                 self._tables.kpi_pulls.delete(key)
+
+
+class MemoryModelAliasRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._tables = tables
+
+    async def known(self, model: str, alias: str) -> str | None:
+        return self._tables.model_aliases.get((model, alias))
+
+    async def remember(self, model: str, alias: str, version: str | None, at: datetime) -> None:
+        if version is None:
+            if (model, alias) in self._tables.model_aliases:
+                self._tables.model_aliases.delete((model, alias))
+        else:
+            self._tables.model_aliases.put((model, alias), version)

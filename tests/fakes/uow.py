@@ -18,7 +18,7 @@ from bot.services.events import AfterCommit, MessageQueued
 from bot.services.ports import OutgoingMessage, UnitOfWork
 from tests.fakes.deployments import MemoryDeploymentRepository
 from tests.fakes.digests import MemoryDigestRepository, MemoryOutbox
-from tests.fakes.kpis import MemoryKpiRepository
+from tests.fakes.kpis import MemoryKpiRepository, MemoryModelAliasRepository
 from tests.fakes.metrics import MemoryMetricRepository, MemoryTokenRepository
 from tests.fakes.reads import MemoryDigestReads, MemoryDoraQueries
 from tests.fakes.tables import Ids, Tables
@@ -40,6 +40,7 @@ class InMemoryUnitOfWork:
     digest_reads: MemoryDigestReads
     dora: MemoryDoraQueries
     kpis: MemoryKpiRepository
+    aliases: MemoryModelAliasRepository
 
     def __init__(self, db: InMemoryDatabase) -> None:
         self._db = db
@@ -61,6 +62,7 @@ class InMemoryUnitOfWork:
         self.digest_reads = MemoryDigestReads(self._tables)
         self.dora = MemoryDoraQueries(self._tables)
         self.kpis = MemoryKpiRepository(self._tables)
+        self.aliases = MemoryModelAliasRepository(self._tables)
 
     async def __aenter__(self) -> InMemoryUnitOfWork:
         self._events = []
