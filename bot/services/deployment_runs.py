@@ -7,7 +7,7 @@ revision guard, so two workers or two processes never start the same step.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -108,19 +108,22 @@ class DeploymentRuns:
         def notes(d: Deployment) -> tuple[str, ...]:
             stage = d.stages[index]
             name = stage.name + (" health check" if kind is StepKind.HEALTH else "")
-            # A business KPI's verdict is said either way: which KPI, its values, the rule.
+            # Said either way: a business KPI's verdict (which KPI, its values, the rule) and a
+            # change that can be taken back (an MLflow alias: from which version to which).
             judged = kind is StepKind.HEALTH and stage.spec.health is not None \
                 and stage.spec.health.kind is ExecutorKind.KPI
-            return (output_note(name, wave, tail, detail),) if show or judged else ()
+            shown = show or judged or result.undo is not None
+            return (output_note(name, wave, tail, detail),) if shown else ()
 
-        saved = await self._change(deployment_id, change, notes=notes)
         moved = result.undo or {}
-        if saved is not None and result.outcome is Outcome.SUCCEEDED and moved.get("deployed"):
-            async with self.uow() as uow:  # so the registry's own event of it is not news
+
+        async def remember(uow: UnitOfWork) -> None:
+            # In the same commit as the result: the registry's event of this move is not news.
+            if result.outcome is Outcome.SUCCEEDED and moved.get("deployed"):
                 await uow.aliases.remember(moved["model"], moved["alias"], moved["deployed"],
                                            self.clock.now())
-                await uow.commit()
-        return saved
+
+        return await self._change(deployment_id, change, notes=notes, also=remember)
 
     async def sweep(self, deployment_id: int) -> Transition | None:
         """A deadline passed: a gate expired or a running step outlived its timeout."""
@@ -147,7 +150,8 @@ class DeploymentRuns:
         return holder[-1] if saved is not None and holder else None
 
     async def _change(self, deployment_id: int, change: Callable[[Deployment, datetime], Transition],
-                      *, notes: Callable[[Deployment], tuple[str, ...]] = lambda _d: ()
+                      *, notes: Callable[[Deployment], tuple[str, ...]] = lambda _d: (),
+                      also: Callable[[UnitOfWork], Awaitable[None]] | None = None
                       ) -> Deployment | None:
         async def attempt() -> Deployment | None:
             now = self.clock.now()
@@ -161,6 +165,8 @@ class DeploymentRuns:
                 await uow.deployments.set_lease(deployment_id, None, None)
                 if t.rollback_targets:
                     await self._roll_back(uow, saved, t.rollback_targets)
+                if also is not None:
+                    await also(uow)
                 await uow.commit()
             return saved
 

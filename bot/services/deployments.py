@@ -242,9 +242,11 @@ class DeploymentService:
 
 
 def rollback_pipeline(pipeline: Pipeline) -> Pipeline:
-    """A rollback goes straight to the production stage (the last), still behind its gate."""
-    last = pipeline.stages[-1]
-    return replace(pipeline, stages=(last,))
+    """A rollback goes straight to the production stage (the last), still behind its gate; in a
+    model pipeline, from the last alias move on (`champion`, and what verifies it after)."""
+    moves = [i for i, stage in enumerate(pipeline.stages) if stage.run.kind is ExecutorKind.MLFLOW]
+    start = moves[-1] if moves else len(pipeline.stages) - 1
+    return replace(pipeline, stages=pipeline.stages[start:])
 
 
 def automatic_rollback_stage(failed: StageSpec, targets: tuple[str, ...]) -> StageSpec:

@@ -1,0 +1,225 @@
+"""Deploying models through a real MLflow model registry, end to end: `/usecase link`, an
+`mlflow` pipeline that moves `challenger` then `champion` and puts them back when a later stage
+fails, tags required before the move, `/deploy rollback`, `/deploy <slug>`'s version list, and
+MLflow's own webhooks announcing a new version (with a working Deploy button) and an alias moved
+outside the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.domain.deployment_model import DeploymentState
+from bot.simulator.fake_slack_state import FakeMessage
+from bot.simulator.signer import block_actions_body
+from bot.simulator.simulator import Simulator, Step
+from bot.slack import ids
+from tests.scenario.deploy_support import deploy, history, load, new_use_case, thread, toml_list
+from tests.scenario.helpers import reply_text
+from tests.servers.mlflow import MlflowServer, unique
+
+pytestmark = pytest.mark.mlflow
+
+PY = sys.executable
+SECRET = "mlflow-webhook-secret-x7Q"
+SMOKE = "import sys; sys.exit(0 if sys.argv[1] != '2' else 1)"  # version 2 fails its smoke test
+
+
+def pipeline() -> str:
+    smoke = toml_list([PY, "-c", SMOKE, "{version}"])
+    return f"""
+[pipelines.model]
+[[pipelines.model.stages]]
+name = "challenger"
+run = {{ executor = "mlflow", alias = "challenger", require_tags = {{ validation = "passed" }} }}
+[[pipelines.model.stages]]
+name = "champion"
+run = {{ executor = "mlflow", alias = "champion" }}
+[[pipelines.model.stages]]
+name = "smoke"
+run = {{ executor = "command", argv = {smoke} }}
+"""
+
+
+class Registry:
+    """The test's hand on the MLflow server: versions with runs, metrics and tags."""
+
+    def __init__(self, server: MlflowServer) -> None:
+        self.server = server
+        self.model = unique("churn")
+        self.experiment = server.create_experiment(unique("churn-training"))
+        server.create_registered_model(self.model)
+
+    def version(self, *, auc: float = 0.9, validated: bool = True) -> str:
+        run = self.server.create_run(self.experiment)
+        self.server.log_metric(run, "auc", auc)
+        self.server.finish_run(run)
+        version = self.server.create_model_version(self.model, run_id=run)
+        if validated:
+            self.server.call("POST", "model-versions/set-tag", {
+                "name": self.model, "version": version, "key": "validation", "value": "passed"})
+        return version
+
+    def alias(self, alias: str) -> str | None:
+        try:
+            answer = self.server.call("GET", "registered-models/alias",
+                                      params={"name": self.model, "alias": alias})
+        except Exception:  # noqa: BLE001 - MLflow answers 404 for an alias that points nowhere
+            return None
+        return str(answer["model_version"]["version"])
+
+
+@asynccontextmanager
+async def registry_sim(settings: Settings, clock: ManualClock, tmp_path: Path,
+                       server: MlflowServer) -> AsyncIterator[tuple[Simulator, Registry]]:
+    path = tmp_path / "pipelines.toml"
+    path.write_text(pipeline(), encoding="utf-8")
+    settings = replace(settings, pipelines_path=str(path), mlflow_url=server.url,
+                       mlflow_webhook_secret=SECRET)
+    registry = await asyncio.to_thread(Registry, server)
+    async with Simulator(settings, clock=clock) as sim:
+        await new_use_case(sim)
+        linked = reply_text(await sim.command(f"/usecase link churn model {registry.model}"))
+        assert f"linked to the MLflow model `{registry.model}`" in linked
+        yield sim, registry
+
+
+async def test_a_model_pipeline_moves_the_aliases_and_puts_them_back_when_a_later_stage_fails(
+        settings: Settings, clock: ManualClock, tmp_path: Path, mlflow_server: MlflowServer) -> None:
+    async with registry_sim(settings, clock, tmp_path, mlflow_server) as (sim, reg):
+        v1, v2, unvalidated = [await asyncio.to_thread(reg.version, validated=v != 3)
+                               for v in (1, 2, 3)]
+        assert f"`{reg.model}` (MLflow)" in reply_text(await sim.command("/usecase show churn"))
+
+        first = await deploy(sim, f"/deploy churn {v1}")
+        assert (await load(sim, first)).state is DeploymentState.SUCCEEDED
+        assert (reg.alias("challenger"), reg.alias("champion")) == (v1, v1)
+        assert any(f"`{reg.model}@champion`: nowhere → v1" in note for note in thread(sim, first))
+
+        second = await deploy(sim, f"/deploy churn {v2}")  # its smoke test fails after champion
+        await sim.app.settle()
+        assert (await load(sim, second)).state is DeploymentState.FAILED
+        assert (reg.alias("challenger"), reg.alias("champion")) == (v1, v1), "both put back"
+        notes = " ".join(thread(sim, second))
+        assert f"`{reg.model}@champion` points back at v1" in notes
+        assert f"`{reg.model}@challenger` points back at v1" in notes
+
+        third = await deploy(sim, f"/deploy churn {unvalidated}")
+        assert (await load(sim, third)).state is DeploymentState.FAILED
+        assert "lacks tag validation=passed" in (await load(sim, third)).detail
+        missing = await deploy(sim, "/deploy churn 99")
+        assert f"no version 99 of `{reg.model}`" in (await load(sim, missing)).detail
+        assert reg.alias("champion") == v1, "refused versions never moved an alias"
+
+
+async def test_rollback_points_the_alias_at_the_last_good_version(
+        settings: Settings, clock: ManualClock, tmp_path: Path, mlflow_server: MlflowServer) -> None:
+    async with registry_sim(settings, clock, tmp_path, mlflow_server) as (sim, reg):
+        v1 = await asyncio.to_thread(reg.version)
+        await asyncio.to_thread(reg.version)  # v2: fails its smoke test, never good
+        v3 = await asyncio.to_thread(reg.version)
+        for version in (v1, v3):
+            await deploy(sim, f"/deploy churn {version}")
+            clock.advance(timedelta(minutes=5))
+        assert reg.alias("champion") == v3
+        said = reply_text(await sim.command("/deploy rollback churn"))
+        assert f"back to `{v1}`" in said
+        [rollback] = [d for d in await history(sim) if d.kind == "rollback"]
+        assert rollback.state is DeploymentState.SUCCEEDED
+        assert [stage.name for stage in rollback.stages] == ["champion", "smoke"]
+        assert reg.alias("champion") == v1
+
+
+async def test_deploy_without_a_version_lists_the_models_versions(
+        settings: Settings, clock: ManualClock, tmp_path: Path, mlflow_server: MlflowServer) -> None:
+    async with registry_sim(settings, clock, tmp_path, mlflow_server) as (sim, reg):
+        v1 = await asyncio.to_thread(reg.version)
+        v2 = await asyncio.to_thread(reg.version, validated=False)
+        await deploy(sim, f"/deploy churn {v1}")
+        listed = reply_text(await sim.command("/deploy churn"))
+        assert f"v{v2}" in listed and f"v{v1}" in listed
+        assert "`@champion`" in listed and "validation=passed" in listed
+        assert listed.count(ids.DEPLOY_VERSION) == 2, "a Deploy button per version"
+
+
+def posts_with(sim: Simulator, text: str) -> list[FakeMessage]:
+    return [m for m in sim.fake.messages() if text in m.text]
+
+
+async def eventually(sim: Simulator, text: str, count: int = 1, seconds: float = 20.0) -> list[FakeMessage]:
+    """MLflow delivers its webhooks from a pool of its own: wait for them to be said."""
+    deadline = time.monotonic() + seconds
+    while len(found := posts_with(sim, text)) < count:
+        assert time.monotonic() < deadline, f"never said: {text!r}"
+        await sim.wait(0.2)
+    return found
+
+
+async def click_deploy(sim: Simulator, message: FakeMessage) -> Step:
+    [button] = [e for b in message.blocks if b.get("type") == "actions" for e in b["elements"]
+                if e["action_id"] == ids.DEPLOY_VERSION]
+    action = {"type": "button", "action_id": button["action_id"], "block_id": "v",
+              "value": button["value"], "text": button["text"]}
+    body = block_actions_body(
+        user_id=sim.user, user_name=sim.name_of(sim.user), channel_id=message.channel,
+        team_id=sim.fake.team_id, action=action,
+        message={"ts": message.ts, "text": message.text, "blocks": message.blocks},
+        container=None, trigger_id=f"{uuid.uuid4().hex}.click.trigger",
+        response_url=sim.fake.new_response_url(channel=message.channel, user_id=sim.user,
+                                               message_ts=message.ts))
+    return await sim._send(body, settle=sim._answered())
+
+
+@asynccontextmanager
+async def webhook(server: MlflowServer, sim: Simulator) -> AsyncIterator[None]:
+    events = [{"entity": "MODEL_VERSION", "action": "CREATED"},
+              {"entity": "MODEL_VERSION_ALIAS", "action": "CREATED"}]
+    hook: dict[str, Any] = await asyncio.to_thread(server.call, "POST", "webhooks", {
+        "name": unique("bizdevops"), "url": f"{sim.base_url}/api/v1/hooks/mlflow",
+        "secret": SECRET, "events": events})
+    await asyncio.sleep(1.1)  # MLflow caches its webhook list for a second
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(server.call, "DELETE", f"webhooks/{hook['webhook']['webhook_id']}")
+
+
+async def test_registry_events_are_announced_and_deploy_from_the_button(
+        settings: Settings, clock: ManualClock, tmp_path: Path, mlflow_server: MlflowServer) -> None:
+    async with registry_sim(settings, clock, tmp_path, mlflow_server) as (sim, reg), \
+            webhook(mlflow_server, sim):
+        v1 = await asyncio.to_thread(reg.version, auc=0.87)
+        [news] = await eventually(sim, f"New version v{v1} of the model `{reg.model}`")
+        shown = news.text + json.dumps(news.blocks)
+        assert "auc 0.87" in shown and f"Deploy v{v1}" in shown
+
+        sim.switch_user("bob")  # not on the team: the button runs /deploy as bob, who may not
+        refused = await click_deploy(sim, news)
+        assert "may deploy `churn`" in " ".join(json.dumps(b) for _t, b in refused.responses)
+        sim.switch_user("alice")
+        await click_deploy(sim, news)
+        [started] = await history(sim)
+        assert (started.version, started.requested_by) == (v1, sim.user)
+        assert started.state is DeploymentState.SUCCEEDED
+        await sim.wait(1.5)  # the bot's own alias moves come back as events: not news
+        assert [m.text for m in posts_with(sim, "outside the bot")] == []
+
+        v2 = await asyncio.to_thread(reg.version)
+        await eventually(sim, f"New version v{v2}")
+        await asyncio.to_thread(mlflow_server.set_alias, reg.model, "champion", v2)
+        [moved] = await eventually(sim, "outside the bot")
+        assert f"`{reg.model}@champion` was moved by someone outside the bot: v{v1} → v{v2}" in moved.text
