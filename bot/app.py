@@ -215,7 +215,8 @@ def _engine(settings: Settings, clock: Clock, db: Database, runs: DeploymentRuns
             ) -> DeploymentEngine:
     executors = Executors(webhooks, CommandExecutor(env=os.environ), DryRunExecutor(),
                           KpiGateExecutor(kpis.judge),
-                          github=GithubActionsExecutor(settings.github_api_url, settings.github_token),
+                          github=GithubActionsExecutor(settings.github_api_url, settings.github_token,
+                                                       poll_seconds=settings.github_poll_seconds),
                           mlflow=mlflow)
     return DeploymentEngine(runs, executors, clock, db.uow, lock_reminder=settings.lock_reminder,
                             lease=settings.lease)

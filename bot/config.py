@@ -54,6 +54,7 @@ class Settings:
     mlflow_webhook_secret: str = field(default="", repr=False)
     github_api_url: str = "https://api.github.com"
     github_token: str = field(default="", repr=False)
+    github_poll_seconds: float = 5.0  # between looks at a workflow run (tests shorten it)
 
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in logs or messages."""

@@ -162,9 +162,12 @@ def finished_announcement(d: Deployment) -> Message:
     return message(f"{title(d)}: {d.state.value}", [section(text)])
 
 
-def output_note(stage: str, wave: int | None, lines: Sequence[str], detail: str) -> str:
+def output_note(stage: str, wave: int | None, lines: Sequence[str], detail: str,
+                url: str | None = None) -> str:
     where = f"{stage} (wave {wave + 1})" if wave is not None else stage
     head = f"*{where}*: {escape(detail)}" if detail else f"*{where}*"
+    if shown := link(url, "open the run"):  # a CI run, a webhook's page: one click from the thread
+        head += f" · {shown}"
     if not lines:
         return head
     body = escape("\n".join(lines)[-2500:]).replace("```", "ˋˋˋ")

@@ -113,7 +113,7 @@ class DeploymentRuns:
             judged = kind is StepKind.HEALTH and stage.spec.health is not None \
                 and stage.spec.health.kind is ExecutorKind.KPI
             shown = show or judged or result.undo is not None
-            return (output_note(name, wave, tail, detail),) if shown else ()
+            return (output_note(name, wave, tail, detail, result.url),) if shown else ()
 
         moved = result.undo or {}
 

@@ -1,0 +1,92 @@
+"""A `github-actions` stage through the whole app, against the fake GitHub whose every request
+and answer is checked with GitHub's OpenAPI description: the run is dispatched with the
+deployment's inputs and linked in the thread; a failing run fails the stage naming its
+conclusion; `/deploy cancel` cancels the run on GitHub."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.domain.deployment_model import DeploymentState
+from bot.simulator.simulator import Simulator
+from tests.scenario.deploy_support import (
+    command_without_settling,
+    deployment_id_of,
+    load,
+    new_use_case,
+    thread,
+)
+from tests.servers.fake_github import FakeGithub, fake_github, github_validator  # noqa: F401
+
+pytestmark = pytest.mark.github_spec
+
+TOKEN = "ghp_scenarioToken0123456789abcdefABCDEF"
+PIPELINE = """
+[pipelines.release]
+[[pipelines.release.stages]]
+name = "deploy"
+run = { executor = "github-actions", repo = "acme/churn", workflow = "deploy.yml", ref = "release", \
+        inputs = { version = "{version}", environment = "{stage}" } }
+timeout = "10m"
+"""
+
+
+@asynccontextmanager
+async def actions_sim(settings: Settings, clock: ManualClock, tmp_path: Path,
+                      github: FakeGithub) -> AsyncIterator[Simulator]:
+    path = tmp_path / "pipelines.toml"
+    path.write_text(PIPELINE, encoding="utf-8")
+    settings = replace(settings, pipelines_path=str(path), github_api_url=github.url,
+                       github_token=TOKEN, github_poll_seconds=0.05)
+    async with Simulator(settings, clock=clock) as sim:
+        await new_use_case(sim)
+        yield sim
+
+
+async def test_a_workflow_run_deploys_and_is_linked(
+        settings: Settings, clock: ManualClock, tmp_path: Path,
+        fake_github: FakeGithub) -> None:  # noqa: F811
+    async with actions_sim(settings, clock, tmp_path, fake_github) as sim:
+        started = await sim.command("/deploy churn 1.4.2")
+        d_id = deployment_id_of(started.reply)
+        await sim.app.settle()
+        assert (await load(sim, d_id)).state is DeploymentState.SUCCEEDED
+        (run,) = fake_github.runs.values()
+        assert run.inputs == {"version": "1.4.2", "environment": "deploy"}
+        assert any(f"https://github.com/acme/churn/actions/runs/{run.id}" in note
+                   for note in thread(sim, d_id))
+        assert all(TOKEN not in note for note in thread(sim, d_id))
+
+        fake_github.conclusion = "failure"
+        failed = deployment_id_of((await sim.command("/deploy churn 1.4.3")).reply)
+        await sim.app.settle()
+        d = await load(sim, failed)
+        assert d.state is DeploymentState.FAILED
+        assert "the workflow run concluded `failure`" in d.detail
+
+
+async def test_cancelling_the_deployment_cancels_the_run(
+        settings: Settings, clock: ManualClock, tmp_path: Path,
+        fake_github: FakeGithub) -> None:  # noqa: F811
+    fake_github.hold = True  # the run stays in progress until cancelled
+    async with actions_sim(settings, clock, tmp_path, fake_github) as sim:
+        d_id = deployment_id_of(await command_without_settling(sim, "/deploy churn 2.0.0"))
+        await sim.app.engine.tick()  # launches the stage: its run starts on GitHub
+        deadline = time.monotonic() + 10
+        while not any(run.gets >= 2 for run in fake_github.runs.values()):
+            assert time.monotonic() < deadline, "the run was never followed"
+            await asyncio.sleep(0.02)
+        await sim.command(f"/deploy cancel {d_id} \"wrong build\"")
+        await sim.app.settle()
+        assert (await load(sim, d_id)).state is DeploymentState.CANCELLED
+        (run,) = fake_github.runs.values()
+        assert fake_github.cancels == [run.id] and run.conclusion == "cancelled"
