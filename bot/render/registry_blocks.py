@@ -63,10 +63,11 @@ def recent_versions(slug: str, model: str, versions: Sequence[ModelVersion]) -> 
         return message(text, [section(text)])
     blocks: list[Block] = [header(f"🚀 {slug} — versions of {model}"[:150])]
     for v in versions[:VERSIONS_SHOWN]:
-        aliases = " ".join(f"`@{escape(a)}`" for a in v.aliases)
-        line = f"*v{escape(v.version)}* {aliases} · {v.status.lower()}"
+        parts = [f"*v{escape(v.version)}*" + "".join(f" `@{escape(a)}`" for a in v.aliases),
+                 v.status.lower()]
         if v.tags:
-            line += f" · {_tags(v.tags)}"
+            parts.append(_tags(v.tags))
+        line = " · ".join(parts)
         blocks.append(section(line))
         blocks.append(ActionsBlock(elements=[deploy_button(slug, v.version)]))
     blocks.append(context(f"Or type `/deploy {slug} <version>`; every usual check applies."))

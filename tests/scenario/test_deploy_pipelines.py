@@ -868,7 +868,9 @@ def test_check_config_reports_every_problem_with_its_path(tmp_path: Path) -> Non
 def test_check_config_accepts_the_example_pipelines(tmp_path: Path) -> None:
     example = Path(__file__).resolve().parents[2] / "examples" / "pipelines.toml"
 
-    ok = check_config(tmp_path, BIZDEVOPS_PIPELINES=str(example), BIZDEVOPS_WEBHOOK_SECRET="s3cret")
+    ok = check_config(tmp_path, BIZDEVOPS_PIPELINES=str(example), BIZDEVOPS_WEBHOOK_SECRET="s3cret",
+                      BIZDEVOPS_MLFLOW_URL="http://mlflow.internal:5000",
+                      BIZDEVOPS_GITHUB_TOKEN="ghp_example")
     no_secret = check_config(tmp_path, BIZDEVOPS_PIPELINES=str(example))
 
     assert (ok.returncode, ok.stdout.strip()) == (

@@ -16,12 +16,16 @@ from bot.pipelines.loading import (
     check_config,
     load_pipelines,
     parse_pipelines,
+    setting_missing,
     uses_webhooks,
 )
 from bot.pipelines.rollout_values import wave_counts
 from bot.toml_values import PipelineProblem, parse_duration
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pipelines.toml"
+EXAMPLE_SETTINGS = {"BIZDEVOPS_WEBHOOK_SECRET": "s3cret",
+                    "BIZDEVOPS_MLFLOW_URL": "http://mlflow.internal:5000",
+                    "BIZDEVOPS_GITHUB_TOKEN": "ghp_example"}
 
 BROKEN = """\
 default = "standrd"
@@ -152,6 +156,13 @@ def test_the_example_loads_with_the_expected_structure() -> None:
     assert fast.stages[-1].targets == ("web-1", "web-2", "web-3", "web-4")
     assert ps.for_use_case("demo-sandbox") is fast and ps.for_use_case("churn") is standard
     assert uses_webhooks(ps)
+    model, actions = ps.pipelines["model"], ps.pipelines["actions"]
+    assert [(s.run.kind, s.run.alias) for s in model.stages] == [
+        (ExecutorKind.MLFLOW, "challenger"), (ExecutorKind.MLFLOW, "champion")]
+    assert model.stages[0].run.require_tags == (("validation", "passed"),)
+    assert [s.run.inputs for s in actions.stages] == [
+        (("version", "{version}"), ("environment", "staging")),
+        (("version", "{version}"), ("environment", "production"))]
 
 
 def test_the_example_scripts_exist() -> None:
@@ -307,10 +318,11 @@ def test_check_config_reports_port_pipeline_and_webhook_secret_together(tmp_path
     ]
 
 
-def test_check_config_is_clean_for_the_example_with_a_secret() -> None:
+def test_check_config_is_clean_for_the_example_with_its_settings() -> None:
     env = {"BIZDEVOPS_PIPELINES": str(EXAMPLE)}
-    assert check_config(env) == [WEBHOOK_SECRET_MISSING]
-    assert check_config({**env, "BIZDEVOPS_WEBHOOK_SECRET": "s3cret"}) == []
+    assert check_config(env) == [WEBHOOK_SECRET_MISSING, setting_missing(ExecutorKind.MLFLOW),
+                                 setting_missing(ExecutorKind.GITHUB_ACTIONS)]
+    assert check_config({**env, **EXAMPLE_SETTINGS}) == []
     assert check_config({}) == []
 
 

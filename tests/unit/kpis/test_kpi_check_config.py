@@ -62,7 +62,7 @@ def test_the_examples_pass_with_the_variables_they_name() -> None:
     env = {"BIZDEVOPS_PIPELINES": str(EXAMPLES / "pipelines.toml"), "BIZDEVOPS_WEBHOOK_SECRET": "s3cret",
            "BIZDEVOPS_KPI_SOURCES": str(EXAMPLES / "kpis.toml"),
            "WAREHOUSE_URL": "postgresql://kpi:pw@warehouse/analytics",
-           "BIZDEVOPS_MLFLOW_URL": "http://mlflow.internal:5000"}
+           "BIZDEVOPS_MLFLOW_URL": "http://mlflow.internal:5000", "BIZDEVOPS_GITHUB_TOKEN": "ghp_x"}
     assert check_config(env) == []
     assert check_config({k: v for k, v in env.items() if k != "WAREHOUSE_URL"}) == [
         f"{EXAMPLES / 'kpis.toml'}: connections.warehouse.url_env: WAREHOUSE_URL is not set: it must "
