@@ -294,6 +294,11 @@ async def press(sim: Simulator, deployment: int, action_id: str, *,
     value = value or buttons(sim, deployment)[action_id]
     action = {"type": "button", "action_id": action_id, "block_id": f"deployment-{deployment}",
               "value": value, "text": {"type": "plain_text", "text": action_id}}
+    return await click(sim, message, action)
+
+
+async def click(sim: Simulator, message: FakeMessage, action: dict[str, Any]) -> Step:
+    """A signed block_actions for ``action`` on ``message``, from the current user."""
     body = block_actions_body(
         user_id=sim.user, user_name=sim.name_of(sim.user), channel_id=message.channel,
         team_id=sim.fake.team_id, action=action,

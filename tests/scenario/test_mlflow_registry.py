@@ -11,7 +11,6 @@ import asyncio
 import json
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -25,10 +24,17 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain.deployment_model import DeploymentState
 from bot.simulator.fake_slack_state import FakeMessage
-from bot.simulator.signer import block_actions_body
 from bot.simulator.simulator import Simulator, Step
 from bot.slack import ids
-from tests.scenario.deploy_support import deploy, history, load, new_use_case, thread, toml_list
+from tests.scenario.deploy_support import (
+    click,
+    deploy,
+    history,
+    load,
+    new_use_case,
+    thread,
+    toml_list,
+)
 from tests.scenario.helpers import reply_text
 from tests.servers.mlflow import MlflowServer, unique
 
@@ -172,16 +178,9 @@ async def eventually(sim: Simulator, text: str, count: int = 1, seconds: float =
 async def click_deploy(sim: Simulator, message: FakeMessage) -> Step:
     [button] = [e for b in message.blocks if b.get("type") == "actions" for e in b["elements"]
                 if e["action_id"] == ids.DEPLOY_VERSION]
-    action = {"type": "button", "action_id": button["action_id"], "block_id": "v",
-              "value": button["value"], "text": button["text"]}
-    body = block_actions_body(
-        user_id=sim.user, user_name=sim.name_of(sim.user), channel_id=message.channel,
-        team_id=sim.fake.team_id, action=action,
-        message={"ts": message.ts, "text": message.text, "blocks": message.blocks},
-        container=None, trigger_id=f"{uuid.uuid4().hex}.click.trigger",
-        response_url=sim.fake.new_response_url(channel=message.channel, user_id=sim.user,
-                                               message_ts=message.ts))
-    return await sim._send(body, settle=sim._answered())
+    return await click(sim, message, {"type": "button", "action_id": button["action_id"],
+                                      "block_id": "v", "value": button["value"],
+                                      "text": button["text"]})
 
 
 @asynccontextmanager
