@@ -17,6 +17,7 @@ from bot.clock import Clock
 from bot.domain.deployment_model import DecisionTokens, Deployment, DeploymentState
 from bot.domain.deployments import Transition
 from bot.render import deploy_blocks
+from bot.services import notifications
 from bot.services.events import DeploymentChanged, StepStopped, UndoNeeded
 from bot.services.ports import ConcurrentUpdate, OutgoingMessage, UnitOfWork
 
@@ -83,6 +84,7 @@ async def persist(uow: UnitOfWork, t: Transition, clock: Clock, tz: str,
         done = deploy_blocks.finished_announcement(d)
         uow.outbox.add(OutgoingMessage("chat.postMessage", d.channel_id,
                                        {"channel": d.channel_id, **done.as_args()}))
+    await notifications.tell_requester(uow, d, t.events, ref(d))
     return d
 
 
