@@ -109,7 +109,7 @@ class DeploymentService:
                 raise Conflict(f"Another deployment of `{slug}` started just now; "
                                   f"see `/deploy status {slug}`.") from None
             await uow.deployments.record(d, t.events)
-            await flow.post_new(uow, d, self.clock, self.timezone)
+            await flow.post_new(uow, d, self.clock, self.timezone, t.events)
             await uow.commit()
         return d
 
