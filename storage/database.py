@@ -27,6 +27,7 @@ from storage.dora import SqlDoraQueries
 from storage.kpis import SqlKpiRepository
 from storage.metrics import SqlMetricRepository, SqlTokenRepository
 from storage.model_aliases import SqlModelAliasRepository
+from storage.notify_preferences import SqlNotifyPreferences
 from storage.outbox import OutboxStore, SqlOutbox
 from storage.repositories import SqlUseCaseRepository
 from storage.requests import RequestLog, record_with_commit, release
@@ -142,6 +143,7 @@ class SqlUnitOfWork:
         self.dora = SqlDoraQueries(self.session)
         self.kpis = SqlKpiRepository(self.session)
         self.aliases = SqlModelAliasRepository(self.session)
+        self.notify_prefs = SqlNotifyPreferences(self.session)
         return self
 
     async def __aexit__(

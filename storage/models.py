@@ -95,6 +95,7 @@ class OutboxRow(Base):
     ref: Mapped[str | None] = mapped_column(String(64), index=True)
     update_of: Mapped[str | None] = mapped_column(String(64))
     thread_of: Mapped[str | None] = mapped_column(String(64))
+    link_of: Mapped[str | None] = mapped_column(String(64))  # a link to it ends the text
 
 
 class DeploymentRow(Base):
@@ -257,3 +258,13 @@ class ModelAliasRow(Base):
     alias: Mapped[str] = mapped_column(String(255), primary_key=True)
     version: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime]
+
+
+class NotifyPreferenceRow(Base):
+    """Whether a person wants direct messages about their own deployments (no row: yes)."""
+
+    __tablename__ = "notify_preferences"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    enabled: Mapped[bool]
+    updated_at: Mapped[datetime]

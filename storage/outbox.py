@@ -37,6 +37,7 @@ class SqlOutbox:
                 created_at=self._now, method=message.method, channel=message.channel,
                 args=message.args, status=PENDING, attempts=0, next_attempt_at=self._now,
                 ref=message.ref, update_of=message.update_of, thread_of=message.thread_of,
+                link_of=message.link_of,
             )
         )
 
@@ -106,7 +107,7 @@ class OutboxStore:
             )
             return [
                 OutboxItem(r.id, r.method, r.channel, dict(r.args), r.attempts, r.created_at,
-                           r.update_of, r.thread_of, r.last_error)
+                           r.update_of, r.thread_of, r.last_error, r.link_of)
                 for r in rows
             ]
 

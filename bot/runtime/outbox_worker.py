@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
+from bot.domain.mrkdwn import link
 from bot.runtime.pacing import Pacer
 from bot.services.ports import OutboxItem
 from storage.outbox import OutboxStore
@@ -98,7 +99,24 @@ class OutboxWorker:
                 await self._store.give_up(item.id, f"{ref} was never posted ({status})")
                 return None
             args[key] = ts
+        if item.link_of is not None:
+            args["text"] = f"{args.get('text', '')}{await self._link(item.link_of)}"
         return args
+
+    async def _link(self, ref: str) -> str:
+        """" — <permalink|open>" to the message posted under ``ref``; " in #channel" when there
+        is no link to be had (not posted yet, Slack said no); "" when nothing is known of it."""
+        ts, _status, channel = await self._store.posted_ts(ref)
+        if channel is None:
+            return ""
+        if ts is not None:
+            try:
+                found = await self._client.chat_getPermalink(channel=channel, message_ts=ts)
+            except (SlackApiError, aiohttp.ClientError, TimeoutError, ConnectionError):
+                found = None
+            if found is not None and (shown := link(found.get("permalink"), "open")):
+                return f" — {shown}"
+        return f" in <#{channel}>"
 
     async def _deliver(self, item: OutboxItem) -> int:
         args = await self._resolve(item)

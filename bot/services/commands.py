@@ -145,9 +145,16 @@ class PickVersion:
     slug: str
 
 
+@dataclass(frozen=True)
+class NotifySetting:
+    """``/deploy notify [on|off]``: DMs about one's own deployments; None: say the setting."""
+
+    enabled: bool | None = None
+
+
 DeployCommand = (
     StartDeployment | DeploymentStatus | DeploymentHistory | CancelDeployment | RollbackDeployment
-    | LockDeployments | UnlockDeployments | PickVersion
+    | LockDeployments | UnlockDeployments | PickVersion | NotifySetting
 )
 
 

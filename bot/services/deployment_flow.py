@@ -14,9 +14,10 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from bot.clock import Clock
-from bot.domain.deployment_model import DecisionTokens, Deployment, DeploymentState
+from bot.domain.deployment_model import DecisionTokens, Deployment, DeploymentState, Event
 from bot.domain.deployments import Transition
 from bot.render import deploy_blocks
+from bot.services import notifications
 from bot.services.events import DeploymentChanged, StepStopped, UndoNeeded
 from bot.services.ports import ConcurrentUpdate, OutgoingMessage, UnitOfWork
 
@@ -51,12 +52,15 @@ async def buttons_for(uow: UnitOfWork, d: Deployment, clock: Clock) -> DecisionT
     return DecisionTokens(cancel=cancel)
 
 
-async def post_new(uow: UnitOfWork, d: Deployment, clock: Clock, tz: str) -> None:
-    """The one message a deployment has; later changes edit it in place."""
+async def post_new(uow: UnitOfWork, d: Deployment, clock: Clock, tz: str,
+                   events: tuple[Event, ...] = ()) -> None:
+    """The one message a deployment has; later changes edit it in place. ``events``: those of
+    the request (a gate that opened at once is said to the requester, as ``persist`` does)."""
     buttons = await buttons_for(uow, d, clock)
     msg = deploy_blocks.deployment_message(d, now=clock.now(), tz=tz, buttons=buttons)
     uow.outbox.add(OutgoingMessage("chat.postMessage", d.channel_id,
                                    {"channel": d.channel_id, **msg.as_args()}, ref=ref(d)))
+    await notifications.tell_requester(uow, d, events, ref(d))
     assert d.id is not None
     uow.emit(DeploymentChanged(d.id))
 
@@ -83,6 +87,7 @@ async def persist(uow: UnitOfWork, t: Transition, clock: Clock, tz: str,
         done = deploy_blocks.finished_announcement(d)
         uow.outbox.add(OutgoingMessage("chat.postMessage", d.channel_id,
                                        {"channel": d.channel_id, **done.as_args()}))
+    await notifications.tell_requester(uow, d, t.events, ref(d))
     return d
 
 

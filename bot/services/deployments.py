@@ -16,6 +16,7 @@ from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, Role, 
 from bot.render import blocks, deploy_blocks
 from bot.render.blocks import Message
 from bot.services import deployment_flow as flow
+from bot.services import notifications
 from bot.services.commands import (
     Actor,
     CancelDeployment,
@@ -23,6 +24,7 @@ from bot.services.commands import (
     DeploymentHistory,
     DeploymentStatus,
     LockDeployments,
+    NotifySetting,
     RollbackDeployment,
     StartDeployment,
     UnlockDeployments,
@@ -68,6 +70,8 @@ class DeploymentService:
                 return await self.lock(command, actor)
             case UnlockDeployments():
                 return await self.unlock(command, actor)
+            case NotifySetting():
+                return await notifications.setting(self.uow, self.clock, command, actor.user_id)
         raise AssertionError(f"unhandled command {command!r}")
 
     def _ensure_deployer(self, uc: UseCase, actor: Actor, action: str) -> None:
@@ -105,7 +109,7 @@ class DeploymentService:
                 raise Conflict(f"Another deployment of `{slug}` started just now; "
                                   f"see `/deploy status {slug}`.") from None
             await uow.deployments.record(d, t.events)
-            await flow.post_new(uow, d, self.clock, self.timezone)
+            await flow.post_new(uow, d, self.clock, self.timezone, t.events)
             await uow.commit()
         return d
 

@@ -30,6 +30,7 @@ class OutgoingMessage:
     ref: str | None = None        # names a posted message, e.g. "deployment:42"
     update_of: str | None = None  # chat.update of the message with this ref
     thread_of: str | None = None  # reply in the thread of the message with this ref
+    link_of: str | None = None    # end the text with a link to the message with this ref
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class OutboxItem:
     update_of: str | None = None
     thread_of: str | None = None
     last_error: str = ""
+    link_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,13 @@ class UseCaseRepository(Protocol):
 class Outbox(Protocol):
     def add(self, message: OutgoingMessage) -> None: ...
     async def supersede_updates(self, ref: str) -> None: ...
+
+
+class NotifyPreferences(Protocol):
+    """Whether a person wants direct messages about their own deployments (default: yes)."""
+
+    async def enabled(self, user_id: str) -> bool: ...
+    async def set(self, user_id: str, enabled: bool, now: datetime) -> None: ...
 
 
 class DeploymentRepository(Protocol):
@@ -176,6 +185,8 @@ class UnitOfWork(Protocol):
     def kpis(self) -> kpi_ports.KpiRepository: ...
     @property
     def aliases(self) -> registry_ports.ModelAliasRepository: ...
+    @property
+    def notify_prefs(self) -> NotifyPreferences: ...
 
     def emit(self, event: AfterCommit) -> None:
         """Hand ``event`` on once this unit of work has committed (never if it does not)."""

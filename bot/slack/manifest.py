@@ -46,7 +46,7 @@ _COMMAND_HELP: dict[str, tuple[str, str]] = {
     ),
     "/deploy": (
         "Start and follow staged deployments with approvals",
-        "<slug> <version> [pipeline=<name>] | status|history|cancel|rollback|lock|unlock|help",
+        "<slug> <version> [pipeline=<name>] | status|history|cancel|rollback|lock|unlock|notify|help",
     ),
     "/metric": (
         "Record and show KPIs, targets and DORA metrics",

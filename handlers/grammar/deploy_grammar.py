@@ -11,6 +11,7 @@ from bot.services.commands import (
     DeploymentHistory,
     DeploymentStatus,
     LockDeployments,
+    NotifySetting,
     PickVersion,
     RollbackDeployment,
     StartDeployment,
@@ -38,6 +39,7 @@ USAGE = {
     "rollback": "/deploy rollback <slug>",
     "lock": '/deploy lock <slug> ["reason"]',
     "unlock": "/deploy unlock <slug>",
+    "notify": "/deploy notify [on|off]",
 }
 HELP = [
     (USAGE["start"], "Start a staged deployment (owner, data engineers, devops, admins)."),
@@ -48,6 +50,8 @@ HELP = [
     (USAGE["rollback"], "Deploy the last successful version again (production stage only)."),
     (USAGE["lock"], "Block new deployments until unlocked; shown to everyone who tries."),
     (USAGE["unlock"], "Allow deployments again."),
+    (USAGE["notify"], "Direct messages about your own deployments (on by default); alone: "
+                      "the current setting."),
 ]
 
 
@@ -119,6 +123,15 @@ def _subject_and_reason(rest: str, usage: str, missing: str) -> tuple[str, str]:
     return tokens.positional[0], plain_text(" ".join(tokens.positional[1:]))
 
 
+def _notify(rest: str, usage: str) -> NotifySetting:
+    words = rest.split()
+    if not words:
+        return NotifySetting()
+    if len(words) > 1 or words[0].lower() not in ("on", "off"):
+        raise UsageError(f"Say `on` or `off`, not `{shown(rest.strip())}`.", usage)
+    return NotifySetting(words[0].lower() == "on")
+
+
 _PARSERS: dict[str, Callable[[str, str], DeployCommand]] = {
     "status": _status,
     "history": lambda rest, usage: DeploymentHistory(_oneparse_slug(rest, usage)),
@@ -126,4 +139,5 @@ _PARSERS: dict[str, Callable[[str, str], DeployCommand]] = {
     "rollback": lambda rest, usage: RollbackDeployment(_oneparse_slug(rest, usage)),
     "lock": _lock,
     "unlock": lambda rest, usage: UnlockDeployments(_oneparse_slug(rest, usage)),
+    "notify": _notify,
 }

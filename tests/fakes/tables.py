@@ -152,6 +152,7 @@ class Tables:
     kpi_pulls: Table[tuple[str, str, datetime], datetime] = field(default_factory=_table)
     kpi_status: Table[tuple[str, str], SourceStatus] = field(default_factory=_table)
     model_aliases: Table[tuple[str, str], str] = field(default_factory=_table)
+    notify_prefs: Table[str, tuple[bool, datetime]] = field(default_factory=_table)
 
     def __post_init__(self) -> None:
         self.refused: str | None = None  # the key of an insert refused as a duplicate

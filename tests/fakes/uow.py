@@ -20,6 +20,7 @@ from tests.fakes.deployments import MemoryDeploymentRepository
 from tests.fakes.digests import MemoryDigestRepository, MemoryOutbox
 from tests.fakes.kpis import MemoryKpiRepository, MemoryModelAliasRepository
 from tests.fakes.metrics import MemoryMetricRepository, MemoryTokenRepository
+from tests.fakes.notify import MemoryNotifyPreferences
 from tests.fakes.reads import MemoryDigestReads, MemoryDoraQueries
 from tests.fakes.tables import Ids, Tables
 from tests.fakes.use_cases import MemoryUseCaseRepository
@@ -41,6 +42,7 @@ class InMemoryUnitOfWork:
     dora: MemoryDoraQueries
     kpis: MemoryKpiRepository
     aliases: MemoryModelAliasRepository
+    notify_prefs: MemoryNotifyPreferences
 
     def __init__(self, db: InMemoryDatabase) -> None:
         self._db = db
@@ -63,6 +65,7 @@ class InMemoryUnitOfWork:
         self.dora = MemoryDoraQueries(self._tables)
         self.kpis = MemoryKpiRepository(self._tables)
         self.aliases = MemoryModelAliasRepository(self._tables)
+        self.notify_prefs = MemoryNotifyPreferences(self._tables)
 
     async def __aenter__(self) -> InMemoryUnitOfWork:
         self._events = []

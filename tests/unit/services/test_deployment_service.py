@@ -62,7 +62,8 @@ async def test_a_start_stores_the_deployment_posts_its_message_then_publishes(
     assert (d.state, d.version, d.requested_by) == (DeploymentState.AWAITING_APPROVAL, "v1", OWNER)
     async with db.uow() as uow:
         assert [e.kind for e in await uow.deployments.events(d.id or 0)] == ["requested", "gate_opened"]
-    [posted] = db.messages()
+    [posted, dm] = db.messages()  # the gate opened at once: the requester hears of it
+    assert (dm.channel, dm.link_of) == (OWNER, f"deployment:{d.id}")
     assert (posted.method, posted.channel, posted.ref) == ("chat.postMessage", CHANNEL, f"deployment:{d.id}")
     assert db.published == [DeploymentChanged(d.id or 0), MessageQueued()]
     assert f"Deployment {d.id} of *churn* `v1` started" in reply.text
@@ -110,7 +111,7 @@ async def test_cancel_ends_it_edits_its_message_and_announces_the_end(db: InMemo
     await service(db).execute(CancelDeployment(deployment_id, "wrong version"), actor(OWNER))
     [d] = await deployments(db)
     assert d.state is DeploymentState.CANCELLED
-    methods = [(m.method, m.update_of) for m in db.messages()]
+    methods = [(m.method, m.update_of) for m in db.messages() if m.channel == CHANNEL]
     assert methods[1:] == [("chat.update", f"deployment:{deployment_id}"), ("chat.postMessage", None)]
     # Nothing was running, so nothing to stop: the engine and Home tabs hear of it.
     assert db.published == [DeploymentChanged(deployment_id), MessageQueued()]
