@@ -286,6 +286,7 @@ async def test_digest_now_after_a_realistic_session_posts_one_message_with_every
     https_permalinks(monkeypatch)
     at_gate = await realistic_session(sim, clock)
     before = len(posts(sim))
+    links_before = len(sim.fake.calls_to("chat.getPermalink"))  # the requester's DM has one too
 
     step = await sim.command("/digest now")
 
@@ -303,7 +304,7 @@ async def test_digest_now_after_a_realistic_session_posts_one_message_with_every
 
     approvals = section_titled(digest, "✋ Approvals waiting (1)")
     assert "*churn* 2.0.0 → deploy · waiting 5 hours · needs 1 more approval" in approvals
-    [permalink_call] = sim.fake.calls_to("chat.getPermalink")
+    [permalink_call] = sim.fake.calls_to("chat.getPermalink")[links_before:]
     assert permalink_call.args["channel"] == GENERAL
     assert permalink_call.args["message_ts"] == at_gate["ts"]
     link = f"<https://simulated.slack.com/archives/{GENERAL}/p{at_gate['ts'].replace('.', '')}|open>"
@@ -739,9 +740,10 @@ async def test_the_simulator_digest_links_to_the_message_waiting_for_approval(
     sim.switch_user("erin")
     await sim.command("/deploy churn 1.0.0")
     at_gate = latest(sim)
+    links_before = len(sim.fake.calls_to("chat.getPermalink"))  # erin's DM links to it too
     await sim.command("/digest now")
     [digest] = digests(sim)
-    [call] = sim.fake.calls_to("chat.getPermalink")
+    [call] = sim.fake.calls_to("chat.getPermalink")[links_before:]
     assert f"<{call.response['permalink']}|open>" in section_titled(digest, "✋ Approvals waiting (1)")
     assert call.response["permalink"].startswith("https://")
     assert at_gate["ts"].replace(".", "") in call.response["permalink"]
