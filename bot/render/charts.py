@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import matplotlib.dates as mdates
 from matplotlib.axes import Axes
@@ -21,6 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 MAX_PANELS = 6
+ONE_POINT_SPAN = timedelta(hours=1)
 LINE = "#1264a3"
 TARGET = "#e01e5a"
 MET = "#2eb67d"
@@ -66,6 +67,9 @@ def chart_figure(title: str, panels: Sequence[Panel], *, columns: int = 1) -> Fi
         _draw(axes, panel)
     for axes in axes_list[len(shown):]:
         axes.set_visible(False)
+    times = [t for p in shown for t in p.times]
+    if times and min(times) == max(times):  # one moment: an hour around it, not four years
+        axes_list[0].set_xlim(min(times) - ONE_POINT_SPAN, max(times) + ONE_POINT_SPAN)  # type: ignore[arg-type]
     figure.suptitle(title, fontsize=11, x=0.02, ha="left")
     figure.tight_layout()
     return figure
