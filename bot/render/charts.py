@@ -98,9 +98,9 @@ def _target(axes: Axes, panel: Panel) -> None:
     """The target line, and the side where it is met shaded up to the edge of the axes."""
     assert panel.target is not None
     target = panel.target
-    low, high = axes.get_ylim()
-    span = max(high - low, abs(target) * 0.1, 1.0)
-    low, high = min(low, target - 0.1 * span), max(high, target + 0.1 * span)
+    low, high = min([*panel.values, target]), max([*panel.values, target])
+    pad = 0.08 * (high - low) if high > low else max(abs(target) * 0.1, 1.0)
+    low, high = low - pad, high + pad
     edge = high if panel.higher_is_better else low
     axes.axhspan(min(target, edge), max(target, edge), color=MET, alpha=0.12, linewidth=0,
                  label="target met")
