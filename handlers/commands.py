@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.usecases import DomainError
 from bot.render import blocks
 from bot.render.blocks import Message
-from bot.render.charts import kpi_charts
+from bot.render.charts import Panel, kpi_charts
 from bot.services.commands import (
     Actor,
     DeployCommand,
@@ -26,7 +26,6 @@ from bot.services.commands import (
     RecordMetric,
     SetTarget,
     ShowDora,
-    ShowMetrics,
     ShowSources,
 )
 from bot.services.deployments import DeploymentService
@@ -174,18 +173,21 @@ def _metric(metrics: MetricService, kpis: KpiService, background: AfterAck) -> R
             case SetTarget():
                 return await metrics.set_target(cmd, who)
             case ShowDora():
-                return Later(lambda: metrics.dora(cmd), "metric_dora")
-        return _show(metrics, cmd, where, background)
+                return _charted(lambda: metrics.dora_with_trend(cmd), "metric_dora", where,
+                                background)
+        return _charted(lambda: metrics.show(cmd), "metric_show", where, background)
 
     return run
 
 
-def _show(metrics: MetricService, cmd: ShowMetrics, where: Where, background: AfterAck) -> Later:
-    """The table in a heavy turn, then its chart in a heavy turn of its own (rendering is slow)."""
+def _charted(work: Callable[[], Awaitable[tuple[Message, ChartRequest | None]]], name: str,
+             where: Where, background: AfterAck) -> Later:
+    """The answer (a KPI table, a DORA card) in a heavy turn, then its chart in a heavy turn of
+    its own (rendering is slow)."""
     charts: list[ChartRequest] = []
 
     async def table() -> Message:
-        msg, chart = await metrics.show(cmd)
+        msg, chart = await work()
         charts.extend([chart] if chart else [])
         return msg
 
@@ -193,7 +195,7 @@ def _show(metrics: MetricService, cmd: ShowMetrics, where: Where, background: Af
         for chart in charts:
             background.spawn_heavy(upload_chart(where.client, where.channel, chart), "chart")
 
-    return Later(table, "metric_show", upload)
+    return Later(table, name, upload)
 
 
 def _digest(digests: DigestService, background: AfterAck) -> Run:
@@ -213,12 +215,19 @@ def _digest(digests: DigestService, background: AfterAck) -> Run:
     return run
 
 
+def chart_panels(chart: ChartRequest) -> list[Panel]:
+    return [Panel(name, unit, times, values, target.value if target else None,
+                  higher_is_better=target is None or target.better_direction == "up",
+                  target_label=f"target {target.describe()}" if target else "",
+                  empty_note=chart.empty_note)
+            for name, unit, times, values, target in chart.series]
+
+
 async def upload_chart(client: AsyncWebClient, channel: str, chart: ChartRequest) -> None:
-    series = [(name, unit, times, values, target.value if target else None)
-              for name, unit, times, values, target in chart.series]
-    png = await asyncio.to_thread(kpi_charts, chart.title, series)  # CPU-bound: off the loop
+    png = await asyncio.to_thread(kpi_charts, chart.title, chart_panels(chart),  # CPU-bound
+                                  columns=chart.columns)
     try:
-        await client.files_upload_v2(channel=channel, file=png, filename="kpis.png",
+        await client.files_upload_v2(channel=channel, file=png, filename=chart.filename,
                                      title=chart.title)
     except SlackApiError as refused:  # e.g. not_in_channel: the table was answered anyway
         log.warning("action=chart.upload_failed channel=%s error=%s", channel,

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.domain import dora as dora_maths
+from bot.domain import dora_trend
 from bot.domain import metrics as kpi
 from bot.domain.dora_changes import compare
 from bot.domain.mrkdwn import escape
@@ -44,6 +45,9 @@ class ChartRequest:
 
     title: str
     series: list[tuple[str, str, list[datetime], list[float], kpi.Target | None]]
+    filename: str = "kpis.png"
+    columns: int = 1  # panels side by side
+    empty_note: str | None = None  # a panel without points shows this; None: it is left out
 
 
 @dataclass
@@ -127,13 +131,20 @@ class MetricService:
         return blocks.notice(f"🎯 Target for *{uc.slug}* · *{name}*: {target.describe()}.{status}")
 
     async def dora(self, command: ShowDora) -> Message:
+        return (await self.dora_with_trend(command))[0]
+
+    async def dora_with_trend(self, command: ShowDora) -> tuple[Message, ChartRequest | None]:
         """This period against the one before, counted in SQL; overall, also the busiest use
-        cases, each computed from its own records."""
+        cases, each computed from its own records; and the trend over the period's buckets
+        (None without deployments). Two counts calls: SQL attributes each failure to one
+        window, so the buckets (disjoint) are counted apart from the two periods."""
         now, days = self.clock.now(), timedelta(days=command.days)
         windows = [(now - days, now), (now - 2 * days, now - days)]
+        buckets = dora_trend.buckets(now, command.days)
         async with (self.reads or self.uow)() as uow:
             slug = (await load_use_case(uow, command.slug)).slug if command.slug else None
             counts = await uow.dora.counts(Scope(slug=slug), windows, now)
+            per_bucket = await uow.dora.counts(Scope(slug=slug), buckets, now)
             busiest = [] if slug else await uow.dora.busiest(windows[0], BUSIEST)
             history = (await uow.deployments.dora_records(now - 2 * days - HISTORY, slugs=busiest)
                        if busiest else [])
@@ -142,8 +153,29 @@ class MetricService:
                              for c, (since, until) in zip(counts, windows, strict=True))
         by_slug = dora_maths.dora_by_use_case(history, now=now, days=command.days)
         per_use_case = [(s, by_slug[s]) for s in busiest if s in by_slug and by_slug[s].deployments]
-        return metric_blocks.dora_card(current, compare(current, previous),
+        card = metric_blocks.dora_card(current, compare(current, previous),
                                        per_use_case=per_use_case)
+        chart = (dora_chart(slug, command.days, dora_trend.trend(buckets, per_bucket))
+                 if any(c.deployments for c in per_bucket) else None)
+        return card, chart
+
+
+# The DORA trend's panels: name, unit, and the elite band's edge as the target.
+DORA_PANELS = {
+    dora_maths.FREQUENCY: ("Deployment frequency", "per week", kpi.Target(">=", 7)),
+    dora_maths.CHANGE_FAILURE_RATE: ("Change failure rate", "%", kpi.Target("<=", 5)),
+    dora_maths.LEAD_TIME: ("Lead time", "hours", kpi.Target("<", 24)),
+    dora_maths.TIME_TO_RESTORE: ("Time to restore", "hours", kpi.Target("<", 1)),
+}
+
+
+def dora_chart(slug: str | None, days: int, lines: list[dora_trend.TrendLine]) -> ChartRequest:
+    """Four small panels, two by two; the target line is where "elite" starts."""
+    series: list[tuple[str, str, list[datetime], list[float], kpi.Target | None]] = [
+        (*DORA_PANELS[line.metric][:2], line.times, line.values, DORA_PANELS[line.metric][2])
+        for line in lines]
+    return ChartRequest(f"DORA — {slug or 'all use cases'}, last {days} days", series,
+                        filename="dora.png", columns=2, empty_note="n/a: nothing to measure")
 
 
 async def store_points(uow: UnitOfWork, points: list[NewPoint], by: str) -> list[str]:

@@ -86,5 +86,8 @@ class DigestReads(Protocol):
 
 class DoraQueries(Protocol):
     async def counts(self, scope: Scope, windows: Sequence[tuple[datetime, datetime]],
-                     now: datetime) -> list[DoraCounts]: ...
+                     now: datetime) -> list[DoraCounts]:
+        """Per window (since, until]; the windows must not overlap (SQL attributes each failure
+        to the first window it falls in). A few statements, plus one per window."""
+        ...
     async def busiest(self, window: tuple[datetime, datetime], limit: int) -> list[str]: ...

@@ -451,6 +451,37 @@ async def test_dora_after_a_few_dry_run_deployments(sim: Simulator, clock: Manua
     assert "/metric dora [<slug>] [days=30]" in bad
 
 
+async def test_dora_uploads_its_trend_chart_after_the_card(sim: Simulator, clock: ManualClock) -> None:
+    await sim.command('/usecase new churn "Predict churn"')
+    await sim.command("/usecase team churn add @erin devops")
+    for version in ("1.0.0", "1.1.0", "1.2.0"):
+        await _deploy(sim, clock, version, timedelta(hours=2))
+        clock.advance(timedelta(days=9))
+    sim.switch_channel("ops")
+    uploads_before = len(sim.fake.uploads)
+
+    step = await sim.command("/metric dora churn")
+
+    assert "🚀 DORA — churn, last 30 days" in reply_text(step)
+    methods = [c.method for c in step.calls]
+    assert methods.index("files.getUploadURLExternal") < methods.index("files.completeUploadExternal")
+    [complete] = sim.fake.calls_to("files.completeUploadExternal")
+    assert complete.args["channel_id"] == "COPS"
+    [upload] = sim.fake.uploads[uploads_before:]
+    assert upload["channel_id"] == "COPS"
+    assert upload["filename"] == "dora.png"
+    assert upload["title"] == "DORA — churn, last 30 days"
+    height, width, _channels = png_shape(upload["content"])
+    assert height >= 300 and width >= 600, "four panels, two by two"
+
+    overall = await sim.command("/metric dora days=14")
+    assert "🚀 DORA — all use cases, last 14 days" in reply_text(overall)
+    assert sim.fake.uploads[-1]["title"] == "DORA — all use cases, last 14 days"
+    quiet = len(sim.fake.uploads)
+    await sim.command("/metric dora days=7")  # the last deployment was nine days ago
+    assert len(sim.fake.uploads) == quiet, "no chart of nothing"
+
+
 async def test_dora_without_deployments_says_not_available(sim: Simulator) -> None:
     await sim.command('/usecase new churn "Predict churn"')
     text = reply_text(await sim.command("/metric dora churn"))
@@ -458,6 +489,7 @@ async def test_dora_without_deployments_says_not_available(sim: Simulator) -> No
     assert "*Lead time* n/a — n/a" in text
     assert "*Change failure rate* n/a — n/a" in text
     assert "0 production deployments" in text
+    assert not sim.fake.uploads, "no chart of nothing"
 
 
 # ── POST /api/v1/metrics ───────────────────────────────────────────────────────────────────

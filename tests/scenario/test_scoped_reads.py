@@ -104,3 +104,36 @@ async def test_a_channel_without_use_cases_gets_the_workspace_counted_in_sql(
     listing = [sql for sql, _ in seen if "count(*) OVER ()" in sql]
     assert len(listing) >= 4, listing
     assert all("LIMIT" in sql for sql in listing)
+
+
+async def dora_statements(sim: Simulator, text: str) -> list[str]:
+    """The statements ``/metric dora`` sends that read deployments (card and trend alike)."""
+    with statements(sim) as seen:
+        await sim.command(text)
+    assert sim.fake.uploads and sim.fake.uploads[-1]["filename"] == "dora.png"
+    return [sql for sql, _ in seen if "deployments" in sql]
+
+
+async def test_the_dora_trend_costs_a_few_statements_whatever_the_deployments(
+    sim: Simulator, clock: ManualClock,
+) -> None:
+    await sim.command('/usecase new churn "Predict churn"')
+    await sim.command("/usecase team churn add @erin devops")
+
+    async def deploy(version: str) -> None:
+        sim.switch_user("erin")
+        await sim.command(f"/deploy churn {version}")
+        sim.switch_user("alice")
+        await press(sim, latest(sim), "deploy_approve")
+        clock.advance(timedelta(days=1))
+
+    await deploy("1.0.0")
+    few = await dora_statements(sim, "/metric dora churn")
+    for minor in range(1, 7):
+        await deploy(f"1.{minor}.0")
+    many = await dora_statements(sim, "/metric dora churn")
+
+    assert len(many) == len(few)
+    # Two periods and four weekly buckets: per counts call, the totals, the failures, and a
+    # lead-time median per window.
+    assert len(many) <= (2 + 2) + (2 + 4), many
