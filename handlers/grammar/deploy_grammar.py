@@ -43,7 +43,8 @@ USAGE = {
 }
 HELP = [
     (USAGE["start"], "Start a staged deployment (owner, data engineers, devops, admins)."),
-    ("/deploy <slug>", "The linked MLflow model's recent versions, each with a Deploy button."),
+    ("/deploy <slug>", "Opens the deploy dialog: a recent version (the linked MLflow model's, else "
+                        "the history), the pipeline, and the production stage's gate."),
     (USAGE["status"], "Running deployments, or one with its stages and audit trail."),
     (USAGE["history"], "The last 10 deployments: version, result, who, how long."),
     (USAGE["cancel"], "Stop a deployment; whatever runs is stopped, nothing more starts."),
