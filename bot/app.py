@@ -41,6 +41,7 @@ from bot.runtime.pacing import Pacer
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.telemetry import Telemetry
 from bot.services.approvals import ApprovalService
+from bot.services.deploy_dialog import DeployDialogs
 from bot.services.deployment_runs import DeploymentRuns
 from bot.services.deployments import DeploymentService
 from bot.services.digests import DigestService
@@ -61,6 +62,7 @@ from handlers import (
     api,
     commands,
     dedupe,
+    dialogs,
     errors,
     events,
     health,
@@ -265,8 +267,10 @@ def _bolt(settings: Settings, client: AsyncWebClient, db: Database, clock: Clock
         process_before_response=True,
     )
     dedupe.register(bolt, db.requests, clock)  # before the listeners: retries are not applied twice
+    deploys = DeployDialogs(db.uow, s.deployments.pipelines, s.registry.registry, bool(settings.admins))
+    modals = dialogs.register(bolt, s.use_cases, deploys, s.deployments, s.home, settings.admins, background)
     commands.register(bolt, s.use_cases, s.deployments, s.metrics, s.digests, settings.admins,
-                      background, s.kpis, s.registry)
+                      background, s.kpis, modals)
     actions.register(bolt, s.approvals, s.home, settings.admins, background, s.deployments)
     events.register(bolt, s.home, background)
     bolt.error(errors.on_error)

@@ -21,6 +21,7 @@ from bot.services.commands import (
     Actor,
     DeployCommand,
     MetricCommand,
+    NewUseCaseDialog,
     PickVersion,
     PullKpi,
     RecordMetric,
@@ -28,13 +29,14 @@ from bot.services.commands import (
     ShowDora,
     ShowSources,
 )
+from bot.services.deploy_dialog import DeployDialogs
 from bot.services.deployments import DeploymentService
 from bot.services.digests import DigestService
 from bot.services.kpis import KpiService
 from bot.services.metrics import ChartRequest, MetricService
-from bot.services.registry_events import RegistryEvents
 from bot.services.usecases import UseCaseService
 from handlers.after_ack import AfterAck
+from handlers.dialogs import Dialogs, Open
 from handlers.grammar import deploy_grammar, digest_grammar, metric_grammar, usecase_grammar
 from handlers.grammar.digest_grammar import DigestCommand
 from handlers.grammar.parsing import HelpRequested, UsageError, control_problem
@@ -58,8 +60,9 @@ class Later:
 
 
 async def answer(text: str, actor: Actor, parse: Callable[[str], C],
-                 execute: Callable[[C, Actor], Awaitable[Message | Later]], *, title: str,
-                 help_lines: Sequence[tuple[str, str]], usage: dict[str, str]) -> Message | Later:
+                 execute: Callable[[C, Actor], Awaitable[Message | Later | OpenDialog]], *, title: str,
+                 help_lines: Sequence[tuple[str, str]], usage: dict[str, str]
+                 ) -> Message | Later | OpenDialog:
     """Parse, run, and turn every refusal into a private answer that says how to do it right."""
     word = (text.split() or [""])[0].lower()
     try:
@@ -88,7 +91,15 @@ class Where:
     client: AsyncWebClient
 
 
-Run = Callable[[Any, Actor, Where], Awaitable["Message | Later"]]
+@dataclass(frozen=True)
+class OpenDialog:
+    """An answer that is a dialog: acked at once, opened after with the command's trigger."""
+
+    build: Open
+    name: str
+
+
+Run = Callable[[Any, Actor, Where], Awaitable["Message | Later | OpenDialog"]]
 
 
 @dataclass(frozen=True)
@@ -103,40 +114,43 @@ class SlashCommand:
 
 def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentService,
              metrics: MetricService, digests: DigestService, admins: frozenset[str],
-             background: AfterAck, kpis: KpiService, registry: RegistryEvents) -> None:
+             background: AfterAck, kpis: KpiService, dialogs: Dialogs) -> None:
     for command in (
         SlashCommand("/usecase", "/usecase — track use cases from Biz to Ops",
                      usecase_grammar.parse_usecase, usecase_grammar.HELP, usecase_grammar.USAGE,
-                     lambda cmd, who, _where: use_cases.execute(cmd, who)),
+                     _usecase(use_cases, dialogs)),
         SlashCommand("/deploy", "/deploy — staged deployments from chat", deploy_grammar.parse_deploy,
-                     deploy_grammar.HELP, DEPLOY_USAGE,
-                     _deploy(deployments, registry)),
+                     deploy_grammar.HELP, DEPLOY_USAGE, _deploy(deployments, dialogs.deploys)),
         SlashCommand("/metric", "/metric — shared KPIs and DORA metrics", metric_grammar.parse_metric,
                      metric_grammar.HELP, metric_grammar.USAGE, _metric(metrics, kpis, background)),
         SlashCommand("/digest", "/digest — status digests for this channel",
                      digest_grammar.parse_digest, digest_grammar.HELP, digest_grammar.USAGE,
                      _digest(digests, background)),
     ):
-        _listen(app, command, admins, background)
+        _listen(app, command, admins, background, dialogs)
 
 
-def _listen(app: AsyncApp, slash: SlashCommand, admins: frozenset[str], background: AfterAck) -> None:
+def _listen(app: AsyncApp, slash: SlashCommand, admins: frozenset[str], background: AfterAck,
+            dialogs: Dialogs) -> None:
     """One listener: answer in the ack, or ack at once and answer later in a heavy turn."""
     @app.command(slash.name)
     async def listener(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond,
                        client: AsyncWebClient) -> None:
         user, channel, text = command["user_id"], command["channel_id"], command.get("text", "")
         log.info("action=command command=%s user=%s channel=%s", slash.name, user, channel)
-        where = Where(channel, client)
-        async def execute(cmd: Any, who: Actor) -> Message | Later:
+        where, who = Where(channel, client), Actor(user, channel, user in admins)
+        async def execute(cmd: Any, who: Actor) -> Message | Later | OpenDialog:
             return await slash.run(cmd, who, where)
 
-        outcome = await answer(text, Actor(user, channel, user in admins), slash.parse, execute,
+        outcome = await answer(text, who, slash.parse, execute,
                                title=slash.title, help_lines=slash.help_lines, usage=slash.usage)
         if isinstance(outcome, Message):
             await ack(response_type="ephemeral", **outcome.as_args())
             return
         await ack()  # nothing to say yet: the answer follows as soon as it is ready
+        if isinstance(outcome, OpenDialog):
+            dialogs.open(client, command.get("trigger_id", ""), who, outcome.build, outcome.name)
+            return
         background.spawn_heavy(_deliver(respond, outcome, text, slash.usage), outcome.name)
 
 
@@ -152,10 +166,20 @@ async def _deliver(respond: AsyncRespond, later: Later, text: str, usage: dict[s
     later.then()
 
 
-def _deploy(deployments: DeploymentService, registry: RegistryEvents) -> Run:
-    async def run(cmd: DeployCommand, who: Actor, _where: Where) -> Message | Later:
-        if isinstance(cmd, PickVersion):  # asks MLflow: never in the acknowledgement
-            return Later(lambda: registry.versions(cmd.slug), "deploy_versions")
+def _usecase(use_cases: UseCaseService, dialogs: Dialogs) -> Run:
+    async def run(cmd: Any, who: Actor, _where: Where) -> Message | OpenDialog:
+        if isinstance(cmd, NewUseCaseDialog):
+            return OpenDialog(lambda actor: dialogs.new_usecase(actor), "usecase_new_dialog")
+        return await use_cases.execute(cmd, who)
+
+    return run
+
+
+def _deploy(deployments: DeploymentService, deploys: DeployDialogs) -> Run:
+    async def run(cmd: DeployCommand, who: Actor, _where: Where) -> Message | OpenDialog:
+        if isinstance(cmd, PickVersion):  # the dialog (it may ask MLflow: never in the ack)
+            slug = cmd.slug
+            return OpenDialog(lambda actor: deploys.view(slug, actor), "deploy_dialog")
         return await deployments.execute(cmd, who)
 
     return run

@@ -41,6 +41,8 @@ class UseCaseRow(Base):
     archived_reason: Mapped[str] = mapped_column(Text, default="")
     model: Mapped[str] = mapped_column(String(128), default="", index=True)  # registry events
     version: Mapped[int] = mapped_column(Integer, default=0)
+    problem: Mapped[str] = mapped_column(Text, default="")  # the business problem
+    kpi: Mapped[str] = mapped_column(String(64), default="")  # its success KPI's name
 
 
 class TeamMemberRow(Base):

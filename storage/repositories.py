@@ -36,6 +36,8 @@ def _to_domain(row: Row[Any], team: Sequence[Row[Any]], history: Sequence[Row[An
         team=tuple(TeamMember(m.user_id, Role(m.role)) for m in team),
         archived_reason=row.archived_reason,
         model=row.model,
+        problem=row.problem,
+        kpi=row.kpi,
         version=row.version,
         history=tuple(
             PhaseChange(
@@ -206,7 +208,7 @@ def _changeable(use_case: UseCase) -> dict[str, Any]:
     return {"title": use_case.title, "domain": use_case.domain, "owner_id": use_case.owner_id,
             "channel_id": use_case.channel_id, "phase": use_case.phase.value,
             "phase_since": use_case.phase_since, "archived_reason": use_case.archived_reason,
-            "model": use_case.model}
+            "model": use_case.model, "problem": use_case.problem, "kpi": use_case.kpi}
 
 
 def _change_row(use_case_id: int, change: PhaseChange) -> PhaseChangeRow:

@@ -73,6 +73,15 @@ def parse_op(text: str) -> str:
     return op
 
 
+def parse_target(text: str) -> tuple[str, float]:
+    """A target as typed in a dialog, e.g. ``>= 0.83``: the comparison, then the number."""
+    match = re.fullmatch(r"\s*(>=|<=|≥|≤|>|<)\s*(.*)", text)
+    if match is None:
+        raise DomainError(f"`{escape(text.strip()[:40])}` is not a target: write a comparison and "
+                          "a number, e.g. `>= 0.83`.")
+    return parse_op(match.group(1)), parse_value(match.group(2))
+
+
 @dataclass(frozen=True)
 class Point:
     at: datetime

@@ -47,6 +47,7 @@ SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")
 MODEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 TITLE_MAX = 200
 DOMAIN_MAX = 200
+PROBLEM_MAX = 2000  # the business problem, in the team's words (one card section holds it)
 DEFAULT_DEV_TIMEBOX = timedelta(weeks=6)
 
 
@@ -95,6 +96,8 @@ class UseCase:
     team: tuple[TeamMember, ...] = ()
     archived_reason: str = ""
     model: str = ""   # the linked MLflow registered model ("" when none)
+    problem: str = ""  # the business problem it answers
+    kpi: str = ""      # the name of the metric that says it succeeds
     version: int = 0  # optimistic-concurrency counter kept by storage
     history: tuple[PhaseChange, ...] = field(default=(), compare=False)
 
@@ -144,6 +147,14 @@ def validate_domain(domain: str) -> str:
     return domain
 
 
+def validate_problem(problem: str) -> str:
+    problem = problem.strip()
+    if len(problem) > PROBLEM_MAX:
+        raise DomainError(f"The business problem is {len(problem)} characters long; at most "
+                          f"{PROBLEM_MAX} are allowed.")
+    return problem
+
+
 def create(
     slug: str,
     title: str,
@@ -153,6 +164,8 @@ def create(
     now: datetime,
     owner_id: str | None = None,
     domain: str = "",
+    problem: str = "",
+    kpi: str = "",
 ) -> UseCase:
     owner = owner_id or creator_id
     change = PhaseChange(None, Phase.BIZ, creator_id, now, "created")
@@ -166,8 +179,18 @@ def create(
         created_at=now,
         created_by=creator_id,
         domain=validate_domain(domain),
+        problem=validate_problem(problem),
+        kpi=kpi,
         history=(change,),
     )
+
+
+DEPLOYER_ROLES = (Role.DATA_ENGINEER, Role.DEVOPS)
+
+
+def may_deploy(uc: UseCase, user_id: str, *, is_admin: bool) -> bool:
+    """Who may start a deployment: the owner, the team's data and devops engineers, admins."""
+    return is_admin or user_id == uc.owner_id or uc.role_of(user_id) in DEPLOYER_ROLES
 
 
 def ensure_may_change(uc: UseCase, actor_id: str, *, is_admin: bool, action: str) -> None:

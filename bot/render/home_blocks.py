@@ -10,7 +10,7 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from bot.domain.mrkdwn import escape
-from bot.domain.usecases import UseCase
+from bot.domain.usecases import Phase, UseCase
 from bot.render.blocks import bulleted, context, header, overdue_flag, phase_label, section
 from bot.slack import ids
 
@@ -32,7 +32,8 @@ def home_view(user_id: str, use_cases: Sequence[UseCase], *, now: datetime, time
               approvals: Sequence[HomeApproval] = (), running: Sequence[str] = (),
               announcements: Sequence[str] = ()) -> dict[str, Any]:
     """The Home tab: what waits for the viewer first, then their use cases and what moves."""
-    items: list[Block] = []
+    items: list[Block] = [ActionsBlock(block_id="home-actions", elements=[ButtonElement(
+        text="New use case", action_id=ids.HOME_NEW_USECASE, value="new", style="primary")])]
     if approvals:
         items.append(header(f"✋ Waiting for your approval ({len(approvals)})"))
         for a in approvals[:MAX_HOME_APPROVALS]:
@@ -42,13 +43,14 @@ def home_view(user_id: str, use_cases: Sequence[UseCase], *, now: datetime, time
     items.append(header("Your use cases"))
     if not use_cases:
         items.append(section("You own or work on no use case yet. "
-                             "Start one with `/usecase new <slug> \"<title>\"`."))
+                             "Start one with the *New use case* button above or `/usecase new`."))
     lines = []
     for uc in use_cases:
         role = "owner" if uc.owner_id == user_id else (uc.role_of(user_id) or "")
         flag = overdue_flag(uc, now, timebox)
         lines.append(f"*{uc.slug}* — {escape(uc.title)} · {phase_label(uc.phase)} · you: {role}"
-                     + (f"\n      {flag}" if flag else ""))
+                     + (f"\n      {flag}" if flag else "")
+                     + f"\n      ➡️ {next_action(uc, user_id, overdue=bool(flag))}")
     budget = MAX_HOME_BLOCKS - len(items) - 8  # room for the sections below
     items += bulleted(lines, max_blocks=max(2, budget - 2 * bool(running) - 2 * bool(announcements)),
                       more="use cases")
@@ -57,6 +59,25 @@ def home_view(user_id: str, use_cases: Sequence[UseCase], *, now: datetime, time
             items += [header(title), *bulleted(list(rows), max_blocks=2, more="")]
     items.append(context("Updated " + now.strftime("%Y-%m-%d %H:%M UTC")))
     return {"type": "home", "blocks": [b.to_dict() for b in items[:MAX_HOME_BLOCKS]]}
+
+
+_NEXT = {
+    Phase.BIZ: "frame the problem and its KPI, then advance to Dev",
+    Phase.DEV: "deploy a version to verify it, then advance to Ops",
+    Phase.OPS: "keep the KPI on target, then advance to Continuous",
+    Phase.CONTINUOUS: "keep the KPI on target; a drop is announced in the channel",
+    Phase.ARCHIVED: "nothing: it is archived",
+}
+
+
+def next_action(uc: UseCase, user_id: str, *, overdue: bool = False) -> str:
+    """What moves the use case on now, and who does it (the owner moves phases)."""
+    if overdue:
+        what = "past its Dev timebox: advance it to Ops, or take it back to Biz with a reason"
+    else:
+        what = _NEXT[uc.phase]
+    mine = uc.owner_id == user_id
+    return f"next: {what}" + ("" if mine or uc.phase is Phase.ARCHIVED else f" (owner <@{uc.owner_id}>)")
 
 
 def _decision_buttons(a: HomeApproval) -> Block:

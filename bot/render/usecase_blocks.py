@@ -6,9 +6,10 @@ Pure functions on top of :mod:`bot.render.blocks`, which keeps Slack's limits an
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from slack_sdk.models.blocks import Block, DividerBlock
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock
 
 from bot.domain.durations import humanize
 from bot.domain.mrkdwn import escape
@@ -17,6 +18,7 @@ from bot.render.blocks import (
     MAX_BLOCKS,
     Message,
     bulleted,
+    clip,
     context,
     header,
     message,
@@ -26,6 +28,7 @@ from bot.render.blocks import (
     section,
     when,
 )
+from bot.slack import ids
 
 LIST_FILTERS = "`phase=dev`, `owner=@name`, `mine`"
 
@@ -48,7 +51,34 @@ def usecase_list(use_cases: Sequence[UseCase], *, now: datetime, timebox: timede
     return message(fallback, blocks)
 
 
-def usecase_card(uc: UseCase, *, now: datetime, timebox: timedelta, tz: str) -> Message:
+@dataclass(frozen=True)
+class CardButtons:
+    """What the viewer of a card may do now (each is checked again when clicked)."""
+
+    advance: bool = False
+    back: bool = False
+    deploy: bool = False
+
+
+def card_stamp(uc: UseCase) -> str:
+    """The value of a card's Advance and Back: the use case and how many changes it had then."""
+    return f"{uc.slug}:{len(uc.history)}"
+
+
+def _card_actions(uc: UseCase, can: CardButtons) -> ActionsBlock | None:
+    buttons = []
+    if can.advance:
+        buttons.append(ButtonElement(text="Advance", action_id=ids.USECASE_ADVANCE,
+                                     value=card_stamp(uc), style="primary"))
+    if can.back:
+        buttons.append(ButtonElement(text="Back", action_id=ids.USECASE_BACK, value=card_stamp(uc)))
+    if can.deploy:
+        buttons.append(ButtonElement(text="Deploy…", action_id=ids.USECASE_DEPLOY, value=uc.slug))
+    return ActionsBlock(block_id=f"usecase-{uc.slug}", elements=buttons) if buttons else None
+
+
+def usecase_card(uc: UseCase, *, now: datetime, timebox: timedelta, tz: str,
+                 can: CardButtons = CardButtons(), kpi_target: str = "") -> Message:
     team = ", ".join(f"<@{m.user_id}> ({m.role.value})" for m in uc.team) or "nobody yet"
     facts = [
         f"*Phase:* {phase_label(uc.phase)} for {humanize(uc.time_in_phase(now))}",
@@ -60,16 +90,30 @@ def usecase_card(uc: UseCase, *, now: datetime, timebox: timedelta, tz: str) -> 
         facts.append(f"*Domain:* {escape(uc.domain)}")
     if uc.model:
         facts.append(f"*Model:* `{escape(uc.model)}` (MLflow)")
+    if uc.kpi:
+        facts.append(f"*Success KPI:* `{escape(uc.kpi)}`" + (f" {kpi_target}" if kpi_target else ""))
     if uc.archived_reason:
         facts.append(f"*Archived:* {escape(uc.archived_reason)}")
     blocks: list[Block] = [header(f"{uc.slug} — {uc.title}"), section("\n".join(facts))]
+    if uc.problem:
+        blocks.append(section(f"*Business problem:*\n{_escaped_within(uc.problem, 2900)}"))
     if flag := overdue_flag(uc, now, timebox):
         blocks.append(section(f"*{flag}*"))
+    if actions := _card_actions(uc, can):
+        blocks.append(actions)
     history = [_history_line(c, tz) for c in reversed(uc.history)]
     blocks += [DividerBlock(), section("*Phase history* (newest first)")]
     blocks += bulleted(history, max_blocks=MAX_BLOCKS - len(blocks), more="older changes")
     fallback = f"{uc.slug} — {escape(uc.title)}: {uc.phase.label}, owner <@{uc.owner_id}>"
     return message(fallback, blocks)
+
+
+def _escaped_within(text: str, limit: int) -> str:
+    """Escaped, and clipped before escaping so that no entity is cut in half."""
+    keep = len(text)
+    while len(shown := escape(clip(text, keep))) > limit:
+        keep -= max(1, (len(shown) - limit) // 5)
+    return shown
 
 
 def _history_line(change: PhaseChange, tz: str) -> str:

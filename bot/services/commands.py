@@ -35,6 +35,14 @@ class NewUseCase:
     domain: str = ""
     owner: UserRef | None = None
     channel: ChannelRef | None = None
+    problem: str = ""
+    kpi: str = ""
+    kpi_target: tuple[str, float] | None = None  # (op, value), validated: set with the use case
+
+
+@dataclass(frozen=True)
+class NewUseCaseDialog:
+    """`/usecase new` without arguments: open the "New use case" dialog."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +101,7 @@ class LinkModel:
 
 
 UseCaseCommand = (
-    NewUseCase | ListUseCases | ShowUseCase | AdvanceUseCase | MoveBack | HandOver
+    NewUseCase | NewUseCaseDialog | ListUseCases | ShowUseCase | AdvanceUseCase | MoveBack | HandOver
     | AddTeamMember | RemoveTeamMember | ArchiveUseCase | LinkModel
 )
 

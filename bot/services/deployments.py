@@ -12,7 +12,9 @@ from bot.domain.deployments import Transition
 from bot.domain.durations import humanize
 from bot.domain.mrkdwn import escape
 from bot.domain.pipeline import ExecutorKind, OnFailure, Pipeline, PipelineSet, StageSpec
-from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, Role, UseCase
+from bot.domain.usecases import DEPLOYER_ROLES as DEPLOYER_ROLES
+from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, UseCase
+from bot.domain.usecases import may_deploy as may_deploy
 from bot.render import blocks, deploy_blocks
 from bot.render.blocks import Message
 from bot.services import deployment_flow as flow
@@ -32,12 +34,7 @@ from bot.services.commands import (
 from bot.services.ports import ConcurrentUpdate, DeployLock, UnitOfWork
 from bot.services.usecases import NO_ADMINS_HINT, load_use_case
 
-DEPLOYER_ROLES = (Role.DATA_ENGINEER, Role.DEVOPS)
 CANCEL_TRIES = 20  # abort wins: a cancel outlasts any burst of changes in flight
-
-
-def may_deploy(uc: UseCase, user_id: str, *, is_admin: bool) -> bool:
-    return is_admin or user_id == uc.owner_id or uc.role_of(user_id) in DEPLOYER_ROLES
 
 
 def deployers_text(uc: UseCase) -> str:

@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.domain import usecases as lifecycle
+from bot.domain.metrics import Target
 from bot.domain.mrkdwn import escape
-from bot.domain.usecases import DomainError, NotAllowed, Transition, UseCase
+from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, Transition, UseCase
 from bot.render import blocks, usecase_blocks
 from bot.render.blocks import Message
 from bot.services.commands import (
@@ -42,6 +43,33 @@ class UnknownUseCase(DomainError):
     pass
 
 
+def _card_stamp(stamp: str) -> tuple[str, int]:
+    slug, _, seen = stamp.rpartition(":")
+    if not slug or not seen.isdigit() or len(seen) > 6:
+        raise DomainError("This button is not one I made; nothing was changed.")
+    return slug, int(seen)
+
+
+def _ensure_current(uc: UseCase, seen: int) -> None:
+    """A card's button after the use case moved on does nothing but say so."""
+    if len(uc.history) != seen:
+        raise Conflict(f"This card is out of date: *{uc.slug}* has moved on since (it is now in "
+                       f"{uc.phase.label}). Nothing was changed; `/usecase show {uc.slug}` shows "
+                       "where it is.")
+
+
+def _buttons(uc: UseCase, actor: Actor | None) -> usecase_blocks.CardButtons:
+    """What the viewer may do now: the same rules as the commands (checked again on click)."""
+    if actor is None:
+        return usecase_blocks.CardButtons()
+    may_change = actor.is_admin or actor.user_id == uc.owner_id
+    return usecase_blocks.CardButtons(
+        advance=may_change and uc.phase in lifecycle.FORWARD,
+        back=may_change and uc.phase in lifecycle.BACKWARD,
+        deploy=uc.phase is not Phase.ARCHIVED and lifecycle.may_deploy(
+            uc, actor.user_id, is_admin=actor.is_admin))
+
+
 async def load_use_case(uow: UnitOfWork, slug: str) -> UseCase:
     """The use case, or a refusal that suggests the closest slug."""
     uc = await uow.use_cases.get(slug)
@@ -62,8 +90,11 @@ class UseCaseService:
     admins_configured: bool
 
     async def execute(self, command: UseCaseCommand, actor: Actor) -> Message:
+        return await self._guarded(self._dispatch(command, actor))
+
+    async def _guarded(self, work: Awaitable[Message]) -> Message:
         try:
-            return await self._dispatch(command, actor)
+            return await work
         except NotAllowed as refused:
             hint = "" if self.admins_configured else NO_ADMINS_HINT
             raise NotAllowed(f"{refused}{hint}") from None
@@ -79,7 +110,7 @@ class UseCaseService:
             case ListUseCases():
                 return await self.list(command, actor)
             case ShowUseCase():
-                return await self.show(command)
+                return await self.show(command, actor)
             case AdvanceUseCase():
                 return await self._transition(command.slug, actor, lambda uc, now: lifecycle.advance(
                     uc, actor.user_id, now, is_admin=actor.is_admin, note=command.note))
@@ -102,13 +133,18 @@ class UseCaseService:
         channel = await self._channel(command.channel) if command.channel else actor.channel_id
         uc = lifecycle.create(
             command.slug, command.title, creator_id=actor.user_id, channel_id=channel,
-            now=self.clock.now(), owner_id=owner, domain=command.domain,
+            now=self.clock.now(), owner_id=owner, domain=command.domain, problem=command.problem,
+            kpi=command.kpi,
         )
         async with self.uow() as uow:
             try:  # the unique slug decides, also between two people creating it at once
                 await uow.use_cases.add(uc)
             except ConcurrentUpdate:
                 raise DomainError(f"A use case `{uc.slug}` exists already; pick another slug.") from None
+            if command.kpi and command.kpi_target:  # no value yet: its state comes with the first
+                op, value = command.kpi_target
+                await uow.metrics.set_target(uc.slug, command.kpi, op, value, actor.user_id,
+                                             uc.created_at, None)
             self._announce(uow, uc, usecase_blocks.usecase_created(uc))
             await uow.commit()
         return blocks.notice(f"✅ Created *{uc.slug}* in Biz; announced in <#{uc.channel_id}>.")
@@ -127,11 +163,43 @@ class UseCaseService:
         return usecase_blocks.usecase_list(found, now=self.clock.now(), timebox=self.dev_timebox,
                                            heading=heading, total=total)
 
-    async def show(self, command: ShowUseCase) -> Message:
+    async def show(self, command: ShowUseCase, actor: Actor | None = None) -> Message:
         async with self.uow() as uow:
             uc = await self._load(uow, command.slug)
+            target = (await uow.metrics.targets(uc.slug)).get(uc.kpi) if uc.kpi else None
+        described = Target(target.op, target.value).describe() if target else ""
         return usecase_blocks.usecase_card(uc, now=self.clock.now(), timebox=self.dev_timebox,
-                                           tz=self.timezone)
+                                           tz=self.timezone, can=_buttons(uc, actor),
+                                           kpi_target=described)
+
+    async def check_card(self, stamp: str, actor: Actor, forward: bool) -> UseCase:
+        """A card's Advance or Back, at click time: the card is current, the clicker may."""
+        slug, seen = _card_stamp(stamp)
+        async with self.uow() as uow:
+            uc = await self._load(uow, slug)
+        try:
+            _ensure_current(uc, seen)
+            now, admin = self.clock.now(), actor.is_admin
+            if forward:  # the move as it would be made now, thrown away: only its refusals count
+                lifecycle.advance(uc, actor.user_id, now, is_admin=admin)
+            else:
+                lifecycle.back(uc, actor.user_id, now, is_admin=admin, reason="asked in the dialog")
+        except NotAllowed as refused:
+            hint = "" if self.admins_configured else NO_ADMINS_HINT
+            raise NotAllowed(f"{refused}{hint}") from None
+        return uc
+
+    async def move_from_card(self, stamp: str, actor: Actor, forward: bool, text: str) -> Message:
+        """The dialog of a card's Advance (a note) or Back (a reason), submitted."""
+        slug, seen = _card_stamp(stamp)
+
+        def move(uc: UseCase, now: datetime) -> Transition:
+            _ensure_current(uc, seen)
+            if forward:
+                return lifecycle.advance(uc, actor.user_id, now, is_admin=actor.is_admin, note=text)
+            return lifecycle.back(uc, actor.user_id, now, is_admin=actor.is_admin, reason=text)
+
+        return await self._guarded(self._transition(slug, actor, move))
 
     async def _transition(
         self, slug: str, actor: Actor, move: Callable[[UseCase, datetime], Transition]

@@ -148,11 +148,29 @@ class _Renderer:
         if kind == "rich_text":
             return "\n".join(_rich(el, self.names, self.color) for el in block.get("elements", []))
         if kind == "input":
-            hint = self.text(block.get("hint"))
-            return f"{self.text(block.get('label'))}: [ ]" + (f" ({hint})" if hint else "")
+            return self.input(block)
         if kind == "image":
             return f"[image: {block.get('alt_text', '')}]"
         return None  # unknown block types are not worth a line in a terminal
+
+    def input(self, block: dict[str, Any]) -> str:
+        """A dialog's field: its label, the name `submit` fills (``field=``), what it holds."""
+        el, hint = block.get("element") or {}, self.text(block.get("hint"))
+        key = f" ({block['block_id']}=)" if block.get("block_id") else ""
+        optional = " (optional)" if block.get("optional") else ""
+        line = f"{self.text(block.get('label'))}{key}{optional}: [{self._filled(el) or ' '}]"
+        options = [str(o.get("value", "")) for o in el.get("options") or []]
+        if options:
+            line += " one of: " + ", ".join(options[:10]) + (" …" if len(options) > 10 else "")
+        return line + (f" ({hint})" if hint else "")
+
+    def _filled(self, el: dict[str, Any]) -> str:
+        if el.get("initial_user"):
+            return "@" + (self.names(el["initial_user"]) or el["initial_user"])
+        found = el.get("initial_conversation") or el.get("initial_channel")
+        if found:
+            return "#" + (self.names(found) or found)
+        return str((el.get("initial_option") or {}).get("value") or el.get("initial_value") or "")
 
     def section(self, block: dict[str, Any], block_id: str) -> str:
         lines = [self.text(block["text"])] if block.get("text") else []

@@ -27,7 +27,9 @@ Simulator commands:
   in #ops        switch channel (new channels are created)
   home           open your App Home tab
   click N        press button N of the messages above (or `click approve`: the newest one)
-  submit TEXT    fill in and submit the dialog that a button opened
+  submit f=v ... fill in the open dialog's fields by name and submit it, e.g.
+                 submit slug=churn title="Predict churn" owner=@bob channel=#ops
+  submit TEXT    put TEXT into the open dialog's first field and submit it
   time +6w       move the simulated clock forward (m, h, d or w) and show what fell due
   sql NAME STMT  run a statement on the KPI source file's connection NAME (a data engineer
                  changing the warehouse), e.g. sql warehouse INSERT INTO scores VALUES (0.8)
@@ -86,7 +88,7 @@ class Shell:
                 raise LineFailed(str(missing)) from None
         elif word == "submit" and rest.strip():
             try:
-                self.show(await self.sim.submit(rest.strip().strip('"')))
+                self.show(await self.sim.submit(rest.strip()))
             except LookupError as missing:
                 raise LineFailed(str(missing)) from None
         elif not await self._time_and_data(word, rest):
@@ -119,6 +121,8 @@ class Shell:
     def show(self, step: Step, *, show_home: dict[str, Any] | None = None) -> None:
         if step.status != 200:
             raise LineFailed(f"the bot answered HTTP {step.status}")
+        for field, problem in ((step.reply or {}).get("errors") or {}).items():
+            self.say(f"  ✗ {field}: {problem}")
         if step.reply and (step.reply.get("text") or step.reply.get("blocks")):
             self._render("(only visible to you)", step.reply, channel=self.sim.channel)
         for call in step.calls:
@@ -144,8 +148,8 @@ class Shell:
         elif call.method == "views.open":
             view = call.args.get("view") or {}
             title = (view.get("title") or {}).get("text", "dialog")
-            self._render(f"dialog: {title} (answer with `submit <text>`)", view, channel=None,
-                         view=view)
+            self._render(f"dialog: {title} (answer with `submit field=value ...`)", view,
+                         channel=None, view=view)
         elif call.method == "chat.postEphemeral":
             who = self.sim.name_of(call.args.get("user", ""))
             self._render(f"{where} · bizdevops (only visible to @{who})", call.args,

@@ -28,6 +28,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.config_files import kpi_config_for
 from bot.runtime.pacing import unpaced
+from bot.simulator import dialog_form
 from bot.simulator.fake_slack import FakeSlack, RecordedCall
 from bot.simulator.signer import (
     SlackRequestSigner,
@@ -214,22 +215,25 @@ class Simulator:
                         or len([c for c in self.fake.calls if c.args.get("channel") == self.user]) > dms)
 
     async def submit(self, text: str) -> Step:
-        """Fill the first input of the last opened dialog with ``text`` and submit it."""
+        """Submit the last opened dialog: ``field=value ...`` fills the inputs by name (checked
+        as Slack would, see dialog_form); any other text fills its first input. A dialog
+        answered with inline errors stays open, to be submitted again."""
         open_views = [v for v in self.fake.opened_views if v.get("id") not in self._submitted]
         if not open_views:
             raise LookupError("no dialog is open")
         view = open_views[-1]
+        fields = dialog_form.as_fields(text, view)
+        values = (dialog_form.first_input(view, text.strip().strip('"')) if fields is None else
+                  dialog_form.state_values(view, fields, user=self.fake.user,
+                                           channel=self.fake.channel))
         self._submitted.add(view.get("id"))
-        inputs = [b for b in view.get("blocks", []) if b.get("type") == "input"]
-        if not inputs:
-            raise LookupError("the dialog has no input")
-        first = inputs[0]
-        values = {first["block_id"]: {first["element"]["action_id"]: {
-            "type": first["element"]["type"], "value": text}}}
         submitted = {**view, "id": f"V{next(self._ids):08d}", "state": {"values": values}}
         body = view_submission_body(user_id=self.user, user_name=self.name_of(self.user),
                                     team_id=self.fake.team_id, view=submitted)
-        return await self._send(body, settle=self._answered())
+        step = await self._send(body, settle=self._answered())
+        if (step.reply or {}).get("response_action") == "errors":
+            self._submitted.discard(view.get("id"))
+        return step
 
     async def open_home(self) -> tuple[Step, dict[str, Any] | None]:
         before = len(self.fake.calls_to("views.publish"))

@@ -17,8 +17,10 @@ from bot.services.commands import (
     StartDeployment,
     UnlockDeployments,
 )
+from bot.slack import ids
 from handlers.grammar.parsing import (
     MAX_ID,
+    FieldErrors,
     UsageError,
     dispatch,
     parse_id,
@@ -43,7 +45,8 @@ USAGE = {
 }
 HELP = [
     (USAGE["start"], "Start a staged deployment (owner, data engineers, devops, admins)."),
-    ("/deploy <slug>", "The linked MLflow model's recent versions, each with a Deploy button."),
+    ("/deploy <slug>", "Opens the deploy dialog: a recent version (the linked MLflow model's, else "
+                        "the history), the pipeline, and the production stage's gate."),
     (USAGE["status"], "Running deployments, or one with its stages and audit trail."),
     (USAGE["history"], "The last 10 deployments: version, result, who, how long."),
     (USAGE["cancel"], "Stop a deployment; whatever runs is stopped, nothing more starts."),
@@ -79,10 +82,30 @@ def _start(text: str, usage: str) -> StartDeployment | PickVersion:
         raise UsageError("Say which use case and which version, e.g. `/deploy churn 1.4.0`.", usage)
     slug, version = tokens.positional
     if not VERSION_RE.fullmatch(version):
-        raise UsageError(f"`{shown(version)}` is not a valid version: use up to 64 letters, digits "
-                         "and `._+-`, starting with a letter or digit (e.g. `1.4.0`).", usage)
+        raise UsageError(_bad_version(version), usage)
     pipeline = tokens.options.get("pipeline")
     return StartDeployment(parse_slug(slug, usage), version, pipeline or None)
+
+
+def _bad_version(version: str) -> str:
+    return (f"`{shown(version)}` is not a valid version: use up to 64 letters, digits and `._+-`, "
+            "starting with a letter or digit (e.g. `1.4.0`).")
+
+
+def start_from_dialog(slug: str, values: dict[str, str]) -> StartDeployment:
+    """The deploy dialog's fields, by the rules of `/deploy <slug> <version> pipeline=<name>`:
+    a typed version wins over the one picked from the recent ones."""
+    version = values.get(ids.DEPLOY_VERSION_TYPED, "").strip() or values.get(
+        ids.DEPLOY_VERSION_PICKED, "")
+    field = ids.DEPLOY_VERSION_TYPED
+    if not version:
+        raise FieldErrors({field: "Pick a recent version or type one, e.g. `1.4.0`."})
+    if not VERSION_RE.fullmatch(version):
+        raise FieldErrors({field: _bad_version(version)})
+    try:
+        return StartDeployment(parse_slug(slug), version, values.get(ids.DEPLOY_PIPELINE) or None)
+    except UsageError as bad:
+        raise FieldErrors({field: str(bad)}) from None
 
 
 def _oneparse_slug(rest: str, usage: str) -> str:

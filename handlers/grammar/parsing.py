@@ -205,6 +205,34 @@ def input_value(view: Mapping[str, Any], block_id: str) -> str:
     return node if isinstance(node, str) else ""
 
 
+class FieldErrors(Exception):
+    """Bad fields of a dialog: the message for each, by its block_id (``response_action: errors``)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+_SELECTED = ("selected_user", "selected_conversation", "selected_channel")
+
+
+def field_values(view: Mapping[str, Any]) -> dict[str, str]:
+    """Every input of a submitted dialog by its block_id: the text typed, the user, channel or
+    conversation picked, or the picked option's value; "" for what was left empty."""
+    found: dict[str, str] = {}
+    values = (view.get("state") or {}).get("values") or {}
+    for block_id, actions in values.items() if isinstance(values, Mapping) else ():
+        state = actions.get(block_id) if isinstance(actions, Mapping) else None
+        if not isinstance(state, Mapping):
+            continue
+        picked = state.get("selected_option")
+        value = picked.get("value") if isinstance(picked, Mapping) else state.get("value")
+        for key in _SELECTED:
+            value = value or state.get(key)
+        found[block_id] = value if isinstance(value, str) else ""
+    return found
+
+
 def reason_problem(reason: str) -> str | None:
     """Why a reason typed into a dialog can't be taken, or None."""
     if not reason.strip():

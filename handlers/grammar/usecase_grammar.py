@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
+from bot.domain import metrics as kpi
 from bot.domain.mrkdwn import escape
-from bot.domain.usecases import Phase, Role
+from bot.domain.usecases import (
+    DomainError,
+    Phase,
+    Role,
+    validate_domain,
+    validate_problem,
+    validate_slug,
+    validate_title,
+)
 from bot.services.commands import (
     AddTeamMember,
     AdvanceUseCase,
@@ -15,14 +25,18 @@ from bot.services.commands import (
     ListUseCases,
     MoveBack,
     NewUseCase,
+    NewUseCaseDialog,
     RemoveTeamMember,
     ShowUseCase,
     UseCaseCommand,
 )
 from bot.services.usecases import LIST_LIMIT
+from bot.slack import ids
+from handlers.grammar.parsing import FieldErrors as FieldErrors  # re-exported for callers
 from handlers.grammar.parsing import HelpRequested as HelpRequested  # re-exported for callers
 from handlers.grammar.parsing import (
     UsageError,
+    control_problem,
     dispatch,
     parse_channel,
     parse_user,
@@ -70,7 +84,9 @@ def _slug_and_text(rest: str, usage: str, *, allowed: frozenset[str] = frozenset
     return tokens, tokens.positional[0], plain_text(" ".join(tokens.positional[1:]))
 
 
-def _new(rest: str, usage: str) -> NewUseCase:
+def _new(rest: str, usage: str) -> NewUseCase | NewUseCaseDialog:
+    if not rest.strip():
+        return NewUseCaseDialog()
     tokens, slug, title = _slug_and_text(rest, usage, allowed=frozenset({"domain", "owner", "channel"}))
     if not title:
         raise UsageError("The title is missing: put it in quotes after the slug.", usage)
@@ -82,6 +98,61 @@ def _new(rest: str, usage: str) -> NewUseCase:
         owner=parse_user(opts["owner"], usage=usage) if "owner" in opts else None,
         channel=parse_channel(opts["channel"], usage=usage) if "channel" in opts else None,
     )
+
+
+_NEW_FIELDS: tuple[tuple[str, str, Callable[[str], object]], ...] = (
+    (ids.NEW_SLUG, "The slug", lambda v: validate_slug(v.strip())),
+    (ids.NEW_TITLE, "The title", validate_title),
+    (ids.NEW_DOMAIN, "The domain", validate_domain),
+    (ids.NEW_PROBLEM, "The business problem", validate_problem),
+    (ids.NEW_KPI, "The KPI", lambda v: kpi.validate_name(v.strip()) if v.strip() else ""),
+    (ids.NEW_KPI_TARGET, "The target", lambda v: kpi.parse_target(v) if v.strip() else None),
+)
+
+
+def new_from_dialog(values: dict[str, str]) -> NewUseCase:
+    """The "New use case" dialog's fields, checked by the same rules and words as
+    `/usecase new`; every bad field is named at once (FieldErrors)."""
+    errors: dict[str, str] = {}
+    checked: dict[str, object] = {}
+    for field, what, rule in _NEW_FIELDS:
+        raw = values.get(field, "")
+        try:
+            if problem := control_problem(raw, what):
+                raise DomainError(problem)
+            checked[field] = rule(raw)
+        except DomainError as bad:
+            errors[field] = str(bad)
+    if checked.get(ids.NEW_KPI_TARGET) and not checked.get(ids.NEW_KPI) and ids.NEW_KPI not in errors:
+        errors[ids.NEW_KPI] = "Name the KPI the target is for, e.g. `auc`."
+    owner = _picked(values, ids.NEW_OWNER, "an owner", lambda v: parse_user(f"<@{v}>"), errors)
+    channel = _picked(values, ids.NEW_CHANNEL, "a home channel",
+                      lambda v: parse_channel(f"<#{v}>"), errors)
+    if errors:
+        raise FieldErrors(errors)
+    target = checked[ids.NEW_KPI_TARGET]
+    return NewUseCase(
+        slug=str(checked[ids.NEW_SLUG]), title=str(checked[ids.NEW_TITLE]),
+        domain=str(checked[ids.NEW_DOMAIN]), owner=owner, channel=channel,
+        problem=str(checked[ids.NEW_PROBLEM]),
+        kpi=str(checked[ids.NEW_KPI]), kpi_target=target if isinstance(target, tuple) else None,
+    )
+
+
+R = TypeVar("R")
+
+
+def _picked(values: dict[str, str], field: str, what: str, parse: Callable[[str], R],
+            errors: dict[str, str]) -> R | None:
+    """A user or channel picked in a dialog (an ID): required, and shaped like Slack's."""
+    if not values.get(field):
+        errors[field] = f"Pick {what}."
+        return None
+    try:
+        return parse(values[field])
+    except UsageError as bad:
+        errors[field] = str(bad)
+        return None
 
 
 def _list(rest: str, usage: str) -> ListUseCases:

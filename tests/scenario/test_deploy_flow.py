@@ -230,7 +230,6 @@ async def test_who_may_start_a_deployment(sim: Simulator) -> None:
 
 
 @pytest.mark.parametrize(("text", "problem"), [
-    ("/deploy churn", "Give a version: `/deploy churn <version>`"),  # no linked model to list
     ("/deploy churn 1.0 2.0", "Say which use case and which version"),
     ('/deploy churn "1.0; rm -rf /"', "is not a valid version"),
     ("/deploy churn 1.0.0 pipeline=nope", "There is no pipeline `nope`"),

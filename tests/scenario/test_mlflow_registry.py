@@ -150,16 +150,17 @@ async def test_rollback_points_the_alias_at_the_last_good_version(
         assert reg.alias("champion") == v1
 
 
-async def test_deploy_without_a_version_lists_the_models_versions(
+async def test_deploy_without_a_version_offers_the_models_versions_in_the_dialog(
         settings: Settings, clock: ManualClock, tmp_path: Path, mlflow_server: MlflowServer) -> None:
     async with registry_sim(settings, clock, tmp_path, mlflow_server) as (sim, reg):
         v1 = await asyncio.to_thread(reg.version)
         v2 = await asyncio.to_thread(reg.version, validated=False)
         await deploy(sim, f"/deploy churn {v1}")
-        listed = reply_text(await sim.command("/deploy churn"))
-        assert f"v{v2}" in listed and f"v{v1}" in listed
-        assert "`@champion`" in listed and "validation=passed" in listed
-        assert listed.count(ids.DEPLOY_VERSION) == 2, "a Deploy button per version"
+        await sim.command("/deploy churn")
+        dialog = sim.fake.opened_views[-1]
+        assert dialog["callback_id"] == ids.DEPLOY_DIALOG
+        [picker] = [b for b in dialog["blocks"] if b.get("block_id") == ids.DEPLOY_VERSION_PICKED]
+        assert [o["value"] for o in picker["element"]["options"]][:2] == [str(v2), str(v1)]
 
 
 def posts_with(sim: Simulator, text: str) -> list[FakeMessage]:

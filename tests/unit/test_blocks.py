@@ -437,8 +437,10 @@ def test_home_view_puts_approvals_first_with_buttons() -> None:
     view = hb.home_view(OWNER, many(300), now=T0, timebox=SIX_WEEKS, approvals=waiting,
                         running=["churn 1.0.0 rolling out"], announcements=["churn moved to Dev"])
     assert_within_slack_limits(view["blocks"], max_blocks=100)
-    assert view["blocks"][0]["type"] == "header" and "approval (12)" in view["blocks"][0]["text"]["text"]
-    buttons = [e for blk in view["blocks"] if blk["type"] == "actions" for e in blk["elements"]]
+    [new] = view["blocks"][0]["elements"]  # the New use case button, then what waits
+    assert new["action_id"] == "home_usecase_new"
+    assert view["blocks"][1]["type"] == "header" and "approval (12)" in view["blocks"][1]["text"]["text"]
+    buttons = [e for blk in view["blocks"][1:] if blk["type"] == "actions" for e in blk["elements"]]
     assert [e["value"] for e in buttons[:2]] == ["tok-a0", "tok-r0"]
     assert len(buttons) == 2 * hb.MAX_HOME_APPROVALS
     text = all_text(view["blocks"])

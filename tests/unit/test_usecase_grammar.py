@@ -14,6 +14,7 @@ from bot.services.commands import (
     ListUseCases,
     MoveBack,
     NewUseCase,
+    NewUseCaseDialog,
     RemoveTeamMember,
     ShowUseCase,
     UserRef,
@@ -104,7 +105,6 @@ def test_help_lists_every_sub_command() -> None:
     ("text", "verb", "fragment"),
     [
         ("frob churn", None, "Unknown sub-command `frob`"),
-        ("new", "new", "slug is missing"),
         ("show", "show", "slug is missing"),
         ("advance", "advance", "slug is missing"),
         ("back", "back", "slug is missing"),
@@ -253,3 +253,8 @@ def test_parse_channel_refuses_non_channels(token: str) -> None:
 )
 def test_plain_text(text: str, plain: str) -> None:
     assert plain_text(text) == plain
+
+
+def test_new_without_arguments_asks_for_the_dialog() -> None:
+    assert parse_usecase("new") == NewUseCaseDialog()
+    assert parse_usecase("new   ") == NewUseCaseDialog()

@@ -1,0 +1,63 @@
+"""The deploy dialog: `/deploy <slug>` without a version, and a card's Deploy… button.
+
+Its version list is the linked MLflow model's recent versions when a model is linked (asked
+briefly: a dialog must open within Slack's 3 seconds), else the use case's deployment history.
+Submitting it starts the deployment through DeploymentService.start, every usual check included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.domain.kpis import SourceFailure
+from bot.domain.pipeline import PipelineSet
+from bot.domain.usecases import Conflict, NotAllowed, Phase, UseCase, may_deploy
+from bot.render import dialogs
+from bot.services.commands import Actor
+from bot.services.deployments import deployers_text
+from bot.services.ports import UnitOfWork
+from bot.services.registry_ports import ModelRegistry
+from bot.services.usecases import NO_ADMINS_HINT, load_use_case
+
+log = logging.getLogger(__name__)
+
+REGISTRY_WAIT = 1.5  # seconds: the trigger to open a dialog lives 3
+
+
+@dataclass
+class DeployDialogs:
+    uow: Callable[[], UnitOfWork]
+    pipelines: PipelineSet
+    registry: ModelRegistry | None
+    admins_configured: bool
+
+    async def view(self, slug: str, actor: Actor) -> dict[str, Any]:
+        """The dialog for this use case, or the refusal the command would give (not allowed,
+        archived, unknown use case) before anybody fills anything in."""
+        async with self.uow() as uow:
+            uc = await load_use_case(uow, slug)
+            history = [d.version for d in await uow.deployments.history(uc.slug, limit=10)]
+        if not may_deploy(uc, actor.user_id, is_admin=actor.is_admin):
+            hint = "" if self.admins_configured else NO_ADMINS_HINT
+            raise NotAllowed(f"Only {deployers_text(uc)} may deploy `{uc.slug}`.{hint}")
+        if uc.phase is Phase.ARCHIVED:
+            raise Conflict(f"`{uc.slug}` is archived; it cannot be deployed.")
+        versions = await self._model_versions(uc) or history
+        pipelines = [self.pipelines.pipelines[name] for name in sorted(self.pipelines.pipelines)]
+        default = self.pipelines.for_use_case(uc.slug).name
+        return dialogs.deploy_dialog(uc, versions, pipelines, default, actor.channel_id)
+
+    async def _model_versions(self, uc: UseCase) -> list[str]:
+        if not uc.model or self.registry is None:
+            return []
+        try:
+            found = await asyncio.wait_for(self.registry.recent_versions(uc.model), REGISTRY_WAIT)
+        except (SourceFailure, TimeoutError) as failure:
+            log.warning("action=deploy_dialog.versions_unavailable model=%s reason=%s", uc.model,
+                        failure or "timeout")
+            return []
+        return [v.version for v in found]
