@@ -1,5 +1,5 @@
 """Rendering of the MLflow registry in the channel: a new model version (with its run's key
-metrics and a Deploy button), an alias moved outside the bot, and a model's recent versions."""
+metrics and a Deploy button), and an alias moved outside the bot."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTex
 
 from bot.domain.metrics import format_number
 from bot.domain.mrkdwn import escape
-from bot.domain.registry import ModelVersion
-from bot.render.blocks import Message, context, header, message, section
+from bot.render.blocks import Message, message, section
 from bot.slack import ids
 
 METRICS_SHOWN = 6
-VERSIONS_SHOWN = 10
 
 
 def deploy_button(slug: str, version: str) -> ButtonElement:
@@ -54,22 +52,3 @@ def alias_moved_outside(slug: str, model: str, alias: str, before: str | None,
     text = (f"⚠️ {name} was moved by someone outside the bot: {was} → {now} (use case *{slug}*). "
             "The channel's deployments did not do this.")
     return message(text.replace("*", ""), [section(text)])
-
-
-def recent_versions(slug: str, model: str, versions: Sequence[ModelVersion]) -> Message:
-    """``/deploy <slug>`` without a version: what there is to deploy, newest first."""
-    if not versions:
-        text = f"`{escape(model)}` has no versions yet. Deploy one with `/deploy {slug} <version>`."
-        return message(text, [section(text)])
-    blocks: list[Block] = [header(f"🚀 {slug} — versions of {model}"[:150])]
-    for v in versions[:VERSIONS_SHOWN]:
-        parts = [f"*v{escape(v.version)}*" + "".join(f" `@{escape(a)}`" for a in v.aliases),
-                 v.status.lower()]
-        if v.tags:
-            parts.append(_tags(v.tags))
-        line = " · ".join(parts)
-        blocks.append(section(line))
-        blocks.append(ActionsBlock(elements=[deploy_button(slug, v.version)]))
-    blocks.append(context(f"Or type `/deploy {slug} <version>`; every usual check applies."))
-    return message(f"Versions of {model}: " + ", ".join(f"v{v.version}" for v in versions[:10]),
-                   blocks)

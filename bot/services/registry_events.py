@@ -1,6 +1,6 @@
 """The MLflow model registry in the channel: a new version of a linked model is announced with
 its run's key metrics and a Deploy button; an alias moved outside the bot is announced as such,
-so the channel never believes a stale state; `/deploy <slug>` lists what there is to deploy.
+so the channel never believes a stale state.
 
 An alias move is the bot's own when it is where the bot last put it, or when a running
 deployment of the use case is moving it to that version now (MLflow's event can arrive before
@@ -18,12 +18,10 @@ from bot.domain.deployment_model import Deployment
 from bot.domain.kpis import SourceFailure
 from bot.domain.pipeline import ExecutorKind
 from bot.domain.registry import RegistryEvent
-from bot.domain.usecases import DomainError
 from bot.render import registry_blocks
 from bot.render.blocks import Message
 from bot.services.ports import ModelLink, OutgoingMessage, UnitOfWork
 from bot.services.registry_ports import ModelRegistry
-from bot.services.usecases import load_use_case
 
 log = logging.getLogger(__name__)
 
@@ -46,22 +44,6 @@ class RegistryEvents:
             await self._new_version(event, links)
         elif event.kind in ("model_version_alias.created", "model_version_alias.deleted"):
             await self._alias_moved(event, links)
-
-    async def versions(self, slug: str) -> Message:
-        """`/deploy <slug>` without a version: the linked model's recent versions."""
-        async with self.uow() as uow:
-            uc = await load_use_case(uow, slug)
-        if not uc.model:
-            raise DomainError(f"Give a version: `/deploy {uc.slug} <version>`. (Link an MLflow "
-                              f"model with `/usecase link {uc.slug} model <name>` to pick from "
-                              "its versions here.)")
-        if self.registry is None:
-            raise DomainError("BIZDEVOPS_MLFLOW_URL is not set: I can't list the model's versions.")
-        try:
-            versions = await self.registry.recent_versions(uc.model)
-        except SourceFailure as failure:
-            raise DomainError(f"MLflow did not list the versions of `{uc.model}`: {failure}") from None
-        return registry_blocks.recent_versions(uc.slug, uc.model, versions)
 
     async def _new_version(self, event: RegistryEvent, links: list[ModelLink]) -> None:
         metrics: dict[str, float] = {}

@@ -1,8 +1,8 @@
 """use case story: the business problem and the success KPI's name, shown on the card
 
-Revision ID: 0011
-Revises: 0010
-Create Date: 2026-12-07
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-11-30
 
 Columns are added in place (``op.add_column``), never by a batch copy: other tables reference
 ``use_cases`` with ON DELETE CASCADE, and SQLite's copy-and-drop would delete their rows.
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
