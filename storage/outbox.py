@@ -155,12 +155,14 @@ class OutboxStore:
             )
 
     async def recent_posts(self, *, limit: int = 5) -> list[tuple[str, str]]:
-        """(channel, fallback text) of the latest top-level messages Slack accepted."""
+        """(channel, fallback text) of the latest top-level messages Slack accepted in channels:
+        never a direct message (to a user ``U…``/``W…`` or a DM ``D…``), which is one person's."""
         async with self._sessions() as session:
             rows = await session.execute(
                 select(OutboxRow.channel, OutboxRow.args)
                 .where(OutboxRow.status == SENT, OutboxRow.method == "chat.postMessage",
-                       OutboxRow.thread_of.is_(None), OutboxRow.ref.is_(None))
+                       OutboxRow.thread_of.is_(None), OutboxRow.ref.is_(None),
+                       or_(OutboxRow.channel.startswith("C"), OutboxRow.channel.startswith("G")))
                 .order_by(OutboxRow.id.desc()).limit(limit)
             )
             return [(channel, str(args.get("text", ""))) for channel, args in rows]

@@ -23,10 +23,14 @@ def as_fields(text: str, view: dict[str, Any]) -> dict[str, str] | None:
         words = shlex.split(text)
     except ValueError:
         return None
-    inputs = {b.get("block_id") for b in view.get("blocks", []) if b.get("type") == "input"}
+    inputs = [b.get("block_id") for b in view.get("blocks", []) if b.get("type") == "input"]
     matches = [_FIELD_RE.fullmatch(w) for w in words]
-    if not words or not all(m and m.group(1) in inputs for m in matches):
-        return None
+    if not words or not all(matches):
+        return None  # not field=value: the text fills the first input (a reason, a note)
+    unknown = [m.group(1) for m in matches if m and m.group(1) not in inputs]
+    if unknown:  # a typo must not end up as a slug: say which fields there are
+        raise LookupError(f"this dialog has no field {', '.join(map(repr, unknown))}; its fields: "
+                          + ", ".join(str(i) for i in inputs))
     return {m.group(1): m.group(2) for m in matches if m}
 
 

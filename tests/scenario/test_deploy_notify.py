@@ -3,6 +3,7 @@ slash commands and button presses, the outbox worker, the fake Slack Web API."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from bot.simulator.fake_slack import Fault, RecordedCall
@@ -48,6 +49,9 @@ async def test_the_requester_gets_a_dm_with_a_permalink_at_the_gate_and_at_the_e
     assert len(dms) == 2, dms
     assert dms[1].startswith("✅ Your deployment 1 of churn `1.0.0` (dry run) succeeded — <https://")
     assert dms_to(sim, sim.user) == []  # the approver is not told
+    _step, home = await sim.open_home()  # alice's Home lists announcements, never erin's DMs
+    shown = json.dumps(home)
+    assert "Recent announcements" in shown and "Your deployment" not in shown
 
 
 async def test_notify_off_stops_the_dms_and_bad_input_is_refused(sim: Simulator) -> None:
