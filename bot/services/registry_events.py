@@ -63,8 +63,12 @@ class RegistryEvents:
     async def _alias_moved(self, event: RegistryEvent, links: list[ModelLink]) -> None:
         after = event.version if event.kind.endswith("created") else None
         async with self.uow() as uow:
-            before = await uow.aliases.known(event.model, event.alias)
+            # The running deployments first: a step that moved the alias is either still
+            # running when read, or its result (and where the bot put the alias) has committed
+            # by the time the alias is read next. Read the other way round, a result committed
+            # between the two reads would hide the bot's own move.
             running = [await uow.deployments.active_for(link.slug) for link in links]
+            before = await uow.aliases.known(event.model, event.alias)
             ours = before == after or any(_moving(d, event.alias, after) for d in running)
             await uow.aliases.remember(event.model, event.alias, after, self.clock.now())
             if not ours:
