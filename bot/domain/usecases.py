@@ -121,6 +121,18 @@ class Transition:
     warnings: tuple[str, ...] = ()
 
 
+def slug_from(title: str) -> str:
+    """A slug suggested by a title: "Predict Customer Churn (EU)" → "predict-customer-churn-eu"."""
+    words = re.findall(r"[a-z0-9]+", title.lower())
+    slug = ""
+    for word in words:  # whole words only, within the 40 characters
+        longer = f"{slug}-{word}" if slug else word
+        if len(longer) > 40:
+            break
+        slug = longer
+    return slug or "".join(words)[:40]
+
+
 def validate_slug(slug: str) -> str:
     if not SLUG_RE.fullmatch(slug):
         raise DomainError(

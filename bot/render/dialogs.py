@@ -64,8 +64,9 @@ def new_usecase_dialog(opener: str, channel: str | None) -> dict[str, Any]:
         action_id=ids.NEW_CHANNEL, initial_conversation=channel or None,
         filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True))
     blocks: list[Block] = [
-        _text(ids.NEW_SLUG, "Slug", max_length=40, placeholder="churn-model",
-              hint="2–40 lowercase letters, digits and dashes; used in every command"),
+        _text(ids.NEW_SLUG, "Slug", optional=True, max_length=40, placeholder="churn-model",
+              hint="2–40 lowercase letters, digits and dashes; used in every command. "
+                   "Left empty, it is made from the title"),
         _text(ids.NEW_TITLE, "Title", max_length=TITLE_MAX, placeholder="Predict customer churn"),
         _text(ids.NEW_DOMAIN, "Domain", optional=True, max_length=DOMAIN_MAX,
               placeholder="marketing"),

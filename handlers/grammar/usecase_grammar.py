@@ -11,6 +11,7 @@ from bot.domain.usecases import (
     DomainError,
     Phase,
     Role,
+    slug_from,
     validate_domain,
     validate_problem,
     validate_slug,
@@ -125,6 +126,8 @@ def new_from_dialog(values: dict[str, str]) -> NewUseCase:
             errors[field] = str(bad)
     if checked.get(ids.NEW_KPI_TARGET) and not checked.get(ids.NEW_KPI) and ids.NEW_KPI not in errors:
         errors[ids.NEW_KPI] = "Name the KPI the target is for, e.g. `auc`."
+    if not values.get(ids.NEW_SLUG, "").strip() and ids.NEW_TITLE not in errors:
+        _suggest_slug(checked, errors)  # left empty: the title's, checked like a typed one
     owner = _picked(values, ids.NEW_OWNER, "an owner", lambda v: parse_user(f"<@{v}>"), errors)
     channel = _picked(values, ids.NEW_CHANNEL, "a home channel",
                       lambda v: parse_channel(f"<#{v}>"), errors)
@@ -137,6 +140,15 @@ def new_from_dialog(values: dict[str, str]) -> NewUseCase:
         problem=str(checked[ids.NEW_PROBLEM]),
         kpi=str(checked[ids.NEW_KPI]), kpi_target=target if isinstance(target, tuple) else None,
     )
+
+
+def _suggest_slug(checked: dict[str, object], errors: dict[str, str]) -> None:
+    suggested = slug_from(str(checked[ids.NEW_TITLE]))
+    try:
+        checked[ids.NEW_SLUG] = validate_slug(suggested)
+        errors.pop(ids.NEW_SLUG, None)
+    except DomainError:
+        errors[ids.NEW_SLUG] = "The title makes no slug: type one (e.g. `churn-model`)."
 
 
 R = TypeVar("R")

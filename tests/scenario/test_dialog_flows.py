@@ -112,6 +112,18 @@ async def test_bad_fields_are_answered_inline_with_the_commands_words_and_nothin
     assert await row_counts(sim) == before
 
 
+async def test_an_empty_slug_is_made_from_the_title(sim: Simulator) -> None:
+    await sim.command("/usecase new")
+    step = await submit_view(sim, new_values(slug="", title="Predict Customer Churn (EU)"))
+    assert step.reply is None
+    async with sim.app.db.uow() as uow:
+        assert await uow.use_cases.get("predict-customer-churn-eu") is not None
+    await sim.command("/usecase new")
+    step = await submit_view(sim, new_values(slug="", title="¿¡!"))
+    assert step.reply is not None
+    assert step.reply["errors"] == {"slug": "The title makes no slug: type one (e.g. `churn-model`)."}
+
+
 async def test_a_taken_slug_is_refused_privately(sim: Simulator) -> None:
     await sim.command('/usecase new churn "Predict churn"')
     await sim.command("/usecase new")

@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from slack_sdk.models.views import View
 
 from bot.domain import usecases
@@ -149,3 +151,22 @@ def test_the_home_tab_has_a_new_use_case_button_and_each_use_cases_next_step() -
     assert view["blocks"][0]["elements"][0]["action_id"] == "home_usecase_new"
     text = json.dumps(view["blocks"], ensure_ascii=False)
     assert "next: frame the problem and its KPI, then advance to Dev (owner <@UALICE>)" in text
+
+
+# ── any content: the property tests ──────────────────────────────────────────────────────────
+
+_ANY_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=300)
+_VERSION = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}", fullmatch=True)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(title=_ANY_TEXT, problem=_ANY_TEXT, versions=st.lists(_VERSION, max_size=130),
+       pipelines=st.integers(min_value=1, max_value=120), forward=st.booleans())
+def test_every_dialog_is_valid_for_slack_whatever_it_holds(
+        title: str, problem: str, versions: list[str], pipelines: int, forward: bool) -> None:
+    uc = replace(_uc(), title=title.strip() or "t", problem=problem)
+    assert_valid_for_slack(dialogs.deploy_dialog(uc, versions, _pipelines(pipelines), "p000",
+                                                 "CGENERAL"))
+    assert_valid_for_slack(dialogs.move_dialog(uc, "churn:3", forward=forward, to="Dev",
+                                               channel="CGENERAL"))
+    assert_valid_for_slack(dialogs.new_usecase_dialog("UALICE", None))

@@ -424,3 +424,15 @@ def test_humanize_parts(delta: timedelta, parts: int, text: str) -> None:
 def test_weeks() -> None:
     assert weeks(timedelta(weeks=6)) == 6.0
     assert weeks(timedelta(days=3, hours=12)) == 0.5
+
+
+@pytest.mark.parametrize(("title", "slug"), [
+    ("Predict Customer Churn (EU)", "predict-customer-churn-eu"),
+    ("  Fraud — card-not-present  ", "fraud-card-not-present"),
+    ("A" * 60, "a" * 40),
+    ("Forecast demand for every store in every region of the world",
+     "forecast-demand-for-every-store-in-every"),
+    ("¿¡!", ""),
+])
+def test_a_slug_is_suggested_from_the_title(title: str, slug: str) -> None:
+    assert d.slug_from(title) == slug
