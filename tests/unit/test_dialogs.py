@@ -85,7 +85,7 @@ def test_the_new_use_case_dialog() -> None:
     assert by_id["channel"]["element"]["initial_conversation"] == "CGENERAL"
     assert by_id["problem"]["element"]["multiline"] is True
     assert [b for b, block in by_id.items() if block.get("optional")] == [
-        "domain", "problem", "kpi", "kpi_target"]
+        "slug", "domain", "problem", "kpi", "kpi_target"]  # an empty slug: the title's
     from_home = dialogs.new_usecase_dialog("UALICE", None)  # Home has no current channel
     assert_valid_for_slack(from_home)
     assert "initial_conversation" not in from_home["blocks"][4]["element"]
