@@ -263,8 +263,8 @@ async def test_deploy_dialog_refusals(sim: Simulator) -> None:
 
 async def test_the_simulator_refuses_what_slack_would(sim: Simulator) -> None:
     await sim.command("/usecase new")
-    with pytest.raises(LookupError, match="Slug is required"):
-        await sim.submit('title="Predict churn"')
+    with pytest.raises(LookupError, match="Title is required"):
+        await sim.submit("slug=churn")
     await sim.command('/usecase new churn "Predict churn"')
     await sim.command("/deploy churn")
     with pytest.raises(LookupError, match="is not one of the options"):
@@ -283,7 +283,7 @@ submit note=kick-off
 """)
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
-    assert "Slug (slug=): [ ]" in out and "Owner (owner=): [@alice]" in out
+    assert "Slug (slug=) (optional): [ ]" in out and "Owner (owner=): [@alice]" in out
     assert "✗ slug: `Churn` is not a valid slug" in out
     assert "Created churn in Biz; announced in #ops" in out
     assert "[1 Advance] [2 Deploy…]" in out
