@@ -229,7 +229,8 @@ def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebCl
               mlflow: MlflowExecutor | None) -> _Services:
     directory = SlackDirectory(client)
     admins_configured = bool(settings.admins)
-    deployments = DeploymentService(db.uow, clock, pipelines, settings.timezone, admins_configured)
+    deployments = DeploymentService(db.uow, clock, pipelines, settings.timezone, admins_configured,
+                                    groups=directory)
     approvals = ApprovalService(db.uow, clock, directory, deployments, settings.timezone)
     return _Services(
         use_cases=UseCaseService(uow=db.uow, clock=clock, directory=directory,

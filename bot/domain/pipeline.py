@@ -22,6 +22,11 @@ class ExecutorKind(StrEnum):
     GITHUB_ACTIONS = "github-actions"    # runs a workflow and follows the run
 
 
+# A use case's team roles, as a pipeline's `allowed` names them and as refusals say them.
+ROLES = {"business": "business people", "data-scientist": "data scientists",
+         "data-engineer": "data engineers", "devops": "devops engineers"}
+
+
 class OnFailure(StrEnum):
     HALT = "halt"
     ROLLBACK = "rollback"
@@ -75,6 +80,20 @@ class Pipeline:
     name: str
     stages: tuple[StageSpec, ...]
     description: str = ""
+    # Who may start it: team roles ("devops"), user groups ("@release-managers", "S…") and user
+    # IDs; admins always may. Empty: the owner, the team's data and devops engineers, admins.
+    allowed: tuple[str, ...] = ()
+
+    def may_start(self, user_id: str, role: str | None, groups: frozenset[str]) -> bool:
+        """Whether someone who is not an admin may start it (``groups``: theirs, of ``allowed``)."""
+        return user_id in self.allowed or role in self.allowed or bool(groups & set(self.allowed))
+
+    def starters(self) -> str:
+        """Who ``allowed`` lets start it, in words: "admins, the team's devops engineers or @rm"."""
+        words = [f"the team's {ROLES[a]}" if a in ROLES else
+                 f"<@{a}>" if a[0] in "UW" else f"<!subteam^{a}>" if a[0] == "S" else a
+                 for a in self.allowed]
+        return ", ".join(["admins", *words[:-1]]) + f" or {words[-1]}" if words else "admins"
 
     @property
     def is_dry_run(self) -> bool:

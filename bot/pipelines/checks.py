@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.domain.pipeline import (
+    ROLES,
     ApprovalSpec,
     OnFailure,
     Pipeline,
@@ -33,7 +34,7 @@ NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 APPROVER_RE = re.compile(r"[UWS][A-Z0-9]{2,}|@[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 
 _TOP_KEYS = ("default", "use_cases", "pipelines")
-_PIPELINE_KEYS = ("description", "stages")
+_PIPELINE_KEYS = ("description", "stages", "allowed")
 _STAGE_KEYS = ("name", "run", "timeout", "approval", "waves", "targets", "health", "bake", "on_failure")
 _APPROVAL_KEYS = ("required", "approvers", "allow_self", "expires")
 
@@ -114,7 +115,19 @@ class Checker(ExecutorValues):
                 self.fail(f"{where}[{i}].name", f"{quote(name_i)} is already stages[{names.index(name_i)}]")
         if None in stages:
             return None
-        return Pipeline(name=name, stages=tuple(s for s in stages if s), description=description)
+        allowed = self.allowed(table.get("allowed", []), join(path, "allowed"))
+        return Pipeline(name=name, stages=tuple(s for s in stages if s), description=description,
+                        allowed=allowed)
+
+    def allowed(self, value: Any, path: str) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            self.fail(path, f'expected a list like ["devops", "@release-managers", "U012ABC"], '
+                            f"got {kind_of(value)}")
+            return ()
+        bad = (f"is not a team role ({', '.join(ROLES)}), a user group (@handle or S…) "
+               "or a user ID (U…/W…)")
+        return self.unique_strings(
+            value, path, lambda who: who in ROLES or bool(APPROVER_RE.fullmatch(who)), bad)
 
     def stage(self, value: Any, path: str) -> StageSpec | None:
         table = self.table(value, path, _STAGE_KEYS)

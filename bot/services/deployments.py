@@ -31,7 +31,7 @@ from bot.services.commands import (
     StartDeployment,
     UnlockDeployments,
 )
-from bot.services.ports import ConcurrentUpdate, DeployLock, UnitOfWork
+from bot.services.ports import ConcurrentUpdate, DeployLock, GroupDirectory, UnitOfWork
 from bot.services.usecases import NO_ADMINS_HINT, load_use_case
 
 CANCEL_TRIES = 20  # abort wins: a cancel outlasts any burst of changes in flight
@@ -50,6 +50,7 @@ class DeploymentService:
     pipelines: PipelineSet
     timezone: str
     admins_configured: bool
+    groups: GroupDirectory | None = None  # a pipeline's `allowed` may name user groups
 
     async def execute(self, command: DeployCommand, actor: Actor) -> Message:
         match command:
@@ -76,6 +77,24 @@ class DeploymentService:
             hint = "" if self.admins_configured else NO_ADMINS_HINT
             raise NotAllowed(f"Only {deployers_text(uc)} may {action} `{uc.slug}`.{hint}")
 
+    def _ensure_starter(self, uc: UseCase, pipeline: Pipeline, actor: Actor,
+                        groups: frozenset[str]) -> None:
+        """A pipeline's `allowed` says who may start it (admins always); else the deployers."""
+        if not pipeline.allowed:
+            self._ensure_deployer(uc, actor, "deploy")
+        elif not (actor.is_admin or pipeline.may_start(actor.user_id, uc.role_of(actor.user_id),
+                                                        groups)):
+            hint = "" if self.admins_configured else NO_ADMINS_HINT
+            raise NotAllowed(f"Only {pipeline.starters()} may start the `{pipeline.name}` pipeline "
+                             f"of `{uc.slug}`.{hint}")
+
+    async def _groups_of(self, pipeline: Pipeline, actor: Actor) -> frozenset[str]:
+        """The pipeline's allowed groups ``actor`` is in, asked of Slack before any transaction."""
+        named = [who for who in pipeline.allowed if who[0] in "@S"]
+        if self.groups is None or not named or actor.is_admin:
+            return frozenset()
+        return frozenset([g for g in named if actor.user_id in await self.groups.members(g)])
+
     def _pipeline(self, slug: str, requested: str | None) -> Pipeline:
         if requested and requested not in self.pipelines.pipelines:
             known = ", ".join(f"`{p}`" for p in sorted(self.pipelines.pipelines))
@@ -91,9 +110,10 @@ class DeploymentService:
 
     async def _open(self, slug: str, version: str, pipeline: Pipeline, actor: Actor, *,
                     kind: str, rollback_of: int | None = None) -> Deployment:
+        groups = await self._groups_of(pipeline, actor)
         async with self.uow() as uow:
             uc = await load_use_case(uow, slug)
-            self._ensure_deployer(uc, actor, "deploy")
+            self._ensure_starter(uc, pipeline, actor, groups)
             if uc.phase is Phase.ARCHIVED:
                 raise Conflict(f"`{slug}` is archived; it cannot be deployed.")
             await self._ensure_free(uow, slug)

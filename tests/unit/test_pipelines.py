@@ -356,3 +356,28 @@ def test_a_kpi_health_check_names_the_kpi_and_its_max_drop() -> None:
 ])
 def test_kpi_health_mistakes(body: str, expected: list[str]) -> None:
     assert problems_of(one_stage(body)) == expected
+
+
+# ── who may start a pipeline ──────────────────────────────────────────────────────────────────
+
+def test_allowed_names_roles_groups_and_users() -> None:
+    text = ('[pipelines.p]\nallowed = ["devops", "@release-managers", "S0123ABC", "U012ABCDEF"]\n'
+            + one_stage('run = { executor = "dry-run" }'))
+    pipeline = parse_pipelines(tomllib.loads(text)).pipelines["p"]
+    assert pipeline.allowed == ("devops", "@release-managers", "S0123ABC", "U012ABCDEF")
+    assert pipeline.starters() == ("admins, the team's devops engineers, @release-managers, "
+                                   "<!subteam^S0123ABC> or <@U012ABCDEF>")
+
+
+def test_allowed_mistakes_are_named_with_their_path() -> None:
+    text = ('[pipelines.p]\nallowed = ["devops", "sre", 3, "devops"]\n'
+            + one_stage('run = { executor = "dry-run" }'))
+    assert problems_of(text) == [
+        'pipelines.p.allowed[1]: "sre" is not a team role (business, data-scientist, data-engineer, '
+        "devops), a user group (@handle or S…) or a user ID (U…/W…)",
+        "pipelines.p.allowed[2]: expected a string, got an integer",
+        'pipelines.p.allowed[3]: "devops" is listed twice',
+    ]
+    stage = one_stage('run = { executor = "dry-run" }')
+    assert problems_of('[pipelines.p]\nallowed = "devops"\n' + stage) == [
+        'pipelines.p.allowed: expected a list like ["devops", "@release-managers", "U012ABC"], got a string']

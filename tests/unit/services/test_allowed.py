@@ -1,0 +1,54 @@
+"""Who may start which pipeline (a pipeline's `allowed`): team roles, user groups and user IDs;
+admins always; refusals name who may — on the in-memory storage."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain.pipeline import ExecutorKind, ExecutorSpec, Pipeline, PipelineSet, StageSpec
+from bot.domain.usecases import NotAllowed, Role, TeamMember
+from bot.services.commands import StartDeployment
+from bot.services.deployments import DeploymentService
+from tests.fakes.directory import FakeGroups
+from tests.fakes.uow import InMemoryDatabase
+from tests.unit.services.support import ADMIN, ENGINEER, OUTSIDER, OWNER, SCIENTIST, actor, seed
+
+DRY = (StageSpec("prod", ExecutorSpec(ExecutorKind.DRY_RUN)),)
+PIPELINES = PipelineSet({
+    "guarded": Pipeline("guarded", DRY, allowed=("devops", "@release-managers", OUTSIDER)),
+    "open": Pipeline("open", DRY)}, default="guarded")
+RELEASE_MANAGER = "U_RM"
+
+
+def service(db: InMemoryDatabase) -> DeploymentService:
+    groups = FakeGroups({"@release-managers": frozenset({RELEASE_MANAGER})})
+    return DeploymentService(db.uow, db.clock, PIPELINES, "UTC", admins_configured=True,
+                             groups=groups)
+
+
+@pytest.fixture(autouse=True)
+async def churn(db: InMemoryDatabase) -> None:
+    await seed(db, team=(TeamMember(ENGINEER, Role.DEVOPS), TeamMember(SCIENTIST, Role.DATA_SCIENTIST)))
+
+
+@pytest.mark.parametrize("user", [ENGINEER, RELEASE_MANAGER, OUTSIDER, ADMIN])
+async def test_a_role_a_group_a_user_id_and_admins_may_start_it(db: InMemoryDatabase,
+                                                                user: str) -> None:
+    reply = await service(db).execute(StartDeployment("churn", "1.0"), actor(user))
+    assert reply.text.startswith("🚀 Deployment")
+
+
+@pytest.mark.parametrize("user", [OWNER, SCIENTIST])
+async def test_anyone_else_is_told_who_may(db: InMemoryDatabase, user: str) -> None:
+    with pytest.raises(NotAllowed) as refused:
+        await service(db).execute(StartDeployment("churn", "1.0"), actor(user))
+    assert str(refused.value) == (
+        f"Only admins, the team's devops engineers, @release-managers or <@{OUTSIDER}> may start "
+        "the `guarded` pipeline of `churn`.")
+
+
+async def test_without_allowed_the_deployers_may_start_it(db: InMemoryDatabase) -> None:
+    reply = await service(db).execute(StartDeployment("churn", "1.0", "open"), actor(OWNER))
+    assert reply.text.startswith("🚀 Deployment")
+    with pytest.raises(NotAllowed, match="the team's data engineers and devops engineers"):
+        await service(db).execute(StartDeployment("churn", "1.1", "open"), actor(OUTSIDER))
