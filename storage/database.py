@@ -24,6 +24,7 @@ from storage.deployments import SqlDeploymentRepository
 from storage.digest_reads import SqlDigestReads
 from storage.digests import SqlDigestRepository
 from storage.dora import SqlDoraQueries
+from storage.freezes import SqlFreezeRepository
 from storage.kpis import SqlKpiRepository
 from storage.metrics import SqlMetricRepository, SqlTokenRepository
 from storage.model_aliases import SqlModelAliasRepository
@@ -143,6 +144,7 @@ class SqlUnitOfWork:
         self.dora = SqlDoraQueries(self.session)
         self.kpis = SqlKpiRepository(self.session)
         self.aliases = SqlModelAliasRepository(self.session)
+        self.freezes = SqlFreezeRepository(self.session)
         self.notify_prefs = SqlNotifyPreferences(self.session)
         return self
 

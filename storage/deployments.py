@@ -33,6 +33,7 @@ def to_deployment(row: DeploymentRow) -> Deployment:
         stages=tuple(stage_from_json(s) for s in row.stages), state=DeploymentState(row.state),
         kind=row.kind, rollback_of=row.rollback_of, dry_run=row.dry_run,
         finished_at=row.finished_at, detail=row.detail, revision=row.revision,
+        override=row.override,
     )
 
 
@@ -67,7 +68,7 @@ class SqlDeploymentRepository:
         use_case_id = await self._use_case_id(d.use_case)
         row = DeploymentRow(
             use_case_id=use_case_id, slug=d.use_case, version=d.version, pipeline=d.pipeline,
-            kind=d.kind, rollback_of=d.rollback_of, dry_run=d.dry_run,
+            kind=d.kind, rollback_of=d.rollback_of, dry_run=d.dry_run, override=d.override,
             requested_by=d.requested_by, requested_at=d.requested_at, channel_id=d.channel_id,
             revision=0, active_slot=use_case_id if d.state.is_active else None, **_columns(d),
         )

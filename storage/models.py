@@ -125,6 +125,7 @@ class DeploymentRow(Base):
     kind: Mapped[str] = mapped_column(String(16), default="deploy")
     rollback_of: Mapped[int | None] = mapped_column(Integer)
     dry_run: Mapped[bool] = mapped_column(default=False)
+    override: Mapped[str] = mapped_column(Text, default="")  # an admin's reason to pass freezes
     requested_by: Mapped[str] = mapped_column(String(32))
     requested_at: Mapped[datetime]
     channel_id: Mapped[str] = mapped_column(String(32))
@@ -270,3 +271,18 @@ class NotifyPreferenceRow(Base):
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     enabled: Mapped[bool]
     updated_at: Mapped[datetime]
+
+
+class FreezeRow(Base):
+    """An ad hoc freeze window (`/deploy freeze`): ``scope`` is a use case's slug or "*" (all).
+    Recurring windows come from the pipeline file and are computed, never stored."""
+
+    __tablename__ = "freezes"
+    __table_args__ = (Index("ix_freezes_scope_ends_at", "scope", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(40))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(32))

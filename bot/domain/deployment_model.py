@@ -139,6 +139,7 @@ class Deployment:
     finished_at: datetime | None = None
     detail: str = ""          # mrkdwn, escaped when made (it may mention people)
     revision: int = 0         # optimistic-concurrency counter kept by storage
+    override: str = ""        # an admin's reason to pass freeze windows; "": freezes apply
 
     @property
     def needs_undo(self) -> bool:

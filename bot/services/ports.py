@@ -15,7 +15,7 @@ from bot.domain.usecases import Phase, PhaseChange, UseCase
 from bot.services.events import AfterCommit
 
 if TYPE_CHECKING:  # only in annotations: read_ports itself uses the types declared here
-    from bot.services import kpi_ports, read_ports, registry_ports
+    from bot.services import freeze_ports, kpi_ports, read_ports, registry_ports
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +185,8 @@ class UnitOfWork(Protocol):
     def kpis(self) -> kpi_ports.KpiRepository: ...
     @property
     def aliases(self) -> registry_ports.ModelAliasRepository: ...
+    @property
+    def freezes(self) -> freeze_ports.FreezeRepository: ...
     @property
     def notify_prefs(self) -> NotifyPreferences: ...
 

@@ -22,6 +22,7 @@ from typing import Any, Generic, TypeVar
 from bot.domain.deployment_model import Deployment, Event
 from bot.domain.kpis import SourceStatus
 from bot.domain.usecases import PhaseChange, UseCase
+from bot.services.freeze_ports import StoredFreeze
 from bot.services.ports import (
     ActionToken,
     ApiToken,
@@ -153,6 +154,7 @@ class Tables:
     kpi_status: Table[tuple[str, str], SourceStatus] = field(default_factory=_table)
     model_aliases: Table[tuple[str, str], str] = field(default_factory=_table)
     notify_prefs: Table[str, tuple[bool, datetime]] = field(default_factory=_table)
+    freezes: Table[int, StoredFreeze] = field(default_factory=_table)
 
     def __post_init__(self) -> None:
         self.refused: str | None = None  # the key of an insert refused as a duplicate

@@ -20,7 +20,7 @@ from tests.fakes.deployments import MemoryDeploymentRepository
 from tests.fakes.digests import MemoryDigestRepository, MemoryOutbox
 from tests.fakes.kpis import MemoryKpiRepository, MemoryModelAliasRepository
 from tests.fakes.metrics import MemoryMetricRepository, MemoryTokenRepository
-from tests.fakes.notify import MemoryNotifyPreferences
+from tests.fakes.notify import MemoryFreezeRepository, MemoryNotifyPreferences
 from tests.fakes.reads import MemoryDigestReads, MemoryDoraQueries
 from tests.fakes.tables import Ids, Tables
 from tests.fakes.use_cases import MemoryUseCaseRepository
@@ -43,6 +43,7 @@ class InMemoryUnitOfWork:
     kpis: MemoryKpiRepository
     aliases: MemoryModelAliasRepository
     notify_prefs: MemoryNotifyPreferences
+    freezes: MemoryFreezeRepository
 
     def __init__(self, db: InMemoryDatabase) -> None:
         self._db = db
@@ -66,6 +67,7 @@ class InMemoryUnitOfWork:
         self.kpis = MemoryKpiRepository(self._tables)
         self.aliases = MemoryModelAliasRepository(self._tables)
         self.notify_prefs = MemoryNotifyPreferences(self._tables)
+        self.freezes = MemoryFreezeRepository(self._tables, db.ids)
 
     async def __aenter__(self) -> InMemoryUnitOfWork:
         self._events = []

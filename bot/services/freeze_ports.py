@@ -1,0 +1,28 @@
+"""What freeze windows need from storage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+ALL = "*"  # the scope of a freeze of every use case
+
+
+@dataclass(frozen=True)
+class StoredFreeze:
+    scope: str            # a use case's slug, or ALL
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+    created_by: str
+
+
+class FreezeRepository(Protocol):
+    async def add(self, freeze: StoredFreeze) -> None: ...
+
+    async def current(self, scopes: list[str], now: datetime) -> list[StoredFreeze]:
+        """The windows of these scopes that are not over at ``now``, earliest first."""
+        ...
+
+    async def end(self, scope: str, now: datetime) -> int: ...

@@ -1,0 +1,120 @@
+"""Freeze windows: ad hoc ones from `/deploy freeze` (admins), recurring ones from the pipeline
+file; `/deploy freezes` lists the current and coming ones; `window_for` is what `/deploy` and
+the engine ask before starting anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.clock import Clock
+from bot.domain.durations import humanize
+from bot.domain.freezes import (
+    AD_HOC,
+    FreezeWindow,
+    RecurringFreeze,
+    active_window,
+    coming_windows,
+)
+from bot.domain.mrkdwn import escape
+from bot.domain.usecases import DomainError, NotAllowed
+from bot.render import blocks
+from bot.render.blocks import Message
+from bot.services.commands import Actor, FreezeDeployments, ListFreezes, UnfreezeDeployments
+from bot.services.freeze_ports import ALL, StoredFreeze
+from bot.services.ports import OutgoingMessage, UnitOfWork
+from bot.services.usecases import NO_ADMINS_HINT, load_use_case
+
+LISTED_AHEAD = timedelta(days=14)
+
+
+async def window_for(uow: UnitOfWork, recurring: Sequence[RecurringFreeze], slug: str,
+                     now: datetime) -> FreezeWindow | None:
+    """The freeze window deployments of ``slug`` are in now, if any (the one ending last)."""
+    stored = await uow.freezes.current([slug, ALL], now)
+    return active_window(recurring, [_window(f) for f in stored], slug, now)
+
+
+def describe(window: FreezeWindow, tz: str) -> str:
+    """E.g. "the freeze "quarter close" (pipeline file) until Mon 3 Apr 09:00 UTC"."""
+    return (f"the freeze “{escape(window.reason)}” ({window.source}) until "
+            f"{blocks.when(window.end, tz)}")
+
+
+def _window(f: StoredFreeze) -> FreezeWindow:
+    return FreezeWindow(f.starts_at, f.ends_at, f.reason,
+                        None if f.scope == ALL else frozenset({f.scope}), AD_HOC)
+
+
+@dataclass
+class FreezeService:
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    recurring: tuple[RecurringFreeze, ...]
+    timezone: str
+    admins_configured: bool
+
+    def _ensure_admin(self, actor: Actor, action: str) -> None:
+        if not actor.is_admin:
+            hint = "" if self.admins_configured else NO_ADMINS_HINT
+            raise NotAllowed(f"Only admins may {action}.{hint}")
+
+    async def freeze(self, command: FreezeDeployments, actor: Actor) -> Message:
+        self._ensure_admin(actor, "freeze deployments")
+        now = self.clock.now()
+        async with self.uow() as uow:
+            channel, what = await self._scope(uow, command.scope, actor)
+            window = StoredFreeze(command.scope, now, now + command.duration, command.reason,
+                                  actor.user_id)
+            await uow.freezes.add(window)
+            _announce(uow, channel, f"❄️ <@{actor.user_id}> froze deployments of {what} for "
+                                    f"{humanize(command.duration)}, until "
+                                    f"{blocks.when(window.ends_at, self.timezone)}: "
+                                    f"{escape(command.reason)}")
+            await uow.commit()
+        return blocks.notice(f"❄️ Deployments of {what} are frozen until "
+                             f"{blocks.when(window.ends_at, self.timezone)}; announced in "
+                             f"<#{channel}>. `/deploy unfreeze {command.scope_word}` lifts it.")
+
+    async def unfreeze(self, command: UnfreezeDeployments, actor: Actor) -> Message:
+        self._ensure_admin(actor, "lift a freeze")
+        async with self.uow() as uow:
+            channel, what = await self._scope(uow, command.scope, actor)
+            if not await uow.freezes.end(command.scope, self.clock.now()):
+                raise DomainError(f"No freeze of {what} to lift (from the pipeline file, a window "
+                                  "can only be passed with `override=\"<reason>\"`).")
+            _announce(uow, channel, f"☀️ <@{actor.user_id}> lifted the freeze of {what}.")
+            await uow.commit()
+        return blocks.notice(f"☀️ Deployments of {what} are no longer frozen (ad hoc).")
+
+    async def list(self, command: ListFreezes) -> Message:
+        now = self.clock.now()
+        async with self.uow() as uow:
+            scopes = [ALL] + ([command.slug] if command.slug else [])
+            stored = await uow.freezes.current(scopes, now) if command.slug else \
+                await uow.freezes.current([ALL], now)
+        windows = coming_windows(self.recurring, [_window(f) for f in stored], command.slug, now,
+                                 LISTED_AHEAD)
+        if not windows:
+            return blocks.notice(f"☀️ No freeze now or in the next {LISTED_AHEAD.days} days"
+                                 + (f" for `{command.slug}`." if command.slug else "."))
+        lines = [("🧊 now" if w.start <= now else "🗓️") + f" {blocks.when(w.start, self.timezone)} → "
+                 f"{blocks.when(w.end, self.timezone)} · {escape(w.reason)} · "
+                 f"{'all use cases' if w.use_cases is None else ', '.join(sorted(w.use_cases))} "
+                 f"({w.source})" for w in windows[:40]]
+        return blocks.notice("❄️ Freeze windows, now and in the next "
+                             f"{LISTED_AHEAD.days} days:\n" + "\n".join(lines))
+
+    async def _scope(self, uow: UnitOfWork, scope: str, actor: Actor) -> tuple[str, str]:
+        """Where to announce and how to name it: a use case's channel, or where it was typed."""
+        if scope == ALL:
+            return actor.channel_id, "*all use cases*"
+        uc = await load_use_case(uow, scope)
+        return uc.channel_id, f"*{uc.slug}*"
+
+
+def _announce(uow: UnitOfWork, channel: str, text: str) -> None:
+    msg = blocks.notice(text)
+    uow.outbox.add(OutgoingMessage("chat.postMessage", channel, {"channel": channel, **msg.as_args()}))

@@ -1,0 +1,36 @@
+"""Ad hoc freeze windows (``freezes``): a use case's (its slug) or everybody's ("*")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.freeze_ports import StoredFreeze
+from storage.models import FreezeRow
+
+
+class SqlFreezeRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, freeze: StoredFreeze) -> None:
+        self._session.add(FreezeRow(scope=freeze.scope, starts_at=freeze.starts_at,
+                                    ends_at=freeze.ends_at, reason=freeze.reason,
+                                    created_by=freeze.created_by))
+        await self._session.flush()
+
+    async def current(self, scopes: list[str], now: datetime) -> list[StoredFreeze]:
+        """The windows of these scopes not over at ``now`` (the index: scope, ends_at)."""
+        rows = await self._session.scalars(
+            select(FreezeRow).where(FreezeRow.scope.in_(scopes), FreezeRow.ends_at > now)
+            .order_by(FreezeRow.starts_at, FreezeRow.id))
+        return [StoredFreeze(r.scope, r.starts_at, r.ends_at, r.reason, r.created_by) for r in rows]
+
+    async def end(self, scope: str, now: datetime) -> int:
+        """Unfreeze: the scope's open windows end now; how many there were."""
+        done = await self._session.execute(
+            update(FreezeRow).where(FreezeRow.scope == scope, FreezeRow.ends_at > now,
+                                    FreezeRow.starts_at <= now).values(ends_at=now))
+        return int(done.rowcount)  # type: ignore[attr-defined]
