@@ -46,6 +46,7 @@ from bot.services.deployment_runs import DeploymentRuns
 from bot.services.deployments import DeploymentService
 from bot.services.digests import DigestService
 from bot.services.events import DeploymentChanged, MessageQueued, StepStopped, UndoNeeded
+from bot.services.freezes import FreezeService
 from bot.services.home import HomeService
 from bot.services.kpis import KpiService
 from bot.services.metrics import MetricService
@@ -175,7 +176,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     outbox = OutboxWorker(db.outbox, outbox_client, clock, poll_seconds=settings.outbox_poll_seconds,
                           pacer=pacer, lease=settings.lease)
     webhooks = WebhookExecutor(settings.webhook_secret)
-    runs = DeploymentRuns(db.uow, clock, settings.timezone, settings.public_url)
+    runs = DeploymentRuns(db.uow, clock, settings.timezone, settings.public_url, pipelines.freezes)
     mlflow = (MlflowExecutor(MlflowRest(settings.mlflow_url, settings.mlflow_token))
               if settings.mlflow_url else None)
     s = _services(settings, clock, db, client, pipelines, kpi_config, mlflow)
@@ -193,7 +194,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
                            kpi_jobs), s.home,
                  background, LoopWatch(telemetry.loop_lag), kpi_jobs)
     _routes(app)
-    _metrics_route(app, telemetry)
+    telemetry.route(app.web, backlog=db.outbox.backlog, retries=lambda: outbox.retries,
+                    jobs=lambda: len(app.scheduler.jobs()), by_state=lambda: _count_by_state(db))
     api.register(app.web, runs, settings.webhook_secret, settings.public_url)
     metrics_api.register(app.web, TokenService(db.uow, clock), s.metrics, clock)
     mlflow_hooks.register(app.web, settings.mlflow_webhook_secret, time.time, s.registry.handle)
@@ -269,26 +271,20 @@ def _bolt(settings: Settings, client: AsyncWebClient, db: Database, clock: Clock
     )
     dedupe.register(bolt, db.requests, clock)  # before the listeners: retries are not applied twice
     deploys = DeployDialogs(db.uow, s.deployments.pipelines, s.registry.registry, bool(settings.admins))
+    freezes = FreezeService(db.uow, clock, s.deployments.pipelines.freezes, settings.timezone,
+                            bool(settings.admins))
     modals = dialogs.register(bolt, s.use_cases, deploys, s.deployments, s.home, settings.admins, background)
     commands.register(bolt, s.use_cases, s.deployments, s.metrics, s.digests, settings.admins,
-                      background, s.kpis, modals)
+                      background, s.kpis, modals, freezes)
     actions.register(bolt, s.approvals, s.home, settings.admins, background, s.deployments)
     events.register(bolt, s.home, background)
     bolt.error(errors.on_error)
     return bolt
 
 
-def _metrics_route(app: BotApp, telemetry: Telemetry) -> None:
-    async def metrics(_request: web.Request) -> web.Response:
-        telemetry.backlog.set(await app.db.outbox.backlog())
-        telemetry.retries.set(app.outbox.retries)
-        telemetry.jobs.set(len(app.scheduler.jobs()))
-        async with app.db.uow() as uow:
-            for state, count in (await uow.deployments.count_by_state()).items():
-                telemetry.deployments.labels(state).set(count)
-        return telemetry.render()
-
-    app.web.router.add_get("/metrics", metrics)
+async def _count_by_state(db: Database) -> dict[str, int]:
+    async with db.uow() as uow:
+        return await uow.deployments.count_by_state()
 
 
 def _routes(app: BotApp) -> None:

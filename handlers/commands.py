@@ -20,6 +20,8 @@ from bot.render.charts import Panel, kpi_charts
 from bot.services.commands import (
     Actor,
     DeployCommand,
+    FreezeDeployments,
+    ListFreezes,
     MetricCommand,
     NewUseCaseDialog,
     PickVersion,
@@ -28,10 +30,12 @@ from bot.services.commands import (
     SetTarget,
     ShowDora,
     ShowSources,
+    UnfreezeDeployments,
 )
 from bot.services.deploy_dialog import DeployDialogs
 from bot.services.deployments import DeploymentService
 from bot.services.digests import DigestService
+from bot.services.freezes import FreezeService
 from bot.services.kpis import KpiService
 from bot.services.metrics import ChartRequest, MetricService
 from bot.services.usecases import UseCaseService
@@ -114,13 +118,14 @@ class SlashCommand:
 
 def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentService,
              metrics: MetricService, digests: DigestService, admins: frozenset[str],
-             background: AfterAck, kpis: KpiService, dialogs: Dialogs) -> None:
+             background: AfterAck, kpis: KpiService, dialogs: Dialogs,
+             freezes: FreezeService) -> None:
     for command in (
         SlashCommand("/usecase", "/usecase — track use cases from Biz to Ops",
                      usecase_grammar.parse_usecase, usecase_grammar.HELP, usecase_grammar.USAGE,
                      _usecase(use_cases, dialogs)),
         SlashCommand("/deploy", "/deploy — staged deployments from chat", deploy_grammar.parse_deploy,
-                     deploy_grammar.HELP, DEPLOY_USAGE, _deploy(deployments, dialogs.deploys)),
+                     deploy_grammar.HELP, DEPLOY_USAGE, _deploy(deployments, dialogs.deploys, freezes)),
         SlashCommand("/metric", "/metric — shared KPIs and DORA metrics", metric_grammar.parse_metric,
                      metric_grammar.HELP, metric_grammar.USAGE, _metric(metrics, kpis, background)),
         SlashCommand("/digest", "/digest — status digests for this channel",
@@ -175,11 +180,18 @@ def _usecase(use_cases: UseCaseService, dialogs: Dialogs) -> Run:
     return run
 
 
-def _deploy(deployments: DeploymentService, deploys: DeployDialogs) -> Run:
+def _deploy(deployments: DeploymentService, deploys: DeployDialogs, freezes: FreezeService) -> Run:
     async def run(cmd: DeployCommand, who: Actor, _where: Where) -> Message | OpenDialog:
-        if isinstance(cmd, PickVersion):  # the dialog (it may ask MLflow: never in the ack)
-            slug = cmd.slug
-            return OpenDialog(lambda actor: deploys.view(slug, actor), "deploy_dialog")
+        match cmd:
+            case PickVersion():  # the dialog (it may ask MLflow: never in the ack)
+                slug = cmd.slug
+                return OpenDialog(lambda actor: deploys.view(slug, actor), "deploy_dialog")
+            case FreezeDeployments():
+                return await freezes.freeze(cmd, who)
+            case UnfreezeDeployments():
+                return await freezes.unfreeze(cmd, who)
+            case ListFreezes():
+                return await freezes.list(cmd)
         return await deployments.execute(cmd, who)
 
     return run

@@ -21,11 +21,12 @@ class SqlFreezeRepository:
                                     created_by=freeze.created_by))
         await self._session.flush()
 
-    async def current(self, scopes: list[str], now: datetime) -> list[StoredFreeze]:
-        """The windows of these scopes not over at ``now`` (the index: scope, ends_at)."""
-        rows = await self._session.scalars(
-            select(FreezeRow).where(FreezeRow.scope.in_(scopes), FreezeRow.ends_at > now)
-            .order_by(FreezeRow.starts_at, FreezeRow.id))
+    async def current(self, scopes: list[str] | None, now: datetime) -> list[StoredFreeze]:
+        """The windows of these scopes (None: all) not over at ``now`` (index: scope, ends_at)."""
+        query = select(FreezeRow).where(FreezeRow.ends_at > now)
+        if scopes is not None:
+            query = query.where(FreezeRow.scope.in_(scopes))
+        rows = await self._session.scalars(query.order_by(FreezeRow.starts_at, FreezeRow.id))
         return [StoredFreeze(r.scope, r.starts_at, r.ends_at, r.reason, r.created_by) for r in rows]
 
     async def end(self, scope: str, now: datetime) -> int:

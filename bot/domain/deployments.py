@@ -106,6 +106,26 @@ def launch(d: Deployment, index: int, now: datetime) -> Deployment:
     return d.with_stage(index, replace(stage, step=replace(stage.step, launched=True)))
 
 
+def not_started(d: Deployment, index: int) -> bool:
+    """The current stage's executor has not run yet: a freeze may still hold it back."""
+    stage = d.stages[index]
+    step = stage.step
+    return (step is not None and not step.launched and step.kind is StepKind.RUN
+            and step.wave in (None, 0) and all(w.state is StageState.WAITING for w in stage.waves))
+
+
+def hold(d: Deployment, index: int, until: datetime, now: datetime, why: str) -> Transition:
+    """A freeze window: the stage that has not started waits until ``until``, its timeout
+    moved along (the wait is not the executor's time)."""
+    stage = d.stages[index]
+    step = stage.step
+    if step is None or not not_started(d, index):
+        raise StaleResult("nothing to hold")
+    held = replace(step, due_at=until, deadline=until + (step.deadline - step.due_at))
+    event = Event("held", now, stage=stage.name, detail=why)
+    return Transition(d.with_stage(index, replace(stage, step=held)), (event,))
+
+
 # ── ending ───────────────────────────────────────────────────────────────────────────────────
 
 def end(d: Deployment, state: DeploymentState, current_as: StageState, now: datetime,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
+from bot.domain.freezes import RecurringFreeze
 from bot.domain.kpis import MaxDrop
 
 
@@ -104,11 +105,13 @@ class Pipeline:
 
 @dataclass(frozen=True)
 class PipelineSet:
-    """Every pipeline of the file, the default one, and which use case uses which."""
+    """Every pipeline of the file, the default one, which use case uses which, and the recurring
+    freeze windows."""
 
     pipelines: dict[str, Pipeline]
     default: str
     use_cases: dict[str, str] = field(default_factory=dict)  # slug -> pipeline name
+    freezes: tuple[RecurringFreeze, ...] = ()  # the file's [[freezes]], in its order
 
     def for_use_case(self, slug: str, requested: str | None = None) -> Pipeline:
         name = requested or self.use_cases.get(slug) or self.default

@@ -21,6 +21,7 @@ from bot.domain.pipeline import (
 )
 from bot.domain.usecases import SLUG_RE
 from bot.pipelines.executor_values import ExecutorValues
+from bot.pipelines.freeze_values import FreezeValues
 from bot.toml_values import (
     did_you_mean,
     is_int,
@@ -33,13 +34,13 @@ from bot.toml_values import (
 NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 APPROVER_RE = re.compile(r"[UWS][A-Z0-9]{2,}|@[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 
-_TOP_KEYS = ("default", "use_cases", "pipelines")
+_TOP_KEYS = ("default", "use_cases", "pipelines", "freezes")
 _PIPELINE_KEYS = ("description", "stages", "allowed")
 _STAGE_KEYS = ("name", "run", "timeout", "approval", "waves", "targets", "health", "bake", "on_failure")
 _APPROVAL_KEYS = ("required", "approvers", "allow_self", "expires")
 
 
-class Checker(ExecutorValues):
+class Checker(ExecutorValues, FreezeValues):
     """Walks the parsed file, building domain objects and collecting problems as it goes."""
 
     def pipeline_set(self, data: Mapping[str, Any]) -> PipelineSet | None:
@@ -60,9 +61,10 @@ class Checker(ExecutorValues):
                 pipelines[name] = pipeline
         default = self.default(data, names)
         use_cases = self.use_cases(data.get("use_cases", {}), names)
+        freezes = self.freezes(data["freezes"]) if "freezes" in data else ()
         if default is None or self.problems:
             return None
-        return PipelineSet(pipelines=pipelines, default=default, use_cases=use_cases)
+        return PipelineSet(pipelines=pipelines, default=default, use_cases=use_cases, freezes=freezes)
 
     def default(self, data: Mapping[str, Any], names: list[str]) -> str | None:
         if "default" in data:

@@ -104,6 +104,8 @@ def deployment_message(d: Deployment, *, now: datetime, tz: str, buttons: Decisi
     if d.rollback_of:
         facts.append(f"rolls back deployment {d.rollback_of}")
     blocks.append(context(" · ".join(facts), DRY_RUN_NOTE if d.dry_run else ""))
+    if d.override:  # escaped when made
+        blocks.append(context(f"⚠️ freezes overridden: {clip(d.override, 500)}"))
     blocks += bulleted([stage_line(s, now) for s in d.stages], max_blocks=30, more="stages")
     if votes := _votes(d, tz):
         blocks.append(context(*votes[:10]))
@@ -146,6 +148,8 @@ def event_notes(events: Sequence[Event]) -> list[str]:
         wave = f" (wave {e.wave})" if e.wave else ""
         if e.kind == "gate_opened":
             notes.append(f"✋ *{e.stage}* waits for approval.")
+        elif e.kind == "override":  # its detail was escaped when made
+            notes.append(f"⚠️ <@{e.actor}> passed a freeze on purpose: {e.detail}")
         elif e.kind in ("failed", "timed_out") and e.stage:
             notes.append(f"❌ *{e.stage}*{wave} {e.kind.replace('_', ' ')}: {escape(e.detail)}")
     return notes

@@ -75,6 +75,20 @@ class Telemetry:
         self.requests.labels(kind, str(response.status)).inc()
         return response
 
+    def route(self, web_app: web.Application, *, backlog: Callable[[], Awaitable[int]],
+              retries: Callable[[], int], jobs: Callable[[], int],
+              by_state: Callable[[], Awaitable[dict[str, int]]]) -> None:
+        """``GET /metrics``: the gauges read when scraped, then everything in text format."""
+        async def metrics(_request: web.Request) -> web.Response:
+            self.backlog.set(await backlog())
+            self.retries.set(retries())
+            self.jobs.set(jobs())
+            for state, count in (await by_state()).items():
+                self.deployments.labels(state).set(count)
+            return self.render()
+
+        web_app.router.add_get("/metrics", metrics)
+
     def render(self) -> web.Response:
         return web.Response(
             body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}

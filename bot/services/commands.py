@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.domain.usecases import Phase, Role
 
@@ -111,6 +112,28 @@ class StartDeployment:
     slug: str
     version: str
     pipeline: str | None = None
+    override: str = ""  # an admin's reason to start despite a freeze window
+
+
+@dataclass(frozen=True)
+class FreezeDeployments:
+    scope: str          # a use case's slug, or "*": all of them
+    duration: timedelta
+    reason: str
+
+    @property
+    def scope_word(self) -> str:
+        return "all" if self.scope == "*" else self.scope
+
+
+@dataclass(frozen=True)
+class UnfreezeDeployments:
+    scope: str
+
+
+@dataclass(frozen=True)
+class ListFreezes:
+    slug: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,7 +185,8 @@ class NotifySetting:
 
 DeployCommand = (
     StartDeployment | DeploymentStatus | DeploymentHistory | CancelDeployment | RollbackDeployment
-    | LockDeployments | UnlockDeployments | PickVersion | NotifySetting
+    | LockDeployments | UnlockDeployments | PickVersion | NotifySetting | FreezeDeployments
+    | UnfreezeDeployments | ListFreezes
 )
 
 

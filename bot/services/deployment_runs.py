@@ -17,6 +17,7 @@ from bot.domain import gates
 from bot.domain.deployment_model import Deployment, StageState, Step, StepKind
 from bot.domain.deployments import StaleResult, StepResult, Transition
 from bot.domain.durations import humanize
+from bot.domain.freezes import RecurringFreeze
 from bot.domain.mrkdwn import escape, without_controls
 from bot.domain.pipeline import ExecutorKind, Pipeline
 from bot.domain.waves import target_names
@@ -25,6 +26,7 @@ from bot.render.deploy_blocks import output_note
 from bot.services import deployment_flow as flow
 from bot.services.deployments import automatic_rollback_stage
 from bot.services.events import DeploymentChanged
+from bot.services.freezes import describe, window_for
 from bot.services.ports import ConcurrentUpdate, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ class DeploymentRuns:
     clock: Clock
     timezone: str
     public_url: str
+    freezes: tuple[RecurringFreeze, ...] = ()  # the pipeline file's; ad hoc ones are stored
 
     async def due(self, *, launch: bool) -> list[int]:
         async with self.uow() as uow:
@@ -65,6 +68,8 @@ class DeploymentRuns:
                 if d is None or d.current is None:
                     return None
                 index = d.current
+                if await self._held(uow, d, index, now):
+                    return None  # a freeze window: it waits, and the thread says until when
                 launched = machine.launch(d, index, now)
                 linked = await uow.use_cases.get(d.use_case)  # its MLflow model, for mlflow stages
                 saved = await uow.deployments.save(launched)
@@ -77,6 +82,22 @@ class DeploymentRuns:
         assert step is not None
         job = replace(self._job(saved, index, step), model=linked.model if linked else "")
         return Launched(deployment_id, index, step, job, step.deadline - now, saved)
+
+    async def _held(self, uow: UnitOfWork, d: Deployment, index: int, now: datetime) -> bool:
+        """A stage that has not started waits out a freeze window (unless an admin overrode
+        freezes for this deployment); one already under way is never stopped half-way."""
+        if d.override or not machine.not_started(d, index):
+            return False
+        window = await window_for(uow, self.freezes, d.use_case, now)
+        if window is None:
+            return False
+        why = describe(window, self.timezone)
+        t = machine.hold(d, index, window.end, now, why)
+        await flow.persist(uow, t, self.clock, self.timezone,
+                           notes=(f"❄️ *{d.stages[index].name}* waits for {why}; it starts "
+                                  "when the window ends.",))
+        await uow.commit()
+        return True
 
     def _job(self, d: Deployment, index: int, step: Step) -> StageJob:
         stage = d.stages[index]

@@ -18,7 +18,7 @@ from bot.domain.usecases import may_deploy as may_deploy
 from bot.render import blocks, deploy_blocks
 from bot.render.blocks import Message
 from bot.services import deployment_flow as flow
-from bot.services import notifications
+from bot.services import freezes, notifications
 from bot.services.commands import (
     Actor,
     CancelDeployment,
@@ -103,13 +103,14 @@ class DeploymentService:
 
     async def start(self, command: StartDeployment, actor: Actor) -> Message:
         pipeline = self._pipeline(command.slug, command.pipeline)
-        d = await self._open(command.slug, command.version, pipeline, actor, kind="deploy")
+        d = await self._open(command.slug, command.version, pipeline, actor, kind="deploy",
+                             override=command.override)
         dry = " It is a *dry run*: nothing is deployed." if d.dry_run else ""
         return blocks.notice(f"🚀 Deployment {d.id} of *{d.use_case}* `{d.version}` started; "
                              f"follow it in <#{d.channel_id}>.{dry}")
 
     async def _open(self, slug: str, version: str, pipeline: Pipeline, actor: Actor, *,
-                    kind: str, rollback_of: int | None = None) -> Deployment:
+                    kind: str, rollback_of: int | None = None, override: str = "") -> Deployment:
         groups = await self._groups_of(pipeline, actor)
         async with self.uow() as uow:
             uc = await load_use_case(uow, slug)
@@ -117,9 +118,13 @@ class DeploymentService:
             if uc.phase is Phase.ARCHIVED:
                 raise Conflict(f"`{slug}` is archived; it cannot be deployed.")
             await self._ensure_free(uow, slug)
+            # A rollback restores a known-good version: freezes never hold a repair back.
+            why = "" if kind == "rollback" else await freezes.passage(
+                uow, self.pipelines.freezes, slug, actor, override, self.clock.now(), self.timezone)
             t = machine.request(use_case=slug, version=version, pipeline=pipeline,
                                 requested_by=actor.user_id, channel_id=uc.channel_id,
                                 now=self.clock.now(), kind=kind, rollback_of=rollback_of)
+            t = freezes.overridden(t, actor, why, self.clock.now()) if why else t
             try:
                 d = await uow.deployments.add(t.deployment)
             except ConcurrentUpdate:  # another request won the race for this use case
@@ -127,6 +132,9 @@ class DeploymentService:
                                   f"see `/deploy status {slug}`.") from None
             await uow.deployments.record(d, t.events)
             await flow.post_new(uow, d, self.clock, self.timezone, t.events)
+            if why:
+                flow.announce(uow, uc.channel_id, f"⚠️ <@{actor.user_id}> started deployment {d.id} of "
+                              f"*{slug}* `{version}` despite a freeze: {why}")
             await uow.commit()
         return d
 

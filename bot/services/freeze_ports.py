@@ -21,8 +21,8 @@ class StoredFreeze:
 class FreezeRepository(Protocol):
     async def add(self, freeze: StoredFreeze) -> None: ...
 
-    async def current(self, scopes: list[str], now: datetime) -> list[StoredFreeze]:
-        """The windows of these scopes that are not over at ``now``, earliest first."""
+    async def current(self, scopes: list[str] | None, now: datetime) -> list[StoredFreeze]:
+        """The windows of these scopes (None: all) that are not over at ``now``, earliest first."""
         ...
 
     async def end(self, scope: str, now: datetime) -> int: ...

@@ -6,10 +6,12 @@ the engine ask before starting anything.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
+from bot.domain.deployment_model import Event
+from bot.domain.deployments import Transition
 from bot.domain.durations import humanize
 from bot.domain.freezes import (
     AD_HOC,
@@ -19,7 +21,7 @@ from bot.domain.freezes import (
     coming_windows,
 )
 from bot.domain.mrkdwn import escape
-from bot.domain.usecases import DomainError, NotAllowed
+from bot.domain.usecases import Conflict, DomainError, NotAllowed
 from bot.render import blocks
 from bot.render.blocks import Message
 from bot.services.commands import Actor, FreezeDeployments, ListFreezes, UnfreezeDeployments
@@ -41,6 +43,27 @@ def describe(window: FreezeWindow, tz: str) -> str:
     """E.g. "the freeze "quarter close" (pipeline file) until Mon 3 Apr 09:00 UTC"."""
     return (f"the freeze “{escape(window.reason)}” ({window.source}) until "
             f"{blocks.when(window.end, tz)}")
+
+
+async def passage(uow: UnitOfWork, recurring: Sequence[RecurringFreeze], slug: str, actor: Actor,
+                  override: str, now: datetime, tz: str) -> str:
+    """Whether a new deployment of ``slug`` may start now: refused inside a freeze window
+    (naming it), unless an admin overrides it. Returns what the audit trail keeps ("": none)."""
+    if override and not actor.is_admin:
+        raise NotAllowed("Only admins may override a freeze window.")
+    window = await window_for(uow, recurring, slug, now)
+    if window is None:
+        return ""
+    if not override:
+        raise Conflict(f"❄️ Deployments of `{slug}` are frozen: {describe(window, tz)}. An admin "
+                       'may pass it on purpose with `override="<reason>"`.')
+    return f"{escape(override)} (passes {describe(window, tz)})"
+
+
+def overridden(t: Transition, actor: Actor, why: str, now: datetime) -> Transition:
+    """The new deployment carries the override, and its audit trail says who and why."""
+    event = Event("override", now, actor=actor.user_id, detail=why)
+    return replace(t, deployment=replace(t.deployment, override=why), events=(*t.events, event))
 
 
 def _window(f: StoredFreeze) -> FreezeWindow:
@@ -92,9 +115,7 @@ class FreezeService:
     async def list(self, command: ListFreezes) -> Message:
         now = self.clock.now()
         async with self.uow() as uow:
-            scopes = [ALL] + ([command.slug] if command.slug else [])
-            stored = await uow.freezes.current(scopes, now) if command.slug else \
-                await uow.freezes.current([ALL], now)
+            stored = await uow.freezes.current([ALL, command.slug] if command.slug else None, now)
         windows = coming_windows(self.recurring, [_window(f) for f in stored], command.slug, now,
                                  LISTED_AHEAD)
         if not windows:

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
+from bot.domain.freezes import MAX_DURATION
 from bot.services.commands import (
     CancelDeployment,
     DeployCommand,
     DeploymentHistory,
     DeploymentStatus,
+    FreezeDeployments,
+    ListFreezes,
     LockDeployments,
     NotifySetting,
     PickVersion,
     RollbackDeployment,
     StartDeployment,
+    UnfreezeDeployments,
     UnlockDeployments,
 )
 from bot.slack import ids
+from bot.toml_values import parse_duration
 from handlers.grammar.parsing import (
     MAX_ID,
     FieldErrors,
@@ -34,7 +40,7 @@ VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 ID_RE = re.compile(r"#?([0-9]{1,12})")  # longer digit strings can only be slugs
 
 USAGE = {
-    "start": "/deploy <slug> <version> [pipeline=<name>]",
+    "start": '/deploy <slug> <version> [pipeline=<name>] [override="<reason>"]',
     "status": "/deploy status [<slug> | <deployment-id>]",
     "history": "/deploy history <slug>",
     "cancel": '/deploy cancel <deployment-id> ["reason"]',
@@ -42,6 +48,9 @@ USAGE = {
     "lock": '/deploy lock <slug> ["reason"]',
     "unlock": "/deploy unlock <slug>",
     "notify": "/deploy notify [on|off]",
+    "freeze": '/deploy freeze <slug|all> <duration> "<reason>"',
+    "unfreeze": "/deploy unfreeze <slug|all>",
+    "freezes": "/deploy freezes [<slug>]",
 }
 HELP = [
     (USAGE["start"], "Start a staged deployment (owner, data engineers, devops, admins)."),
@@ -55,6 +64,10 @@ HELP = [
     (USAGE["unlock"], "Allow deployments again."),
     (USAGE["notify"], "Direct messages about your own deployments (on by default); alone: "
                       "the current setting."),
+    (USAGE["freeze"], "Refuse new deployments for a while, e.g. `2h` or `3d` (admins); "
+                      'an admin passes one with `override="<reason>"`, audited and announced.'),
+    (USAGE["unfreeze"], "Lift an ad hoc freeze (admins)."),
+    (USAGE["freezes"], "Current and coming freeze windows, ad hoc and from the pipeline file."),
 ]
 
 
@@ -75,7 +88,7 @@ def _deployment_id(token: str, usage: str) -> int:
 
 
 def _start(text: str, usage: str) -> StartDeployment | PickVersion:
-    tokens = split(text, allowed=frozenset({"pipeline"}), usage=usage)
+    tokens = split(text, allowed=frozenset({"pipeline", "override"}), usage=usage)
     if len(tokens.positional) == 1 and not tokens.options:
         return PickVersion(parse_slug(tokens.positional[0], usage))
     if len(tokens.positional) != 2:
@@ -84,7 +97,11 @@ def _start(text: str, usage: str) -> StartDeployment | PickVersion:
     if not VERSION_RE.fullmatch(version):
         raise UsageError(_bad_version(version), usage)
     pipeline = tokens.options.get("pipeline")
-    return StartDeployment(parse_slug(slug, usage), version, pipeline or None)
+    override = plain_text(tokens.options.get("override", "")).strip()
+    if "override" in tokens.options and not override:
+        raise UsageError('An override needs its reason: `override="quarter-close fix, approved by '
+                         'the CFO"`.', usage)
+    return StartDeployment(parse_slug(slug, usage), version, pipeline or None, override)
 
 
 def _bad_version(version: str) -> str:
@@ -138,6 +155,32 @@ def _lock(rest: str, usage: str) -> LockDeployments:
     return LockDeployments(parse_slug(which, usage), reason)
 
 
+def _scope(word: str, usage: str) -> str:
+    return "*" if word.lower() == "all" else parse_slug(word, usage)
+
+
+def _freeze(rest: str, usage: str) -> FreezeDeployments:
+    tokens = split(rest, allowed=frozenset(), usage=usage)
+    if len(tokens.positional) < 3:
+        raise UsageError('Say what, for how long and why, e.g. `/deploy freeze all 2d "quarter '
+                         'close"`.', usage)
+    scope, duration, *why = tokens.positional
+    try:
+        length = parse_duration(duration)
+    except ValueError as bad:
+        raise UsageError(f"`{shown(duration)}`: {bad}.", usage) from None
+    if not timedelta() < length <= MAX_DURATION:
+        raise UsageError(f"A freeze lasts more than 0 and at most {MAX_DURATION.days} days.", usage)
+    return FreezeDeployments(_scope(scope, usage), length, plain_text(" ".join(why)))
+
+
+def _unfreeze(rest: str, usage: str) -> UnfreezeDeployments:
+    tokens = split(rest, allowed=frozenset(), usage=usage)
+    if len(tokens.positional) != 1:
+        raise UsageError("Name one use case, or `all`.", usage)
+    return UnfreezeDeployments(_scope(tokens.positional[0], usage))
+
+
 def _subject_and_reason(rest: str, usage: str, missing: str) -> tuple[str, str]:
     """``<what> ["reason"]``: the first word, and the rest as the reason."""
     tokens = split(rest, allowed=frozenset(), usage=usage)
@@ -163,4 +206,7 @@ _PARSERS: dict[str, Callable[[str, str], DeployCommand]] = {
     "lock": _lock,
     "unlock": lambda rest, usage: UnlockDeployments(_oneparse_slug(rest, usage)),
     "notify": _notify,
+    "freeze": _freeze,
+    "unfreeze": _unfreeze,
+    "freezes": lambda rest, usage: ListFreezes(_oneparse_slug(rest, usage) if rest.strip() else None),
 }

@@ -31,9 +31,9 @@ class MemoryFreezeRepository:
     async def add(self, freeze: StoredFreeze) -> None:
         self._tables.freezes.put(self._ids.new("freezes"), freeze)
 
-    async def current(self, scopes: list[str], now: datetime) -> list[StoredFreeze]:
+    async def current(self, scopes: list[str] | None, now: datetime) -> list[StoredFreeze]:
         rows = sorted(self._tables.freezes.rows.items(), key=lambda kv: (kv[1].starts_at, kv[0]))
-        return [f for _id, f in rows if f.scope in scopes and f.ends_at > now]
+        return [f for _id, f in rows if (scopes is None or f.scope in scopes) and f.ends_at > now]
 
     async def end(self, scope: str, now: datetime) -> int:
         ended = [(i, f) for i, f in self._tables.freezes.rows.items()

@@ -1,0 +1,159 @@
+"""Freeze windows: spans of time in which no deployment starts (``/deploy`` is refused, naming the
+window, its reason and its end; only an admin's override passes).
+
+Two sources: ad hoc windows from ``/deploy freeze`` (stored, a plain :class:`FreezeWindow`) and
+recurring ones from the pipeline file's ``[[freezes]]`` (a :class:`RecurringFreeze`: a cron in a
+time zone and a duration). Pure: every function takes the moment it needs; datetimes in are aware,
+datetimes out are UTC. A window is half-open, ``[start, end)``: a deployment at ``end`` may start.
+
+Daylight saving time -- a recurring window uses the same cron and time-zone code as digests
+(:class:`bot.domain.schedule.Schedule`):
+
+* it *starts* at the cron's wall-clock fire time in its zone: ``0 18 * * fri`` starts every Friday
+  at 18:00 local, on both sides of a change -- never skipped, never doubled;
+* a start wall time that does not exist (02:30 on the spring-forward day) starts the window at the
+  instant the clock skips to (03:30 local); one that happens twice (02:30 on the fall-back day in
+  Europe/Berlin) starts one window, at its first occurrence (an hourly cron, hour ``*``, starts one
+  in each real hour, the repeated one included);
+* it *lasts* ``duration`` of real time: a 1h window is one hour long on both sides of a change, and
+  the windows of a cron come one after the other exactly as its fire times do. So a weekend freeze
+  ``0 18 * * fri`` + ``2d15h`` (Friday 18:00 to Monday 09:00) that spans a change ends an hour later
+  on the wall clock (10:00) on the spring-forward weekend and an hour earlier (08:00) on the
+  fall-back one: its length is kept, its end is not re-aligned to local time.
+
+Windows of one freeze that overlap (a duration longer than the gap between fire times) are allowed:
+a moment is frozen when any window contains it, and :func:`active_window` names the one ending last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.domain.durations import humanize
+from bot.domain.schedule import Schedule
+
+AD_HOC = "ad hoc"
+PIPELINE_FILE = "pipeline file"
+MAX_DURATION = timedelta(days=14)
+FREEZE_CRON_MIN_INTERVAL = timedelta(minutes=1)
+_FIRST_STEP = timedelta(minutes=1)
+
+
+def _utc(at: datetime) -> datetime:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"naive datetime {at!r}: freeze windows work with aware datetimes")
+    return at.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class FreezeWindow:
+    """One span ``[start, end)`` in which deployments of ``use_cases`` (None: all) are refused."""
+
+    start: datetime
+    end: datetime
+    reason: str
+    use_cases: frozenset[str] | None = None
+    source: str = AD_HOC  # AD_HOC or PIPELINE_FILE
+
+    def __post_init__(self) -> None:
+        start, end = _utc(self.start), _utc(self.end)
+        if end <= start:
+            raise ValueError(f"a freeze window must end after it starts: {start} → {end}")
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "end", end)
+
+    def applies_to(self, slug: str) -> bool:
+        return self.use_cases is None or slug in self.use_cases
+
+    def active_at(self, moment: datetime) -> bool:
+        return self.start <= _utc(moment) < self.end
+
+
+@dataclass(frozen=True)
+class RecurringFreeze:
+    """A ``[[freezes]]`` entry: a window of ``duration`` at each fire time of ``schedule``."""
+
+    schedule: Schedule
+    duration: timedelta
+    reason: str
+    use_cases: frozenset[str] | None = None
+
+    def __post_init__(self) -> None:
+        if not timedelta() < self.duration <= MAX_DURATION:
+            raise ValueError(f"a freeze lasts more than 0 and at most {MAX_DURATION.days} days, "
+                             f"not {self.duration}")
+
+    def applies_to(self, slug: str) -> bool:
+        return self.use_cases is None or slug in self.use_cases
+
+    def window(self, start: datetime) -> FreezeWindow:
+        """The window that starts at the fire time ``start``."""
+        return FreezeWindow(start, _utc(start) + self.duration, self.reason, self.use_cases,
+                            PIPELINE_FILE)
+
+    def windows(self, start: datetime, end: datetime) -> list[FreezeWindow]:
+        """Every window overlapping ``[start, end)``, oldest first: one that started before
+        ``start`` but is still open counts (fire times are looked back for by ``duration``)."""
+        start, end = _utc(start), _utc(end)
+        if end <= start:
+            return []
+        fires = self.schedule.fire_times(start - self.duration, end)
+        return [self.window(fire) for fire in fires if fire < end]
+
+    def active_window(self, now: datetime) -> FreezeWindow | None:
+        """The window containing ``now`` that ends last (the one started last), or None.
+
+        Looks back in doubling steps, so a frequent cron with a long duration costs a few fire
+        times, not one per minute of the duration."""
+        now, step = _utc(now), min(_FIRST_STEP, self.duration)
+        while True:
+            fires = self.schedule.fire_times(now - step, now)  # (now - step, now]
+            if fires:
+                return self.window(fires[-1])
+            if step >= self.duration:
+                return None
+            step = min(step * 2, self.duration)
+
+    def describe(self) -> str:
+        """E.g. "at 18:00 on Fridays (Europe/Berlin) for 2 days 15 hours"."""
+        return f"{self.schedule.describe()} for {humanize(self.duration)}"
+
+
+def active_window(freezes: Sequence[RecurringFreeze], ad_hoc: Sequence[FreezeWindow], slug: str,
+                  now: datetime) -> FreezeWindow | None:
+    """The window that refuses a deployment of ``slug`` at ``now``, or None. When several
+    contain ``now``, the one ending last (on a tie, an ad hoc one, then the file's order)."""
+    found = [w for w in ad_hoc if w.applies_to(slug) and w.active_at(now)]
+    for freeze in freezes:
+        if freeze.applies_to(slug) and (window := freeze.active_window(now)) is not None:
+            found.append(window)
+    return max(found, key=lambda w: w.end, default=None)
+
+
+def coming_windows(freezes: Sequence[RecurringFreeze], ad_hoc: Sequence[FreezeWindow],
+                   slug: str | None, now: datetime, horizon: timedelta) -> list[FreezeWindow]:
+    """The windows open at ``now`` or starting before ``now + horizon``, for ``slug`` (None:
+    every window), ordered by start then end. Overlapping or touching windows of one recurring
+    freeze are listed as one (``*/10 9-17 * * *`` + ``10m`` reads as 09:00–18:00)."""
+    now = _utc(now)
+    end = now + horizon
+    out = [w for w in ad_hoc if (slug is None or w.applies_to(slug)) and w.end > now and w.start < end]
+    for freeze in freezes:
+        if slug is None or freeze.applies_to(slug):
+            out += _merged(freeze.windows(now, end))
+    return sorted(out, key=lambda w: (w.start, w.end))
+
+
+def _merged(windows: list[FreezeWindow]) -> list[FreezeWindow]:
+    """Windows of one freeze (same reason and use cases, oldest first) joined where they meet."""
+    out: list[FreezeWindow] = []
+    for window in windows:
+        if out and window.start <= out[-1].end:
+            last = out[-1]
+            out[-1] = FreezeWindow(last.start, max(last.end, window.end), last.reason,
+                                   last.use_cases, last.source)
+        else:
+            out.append(window)
+    return out
