@@ -69,6 +69,10 @@ def stage_line(stage: StageRun, now: datetime) -> str:
     if stage.state is StageState.AWAITING_APPROVAL and stage.spec.approval:
         missing = stage.approvals_missing
         line += f" · {missing} more approval{'s' if missing != 1 else ''} needed"
+    step = stage.step
+    if stage.state is StageState.RUNNING and step and not step.launched and step.due_at > now \
+            and step.kind is StepKind.RUN:  # held back (a freeze window): say until when
+        line += f" · ❄️ held until {step.due_at:%Y-%m-%d %H:%M} UTC"
     if stage.waves:
         line += "\n      " + _wave_line(stage)
     if stage.detail and stage.state.is_done and stage.state is not StageState.PASSED:

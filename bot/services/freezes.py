@@ -55,7 +55,7 @@ async def passage(uow: UnitOfWork, recurring: Sequence[RecurringFreeze], slug: s
     if window is None:
         return ""
     if not override:
-        raise Conflict(f"❄️ Deployments of `{slug}` are frozen: {describe(window, tz)}. An admin "
+        raise Conflict(f"Deployments of `{slug}` are frozen: {describe(window, tz)}. An admin "
                        'may pass it on purpose with `override="<reason>"`.')
     return f"{escape(override)} (passes {describe(window, tz)})"
 
