@@ -41,3 +41,9 @@ def test_no_function_is_over_40_lines() -> None:
                 if lines > MAX_FUNCTION_LINES:
                     long[f"{path.relative_to(ROOT)}:{node.lineno} {node.name}"] = lines
     assert long == {}
+
+
+def test_every_test_module_has_its_own_name() -> None:
+    """The test folders are not packages: two test modules of one name break collection."""
+    names = [path.name for path in Path(__file__).resolve().parents[1].rglob("test_*.py")]
+    assert sorted(n for n in set(names) if names.count(n) > 1) == []
