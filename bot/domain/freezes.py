@@ -23,6 +23,8 @@ Daylight saving time -- a recurring window uses the same cron and time-zone code
 
 Windows of one freeze that overlap (a duration longer than the gap between fire times) are allowed:
 a moment is frozen when any window contains it, and :func:`active_window` names the one ending last.
+Windows that meet (one ends as the next begins, from any source) freeze without a gap:
+:func:`freeze_chain` follows them to the moment deployments may really start again.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ PIPELINE_FILE = "pipeline file"
 MAX_DURATION = timedelta(days=14)
 FREEZE_CRON_MIN_INTERVAL = timedelta(minutes=1)
 _FIRST_STEP = timedelta(minutes=1)
+CHAIN_STEPS = 500  # windows followed one after the other at most (``*/10 9-17 * * *`` + 10m: 54 a day)
 
 
 def _utc(at: datetime) -> datetime:
@@ -132,6 +135,32 @@ def active_window(freezes: Sequence[RecurringFreeze], ad_hoc: Sequence[FreezeWin
     return max(found, key=lambda w: w.end, default=None)
 
 
+def freeze_chain(freezes: Sequence[RecurringFreeze], ad_hoc: Sequence[FreezeWindow], slug: str,
+                 now: datetime) -> list[FreezeWindow]:
+    """The windows that keep ``slug`` frozen from ``now`` without a gap: the active one, then
+    the one active when it ends, and so on (windows of one freeze joined). Empty: not frozen.
+    A freeze that never lets go (``* * * * *`` + 1m) is followed :data:`CHAIN_STEPS` windows."""
+    chain: list[FreezeWindow] = []
+    window = active_window(freezes, ad_hoc, slug, now)
+    for _step in range(CHAIN_STEPS):
+        if window is None:
+            break
+        if chain and _same_freeze(chain[-1], window):
+            chain[-1] = _joined(chain[-1], window)
+        else:
+            chain.append(window)
+        window = active_window(freezes, ad_hoc, slug, window.end)
+    return chain
+
+
+def _same_freeze(a: FreezeWindow, b: FreezeWindow) -> bool:
+    return (a.reason, a.use_cases, a.source) == (b.reason, b.use_cases, b.source)
+
+
+def _joined(a: FreezeWindow, b: FreezeWindow) -> FreezeWindow:
+    return FreezeWindow(min(a.start, b.start), max(a.end, b.end), a.reason, a.use_cases, a.source)
+
+
 def coming_windows(freezes: Sequence[RecurringFreeze], ad_hoc: Sequence[FreezeWindow],
                    slug: str | None, now: datetime, horizon: timedelta) -> list[FreezeWindow]:
     """The windows open at ``now`` or starting before ``now + horizon``, for ``slug`` (None:
@@ -151,9 +180,7 @@ def _merged(windows: list[FreezeWindow]) -> list[FreezeWindow]:
     out: list[FreezeWindow] = []
     for window in windows:
         if out and window.start <= out[-1].end:
-            last = out[-1]
-            out[-1] = FreezeWindow(last.start, max(last.end, window.end), last.reason,
-                                   last.use_cases, last.source)
+            out[-1] = _joined(out[-1], window)
         else:
             out.append(window)
     return out

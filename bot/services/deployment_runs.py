@@ -26,7 +26,7 @@ from bot.render.deploy_blocks import output_note
 from bot.services import deployment_flow as flow
 from bot.services.deployments import automatic_rollback_stage
 from bot.services.events import DeploymentChanged
-from bot.services.freezes import describe, window_for
+from bot.services.freezes import chain_for, describe
 from bot.services.ports import ConcurrentUpdate, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -88,11 +88,11 @@ class DeploymentRuns:
         freezes for this deployment); one already under way is never stopped half-way."""
         if d.override or not machine.not_started(d, index):
             return False
-        window = await window_for(uow, self.freezes, d.use_case, now)
-        if window is None:
+        chain = await chain_for(uow, self.freezes, d.use_case, now)
+        if not chain:
             return False
-        why = describe(window, self.timezone)
-        t = machine.hold(d, index, window.end, now, why)
+        why = describe(chain, self.timezone)
+        t = machine.hold(d, index, chain[-1].end, now, why)
         await flow.persist(uow, t, self.clock, self.timezone,
                            notes=(f"❄️ *{d.stages[index].name}* waits for {why}; it starts "
                                   "when the window ends.",))

@@ -1,6 +1,6 @@
 """Freeze windows: ad hoc ones from `/deploy freeze` (admins), recurring ones from the pipeline
-file; `/deploy freezes` lists the current and coming ones; `window_for` is what `/deploy` and
-the engine ask before starting anything.
+file; `/deploy freezes` lists the current and coming ones; `chain_for` is what `/deploy` and
+the engine ask before starting anything, `frozen_now` what status, digest and Home show.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from bot.domain.freezes import (
     AD_HOC,
     FreezeWindow,
     RecurringFreeze,
-    active_window,
     coming_windows,
+    freeze_chain,
 )
 from bot.domain.mrkdwn import escape
 from bot.domain.usecases import Conflict, DomainError, NotAllowed
@@ -30,19 +30,39 @@ from bot.services.ports import OutgoingMessage, UnitOfWork
 from bot.services.usecases import NO_ADMINS_HINT, load_use_case
 
 LISTED_AHEAD = timedelta(days=14)
+_NOW = timedelta(microseconds=1)  # the horizon of "open now"
 
 
-async def window_for(uow: UnitOfWork, recurring: Sequence[RecurringFreeze], slug: str,
-                     now: datetime) -> FreezeWindow | None:
-    """The freeze window deployments of ``slug`` are in now, if any (the one ending last)."""
+async def chain_for(uow: UnitOfWork, recurring: Sequence[RecurringFreeze], slug: str,
+                    now: datetime) -> list[FreezeWindow]:
+    """The windows keeping deployments of ``slug`` frozen from now on, one after the other
+    (empty: not frozen); the last one's end is when they may start again."""
     stored = await uow.freezes.current([slug, ALL], now)
-    return active_window(recurring, [_window(f) for f in stored], slug, now)
+    return freeze_chain(recurring, [_window(f) for f in stored], slug, now)
 
 
-def describe(window: FreezeWindow, tz: str) -> str:
-    """E.g. "the freeze "quarter close" (pipeline file) until Mon 3 Apr 09:00 UTC"."""
-    return (f"the freeze “{escape(window.reason)}” ({window.source}) until "
-            f"{blocks.when(window.end, tz)}")
+async def frozen_now(uow: UnitOfWork, recurring: Sequence[RecurringFreeze],
+                     slugs: Sequence[str] | None, now: datetime) -> list[FreezeWindow]:
+    """The windows open now that apply to any of ``slugs`` (None: to any use case)."""
+    stored = await uow.freezes.current(None if slugs is None else [ALL, *slugs], now)
+    windows = coming_windows(recurring, [_window(f) for f in stored], None, now, _NOW)
+    return [w for w in windows if w.start <= now and (
+        slugs is None or w.use_cases is None or not w.use_cases.isdisjoint(slugs))]
+
+
+def describe(chain: Sequence[FreezeWindow], tz: str) -> str:
+    """E.g. "the freeze "quarter close" (ad hoc) until Fri 3 Apr 18:00 UTC, then "weekend"
+    (pipeline file) until Mon 6 Apr 09:00 UTC"."""
+    return "the freeze " + ", then ".join(
+        f"“{escape(w.reason)}” ({w.source}) until {blocks.when(w.end, tz)}" for w in chain)
+
+
+def frozen_line(window: FreezeWindow, tz: str) -> str:
+    """One open window, for `/deploy status`, the digest and the Home tab."""
+    what = ("all use cases" if window.use_cases is None
+            else ", ".join(f"*{slug}*" for slug in sorted(window.use_cases)))
+    return (f"❄️ Deployments of {what} are frozen until {blocks.when(window.end, tz)}: "
+            f"“{escape(window.reason)}” ({window.source})")
 
 
 async def passage(uow: UnitOfWork, recurring: Sequence[RecurringFreeze], slug: str, actor: Actor,
@@ -51,13 +71,13 @@ async def passage(uow: UnitOfWork, recurring: Sequence[RecurringFreeze], slug: s
     (naming it), unless an admin overrides it. Returns what the audit trail keeps ("": none)."""
     if override and not actor.is_admin:
         raise NotAllowed("Only admins may override a freeze window.")
-    window = await window_for(uow, recurring, slug, now)
-    if window is None:
+    chain = await chain_for(uow, recurring, slug, now)
+    if not chain:
         return ""
     if not override:
-        raise Conflict(f"Deployments of `{slug}` are frozen: {describe(window, tz)}. An admin "
+        raise Conflict(f"Deployments of `{slug}` are frozen: {describe(chain, tz)}. An admin "
                        'may pass it on purpose with `override="<reason>"`.')
-    return f"{escape(override)} (passes {describe(window, tz)})"
+    return f"{escape(override)} (passes {describe(chain, tz)})"
 
 
 def overridden(t: Transition, actor: Actor, why: str, now: datetime) -> Transition:

@@ -13,11 +13,13 @@ from hypothesis import strategies as st
 
 from bot.domain.freezes import (
     AD_HOC,
+    CHAIN_STEPS,
     PIPELINE_FILE,
     FreezeWindow,
     RecurringFreeze,
     active_window,
     coming_windows,
+    freeze_chain,
 )
 from bot.domain.schedule import Schedule
 from bot.pipelines.loading import PipelineError, parse_pipelines
@@ -156,6 +158,26 @@ def test_active_window_of_a_use_case_freeze_and_an_ad_hoc_one_for_another() -> N
     assert found is not None and (found.reason, found.source) == ("churn retrain", PIPELINE_FILE)
     assert active_window([], [other], "forecast", utc("2026-05-04 23:10")) == other
     assert other.source == AD_HOC and not other.applies_to("churn")
+
+
+def test_a_chain_of_windows_that_meet_ends_with_the_last_of_them() -> None:
+    # The release party (ad hoc, to 23:30) meets nothing; the nightly batch (22:00–24:00) meets
+    # a 24:00–06:00 maintenance window of another freeze: refused until 06:00, naming both.
+    maintenance = freeze("0 0 * * *", duration=6 * H, reason="maintenance")
+    chain = freeze_chain([NIGHTLY, maintenance], [RELEASE], "churn", utc("2026-05-04 21:30"))
+    assert [(w.reason, w.end) for w in chain] == [("release party", utc("2026-05-04 23:30")),
+                                                  ("nightly batch", utc("2026-05-05 00:00")),
+                                                  ("maintenance", utc("2026-05-05 06:00"))]
+    assert freeze_chain([NIGHTLY], [], "churn", utc("2026-05-04 21:59")) == []
+
+
+def test_windows_of_one_freeze_that_meet_chain_as_one() -> None:
+    every_10 = freeze("*/10 9-17 * * *", duration=timedelta(minutes=10), reason="market hours")
+    [window] = freeze_chain([every_10], [], "churn", utc("2026-05-04 12:05"))
+    assert (window.start, window.end) == (utc("2026-05-04 12:00"), utc("2026-05-04 18:00"))
+    always = freeze("* * * * *", duration=timedelta(minutes=1), reason="never")
+    [endless] = freeze_chain([always], [], "churn", utc("2026-05-04 12:00:30"))
+    assert endless.end == utc("2026-05-04 12:00") + timedelta(minutes=CHAIN_STEPS)
 
 
 def test_coming_windows_list_open_and_coming_ones_merging_where_they_meet() -> None:
