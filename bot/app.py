@@ -46,6 +46,7 @@ from bot.services.deployment_runs import DeploymentRuns
 from bot.services.deployments import DeploymentService
 from bot.services.digests import DigestService
 from bot.services.events import DeploymentChanged, MessageQueued, StepStopped, UndoNeeded
+from bot.services.freeze_notices import FreezeNotices
 from bot.services.freezes import FreezeService
 from bot.services.home import HomeService
 from bot.services.kpis import KpiService
@@ -118,7 +119,7 @@ class BotApp:
 
     async def settle(self) -> None:
         """Run deployments and deliver messages until nothing is due now (simulator, tests)."""
-        await self.kpis.catch_up()  # pulls due by the (simulated) clock
+        await self.scheduler.catch_up()  # pulls and freeze notices due by the (simulated) clock
         for _ in range(50):
             await self.background.settle()
             await self.engine.run_until_idle()
@@ -191,7 +192,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     app = BotApp(settings, clock, db, client, bolt, http, outbox, engine, webhooks,
                  s.use_cases, s.deployments, s.digests,
                  Scheduler(s.digests, s.reminders, clock, db.requests, background.heavy_turn,
-                           kpi_jobs), s.home,
+                           kpi_jobs, FreezeNotices(db.uow, clock, pipelines.freezes,
+                                                   settings.timezone)), s.home,
                  background, LoopWatch(telemetry.loop_lag), kpi_jobs)
     _routes(app)
     telemetry.route(app.web, backlog=db.outbox.backlog, retries=lambda: outbox.retries,

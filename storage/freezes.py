@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -26,12 +27,22 @@ class SqlFreezeRepository:
         query = select(FreezeRow).where(FreezeRow.ends_at > now)
         if scopes is not None:
             query = query.where(FreezeRow.scope.in_(scopes))
-        rows = await self._session.scalars(query.order_by(FreezeRow.starts_at, FreezeRow.id))
-        return [StoredFreeze(r.scope, r.starts_at, r.ends_at, r.reason, r.created_by) for r in rows]
+        return _stored(await self._session.scalars(query.order_by(FreezeRow.starts_at, FreezeRow.id)))
 
-    async def end(self, scope: str, now: datetime) -> int:
-        """Unfreeze: the scope's open windows end now; how many there were."""
-        done = await self._session.execute(
+    async def ended(self, since: datetime, now: datetime) -> list[StoredFreeze]:
+        """The windows that ended in ``(since, now]`` (index: ends_at)."""
+        query = select(FreezeRow).where(FreezeRow.ends_at > since, FreezeRow.ends_at <= now)
+        return _stored(await self._session.scalars(query.order_by(FreezeRow.ends_at, FreezeRow.id)))
+
+    async def end(self, scope: str, now: datetime) -> list[int]:
+        """Unfreeze: the scope's open windows end now; their ids."""
+        done = await self._session.scalars(
             update(FreezeRow).where(FreezeRow.scope == scope, FreezeRow.ends_at > now,
-                                    FreezeRow.starts_at <= now).values(ends_at=now))
-        return int(done.rowcount)  # type: ignore[attr-defined]
+                                    FreezeRow.starts_at <= now).values(ends_at=now)
+            .returning(FreezeRow.id))
+        return sorted(done)
+
+
+def _stored(rows: Iterable[FreezeRow]) -> list[StoredFreeze]:
+    return [StoredFreeze(r.scope, r.starts_at, r.ends_at, r.reason, r.created_by, r.id)
+            for r in rows]

@@ -278,7 +278,8 @@ class FreezeRow(Base):
     Recurring windows come from the pipeline file and are computed, never stored."""
 
     __tablename__ = "freezes"
-    __table_args__ = (Index("ix_freezes_scope_ends_at", "scope", "ends_at"),)
+    __table_args__ = (Index("ix_freezes_scope_ends_at", "scope", "ends_at"),
+                      Index("ix_freezes_ends_at", "ends_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     scope: Mapped[str] = mapped_column(String(40))

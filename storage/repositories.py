@@ -192,6 +192,15 @@ class SqlUseCaseRepository:
             .order_by(UseCaseRow.slug))
         return [ModelLink(slug, channel, model) for slug, channel in rows]
 
+    async def homes(self, slugs: Sequence[str] | None) -> list[tuple[str, str]]:
+        """(slug, channel) of these live use cases (None: of all of them)."""
+        query = select(UseCaseRow.slug, UseCaseRow.channel_id).where(
+            UseCaseRow.phase != Phase.ARCHIVED.value)
+        if slugs is not None:
+            query = query.where(UseCaseRow.slug.in_(slugs))
+        return [(slug, channel) for slug, channel in await self._session.execute(
+            query.order_by(UseCaseRow.slug))]
+
     async def slugs(self) -> list[str]:
         return list(await self._session.scalars(select(UseCaseRow.slug).order_by(UseCaseRow.slug)))
 

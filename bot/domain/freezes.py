@@ -29,6 +29,7 @@ Windows that meet (one ends as the next begins, from any source) freeze without 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,6 +42,7 @@ PIPELINE_FILE = "pipeline file"
 MAX_DURATION = timedelta(days=14)
 FREEZE_CRON_MIN_INTERVAL = timedelta(minutes=1)
 _FIRST_STEP = timedelta(minutes=1)
+_INSTANT = timedelta(microseconds=1)
 CHAIN_STEPS = 500  # windows followed one after the other at most (``*/10 9-17 * * *`` + 10m: 54 a day)
 
 
@@ -119,6 +121,15 @@ class RecurringFreeze:
                 return None
             step = min(step * 2, self.duration)
 
+    @property
+    def key(self) -> str:
+        """Names this entry in claims ("said once"): the same in every process, and a new one
+        when the entry is edited."""
+        scope = "*" if self.use_cases is None else ",".join(sorted(self.use_cases))
+        text = "|".join((self.schedule.cron, self.schedule.tz, str(self.duration.total_seconds()),
+                         self.reason, scope))
+        return "file:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
     def describe(self) -> str:
         """E.g. "at 18:00 on Fridays (Europe/Berlin) for 2 days 15 hours"."""
         return f"{self.schedule.describe()} for {humanize(self.duration)}"
@@ -173,6 +184,46 @@ def coming_windows(freezes: Sequence[RecurringFreeze], ad_hoc: Sequence[FreezeWi
         if slug is None or freeze.applies_to(slug):
             out += _merged(freeze.windows(now, end))
     return sorted(out, key=lambda w: (w.start, w.end))
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """A freeze beginning or ending: announced once where it applies (claimed by its key)."""
+
+    key: str     # the freeze: RecurringFreeze.key, or "adhoc:<id>"
+    starts: bool
+    at: datetime
+    window: FreezeWindow
+
+    @property
+    def claim(self) -> str:
+        return claim_of(self.key, self.starts, self.at)
+
+
+def claim_of(key: str, starts: bool, at: datetime) -> str:
+    """What a start or end is claimed by, e.g. "adhoc:7:end@2026-05-04T22:00:00+00:00"."""
+    return f"{key}:{'start' if starts else 'end'}@{_utc(at).isoformat()}"
+
+
+def ad_hoc_key(freeze_id: int) -> str:
+    return f"adhoc:{freeze_id}"
+
+
+def boundaries(freezes: Sequence[RecurringFreeze], ended: Sequence[tuple[str, FreezeWindow]],
+               since: datetime, now: datetime) -> list[Boundary]:
+    """The starts and ends in ``(since, now]``, oldest first, of the file's freezes (windows of
+    one freeze that meet are one: no end and start between them) and the ends of ad hoc windows
+    (``ended``: their keys and windows; they are announced when made). A start is left out when
+    its window is over by ``now``: only its end is still news."""
+    since, now = _utc(since), _utc(now)
+    out = [Boundary(key, False, w.end, w) for key, w in ended if since < w.end <= now]
+    for freeze in freezes:
+        for w in _merged(freeze.windows(since, now + _INSTANT)):
+            if since < w.start <= now < w.end:
+                out.append(Boundary(freeze.key, True, w.start, w))
+            if since < w.end <= now:
+                out.append(Boundary(freeze.key, False, w.end, w))
+    return sorted(out, key=lambda b: (b.at, b.starts))
 
 
 def _merged(windows: list[FreezeWindow]) -> list[FreezeWindow]:

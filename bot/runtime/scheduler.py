@@ -2,7 +2,8 @@
 
 One cron job per digest schedule (fire times from :class:`bot.domain.schedule.Schedule`, so
 daylight-saving changes neither double nor skip a digest), a sync job that picks up schedules
-changed by other processes and posts a digest missed by less than an hour, and a reminders job.
+changed by other processes and posts a digest missed by less than an hour, a reminders job, and
+a job a second past each minute that announces the freeze windows beginning and ending.
 Every post is claimed in the database first: two processes firing together post once.
 """
 
@@ -22,6 +23,7 @@ from bot.domain.schedule import Schedule, missed_fire
 from bot.runtime.kpi_jobs import KpiJobs
 from bot.runtime.triggers import ScheduleTrigger
 from bot.services.digests import DigestService
+from bot.services.freeze_notices import FreezeNotices
 from bot.services.reminders import ReminderService
 from storage.requests import RequestLog
 
@@ -36,8 +38,9 @@ class Scheduler:
     def __init__(self, digests: DigestService, reminders: ReminderService, clock: Clock,
                  requests: RequestLog | None = None,
                  heavy_turn: Callable[[], AbstractAsyncContextManager[None]] = nullcontext,
-                 kpis: KpiJobs | None = None) -> None:
+                 kpis: KpiJobs | None = None, freezes: FreezeNotices | None = None) -> None:
         self.kpis = kpis
+        self.freezes = freezes
         self._catching_up: asyncio.Task[int] | None = None
         # Digests and reminders take turns with the other heavy work (``Background``): forty
         # channels at 09:00 queue among themselves, not in front of acknowledgements.
@@ -55,11 +58,15 @@ class Scheduler:
                                  (self.remind, REMIND_EVERY, "reminders")):
             self._scheduler.add_job(job, "interval", seconds=every.total_seconds(), id=name,
                                     coalesce=True, max_instances=1)
+        if self.freezes is not None:  # windows begin and end on whole minutes
+            self._scheduler.add_job(self.announce_freezes, "cron", second=1, id="freeze-notices",
+                                    coalesce=True, max_instances=1)
         if self.kpis is not None:
             self.kpis.add_to(self._scheduler)
             await self.kpis.kpis.apply_targets()
         self._scheduler.start()
         await self.sync()
+        await self.announce_freezes()
 
     async def stop(self) -> None:
         if self._catching_up is not None:
@@ -112,6 +119,21 @@ class Scheduler:
             "action=digest.fire channel=%s fire_time=%s posted=%s", channel, times[-1].isoformat(), posted
         )
         return posted
+
+    async def catch_up(self) -> None:
+        """What fell due by the clock, now (simulator, tests): KPI pulls, freeze notices."""
+        if self.kpis is not None:
+            await self.kpis.catch_up()
+        await self.announce_freezes()
+
+    async def announce_freezes(self) -> int:
+        if self.freezes is None:
+            return 0
+        try:
+            return await self.freezes.run()
+        except Exception:  # noqa: BLE001 - tried again in a minute; the claims keep it once
+            log.exception("action=freeze.notices_failed")
+            return 0
 
     def _catch_up_kpis(self) -> None:
         """Pulls missed (down, or a job that woke late) are made in the background: a slow

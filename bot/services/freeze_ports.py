@@ -16,6 +16,7 @@ class StoredFreeze:
     ends_at: datetime
     reason: str
     created_by: str
+    id: int = 0
 
 
 class FreezeRepository(Protocol):
@@ -25,4 +26,10 @@ class FreezeRepository(Protocol):
         """The windows of these scopes (None: all) that are not over at ``now``, earliest first."""
         ...
 
-    async def end(self, scope: str, now: datetime) -> int: ...
+    async def ended(self, since: datetime, now: datetime) -> list[StoredFreeze]:
+        """The windows (lifted early or not) that ended in ``(since, now]``."""
+        ...
+
+    async def end(self, scope: str, now: datetime) -> list[int]:
+        """Unfreeze: the scope's open windows end now; their ids."""
+        ...

@@ -17,6 +17,8 @@ from bot.domain.freezes import (
     AD_HOC,
     FreezeWindow,
     RecurringFreeze,
+    ad_hoc_key,
+    claim_of,
     coming_windows,
     freeze_chain,
 )
@@ -30,6 +32,7 @@ from bot.services.ports import OutgoingMessage, UnitOfWork
 from bot.services.usecases import NO_ADMINS_HINT, load_use_case
 
 LISTED_AHEAD = timedelta(days=14)
+CLAIM_KIND = "freeze"  # a start or end said once (the ``reminders`` claims)
 _NOW = timedelta(microseconds=1)  # the horizon of "open now"
 
 
@@ -38,14 +41,14 @@ async def chain_for(uow: UnitOfWork, recurring: Sequence[RecurringFreeze], slug:
     """The windows keeping deployments of ``slug`` frozen from now on, one after the other
     (empty: not frozen); the last one's end is when they may start again."""
     stored = await uow.freezes.current([slug, ALL], now)
-    return freeze_chain(recurring, [_window(f) for f in stored], slug, now)
+    return freeze_chain(recurring, [ad_hoc_window(f) for f in stored], slug, now)
 
 
 async def frozen_now(uow: UnitOfWork, recurring: Sequence[RecurringFreeze],
                      slugs: Sequence[str] | None, now: datetime) -> list[FreezeWindow]:
     """The windows open now that apply to any of ``slugs`` (None: to any use case)."""
     stored = await uow.freezes.current(None if slugs is None else [ALL, *slugs], now)
-    windows = coming_windows(recurring, [_window(f) for f in stored], None, now, _NOW)
+    windows = coming_windows(recurring, [ad_hoc_window(f) for f in stored], None, now, _NOW)
     return [w for w in windows if w.start <= now and (
         slugs is None or w.use_cases is None or not w.use_cases.isdisjoint(slugs))]
 
@@ -86,7 +89,7 @@ def overridden(t: Transition, actor: Actor, why: str, now: datetime) -> Transiti
     return replace(t, deployment=replace(t.deployment, override=why), events=(*t.events, event))
 
 
-def _window(f: StoredFreeze) -> FreezeWindow:
+def ad_hoc_window(f: StoredFreeze) -> FreezeWindow:
     return FreezeWindow(f.starts_at, f.ends_at, f.reason,
                         None if f.scope == ALL else frozenset({f.scope}), AD_HOC)
 
@@ -108,27 +111,34 @@ class FreezeService:
         self._ensure_admin(actor, "freeze deployments")
         now = self.clock.now()
         async with self.uow() as uow:
-            channel, what = await self._scope(uow, command.scope, actor)
+            channels, what = await self._scope(uow, command.scope, actor)
             window = StoredFreeze(command.scope, now, now + command.duration, command.reason,
                                   actor.user_id)
             await uow.freezes.add(window)
-            _announce(uow, channel, f"❄️ <@{actor.user_id}> froze deployments of {what} for "
-                                    f"{humanize(command.duration)}, until "
-                                    f"{blocks.when(window.ends_at, self.timezone)}: "
-                                    f"{escape(command.reason)}")
+            for channel in channels:
+                announce(uow, channel, f"❄️ <@{actor.user_id}> froze deployments of {what} for "
+                                       f"{humanize(command.duration)}, until "
+                                       f"{blocks.when(window.ends_at, self.timezone)}: "
+                                       f"{escape(command.reason)}")
             await uow.commit()
         return blocks.notice(f"❄️ Deployments of {what} are frozen until "
                              f"{blocks.when(window.ends_at, self.timezone)}; announced in "
-                             f"<#{channel}>. `/deploy unfreeze {command.scope_word}` lifts it.")
+                             f"{_where(channels)}. `/deploy unfreeze {command.scope_word}` lifts it.")
 
     async def unfreeze(self, command: UnfreezeDeployments, actor: Actor) -> Message:
         self._ensure_admin(actor, "lift a freeze")
+        now = self.clock.now()
         async with self.uow() as uow:
-            channel, what = await self._scope(uow, command.scope, actor)
-            if not await uow.freezes.end(command.scope, self.clock.now()):
+            channels, what = await self._scope(uow, command.scope, actor)
+            lifted = await uow.freezes.end(command.scope, now)
+            if not lifted:
                 raise DomainError(f"No freeze of {what} to lift (from the pipeline file, a window "
                                   "can only be passed with `override=\"<reason>\"`).")
-            _announce(uow, channel, f"☀️ <@{actor.user_id}> lifted the freeze of {what}.")
+            for freeze_id in lifted:  # said here: its end is not announced again
+                await uow.digests.claim_reminder(CLAIM_KIND, claim_of(ad_hoc_key(freeze_id), False,
+                                                                      now), now)
+            for channel in channels:
+                announce(uow, channel, f"☀️ <@{actor.user_id}> lifted the freeze of {what}.")
             await uow.commit()
         return blocks.notice(f"☀️ Deployments of {what} are no longer frozen (ad hoc).")
 
@@ -136,7 +146,7 @@ class FreezeService:
         now = self.clock.now()
         async with self.uow() as uow:
             stored = await uow.freezes.current([ALL, command.slug] if command.slug else None, now)
-        windows = coming_windows(self.recurring, [_window(f) for f in stored], command.slug, now,
+        windows = coming_windows(self.recurring, [ad_hoc_window(f) for f in stored], command.slug, now,
                                  LISTED_AHEAD)
         if not windows:
             return blocks.notice(f"☀️ No freeze now or in the next {LISTED_AHEAD.days} days"
@@ -148,14 +158,27 @@ class FreezeService:
         return blocks.notice("❄️ Freeze windows, now and in the next "
                              f"{LISTED_AHEAD.days} days:\n" + "\n".join(lines))
 
-    async def _scope(self, uow: UnitOfWork, scope: str, actor: Actor) -> tuple[str, str]:
-        """Where to announce and how to name it: a use case's channel, or where it was typed."""
+    async def _scope(self, uow: UnitOfWork, scope: str, actor: Actor) -> tuple[Sequence[str], str]:
+        """Where to announce and how to name it: the use case's channel; for all of them,
+        every channel home to one, and where it was typed."""
         if scope == ALL:
-            return actor.channel_id, "*all use cases*"
+            homes = {channel for _slug, channel in await uow.use_cases.homes(None)}
+            return [actor.channel_id, *sorted(homes - {actor.channel_id})], "*all use cases*"
         uc = await load_use_case(uow, scope)
-        return uc.channel_id, f"*{uc.slug}*"
+        return [uc.channel_id], f"*{uc.slug}*"
 
 
-def _announce(uow: UnitOfWork, channel: str, text: str) -> None:
+def named(slugs: Sequence[str], at_most: int = 10) -> str:
+    """E.g. "*churn*, *forecast* and 3 more"."""
+    shown = ", ".join(f"*{slug}*" for slug in slugs[:at_most])
+    return shown + (f" and {len(slugs) - at_most} more" if len(slugs) > at_most else "")
+
+
+def _where(channels: Sequence[str]) -> str:
+    more = f" and {len(channels) - 3} more channels" if len(channels) > 3 else ""
+    return ", ".join(f"<#{c}>" for c in channels[:3]) + more
+
+
+def announce(uow: UnitOfWork, channel: str, text: str) -> None:
     msg = blocks.notice(text)
     uow.outbox.add(OutgoingMessage("chat.postMessage", channel, {"channel": channel, **msg.as_args()}))

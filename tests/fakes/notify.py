@@ -33,11 +33,16 @@ class MemoryFreezeRepository:
 
     async def current(self, scopes: list[str] | None, now: datetime) -> list[StoredFreeze]:
         rows = sorted(self._tables.freezes.rows.items(), key=lambda kv: (kv[1].starts_at, kv[0]))
-        return [f for _id, f in rows if (scopes is None or f.scope in scopes) and f.ends_at > now]
+        return [replace(f, id=i) for i, f in rows
+                if (scopes is None or f.scope in scopes) and f.ends_at > now]
 
-    async def end(self, scope: str, now: datetime) -> int:
+    async def ended(self, since: datetime, now: datetime) -> list[StoredFreeze]:
+        rows = sorted(self._tables.freezes.rows.items(), key=lambda kv: (kv[1].ends_at, kv[0]))
+        return [replace(f, id=i) for i, f in rows if since < f.ends_at <= now]
+
+    async def end(self, scope: str, now: datetime) -> list[int]:
         ended = [(i, f) for i, f in self._tables.freezes.rows.items()
                  if f.scope == scope and f.starts_at <= now < f.ends_at]
         for i, f in ended:
             self._tables.freezes.put(i, replace(f, ends_at=now))
-        return len(ended)
+        return sorted(i for i, _f in ended)

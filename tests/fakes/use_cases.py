@@ -104,6 +104,11 @@ class MemoryUseCaseRepository:
     async def slugs(self) -> list[str]:
         return sorted(self._rows.rows)
 
+    async def homes(self, slugs: Sequence[str] | None) -> list[tuple[str, str]]:
+        return sorted((row.use_case.slug, row.use_case.channel_id) for row in self._rows
+                      if row.use_case.phase is not Phase.ARCHIVED
+                      and (slugs is None or row.use_case.slug in slugs))
+
     async def owners_in(self, channel_id: str) -> list[str]:
         return sorted({row.use_case.owner_id for row in self._rows
                        if row.use_case.channel_id == channel_id

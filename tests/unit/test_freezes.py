@@ -18,6 +18,7 @@ from bot.domain.freezes import (
     FreezeWindow,
     RecurringFreeze,
     active_window,
+    boundaries,
     coming_windows,
     freeze_chain,
 )
@@ -178,6 +179,29 @@ def test_windows_of_one_freeze_that_meet_chain_as_one() -> None:
     always = freeze("* * * * *", duration=timedelta(minutes=1), reason="never")
     [endless] = freeze_chain([always], [], "churn", utc("2026-05-04 12:00:30"))
     assert endless.end == utc("2026-05-04 12:00") + timedelta(minutes=CHAIN_STEPS)
+
+
+def test_boundaries_are_the_starts_and_ends_since_the_last_look() -> None:
+    every_10 = freeze("*/10 9-17 * * *", duration=timedelta(minutes=10), reason="market hours")
+    ended = [("adhoc:7", RELEASE)]  # ends 23:30
+    found = boundaries([every_10, NIGHTLY], ended, utc("2026-05-04 08:00"), utc("2026-05-04 09:00"))
+    assert [(b.key, b.starts, b.at) for b in found] == [(every_10.key, True, utc("2026-05-04 09:00"))]
+    # the ten-minute windows of 09:00-18:00 meet: one start, one end, nothing between
+    assert boundaries([every_10], [], utc("2026-05-04 09:00"), utc("2026-05-04 17:59")) == []
+    [end] = boundaries([every_10], [], utc("2026-05-04 17:00"), utc("2026-05-04 18:00"))
+    assert (end.starts, end.at, end.window.start) == (False, utc("2026-05-04 18:00"),
+                                                      utc("2026-05-04 17:00"))
+    # a window both begun and over since the last look: only its end is news
+    late = boundaries([NIGHTLY], ended, utc("2026-05-04 21:00"), utc("2026-05-05 00:30"))
+    assert [(b.key, b.starts, b.at) for b in late] == [
+        ("adhoc:7", False, utc("2026-05-04 23:30")), (NIGHTLY.key, False, utc("2026-05-05 00:00"))]
+    assert late[0].claim == "adhoc:7:end@2026-05-04T23:30:00+00:00"
+
+
+def test_a_recurring_freeze_is_named_alike_everywhere_and_anew_when_edited() -> None:
+    assert NIGHTLY.key == freeze("0 22 * * *", duration=2 * H, reason="nightly batch").key
+    assert NIGHTLY.key != freeze("0 22 * * *", duration=3 * H, reason="nightly batch").key
+    assert CHURN_ONLY.key != freeze("0 23 * * *", duration=H, reason="churn retrain").key
 
 
 def test_coming_windows_list_open_and_coming_ones_merging_where_they_meet() -> None:
