@@ -10,7 +10,7 @@ import asyncio
 import re
 import sys
 import tempfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -31,6 +31,7 @@ Simulator commands:
                  submit slug=churn title="Predict churn" owner=@bob channel=#ops
   submit TEXT    put TEXT into the open dialog's first field and submit it
   time +6w       move the simulated clock forward (m, h, d or w) and show what fell due
+  time fri 16:30 move it forward to the next Friday at 16:30 UTC (mon … sun), the same way
   sql NAME STMT  run a statement on the KPI source file's connection NAME (a data engineer
                  changing the warehouse), e.g. sql warehouse INSERT INTO scores VALUES (0.8)
   wait 2s        let real time pass (webhook callbacks, slow commands) and show what happened
@@ -39,6 +40,8 @@ Simulator commands:
 Lines starting with # are comments."""
 
 _TIME_RE = re.compile(r"\+(\d+)([mhdw])")
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_TIME_RE = re.compile(rf"({'|'.join(_WEEKDAYS)}) ([01]?\d|2[0-3]):([0-5]\d)")
 _WAIT_RE = re.compile(r"(\d+(?:\.\d+)?)s?")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -102,6 +105,10 @@ class Shell:
         elif word == "time" and (m := _TIME_RE.fullmatch(rest.strip())):
             self._move_clock(timedelta(**{_UNITS[m.group(2)]: int(m.group(1))}))
             self.show(await self.sim.wait(0))  # pulls, expiries and timeouts now due
+        elif word == "time" and (d := _DAY_TIME_RE.fullmatch(rest.strip().lower())):
+            self._move_clock(_until(self.sim.clock.now(), _WEEKDAYS.index(d.group(1)),
+                                    int(d.group(2)), int(d.group(3))))
+            self.show(await self.sim.wait(0))
         elif word == "sql" and len(rest.split(None, 1)) == 2:
             name, statement = rest.split(None, 1)
             try:
@@ -234,3 +241,10 @@ async def _interactive(shell: Shell) -> int:
                 return 0
         except LineFailed as failed:
             shell.say(f"!! {failed}")
+
+
+def _until(now: datetime, weekday: int, hour: int, minute: int) -> timedelta:
+    """From ``now`` to the next such weekday and time (UTC), a week ahead if that is now."""
+    at = now.astimezone(UTC).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    at += timedelta(days=(weekday - at.weekday()) % 7)
+    return at - now if at > now else at + timedelta(days=7) - now

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 SESSION = """\
@@ -26,11 +28,15 @@ as @dave
 """
 
 
-def _shell(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]:
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _shell(tmp_path: Path, script: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "session.txt"
     path.write_text(script)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BIZDEVOPS_"))}
     env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path}/shell.db"
+    env.update(extra_env)
     return subprocess.run(
         [sys.executable, "-m", "bot", "shell", "--script", str(path)],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=False,
@@ -66,3 +72,20 @@ def test_a_line_that_cannot_run_fails_the_script(tmp_path: Path) -> None:
     assert "!! line 2 failed: there is no button 7" in result.stdout
     assert "!! line 3 failed" in result.stdout
     assert "New use case churn" in result.stdout  # the good line still ran
+
+
+def test_the_weekend_example_crosses_a_recurring_freeze(tmp_path: Path) -> None:
+    script = (EXAMPLES / "shell" / "weekend.txt").read_text(encoding="utf-8")
+    result = _shell(tmp_path, script,
+                    BIZDEVOPS_PIPELINES=str(EXAMPLES / "pipelines.rehearsal.toml"))
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    begun, refused, over = (out.index("“weekend: nobody on call for the models” (pipeline file) "
+                                      "has begun: deployments of demo-sandbox are refused until"),
+                            out.index("✋ Deployments of `demo-sandbox` are frozen: the freeze"),
+                            out.index("is over: deployments of demo-sandbox may start again"))
+    assert begun < refused < over < out.index("🚀 Deployment 1 of demo-sandbox `1.0.0` started")
+    assert out.count("has begun") == 1 and out.count("is over") == 1
+    friday = re.search(r"time fri 15:30\n\(simulated time is now (\S+) 15:30 UTC\)", out)
+    assert friday is not None and date.fromisoformat(friday.group(1)).weekday() == 4
+
