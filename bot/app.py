@@ -272,7 +272,8 @@ def _bolt(settings: Settings, client: AsyncWebClient, db: Database, clock: Clock
         process_before_response=True,
     )
     dedupe.register(bolt, db.requests, clock)  # before the listeners: retries are not applied twice
-    deploys = DeployDialogs(db.uow, s.deployments.pipelines, s.registry.registry, bool(settings.admins))
+    deploys = DeployDialogs(db.uow, s.deployments.pipelines, s.registry.registry, bool(settings.admins),
+                            clock, settings.timezone)
     freezes = FreezeService(db.uow, clock, s.deployments.pipelines.freezes, settings.timezone,
                             bool(settings.admins))
     modals = dialogs.register(bolt, s.use_cases, deploys, s.deployments, s.home, settings.admins, background)

@@ -116,9 +116,15 @@ def _option(value: str) -> Option:
 
 
 def deploy_dialog(uc: UseCase, versions: Sequence[str], pipelines: Sequence[Pipeline],
-                  default: str, channel: str) -> dict[str, Any]:
-    """`/deploy <slug>` without a version and the card's Deploy…: what, how, and the gate."""
+                  default: str, channel: str, frozen: str = "") -> dict[str, Any]:
+    """`/deploy <slug>` without a version and the card's Deploy…: what, how, and the gate.
+    Inside a freeze window (``frozen`` describes it; only admins get this far) it asks for the
+    reason to pass it, as `override="…"` does."""
     blocks: list[Block] = [section(f"Deploy *{uc.slug}* — {escape(clip(uc.title, 200))}")]
+    if frozen:
+        blocks += [section(clip(f"❄️ Deployments of *{uc.slug}* are frozen: {frozen}.", 3000)),
+                   _text(ids.DEPLOY_OVERRIDE, "Why pass the freeze? (recorded and announced)",
+                         max_length=500, placeholder="hotfix approved by the CFO")]
     options = [_option(v) for v in dict.fromkeys(versions)][:MAX_OPTIONS]
     if options:
         blocks.append(InputBlock(

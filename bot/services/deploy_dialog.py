@@ -3,6 +3,7 @@
 Its version list is the linked MLflow model's recent versions when a model is linked (asked
 briefly: a dialog must open within Slack's 3 seconds), else the use case's deployment history.
 Submitting it starts the deployment through DeploymentService.start, every usual check included.
+Inside a freeze window it is refused to all but admins, and asks them why they pass it.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.clock import Clock
 from bot.domain.kpis import SourceFailure
 from bot.domain.pipeline import PipelineSet
 from bot.domain.usecases import Conflict, NotAllowed, Phase, UseCase, may_deploy
 from bot.render import dialogs
 from bot.services.commands import Actor
 from bot.services.deployments import deployers_text
+from bot.services.freezes import chain_for, describe, frozen_refusal
 from bot.services.ports import UnitOfWork
 from bot.services.registry_ports import ModelRegistry
 from bot.services.usecases import NO_ADMINS_HINT, load_use_case
@@ -34,6 +37,8 @@ class DeployDialogs:
     pipelines: PipelineSet
     registry: ModelRegistry | None
     admins_configured: bool
+    clock: Clock
+    timezone: str
 
     async def view(self, slug: str, actor: Actor) -> dict[str, Any]:
         """The dialog for this use case, or the refusal the command would give (not allowed,
@@ -41,15 +46,19 @@ class DeployDialogs:
         async with self.uow() as uow:
             uc = await load_use_case(uow, slug)
             history = [d.version for d in await uow.deployments.history(uc.slug, limit=10)]
+            chain = await chain_for(uow, self.pipelines.freezes, uc.slug, self.clock.now())
         if not may_deploy(uc, actor.user_id, is_admin=actor.is_admin):
             hint = "" if self.admins_configured else NO_ADMINS_HINT
             raise NotAllowed(f"Only {deployers_text(uc)} may deploy `{uc.slug}`.{hint}")
         if uc.phase is Phase.ARCHIVED:
             raise Conflict(f"`{uc.slug}` is archived; it cannot be deployed.")
+        if chain and not actor.is_admin:  # refused now, not after the form is filled in
+            raise frozen_refusal(uc.slug, chain, self.timezone)
         versions = await self._model_versions(uc) or history
         pipelines = [self.pipelines.pipelines[name] for name in sorted(self.pipelines.pipelines)]
         default = self.pipelines.for_use_case(uc.slug).name
-        return dialogs.deploy_dialog(uc, versions, pipelines, default, actor.channel_id)
+        return dialogs.deploy_dialog(uc, versions, pipelines, default, actor.channel_id,
+                                     describe(chain, self.timezone) if chain else "")
 
     async def _model_versions(self, uc: UseCase) -> list[str]:
         if not uc.model or self.registry is None:

@@ -78,9 +78,13 @@ async def passage(uow: UnitOfWork, recurring: Sequence[RecurringFreeze], slug: s
     if not chain:
         return ""
     if not override:
-        raise Conflict(f"Deployments of `{slug}` are frozen: {describe(chain, tz)}. An admin "
-                       'may pass it on purpose with `override="<reason>"`.')
+        raise frozen_refusal(slug, chain, tz)
     return f"{escape(override)} (passes {describe(chain, tz)})"
+
+
+def frozen_refusal(slug: str, chain: Sequence[FreezeWindow], tz: str) -> Conflict:
+    return Conflict(f"Deployments of `{slug}` are frozen: {describe(chain, tz)}. An admin may "
+                    'pass it on purpose with `override="<reason>"`.')
 
 
 def overridden(t: Transition, actor: Actor, why: str, now: datetime) -> Transition:

@@ -50,3 +50,4 @@ DEPLOY_DIALOG = "deploy_start"
 DEPLOY_VERSION_TYPED = "version"  # free text
 DEPLOY_VERSION_PICKED = "recent_version"  # a select of the recent versions
 DEPLOY_PIPELINE = "pipeline"
+DEPLOY_OVERRIDE = "override"  # an admin's reason to pass a freeze (shown only inside one)

@@ -119,8 +119,13 @@ def start_from_dialog(slug: str, values: dict[str, str]) -> StartDeployment:
         raise FieldErrors({field: "Pick a recent version or type one, e.g. `1.4.0`."})
     if not VERSION_RE.fullmatch(version):
         raise FieldErrors({field: _bad_version(version)})
+    override = plain_text(values.get(ids.DEPLOY_OVERRIDE, "")).strip()
+    if ids.DEPLOY_OVERRIDE in values and not override:
+        raise FieldErrors({ids.DEPLOY_OVERRIDE: "Say why the freeze must be passed, e.g. "
+                                                "`hotfix approved by the CFO`."})
     try:
-        return StartDeployment(parse_slug(slug), version, values.get(ids.DEPLOY_PIPELINE) or None)
+        return StartDeployment(parse_slug(slug), version, values.get(ids.DEPLOY_PIPELINE) or None,
+                               override)
     except UsageError as bad:
         raise FieldErrors({field: str(bad)}) from None
 

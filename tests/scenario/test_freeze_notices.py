@@ -6,14 +6,19 @@ other, by a refusal and by the end of the first."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.simulator.simulator import Simulator
 from tests.scenario.conftest import START
+from tests.scenario.deploy_support import load
 from tests.scenario.helpers import post_text, posts, reply_text
+from tests.scenario.test_dialog_flows import told
 from tests.scenario.test_freeze_policy import RECURRING, gated_sim
 
 # START (tests/scenario/conftest.py) is Monday 2 March 2026, 09:00 UTC; Berlin is UTC+1 then.
@@ -131,5 +136,34 @@ async def test_windows_that_meet_are_named_one_after_the_other(
         assert "The freeze “release party” (ad hoc) is over. *churn* stays frozen: the freeze " \
                "“weekend” (pipeline file) until 2026-03-09 08:00 UTC." in over
         assert len(said(sim, sim.channel, "has begun")) == 1
+    finally:
+        await sim.stop()
+
+
+# ── the deploy dialog inside a freeze ─────────────────────────────────────────────────────
+
+
+async def test_the_deploy_dialog_in_a_freeze_refuses_non_admins_and_asks_admins_why(
+        settings: Settings, clock: ManualClock, tmp_path: Path) -> None:
+    sim = await gated_sim(settings, clock, tmp_path)
+    try:
+        await sim.command('/deploy freeze churn 2h "quarter close"')
+        sim.switch_user("erin")  # may deploy churn, but is no admin
+        await sim.command("/deploy churn")
+        assert sim.fake.opened_views == []
+        assert "Deployments of `churn` are frozen: the freeze “quarter close” (ad hoc)" in \
+            told(sim, "UERIN")
+
+        sim.switch_user("alice")
+        await sim.command("/deploy churn")
+        view = sim.fake.opened_views[-1]
+        assert "are frozen: the freeze “quarter close” (ad hoc) until" in json.dumps(
+            view["blocks"], ensure_ascii=False)
+        with pytest.raises(LookupError, match="is required"):
+            await sim.submit("version=1.0.0")
+        await sim.submit('version=1.0.0 override="hotfix approved by the CFO"')
+        d = await load(sim, 1)
+        assert d.override.startswith("hotfix approved by the CFO (passes the freeze")
+        assert len(said(sim, sim.channel, "despite a freeze")) == 1
     finally:
         await sim.stop()
