@@ -144,6 +144,11 @@ class FreezeService:
             for channel in channels:
                 announce(uow, channel, f"☀️ <@{actor.user_id}> lifted the freeze of {what}.")
             await uow.commit()
+            still = ([] if command.scope == ALL else
+                     await chain_for(uow, self.recurring, command.scope, now))
+        if still:
+            return blocks.notice(f"☀️ Lifted the ad hoc freeze of {what}, but it stays frozen: "
+                                 f"{describe(still, self.timezone)}.")
         return blocks.notice(f"☀️ Deployments of {what} are no longer frozen (ad hoc).")
 
     async def list(self, command: ListFreezes) -> Message:

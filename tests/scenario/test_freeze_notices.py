@@ -167,3 +167,16 @@ async def test_the_deploy_dialog_in_a_freeze_refuses_non_admins_and_asks_admins_
         assert len(said(sim, sim.channel, "despite a freeze")) == 1
     finally:
         await sim.stop()
+
+
+async def test_lifting_an_ad_hoc_freeze_inside_a_recurring_one_says_it_stays_frozen(
+        settings: Settings, clock: ManualClock, tmp_path: Path) -> None:
+    sim = await gated_sim(settings, clock, tmp_path, RECURRING)
+    try:
+        await at(sim, clock, TO_FRIDAY_18_BERLIN + timedelta(hours=1))
+        await sim.command('/deploy freeze churn 1h "db move"')
+        lifted = reply_text(await sim.command("/deploy unfreeze churn"))
+        assert "Lifted the ad hoc freeze of *churn*, but it stays frozen: the freeze “weekend” " \
+               "(pipeline file) until 2026-03-09 08:00 UTC" in lifted
+    finally:
+        await sim.stop()
