@@ -32,7 +32,17 @@ from bot.domain.durations import humanize
 from bot.domain.mrkdwn import escape, link
 from bot.domain.pipeline import ApprovalSpec
 from bot.domain.waves import progress_bar
-from bot.render.blocks import Message, bulleted, clip, context, header, message, section, when
+from bot.render.blocks import (
+    Message,
+    bulleted,
+    clip,
+    context,
+    header,
+    message,
+    notice,
+    section,
+    when,
+)
 from bot.slack import ids
 
 STAGE_ICONS = {
@@ -182,7 +192,10 @@ def output_note(stage: str, wave: int | None, lines: Sequence[str], detail: str,
     return f"{head}\n```{body}```"
 
 
-def status_message(d: Deployment, events: Sequence[Event], *, now: datetime, tz: str) -> Message:
+def status_message(d: Deployment, events: Sequence[Event], *, now: datetime, tz: str,
+                   notes: Sequence[str] = ()) -> Message:
+    """The deployment without buttons, ``notes`` (its use case's lock, freeze) and the audit
+    trail, which gets the room left: the notes come first so a long trail never hides them."""
     main = deployment_message(d, now=now, tz=tz, buttons=DecisionTokens())
     lines = [
         f"• {when(e.at, tz)} · {e.kind.replace('_', ' ')}"
@@ -192,9 +205,21 @@ def status_message(d: Deployment, events: Sequence[Event], *, now: datetime, tz:
         for e in events
     ]
     blocks = [*main.blocks[:-1]] if main.blocks[-1]["type"] == "actions" else list(main.blocks)
+    blocks += [context(note).to_dict() for note in notes]
     extra = [section("*Audit trail*"), *bulleted(lines, max_blocks=50 - len(blocks) - 1,
                                                  more="events")]
-    return Message(main.text, blocks + [b.to_dict() for b in extra])
+    return Message(clip("\n".join([main.text, *notes]), 4000), blocks + [b.to_dict() for b in extra])
+
+
+def running_message(active: Sequence[Deployment], frozen: Sequence[str]) -> Message:
+    """`/deploy status`: what runs now, and the freeze windows open now (mrkdwn lines)."""
+    if not active:
+        return notice("\n".join(["No deployment is running. Start one with "
+                                  "`/deploy <slug> <version>`.", *frozen]))
+    lines = [f"• {title(d)} — {d.state.value.replace('_', ' ')}" for d in active]
+    freezes = [section("\n".join(frozen))] if frozen else []
+    return message("\n".join(["Running deployments", *frozen]),
+                   [header("Running deployments"), *bulleted(lines, max_blocks=45, more=""), *freezes])
 
 
 def history_message(slug: str, history: Sequence[Deployment], *, tz: str) -> Message:

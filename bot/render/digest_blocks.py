@@ -2,14 +2,14 @@
 
 Part of the one renderer (helpers from ``bot.render.blocks``); a pure function of
 :class:`bot.render.digest_data.DigestData`, which the digest service fills from the database. Most
-urgent first -- approvals waiting, Dev work over its time box -- then what moved: phase changes,
-deployments, targets, KPIs, DORA. Sections with nothing to say are left out. Long lists end with
-"and N more": every non-empty section keeps at least its title line, whatever the volume, and
-nothing is cut silently.
+urgent first -- freeze windows open now, approvals waiting, Dev work over its time box -- then
+what moved: phase changes, deployments, targets, KPIs, DORA. Sections with nothing to say are
+left out. Long lists end with "and N more": every non-empty section keeps at least its title
+line, whatever the volume, and nothing is cut silently.
 
 All strings in the input are plain text and are escaped here (titles, notes, metric names, the
-preformatted KPI/crossing/DORA strings); ``actor_id``/``owner_id``/``requested_by`` are Slack user
-ids and render as mentions; ``permalink`` is a Slack URL.
+preformatted KPI/crossing/DORA strings, freeze reasons); ``actor_id``/``owner_id``/``requested_by``
+are Slack user ids and render as mentions; ``permalink`` is a Slack URL.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from bot.render.digest_data import (
     PhaseMove,
     WaitingApproval,
 )
+from bot.render.freeze_blocks import MAX_FREEZE_LINES, frozen_line
 
 MAX_LINES = 15  # per section: a digest is a summary, the rest is one command away
 MAX_LINE = 400  # characters; long titles and notes are clipped before escaping
@@ -85,6 +86,10 @@ def _parts(data: DigestData) -> list[_Part]:
     moves = sorted(data.moves, key=lambda m: m.at)
     total = data.total
     return [
+        # First: whether deployments may start at all this week matters for planning the rest.
+        _Part(f"❄️ Frozen now ({total('freezes')})",
+              [f"• {frozen_line(w, tz)}" for w in data.freezes[:MAX_FREEZE_LINES]], "freeze windows",
+              total("freezes"), urgent=True),
         _Part(f"✋ Approvals waiting ({total('approvals')})",
               [approval_line(a, data.now) for a in approvals], "approvals", total("approvals"),
               urgent=True),
@@ -150,6 +155,7 @@ def fallback(data: DigestData) -> str:
     """Plain text for notifications: "Weekly digest: 12 use cases, 2 approvals waiting, …"."""
     total = sum(p.count for p in data.phases if p.phase != Phase.ARCHIVED)
     counts = [
+        (data.total("freezes"), "freeze window open", "freeze windows open"),
         (data.total("approvals"), "approval waiting", "approvals waiting"),
         (data.total("overdue"), "over the time box", "over the time box"),
         (data.total("moves"), "phase change", "phase changes"),

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.domain.freezes import FreezeWindow
+
 
 @dataclass(frozen=True)
 class PhaseCount:
@@ -88,6 +90,7 @@ class DigestData:
     # ("moves", "deployments", ...), and the deployments per state; a list not named is whole.
     totals: dict[str, int] = field(default_factory=dict)
     deployment_states: dict[str, int] | None = None
+    freezes: list[FreezeWindow] = field(default_factory=list)  # open now, for the scope's use cases
 
     def total(self, name: str) -> int:
         return self.totals.get(name, len(getattr(self, name)))

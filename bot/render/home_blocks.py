@@ -30,8 +30,9 @@ class HomeApproval:
 
 def home_view(user_id: str, use_cases: Sequence[UseCase], *, now: datetime, timebox: timedelta,
               approvals: Sequence[HomeApproval] = (), running: Sequence[str] = (),
-              announcements: Sequence[str] = ()) -> dict[str, Any]:
-    """The Home tab: what waits for the viewer first, then their use cases and what moves."""
+              announcements: Sequence[str] = (), freezes: Sequence[str] = ()) -> dict[str, Any]:
+    """The Home tab: what waits for the viewer first, then the freeze windows open for their use
+    cases (mrkdwn lines: whether they can deploy now), their use cases and what moves."""
     items: list[Block] = [ActionsBlock(block_id="home-actions", elements=[ButtonElement(
         text="New use case", action_id=ids.HOME_NEW_USECASE, value="new", style="primary")])]
     if approvals:
@@ -40,6 +41,8 @@ def home_view(user_id: str, use_cases: Sequence[UseCase], *, now: datetime, time
             items += [section(f"*{escape(a.label)}*\n{a.waiting}"), _decision_buttons(a)]
         if len(approvals) > MAX_HOME_APPROVALS:
             items.append(context(f"… and {len(approvals) - MAX_HOME_APPROVALS} more waiting"))
+    if freezes:
+        items += [header("❄️ Freezes"), *bulleted(list(freezes), max_blocks=2, more="")]
     items.append(header("Your use cases"))
     if not use_cases:
         items.append(section("You own or work on no use case yet. "

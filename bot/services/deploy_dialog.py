@@ -19,9 +19,10 @@ from bot.domain.kpis import SourceFailure
 from bot.domain.pipeline import PipelineSet
 from bot.domain.usecases import Conflict, NotAllowed, Phase, UseCase, may_deploy
 from bot.render import dialogs
+from bot.render.freeze_blocks import describe
 from bot.services.commands import Actor
 from bot.services.deployments import deployers_text
-from bot.services.freezes import chain_for, describe, frozen_refusal
+from bot.services.freezes import chain_for, frozen_refusal
 from bot.services.ports import UnitOfWork
 from bot.services.registry_ports import ModelRegistry
 from bot.services.usecases import NO_ADMINS_HINT, load_use_case

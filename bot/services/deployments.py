@@ -9,7 +9,6 @@ from bot.clock import Clock
 from bot.domain import deployments as machine
 from bot.domain.deployment_model import Deployment
 from bot.domain.deployments import Transition
-from bot.domain.durations import humanize
 from bot.domain.mrkdwn import escape
 from bot.domain.pipeline import ExecutorKind, OnFailure, Pipeline, PipelineSet, StageSpec
 from bot.domain.usecases import DEPLOYER_ROLES as DEPLOYER_ROLES
@@ -17,8 +16,8 @@ from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, UseCas
 from bot.domain.usecases import may_deploy as may_deploy
 from bot.render import blocks, deploy_blocks
 from bot.render.blocks import Message
+from bot.services import deploy_status, freezes, notifications
 from bot.services import deployment_flow as flow
-from bot.services import freezes, notifications
 from bot.services.commands import (
     Actor,
     CancelDeployment,
@@ -158,36 +157,15 @@ class DeploymentService:
             )
 
     async def status(self, command: DeploymentStatus) -> Message:
-        now = self.clock.now()
+        now, tz, recurring = self.clock.now(), self.timezone, self.pipelines.freezes
         async with self.uow() as uow:
             if command.deployment_id is not None:
                 d = await self._get(uow, command.deployment_id)
                 events = await uow.deployments.events(command.deployment_id)
-                return deploy_blocks.status_message(d, events, now=now, tz=self.timezone)
+                return deploy_blocks.status_message(d, events, now=now, tz=tz)
             if command.slug is not None:
-                uc = await load_use_case(uow, command.slug)
-                found = await uow.deployments.active_for(uc.slug) or next(
-                    iter(await uow.deployments.history(uc.slug, limit=1)), None)
-                lock = await uow.deployments.lock(uc.slug)
-                if found is None:
-                    return blocks.notice(self._lock_line(lock) or f"No deployments of *{uc.slug}* yet.")
-                assert found.id is not None
-                events = await uow.deployments.events(found.id)
-                msg = deploy_blocks.status_message(found, events, now=now, tz=self.timezone)
-                return _with_lock(msg, self._lock_line(lock))
-            active = await uow.deployments.active()
-        if not active:
-            return blocks.notice("No deployment is running. Start one with `/deploy <slug> <version>`.")
-        lines = [f"• {deploy_blocks.title(d)} — {d.state.value.replace('_', ' ')}" for d in active]
-        return blocks.message("Running deployments", [blocks.header("Running deployments"),
-                                                      *blocks.bulleted(lines, max_blocks=45, more="")])
-
-    def _lock_line(self, lock: DeployLock | None) -> str:
-        if lock is None:
-            return ""
-        why = f": {escape(lock.reason)}" if lock.reason else ""
-        return (f"🔒 Locked by <@{lock.locked_by}> since {blocks.when(lock.locked_at, self.timezone)}"
-                f" ({humanize(self.clock.now() - lock.locked_at)}){why}")
+                return await deploy_status.of_use_case(uow, command.slug, recurring, now, tz)
+            return await deploy_status.running(uow, recurring, now, tz)
 
     async def _get(self, uow: UnitOfWork, deployment_id: int) -> Deployment:
         d = await uow.deployments.get(deployment_id)
@@ -246,7 +224,8 @@ class DeploymentService:
             uc = await self._deployer_of(uow, command.slug, actor, "lock")
             existing = await uow.deployments.lock(uc.slug)
             if existing is not None:
-                raise Conflict(f"`{uc.slug}` is already locked. {self._lock_line(existing)}")
+                raise Conflict(f"`{uc.slug}` is already locked. "
+                               f"{deploy_status.lock_line(existing, self.clock.now(), self.timezone)}")
             lock = DeployLock(uc.slug, actor.user_id, self.clock.now(), command.reason)
             try:
                 await uow.deployments.set_lock(lock)
@@ -288,10 +267,4 @@ def automatic_rollback_stage(failed: StageSpec, targets: tuple[str, ...]) -> Sta
         else failed.health
     return replace(failed, approval=None, waves=("100%",), targets=targets,
                    on_failure=OnFailure.HALT, health=health)
-
-
-def _with_lock(msg: Message, lock_line: str) -> Message:
-    if not lock_line:
-        return msg
-    return Message(msg.text, [*msg.blocks, blocks.context(lock_line).to_dict()])
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
+from bot.domain.freezes import RecurringFreeze
 from bot.domain.metrics import SPARK_WIDTH
 from bot.domain.schedule import Schedule, parse_schedule
 from bot.domain.usecases import NotAllowed
@@ -19,6 +20,7 @@ from bot.render import digest_blocks as digest
 from bot.render import digest_data as data
 from bot.render.blocks import Message
 from bot.services import digest_facts as facts
+from bot.services.freezes import frozen_in_channel
 from bot.services.ports import DigestSchedule, OutgoingMessage, Scope, UnitOfWork
 
 DEFAULT_PERIOD = timedelta(days=7)
@@ -34,6 +36,7 @@ class DigestService:
     admins: frozenset[str]
     permalink: Callable[[int], Awaitable[str | None]] = lambda _id: _none()  # a deployment's message
     reads: Callable[[], UnitOfWork] | None = None  # long reads: not on the connections acks need
+    freezes: tuple[RecurringFreeze, ...] = ()  # the pipeline file's recurring windows
 
     # ── commands ───────────────────────────────────────────────────────────────────────────
 
@@ -191,6 +194,7 @@ class DigestService:
             totals={"moves": moves.total, "overdue": overdue.total, "crossings": crossings.total,
                     "deployments": deployments.total, "kpis": moved.total},
             deployment_states=states,
+            freezes=await frozen_in_channel(uow, self.freezes, scope.channel_id, now),
         )
 
 

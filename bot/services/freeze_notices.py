@@ -25,7 +25,8 @@ from bot.domain.freezes import (
 )
 from bot.domain.mrkdwn import escape
 from bot.render import blocks
-from bot.services.freezes import CLAIM_KIND, ad_hoc_window, announce, describe, named
+from bot.render.freeze_blocks import describe
+from bot.services.freezes import CLAIM_KIND, ad_hoc_window, announce, named
 from bot.services.ports import UnitOfWork
 
 LOOKBACK = timedelta(hours=1)

@@ -1,6 +1,7 @@
 """Freeze windows: ad hoc ones from `/deploy freeze` (admins), recurring ones from the pipeline
 file; `/deploy freezes` lists the current and coming ones; `chain_for` is what `/deploy` and
-the engine ask before starting anything, `frozen_now` what status, digest and Home show.
+the engine ask before starting anything, `frozen_now` / `frozen_in_channel` what status, digest
+and Home show (rendered by ``bot.render.freeze_blocks``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bot.domain.mrkdwn import escape
 from bot.domain.usecases import Conflict, DomainError, NotAllowed
 from bot.render import blocks
 from bot.render.blocks import Message
+from bot.render.freeze_blocks import describe
 from bot.services.commands import Actor, FreezeDeployments, ListFreezes, UnfreezeDeployments
 from bot.services.freeze_ports import ALL, StoredFreeze
 from bot.services.ports import OutgoingMessage, UnitOfWork
@@ -53,19 +55,18 @@ async def frozen_now(uow: UnitOfWork, recurring: Sequence[RecurringFreeze],
         slugs is None or w.use_cases is None or not w.use_cases.isdisjoint(slugs))]
 
 
-def describe(chain: Sequence[FreezeWindow], tz: str) -> str:
-    """E.g. "the freeze "quarter close" (ad hoc) until Fri 3 Apr 18:00 UTC, then "weekend"
-    (pipeline file) until Mon 6 Apr 09:00 UTC"."""
-    return "the freeze " + ", then ".join(
-        f"“{escape(w.reason)}” ({w.source}) until {blocks.when(w.end, tz)}" for w in chain)
+async def frozen_in_channel(uow: UnitOfWork, recurring: Sequence[RecurringFreeze],
+                            channel_id: str | None, now: datetime) -> list[FreezeWindow]:
+    """The windows open now that apply to a use case homed in ``channel_id`` (None: to any).
 
-
-def frozen_line(window: FreezeWindow, tz: str) -> str:
-    """One open window, for `/deploy status`, the digest and the Home tab."""
-    what = ("all use cases" if window.use_cases is None
-            else ", ".join(f"*{slug}*" for slug in sorted(window.use_cases)))
-    return (f"❄️ Deployments of {what} are frozen until {blocks.when(window.end, tz)}: "
-            f"“{escape(window.reason)}” ({window.source})")
+    The open windows are few: the use cases they name are looked up, not the channel's (a
+    channel may home many), so the cost follows the freezes, not the channel's size."""
+    windows = await frozen_now(uow, recurring, None, now)
+    named = sorted({slug for w in windows if w.use_cases is not None for slug in w.use_cases})
+    if channel_id is None or not named:
+        return windows
+    here = {slug for slug, home in await uow.use_cases.homes(named) if home == channel_id}
+    return [w for w in windows if w.use_cases is None or not w.use_cases.isdisjoint(here)]
 
 
 async def passage(uow: UnitOfWork, recurring: Sequence[RecurringFreeze], slug: str, actor: Actor,

@@ -1,4 +1,5 @@
-"""The App Home tab: the viewer's use cases, the gates waiting for them, what runs, what was said.
+"""The App Home tab: the viewer's use cases, the gates waiting for them, the freeze windows open
+for their use cases, what runs, what was said.
 
 Published when the tab is opened, and again for the people a deployment concerns whenever it
 changes (for viewers who opened Home since this process started).
@@ -16,14 +17,17 @@ from typing import Any
 from bot.clock import Clock
 from bot.domain.deployment_model import Deployment, DeploymentState
 from bot.domain.durations import humanize
+from bot.domain.freezes import RecurringFreeze
 from bot.domain.mrkdwn import escape
 from bot.domain.usecases import UseCase
 from bot.domain.waves import progress_bar
 from bot.render import home_blocks
 from bot.render.blocks import clip
 from bot.render.deploy_blocks import title
+from bot.render.freeze_blocks import frozen_lines
 from bot.services.approvals import ApprovalService
 from bot.services.commands import Actor
+from bot.services.freezes import frozen_now
 from bot.services.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -41,6 +45,8 @@ class HomeService:
     dev_timebox: timedelta
     publish: Publish
     announcements: Announcements
+    freezes: tuple[RecurringFreeze, ...] = ()  # the pipeline file's recurring windows
+    timezone: str = "UTC"
     viewers: set[str] = field(default_factory=set)
     _pending: asyncio.Task[None] | None = None
 
@@ -76,6 +82,7 @@ class HomeService:
         now = self.clock.now()
         async with self.uow() as uow:
             mine = await uow.use_cases.find(member_id=user_id)
+            frozen = await frozen_now(uow, self.freezes, [uc.slug for uc in mine], now)
             active = await uow.deployments.active(limit=100)
             gates = [d for d in active if d.state is DeploymentState.AWAITING_APPROVAL]
             use_cases = {uc.slug: uc for uc in await uow.use_cases.find(
@@ -89,7 +96,8 @@ class HomeService:
         running = [_running_line(d) for d in active if d.state is DeploymentState.RUNNING]
         said = [f"<#{channel}> {clip(escape(text), 200)}" for channel, text in await self.announcements()]
         return home_blocks.home_view(user_id, mine, now=now, timebox=self.dev_timebox, approvals=waiting,
-                                     running=running, announcements=said)
+                                     running=running, announcements=said,
+                                     freezes=frozen_lines(frozen, self.timezone))
 
     async def _may_decide(self, d: Deployment, uc: UseCase | None, user_id: str) -> bool:
         """The same rules as the buttons in the channel (checked again when clicked)."""

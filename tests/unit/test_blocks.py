@@ -448,6 +448,18 @@ def test_home_view_puts_approvals_first_with_buttons() -> None:
     assert "churn 1.0.0 rolling out" in text and "churn moved to Dev" in text
 
 
+def test_home_view_shows_open_freezes_before_the_use_cases_within_the_limits() -> None:
+    frozen = [f"❄️ Deployments of *uc-{i}* are frozen until 2024-03-04 11:00 UTC: “x” (ad hoc)"
+              for i in range(6)]
+    view = hb.home_view(OWNER, many(500), now=T0, timebox=SIX_WEEKS, freezes=frozen,
+                        running=["churn 1.0.0 rolling out"], announcements=["churn moved to Dev"])
+    assert_within_slack_limits(view["blocks"], max_blocks=100)
+    headers = [blk["text"]["text"] for blk in view["blocks"] if blk["type"] == "header"]
+    assert headers[:2] == ["❄️ Freezes", "Your use cases"]
+    assert all(line in all_text(view["blocks"]) for line in frozen)
+    assert "❄️ Freezes" not in all_text(hb.home_view(OWNER, many(3), now=T0, timebox=SIX_WEEKS)["blocks"])
+
+
 def test_home_view_roles_and_overdue_flags() -> None:
     member = (TeamMember("UVIEWER", Role.DATA_ENGINEER),)
     dev = walk(make("dev-one", team=member), ("advance", timedelta(0), "")).use_case

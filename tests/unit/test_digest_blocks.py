@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
+from bot.domain.freezes import PIPELINE_FILE, FreezeWindow
 from bot.render import digest_blocks as db
 from bot.render.blocks import MAX_BLOCKS, MAX_HEADER, MAX_SECTION, Message
 from bot.render.digest_blocks import render_digest
@@ -194,6 +195,24 @@ def test_approvals_oldest_first_with_age_and_link() -> None:
         "<https://acme.slack.com/archives/CDIGEST/p1772000000000100|open>",
         "• *fraud-score* 0.9.0 → production · waiting 5 hours · needs 2 more approvals",
     ]
+
+
+def test_open_freezes_come_first_a_few_of_them_the_rest_counted() -> None:
+    windows = [FreezeWindow(NOW - timedelta(hours=1), NOW + timedelta(hours=i + 1), f"{EVIL} {i}",
+                            frozenset({f"uc-{i}"})) for i in range(7)]
+    windows.append(FreezeWindow(NOW, NOW + timedelta(days=2), "weekend", None, PIPELINE_FILE))
+    message = render_digest(replace(sample(), freezes=windows))
+    check_limits(message)
+    after_phases = texts(message)[3]
+    assert after_phases.startswith("*❄️ Frozen now (8)*\n• ❄️ Deployments of *uc-0* are frozen until "
+                                   "2026-03-02 09:00 CET: ")
+    lines = section_lines(message, "❄️ Frozen now")
+    assert shown_and_hidden(lines) == (5, 3) and lines[-1] == "_… and 3 more freeze windows_"
+    assert not any(raw in after_phases for raw in RAW)
+    assert message.text.startswith("Weekly digest: 11 use cases, 8 freeze windows open, 2 approvals")
+    flooded = render_digest(replace(flood(500, long=True), freezes=windows * 60))
+    check_limits(flooded)
+    assert "*❄️ Frozen now (480)*" in texts(flooded)[3]
 
 
 def test_an_unsafe_permalink_is_left_out() -> None:

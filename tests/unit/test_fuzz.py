@@ -376,6 +376,8 @@ def test_deployment_renderers_keep_slack_limits(
     messages = [
         dbl.deployment_message(d, now=now, tz=tz, buttons=buttons),
         dbl.status_message(d, trail, now=now, tz=tz),
+        dbl.status_message(d, trail, now=now, tz=tz,  # a lock and a freeze: the trail makes room
+                           notes=(f"🔒 Locked by <@UADMIN>: {escape(detail)}", "❄️ Frozen: x")),
         dbl.history_message(d.use_case, [d] * 12, tz=tz),
         dbl.history_message(d.use_case, [], tz=tz),
         dbl.finished_announcement(d),
