@@ -85,7 +85,7 @@ def test_the_weekend_example_crosses_a_recurring_freeze(tmp_path: Path) -> None:
                             out.index("✋ Deployments of `demo-sandbox` are frozen: the freeze"),
                             out.index("is over: deployments of demo-sandbox may start again"))
     assert begun < refused < over < out.index("🚀 Deployment 1 of demo-sandbox `1.0.0` started")
-    assert out.count("has begun") == 1 and out.count("is over") == 1
+    assert out.count("│ ❄️ The freeze “weekend") == 1 and out.count("│ ☀️ The freeze “weekend") == 1
     between = out[refused:over]
     assert "❄️ Frozen: the freeze “weekend" in between  # /deploy status
     assert "❄️ Frozen now (1)" in between and "❄️ Freezes" in between  # the digest, Home
