@@ -148,13 +148,14 @@ class OutboxWorker:
         if item.attempts <= 1 or item.last_error == "ratelimited":
             return None  # a first try, or Slack said plainly that it did not post
         try:  # the newest 200 messages: a retry comes within minutes of the lost try
+            channel = await self._conversation(item.channel)
             if args.get("thread_ts"):
                 found = await self._client.conversations_replies(
-                    channel=item.channel, ts=str(args["thread_ts"]), include_all_metadata=True,
+                    channel=channel, ts=str(args["thread_ts"]), include_all_metadata=True,
                     limit=200)
             else:
                 found = await self._client.conversations_history(
-                    channel=item.channel, include_all_metadata=True, limit=200)
+                    channel=channel, include_all_metadata=True, limit=200)
         except (SlackApiError, aiohttp.ClientError, TimeoutError):
             return None  # can't tell: posting again is better than losing the message
         messages: list[dict[str, Any]] = found.get("messages", [])
@@ -163,6 +164,14 @@ class OutboxWorker:
             if payload.get("outbox_id") == item.id:
                 return str(message.get("ts"))
         return None
+
+    async def _conversation(self, channel: str) -> str:
+        """The conversation to read: a direct message is posted to the user's id, but only the
+        DM's own id (D…, from conversations.open: the same DM every time) has a history."""
+        if not channel.startswith(("U", "W")):
+            return channel
+        opened = await self._client.conversations_open(users=channel)
+        return str(opened["channel"]["id"])
 
     async def _failed(self, item: OutboxItem, error: SlackApiError) -> None:
         status = error.response.status_code

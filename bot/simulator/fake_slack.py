@@ -49,6 +49,7 @@ class Fault:
     retry_after: int | None = None
     drop_connection: bool = False
     error: str = "internal_error"
+    applied: bool = False  # Slack did what was asked, and its answer was lost on the way back
 
 
 class FakeSlack:
@@ -198,6 +199,8 @@ class FakeSlack:
 
     async def _answer_fault(self, request: web.Request, method: str, args: Json,
                             fault: Fault) -> web.StreamResponse:
+        if fault.applied:
+            handle_method(self._state, method, args)
         if fault.drop_connection:
             self._record(method, args, 0, {"ok": False, "error": "connection_dropped"})
             # Aborting the transport without a reply is what the client sees on a network cut.

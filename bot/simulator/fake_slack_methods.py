@@ -59,7 +59,10 @@ def _post_message(s: SlackState, args: Json) -> Json:
 
 
 def _history(s: SlackState, args: Json, *, replies: bool) -> Json:
-    """conversations.history (top-level messages) and .replies (a thread), newest first."""
+    """conversations.history (top-level messages) and .replies (a thread), newest first. Only
+    a conversation's id will do: unlike chat.postMessage, they do not take a user id for a DM."""
+    if str(args.get("channel", "")) in s.users:
+        raise SlackError("channel_not_found")
     channel = s.resolve_channel(args.get("channel"))
     oldest = float(args.get("oldest") or 0)
     thread = str(args.get("ts") or "")

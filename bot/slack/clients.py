@@ -3,9 +3,10 @@
 Listeners (``views.open``, the Home tab's DMs and ``views.publish``, chart uploads,
 ``users.list`` ...) answer a person now: their calls ride out a dropped connection, one 500/503
 and a short 429 with slack_sdk's retry handlers. The outbox worker retries on its own, persisted
-and backed off per message (``bot.runtime.outbox_worker``): its client keeps slack_sdk's default
-(one retry of a dropped connection), so a 429 or a 5xx is not waited out twice, the second time
-inside the delivery loop.
+and backed off per message (``bot.runtime.outbox_worker``): its client retries nothing itself.
+A 429 or a 5xx is then not waited out twice, the second time inside the delivery loop; and a
+connection dropped after Slack took a post (the answer lost) is not blindly posted again --
+slack_sdk's default handler would -- but goes back to the worker, which looks first.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def listener_retries() -> list[AsyncRetryHandler]:
 def web_clients(token: str | None, base_url: str) -> tuple[AsyncWebClient, AsyncWebClient]:
     """(the listeners' client, bolt's; the outbox worker's client)."""
     return (AsyncWebClient(token=token, base_url=base_url, retry_handlers=listener_retries()),
-            AsyncWebClient(token=token, base_url=base_url))
+            AsyncWebClient(token=token, base_url=base_url, retry_handlers=[]))
 
 
 PostedTs = Callable[[str], Awaitable[tuple[str | None, str, str | None]]]  # ts, status, channel

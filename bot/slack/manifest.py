@@ -36,6 +36,10 @@ BOT_SCOPES: tuple[str, ...] = (
     # checks whether a message reached Slack before posting it again (never twice).
     "channels:history",
     "groups:history",
+    # The same for a direct message (posted to the user's id): conversations.open gives the DM's
+    # id, whose history is read.
+    "im:write",
+    "im:history",
 )
 
 # Descriptions and usage hints follow the grammar in SPEC.md; Slack caps hints at 1000 chars.

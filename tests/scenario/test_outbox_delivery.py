@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.services.ports import OutgoingMessage
 from bot.simulator.fake_slack import Fault
 from bot.simulator.simulator import Simulator
 from tests.scenario.conftest import START
@@ -43,14 +46,37 @@ async def test_500_500_then_429_with_retry_after_arrives_exactly_once(
 
 
 async def test_dropped_connection_is_retried(sim: Simulator, clock: ManualClock) -> None:
-    # slack_sdk's own connection-error handler retries once; two drops reach our back-off.
-    sim.fake.inject("chat.postMessage", Fault(drop_connection=True), Fault(drop_connection=True))
+    # The outbox's client retries nothing itself: a drop goes back to the worker's back-off.
+    sim.fake.inject("chat.postMessage", Fault(drop_connection=True))
     await sim.command('/usecase new churn "Churn"')
     assert posts(sim) == []
 
     clock.advance(timedelta(minutes=1))
     await sim.app.outbox.deliver_due()
     assert len(posts(sim)) == 1
+
+
+@pytest.mark.parametrize("to", ["channel", "direct message"])
+async def test_a_post_whose_answer_was_lost_is_found_not_posted_again(
+        sim: Simulator, clock: ManualClock, to: str) -> None:
+    """Slack posted it, the connection dropped before its answer: the retry looks first (in a
+    DM's own conversation for a direct message, which is posted to the user's id)."""
+    await sim.command('/usecase new churn "Churn"')
+    target = sim.channel if to == "channel" else sim.user
+    sim.fake.inject("chat.postMessage", Fault(drop_connection=True, applied=True))
+    async with sim.app.db.uow() as uow:
+        uow.outbox.add(OutgoingMessage("chat.postMessage", target,
+                                       {"channel": target, "text": "said once"}))
+        await uow.commit()
+    await sim.app.outbox.deliver_due()
+    clock.advance(timedelta(minutes=1))
+    await sim.app.outbox.deliver_due()
+
+    said = [m for m in sim.fake.messages() if m.text == "said once"]
+    assert len(said) == 1
+    assert await sim.app.db.outbox.backlog() == 0
+    if to == "direct message":
+        assert sim.fake.calls_to("conversations.open")[-1].args["users"] == sim.user
 
 
 async def test_messages_of_one_channel_keep_their_order_through_retries(

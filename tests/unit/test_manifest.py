@@ -32,6 +32,8 @@ def test_bot_scopes_are_exactly_the_needed_ones() -> None:
         "files:write",
         "channels:history",
         "groups:history",
+        "im:write",
+        "im:history",
     }
     scopes = build_manifest(URL)["oauth_config"]["scopes"]["bot"]
     assert set(scopes) == expected
