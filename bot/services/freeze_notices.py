@@ -26,6 +26,7 @@ from bot.domain.freezes import (
 from bot.domain.mrkdwn import escape
 from bot.render import blocks
 from bot.render.freeze_blocks import describe
+from bot.services.freeze_ports import ALL
 from bot.services.freezes import CLAIM_KIND, ad_hoc_window, announce, named
 from bot.services.ports import UnitOfWork
 
@@ -64,7 +65,8 @@ class FreezeNotices:
             for channel, slugs in channels.items():
                 announce(uow, channel, self._started(b, slugs))
             return
-        still = [ad_hoc_window(f) for f in await uow.freezes.current(scope, b.at)]
+        scopes = None if scope is None else [ALL, *scope]
+        still = [ad_hoc_window(f) for f in await uow.freezes.current(scopes, b.at)]
         for channel, slugs in channels.items():
             announce(uow, channel, self._ended(b, slugs, still))
 

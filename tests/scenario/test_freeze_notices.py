@@ -97,6 +97,12 @@ async def test_an_ad_hoc_freeze_that_runs_out_is_announced_one_lifted_is_not_aga
         await at(sim, clock, timedelta(hours=3))
         assert len(said(sim, sim.channel, "is over")) == 1
         assert len(said(sim, sim.channel, "lifted the freeze of")) == 1
+
+        await sim.command('/deploy freeze churn 1h "db move"')
+        await sim.command('/deploy freeze all 3h "incident review"')
+        await at(sim, clock, timedelta(hours=4, seconds=1))
+        [stays] = said(sim, sim.channel, "“db move” (ad hoc) is over")
+        assert "*churn* stays frozen: the freeze “incident review” (ad hoc) until" in stays
     finally:
         await sim.stop()
 
