@@ -42,6 +42,10 @@ from storage.migrate import upgrade
 
 DEFAULT_USERS = ("alice", "bob", "carol", "dave", "erin", "frank")
 DEFAULT_CHANNELS = ("general", "ops", "data-science")
+# After the listeners and what they set off are done, how many 10 ms looks for an answer that is
+# still on its way: most steps have it by then; one that never comes (a dialog closed without a
+# word) costs 0.2 s, not 2.
+ANSWER_POLLS = 20
 
 
 class OffsetClock:
@@ -255,8 +259,9 @@ class Simulator:
             reply = json.loads(raw) if raw.strip().startswith("{") else None
             return Step(status, reply)
         await _listeners_done()
-        if settle is not None:  # and for anything the listeners set off
-            for _ in range(200):
+        await self.app.background.settle()  # what the listeners set off after their acks
+        if settle is not None:  # an answer still on its way (a slow call to the fake Slack)
+            for _ in range(ANSWER_POLLS):
                 if settle():
                     break
                 await asyncio.sleep(0.01)
