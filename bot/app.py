@@ -45,7 +45,7 @@ from bot.services.deploy_dialog import DeployDialogs
 from bot.services.deployment_runs import DeploymentRuns
 from bot.services.deployments import DeploymentService
 from bot.services.digests import DigestService
-from bot.services.events import DeploymentChanged, MessageQueued, StepStopped, UndoNeeded
+from bot.services.events import DeploymentChanged, FreezesChanged, MessageQueued, StepStopped, UndoNeeded
 from bot.services.freeze_notices import FreezeNotices
 from bot.services.freezes import FreezeService
 from bot.services.home import HomeService
@@ -197,7 +197,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
                  background, LoopWatch(telemetry.loop_lag), kpi_jobs)
     _routes(app)
     telemetry.route(app.web, backlog=db.outbox.backlog, retries=lambda: outbox.retries,
-                    jobs=lambda: len(app.scheduler.jobs()), by_state=lambda: _count_by_state(db))
+                    jobs=lambda: len(app.scheduler.jobs()), by_state=db.deployments_by_state)
     api.register(app.web, runs, settings.webhook_secret, settings.public_url)
     metrics_api.register(app.web, TokenService(db.uow, clock), s.metrics, clock)
     mlflow_hooks.register(app.web, settings.mlflow_webhook_secret, time.time, s.registry.handle)
@@ -211,6 +211,7 @@ def _follow_commits(bus: EventBus, outbox: OutboxWorker, engine: DeploymentEngin
     bus.handle({
         MessageQueued: [lambda _e: outbox.notify()],
         DeploymentChanged: [lambda _e: engine.notify(), lambda _e: s.home.poke()],
+        FreezesChanged: [lambda _e: s.home.poke()],
         StepStopped: [lambda e: engine.kill(e.deployment_id)],
         UndoNeeded: [lambda e: engine.undo(e.deployment_id)],
     })
@@ -285,11 +286,6 @@ def _bolt(settings: Settings, client: AsyncWebClient, db: Database, clock: Clock
     events.register(bolt, s.home, background)
     bolt.error(errors.on_error)
     return bolt
-
-
-async def _count_by_state(db: Database) -> dict[str, int]:
-    async with db.uow() as uow:
-        return await uow.deployments.count_by_state()
 
 
 def _routes(app: BotApp) -> None:

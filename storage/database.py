@@ -192,6 +192,11 @@ class Database:
         """A unit of work on the read-only connections, for long reads; it cannot commit."""
         return SqlUnitOfWork(self._read_sessions, self.clock, _nobody)
 
+    async def deployments_by_state(self) -> dict[str, int]:
+        """For GET /metrics."""
+        async with self.uow() as uow:
+            return await uow.deployments.count_by_state()
+
     async def ping(self) -> bool:
         try:
             async with self.engine.connect() as conn:

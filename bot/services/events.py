@@ -34,5 +34,10 @@ class StepStopped:
     deployment_id: int
 
 
+@dataclass(frozen=True)
+class FreezesChanged:
+    """A freeze window was made, lifted, began or ended: Home tabs show the open ones."""
+
+
 # What a unit of work hands on after its commit.
-AfterCommit = MessageQueued | DeploymentChanged | StepStopped | UndoNeeded
+AfterCommit = MessageQueued | DeploymentChanged | StepStopped | UndoNeeded | FreezesChanged

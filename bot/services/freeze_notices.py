@@ -26,6 +26,7 @@ from bot.domain.freezes import (
 from bot.domain.mrkdwn import escape
 from bot.render import blocks
 from bot.render.freeze_blocks import describe
+from bot.services.events import FreezesChanged
 from bot.services.freeze_ports import ALL
 from bot.services.freezes import CLAIM_KIND, ad_hoc_window, announce, named
 from bot.services.ports import UnitOfWork
@@ -52,6 +53,7 @@ class FreezeNotices:
                 if not await uow.digests.claim_reminder(CLAIM_KIND, boundary.claim, now):
                     continue  # said already, by this process or another
                 await self._announce(uow, boundary)
+                uow.emit(FreezesChanged())
                 await uow.commit()
             said += 1
         return said

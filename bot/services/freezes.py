@@ -29,6 +29,7 @@ from bot.render import blocks
 from bot.render.blocks import Message
 from bot.render.freeze_blocks import describe
 from bot.services.commands import Actor, FreezeDeployments, ListFreezes, UnfreezeDeployments
+from bot.services.events import FreezesChanged
 from bot.services.freeze_ports import ALL, StoredFreeze
 from bot.services.ports import OutgoingMessage, UnitOfWork
 from bot.services.usecases import NO_ADMINS_HINT, load_use_case
@@ -120,6 +121,7 @@ class FreezeService:
             window = StoredFreeze(command.scope, now, now + command.duration, command.reason,
                                   actor.user_id)
             await uow.freezes.add(window)
+            uow.emit(FreezesChanged())
             for channel in channels:
                 announce(uow, channel, f"❄️ <@{actor.user_id}> froze deployments of {what} for "
                                        f"{humanize(command.duration)}, until "
@@ -144,6 +146,7 @@ class FreezeService:
                                                                       now), now)
             for channel in channels:
                 announce(uow, channel, f"☀️ <@{actor.user_id}> lifted the freeze of {what}.")
+            uow.emit(FreezesChanged())
             await uow.commit()
             still = ([] if command.scope == ALL else
                      await chain_for(uow, self.recurring, command.scope, now))

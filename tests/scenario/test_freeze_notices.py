@@ -186,3 +186,22 @@ async def test_lifting_an_ad_hoc_freeze_inside_a_recurring_one_says_it_stays_fro
                "(pipeline file) until 2026-03-09 08:00 UTC" in lifted
     finally:
         await sim.stop()
+
+
+async def test_an_open_home_tab_follows_a_freeze_as_it_is_made_and_as_it_ends(
+        settings: Settings, clock: ManualClock, tmp_path: Path) -> None:
+    sim = await gated_sim(settings, clock, tmp_path)
+    try:
+        _step, view = await sim.open_home()
+        assert "❄️ Freezes" not in json.dumps(view, ensure_ascii=False)
+
+        async def home() -> str:
+            await sim.app.home.settle()
+            return json.dumps(sim.fake.views.get(sim.user), ensure_ascii=False)
+
+        await sim.command('/deploy freeze churn 1h "quarter close"')
+        assert "❄️ Freezes" in await home() and "quarter close" in await home()
+        await at(sim, clock, timedelta(hours=1, seconds=1))  # its end is announced
+        assert "quarter close" not in (await home()).split("Your use cases")[0]
+    finally:
+        await sim.stop()
