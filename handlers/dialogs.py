@@ -161,6 +161,12 @@ class Dialogs:
         except FieldErrors as bad:
             await ack(response_action="errors", errors=bad.errors)
             return
+        try:
+            await self.deployments.precheck(command, who)
+        except DomainError as refused:  # said where the form was, not after it closed
+            await ack(response_action="update",
+                      view=dialogs.refused_dialog("Deploy", blocks.refusal(refused)))
+            return
         await ack()
         self.after(client, who, self.deployments.start(command, who), "deploy_dialog")
 

@@ -28,7 +28,7 @@ from slack_sdk.models.views import View
 from bot.domain.mrkdwn import escape
 from bot.domain.pipeline import Pipeline
 from bot.domain.usecases import DOMAIN_MAX, PROBLEM_MAX, TITLE_MAX, UseCase
-from bot.render.blocks import clip, section
+from bot.render.blocks import Message, clip, section
 from bot.render.deploy_blocks import approvers_text
 from bot.slack import ids
 
@@ -143,3 +143,11 @@ def deploy_dialog(uc: UseCase, versions: Sequence[str], pipelines: Sequence[Pipe
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(line, 3000)) for line in lines]
                                or [MarkdownTextObject(text="no pipelines")]))
     return _modal(ids.DEPLOY_DIALOG, "Deploy", "Deploy", blocks, metadata(slug=uc.slug, channel=channel))
+
+
+def refused_dialog(title: str, refusal: Message) -> dict[str, Any]:
+    """What a submitted dialog turns into when its action is refused (a lock, a deployment
+    still running, a freeze): the refusal, where the form was, and only a Close button."""
+    return View(type="modal", callback_id=ids.REFUSED_DIALOG, title=PlainTextObject(text=title),
+                close=PlainTextObject(text="Close"), blocks=refusal.blocks).to_dict()
+

@@ -108,6 +108,19 @@ class DeploymentService:
         return blocks.notice(f"🚀 Deployment {d.id} of *{d.use_case}* `{d.version}` started; "
                              f"follow it in <#{d.channel_id}>.{dry}")
 
+    async def precheck(self, command: StartDeployment, actor: Actor) -> None:
+        """What surely refuses this start, read before a dialog closes so it can say so in
+        place: archived, locked, a deployment still active, a freeze. `start` checks it all
+        again (and who may: that can take a call to Slack, too slow before an ack)."""
+        self._pipeline(command.slug, command.pipeline)
+        async with self.uow() as uow:
+            uc = await load_use_case(uow, command.slug)
+            if uc.phase is Phase.ARCHIVED:
+                raise Conflict(f"`{uc.slug}` is archived; it cannot be deployed.")
+            await self._ensure_free(uow, uc.slug)
+            await freezes.passage(uow, self.pipelines.freezes, uc.slug, actor, command.override,
+                                  self.clock.now(), self.timezone)
+
     async def _open(self, slug: str, version: str, pipeline: Pipeline, actor: Actor, *,
                     kind: str, rollback_of: int | None = None, override: str = "") -> Deployment:
         groups = await self._groups_of(pipeline, actor)

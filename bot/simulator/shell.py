@@ -132,6 +132,9 @@ class Shell:
             self.say(f"  ✗ {field}: {problem}")
         if step.reply and (step.reply.get("text") or step.reply.get("blocks")):
             self._render("(only visible to you)", step.reply, channel=self.sim.channel)
+        if step.reply and step.reply.get("response_action") == "update":
+            view = step.reply.get("view") or {}
+            self._render("the dialog now says", view, channel=None, view=view)
         for call in step.calls:
             self._render_call(call)
         for _token, body in step.responses:

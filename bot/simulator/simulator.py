@@ -44,8 +44,8 @@ DEFAULT_USERS = ("alice", "bob", "carol", "dave", "erin", "frank")
 DEFAULT_CHANNELS = ("general", "ops", "data-science")
 # After the listeners and what they set off are done, how many 10 ms looks for an answer that is
 # still on its way: most steps have it by then; one that never comes (a dialog closed without a
-# word) costs 0.2 s, not 2.
-ANSWER_POLLS = 20
+# word) costs half a second, not two.
+ANSWER_POLLS = 50
 
 
 class OffsetClock:
@@ -235,8 +235,12 @@ class Simulator:
         body = view_submission_body(user_id=self.user, user_name=self.name_of(self.user),
                                     team_id=self.fake.team_id, view=submitted)
         step = await self._send(body, settle=self._answered())
-        if (step.reply or {}).get("response_action") == "errors":
+        answer = step.reply or {}
+        if answer.get("response_action") == "errors":
             self._submitted.discard(view.get("id"))
+        elif answer.get("response_action") == "update":  # the answer in place of the form
+            self.fake.opened_views.append({**answer["view"], "id": view.get("id")})
+            self._submitted.add(view.get("id"))
         return step
 
     async def open_home(self) -> tuple[Step, dict[str, Any] | None]:

@@ -47,6 +47,7 @@ NOTE = "note"
 
 # callback_id of the deploy dialog (/deploy <slug> without a version, the card's Deploy…)
 DEPLOY_DIALOG = "deploy_start"
+REFUSED_DIALOG = "refused"  # a submitted dialog turned into its refusal: nothing to submit
 DEPLOY_VERSION_TYPED = "version"  # free text
 DEPLOY_VERSION_PICKED = "recent_version"  # a select of the recent versions
 DEPLOY_PIPELINE = "pipeline"

@@ -254,8 +254,20 @@ async def test_deploy_dialog_refusals(sim: Simulator) -> None:
     sim.switch_user("alice")
     await sim.command("/deploy churn")
     await sim.command('/deploy lock churn "quarter end"')  # locked while the dialog was open
-    await sim.submit("version=1.0.0")
-    assert "is locked by <@UALICE>" in told(sim, "UALICE")
+    step = await sim.submit("version=1.0.0")
+    # Said in place of the form, before it closes: not in a message after it.
+    assert step.reply is not None and step.reply["response_action"] == "update"
+    refused = json.dumps(step.reply["view"]["blocks"])
+    assert "is locked by <@UALICE>" in refused and "submit" not in step.reply["view"]
+    assert "locked" not in told(sim, "UALICE")
+    await sim.command("/deploy unlock churn")
+    await sim.command("/deploy churn 1.0.0")
+    await sim.command("/deploy churn")  # a deployment is still running
+    step = await sim.submit("version=1.1.0")
+    assert "is still" in json.dumps(step.reply["view"]["blocks"]) and "/deploy cancel 1" in \
+        json.dumps(step.reply["view"]["blocks"])
+    async with sim.app.db.uow() as uow:
+        assert await uow.deployments.get(2) is None
 
 
 # ── the simulator fills dialogs as Slack would ─────────────────────────────────────────────
