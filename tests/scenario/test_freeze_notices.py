@@ -205,3 +205,18 @@ async def test_an_open_home_tab_follows_a_freeze_as_it_is_made_and_as_it_ends(
         assert "quarter close" not in (await home()).split("Your use cases")[0]
     finally:
         await sim.stop()
+
+
+async def test_the_running_scheduler_announces_freezes_a_second_past_each_minute(
+        settings: Settings, clock: ManualClock, tmp_path: Path) -> None:
+    sim = await gated_sim(settings, clock, tmp_path, RECURRING)
+    try:
+        await sim.app.scheduler.start()
+        job = next(j for j in sim.app.scheduler.jobs() if j.id == "freeze-notices")
+        assert str(job.trigger).startswith("cron[") and "second='1'" in str(job.trigger)
+        clock.advance(TO_FRIDAY_18_BERLIN + timedelta(seconds=1))
+        assert await job.func() == 1  # what the job runs: the start, announced once
+        assert await job.func() == 0
+    finally:
+        await sim.app.scheduler.stop()
+        await sim.stop()
