@@ -102,7 +102,7 @@ def stage_to_json(stage: StageRun) -> Json:
         "step": None if step is None else {
             "kind": step.kind.value, "wave": step.wave, "due_at": _time(step.due_at),
             "deadline": _time(step.deadline), "launched": step.launched,
-            "accepted": step.accepted,
+            "accepted": step.accepted, **({"follow": step.follow} if step.follow else {}),
         },
         **({"undo": stage.undo} if stage.undo is not None else {}),
     }
@@ -125,6 +125,7 @@ def stage_from_json(data: Json) -> StageRun:
         step=None if step is None else Step(
             StepKind(step["kind"]), step["wave"], _parse_time(step["due_at"]),  # type: ignore[arg-type]
             _parse_time(step["deadline"]), step["launched"], step["accepted"],  # type: ignore[arg-type]
+            step.get("follow", ""),
         ),
         undo=data.get("undo"),
     )

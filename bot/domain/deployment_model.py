@@ -53,6 +53,7 @@ class Step:
     deadline: datetime        # the stage's timeout for this step
     launched: bool = False    # claimed by a worker and started: never started twice
     accepted: bool = False    # a webhook answered 202: waiting for its callback
+    follow: str = ""          # what it started elsewhere (a GitHub run): another worker may follow it
 
 
 @dataclass(frozen=True)

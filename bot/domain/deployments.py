@@ -256,6 +256,16 @@ def time_out(d: Deployment, now: datetime) -> Transition:
     return replace(moved, kill=True)
 
 
+def followed(d: Deployment, index: int, kind: StepKind, wave: int | None, ref: str) -> Deployment:
+    """The running step started ``ref`` elsewhere (a GitHub run): kept, so that if this worker
+    goes, another follows that run to its end instead of failing the step or starting another."""
+    stage = d.stages[index]
+    step = stage.step
+    if d.current != index or step is None or not step.launched or (step.kind, step.wave) != (kind, wave):
+        raise StaleResult("not the step that is running")
+    return d.with_stage(index, replace(stage, step=replace(step, follow=ref)))
+
+
 def lost(d: Deployment, now: datetime) -> Transition:
     """The process running a step died; the step is failed, never silently run again."""
     index, stage = d.current, d.current_stage

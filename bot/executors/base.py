@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.domain.pipeline import ExecutorSpec
 
@@ -42,6 +44,19 @@ class ExecutorResult:
     undo: dict[str, str] | None = None
 
 
+# The message a step's task is cancelled with when its work is not over but is no longer this
+# process's to do (shutting down, or its lease went to another): what it started elsewhere (a
+# GitHub run) goes on, for another worker to follow. Any other cancellation is the deployment's
+# own (`/deploy cancel`): that stops the work where it runs too.
+HANDED_OVER = "handed over: leave what runs elsewhere running"
+
+Started = Callable[[str], Awaitable[None]]  # "I started this elsewhere": kept for a successor
+
+
+def handed_over(stopped: asyncio.CancelledError) -> bool:
+    return HANDED_OVER in stopped.args
+
+
 class Executor(Protocol):
     async def run(self, spec: ExecutorSpec, job: StageJob, *, timeout: timedelta) -> ExecutorResult:
         """Run the job; return FAILED (never raise) on timeouts and errors.
@@ -50,3 +65,17 @@ class Executor(Protocol):
         after the executor has stopped its work (a command's process is killed).
         """
         ...
+
+
+@runtime_checkable
+class Followable(Protocol):
+    """An executor whose work runs elsewhere and can be followed by another process."""
+
+    async def run(self, spec: ExecutorSpec, job: StageJob, *, timeout: timedelta,  # noqa: ASYNC109
+                  started: Started | None = None) -> ExecutorResult: ...
+
+    async def follow(self, spec: ExecutorSpec, job: StageJob, ref: str, *,
+                     timeout: timedelta) -> ExecutorResult:  # noqa: ASYNC109
+        """Follow what an earlier ``run`` started (``ref``, as it told ``started``) to its end."""
+        ...
+

@@ -11,7 +11,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,7 +22,7 @@ import aiohttp
 from bot.domain.mrkdwn import web_url
 from bot.domain.pipeline import ExecutorSpec
 from bot.executors._common import clip, format_timeout
-from bot.executors.base import ExecutorResult, Outcome, StageJob
+from bot.executors.base import ExecutorResult, Outcome, StageJob, Started, handed_over
 from bot.executors.command import expand_argv
 from bot.executors.webhook import exponential_backoff, read_bounded
 
@@ -81,29 +81,57 @@ class GithubActionsExecutor:
             self._session = None
 
     async def run(
-        self, spec: ExecutorSpec, job: StageJob, *, timeout: timedelta  # noqa: ASYNC109 (protocol)
+        self, spec: ExecutorSpec, job: StageJob, *, timeout: timedelta,  # noqa: ASYNC109 (protocol)
+        started: Started | None = None,
     ) -> ExecutorResult:
+        """Dispatch the workflow and follow its run; ``started`` hears the run's reference
+        ("owner/repo#id") as soon as GitHub names it, so a successor can follow it."""
+        async def dispatch_and_follow(target: _Target, run: _Run, deadline: float) -> ExecutorResult:
+            return await self._dispatch_and_follow(spec, job, target, run, deadline, started)
+
+        return await self._guarded(spec.repo, job, timeout, _Run(), dispatch_and_follow)
+
+    async def follow(self, spec: ExecutorSpec, job: StageJob, ref: str, *,
+                     timeout: timedelta) -> ExecutorResult:  # noqa: ASYNC109 (protocol)
+        """Follow a run an earlier process dispatched (never dispatching another)."""
+        repo, _, run_id = ref.partition("#")
+        if not run_id.isdigit():
+            return ExecutorResult(Outcome.FAILED, f"not a workflow run: {clip(ref, 100)!r}")
+        log.info("action=github_run_followed deployment_id=%s stage=%s run=%s", job.deployment_id,
+                 job.stage, ref)
+
+        async def follow(target: _Target, run: _Run, deadline: float) -> ExecutorResult:
+            return _verdict(await self._follow(target, run, deadline), run)
+
+        return await self._guarded(repo, job, timeout, _Run(int(run_id)), follow)
+
+    async def _guarded(self, repo_name: str, job: StageJob, timeout: timedelta, run: _Run,
+                       work: Callable[[_Target, _Run, float], Awaitable[ExecutorResult]]
+                       ) -> ExecutorResult:
+        """``work`` within the timeout; failures said, a timed-out or cancelled run cancelled
+        on GitHub -- unless the step was handed over: then the run goes on, to be followed."""
         if not self._token:
             return ExecutorResult(Outcome.FAILED, "GitHub token is not configured")  # fail closed
-        owner, _, repo = spec.repo.partition("/")
+        owner, _, repo = repo_name.partition("/")
         if not owner or not repo:
-            return ExecutorResult(Outcome.FAILED, f"not a repository: {clip(spec.repo, 100)!r}")
-        target, run = _Target(owner, repo), _Run()
+            return ExecutorResult(Outcome.FAILED, f"not a repository: {clip(repo_name, 100)!r}")
+        target = _Target(owner, repo)
         deadline = asyncio.get_running_loop().time() + timeout.total_seconds()
         try:
             async with asyncio.timeout_at(deadline):
-                return await self._dispatch_and_follow(spec, job, target, run, deadline)
+                return await work(target, run, deadline)
         except _Failed as failed:
             return ExecutorResult(Outcome.FAILED, str(failed), url=web_url(run.html_url))
         except TimeoutError:
             return await self._timed_out(target, run, job, timeout)
-        except asyncio.CancelledError:
-            if run.id is not None:  # the deployment was cancelled: so is its run
+        except asyncio.CancelledError as stopped:
+            if run.id is not None and not handed_over(stopped):  # cancelled: so is its run
                 await asyncio.shield(self._cancel(target, run.id, job))
             raise
 
     async def _dispatch_and_follow(self, spec: ExecutorSpec, job: StageJob, target: _Target,
-                                   run: _Run, deadline: float) -> ExecutorResult:
+                                   run: _Run, deadline: float,
+                                   started: Started | None) -> ExecutorResult:
         names = [name for name, _ in spec.inputs]
         values = expand_argv(tuple(value for _, value in spec.inputs), job)
         body = {"ref": spec.ref or "main", "inputs": dict(zip(names, values, strict=True)),
@@ -117,13 +145,12 @@ class GithubActionsExecutor:
         run.id, run.html_url = run_id, web_url(data.get("html_url"))
         log.info("action=github_run_dispatched deployment_id=%s stage=%s wave=%s repo=%s/%s run_id=%s",
                  job.deployment_id, job.stage, job.wave, target.owner, target.repo, run_id)
+        if started is not None:
+            await started(f"{target.owner}/{target.repo}#{run_id}")
         conclusion = await self._follow(target, run, deadline)
         log.info("action=github_run_done deployment_id=%s stage=%s run_id=%s conclusion=%s",
                  job.deployment_id, job.stage, run_id, conclusion)
-        if conclusion == "success":
-            return ExecutorResult(Outcome.SUCCEEDED, "the workflow run succeeded", url=run.html_url)
-        return ExecutorResult(Outcome.FAILED, f"the workflow run concluded `{clip(conclusion, 40)}`",
-                              url=run.html_url)
+        return _verdict(conclusion, run)
 
     async def _follow(self, target: _Target, run: _Run, deadline: float) -> str:
         """Polls the run until it completes; its conclusion."""
@@ -241,3 +268,11 @@ def _message(data: Any) -> str:
     """GitHub's ``message`` of an error answer."""
     message = data.get("message") if isinstance(data, dict) else None
     return clip(message, 200) if isinstance(message, str) and message else "(no message)"
+
+
+def _verdict(conclusion: str, run: _Run) -> ExecutorResult:
+    if conclusion == "success":
+        return ExecutorResult(Outcome.SUCCEEDED, "the workflow run succeeded", url=run.html_url)
+    return ExecutorResult(Outcome.FAILED, f"the workflow run concluded `{clip(conclusion, 40)}`",
+                          url=run.html_url)
+

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
 from bot.domain.pipeline import ExecutorKind, ExecutorSpec
-from bot.executors.base import Executor, ExecutorResult, Outcome, StageJob
+from bot.executors.base import Executor, ExecutorResult, Followable, Outcome, StageJob, Started
 from bot.executors.command import CommandExecutor
 from bot.executors.dry_run import DryRunExecutor
 from bot.executors.github_actions import GithubActionsExecutor
@@ -60,9 +60,22 @@ class Executors:
             return f"⚠️ Could not undo the {kind.value} stage: {failed}"
 
     async def run(
-        self, spec: ExecutorSpec, job: StageJob, *, timeout: timedelta  # noqa: ASYNC109 (protocol)
+        self, spec: ExecutorSpec, job: StageJob, *, timeout: timedelta,  # noqa: ASYNC109 (protocol)
+        started: Started | None = None,
     ) -> ExecutorResult:
         executor = self._by_kind.get(spec.kind)
         if executor is None:  # a stage fails with a reason rather than the runner with a KeyError
             return ExecutorResult(Outcome.FAILED, f"no {spec.kind} executor is configured")
+        if isinstance(executor, Followable) and started is not None:
+            return await executor.run(spec, job, timeout=timeout, started=started)
         return await executor.run(spec, job, timeout=timeout)
+
+    def can_follow(self, kind: ExecutorKind) -> bool:
+        return isinstance(self._by_kind.get(kind), Followable)
+
+    async def follow(self, spec: ExecutorSpec, job: StageJob, ref: str, *,
+                     timeout: timedelta) -> ExecutorResult:  # noqa: ASYNC109 (protocol)
+        executor = self._by_kind.get(spec.kind)
+        if not isinstance(executor, Followable):
+            return ExecutorResult(Outcome.FAILED, f"no {spec.kind} executor can follow {ref!r}")
+        return await executor.follow(spec, job, ref, timeout=timeout)

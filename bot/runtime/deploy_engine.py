@@ -2,7 +2,8 @@
 
 One engine per process; several processes share the work through the database (a step is
 launched by whoever wins its revision guard; a dead process's lease runs out and its step is
-failed — never run twice).
+failed — never run twice — unless what it started elsewhere, a GitHub run, can be followed:
+then another process takes the step over and follows that run to its end).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bot.clock import Clock
-from bot.executors.base import ExecutorResult, Outcome
+from bot.executors.base import HANDED_OVER, ExecutorResult, Outcome, Started
 from bot.executors.registry import Executors
 from bot.services.deployment_runs import DeploymentRuns, Launched
 from bot.services.ports import UnitOfWork
+from bot.services.step_handover import keep_followable, take_over
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +49,12 @@ class DeploymentEngine:
         """There may be work now (a deployment was requested or moved): look at once."""
         self._wake.set()
 
-    def kill(self, deployment_id: int) -> None:
-        """Cancel wins: stop this deployment's running step here, if it runs here."""
+    def kill(self, deployment_id: int, why: str | None = None) -> None:
+        """Cancel wins: stop this deployment's running step here, if it runs here (``why``:
+        ``HANDED_OVER`` leaves what it started elsewhere running)."""
         task = self._tasks.get(deployment_id)
         if task is not None:
-            task.cancel()
+            task.cancel(why)
 
     def undo(self, deployment_id: int) -> None:
         """The deployment ended without success: take back its stages' changes, in a task."""
@@ -73,7 +76,14 @@ class DeploymentEngine:
         """One pass: lost leases, deadlines, then launches. Returns how much it did."""
         done = 0
         for deployment_id in await self._runs.lost():
-            if deployment_id not in self._tasks and await self._runs.mark_lost(deployment_id):
+            if deployment_id in self._tasks:
+                continue
+            taken = await take_over(self._runs, deployment_id, self.owner, self._lease,
+                                    self._executors.can_follow)
+            if taken is not None:
+                self._start(taken)
+                done += 1
+            elif await self._runs.mark_lost(deployment_id):
                 done += 1
         for deployment_id in await self._runs.due(launch=False):
             if await self._runs.sweep(deployment_id) is not None:
@@ -113,7 +123,12 @@ class DeploymentEngine:
                  launched.deployment_id, stage.name, launched.step.kind.value,
                  launched.job.wave, spec.kind.value)
         try:
-            result = await self._executors.run(spec, launched.job, timeout=launched.timeout)
+            if launched.follow:
+                result = await self._executors.follow(spec, launched.job, launched.follow,
+                                                      timeout=launched.timeout)
+            else:
+                result = await self._executors.run(spec, launched.job, timeout=launched.timeout,
+                                                   started=self._started(launched))
         except asyncio.CancelledError:
             log.info("action=step.stopped deployment_id=%s stage=%s", launched.deployment_id,
                      stage.name)
@@ -126,6 +141,12 @@ class DeploymentEngine:
         await self._runs.record(launched.deployment_id, launched.index, launched.step.kind,
                                 launched.step.wave, result)
 
+    def _started(self, launched: Launched) -> Started:
+        async def started(ref: str) -> None:
+            await keep_followable(self._runs, launched.deployment_id, launched.index,
+                                  launched.step.kind, launched.step.wave, ref)
+        return started
+
     async def _heartbeat(self, deployment_id: int) -> None:
         """Keep the lease; if the deployment ended elsewhere (cancelled), stop the step here."""
         while True:
@@ -134,8 +155,8 @@ class DeploymentEngine:
                 alive = await uow.deployments.renew_lease(deployment_id, self.owner,
                                                           self._clock.now() + self._lease)
                 await uow.commit()
-            if not alive:
-                self.kill(deployment_id)
+            if not alive:  # another worker has it now: what runs elsewhere is its to follow
+                self.kill(deployment_id, HANDED_OVER)
                 return
 
     # ── the background loop ────────────────────────────────────────────────────────────────
@@ -146,8 +167,9 @@ class DeploymentEngine:
     async def stop(self, grace: float = 0.0) -> None:
         """Take no new work; let running steps finish within ``grace`` seconds, then stop them.
 
-        A step stopped here keeps its lease until it runs out; then it is failed as lost
-        (never run again), by whichever process looks first.
+        A step stopped here keeps its lease until it runs out; then whichever process looks
+        first follows what it started elsewhere (a GitHub run, left running), or fails it as
+        lost (never run again).
         """
         if self._loop_task is not None:
             self._loop_task.cancel()
@@ -156,8 +178,8 @@ class DeploymentEngine:
         running = [*self._tasks.values(), *self._undoing]  # an undo in flight finishes too
         if running and grace > 0:
             await asyncio.wait(running, timeout=grace)
-        for task in running:
-            task.cancel()
+        for task in running:  # a GitHub run goes on: the next worker follows it
+            task.cancel(HANDED_OVER)
         await asyncio.gather(*running, return_exceptions=True)
         await self._executors.close()
 

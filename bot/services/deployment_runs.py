@@ -42,6 +42,7 @@ class Launched:
     job: StageJob
     timeout: timedelta
     deployment: Deployment
+    follow: str = ""  # taken over: follow what the step started elsewhere, start nothing
 
 
 @dataclass
@@ -80,7 +81,7 @@ class DeploymentRuns:
             return None  # not due after all, or another worker launched it first
         step = saved.stages[index].step
         assert step is not None
-        job = replace(self._job(saved, index, step), model=linked.model if linked else "")
+        job = replace(self.job_for(saved, index, step), model=linked.model if linked else "")
         return Launched(deployment_id, index, step, job, step.deadline - now, saved)
 
     async def _held(self, uow: UnitOfWork, d: Deployment, index: int, now: datetime) -> bool:
@@ -99,7 +100,7 @@ class DeploymentRuns:
         await uow.commit()
         return True
 
-    def _job(self, d: Deployment, index: int, step: Step) -> StageJob:
+    def job_for(self, d: Deployment, index: int, step: Step) -> StageJob:
         stage = d.stages[index]
         if step.wave is not None:
             targets = stage.waves[step.wave].targets

@@ -14,7 +14,7 @@ import pytest
 
 from bot.domain.kpis import GateVerdict
 from bot.domain.pipeline import ExecutorKind, ExecutorSpec
-from bot.executors.base import Outcome, StageJob
+from bot.executors.base import HANDED_OVER, Outcome, StageJob
 from bot.executors.command import CommandExecutor
 from bot.executors.dry_run import DryRunExecutor
 from bot.executors.github_actions import GithubActionsExecutor
@@ -223,3 +223,39 @@ async def test_the_registry_runs_github_actions_stages(fake_github: FakeGithub, 
 
 async def _no_verdict(*_args: object) -> GateVerdict:
     raise AssertionError("no KPI gate here")
+
+
+async def test_a_run_is_named_when_dispatched_and_can_be_followed_by_another(
+        fake_github: FakeGithub, executor: GithubActionsExecutor) -> None:  # noqa: F811
+    fake_github.hold = True
+    named: list[str] = []
+
+    async def started(ref: str) -> None:
+        named.append(ref)
+
+    first = asyncio.create_task(executor.run(SPEC, JOB, timeout=MINUTE, started=started))
+    deadline = time.monotonic() + 10
+    while not named:
+        assert time.monotonic() < deadline, "the run was never named"
+        await asyncio.sleep(0.02)
+    first.cancel(HANDED_OVER)  # this worker stops: the run goes on
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    (run,) = fake_github.runs.values()
+    assert named == [f"acme/churn#{run.id}"] and fake_github.cancels == []
+
+    fake_github.hold = False
+    other = GithubActionsExecutor(fake_github.url, TOKEN, poll_seconds=0.02)
+    try:
+        result = await other.follow(SPEC, JOB, named[0], timeout=MINUTE)
+    finally:
+        await other.close()
+    assert result.outcome is Outcome.SUCCEEDED
+    assert result.url == f"https://github.com/acme/churn/actions/runs/{run.id}"
+    assert list(fake_github.runs) == [run.id]  # followed, not dispatched again
+
+
+async def test_following_a_reference_that_names_no_run_fails_saying_so(
+        executor: GithubActionsExecutor) -> None:
+    bad = await executor.follow(SPEC, JOB, "acme/churn#latest", timeout=MINUTE)
+    assert bad.outcome is Outcome.FAILED and bad.detail == "not a workflow run: 'acme/churn#latest'"

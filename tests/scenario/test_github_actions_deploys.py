@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,33 @@ async def test_cancelling_the_deployment_cancels_the_run(
         assert (await load(sim, d_id)).state is DeploymentState.CANCELLED
         (run,) = fake_github.runs.values()
         assert fake_github.cancels == [run.id] and run.conclusion == "cancelled"
+
+
+async def test_a_run_outlives_its_worker_and_is_followed_by_the_next_not_run_again(
+        settings: Settings, clock: ManualClock, tmp_path: Path,
+        fake_github: FakeGithub) -> None:  # noqa: F811
+    fake_github.hold = True  # the run is still in progress when the worker stops
+    async with actions_sim(settings, clock, tmp_path, fake_github) as sim:
+        d_id = deployment_id_of(await command_without_settling(sim, "/deploy churn 3.0.0"))
+        await sim.app.engine.tick()
+        deadline = time.monotonic() + 10
+        while not (await load(sim, d_id)).stages[0].step.follow:  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "the run was never saved with its step"
+            await asyncio.sleep(0.02)
+        (run,) = fake_github.runs.values()
+        assert (await load(sim, d_id)).stages[0].step.follow == f"acme/churn#{run.id}"  # type: ignore[union-attr]
+
+        await sim.app.engine.stop()  # shutting down: the run on GitHub goes on
+        assert fake_github.cancels == [] and run.status == "in_progress"
+
+        sim.app.engine.owner = "the-next-worker"
+        clock.advance(timedelta(minutes=2))  # the stopped worker's lease ran out
+        fake_github.hold = False
+        await sim.app.settle()
+        d = await load(sim, d_id)
+        assert d.state is DeploymentState.SUCCEEDED, d.detail
+        assert list(fake_github.runs) == [run.id]  # followed, never dispatched again
+        dispatches = [r for r in fake_github.requests if r[1].endswith("/dispatches")]
+        assert len(dispatches) == 1 and fake_github.cancels == []
+        assert any("another follows the run it started" in note for note in thread(sim, d_id))
+

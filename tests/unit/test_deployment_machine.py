@@ -6,6 +6,7 @@ Pure: each transition takes ``(deployment, ..., now)`` and returns a ``Transitio
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ from bot.domain.deployments import (
     StepResult,
     Transition,
     cancel,
+    followed,
     launch,
     lost,
     record_result,
@@ -813,6 +815,18 @@ def test_a_lost_step_that_was_never_launched_is_stale() -> None:
         lost(begin(stage("build")), at(3))
     with pytest.raises(StaleResult):
         lost(at_gate(), at(3))
+
+
+def test_what_a_running_step_started_elsewhere_is_kept_with_it_and_only_with_it() -> None:
+    d = launched(begin(stage("build"), stage("test")))
+    step = d.stages[0].step
+    assert step is not None
+    kept = followed(d, 0, step.kind, step.wave, "acme/churn#42")
+    assert kept.stages[0].step == replace(step, follow="acme/churn#42")
+    with pytest.raises(StaleResult):  # another stage, or one not launched: not the running step
+        followed(d, 1, step.kind, step.wave, "acme/churn#42")
+    with pytest.raises(StaleResult):
+        followed(begin(stage("build")), 0, step.kind, step.wave, "acme/churn#42")
 
 
 # ── next_deadline ────────────────────────────────────────────────────────────────────────────
