@@ -155,9 +155,16 @@ class DeploymentEngine:
                 alive = await uow.deployments.renew_lease(deployment_id, self.owner,
                                                           self._clock.now() + self._lease)
                 await uow.commit()
-            if not alive:  # another worker has it now: what runs elsewhere is its to follow
-                self.kill(deployment_id, HANDED_OVER)
+            if not alive:
+                self.kill(deployment_id, None if await self._ended(deployment_id) else HANDED_OVER)
                 return
+
+    async def _ended(self, deployment_id: int) -> bool:
+        """Why the lease could not be renewed: the deployment ended elsewhere (cancelled: its
+        run is cancelled too), or another worker has the step now (the run is its to follow)."""
+        async with self._uow() as uow:
+            d = await uow.deployments.get(deployment_id)
+        return d is None or not d.state.is_active
 
     # ── the background loop ────────────────────────────────────────────────────────────────
 

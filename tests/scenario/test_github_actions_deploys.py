@@ -18,7 +18,9 @@ import pytest
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain.deployment_model import DeploymentState
+from bot.domain.deployments import cancel
 from bot.simulator.simulator import Simulator
+from storage.database import Database
 from tests.scenario.deploy_support import (
     command_without_settling,
     deployment_id_of,
@@ -121,3 +123,31 @@ async def test_a_run_outlives_its_worker_and_is_followed_by_the_next_not_run_aga
         assert len(dispatches) == 1 and fake_github.cancels == []
         assert any("another follows the run it started" in note for note in thread(sim, d_id))
 
+
+
+async def test_a_cancel_made_by_another_process_cancels_the_run_this_one_follows(
+        settings: Settings, clock: ManualClock, tmp_path: Path,
+        fake_github: FakeGithub) -> None:  # noqa: F811
+    fake_github.hold = True
+    settings = replace(settings, lease=timedelta(seconds=0.3))  # a heartbeat every 0.1 s
+    async with actions_sim(settings, clock, tmp_path, fake_github) as sim:
+        d_id = deployment_id_of(await command_without_settling(sim, "/deploy churn 4.0.0"))
+        await sim.app.engine.tick()
+        deadline = time.monotonic() + 10
+        while not fake_github.runs or not any(r.gets >= 2 for r in fake_github.runs.values()):
+            assert time.monotonic() < deadline, "the run was never followed"
+            await asyncio.sleep(0.02)
+        other = Database(settings.database_url, clock)  # another process: no events reach here
+        try:
+            async with other.uow() as uow:
+                d = await uow.deployments.get(d_id)
+                assert d is not None
+                await uow.deployments.save(cancel(d, "UALICE", "wrong build", clock.now()).deployment)
+                await uow.commit()
+        finally:
+            await other.dispose()
+        (run,) = fake_github.runs.values()
+        while fake_github.cancels != [run.id]:  # this process's heartbeat sees the cancel
+            assert time.monotonic() < deadline + 10, "the run was not cancelled"
+            await asyncio.sleep(0.05)
+        assert run.conclusion == "cancelled"
