@@ -161,6 +161,7 @@ class _Services:
     home: HomeService
     kpis: KpiService
     registry: RegistryEvents
+    runs: DeploymentRuns
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None,
@@ -177,11 +178,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     outbox = OutboxWorker(db.outbox, outbox_client, clock, poll_seconds=settings.outbox_poll_seconds,
                           pacer=pacer, lease=settings.lease)
     webhooks = WebhookExecutor(settings.webhook_secret)
-    runs = DeploymentRuns(db.uow, clock, settings.timezone, settings.public_url, pipelines.freezes)
     mlflow = (MlflowExecutor(MlflowRest(settings.mlflow_url, settings.mlflow_token))
               if settings.mlflow_url else None)
     s = _services(settings, clock, db, client, pipelines, kpi_config, mlflow)
-    engine = _engine(settings, clock, db, runs, webhooks, s.kpis, mlflow)
+    engine = _engine(settings, clock, db, s.runs, webhooks, s.kpis, mlflow)
     _follow_commits(bus, outbox, engine, s)
     background = Background(heavy_slots=HEAVY_JOBS)
     bolt = _bolt(settings, client, db, clock, s, background)
@@ -198,7 +198,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     _routes(app)
     telemetry.route(app.web, backlog=db.outbox.backlog, retries=lambda: outbox.retries,
                     jobs=lambda: len(app.scheduler.jobs()), by_state=db.deployments_by_state)
-    api.register(app.web, runs, settings.webhook_secret, settings.public_url)
+    api.register(app.web, s.runs, settings.webhook_secret, settings.public_url)
     metrics_api.register(app.web, TokenService(db.uow, clock), s.metrics, clock)
     mlflow_hooks.register(app.web, settings.mlflow_webhook_secret, time.time, s.registry.handle)
     return app
@@ -234,9 +234,10 @@ def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebCl
               mlflow: MlflowExecutor | None) -> _Services:
     directory = SlackDirectory(client)
     admins_configured = bool(settings.admins)
-    deployments = DeploymentService(db.uow, clock, pipelines, settings.timezone, admins_configured,
+    deployments = DeploymentService(db.uow, clock, pipelines, settings.timezone, settings.admins,
                                     groups=directory)
-    approvals = ApprovalService(db.uow, clock, directory, deployments, settings.timezone)
+    approvals = ApprovalService(db.uow, clock, directory, deployments, settings.timezone,
+                                settings.admins)
     return _Services(
         use_cases=UseCaseService(uow=db.uow, clock=clock, directory=directory,
                                  dev_timebox=settings.dev_timebox, timezone=settings.timezone,
@@ -247,7 +248,7 @@ def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebCl
         digests=DigestService(db.uow, clock, settings.dev_timebox, settings.timezone, settings.admins,
                               permalink=permalinks(db.outbox.posted_ts, client), reads=db.reads,
                               freezes=pipelines.freezes),
-        reminders=ReminderService(db.uow, clock, settings.dev_timebox, settings.approval_nudge),
+        reminders=ReminderService(db.uow, clock, settings.dev_timebox),
         home=HomeService(db.uow, clock, approvals, settings.admins, settings.dev_timebox,
                          publish=view_publisher(client), announcements=db.outbox.recent_posts,
                          freezes=pipelines.freezes, timezone=settings.timezone),
@@ -257,6 +258,8 @@ def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebCl
                         settings.timezone, admins_configured,
                         secrets=settings.secrets() + kpi_config.secrets()),
         registry=RegistryEvents(db.uow, clock, mlflow),
+        runs=DeploymentRuns(db.uow, clock, settings.timezone, settings.public_url,
+                            pipelines.freezes, settings.admins, directory),
     )
 
 
@@ -275,8 +278,7 @@ def _bolt(settings: Settings, client: AsyncWebClient, db: Database, clock: Clock
         process_before_response=True,
     )
     dedupe.register(bolt, db.requests, clock)  # before the listeners: retries are not applied twice
-    deploys = DeployDialogs(db.uow, s.deployments.pipelines, s.registry.registry, bool(settings.admins),
-                            clock, settings.timezone)
+    deploys = DeployDialogs(db.uow, s.deployments, s.registry.registry, clock, settings.timezone)
     freezes = FreezeService(db.uow, clock, s.deployments.pipelines.freezes, settings.timezone,
                             bool(settings.admins))
     modals = dialogs.register(bolt, s.use_cases, deploys, s.deployments, s.home, settings.admins, background)

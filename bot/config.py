@@ -45,7 +45,6 @@ class Settings:
     log_format: str = "console"
     dev_timebox: timedelta = timedelta(weeks=6)
     lock_reminder: timedelta = timedelta(hours=24)
-    approval_nudge: timedelta = timedelta(hours=4)
     lease: timedelta = timedelta(seconds=60)
     outbox_poll_seconds: float = 1.0
     kpi_sources_path: str = ""
@@ -184,7 +183,6 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "shell") 
         log_format=_choice(env, "LOG_FORMAT", "console", ("console", "json")),
         dev_timebox=timedelta(weeks=_int(env, "BIZDEVOPS_DEV_TIMEBOX_WEEKS", 6, 1, 52)),
         lock_reminder=timedelta(hours=_int(env, "BIZDEVOPS_LOCK_REMINDER_HOURS", 24, 1, 24 * 30)),
-        approval_nudge=timedelta(hours=_int(env, "BIZDEVOPS_APPROVAL_NUDGE_HOURS", 4, 1, 24 * 30)),
         lease=timedelta(seconds=_int(env, "BIZDEVOPS_LEASE_SECONDS", 60, 5, 3600)),
         kpi_sources_path=env.get("BIZDEVOPS_KPI_SOURCES", "").strip(),
         mlflow_url=_url(env, "BIZDEVOPS_MLFLOW_URL", "") if env.get("BIZDEVOPS_MLFLOW_URL", "").strip()

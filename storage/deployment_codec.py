@@ -1,4 +1,5 @@
-"""Deployment stages to JSON and back. Durations are seconds, times ISO 8601 in UTC.
+"""Deployments to rows and back: stages to JSON (durations in seconds, times ISO 8601 in UTC),
+what runs where as JSON, and the plain columns the engine, DORA and the reads query.
 
 The stage *specs* are stored with each deployment: what a deployment was approved and run
 under does not change when the pipeline file changes later.
@@ -10,9 +11,21 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.domain.deployment_model import StageRun, StageState, Step, StepKind, Vote, WaveRun
+from bot.domain.deployment_model import (
+    Deployment,
+    DeploymentState,
+    StageRun,
+    StageState,
+    Step,
+    StepKind,
+    Vote,
+    WaveRun,
+)
+from bot.domain.dora import as_record, production_finished
 from bot.domain.kpis import MaxDrop
 from bot.domain.pipeline import ApprovalSpec, ExecutorKind, ExecutorSpec, OnFailure, StageSpec
+from bot.domain.production import Placement, Running, unsettled
+from storage.models import DeploymentRow
 
 Json = dict[str, Any]
 # Executor settings stored only when set: older rows and other kinds read back as they were.
@@ -57,6 +70,12 @@ def _parse_executor(data: Json | None) -> ExecutorSpec | None:
                         max_drop=None if drop is None else MaxDrop(drop[0], drop[1]), **extra)
 
 
+def _remind(approval: Json) -> timedelta | None:
+    """Rows from before reminders were per gate had the 4-hour nudge."""
+    seconds = approval.get("remind", 4 * 3600)
+    return None if seconds is None else timedelta(seconds=seconds)
+
+
 def spec_to_json(spec: StageSpec) -> Json:
     approval = spec.approval
     return {
@@ -64,6 +83,7 @@ def spec_to_json(spec: StageSpec) -> Json:
         "approval": None if approval is None else {
             "required": approval.required, "approvers": list(approval.approvers),
             "allow_self": approval.allow_self, "expires": approval.expires.total_seconds(),
+            "remind": None if approval.remind is None else approval.remind.total_seconds(),
         },
         "waves": list(spec.waves),
         "targets": spec.targets if isinstance(spec.targets, int) else list(spec.targets),
@@ -80,7 +100,7 @@ def spec_from_json(data: Json) -> StageSpec:
         name=data["name"], run=run, timeout=timedelta(seconds=data["timeout"]),
         approval=None if approval is None else ApprovalSpec(
             approval["required"], tuple(approval["approvers"]), approval["allow_self"],
-            timedelta(seconds=approval["expires"]),
+            timedelta(seconds=approval["expires"]), _remind(approval),
         ),
         waves=tuple(data["waves"]),
         targets=data["targets"] if isinstance(data["targets"], int) else tuple(data["targets"]),
@@ -105,6 +125,8 @@ def stage_to_json(stage: StageRun) -> Json:
             "accepted": step.accepted, **({"follow": step.follow} if step.follow else {}),
         },
         **({"undo": stage.undo} if stage.undo is not None else {}),
+        **({"told": list(stage.told)} if stage.told is not None else {}),
+        **({"reminded": stage.reminded} if stage.reminded else {}),
     }
 
 
@@ -128,4 +150,48 @@ def stage_from_json(data: Json) -> StageRun:
             step.get("follow", ""),
         ),
         undo=data.get("undo"),
+        told=tuple(data["told"]) if "told" in data else None,
+        reminded=data.get("reminded", 0),
     )
+
+
+def placement_to_json(placement: Placement) -> list[Json]:
+    return [{"version": g.version, "targets": list(g.targets), "since": _time(g.since),
+             "deployment": g.deployment_id} for g in placement]
+
+
+def placement_from_json(data: list[Json] | None) -> Placement:
+    return tuple(Running(g["version"], tuple(g["targets"]), _parse_time(g["since"]),
+                         g["deployment"]) for g in data or ())
+
+
+# ── rows ───────────────────────────────────────────────────────────────────────────────────
+
+def to_deployment(row: DeploymentRow) -> Deployment:
+    """A row, stages decoded from their JSON, as the domain's deployment."""
+    return Deployment(
+        id=row.id, use_case=row.slug, version=row.version, pipeline=row.pipeline,
+        requested_by=row.requested_by, requested_at=row.requested_at, channel_id=row.channel_id,
+        stages=tuple(stage_from_json(s) for s in row.stages), state=DeploymentState(row.state),
+        kind=row.kind, rollback_of=row.rollback_of, dry_run=row.dry_run,
+        finished_at=row.finished_at, detail=row.detail, revision=row.revision,
+        override=row.override, production=placement_from_json(row.production),
+    )
+
+
+def columns(d: Deployment) -> dict[str, object]:
+    stage = d.current_stage
+    step = stage.step if stage is not None and stage.state is StageState.RUNNING else None
+    last = d.stages[-1] if d.stages else None
+    prod_finished = production_finished(as_record(d))
+    return {
+        "production_started_at": last.started_at if last else None,
+        "production_finished_at": last.finished_at if last else None,
+        "prod_finished_at": prod_finished,
+        "lead_seconds": (prod_finished - d.requested_at).total_seconds() if prod_finished else None,
+        "state": d.state.value, "finished_at": d.finished_at, "detail": d.detail,
+        "stages": [stage_to_json(s) for s in d.stages], "next_at": d.next_deadline(),
+        "launch_pending": bool(step and not step.launched),
+        "production": placement_to_json(d.production) if d.production else None,
+        "attention": unsettled(d.production),
+    }

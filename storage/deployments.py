@@ -10,10 +10,15 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.deployment_model import Deployment, DeploymentState, Event, StageState
-from bot.domain.dora import DoraRecord, as_record, production_finished
+from bot.domain.deployment_model import Deployment, DeploymentState, Event
+from bot.domain.dora import DoraRecord
+from bot.domain.production import Production
 from bot.services.ports import ActionToken, ConcurrentUpdate, DeployLock
-from storage.deployment_codec import stage_from_json, stage_to_json
+from storage.deployment_codec import (
+    columns,
+    placement_from_json,
+    to_deployment,
+)
 from storage.models import (
     ActionTokenRow,
     DeployLockRow,
@@ -23,34 +28,6 @@ from storage.models import (
 )
 
 ACTIVE = [s.value for s in DeploymentState if s.is_active]
-
-
-def to_deployment(row: DeploymentRow) -> Deployment:
-    """A row, stages decoded from their JSON, as the domain's deployment."""
-    return Deployment(
-        id=row.id, use_case=row.slug, version=row.version, pipeline=row.pipeline,
-        requested_by=row.requested_by, requested_at=row.requested_at, channel_id=row.channel_id,
-        stages=tuple(stage_from_json(s) for s in row.stages), state=DeploymentState(row.state),
-        kind=row.kind, rollback_of=row.rollback_of, dry_run=row.dry_run,
-        finished_at=row.finished_at, detail=row.detail, revision=row.revision,
-        override=row.override,
-    )
-
-
-def _columns(d: Deployment) -> dict[str, object]:
-    stage = d.current_stage
-    step = stage.step if stage is not None and stage.state is StageState.RUNNING else None
-    last = d.stages[-1] if d.stages else None
-    prod_finished = production_finished(as_record(d))
-    return {
-        "production_started_at": last.started_at if last else None,
-        "production_finished_at": last.finished_at if last else None,
-        "prod_finished_at": prod_finished,
-        "lead_seconds": (prod_finished - d.requested_at).total_seconds() if prod_finished else None,
-        "state": d.state.value, "finished_at": d.finished_at, "detail": d.detail,
-        "stages": [stage_to_json(s) for s in d.stages], "next_at": d.next_deadline(),
-        "launch_pending": bool(step and not step.launched),
-    }
 
 
 class SqlDeploymentRepository:
@@ -70,7 +47,7 @@ class SqlDeploymentRepository:
             use_case_id=use_case_id, slug=d.use_case, version=d.version, pipeline=d.pipeline,
             kind=d.kind, rollback_of=d.rollback_of, dry_run=d.dry_run, override=d.override,
             requested_by=d.requested_by, requested_at=d.requested_at, channel_id=d.channel_id,
-            revision=0, active_slot=use_case_id if d.state.is_active else None, **_columns(d),
+            revision=0, active_slot=use_case_id if d.state.is_active else None, **columns(d),
         )
         self._session.add(row)
         try:
@@ -81,7 +58,7 @@ class SqlDeploymentRepository:
 
     async def save(self, d: Deployment) -> Deployment:
         """Write the new state if nobody else did since we read it (``revision``)."""
-        values = _columns(d)
+        values = columns(d)
         if not d.state.is_active:
             values.update(active_slot=None, lease_owner=None, lease_until=None)
         result = await self._session.execute(
@@ -133,6 +110,30 @@ class SqlDeploymentRepository:
         )
         return [to_deployment(r) for r in rows]
 
+    # ── what runs in production ────────────────────────────────────────────────────────────
+
+    async def production(self, slug: str) -> Production | None:
+        """As the use case's newest real deployment left it; None: never deployed for real."""
+        found = await self.productions([slug])
+        return found.get(slug)
+
+    async def productions(self, slugs: list[str]) -> dict[str, Production]:
+        """The same for some use cases, in one statement (an index per use case, newest first)."""
+        if not slugs:
+            return {}
+        newest = (
+            select(func.max(DeploymentRow.id))
+            .join(UseCaseRow, UseCaseRow.id == DeploymentRow.use_case_id)
+            .where(UseCaseRow.slug.in_(slugs), DeploymentRow.dry_run.is_(False),
+                   DeploymentRow.production.is_not(None))
+            .group_by(DeploymentRow.use_case_id)
+        )
+        rows = await self._session.execute(
+            select(DeploymentRow.slug, DeploymentRow.id, DeploymentRow.state, DeploymentRow.production)
+            .where(DeploymentRow.id.in_(newest)))
+        return {slug: Production(placement_from_json(placement), row_id, state in ACTIVE)
+                for slug, row_id, state, placement in rows}
+
     async def set_lease(self, deployment_id: int, owner: str | None, until: datetime | None) -> None:
         await self._session.execute(
             update(DeploymentRow).where(DeploymentRow.id == deployment_id)
@@ -180,12 +181,24 @@ class SqlDeploymentRepository:
             select(DeployLockRow).join(UseCaseRow, UseCaseRow.id == DeployLockRow.use_case_id)
             .where(UseCaseRow.slug == slug)
         )
-        return None if row is None else DeployLock(slug, row.locked_by, row.locked_at, row.reason)
+        return None if row is None else DeployLock(slug, row.locked_by, row.locked_at, row.reason,
+                                                   row.deployment_id)
+
+    async def locks(self, slugs: list[str]) -> list[DeployLock]:
+        """The locks of some use cases (Home, digests: which need attention)."""
+        if not slugs:
+            return []
+        rows = await self._session.execute(
+            select(DeployLockRow, UseCaseRow.slug)
+            .join(UseCaseRow, UseCaseRow.id == DeployLockRow.use_case_id)
+            .where(UseCaseRow.slug.in_(slugs)))
+        return [DeployLock(slug, row.locked_by, row.locked_at, row.reason, row.deployment_id)
+                for row, slug in rows]
 
     async def set_lock(self, lock: DeployLock) -> None:
         self._session.add(DeployLockRow(use_case_id=await self._use_case_id(lock.use_case),
                                         locked_by=lock.locked_by, locked_at=lock.locked_at,
-                                        reason=lock.reason))
+                                        reason=lock.reason, deployment_id=lock.deployment_id))
         try:
             await self._session.flush()
         except IntegrityError:
@@ -245,7 +258,8 @@ class SqlDeploymentRepository:
                 .values(reminded_at=now).returning(DeployLockRow.use_case_id)
             )
             if won.scalar_one_or_none() is not None:  # another process may have reminded first
-                claimed.append((DeployLock(slug, lock.locked_by, lock.locked_at, lock.reason), channel))
+                claimed.append((DeployLock(slug, lock.locked_by, lock.locked_at, lock.reason,
+                                           lock.deployment_id), channel))
         return claimed
 
     async def dora_records(self, moment: datetime, *,

@@ -16,12 +16,23 @@ from sqlalchemy import Select, func, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.deployment_model import Deployment, DeploymentState
+from bot.domain.locks import DeployLock
+from bot.domain.production import Production
 from bot.domain.usecases import Phase, PhaseChange
 from bot.services.ports import CrossingRow, Scope, StoredPoint, StoredTarget
-from bot.services.read_ports import DeploymentSummary, OverdueRow, Page, PhaseMoveRow, SeriesTail
-from storage.deployments import to_deployment
+from bot.services.read_ports import (
+    AttentionRow,
+    DeploymentSummary,
+    OverdueRow,
+    Page,
+    PhaseMoveRow,
+    SeriesTail,
+)
+from storage.deployment_codec import placement_from_json, to_deployment
+from storage.deployments import ACTIVE
 from storage.kpi_models import MetricCrossingRow, MetricPointRow, MetricTargetRow
 from storage.models import (
+    DeployLockRow,
     DeploymentRow,
     PhaseChangeRow,
     UseCaseRow,
@@ -157,3 +168,38 @@ class SqlDigestReads:
         for slug, name, op, value, state in rows:
             out[slug][name] = StoredTarget(name, op, value, state)
         return dict(out)
+
+    # ── what runs in production ────────────────────────────────────────────────────────────
+
+    def _newest_real(self, scope: Scope) -> Select[*tuple[Any, ...]]:
+        """Each use case's newest real deployment (it knows what production runs)."""
+        return _narrow(select(func.max(D.id)).join(U, U.id == D.use_case_id)
+                       .where(D.dry_run.is_(False), D.production.is_not(None))
+                       .group_by(D.use_case_id), scope)
+
+    async def production(self, scope: Scope, limit: int) -> Page[tuple[str, Production]]:
+        """What runs in production per use case, the most recently deployed first."""
+        rows = list((await self._session.execute(
+            select(D.slug, D.id, D.state, D.production, TOTAL)
+            .where(D.id.in_(self._newest_real(scope))).order_by(D.id.desc()).limit(limit))).all())
+        return _page(rows, lambda r: (r.slug, Production(placement_from_json(r.production), r.id,
+                                                         r.state in ACTIVE)))
+
+    async def attention(self, scope: Scope, limit: int) -> Page[AttentionRow]:
+        """Use cases left in a mix (not while a deployment rolls out) or locked by a failed
+        rollback, by slug."""
+        mixed = (await self._session.execute(
+            select(D.slug, D.id, D.production)
+            .where(D.id.in_(self._newest_real(scope)), D.attention.is_(True),
+                   D.state.not_in(ACTIVE)))).all()
+        locked = await self._rows(
+            select(U.slug, DeployLockRow).join(DeployLockRow, DeployLockRow.use_case_id == U.id)
+            .where(DeployLockRow.deployment_id.is_not(None)), scope)
+        found = {r.slug: AttentionRow(r.slug, Production(placement_from_json(r.production), r.id),
+                                      None) for r in mixed}
+        for slug, lock in locked:
+            seen = found.get(slug)
+            found[slug] = AttentionRow(slug, seen.production if seen else None, DeployLock(
+                slug, lock.locked_by, lock.locked_at, lock.reason, lock.deployment_id))
+        rows = [found[slug] for slug in sorted(found)]
+        return Page(rows[:limit], len(rows))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import UTCDateTime
@@ -115,6 +115,8 @@ class DeploymentRow(Base):
               "rolled_back", "dry_run", "lead_seconds"),
         Index("ix_deployments_use_case_outcome", "use_case_id", "state", "rolled_back",
               "prod_finished_at"),
+        # What runs in production: each use case's newest real deployment (storage.deployments)
+        Index("ix_deployments_use_case_dry_id", "use_case_id", "dry_run", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -142,6 +144,10 @@ class DeploymentRow(Base):
     # The last stage's start and end, beside the JSON: DORA reads thousands of these.
     production_started_at: Mapped[datetime | None]
     production_finished_at: Mapped[datetime | None]
+    # Which targets run which version as this deployment left them (bot.domain.production);
+    # NULL for dry runs and for deployments older than this record.
+    production: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    attention: Mapped[bool] = mapped_column(default=False, server_default=false())  # left in a mix
     # ``active_slot`` = use_case_id while active, NULL after: the database itself refuses a
     # second active deployment of one use case, even from two processes at once.
     # For DORA's SQL aggregates (storage/dora.py): when production finished (NULL while in flight
@@ -187,10 +193,11 @@ class DeployLockRow(Base):
     use_case_id: Mapped[int] = mapped_column(
         ForeignKey("use_cases.id", ondelete="CASCADE"), primary_key=True
     )
-    locked_by: Mapped[str] = mapped_column(String(32))
+    locked_by: Mapped[str] = mapped_column(String(32))  # "" when the bot locked it
     locked_at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(Text, default="")
     reminded_at: Mapped[datetime | None]
+    deployment_id: Mapped[int | None]  # the failed rollback that locked it
 
 
 class ApiTokenRow(Base):

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.domain.pipeline import StageSpec
+from bot.domain.production import Placement
 
 
 class DeploymentState(StrEnum):
@@ -32,6 +33,8 @@ class StageState(StrEnum):
     SKIPPED = "skipped"
     CANCELLED = "cancelled"
     TIMED_OUT = "timed_out"
+    REJECTED = "rejected"     # its gate was rejected
+    EXPIRED = "expired"       # its gate expired unanswered
 
     @property
     def is_done(self) -> bool:
@@ -84,6 +87,8 @@ class StageRun:
     votes: tuple[Vote, ...] = ()
     step: Step | None = None
     undo: dict[str, str] | None = None  # what the executor needs to take this stage's change back
+    told: tuple[str, ...] | None = None  # who got a direct message about its gate; None: not yet
+    reminded: int = 0                    # how many reminders its gate has had
 
     @property
     def name(self) -> str:
@@ -103,6 +108,21 @@ class StageRun:
         if self.gate_opened_at is None or self.spec.approval is None:
             return None
         return self.gate_opened_at + self.spec.approval.expires
+
+    @property
+    def gate_news_at(self) -> datetime | None:
+        """When the approvers are told next: at once when the gate opens, then each ``remind``
+        interval (never at or after the expiry, which is news of its own)."""
+        policy = self.spec.approval
+        if self.gate_opened_at is None or policy is None:
+            return None
+        if self.told is None:
+            return self.gate_opened_at
+        if policy.remind is None:
+            return None
+        due = self.gate_opened_at + policy.remind * (self.reminded + 1)
+        expires = self.gate_expires_at
+        return None if expires is not None and due >= expires else due
 
     def targets_done(self) -> int:
         return sum(len(w.targets) for w in self.waves if w.state is StageState.PASSED)
@@ -141,6 +161,7 @@ class Deployment:
     detail: str = ""          # mrkdwn, escaped when made (it may mention people)
     revision: int = 0         # optimistic-concurrency counter kept by storage
     override: str = ""        # an admin's reason to pass freeze windows; "": freezes apply
+    production: Placement = ()  # what runs where, as far as this deployment knows (dry run: ())
 
     @property
     def needs_undo(self) -> bool:
@@ -169,7 +190,8 @@ class Deployment:
         if stage is None or not self.state.is_active:
             return None
         if stage.state is StageState.AWAITING_APPROVAL:
-            return stage.gate_expires_at
+            times = [t for t in (stage.gate_expires_at, stage.gate_news_at) if t is not None]
+            return min(times) if times else None
         if stage.step is None:
             return None
         return stage.step.deadline if stage.step.launched else stage.step.due_at

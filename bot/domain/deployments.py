@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 
 from bot.domain.deployment_model import (
     Deployment,
@@ -23,13 +24,31 @@ from bot.domain.deployment_model import (
 )
 from bot.domain.durations import humanize
 from bot.domain.mrkdwn import escape
-from bot.domain.pipeline import OnFailure, Pipeline, StageSpec
+from bot.domain.pipeline import OnFailure, Pipeline, StageSpec, production_index
+from bot.domain.production import Placement, extend
+from bot.domain.targets import placed, stage_targets, unknown_after
 from bot.domain.usecases import Conflict
 from bot.domain.waves import plan_waves, target_names
+
+LOST = "the bot stopped while this step ran; it was not run again"
 
 
 class StaleResult(Conflict):
     """A result or click for a step that is no longer the current one; it changes nothing."""
+
+
+class GateNews(StrEnum):
+    """What the people who may decide a gate are to hear."""
+
+    OPENED = "opened"        # it waits for them: each gets a direct message with the buttons
+    REMINDER = "reminder"    # it still waits after its ``remind`` interval
+    CHANGED = "changed"      # a vote, a decision, an expiry or a cancel: their messages follow
+
+
+@dataclass(frozen=True)
+class GateNotice:
+    index: int
+    news: GateNews
 
 
 @dataclass(frozen=True)
@@ -38,6 +57,7 @@ class Transition:
     events: tuple[Event, ...] = ()
     kill: bool = False                          # a launched step must be stopped
     rollback_targets: tuple[str, ...] = ()      # automatic rollback to these targets is due
+    gate: GateNotice | None = None              # news for the people who may decide a gate
 
 
 def _stage_runs(stages: Sequence[StageSpec]) -> tuple[StageRun, ...]:
@@ -50,11 +70,16 @@ def _stage_runs(stages: Sequence[StageSpec]) -> tuple[StageRun, ...]:
 
 def request(*, use_case: str, version: str, pipeline: Pipeline, requested_by: str,
             channel_id: str, now: datetime, kind: str = "deploy",
-            rollback_of: int | None = None) -> Transition:
+            rollback_of: int | None = None, baseline: Placement = ()) -> Transition:
+    """``baseline``: what runs in production now (the previous deployment's placement)."""
+    stages = _stage_runs(pipeline.stages)
+    production = stages[production_index(pipeline.stages)]
+    tracked = not pipeline.is_dry_run and not production.spec.run.is_dry_run
     d = Deployment(
         use_case=use_case, version=version, pipeline=pipeline.name, requested_by=requested_by,
-        requested_at=now, channel_id=channel_id, stages=_stage_runs(pipeline.stages),
+        requested_at=now, channel_id=channel_id, stages=stages,
         kind=kind, rollback_of=rollback_of, dry_run=pipeline.is_dry_run,
+        production=extend(baseline, stage_targets(production)) if tracked else (),
     )
     started = _advance(d, now)
     what = "rollback requested" if kind == "rollback" else "requested"
@@ -67,7 +92,8 @@ def _advance(d: Deployment, now: datetime) -> Transition:
     index = d.current
     if index is None:
         done = replace(d, state=DeploymentState.SUCCEEDED, finished_at=now)
-        return Transition(done, (Event("succeeded", now, detail=f"{d.version} is out"),))
+        said = "dry run: nothing was deployed" if d.dry_run else f"{d.version} is out"
+        return Transition(done, (Event("succeeded", now, detail=said),))
     stage = d.stages[index]
     if stage.spec.approval is not None and stage.gate_opened_at is None:
         gated = replace(stage, state=StageState.AWAITING_APPROVAL, gate_opened_at=now)
@@ -103,27 +129,9 @@ def launch(d: Deployment, index: int, now: datetime) -> Deployment:
     stage = active_stage(d, index, StageState.RUNNING)
     if stage.step is None or stage.step.launched or stage.step.due_at > now:
         raise StaleResult("nothing to launch")
-    return d.with_stage(index, replace(stage, step=replace(stage.step, launched=True)))
-
-
-def not_started(d: Deployment, index: int) -> bool:
-    """The current stage's executor has not run yet: a freeze may still hold it back."""
-    stage = d.stages[index]
-    step = stage.step
-    return (step is not None and not step.launched and step.kind is StepKind.RUN
-            and step.wave in (None, 0) and all(w.state is StageState.WAITING for w in stage.waves))
-
-
-def hold(d: Deployment, index: int, until: datetime, now: datetime, why: str) -> Transition:
-    """A freeze window: the stage that has not started waits until ``until``, its timeout
-    moved along (the wait is not the executor's time)."""
-    stage = d.stages[index]
-    step = stage.step
-    if step is None or not not_started(d, index):
-        raise StaleResult("nothing to hold")
-    held = replace(step, due_at=until, deadline=until + (step.deadline - step.due_at))
-    event = Event("held", now, stage=stage.name, detail=why)
-    return Transition(d.with_stage(index, replace(stage, step=held)), (event,))
+    started = stage.started_at or now  # a stage held by a freeze starts now, not when it was held
+    return d.with_stage(index, replace(stage, started_at=started,
+                                       step=replace(stage.step, launched=True)))
 
 
 # ── ending ───────────────────────────────────────────────────────────────────────────────────
@@ -148,9 +156,14 @@ def cancel(d: Deployment, user_id: str, reason: str, now: datetime) -> Transitio
     stage = d.current_stage
     launched = bool(stage and stage.step and stage.step.launched)
     why = f"cancelled by <@{user_id}>" + (f": {escape(reason)}" if reason else "")
+    index = d.current
+    if stage is not None and index is not None:
+        d = unknown_after(d, index, stage.step, now)
     ended = end(d, DeploymentState.CANCELLED, StageState.CANCELLED, now, why)
     event = Event("cancelled", now, user_id, stage.name if stage else None, detail=reason)
-    return Transition(ended, (event,), kill=launched)
+    at_gate = stage is not None and index is not None and stage.state is StageState.AWAITING_APPROVAL
+    gate = GateNotice(index, GateNews.CHANGED) if at_gate and index is not None else None
+    return Transition(ended, (event,), kill=launched, gate=gate)
 
 
 # ── executor results and time ────────────────────────────────────────────────────────────────
@@ -187,6 +200,7 @@ def _step_passed(d: Deployment, index: int, now: datetime, result: StepResult) -
     stage = replace(stage, undo=result.undo or stage.undo)
     event = Event(f"{step.kind.value}_passed", now, stage=stage.name, wave=_wave_no(step.wave),
                   detail=result.detail)
+    d = placed(d, index, step, d.version, now)
     if step.wave is None:
         passed = replace(stage, state=StageState.PASSED, finished_at=now, step=None,
                          detail=escape(result.detail), url=url)
@@ -195,7 +209,8 @@ def _step_passed(d: Deployment, index: int, now: datetime, result: StepResult) -
     waves = list(stage.waves)
     wave = waves[step.wave]
     if step.kind is StepKind.RUN and stage.spec.health is not None:
-        waves[step.wave] = replace(wave, health=StageState.WAITING)
+        # The wave's targets run the new version now, whatever its health check will say.
+        waves[step.wave] = replace(wave, state=StageState.PASSED, health=StageState.WAITING)
         health = Step(StepKind.HEALTH, step.wave, due_at=now + stage.spec.bake,
                       deadline=now + stage.spec.bake + stage.spec.timeout)
         checking = replace(stage, waves=tuple(waves), step=health, url=url)
@@ -230,7 +245,8 @@ def _fail(d: Deployment, index: int, now: datetime, result: StepResult,
     where = f" (wave {step.wave + 1})" if step.wave is not None else ""
     detail = f"{stage.name} {what}{where} {_verb(as_state)}: {escape(result.detail)}".rstrip(": ")
     failed_stage = replace(stage, waves=tuple(waves), url=result.url or stage.url)
-    ended = end(d.with_stage(index, failed_stage), DeploymentState.FAILED, as_state, now, detail)
+    d = unknown_after(d.with_stage(index, failed_stage), index, step, now)
+    ended = end(d, DeploymentState.FAILED, as_state, now, detail)
     event = Event(as_state.value, now, stage=stage.name, wave=_wave_no(step.wave),
                   detail=result.detail)
     touched: tuple[str, ...] = ()
@@ -271,20 +287,4 @@ def lost(d: Deployment, now: datetime) -> Transition:
     index, stage = d.current, d.current_stage
     if stage is None or index is None or stage.step is None or not stage.step.launched:
         raise StaleResult("nothing is running")
-    why = StepResult(False, "the bot stopped while this step ran; it was not run again")
-    return _fail(d, index, now, why, StageState.FAILED)
-
-
-def rollback_version(history: Sequence[Deployment]) -> str | None:
-    """The version to go back to: the newest successful one other than the newest deployment's.
-
-    ``history`` is newest first. After v2 succeeded, rollback goes to v1; after v2 failed
-    half-way, rollback goes to the last good one (v1) to repair the waves v2 touched.
-    """
-    if not history:
-        return None
-    latest = history[0].version
-    for past in history:
-        if past.state is DeploymentState.SUCCEEDED and past.version != latest:
-            return past.version
-    return None
+    return _fail(d, index, now, StepResult(False, LOST), StageState.FAILED)

@@ -8,7 +8,15 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.domain.deployment_model import Deployment, DeploymentState, Event, StageRun, StageState, Vote
-from bot.domain.deployments import StaleResult, Transition, active_stage, end, start_stage
+from bot.domain.deployments import (
+    GateNews,
+    GateNotice,
+    StaleResult,
+    Transition,
+    active_stage,
+    end,
+    start_stage,
+)
 from bot.domain.mrkdwn import escape
 from bot.domain.usecases import Conflict, DomainError, NotAllowed
 
@@ -23,10 +31,11 @@ def approve(d: Deployment, index: int, user_id: str, now: datetime, *, eligible:
     voted = replace(stage, votes=(*stage.votes, Vote(user_id, True, now, comment)))
     d = d.with_stage(index, voted)
     events: tuple[Event, ...] = (Event("approved", now, user_id, stage.name, detail=comment),)
+    changed = GateNotice(index, GateNews.CHANGED)
     if len(voted.approvals) < policy.required:
-        return Transition(d, events)
+        return Transition(d, events, gate=changed)
     passed = start_stage(d, index, now)
-    return Transition(passed, (*events, Event("gate_passed", now, stage=stage.name)))
+    return Transition(passed, (*events, Event("gate_passed", now, stage=stage.name)), gate=changed)
 
 
 def _ensure_gate_open(d: Deployment, stage: StageRun, now: datetime) -> None:
@@ -43,8 +52,9 @@ def _check_voter(d: Deployment, stage: StageRun, user_id: str, *, eligible: bool
         raise Conflict(f"You already approved {stage.name} of deployment {d.id}; "
                           "one vote per person.")
     if user_id == d.requested_by and not policy.allow_self:
-        raise NotAllowed(f"You requested deployment {d.id}, so you cannot approve it; "
-                         f"ask {approvers_text}.")
+        ask = (f"ask {approvers_text}" if approvers_text else
+               f"nobody else may approve it, so cancel it with `/deploy cancel {d.id}`")
+        raise NotAllowed(f"You requested deployment {d.id}, so you cannot approve it; {ask}.")
     if not eligible:
         raise NotAllowed(f"Only {approvers_text} may approve {stage.name} of deployment {d.id}.")
 
@@ -54,13 +64,15 @@ def reject(d: Deployment, index: int, user_id: str, reason: str, now: datetime, 
     stage = active_stage(d, index, StageState.AWAITING_APPROVAL)
     _ensure_gate_open(d, stage, now)
     if not eligible:
-        raise NotAllowed(f"Only {approvers_text} may reject {stage.name} of deployment {d.id}.")
+        raise NotAllowed(f"Only {approvers_text or 'its approvers'} may reject {stage.name} of "
+                         f"deployment {d.id}.")
     if not reason.strip():
         raise DomainError("A rejection needs a reason.")
     voted = replace(stage, votes=(*stage.votes, Vote(user_id, False, now, reason.strip())))
-    ended = end(d.with_stage(index, voted), DeploymentState.REJECTED, StageState.CANCELLED,
+    ended = end(d.with_stage(index, voted), DeploymentState.REJECTED, StageState.REJECTED,
                  now, f"rejected by <@{user_id}>: {escape(reason.strip())}")
-    return Transition(ended, (Event("rejected", now, user_id, stage.name, detail=reason.strip()),))
+    return Transition(ended, (Event("rejected", now, user_id, stage.name, detail=reason.strip()),),
+                      gate=GateNotice(index, GateNews.CHANGED))
 
 
 def expire(d: Deployment, now: datetime) -> Transition:
@@ -72,6 +84,51 @@ def expire(d: Deployment, now: datetime) -> Transition:
     if expires_at is None or expires_at > now:
         raise StaleResult("the gate has not expired")
     assert index is not None
-    ended = end(d, DeploymentState.EXPIRED, StageState.CANCELLED, now,
+    ended = end(d, DeploymentState.EXPIRED, StageState.EXPIRED, now,
                  f"the approval for {stage.name} expired")
-    return Transition(ended, (Event("expired", now, stage=stage.name),))
+    return Transition(ended, (Event("expired", now, stage=stage.name),),
+                      gate=GateNotice(index, GateNews.CHANGED))
+
+
+def _waiting_gate(d: Deployment, now: datetime) -> tuple[int, StageRun]:
+    index, stage = d.current, d.current_stage
+    if stage is None or index is None or stage.state is not StageState.AWAITING_APPROVAL:
+        raise StaleResult("no gate is waiting")
+    if stage.gate_expires_at is not None and now >= stage.gate_expires_at:
+        raise StaleResult("the gate has expired")
+    return index, stage
+
+
+def tell(d: Deployment, people: tuple[str, ...], now: datetime) -> Transition:
+    """The gate that opened is said to ``people`` (who may decide it and want to hear): each
+    gets a direct message, once; saved first, so two processes never tell twice."""
+    index, stage = _waiting_gate(d, now)
+    if stage.told is not None:
+        raise StaleResult("the approvers were told already")
+    told = d.with_stage(index, replace(stage, told=people))
+    event = Event("approvers_told", now, stage=stage.name, detail=" ".join(people))
+    return Transition(told, (event,), gate=GateNotice(index, GateNews.OPENED))
+
+
+def remind(d: Deployment, now: datetime) -> Transition:
+    """The gate still waits after another ``remind`` interval: nudge once for this interval."""
+    index, stage = _waiting_gate(d, now)
+    due = stage.gate_news_at
+    if stage.told is None or due is None or due > now:
+        raise StaleResult("no reminder is due")
+    nudged = d.with_stage(index, replace(stage, reminded=stage.reminded + 1))
+    event = Event("reminded", now, stage=stage.name, detail=" ".join(stage.told))
+    return Transition(nudged, (event,), gate=GateNotice(index, GateNews.REMINDER))
+
+
+def news_due(d: Deployment, now: datetime) -> GateNews | None:
+    """What the current gate's approvers are due to hear now, if anything (an expiry first)."""
+    stage = d.current_stage
+    if stage is None or stage.state is not StageState.AWAITING_APPROVAL:
+        return None
+    if stage.gate_expires_at is not None and now >= stage.gate_expires_at:
+        return None
+    due = stage.gate_news_at
+    if due is None or due > now:
+        return None
+    return GateNews.OPENED if stage.told is None else GateNews.REMINDER

@@ -53,6 +53,12 @@ class ExecutorSpec:
     def is_dry_run(self) -> bool:
         return self.kind is ExecutorKind.DRY_RUN
 
+    @property
+    def all_or_nothing(self) -> bool:
+        """A failed run changed nothing: an alias moves or it does not; a dry run changes nothing.
+        Any other executor may fail half-way, leaving its targets unknown."""
+        return self.kind in (ExecutorKind.MLFLOW, ExecutorKind.DRY_RUN)
+
 
 @dataclass(frozen=True)
 class ApprovalSpec:
@@ -61,6 +67,7 @@ class ApprovalSpec:
                                          # empty: the use case's owner and the admins
     allow_self: bool = False
     expires: timedelta = timedelta(hours=24)
+    remind: timedelta | None = timedelta(hours=4)  # nudge the approvers this often; None: never
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,13 @@ class StageSpec:
     health: ExecutorSpec | None = None
     bake: timedelta = timedelta()
     on_failure: OnFailure = OnFailure.HALT
+
+
+def production_index(stages: tuple[StageSpec, ...]) -> int:
+    """The stage that changes production: the last alias move of a model pipeline (`champion`,
+    what verifies it after changes nothing), else the last stage."""
+    moves = [i for i, stage in enumerate(stages) if stage.run.kind is ExecutorKind.MLFLOW]
+    return moves[-1] if moves else len(stages) - 1
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from bot.toml_values import (
     is_int,
     join,
     kind_of,
+    parse_duration,
     quote,
     quoted,
 )
@@ -37,7 +38,7 @@ APPROVER_RE = re.compile(r"[UWS][A-Z0-9]{2,}|@[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 _TOP_KEYS = ("default", "use_cases", "pipelines", "freezes")
 _PIPELINE_KEYS = ("description", "stages", "allowed")
 _STAGE_KEYS = ("name", "run", "timeout", "approval", "waves", "targets", "health", "bake", "on_failure")
-_APPROVAL_KEYS = ("required", "approvers", "allow_self", "expires")
+_APPROVAL_KEYS = ("required", "approvers", "allow_self", "expires", "remind")
 
 
 class Checker(ExecutorValues, FreezeValues):
@@ -161,11 +162,24 @@ class Checker(ExecutorValues, FreezeValues):
         if not isinstance(allow_self, bool):
             self.fail(join(path, "allow_self"), f"expected true or false, got {kind_of(allow_self)}")
         expires = self.duration(table, "expires", path, timedelta(hours=24), timedelta(days=30))
+        remind = self.remind(table, path)
         # Only user IDs can be counted; a group may hold any number of people.
         if approvers and all(a[0] in "UW" for a in approvers) and len(approvers) < required:
             self.fail(join(path, "required"), f"{required} approvals needed but only "
                                                f"{len(approvers)} approvers are listed")
-        return ApprovalSpec(required, approvers, allow_self is True, expires)
+        return ApprovalSpec(required, approvers, allow_self is True, expires, remind)
+
+    def remind(self, table: dict[str, Any], path: str) -> timedelta | None:
+        """How often a waiting gate's approvers are nudged: a duration (4h), or "off"."""
+        value = table.get("remind")
+        if value == "off":
+            return None
+        try:
+            parse_duration(value if value is not None else "4h")
+        except ValueError as bad:
+            self.fail(join(path, "remind"), f'{bad}, or "off" for no reminders')
+            return timedelta(hours=4)
+        return self.duration(table, "remind", path, timedelta(hours=4), timedelta(days=7))
 
     def approvers(self, value: Any, path: str) -> tuple[str, ...]:
         if not isinstance(value, list):

@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.domain.approvers import Approvers
 from bot.domain.deployment_model import (
     DecisionTokens,
     Deployment,
@@ -29,8 +30,10 @@ from bot.domain.deployment_model import (
     StepKind,
 )
 from bot.domain.durations import humanize
+from bot.domain.endings import changed_production
+from bot.domain.holds import is_held
 from bot.domain.mrkdwn import escape, link
-from bot.domain.pipeline import ApprovalSpec
+from bot.domain.production import named
 from bot.domain.waves import progress_bar
 from bot.render.blocks import (
     Message,
@@ -43,18 +46,23 @@ from bot.render.blocks import (
     section,
     when,
 )
+from bot.render.production_words import approvers_words, placement_words
 from bot.slack import ids
 
+# One emoji per meaning, everywhere: 🚫 is a refusal only (bot.render.blocks.refusal); a
+# cancellation, a rejection, an expiry and a timeout each look like themselves.
+CANCELLED, REJECTED, EXPIRED, TIMED_OUT, HELD = "⏹️", "⛔", "⌛", "⏱️", "❄️"
 STAGE_ICONS = {
     StageState.WAITING: "⏳", StageState.AWAITING_APPROVAL: "✋", StageState.RUNNING: "🔄",
     StageState.PASSED: "✅", StageState.FAILED: "❌", StageState.SKIPPED: "⏭️",
-    StageState.CANCELLED: "🚫", StageState.TIMED_OUT: "⌛",
+    StageState.CANCELLED: CANCELLED, StageState.TIMED_OUT: TIMED_OUT,
+    StageState.REJECTED: REJECTED, StageState.EXPIRED: EXPIRED,
 }
 STATE_LABELS = {
     DeploymentState.RUNNING: "🔄 Running", DeploymentState.AWAITING_APPROVAL: "✋ Waiting for approval",
     DeploymentState.SUCCEEDED: "✅ Succeeded", DeploymentState.FAILED: "❌ Failed",
-    DeploymentState.CANCELLED: "🚫 Cancelled", DeploymentState.EXPIRED: "⌛ Expired",
-    DeploymentState.REJECTED: "⛔ Rejected",
+    DeploymentState.CANCELLED: f"{CANCELLED} Cancelled", DeploymentState.EXPIRED: f"{EXPIRED} Expired",
+    DeploymentState.REJECTED: f"{REJECTED} Rejected",
 }
 DRY_RUN_NOTE = "🧪 *dry run* — nothing is deployed"
 
@@ -72,20 +80,28 @@ def _duration(stage: StageRun, now: datetime) -> str:
     return humanize(end - stage.started_at)
 
 
-def stage_line(stage: StageRun, now: datetime) -> str:
-    line = f"{STAGE_ICONS[stage.state]} *{stage.name}* · {stage.state.value.replace('_', ' ')}"
-    if took := _duration(stage, now):
-        line += f" · {took}"
+def stage_line(stage: StageRun, now: datetime, *, approvers: Approvers | None = None,
+               said: str = "") -> str:
+    """One stage of the checklist; ``approvers``: who may pass its gate while it waits;
+    ``said``: a detail the message says elsewhere (the deployment's own), not repeated here."""
+    if is_held(stage, now):  # a freeze window: not running, and no run time counted
+        step = stage.step
+        assert step is not None
+        line = f"{HELD} *{stage.name}* · held by a freeze until {step.due_at:%Y-%m-%d %H:%M} UTC"
+    else:
+        line = f"{STAGE_ICONS[stage.state]} *{stage.name}* · {stage.state.value.replace('_', ' ')}"
+        if took := _duration(stage, now):
+            line += f" · {took}"
     if stage.state is StageState.AWAITING_APPROVAL and stage.spec.approval:
         missing = stage.approvals_missing
         line += f" · {missing} more approval{'s' if missing != 1 else ''} needed"
-    step = stage.step
-    if stage.state is StageState.RUNNING and step and not step.launched and step.due_at > now \
-            and step.kind is StepKind.RUN:  # held back (a freeze window): say until when
-        line += f" · ❄️ held until {step.due_at:%Y-%m-%d %H:%M} UTC"
+        if approvers is not None:
+            who = approvers_words(approvers)
+            line += f" from {who}" if who else " · nobody else may approve it"
     if stage.waves:
         line += "\n      " + _wave_line(stage)
-    if stage.detail and stage.state.is_done and stage.state is not StageState.PASSED:
+    if stage.detail and stage.state.is_done and stage.state is not StageState.PASSED \
+            and stage.detail != said:
         line += f"\n      _{clip(stage.detail, 300)}_"  # details are mrkdwn, escaped when made
     if details := link(stage.url, "details"):
         line += f"\n      {details}"
@@ -111,7 +127,9 @@ def _votes(d: Deployment, tz: str) -> list[str]:
     return lines
 
 
-def deployment_message(d: Deployment, *, now: datetime, tz: str, buttons: DecisionTokens) -> Message:
+def deployment_message(d: Deployment, *, now: datetime, tz: str, buttons: DecisionTokens,
+                       approvers: Approvers | None = None) -> Message:
+    """``approvers``: who may pass the gate it waits at (None: it waits at none)."""
     blocks: list[Block] = [header(title(d))]
     facts = [f"requested by <@{d.requested_by}>", f"pipeline `{d.pipeline}`",
              f"started {when(d.requested_at, tz)}"]
@@ -120,10 +138,18 @@ def deployment_message(d: Deployment, *, now: datetime, tz: str, buttons: Decisi
     blocks.append(context(" · ".join(facts), DRY_RUN_NOTE if d.dry_run else ""))
     if d.override:  # escaped when made
         blocks.append(context(f"⚠️ freezes overridden: {clip(d.override, 500)}"))
-    blocks += bulleted([stage_line(s, now) for s in d.stages], max_blocks=30, more="stages")
+    said = d.detail if not d.state.is_active else ""
+    current = d.current_stage
+    lines = [stage_line(s, now, approvers=approvers if s is current else None, said=said)
+             for s in d.stages]
+    blocks += bulleted(lines, max_blocks=30, more="stages")
     if votes := _votes(d, tz):
         blocks.append(context(*votes[:10]))
+    if shown := production_now(d):
+        blocks.append(section(shown))
     status = STATE_LABELS[d.state]
+    if current is not None and is_held(current, now):
+        status = f"{HELD} Held by a freeze"
     if not d.state.is_active and d.finished_at:
         status += f" after {humanize(d.finished_at - d.requested_at)}"
     if d.detail and not d.state.is_active:
@@ -151,6 +177,15 @@ def _actions(d: Deployment, buttons: DecisionTokens) -> ActionsBlock | None:
     return ActionsBlock(block_id=f"deployment-{d.id}", elements=elements) if elements else None
 
 
+def production_now(d: Deployment) -> str:
+    """What its targets run now, once its production stage has touched any (named when it
+    ended without success: those are the ones to look at)."""
+    if not changed_production(d) or not named(d.production):
+        return ""
+    trouble = d.state in (DeploymentState.FAILED, DeploymentState.CANCELLED)
+    return f"🎯 *Targets now:* {placement_words(d.production, name_targets=trouble)}"
+
+
 def thread_note(text: str) -> Message:
     return message(text, [section(text)])
 
@@ -164,20 +199,9 @@ def event_notes(events: Sequence[Event]) -> list[str]:
             notes.append(f"✋ *{e.stage}* waits for approval.")
         elif e.kind == "override":  # its detail was escaped when made
             notes.append(f"⚠️ <@{e.actor}> passed a freeze on purpose: {e.detail}")
-        elif e.kind in ("failed", "timed_out") and e.stage:
-            notes.append(f"❌ *{e.stage}*{wave} {e.kind.replace('_', ' ')}: {escape(e.detail)}")
+        elif e.kind == "timed_out" and e.stage:  # an executor's failure has its own note, output and all
+            notes.append(f"{TIMED_OUT} *{e.stage}*{wave} timed out: {escape(e.detail)}")
     return notes
-
-
-def finished_announcement(d: Deployment) -> Message:
-    icon = STATE_LABELS[d.state]
-    what = f"rollback {d.id} of " if d.kind == "rollback" else ""
-    text = f"{icon}: {what}*{d.use_case} {d.version}*"
-    if d.dry_run:
-        text += " (dry run, nothing was deployed)"
-    if d.detail:
-        text += f" — {clip(d.detail, 1000)}"
-    return message(f"{title(d)}: {d.state.value}", [section(text)])
 
 
 def output_note(stage: str, wave: int | None, lines: Sequence[str], detail: str,
@@ -201,7 +225,7 @@ def status_message(d: Deployment, events: Sequence[Event], *, now: datetime, tz:
         f"• {when(e.at, tz)} · {e.kind.replace('_', ' ')}"
         + (f" · {e.stage}" if e.stage else "") + (f" wave {e.wave}" if e.wave else "")
         + (f" · <@{e.actor}>" if e.actor else " · system")
-        + (f" — {clip(escape(e.detail), 200)}" if e.detail else "")
+        + (f" — {_event_detail(e)}" if e.detail else "")
         for e in events
     ]
     blocks = [*main.blocks[:-1]] if main.blocks[-1]["type"] == "actions" else list(main.blocks)
@@ -209,6 +233,12 @@ def status_message(d: Deployment, events: Sequence[Event], *, now: datetime, tz:
     extra = [section("*Audit trail*"), *bulleted(lines, max_blocks=50 - len(blocks) - 1,
                                                  more="events")]
     return Message(clip("\n".join([main.text, *notes]), 4000), blocks + [b.to_dict() for b in extra])
+
+
+def _event_detail(e: Event) -> str:
+    if e.kind in ("approvers_told", "reminded"):  # the people asked: user IDs
+        return ", ".join(f"<@{who}>" for who in e.detail.split()[:20])
+    return clip(escape(e.detail), 200)
 
 
 def running_message(active: Sequence[Deployment], frozen: Sequence[str]) -> Message:
@@ -236,21 +266,6 @@ def history_message(slug: str, history: Sequence[Deployment], *, tz: str) -> Mes
     fallback = f"Last deployments of {slug}: " + ", ".join(f"{d.version} {d.state.value}" for d in history)
     return message(fallback, [header(f"Deployments of {slug}"), *bulleted(lines, max_blocks=40,
                                                                            more="deployments")])
-
-
-def approver_mention(approver: str) -> str:
-    if approver.startswith(("U", "W")):
-        return f"<@{approver}>"
-    if approver.startswith("S"):
-        return f"<!subteam^{approver}>"
-    return escape(approver)  # an @handle as written in the pipeline file
-
-
-def approvers_text(policy: ApprovalSpec | None, owner_id: str) -> str:
-    """Who may approve, as people read it: named approvers, or the owner and admins."""
-    if policy is None or not policy.approvers:
-        return f"the owner <@{owner_id}> or an admin"
-    return " or ".join(approver_mention(a) for a in policy.approvers)
 
 
 def reject_dialog(callback_id: str, token: str, label: str) -> dict[str, Any]:

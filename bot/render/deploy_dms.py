@@ -1,22 +1,31 @@
-"""The one-line direct messages a requester gets about their own deployment.
+"""Direct messages about deployments: the one-line notes a requester gets about their own, and
+the approval requests the people who may pass a gate get, with its buttons.
 
-The outbox worker ends each line with a link to the deployment's message (``link_of``).
+The outbox worker ends each with a link to the deployment's message (``link_of``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from bot.domain.deployment_model import Deployment, DeploymentState, Event
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
+
+from bot.domain.approvers import Approvers
+from bot.domain.deployment_model import DecisionTokens, Deployment, DeploymentState, Event, StageState
+from bot.domain.durations import humanize
 from bot.domain.mrkdwn import escape
-from bot.render.blocks import Message, clip, notice
+from bot.render.blocks import Message, context, message, notice, section, when
+from bot.render.deploy_blocks import CANCELLED, EXPIRED, REJECTED
+from bot.render.production_words import approvers_words
+from bot.slack import ids
 
 ENDINGS = {
     DeploymentState.SUCCEEDED: ("✅", "succeeded"),
     DeploymentState.FAILED: ("❌", "failed"),
-    DeploymentState.REJECTED: ("⛔", "was rejected"),
-    DeploymentState.EXPIRED: ("⌛", "expired waiting for approval"),
-    DeploymentState.CANCELLED: ("🚫", "was cancelled"),
+    DeploymentState.REJECTED: (REJECTED, "was rejected"),
+    DeploymentState.EXPIRED: (EXPIRED, "expired waiting for approval"),
+    DeploymentState.CANCELLED: (CANCELLED, "was cancelled"),
 }
 
 
@@ -34,12 +43,16 @@ def _at(event: Event | None) -> str:
     return f" at `{escape(event.stage)}`" if event is not None and event.stage else ""
 
 
-def requester_line(d: Deployment, events: Sequence[Event]) -> str | None:
+def requester_line(d: Deployment, events: Sequence[Event],
+                   approvers: Approvers | None = None) -> str | None:
     """The line for this transition, or None when it is nothing the requester is told about:
-    a step that goes on, or a cancellation they made themselves."""
+    a step that goes on, or a cancellation they made themselves. ``approvers``: who may pass
+    the gate it waits at. A failure's reason is the message's: the line links to it."""
     kinds = {e.kind: e for e in events}
     if d.state is DeploymentState.AWAITING_APPROVAL and "gate_opened" in kinds:
-        return f"✋ {_yours(d)} waits for approval{_at(kinds['gate_opened'])}"
+        who = approvers_words(approvers) if approvers is not None else ""
+        return f"✋ {_yours(d)} waits for approval{_at(kinds['gate_opened'])}" \
+            + (f" from {who}" if who else "")
     if d.state.is_active or d.state not in ENDINGS:
         return None
     icon, verb = ENDINGS[d.state]
@@ -52,9 +65,64 @@ def requester_line(d: Deployment, events: Sequence[Event]) -> str | None:
     if d.state in (DeploymentState.REJECTED, DeploymentState.EXPIRED):
         ended = kinds.get(d.state.value)
         line += _at(ended) + (_by(ended) if d.state is DeploymentState.REJECTED else "")
-    elif d.state is DeploymentState.FAILED and d.detail:
-        line += f": {clip(d.detail, 300)}"  # details are mrkdwn, escaped when made
+    elif d.state is DeploymentState.FAILED:
+        stopped = next((s for s in d.stages if s.state in
+                        (StageState.FAILED, StageState.TIMED_OUT)), None)
+        line += f" at `{escape(stopped.name)}`" if stopped else ""
     return line
+
+
+# ── the people who may pass a gate ──────────────────────────────────────────────────────────
+
+def _gate_of(d: Deployment, index: int) -> str:
+    kind = "rollback" if d.kind == "rollback" else "deployment"
+    return (f"{kind} {d.id} of *{escape(d.use_case)}* `{escape(d.version)}` at "
+            f"*{escape(d.stages[index].name)}*" + (" (dry run)" if d.dry_run else ""))
+
+
+def approval_request(d: Deployment, index: int, tokens: DecisionTokens, *, now: datetime,
+                     tz: str, reminder: bool = False) -> Message:
+    """The direct message asking one person to decide a gate, with its buttons; a reminder
+    when it has waited a ``remind`` interval. Re-rendered as votes come in."""
+    stage = d.stages[index]
+    opened = stage.gate_opened_at or now
+    if reminder:
+        head = (f"⏰ Still waiting for your approval after {humanize(now - opened)}: "
+                f"{_gate_of(d, index)}, requested by <@{d.requested_by}>.")
+    else:
+        head = f"✋ <@{d.requested_by}> asks for your approval: {_gate_of(d, index)}."
+    missing = stage.approvals_missing
+    facts = [f"{missing} more approval{'s' if missing != 1 else ''} needed"]
+    facts += [f"<@{v.user_id}> approved" for v in stage.approvals]
+    if expires := stage.gate_expires_at:
+        facts.append(f"expires {when(expires, tz)}")
+    blocks: list[Block] = [section(head), context(" · ".join(facts))]
+    buttons = [ButtonElement(text=PlainTextObject(text=label), action_id=action, value=token,
+                             style=style)
+               for label, action, token, style in (
+                   ("Approve", ids.DEPLOY_APPROVE, tokens.approve, "primary"),
+                   ("Reject", ids.DEPLOY_REJECT, tokens.reject, "danger")) if token]
+    if buttons:
+        blocks.append(ActionsBlock(block_id=f"gate-{d.id}-{index}", elements=buttons))
+    return message(head, blocks)
+
+
+def approval_decided(d: Deployment, index: int, *, tz: str) -> Message:
+    """What became of a gate someone was asked to decide: their request, without its buttons."""
+    stage = d.stages[index]
+    gate = _gate_of(d, index)
+    if stage.state is StageState.REJECTED:
+        vote = next((v for v in stage.votes if not v.approve), None)
+        by = f" by <@{vote.user_id}>" if vote else ""
+        text = f"{REJECTED} Rejected{by}: {gate}. Nothing more is needed from you."
+    elif stage.state is StageState.EXPIRED:
+        text = f"{EXPIRED} The approval of {gate} expired unanswered."
+    elif stage.state in (StageState.CANCELLED, StageState.SKIPPED):
+        text = f"{CANCELLED} {gate[0].upper()}{gate[1:]} was cancelled before its gate was decided."
+    else:
+        who = ", ".join(f"<@{v.user_id}> at {when(v.at, tz)}" for v in stage.approvals)
+        text = f"✅ Approved ({who}): {gate} went on. Nothing more is needed from you."
+    return notice(text)
 
 
 def setting_message(enabled: bool, *, changed: bool) -> Message:

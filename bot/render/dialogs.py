@@ -25,11 +25,12 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.domain.approvers import of_gate
 from bot.domain.mrkdwn import escape
-from bot.domain.pipeline import Pipeline
+from bot.domain.pipeline import Pipeline, production_index
 from bot.domain.usecases import DOMAIN_MAX, PROBLEM_MAX, TITLE_MAX, UseCase
 from bot.render.blocks import Message, clip, section
-from bot.render.deploy_blocks import approvers_text
+from bot.render.production_words import approvers_words
 from bot.slack import ids
 
 MAX_OPTIONS = 100  # a static select's limit
@@ -96,17 +97,20 @@ def move_dialog(uc: UseCase, stamp: str, *, forward: bool, to: str, channel: str
                   [section(what), note], metadata(stamp=stamp, channel=channel))
 
 
-def pipeline_line(p: Pipeline, owner_id: str) -> str:
-    """The production stage (the last) and its gate, as people read it."""
+def pipeline_line(p: Pipeline, owner_id: str, admins: frozenset[str] = frozenset(),
+                  requester: str | None = None) -> str:
+    """The production stage and its gate (who besides ``requester`` may pass it), as people
+    read it."""
     if not p.stages:
         return f"`{escape(p.name)}`: no stages"
-    prod = p.stages[-1]
+    prod = p.stages[production_index(p.stages)]
     gate = prod.approval
     if gate is None:
         guard = "no approval gate"
     else:
         plural = "s" if gate.required != 1 else ""
-        guard = f"gate: {gate.required} approval{plural} from {approvers_text(gate, owner_id)}"
+        who = approvers_words(of_gate(gate, owner_id, admins, requester)) or "nobody else"
+        guard = f"gate: {gate.required} approval{plural} from {who}"
     dry = " (dry run)" if p.is_dry_run else ""
     return f"`{escape(p.name)}`{dry} → production stage *{escape(prod.name)}*, {guard}"
 
@@ -116,7 +120,9 @@ def _option(value: str) -> Option:
 
 
 def deploy_dialog(uc: UseCase, versions: Sequence[str], pipelines: Sequence[Pipeline],
-                  default: str, channel: str, frozen: str = "") -> dict[str, Any]:
+                  default: str, channel: str, frozen: str = "", *,
+                  admins: frozenset[str] = frozenset(), requester: str | None = None
+                  ) -> dict[str, Any]:
     """`/deploy <slug>` without a version and the card's Deploy…: what, how, and the gate.
     Inside a freeze window (``frozen`` describes it; only admins get this far) it asks for the
     reason to pass it, as `override="…"` does."""
@@ -139,7 +145,7 @@ def deploy_dialog(uc: UseCase, versions: Sequence[str], pipelines: Sequence[Pipe
     blocks.append(InputBlock(block_id=ids.DEPLOY_PIPELINE, label=PlainTextObject(text="Pipeline"),
                              element=StaticSelectElement(action_id=ids.DEPLOY_PIPELINE,
                                                          options=choices, initial_option=initial)))
-    lines = [pipeline_line(p, uc.owner_id) for p in pipelines[:MAX_PIPELINE_LINES]]
+    lines = [pipeline_line(p, uc.owner_id, admins, requester) for p in pipelines[:MAX_PIPELINE_LINES]]
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(line, 3000)) for line in lines]
                                or [MarkdownTextObject(text="no pipelines")]))
     return _modal(ids.DEPLOY_DIALOG, "Deploy", "Deploy", blocks, metadata(slug=uc.slug, channel=channel))

@@ -37,6 +37,7 @@ from bot.render.blocks import (
     section,
 )
 from bot.render.deploy_blocks import STATE_LABELS
+from bot.render.deploy_words import attention_line
 from bot.render.digest_data import (
     DeploymentLine,
     DigestData,
@@ -47,6 +48,7 @@ from bot.render.digest_data import (
     WaitingApproval,
 )
 from bot.render.freeze_blocks import MAX_FREEZE_LINES, frozen_line
+from bot.render.production_words import production_line
 
 MAX_LINES = 15  # per section: a digest is a summary, the rest is one command away
 MAX_LINE = 400  # characters; long titles and notes are clipped before escaping
@@ -86,7 +88,12 @@ def _parts(data: DigestData) -> list[_Part]:
     moves = sorted(data.moves, key=lambda m: m.at)
     total = data.total
     return [
-        # First: whether deployments may start at all this week matters for planning the rest.
+        # First: production left in a mix is somebody's to fix now.
+        _Part(f"⚠️ Needs attention ({total('attention')})",
+              [clip(f"• {attention_line(a.slug, a.production, a.lock, tz)}", MAX_LINE)
+               for a in data.attention], "use cases", total("attention"),
+              urgent=True),
+        # Then: whether deployments may start at all this week matters for planning the rest.
         _Part(f"❄️ Frozen now ({total('freezes')})",
               [f"• {frozen_line(w, tz)}" for w in data.freezes[:MAX_FREEZE_LINES]], "freeze windows",
               total("freezes"), urgent=True),
@@ -103,6 +110,9 @@ def _parts(data: DigestData) -> list[_Part]:
               [f"• {escape(clip(c, MAX_LINE))}" for c in data.crossings], "crossings", total("crossings")),
         _Part(f"📈 KPI movements ({total('kpis')})", [kpi_line(k) for k in data.kpis], "KPIs",
               total("kpis")),
+        _Part(f"🎯 In production ({total('production')})",
+              [f"• *{escape(slug)}*: {production_line(p, tz)}" for slug, p in data.production],
+              "use cases", total("production")),
     ]
 
 
@@ -155,6 +165,7 @@ def fallback(data: DigestData) -> str:
     """Plain text for notifications: "Weekly digest: 12 use cases, 2 approvals waiting, …"."""
     total = sum(p.count for p in data.phases if p.phase != Phase.ARCHIVED)
     counts = [
+        (data.total("attention"), "needs attention", "need attention"),
         (data.total("freezes"), "freeze window open", "freeze windows open"),
         (data.total("approvals"), "approval waiting", "approvals waiting"),
         (data.total("overdue"), "over the time box", "over the time box"),

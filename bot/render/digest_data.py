@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.domain.freezes import FreezeWindow
+from bot.domain.locks import DeployLock
+from bot.domain.production import Production
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,15 @@ class KpiMovement:  # preformatted strings
 
 
 @dataclass(frozen=True)
+class NeedsAttention:
+    """Production left in a mix or unknown, or a lock a failed rollback left (either or both)."""
+
+    slug: str
+    production: Production | None
+    lock: DeployLock | None
+
+
+@dataclass(frozen=True)
 class DoraLine:
     text: str  # preformatted one-line summary
 
@@ -91,6 +102,8 @@ class DigestData:
     totals: dict[str, int] = field(default_factory=dict)
     deployment_states: dict[str, int] | None = None
     freezes: list[FreezeWindow] = field(default_factory=list)  # open now, for the scope's use cases
+    attention: list[NeedsAttention] = field(default_factory=list)
+    production: list[tuple[str, Production]] = field(default_factory=list)  # newest deployed first
 
     def total(self, name: str) -> int:
         return self.totals.get(name, len(getattr(self, name)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,8 +10,10 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from bot.domain.mrkdwn import escape
+from bot.domain.production import Production
 from bot.domain.usecases import Phase, UseCase
 from bot.render.blocks import bulleted, context, header, overdue_flag, phase_label, section
+from bot.render.production_words import short_production
 from bot.slack import ids
 
 MAX_HOME_BLOCKS = 100
@@ -30,19 +32,22 @@ class HomeApproval:
 
 def home_view(user_id: str, use_cases: Sequence[UseCase], *, now: datetime, timebox: timedelta,
               approvals: Sequence[HomeApproval] = (), running: Sequence[str] = (),
-              announcements: Sequence[str] = (), freezes: Sequence[str] = ()) -> dict[str, Any]:
-    """The Home tab: what waits for the viewer first, then the freeze windows open for their use
-    cases (mrkdwn lines: whether they can deploy now), their use cases and what moves."""
+              announcements: Sequence[str] = (), freezes: Sequence[str] = (),
+              production: Mapping[str, Production] | None = None,
+              attention: Sequence[str] = ()) -> dict[str, Any]:
+    """The Home tab: what needs the viewer's attention and waits for them first, then the
+    freeze windows open for their use cases (mrkdwn lines: whether they can deploy now), their
+    use cases with what runs in production, and what moves."""
     items: list[Block] = [ActionsBlock(block_id="home-actions", elements=[ButtonElement(
-        text="New use case", action_id=ids.HOME_NEW_USECASE, value="new", style="primary")])]
+        text="New use case", action_id=ids.HOME_NEW_USECASE, value="new", style="primary")]),
+        *_section(f"⚠️ Needs attention ({len(attention)})", attention, "use cases")]
     if approvals:
         items.append(header(f"✋ Waiting for your approval ({len(approvals)})"))
         for a in approvals[:MAX_HOME_APPROVALS]:
             items += [section(f"*{escape(a.label)}*\n{a.waiting}"), _decision_buttons(a)]
         if len(approvals) > MAX_HOME_APPROVALS:
             items.append(context(f"… and {len(approvals) - MAX_HOME_APPROVALS} more waiting"))
-    if freezes:
-        items += [header("❄️ Freezes"), *bulleted(list(freezes), max_blocks=2, more="")]
+    items += _section("❄️ Freezes", freezes, "")
     items.append(header("Your use cases"))
     if not use_cases:
         items.append(section("You own or work on no use case yet. "
@@ -52,14 +57,14 @@ def home_view(user_id: str, use_cases: Sequence[UseCase], *, now: datetime, time
         role = "owner" if uc.owner_id == user_id else (uc.role_of(user_id) or "")
         flag = overdue_flag(uc, now, timebox)
         lines.append(f"*{uc.slug}* — {escape(uc.title)} · {phase_label(uc.phase)} · you: {role}"
+                     + f"\n      🎯 {short_production((production or {}).get(uc.slug))}"
                      + (f"\n      {flag}" if flag else "")
                      + f"\n      ➡️ {next_action(uc, user_id, overdue=bool(flag))}")
     budget = MAX_HOME_BLOCKS - len(items) - 8  # room for the sections below
     items += bulleted(lines, max_blocks=max(2, budget - 2 * bool(running) - 2 * bool(announcements)),
                       more="use cases")
-    for title, rows in (("🚀 Running deployments", running), ("📣 Recent announcements", announcements)):
-        if rows:
-            items += [header(title), *bulleted(list(rows), max_blocks=2, more="")]
+    items += [*_section("🚀 Running deployments", running, ""),
+              *_section("📣 Recent announcements", announcements, "")]
     items.append(context("Updated " + now.strftime("%Y-%m-%d %H:%M UTC")))
     return {"type": "home", "blocks": [b.to_dict() for b in items[:MAX_HOME_BLOCKS]]}
 
@@ -81,6 +86,11 @@ def next_action(uc: UseCase, user_id: str, *, overdue: bool = False) -> str:
         what = _NEXT[uc.phase]
     mine = uc.owner_id == user_id
     return f"next: {what}" + ("" if mine or uc.phase is Phase.ARCHIVED else f" (owner <@{uc.owner_id}>)")
+
+
+def _section(title: str, lines: Sequence[str], more: str) -> list[Block]:
+    """A titled list of at most two sections (the rest counted), or nothing when empty."""
+    return [header(title), *bulleted(list(lines), max_blocks=2, more=more)] if lines else []
 
 
 def _decision_buttons(a: HomeApproval) -> Block:

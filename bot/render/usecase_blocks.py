@@ -5,7 +5,7 @@ Pure functions on top of :mod:`bot.render.blocks`, which keeps Slack's limits an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerB
 
 from bot.domain.durations import humanize
 from bot.domain.mrkdwn import escape
+from bot.domain.production import Production
 from bot.domain.usecases import Phase, PhaseChange, Transition, UseCase
 from bot.render.blocks import (
     MAX_BLOCKS,
@@ -28,19 +29,24 @@ from bot.render.blocks import (
     section,
     when,
 )
+from bot.render.production_words import production_line, short_production
 from bot.slack import ids
 
 LIST_FILTERS = "`phase=dev`, `owner=@name`, `mine`"
 
 
 def usecase_list(use_cases: Sequence[UseCase], *, now: datetime, timebox: timedelta,
-                 heading: str, total: int | None = None) -> Message:
-    """``total`` when ``use_cases`` is only the first page of them."""
+                 heading: str, total: int | None = None,
+                 production: Mapping[str, Production] | None = None) -> Message:
+    """``total`` when ``use_cases`` is only the first page of them; ``production``: what runs
+    in production for each (by slug; missing: never deployed)."""
     total = len(use_cases) if total is None else total
     if not use_cases:
         return notice(f"{heading}: none. Create one with `/usecase new <slug> \"<title>\"`.")
+    running = production or {}
     lines = [
         f"• *{uc.slug}* — {escape(uc.title)} · {phase_label(uc.phase)} · <@{uc.owner_id}>"
+        + f" · 🎯 {short_production(running.get(uc.slug))}"
         + (f" · {overdue_flag(uc, now, timebox)}" if uc.is_overdue(now, timebox) else "")
         for uc in use_cases
     ]
@@ -78,13 +84,15 @@ def _card_actions(uc: UseCase, can: CardButtons) -> ActionsBlock | None:
 
 
 def usecase_card(uc: UseCase, *, now: datetime, timebox: timedelta, tz: str,
-                 can: CardButtons = CardButtons(), kpi_target: str = "") -> Message:
+                 can: CardButtons = CardButtons(), kpi_target: str = "",
+                 production: Production | None = None) -> Message:
     team = ", ".join(f"<@{m.user_id}> ({m.role.value})" for m in uc.team) or "nobody yet"
     facts = [
         f"*Phase:* {phase_label(uc.phase)} for {humanize(uc.time_in_phase(now))}",
         f"*Owner:* <@{uc.owner_id}>",
         f"*Team:* {team}",
         f"*Channel:* <#{uc.channel_id}>",
+        f"*In production:* {production_line(production, tz)}",
     ]
     if uc.domain:
         facts.append(f"*Domain:* {escape(uc.domain)}")

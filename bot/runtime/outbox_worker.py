@@ -37,6 +37,20 @@ IN_FLIGHT_SECONDS = 2.0  # shutting down, the grace spent: the message being sen
 GIVE_UP_AFTER = 200  # attempts; at the 5-minute cap that is most of a day of Slack outage
 
 
+def _linked(blocks: object, link: str) -> object:
+    """The first section of a message with blocks ends with the link too (the text is only
+    what notifications show)."""
+    if not isinstance(blocks, list) or not link:
+        return blocks
+    out = [dict(b) for b in blocks]
+    for block in out:
+        text = block.get("text")
+        if block.get("type") == "section" and isinstance(text, dict) and text.get("type") == "mrkdwn":
+            block["text"] = {**text, "text": f"{text.get('text', '')}{link}"[:3000]}
+            break
+    return out
+
+
 def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=2 ** min(attempts - 1, 12)), MAX_BACKOFF)
 
@@ -99,8 +113,14 @@ class OutboxWorker:
                 await self._store.give_up(item.id, f"{ref} was never posted ({status})")
                 return None
             args[key] = ts
+        if item.method == "chat.update" and item.channel.startswith(("U", "W")):
+            # A direct message is posted to the user's id, but edited in the DM's own (D…).
+            args["channel"] = await self._conversation(item.channel)
         if item.link_of is not None:
-            args["text"] = f"{args.get('text', '')}{await self._link(item.link_of)}"
+            link = await self._link(item.link_of)
+            args["text"] = f"{args.get('text', '')}{link}"
+            if "blocks" in args:
+                args["blocks"] = _linked(args["blocks"], link)
         return args
 
     async def _link(self, ref: str) -> str:
@@ -119,17 +139,17 @@ class OutboxWorker:
         return f" in <#{channel}>"
 
     async def _deliver(self, item: OutboxItem) -> int:
-        args = await self._resolve(item)
-        if args is None:
-            return 0
-        if item.method == "chat.postMessage":
-            # A hidden tag, so a retry can tell whether an earlier try reached Slack after all.
-            args["metadata"] = {"event_type": OUTBOX_EVENT, "event_payload": {"outbox_id": item.id}}
-            if (ts := await self._posted_before(item, args)) is not None:
-                await self._store.mark_sent(item.id, self._clock.now(), ts)
-                log.info("action=outbox.already_posted outbox_id=%s", item.id)
-                return 1
         try:
+            args = await self._resolve(item)  # may open a DM's conversation: a Web API call
+            if args is None:
+                return 0
+            if item.method == "chat.postMessage":
+                # A hidden tag, so a retry can tell whether an earlier try reached Slack after all.
+                args["metadata"] = {"event_type": OUTBOX_EVENT, "event_payload": {"outbox_id": item.id}}
+                if (ts := await self._posted_before(item, args)) is not None:
+                    await self._store.mark_sent(item.id, self._clock.now(), ts)
+                    log.info("action=outbox.already_posted outbox_id=%s", item.id)
+                    return 1
             response = await self._client.api_call(item.method, json=args)
         except SlackApiError as error:
             await self._failed(item, error)

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.domain import gates
+from bot.domain.approvers import of_gate
 from bot.domain.deployment_model import Deployment, StageRun
 from bot.domain.deployments import StaleResult, Transition
 from bot.domain.usecases import DomainError, NotAllowed, UseCase
 from bot.render import blocks
 from bot.render.blocks import Message
-from bot.render.deploy_blocks import approvers_text
+from bot.render.production_words import approvers_words
 from bot.services import deployment_flow as flow
 from bot.services.commands import Actor, CancelDeployment
 from bot.services.deployments import DeploymentService
@@ -33,13 +34,14 @@ class ApprovalService:
     groups: GroupDirectory
     deployments: DeploymentService
     timezone: str
+    admins: frozenset[str] = frozenset()
 
     async def approve(self, token_id: str, actor: Actor) -> Message:
         in_groups = await self._groups_of(token_id, "approve", actor)
 
         async def vote(d: Deployment, token: ActionToken, uc: UseCase) -> Transition:
             stage = d.stages[token.stage_index]
-            ok, who = eligible(uc, stage, actor, in_groups)
+            ok, who = self.eligible(uc, d, stage, actor, in_groups)
             return gates.approve(d, token.stage_index, actor.user_id, self.clock.now(),
                                    eligible=ok, approvers_text=who)
 
@@ -53,7 +55,7 @@ class ApprovalService:
         async with self.uow() as uow:
             token, d, uc = await self._load(uow, token_id, "reject")
         stage = d.stages[token.stage_index]
-        ok, who = await self.may_decide(uc, stage, actor)
+        ok, who = await self.may_decide(uc, d, stage, actor)
         if not ok:
             raise NotAllowed(f"Only {who} may reject {stage.name} of deployment {d.id}.")
         return f"{d.use_case} {d.version} · {stage.name}"
@@ -63,7 +65,7 @@ class ApprovalService:
 
         async def refuse(d: Deployment, token: ActionToken, uc: UseCase) -> Transition:
             stage = d.stages[token.stage_index]
-            ok, who = eligible(uc, stage, actor, in_groups)
+            ok, who = self.eligible(uc, d, stage, actor, in_groups)
             return gates.reject(d, token.stage_index, actor.user_id, reason, self.clock.now(),
                                   eligible=ok, approvers_text=who)
 
@@ -76,10 +78,23 @@ class ApprovalService:
         return await self.deployments.cancel(CancelDeployment(token.deployment_id, "from the button"),
                                              actor)
 
-    async def may_decide(self, uc: UseCase, stage: StageRun, actor: Actor) -> tuple[bool, str]:
+    async def may_decide(self, uc: UseCase, d: Deployment, stage: StageRun,
+                         actor: Actor) -> tuple[bool, str]:
         """Whether ``actor`` may pass or refuse this gate, and who may; asks Slack about user
         groups, so never call it with a transaction open."""
-        return eligible(uc, stage, actor, await self._member_of(_groups_named(stage), actor))
+        return self.eligible(uc, d, stage, actor,
+                             await self._member_of(_groups_named(stage), actor))
+
+    def eligible(self, uc: UseCase, d: Deployment, stage: StageRun, actor: Actor,
+                 in_groups: frozenset[str]) -> tuple[bool, str]:
+        """Whether ``actor`` (a member of ``in_groups``) may decide this gate, and who may
+        besides its requester ("" when nobody else: nobody is told to ask themselves)."""
+        policy = stage.spec.approval
+        if policy is None:
+            return False, "nobody (this stage has no gate)"
+        everyone = of_gate(policy, uc.owner_id, self.admins)
+        ok = everyone.includes(actor.user_id, in_groups) or (everyone.by_default and actor.is_admin)
+        return ok, approvers_words(of_gate(policy, uc.owner_id, self.admins, d.requested_by))
 
     async def _groups_of(self, token_id: str, action: str, actor: Actor) -> frozenset[str]:
         """The gate's user groups that ``actor`` belongs to, asked of Slack before the
@@ -111,7 +126,8 @@ class ApprovalService:
         async def attempt() -> Deployment:
             async with self.uow() as uow:
                 token, d, uc = await self._load(uow, token_id, action)
-                saved = await flow.persist(uow, await change(d, token, uc), self.clock, self.timezone)
+                books = flow.Books(self.clock, self.timezone, self.admins)
+                saved = await flow.persist(uow, await change(d, token, uc), books)
                 await uow.commit()
             return saved
 
@@ -132,14 +148,3 @@ class ApprovalService:
 def _groups_named(stage: StageRun) -> tuple[str, ...]:
     policy = stage.spec.approval
     return tuple(a for a in policy.approvers if a.startswith(("S", "@"))) if policy else ()
-
-
-def eligible(uc: UseCase, stage: StageRun, actor: Actor, in_groups: frozenset[str]) -> tuple[bool, str]:
-    """Whether ``actor`` (a member of ``in_groups``) may decide this gate, and who may."""
-    policy = stage.spec.approval
-    if policy is None:
-        return False, "nobody (this stage has no gate)"
-    named = approvers_text(policy, uc.owner_id)
-    if not policy.approvers:
-        return actor.is_admin or actor.user_id == uc.owner_id, named
-    return actor.user_id in policy.approvers or bool(in_groups & set(policy.approvers)), named

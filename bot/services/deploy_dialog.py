@@ -16,12 +16,12 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.domain.kpis import SourceFailure
-from bot.domain.pipeline import PipelineSet
+from bot.domain.pipeline import Pipeline, PipelineSet
 from bot.domain.usecases import Conflict, NotAllowed, Phase, UseCase, may_deploy
 from bot.render import dialogs
 from bot.render.freeze_blocks import describe
 from bot.services.commands import Actor
-from bot.services.deployments import deployers_text
+from bot.services.deployments import DeploymentService, deployers_text
 from bot.services.freezes import chain_for, frozen_refusal
 from bot.services.ports import UnitOfWork
 from bot.services.registry_ports import ModelRegistry
@@ -35,11 +35,14 @@ REGISTRY_WAIT = 1.5  # seconds: the trigger to open a dialog lives 3
 @dataclass
 class DeployDialogs:
     uow: Callable[[], UnitOfWork]
-    pipelines: PipelineSet
+    deployments: DeploymentService
     registry: ModelRegistry | None
-    admins_configured: bool
     clock: Clock
     timezone: str
+
+    @property
+    def pipelines(self) -> PipelineSet:
+        return self.deployments.pipelines
 
     async def view(self, slug: str, actor: Actor) -> dict[str, Any]:
         """The dialog for this use case, or the refusal the command would give (not allowed,
@@ -49,17 +52,28 @@ class DeployDialogs:
             history = [d.version for d in await uow.deployments.history(uc.slug, limit=10)]
             chain = await chain_for(uow, self.pipelines.freezes, uc.slug, self.clock.now())
         if not may_deploy(uc, actor.user_id, is_admin=actor.is_admin):
-            hint = "" if self.admins_configured else NO_ADMINS_HINT
+            hint = "" if self.deployments.admins_configured else NO_ADMINS_HINT
             raise NotAllowed(f"Only {deployers_text(uc)} may deploy `{uc.slug}`.{hint}")
         if uc.phase is Phase.ARCHIVED:
             raise Conflict(f"`{uc.slug}` is archived; it cannot be deployed.")
         if chain and not actor.is_admin:  # refused now, not after the form is filled in
             raise frozen_refusal(uc.slug, chain, self.timezone)
+        default = self.pipelines.for_use_case(uc.slug)
+        await self._ensure_passable(uc, default, actor)
         versions = await self._model_versions(uc) or history
         pipelines = [self.pipelines.pipelines[name] for name in sorted(self.pipelines.pipelines)]
-        default = self.pipelines.for_use_case(uc.slug).name
-        return dialogs.deploy_dialog(uc, versions, pipelines, default, actor.channel_id,
-                                     describe(chain, self.timezone) if chain else "")
+        return dialogs.deploy_dialog(uc, versions, pipelines, default.name, actor.channel_id,
+                                     describe(chain, self.timezone) if chain else "",
+                                     admins=self.deployments.admins, requester=actor.user_id)
+
+    async def _ensure_passable(self, uc: UseCase, pipeline: Pipeline, actor: Actor) -> None:
+        """No dead ends: with the use case's own pipeline, refused before the form is filled in
+        (group members asked briefly; if Slack is slow, submitting checks again)."""
+        try:
+            members = await asyncio.wait_for(self.deployments.members(pipeline), REGISTRY_WAIT)
+        except TimeoutError:
+            return
+        self.deployments.ensure_passable(uc, pipeline, actor, members)
 
     async def _model_versions(self, uc: UseCase) -> list[str]:
         if not uc.model or self.registry is None:

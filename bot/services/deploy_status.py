@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.domain.durations import humanize
 from bot.domain.freezes import RecurringFreeze
-from bot.domain.mrkdwn import escape
 from bot.render import blocks, deploy_blocks
 from bot.render.blocks import Message
+from bot.render.deploy_words import lock_words
 from bot.render.freeze_blocks import describe, frozen_lines
+from bot.render.production_words import production_line
 from bot.services.freezes import chain_for, frozen_now
 from bot.services.ports import DeployLock, UnitOfWork
 from bot.services.usecases import load_use_case
@@ -20,9 +20,8 @@ from bot.services.usecases import load_use_case
 def lock_line(lock: DeployLock | None, now: datetime, tz: str) -> str:
     if lock is None:
         return ""
-    why = f": {escape(lock.reason)}" if lock.reason else ""
-    return (f"🔒 Locked by <@{lock.locked_by}> since {blocks.when(lock.locked_at, tz)}"
-            f" ({humanize(now - lock.locked_at)}){why}")
+    words = lock_words(lock, tz, now)
+    return f"🔒 {words[0].upper()}{words[1:]}"
 
 
 async def of_use_case(uow: UnitOfWork, slug: str, recurring: Sequence[RecurringFreeze],
@@ -33,10 +32,12 @@ async def of_use_case(uow: UnitOfWork, slug: str, recurring: Sequence[RecurringF
     found = await uow.deployments.active_for(uc.slug) or next(
         iter(await uow.deployments.history(uc.slug, limit=1)), None)
     chain = await chain_for(uow, recurring, uc.slug, now)
-    notes = [note for note in (lock_line(await uow.deployments.lock(uc.slug), now, tz),
+    running = production_line(await uow.deployments.production(uc.slug), tz)
+    notes = [note for note in (f"🎯 *In production:* {running}",
+                               lock_line(await uow.deployments.lock(uc.slug), now, tz),
                                f"❄️ Frozen: {describe(chain, tz)}" if chain else "") if note]
     if found is None:
-        return blocks.notice("\n".join(notes) or f"No deployments of *{uc.slug}* yet.")
+        return blocks.notice("\n".join([*notes, f"No deployments of *{uc.slug}* yet."]))
     assert found.id is not None
     events = await uow.deployments.events(found.id)
     return deploy_blocks.status_message(found, events, now=now, tz=tz, notes=notes)

@@ -1,9 +1,11 @@
-"""Saving a deployment transition and everything it owes the channel, in one transaction.
+"""Saving a deployment transition and everything it owes people, in one transaction.
 
 Every state change goes through :func:`persist`: the new state (guarded by its revision), the
-audit events, the edit of the deployment message, thread notes and the closing announcement
-all commit together or not at all. Side effects (running executors, stopping a step, refreshing
-Home tabs) follow the commit, through the events emitted here (``bot.services.events``).
+audit events, the edit of the deployment message (naming who may pass the gate it waits at),
+thread notes, the direct messages of that gate's approvers and of the requester, and the end's
+announcement all commit together or not at all. Side effects (running executors, stopping a
+step, refreshing Home tabs) follow the commit, through the events emitted here
+(``bot.services.events``).
 """
 
 from __future__ import annotations
@@ -11,18 +13,33 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.clock import Clock
+from bot.domain.approvers import Approvers, of_gate
 from bot.domain.deployment_model import DecisionTokens, Deployment, DeploymentState, Event
 from bot.domain.deployments import Transition
-from bot.render import deploy_blocks
-from bot.services import notifications
+from bot.domain.endings import ending
+from bot.domain.usecases import UseCase
+from bot.render import deploy_blocks, deploy_endings
+from bot.services import gate_notices, notifications
 from bot.services.events import DeploymentChanged, StepStopped, UndoNeeded
-from bot.services.ports import ConcurrentUpdate, OutgoingMessage, UnitOfWork
+from bot.services.ports import ConcurrentUpdate, DeployLock, OutgoingMessage, UnitOfWork
 
 T = TypeVar("T")
 TRIES = 5
+
+
+@dataclass(frozen=True)
+class Books:
+    """What keeping a deployment's books needs besides the unit of work: the time, the time
+    zone dates are said in, and the admins (who may pass a default gate; told of a failed
+    rollback)."""
+
+    clock: Clock
+    timezone: str
+    admins: frozenset[str] = frozenset()
 
 
 async def retried(attempt: Callable[[], Awaitable[T]], *, tries: int = TRIES) -> T:
@@ -52,22 +69,35 @@ async def buttons_for(uow: UnitOfWork, d: Deployment, clock: Clock) -> DecisionT
     return DecisionTokens(cancel=cancel)
 
 
-async def post_new(uow: UnitOfWork, d: Deployment, clock: Clock, tz: str,
-                   events: tuple[Event, ...] = ()) -> None:
+def waiting_for(d: Deployment, uc: UseCase | None, admins: frozenset[str]) -> Approvers | None:
+    """Who may pass the gate ``d`` waits at (its requester left out), if it waits at one."""
+    stage = d.current_stage
+    if d.state is not DeploymentState.AWAITING_APPROVAL or stage is None or uc is None \
+            or stage.spec.approval is None:
+        return None
+    return of_gate(stage.spec.approval, uc.owner_id, admins, d.requested_by)
+
+
+async def post_new(uow: UnitOfWork, d: Deployment, books: Books,
+                   events: tuple[Event, ...] = (), uc: UseCase | None = None) -> None:
     """The one message a deployment has; later changes edit it in place. ``events``: those of
     the request (a gate that opened at once is said to the requester, as ``persist`` does)."""
-    buttons = await buttons_for(uow, d, clock)
-    msg = deploy_blocks.deployment_message(d, now=clock.now(), tz=tz, buttons=buttons)
+    uc = uc or await uow.use_cases.get(d.use_case)
+    approvers = waiting_for(d, uc, books.admins)
+    buttons = await buttons_for(uow, d, books.clock)
+    msg = deploy_blocks.deployment_message(d, now=books.clock.now(), tz=books.timezone,
+                                           buttons=buttons, approvers=approvers)
     uow.outbox.add(OutgoingMessage("chat.postMessage", d.channel_id,
                                    {"channel": d.channel_id, **msg.as_args()}, ref=ref(d)))
-    await notifications.tell_requester(uow, d, events, ref(d))
+    await notifications.tell_requester(uow, d, events, ref(d), approvers)
     assert d.id is not None
     uow.emit(DeploymentChanged(d.id))
 
 
-async def persist(uow: UnitOfWork, t: Transition, clock: Clock, tz: str,
-                  notes: tuple[str, ...] = ()) -> Deployment:
-    """Save ``t``, record its events, edit the message, and add thread notes and announcements."""
+async def persist(uow: UnitOfWork, t: Transition, books: Books, notes: tuple[str, ...] = (), *,
+                  announce_end: bool = True) -> Deployment:
+    """Save ``t``, record its events, edit the message, and add thread notes, direct messages
+    and the end's announcement (unless the caller has more to say first: ``announce_end``)."""
     d = await uow.deployments.save(t.deployment)
     await uow.deployments.record(d, t.events)
     assert d.id is not None
@@ -76,19 +106,40 @@ async def persist(uow: UnitOfWork, t: Transition, clock: Clock, tz: str,
         uow.emit(StepStopped(d.id))
     if d.needs_undo:
         uow.emit(UndoNeeded(d.id))
-    buttons = await buttons_for(uow, d, clock)
-    msg = deploy_blocks.deployment_message(d, now=clock.now(), tz=tz, buttons=buttons)
+    waits = d.state is DeploymentState.AWAITING_APPROVAL or t.gate is not None
+    uc = await uow.use_cases.get(d.use_case) if waits else None
+    approvers = waiting_for(d, uc, books.admins)
+    buttons = await buttons_for(uow, d, books.clock)
+    msg = deploy_blocks.deployment_message(d, now=books.clock.now(), tz=books.timezone,
+                                           buttons=buttons, approvers=approvers)
     await uow.outbox.supersede_updates(ref(d))
     uow.outbox.add(OutgoingMessage("chat.update", d.channel_id,
                                    {"channel": d.channel_id, **msg.as_args()}, update_of=ref(d)))
+    if t.gate is not None:
+        notes += await gate_notices.say(uow, d, t.gate, approvers, books.clock, books.timezone,
+                                        message_ref=ref(d))
     for note in (*notes, *deploy_blocks.event_notes(t.events)):
         thread(uow, d, note)
-    if not d.state.is_active:
-        done = deploy_blocks.finished_announcement(d)
-        uow.outbox.add(OutgoingMessage("chat.postMessage", d.channel_id,
-                                       {"channel": d.channel_id, **done.as_args()}))
-    await notifications.tell_requester(uow, d, t.events, ref(d))
+    if announce_end and not d.state.is_active:
+        await end(uow, d, books)
+    await notifications.tell_requester(uow, d, t.events, ref(d), approvers)
     return d
+
+
+async def end(uow: UnitOfWork, d: Deployment, books: Books,
+              rollback: Deployment | None = None) -> None:
+    """The end, announced once: what runs where, naming who must act; a failed rollback also
+    locks the use case, with the lock naming it, until someone has looked."""
+    uc = await uow.use_cases.get(d.use_case)
+    facts = ending(d, owner=uc.owner_id if uc else d.requested_by, admins=books.admins,
+                   rollback=rollback)
+    if facts.locked:
+        if await uow.deployments.lock(d.use_case) is not None:
+            await uow.deployments.remove_lock(d.use_case)  # this lock says more: it replaces it
+        await uow.deployments.set_lock(DeployLock(d.use_case, "", books.clock.now(), d.detail, d.id))
+    done = deploy_endings.finished_announcement(d, facts)
+    uow.outbox.add(OutgoingMessage("chat.postMessage", d.channel_id,
+                                   {"channel": d.channel_id, **done.as_args()}))
 
 
 def thread(uow: UnitOfWork, d: Deployment, text: str) -> None:

@@ -15,19 +15,21 @@ from bot.clock import Clock
 from bot.domain import deployments as machine
 from bot.domain import gates
 from bot.domain.deployment_model import Deployment, StageState, Step, StepKind
-from bot.domain.deployments import StaleResult, StepResult, Transition
-from bot.domain.durations import humanize
+from bot.domain.deployments import GateNews, StaleResult, StepResult, Transition
 from bot.domain.freezes import RecurringFreeze
-from bot.domain.mrkdwn import escape, without_controls
+from bot.domain.holds import hold, not_started
+from bot.domain.mrkdwn import without_controls
 from bot.domain.pipeline import ExecutorKind, Pipeline
+from bot.domain.rollbacks import automatic_rollback_stage, rollback_version
 from bot.domain.waves import target_names
 from bot.executors.base import ExecutorResult, Outcome, StageJob
 from bot.render.deploy_blocks import output_note
+from bot.render.deploy_words import lock_words
 from bot.services import deployment_flow as flow
-from bot.services.deployments import automatic_rollback_stage
+from bot.services import gate_notices
 from bot.services.events import DeploymentChanged
 from bot.services.freezes import chain_for, describe
-from bot.services.ports import ConcurrentUpdate, UnitOfWork
+from bot.services.ports import ConcurrentUpdate, GroupDirectory, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,12 @@ class DeploymentRuns:
     timezone: str
     public_url: str
     freezes: tuple[RecurringFreeze, ...] = ()  # the pipeline file's; ad hoc ones are stored
+    admins: frozenset[str] = frozenset()
+    groups: GroupDirectory | None = None       # who is in the user groups a gate names
+
+    @property
+    def books(self) -> flow.Books:
+        return flow.Books(self.clock, self.timezone, self.admins)
 
     async def due(self, *, launch: bool) -> list[int]:
         async with self.uow() as uow:
@@ -87,14 +95,14 @@ class DeploymentRuns:
     async def _held(self, uow: UnitOfWork, d: Deployment, index: int, now: datetime) -> bool:
         """A stage that has not started waits out a freeze window (unless an admin overrode
         freezes for this deployment); one already under way is never stopped half-way."""
-        if d.override or not machine.not_started(d, index):
+        if d.override or not not_started(d, index):
             return False
         chain = await chain_for(uow, self.freezes, d.use_case, now)
         if not chain:
             return False
         why = describe(chain, self.timezone)
-        t = machine.hold(d, index, chain[-1].end, now, why)
-        await flow.persist(uow, t, self.clock, self.timezone,
+        t = hold(d, index, chain[-1].end, now, why)
+        await flow.persist(uow, t, self.books,
                            notes=(f"❄️ *{d.stages[index].name}* waits for {why}; it starts "
                                   "when the window ends.",))
         await uow.commit()
@@ -148,7 +156,20 @@ class DeploymentRuns:
         return await self._change(deployment_id, change, notes=notes, also=remember)
 
     async def sweep(self, deployment_id: int) -> Transition | None:
-        """A deadline passed: a gate expired or a running step outlived its timeout."""
+        """A moment came: a gate's approvers are to be told or reminded, a gate expired, or a
+        running step outlived its timeout."""
+        async with self.uow() as uow:
+            d = await uow.deployments.get(deployment_id)
+            uc = await uow.use_cases.get(d.use_case) if d is not None else None
+        if d is None:
+            return None
+        news = gates.news_due(d, self.clock.now())
+        if news is GateNews.OPENED:
+            people = await gate_notices.who_to_tell(self.uow, self.groups, self.admins, d, uc)
+            return await self._transition(deployment_id, lambda d, now: gates.tell(d, people, now))
+        if news is GateNews.REMINDER:
+            return await self._transition(deployment_id, gates.remind)
+
         def change(d: Deployment, now: datetime) -> Transition:
             stage = d.current_stage
             if stage is not None and stage.state is StageState.AWAITING_APPROVAL:
@@ -158,17 +179,23 @@ class DeploymentRuns:
         return await self._transition(deployment_id, change)
 
     async def mark_lost(self, deployment_id: int) -> Transition | None:
-        return await self._transition(deployment_id, machine.lost)
+        def note(d: Deployment) -> tuple[str, ...]:  # no executor output to show: this is all
+            stage = d.current_stage
+            return (f"❌ *{stage.name}* failed: {machine.LOST}.",) if stage else ()
+
+        return await self._transition(deployment_id, machine.lost, notes=note)
 
     async def _transition(self, deployment_id: int,
-                          change: Callable[[Deployment, datetime], Transition]) -> Transition | None:
+                          change: Callable[[Deployment, datetime], Transition], *,
+                          notes: Callable[[Deployment], tuple[str, ...]] = lambda _d: ()
+                          ) -> Transition | None:
         holder: list[Transition] = []
 
         def remember(d: Deployment, now: datetime) -> Transition:
             holder.append(change(d, now))
             return holder[-1]
 
-        saved = await self._change(deployment_id, remember)
+        saved = await self._change(deployment_id, remember, notes=notes)
         return holder[-1] if saved is not None and holder else None
 
     async def _change(self, deployment_id: int, change: Callable[[Deployment, datetime], Transition],
@@ -182,11 +209,13 @@ class DeploymentRuns:
                 if d is None:
                     return None
                 t = change(d, now)
-                saved = await flow.persist(uow, t, self.clock, self.timezone, notes=notes(d))
+                saved = await flow.persist(uow, t, self.books, notes=notes(d), announce_end=False)
                 # Whatever ran is over (or waits for a callback): no worker holds it now.
                 await uow.deployments.set_lease(deployment_id, None, None)
-                if t.rollback_targets:
-                    await self._roll_back(uow, saved, t.rollback_targets)
+                rollback = await self._roll_back(uow, saved, t.rollback_targets) \
+                    if t.rollback_targets else None
+                if not saved.state.is_active:  # its end says whether a rollback follows
+                    await flow.end(uow, saved, self.books, rollback)
                 if also is not None:
                     await also(uow)
                 await uow.commit()
@@ -198,24 +227,27 @@ class DeploymentRuns:
             log.info("action=deployment.skip deployment_id=%s reason=%s", deployment_id, skipped)
             return None
 
-    async def _roll_back(self, uow: UnitOfWork, failed: Deployment, targets: tuple[str, ...]) -> None:
-        """Redeploy the last good version to the targets the failed rollout touched."""
+    async def _roll_back(self, uow: UnitOfWork, failed: Deployment,
+                         targets: tuple[str, ...]) -> Deployment | None:
+        """Redeploy the last good version to the targets the failed rollout touched; None when
+        there is no earlier version to go back to (its end says so)."""
         history = await uow.deployments.history(failed.use_case, limit=50)
-        version = machine.rollback_version(history)
+        version = rollback_version(history)
         if version is None:
-            flow.thread(uow, failed, "⚠️ No earlier successful version: nothing to roll back to.")
-            return
+            return None
         stage = next(s for s in failed.stages if s.state.is_done and s.waves and
                      s.state is not StageState.SKIPPED and s.state is not StageState.PASSED)
         pipeline = Pipeline(failed.pipeline, (automatic_rollback_stage(stage.spec, targets),))
         t = machine.request(use_case=failed.use_case, version=version, pipeline=pipeline,
                             requested_by=failed.requested_by, channel_id=failed.channel_id,
-                            now=self.clock.now(), kind="rollback", rollback_of=failed.id)
+                            now=self.clock.now(), kind="rollback", rollback_of=failed.id,
+                            baseline=failed.production)
         rollback = await uow.deployments.add(t.deployment)
         await uow.deployments.record(rollback, t.events)
-        await flow.post_new(uow, rollback, self.clock, self.timezone)
+        await flow.post_new(uow, rollback, self.books)
         flow.thread(uow, failed, f"⏪ Rolling back {len(targets)} targets to `{version}` "
-                                 f"(deployment {rollback.id}).")
+                                 f"(rollback {rollback.id}).")
+        return rollback
 
     async def claim_undo(self, deployment_id: int) -> list[tuple[ExecutorKind, dict[str, str]]]:
         """What the ended deployment's stages changed, newest first, taken off the deployment in
@@ -250,11 +282,10 @@ class DeploymentRuns:
         async with self.uow() as uow:
             claimed = await uow.deployments.claim_lock_reminders(now, age)
             for lock, channel in claimed:
-                why = f" ({escape(lock.reason)})" if lock.reason else ""
                 flow.announce(uow, channel, (
-                    f"🔒 Reminder: deployments of *{lock.use_case}* have been locked by "
-                    f"<@{lock.locked_by}> for {humanize(now - lock.locked_at)}{why}. "
-                    f"Unlock with `/deploy unlock {lock.use_case}` when it is safe."))
+                    f"🔒 Reminder: deployments of *{lock.use_case}* are "
+                    f"{lock_words(lock, self.timezone, now)}. Unlock with "
+                    f"`/deploy unlock {lock.use_case}` when it is safe."))
             await uow.commit()
         return len(claimed)
 

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.domain import deployments as machine
+from bot.domain.approvers import Members, dead_end, groups_named
 from bot.domain.deployment_model import Deployment
 from bot.domain.deployments import Transition
 from bot.domain.mrkdwn import escape
-from bot.domain.pipeline import ExecutorKind, OnFailure, Pipeline, PipelineSet, StageSpec
+from bot.domain.pipeline import (
+    Pipeline,
+    PipelineSet,
+)
+from bot.domain.rollbacks import rollback_pipeline, rollback_version
 from bot.domain.usecases import DEPLOYER_ROLES as DEPLOYER_ROLES
 from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, UseCase
 from bot.domain.usecases import may_deploy as may_deploy
-from bot.render import blocks, deploy_blocks
+from bot.render import blocks, deploy_blocks, deploy_words
 from bot.render.blocks import Message
 from bot.services import deploy_status, freezes, notifications
 from bot.services import deployment_flow as flow
@@ -48,8 +53,16 @@ class DeploymentService:
     clock: Clock
     pipelines: PipelineSet
     timezone: str
-    admins_configured: bool
-    groups: GroupDirectory | None = None  # a pipeline's `allowed` may name user groups
+    admins: frozenset[str] = frozenset()
+    groups: GroupDirectory | None = None  # a pipeline's `allowed` and gates may name user groups
+
+    @property
+    def admins_configured(self) -> bool:
+        return bool(self.admins)
+
+    @property
+    def books(self) -> flow.Books:
+        return flow.Books(self.clock, self.timezone, self.admins)
 
     async def execute(self, command: DeployCommand, actor: Actor) -> Message:
         match command:
@@ -94,6 +107,20 @@ class DeploymentService:
             return frozenset()
         return frozenset([g for g in named if actor.user_id in await self.groups.members(g)])
 
+    async def members(self, pipeline: Pipeline) -> Members:
+        """Who is in each user group its gates name, asked of Slack before any transaction
+        (whether anyone but the requester could pass them)."""
+        if self.groups is None:
+            return {}
+        return {g: await self.groups.members(g) for g in groups_named(pipeline.stages)}
+
+    def ensure_passable(self, uc: UseCase, pipeline: Pipeline, actor: Actor, members: Members) -> None:
+        """No dead ends: refuse a deployment that would wait at a gate no one else could pass."""
+        found = dead_end(pipeline.stages, owner_id=uc.owner_id, admins=self.admins,
+                         requester=actor.user_id, members=members)
+        if found is not None:
+            raise NotAllowed(deploy_words.dead_end(found, uc, pipeline.name, self.admins_configured))
+
     def _pipeline(self, slug: str, requested: str | None) -> Pipeline:
         if requested and requested not in self.pipelines.pipelines:
             known = ", ".join(f"`{p}`" for p in sorted(self.pipelines.pipelines))
@@ -110,32 +137,39 @@ class DeploymentService:
 
     async def precheck(self, command: StartDeployment, actor: Actor) -> None:
         """What surely refuses this start, read before a dialog closes so it can say so in
-        place: archived, locked, a deployment still active, a freeze. `start` checks it all
-        again (and who may: that can take a call to Slack, too slow before an ack)."""
-        self._pipeline(command.slug, command.pipeline)
+        place: archived, locked, a deployment still active, a gate nobody else could pass, a
+        freeze. `start` checks it all again (and who may: that can take a call to Slack, too
+        slow before an ack)."""
+        pipeline = self._pipeline(command.slug, command.pipeline)
         async with self.uow() as uow:
             uc = await load_use_case(uow, command.slug)
             if uc.phase is Phase.ARCHIVED:
                 raise Conflict(f"`{uc.slug}` is archived; it cannot be deployed.")
             await self._ensure_free(uow, uc.slug)
+            if not groups_named(pipeline.stages):  # else Slack must say who is in them: `start`
+                self.ensure_passable(uc, pipeline, actor, {})
             await freezes.passage(uow, self.pipelines.freezes, uc.slug, actor, command.override,
                                   self.clock.now(), self.timezone)
 
     async def _open(self, slug: str, version: str, pipeline: Pipeline, actor: Actor, *,
                     kind: str, rollback_of: int | None = None, override: str = "") -> Deployment:
         groups = await self._groups_of(pipeline, actor)
+        members = await self.members(pipeline)
         async with self.uow() as uow:
             uc = await load_use_case(uow, slug)
             self._ensure_starter(uc, pipeline, actor, groups)
             if uc.phase is Phase.ARCHIVED:
                 raise Conflict(f"`{slug}` is archived; it cannot be deployed.")
             await self._ensure_free(uow, slug)
+            self.ensure_passable(uc, pipeline, actor, members)
             # A rollback restores a known-good version: freezes never hold a repair back.
             why = "" if kind == "rollback" else await freezes.passage(
                 uow, self.pipelines.freezes, slug, actor, override, self.clock.now(), self.timezone)
+            running = await uow.deployments.production(slug)
             t = machine.request(use_case=slug, version=version, pipeline=pipeline,
                                 requested_by=actor.user_id, channel_id=uc.channel_id,
-                                now=self.clock.now(), kind=kind, rollback_of=rollback_of)
+                                now=self.clock.now(), kind=kind, rollback_of=rollback_of,
+                                baseline=running.placement if running else ())
             t = freezes.overridden(t, actor, why, self.clock.now()) if why else t
             try:
                 d = await uow.deployments.add(t.deployment)
@@ -143,7 +177,7 @@ class DeploymentService:
                 raise Conflict(f"Another deployment of `{slug}` started just now; "
                                   f"see `/deploy status {slug}`.") from None
             await uow.deployments.record(d, t.events)
-            await flow.post_new(uow, d, self.clock, self.timezone, t.events)
+            await flow.post_new(uow, d, self.books, t.events, uc)
             if why:
                 flow.announce(uow, uc.channel_id, f"⚠️ <@{actor.user_id}> started deployment {d.id} of "
                               f"*{slug}* `{version}` despite a freeze: {why}")
@@ -153,12 +187,8 @@ class DeploymentService:
     async def _ensure_free(self, uow: UnitOfWork, slug: str) -> None:
         lock = await uow.deployments.lock(slug)
         if lock is not None:
-            raise Conflict(
-                f"🔒 `{slug}` is locked by <@{lock.locked_by}> since "
-                f"{blocks.when(lock.locked_at, self.timezone)}"
-                + (f": {escape(lock.reason)}" if lock.reason else "")
-                + f". Unlock it with `/deploy unlock {slug}`."
-            )
+            raise Conflict(f"🔒 `{slug}` is {deploy_words.lock_words(lock, self.timezone)}. "
+                           f"Unlock it with `/deploy unlock {slug}`.")
         active = await uow.deployments.active_for(slug)
         if active is not None:
             stage = active.current_stage
@@ -202,7 +232,7 @@ class DeploymentService:
                 if actor.user_id != d.requested_by:
                     self._ensure_deployer(uc, actor, "cancel deployments of")
                 t = machine.cancel(d, actor.user_id, command.reason, self.clock.now())
-                await flow.persist(uow, t, self.clock, self.timezone)
+                await flow.persist(uow, t, self.books)
                 await uow.commit()
             return t
 
@@ -212,13 +242,14 @@ class DeploymentService:
             raise Conflict(f"Deployment {command.deployment_id} is changing right now; cancel "
                            "it again in a moment.") from None
         d = t.deployment
-        return blocks.notice(f"🚫 Deployment {d.id} of *{d.use_case}* `{d.version}` is cancelled.")
+        return blocks.notice(f"{deploy_blocks.CANCELLED} Deployment {d.id} of *{d.use_case}* "
+                             f"`{d.version}` is cancelled.")
 
     async def rollback(self, command: RollbackDeployment, actor: Actor) -> Message:
         async with self.uow() as uow:
             uc = await load_use_case(uow, command.slug)
             past = await uow.deployments.history(uc.slug, limit=50)
-        version = machine.rollback_version(past)
+        version = rollback_version(past)
         if version is None:
             raise Conflict(f"`{uc.slug}` has no earlier successful version to roll back to.")
         pipeline = rollback_pipeline(self._pipeline(uc.slug, None))
@@ -260,24 +291,3 @@ class DeploymentService:
                           f"🔓 <@{actor.user_id}> unlocked deployments of *{uc.slug}*.")
             await uow.commit()
         return blocks.notice(f"🔓 Deployments of *{uc.slug}* are unlocked.")
-
-
-def rollback_pipeline(pipeline: Pipeline) -> Pipeline:
-    """A rollback goes straight to the production stage (the last), still behind its gate; in a
-    model pipeline, from the last alias move on (`champion`, and what verifies it after)."""
-    moves = [i for i, stage in enumerate(pipeline.stages) if stage.run.kind is ExecutorKind.MLFLOW]
-    start = moves[-1] if moves else len(pipeline.stages) - 1
-    return replace(pipeline, stages=pipeline.stages[start:])
-
-
-def automatic_rollback_stage(failed: StageSpec, targets: tuple[str, ...]) -> StageSpec:
-    """Restore the previous version on the targets a failed rollout touched: no gate, one wave.
-
-    A business-KPI health check is left out: the KPI that failed the rollout reacts to the
-    restored version later, and judging the rollback on it would halt the rollback half-done.
-    """
-    health = None if failed.health is not None and failed.health.kind is ExecutorKind.KPI \
-        else failed.health
-    return replace(failed, approval=None, waves=("100%",), targets=targets,
-                   on_failure=OnFailure.HALT, health=health)
-

@@ -178,6 +178,8 @@ class DigestService:
         targets = await reads.targets(sorted({slug for slug, _name in moved.rows}))
         days = facts.dora_days(since, now)
         [dora] = await uow.dora.counts(scope, [(now - timedelta(days=days), now)], now)
+        attention = await reads.attention(scope, lines)
+        running = await reads.production(scope, lines)
         return data.DigestData(
             channel_id=channel_id,
             now=now,
@@ -192,9 +194,12 @@ class DigestService:
             crossings=[facts.crossing_line(c) for c in crossings.rows],
             dora=facts.dora_summary(dora, now, days),
             totals={"moves": moves.total, "overdue": overdue.total, "crossings": crossings.total,
-                    "deployments": deployments.total, "kpis": moved.total},
+                    "deployments": deployments.total, "kpis": moved.total,
+                    "attention": attention.total, "production": running.total},
             deployment_states=states,
             freezes=await frozen_in_channel(uow, self.freezes, scope.channel_id, now),
+            attention=[data.NeedsAttention(a.slug, a.production, a.lock) for a in attention.rows],
+            production=running.rows,
         )
 
 

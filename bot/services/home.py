@@ -19,11 +19,13 @@ from bot.domain.deployment_model import Deployment, DeploymentState
 from bot.domain.durations import humanize
 from bot.domain.freezes import RecurringFreeze
 from bot.domain.mrkdwn import escape
+from bot.domain.production import needs_attention
 from bot.domain.usecases import UseCase
 from bot.domain.waves import progress_bar
 from bot.render import home_blocks
 from bot.render.blocks import clip
 from bot.render.deploy_blocks import title
+from bot.render.deploy_words import attention_line
 from bot.render.freeze_blocks import frozen_lines
 from bot.services.approvals import ApprovalService
 from bot.services.commands import Actor
@@ -82,7 +84,10 @@ class HomeService:
         now = self.clock.now()
         async with self.uow() as uow:
             mine = await uow.use_cases.find(member_id=user_id)
-            frozen = await frozen_now(uow, self.freezes, [uc.slug for uc in mine], now)
+            slugs = [uc.slug for uc in mine]
+            frozen = await frozen_now(uow, self.freezes, slugs, now)
+            production = await uow.deployments.productions(slugs)
+            locks = {lock.use_case: lock for lock in await uow.deployments.locks(slugs)}
             active = await uow.deployments.active(limit=100)
             gates = [d for d in active if d.state is DeploymentState.AWAITING_APPROVAL]
             use_cases = {uc.slug: uc for uc in await uow.use_cases.find(
@@ -95,16 +100,21 @@ class HomeService:
                 await uow.commit()  # the button tokens
         running = [_running_line(d) for d in active if d.state is DeploymentState.RUNNING]
         said = [f"<#{channel}> {clip(escape(text), 200)}" for channel, text in await self.announcements()]
+        attention = [attention_line(uc.slug, production.get(uc.slug), locks.get(uc.slug),
+                                                self.timezone)
+                     for uc in mine if needs_attention(production.get(uc.slug), locks.get(uc.slug))]
         return home_blocks.home_view(user_id, mine, now=now, timebox=self.dev_timebox, approvals=waiting,
                                      running=running, announcements=said,
-                                     freezes=frozen_lines(frozen, self.timezone))
+                                     freezes=frozen_lines(frozen, self.timezone),
+                                     production=production, attention=attention)
 
     async def _may_decide(self, d: Deployment, uc: UseCase | None, user_id: str) -> bool:
         """The same rules as the buttons in the channel (checked again when clicked)."""
         stage = d.current_stage
         if uc is None or stage is None or d.current is None:
             return False
-        ok, _who = await self.approvals.may_decide(uc, stage, Actor(user_id, "", user_id in self.admins))
+        ok, _who = await self.approvals.may_decide(uc, d, stage,
+                                                   Actor(user_id, "", user_id in self.admins))
         self_ok = stage.spec.approval is not None and stage.spec.approval.allow_self
         voted = any(v.user_id == user_id for v in stage.votes)
         return ok and not voted and (user_id != d.requested_by or self_ok)

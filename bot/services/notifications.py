@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bot.clock import Clock
+from bot.domain.approvers import Approvers
 from bot.domain.deployment_model import Deployment, Event
 from bot.render import deploy_dms
 from bot.render.blocks import Message
@@ -17,9 +18,10 @@ from bot.services.commands import NotifySetting
 from bot.services.ports import OutgoingMessage, UnitOfWork
 
 
-async def tell_requester(uow: UnitOfWork, d: Deployment, events: Sequence[Event], ref: str) -> None:
+async def tell_requester(uow: UnitOfWork, d: Deployment, events: Sequence[Event], ref: str,
+                         approvers: Approvers | None = None) -> None:
     """Queue the requester's DM for this transition, if there is one and they want it."""
-    line = deploy_dms.requester_line(d, events)
+    line = deploy_dms.requester_line(d, events, approvers)
     if line is None or not await uow.notify_prefs.enabled(d.requested_by):
         return
     uow.outbox.add(OutgoingMessage("chat.postMessage", d.requested_by,

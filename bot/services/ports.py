@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.domain.deployment_model import Deployment, Event
 from bot.domain.dora import DoraRecord
+from bot.domain.locks import DeployLock as DeployLock  # a port's type, from the domain
+from bot.domain.production import Production
 from bot.domain.usecases import Phase, PhaseChange, UseCase
 from bot.services.events import AfterCommit
 
@@ -142,7 +144,10 @@ class DeploymentRepository(Protocol):
     async def claim_lock_reminders(self, now: datetime,
                                    age: timedelta) -> list[tuple[DeployLock, str]]: ...
     async def lock(self, slug: str) -> DeployLock | None: ...
+    async def locks(self, slugs: list[str]) -> list[DeployLock]: ...
     async def set_lock(self, lock: DeployLock) -> None: ...
+    async def production(self, slug: str) -> Production | None: ...
+    async def productions(self, slugs: list[str]) -> dict[str, Production]: ...
     async def remove_lock(self, slug: str) -> None: ...
 
 
@@ -155,14 +160,6 @@ class ActionToken:
     stage_index: int
     version: str
     action: str
-
-
-@dataclass(frozen=True)
-class DeployLock:
-    use_case: str
-    locked_by: str
-    locked_at: datetime
-    reason: str
 
 
 class UnitOfWork(Protocol):

@@ -11,6 +11,8 @@ from typing import Generic, Protocol, TypeVar
 
 from bot.domain.deployment_model import Deployment
 from bot.domain.dora import DoraCounts
+from bot.domain.locks import DeployLock
+from bot.domain.production import Production
 from bot.domain.usecases import PhaseChange
 from bot.services.ports import CrossingRow, Scope, StoredPoint, StoredTarget
 
@@ -65,6 +67,16 @@ class SeriesTail:
     before: StoredPoint | None
 
 
+@dataclass(frozen=True)
+class AttentionRow:
+    """A use case someone must look at: production left in a mix or unknown, or locked by a
+    rollback that failed (either or both)."""
+
+    slug: str
+    production: Production | None
+    lock: DeployLock | None
+
+
 class DigestReads(Protocol):
     """What a digest reads, narrowed in SQL to its scope and cut to what it shows."""
 
@@ -82,6 +94,8 @@ class DigestReads(Protocol):
     async def tails(self, series: list[tuple[str, str]], since: datetime,
                     points: int) -> list[SeriesTail]: ...
     async def targets(self, slugs: list[str]) -> dict[str, dict[str, StoredTarget]]: ...
+    async def production(self, scope: Scope, limit: int) -> Page[tuple[str, Production]]: ...
+    async def attention(self, scope: Scope, limit: int) -> Page[AttentionRow]: ...
 
 
 class DoraQueries(Protocol):

@@ -1,4 +1,5 @@
-"""Nudges that must come once: approvals waiting too long, Dev work over its time box."""
+"""Nudges that must come once: Dev work over its time box. (A gate waiting too long is nudged
+by the deployment engine, at the moment its ``remind`` interval says: ``gate_notices``.)"""
 
 from __future__ import annotations
 
@@ -7,12 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
-from bot.domain.deployment_model import DeploymentState, StageState
-from bot.domain.durations import humanize, weeks
+from bot.domain.durations import weeks
 from bot.domain.usecases import Phase, UseCase
 from bot.render import blocks
-from bot.render.deploy_blocks import approvers_text
-from bot.services import deployment_flow as flow
 from bot.services.ports import OutgoingMessage, UnitOfWork
 
 
@@ -21,32 +19,9 @@ class ReminderService:
     uow: Callable[[], UnitOfWork]
     clock: Clock
     dev_timebox: timedelta
-    approval_nudge: timedelta = timedelta(hours=4)
 
     async def run(self) -> int:
-        return await self.nudge_approvers() + await self.overdue_dev()
-
-    async def nudge_approvers(self) -> int:
-        """A gate waiting longer than ``approval_nudge``: one reply in the deployment's thread."""
-        now, sent = self.clock.now(), 0
-        async with self.uow() as uow:
-            for d in await uow.deployments.active(limit=500):
-                stage, index = d.current_stage, d.current
-                if d.state is not DeploymentState.AWAITING_APPROVAL or stage is None or index is None:
-                    continue
-                if stage.state is not StageState.AWAITING_APPROVAL or stage.gate_opened_at is None:
-                    continue
-                waited = now - stage.gate_opened_at
-                if waited < self.approval_nudge:
-                    continue
-                if await uow.digests.claim_reminder("approval", f"{d.id}:{index}", now):
-                    uc = await uow.use_cases.get(d.use_case)
-                    who = approvers_text(stage.spec.approval, uc.owner_id if uc else "")
-                    flow.thread(uow, d, f"⏰ *{stage.name}* has waited {humanize(waited)} for "
-                                        f"approval from {who}.")
-                    sent += 1
-            await uow.commit()
-        return sent
+        return await self.overdue_dev()
 
     async def overdue_dev(self) -> int:
         """A use case over its Dev time box: one reminder a week in its channel."""

@@ -157,20 +157,22 @@ class UseCaseService:
                                              limit=LIST_LIMIT)
             total = len(found) if len(found) < LIST_LIMIT else await uow.use_cases.count(
                 phase=command.phase, owner_id=owner, member_id=member)
+            running = await uow.deployments.productions([uc.slug for uc in found])
         heading = "Use cases" + (f" in {command.phase.label}" if command.phase else "")
         heading += f" owned by <@{owner}>" if owner else ""
         heading += " you work on" if command.mine else ""
         return usecase_blocks.usecase_list(found, now=self.clock.now(), timebox=self.dev_timebox,
-                                           heading=heading, total=total)
+                                           heading=heading, total=total, production=running)
 
     async def show(self, command: ShowUseCase, actor: Actor | None = None) -> Message:
         async with self.uow() as uow:
             uc = await self._load(uow, command.slug)
             target = (await uow.metrics.targets(uc.slug)).get(uc.kpi) if uc.kpi else None
+            running = await uow.deployments.production(uc.slug)
         described = Target(target.op, target.value).describe() if target else ""
         return usecase_blocks.usecase_card(uc, now=self.clock.now(), timebox=self.dev_timebox,
                                            tz=self.timezone, can=_buttons(uc, actor),
-                                           kpi_target=described)
+                                           kpi_target=described, production=running)
 
     async def check_card(self, stamp: str, actor: Actor, forward: bool) -> UseCase:
         """A card's Advance or Back, at click time: the card is current, the clicker may."""

@@ -91,6 +91,9 @@ def _post_ephemeral(s: SlackState, args: Json) -> Json:
 
 
 def _update(s: SlackState, args: Json) -> Json:
+    # As Slack: a direct message is edited in its conversation (D…), never by the user's id.
+    if str(args.get("channel", "")) in s.users:
+        raise SlackError("channel_not_found")
     channel = s.resolve_channel(args.get("channel"))
     msg = s.find_message(channel, str(_require(args, "ts", "message_not_found")))
     if "text" in args:

@@ -147,8 +147,9 @@ class Shell:
             return
         channel = call.args.get("channel")
         where = f"#{self.sim.name_of(channel)}" if channel else ""
-        if channel and channel[0] in "UWD":  # posted to a person: a direct message
-            where = f"direct message to @{self.sim.name_of(channel.lstrip('D'))}"
+        if channel and channel[0] in "UWD":  # posted to a person (U…), or edited in the DM (D…)
+            person = self.sim.name_of(channel)  # a DM's name is its person's user ID
+            where = f"direct message to @{self.sim.name_of(person) if channel[0] == 'D' else person}"
         if call.method == "chat.postMessage":
             message = {**call.args, "ts": call.response.get("ts")}
             thread = " ↳ in the thread" if call.args.get("thread_ts") else ""

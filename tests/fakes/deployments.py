@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.deployment_model import Deployment, Event, StageState
 from bot.domain.dora import DoraRecord, as_record
+from bot.domain.production import Production
 from bot.services.ports import ActionToken, ConcurrentUpdate, DeployLock
 from tests.fakes.tables import DeploymentRow, EventRow, Ids, LockRow, Tables
 
@@ -51,7 +52,7 @@ class MemoryDeploymentRepository:
             raise ConcurrentUpdate(f"deployment {d.id}")
         revision = d.revision + 1
         saved = replace(row.deployment, stages=d.stages, state=d.state, finished_at=d.finished_at,
-                        detail=d.detail, revision=revision)
+                        detail=d.detail, revision=revision, production=d.production)
         row = replace(row, deployment=saved)
         if not d.state.is_active:
             row = replace(row, lease_owner=None, lease_until=None)
@@ -135,6 +136,23 @@ class MemoryDeploymentRepository:
     async def lock(self, slug: str) -> DeployLock | None:
         row = self._tables.locks.get(slug)
         return None if row is None else row.lock
+
+    async def locks(self, slugs: list[str]) -> list[DeployLock]:
+        return [row.lock for row in self._tables.locks if row.lock.use_case in slugs]
+
+    # ── what runs in production ────────────────────────────────────────────────────────────
+
+    async def production(self, slug: str) -> Production | None:
+        return (await self.productions([slug])).get(slug)
+
+    async def productions(self, slugs: list[str]) -> dict[str, Production]:
+        newest: dict[str, Deployment] = {}
+        for d in self._stored():
+            if d.use_case in slugs and not d.dry_run and d.production and d.id is not None:
+                if d.use_case not in newest or (newest[d.use_case].id or 0) < d.id:
+                    newest[d.use_case] = d
+        return {slug: Production(d.production, d.id or 0, d.state.is_active)
+                for slug, d in newest.items()}
 
     async def set_lock(self, lock: DeployLock) -> None:
         self._ensure_use_case(lock.use_case)

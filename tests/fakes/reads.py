@@ -10,9 +10,17 @@ from typing import TypeVar
 
 from bot.domain.deployment_model import Deployment, DeploymentState
 from bot.domain.dora import DoraCounts, as_record, production_finished, window_counts
+from bot.domain.production import Production, unsettled
 from bot.domain.usecases import Phase, UseCase
 from bot.services.ports import CrossingRow, Scope, StoredTarget
-from bot.services.read_ports import DeploymentSummary, OverdueRow, Page, PhaseMoveRow, SeriesTail
+from bot.services.read_ports import (
+    AttentionRow,
+    DeploymentSummary,
+    OverdueRow,
+    Page,
+    PhaseMoveRow,
+    SeriesTail,
+)
 from tests.fakes.tables import Tables
 
 T = TypeVar("T")
@@ -112,6 +120,31 @@ class MemoryDigestReads(_Scoped):
             if slug in slugs:
                 out.setdefault(slug, {})[name] = target
         return out
+
+
+    def _newest_real(self, scope: Scope) -> dict[str, Deployment]:
+        newest: dict[str, Deployment] = {}
+        for d in self._deployments(scope, lambda d: not d.dry_run and bool(d.production)):
+            if d.use_case not in newest or (newest[d.use_case].id or 0) < (d.id or 0):
+                newest[d.use_case] = d
+        return newest
+
+    async def production(self, scope: Scope, limit: int) -> Page[tuple[str, Production]]:
+        newest = sorted(self._newest_real(scope).values(), key=lambda d: d.id or 0, reverse=True)
+        return _page([(d.use_case, Production(d.production, d.id or 0, d.state.is_active))
+                      for d in newest], limit)
+
+    async def attention(self, scope: Scope, limit: int) -> Page[AttentionRow]:
+        found = {slug: AttentionRow(slug, Production(d.production, d.id or 0), None)
+                 for slug, d in self._newest_real(scope).items()
+                 if unsettled(d.production) and not d.state.is_active}
+        for row in self._tables.locks:
+            slug = row.lock.use_case
+            if slug in self._use_cases(scope) and row.lock.after_failed_rollback:
+                seen = found.get(slug)
+                found[slug] = AttentionRow(slug, seen.production if seen else None, row.lock)
+        rows = [found[slug] for slug in sorted(found)]
+        return Page(rows[:limit], len(rows))
 
 
 class MemoryDoraQueries(_Scoped):

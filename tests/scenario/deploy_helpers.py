@@ -18,9 +18,14 @@ def deployment_messages(sim: Simulator) -> list[dict[str, Any]]:
     return [
         c.args for c in sim.fake.calls
         if c.method in ("chat.postMessage", "chat.update") and c.status == 200
-        and c.response.get("ok") and "Deployment " in json.dumps(c.args.get("blocks", []))[:400]
+        and c.response.get("ok") and _headed(c.args.get("blocks"), "Deployment ")
         and not c.args.get("thread_ts")
     ]
+
+
+def _headed(blocks: Any, title: str) -> bool:
+    first = blocks[0] if isinstance(blocks, list) and blocks else {}
+    return first.get("type") == "header" and json.dumps(first).find(title) >= 0
 
 
 def latest(sim: Simulator) -> dict[str, Any]:

@@ -75,6 +75,8 @@ class Action:
     done: Callable[[Simulator, Copy], Awaitable[bool]]             # the action had its effect
     prepare: Callable[[Simulator, Copy, str], Awaitable[None]] | None = None
     extra_refusal_words: tuple[str, ...] = field(default=())
+    # Whom an actor's refusal names instead of ``who``: a requester is pointed to the others.
+    who_for: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 # ── set-up and readers ─────────────────────────────────────────────────────────────────────
@@ -271,7 +273,10 @@ ACTIONS = [
            lambda s, c: command(s, f"/deploy rollback {c.slug}"), rolled_back, prepare=two_good_versions),
     Action("Approve button", APPROVERS_TOO, OWNER_OR_ADMIN, NAMES_OWNER_OR_ADMIN,
            lambda s, c: click(s, c, "deploy_approve"),
-           lambda s, c: deployment_in(s, c, DeploymentState.SUCCEEDED), prepare=deploy_at_gate),
+           lambda s, c: deployment_in(s, c, DeploymentState.SUCCEEDED), prepare=deploy_at_gate,
+           # Never "ask yourself": the owner who asked is sent to an admin, the admin to the owner.
+           who_for={"owner (requester)": ("ask an admin (<@UALICE>)",),
+                    "admin (requester)": ("ask the owner <@UOLGA>",)}),
     Action("Reject button", APPROVERS_TOO, OWNER_OR_ADMIN | {"owner (requester)", "admin (requester)"},
            NAMES_OWNER_OR_ADMIN, reject_with_reason,
            lambda s, c: deployment_in(s, c, DeploymentState.REJECTED), prepare=deploy_at_gate),
@@ -336,9 +341,12 @@ async def run_row(sim: Simulator, action: Action, actor: str, index: int) -> lis
         problems.append(f"{row}: refused, yet rows changed: {changed}")
     if posted(sim) != posts_before:
         problems.append(f"{row}: refused, yet something was posted to a channel")
-    missing = [w for w in (*action.who, *action.extra_refusal_words) if w not in said]
+    who = action.who_for.get(actor, action.who)
+    missing = [w for w in (*who, *action.extra_refusal_words) if w not in said]
     if missing or not refusal(said):
         problems.append(f"{row}: the refusal must say who may ({missing} missing): {said[:400]!r}")
+    if actor in action.who_for and f"<@U{USERS[actor].upper()}>" in said.split("ask", 1)[-1]:
+        problems.append(f"{row}: the refusal tells them to ask themselves: {said[:400]!r}")
     return problems
 
 

@@ -78,7 +78,7 @@ async def test_an_outsider_cannot_approve_and_is_told_who_can(sim: Simulator) ->
     for outsider in ("dave", "carol"):  # carol is on the team, but not an approver
         sim.switch_user(outsider)
         step = await press(sim, message, "deploy_approve")
-        assert "Only the owner <@UALICE> or an admin may approve deploy" in said(step)
+        assert "Only the owner <@UALICE> (the only admin) may approve deploy" in said(step)
     assert (await deployment(sim, 1)).stages[-1].votes == ()
 
 
@@ -137,7 +137,7 @@ async def test_reject_asks_for_a_reason_and_ends_the_deployment(sim: Simulator) 
 
     d = await deployment(sim, 1)
     assert d.state is DeploymentState.REJECTED
-    assert d.stages[-1].state is StageState.CANCELLED
+    assert d.stages[-1].state is StageState.REJECTED  # not "cancelled": it was rejected
     text = post_text(latest(sim))
     assert "Rejected" in text and "the model drifted on Monday" in text
     approve_late = await press(sim, message, "deploy_approve")
@@ -148,7 +148,7 @@ async def test_an_outsider_cannot_even_open_the_reject_dialog(sim: Simulator) ->
     message = await _at_gate(sim)
     sim.switch_user("dave")
     step = await press(sim, message, "deploy_reject")
-    assert "Only the owner <@UALICE> or an admin may reject" in said(step)
+    assert "Only the owner <@UALICE> (the only admin) may reject" in said(step)
     assert sim.fake.opened_views == []
 
 
@@ -258,6 +258,7 @@ async def test_status_history_and_rollback(sim: Simulator) -> None:
     assert history.index("1.1.0") < history.index("1.0.0")
     assert "<@UERIN>" in history and "Succeeded" in history
 
+    sim.switch_user("erin")  # alice, the only admin and the owner, approves it
     step = await sim.command("/deploy rollback churn")
     assert "back to `1.0.0`" in reply_text(step)
     rollback = await deployment(sim, 3)
@@ -287,7 +288,7 @@ async def test_a_stale_lock_is_reminded_once_per_day(sim: Simulator, clock: Manu
     await sim.app.settle()
     await sim.app.settle()
     assert reminders() == 1
-    assert "for 1 day 1 hour" in post_text(posts(sim)[-1])
+    assert "(1 day 1 hour): waiting for the data fix" in post_text(posts(sim)[-1])
     clock.advance(timedelta(hours=25))
     await sim.app.settle()
     assert reminders() == 2

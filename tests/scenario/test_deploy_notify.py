@@ -33,7 +33,7 @@ async def test_the_requester_gets_a_dm_with_a_permalink_at_the_gate_and_at_the_e
     [waiting] = dms_to(sim, erin)
     text = waiting.args["text"]
     assert text.startswith("✋ Your deployment 1 of churn `1.0.0` (dry run) waits for approval "
-                           "at `deploy` — <https://")
+                           "at `deploy` from the owner <@UALICE> (the only admin) — <https://")
     found = PERMALINK.search(text)
     assert found is not None, text
     assert found.group(1) == message["channel"]
@@ -48,7 +48,12 @@ async def test_the_requester_gets_a_dm_with_a_permalink_at_the_gate_and_at_the_e
     dms = [c.args["text"] for c in dms_to(sim, erin)]
     assert len(dms) == 2, dms
     assert dms[1].startswith("✅ Your deployment 1 of churn `1.0.0` (dry run) succeeded — <https://")
-    assert dms_to(sim, sim.user) == []  # the approver is not told
+    # The approver had one direct message, the request; once decided it says so, buttons gone.
+    [asked] = dms_to(sim, sim.user)
+    assert asked.args["text"].startswith("✋ <@UERIN> asks for your approval: deployment 1")
+    [decided] = [c for c in sim.fake.calls_to("chat.update") if c.args["channel"].startswith("D")]
+    assert decided.args["text"].startswith("✅ Approved (<@UALICE> at ")
+    assert not [b for b in decided.args["blocks"] if b["type"] == "actions"]
     _step, home = await sim.open_home()  # alice's Home lists announcements, never erin's DMs
     shown = json.dumps(home)
     assert "Recent announcements" in shown and "Your deployment" not in shown
@@ -79,4 +84,5 @@ async def test_without_a_permalink_the_dm_names_the_channel(sim: Simulator) -> N
     await sim.command("/deploy churn 1.0.0")
     channel = latest(sim)["channel"]
     [waiting] = dms_to(sim, sim.user)
-    assert waiting.args["text"].endswith(f"waits for approval at `deploy` in <#{channel}>")
+    assert waiting.args["text"].endswith(f"waits for approval at `deploy` from the owner <@UALICE> "
+                                         f"(the only admin) in <#{channel}>")

@@ -499,7 +499,7 @@ async def test_failed_health_check_rolls_the_done_waves_back_to_the_last_good_ve
         assert (job["version"], job["targets"]) == ("1.0.0", ["a", "b"]), \
             "the previous version goes back to the targets of waves 1-2 only"
         assert [j["targets"] for j in receiver.jobs_for("health", rollback.id)] == [["a", "b"]]
-        assert any(f"Rolling back 2 targets to `1.0.0` (deployment {rollback.id})" in note
+        assert any(f"Rolling back 2 targets to `1.0.0` (rollback {rollback.id})" in note
                    for note in thread(sim, bad))
         assert len(announcements(sim, bad)) == 1 and "Failed" in announcements(sim, bad)[0]
         assert len(announcements(sim, rollback.id)) == 1
@@ -566,8 +566,9 @@ async def test_a_failed_first_rollout_has_nothing_to_roll_back_to_and_says_so(
 
         assert (await load(sim, d_id)).state is DeploymentState.FAILED
         assert [d.kind for d in await history(sim)] == ["deploy"]
-        assert any("No earlier successful version" in note for note in thread(sim, d_id))
-        assert len(announcements(sim, d_id)) == 1
+        [done] = announcements(sim, d_id)
+        assert "Nothing was rolled back: there is no earlier successful version" in done
+        assert "⚠️ <@UALICE> — Failed: deployment 1" in done  # the owner (and requester) must act
 
 
 # ── 4. restarts: a new process on the same database ───────────────────────────────────────
@@ -761,8 +762,8 @@ async def test_a_webhook_that_never_calls_back_times_out_and_is_announced_once(
     assert stage_states(d) == {"build": "passed", "ship": "timed_out"}
     assert "ship run timed out" in d.detail
     [done] = announcements(sim, d_id)
-    assert "Failed" in done and "timed out" in done
-    assert "⌛ *ship*" in message_text(sim, d_id)
+    assert "Timed out: deployment" in done and "at *ship*" in done
+    assert "⏱️ *ship*" in message_text(sim, d_id)
     assert any("*ship* timed out" in note for note in thread(sim, d_id))
 
     clock.advance(timedelta(hours=1))
@@ -795,7 +796,7 @@ async def test_a_command_that_outlives_its_timeout_is_stopped_and_the_stage_time
         assert not shipped.exists()
         assert len(starts.read_text().splitlines()) == 1
         [done] = announcements(sim, d_id)
-        assert "timed out" in done
+        assert "Timed out" in done
 
 
 async def test_the_timeout_is_worded_for_people(
@@ -805,9 +806,9 @@ async def test_the_timeout_is_worded_for_people(
     clock.advance(timedelta(minutes=2))
     await sim.app.settle()
 
-    [done] = announcements(sim, d_id)
-    assert "0:01:00" not in done
-    assert "1 minute" in done
+    said = message_text(sim, d_id)  # the reason is the message's; the end only points to it
+    assert "0:01:00" not in said
+    assert "no result within 1 minute" in said
 
 
 # ── 6. bizdevops check-config ───────────────────────────────────────────────────────────────

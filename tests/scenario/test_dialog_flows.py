@@ -246,7 +246,7 @@ async def test_deploy_without_a_version_opens_the_dialog_and_starts_the_deployme
 
 
 async def test_deploy_dialog_refusals(sim: Simulator) -> None:
-    await sim.command('/usecase new churn "Predict churn"')
+    await sim.command('/usecase new churn "Predict churn" owner=@bob')  # alice (admin) deploys
     sim.switch_user("dave")
     await sim.command("/deploy churn")
     assert sim.fake.opened_views == []
@@ -270,6 +270,19 @@ async def test_deploy_dialog_refusals(sim: Simulator) -> None:
         assert await uow.deployments.get(2) is None
 
 
+async def test_the_deploy_dialog_refuses_a_gate_nobody_else_could_pass(sim: Simulator) -> None:
+    """No dead ends: alice owns churn and is the only admin; her deployment would wait for an
+    approval nobody may give, so the dialog never opens and she is told what would unblock it."""
+    await sim.command('/usecase new churn "Predict churn"')
+    await sim.command("/deploy churn")
+    assert sim.fake.opened_views == []
+    said = told(sim, "UALICE")
+    assert "Not started: *deploy* needs 1 approval from the owner <@UALICE> (the only admin)" in said
+    assert "add another admin to `BIZDEVOPS_ADMINS`" in said and "ask <@UALICE>" not in said
+    async with sim.app.db.uow() as uow:
+        assert await uow.deployments.active_for("churn") is None
+
+
 # ── the simulator fills dialogs as Slack would ─────────────────────────────────────────────
 
 
@@ -277,7 +290,7 @@ async def test_the_simulator_refuses_what_slack_would(sim: Simulator) -> None:
     await sim.command("/usecase new")
     with pytest.raises(LookupError, match="Title is required"):
         await sim.submit("slug=churn")
-    await sim.command('/usecase new churn "Predict churn"')
+    await sim.command('/usecase new churn "Predict churn" owner=@bob')
     await sim.command("/deploy churn")
     with pytest.raises(LookupError, match="is not one of the options"):
         await sim.submit("version=1.0 pipeline=nope")

@@ -9,8 +9,6 @@ job. The ManualClock decides what "now" is; nothing waits on real time.
 from __future__ import annotations
 
 import asyncio
-import json
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -276,6 +274,7 @@ async def realistic_session(sim: Simulator, clock: ManualClock) -> dict[str, Any
     at_gate = latest(sim)
     assert "awaiting approval" in post_text(at_gate)
     clock.advance(timedelta(hours=5))
+    await sim.app.settle()  # what fell due meanwhile: the gate's 4-hour reminder
     sim.switch_user("alice")
     return at_gate
 
@@ -586,7 +585,12 @@ def nudges(sim: Simulator, parent: dict[str, Any]) -> list[str]:
     return [t for t in thread_replies(sim, parent) if "for approval from" in t]
 
 
-async def test_an_approval_gate_waiting_over_four_hours_is_nudged_once_in_its_thread(
+def reminder_dms(sim: Simulator, user: str) -> list[str]:
+    return [c.args["text"] for c in sim.fake.calls_to("chat.postMessage")
+            if c.args.get("channel") == user and "Still waiting for your approval" in c.args["text"]]
+
+
+async def test_a_waiting_gate_is_nudged_once_per_remind_interval_in_its_thread_and_by_dm(
     sim: Simulator, clock: ManualClock,
 ) -> None:
     await sim.command('/usecase new churn "Predict churn"')
@@ -594,25 +598,28 @@ async def test_an_approval_gate_waiting_over_four_hours_is_nudged_once_in_its_th
     sim.switch_user("erin")
     await sim.command("/deploy churn 1.0.0")
     message = latest(sim)
-    reminders = sim.app.scheduler.reminders
 
     clock.advance(timedelta(hours=3, minutes=59))
-    assert await reminders.run() == 0
     await sim.app.settle()
-    assert nudges(sim, message) == []
+    assert nudges(sim, message) == [] and reminder_dms(sim, "UALICE") == []
 
-    clock.advance(timedelta(minutes=2))
-    assert await reminders.run() == 1
-    assert await reminders.run() == 0
+    clock.advance(timedelta(minutes=2))  # the default remind interval, 4 hours, has passed
+    await sim.app.settle()
     await sim.app.settle()
     [nudge] = nudges(sim, message)
     assert nudge.startswith("⏰ *deploy* has waited 4 hours")
-    assert "<@UALICE>" in nudge  # the owner, who may approve
+    assert nudge.endswith("for approval from the owner <@UALICE> (the only admin).")
+    [dm] = reminder_dms(sim, "UALICE")  # with the buttons, to the one who may approve
+    assert "Still waiting for your approval after 4 hours" in dm
+    assert "deployment 1 of *churn* `1.0.0` at *deploy* (dry run), requested by <@UERIN>" in dm
+    assert reminder_dms(sim, "UERIN") == []  # the requester is not asked to approve
 
-    clock.advance(timedelta(hours=20))  # still waiting: no second nudge for the same gate
-    assert await reminders.run() == 0
+    clock.advance(timedelta(hours=3, minutes=58))
     await sim.app.settle()
     assert len(nudges(sim, message)) == 1
+    clock.advance(timedelta(minutes=4))  # 8 hours: the next interval, the next nudge
+    await sim.app.settle()
+    assert len(nudges(sim, message)) == 2 and len(reminder_dms(sim, "UALICE")) == 2
 
 
 async def test_a_decided_gate_is_not_nudged(sim: Simulator, clock: ManualClock) -> None:
@@ -639,111 +646,11 @@ async def test_two_processes_nudge_a_gate_once(
     message = latest(sim)
     clock.advance(timedelta(hours=5))
     async with Simulator(settings, clock=clock) as other:
-        sent = await asyncio.gather(sim.app.scheduler.reminders.run(),
-                                    other.app.scheduler.reminders.run())
-        assert sum(sent) == 1
+        await asyncio.gather(sim.app.engine.tick(), other.app.engine.tick())
         await asyncio.gather(sim.app.settle(), other.app.settle())
-        # whichever process delivered it, into the deployment's thread
+        # whichever process sent them: one nudge in the thread, one reminder to the approver
         assert len(nudges(sim, message) + nudges(other, message)) == 1
-
-
-def overdue_reminders(sim: Simulator, slug: str = "churn") -> list[str]:
-    return [p["text"] for p in posts(sim) if p["text"].startswith(f"⏰ *{slug}* has been in Dev")]
-
-
-async def test_overdue_dev_work_is_reminded_once_a_week(sim: Simulator, clock: ManualClock) -> None:
-    await sim.command('/usecase new churn "Predict churn"')
-    await sim.command('/usecase advance churn "kick-off"')
-    reminders = sim.app.scheduler.reminders
-
-    clock.advance(timedelta(weeks=6) - timedelta(minutes=1))
-    assert await reminders.run() == 0
-
-    clock.advance(timedelta(minutes=2))  # over the 6-week time box
-    assert await reminders.run() == 1
-    assert await reminders.run() == 0
-    await sim.app.settle()
-    [reminder] = overdue_reminders(sim)
-    assert "in Dev for 6 weeks, over its 6-week time box. <@UALICE>" in reminder
-    assert "/usecase advance churn" in reminder
-    assert [p["channel"] for p in posts(sim) if p["text"] == reminder] == [GENERAL]
-
-    for _day in range(6):  # the rest of that week: nothing more
-        clock.advance(timedelta(days=1))
-        assert await reminders.run() == 0
-
-    clock.advance(timedelta(days=1))  # a week later, still in Dev
-    assert await reminders.run() == 1
-    assert await reminders.run() == 0
-    await sim.app.settle()
-    assert len(overdue_reminders(sim)) == 2
-    assert "in Dev for 7 weeks" in overdue_reminders(sim)[-1]
-
-    await sim.command('/usecase advance churn "in production"')  # out of Dev: no more reminders
-    clock.advance(timedelta(weeks=2))
-    assert await reminders.run() == 0
-
-
-async def test_overdue_reminders_are_a_week_apart_across_a_calendar_week_boundary(
-    sim: Simulator, clock: ManualClock,
-) -> None:
-    clock.advance(timedelta(days=6, hours=13))  # Sunday 8 March, 22:00 UTC
-    await sim.command('/usecase new churn "Predict churn"')
-    await sim.command('/usecase advance churn "kick-off"')
-    reminders = sim.app.scheduler.reminders
-
-    clock.advance(timedelta(weeks=6, minutes=30))  # Sunday 19 April, 22:30: just overdue
-    assert await reminders.run() == 1
-    clock.advance(timedelta(hours=2))  # Monday 20 April, 00:30
-    assert await reminders.run() == 0
-
-
-async def test_the_reminders_job_sends_nothing_on_a_quiet_day(sim: Simulator) -> None:
-    await sim.command('/usecase new churn "Predict churn"')
-    before = len(posts(sim))
-    assert await sim.app.scheduler.reminders.run() == 0
-    await sim.app.settle()
-    assert len(posts(sim)) == before
-
-
-# ── the digest survives odd input ──────────────────────────────────────────────────────────
-
-
-async def test_markup_in_titles_and_notes_is_shown_not_interpreted(sim: Simulator) -> None:
-    await sim.command('/usecase new churn "<!channel> *bold* <https://evil.example|click>"')
-    await sim.command('/usecase advance churn "<@UBOB> & <!here>"')
-    await sim.command("/digest now")
-    [digest] = digests(sim)
-    assert_within_slack_limits(digest)
-    moves = section_titled(digest, "🔀 Phase changes (1)")
-    for live in ("<!channel>", "<!here>", "<https://evil.example", "<@UBOB>"):
-        assert live not in json.dumps(digest, ensure_ascii=False), live
-    assert "<@UALICE>" in moves  # the one real mention: who moved it
-
-
-async def test_the_digest_uses_the_configured_time_zone(settings: Settings, clock: ManualClock) -> None:
-    async with Simulator(replace(settings, timezone="Asia/Tokyo"), clock=clock) as sim:
-        await sim.command("/digest now")
-        [digest] = digests(sim)
-        assert "times in Asia/Tokyo" in post_text(digest)
-        assert "Since Mon 23 Feb 2026, 18:00" in post_text(digest)  # 09:00 UTC is 18:00 in Tokyo
-        step = await sim.command(f'/digest schedule "{DAILY_9}"')
-        assert "The next one comes 2026-03-03 09:00 JST" in reply_text(step)
-        assert await stored_schedule(sim, GENERAL) == (DAILY_9, "Asia/Tokyo", "UALICE")
-
-
-async def test_the_simulator_digest_links_to_the_message_waiting_for_approval(
-    sim: Simulator,
-) -> None:
-    await sim.command('/usecase new churn "Predict churn"')
-    await sim.command("/usecase team churn add @erin devops")
-    sim.switch_user("erin")
-    await sim.command("/deploy churn 1.0.0")
-    at_gate = latest(sim)
-    links_before = len(sim.fake.calls_to("chat.getPermalink"))  # erin's DM links to it too
-    await sim.command("/digest now")
-    [digest] = digests(sim)
-    [call] = sim.fake.calls_to("chat.getPermalink")[links_before:]
-    assert f"<{call.response['permalink']}|open>" in section_titled(digest, "✋ Approvals waiting (1)")
-    assert call.response["permalink"].startswith("https://")
-    assert at_gate["ts"].replace(".", "") in call.response["permalink"]
+        assert len(reminder_dms(sim, "UALICE") + reminder_dms(other, "UALICE")) == 1
+        async with sim.app.db.uow() as uow:
+            trail = await uow.deployments.events(1)
+        assert [e.kind for e in trail].count("reminded") == 1

@@ -38,7 +38,9 @@ async def gated_sim(settings: Settings, clock: ManualClock, tmp_path: Path,
                     extra: str = "") -> Simulator:
     path = tmp_path / "pipelines.toml"
     path.write_text(GATED + extra, encoding="utf-8")
-    sim = Simulator(replace(settings, pipelines_path=str(path)), clock=clock)
+    # Two admins: what alice starts (as the owner, or passing a freeze) bob may approve.
+    admins = frozenset({"UALICE", "UBOB"})
+    sim = Simulator(replace(settings, pipelines_path=str(path), admins=admins), clock=clock)
     await sim.start()
     await sim.command('/usecase new churn "Predict churn"')  # alice, an admin, owns it
     await sim.command("/usecase team churn add @erin devops")

@@ -152,8 +152,9 @@ async def test_approving_from_home_updates_the_deployment_message_and_republishe
     # Answered privately in the DM (Home has no response_url) ...
     assert any("You approved *deploy* of deployment 1" in t for t in dms(sim, "UALICE"))
     # ... the channel's deployment message is edited in place to show the approval ...
-    updates = [c.args for c in sim.fake.calls_to("chat.update")[updates_before:]]
-    assert updates and all(u["channel"] == "CGENERAL" for u in updates)
+    edits = [c.args for c in sim.fake.calls_to("chat.update")[updates_before:]]
+    updates = [u for u in edits if u["channel"] == "CGENERAL"]
+    assert updates and {u["channel"] for u in edits} <= {"CGENERAL", "DALICE"}  # and her request
     final = post_text(updates[-1])
     assert "<@UALICE> approved *deploy*" in final
     assert "Succeeded" in final
@@ -212,7 +213,8 @@ async def test_someone_elses_home_button_does_not_let_an_outsider_approve(sim: S
     sim.switch_user("dave")  # replays the token from alice's Home tab
     await press_on_home(sim, alices_view, "deploy_approve")
 
-    assert any("Only the owner <@UALICE> or an admin may approve deploy" in t for t in dms(sim, "UDAVE"))
+    assert any("Only the owner <@UALICE> (the only admin) may approve deploy" in t
+               for t in dms(sim, "UDAVE"))
     d = await deployment(sim, 1)
     assert d.state is DeploymentState.AWAITING_APPROVAL
     assert d.stages[-1].votes == ()

@@ -506,7 +506,7 @@ async def test_kpi_units_are_escaped_in_metric_replies(sim: Simulator, clock: Ma
 
 
 async def test_a_cancel_reason_is_escaped_exactly_once(sim: Simulator) -> None:
-    await _as(sim, "alice", '/usecase new churn "Predict churn"')
+    await _as(sim, "alice", '/usecase new churn "Predict churn" owner=@bob')  # bob may approve
     await _as(sim, "alice", "/deploy churn 1.0.0")
     await _as(sim, "alice", '/deploy cancel 1 "R&D asked"')
     final = [c.args for c in sim.fake.calls if c.method in ("chat.update", "chat.postMessage")
@@ -615,7 +615,7 @@ async def test_secrets_never_appear_in_logs_or_slack_messages(
 async def test_refusals_and_errors_never_echo_the_signing_secret_or_token(sim: Simulator) -> None:
     """What the person sees after a failure says nothing about the bot's credentials."""
     sim.fake.inject("views.open", Fault(status=200, error="invalid_auth"))
-    await sim.command('/usecase new churn "Predict churn"')
+    await sim.command('/usecase new churn "Predict churn" owner=@bob')  # bob may approve
     await sim.command("/deploy churn 1.0.0")
     step = await press(sim, 1, "deploy_reject")
     said = private_replies(step) + json.dumps([c.args for c in sim.fake.calls]) + reply_text(

@@ -29,10 +29,9 @@ from bot.domain.deployments import (
     lost,
     record_result,
     request,
-    rollback_version,
     time_out,
 )
-from bot.domain.gates import approve, expire, reject
+from bot.domain.gates import approve, expire, reject, remind, tell
 from bot.domain.pipeline import (
     ApprovalSpec,
     ExecutorKind,
@@ -41,6 +40,7 @@ from bot.domain.pipeline import (
     Pipeline,
     StageSpec,
 )
+from bot.domain.rollbacks import rollback_version
 from bot.domain.usecases import DomainError, NotAllowed
 
 NOW = datetime(2024, 5, 6, 9, 0, tzinfo=UTC)
@@ -55,6 +55,7 @@ W, AA, R, P, F, S, C, TO = (
     StageState.WAITING, StageState.AWAITING_APPROVAL, StageState.RUNNING, StageState.PASSED,
     StageState.FAILED, StageState.SKIPPED, StageState.CANCELLED, StageState.TIMED_OUT,
 )
+REJ, EXP = StageState.REJECTED, StageState.EXPIRED
 
 
 # ── builders ─────────────────────────────────────────────────────────────────────────────────
@@ -423,7 +424,7 @@ def test_reject_ends_the_deployment() -> None:
     d = t.deployment
     assert d.state is DeploymentState.REJECTED
     assert d.finished_at == at(2)
-    assert states(d) == [P, C, S]
+    assert states(d) == [P, REJ, S]  # a rejected gate reads as rejected, not as cancelled
     assert d.stages[1].finished_at == at(2)
     assert "freeze week" in d.detail and f"<@{ALICE}>" in d.detail
     assert "<!channel>" not in d.detail  # user text is escaped
@@ -496,7 +497,7 @@ def test_a_gate_expires_at_or_after_its_expiry(late: timedelta) -> None:
     d = t.deployment
     assert d.state is DeploymentState.EXPIRED
     assert d.finished_at == when
-    assert states(d) == [P, C, S]
+    assert states(d) == [P, EXP, S]
     assert "expired" in d.detail
     assert kinds(t) == ["expired"]
     assert t.events[0].stage == "deploy" and t.events[0].actor is None
@@ -504,7 +505,9 @@ def test_a_gate_expires_at_or_after_its_expiry(late: timedelta) -> None:
 
 def test_a_gate_uses_its_own_expiry() -> None:
     d = at_gate(expires=timedelta(hours=1))
-    assert d.next_deadline() == at(61)
+    assert d.next_deadline() == at(1)  # its approvers are told at once
+    d = tell(d, ("U0OWNER",), at(1)).deployment
+    assert d.next_deadline() == at(61)  # the 4-hour reminder would come after the expiry
     with pytest.raises(StaleResult):
         expire(d, at(60))
     assert expire(d, at(61)).deployment.state is DeploymentState.EXPIRED
@@ -603,7 +606,9 @@ def test_cancel_wins_over_a_promotion_in_flight() -> None:
         record_result(cancelled, 0, StepKind.HEALTH, 0, ok(), NOW + BAKE + timedelta(seconds=1))
     with pytest.raises(StaleResult):
         launch(cancelled, 0, at(60))
-    assert cancelled.stages[0].targets_done() == 0
+    # Wave 1's run had passed: its target runs the new version, cancelled or not.
+    assert cancelled.stages[0].targets_done() == 1
+    assert [(g.version, g.targets) for g in cancelled.production] == [("v2", ("1",)), ("", ("2", "3", "4"))]
 
 
 # ── waves ────────────────────────────────────────────────────────────────────────────────────
@@ -621,9 +626,10 @@ def test_a_rollout_with_health_checks_succeeds_only_after_the_last_health_check(
         d = t.deployment
         assert kinds(t) == ["run_passed"] and t.events[0].wave == wave + 1
         assert d.state is DeploymentState.RUNNING and states(d) == [R]
-        assert d.stages[0].waves[wave].state is W
+        # The wave's targets run the new version from its run on; its health check is to come.
+        assert d.stages[0].waves[wave].state is P
         assert d.stages[0].waves[wave].health is W
-        assert d.stages[0].targets_done() == (done_after_wave[wave - 1] if wave else 0)
+        assert d.stages[0].targets_done() == done_after_wave[wave]
         # its health check after the bake
         assert step_of(d) == Step(StepKind.HEALTH, wave, due_at=now + BAKE,
                                   deadline=now + BAKE + TIMEOUT)
@@ -648,7 +654,7 @@ def test_a_rollout_does_not_succeed_when_its_last_wave_ran_but_is_unchecked() ->
     d = finish(d, NOW).deployment
     assert d.state is DeploymentState.RUNNING
     assert step_of(d).kind is StepKind.HEALTH
-    assert d.stages[0].targets_done() == 0
+    assert d.stages[0].targets_done() == 3  # deployed, yet not a success before its check
 
 
 def test_a_rollout_without_health_checks_moves_wave_to_wave() -> None:
@@ -738,8 +744,8 @@ def test_a_failing_health_check_halts_the_rollout(policy: OnFailure, wave: int,
     assert d.state is DeploymentState.FAILED
     assert states(d) == [F]
     assert d.stages[0].waves[wave].health is F
-    assert d.stages[0].waves[wave].state is not P
-    assert d.stages[0].targets_done() == [0, 1, 2][wave]
+    assert d.stages[0].waves[wave].state is P  # its run passed: its targets run the new version
+    assert d.stages[0].targets_done() == [1, 2, 4][wave]
     assert d.detail == f"prod health check (wave {wave + 1}) failed: error rate 7%"
     assert t.rollback_targets == rollback
 
@@ -831,8 +837,14 @@ def test_what_a_running_step_started_elsewhere_is_kept_with_it_and_only_with_it(
 
 # ── next_deadline ────────────────────────────────────────────────────────────────────────────
 
-def test_next_deadline_of_a_waiting_gate_is_its_expiry() -> None:
-    assert at_gate().next_deadline() == at(1) + timedelta(hours=24)
+def test_next_deadline_of_a_waiting_gate_is_telling_then_reminding_then_its_expiry() -> None:
+    d = at_gate()
+    assert d.next_deadline() == at(1)
+    d = tell(d, ("U0OWNER",), at(1)).deployment
+    for n in range(1, 6):  # every 4 hours until the 24-hour expiry
+        assert d.next_deadline() == at(1) + timedelta(hours=4 * n)
+        d = remind(d, d.next_deadline() or NOW).deployment
+    assert d.next_deadline() == at(1) + timedelta(hours=24)
 
 
 def test_next_deadline_of_an_unlaunched_step_is_when_it_is_due() -> None:

@@ -36,6 +36,7 @@ from bot.domain import metrics as kpi
 from bot.domain import usecases as uc_domain
 from bot.domain.deployment_model import DecisionTokens, Deployment, Event, StepKind
 from bot.domain.dora_changes import compare
+from bot.domain.endings import ending
 from bot.domain.mrkdwn import escape
 from bot.domain.pipeline import BUILT_IN
 from bot.domain.usecases import DomainError, Role, TeamMember, UseCase
@@ -46,6 +47,7 @@ from bot.render import digest_data as dd
 from bot.render import home_blocks as hb
 from bot.render import metric_blocks as mb
 from bot.render import usecase_blocks as ub
+from bot.render.deploy_endings import finished_announcement
 from handlers.grammar.deploy_grammar import VERSION_RE, parse_deploy
 from handlers.grammar.digest_grammar import parse_digest
 from handlers.grammar.metric_grammar import parse_metric
@@ -380,7 +382,7 @@ def test_deployment_renderers_keep_slack_limits(
                            notes=(f"🔒 Locked by <@UADMIN>: {escape(detail)}", "❄️ Frozen: x")),
         dbl.history_message(d.use_case, [d] * 12, tz=tz),
         dbl.history_message(d.use_case, [], tz=tz),
-        dbl.finished_announcement(d),
+        finished_announcement(d, ending(d, owner="UOWNER", admins=frozenset({"UADMIN"}))),
         *(dbl.thread_note(n) for n in dbl.event_notes(trail)),
     ]
     output_note = dbl.thread_note(dbl.output_note("deploy", 0, output, detail))

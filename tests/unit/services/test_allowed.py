@@ -22,7 +22,7 @@ RELEASE_MANAGER = "U_RM"
 
 def service(db: InMemoryDatabase) -> DeploymentService:
     groups = FakeGroups({"@release-managers": frozenset({RELEASE_MANAGER})})
-    return DeploymentService(db.uow, db.clock, PIPELINES, "UTC", admins_configured=True,
+    return DeploymentService(db.uow, db.clock, PIPELINES, "UTC", admins=frozenset({ADMIN}),
                              groups=groups)
 
 

@@ -38,9 +38,10 @@ PIPELINES = PipelineSet({"named": Pipeline("named", (StageSpec("prod", DRY, appr
 
 
 def approvals(db: InMemoryDatabase, groups: FakeGroups | None = None) -> ApprovalService:
-    deploys = DeploymentService(db.uow, db.clock, PIPELINES, "UTC", admins_configured=True)
-    return ApprovalService(db.uow, db.clock, groups or FakeGroups({"@release": frozenset({RELEASE_MANAGER})}),
-                           deploys, "UTC")
+    groups = groups or FakeGroups({"@release": frozenset({RELEASE_MANAGER})})
+    deploys = DeploymentService(db.uow, db.clock, PIPELINES, "UTC", admins=frozenset({ADMIN}),
+                                groups=groups)
+    return ApprovalService(db.uow, db.clock, groups, deploys, "UTC", frozenset({ADMIN}))
 
 
 async def requested(db: InMemoryDatabase, pipeline: str = "named") -> ApprovalService:
@@ -112,7 +113,7 @@ async def test_the_reject_dialog_opens_only_for_those_who_may_reject(db: InMemor
 
 async def test_without_named_approvers_the_owner_or_an_admin_decides(db: InMemoryDatabase) -> None:
     service = await requested(db, "owner")
-    with pytest.raises(NotAllowed, match="Only the owner <@U_OWNER> or an admin may approve"):
+    with pytest.raises(NotAllowed, match=r"Only the owner <@U_OWNER> or an admin \(<@U_ADMIN>\) may approve"):
         await service.approve(button(db, "approve"), actor(OUTSIDER))
     await service.approve(button(db, "approve"), actor(ADMIN))
     assert (await deployments(db))[0].state is DeploymentState.RUNNING

@@ -44,7 +44,7 @@ TEAM = (TeamMember(ENGINEER, Role.DATA_ENGINEER), TeamMember(SCIENTIST, Role.DAT
 
 
 def service(db: InMemoryDatabase) -> DeploymentService:
-    return DeploymentService(db.uow, db.clock, PIPELINES, "UTC", admins_configured=True)
+    return DeploymentService(db.uow, db.clock, PIPELINES, "UTC", admins=frozenset({ADMIN}))
 
 
 async def start(db: InMemoryDatabase, user: str = OWNER, pipeline: str | None = None) -> int:

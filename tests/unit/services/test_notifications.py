@@ -17,7 +17,7 @@ from bot.services.deployments import DeploymentService
 from bot.services.ports import OutgoingMessage
 from tests.fakes.directory import FakeGroups
 from tests.fakes.uow import InMemoryDatabase
-from tests.unit.services.support import ENGINEER, OWNER, actor, button, deployments, seed
+from tests.unit.services.support import ADMIN, ENGINEER, OWNER, actor, button, deployments, seed
 
 DRY = ExecutorSpec(ExecutorKind.DRY_RUN)
 PIPELINES = PipelineSet({"gated": Pipeline("gated", (StageSpec("prod", DRY, approval=ApprovalSpec()),)),
@@ -25,7 +25,7 @@ PIPELINES = PipelineSet({"gated": Pipeline("gated", (StageSpec("prod", DRY, appr
 
 
 def service(db: InMemoryDatabase) -> DeploymentService:
-    return DeploymentService(db.uow, db.clock, PIPELINES, "UTC", admins_configured=True)
+    return DeploymentService(db.uow, db.clock, PIPELINES, "UTC", admins=frozenset({ADMIN}))
 
 
 def approvals(db: InMemoryDatabase) -> ApprovalService:
@@ -61,7 +61,8 @@ async def test_a_gate_that_opens_sends_one_dm_with_a_link_to_the_message(db: InM
     [dm] = dms(db)
     assert dm.method == "chat.postMessage" and dm.args["channel"] == ENGINEER
     assert dm.args["text"] == (f"✋ Your deployment {deployment_id} of churn `v1` (dry run) "
-                               "waits for approval at `prod`")
+                               "waits for approval at `prod` from the owner <@U_OWNER> or an "
+                               "admin (<@U_ADMIN>)")
     assert dm.link_of == f"deployment:{deployment_id}"  # the worker adds the permalink
 
 
@@ -106,7 +107,7 @@ async def test_cancelling_ones_own_deployment_sends_no_dm_but_someone_elses_does
     await service(db).execute(StartDeployment("churn", "v2"), actor(ENGINEER))
     second = (await deployments(db))[0].id
     await service(db).execute(CancelDeployment(second or 0, "freeze"), actor(OWNER))
-    assert lines(db)[-1] == f"🚫 Your deployment {second} of churn `v2` (dry run) was cancelled by <@U_OWNER>"
+    assert lines(db)[-1] == f"⏹️ Your deployment {second} of churn `v2` (dry run) was cancelled by <@U_OWNER>"
 
 
 async def test_notify_off_is_honoured_and_on_again_resumes(db: InMemoryDatabase) -> None:

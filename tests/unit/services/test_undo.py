@@ -14,7 +14,7 @@ from bot.services.deployment_runs import DeploymentRuns
 from bot.services.deployments import DeploymentService
 from bot.services.events import UndoNeeded
 from tests.fakes.uow import InMemoryDatabase
-from tests.unit.services.support import OWNER, actor, deployments, seed
+from tests.unit.services.support import ADMIN, OWNER, actor, deployments, seed
 
 MOVE = ExecutorSpec(ExecutorKind.MLFLOW, alias="challenger")
 PIPELINES = PipelineSet({"model": Pipeline("model", (
@@ -27,7 +27,7 @@ UNDO = {"model": "churn-xgb", "alias": "challenger", "version": "6", "deployed":
 async def moved_then_waiting(db: InMemoryDatabase) -> tuple[int, DeploymentRuns]:
     """A deployment whose challenger stage moved the alias; it now waits at champion's gate."""
     await seed(db)
-    service = DeploymentService(db.uow, db.clock, PIPELINES, "UTC", admins_configured=True)
+    service = DeploymentService(db.uow, db.clock, PIPELINES, "UTC", admins=frozenset({ADMIN}))
     await service.execute(StartDeployment("churn", "7"), actor(OWNER))
     [d] = await deployments(db)
     assert d.id is not None
@@ -51,7 +51,7 @@ async def test_the_move_is_kept_and_remembered_as_the_bots_own(db: InMemoryDatab
 async def test_a_cancelled_deployment_asks_for_its_undo_which_is_claimed_once(
         db: InMemoryDatabase) -> None:
     deployment_id, runs = await moved_then_waiting(db)
-    service = DeploymentService(db.uow, db.clock, PIPELINES, "UTC", admins_configured=True)
+    service = DeploymentService(db.uow, db.clock, PIPELINES, "UTC", admins=frozenset({ADMIN}))
     await service.execute(CancelDeployment(deployment_id, "wrong model"), actor(OWNER))
     assert UndoNeeded(deployment_id) in db.published
 

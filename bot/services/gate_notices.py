@@ -1,0 +1,98 @@
+"""What the people who may pass a gate hear: a direct message with its buttons when it opens, a
+reminder (in the thread and by direct message) each ``remind`` interval it waits, and, when
+it is decided, expires or its deployment is cancelled, every one of those messages updated to
+say so, without buttons.
+
+Who is told is decided by the engine (``DeploymentRuns.sweep``: group members come from Slack,
+outside any transaction) and saved on the stage with these messages, so each is sent once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from bot.clock import Clock
+from bot.domain.approvers import Approvers, of_gate
+from bot.domain.deployment_model import DecisionTokens, Deployment, StageState
+from bot.domain.deployments import GateNews, GateNotice
+from bot.domain.durations import humanize
+from bot.domain.usecases import UseCase
+from bot.render import deploy_dms
+from bot.render.blocks import Message
+from bot.render.production_words import approvers_words
+from bot.services.ports import GroupDirectory, OutgoingMessage, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+async def who_to_tell(uow: Callable[[], UnitOfWork], groups: GroupDirectory | None,
+                      admins: frozenset[str], d: Deployment, uc: UseCase | None) -> tuple[str, ...]:
+    """Everyone but the requester who may pass the gate ``d`` waits at and wants direct
+    messages; group members asked of Slack here, outside any transaction."""
+    stage = d.current_stage
+    if uc is None or stage is None or stage.spec.approval is None:
+        return ()
+    approvers = of_gate(stage.spec.approval, uc.owner_id, admins, d.requested_by)
+    members: dict[str, frozenset[str]] = {}
+    for group in approvers.groups:
+        try:
+            members[group] = await groups.members(group) if groups is not None else frozenset()
+        except Exception:  # noqa: BLE001 - the message names the group: it still hears of it
+            log.warning("action=gate.group_unknown deployment_id=%s group=%s", d.id, group)
+    people = approvers.people(members)
+    async with uow() as reading:
+        return tuple([p for p in people if await reading.notify_prefs.enabled(p)])
+
+
+def dm_ref(d: Deployment, index: int, user: str, n: int) -> str:
+    """The ``n``-th direct message (0: the request, then each reminder) to ``user`` about a gate."""
+    return f"gate:{d.id}:{index}:{user}:{n}"
+
+
+async def say(uow: UnitOfWork, d: Deployment, notice: GateNotice, approvers: Approvers | None,
+              clock: Clock, tz: str, *, message_ref: str) -> tuple[str, ...]:
+    """Queue the direct messages ``notice`` calls for; returns the thread's note, if any.
+    ``message_ref``: the deployment's message, which each direct message links to."""
+    stage = d.stages[notice.index]
+    told = stage.told or ()
+    now = clock.now()
+    notes: tuple[str, ...] = ()
+    if notice.news is GateNews.REMINDER:
+        who = approvers_words(approvers) if approvers is not None else ""
+        notes = (f"⏰ *{stage.name}* has waited {humanize(now - (stage.gate_opened_at or now))} "
+                 f"for approval" + (f" from {who}." if who else "."),)
+    if not told:
+        return notes
+    waiting = stage.state is StageState.AWAITING_APPROVAL
+    tokens = await _tokens(uow, d, notice.index, clock) if waiting else DecisionTokens()
+    if notice.news is GateNews.CHANGED:
+        for user in told:
+            for n in range(stage.reminded + 1):
+                msg = _current(d, notice.index, tokens, clock, tz, reminder=n > 0)
+                await uow.outbox.supersede_updates(dm_ref(d, notice.index, user, n))
+                uow.outbox.add(OutgoingMessage("chat.update", user, {"channel": user, **msg.as_args()},
+                                               update_of=dm_ref(d, notice.index, user, n)))
+        return notes
+    reminder = notice.news is GateNews.REMINDER
+    msg = deploy_dms.approval_request(d, notice.index, tokens, now=now, tz=tz, reminder=reminder)
+    for user in told:
+        uow.outbox.add(OutgoingMessage(
+            "chat.postMessage", user, {"channel": user, **msg.as_args()},
+            ref=dm_ref(d, notice.index, user, stage.reminded if reminder else 0),
+            link_of=message_ref))
+    return notes
+
+
+def _current(d: Deployment, index: int, tokens: DecisionTokens, clock: Clock, tz: str, *,
+             reminder: bool) -> Message:
+    if d.stages[index].state is StageState.AWAITING_APPROVAL:
+        return deploy_dms.approval_request(d, index, tokens, now=clock.now(), tz=tz,
+                                           reminder=reminder)
+    return deploy_dms.approval_decided(d, index, tz=tz)
+
+
+async def _tokens(uow: UnitOfWork, d: Deployment, index: int, clock: Clock) -> DecisionTokens:
+    now = clock.now()
+    return DecisionTokens(await uow.deployments.new_token(d, index, "approve", now),
+                          await uow.deployments.new_token(d, index, "reject", now))
