@@ -18,11 +18,10 @@ from bot.clock import Clock
 from bot.domain.deployment_model import Deployment, DeploymentState
 from bot.domain.durations import humanize
 from bot.domain.freezes import RecurringFreeze
-from bot.domain.mrkdwn import escape
+from bot.domain.mrkdwn import escape, one_line
 from bot.domain.usecases import UseCase
 from bot.domain.waves import progress_bar
 from bot.render import home_blocks
-from bot.render.blocks import clip
 from bot.render.deploy_blocks import title
 from bot.render.freeze_blocks import frozen_lines
 from bot.services.approvals import ApprovalService
@@ -94,7 +93,8 @@ class HomeService:
                 waiting = [await self._approval(uow, d, now) for d in decidable]
                 await uow.commit()  # the button tokens
         running = [_running_line(d) for d in active if d.state is DeploymentState.RUNNING]
-        said = [f"<#{channel}> {clip(escape(text), 200)}" for channel, text in await self.announcements()]
+        # The outbox keeps what was posted: mrkdwn already (mentions, links; user text escaped).
+        said = [f"<#{channel}> {one_line(text, 200)}" for channel, text in await self.announcements()]
         return home_blocks.home_view(user_id, mine, now=now, timebox=self.dev_timebox, approvals=waiting,
                                      running=running, announcements=said,
                                      freezes=frozen_lines(frozen, self.timezone))
