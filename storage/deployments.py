@@ -70,12 +70,14 @@ class SqlDeploymentRepository:
         revision = result.scalar_one_or_none()
         if revision is None:
             raise ConcurrentUpdate(f"deployment {d.id}")
-        if d.kind == "rollback" and d.rollback_of is not None and values["production_started_at"]:
+        if (d.kind == "rollback" and d.rollback_of is not None and not d.dry_run
+                and values["production_started_at"]):
             await self._blame(d)
         return replace(d, revision=revision)
 
     async def _blame(self, rollback: Deployment) -> None:
-        """A rollback that reached production makes the deployment it names a failure (DORA)."""
+        """A rollback that reached production makes the deployment it names a failure (DORA); a
+        dry run rolled nothing back and blames nobody."""
         await self._session.execute(
             update(DeploymentRow)
             .where(DeploymentRow.id == rollback.rollback_of, DeploymentRow.slug == rollback.use_case,

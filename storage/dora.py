@@ -5,7 +5,8 @@ Loading every deployment of the workspace to count it took seconds at 20,000 dep
 finished, its lead time and whether a rollback blamed it (``storage.deployments``); here those
 columns are counted per window, the lead-time median is read with ORDER BY … OFFSET, and only the
 failures of the window come back, each with the finish of the next success of its use case
-(time to restore). The rules are ``bot.domain.dora``'s; tests compare both on the same records.
+(time to restore). Dry runs are in no number (only counted apart): each query keeps ``REAL``.
+The rules are ``bot.domain.dora``'s; tests compare both on the same records.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ Window = tuple[datetime, datetime]  # (since, until]
 Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
 
 FAILED = or_(D.state != "succeeded", D.rolled_back.is_(True))
+REAL = D.dry_run.is_(False)  # a dry run deployed nothing: it counts apart, in no DORA number
 
 
 def scoped(query: Q, scope: Scope, use_case_id: ColumnElement[int] | InstrumentedAttribute[int]) -> Q:
@@ -53,8 +55,9 @@ class SqlDoraQueries:
         columns = []
         for window in windows:
             inside = _in(window)
-            columns += [func.count(case((inside, 1))), func.count(case((and_(inside, FAILED), 1))),
-                        func.count(case((and_(inside, D.dry_run.is_(True)), 1)))]
+            columns += [func.count(case((and_(inside, REAL), 1))),
+                        func.count(case((and_(inside, REAL, FAILED), 1))),
+                        func.count(case((and_(inside, ~REAL), 1)))]
         span = (min(w[0] for w in windows), max(w[1] for w in windows))
         totals = (await self._session.execute(
             scoped(select(*columns).where(_in(span)), scope, D.use_case_id))).one()
@@ -72,7 +75,7 @@ class SqlDoraQueries:
 
     async def _lead_time(self, scope: Scope, window: Window, successes: int) -> timedelta | None:
         """The median lead time of the window's successes: the middle one or two rows only."""
-        query = (select(D.lead_seconds).where(_in(window), ~FAILED).order_by(D.lead_seconds)
+        query = (select(D.lead_seconds).where(_in(window), REAL, ~FAILED).order_by(D.lead_seconds)
                  .offset(max(0, (successes - 1) // 2)).limit(2 - successes % 2 if successes else 0))
         middle = [m for m in await self._session.scalars(scoped(query, scope, D.use_case_id))
                   if m is not None]
@@ -81,12 +84,14 @@ class SqlDoraQueries:
     async def _restores(self, scope: Scope, windows: Sequence[Window],
                         now: datetime) -> list[tuple[int, float | None]]:
         """Per failure in a window: the window's index, and the seconds to the next success of
-        its use case (None if none by ``now``); numbers only, no timestamps to parse."""
+        its use case (None if none by ``now``); numbers only, no timestamps to parse. Dry runs
+        neither fail nor restore."""
         success = aliased(DeploymentRow)
         next_success = (
             select(func.min(success.prod_finished_at))
             .where(success.use_case_id == D.use_case_id, success.state == "succeeded",
-                   success.rolled_back.is_(False), success.prod_finished_at > D.prod_finished_at,
+                   success.rolled_back.is_(False), success.dry_run.is_(False),
+                   success.prod_finished_at > D.prod_finished_at,
                    success.prod_finished_at <= now)
             .scalar_subquery()
         )
@@ -94,7 +99,7 @@ class SqlDoraQueries:
         span = (min(w[0] for w in windows), max(w[1] for w in windows))
         rows = await self._session.execute(scoped(
             select(which, self._seconds(next_success, D.prod_finished_at))
-            .where(_in(span), FAILED), scope, D.use_case_id))
+            .where(_in(span), REAL, FAILED), scope, D.use_case_id))
         return [(int(w), None if s is None else float(s)) for w, s in rows if w is not None]
 
     def _seconds(self, later: Any, earlier: Any) -> ColumnElement[Any]:
@@ -106,10 +111,10 @@ class SqlDoraQueries:
         return func.extract("epoch", later - earlier)
 
     async def busiest(self, window: Window, limit: int) -> list[str]:
-        """The use cases with the most production deployments in the window, most first (ties:
-        the older use case); counted from the index, slugs read for those only."""
+        """The use cases with the most production deployments (no dry runs) in the window, most
+        first (ties: the older use case); counted from the index, slugs read for those only."""
         count = func.count().label("n")
-        top = (select(D.use_case_id, count).where(_in(window)).group_by(D.use_case_id)
+        top = (select(D.use_case_id, count).where(_in(window), REAL).group_by(D.use_case_id)
                .order_by(count.desc(), D.use_case_id).limit(limit).subquery())
         rows = await self._session.execute(
             select(UseCaseRow.slug).join(top, top.c.use_case_id == UseCaseRow.id)

@@ -113,7 +113,7 @@ class DeploymentRow(Base):
         # DORA's windows and next successes from these indexes alone (covering: storage/dora.py)
         Index("ix_deployments_prod_finished", "prod_finished_at", "use_case_id", "state",
               "rolled_back", "dry_run", "lead_seconds"),
-        Index("ix_deployments_use_case_outcome", "use_case_id", "state", "rolled_back",
+        Index("ix_deployments_use_case_outcome", "use_case_id", "state", "rolled_back", "dry_run",
               "prod_finished_at"),
         # What runs in production: each use case's newest real deployment (storage.deployments)
         Index("ix_deployments_use_case_dry_id", "use_case_id", "dry_run", "id"),

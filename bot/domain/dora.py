@@ -5,8 +5,11 @@ What counts:
 - A **production deployment** is one whose last stage started (rollbacks included: their pipeline
   is the production stage alone). Its time is when that stage finished; one still running in
   production is in flight and not counted yet. Deployments cancelled, rejected or expired before
-  production never touched it and do not count. Dry runs count (they are the bot's own records);
-  the report says how many there were.
+  production never touched it and do not count.
+- **Dry runs never count**: nothing was deployed. They are left out of every number below (a dry
+  run neither restores a failure nor, as a rollback, blames its target); the report only says how
+  many finished in the window, so a scope with only dry runs can say there is nothing to measure
+  yet.
 - It **failed** when it ended in any state but succeeded (a failed or timed-out production stage,
   or a cancel mid-production, which leaves production half-changed), or when a rollback names it
   in ``rollback_of``. It **succeeded** when it ended succeeded and was not rolled back.
@@ -70,8 +73,8 @@ class DoraReport:
     since: datetime                 # the window is (since, until]
     until: datetime
     days: int
-    deployments: int                # production deployments in the window
-    dry_runs: int
+    deployments: int                # production deployments in the window (no dry runs)
+    dry_runs: int                   # dry runs that finished in the window, counted apart
     failed: int
     frequency_per_day: float
     lead_time: timedelta | None
@@ -80,6 +83,11 @@ class DoraReport:
     unrestored: int
     bands: dict[str, str]           # metric name -> elite | high | medium | low | n/a
     band: str                       # overall: the lowest available, or n/a
+
+    @property
+    def only_dry_runs(self) -> bool:
+        """Dry runs in the window and no production deployment: nothing to measure yet."""
+        return self.deployments == 0 and self.dry_runs > 0
 
 
 @dataclass(frozen=True)
@@ -105,7 +113,7 @@ class DoraCounts:
 
     deployments: int                   # production deployments that finished in the window
     failed: int
-    dry_runs: int
+    dry_runs: int                      # dry runs that finished in the window (in no number)
     lead_time: timedelta | None        # median over the successful ones
     time_to_restore: timedelta | None  # median over the failures restored by now
     unrestored: int                    # failures not restored by now
@@ -165,10 +173,11 @@ def dora_by_use_case(deployments: Records, *, now: datetime,
 
 def _classify(deployments: Records) -> list[_Prod]:
     records = [as_record(d) for d in deployments]
-    # A rollback blames its target once it reaches production; a refused one blames nobody.
+    # A rollback blames its target once it reaches production; a refused one, or a dry run,
+    # blames nobody.
     rolled_back = {(r.use_case, r.rollback_of) for r in records
                    if r.kind == "rollback" and r.rollback_of is not None
-                   and r.production_started_at is not None}
+                   and r.production_started_at is not None and not r.dry_run}
     prods = []
     for r in records:
         finished = production_finished(r)
@@ -194,13 +203,14 @@ def window_counts(deployments: Records, *, since: datetime, until: datetime,
 
 
 def _counts(prods: Sequence[_Prod], since: datetime, until: datetime, now: datetime) -> DoraCounts:
-    window = [p for p in prods if since < p.finished_at <= until]
+    finished = [p for p in prods if since < p.finished_at <= until]
+    window = [p for p in finished if not p.dry_run]
     failures = [p for p in window if p.failed]
     successes = _successes_by_use_case(prods, now)
     restores = [_restore(p, successes.get(p.use_case, [])) for p in failures]
     restored = [r for r in restores if r is not None]
     return DoraCounts(
-        deployments=len(window), failed=len(failures), dry_runs=sum(p.dry_run for p in window),
+        deployments=len(window), failed=len(failures), dry_runs=len(finished) - len(window),
         lead_time=median([p.finished_at - p.requested_at for p in window if not p.failed]),
         time_to_restore=median(restored), unrestored=len(restores) - len(restored),
     )
@@ -235,10 +245,11 @@ def report(counts: DoraCounts, *, since: datetime, until: datetime, days: int,
 
 
 def _successes_by_use_case(prods: Sequence[_Prod], now: datetime) -> dict[str, list[datetime]]:
-    """Finish times of successful deployments up to ``now``, sorted, per use case."""
+    """Finish times of successful deployments up to ``now``, sorted, per use case (a dry run
+    restores nothing)."""
     out: dict[str, list[datetime]] = {}
     for p in prods:
-        if not p.failed and p.finished_at <= now:
+        if not p.failed and not p.dry_run and p.finished_at <= now:
             out.setdefault(p.use_case, []).append(p.finished_at)
     return out
 

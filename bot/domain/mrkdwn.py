@@ -3,15 +3,38 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from urllib.parse import urlsplit
 
 MAX_URL = 2000  # longer than any executor's or Slack's link; a bound on what is stored and shown
+ELLIPSIS = "…"
+
+# What must stay whole when mrkdwn is cut: an entity (<@U1>, <#C1>, <!here>, <url|label>), an
+# escape (&amp; &lt; &gt;, or a numeric one), or else one character.
+_ATOM = re.compile(r"<[^<>\n]*>|&(?:[A-Za-z]+|#[0-9]+|#[xX][0-9A-Fa-f]+);|.", re.DOTALL)
+_LINE_BREAKS = re.compile(r"\s*[\r\n\u2028\u2029]+\s*")
 
 
 def escape(text: str) -> str:
     """Neutralise user text for mrkdwn: no pings, links or entities sneak through."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def one_line(text: str, limit: int) -> str:
+    """Slack mrkdwn (mentions, links, escapes kept as they are) on one line of at most ``limit``
+    characters: line breaks become spaces, and a cut ends in "…" between two entities or escapes,
+    never inside one (a mention cut in half would show as text, an escape as a stray ``&am``)."""
+    flat = _LINE_BREAKS.sub(" ", text).strip()
+    if len(flat) <= limit:
+        return flat
+    kept, room = [], limit - len(ELLIPSIS)
+    for atom in _ATOM.finditer(flat):
+        if len(atom.group()) > room:
+            break
+        kept.append(atom.group())
+        room -= len(atom.group())
+    return "".join(kept).rstrip() + ELLIPSIS
 
 
 def unescape(text: str) -> str:

@@ -13,6 +13,7 @@ from bot.domain.dora import (
     CHANGE_FAILURE_RATE,
     FREQUENCY,
     LEAD_TIME,
+    NA,
     TIME_TO_RESTORE,
     DoraReport,
 )
@@ -74,27 +75,16 @@ def recorded(slug: str, name: str, value: float, unit: str, status: str) -> Mess
 
 def dora_card(report: DoraReport, changes: dict[str, str], *,
               per_use_case: Sequence[tuple[str, DoraReport]] = ()) -> Message:
+    """The four metrics with their bands and changes; a scope with only dry runs (in neither
+    period a production deployment) says there is nothing to measure yet instead."""
     scope = report.use_case or "all use cases"
-    b = report.bands
-    lines = [
-        f"{BAND_ICONS[b[FREQUENCY]]} *Deployment frequency* {_per_week(report)} — {b[FREQUENCY]}"
-        f" ({changes[FREQUENCY]})",
-        f"{BAND_ICONS[b[LEAD_TIME]]} *Lead time* {_duration(report.lead_time)} — {b[LEAD_TIME]}"
-        f" ({changes[LEAD_TIME]})",
-        f"{BAND_ICONS[b[CHANGE_FAILURE_RATE]]} *Change failure rate* {_rate(report)} — "
-        f"{b[CHANGE_FAILURE_RATE]} ({changes[CHANGE_FAILURE_RATE]})",
-        f"{BAND_ICONS[b[TIME_TO_RESTORE]]} *Time to restore* {_duration(report.time_to_restore)} — "
-        f"{b[TIME_TO_RESTORE]} ({changes[TIME_TO_RESTORE]})"
-        + (f", {report.unrestored} not restored yet" if report.unrestored else ""),
-    ]
-    blocks: list[Block] = [
-        header(f"🚀 DORA — {scope}, last {report.days} days"),
-        section("\n".join(lines)),
-        context(f"Overall: {BAND_ICONS[report.band]} *{report.band}* · "
-                f"{_count(report.deployments, 'production deployment')}, {report.failed} failed"
-                + (f" · {_count(report.dry_runs, 'dry run')} among them" if report.dry_runs else "")
-                + " · changes against the previous period"),
-    ]
+    head = header(f"🚀 DORA — {scope}, last {report.days} days")
+    if report.only_dry_runs and changes[FREQUENCY] == NA:
+        return message(f"DORA {scope}, {report.days} days: {nothing_to_measure(report)}", [
+            head, section(f"🧪 {nothing_to_measure(report)}."),
+            context("Dry runs are never counted: they deploy nothing.")])
+    blocks: list[Block] = [head, section("\n".join(_metric_lines(report, changes))),
+                           context(_overall(report) + " · changes against the previous period")]
     if per_use_case:
         rows = [f"• *{slug}* {_per_week(r)}, CFR {_rate(r)}, lead {_duration(r.lead_time)} — "
                 f"{BAND_ICONS[r.band]} {r.band}" for slug, r in per_use_case]
@@ -105,11 +95,41 @@ def dora_card(report: DoraReport, changes: dict[str, str], *,
     return message(fallback, blocks)
 
 
+def _metric_lines(report: DoraReport, changes: dict[str, str]) -> list[str]:
+    b = report.bands
+    return [
+        f"{BAND_ICONS[b[FREQUENCY]]} *Deployment frequency* {_per_week(report)} — {b[FREQUENCY]}"
+        f" ({changes[FREQUENCY]})",
+        f"{BAND_ICONS[b[LEAD_TIME]]} *Lead time* {_duration(report.lead_time)} — {b[LEAD_TIME]}"
+        f" ({changes[LEAD_TIME]})",
+        f"{BAND_ICONS[b[CHANGE_FAILURE_RATE]]} *Change failure rate* {_rate(report)} — "
+        f"{b[CHANGE_FAILURE_RATE]} ({changes[CHANGE_FAILURE_RATE]})",
+        f"{BAND_ICONS[b[TIME_TO_RESTORE]]} *Time to restore* {_duration(report.time_to_restore)} — "
+        f"{b[TIME_TO_RESTORE]} ({changes[TIME_TO_RESTORE]})"
+        + (f", {report.unrestored} not restored yet" if report.unrestored else ""),
+    ]
+
+
+def _overall(report: DoraReport) -> str:
+    if report.only_dry_runs:
+        return f"🧪 {nothing_to_measure(report)}"
+    return (f"Overall: {BAND_ICONS[report.band]} *{report.band}* · "
+            f"{_count(report.deployments, 'production deployment')}, {report.failed} failed"
+            + (f" · {_count(report.dry_runs, 'dry run')} not counted" if report.dry_runs else ""))
+
+
 def dora_line(report: DoraReport) -> str:
-    """One line for the digest and the App Home tab."""
+    """One line for the digest; no band for a scope with only dry runs."""
+    if report.only_dry_runs:
+        return f"🧪 {nothing_to_measure(report)}"
     return (f"{BAND_ICONS[report.band]} {report.band}: {_per_week(report)}, lead time "
             f"{_duration(report.lead_time)}, change failure rate {_rate(report)}, time to restore "
             f"{_duration(report.time_to_restore)}")
+
+
+def nothing_to_measure(report: DoraReport) -> str:
+    """E.g. "2 dry runs, nothing deployed: nothing to measure yet"."""
+    return f"{_count(report.dry_runs, 'dry run')}, nothing deployed: nothing to measure yet"
 
 
 def _count(n: int, noun: str) -> str:

@@ -83,9 +83,11 @@ def crossing_line(c: CrossingRow) -> str:
 
 
 def dora_summary(counts: DoraCounts, now: datetime, days: int) -> data.DoraLine | None:
+    """The digest's DORA line; with only dry runs, that there is nothing to measure yet; None
+    when nothing reached production at all."""
     report = dora_maths.report(counts, since=now - timedelta(days=days), until=now, days=days,
                                use_case=None)
-    return data.DoraLine(dora_line(report)) if report.deployments else None
+    return data.DoraLine(dora_line(report)) if report.deployments or report.dry_runs else None
 
 
 def dora_days(since: datetime, now: datetime) -> int:

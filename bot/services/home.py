@@ -18,12 +18,11 @@ from bot.clock import Clock
 from bot.domain.deployment_model import Deployment, DeploymentState
 from bot.domain.durations import humanize
 from bot.domain.freezes import RecurringFreeze
-from bot.domain.mrkdwn import escape
+from bot.domain.mrkdwn import escape, one_line
 from bot.domain.production import needs_attention
 from bot.domain.usecases import UseCase
 from bot.domain.waves import progress_bar
 from bot.render import home_blocks
-from bot.render.blocks import clip
 from bot.render.deploy_blocks import title
 from bot.render.deploy_words import attention_line
 from bot.render.freeze_blocks import frozen_lines
@@ -99,9 +98,10 @@ class HomeService:
                 waiting = [await self._approval(uow, d, now) for d in decidable]
                 await uow.commit()  # the button tokens
         running = [_running_line(d) for d in active if d.state is DeploymentState.RUNNING]
-        said = [f"<#{channel}> {clip(escape(text), 200)}" for channel, text in await self.announcements()]
+        # The outbox keeps what was posted: mrkdwn already (mentions, links; user text escaped).
+        said = [f"<#{channel}> {one_line(text, 200)}" for channel, text in await self.announcements()]
         attention = [attention_line(uc.slug, production.get(uc.slug), locks.get(uc.slug),
-                                                self.timezone)
+                                    self.timezone)
                      for uc in mine if needs_attention(production.get(uc.slug), locks.get(uc.slug))]
         return home_blocks.home_view(user_id, mine, now=now, timebox=self.dev_timebox, approvals=waiting,
                                      running=running, announcements=said,

@@ -155,10 +155,12 @@ class MemoryDoraQueries(_Scoped):
         return [window_counts(mine, since=since, until=until, now=now) for since, until in windows]
 
     async def busiest(self, window: Window, limit: int) -> list[str]:
-        """Most production deployments in the window first; ties: the older use case."""
+        """Most production deployments (no dry runs) in the window first; ties: the older use
+        case."""
         since, until = window
         counts = Counter(row.deployment.use_case for row in self._tables.deployments
-                         if (at := production_finished(as_record(row.deployment))) is not None
+                         if not row.deployment.dry_run
+                         and (at := production_finished(as_record(row.deployment))) is not None
                          and since < at <= until)
         age = {row.use_case.slug: row.id for row in self._tables.use_cases}
         counted = sorted(counts.items(), key=lambda item: (-item[1], age[item[0]]))

@@ -131,3 +131,34 @@ async def test_busiest_lists_the_use_cases_with_most_production_deployments(db: 
                      enumerate(["fraud", "fraud", "churn", "fraud", "pricing", "churn"], start=1)])
     async with db.reads() as uow:
         assert await uow.dora.busiest((NOW - 30 * DAY, NOW), 2) == ["fraud", "churn"]
+
+
+async def test_dry_runs_are_in_no_number_in_sql_as_in_the_domain(db: Database) -> None:
+    """pricing has only dry runs; churn's failure is not restored by a dry run, only by the real
+    success after it; fraud's dry-run rollback blames nobody; a dry run makes nobody busy."""
+    stored = await store(db, [
+        deployment(1, NOW - 5 * DAY, use_case="pricing", dry_run=True),
+        deployment(2, NOW - 4 * DAY, use_case="pricing", dry_run=True, state=FAILED),
+        deployment(3, NOW - 4 * DAY, use_case="churn", state=FAILED),
+        deployment(4, NOW - 3 * DAY, use_case="churn", dry_run=True),
+        deployment(5, NOW - 1 * DAY, use_case="churn", lead=2 * HOUR),
+        deployment(6, NOW - 3 * DAY, use_case="fraud"),
+        deployment(7, NOW - 2 * DAY, use_case="fraud", kind="rollback", rollback_of=6, dry_run=True),
+        *(deployment(i, NOW - i * HOUR, use_case="pricing", dry_run=True) for i in range(8, 12)),
+    ])
+    for scope, slugs in ((Scope(), set(CHANNELS)), (Scope(channel_id="C_OPS"), {"churn", "fraud"}),
+                         (Scope(slug="churn"), {"churn"}), (Scope(slug="fraud"), {"fraud"}),
+                         (Scope(slug="pricing"), {"pricing"})):
+        mine = [d for d in stored if d.use_case in slugs]
+        expected = maths.dora_periods(mine, now=NOW, days=7, use_case=scope.slug)
+        assert_same(await sql_reports(db, scope, 7), expected, scope)
+    [pricing, _] = await sql_reports(db, Scope(slug="pricing"), 7)
+    assert (pricing.deployments, pricing.dry_runs, pricing.band) == (0, 6, maths.NA)
+    assert pricing.only_dry_runs
+    [churn, _] = await sql_reports(db, Scope(slug="churn"), 7)
+    assert (churn.deployments, churn.failed, churn.dry_runs) == (2, 1, 1)
+    assert churn.time_to_restore == 3 * DAY and churn.lead_time == 2 * HOUR
+    [fraud, _] = await sql_reports(db, Scope(slug="fraud"), 7)
+    assert (fraud.deployments, fraud.failed, fraud.dry_runs) == (1, 0, 1)
+    async with db.reads() as uow:
+        assert await uow.dora.busiest((NOW - 7 * DAY, NOW), 5) == ["churn", "fraud"]

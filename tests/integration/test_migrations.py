@@ -198,3 +198,54 @@ async def test_0007_backfills_the_dora_columns_as_the_repository_writes_them(
     async with engine.connect() as conn:
         backfilled = (await conn.execute(text(f"SELECT {columns} FROM deployments ORDER BY id"))).all()
     assert backfilled == written
+
+
+async def test_0015_learns_what_runs_in_production_and_unblames_dry_run_rollbacks(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """Before 0015 no deployment said what runs where: each use case's newest real deployment
+    learns it from the last success (production as one place); a dry-run rollback's blame on a
+    real deployment (the old rule) is lifted."""
+    from datetime import timedelta
+
+    from tests.unit.test_dora import FAILED, deployment
+
+    db = Database(database_url, ManualClock(START))
+    day = timedelta(days=1)
+    try:
+        async with db.uow() as uow:
+            for slug in ("churn", "pricing", "fraud"):
+                await uow.use_cases.add(usecases.create(slug, slug.title(), creator_id="U1",
+                                                        channel_id="C1", now=START - 90 * day))
+            for d in (deployment(1, START - 9 * day, use_case="churn"),
+                      deployment(2, START - 8 * day, use_case="churn", state=FAILED),
+                      deployment(3, START - 7 * day, use_case="churn", dry_run=True),
+                      deployment(4, START - 6 * day, use_case="pricing"),
+                      deployment(5, START - 5 * day, use_case="pricing", kind="rollback",
+                                 rollback_of=4, dry_run=True),
+                      deployment(6, START - 4 * day, use_case="fraud", state=FAILED)):
+                await uow.deployments.save(await uow.deployments.add(d))
+            await uow.commit()
+    finally:
+        await db.dispose()
+    await alembic(engine, command.downgrade, "0014")
+    async with engine.begin() as conn:  # what the old rule wrote: the dry run blamed it
+        await conn.execute(text("UPDATE deployments SET rolled_back = true WHERE id = 4"))
+
+    await upgrade(engine)
+
+    db = Database(database_url, ManualClock(START))
+    try:
+        async with db.uow() as uow:
+            churn = await uow.deployments.production("churn")
+            assert churn is not None and churn.deployment_id == 2  # the newest real one knows
+            [group] = churn.placement
+            assert (group.version, group.targets, group.deployment_id) == ("v1", ("*",), 1)
+            assert group.since == START - 9 * day
+            fraud = await uow.deployments.production("fraud")
+            assert fraud is not None and fraud.placement == ()  # never deployed
+    finally:
+        await db.dispose()
+    async with engine.connect() as conn:
+        blamed = (await conn.execute(text("SELECT id FROM deployments WHERE rolled_back"))).all()
+    assert blamed == []

@@ -390,3 +390,30 @@ async def test_home_stays_within_100_blocks_with_500_use_cases_and_many_approval
     assert "📣 Recent announcements" in text
     assert view["blocks"][-1]["type"] == "context" and "Updated" in text_of(
         {"blocks": [view["blocks"][-1]]}), "the footer survives the trimming"
+
+
+def announcement_lines(view: dict[str, Any]) -> list[str]:
+    """The lines under "📣 Recent announcements", as the view carries them (mrkdwn)."""
+    blocks = view["blocks"]
+    start = next(i for i, b in enumerate(blocks)
+                 if b["type"] == "header" and b["text"]["text"] == "📣 Recent announcements")
+    return blocks[start + 1]["text"]["text"].split("\n")
+
+
+async def test_home_announcements_show_mentions_as_mentions(sim: Simulator) -> None:
+    """The outbox keeps mrkdwn: a mention stays a mention (not a literal "&lt;@UBOB&gt;"), and
+    a title's escaped "&" is escaped once, not twice; a long one is clipped to 200 characters."""
+    await sim.command('/usecase new churn "R&D <churn> model"')
+    await sim.command("/usecase owner churn @bob")
+    await sim.command(f'/usecase new fraud "{("Detect card fraud " * 11)[:190]}"')
+
+    _step, view = await sim.open_home()
+
+    assert view is not None and sim.fake.views["UALICE"] == view
+    assert_within_home_limits(view)
+    [fraud, owner, churn] = announcement_lines(view)  # newest first
+    assert owner == "<#CGENERAL> churn is now owned by <@UBOB>"
+    assert churn == "<#CGENERAL> New use case churn: R&amp;D &lt;churn&gt; model"
+    assert fraud.startswith("<#CGENERAL> New use case fraud: Detect card fraud Detect")
+    assert fraud.endswith("…") and len(fraud) <= len("<#CGENERAL> ") + 200
+    assert "&lt;@" not in text_of(view) and "&amp;amp;" not in text_of(view)

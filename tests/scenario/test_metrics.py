@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import matplotlib.image
@@ -13,11 +14,14 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.clock import ManualClock
+from bot.config import Settings
+from bot.domain.dora import BANDS
 from bot.services.tokens import TokenService
 from bot.simulator.simulator import Simulator
 from storage.kpi_models import MetricPointRow, MetricTargetRow
-from tests.scenario.deploy_helpers import latest, press
+from tests.scenario.dora_support import deploy_approved, real_simulator
 from tests.scenario.helpers import post_text, posts, private_reply, reply_text
+from tests.scenario.test_digests import digests, section_titled
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 RECORD_USAGE = "/metric record <slug> <name> <value> [unit=<text>]"
@@ -407,79 +411,119 @@ async def test_a_target_set_after_values_takes_the_current_state_and_stays_quiet
 # ── DORA ───────────────────────────────────────────────────────────────────────────────────
 
 
-async def _deploy(sim: Simulator, clock: ManualClock, version: str, lead: timedelta) -> None:
-    sim.switch_user("erin")
-    step = await sim.command(f"/deploy churn {version}")
-    assert "started" in reply_text(step), reply_text(step)
-    clock.advance(lead)
-    sim.switch_user("alice")
-    await press(sim, latest(sim), "deploy_approve")
-    assert "Succeeded" in post_text(latest(sim))
+async def test_dora_after_a_few_deployments(
+    settings: Settings, clock: ManualClock, tmp_path: Path,
+) -> None:
+    async with real_simulator(settings, clock, tmp_path) as sim:
+        await sim.command('/usecase new churn "Predict churn"')
+        await sim.command('/usecase new fraud "Detect card fraud"')
+        for slug in ("churn", "fraud"):
+            await sim.command(f"/usecase team {slug} add @erin devops")
+        # fraud only ever rehearses: it has nothing to measure, and is no busy use case.
+        await deploy_approved(sim, clock, "fraud", "0.1.0", timedelta(hours=2), pipeline="rehearsal")
+        for version in ("1.0.0", "1.1.0", "1.2.0"):
+            await deploy_approved(sim, clock, "churn", version, timedelta(hours=2))
+            clock.advance(timedelta(days=2))
+        # Then a rehearsal: a dry run, in no number (with it, 4 in 30 days would be 0.933 per week).
+        await deploy_approved(sim, clock, "churn", "1.3.0-rc", timedelta(hours=22), pipeline="rehearsal")
+
+        month = reply_text(await sim.command("/metric dora churn"))
+        assert "🚀 DORA — churn, last 30 days" in month
+        assert "*Deployment frequency* 0.7 per week — medium" in month   # 3 in 30 days
+        assert "*Lead time* 2 h — elite" in month
+        assert "*Change failure rate* 0% — elite" in month
+        assert "*Time to restore* n/a — n/a" in month
+        assert "Overall: 🟡 *medium* · 3 production deployments, 0 failed" in month
+        assert "1 dry run not counted" in month
+
+        week = reply_text(await sim.command("/metric dora churn days=7"))
+        assert "🚀 DORA — churn, last 7 days" in week
+        assert "*Deployment frequency* 2 per week — high" in week        # 1.1.0, 1.2.0
+        assert "*Lead time* 2 h — elite" in week
+        assert "Overall: 🟢 *high* · 2 production deployments, 0 failed · 1 dry run not counted" in week
+
+        overall = reply_text(await sim.command("/metric dora"))
+        assert "🚀 DORA — all use cases, last 30 days" in overall
+        assert "*Deployment frequency* 0.7 per week — medium" in overall
+        assert "*churn* 0.7 per week, CFR 0%, lead 2 h — 🟡 medium" in overall
+        assert "3 production deployments, 0 failed · 2 dry runs not counted" in overall
+        assert "*fraud*" not in overall
+        fraud = reply_text(await sim.command("/metric dora fraud"))
+        assert "🧪 1 dry run, nothing deployed: nothing to measure yet." in fraud
+
+        await sim.command("/digest now")  # the digest's DORA: the week before it
+        [digest] = digests(sim, "CGENERAL")
+        assert section_titled(digest, "📊 DORA") == (
+            "*📊 DORA*\n🟢 high: 2 per week, lead time 2 h, change failure rate 0%, "
+            "time to restore n/a")
+
+        unknown = reply_text(await sim.command("/metric dora chrun"))
+        assert "There is no use case `chrun`" in unknown and "Did you mean `churn`?" in unknown
+        bad = reply_text(await sim.command("/metric dora churn days=week"))
+        assert "`days=week` must be a whole number" in bad
+        assert "/metric dora [<slug>] [days=30]" in bad
 
 
-async def test_dora_after_a_few_dry_run_deployments(sim: Simulator, clock: ManualClock) -> None:
+async def test_dora_of_a_use_case_with_only_dry_runs_has_nothing_to_measure_yet(
+    sim: Simulator, clock: ManualClock,
+) -> None:
+    """The built-in pipeline is a dry run: DORA says so, in the card and in the digest, with no
+    band and no chart; it counts nothing."""
     await sim.command('/usecase new churn "Predict churn"')
     await sim.command("/usecase team churn add @erin devops")
-    for version in ("1.0.0", "1.1.0", "1.2.0"):
-        await _deploy(sim, clock, version, timedelta(hours=2))
-        clock.advance(timedelta(days=2))
+    for version in ("1.0.0", "1.1.0"):
+        await deploy_approved(sim, clock, "churn", version, timedelta(hours=2))
+        clock.advance(timedelta(days=1))
 
-    month = reply_text(await sim.command("/metric dora churn"))
-    assert "🚀 DORA — churn, last 30 days" in month
-    assert "*Deployment frequency* 0.7 per week — medium" in month   # 3 in 30 days
-    assert "*Lead time* 2 h — elite" in month
-    assert "*Change failure rate* 0% — elite" in month
-    assert "*Time to restore* n/a — n/a" in month
-    assert "Overall: 🟡 *medium* · 3 production deployments, 0 failed" in month
-    assert "3 dry runs among them" in month
-
-    week = reply_text(await sim.command("/metric dora churn days=7"))
-    assert "🚀 DORA — churn, last 7 days" in week
-    assert "*Deployment frequency* 3 per week — high" in week
-    assert "*Lead time* 2 h — elite" in week
-    assert "Overall: 🟢 *high* · 3 production deployments" in week
-
+    card = private_reply(await sim.command("/metric dora churn"))
+    said = post_text(card)
+    assert "🚀 DORA — churn, last 30 days" in said
+    assert "🧪 2 dry runs, nothing deployed: nothing to measure yet." in said
+    assert card["text"] == "DORA churn, 30 days: 2 dry runs, nothing deployed: nothing to measure yet"
+    assert "Deployment frequency" not in said and not any(band in said for band in BANDS)
     overall = reply_text(await sim.command("/metric dora"))
     assert "🚀 DORA — all use cases, last 30 days" in overall
-    assert "*Deployment frequency* 0.7 per week — medium" in overall
-    assert "*churn* 0.7 per week, CFR 0%, lead 2 h — 🟡 medium" in overall
+    assert "2 dry runs, nothing deployed: nothing to measure yet" in overall
+    assert not sim.fake.uploads, "no chart of nothing"
 
-    unknown = reply_text(await sim.command("/metric dora chrun"))
-    assert "There is no use case `chrun`" in unknown and "Did you mean `churn`?" in unknown
-    bad = reply_text(await sim.command("/metric dora churn days=week"))
-    assert "`days=week` must be a whole number" in bad
-    assert "/metric dora [<slug>] [days=30]" in bad
+    await sim.command("/digest now")
+    [digest] = digests(sim, "CGENERAL")
+    assert section_titled(digest, "📊 DORA") == (
+        "*📊 DORA*\n🧪 2 dry runs, nothing deployed: nothing to measure yet")
 
 
-async def test_dora_uploads_its_trend_chart_after_the_card(sim: Simulator, clock: ManualClock) -> None:
-    await sim.command('/usecase new churn "Predict churn"')
-    await sim.command("/usecase team churn add @erin devops")
-    for version in ("1.0.0", "1.1.0", "1.2.0"):
-        await _deploy(sim, clock, version, timedelta(hours=2))
-        clock.advance(timedelta(days=9))
-    sim.switch_channel("ops")
-    uploads_before = len(sim.fake.uploads)
+async def test_dora_uploads_its_trend_chart_after_the_card(
+    settings: Settings, clock: ManualClock, tmp_path: Path,
+) -> None:
+    async with real_simulator(settings, clock, tmp_path) as sim:
+        await sim.command('/usecase new churn "Predict churn"')
+        await sim.command("/usecase team churn add @erin devops")
+        for version in ("1.0.0", "1.1.0", "1.2.0"):
+            await deploy_approved(sim, clock, "churn", version, timedelta(hours=2))
+            clock.advance(timedelta(days=9))
+        sim.switch_channel("ops")
+        uploads_before = len(sim.fake.uploads)
 
-    step = await sim.command("/metric dora churn")
+        step = await sim.command("/metric dora churn")
 
-    assert "🚀 DORA — churn, last 30 days" in reply_text(step)
-    methods = [c.method for c in step.calls]
-    assert methods.index("files.getUploadURLExternal") < methods.index("files.completeUploadExternal")
-    [complete] = sim.fake.calls_to("files.completeUploadExternal")
-    assert complete.args["channel_id"] == "COPS"
-    [upload] = sim.fake.uploads[uploads_before:]
-    assert upload["channel_id"] == "COPS"
-    assert upload["filename"] == "dora.png"
-    assert upload["title"] == "DORA — churn, last 30 days"
-    height, width, _channels = png_shape(upload["content"])
-    assert height >= 300 and width >= 600, "four panels, two by two"
+        assert "🚀 DORA — churn, last 30 days" in reply_text(step)
+        methods = [c.method for c in step.calls]
+        assert methods.index("files.getUploadURLExternal") < methods.index("files.completeUploadExternal")
+        [complete] = sim.fake.calls_to("files.completeUploadExternal")
+        assert complete.args["channel_id"] == "COPS"
+        [upload] = sim.fake.uploads[uploads_before:]
+        assert upload["channel_id"] == "COPS"
+        assert upload["filename"] == "dora.png"
+        assert upload["title"] == "DORA — churn, last 30 days"
+        height, width, _channels = png_shape(upload["content"])
+        assert height >= 300 and width >= 600, "four panels, two by two"
 
-    overall = await sim.command("/metric dora days=14")
-    assert "🚀 DORA — all use cases, last 14 days" in reply_text(overall)
-    assert sim.fake.uploads[-1]["title"] == "DORA — all use cases, last 14 days"
-    quiet = len(sim.fake.uploads)
-    await sim.command("/metric dora days=7")  # the last deployment was nine days ago
-    assert len(sim.fake.uploads) == quiet, "no chart of nothing"
+        overall = await sim.command("/metric dora days=14")
+        assert "🚀 DORA — all use cases, last 14 days" in reply_text(overall)
+        assert sim.fake.uploads[-1]["title"] == "DORA — all use cases, last 14 days"
+        quiet = len(sim.fake.uploads)
+        await sim.command("/metric dora days=7")  # the last deployment was nine days ago
+        assert len(sim.fake.uploads) == quiet, "no chart of nothing"
 
 
 async def test_dora_without_deployments_says_not_available(sim: Simulator) -> None:

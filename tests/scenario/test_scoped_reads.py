@@ -11,13 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 
 from bot.clock import ManualClock
+from bot.config import Settings
 from bot.simulator.simulator import Simulator
 from tests.scenario.deploy_helpers import latest, press
+from tests.scenario.dora_support import deploy_approved, real_simulator
 from tests.scenario.helpers import post_text, posts
 
 GENERAL, OPS = "CGENERAL", "COPS"
@@ -115,23 +118,21 @@ async def dora_statements(sim: Simulator, text: str) -> list[str]:
 
 
 async def test_the_dora_trend_costs_a_few_statements_whatever_the_deployments(
-    sim: Simulator, clock: ManualClock,
+    settings: Settings, clock: ManualClock, tmp_path: Path,
 ) -> None:
-    await sim.command('/usecase new churn "Predict churn"')
-    await sim.command("/usecase team churn add @erin devops")
+    async with real_simulator(settings, clock, tmp_path) as sim:  # dry runs would count nothing
+        await sim.command('/usecase new churn "Predict churn"')
+        await sim.command("/usecase team churn add @erin devops")
 
-    async def deploy(version: str) -> None:
-        sim.switch_user("erin")
-        await sim.command(f"/deploy churn {version}")
-        sim.switch_user("alice")
-        await press(sim, latest(sim), "deploy_approve")
-        clock.advance(timedelta(days=1))
+        async def deploy(version: str) -> None:
+            await deploy_approved(sim, clock, "churn", version, timedelta())
+            clock.advance(timedelta(days=1))
 
-    await deploy("1.0.0")
-    few = await dora_statements(sim, "/metric dora churn")
-    for minor in range(1, 7):
-        await deploy(f"1.{minor}.0")
-    many = await dora_statements(sim, "/metric dora churn")
+        await deploy("1.0.0")
+        few = await dora_statements(sim, "/metric dora churn")
+        for minor in range(1, 7):
+            await deploy(f"1.{minor}.0")
+        many = await dora_statements(sim, "/metric dora churn")
 
     assert len(many) == len(few)
     # Two periods and four weekly buckets: per counts call, the totals, the failures, and a

@@ -91,14 +91,47 @@ def test_a_cancel_in_production_counts_as_a_failure() -> None:
     assert (r.deployments, r.failed, r.change_failure_rate) == (1, 1, 1.0)
 
 
-def test_frequency_counts_the_window_only_and_dry_runs_are_reported() -> None:
+def test_frequency_counts_the_window_only_and_dry_runs_apart() -> None:
     history = [deployment(i, ago(i * 3), dry_run=i % 2 == 0) for i in range(1, 15)]  # 3..42 days ago
     r = dora(history, now=NOW)
-    assert r.deployments == 9 and r.dry_runs == 4             # 3, 6, ..., 27 days ago
-    assert r.frequency_per_day == pytest.approx(9 / 30)
-    assert r.bands[FREQUENCY] == "high"
+    assert r.deployments == 5 and r.dry_runs == 4             # 3, 9, ..., 27 and 6, ..., 24 days ago
+    assert r.frequency_per_day == pytest.approx(5 / 30)
+    assert r.bands[FREQUENCY] == "high" and not r.only_dry_runs
     week = dora(history, now=NOW, days=7)
-    assert week.deployments == 2 and week.frequency_per_day == pytest.approx(2 / 7)
+    assert (week.deployments, week.dry_runs) == (1, 1)
+    assert week.frequency_per_day == pytest.approx(1 / 7)
+
+
+# ── dry runs: in no number ───────────────────────────────────────────────────────────────────
+
+def test_only_dry_runs_is_nothing_to_measure() -> None:
+    history = [deployment(1, ago(3), dry_run=True), deployment(2, ago(2), dry_run=True, state=FAILED),
+               deployment(3, ago(1), dry_run=True, lead=2 * HOUR)]
+    r = dora(history, now=NOW)
+    assert (r.deployments, r.dry_runs, r.failed, r.unrestored) == (0, 3, 0, 0)
+    assert r.frequency_per_day == 0
+    assert r.lead_time is None and r.change_failure_rate is None and r.time_to_restore is None
+    assert r.bands == {m: NA for m in METRICS} and r.band == NA
+    assert r.only_dry_runs
+    assert dora_by_use_case(history, now=NOW)["churn"].only_dry_runs
+    assert not dora([], now=NOW).only_dry_runs
+
+
+def test_a_dry_run_does_not_restore_a_failure() -> None:
+    history = [deployment(1, ago(3), state=FAILED), deployment(2, ago(2), dry_run=True)]
+    r = dora(history, now=NOW)
+    assert (r.deployments, r.failed, r.dry_runs) == (1, 1, 1)
+    assert r.time_to_restore is None and r.unrestored == 1
+    restored = dora([*history, deployment(3, ago(1))], now=NOW)   # the next real success does
+    assert restored.time_to_restore == 2 * DAY and restored.unrestored == 0
+
+
+def test_a_dry_run_rollback_blames_nobody() -> None:
+    history = [deployment(1, ago(2)),
+               deployment(2, ago(1), kind="rollback", rollback_of=1, dry_run=True)]
+    r = dora(history, now=NOW)
+    assert (r.deployments, r.failed, r.dry_runs) == (1, 0, 1)
+    assert r.change_failure_rate == 0 and r.lead_time == HOUR
 
 
 def test_window_is_open_at_the_start_and_closed_at_the_end() -> None:

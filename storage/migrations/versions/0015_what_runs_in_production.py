@@ -1,4 +1,5 @@
-"""what runs in production, per deployment; locks a failed rollback left
+"""what runs in production, per deployment; locks a failed rollback left; the next real
+success (dry runs never restore) read from the index
 
 Revision ID: 0015
 Revises: 0014
@@ -6,6 +7,8 @@ Create Date: 2026-12-07
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -23,9 +26,31 @@ def upgrade() -> None:
                                       server_default=sa.false()))
         batch_op.create_index("ix_deployments_use_case_dry_id", ["use_case_id", "dry_run", "id"],
                               unique=False)
+        batch_op.drop_index("ix_deployments_use_case_outcome")
+        batch_op.create_index("ix_deployments_use_case_outcome",
+                              ["use_case_id", "state", "rolled_back", "dry_run", "prod_finished_at"],
+                              unique=False)
     with op.batch_alter_table("deploy_locks", schema=None) as batch_op:
         batch_op.add_column(sa.Column("deployment_id", sa.Integer(), nullable=True))
     _backfill()
+    _unblame_dry_runs()
+
+
+def _unblame_dry_runs() -> None:
+    """A dry-run rollback rolled nothing back: the deployments it named were no failures."""
+    deployments = sa.table(
+        "deployments", sa.column("id", sa.Integer), sa.column("kind", sa.String),
+        sa.column("rollback_of", sa.Integer), sa.column("dry_run", sa.Boolean),
+        sa.column("production_started_at", sa.DateTime(timezone=True)),
+        sa.column("rolled_back", sa.Boolean),
+    )
+    rollback = deployments.alias("rollback")
+    real_rollback = sa.exists().where(
+        rollback.c.kind == "rollback", rollback.c.rollback_of == deployments.c.id,
+        rollback.c.dry_run.is_(False), rollback.c.production_started_at.is_not(None))
+    op.get_bind().execute(deployments.update()
+                          .where(deployments.c.rolled_back.is_(True), ~real_rollback)
+                          .values(rolled_back=False))
 
 
 def _backfill() -> None:
@@ -50,9 +75,16 @@ def _backfill() -> None:
             .order_by(deployments.c.id.desc()).limit(1)).first()
         placement = [] if success is None else [{
             "version": success.version, "targets": ["*"], "deployment": success.id,
-            "since": success.finished_at.isoformat() if success.finished_at else None}]
+            "since": _utc(success.finished_at)}]
         connection.execute(deployments.update().where(deployments.c.id == newest_id)
                            .values(production=placement))
+
+
+def _utc(at: datetime | None) -> str | None:
+    """ISO 8601 in UTC (SQLite hands times back without their zone; they were stored in UTC)."""
+    if at is None:
+        return None
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat()
 
 
 def downgrade() -> None:
@@ -60,5 +92,9 @@ def downgrade() -> None:
         batch_op.drop_column("deployment_id")
     with op.batch_alter_table("deployments", schema=None) as batch_op:
         batch_op.drop_index("ix_deployments_use_case_dry_id")
+        batch_op.drop_index("ix_deployments_use_case_outcome")
+        batch_op.create_index("ix_deployments_use_case_outcome",
+                              ["use_case_id", "state", "rolled_back", "prod_finished_at"],
+                              unique=False)
         batch_op.drop_column("attention")
         batch_op.drop_column("production")
