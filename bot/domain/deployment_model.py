@@ -89,6 +89,7 @@ class StageRun:
     undo: dict[str, str] | None = None  # what the executor needs to take this stage's change back
     told: tuple[str, ...] | None = None  # who got a direct message about its gate; None: not yet
     reminded: int = 0                    # how many reminders its gate has had
+    group_ids: tuple[tuple[str, str], ...] = ()  # its gate's groups named by @handle -> their S…
 
     @property
     def name(self) -> str:

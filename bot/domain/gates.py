@@ -99,13 +99,15 @@ def _waiting_gate(d: Deployment, now: datetime) -> tuple[int, StageRun]:
     return index, stage
 
 
-def tell(d: Deployment, people: tuple[str, ...], now: datetime) -> Transition:
+def tell(d: Deployment, people: tuple[str, ...], now: datetime,
+         group_ids: tuple[tuple[str, str], ...] = ()) -> Transition:
     """The gate that opened is said to ``people`` (who may decide it and want to hear): each
-    gets a direct message, once; saved first, so two processes never tell twice."""
+    gets a direct message, once; saved first, so two processes never tell twice. ``group_ids``:
+    the gate's groups named by handle, with the IDs their mentions need."""
     index, stage = _waiting_gate(d, now)
     if stage.told is not None:
         raise StaleResult("the approvers were told already")
-    told = d.with_stage(index, replace(stage, told=people))
+    told = d.with_stage(index, replace(stage, told=people, group_ids=group_ids))
     event = Event("approvers_told", now, stage=stage.name, detail=" ".join(people))
     return Transition(told, (event,), gate=GateNotice(index, GateNews.OPENED))
 

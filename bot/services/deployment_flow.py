@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from bot.clock import Clock
@@ -70,12 +70,15 @@ async def buttons_for(uow: UnitOfWork, d: Deployment, clock: Clock) -> DecisionT
 
 
 def waiting_for(d: Deployment, uc: UseCase | None, admins: frozenset[str]) -> Approvers | None:
-    """Who may pass the gate ``d`` waits at (its requester left out), if it waits at one."""
+    """Who may pass the gate ``d`` waits at (its requester left out), if it waits at one; its
+    groups by ID once they are known (a mention needs it)."""
     stage = d.current_stage
     if d.state is not DeploymentState.AWAITING_APPROVAL or stage is None or uc is None \
             or stage.spec.approval is None:
         return None
-    return of_gate(stage.spec.approval, uc.owner_id, admins, d.requested_by)
+    found = of_gate(stage.spec.approval, uc.owner_id, admins, d.requested_by)
+    ids = dict(stage.group_ids)
+    return replace(found, groups=tuple(ids.get(g, g) for g in found.groups))
 
 
 async def post_new(uow: UnitOfWork, d: Deployment, books: Books,

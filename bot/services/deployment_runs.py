@@ -165,8 +165,9 @@ class DeploymentRuns:
             return None
         news = gates.news_due(d, self.clock.now())
         if news is GateNews.OPENED:
-            people = await gate_notices.who_to_tell(self.uow, self.groups, self.admins, d, uc)
-            return await self._transition(deployment_id, lambda d, now: gates.tell(d, people, now))
+            told = await gate_notices.audience(self.uow, self.groups, self.admins, d, uc)
+            return await self._transition(
+                deployment_id, lambda d, now: gates.tell(d, told.people, now, told.group_ids))
         if news is GateNews.REMINDER:
             return await self._transition(deployment_id, gates.remind)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.domain.approvers import Approvers, of_gate
@@ -26,23 +27,36 @@ from bot.services.ports import GroupDirectory, OutgoingMessage, UnitOfWork
 log = logging.getLogger(__name__)
 
 
-async def who_to_tell(uow: Callable[[], UnitOfWork], groups: GroupDirectory | None,
-                      admins: frozenset[str], d: Deployment, uc: UseCase | None) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class Audience:
+    people: tuple[str, ...]                 # to be asked by direct message
+    group_ids: tuple[tuple[str, str], ...]  # the gate's groups named by @handle -> their IDs
+
+
+async def audience(uow: Callable[[], UnitOfWork], groups: GroupDirectory | None,
+                   admins: frozenset[str], d: Deployment, uc: UseCase | None) -> Audience:
     """Everyone but the requester who may pass the gate ``d`` waits at and wants direct
-    messages; group members asked of Slack here, outside any transaction."""
+    messages, and the IDs its groups' mentions need: asked of Slack here, outside any
+    transaction."""
     stage = d.current_stage
     if uc is None or stage is None or stage.spec.approval is None:
-        return ()
+        return Audience((), ())
     approvers = of_gate(stage.spec.approval, uc.owner_id, admins, d.requested_by)
     members: dict[str, frozenset[str]] = {}
+    ids: list[tuple[str, str]] = []
     for group in approvers.groups:
         try:
-            members[group] = await groups.members(group) if groups is not None else frozenset()
+            members[group] = await groups.members(group) if groups else frozenset()
+            found = await groups.group_id(group) if groups and group.startswith("@") else None
         except Exception:  # noqa: BLE001 - the message names the group: it still hears of it
             log.warning("action=gate.group_unknown deployment_id=%s group=%s", d.id, group)
+            continue
+        if found:
+            ids.append((group, found))
     people = approvers.people(members)
     async with uow() as reading:
-        return tuple([p for p in people if await reading.notify_prefs.enabled(p)])
+        wanted = tuple([p for p in people if await reading.notify_prefs.enabled(p)])
+    return Audience(wanted, tuple(ids))
 
 
 def dm_ref(d: Deployment, index: int, user: str, n: int) -> str:

@@ -282,6 +282,8 @@ class GroupDirectory(Protocol):
     """Members of a Slack user group, by ID (``S…``) or handle (``@release-managers``)."""
 
     async def members(self, group: str) -> frozenset[str]: ...
+    async def group_id(self, group: str) -> str | None:
+        """The ``S…`` ID of a group named by ``@handle`` (a mention needs it); an ID as is."""
 
 
 class Directory(Protocol):

@@ -22,6 +22,7 @@ class SlackDirectory:
         self._channels: dict[str, str] = {}
         self._users_at = self._channels_at = float("-inf")
         self._members: dict[str, tuple[float, frozenset[str]]] = {}
+        self._group_ids: dict[str, str] = {}  # "@handle" (lower case) -> "S…": handles rarely move
 
     async def user_id(self, name: str) -> str | None:
         name = name.lower().lstrip("@")
@@ -60,15 +61,20 @@ class SlackDirectory:
         self._members[group] = (time.monotonic(), found)
         return found
 
-    async def _ask_members(self, group: str) -> frozenset[str]:
-        group_id = group
-        if group.startswith("@"):
+    async def group_id(self, group: str) -> str | None:
+        """A user group's ID (``S…``, which a mention needs) from its ``@handle``; an ID as is."""
+        if not group.startswith("@"):
+            return group
+        handle = group.lower()
+        if handle not in self._group_ids:
             listed = await self._client.usergroups_list()
             groups: list[dict[str, Any]] = listed.get("usergroups", [])
-            handle = group[1:].lower()
-            found = [g["id"] for g in groups if str(g.get("handle", "")).lower() == handle]
-            if not found:
-                return frozenset()
-            group_id = found[0]
+            self._group_ids.update({f"@{str(g.get('handle', '')).lower()}": g["id"] for g in groups})
+        return self._group_ids.get(handle)
+
+    async def _ask_members(self, group: str) -> frozenset[str]:
+        group_id = await self.group_id(group)
+        if group_id is None:
+            return frozenset()
         response = await self._client.usergroups_users_list(usergroup=group_id)
         return frozenset(response.get("users", []))

@@ -23,3 +23,6 @@ class FakeGroups:
 
     async def members(self, group: str) -> frozenset[str]:
         return self.groups.get(group, frozenset())
+
+    async def group_id(self, group: str) -> str | None:
+        return f"S{group[1:].upper()}" if group.startswith("@") else group

@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 
 from bot.domain import deployments as machine
-from bot.domain import usecases
+from bot.domain import gates, usecases
 from bot.domain.deployment_model import Deployment, DeploymentState, Event
 from bot.domain.pipeline import ApprovalSpec, ExecutorKind, ExecutorSpec, Pipeline, StageSpec
+from bot.domain.production import Production, Running
 from bot.services.ports import ConcurrentUpdate, DeployLock
 from tests.integration.conftest import START, Store
 
@@ -157,3 +158,46 @@ async def test_due_steps_leases_and_lost_workers(store: Store, slugs: tuple[str,
         await uow.deployments.save(machine.cancel(launched, BOB, "", START).deployment)
         assert await uow.deployments.lost(START + 3 * HOUR) == []  # ended: its lease is gone
         assert not await uow.deployments.renew_lease(d.id or 0, "worker-1", START + 4 * HOUR)
+
+
+FLEET = Pipeline("fleet", (StageSpec("prod", ExecutorSpec(ExecutorKind.COMMAND, argv=("./d",)),
+                                     waves=("1", "100%"), targets=("a", "b", "c"),
+                                     approval=ApprovalSpec(remind=None)),))
+
+
+async def test_what_runs_where_and_who_was_told_come_back_as_saved(
+        store: Store, slugs: tuple[str, ...]) -> None:
+    baseline = (Running("1.0", ("a", "b", "c"), START - HOUR, 7),)
+    d = machine.request(use_case="churn", version="2.0", pipeline=FLEET, requested_by=ALICE,
+                        channel_id="C_CHURN", now=START, baseline=baseline).deployment
+    [d] = await added(store, d)
+    told = gates.tell(d, (BOB,), START, (("@rm", "S0RM"),)).deployment
+    async with store.uow() as uow:
+        await uow.deployments.save(told)
+        await uow.commit()
+    async with store.uow() as uow:
+        stored = await uow.deployments.get(d.id or 0)
+        assert stored is not None
+        gate = stored.stages[0]
+        assert (gate.told, gate.reminded, gate.group_ids) == ((BOB,), 0, (("@rm", "S0RM"),))
+        assert gate.spec.approval is not None and gate.spec.approval.remind is None
+        assert stored.production == baseline
+        assert await uow.deployments.productions(["churn", "fraud"]) == {
+            "churn": Production(baseline, d.id or 0, rolling=True)}
+        assert await uow.deployments.production("fraud") is None  # never deployed for real
+        dry = machine.request(use_case="fraud", version="0.1", pipeline=GATED, requested_by=ALICE,
+                              channel_id="C_FRAUD", now=START).deployment
+        await uow.deployments.add(dry)
+        assert await uow.deployments.production("fraud") is None  # a dry run deploys nothing
+
+
+async def test_a_lock_a_failed_rollback_left_names_it(store: Store, slugs: tuple[str, ...]) -> None:
+    async with store.uow() as uow:
+        await uow.deployments.set_lock(DeployLock("churn", "", START, "deploy run failed", 12))
+        await uow.deployments.set_lock(DeployLock("fraud", BOB, START, "quarter end"))
+        await uow.commit()
+    async with store.uow() as uow:
+        locks = {lock.use_case: lock for lock in await uow.deployments.locks(["churn", "fraud"])}
+        assert locks["churn"].after_failed_rollback and locks["churn"].deployment_id == 12
+        assert not locks["fraud"].after_failed_rollback
+        assert await uow.deployments.locks([]) == []

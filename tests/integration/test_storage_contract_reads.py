@@ -169,3 +169,35 @@ async def test_digest_deployments_and_dora_counts(world: Store) -> None:
         assert (pricing.deployments, pricing.dry_runs) == (0, 1)  # a dry run is in no number
         assert await uow.dora.busiest(week, 2) == ["churn", "fraud"]
         assert await uow.dora.busiest(week, 5) == ["churn", "fraud"]  # pricing's dry run: not busy
+
+
+async def test_production_and_what_needs_attention_follow_the_scope(world: Store) -> None:
+    """Each use case's newest real deployment says what runs; a mix not being rolled out, or a
+    lock a failed rollback left, needs attention; dry runs say nothing."""
+    from bot.domain.deployment_model import Deployment
+    from bot.domain.production import Running
+    from bot.services.ports import DeployLock
+
+    def placed(d: Deployment, *groups: tuple[str, tuple[str, ...]]) -> Deployment:
+        return replace(d, production=tuple(Running(v, t, START, 1) for v, t in groups))
+
+    settled = placed(deployment(1, START - 2 * DAY, use_case="churn"), ("1.0", ("a", "b")))
+    mixed = placed(deployment(2, START - DAY, use_case="churn", state=FAILED),
+                   ("2.0", ("a",)), ("1.0", ("b",)))
+    dry = deployment(3, START - HOUR, use_case="churn", dry_run=True)
+    pricing = placed(deployment(4, START - DAY, use_case="pricing"), ("3.0", ("x",)))
+    async with world.uow() as uow:
+        for d in (settled, mixed, dry, pricing):
+            await uow.deployments.save(await uow.deployments.add(replace(d, id=None)))
+        await uow.deployments.set_lock(DeployLock("fraud", "", START, "rollback failed", 9))
+        await uow.commit()
+    async with world.uow() as uow:
+        reads = uow.digest_reads
+        ops = await reads.production(Scope(channel_id="C_OPS"), 10)
+        assert [(slug, p.placement[0].version) for slug, p in ops.rows] == [("churn", "2.0")]
+        everywhere = await reads.production(Scope(), 1)
+        assert everywhere.total == 2 and len(everywhere.rows) == 1
+        attention = await reads.attention(Scope(channel_id="C_OPS"), 10)
+        assert [(a.slug, a.production is not None, a.lock is not None) for a in attention.rows] == [
+            ("churn", True, False), ("fraud", False, True)]
+        assert (await reads.attention(Scope(channel_id="C_SALES"), 10)).rows == []

@@ -64,6 +64,9 @@ async def test_the_built_in_pipeline_runs_to_the_gate_and_finishes_after_approva
         kinds = [e.kind for e in await uow.deployments.events(1)]
     assert kinds[0] == "requested" and kinds[-1] == "succeeded"
     assert "approved" in kinds and "gate_passed" in kinds
+    status = reply_text(await sim.command("/deploy status 1"))
+    assert "succeeded · system — dry run: nothing was deployed" in status  # never "is out"
+    assert "is out" not in status
 
 
 async def test_the_requester_cannot_approve_their_own_deployment(sim: Simulator) -> None:
@@ -139,6 +142,7 @@ async def test_reject_asks_for_a_reason_and_ends_the_deployment(sim: Simulator) 
     assert d.state is DeploymentState.REJECTED
     assert d.stages[-1].state is StageState.REJECTED  # not "cancelled": it was rejected
     text = post_text(latest(sim))
+    assert "⛔ *deploy* · rejected" in text and "🚫" not in text
     assert "Rejected" in text and "the model drifted on Monday" in text
     approve_late = await press(sim, message, "deploy_approve")
     assert "has already ended (rejected)" in said(approve_late)
@@ -163,6 +167,7 @@ async def test_an_unanswered_gate_expires_and_is_announced(sim: Simulator, clock
     d = await deployment(sim, 1)
     assert d.state is DeploymentState.EXPIRED
     assert "Expired" in post_text(latest(sim))
+    assert "⌛ *deploy* · expired" in post_text(latest(sim))  # an expiry, not a cancellation
     sim.switch_user("alice")
     late = await press(sim, message, "deploy_approve")
     assert "already ended (expired)" in said(late)
@@ -209,7 +214,9 @@ async def test_cancel_by_command_and_by_button(sim: Simulator) -> None:
     assert "may cancel deployments of `churn`" in reply_text(refused)
     sim.switch_user("erin")  # the requester may always cancel
     done = await press(sim, message, "deploy_cancel")
-    assert "is cancelled" in said(done)
+    assert "⏹️ Deployment 1 of *churn* `1.0.0` is cancelled." in said(done)
+    assert "🚫" not in said(done)  # a cancellation that worked is no refusal
+    assert "⏹️ *deploy* · cancelled" in post_text(latest(sim))
     d = await deployment(sim, 1)
     assert d.state is DeploymentState.CANCELLED
     assert d.stages[-1].state is StageState.CANCELLED

@@ -95,9 +95,14 @@ async def test_a_stage_not_started_waits_out_the_window_and_then_continues(
         d = await load(sim, d_id)
         assert d.state is DeploymentState.RUNNING and d.stages[1].state is StageState.RUNNING
         assert any("waits for the freeze “incident review”" in note for note in thread(sim, d_id))
+        held = message_text(sim, d_id)  # held is not running, and says until when
+        assert "❄️ *deploy* · held by a freeze until 2026-03-02 10:00 UTC" in held
+        assert "🔄 *deploy*" not in held and "*❄️ Held by a freeze*" in held
 
         clock.advance(timedelta(minutes=61))
         await sim.app.settle()
+        # The hour it was held is not its run time.
+        assert "✅ *deploy* · passed · less than a second" in message_text(sim, d_id)
         assert (await load(sim, d_id)).state is DeploymentState.SUCCEEDED
     finally:
         await sim.stop()

@@ -92,3 +92,34 @@ def test_the_weekend_example_crosses_a_recurring_freeze(tmp_path: Path) -> None:
     friday = re.search(r"time fri 15:30\n\(simulated time is now (\S+) 15:30 UTC\)", out)
     assert friday is not None and date.fromisoformat(friday.group(1)).weekday() == 4
 
+
+
+def test_the_rollout_example_says_what_the_fleet_runs(tmp_path: Path) -> None:
+    """examples/shell/rollout.txt: a solo owner refused up front, the approver asked and nudged,
+    a rollback, a halt naming who must act, a failed rollback that locks — and what every line
+    says about the targets is what the stand-in fleet's files say."""
+    script = (EXAMPLES / "shell" / "rollout.txt").read_text(encoding="utf-8")
+    pipelines = tmp_path / "pipelines.toml"  # the example's, its scripts found from anywhere
+    pipelines.write_text((EXAMPLES / "pipelines.rollout.toml").read_text(encoding="utf-8")
+                         .replace('"examples/scripts/', f'"{EXAMPLES}/scripts/'), encoding="utf-8")
+    result = _shell(tmp_path, script, BIZDEVOPS_PIPELINES=str(pipelines))
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    lines = ["🚫 Not started: deploy needs 1 approval from the owner @alice (the only admin)",
+             "✋ @erin asks for your approval: deployment 1 of churn `1.0.0` at deploy.",
+             "⏰ Still waiting for your approval after 4 hours: deployment 1",
+             "Rolling back to `1.0.0` (rollback 3).",
+             "✅ Succeeded: rollback 3 of churn `1.0.0`. Targets now: `1.0.0` on all 20 targets.",
+             "⚠️ @alice @erin — Failed: deployment 4 of churn `2.0.1` at deploy",
+             'Nothing was rolled back: the stage halts on failure (`on_failure = "halt"`)',
+             "🆘 @alice @erin — Failed: rollback 5 of churn `1.0.0` at deploy",
+             "🔒 churn is locked: nothing deploys until someone has checked the targets",
+             "is locked by the bot since",
+             "In production: unknown on 5 of 20 targets, `2.0.1` on 5, `1.0.0` on 10",
+             "⚠️ Needs attention (1)"]
+    at = [out.find(line) for line in lines]
+    assert -1 not in at and at == sorted(at), dict(zip(lines, at, strict=True))
+    fleet = {int(p.name): p.read_text().strip() for p in (tmp_path / "fleet").iterdir()}
+    claimed = re.findall(r"`2\.0\.1` on 5 \(([\d, ]+)\), `1\.0\.0` on 10 \(([\d, ]+)\)", out)[-1]
+    for version, targets in zip(("2.0.1", "1.0.0"), claimed, strict=True):
+        assert {fleet[int(t)] for t in targets.split(", ")} == {version}

@@ -250,6 +250,11 @@ def test_default_is_the_only_pipeline_or_the_one_named_default() -> None:
      ["pipelines.p.stages[0].approval.required: expected a whole number, got a string",
       "pipelines.p.stages[0].approval.allow_self: expected true or false, got a string"]),
     ('run = { executor = "dry-run" }\ntimeout = 0', ["pipelines.p.stages[0].timeout: must be longer than 0"]),
+    ('run = { executor = "dry-run" }\napproval = { remind = "never" }',
+     ['pipelines.p.stages[0].approval.remind: expected a duration like "90s", "20m", "2h", "1d" or '
+      '"1h30m", or whole seconds, or "off" for no reminders']),
+    ('run = { executor = "dry-run" }\napproval = { remind = "8d" }',
+     ["pipelines.p.stages[0].approval.remind: must be at most 7d"]),
 ])
 def test_single_mistakes(body: str, expected: list[str]) -> None:
     assert problems_of(one_stage(body)) == expected
@@ -262,6 +267,18 @@ def test_groups_and_handles_are_valid_approvers() -> None:
                      'approval = { required = 5, approvers = ["S0GROUP", "@release-managers"] }')
     approval = parse_pipelines(tomllib.loads(text)).pipelines["p"].stages[0].approval
     assert approval is not None and approval.approvers == ("S0GROUP", "@release-managers")
+
+
+@pytest.mark.parametrize(("written", "remind"), [
+    ("", timedelta(hours=4)), ('remind = "30m"', timedelta(minutes=30)), ('remind = "off"', None),
+])
+def test_a_gate_reminds_every_four_hours_unless_it_says_otherwise(
+        written: str, remind: timedelta | None) -> None:
+    import tomllib
+
+    text = one_stage(f'run = {{ executor = "dry-run" }}\napproval = {{ {written} }}')
+    approval = parse_pipelines(tomllib.loads(text)).pipelines["p"].stages[0].approval
+    assert approval is not None and approval.remind == remind
 
 
 def test_no_pipelines_at_all() -> None:
