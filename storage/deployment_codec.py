@@ -126,7 +126,8 @@ def stage_to_json(stage: StageRun) -> Json:
         },
         **({"undo": stage.undo} if stage.undo is not None else {}),
         **({"told": list(stage.told)} if stage.told is not None else {}),
-        **({"reminded": stage.reminded} if stage.reminded else {}),
+        **({"reminded": stage.reminded, "reminded_at": _time(stage.reminded_at)}
+           if stage.reminded else {}),
         **({"group_ids": [list(pair) for pair in stage.group_ids]} if stage.group_ids else {}),
     }
 
@@ -153,6 +154,7 @@ def stage_from_json(data: Json) -> StageRun:
         undo=data.get("undo"),
         told=tuple(data["told"]) if "told" in data else None,
         reminded=data.get("reminded", 0),
+        reminded_at=_parse_time(data.get("reminded_at")),
         group_ids=tuple((named, found) for named, found in data.get("group_ids", ())),
     )
 

@@ -120,19 +120,19 @@ class SqlDeploymentRepository:
         return found.get(slug)
 
     async def productions(self, slugs: list[str]) -> dict[str, Production]:
-        """The same for some use cases, in one statement (an index per use case, newest first)."""
+        """The same for some use cases, in one statement: each one's newest real deployment,
+        found in the index (every real deployment carries on what runs; none: never deployed)."""
         if not slugs:
             return {}
         newest = (
             select(func.max(DeploymentRow.id))
             .join(UseCaseRow, UseCaseRow.id == DeploymentRow.use_case_id)
-            .where(UseCaseRow.slug.in_(slugs), DeploymentRow.dry_run.is_(False),
-                   DeploymentRow.production.is_not(None))
+            .where(UseCaseRow.slug.in_(slugs), DeploymentRow.dry_run.is_(False))
             .group_by(DeploymentRow.use_case_id)
         )
         rows = await self._session.execute(
             select(DeploymentRow.slug, DeploymentRow.id, DeploymentRow.state, DeploymentRow.production)
-            .where(DeploymentRow.id.in_(newest)))
+            .where(DeploymentRow.id.in_(newest), DeploymentRow.production.is_not(None)))
         return {slug: Production(placement_from_json(placement), row_id, state in ACTIVE)
                 for slug, row_id, state, placement in rows}
 

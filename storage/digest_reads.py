@@ -174,14 +174,14 @@ class SqlDigestReads:
     def _newest_real(self, scope: Scope) -> Select[*tuple[Any, ...]]:
         """Each use case's newest real deployment (it knows what production runs)."""
         return _narrow(select(func.max(D.id)).join(U, U.id == D.use_case_id)
-                       .where(D.dry_run.is_(False), D.production.is_not(None))
-                       .group_by(D.use_case_id), scope)
+                       .where(D.dry_run.is_(False)).group_by(D.use_case_id), scope)
 
     async def production(self, scope: Scope, limit: int) -> Page[tuple[str, Production]]:
         """What runs in production per use case, the most recently deployed first."""
         rows = list((await self._session.execute(
             select(D.slug, D.id, D.state, D.production, TOTAL)
-            .where(D.id.in_(self._newest_real(scope))).order_by(D.id.desc()).limit(limit))).all())
+            .where(D.id.in_(self._newest_real(scope)), D.production.is_not(None))
+            .order_by(D.id.desc()).limit(limit))).all())
         return _page(rows, lambda r: (r.slug, Production(placement_from_json(r.production), r.id,
                                                          r.state in ACTIVE)))
 

@@ -89,6 +89,7 @@ class StageRun:
     undo: dict[str, str] | None = None  # what the executor needs to take this stage's change back
     told: tuple[str, ...] | None = None  # who got a direct message about its gate; None: not yet
     reminded: int = 0                    # how many reminders its gate has had
+    reminded_at: datetime | None = None  # the last one
     group_ids: tuple[tuple[str, str], ...] = ()  # its gate's groups named by @handle -> their S…
 
     @property
@@ -112,8 +113,9 @@ class StageRun:
 
     @property
     def gate_news_at(self) -> datetime | None:
-        """When the approvers are told next: at once when the gate opens, then each ``remind``
-        interval (never at or after the expiry, which is news of its own)."""
+        """When the approvers are told next: at once when the gate opens, then a ``remind``
+        interval after the last word (one nudge after a night the bot was down, not a burst;
+        never at or after the expiry, which is news of its own)."""
         policy = self.spec.approval
         if self.gate_opened_at is None or policy is None:
             return None
@@ -121,7 +123,7 @@ class StageRun:
             return self.gate_opened_at
         if policy.remind is None:
             return None
-        due = self.gate_opened_at + policy.remind * (self.reminded + 1)
+        due = (self.reminded_at or self.gate_opened_at) + policy.remind
         expires = self.gate_expires_at
         return None if expires is not None and due >= expires else due
 

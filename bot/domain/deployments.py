@@ -74,12 +74,15 @@ def request(*, use_case: str, version: str, pipeline: Pipeline, requested_by: st
     """``baseline``: what runs in production now (the previous deployment's placement)."""
     stages = _stage_runs(pipeline.stages)
     production = stages[production_index(pipeline.stages)]
-    tracked = not pipeline.is_dry_run and not production.spec.run.is_dry_run
+    if pipeline.is_dry_run:
+        baseline = ()  # a rehearsal: it keeps no account of production
+    elif not production.spec.run.is_dry_run:
+        baseline = extend(baseline, stage_targets(production))
     d = Deployment(
         use_case=use_case, version=version, pipeline=pipeline.name, requested_by=requested_by,
         requested_at=now, channel_id=channel_id, stages=stages,
         kind=kind, rollback_of=rollback_of, dry_run=pipeline.is_dry_run,
-        production=extend(baseline, stage_targets(production)) if tracked else (),
+        production=baseline,
     )
     started = _advance(d, now)
     what = "rollback requested" if kind == "rollback" else "requested"

@@ -118,7 +118,7 @@ def remind(d: Deployment, now: datetime) -> Transition:
     due = stage.gate_news_at
     if stage.told is None or due is None or due > now:
         raise StaleResult("no reminder is due")
-    nudged = d.with_stage(index, replace(stage, reminded=stage.reminded + 1))
+    nudged = d.with_stage(index, replace(stage, reminded=stage.reminded + 1, reminded_at=now))
     event = Event("reminded", now, stage=stage.name, detail=" ".join(stage.told))
     return Transition(nudged, (event,), gate=GateNotice(index, GateNews.REMINDER))
 

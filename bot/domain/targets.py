@@ -26,7 +26,7 @@ def _step_targets(stage: StageRun, wave: int | None) -> tuple[str, ...]:
 
 def placed(d: Deployment, index: int, step: Step, version: str, now: datetime) -> Deployment:
     """The production stage's run ended: its targets run ``version`` (or UNKNOWN) now."""
-    if not d.production or step.kind is not StepKind.RUN \
+    if not d.production or step.kind is not StepKind.RUN or d.stages[index].spec.run.is_dry_run \
             or index != production_index(tuple(s.spec for s in d.stages)):
         return d
     targets = _step_targets(d.stages[index], step.wave)

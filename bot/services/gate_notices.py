@@ -80,13 +80,15 @@ async def say(uow: UnitOfWork, d: Deployment, notice: GateNotice, approvers: App
         return notes
     waiting = stage.state is StageState.AWAITING_APPROVAL
     tokens = await _tokens(uow, d, notice.index, clock) if waiting else DecisionTokens()
-    if notice.news is GateNews.CHANGED:
+    if notice.news is GateNews.CHANGED:  # each request and reminder says where the gate is now
+        said = [_current(d, notice.index, tokens, clock, tz, reminder=n > 0) for n in (0, 1)]
         for user in told:
             for n in range(stage.reminded + 1):
-                msg = _current(d, notice.index, tokens, clock, tz, reminder=n > 0)
-                await uow.outbox.supersede_updates(dm_ref(d, notice.index, user, n))
-                uow.outbox.add(OutgoingMessage("chat.update", user, {"channel": user, **msg.as_args()},
-                                               update_of=dm_ref(d, notice.index, user, n)))
+                ref = dm_ref(d, notice.index, user, n)
+                await uow.outbox.supersede_updates(ref)
+                uow.outbox.add(OutgoingMessage(
+                    "chat.update", user, {"channel": user, **said[min(n, 1)].as_args()},
+                    update_of=ref, link_of=message_ref))
         return notes
     reminder = notice.news is GateNews.REMINDER
     msg = deploy_dms.approval_request(d, notice.index, tokens, now=now, tz=tz, reminder=reminder)

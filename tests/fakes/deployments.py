@@ -148,11 +148,11 @@ class MemoryDeploymentRepository:
     async def productions(self, slugs: list[str]) -> dict[str, Production]:
         newest: dict[str, Deployment] = {}
         for d in self._stored():
-            if d.use_case in slugs and not d.dry_run and d.production and d.id is not None:
+            if d.use_case in slugs and not d.dry_run and d.id is not None:
                 if d.use_case not in newest or (newest[d.use_case].id or 0) < d.id:
                     newest[d.use_case] = d
         return {slug: Production(d.production, d.id or 0, d.state.is_active)
-                for slug, d in newest.items()}
+                for slug, d in newest.items() if d.production}
 
     async def set_lock(self, lock: DeployLock) -> None:
         self._ensure_use_case(lock.use_case)

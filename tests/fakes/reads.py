@@ -124,10 +124,10 @@ class MemoryDigestReads(_Scoped):
 
     def _newest_real(self, scope: Scope) -> dict[str, Deployment]:
         newest: dict[str, Deployment] = {}
-        for d in self._deployments(scope, lambda d: not d.dry_run and bool(d.production)):
+        for d in self._deployments(scope, lambda d: not d.dry_run):
             if d.use_case not in newest or (newest[d.use_case].id or 0) < (d.id or 0):
                 newest[d.use_case] = d
-        return newest
+        return {slug: d for slug, d in newest.items() if d.production}
 
     async def production(self, scope: Scope, limit: int) -> Page[tuple[str, Production]]:
         newest = sorted(self._newest_real(scope).values(), key=lambda d: d.id or 0, reverse=True)

@@ -16,7 +16,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.domain.deployment_model import DeploymentState
+from bot.domain.deployment_model import Deployment, DeploymentState
 from bot.simulator.simulator import Simulator
 from tests.scenario.deploy_support import (
     announcements,
@@ -226,6 +226,6 @@ async def test_a_failure_reason_is_said_once_on_each_surface(sim: Simulator, fle
     assert "failed at `deploy`" in dm and "error rate" not in dm and "— <https://" in dm
 
 
-async def sim_history(sim: Simulator) -> list:  # type: ignore[type-arg]
+async def sim_history(sim: Simulator) -> list[Deployment]:
     async with sim.app.db.uow() as uow:
         return await uow.deployments.history("churn", limit=20)

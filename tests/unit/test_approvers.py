@@ -14,8 +14,10 @@ DEFAULT = ApprovalSpec()
 ADMINS = frozenset({"UADA", "UALI"})
 
 
-def gate(**kw: object) -> tuple[StageSpec, ...]:
-    return (StageSpec("build", DRY), StageSpec("deploy", DRY, approval=ApprovalSpec(**kw)))  # type: ignore[arg-type]
+def gate(*, required: int = 1, approvers: tuple[str, ...] = (),
+         allow_self: bool = False) -> tuple[StageSpec, ...]:
+    approval = ApprovalSpec(required, approvers, allow_self)
+    return (StageSpec("build", DRY), StageSpec("deploy", DRY, approval=approval))
 
 
 def test_by_default_the_owner_and_the_admins_decide_and_the_requester_is_left_out() -> None:

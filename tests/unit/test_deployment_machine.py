@@ -891,3 +891,13 @@ OK_, FAIL, CANC = DeploymentState.SUCCEEDED, DeploymentState.FAILED, DeploymentS
 )
 def test_rollback_version(history: list[tuple[str, DeploymentState]], expected: str | None) -> None:
     assert rollback_version([past(v, s) for v, s in history]) == expected
+
+
+def test_after_a_night_the_bot_was_down_a_gate_is_nudged_once_not_in_a_burst() -> None:
+    d = tell(at_gate(), ("U0OWNER",), at(1)).deployment
+    late = at(1) + timedelta(hours=13)  # three intervals went by unsaid
+    d = remind(d, late).deployment
+    assert d.stages[1].reminded == 1
+    assert d.next_deadline() == late + timedelta(hours=4)
+    with pytest.raises(StaleResult):
+        remind(d, late + timedelta(minutes=1))

@@ -196,3 +196,11 @@ def test_at_most_ten_targets_are_named_per_version() -> None:
                             name_targets=True)
     assert "web-10 and 15 more)" in words and "web-11," not in words
     assert words.startswith("`2.0` on 25 of 30 targets (web-1, web-2,")
+
+
+def test_a_rehearsed_production_stage_carries_what_runs_on_unchanged() -> None:
+    rehearsal = Pipeline("r", (StageSpec("build", CMD),
+                               StageSpec("deploy", ExecutorSpec(ExecutorKind.DRY_RUN))))
+    before = placement_of([("1.0", TARGETS)])
+    t = step(step(begin(rehearsal, before)))  # build ran for real; deploy only pretended
+    assert t.deployment.state.value == "succeeded" and t.deployment.production == before
