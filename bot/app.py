@@ -239,7 +239,7 @@ def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebCl
     approvals = ApprovalService(db.uow, clock, directory, deployments, settings.timezone,
                                 settings.admins)
     return _Services(
-        use_cases=UseCaseService(uow=db.uow, clock=clock, directory=directory,
+        use_cases=UseCaseService(uow=db.uow, clock=clock, directory=directory, pipelines=pipelines,
                                  dev_timebox=settings.dev_timebox, timezone=settings.timezone,
                                  admins_configured=admins_configured),
         deployments=deployments,

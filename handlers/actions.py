@@ -100,14 +100,14 @@ class _Buttons:
 
 
 def _deploy_version(deployments: DeploymentService) -> Callable[[str, Actor], Awaitable[Message]]:
-    """"Deploy vN": exactly `/deploy <slug> <version>` typed by the clicker, every check included."""
+    """"Deploy vN": `/deploy <slug> <version>` typed by the clicker, every check included; its
+    value is a slug and a version, nothing else."""
     async def deploy(value: str, actor: Actor) -> Message:
-        slug, _, version = value.partition(":")
         try:
-            command = deploy_grammar.parse_deploy(f"{slug} {version}")
+            command = deploy_grammar.start_from_button(value)
         except UsageError as bad:
-            return blocks.error(str(bad), bad.usage)
-        return await deployments.execute(command, actor)
+            return blocks.error(str(bad))
+        return await deployments.start(command, actor)
 
     return deploy
 

@@ -20,8 +20,9 @@ from bot.services.metrics import MetricService, NewPoint
 from bot.services.tokens import TokenService
 
 MAX_BATCH = 1000
-MAX_AHEAD = timedelta(minutes=5)
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # clocks drift a little; a value from the future is a mistake
+# Clocks drift a little; a value from further in the future is a mistake (SPEC: 60 s).
+MAX_AHEAD = timedelta(seconds=60)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class BadInput(Exception):
@@ -117,7 +118,8 @@ def _at(raw: Any, at_path: str, now: datetime) -> datetime:
     if at < EARLIEST:
         raise BadInput(f"{at_path}at: is before {EARLIEST.year}")
     if at > now + MAX_AHEAD:
-        raise BadInput(f"{at_path}at: is in the future")
+        raise BadInput(f"{at_path}at: is more than {MAX_AHEAD.seconds} s ahead of the bot's clock "
+                       f"({now:%Y-%m-%dT%H:%M:%SZ})")
     return at
 
 

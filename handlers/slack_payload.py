@@ -118,10 +118,7 @@ def _check_kind(body: dict[str, Any]) -> None:
         _block_actions(body)
     elif body.get("type") in ("view_submission", "view_closed"):
         _user(body)
-        view = body.get("view") or {}
-        for key in ("type", "callback_id"):
-            _token(view.get(key), f"view.{key}")
-        _token(view.get("private_metadata", ""), "view.private_metadata", MAX_VALUE)
+        _view(body.get("view"))
     elif body.get("type") == "event_callback":
         event = body.get("event")
         if not isinstance(event, dict):
@@ -129,6 +126,22 @@ def _check_kind(body: dict[str, Any]) -> None:
         _token(event.get("type"), "event.type")
         if event["type"] == "app_home_opened":
             _id(event.get("user"), "event.user")
+
+
+def _view(view: Any) -> None:
+    """A dialog as submitted: its state is objects all the way down (block → element →
+    what was entered), whatever a forged payload claims."""
+    if not isinstance(view, dict):
+        raise Malformed("view: expected an object")
+    for key in ("type", "callback_id"):
+        _token(view.get(key), f"view.{key}")
+    _token(view.get("private_metadata", ""), "view.private_metadata", MAX_VALUE)
+    state = view.get("state", {"values": {}})
+    values = state.get("values", {}) if isinstance(state, dict) else None
+    if not isinstance(values, dict) or not all(
+            isinstance(block, dict) and all(isinstance(element, dict) for element in block.values())
+            for block in values.values()):
+        raise Malformed("view.state: expected {values: {block: {element: {...}}}}")
 
 
 def _block_actions(body: dict[str, Any]) -> None:

@@ -98,11 +98,14 @@ class SqlDeploymentRepository:
         )
         return None if row is None else to_deployment(row)
 
-    async def history(self, slug: str, *, limit: int = 10) -> list[Deployment]:
+    async def history(self, slug: str, *, limit: int = 10,
+                      pipeline: str | None = None) -> list[Deployment]:
+        """Newest first; ``pipeline``: only the deployments of that pipeline."""
+        query = select(DeploymentRow).where(DeploymentRow.slug == slug)
+        if pipeline is not None:
+            query = query.where(DeploymentRow.pipeline == pipeline)
         rows = await self._session.scalars(
-            select(DeploymentRow).where(DeploymentRow.slug == slug)
-            .order_by(DeploymentRow.requested_at.desc(), DeploymentRow.id.desc()).limit(limit)
-        )
+            query.order_by(DeploymentRow.requested_at.desc(), DeploymentRow.id.desc()).limit(limit))
         return [to_deployment(r) for r in rows]
 
     async def active(self, *, limit: int = 50) -> list[Deployment]:
@@ -162,8 +165,16 @@ class SqlDeploymentRepository:
 
     # ── button tokens ───────────────────────────────────────────────────────────────────────
 
-    async def new_token(self, d: Deployment, stage_index: int, action: str, now: datetime) -> str:
+    async def button_token(self, d: Deployment, stage_index: int, action: str, now: datetime) -> str:
+        """The token of that button of ``d``: made once, then the same on every message that
+        shows it (a Home tab opened thirty times, each edit of the deployment message)."""
         assert d.id is not None
+        found = await self._session.scalar(
+            select(ActionTokenRow.id).where(
+                ActionTokenRow.deployment_id == d.id, ActionTokenRow.stage_index == stage_index,
+                ActionTokenRow.action == action, ActionTokenRow.version == d.version).limit(1))
+        if found is not None:
+            return found
         token = secrets.token_urlsafe(16)
         self._session.add(ActionTokenRow(id=token, deployment_id=d.id, stage_index=stage_index,
                                          version=d.version, action=action, created_at=now))

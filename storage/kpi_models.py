@@ -21,6 +21,7 @@ class MetricPointRow(Base):
     __table_args__ = (
         Index("ix_metric_points_series", "use_case_id", "name", "at"),
         Index("ix_metric_points_at", "at"),  # KPIs that moved in the whole workspace
+        Index("ix_metric_points_received", "use_case_id", "name", "received_at"),  # fresh ones
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -29,6 +30,7 @@ class MetricPointRow(Base):
     value: Mapped[float]
     unit: Mapped[str] = mapped_column(String(32), default="")
     at: Mapped[datetime]
+    received_at: Mapped[datetime]  # by the bot's clock: what "fresh" means (a pushed `at` may lie)
     recorded_by: Mapped[str] = mapped_column(String(80))  # a user ID, or "token:<name>"
 
 

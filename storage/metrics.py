@@ -24,7 +24,8 @@ class SqlMetricRepository:
             select(UseCaseRow.slug, UseCaseRow.id).where(UseCaseRow.slug.in_(slugs)))
         return {slug: row_id for slug, row_id in rows}
 
-    async def add_points(self, points: list[tuple[str, StoredPoint]], recorded_by: str) -> None:
+    async def add_points(self, points: list[tuple[str, StoredPoint]], recorded_by: str,
+                         received_at: datetime) -> None:
         """(slug, point) pairs in one go; an unknown slug raises LookupError (nothing stored)."""
         ids = await self._use_case_ids({slug for slug, _ in points})
         missing = sorted({slug for slug, _ in points} - ids.keys())
@@ -32,7 +33,7 @@ class SqlMetricRepository:
             raise LookupError(missing[0])
         self._session.add_all(
             MetricPointRow(use_case_id=ids[slug], name=p.name, value=p.value, unit=p.unit,
-                           at=p.at, recorded_by=recorded_by)
+                           at=p.at, received_at=received_at, recorded_by=recorded_by)
             for slug, p in points
         )
         await self._session.flush()
@@ -67,6 +68,15 @@ class SqlMetricRepository:
                                                      MetricPointRow.at == newest.c.at))
             .where(MetricPointRow.use_case_id == use_case)
         ))
+
+    async def newest_received(self, slug: str, name: str, after: datetime) -> StoredPoint | None:
+        """The KPI's value the bot received last, if it received it after ``after``."""
+        row = await self._session.scalar(
+            select(MetricPointRow).join(UseCaseRow, UseCaseRow.id == MetricPointRow.use_case_id)
+            .where(UseCaseRow.slug == slug, MetricPointRow.name == name,
+                   MetricPointRow.received_at > after)
+            .order_by(MetricPointRow.received_at.desc(), MetricPointRow.id.desc()).limit(1))
+        return None if row is None else StoredPoint(row.name, row.value, row.unit, row.at)
 
     async def newest_at(self, slug: str, name: str) -> datetime | None:
         return await self._session.scalar(

@@ -178,6 +178,7 @@ class ActionTokenRow(Base):
     """Button parameters kept on the server: a button's value is only this row's random id."""
 
     __tablename__ = "action_tokens"
+    __table_args__ = (Index("ix_action_tokens_button", "deployment_id", "stage_index", "action"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id", ondelete="CASCADE"))

@@ -44,6 +44,7 @@ FREEZE_CRON_MIN_INTERVAL = timedelta(minutes=1)
 _FIRST_STEP = timedelta(minutes=1)
 _INSTANT = timedelta(microseconds=1)
 CHAIN_STEPS = 500  # windows followed one after the other at most (``*/10 9-17 * * *`` + 10m: 54 a day)
+LISTED_FIRES = 1_000  # fire times computed per freeze for a listing: a frequent cron is listed in part
 
 
 def _utc(at: datetime) -> datetime:
@@ -98,14 +99,22 @@ class RecurringFreeze:
         return FreezeWindow(start, _utc(start) + self.duration, self.reason, self.use_cases,
                             PIPELINE_FILE)
 
-    def windows(self, start: datetime, end: datetime) -> list[FreezeWindow]:
+    def windows(self, start: datetime, end: datetime, *,
+                limit: int | None = None) -> list[FreezeWindow]:
         """Every window overlapping ``[start, end)``, oldest first: one that started before
-        ``start`` but is still open counts (fire times are looked back for by ``duration``)."""
+        ``start`` but is still open counts (fire times are looked back for by ``duration``);
+        with ``limit``, only the windows of the first ``limit`` fire times."""
         start, end = _utc(start), _utc(end)
         if end <= start:
             return []
-        fires = self.schedule.fire_times(start - self.duration, end)
+        fires = self.schedule.fire_times(start - self.duration, end, limit=limit)
         return [self.window(fire) for fire in fires if fire < end]
+
+    def covers_all_time(self, start: datetime) -> bool:
+        """Its windows, joined, leave no gap in a week from ``start``: it never lets go."""
+        week = _utc(start) + timedelta(days=7)
+        joined = _merged(self.windows(start, week))
+        return len(joined) == 1 and joined[0].start <= _utc(start) and joined[0].end >= week
 
     def active_window(self, now: datetime) -> FreezeWindow | None:
         """The window containing ``now`` that ends last (the one started last), or None.
@@ -177,13 +186,26 @@ def coming_windows(freezes: Sequence[RecurringFreeze], ad_hoc: Sequence[FreezeWi
     """The windows open at ``now`` or starting before ``now + horizon``, for ``slug`` (None:
     every window), ordered by start then end. Overlapping or touching windows of one recurring
     freeze are listed as one (``*/10 9-17 * * *`` + ``10m`` reads as 09:00–18:00)."""
+    return listed_windows(freezes, ad_hoc, slug, now, horizon, limit=None)[0]
+
+
+def listed_windows(freezes: Sequence[RecurringFreeze], ad_hoc: Sequence[FreezeWindow],
+                   slug: str | None, now: datetime, horizon: timedelta, *,
+                   limit: int | None = LISTED_FIRES
+                   ) -> tuple[list[FreezeWindow], list[tuple[RecurringFreeze, datetime]]]:
+    """:func:`coming_windows` at a bounded cost: at most ``limit`` fire times per freeze. Also
+    the freezes listed only in part, each with how far (a cron every few minutes)."""
     now = _utc(now)
     end = now + horizon
     out = [w for w in ad_hoc if (slug is None or w.applies_to(slug)) and w.end > now and w.start < end]
+    partial = []
     for freeze in freezes:
         if slug is None or freeze.applies_to(slug):
-            out += _merged(freeze.windows(now, end))
-    return sorted(out, key=lambda w: (w.start, w.end))
+            found = freeze.windows(now, end, limit=limit)
+            out += _merged(found)
+            if limit is not None and found and len(found) >= limit and found[-1].end < end:
+                partial.append((freeze, found[-1].end))
+    return sorted(out, key=lambda w: (w.start, w.end)), partial
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,13 @@ class Pipeline:
         """Whether someone who is not an admin may start it (``groups``: theirs, of ``allowed``)."""
         return user_id in self.allowed or role in self.allowed or bool(groups & set(self.allowed))
 
+    def may_surely_not_start(self, user_id: str, role: str | None, *, is_admin: bool) -> bool:
+        """Refused whatever Slack says of user groups: not an admin, not named, not of an
+        allowed role, and no group named that they might be in (a button not to offer)."""
+        groups = any(a[0] in "@S" for a in self.allowed)
+        return bool(self.allowed) and not is_admin and not groups \
+            and not self.may_start(user_id, role, frozenset())
+
     def starters(self) -> str:
         """Who ``allowed`` lets start it, in words: "admins, the team's devops engineers or @rm"."""
         words = [f"the team's {ROLES[a]}" if a in ROLES else

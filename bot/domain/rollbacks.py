@@ -10,16 +10,19 @@ from bot.domain.deployment_model import Deployment, DeploymentState
 from bot.domain.pipeline import ExecutorKind, OnFailure, Pipeline, StageSpec, production_index
 
 
-def rollback_version(history: Sequence[Deployment]) -> str | None:
-    """The version to go back to: the newest successful one other than the newest deployment's.
+def rollback_version(history: Sequence[Deployment], pipeline: str) -> str | None:
+    """The version to go back to: the newest one that succeeded in production with ``pipeline``,
+    other than the newest deployment's with it; another pipeline's success (a sandbox) never
+    counts, whatever it deployed.
 
     ``history`` is newest first. After v2 succeeded, rollback goes to v1; after v2 failed
     half-way, rollback goes to the last good one (v1) to repair the waves v2 touched.
     """
-    if not history:
+    mine = [d for d in history if d.pipeline == pipeline]
+    if not mine:
         return None
-    latest = history[0].version
-    for past in history:
+    latest = mine[0].version
+    for past in mine:
         if past.state is DeploymentState.SUCCEEDED and past.version != latest:
             return past.version
     return None

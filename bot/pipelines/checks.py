@@ -116,9 +116,10 @@ class Checker(ExecutorValues, FreezeValues):
             name_i = names[i]
             if isinstance(name_i, str) and name_i in names[:i]:
                 self.fail(f"{where}[{i}].name", f"{quote(name_i)} is already stages[{names.index(name_i)}]")
+        # Checked even when a stage has problems, so one run reports everything.
+        allowed = self.allowed(table.get("allowed", []), join(path, "allowed"))
         if None in stages:
             return None
-        allowed = self.allowed(table.get("allowed", []), join(path, "allowed"))
         return Pipeline(name=name, stages=tuple(s for s in stages if s), description=description,
                         allowed=allowed)
 

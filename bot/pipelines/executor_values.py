@@ -70,8 +70,8 @@ class ExecutorValues(RolloutValues):
 
     def mlflow_alias(self, table: dict[str, Any], path: str) -> ExecutorSpec | None:
         count = len(self.problems)
-        model = self.string(table, "model", path) or ""
-        alias = self.string(table, "alias", path, required=True) or ""
+        model = self.filled(table, "model", path, " (leave it out for the use case's linked model)")
+        alias = self.filled(table, "alias", path, required=True)
         if alias and (not ALIAS_RE.fullmatch(alias) or alias.lower() == "latest"):
             self.fail(join(path, "alias"), f"{quote(alias)} is not an MLflow alias: letters, digits, "
                                            '_ and -, and not "latest" (MLflow keeps that one)')
@@ -82,14 +82,14 @@ class ExecutorValues(RolloutValues):
 
     def github_workflow(self, table: dict[str, Any], path: str) -> ExecutorSpec | None:
         count = len(self.problems)
-        repo = self.string(table, "repo", path, required=True) or ""
+        repo = self.filled(table, "repo", path, required=True)
+        workflow = self.filled(table, "workflow", path, required=True)
         if repo and not REPO_RE.fullmatch(repo):
             self.fail(join(path, "repo"), f'{quote(repo)} is not a repository: write "org/name"')
-        workflow = self.string(table, "workflow", path, required=True) or ""
         if workflow and not WORKFLOW_RE.fullmatch(workflow):
             self.fail(join(path, "workflow"), f"{quote(workflow)} is not a workflow: its file name "
                                               '(e.g. "deploy.yml") or its numeric id')
-        ref = self.string(table, "ref", path) or "main"
+        ref = self.filled(table, "ref", path, ' (leave it out for "main")') or "main"
         inputs = self.string_pairs(table.get("inputs", {}), join(path, "inputs"))
         for key, value in inputs:
             self.placeholders(value, f"{join(path, 'inputs')}.{key}")
@@ -97,6 +97,15 @@ class ExecutorValues(RolloutValues):
             return None
         return ExecutorSpec(ExecutorKind.GITHUB_ACTIONS, repo=repo, workflow=workflow, ref=ref,
                             inputs=inputs)
+
+    def filled(self, table: dict[str, Any], key: str, path: str, hint: str = "", *,
+               required: bool = False) -> str:
+        """A string that, when given, says something: "" is a mistake, never a default."""
+        value = self.string(table, key, path, required=required) or ""
+        if key in table and isinstance(table[key], str) and not table[key].strip():
+            self.fail(join(path, key), f"must not be empty{hint}")
+            return ""
+        return value
 
     def string_pairs(self, value: Any, path: str) -> tuple[tuple[str, str], ...]:
         if not isinstance(value, dict):

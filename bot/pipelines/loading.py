@@ -8,6 +8,7 @@ rules themselves are in :mod:`bot.pipelines.checks`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.config import ConfigError, load_settings
@@ -29,6 +30,8 @@ def setting_missing(kind: ExecutorKind) -> str:
 
 
 WEBHOOK_SECRET_MISSING = setting_missing(ExecutorKind.WEBHOOK)
+WARNING = "warning: "  # a line check-config prints that is no problem (the exit status stays 0)
+_A_MONDAY = datetime(2026, 1, 5, tzinfo=UTC)  # where a week of windows is looked at
 
 
 class PipelineError(Exception):
@@ -91,8 +94,12 @@ def _check_pipeline_file(env: Mapping[str, str]) -> list[str]:
     if unreadable is not None:
         return [str(unreadable)]
     checker = Checker()
-    checker.pipeline_set(data)
+    found = checker.pipeline_set(data)
     lines = [f"{path}: {problem}" for problem in checker.problems]
+    lines += [f"{WARNING}{path}: freezes[{i}]: never lets go ({f.describe()}): deployments of "
+              f"{'every use case' if f.use_cases is None else ', '.join(sorted(f.use_cases))} "
+              "pass only with an admin's override"
+              for i, f in enumerate(found.freezes if found else ()) if f.covers_all_time(_A_MONDAY)]
     # Checked even when the file has other problems, so one run reports everything.
     return lines + [setting_missing(kind) for kind, name in REQUIRED_SETTING.items()
                     if kind in checker.kinds and not env.get(name, "").strip()]

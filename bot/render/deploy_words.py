@@ -54,6 +54,11 @@ def lock_words(lock: DeployLock, tz: str, now: datetime | None = None) -> str:
         f": {escape(lock.reason)}" if lock.reason else "")
 
 
+def lock_reminder(lock: DeployLock, tz: str, now: datetime) -> str:
+    return (f"🔒 Reminder: deployments of *{lock.use_case}* are {lock_words(lock, tz, now)}. "
+            f"Unlock with `/deploy unlock {lock.use_case}` when it is safe.")
+
+
 def attention_line(slug: str, production: Production | None, lock: DeployLock | None,
                    tz: str) -> str:
     """A use case someone must look at: what runs where, and the lock a failed rollback left."""

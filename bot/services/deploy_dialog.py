@@ -51,14 +51,14 @@ class DeployDialogs:
             uc = await load_use_case(uow, slug)
             history = [d.version for d in await uow.deployments.history(uc.slug, limit=10)]
             chain = await chain_for(uow, self.pipelines.freezes, uc.slug, self.clock.now())
-        if not may_deploy(uc, actor.user_id, is_admin=actor.is_admin):
+        default = self.pipelines.for_use_case(uc.slug)
+        if not default.allowed and not may_deploy(uc, actor.user_id, is_admin=actor.is_admin):
             hint = "" if self.deployments.admins_configured else NO_ADMINS_HINT
             raise NotAllowed(f"Only {deployers_text(uc)} may deploy `{uc.slug}`.{hint}")
         if uc.phase is Phase.ARCHIVED:
             raise Conflict(f"`{uc.slug}` is archived; it cannot be deployed.")
         if chain and not actor.is_admin:  # refused now, not after the form is filled in
             raise frozen_refusal(uc.slug, chain, self.timezone)
-        default = self.pipelines.for_use_case(uc.slug)
         await self._ensure_passable(uc, default, actor)
         versions = await self._model_versions(uc) or history
         pipelines = [self.pipelines.pipelines[name] for name in sorted(self.pipelines.pipelines)]
@@ -67,13 +67,17 @@ class DeployDialogs:
                                      admins=self.deployments.admins, requester=actor.user_id)
 
     async def _ensure_passable(self, uc: UseCase, pipeline: Pipeline, actor: Actor) -> None:
-        """No dead ends: with the use case's own pipeline, refused before the form is filled in
-        (group members asked briefly; if Slack is slow, submitting checks again)."""
+        """With the use case's own pipeline, refused before the form is filled in: who may
+        start it (its `allowed`), and no dead end (user groups asked of Slack briefly; if
+        Slack is slow, submitting checks again)."""
+        async def ask() -> None:
+            await self.deployments.ensure_may_start(uc, pipeline, actor)
+            self.deployments.ensure_passable(uc, pipeline, actor,
+                                             await self.deployments.members(pipeline))
         try:
-            members = await asyncio.wait_for(self.deployments.members(pipeline), REGISTRY_WAIT)
+            await asyncio.wait_for(ask(), REGISTRY_WAIT)
         except TimeoutError:
             return
-        self.deployments.ensure_passable(uc, pipeline, actor, members)
 
     async def _model_versions(self, uc: UseCase) -> list[str]:
         if not uc.model or self.registry is None:

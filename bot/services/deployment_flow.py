@@ -61,11 +61,11 @@ async def buttons_for(uow: UnitOfWork, d: Deployment, clock: Clock) -> DecisionT
     if not d.state.is_active:
         return DecisionTokens()
     now = clock.now()
-    cancel = await uow.deployments.new_token(d, -1, "cancel", now)
+    cancel = await uow.deployments.button_token(d, -1, "cancel", now)
     index = d.current
     if d.state is DeploymentState.AWAITING_APPROVAL and index is not None:
-        return DecisionTokens(await uow.deployments.new_token(d, index, "approve", now),
-                              await uow.deployments.new_token(d, index, "reject", now), cancel)
+        return DecisionTokens(await uow.deployments.button_token(d, index, "approve", now),
+                              await uow.deployments.button_token(d, index, "reject", now), cancel)
     return DecisionTokens(cancel=cancel)
 
 

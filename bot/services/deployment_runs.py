@@ -24,7 +24,7 @@ from bot.domain.rollbacks import automatic_rollback_stage, rollback_version
 from bot.domain.waves import target_names
 from bot.executors.base import ExecutorResult, Outcome, StageJob
 from bot.render.deploy_blocks import output_note
-from bot.render.deploy_words import lock_words
+from bot.render.deploy_words import lock_reminder
 from bot.services import deployment_flow as flow
 from bot.services import gate_notices
 from bot.services.events import DeploymentChanged
@@ -94,13 +94,18 @@ class DeploymentRuns:
 
     async def _held(self, uow: UnitOfWork, d: Deployment, index: int, now: datetime) -> bool:
         """A stage that has not started waits out a freeze window (unless an admin overrode
-        freezes for this deployment); one already under way is never stopped half-way."""
+        freezes for this deployment); one already under way is never stopped half-way. A
+        rollback restores a known-good version: no freeze holds it, and its thread says so."""
         if d.override or not not_started(d, index):
             return False
         chain = await chain_for(uow, self.freezes, d.use_case, now)
         if not chain:
             return False
         why = describe(chain, self.timezone)
+        if d.kind == "rollback":  # said with the launch, in its transaction
+            flow.thread(uow, d, f"❄️ *{d.stages[index].name}* runs during {why}: a rollback "
+                                "restores a known-good version, so no freeze holds it.")
+            return False
         t = hold(d, index, chain[-1].end, now, why)
         await flow.persist(uow, t, self.books,
                            notes=(f"❄️ *{d.stages[index].name}* waits for {why}; it starts "
@@ -160,12 +165,9 @@ class DeploymentRuns:
         running step outlived its timeout."""
         async with self.uow() as uow:
             d = await uow.deployments.get(deployment_id)
-            uc = await uow.use_cases.get(d.use_case) if d is not None else None
-        if d is None:
-            return None
-        news = gates.news_due(d, self.clock.now())
-        if news is GateNews.OPENED:
-            told = await gate_notices.audience(self.uow, self.groups, self.admins, d, uc)
+        news = gates.news_due(d, self.clock.now()) if d is not None else None
+        if news is GateNews.OPENED and d is not None:
+            told = await gate_notices.audience(self.uow, self.groups, self.admins, d)
             return await self._transition(
                 deployment_id, lambda d, now: gates.tell(d, told.people, now, told.group_ids))
         if news is GateNews.REMINDER:
@@ -232,8 +234,8 @@ class DeploymentRuns:
                          targets: tuple[str, ...]) -> Deployment | None:
         """Redeploy the last good version to the targets the failed rollout touched; None when
         there is no earlier version to go back to (its end says so)."""
-        history = await uow.deployments.history(failed.use_case, limit=50)
-        version = rollback_version(history)
+        history = await uow.deployments.history(failed.use_case, limit=50, pipeline=failed.pipeline)
+        version = rollback_version(history, failed.pipeline)
         if version is None:
             return None
         stage = next(s for s in failed.stages if s.state.is_done and s.waves and
@@ -283,10 +285,7 @@ class DeploymentRuns:
         async with self.uow() as uow:
             claimed = await uow.deployments.claim_lock_reminders(now, age)
             for lock, channel in claimed:
-                flow.announce(uow, channel, (
-                    f"🔒 Reminder: deployments of *{lock.use_case}* are "
-                    f"{lock_words(lock, self.timezone, now)}. Unlock with "
-                    f"`/deploy unlock {lock.use_case}` when it is safe."))
+                flow.announce(uow, channel, lock_reminder(lock, self.timezone, now))
             await uow.commit()
         return len(claimed)
 

@@ -107,6 +107,10 @@ class DeploymentService:
             return frozenset()
         return frozenset([g for g in named if actor.user_id in await self.groups.members(g)])
 
+    async def ensure_may_start(self, uc: UseCase, pipeline: Pipeline, actor: Actor) -> None:
+        """Refuse who may not start ``pipeline`` (asks Slack about its allowed groups)."""
+        self._ensure_starter(uc, pipeline, actor, await self._groups_of(pipeline, actor))
+
     async def members(self, pipeline: Pipeline) -> Members:
         """Who is in each user group its gates name, asked of Slack before any transaction
         (whether anyone but the requester could pass them)."""
@@ -246,14 +250,15 @@ class DeploymentService:
                              f"`{d.version}` is cancelled.")
 
     async def rollback(self, command: RollbackDeployment, actor: Actor) -> Message:
+        own = self._pipeline(command.slug, None)
         async with self.uow() as uow:
             uc = await load_use_case(uow, command.slug)
-            past = await uow.deployments.history(uc.slug, limit=50)
-        version = rollback_version(past)
+            past = await uow.deployments.history(uc.slug, limit=50, pipeline=own.name)
+        version = rollback_version(past, own.name)
         if version is None:
-            raise Conflict(f"`{uc.slug}` has no earlier successful version to roll back to.")
-        pipeline = rollback_pipeline(self._pipeline(uc.slug, None))
-        d = await self._open(uc.slug, version, pipeline, actor, kind="rollback",
+            raise Conflict(f"`{uc.slug}` has no earlier version that succeeded in production with "
+                           f"its `{own.name}` pipeline to roll back to.")
+        d = await self._open(uc.slug, version, rollback_pipeline(own), actor, kind="rollback",
                              rollback_of=past[0].id)
         return blocks.notice(f"⏪ Rollback {d.id}: *{uc.slug}* back to `{version}`; "
                              f"follow it in <#{d.channel_id}>.")

@@ -46,7 +46,9 @@ class FreezeNotices:
         now = self.clock.now()
         since = now - LOOKBACK
         async with self.uow() as uow:
-            ended = [(ad_hoc_key(f.id), ad_hoc_window(f)) for f in await uow.freezes.ended(since, now)]
+            # A freeze lifted the moment it was made was never a window: nothing to say of it.
+            ended = [(ad_hoc_key(f.id), ad_hoc_window(f)) for f in await uow.freezes.ended(since, now)
+                     if f.ends_at > f.starts_at]
         said = 0
         for boundary in boundaries(self.recurring, ended, since, now):
             async with self.uow() as uow:

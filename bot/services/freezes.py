@@ -6,6 +6,7 @@ and Home show (rendered by ``bot.render.freeze_blocks``).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -22,12 +23,13 @@ from bot.domain.freezes import (
     claim_of,
     coming_windows,
     freeze_chain,
+    listed_windows,
 )
 from bot.domain.mrkdwn import escape
 from bot.domain.usecases import Conflict, DomainError, NotAllowed
 from bot.render import blocks
 from bot.render.blocks import Message
-from bot.render.freeze_blocks import describe
+from bot.render.freeze_blocks import describe, frozen_lines
 from bot.services.commands import Actor, FreezeDeployments, ListFreezes, UnfreezeDeployments
 from bot.services.events import FreezesChanged
 from bot.services.freeze_ports import ALL, StoredFreeze
@@ -144,23 +146,32 @@ class FreezeService:
             for freeze_id in lifted:  # said here: its end is not announced again
                 await uow.digests.claim_reminder(CLAIM_KIND, claim_of(ad_hoc_key(freeze_id), False,
                                                                       now), now)
+            # What stays frozen: for `all`, every window still open (a use case's own ad hoc
+            # freeze, the pipeline file's); for one use case, the windows that keep it frozen.
+            still = (await frozen_now(uow, self.recurring, None, now) if command.scope == ALL
+                     else await chain_for(uow, self.recurring, command.scope, now))
+            stays = (f" Still frozen: {'; '.join(frozen_lines(still, self.timezone))}"
+                     if command.scope == ALL and still else "")
             for channel in channels:
-                announce(uow, channel, f"☀️ <@{actor.user_id}> lifted the freeze of {what}.")
+                announce(uow, channel, f"☀️ <@{actor.user_id}> lifted the freeze of {what}.{stays}")
             uow.emit(FreezesChanged())
             await uow.commit()
-            still = ([] if command.scope == ALL else
-                     await chain_for(uow, self.recurring, command.scope, now))
-        if still:
+        if still and command.scope != ALL:
             return blocks.notice(f"☀️ Lifted the ad hoc freeze of {what}, but it stays frozen: "
                                  f"{describe(still, self.timezone)}.")
+        if stays:
+            return blocks.notice(f"☀️ Lifted the ad hoc freeze of {what}.{stays}")
         return blocks.notice(f"☀️ Deployments of {what} are no longer frozen (ad hoc).")
 
     async def list(self, command: ListFreezes) -> Message:
         now = self.clock.now()
         async with self.uow() as uow:
             stored = await uow.freezes.current([ALL, command.slug] if command.slug else None, now)
-        windows = coming_windows(self.recurring, [ad_hoc_window(f) for f in stored], command.slug, now,
-                                 LISTED_AHEAD)
+        # Bounded (a cron every minute is listed in part) and off the event loop: a dozen
+        # frequent windows take a fraction of a second to work out.
+        windows, partial = await asyncio.to_thread(
+            listed_windows, self.recurring, [ad_hoc_window(f) for f in stored], command.slug,
+            now, LISTED_AHEAD)
         if not windows:
             return blocks.notice(f"☀️ No freeze now or in the next {LISTED_AHEAD.days} days"
                                  + (f" for `{command.slug}`." if command.slug else "."))
@@ -168,6 +179,8 @@ class FreezeService:
                  f"{blocks.when(w.end, self.timezone)} · {escape(w.reason)} · "
                  f"{'all use cases' if w.use_cases is None else ', '.join(sorted(w.use_cases))} "
                  f"({w.source})" for w in windows[:40]]
+        lines += [f"… “{escape(f.reason)}” fires every few minutes: listed until "
+                  f"{blocks.when(until, self.timezone)}" for f, until in partial]
         return blocks.notice("❄️ Freeze windows, now and in the next "
                              f"{LISTED_AHEAD.days} days:\n" + "\n".join(lines))
 

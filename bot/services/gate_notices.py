@@ -18,7 +18,6 @@ from bot.domain.approvers import Approvers, of_gate
 from bot.domain.deployment_model import DecisionTokens, Deployment, StageState
 from bot.domain.deployments import GateNews, GateNotice
 from bot.domain.durations import humanize
-from bot.domain.usecases import UseCase
 from bot.render import deploy_dms
 from bot.render.blocks import Message
 from bot.render.production_words import approvers_words
@@ -34,10 +33,12 @@ class Audience:
 
 
 async def audience(uow: Callable[[], UnitOfWork], groups: GroupDirectory | None,
-                   admins: frozenset[str], d: Deployment, uc: UseCase | None) -> Audience:
+                   admins: frozenset[str], d: Deployment) -> Audience:
     """Everyone but the requester who may pass the gate ``d`` waits at and wants direct
     messages, and the IDs its groups' mentions need: asked of Slack here, outside any
     transaction."""
+    async with uow() as reading:
+        uc = await reading.use_cases.get(d.use_case)
     stage = d.current_stage
     if uc is None or stage is None or stage.spec.approval is None:
         return Audience((), ())
@@ -110,5 +111,5 @@ def _current(d: Deployment, index: int, tokens: DecisionTokens, clock: Clock, tz
 
 async def _tokens(uow: UnitOfWork, d: Deployment, index: int, clock: Clock) -> DecisionTokens:
     now = clock.now()
-    return DecisionTokens(await uow.deployments.new_token(d, index, "approve", now),
-                          await uow.deployments.new_token(d, index, "reject", now))
+    return DecisionTokens(await uow.deployments.button_token(d, index, "approve", now),
+                          await uow.deployments.button_token(d, index, "reject", now))

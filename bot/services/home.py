@@ -128,8 +128,8 @@ class HomeService:
             f"{d.use_case} {d.version} · {stage.name} (deployment {d.id})",
             f"requested by <@{d.requested_by}> · waiting {since} · "
             f"{stage.approvals_missing} more needed",
-            await uow.deployments.new_token(d, index, "approve", now),
-            await uow.deployments.new_token(d, index, "reject", now))
+            await uow.deployments.button_token(d, index, "approve", now),
+            await uow.deployments.button_token(d, index, "reject", now))
 
 
 def _running_line(d: Deployment) -> str:

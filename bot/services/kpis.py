@@ -175,7 +175,7 @@ class KpiService:
             await _keep_target(uow, kpi, now)
             if value is not None:
                 point = NewPoint(kpi.use_case, kpi.name, value, kpi.unit, now)
-                status = (await store_points(uow, [point], kpi.recorded_by))[0]
+                status = (await store_points(uow, [point], kpi.recorded_by, now))[0]
             after, change = kpis.after_pull(before, value, error, now)
             saved = await uow.kpis.save_status(kpi.use_case, kpi.name, after,
                                                was_failing=None if before is None else before.failing)
@@ -207,9 +207,10 @@ async def _keep_target(uow: UnitOfWork, kpi: KpiSpec, now: datetime) -> None:
 
 
 async def _newest_after(uow: UnitOfWork, slug: str, name: str, since: datetime) -> float | None:
-    points = (await uow.metrics.series(slug, since=since)).get(name, [])
-    fresh = [p for p in points if p.at > since]
-    return fresh[-1].value if fresh else None
+    """The newest value the bot *received* after ``since`` (a pushed `at` may claim any time:
+    a value that arrived before the wave never counts as the wave's)."""
+    fresh = await uow.metrics.newest_received(slug, name, since)
+    return None if fresh is None else fresh.value
 
 
 async def _value_at(uow: UnitOfWork, slug: str, name: str, moment: datetime) -> float | None:

@@ -70,14 +70,14 @@ class MetricService:
         async with self.uow() as uow:
             uc = await load_use_case(uow, command.slug)
             self._ensure_recorder(uc, actor)
-            status = await store_points(uow, [point], actor.user_id)
+            status = await store_points(uow, [point], actor.user_id, self.clock.now())
             await uow.commit()
         return metric_blocks.recorded(uc.slug, point.name, point.value, point.unit, status[0])
 
     async def push(self, points: list[NewPoint], token_name: str) -> None:
         """The API: every point or none (one transaction); an unknown use case is a LookupError."""
         async with self.uow() as uow:
-            await store_points(uow, points, f"token:{token_name}")
+            await store_points(uow, points, f"token:{token_name}", self.clock.now())
             await uow.commit()
 
     async def show(self, command: ShowMetrics) -> tuple[Message, ChartRequest | None]:
@@ -178,7 +178,8 @@ def dora_chart(slug: str | None, days: int, lines: list[dora_trend.TrendLine]) -
                         filename="dora.png", columns=2, empty_note="n/a: nothing to measure")
 
 
-async def store_points(uow: UnitOfWork, points: list[NewPoint], by: str) -> list[str]:
+async def store_points(uow: UnitOfWork, points: list[NewPoint], by: str,
+                       now: datetime) -> list[str]:
     """Save the points, and announce each target crossing once (guarded per target).
 
     A value older than the newest one already stored (a back-fill) changes no target state:
@@ -187,7 +188,7 @@ async def store_points(uow: UnitOfWork, points: list[NewPoint], by: str) -> list
     newest = {(p.use_case, p.name): await uow.metrics.newest_at(p.use_case, p.name)
               for p in points}
     await uow.metrics.add_points(
-        [(p.use_case, StoredPoint(p.name, p.value, p.unit, p.at)) for p in points], by)
+        [(p.use_case, StoredPoint(p.name, p.value, p.unit, p.at)) for p in points], by, now)
     statuses = []
     targets_by_slug: dict[str, dict[str, StoredTarget]] = {}
     for p in points:

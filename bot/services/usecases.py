@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.domain import usecases as lifecycle
 from bot.domain.metrics import Target
 from bot.domain.mrkdwn import escape
+from bot.domain.pipeline import Pipeline, PipelineSet
 from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, Transition, UseCase
 from bot.render import blocks, usecase_blocks
 from bot.render.blocks import Message
@@ -58,16 +59,22 @@ def _ensure_current(uc: UseCase, seen: int) -> None:
                        "where it is.")
 
 
-def _buttons(uc: UseCase, actor: Actor | None) -> usecase_blocks.CardButtons:
-    """What the viewer may do now: the same rules as the commands (checked again on click)."""
+def _buttons(uc: UseCase, actor: Actor | None,
+             pipeline: Pipeline | None) -> usecase_blocks.CardButtons:
+    """What the viewer may do now: the same rules as the commands (checked again on click);
+    Deploy… only if the use case's pipeline may be started by them (`allowed`, when it says)."""
     if actor is None:
         return usecase_blocks.CardButtons()
     may_change = actor.is_admin or actor.user_id == uc.owner_id
+    if pipeline is not None and pipeline.allowed:
+        may_start = not pipeline.may_surely_not_start(actor.user_id, uc.role_of(actor.user_id),
+                                                      is_admin=actor.is_admin)
+    else:
+        may_start = lifecycle.may_deploy(uc, actor.user_id, is_admin=actor.is_admin)
     return usecase_blocks.CardButtons(
         advance=may_change and uc.phase in lifecycle.FORWARD,
         back=may_change and uc.phase in lifecycle.BACKWARD,
-        deploy=uc.phase is not Phase.ARCHIVED and lifecycle.may_deploy(
-            uc, actor.user_id, is_admin=actor.is_admin))
+        deploy=uc.phase is not Phase.ARCHIVED and may_start)
 
 
 async def load_use_case(uow: UnitOfWork, slug: str) -> UseCase:
@@ -88,6 +95,7 @@ class UseCaseService:
     dev_timebox: timedelta
     timezone: str
     admins_configured: bool
+    pipelines: PipelineSet | None = None  # whose `allowed` decides who is offered Deploy…
 
     async def execute(self, command: UseCaseCommand, actor: Actor) -> Message:
         return await self._guarded(self._dispatch(command, actor))
@@ -170,8 +178,9 @@ class UseCaseService:
             target = (await uow.metrics.targets(uc.slug)).get(uc.kpi) if uc.kpi else None
             running = await uow.deployments.production(uc.slug)
         described = Target(target.op, target.value).describe() if target else ""
+        pipeline = self.pipelines.for_use_case(uc.slug) if self.pipelines else None
         return usecase_blocks.usecase_card(uc, now=self.clock.now(), timebox=self.dev_timebox,
-                                           tz=self.timezone, can=_buttons(uc, actor),
+                                           tz=self.timezone, can=_buttons(uc, actor, pipeline),
                                            kpi_target=described, production=running)
 
     async def check_card(self, stamp: str, actor: Actor, forward: bool) -> UseCase:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bot.domain.freezes import MAX_DURATION
+from bot.domain.usecases import SLUG_RE
 from bot.services.commands import (
     CancelDeployment,
     DeployCommand,
@@ -128,6 +129,15 @@ def start_from_dialog(slug: str, values: dict[str, str]) -> StartDeployment:
                                override)
     except UsageError as bad:
         raise FieldErrors({field: str(bad)}) from None
+
+
+def start_from_button(value: str) -> StartDeployment:
+    """A registry announcement's "Deploy vN": its value is data of one shape, `slug:version`,
+    never a command (a forged `cancel:1` is no use case and no version)."""
+    slug, sep, version = value.partition(":")
+    if not sep or not SLUG_RE.fullmatch(slug) or not VERSION_RE.fullmatch(version):
+        raise UsageError("This button is not one I made; nothing was changed.", "")
+    return StartDeployment(slug, version)
 
 
 def _oneparse_slug(rest: str, usage: str) -> str:

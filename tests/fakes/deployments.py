@@ -68,8 +68,10 @@ class MemoryDeploymentRepository:
     async def active_for(self, slug: str) -> Deployment | None:
         return next((d for d in self._stored() if d.use_case == slug and d.state.is_active), None)
 
-    async def history(self, slug: str, *, limit: int = 10) -> list[Deployment]:
-        mine = [d for d in self._stored() if d.use_case == slug]
+    async def history(self, slug: str, *, limit: int = 10,
+                      pipeline: str | None = None) -> list[Deployment]:
+        mine = [d for d in self._stored() if d.use_case == slug
+                and pipeline in (None, d.pipeline)]
         return sorted(mine, key=lambda d: (d.requested_at, d.id), reverse=True)[:limit]
 
     async def active(self, *, limit: int = 50) -> list[Deployment]:
@@ -102,9 +104,13 @@ class MemoryDeploymentRepository:
         return [row.event for _id, row in sorted(self._tables.events.rows.items())
                 if row.deployment_id == deployment_id]
 
-    async def new_token(self, d: Deployment, stage_index: int, action: str,
+    async def button_token(self, d: Deployment, stage_index: int, action: str,
                         now: datetime) -> str:
         assert d.id is not None
+        for row in self._tables.action_tokens:
+            if (row.deployment_id, row.stage_index, row.action, row.version) == (
+                    d.id, stage_index, action, d.version):
+                return row.id
         token = secrets.token_urlsafe(16)
         self._tables.action_tokens.put(token, ActionToken(token, d.id, stage_index, d.version, action))
         return token

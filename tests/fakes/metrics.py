@@ -22,14 +22,20 @@ class MemoryMetricRepository:
     def _points_of(self, slug: str) -> list[tuple[int, StoredPoint]]:
         return [(i, row.point) for i, row in self._tables.points.rows.items() if row.slug == slug]
 
-    async def add_points(self, points: list[tuple[str, StoredPoint]], recorded_by: str) -> None:
+    async def add_points(self, points: list[tuple[str, StoredPoint]], recorded_by: str,
+                         received_at: datetime) -> None:
         """An unknown slug raises LookupError, and nothing is stored. (Who recorded a point,
         like who set a target, is kept by SQL for people; nothing reads it back.)"""
         missing = sorted({slug for slug, _ in points if slug not in self._tables.use_cases})
         if missing:
             raise LookupError(missing[0])
         for slug, point in points:
-            self._tables.points.put(self._ids.new("points"), PointRow(slug, point))
+            self._tables.points.put(self._ids.new("points"), PointRow(slug, point, received_at))
+
+    async def newest_received(self, slug: str, name: str, after: datetime) -> StoredPoint | None:
+        fresh = [(row.received_at, i, row.point) for i, row in self._tables.points.rows.items()
+                 if row.slug == slug and row.point.name == name and row.received_at > after]
+        return max(fresh, key=lambda found: found[:2])[2] if fresh else None
 
     async def series(self, slug: str, *, since: datetime,
                      before: tuple[datetime, ...] = ()) -> dict[str, list[StoredPoint]]:

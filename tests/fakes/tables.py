@@ -118,6 +118,7 @@ class LockRow:
 class PointRow:
     slug: str
     point: StoredPoint
+    received_at: datetime
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ def point(name: str, value: float, days_ago: float, unit: str = "") -> StoredPoi
 
 async def add(db: Database, slug: str, *points: StoredPoint, by: str = "U_ALICE") -> None:
     async with db.uow() as uow:
-        await uow.metrics.add_points([(slug, p) for p in points], by)
+        await uow.metrics.add_points([(slug, p) for p in points], by, NOW)
         await uow.commit()
 
 
@@ -121,7 +121,7 @@ async def test_an_unknown_use_case_stores_no_point_of_the_batch(db: Database) ->
         await add(db, "churn", point("a", 1, 1), point("a", 2, 1))
         async with db.uow() as uow:
             await uow.metrics.add_points([("churn", point("a", 3, 0)), ("nope", point("a", 4, 0)),
-                                          ("fraud", point("a", 5, 0))], "U_ALICE")
+                                          ("fraud", point("a", 5, 0))], "U_ALICE", NOW)
             await uow.commit()
     assert unknown.value.args[0] == "nope"
     assert await point_rows(db) == 2
@@ -129,7 +129,7 @@ async def test_an_unknown_use_case_stores_no_point_of_the_batch(db: Database) ->
 
 async def test_points_not_committed_are_not_kept(db: Database) -> None:
     async with db.uow() as uow:
-        await uow.metrics.add_points([("churn", point("a", 1, 1))], "U_ALICE")
+        await uow.metrics.add_points([("churn", point("a", 1, 1))], "U_ALICE", NOW)
     assert await point_rows(db) == 0
 
 

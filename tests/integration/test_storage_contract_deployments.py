@@ -104,7 +104,7 @@ async def test_audit_events_and_button_tokens(store: Store, slugs: tuple[str, ..
     trail = (Event("requested", START, ALICE), Event("gate_opened", START, stage="prod"))
     async with store.uow() as uow:
         await uow.deployments.record(d, trail)
-        token = await uow.deployments.new_token(d, 0, "approve", START)
+        token = await uow.deployments.button_token(d, 0, "approve", START)
         await uow.commit()
     async with store.uow() as uow:
         assert tuple(await uow.deployments.events(d.id or 0)) == trail

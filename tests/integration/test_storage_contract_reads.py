@@ -43,10 +43,10 @@ async def test_kpi_points_targets_and_crossings(world: Store) -> None:
     async with world.uow() as uow:
         with pytest.raises(LookupError):  # nothing is stored, the transaction goes on
             await uow.metrics.add_points([("churn", point("auc", 1, -DAY)), ("nope", point("auc", 1, -DAY))],
-                                         ALICE)
+                                         ALICE, START)
         await uow.metrics.add_points([("churn", p) for p in (
             point("auc", 0.7, -3 * DAY), point("auc", 0.8, -2 * DAY), point("auc", 0.75, -2 * DAY),
-            point("auc", 0.9, -HOUR), point("lat", 120, -5 * DAY))], ALICE)
+            point("auc", 0.9, -HOUR), point("lat", 120, -5 * DAY))], ALICE, START)
         with pytest.raises(LookupError):
             await uow.metrics.set_target("nope", "auc", ">=", 0.8, ALICE, START, None)
         await uow.metrics.set_target("churn", "auc", ">=", 0.8, ALICE, START, None)
@@ -116,7 +116,7 @@ async def test_digest_pages_are_narrowed_ordered_and_counted(world: Store) -> No
     async with world.uow() as uow:
         await uow.metrics.add_points([("churn", point("auc", 0.9, -HOUR)),
                                       ("pricing", point("margin", 3, -HOUR)),
-                                      ("fraud", point("recall", 0.5, -30 * DAY))], ALICE)
+                                      ("fraud", point("recall", 0.5, -30 * DAY))], ALICE, START)
         await uow.metrics.add_crossing(CrossingRow("churn", "auc", START - HOUR, True, 0.9, "", ">=", 0.8))
         await uow.commit()
     ops, everyone = Scope(channel_id="C_OPS"), Scope()
@@ -201,3 +201,19 @@ async def test_production_and_what_needs_attention_follow_the_scope(world: Store
         assert [(a.slug, a.production is not None, a.lock is not None) for a in attention.rows] == [
             ("churn", True, False), ("fraud", False, True)]
         assert (await reads.attention(Scope(channel_id="C_SALES"), 10)).rows == []
+
+
+async def test_fresh_means_received_after_whatever_at_a_value_claims(world: Store) -> None:
+    """A KPI value counts as fresh by when the bot received it (a pushed `at` may claim any
+    time): the newest one received after a moment, or none."""
+    async with world.uow() as uow:
+        await uow.metrics.add_points([("churn", point("auc", 0.5, HOUR))], ALICE, START)  # ahead
+        await uow.metrics.add_points([("churn", point("auc", 0.7, -DAY))], ALICE,
+                                     START + 2 * HOUR)  # a late back-fill
+        await uow.commit()
+    async with world.uow() as uow:
+        assert await uow.metrics.newest_received("churn", "auc", START + 3 * HOUR) is None
+        late = await uow.metrics.newest_received("churn", "auc", START + HOUR)
+        assert late is not None and late.value == 0.7
+        assert (await uow.metrics.newest_received("churn", "auc", START - HOUR)).value == 0.7  # type: ignore[union-attr]
+        assert await uow.metrics.newest_received("churn", "lat", START - HOUR) is None

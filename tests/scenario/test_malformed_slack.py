@@ -128,6 +128,15 @@ CASES: dict[str, Callable[[Simulator], tuple[str, str]]] = {
     "slash response_url not a URL": lambda sim: (command(sim, response_url="file:///etc/x"), FORM),
     "view_submission without view.type": lambda sim: (dialog(sim, drop("view", "type")), FORM),
     "view_submission view a string": lambda sim: (dialog(sim, put("x", "view")), FORM),
+    # G8: a state that is no object, at each level (bolt and the dialogs read it as objects)
+    "view_submission state a string": lambda sim: (dialog(sim, put("x", "view", "state")), FORM),
+    "view_submission state a number": lambda sim: (dialog(sim, put(5, "view", "state")), FORM),
+    "view_submission values a list": lambda sim: (
+        dialog(sim, put({"values": []}, "view", "state")), FORM),
+    "view_submission block a string": lambda sim: (
+        dialog(sim, put({"values": {"b": "x"}}, "view", "state")), FORM),
+    "view_submission element a number": lambda sim: (
+        dialog(sim, put({"values": {"b": {"b": 5}}}, "view", "state")), FORM),
     "not UTF-8": lambda sim: (command(sim).replace("churn", "ch\udcffurn"), FORM),
 }
 

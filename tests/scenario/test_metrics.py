@@ -55,7 +55,7 @@ def announcements(sim: Simulator, channel: str | None = None) -> list[str]:
             if "its target" in p.get("text", "")]
 
 
-async def new_token(sim: Simulator, name: str = "ci") -> str:
+async def button_token(sim: Simulator, name: str = "ci") -> str:
     return await TokenService(sim.app.db.uow, sim.clock).create(name)
 
 
@@ -543,7 +543,7 @@ async def test_a_push_with_a_good_token_is_stored_echoed_and_shown(
     sim: Simulator, clock: ManualClock
 ) -> None:
     await sim.command('/usecase new churn "Predict churn"')
-    token = await new_token(sim)
+    token = await button_token(sim)
 
     status, body = await api(sim, {"use_case": "churn", "name": "precision", "value": 0.83,
                                    "unit": "%"}, token=token)
@@ -572,7 +572,7 @@ async def test_a_missing_or_wrong_token_is_401_and_stores_nothing(
     sim: Simulator, authorization: str | None
 ) -> None:
     await sim.command('/usecase new churn "Predict churn"')
-    token = await new_token(sim)
+    token = await button_token(sim)
     header = None if authorization is None else authorization.replace("bdo_{token}", token).replace(
         "{token}", token)
 
@@ -618,7 +618,8 @@ BAD_BODIES: list[tuple[str, bytes, str]] = [
     ("bad-name", json.dumps({**GOOD, "name": "Precision"}).encode(), "name: `Precision` is not a valid"),
     ("long-unit", json.dumps({**GOOD, "unit": "u" * 33}).encode(), "unit: "),
     ("unit-number", json.dumps({**GOOD, "unit": 5}).encode(), "unit: must be a string"),
-    ("future-at", json.dumps({**GOOD, "at": "2100-01-01T00:00:00Z"}).encode(), "at: is in the future"),
+    ("future-at", json.dumps({**GOOD, "at": "2100-01-01T00:00:00Z"}).encode(),
+     "at: is more than 60 s ahead of the bot's clock"),
     ("naive-at", json.dumps({**GOOD, "at": "2026-03-01T00:00:00"}).encode(), "at: give a time zone"),
     ("garbage-at", json.dumps({**GOOD, "at": "yesterday"}).encode(), "at: expected an ISO 8601 time"),
     ("unknown-field", json.dumps({**GOOD, "colour": "red"}).encode(), "colour: unknown field"),
@@ -642,7 +643,7 @@ async def test_bad_input_is_400_naming_the_field_and_stores_nothing(
     sim: Simulator, raw: bytes, problem: str
 ) -> None:
     await sim.command('/usecase new churn "Predict churn"')
-    token = await new_token(sim)
+    token = await button_token(sim)
 
     status, body = await api(sim, token=token, raw=raw)
 
@@ -654,7 +655,7 @@ async def test_bad_input_is_400_naming_the_field_and_stores_nothing(
 
 async def test_a_huge_integer_value_is_400(sim: Simulator) -> None:
     await sim.command('/usecase new churn "Predict churn"')
-    token = await new_token(sim)
+    token = await button_token(sim)
     raw = b'{"use_case": "churn", "name": "precision", "value": 1' + b"0" * 400 + b"}"
     status, body = await api(sim, token=token, raw=raw)
     assert status == 400
@@ -663,7 +664,7 @@ async def test_a_huge_integer_value_is_400(sim: Simulator) -> None:
 
 async def test_an_at_out_of_range_is_400(sim: Simulator) -> None:
     await sim.command('/usecase new churn "Predict churn"')
-    token = await new_token(sim)
+    token = await button_token(sim)
     status, body = await api(sim, {**GOOD, "at": "0001-01-01T00:00:00+01:00"}, token=token)
     assert status == 400
     assert "at:" in body["error"]
@@ -671,7 +672,7 @@ async def test_an_at_out_of_range_is_400(sim: Simulator) -> None:
 
 async def test_a_non_object_item_is_named_without_a_stray_dot(sim: Simulator) -> None:
     await sim.command('/usecase new churn "Predict churn"')
-    token = await new_token(sim)
+    token = await button_token(sim)
     status, body = await api(sim, [GOOD, 7], token=token)
     assert status == 400
     assert body["error"] == "items[1]: expected a JSON object"
@@ -679,7 +680,7 @@ async def test_a_non_object_item_is_named_without_a_stray_dot(sim: Simulator) ->
 
 async def test_a_nan_in_a_batch_names_the_item(sim: Simulator) -> None:
     await sim.command('/usecase new churn "Predict churn"')
-    token = await new_token(sim)
+    token = await button_token(sim)
     raw = b'[' + json.dumps(GOOD).encode() + b', {"use_case": "churn", "name": "p", "value": NaN}]'
     status, body = await api(sim, token=token, raw=raw)
     assert status == 400
@@ -689,7 +690,7 @@ async def test_a_nan_in_a_batch_names_the_item(sim: Simulator) -> None:
 async def test_a_batch_is_all_or_nothing(sim: Simulator) -> None:
     await sim.command('/usecase new churn "Predict churn"')
     await sim.command('/usecase new fraud "Detect fraud"')
-    token = await new_token(sim)
+    token = await button_token(sim)
     assert (await api(sim, GOOD, token=token))[0] == 201
     before = await point_count(sim)
 
@@ -708,7 +709,7 @@ async def test_a_batch_is_all_or_nothing(sim: Simulator) -> None:
 
 async def test_a_batch_of_500_is_stored_and_echoed(sim: Simulator, clock: ManualClock) -> None:
     await sim.command('/usecase new churn "Predict churn"')
-    token = await new_token(sim)
+    token = await button_token(sim)
     start = clock.now() - timedelta(days=5)
     batch = [{"use_case": "churn", "name": f"kpi{i % 5}", "value": i, "unit": "ms",
               "at": (start + timedelta(minutes=i)).isoformat()} for i in range(500)]
@@ -728,7 +729,7 @@ async def test_a_batch_of_500_is_stored_and_echoed(sim: Simulator, clock: Manual
 async def test_a_crossing_pushed_through_the_api_is_announced_once(sim: Simulator) -> None:
     await sim.command('/usecase new churn "Predict churn" channel=#ops')
     await sim.command("/metric target churn precision >= 0.8")
-    token = await new_token(sim)
+    token = await button_token(sim)
 
     for value in (0.7, 0.85, 0.9):
         assert (await api(sim, {**GOOD, "value": value}, token=token))[0] == 201
@@ -743,7 +744,7 @@ async def test_a_crossing_pushed_through_the_api_is_announced_once(sim: Simulato
 async def test_the_same_crossing_pushed_twice_at_once_is_announced_once(sim: Simulator) -> None:
     await sim.command('/usecase new churn "Predict churn"')
     await sim.command("/metric target churn precision >= 0.8")
-    token = await new_token(sim)
+    token = await button_token(sim)
     assert (await api(sim, {**GOOD, "value": 0.7}, token=token))[0] == 201
 
     results = await asyncio.gather(*(api(sim, {**GOOD, "value": 0.9}, token=token)
@@ -759,7 +760,7 @@ async def test_a_backfilled_older_value_does_not_announce_a_crossing(
 ) -> None:
     await sim.command('/usecase new churn "Predict churn"')
     await sim.command("/metric target churn precision >= 0.8")
-    token = await new_token(sim)
+    token = await button_token(sim)
     assert (await api(sim, {**GOOD, "value": 0.7}, token=token))[0] == 201     # missed
     clock.advance(timedelta(hours=1))
     assert (await api(sim, {**GOOD, "value": 0.9}, token=token))[0] == 201     # met: announced

@@ -866,8 +866,8 @@ def test_next_deadline_after_the_end_is_none() -> None:
 
 # ── rollback_version ─────────────────────────────────────────────────────────────────────────
 
-def past(version: str, state: DeploymentState) -> Deployment:
-    return Deployment(use_case="churn", version=version, pipeline="standard",
+def past(version: str, state: DeploymentState, pipeline: str = "standard") -> Deployment:
+    return Deployment(use_case="churn", version=version, pipeline=pipeline,
                       requested_by=REQUESTER, requested_at=NOW, channel_id="C0CHURN",
                       stages=(), state=state, finished_at=NOW)
 
@@ -890,7 +890,16 @@ OK_, FAIL, CANC = DeploymentState.SUCCEEDED, DeploymentState.FAILED, DeploymentS
     ],
 )
 def test_rollback_version(history: list[tuple[str, DeploymentState]], expected: str | None) -> None:
-    assert rollback_version([past(v, s) for v, s in history]) == expected
+    assert rollback_version([past(v, s) for v, s in history], "standard") == expected
+
+
+def test_a_rollback_goes_back_only_to_what_succeeded_in_production_of_its_own_pipeline() -> None:
+    # A sandbox pipeline's success (whatever it deployed) is never a version to roll back to.
+    history = [past("6.6.6-evil", OK_, "sandbox"), past("1.0", OK_)]
+    assert rollback_version(history, "standard") is None
+    history = [past("6.6.6-evil", OK_, "sandbox"), past("2.0", FAIL), past("1.0", OK_)]
+    assert rollback_version(history, "standard") == "1.0"
+    assert rollback_version(history, "sandbox") is None
 
 
 def test_after_a_night_the_bot_was_down_a_gate_is_nudged_once_not_in_a_burst() -> None:

@@ -398,3 +398,48 @@ def test_allowed_mistakes_are_named_with_their_path() -> None:
     stage = one_stage('run = { executor = "dry-run" }')
     assert problems_of('[pipelines.p]\nallowed = "devops"\n' + stage) == [
         'pipelines.p.allowed: expected a list like ["devops", "@release-managers", "U012ABC"], got a string']
+
+
+def test_empty_values_and_allowed_are_reported_with_every_other_problem() -> None:
+    text = """
+[pipelines.p]
+allowed = ["nobody"]
+[[pipelines.p.stages]]
+name = "move"
+run = { executor = "mlflow", alias = "", model = "" }
+[[pipelines.p.stages]]
+name = "ship"
+run = { executor = "github-actions", repo = "", workflow = "  ", ref = "" }
+[[pipelines.p.stages]]
+name = "broken"
+run = { executor = "dry-run", delay = "soon" }
+"""
+    assert problems_of(text) == [
+        "pipelines.p.stages[0].run.model: must not be empty (leave it out for the use case's "
+        "linked model)",
+        "pipelines.p.stages[0].run.alias: must not be empty",
+        "pipelines.p.stages[1].run.repo: must not be empty",
+        "pipelines.p.stages[1].run.workflow: must not be empty",
+        'pipelines.p.stages[1].run.ref: must not be empty (leave it out for "main")',
+        'pipelines.p.stages[2].run.delay: expected a duration like "90s", "20m", "2h", "1d" or '
+        '"1h30m", or whole seconds',
+        'pipelines.p.allowed[0]: "nobody" is not a team role (business, data-scientist, '
+        "data-engineer, devops), a user group (@handle or S…) or a user ID (U…/W…)",
+    ]
+
+
+def test_a_freeze_that_never_lets_go_is_a_warning_not_a_problem(tmp_path: Path) -> None:
+    path = write(tmp_path, one_stage('run = { executor = "dry-run" }') + """
+[[freezes]]
+cron = "*/5 * * * *"
+duration = "5m"
+reason = "legacy: admins only"
+use_cases = ["legacy"]
+[[freezes]]
+cron = "0 18 * * fri"
+duration = "2d15h"
+reason = "weekend"
+""")
+    [line] = check_config({"BIZDEVOPS_PIPELINES": path})
+    assert line.startswith(f"warning: {path}: freezes[0]: never lets go (")
+    assert line.endswith("deployments of legacy pass only with an admin's override")

@@ -190,5 +190,5 @@ async def test_locks_are_taken_once_and_released_by_deployers(db: InMemoryDataba
 
 async def test_a_rollback_needs_an_earlier_success(db: InMemoryDatabase) -> None:
     await seed(db)
-    with pytest.raises(Conflict, match="no earlier successful version"):
+    with pytest.raises(Conflict, match="no earlier version that succeeded in production with its"):
         await service(db).execute(RollbackDeployment("churn"), actor(OWNER))
