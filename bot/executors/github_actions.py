@@ -2,7 +2,8 @@
 
 The dispatch asks for the run's id (``return_run_details``, API version 2022-11-28), so the
 run followed is the one this stage started, never a neighbour's. The token goes only into the
-``Authorization`` header: messages, logs and exceptions name the repository and the run.
+``Authorization`` header: messages, logs and exceptions name the repository and the run, and
+GitHub's own words are masked, since an error answer can quote the token back.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -25,6 +26,7 @@ from bot.executors._common import clip, format_timeout
 from bot.executors.base import ExecutorResult, Outcome, StageJob, Started, handed_over
 from bot.executors.command import expand_argv
 from bot.executors.webhook import exponential_backoff, read_bounded
+from bot.masking import mask, url_secrets
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,7 @@ class GithubActionsExecutor:
                  clock: Callable[[], float] = time.time) -> None:
         self._api = api_url.rstrip("/")
         self._token = token
+        self._secrets = (token, *url_secrets(api_url))
         self._poll = poll_seconds
         self._retries = max(0, retries)
         self._backoff = backoff
@@ -106,6 +109,19 @@ class GithubActionsExecutor:
         return await self._guarded(repo, job, timeout, _Run(int(run_id)), follow)
 
     async def _guarded(self, repo_name: str, job: StageJob, timeout: timedelta, run: _Run,
+                       work: Callable[[_Target, _Run, float], Awaitable[ExecutorResult]]
+                       ) -> ExecutorResult:
+        """What ``work`` came to, with every secret masked: whatever it says goes to Slack and
+        the audit trail."""
+        result = await self._bounded(repo_name, job, timeout, run, work)
+        return replace(result, detail=self._mask(result.detail),
+                       output_tail=tuple(map(self._mask, result.output_tail)),
+                       url=web_url(self._mask(result.url)) if result.url else None)
+
+    def _mask(self, text: str) -> str:
+        return mask(text, self._secrets)
+
+    async def _bounded(self, repo_name: str, job: StageJob, timeout: timedelta, run: _Run,
                        work: Callable[[_Target, _Run, float], Awaitable[ExecutorResult]]
                        ) -> ExecutorResult:
         """``work`` within the timeout; failures said, a timed-out or cancelled run cancelled
@@ -189,7 +205,7 @@ class GithubActionsExecutor:
         else:
             problem = ""
         log.info("action=github_run_cancel deployment_id=%s stage=%s run_id=%s problem=%s",
-                 job.deployment_id, job.stage, run_id, clip(problem, 120) or "none")
+                 job.deployment_id, job.stage, run_id, clip(self._mask(problem), 120) or "none")
         return problem
 
     async def _call(self, method: str, path: str, body: dict[str, Any] | None = None, *,
@@ -209,7 +225,7 @@ class GithubActionsExecutor:
                 return status, data
             wait = self._rate_limit_wait(status, headers, deadline)
             if wait is None:
-                raise _Failed(f"GitHub API answered HTTP {status}: {_message(data)}")
+                raise _Failed(f"GitHub API answered HTTP {status}: {_message(data, self._secrets)}")
             log.warning("action=github_rate_limited status=%s wait_seconds=%.1f", status, wait)
             await asyncio.sleep(wait)
 
@@ -264,10 +280,11 @@ def _json(raw: bytes) -> Any:
         return None
 
 
-def _message(data: Any) -> str:
-    """GitHub's ``message`` of an error answer."""
+def _message(data: Any, secrets: tuple[str, ...]) -> str:
+    """GitHub's ``message`` of an error answer, masked before it is clipped (a token cut in
+    half would no longer be found)."""
     message = data.get("message") if isinstance(data, dict) else None
-    return clip(message, 200) if isinstance(message, str) and message else "(no message)"
+    return clip(mask(message, secrets), 200) if isinstance(message, str) and message else "(no message)"
 
 
 def _verdict(conclusion: str, run: _Run) -> ExecutorResult:

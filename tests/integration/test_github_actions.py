@@ -169,6 +169,20 @@ async def test_the_token_never_shows(fake_github: FakeGithub, executor: GithubAc
     assert "ghp_" not in caplog.text
 
 
+async def test_githubs_words_are_masked_before_they_are_clipped(
+        fake_github: FakeGithub, executor: GithubActionsExecutor) -> None:  # noqa: F811
+    """G6: GitHub quoting the token back (at a place where clipping would cut it in half)."""
+    fake_github.fail(1, 401, f"Bad credentials (token {TOKEN})", on="dispatch")
+    fake_github.fail(1, 401, "x" * 180 + f" {TOKEN} and more", on="dispatch")
+
+    quoted = await executor.run(SPEC, JOB, timeout=MINUTE)
+    cut = await executor.run(SPEC, JOB, timeout=MINUTE)
+
+    assert quoted.detail == "GitHub API answered HTTP 401: Bad credentials (token ***)"
+    assert cut.outcome is Outcome.FAILED and "***" in cut.detail
+    assert "ghp_" not in f"{quoted!r}{cut!r}"
+
+
 async def test_the_validator_rejects_what_github_would_not_take(
         fake_github: FakeGithub, github_validator: Validator) -> None:  # noqa: F811
     async with aiohttp.ClientSession() as session:
