@@ -13,12 +13,12 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 
 from bot.executors._common import clip
+from bot.executors.github_limits import rate_limit, until_words
 from bot.executors.webhook import read_bounded
 from bot.masking import mask, url_secrets
 
@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 
 API_VERSION = "2022-11-28"   # the version whose dispatch still takes return_run_details
 MAX_ANSWER_BYTES = 1024 * 1024  # a workflow run (with its repository) is tens of kB
-SECONDARY_LIMIT_WAIT = 60.0  # GitHub's advice for a 429 that says nothing about when
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -121,23 +120,14 @@ class GithubApi:
         """Seconds to wait before trying again, or None when the answer is not a rate limit.
 
         Raises when the limit lifts only after the stage's deadline."""
-        if status not in (403, 429):
-            return None
         now = self._settings.clock()
-        retry_after = headers.get("Retry-After", "")
-        if retry_after.isdigit():
-            until = now + int(retry_after)
-        elif headers.get("x-ratelimit-remaining") == "0" and headers.get("x-ratelimit-reset", "").isdigit():
-            until = float(headers["x-ratelimit-reset"])
-        elif status == 429:
-            until = now + SECONDARY_LIMIT_WAIT
-        else:
-            return None  # a 403 that is not a rate limit: no permission
-        wait = max(0.0, until - now)
-        if until > pace.ends:
-            clock_time = datetime.fromtimestamp(until, UTC).strftime("%H:%M:%S")
-            raise GithubFailed(f"rate-limited by GitHub until {clock_time} UTC, after the stage's timeout")
-        return wait
+        limit = rate_limit(status, headers, now)
+        if limit is None:
+            return None
+        if limit.until > pace.ends:
+            until = until_words(limit.until, clamped=limit.clamped)
+            raise GithubFailed(f"rate-limited by GitHub until {until}, after the stage's timeout")
+        return max(0.0, limit.until - now)
 
     def _message(self, data: Any) -> str:
         """GitHub's ``message`` of an error answer, masked before it is clipped (a token cut in

@@ -134,6 +134,24 @@ async def test_a_rate_limit_beyond_the_timeout_fails_saying_until_when(
     assert result.detail == f"rate-limited by GitHub until {until} UTC, after the stage's timeout"
 
 
+@pytest.mark.parametrize(("status", "headers"), [
+    (429, {"Retry-After": "99999999999999"}),
+    (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "99999999999999"}),
+], ids=["retry-after", "reset"])
+async def test_an_absurd_rate_limit_wait_is_clamped_and_said(
+        fake_github: FakeGithub, executor: GithubActionsExecutor,  # noqa: F811
+        status: int, headers: dict[str, str]) -> None:
+    """G18: a wait no calendar can hold fails the stage in words, not with a ValueError."""
+    fake_github.limit(1, status, headers)
+
+    result = await executor.run(SPEC, JOB, timeout=MINUTE)
+
+    assert result.outcome is Outcome.FAILED
+    assert result.detail.startswith("rate-limited by GitHub until "), result.detail
+    assert result.detail.endswith(" UTC, after the stage's timeout")
+    assert fake_github.answered == [status] and fake_github.runs == {}
+
+
 async def test_an_http_error_names_status_and_message(fake_github: FakeGithub,  # noqa: F811
                                                       executor: GithubActionsExecutor) -> None:
     fake_github.limit(1, 403, {}, message="Resource not accessible by personal access token")
