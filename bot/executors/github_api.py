@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 
 from bot.executors._common import clip
-from bot.executors.github_limits import rate_limit, until_words
+from bot.executors.github_limits import RATE_LIMIT_BUDGET, floor, rate_limit, until_words
 from bot.executors.webhook import read_bounded
 from bot.masking import mask, url_secrets
 
@@ -40,9 +40,11 @@ class _Retryable(Exception):
 
 @dataclass
 class Pace:
-    """One step's time on the executor's clock (Unix seconds): when the stage's time is up."""
+    """One step's time on the executor's clock (Unix seconds), when the stage's time is up, and
+    its patience: how many rate-limited answers it has had."""
 
     ends: float
+    limited: int = 0
 
 
 @dataclass(frozen=True)
@@ -117,17 +119,24 @@ class GithubApi:
         return status, answer_headers, _json(raw)
 
     def _rate_limit_wait(self, status: int, headers: Any, pace: Pace) -> float | None:
-        """Seconds to wait before trying again, or None when the answer is not a rate limit.
+        """Seconds to wait before trying again (at least the step's floor), or None when the
+        answer is not a rate limit.
 
-        Raises when the limit lifts only after the stage's deadline."""
+        Raises when the limit lifts only after the stage's deadline, or when the step has had
+        its budget of rate-limited answers."""
         now = self._settings.clock()
         limit = rate_limit(status, headers, now)
         if limit is None:
             return None
-        if limit.until > pace.ends:
-            until = until_words(limit.until, clamped=limit.clamped)
-            raise GithubFailed(f"rate-limited by GitHub until {until}, after the stage's timeout")
-        return max(0.0, limit.until - now)
+        pace.limited += 1
+        until = max(limit.until, now + floor(pace.limited))
+        said = until_words(until, clamped=limit.clamped and until == limit.until)
+        if pace.limited >= RATE_LIMIT_BUDGET:
+            raise GithubFailed(f"rate-limited by GitHub until {said}; "
+                               f"gave up after {pace.limited} rate-limited answers")
+        if until > pace.ends:
+            raise GithubFailed(f"rate-limited by GitHub until {said}, after the stage's timeout")
+        return until - now
 
     def _message(self, data: Any) -> str:
         """GitHub's ``message`` of an error answer, masked before it is clipped (a token cut in

@@ -18,6 +18,11 @@ SECONDARY_LIMIT_WAIT = 60.0  # GitHub's advice for a 429 that says nothing about
 # that runs behind GitHub's. A header asking for more is broken, or means "not today".
 MAX_WAIT = 2 * 3600.0
 _SECONDS = re.compile(r"[0-9]{1,12}")  # ASCII digits only: str.isdigit() takes "²", int() not
+# "Try again now" is no wait at all: a step that hears it again and again would call GitHub
+# thousands of times a second. Every wait lasts at least a floor that doubles with each rate-
+# limited answer of the step (1, 2, 4 … 60 s), and a step takes only so many before it gives up.
+FIRST_FLOOR, LAST_FLOOR = 1.0, 60.0
+RATE_LIMIT_BUDGET = 10
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,11 @@ def rate_limit(status: int, headers: Mapping[str, str], now: float) -> Limit | N
     if until > now + MAX_WAIT:
         return Limit(now + MAX_WAIT, clamped=True)
     return Limit(until)
+
+
+def floor(limited: int) -> float:
+    """The shortest wait after the step's ``limited``-th rate-limited answer (1-based)."""
+    return min(LAST_FLOOR, FIRST_FLOOR * 2 ** min(max(0, limited - 1), 16))
 
 
 def until_words(until: float, *, clamped: bool = False) -> str:

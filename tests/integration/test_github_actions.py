@@ -35,6 +35,23 @@ JOB = StageJob(deployment_id="d-1", use_case="churn", version="1.4.2", stage="pr
 MINUTE = timedelta(minutes=1)
 
 
+class FakeTime:
+    """The executor's clock and sleep: a wait passes at once and is kept. An executor that
+    asks for more than ``most`` waits is stuck in a loop: the test fails there and then."""
+
+    def __init__(self, most: int = 100) -> None:
+        self.now, self.waits, self.most = time.time(), list[float](), most
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        assert len(self.waits) <= self.most, f"{len(self.waits)} waits, the last ones {self.waits[-5:]}"
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
 @pytest.fixture
 async def executor(fake_github: FakeGithub) -> AsyncIterator[GithubActionsExecutor]:  # noqa: F811
     ex = GithubActionsExecutor(fake_github.url, TOKEN, poll_seconds=0.02, backoff=lambda _: 0.01)
@@ -150,6 +167,47 @@ async def test_an_absurd_rate_limit_wait_is_clamped_and_said(
     assert result.detail.startswith("rate-limited by GitHub until "), result.detail
     assert result.detail.endswith(" UTC, after the stage's timeout")
     assert fake_github.answered == [status] and fake_github.runs == {}
+
+
+@pytest.mark.parametrize(("status", "headers"), [
+    (429, {"Retry-After": "0"}),
+    (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(time.time()) - 3600)}),
+], ids=["retry-after-0", "reset-in-the-past"])
+async def test_a_rate_limit_that_says_go_now_is_waited_out_at_growing_pace(
+        fake_github: FakeGithub, status: int, headers: dict[str, str]) -> None:  # noqa: F811
+    """G10: "try again now", over and over, in a 20-second stage: a few requests, each after a
+    longer wait than the last, then the stage fails saying until when."""
+    fake_github.limit(1000, status, headers)
+    fake = FakeTime()
+    ex = GithubActionsExecutor(fake_github.url, TOKEN, clock=fake.clock, sleep=fake.sleep)
+    try:
+        result = await ex.run(SPEC, JOB, timeout=timedelta(seconds=20))
+    finally:
+        await ex.close()
+
+    assert result.outcome is Outcome.FAILED
+    assert result.detail.startswith("rate-limited by GitHub until "), result.detail
+    assert result.detail.endswith(" UTC, after the stage's timeout")
+    assert len(fake_github.requests) <= 6 and fake_github.runs == {}
+    assert fake.waits[0] >= 1 and all(b > a for a, b in zip(fake.waits, fake.waits[1:], strict=False))
+    assert sum(fake.waits) <= 20
+
+
+async def test_a_step_takes_a_bounded_number_of_rate_limited_answers(
+        fake_github: FakeGithub) -> None:  # noqa: F811
+    """G10: however long the stage, a step stops asking after its budget of rate limits."""
+    fake_github.limit(1000, 429, {"Retry-After": "0"})
+    fake = FakeTime()
+    ex = GithubActionsExecutor(fake_github.url, TOKEN, clock=fake.clock, sleep=fake.sleep)
+    try:
+        result = await ex.run(SPEC, JOB, timeout=timedelta(hours=2))
+    finally:
+        await ex.close()
+
+    until = time.strftime("%H:%M:%S", time.gmtime(fake.now + 60))
+    assert result.detail == f"rate-limited by GitHub until {until} UTC; gave up after 10 rate-limited answers"
+    assert len(fake_github.requests) == 10 and fake_github.runs == {}
+    assert fake.waits == [1, 2, 4, 8, 16, 32, 60, 60, 60]
 
 
 async def test_an_http_error_names_status_and_message(fake_github: FakeGithub,  # noqa: F811

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.executors.github_limits import MAX_WAIT, SECONDARY_LIMIT_WAIT, Limit, rate_limit, until_words
+from bot.executors.github_limits import MAX_WAIT, SECONDARY_LIMIT_WAIT, Limit, floor, rate_limit, until_words
 
 NOW = 1_772_442_000.0  # 2026-03-02 09:00:00 UTC
 
@@ -41,3 +41,8 @@ def test_digits_that_are_not_ascii_are_no_number() -> None:
 def test_the_time_is_said_in_utc() -> None:
     assert until_words(NOW + 67) == "09:01:07 UTC"
     assert until_words(NOW + MAX_WAIT, clamped=True) == "at least 11:00:00 UTC"
+
+
+def test_the_floor_doubles_up_to_a_minute() -> None:
+    assert [floor(n) for n in range(1, 9)] == [1, 2, 4, 8, 16, 32, 60, 60]
+    assert floor(10_000) == 60
