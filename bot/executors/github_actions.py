@@ -27,14 +27,32 @@ from bot.executors.webhook import exponential_backoff
 log = logging.getLogger(__name__)
 
 CANCEL_SECONDS = 10.0        # a cancel on the way out must not hold up the deployment
+LONGEST_LOOK_WAIT = 60.0     # between failed looks at a run: backoff, but never blind for long
 
 
 @dataclass
 class _Run:
-    """What the dispatch told us; filled in as soon as it is known, for cancelling."""
+    """What the dispatch told us; filled in as soon as it is known, for cancelling. ``trouble``:
+    why the last look at it failed ("" when it did not), for the words of a timeout."""
 
     id: int | None = None
     html_url: str | None = None
+    trouble: str = ""
+
+
+@dataclass
+class _Looks:
+    """Failed looks at a run in a row. GitHub in trouble (a 5xx, a lost connection) is waited
+    out, and so is one 404 (a moment of an eventually consistent API); a second 404, or any
+    other refusal, ends the following."""
+
+    failed: int = 0
+    not_found: int = 0
+
+    def look_again(self, failure: GithubFailed) -> bool:
+        self.failed += 1
+        self.not_found = self.not_found + 1 if failure.status == 404 else 0
+        return failure.transient or self.not_found == 1
 
 
 @dataclass(frozen=True)
@@ -59,7 +77,7 @@ class GithubActionsExecutor:
                  clock: Callable[[], float] = time.time, sleep: Sleep = asyncio.sleep) -> None:
         self._token = token
         self._poll = poll_seconds
-        self._clock, self._sleep = clock, sleep
+        self._clock, self._sleep, self._backoff = clock, sleep, backoff
         self._api = GithubApi(api_url, token, ApiSettings(max(0, retries), backoff, clock, sleep))
 
     async def close(self) -> None:
@@ -119,12 +137,12 @@ class GithubActionsExecutor:
             async with asyncio.timeout(timeout.total_seconds()):
                 return await work(target, run, pace)
         except GithubFailed as failed:
-            return ExecutorResult(Outcome.FAILED, str(failed), url=web_url(run.html_url))
+            return await self._gave_up(target, run, job, str(failed))
         except TimeoutError:
             return await self._timed_out(target, run, job, timeout)
         except asyncio.CancelledError as stopped:
             if run.id is not None and not handed_over(stopped):  # cancelled: so is its run
-                await asyncio.shield(self._cancel(target, run.id, job))
+                await asyncio.shield(self._cancel(target, run, job))
             raise
 
     async def _dispatch_and_follow(self, spec: ExecutorSpec, job: StageJob, target: _Target,
@@ -151,15 +169,36 @@ class GithubActionsExecutor:
         return _verdict(conclusion, run)
 
     async def _follow(self, target: _Target, run: _Run, pace: Pace) -> str:
-        """Polls the run until it completes; its conclusion."""
+        """Polls the run until it completes; its conclusion. A look that fails in passing is
+        tried again, after a wait that grows, for as long as the stage has time."""
+        looks = _Looks()
         while True:
-            _, data = await self._api.call("GET", f"{target.base}/runs/{run.id}", pace=pace)
+            try:
+                _, data = await self._api.call("GET", f"{target.base}/runs/{run.id}", pace=pace,
+                                               retries=0)
+            except GithubFailed as failed:
+                if not looks.look_again(failed):
+                    raise
+                run.trouble = str(failed)
+                log.warning("action=github_run_look_failed run_id=%s failed_looks=%s problem=%s",
+                            run.id, looks.failed, clip(self._mask(str(failed)), 120))
+                wait = max(self._poll, self._backoff(min(looks.failed - 1, 16)))  # 2**1024: no float
+                await self._pause(pace, min(wait, LONGEST_LOOK_WAIT))
+                continue
             if not isinstance(data, dict):
                 raise GithubFailed("GitHub answered the run's status with something that is not a run")
+            looks, run.trouble = _Looks(), ""
             run.html_url = web_url(data.get("html_url")) or run.html_url
             if data.get("status") == "completed":
                 return str(data.get("conclusion") or "without a conclusion")
-            await self._sleep(self._poll)
+            await self._pause(pace, self._poll)
+
+    async def _pause(self, pace: Pace, seconds: float) -> None:
+        """Waits ``seconds``, or until the stage's time is up: then TimeoutError, as the loop's
+        own timeout would raise (an injected clock runs apart from the loop's)."""
+        await self._sleep(max(0.0, min(seconds, pace.ends - self._clock())))
+        if self._clock() >= pace.ends:
+            raise TimeoutError
 
     async def _timed_out(self, target: _Target, run: _Run, job: StageJob,
                          timeout: timedelta) -> ExecutorResult:
@@ -168,26 +207,42 @@ class GithubActionsExecutor:
                     job.deployment_id, job.stage, run.id)
         if run.id is None:
             return ExecutorResult(Outcome.FAILED, f"{waited}; the workflow was not dispatched")
-        problem = await self._cancel(target, run.id, job)
-        tail = (f"cancelling the workflow run failed: {problem}" if problem
-                else "the workflow run was cancelled")
-        return ExecutorResult(Outcome.FAILED, f"{waited}; {tail}", url=run.html_url)
+        if run.trouble:
+            waited += f" (the last look at the run failed: {run.trouble})"
+        return ExecutorResult(Outcome.FAILED, f"{waited}; {await self._cancel(target, run, job)}",
+                              url=run.html_url)
 
-    async def _cancel(self, target: _Target, run_id: int, job: StageJob) -> str:
-        """Asks GitHub to cancel the run; "" when it took the request, else what went wrong."""
+    async def _gave_up(self, target: _Target, run: _Run, job: StageJob, reason: str) -> ExecutorResult:
+        """The stage fails for ``reason``. A run it started is cancelled: nobody follows it any
+        more, and it must not go on deploying while the channel says the stage failed."""
+        if run.id is None:
+            return ExecutorResult(Outcome.FAILED, reason, url=run.html_url)
+        log.warning("action=github_run_given_up deployment_id=%s stage=%s run_id=%s",
+                    job.deployment_id, job.stage, run.id)
+        cancelled = await self._cancel(target, run, job)
+        return ExecutorResult(Outcome.FAILED, f"following the workflow run failed: {reason}; {cancelled}",
+                              url=run.html_url)
+
+    async def _cancel(self, target: _Target, run: _Run, job: StageJob) -> str:
+        """Asks GitHub to cancel the run; what came of it, in words for the channel."""
         pace = Pace(self._clock() + CANCEL_SECONDS)
+        said, problem = "the workflow run was cancelled", ""
         try:
             async with asyncio.timeout(CANCEL_SECONDS):
-                await self._api.call("POST", f"{target.base}/runs/{run_id}/cancel", pace=pace)
+                await self._api.call("POST", f"{target.base}/runs/{run.id}/cancel", pace=pace)
         except GithubFailed as failed:
-            problem = str(failed)
+            if failed.status == 409:  # "Cannot cancel a workflow run that is completed"
+                said = "the workflow run had already finished"
+            else:
+                problem = str(failed)
         except TimeoutError:
             problem = f"no answer within {CANCEL_SECONDS:g} s"
-        else:
-            problem = ""
         log.info("action=github_run_cancel deployment_id=%s stage=%s run_id=%s problem=%s",
-                 job.deployment_id, job.stage, run_id, clip(self._mask(problem), 120) or "none")
-        return problem
+                 job.deployment_id, job.stage, run.id, clip(self._mask(problem), 120) or "none")
+        if problem:  # said plainly: people must go and look, and the link takes them there
+            where = f": {run.html_url}" if run.html_url else ""
+            said = f"cancelling the workflow run failed ({problem}): it may still be running{where}"
+        return said
 
 
 def _verdict(conclusion: str, run: _Run) -> ExecutorResult:

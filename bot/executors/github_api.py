@@ -31,7 +31,14 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 class GithubFailed(Exception):
-    """The call failed; the message says how (safe to show once masked: no token, no URL)."""
+    """The call failed; the message says how (safe to show once masked: no token, no URL).
+    ``status``: GitHub's answer, if it gave one; ``transient``: a 5xx or a lost connection, what
+    another try a little later may get past."""
+
+    def __init__(self, message: str, *, status: int | None = None, transient: bool = False) -> None:
+        super().__init__(message)
+        self.status = status
+        self.transient = transient
 
 
 class _Retryable(Exception):
@@ -75,16 +82,17 @@ class GithubApi:
         return mask(text, self._secrets)
 
     async def call(self, method: str, path: str, body: dict[str, Any] | None = None, *,
-                   pace: Pace, idempotent: bool = True) -> tuple[int, Any]:
-        """One API call with its retries and rate-limit waits: (status, JSON) of a 2xx."""
-        attempt = 0
+                   pace: Pace, idempotent: bool = True, retries: int | None = None) -> tuple[int, Any]:
+        """One API call with its retries and rate-limit waits: (status, JSON) of a 2xx.
+        ``retries`` (default: the executor's) after a connection error or a 5xx."""
+        attempt, most = 0, self._settings.retries if retries is None else retries
         while True:
             try:
                 status, headers, data = await self._request(method, path, body, idempotent=idempotent)
             except _Retryable as exc:
-                if attempt >= self._settings.retries:
-                    raise GithubFailed(f"GitHub API {method} failed after {attempt + 1} attempts: "
-                                       f"{exc}") from None
+                if attempt >= most:
+                    tries = f" after {attempt + 1} attempts" if attempt else ""
+                    raise GithubFailed(f"GitHub API {method} failed{tries}: {exc}", transient=True) from None
                 await self._settings.sleep(self._settings.backoff(attempt))
                 attempt += 1
                 continue
@@ -92,7 +100,8 @@ class GithubApi:
                 return status, data
             wait = self._rate_limit_wait(status, headers, pace)
             if wait is None:
-                raise GithubFailed(f"GitHub API answered HTTP {status}: {self._message(data)}")
+                raise GithubFailed(f"GitHub API answered HTTP {status}: {self._message(data)}",
+                                   status=status)
             log.warning("action=github_rate_limited status=%s wait_seconds=%.1f", status, wait)
             await self._settings.sleep(wait)
 

@@ -22,7 +22,7 @@ from bot.executors.kpi import KpiGateExecutor
 from bot.executors.registry import Executors
 from bot.executors.webhook import WebhookExecutor
 from tests.servers import free_port
-from tests.servers.fake_github import FakeGithub, Validator, fake_github, github_validator  # noqa: F401
+from tests.servers.fake_github import DROP, FakeGithub, Validator, fake_github, github_validator  # noqa: F401
 
 pytestmark = pytest.mark.github_spec
 
@@ -208,6 +208,102 @@ async def test_a_step_takes_a_bounded_number_of_rate_limited_answers(
     assert result.detail == f"rate-limited by GitHub until {until} UTC; gave up after 10 rate-limited answers"
     assert len(fake_github.requests) == 10 and fake_github.runs == {}
     assert fake.waits == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+
+
+@pytest.fixture
+def slow_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+async def patient(fake_github: FakeGithub,  # noqa: F811
+                  slow_time: FakeTime) -> AsyncIterator[GithubActionsExecutor]:
+    """The executor as it runs in production (a look every 5 s, backoff from 0.5 s), on a
+    fake clock: minutes of following pass in milliseconds."""
+    ex = GithubActionsExecutor(fake_github.url, TOKEN, clock=slow_time.clock, sleep=slow_time.sleep)
+    yield ex
+    await ex.close()
+
+
+@pytest.mark.parametrize(("count", "status"), [(5, 502), (5, 503), (10, DROP), (1, 404)],
+                         ids=["502", "503", "connection-lost", "one-404"])
+async def test_github_in_trouble_while_a_run_is_followed_is_waited_out(
+        fake_github: FakeGithub, patient: GithubActionsExecutor, slow_time: FakeTime,  # noqa: F811
+        count: int, status: int) -> None:
+    """G11: the run is in progress and GitHub fails the looks at it for a while (25 s of 502s,
+    of lost connections, or one 404): the bot keeps following, within the stage's timeout."""
+    fake_github.fail(count, status, "Not Found" if status == 404 else "Server Error", on="run", after=1)
+    started = slow_time.now
+
+    result = await patient.run(SPEC, JOB, timeout=timedelta(minutes=2))
+
+    assert result.outcome is Outcome.SUCCEEDED, result.detail
+    assert fake_github.answered.count(status) == count and fake_github.cancels == []
+    assert slow_time.now - started < 120
+
+
+async def test_github_in_trouble_until_the_timeout_cancels_the_run_saying_why(
+        fake_github: FakeGithub, patient: GithubActionsExecutor, slow_time: FakeTime) -> None:  # noqa: F811
+    """G11: the looks fail until the stage's time is up: the run is cancelled, the trouble said."""
+    fake_github.fail(1000, 502, on="run", after=1)
+    started = slow_time.now
+
+    result = await patient.run(SPEC, JOB, timeout=timedelta(minutes=2))
+
+    (run,) = fake_github.runs.values()
+    assert result.detail == ("no result within 2 minutes (the last look at the run failed: GitHub API "
+                             "GET failed: HTTP 502); the workflow run was cancelled")
+    assert fake_github.cancels == [run.id] and run.conclusion == "cancelled"
+    assert 120 <= slow_time.now - started < 130
+
+
+@pytest.mark.parametrize(("count", "status", "message"), [
+    (2, 404, "Not Found"), (1, 401, "Bad credentials"),
+    (1, 403, "Resource not accessible by personal access token"),
+], ids=["404-twice", "401", "403"])
+async def test_giving_up_on_following_a_run_cancels_it(
+        fake_github: FakeGithub, patient: GithubActionsExecutor,  # noqa: F811
+        count: int, status: int, message: str) -> None:
+    """G11: the bot stops following (the run is gone, or GitHub refuses to say): it cancels the
+    run, so nothing goes on deploying while the channel says failed."""
+    fake_github.fail(count, status, message, on="run", after=1)
+
+    result = await patient.run(SPEC, JOB, timeout=timedelta(minutes=2))
+
+    (run,) = fake_github.runs.values()
+    assert result.outcome is Outcome.FAILED
+    assert result.detail == (f"following the workflow run failed: GitHub API answered HTTP {status}: "
+                             f"{message}; the workflow run was cancelled")
+    assert fake_github.cancels == [run.id] and run.conclusion == "cancelled"
+    assert result.url == f"https://github.com/acme/churn/actions/runs/{run.id}"
+
+
+async def test_a_run_that_cannot_be_cancelled_either_is_said_to_be_maybe_running(
+        fake_github: FakeGithub, patient: GithubActionsExecutor) -> None:  # noqa: F811
+    """G11: giving up, and the cancel fails too: the channel hears the run may still be running,
+    with its link."""
+    fake_github.fail(2, 404, "Not Found", on="run", after=1)
+    fake_github.fail(4, 502, on="cancel")
+
+    result = await patient.run(SPEC, JOB, timeout=timedelta(minutes=2))
+
+    (run,) = fake_github.runs.values()
+    link = f"https://github.com/acme/churn/actions/runs/{run.id}"
+    assert result.detail == ("following the workflow run failed: GitHub API answered HTTP 404: Not Found; "
+                             "cancelling the workflow run failed (GitHub API POST failed after 4 attempts: "
+                             f"HTTP 502): it may still be running: {link}")
+    assert result.url == link and run.status == "in_progress"
+
+
+async def test_a_run_that_ended_before_its_cancel_is_said_to_have_finished(
+        fake_github: FakeGithub, patient: GithubActionsExecutor) -> None:  # noqa: F811
+    fake_github.fail(2, 404, "Not Found", on="run", after=1)
+    fake_github.fail(1, 409, "Cannot cancel a workflow run that is completed.", on="cancel")
+
+    result = await patient.run(SPEC, JOB, timeout=timedelta(minutes=2))
+
+    assert result.detail == ("following the workflow run failed: GitHub API answered HTTP 404: Not Found; "
+                             "the workflow run had already finished")
 
 
 async def test_an_http_error_names_status_and_message(fake_github: FakeGithub,  # noqa: F811
