@@ -2,52 +2,57 @@
 
 The dispatch asks for the run's id (``return_run_details``, API version 2022-11-28), so the
 run followed is the one this stage started, never a neighbour's. The token goes only into the
-``Authorization`` header: messages, logs and exceptions name the repository and the run.
+``Authorization`` header: messages, logs and exceptions name the repository and the run, and
+GitHub's own words are masked, since an error answer can quote the token back.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from urllib.parse import quote
-
-import aiohttp
 
 from bot.domain.mrkdwn import web_url
 from bot.domain.pipeline import ExecutorSpec
 from bot.executors._common import clip, format_timeout
 from bot.executors.base import ExecutorResult, Outcome, StageJob, Started, handed_over
 from bot.executors.command import expand_argv
-from bot.executors.webhook import exponential_backoff, read_bounded
+from bot.executors.github_api import ApiSettings, GithubApi, GithubFailed, Pace, Sleep
+from bot.executors.webhook import exponential_backoff
 
 log = logging.getLogger(__name__)
 
-API_VERSION = "2022-11-28"   # the version whose dispatch still takes return_run_details
-MAX_ANSWER_BYTES = 1024 * 1024  # a workflow run (with its repository) is tens of kB
 CANCEL_SECONDS = 10.0        # a cancel on the way out must not hold up the deployment
-SECONDARY_LIMIT_WAIT = 60.0  # GitHub's advice for a 429 that says nothing about when
-
-
-class _Failed(Exception):
-    """The stage fails with this message (safe to show: no token, no URL with secrets)."""
-
-
-class _Retryable(Exception):
-    """This attempt failed in a way worth another try."""
+LONGEST_LOOK_WAIT = 60.0     # between failed looks at a run: backoff, but never blind for long
 
 
 @dataclass
 class _Run:
-    """What the dispatch told us; filled in as soon as it is known, for cancelling."""
+    """What the dispatch told us; filled in as soon as it is known, for cancelling. ``trouble``:
+    why the last look at it failed ("" when it did not), for the words of a timeout."""
 
     id: int | None = None
     html_url: str | None = None
+    trouble: str = ""
+
+
+@dataclass
+class _Looks:
+    """Failed looks at a run in a row. GitHub in trouble (a 5xx, a lost connection) is waited
+    out, and so is one 404 (a moment of an eventually consistent API); a second 404, or any
+    other refusal, ends the following."""
+
+    failed: int = 0
+    not_found: int = 0
+
+    def look_again(self, failure: GithubFailed) -> bool:
+        self.failed += 1
+        self.not_found = self.not_found + 1 if failure.status == 404 else 0
+        return failure.transient or self.not_found == 1
 
 
 @dataclass(frozen=True)
@@ -60,25 +65,23 @@ class _Target:
         return f"/repos/{quote(self.owner, safe='')}/{quote(self.repo, safe='')}/actions"
 
 
+Work = Callable[[_Target, _Run, Pace], Awaitable[ExecutorResult]]
+
+
 class GithubActionsExecutor:
-    """``retries``: extra attempts after a connection error or a 5xx; ``clock`` reads
-    ``x-ratelimit-reset`` (Unix seconds)."""
+    """``retries``: extra attempts after a connection error or a 5xx; ``clock`` is Unix time
+    (it reads ``x-ratelimit-reset``) and ``sleep`` waits on it: tests pass a fake pair."""
 
     def __init__(self, api_url: str, token: str, *, poll_seconds: float = 5.0, retries: int = 3,
                  backoff: Callable[[int], float] = exponential_backoff,
-                 clock: Callable[[], float] = time.time) -> None:
-        self._api = api_url.rstrip("/")
+                 clock: Callable[[], float] = time.time, sleep: Sleep = asyncio.sleep) -> None:
         self._token = token
         self._poll = poll_seconds
-        self._retries = max(0, retries)
-        self._backoff = backoff
-        self._clock = clock
-        self._session: aiohttp.ClientSession | None = None
+        self._clock, self._sleep, self._backoff = clock, sleep, backoff
+        self._api = GithubApi(api_url, token, ApiSettings(max(0, retries), backoff, clock, sleep))
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._api.close()
 
     async def run(
         self, spec: ExecutorSpec, job: StageJob, *, timeout: timedelta,  # noqa: ASYNC109 (protocol)
@@ -86,8 +89,8 @@ class GithubActionsExecutor:
     ) -> ExecutorResult:
         """Dispatch the workflow and follow its run; ``started`` hears the run's reference
         ("owner/repo#id") as soon as GitHub names it, so a successor can follow it."""
-        async def dispatch_and_follow(target: _Target, run: _Run, deadline: float) -> ExecutorResult:
-            return await self._dispatch_and_follow(spec, job, target, run, deadline, started)
+        async def dispatch_and_follow(target: _Target, run: _Run, pace: Pace) -> ExecutorResult:
+            return await self._dispatch_and_follow(spec, job, target, run, pace, started)
 
         return await self._guarded(spec.repo, job, timeout, _Run(), dispatch_and_follow)
 
@@ -100,14 +103,25 @@ class GithubActionsExecutor:
         log.info("action=github_run_followed deployment_id=%s stage=%s run=%s", job.deployment_id,
                  job.stage, ref)
 
-        async def follow(target: _Target, run: _Run, deadline: float) -> ExecutorResult:
-            return _verdict(await self._follow(target, run, deadline), run)
+        async def follow(target: _Target, run: _Run, pace: Pace) -> ExecutorResult:
+            return _verdict(await self._follow(target, run, pace), run)
 
         return await self._guarded(repo, job, timeout, _Run(int(run_id)), follow)
 
     async def _guarded(self, repo_name: str, job: StageJob, timeout: timedelta, run: _Run,
-                       work: Callable[[_Target, _Run, float], Awaitable[ExecutorResult]]
-                       ) -> ExecutorResult:
+                       work: Work) -> ExecutorResult:
+        """What ``work`` came to, with every secret masked: whatever it says goes to Slack and
+        the audit trail."""
+        result = await self._bounded(repo_name, job, timeout, run, work)
+        return replace(result, detail=self._mask(result.detail),
+                       output_tail=tuple(map(self._mask, result.output_tail)),
+                       url=web_url(self._mask(result.url)) if result.url else None)
+
+    def _mask(self, text: str) -> str:
+        return self._api.mask(text)
+
+    async def _bounded(self, repo_name: str, job: StageJob, timeout: timedelta, run: _Run,
+                       work: Work) -> ExecutorResult:
         """``work`` within the timeout; failures said, a timed-out or cancelled run cancelled
         on GitHub -- unless the step was handed over: then the run goes on, to be followed."""
         if not self._token:
@@ -116,52 +130,75 @@ class GithubActionsExecutor:
         if not owner or not repo:
             return ExecutorResult(Outcome.FAILED, f"not a repository: {clip(repo_name, 100)!r}")
         target = _Target(owner, repo)
-        deadline = asyncio.get_running_loop().time() + timeout.total_seconds()
+        # The stage's time on the executor's clock, for the waits it decides on; the loop's
+        # timeout stops whatever hangs.
+        pace = Pace(self._clock() + timeout.total_seconds())
         try:
-            async with asyncio.timeout_at(deadline):
-                return await work(target, run, deadline)
-        except _Failed as failed:
-            return ExecutorResult(Outcome.FAILED, str(failed), url=web_url(run.html_url))
+            async with asyncio.timeout(timeout.total_seconds()):
+                return await work(target, run, pace)
+        except GithubFailed as failed:
+            return await self._gave_up(target, run, job, str(failed))
         except TimeoutError:
             return await self._timed_out(target, run, job, timeout)
         except asyncio.CancelledError as stopped:
             if run.id is not None and not handed_over(stopped):  # cancelled: so is its run
-                await asyncio.shield(self._cancel(target, run.id, job))
+                await asyncio.shield(self._cancel(target, run, job))
             raise
 
     async def _dispatch_and_follow(self, spec: ExecutorSpec, job: StageJob, target: _Target,
-                                   run: _Run, deadline: float,
+                                   run: _Run, pace: Pace,
                                    started: Started | None) -> ExecutorResult:
         names = [name for name, _ in spec.inputs]
         values = expand_argv(tuple(value for _, value in spec.inputs), job)
         body = {"ref": spec.ref or "main", "inputs": dict(zip(names, values, strict=True)),
                 "return_run_details": True}
         path = f"{target.base}/workflows/{quote(spec.workflow, safe='')}/dispatches"
-        status, data = await self._call("POST", path, body, deadline=deadline, idempotent=False)
+        status, data = await self._api.call("POST", path, body, pace=pace, idempotent=False)
         run_id = data.get("workflow_run_id") if isinstance(data, dict) else None
         if status != 200 or not isinstance(run_id, int):
-            raise _Failed(f"GitHub did not say which run it started (HTTP {status}); "
-                          "it needs return_run_details (API version 2022-11-28)")
+            raise GithubFailed(f"GitHub did not say which run it started (HTTP {status}); "
+                               "it needs return_run_details (API version 2022-11-28)")
         run.id, run.html_url = run_id, web_url(data.get("html_url"))
         log.info("action=github_run_dispatched deployment_id=%s stage=%s wave=%s repo=%s/%s run_id=%s",
                  job.deployment_id, job.stage, job.wave, target.owner, target.repo, run_id)
         if started is not None:
             await started(f"{target.owner}/{target.repo}#{run_id}")
-        conclusion = await self._follow(target, run, deadline)
+        conclusion = await self._follow(target, run, pace)
         log.info("action=github_run_done deployment_id=%s stage=%s run_id=%s conclusion=%s",
                  job.deployment_id, job.stage, run_id, conclusion)
         return _verdict(conclusion, run)
 
-    async def _follow(self, target: _Target, run: _Run, deadline: float) -> str:
-        """Polls the run until it completes; its conclusion."""
+    async def _follow(self, target: _Target, run: _Run, pace: Pace) -> str:
+        """Polls the run until it completes; its conclusion. A look that fails in passing is
+        tried again, after a wait that grows, for as long as the stage has time."""
+        looks = _Looks()
         while True:
-            _, data = await self._call("GET", f"{target.base}/runs/{run.id}", deadline=deadline)
+            try:
+                _, data = await self._api.call("GET", f"{target.base}/runs/{run.id}", pace=pace,
+                                               retries=0)
+            except GithubFailed as failed:
+                if not looks.look_again(failed):
+                    raise
+                run.trouble = str(failed)
+                log.warning("action=github_run_look_failed run_id=%s failed_looks=%s problem=%s",
+                            run.id, looks.failed, clip(self._mask(str(failed)), 120))
+                wait = max(self._poll, self._backoff(min(looks.failed - 1, 16)))  # 2**1024: no float
+                await self._pause(pace, min(wait, LONGEST_LOOK_WAIT))
+                continue
             if not isinstance(data, dict):
-                raise _Failed("GitHub answered the run's status with something that is not a run")
+                raise GithubFailed("GitHub answered the run's status with something that is not a run")
+            looks, run.trouble = _Looks(), ""
             run.html_url = web_url(data.get("html_url")) or run.html_url
             if data.get("status") == "completed":
                 return str(data.get("conclusion") or "without a conclusion")
-            await asyncio.sleep(self._poll)
+            await self._pause(pace, self._poll)
+
+    async def _pause(self, pace: Pace, seconds: float) -> None:
+        """Waits ``seconds``, or until the stage's time is up: then TimeoutError, as the loop's
+        own timeout would raise (an injected clock runs apart from the loop's)."""
+        await self._sleep(max(0.0, min(seconds, pace.ends - self._clock())))
+        if self._clock() >= pace.ends:
+            raise TimeoutError
 
     async def _timed_out(self, target: _Target, run: _Run, job: StageJob,
                          timeout: timedelta) -> ExecutorResult:
@@ -170,104 +207,42 @@ class GithubActionsExecutor:
                     job.deployment_id, job.stage, run.id)
         if run.id is None:
             return ExecutorResult(Outcome.FAILED, f"{waited}; the workflow was not dispatched")
-        problem = await self._cancel(target, run.id, job)
-        tail = (f"cancelling the workflow run failed: {problem}" if problem
-                else "the workflow run was cancelled")
-        return ExecutorResult(Outcome.FAILED, f"{waited}; {tail}", url=run.html_url)
+        if run.trouble:
+            waited += f" (the last look at the run failed: {run.trouble})"
+        return ExecutorResult(Outcome.FAILED, f"{waited}; {await self._cancel(target, run, job)}",
+                              url=run.html_url)
 
-    async def _cancel(self, target: _Target, run_id: int, job: StageJob) -> str:
-        """Asks GitHub to cancel the run; "" when it took the request, else what went wrong."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + CANCEL_SECONDS
+    async def _gave_up(self, target: _Target, run: _Run, job: StageJob, reason: str) -> ExecutorResult:
+        """The stage fails for ``reason``. A run it started is cancelled: nobody follows it any
+        more, and it must not go on deploying while the channel says the stage failed."""
+        if run.id is None:
+            return ExecutorResult(Outcome.FAILED, reason, url=run.html_url)
+        log.warning("action=github_run_given_up deployment_id=%s stage=%s run_id=%s",
+                    job.deployment_id, job.stage, run.id)
+        cancelled = await self._cancel(target, run, job)
+        return ExecutorResult(Outcome.FAILED, f"following the workflow run failed: {reason}; {cancelled}",
+                              url=run.html_url)
+
+    async def _cancel(self, target: _Target, run: _Run, job: StageJob) -> str:
+        """Asks GitHub to cancel the run; what came of it, in words for the channel."""
+        pace = Pace(self._clock() + CANCEL_SECONDS)
+        said, problem = "the workflow run was cancelled", ""
         try:
-            async with asyncio.timeout_at(deadline):
-                await self._call("POST", f"{target.base}/runs/{run_id}/cancel", deadline=deadline)
-        except _Failed as failed:
-            problem = str(failed)
+            async with asyncio.timeout(CANCEL_SECONDS):
+                await self._api.call("POST", f"{target.base}/runs/{run.id}/cancel", pace=pace)
+        except GithubFailed as failed:
+            if failed.status == 409:  # "Cannot cancel a workflow run that is completed"
+                said = "the workflow run had already finished"
+            else:
+                problem = str(failed)
         except TimeoutError:
             problem = f"no answer within {CANCEL_SECONDS:g} s"
-        else:
-            problem = ""
         log.info("action=github_run_cancel deployment_id=%s stage=%s run_id=%s problem=%s",
-                 job.deployment_id, job.stage, run_id, clip(problem, 120) or "none")
-        return problem
-
-    async def _call(self, method: str, path: str, body: dict[str, Any] | None = None, *,
-                    deadline: float, idempotent: bool = True) -> tuple[int, Any]:
-        """One API call with its retries and rate-limit waits: (status, JSON) of a 2xx."""
-        attempt = 0
-        while True:
-            try:
-                status, headers, data = await self._request(method, path, body, idempotent=idempotent)
-            except _Retryable as exc:
-                if attempt >= self._retries:
-                    raise _Failed(f"GitHub API {method} failed after {attempt + 1} attempts: {exc}") from None
-                await asyncio.sleep(self._backoff(attempt))
-                attempt += 1
-                continue
-            if 200 <= status < 300:
-                return status, data
-            wait = self._rate_limit_wait(status, headers, deadline)
-            if wait is None:
-                raise _Failed(f"GitHub API answered HTTP {status}: {_message(data)}")
-            log.warning("action=github_rate_limited status=%s wait_seconds=%.1f", status, wait)
-            await asyncio.sleep(wait)
-
-    async def _request(self, method: str, path: str, body: dict[str, Any] | None, *,
-                       idempotent: bool) -> tuple[int, Any, Any]:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
-        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/vnd.github+json",
-                   "X-GitHub-Api-Version": API_VERSION}
-        try:
-            async with self._session.request(method, self._api + path, json=body, headers=headers,
-                                             allow_redirects=False) as resp:
-                raw = await read_bounded(resp.content, MAX_ANSWER_BYTES)
-                status, answer_headers = resp.status, resp.headers
-        except aiohttp.ClientConnectorError as exc:  # nothing was sent: always safe to retry
-            raise _Retryable(f"cannot connect to {exc.host}:{exc.port}") from None
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            if not idempotent:  # the dispatch may have happened: a retry could start a second run
-                raise _Failed(f"GitHub API {method} failed: connection lost ({type(exc).__name__})") from None
-            raise _Retryable(f"connection error ({type(exc).__name__})") from None
-        if status >= 500 and idempotent:
-            raise _Retryable(f"HTTP {status}")
-        return status, answer_headers, _json(raw)
-
-    def _rate_limit_wait(self, status: int, headers: Any, deadline: float) -> float | None:
-        """Seconds to wait before trying again, or None when the answer is not a rate limit.
-
-        Raises when the limit lifts only after the stage's deadline."""
-        if status not in (403, 429):
-            return None
-        now = self._clock()
-        retry_after = headers.get("Retry-After", "")
-        if retry_after.isdigit():
-            until = now + int(retry_after)
-        elif headers.get("x-ratelimit-remaining") == "0" and headers.get("x-ratelimit-reset", "").isdigit():
-            until = float(headers["x-ratelimit-reset"])
-        elif status == 429:
-            until = now + SECONDARY_LIMIT_WAIT
-        else:
-            return None  # a 403 that is not a rate limit: no permission
-        wait = max(0.0, until - now)
-        if wait > deadline - asyncio.get_running_loop().time():
-            clock_time = datetime.fromtimestamp(until, UTC).strftime("%H:%M:%S")
-            raise _Failed(f"rate-limited by GitHub until {clock_time} UTC, after the stage's timeout")
-        return wait
-
-
-def _json(raw: bytes) -> Any:
-    try:
-        return json.loads(raw) if raw else None
-    except ValueError:  # also UnicodeDecodeError; a cut-off answer too
-        return None
-
-
-def _message(data: Any) -> str:
-    """GitHub's ``message`` of an error answer."""
-    message = data.get("message") if isinstance(data, dict) else None
-    return clip(message, 200) if isinstance(message, str) and message else "(no message)"
+                 job.deployment_id, job.stage, run.id, clip(self._mask(problem), 120) or "none")
+        if problem:  # said plainly: people must go and look, and the link takes them there
+            where = f": {run.html_url}" if run.html_url else ""
+            said = f"cancelling the workflow run failed ({problem}): it may still be running{where}"
+        return said
 
 
 def _verdict(conclusion: str, run: _Run) -> ExecutorResult:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -15,7 +15,6 @@ from bot.domain.kpis import SourceFailure
 from bot.executors.webhook import read_bounded
 
 MAX_ANSWER_BYTES = 1024 * 1024  # a KPI answer is small; a runaway query is not buffered whole
-MASK = "***"
 
 
 @dataclass(frozen=True)
@@ -34,19 +33,6 @@ def where(url: str) -> str:
         port = None
     default = 443 if parts.scheme == "https" else 80
     return f"{parts.hostname or '?'}:{port or default}"
-
-
-def url_secrets(url: str) -> tuple[str, ...]:
-    """The user and password in ``url``'s userinfo, raw and decoded: both must be masked."""
-    parts = urlsplit(url)
-    found = {s for raw in (parts.username, parts.password) if raw for s in (raw, unquote(raw))}
-    return tuple(found)
-
-
-def mask(text: str, secrets: Iterable[str]) -> str:
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
 
 
 def clip(text: str, limit: int = 300) -> str:

@@ -14,7 +14,8 @@ import aiohttp
 
 from bot.domain.kpis import SourceFailure
 from bot.domain.registry import ModelVersion, model_version
-from bot.sources._http import clip, is_web_url, mask, obj, request_json, url_secrets
+from bot.masking import mask, url_secrets
+from bot.sources._http import clip, is_web_url, obj, request_json
 
 API = "/api/2.0/mlflow/"
 NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"

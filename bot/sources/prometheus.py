@@ -8,7 +8,8 @@ from typing import Any
 import aiohttp
 
 from bot.domain.kpis import PrometheusSource, SourceFailure
-from bot.sources._http import Answer, clip, finite, is_web_url, mask, obj, request_json, url_secrets, where
+from bot.masking import mask, url_secrets
+from bot.sources._http import Answer, clip, finite, is_web_url, obj, request_json, where
 
 SHOWN_SERIES = 3  # a failure lists a few of the series that came back, not thousands
 

@@ -22,7 +22,7 @@ from bot.executors.kpi import KpiGateExecutor
 from bot.executors.registry import Executors
 from bot.executors.webhook import WebhookExecutor
 from tests.servers import free_port
-from tests.servers.fake_github import FakeGithub, Validator, fake_github, github_validator  # noqa: F401
+from tests.servers.fake_github import DROP, FakeGithub, Validator, fake_github, github_validator  # noqa: F401
 
 pytestmark = pytest.mark.github_spec
 
@@ -33,6 +33,23 @@ SPEC = ExecutorSpec(ExecutorKind.GITHUB_ACTIONS, repo="acme/churn", workflow="de
 JOB = StageJob(deployment_id="d-1", use_case="churn", version="1.4.2", stage="production", wave=2,
                targets=("web-1", "web-2"), callback_url="https://bot.example/cb", requested_by="U1")
 MINUTE = timedelta(minutes=1)
+
+
+class FakeTime:
+    """The executor's clock and sleep: a wait passes at once and is kept. An executor that
+    asks for more than ``most`` waits is stuck in a loop: the test fails there and then."""
+
+    def __init__(self, most: int = 100) -> None:
+        self.now, self.waits, self.most = time.time(), list[float](), most
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        assert len(self.waits) <= self.most, f"{len(self.waits)} waits, the last ones {self.waits[-5:]}"
+        self.now += seconds
+        await asyncio.sleep(0)
 
 
 @pytest.fixture
@@ -134,6 +151,161 @@ async def test_a_rate_limit_beyond_the_timeout_fails_saying_until_when(
     assert result.detail == f"rate-limited by GitHub until {until} UTC, after the stage's timeout"
 
 
+@pytest.mark.parametrize(("status", "headers"), [
+    (429, {"Retry-After": "99999999999999"}),
+    (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "99999999999999"}),
+], ids=["retry-after", "reset"])
+async def test_an_absurd_rate_limit_wait_is_clamped_and_said(
+        fake_github: FakeGithub, executor: GithubActionsExecutor,  # noqa: F811
+        status: int, headers: dict[str, str]) -> None:
+    """G18: a wait no calendar can hold fails the stage in words, not with a ValueError."""
+    fake_github.limit(1, status, headers)
+
+    result = await executor.run(SPEC, JOB, timeout=MINUTE)
+
+    assert result.outcome is Outcome.FAILED
+    assert result.detail.startswith("rate-limited by GitHub until "), result.detail
+    assert result.detail.endswith(" UTC, after the stage's timeout")
+    assert fake_github.answered == [status] and fake_github.runs == {}
+
+
+@pytest.mark.parametrize(("status", "headers"), [
+    (429, {"Retry-After": "0"}),
+    (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(time.time()) - 3600)}),
+], ids=["retry-after-0", "reset-in-the-past"])
+async def test_a_rate_limit_that_says_go_now_is_waited_out_at_growing_pace(
+        fake_github: FakeGithub, status: int, headers: dict[str, str]) -> None:  # noqa: F811
+    """G10: "try again now", over and over, in a 20-second stage: a few requests, each after a
+    longer wait than the last, then the stage fails saying until when."""
+    fake_github.limit(1000, status, headers)
+    fake = FakeTime()
+    ex = GithubActionsExecutor(fake_github.url, TOKEN, clock=fake.clock, sleep=fake.sleep)
+    try:
+        result = await ex.run(SPEC, JOB, timeout=timedelta(seconds=20))
+    finally:
+        await ex.close()
+
+    assert result.outcome is Outcome.FAILED
+    assert result.detail.startswith("rate-limited by GitHub until "), result.detail
+    assert result.detail.endswith(" UTC, after the stage's timeout")
+    assert len(fake_github.requests) <= 6 and fake_github.runs == {}
+    assert fake.waits[0] >= 1 and all(b > a for a, b in zip(fake.waits, fake.waits[1:], strict=False))
+    assert sum(fake.waits) <= 20
+
+
+async def test_a_step_takes_a_bounded_number_of_rate_limited_answers(
+        fake_github: FakeGithub) -> None:  # noqa: F811
+    """G10: however long the stage, a step stops asking after its budget of rate limits."""
+    fake_github.limit(1000, 429, {"Retry-After": "0"})
+    fake = FakeTime()
+    ex = GithubActionsExecutor(fake_github.url, TOKEN, clock=fake.clock, sleep=fake.sleep)
+    try:
+        result = await ex.run(SPEC, JOB, timeout=timedelta(hours=2))
+    finally:
+        await ex.close()
+
+    until = time.strftime("%H:%M:%S", time.gmtime(fake.now + 60))
+    assert result.detail == f"rate-limited by GitHub until {until} UTC; gave up after 10 rate-limited answers"
+    assert len(fake_github.requests) == 10 and fake_github.runs == {}
+    assert fake.waits == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+
+
+@pytest.fixture
+def slow_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+async def patient(fake_github: FakeGithub,  # noqa: F811
+                  slow_time: FakeTime) -> AsyncIterator[GithubActionsExecutor]:
+    """The executor as it runs in production (a look every 5 s, backoff from 0.5 s), on a
+    fake clock: minutes of following pass in milliseconds."""
+    ex = GithubActionsExecutor(fake_github.url, TOKEN, clock=slow_time.clock, sleep=slow_time.sleep)
+    yield ex
+    await ex.close()
+
+
+@pytest.mark.parametrize(("count", "status"), [(5, 502), (5, 503), (10, DROP), (1, 404)],
+                         ids=["502", "503", "connection-lost", "one-404"])
+async def test_github_in_trouble_while_a_run_is_followed_is_waited_out(
+        fake_github: FakeGithub, patient: GithubActionsExecutor, slow_time: FakeTime,  # noqa: F811
+        count: int, status: int) -> None:
+    """G11: the run is in progress and GitHub fails the looks at it for a while (25 s of 502s,
+    of lost connections, or one 404): the bot keeps following, within the stage's timeout."""
+    fake_github.fail(count, status, "Not Found" if status == 404 else "Server Error", on="run", after=1)
+    started = slow_time.now
+
+    result = await patient.run(SPEC, JOB, timeout=timedelta(minutes=2))
+
+    assert result.outcome is Outcome.SUCCEEDED, result.detail
+    assert fake_github.answered.count(status) == count and fake_github.cancels == []
+    assert slow_time.now - started < 120
+
+
+async def test_github_in_trouble_until_the_timeout_cancels_the_run_saying_why(
+        fake_github: FakeGithub, patient: GithubActionsExecutor, slow_time: FakeTime) -> None:  # noqa: F811
+    """G11: the looks fail until the stage's time is up: the run is cancelled, the trouble said."""
+    fake_github.fail(1000, 502, on="run", after=1)
+    started = slow_time.now
+
+    result = await patient.run(SPEC, JOB, timeout=timedelta(minutes=2))
+
+    (run,) = fake_github.runs.values()
+    assert result.detail == ("no result within 2 minutes (the last look at the run failed: GitHub API "
+                             "GET failed: HTTP 502); the workflow run was cancelled")
+    assert fake_github.cancels == [run.id] and run.conclusion == "cancelled"
+    assert 120 <= slow_time.now - started < 130
+
+
+@pytest.mark.parametrize(("count", "status", "message"), [
+    (2, 404, "Not Found"), (1, 401, "Bad credentials"),
+    (1, 403, "Resource not accessible by personal access token"),
+], ids=["404-twice", "401", "403"])
+async def test_giving_up_on_following_a_run_cancels_it(
+        fake_github: FakeGithub, patient: GithubActionsExecutor,  # noqa: F811
+        count: int, status: int, message: str) -> None:
+    """G11: the bot stops following (the run is gone, or GitHub refuses to say): it cancels the
+    run, so nothing goes on deploying while the channel says failed."""
+    fake_github.fail(count, status, message, on="run", after=1)
+
+    result = await patient.run(SPEC, JOB, timeout=timedelta(minutes=2))
+
+    (run,) = fake_github.runs.values()
+    assert result.outcome is Outcome.FAILED
+    assert result.detail == (f"following the workflow run failed: GitHub API answered HTTP {status}: "
+                             f"{message}; the workflow run was cancelled")
+    assert fake_github.cancels == [run.id] and run.conclusion == "cancelled"
+    assert result.url == f"https://github.com/acme/churn/actions/runs/{run.id}"
+
+
+async def test_a_run_that_cannot_be_cancelled_either_is_said_to_be_maybe_running(
+        fake_github: FakeGithub, patient: GithubActionsExecutor) -> None:  # noqa: F811
+    """G11: giving up, and the cancel fails too: the channel hears the run may still be running,
+    with its link."""
+    fake_github.fail(2, 404, "Not Found", on="run", after=1)
+    fake_github.fail(4, 502, on="cancel")
+
+    result = await patient.run(SPEC, JOB, timeout=timedelta(minutes=2))
+
+    (run,) = fake_github.runs.values()
+    link = f"https://github.com/acme/churn/actions/runs/{run.id}"
+    assert result.detail == ("following the workflow run failed: GitHub API answered HTTP 404: Not Found; "
+                             "cancelling the workflow run failed (GitHub API POST failed after 4 attempts: "
+                             f"HTTP 502): it may still be running: {link}")
+    assert result.url == link and run.status == "in_progress"
+
+
+async def test_a_run_that_ended_before_its_cancel_is_said_to_have_finished(
+        fake_github: FakeGithub, patient: GithubActionsExecutor) -> None:  # noqa: F811
+    fake_github.fail(2, 404, "Not Found", on="run", after=1)
+    fake_github.fail(1, 409, "Cannot cancel a workflow run that is completed.", on="cancel")
+
+    result = await patient.run(SPEC, JOB, timeout=timedelta(minutes=2))
+
+    assert result.detail == ("following the workflow run failed: GitHub API answered HTTP 404: Not Found; "
+                             "the workflow run had already finished")
+
+
 async def test_an_http_error_names_status_and_message(fake_github: FakeGithub,  # noqa: F811
                                                       executor: GithubActionsExecutor) -> None:
     fake_github.limit(1, 403, {}, message="Resource not accessible by personal access token")
@@ -167,6 +339,20 @@ async def test_the_token_never_shows(fake_github: FakeGithub, executor: GithubAc
         assert TOKEN not in f"{result!r}"
     assert caplog.records and TOKEN not in caplog.text
     assert "ghp_" not in caplog.text
+
+
+async def test_githubs_words_are_masked_before_they_are_clipped(
+        fake_github: FakeGithub, executor: GithubActionsExecutor) -> None:  # noqa: F811
+    """G6: GitHub quoting the token back (at a place where clipping would cut it in half)."""
+    fake_github.fail(1, 401, f"Bad credentials (token {TOKEN})", on="dispatch")
+    fake_github.fail(1, 401, "x" * 180 + f" {TOKEN} and more", on="dispatch")
+
+    quoted = await executor.run(SPEC, JOB, timeout=MINUTE)
+    cut = await executor.run(SPEC, JOB, timeout=MINUTE)
+
+    assert quoted.detail == "GitHub API answered HTTP 401: Bad credentials (token ***)"
+    assert cut.outcome is Outcome.FAILED and "***" in cut.detail
+    assert "ghp_" not in f"{quoted!r}{cut!r}"
 
 
 async def test_the_validator_rejects_what_github_would_not_take(

@@ -1,11 +1,14 @@
 """A `github-actions` stage through the whole app, against the fake GitHub whose every request
 and answer is checked with GitHub's OpenAPI description: the run is dispatched with the
 deployment's inputs and linked in the thread; a failing run fails the stage naming its
-conclusion; `/deploy cancel` cancels the run on GitHub."""
+conclusion; `/deploy cancel` cancels the run on GitHub; GitHub's words reach Slack and the audit
+trail without the token and without a ping; a run the bot stops following is cancelled, or
+said to be maybe still running."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,8 +25,10 @@ from bot.domain.deployments import cancel
 from bot.simulator.simulator import Simulator
 from storage.database import Database
 from tests.scenario.deploy_support import (
+    announcements,
     command_without_settling,
     deployment_id_of,
+    events,
     load,
     new_use_case,
     thread,
@@ -151,3 +156,52 @@ async def test_a_cancel_made_by_another_process_cancels_the_run_this_one_follows
             assert time.monotonic() < deadline + 10, "the run was not cancelled"
             await asyncio.sleep(0.05)
         assert run.conclusion == "cancelled"
+
+
+async def test_githubs_words_reach_slack_and_the_audit_trail_without_token_or_ping(
+        settings: Settings, clock: ManualClock, tmp_path: Path,
+        fake_github: FakeGithub) -> None:  # noqa: F811
+    """G6: a 401 that quotes the token and pings the channel fails the stage; what the channel,
+    the thread, the announcement, the DM and the audit trail show keeps neither."""
+    fake_github.fail(1, 401, f"Bad credentials (token {TOKEN} <!channel>)", on="dispatch")
+    async with actions_sim(settings, clock, tmp_path, fake_github) as sim:
+        d_id = deployment_id_of((await sim.command("/deploy churn 5.0.0")).reply)
+        await sim.app.settle()
+        assert (await load(sim, d_id)).state is DeploymentState.FAILED
+        status = await sim.command(f"/deploy status {d_id}")
+
+        shown = [json.dumps(call.args, ensure_ascii=False) for call in sim.fake.calls]
+        shown += [json.dumps(body, ensure_ascii=False) for _url, body in sim.fake.response_posts]
+        shown.append(json.dumps(status.reply, ensure_ascii=False))
+        stored = [f"{e.detail} {e.kind}" for e in await events(sim, d_id)]
+        assert any("Bad credentials" in text for text in shown)  # GitHub's words did get through
+        assert any("Bad credentials" in text for text in stored)
+        assert fake_github.answered == [401] and not fake_github.runs
+        for text in shown:
+            assert "<!channel>" not in text  # Slack would ping; stored words are escaped when shown
+        for text in (*shown, *stored):
+            assert TOKEN not in text
+
+
+async def test_a_run_the_bot_can_no_longer_follow_nor_cancel_is_said_to_be_maybe_running(
+        settings: Settings, clock: ManualClock, tmp_path: Path,
+        fake_github: FakeGithub) -> None:  # noqa: F811
+    """G11: the token is revoked while the run is in progress: the bot cannot look at the run
+    any more nor cancel it, and the channel hears that it may still be running, with its link."""
+    fake_github.fail(1, 401, "Bad credentials", on="run", after=1)
+    fake_github.fail(1, 401, "Bad credentials", on="cancel")
+    async with actions_sim(settings, clock, tmp_path, fake_github) as sim:
+        d_id = deployment_id_of((await sim.command("/deploy churn 6.0.0")).reply)
+        await sim.app.settle()
+
+        d = await load(sim, d_id)
+        (run,) = fake_github.runs.values()
+        link = f"https://github.com/acme/churn/actions/runs/{run.id}"
+        assert d.state is DeploymentState.FAILED
+        assert d.detail.endswith(f"it may still be running: {link}"), d.detail
+        (said,) = announcements(sim, d_id)
+        assert "following the workflow run failed: GitHub API answered HTTP 401: Bad credentials" in said
+        assert f"it may still be running: {link}" in said
+        assert [r[1] for r in fake_github.requests if r[1].endswith("/cancel")] == \
+            [f"/repos/acme/churn/actions/runs/{run.id}/cancel"]  # asked, refused
+        assert fake_github.cancels == [] and run.status == "in_progress"

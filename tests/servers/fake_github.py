@@ -3,7 +3,8 @@
 Three endpoints: dispatch a workflow (``return_run_details``), get a run, cancel a run. Each run
 goes queued → in_progress → completed (one step per GET) with the test's scripted conclusion,
 or stays in progress while ``hold`` is set. ``limit`` answers the next requests 403/429 with
-rate-limit headers.
+rate-limit headers; ``fail`` answers the next requests (to one operation, if named) with an
+error status, or drops their connection unanswered.
 
 Every request and every answer is checked against ``api.github.com.json`` of npm's
 ``@octokit/openapi`` (installed by ``scripts/tools.py github-openapi``) with openapi-core. A
@@ -38,6 +39,8 @@ API_VERSION = "2022-11-28"
 REPO = "/repos/{owner}/{repo}/actions"
 PATHS = (f"{REPO}/workflows/{{workflow_id}}/dispatches", f"{REPO}/runs/{{run_id}}",
          f"{REPO}/runs/{{run_id}}/cancel")
+OPERATIONS = ("dispatch", "run", "cancel")  # the names ``fail`` and ``limit`` take, in PATHS order
+DROP = 0  # a fault's status that means: close the connection without an answer
 _REF = re.compile(r'"#/components/([^/"]+)/([^"]+)"')
 
 
@@ -152,6 +155,19 @@ def _explain(exc: BaseException | None) -> str:
     return " <- ".join(parts)
 
 
+@dataclass(frozen=True)
+class _Fault:
+    status: int | None         # DROP: no answer at all; None: answered as usual (``after``)
+    headers: dict[str, str]
+    message: str
+    on: str                    # an operation of OPERATIONS, or "" for whichever comes next
+
+
+def _operation(path: str) -> str:
+    return next((name for name, template in zip(OPERATIONS, PATHS, strict=True)
+                 if _matches(template, path)), "")
+
+
 @dataclass
 class FakeRun:
     id: int
@@ -176,13 +192,31 @@ class FakeGithub:
     runs: dict[int, FakeRun] = field(default_factory=dict)
     cancels: list[int] = field(default_factory=list)
     answered: list[int] = field(default_factory=list)  # every status sent, in order
-    _limits: list[tuple[int, dict[str, str], str]] = field(default_factory=list)
+    _faults: list[_Fault] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(4242))
 
     def limit(self, count: int, status: int, headers: dict[str, str],
-              message: str = "API rate limit exceeded for user ID 1.") -> None:
+              message: str = "API rate limit exceeded for user ID 1.", *, on: str = "") -> None:
         """The next ``count`` requests get ``status`` with ``headers`` (after validation)."""
-        self._limits.extend([(status, headers, message)] * count)
+        self.fail(count, status, message, headers=headers, on=on)
+
+    def fail(self, count: int, status: int, message: str = "Server Error", *,
+             headers: dict[str, str] | None = None, on: str = "", after: int = 0) -> None:
+        """The next ``count`` requests (to the operation ``on`` names: "dispatch", "run" or
+        "cancel"; any when "") are answered ``status`` with GitHub's error body, or dropped
+        unanswered when ``status`` is :data:`DROP`; ``after`` requests are answered as usual
+        first (a run seen in progress, then GitHub in trouble)."""
+        assert on in ("", *OPERATIONS), on
+        self._faults.extend([_Fault(None, {}, "", on)] * after)
+        self._faults.extend([_Fault(status, headers or {}, message, on)] * count)
+
+    def _fault_for(self, path: str) -> _Fault | None:
+        operation = _operation(path)
+        found = next((f for f in self._faults if f.on in ("", operation)), None)
+        if found is None:
+            return None
+        self._faults.remove(found)
+        return found if found.status is not None else None
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._validated])
@@ -199,11 +233,16 @@ class FakeGithub:
                         _parameters(request))
         if problem := self.validator.request_problem(seen, request.headers):
             return self._broken(problem)
-        if self._limits:
-            status, headers, message = self._limits.pop(0)
-            answer = web.json_response({"message": message, "documentation_url":
-                                        "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"},
-                                       status=status, headers=headers)
+        fault = self._fault_for(request.path)
+        if fault is not None and fault.status == DROP:
+            self.answered.append(DROP)
+            assert request.transport is not None
+            request.transport.abort()  # what a reset connection looks like to the client
+            return web.Response()
+        if fault is not None and fault.status is not None:
+            answer = web.json_response({"message": fault.message,
+                                        "documentation_url": "https://docs.github.com/rest"},
+                                       status=fault.status, headers=fault.headers)
         else:
             answer = await handler(request)
         assert isinstance(answer, web.Response)
