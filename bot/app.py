@@ -224,7 +224,7 @@ def _engine(settings: Settings, clock: Clock, db: Database, runs: DeploymentRuns
                           KpiGateExecutor(kpis.judge),
                           github=GithubActionsExecutor(settings.github_api_url, settings.github_token,
                                                        poll_seconds=settings.github_poll_seconds),
-                          mlflow=mlflow)
+                          mlflow=mlflow, secrets=settings.secrets())
     return DeploymentEngine(runs, executors, clock, db.uow, lock_reminder=settings.lock_reminder,
                             lease=settings.lease)
 

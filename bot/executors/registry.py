@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
@@ -13,6 +14,7 @@ from bot.executors.github_actions import GithubActionsExecutor
 from bot.executors.kpi import KpiGateExecutor
 from bot.executors.mlflow import MlflowExecutor, UndoFailed
 from bot.executors.webhook import WebhookExecutor
+from bot.masking import mask
 
 
 @runtime_checkable
@@ -28,7 +30,8 @@ class Undoable(Protocol):
 class Executors:
     def __init__(self, webhook: WebhookExecutor, command: CommandExecutor, dry_run: DryRunExecutor,
                  kpi: KpiGateExecutor, github: GithubActionsExecutor | None = None,
-                 mlflow: MlflowExecutor | None = None) -> None:
+                 mlflow: MlflowExecutor | None = None, secrets: tuple[str, ...] = ()) -> None:
+        self._secrets = secrets  # masked in whatever any executor says, before anyone reads it
         self._by_kind: dict[ExecutorKind, Executor] = {
             ExecutorKind.WEBHOOK: webhook,
             ExecutorKind.COMMAND: command,
@@ -67,8 +70,16 @@ class Executors:
         if executor is None:  # a stage fails with a reason rather than the runner with a KeyError
             return ExecutorResult(Outcome.FAILED, f"no {spec.kind} executor is configured")
         if isinstance(executor, Followable) and started is not None:
-            return await executor.run(spec, job, timeout=timeout, started=started)
-        return await executor.run(spec, job, timeout=timeout)
+            return self._masked(await executor.run(spec, job, timeout=timeout, started=started))
+        return self._masked(await executor.run(spec, job, timeout=timeout))
+
+    def _masked(self, result: ExecutorResult) -> ExecutorResult:
+        """What an executor says (a command's output, a webhook's detail) may quote a secret
+        the bot knows: masked here for every executor, whatever each does itself."""
+        if not self._secrets:
+            return result
+        return replace(result, detail=mask(result.detail, self._secrets),
+                       output_tail=tuple(mask(line, self._secrets) for line in result.output_tail))
 
     def can_follow(self, kind: ExecutorKind) -> bool:
         return isinstance(self._by_kind.get(kind), Followable)
@@ -78,4 +89,4 @@ class Executors:
         executor = self._by_kind.get(spec.kind)
         if not isinstance(executor, Followable):
             return ExecutorResult(Outcome.FAILED, f"no {spec.kind} executor can follow {ref!r}")
-        return await executor.follow(spec, job, ref, timeout=timeout)
+        return self._masked(await executor.follow(spec, job, ref, timeout=timeout))

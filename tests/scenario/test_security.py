@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import secrets
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
@@ -623,3 +624,27 @@ async def test_refusals_and_errors_never_echo_the_signing_secret_or_token(sim: S
     assert "Something went wrong" in said
     for secret in (sim._signing_secret, "xoxb-simulator"):
         assert secret not in said
+
+
+async def test_a_secret_an_executor_says_back_is_masked_before_slack_or_the_audit_trail(
+        settings: Settings, clock: ManualClock, tmp_path: Path) -> None:
+    """Whatever an executor says (here a command that prints what it was handed) is masked of
+    every secret the bot knows, for every kind of executor, not only the ones that mask."""
+    secret = "wh-secret-" + secrets.token_hex(8)
+    leak = json.dumps([sys.executable, "-c", "import sys; print('signing with', sys.argv[1]); "
+                       "sys.exit(1)", secret])
+    path = write_pipeline(tmp_path, f"""
+[pipelines.p]
+[[pipelines.p.stages]]
+name = "ship"
+run = {{ executor = "command", argv = {leak} }}
+""")
+    async with Simulator(replace(settings, pipelines_path=str(path), webhook_secret=secret),
+                         clock=clock) as sim:
+        await sim.command('/usecase new churn "Churn"')
+        d_id = await deploy(sim, "/deploy churn 1.0.0")
+        said = json.dumps([c.args for c in sim.fake.calls], ensure_ascii=False)
+        assert "signing with ***" in said and secret not in said
+        async with sim.app.db.uow() as uow:
+            trail = json.dumps([e.detail for e in await uow.deployments.events(d_id)])
+        assert secret not in trail
