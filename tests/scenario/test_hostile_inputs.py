@@ -28,6 +28,7 @@ from bot.executors.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, callback_p
 from bot.services.tokens import TokenService
 from bot.simulator.signer import FORM, JSON
 from bot.simulator.simulator import Simulator
+from bot.slack import ids
 from tests.scenario.deploy_support import (
     ACCEPTED,
     SECRET,
@@ -118,13 +119,13 @@ def _button_press(action_id: str, value: str, on_home: bool, response_url: str) 
                          "text": {"type": "plain_text", "text": "Approve"}}]}
 
 
-def _submission(callback_id: str, metadata: str, reason: Any) -> dict[str, Any]:
+def _submission(callback_id: str, metadata: str, field: str, value: Any) -> dict[str, Any]:
     return {"type": "view_submission", "team": {"id": "T0SIM"}, "api_app_id": "A0SIM",
             "user": {"id": "UALICE", "name": "alice", "team_id": "T0SIM"}, "token": "t",
             "trigger_id": f"{uuid.uuid4().hex}.trigger", "response_urls": [],
             "view": {"id": "V1", "type": "modal", "callback_id": callback_id, "private_metadata": metadata,
-                     "state": {"values": {"reason": {"reason": {"type": "plain_text_input",
-                                                               "value": reason}}}}}}
+                     "state": {"values": {field: {field: {"type": "plain_text_input",
+                                                          "value": value}}}}}}
 
 
 def _event(kind: str, user: str) -> dict[str, Any]:
@@ -135,7 +136,14 @@ def _event(kind: str, user: str) -> dict[str, Any]:
             "authorizations": [{"team_id": "T0SIM", "user_id": "U0BOT", "is_bot": True}]}
 
 
-ACTIONS = st.sampled_from(["deploy_approve", "deploy_cancel", "deploy_reject", "something_else"])
+# Every button and every dialog the bot puts on the wire, and one it never made.
+ACTIONS = st.sampled_from([ids.DEPLOY_APPROVE, ids.DEPLOY_CANCEL, ids.DEPLOY_REJECT, ids.DEPLOY_VERSION,
+                           ids.HOME_NEW_USECASE, ids.USECASE_ADVANCE, ids.USECASE_BACK,
+                           ids.USECASE_DEPLOY, "something_else"])
+DIALOGS = st.sampled_from([ids.REJECT_DIALOG, ids.USECASE_NEW, ids.ADVANCE_DIALOG, ids.BACK_DIALOG,
+                           ids.DEPLOY_DIALOG, ids.REFUSED_DIALOG, "other"])
+FIELDS = st.sampled_from([ids.REJECT_REASON, ids.NEW_SLUG, ids.NEW_TITLE, ids.NEW_OWNER, ids.NOTE,
+                          ids.DEPLOY_VERSION_TYPED, ids.DEPLOY_PIPELINE, ids.DEPLOY_OVERRIDE])
 EVENTS = st.builds(_event, st.sampled_from(["app_home_opened", "message", "app_mention", "nope"]),
                    st.sampled_from(["UALICE", "UERIN"]))
 
@@ -144,7 +152,7 @@ EVENTS = st.builds(_event, st.sampled_from(["app_home_opened", "message", "app_m
 def interactions(draw: st.DrawFn, response_url: str) -> str:
     payload = draw(st.one_of(
         st.builds(_button_press, ACTIONS, STRINGS, st.booleans(), st.just(response_url)),
-        st.builds(_submission, st.sampled_from(["deploy_reject_reason", "other"]), STRINGS, STRINGS),
+        st.builds(_submission, DIALOGS, STRINGS, FIELDS, STRINGS),
     ))
     if draw(st.booleans()):
         payload = draw(mutated(payload))
