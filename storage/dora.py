@@ -32,13 +32,17 @@ REAL = D.dry_run.is_(False)  # a dry run deployed nothing: it counts apart, in n
 
 
 def scoped(query: Q, scope: Scope, use_case_id: ColumnElement[int] | InstrumentedAttribute[int]) -> Q:
-    """Narrow ``query`` to one use case or a channel's use cases by ``use_case_id``."""
+    """Narrow ``query`` to one use case, a channel's use cases or the public ones by
+    ``use_case_id``."""
     if scope.slug is not None:
         query = query.where(use_case_id == select(UseCaseRow.id)
                             .where(UseCaseRow.slug == scope.slug).scalar_subquery())
     if scope.channel_id is not None:
         query = query.where(use_case_id.in_(select(UseCaseRow.id)
                                             .where(UseCaseRow.channel_id == scope.channel_id)))
+    if scope.public_only:
+        query = query.where(use_case_id.in_(select(UseCaseRow.id)
+                                            .where(UseCaseRow.private.is_(False))))
     return query
 
 

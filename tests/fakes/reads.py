@@ -49,7 +49,8 @@ class _Scoped:
     def _use_cases(self, scope: Scope) -> dict[str, UseCase]:
         return {row.use_case.slug: row.use_case for row in self._tables.use_cases
                 if scope.slug in (None, row.use_case.slug)
-                and scope.channel_id in (None, row.use_case.channel_id)}
+                and scope.channel_id in (None, row.use_case.channel_id)
+                and not (scope.public_only and row.use_case.private)}
 
     def _deployments(self, scope: Scope, keep: Callable[[Deployment], bool]) -> list[Deployment]:
         """The scope's deployments that ``keep`` keeps, in the order they were requested."""
