@@ -114,12 +114,14 @@ class SqlDoraQueries:
             return (func.julianday(later) - func.julianday(earlier)) * 86400.0
         return func.extract("epoch", later - earlier)
 
-    async def busiest(self, window: Window, limit: int) -> list[str]:
+    async def busiest(self, window: Window, limit: int, *, public_only: bool = False) -> list[str]:
         """The use cases with the most production deployments (no dry runs) in the window, most
         first (ties: the older use case); counted from the index, slugs read for those only."""
         count = func.count().label("n")
-        top = (select(D.use_case_id, count).where(_in(window), REAL).group_by(D.use_case_id)
-               .order_by(count.desc(), D.use_case_id).limit(limit).subquery())
+        top = (scoped(select(D.use_case_id, count).where(_in(window), REAL),
+                      Scope(public_only=public_only), D.use_case_id)
+               .group_by(D.use_case_id).order_by(count.desc(), D.use_case_id).limit(limit)
+               .subquery())
         rows = await self._session.execute(
             select(UseCaseRow.slug).join(top, top.c.use_case_id == UseCaseRow.id)
             .order_by(top.c.n.desc(), UseCaseRow.id))

@@ -155,12 +155,13 @@ class MemoryDoraQueries(_Scoped):
         mine = self._deployments(scope, lambda _d: True)
         return [window_counts(mine, since=since, until=until, now=now) for since, until in windows]
 
-    async def busiest(self, window: Window, limit: int) -> list[str]:
+    async def busiest(self, window: Window, limit: int, *, public_only: bool = False) -> list[str]:
         """Most production deployments (no dry runs) in the window first; ties: the older use
         case."""
         since, until = window
+        shown = self._use_cases(Scope(public_only=public_only))
         counts = Counter(row.deployment.use_case for row in self._tables.deployments
-                         if not row.deployment.dry_run
+                         if not row.deployment.dry_run and row.deployment.use_case in shown
                          and (at := production_finished(as_record(row.deployment))) is not None
                          and since < at <= until)
         age = {row.use_case.slug: row.id for row in self._tables.use_cases}

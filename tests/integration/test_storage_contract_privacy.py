@@ -125,6 +125,9 @@ async def test_the_public_workspace_of_a_digest_leaves_private_use_cases_out(wor
         [counted] = await uow.dora.counts(public, [(now - 7 * DAY, now)], now)
         [all_of_them] = await uow.dora.counts(everything, [(now - 7 * DAY, now)], now)
         assert (counted.deployments, all_of_them.deployments) == (1, 3)
+        week = (now - 7 * DAY, now)
+        assert await uow.dora.busiest(week, 5) == ["churn", "deals", "memo"]
+        assert await uow.dora.busiest(week, 5, public_only=True) == ["churn"]
         [ops] = await uow.dora.counts(Scope(channel_id="C_OPS", public_only=True),
                                       [(now - 7 * DAY, now)], now)
         assert ops.deployments == 1

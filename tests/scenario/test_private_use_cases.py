@@ -165,6 +165,23 @@ async def test_a_workspace_digest_leaves_private_use_cases_and_their_counts_out(
             assert said in own, said
 
 
+async def test_the_workspace_dora_card_counts_and_names_no_private_use_case(
+    settings: Settings, clock: ManualClock, tmp_path: Path,
+) -> None:
+    async with real_simulator(settings, clock, tmp_path) as sim:
+        await with_deals(sim)
+        await sim.command("/usecase team pricing add @erin devops")
+        await sim.command("/usecase team churn add @erin devops")
+        await deploy_approved(sim, clock, "pricing", "1.0.0", timedelta(hours=2))
+        await deploy_approved(sim, clock, "pricing", "1.1.0", timedelta(hours=2))
+        await deploy_approved(sim, clock, "churn", "2.0.0", timedelta(hours=2))
+
+        card = await as_user(sim, "dave", "/metric dora")
+        assert "pricing" not in card and "*churn*" in card
+        assert "all use cases, 30 days: 0.233 per week" in card  # churn's 1 in 30 days, of 3
+        assert "pricing" in await as_user(sim, "alice", "/metric dora pricing", "deals")
+
+
 async def test_a_group_dms_use_case_is_for_the_people_in_it(sim: Simulator) -> None:
     sim.switch_channel("mpdm-alice--erin-1", private_with=["@erin"], group_dm=True)
     await sim.command('/usecase new bids "Bid shading"')
