@@ -56,6 +56,7 @@ from bot.services.reminders import ReminderService
 from bot.services.tokens import TokenService
 from bot.services.usecases import UseCaseService
 from bot.slack.clients import permalinks, view_publisher, web_clients
+from bot.slack.conversations import SlackConversations
 from bot.slack.directory import SlackDirectory
 from bot.sources.mlflow_rest import MlflowRest
 from bot.sources.registry import SourceReaders
@@ -192,8 +193,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     app = BotApp(settings, clock, db, client, bolt, http, outbox, engine, webhooks,
                  s.use_cases, s.deployments, s.digests,
                  Scheduler(s.digests, s.reminders, clock, db.requests, background.heavy_turn,
-                           kpi_jobs, FreezeNotices(db.uow, clock, pipelines.freezes,
-                                                   settings.timezone)), s.home,
+                           kpi_jobs, FreezeNotices(db.uow, clock, pipelines.freezes, settings.timezone),
+                           s.use_cases.refresh_privacy), s.home,
                  background, LoopWatch(telemetry.loop_lag), kpi_jobs)
     _routes(app)
     telemetry.route(app.web, backlog=db.outbox.backlog, retries=lambda: outbox.retries,
@@ -236,12 +237,12 @@ def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebCl
     admins_configured = bool(settings.admins)
     deployments = DeploymentService(db.uow, clock, pipelines, settings.timezone, settings.admins,
                                     groups=directory)
-    approvals = ApprovalService(db.uow, clock, directory, deployments, settings.timezone,
-                                settings.admins)
+    approvals = ApprovalService(db.uow, clock, directory, deployments, settings.timezone, settings.admins)
+    conversations = SlackConversations(client)  # private channels: who is in them
     return _Services(
         use_cases=UseCaseService(uow=db.uow, clock=clock, directory=directory, pipelines=pipelines,
                                  dev_timebox=settings.dev_timebox, timezone=settings.timezone,
-                                 admins_configured=admins_configured),
+                                 admins_configured=admins_configured, conversations=conversations),
         deployments=deployments,
         approvals=approvals,
         metrics=MetricService(db.uow, clock, admins_configured=admins_configured, reads=db.reads),
@@ -251,7 +252,7 @@ def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebCl
         reminders=ReminderService(db.uow, clock, settings.dev_timebox),
         home=HomeService(db.uow, clock, approvals, settings.admins, settings.dev_timebox,
                          publish=view_publisher(client), announcements=db.outbox.recent_posts,
-                         freezes=pipelines.freezes, timezone=settings.timezone),
+                         freezes=pipelines.freezes, timezone=settings.timezone, conversations=conversations),
         kpis=KpiService(db.uow, clock, kpi_config.sources,
                         SourceReaders.every(kpi_config.connection_urls, settings.mlflow_url,
                                             settings.mlflow_token),

@@ -49,6 +49,8 @@ def _narrow(query: Q, scope: Scope) -> Q:
         query = query.where(U.channel_id == scope.channel_id)
     if scope.slug is not None:
         query = query.where(U.slug == scope.slug)
+    if scope.public_only:
+        query = query.where(U.private.is_(False))
     return query
 
 

@@ -32,13 +32,17 @@ REAL = D.dry_run.is_(False)  # a dry run deployed nothing: it counts apart, in n
 
 
 def scoped(query: Q, scope: Scope, use_case_id: ColumnElement[int] | InstrumentedAttribute[int]) -> Q:
-    """Narrow ``query`` to one use case or a channel's use cases by ``use_case_id``."""
+    """Narrow ``query`` to one use case, a channel's use cases or the public ones by
+    ``use_case_id``."""
     if scope.slug is not None:
         query = query.where(use_case_id == select(UseCaseRow.id)
                             .where(UseCaseRow.slug == scope.slug).scalar_subquery())
     if scope.channel_id is not None:
         query = query.where(use_case_id.in_(select(UseCaseRow.id)
                                             .where(UseCaseRow.channel_id == scope.channel_id)))
+    if scope.public_only:
+        query = query.where(use_case_id.in_(select(UseCaseRow.id)
+                                            .where(UseCaseRow.private.is_(False))))
     return query
 
 
@@ -110,12 +114,14 @@ class SqlDoraQueries:
             return (func.julianday(later) - func.julianday(earlier)) * 86400.0
         return func.extract("epoch", later - earlier)
 
-    async def busiest(self, window: Window, limit: int) -> list[str]:
+    async def busiest(self, window: Window, limit: int, *, public_only: bool = False) -> list[str]:
         """The use cases with the most production deployments (no dry runs) in the window, most
         first (ties: the older use case); counted from the index, slugs read for those only."""
         count = func.count().label("n")
-        top = (select(D.use_case_id, count).where(_in(window), REAL).group_by(D.use_case_id)
-               .order_by(count.desc(), D.use_case_id).limit(limit).subquery())
+        top = (scoped(select(D.use_case_id, count).where(_in(window), REAL),
+                      Scope(public_only=public_only), D.use_case_id)
+               .group_by(D.use_case_id).order_by(count.desc(), D.use_case_id).limit(limit)
+               .subquery())
         rows = await self._session.execute(
             select(UseCaseRow.slug).join(top, top.c.use_case_id == UseCaseRow.id)
             .order_by(top.c.n.desc(), UseCaseRow.id))

@@ -26,7 +26,8 @@ class Base(DeclarativeBase):
 
 class UseCaseRow(Base):
     __tablename__ = "use_cases"
-    __table_args__ = (Index("ix_use_cases_channel", "channel_id"),)  # a channel's digest
+    __table_args__ = (Index("ix_use_cases_channel", "channel_id"),  # a channel's digest
+                      Index("ix_use_cases_private_channel", "private", "channel_id"))  # Sight
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(40), unique=True)
@@ -43,6 +44,8 @@ class UseCaseRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)
     problem: Mapped[str] = mapped_column(Text, default="")  # the business problem
     kpi: Mapped[str] = mapped_column(String(64), default="")  # its success KPI's name
+    # Homed in a private channel or group DM (Slack says so when it is homed): members only.
+    private: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class TeamMemberRow(Base):

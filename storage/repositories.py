@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.usecases import Phase, PhaseChange, Role, TeamMember, UseCase
 from bot.services.ports import ConcurrentUpdate, ModelLink
+from bot.services.use_case_ports import Sight
 from storage.models import PhaseChangeRow, TeamMemberRow, UseCaseRow
 
 # Reads select plain rows, not ORM objects: a use case read is only turned into a domain
@@ -38,6 +39,7 @@ def _to_domain(row: Row[Any], team: Sequence[Row[Any]], history: Sequence[Row[An
         model=row.model,
         problem=row.problem,
         kpi=row.kpi,
+        private=row.private,
         version=row.version,
         history=tuple(
             PhaseChange(
@@ -50,6 +52,13 @@ def _to_domain(row: Row[Any], team: Sequence[Row[Any]], history: Sequence[Row[An
             for h in history
         ),
     )
+
+
+def _seen(query: Select[Any], sight: Sight | None) -> Select[Any]:
+    """Narrowed to what ``sight`` may see (None: everything, the bot's own read)."""
+    if sight is None:
+        return query
+    return query.where(UseCaseRow.private.is_(False) | UseCaseRow.channel_id.in_(sight.channels))
 
 
 def _filtered(query: Select[Any], phase: Phase | None, owner_id: str | None,
@@ -91,7 +100,8 @@ class SqlUseCaseRepository:
 
     async def add(self, use_case: UseCase) -> None:
         row = UseCaseRow(slug=use_case.slug, created_at=use_case.created_at,
-                         created_by=use_case.created_by, version=0, **_changeable(use_case))
+                         created_by=use_case.created_by, version=0, private=use_case.private,
+                         **_changeable(use_case))
         self._session.add(row)
         try:
             await self._session.flush()
@@ -157,10 +167,11 @@ class SqlUseCaseRepository:
         limit: int | None = None,
         slugs: Sequence[str] | None = None,
         entered_before: datetime | None = None,
+        sight: Sight | None = None,
     ) -> list[UseCase]:
         """Use cases by slug, without their history, in two queries whatever their number."""
-        query = _filtered(_USE_CASES, phase, owner_id, member_id, include_archived, slugs,
-                          entered_before)
+        query = _seen(_filtered(_USE_CASES, phase, owner_id, member_id, include_archived, slugs,
+                                entered_before), sight)
         rows = (await self._session.execute(query.order_by(UseCaseRow.slug).limit(limit))).all()
         teams: dict[int, list[Row[Any]]] = defaultdict(list)
         if rows:
@@ -179,10 +190,20 @@ class SqlUseCaseRepository:
         owner_id: str | None = None,
         member_id: str | None = None,
         include_archived: bool = False,
+        sight: Sight | None = None,
     ) -> int:
         query = _filtered(select(func.count(UseCaseRow.id)), phase, owner_id, member_id,
                           include_archived)
-        return int(await self._session.scalar(query) or 0)
+        return int(await self._session.scalar(_seen(query, sight)) or 0)
+
+    async def private_homes(
+        self, *, phase: Phase | None = None, owner_id: str | None = None,
+        member_id: str | None = None, include_archived: bool = False,
+    ) -> list[str]:
+        query = _filtered(select(UseCaseRow.channel_id).distinct()
+                          .where(UseCaseRow.private.is_(True)),
+                          phase, owner_id, member_id, include_archived)
+        return list(await self._session.scalars(query.order_by(UseCaseRow.channel_id)))
 
     async def linked_to(self, model: str) -> list[ModelLink]:
         """The (active) use cases linked to this MLflow model: a registry event is theirs."""
@@ -201,8 +222,20 @@ class SqlUseCaseRepository:
         return [(slug, channel) for slug, channel in await self._session.execute(
             query.order_by(UseCaseRow.slug))]
 
-    async def slugs(self) -> list[str]:
-        return list(await self._session.scalars(select(UseCaseRow.slug).order_by(UseCaseRow.slug)))
+    async def channel_privacy(self) -> list[tuple[str, bool]]:
+        """Each channel homing use cases, with whether they are recorded private."""
+        rows = await self._session.execute(select(UseCaseRow.channel_id, UseCaseRow.private)
+                                           .distinct().order_by(UseCaseRow.channel_id))
+        return [(channel, bool(private)) for channel, private in rows]
+
+    async def set_private(self, channel_id: str, private: bool) -> None:
+        """Slack says the channel is (no longer) private: so are the use cases homed there."""
+        await self._session.execute(update(UseCaseRow).where(UseCaseRow.channel_id == channel_id)
+                                    .values(private=private))
+
+    async def slugs(self, sight: Sight | None = None) -> list[str]:
+        query = _seen(select(UseCaseRow.slug), sight)
+        return list(await self._session.scalars(query.order_by(UseCaseRow.slug)))
 
     async def owners_in(self, channel_id: str) -> list[str]:
         """The owners of the live use cases homed in a channel (who may schedule its digest)."""
@@ -213,7 +246,8 @@ class SqlUseCaseRepository:
 
 
 def _changeable(use_case: UseCase) -> dict[str, Any]:
-    """The columns a use case's changes write (its slug and creation never change)."""
+    """The columns a use case's changes write (its slug and creation never change; whether its
+    channel is private is Slack's to say: ``set_private``)."""
     return {"title": use_case.title, "domain": use_case.domain, "owner_id": use_case.owner_id,
             "channel_id": use_case.channel_id, "phase": use_case.phase.value,
             "phase_since": use_case.phase_since, "archived_reason": use_case.archived_reason,

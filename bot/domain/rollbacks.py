@@ -10,10 +10,12 @@ from bot.domain.deployment_model import Deployment, DeploymentState
 from bot.domain.pipeline import ExecutorKind, OnFailure, Pipeline, StageSpec, production_index
 
 
-def rollback_version(history: Sequence[Deployment], pipeline: str) -> str | None:
+def rollback_version(history: Sequence[Deployment], pipeline: str,
+                     current: str | None = None) -> str | None:
     """The version to go back to: the newest one that succeeded in production with ``pipeline``,
-    other than the newest deployment's with it; another pipeline's success (a sandbox) never
-    counts, whatever it deployed.
+    other than the one production got last (``current``: from what runs where, when the bot
+    knows; else the newest deployment's with ``pipeline``). Another pipeline's success (a
+    sandbox) is never one to go back to, whatever it deployed.
 
     ``history`` is newest first. After v2 succeeded, rollback goes to v1; after v2 failed
     half-way, rollback goes to the last good one (v1) to repair the waves v2 touched.
@@ -21,7 +23,7 @@ def rollback_version(history: Sequence[Deployment], pipeline: str) -> str | None
     mine = [d for d in history if d.pipeline == pipeline]
     if not mine:
         return None
-    latest = mine[0].version
+    latest = current if current is not None else mine[0].version
     for past in mine:
         if past.state is DeploymentState.SUCCEEDED and past.version != latest:
             return past.version

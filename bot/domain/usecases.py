@@ -98,6 +98,7 @@ class UseCase:
     model: str = ""   # the linked MLflow registered model ("" when none)
     problem: str = ""  # the business problem it answers
     kpi: str = ""      # the name of the metric that says it succeeds
+    private: bool = False  # homed in a private channel or group DM: for its members' eyes only
     version: int = 0  # optimistic-concurrency counter kept by storage
     history: tuple[PhaseChange, ...] = field(default=(), compare=False)
 
@@ -168,16 +169,9 @@ def validate_problem(problem: str) -> str:
 
 
 def create(
-    slug: str,
-    title: str,
-    *,
-    creator_id: str,
-    channel_id: str,
-    now: datetime,
-    owner_id: str | None = None,
-    domain: str = "",
-    problem: str = "",
-    kpi: str = "",
+    slug: str, title: str, *, creator_id: str, channel_id: str, now: datetime,
+    owner_id: str | None = None, domain: str = "", problem: str = "", kpi: str = "",
+    private: bool = False,
 ) -> UseCase:
     owner = owner_id or creator_id
     change = PhaseChange(None, Phase.BIZ, creator_id, now, "created")
@@ -193,6 +187,7 @@ def create(
         domain=validate_domain(domain),
         problem=validate_problem(problem),
         kpi=kpi,
+        private=private,
         history=(change,),
     )
 

@@ -10,9 +10,16 @@ from bot.domain.durations import humanize
 from bot.domain.locks import DeployLock
 from bot.domain.mrkdwn import escape
 from bot.domain.production import Production
-from bot.domain.usecases import UseCase
+from bot.domain.usecases import DEPLOYER_ROLES, UseCase
 from bot.render.blocks import when
 from bot.render.production_words import approvers_words, either, placement_words
+
+
+def deployers(uc: UseCase) -> str:
+    """Who may deploy a use case (its pipeline naming nobody in `allowed`), as people read it."""
+    team = [f"<@{m.user_id}>" for m in uc.team if m.role in DEPLOYER_ROLES]
+    extra = f" ({', '.join(team)})" if team else ""
+    return f"the owner <@{uc.owner_id}>, the team's data engineers and devops engineers{extra} or an admin"
 
 
 def dead_end(found: DeadEnd, uc: UseCase, pipeline: str, admins_configured: bool) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 SYNC_EVERY = timedelta(seconds=60)
 REMIND_EVERY = timedelta(minutes=5)
+# Whether each channel homing use cases is private, asked of Slack again: at start-up (use
+# cases from before privacy was recorded) and hourly (a channel made private meanwhile).
+PRIVACY_EVERY = timedelta(hours=1)
 REMEMBER_DELIVERIES = timedelta(hours=1)
 
 
@@ -38,8 +41,11 @@ class Scheduler:
     def __init__(self, digests: DigestService, reminders: ReminderService, clock: Clock,
                  requests: RequestLog | None = None,
                  heavy_turn: Callable[[], AbstractAsyncContextManager[None]] = nullcontext,
-                 kpis: KpiJobs | None = None, freezes: FreezeNotices | None = None) -> None:
+                 kpis: KpiJobs | None = None, freezes: FreezeNotices | None = None,
+                 privacy: Callable[[], Awaitable[int]] | None = None) -> None:
         self.kpis = kpis
+        self.privacy = privacy
+        self._background: set[asyncio.Task[Any]] = set()
         self.freezes = freezes
         self._catching_up: asyncio.Task[int] | None = None
         # Digests and reminders take turns with the other heavy work (``Background``): forty
@@ -64,14 +70,20 @@ class Scheduler:
         if self.kpis is not None:
             self.kpis.add_to(self._scheduler)
             await self.kpis.kpis.apply_targets()
+        if self.privacy is not None:
+            self._scheduler.add_job(self.refresh_privacy, "interval", id="privacy",
+                                    seconds=PRIVACY_EVERY.total_seconds(), coalesce=True,
+                                    max_instances=1)
+            self._in_background(self.refresh_privacy(), "privacy-refresh")  # Slack may be slow
         self._scheduler.start()
         await self.sync()
         await self.announce_freezes()
 
     async def stop(self) -> None:
-        if self._catching_up is not None:
-            self._catching_up.cancel()
-            await asyncio.gather(self._catching_up, return_exceptions=True)
+        tasks = [*self._background, *([self._catching_up] if self._catching_up else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
@@ -134,6 +146,20 @@ class Scheduler:
         except Exception:  # noqa: BLE001 - tried again in a minute; the claims keep it once
             log.exception("action=freeze.notices_failed")
             return 0
+
+    async def refresh_privacy(self) -> int:
+        if self.privacy is None:
+            return 0
+        try:
+            return await self.privacy()
+        except Exception:  # noqa: BLE001 - tried again within the hour
+            log.exception("action=privacy.refresh_failed")
+            return 0
+
+    def _in_background(self, work: Coroutine[Any, Any, Any], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _catch_up_kpis(self) -> None:
         """Pulls missed (down, or a job that woke late) are made in the background: a slow

@@ -19,9 +19,10 @@ from bot.domain.kpis import SourceFailure
 from bot.domain.pipeline import Pipeline, PipelineSet
 from bot.domain.usecases import Conflict, NotAllowed, Phase, UseCase, may_deploy
 from bot.render import dialogs
+from bot.render.deploy_words import deployers
 from bot.render.freeze_blocks import describe
 from bot.services.commands import Actor
-from bot.services.deployments import DeploymentService, deployers_text
+from bot.services.deployments import DeploymentService
 from bot.services.freezes import chain_for, frozen_refusal
 from bot.services.ports import UnitOfWork
 from bot.services.registry_ports import ModelRegistry
@@ -54,7 +55,7 @@ class DeployDialogs:
         default = self.pipelines.for_use_case(uc.slug)
         if not default.allowed and not may_deploy(uc, actor.user_id, is_admin=actor.is_admin):
             hint = "" if self.deployments.admins_configured else NO_ADMINS_HINT
-            raise NotAllowed(f"Only {deployers_text(uc)} may deploy `{uc.slug}`.{hint}")
+            raise NotAllowed(f"Only {deployers(uc)} may deploy `{uc.slug}`.{hint}")
         if uc.phase is Phase.ARCHIVED:
             raise Conflict(f"`{uc.slug}` is archived; it cannot be deployed.")
         if chain and not actor.is_admin:  # refused now, not after the form is filled in

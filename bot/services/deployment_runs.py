@@ -235,7 +235,7 @@ class DeploymentRuns:
         """Redeploy the last good version to the targets the failed rollout touched; None when
         there is no earlier version to go back to (its end says so)."""
         history = await uow.deployments.history(failed.use_case, limit=50, pipeline=failed.pipeline)
-        version = rollback_version(history, failed.pipeline)
+        version = rollback_version(history, failed.pipeline)  # from the failed one's version
         if version is None:
             return None
         stage = next(s for s in failed.stages if s.state.is_done and s.waves and

@@ -15,6 +15,7 @@ from bot.domain.pipeline import (
     Pipeline,
     PipelineSet,
 )
+from bot.domain.production import deployed
 from bot.domain.rollbacks import rollback_pipeline, rollback_version
 from bot.domain.usecases import DEPLOYER_ROLES as DEPLOYER_ROLES
 from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, UseCase
@@ -39,12 +40,6 @@ from bot.services.ports import ConcurrentUpdate, DeployLock, GroupDirectory, Uni
 from bot.services.usecases import NO_ADMINS_HINT, load_use_case
 
 CANCEL_TRIES = 20  # abort wins: a cancel outlasts any burst of changes in flight
-
-
-def deployers_text(uc: UseCase) -> str:
-    team = [f"<@{m.user_id}>" for m in uc.team if m.role in DEPLOYER_ROLES]
-    extra = f" ({', '.join(team)})" if team else ""
-    return f"the owner <@{uc.owner_id}>, the team's data engineers and devops engineers{extra} or an admin"
 
 
 @dataclass
@@ -87,7 +82,7 @@ class DeploymentService:
     def _ensure_deployer(self, uc: UseCase, actor: Actor, action: str) -> None:
         if not may_deploy(uc, actor.user_id, is_admin=actor.is_admin):
             hint = "" if self.admins_configured else NO_ADMINS_HINT
-            raise NotAllowed(f"Only {deployers_text(uc)} may {action} `{uc.slug}`.{hint}")
+            raise NotAllowed(f"Only {deploy_words.deployers(uc)} may {action} `{uc.slug}`.{hint}")
 
     def _ensure_starter(self, uc: UseCase, pipeline: Pipeline, actor: Actor,
                         groups: frozenset[str]) -> None:
@@ -254,12 +249,16 @@ class DeploymentService:
         async with self.uow() as uow:
             uc = await load_use_case(uow, command.slug)
             past = await uow.deployments.history(uc.slug, limit=50, pipeline=own.name)
-        version = rollback_version(past, own.name)
+            running = await uow.deployments.production(uc.slug)
+        # What production got last, when the bot knows (another pipeline may have put it there).
+        last = running.placement[0] if running and deployed(running.placement) else None
+        version = rollback_version(past, own.name, last.version if last else None)
         if version is None:
             raise Conflict(f"`{uc.slug}` has no earlier version that succeeded in production with "
                            f"its `{own.name}` pipeline to roll back to.")
+        undone = last.deployment_id if last and last.deployment_id else past[0].id
         d = await self._open(uc.slug, version, rollback_pipeline(own), actor, kind="rollback",
-                             rollback_of=past[0].id)
+                             rollback_of=undone)
         return blocks.notice(f"⏪ Rollback {d.id}: *{uc.slug}* back to `{version}`; "
                              f"follow it in <#{d.channel_id}>.")
 

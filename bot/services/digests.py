@@ -165,9 +165,11 @@ class DigestService:
     async def collect(
         self, uow: UnitOfWork, channel_id: str, since: datetime, now: datetime
     ) -> data.DigestData:
-        """The channel's own use cases; the whole workspace for a channel without any."""
+        """The channel's own use cases; for a channel without any, the workspace's that anyone
+        may see (none of a private channel: this channel's members need not be in it)."""
         reads, lines = uow.digest_reads, digest.MAX_LINES
-        scope = Scope(channel_id=channel_id) if await reads.has_use_cases(channel_id) else Scope()
+        own = await reads.has_use_cases(channel_id)
+        scope = Scope(channel_id=channel_id) if own else Scope(public_only=True)
         moves = await reads.moves(scope, since, lines)
         overdue = await reads.overdue(scope, now - self.dev_timebox, lines)
         waiting = facts.approvals_waiting(await reads.waiting(scope, WAITING_LIMIT), now)
@@ -181,10 +183,7 @@ class DigestService:
         attention = await reads.attention(scope, lines)
         running = await reads.production(scope, lines)
         return data.DigestData(
-            channel_id=channel_id,
-            now=now,
-            since=since,
-            tz=self.timezone,
+            channel_id=channel_id, now=now, since=since, tz=self.timezone,
             phases=facts.phase_counts(await reads.phase_counts(scope)),
             moves=[facts.move(m) for m in moves.rows],
             overdue=[facts.overdue(o, now) for o in overdue.rows],
@@ -197,7 +196,7 @@ class DigestService:
                     "deployments": deployments.total, "kpis": moved.total,
                     "attention": attention.total, "production": running.total},
             deployment_states=states,
-            freezes=await frozen_in_channel(uow, self.freezes, scope.channel_id, now),
+            freezes=await frozen_in_channel(uow, self.freezes, scope.channel_id, now, public_only=not own),
             attention=[data.NeedsAttention(a.slug, a.production, a.lock) for a in attention.rows],
             production=running.rows,
         )

@@ -59,17 +59,29 @@ async def frozen_now(uow: UnitOfWork, recurring: Sequence[RecurringFreeze],
 
 
 async def frozen_in_channel(uow: UnitOfWork, recurring: Sequence[RecurringFreeze],
-                            channel_id: str | None, now: datetime) -> list[FreezeWindow]:
-    """The windows open now that apply to a use case homed in ``channel_id`` (None: to any).
+                            channel_id: str | None, now: datetime, *,
+                            public_only: bool = False) -> list[FreezeWindow]:
+    """The windows open now that apply to a use case homed in ``channel_id`` (None: to any;
+    ``public_only``: naming no use case of a private channel).
 
     The open windows are few: the use cases they name are looked up, not the channel's (a
     channel may home many), so the cost follows the freezes, not the channel's size."""
     windows = await frozen_now(uow, recurring, None, now)
     named = sorted({slug for w in windows if w.use_cases is not None for slug in w.use_cases})
+    if public_only and named:
+        return _without(windows, {uc.slug for uc in await uow.use_cases.find(
+            slugs=named, include_archived=True) if uc.private})
     if channel_id is None or not named:
         return windows
     here = {slug for slug, home in await uow.use_cases.homes(named) if home == channel_id}
     return [w for w in windows if w.use_cases is None or not w.use_cases.isdisjoint(here)]
+
+
+def _without(windows: Sequence[FreezeWindow], hidden: set[str]) -> list[FreezeWindow]:
+    """The windows as they may be shown without naming ``hidden``: one that named nothing
+    else is left out."""
+    return [w if w.use_cases is None else replace(w, use_cases=w.use_cases - hidden)
+            for w in windows if w.use_cases is None or w.use_cases - hidden]
 
 
 async def passage(uow: UnitOfWork, recurring: Sequence[RecurringFreeze], slug: str, actor: Actor,

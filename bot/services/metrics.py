@@ -134,18 +134,20 @@ class MetricService:
         return (await self.dora_with_trend(command))[0]
 
     async def dora_with_trend(self, command: ShowDora) -> tuple[Message, ChartRequest | None]:
-        """This period against the one before, counted in SQL; overall, also the busiest use
-        cases, each computed from its own records; and the trend over the period's buckets
-        (None without deployments). Two counts calls: SQL attributes each failure to one
-        window, so the buckets (disjoint) are counted apart from the two periods."""
+        """This period against the one before, counted in SQL; overall (of the use cases
+        anyone may see: none of a private channel), also the busiest use cases, each computed
+        from its own records; and the trend over the period's buckets (None without
+        deployments). Two counts calls: SQL attributes each failure to one window, so the
+        buckets (disjoint) are counted apart from the two periods."""
         now, days = self.clock.now(), timedelta(days=command.days)
         windows = [(now - days, now), (now - 2 * days, now - days)]
         buckets = dora_trend.buckets(now, command.days)
         async with (self.reads or self.uow)() as uow:
             slug = (await load_use_case(uow, command.slug)).slug if command.slug else None
-            counts = await uow.dora.counts(Scope(slug=slug), windows, now)
-            per_bucket = await uow.dora.counts(Scope(slug=slug), buckets, now)
-            busiest = [] if slug else await uow.dora.busiest(windows[0], BUSIEST)
+            scope = Scope(slug=slug, public_only=slug is None)
+            counts = await uow.dora.counts(scope, windows, now)
+            per_bucket = await uow.dora.counts(scope, buckets, now)
+            busiest = [] if slug else await uow.dora.busiest(windows[0], BUSIEST, public_only=True)
             history = (await uow.deployments.dora_records(now - 2 * days - HISTORY, slugs=busiest)
                        if busiest else [])
         current, previous = (dora_maths.report(c, since=since, until=until, days=command.days,

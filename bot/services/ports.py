@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -13,8 +12,9 @@ from bot.domain.deployment_model import Deployment, Event
 from bot.domain.dora import DoraRecord
 from bot.domain.locks import DeployLock as DeployLock  # a port's type, from the domain
 from bot.domain.production import Production
-from bot.domain.usecases import Phase, PhaseChange, UseCase
 from bot.services.events import AfterCommit
+from bot.services.use_case_ports import ModelLink as ModelLink  # ports of their own, re-exported
+from bot.services.use_case_ports import UseCaseRepository as UseCaseRepository
 
 if TYPE_CHECKING:  # only in annotations: read_ports itself uses the types declared here
     from bot.services import freeze_ports, kpi_ports, read_ports, registry_ports
@@ -33,15 +33,6 @@ class OutgoingMessage:
     update_of: str | None = None  # chat.update of the message with this ref
     thread_of: str | None = None  # reply in the thread of the message with this ref
     link_of: str | None = None    # end the text with a link to the message with this ref
-
-
-@dataclass(frozen=True)
-class ModelLink:
-    """A use case linked to an MLflow registered model: where its registry events are said."""
-
-    slug: str
-    channel_id: str
-    model: str
 
 
 @dataclass(frozen=True)
@@ -65,6 +56,7 @@ class Scope:
 
     slug: str | None = None
     channel_id: str | None = None
+    public_only: bool = False  # leave out use cases homed in private channels and group DMs
 
 
 class ConcurrentUpdate(Exception):
@@ -87,26 +79,6 @@ class DeliveryLog(Protocol):
     async def seen(self, key: str) -> bool: ...
     def handling(self, key: str) -> None:
         """The rest of this task works for delivery ``key``: its first commit records it."""
-
-
-class UseCaseRepository(Protocol):
-    async def get(self, slug: str) -> UseCase | None: ...
-    async def add(self, use_case: UseCase) -> None: ...
-    async def save(self, use_case: UseCase) -> None: ...
-    async def record_change(self, slug: str, change: PhaseChange) -> None: ...
-    async def find(
-        self, *, phase: Phase | None = None, owner_id: str | None = None,
-        member_id: str | None = None, include_archived: bool = False, limit: int | None = None,
-        slugs: Sequence[str] | None = None, entered_before: datetime | None = None,
-    ) -> list[UseCase]: ...
-    async def count(
-        self, *, phase: Phase | None = None, owner_id: str | None = None,
-        member_id: str | None = None, include_archived: bool = False,
-    ) -> int: ...
-    async def slugs(self) -> list[str]: ...
-    async def linked_to(self, model: str) -> list[ModelLink]: ...
-    async def owners_in(self, channel_id: str) -> list[str]: ...
-    async def homes(self, slugs: Sequence[str] | None) -> list[tuple[str, str]]: ...
 
 
 class Outbox(Protocol):

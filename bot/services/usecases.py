@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,7 +9,6 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.domain import usecases as lifecycle
 from bot.domain.metrics import Target
-from bot.domain.mrkdwn import escape
 from bot.domain.pipeline import Pipeline, PipelineSet
 from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, Transition, UseCase
 from bot.render import blocks, usecase_blocks
@@ -32,16 +30,17 @@ from bot.services.commands import (
     UserRef,
 )
 from bot.services.ports import ConcurrentUpdate, Directory, OutgoingMessage, UnitOfWork
+from bot.services.use_case_lookup import UnknownUseCase as UnknownUseCase  # re-exported
+from bot.services.use_case_lookup import load_use_case as load_use_case
+from bot.services.use_case_lookup import unknown
+from bot.services.use_case_ports import Sight
+from bot.services.visibility import Conversations, may_see, refresh_privacy, sight_of
 
 LIST_LIMIT = 50  # a screenful; the rest are counted, with the filters that narrow them
 
 NO_ADMINS_HINT = (
     " No admins are configured: set BIZDEVOPS_ADMINS to a comma-separated list of Slack user IDs."
 )
-
-
-class UnknownUseCase(DomainError):
-    pass
 
 
 def _card_stamp(stamp: str) -> tuple[str, int]:
@@ -77,16 +76,6 @@ def _buttons(uc: UseCase, actor: Actor | None,
         deploy=uc.phase is not Phase.ARCHIVED and may_start)
 
 
-async def load_use_case(uow: UnitOfWork, slug: str) -> UseCase:
-    """The use case, or a refusal that suggests the closest slug."""
-    uc = await uow.use_cases.get(slug)
-    if uc is not None:
-        return uc
-    close = difflib.get_close_matches(slug, await uow.use_cases.slugs(), n=1, cutoff=0.6)
-    hint = f" Did you mean `{close[0]}`?" if close else " See `/usecase list`."
-    raise UnknownUseCase(f"There is no use case `{escape(slug)}`.{hint}")
-
-
 @dataclass
 class UseCaseService:
     uow: Callable[[], UnitOfWork]
@@ -95,6 +84,7 @@ class UseCaseService:
     dev_timebox: timedelta
     timezone: str
     admins_configured: bool
+    conversations: Conversations  # private channels: who is in them
     pipelines: PipelineSet | None = None  # whose `allowed` decides who is offered Deploy…
 
     async def execute(self, command: UseCaseCommand, actor: Actor) -> Message:
@@ -142,7 +132,7 @@ class UseCaseService:
         uc = lifecycle.create(
             command.slug, command.title, creator_id=actor.user_id, channel_id=channel,
             now=self.clock.now(), owner_id=owner, domain=command.domain, problem=command.problem,
-            kpi=command.kpi,
+            kpi=command.kpi, private=await self._private_home(channel, actor),
         )
         async with self.uow() as uow:
             try:  # the unique slug decides, also between two people creating it at once
@@ -157,14 +147,33 @@ class UseCaseService:
             await uow.commit()
         return blocks.notice(f"✅ Created *{uc.slug}* in Biz; announced in <#{uc.channel_id}>.")
 
+    async def _private_home(self, channel: str, actor: Actor) -> bool:
+        """Whether the new use case's channel is private (asked of Slack before the
+        transaction); refused where the bot cannot see, or the creator is not in, a private one."""
+        private = await self.conversations.is_private(channel)
+        if private is None:
+            raise DomainError(f"I can't see <#{channel}>: it is private and I am not in it. "
+                              "Invite me there first (`/invite @bizdevops`), or pick another "
+                              "channel with `channel=#…`.")
+        if private and actor.user_id not in await self.conversations.members(channel):
+            raise NotAllowed(f"<#{channel}> is private and you are not in it: a use case can be "
+                             "homed only in a private channel you are in.")
+        return private
+
+    async def refresh_privacy(self) -> int:
+        """Whether each channel homing use cases is private, asked of Slack again."""
+        return await refresh_privacy(self.uow, self.conversations)
+
     async def list(self, command: ListUseCases, actor: Actor) -> Message:
         owner = await self._user(command.owner) if command.owner else None
         member = actor.user_id if command.mine else None
+        sight = await sight_of(self.uow, self.conversations, actor.user_id, phase=command.phase,
+                               owner_id=owner, member_id=member)
         async with self.uow() as uow:
             found = await uow.use_cases.find(phase=command.phase, owner_id=owner, member_id=member,
-                                             limit=LIST_LIMIT)
+                                             limit=LIST_LIMIT, sight=sight)
             total = len(found) if len(found) < LIST_LIMIT else await uow.use_cases.count(
-                phase=command.phase, owner_id=owner, member_id=member)
+                phase=command.phase, owner_id=owner, member_id=member, sight=sight)
             running = await uow.deployments.productions([uc.slug for uc in found])
         heading = "Use cases" + (f" in {command.phase.label}" if command.phase else "")
         heading += f" owned by <@{owner}>" if owner else ""
@@ -172,11 +181,19 @@ class UseCaseService:
         return usecase_blocks.usecase_list(found, now=self.clock.now(), timebox=self.dev_timebox,
                                            heading=heading, total=total, production=running)
 
-    async def show(self, command: ShowUseCase, actor: Actor | None = None) -> Message:
+    async def show(self, command: ShowUseCase, actor: Actor) -> Message:
+        """The card; to someone not in its private channel, the answer to an unknown slug
+        (suggesting what they may see, and private slugs only of the channel they type in)."""
+        here = Sight(frozenset({actor.channel_id}))
         async with self.uow() as uow:
-            uc = await self._load(uow, command.slug)
+            uc = await uow.use_cases.get(command.slug)
+            if uc is None:
+                raise await unknown(uow, command.slug, here)
             target = (await uow.metrics.targets(uc.slug)).get(uc.kpi) if uc.kpi else None
             running = await uow.deployments.production(uc.slug)
+        if not await may_see(self.conversations, actor.user_id, uc):  # Slack, after the read
+            async with self.uow() as uow:
+                raise await unknown(uow, command.slug, here)
         described = Target(target.op, target.value).describe() if target else ""
         pipeline = self.pipelines.for_use_case(uc.slug) if self.pipelines else None
         return usecase_blocks.usecase_card(uc, now=self.clock.now(), timebox=self.dev_timebox,

@@ -121,8 +121,13 @@ class FakeSlack:
                  real_name: str | None = None) -> FakeUser:
         return self._state.add_user(name, user_id, real_name)
 
-    def add_channel(self, name: str, channel_id: str | None = None) -> FakeChannel:
-        return self._state.add_channel(name, channel_id)
+    def add_channel(self, name: str, channel_id: str | None = None, *, private: bool = False,
+                    mpim: bool = False, members: list[str] | None = None,
+                    bot_invited: bool = True) -> FakeChannel:
+        """A public channel; or a private one (``private``) or group DM (``mpim``) that only
+        ``members`` (user ids) and, unless not ``bot_invited``, the bot are in."""
+        return self._state.add_channel(name, channel_id, private=private, mpim=mpim,
+                                       members=members, bot_invited=bot_invited)
 
     def add_usergroup(self, handle: str, member_ids: list[str],
                       group_id: str | None = None) -> str:

@@ -6,11 +6,11 @@ Slack's error code; shapes follow what slack_sdk and bolt read.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable
 from typing import Any
 
+from bot.simulator.fake_slack_conversations import CONVERSATION_METHODS, page
 from bot.simulator.fake_slack_state import FakeMessage, Json, SlackError, SlackState
 
 
@@ -155,39 +155,8 @@ def _users_info(s: SlackState, args: Json) -> Json:
     return {"user": s.user_json(user)}
 
 
-def _page(key: str, items: list[Json], args: Json) -> Json:
-    """One page of a list method, as Slack pages them: ``limit`` items (without one: all), then
-    ``response_metadata.next_cursor`` to pass as ``cursor`` for the next ("" on the last page)."""
-    cursor = str(args.get("cursor") or "")
-    try:
-        start = int(base64.b64decode(cursor).decode().removeprefix("next:")) if cursor else 0
-    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors too
-        raise SlackError("invalid_cursor") from None
-    limit = int(args.get("limit") or 0)
-    end = len(items) if limit <= 0 else start + limit
-    more = base64.b64encode(f"next:{end}".encode()).decode() if end < len(items) else ""
-    return {key: items[start:end], "response_metadata": {"next_cursor": more}}
-
-
 def _users_list(s: SlackState, args: Json) -> Json:
-    return _page("members", [s.user_json(u) for u in s.users.values()], args)
-
-
-def _conversations_list(s: SlackState, args: Json) -> Json:
-    want_im = "im" in str(args.get("types", ""))
-    chans = [c for c in s.channels.values() if want_im or not c.is_im]
-    return _page("channels", [s.channel_json(c) for c in chans], args)
-
-
-def _conversations_info(s: SlackState, args: Json) -> Json:
-    return {"channel": s.channel_json(s.channels[s.resolve_channel(args.get("channel"))])}
-
-
-def _conversations_open(s: SlackState, args: Json) -> Json:
-    user = s.users.get(str(args.get("users", "")).split(",")[0])
-    if user is None:
-        raise SlackError("user_not_found")
-    return {"channel": {"id": s._dm(user).id}}
+    return page("members", [s.user_json(u) for u in s.users.values()], args)
 
 
 def _usergroups_list(s: SlackState, args: Json) -> Json:
@@ -254,9 +223,7 @@ _METHODS: dict[str, Callable[[SlackState, Json], Json]] = {
     "users.list": _users_list,
     "conversations.history": lambda s, args: _history(s, args, replies=False),
     "conversations.replies": lambda s, args: _history(s, args, replies=True),
-    "conversations.list": _conversations_list,
-    "conversations.info": _conversations_info,
-    "conversations.open": _conversations_open,
+    **CONVERSATION_METHODS,
     "usergroups.list": _usergroups_list,
     "usergroups.users.list": _usergroups_users,
     "files.getUploadURLExternal": _get_upload_url,

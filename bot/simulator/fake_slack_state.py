@@ -27,6 +27,12 @@ class FakeChannel:
     id: str
     name: str
     is_im: bool = False
+    is_private: bool = False  # a private channel, or a group DM (``is_mpim``)
+    is_mpim: bool = False
+    members: list[str] | None = None  # user ids; None: a public channel, open to everyone
+
+    def has(self, user_id: str) -> bool:
+        return self.members is None or user_id in self.members
 
 
 @dataclass
@@ -82,9 +88,17 @@ class SlackState:
         self.users[user.id] = user
         return user
 
-    def add_channel(self, name: str, channel_id: str | None) -> FakeChannel:
+    def add_channel(self, name: str, channel_id: str | None, *, private: bool = False,
+                    mpim: bool = False, members: list[str] | None = None,
+                    bot_invited: bool = True) -> FakeChannel:
+        """A public channel, or (``private``, ``mpim``: a group DM) one only ``members`` are in;
+        the bot too unless not ``bot_invited`` (then Slack hides it from the bot)."""
         name = name.lstrip("#")
-        chan = FakeChannel(channel_id or _ident("C", name), name)
+        closed = private or mpim
+        people = [*(members or ()), *([self.bot_user_id] if bot_invited else [])] if closed else None
+        # Group DMs have G… ids (like the private channels of old); private channels now C….
+        chan = FakeChannel(channel_id or _ident("G" if mpim else "C", name), name,
+                           is_private=closed, is_mpim=mpim, members=people)
         if chan.id in self.channels:
             raise ValueError(f"channel id {chan.id} already exists")
         self.channels[chan.id] = chan
@@ -109,16 +123,17 @@ class SlackState:
         return next((c for c in self.channels.values() if c.name.lower() == name), None)
 
     def resolve_channel(self, key: str | None) -> str:
-        """Channel id for an id, a name, or a user id (a DM, as Slack allows)."""
+        """Channel id for an id, a name, or a user id (a DM, as Slack allows). A private
+        channel the bot is not in does not exist for it, as in Slack."""
         if key:
             chan = self.channel(key)
-            if chan is not None:
+            if chan is not None and chan.has(self.bot_user_id):
                 return chan.id
             if key in self.users:
-                return self._dm(self.users[key]).id
+                return self.dm(self.users[key]).id
         raise SlackError("channel_not_found")
 
-    def _dm(self, user: FakeUser) -> FakeChannel:
+    def dm(self, user: FakeUser) -> FakeChannel:
         dm_id = "D" + user.id[1:]
         if dm_id not in self.channels:
             self.channels[dm_id] = FakeChannel(dm_id, user.id, is_im=True)
@@ -144,9 +159,18 @@ class SlackState:
 
     def channel_json(self, chan: FakeChannel) -> Json:
         if chan.is_im:
-            return {"id": chan.id, "is_im": True, "user": chan.name}
-        return {"id": chan.id, "name": chan.name, "is_channel": True, "is_im": False,
-                "is_private": False, "is_archived": False, "is_member": True}
+            return {"id": chan.id, "is_im": True, "user": chan.name, "is_org_shared": False}
+        return {"id": chan.id, "name": chan.name, "is_channel": not chan.is_mpim,
+                "is_group": False, "is_im": False, "is_mpim": chan.is_mpim,
+                "is_private": chan.is_private, "is_archived": False,
+                "is_member": chan.has(self.bot_user_id)}
+
+    def members_of(self, chan: FakeChannel) -> list[str]:
+        """Who is in a conversation: a DM's person and the bot, a closed one's members, and
+        everyone (who is not deleted) in a public channel."""
+        if chan.is_im:
+            return [chan.name, self.bot_user_id]
+        return list(chan.members) if chan.members is not None else list(self.users)
 
     def message_json(self, msg: FakeMessage, *, metadata: bool = False) -> Json:
         out: Json = {"type": "message", "user": msg.user, "text": msg.text,

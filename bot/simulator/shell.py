@@ -25,6 +25,7 @@ Type what you would type in Slack, as the current user in the current channel:
 Simulator commands:
   as @bob        act as another user (new names are created)   alice is an admin
   in #ops        switch channel (new channels are created)
+  in #deals private @bob   a new private channel of you, @bob and the bot (`group`: a group DM)
   home           open your App Home tab
   click N        press button N of the messages above (or `click approve`: the newest one)
   submit f=v ... fill in the open dialog's fields by name and submit it, e.g.
@@ -78,7 +79,7 @@ class Shell:
         elif word == "as" and rest.strip():
             self.say(f"(you are now @{self.sim.switch_user(rest.strip())})")
         elif word == "in" and rest.strip():
-            self.say(f"(you are now in #{self.sim.switch_channel(rest.strip())})")
+            self.say(self._switch_channel(rest.split()))
         elif word == "home":
             step, view = await self.sim.open_home()
             self.show(step, show_home=view)
@@ -97,6 +98,17 @@ class Shell:
         elif not await self._time_and_data(word, rest):
             raise LineFailed(f"I don't understand {line!r}; type `help`.")
         return True
+
+    def _switch_channel(self, words: list[str]) -> str:
+        """``in #ops``; a new ``in #deals private @bob`` or ``in #deals group @bob`` (a group DM)
+        is closed: only you, the people named and the bot are in it."""
+        kind = words[1].lower() if len(words) > 1 else ""
+        if kind not in ("", "private", "group"):
+            raise LineFailed("Write `in #channel`, `in #channel private @user ...` or "
+                             "`in #channel group @user ...`.")
+        closed = words[2:] if kind else None
+        name = self.sim.switch_channel(words[0], private_with=closed, group_dm=kind == "group")
+        return f"(you are now in #{name})"
 
     async def _time_and_data(self, word: str, rest: str) -> bool:
         """`wait`, `time +…` and `sql …`; False if the line is none of them."""

@@ -13,20 +13,17 @@ import json
 import secrets
 import socket
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import BotApp, create_app
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.config_files import kpi_config_for
 from bot.runtime.pacing import unpaced
 from bot.simulator import dialog_form
 from bot.simulator.fake_slack import FakeSlack, RecordedCall
@@ -38,6 +35,7 @@ from bot.simulator.signer import (
     slash_command_body,
     view_submission_body,
 )
+from bot.simulator.warehouse import run_statement
 from storage.migrate import upgrade
 
 DEFAULT_USERS = ("alice", "bob", "carol", "dave", "erin", "frank")
@@ -147,9 +145,16 @@ class Simulator:
         self.user = user.id
         return user.name
 
-    def switch_channel(self, name: str) -> str:
+    def switch_channel(self, name: str, *, private_with: Sequence[str] | None = None,
+                       group_dm: bool = False) -> str:
+        """Go to a channel, created if new: public, or (``private_with`` names its other members)
+        a private channel or group DM that the current user, those members and the bot are in."""
         name = name.lstrip("#").lower()
-        channel = self.fake.channel(name) or self.fake.add_channel(name)
+        channel = self.fake.channel(name)
+        if channel is None:
+            people = [(self.fake.user(m) or self.fake.add_user(m)).id for m in private_with or ()]
+            channel = self.fake.add_channel(name, private=private_with is not None, mpim=group_dm,
+                                            members=[self.user, *people])
         self.channel = channel.id
         return channel.name
 
@@ -157,21 +162,8 @@ class Simulator:
         return self.fake.name_of(any_id) or any_id
 
     async def warehouse(self, connection: str, statement: str) -> str:
-        """Run ``statement`` on a connection of the KPI source file, as someone changing the
-        data there would: the next pull reads what it left."""
-        urls = kpi_config_for(self._settings).connection_urls
-        if connection not in urls:
-            known = ", ".join(sorted(urls)) or "none: set BIZDEVOPS_KPI_SOURCES"
-            raise LookupError(f"no connection {connection!r} in the KPI source file (known: {known})")
-        engine = create_async_engine(urls[connection])
-        try:
-            async with engine.begin() as conn:
-                changed = (await conn.execute(text(statement))).rowcount
-        except SQLAlchemyError as bad:
-            raise LookupError(f"{connection}: {getattr(bad, 'orig', None) or bad}") from None
-        finally:
-            await engine.dispose()
-        return f"({connection}: done" + (f", {changed} rows)" if changed and changed > 0 else ")")
+        """Run ``statement`` on a connection of the KPI source file (``sql`` in the shell)."""
+        return await run_statement(self._settings, connection, statement)
 
     # ── steps ──────────────────────────────────────────────────────────────────────────────
 

@@ -24,10 +24,15 @@ BOT_SCOPES: tuple[str, ...] = (
     "chat:write.public",
     # users.info / users.list to resolve a plain @name to a user ID.
     "users:read",
-    # conversations.list / conversations.info to resolve #channel (public channels).
+    # conversations.list to resolve #channel; conversations.info and conversations.members to
+    # learn whether a use case's home channel is private and who may see it (public channels).
     "channels:read",
     # Same for private channels.
     "groups:read",
+    # Same for group DMs and direct messages a use case was created in: only the people in
+    # them see it.
+    "mpim:read",
+    "im:read",
     # usergroups.users.list to expand approver user groups.
     "usergroups:read",
     # files_upload_v2 (files.getUploadURLExternal + files.completeUploadExternal) for metric charts.

@@ -26,3 +26,22 @@ class FakeGroups:
 
     async def group_id(self, group: str) -> str | None:
         return f"S{group[1:].upper()}" if group.startswith("@") else group
+
+
+@dataclass
+class FakeConversations:
+    """Slack's channels as far as privacy goes: private ones (and group DMs) with their members;
+    any other channel is public, except ``unseen`` ones (private, without the bot). ``asked``
+    records each question, ("members", channel) or ("private", channel)."""
+
+    private: dict[str, frozenset[str]] = field(default_factory=dict)  # channel ID → members
+    unseen: set[str] = field(default_factory=set)
+    asked: list[tuple[str, str]] = field(default_factory=list)
+
+    async def is_private(self, channel_id: str) -> bool | None:
+        self.asked.append(("private", channel_id))
+        return None if channel_id in self.unseen else channel_id in self.private
+
+    async def members(self, channel_id: str) -> frozenset[str]:
+        self.asked.append(("members", channel_id))
+        return self.private.get(channel_id, frozenset())

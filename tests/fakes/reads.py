@@ -49,7 +49,8 @@ class _Scoped:
     def _use_cases(self, scope: Scope) -> dict[str, UseCase]:
         return {row.use_case.slug: row.use_case for row in self._tables.use_cases
                 if scope.slug in (None, row.use_case.slug)
-                and scope.channel_id in (None, row.use_case.channel_id)}
+                and scope.channel_id in (None, row.use_case.channel_id)
+                and not (scope.public_only and row.use_case.private)}
 
     def _deployments(self, scope: Scope, keep: Callable[[Deployment], bool]) -> list[Deployment]:
         """The scope's deployments that ``keep`` keeps, in the order they were requested."""
@@ -154,12 +155,13 @@ class MemoryDoraQueries(_Scoped):
         mine = self._deployments(scope, lambda _d: True)
         return [window_counts(mine, since=since, until=until, now=now) for since, until in windows]
 
-    async def busiest(self, window: Window, limit: int) -> list[str]:
+    async def busiest(self, window: Window, limit: int, *, public_only: bool = False) -> list[str]:
         """Most production deployments (no dry runs) in the window first; ties: the older use
         case."""
         since, until = window
+        shown = self._use_cases(Scope(public_only=public_only))
         counts = Counter(row.deployment.use_case for row in self._tables.deployments
-                         if not row.deployment.dry_run
+                         if not row.deployment.dry_run and row.deployment.use_case in shown
                          and (at := production_finished(as_record(row.deployment))) is not None
                          and since < at <= until)
         age = {row.use_case.slug: row.id for row in self._tables.use_cases}

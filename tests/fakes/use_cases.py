@@ -8,6 +8,7 @@ from datetime import datetime
 
 from bot.domain.usecases import Phase, PhaseChange, TeamMember, UseCase
 from bot.services.ports import ConcurrentUpdate, ModelLink
+from bot.services.use_case_ports import Sight
 from tests.fakes.tables import Ids, PhaseChangeRow, Tables, UseCaseRow
 
 
@@ -21,6 +22,11 @@ def matches(uc: UseCase, *, phase: Phase | None, owner_id: str | None, member_id
     if owner_id is not None and uc.owner_id != owner_id:
         return False
     return member_id is None or member_id == uc.owner_id or uc.role_of(member_id) is not None
+
+
+def seen(uc: UseCase, sight: Sight | None) -> bool:
+    """Whether ``sight`` may see ``uc`` (``storage.repositories._seen``)."""
+    return sight is None or not uc.private or uc.channel_id in sight.channels
 
 
 def merged_team(stored: tuple[TeamMember, ...], new: tuple[TeamMember, ...]) -> tuple[TeamMember, ...]:
@@ -58,13 +64,15 @@ class MemoryUseCaseRepository:
             await self.record_change(use_case.slug, change)
 
     async def save(self, use_case: UseCase) -> None:
-        """Guarded by the version read earlier; identity and creation fields are not written."""
+        """Guarded by the version read earlier; identity and creation fields are not written,
+        nor is privacy (``set_private``)."""
         row = self._rows.get(use_case.slug)
         if row is None or row.use_case.version != use_case.version:
             raise ConcurrentUpdate(use_case.slug)
         stored = row.use_case
         saved = replace(
             use_case, created_at=stored.created_at, created_by=stored.created_by,
+            private=stored.private,
             team=merged_team(stored.team, use_case.team), version=stored.version + 1, history=(),
         )
         self._rows.put(use_case.slug, replace(row, use_case=saved))
@@ -78,10 +86,11 @@ class MemoryUseCaseRepository:
         self, *, phase: Phase | None = None, owner_id: str | None = None,
         member_id: str | None = None, include_archived: bool = False, limit: int | None = None,
         slugs: Sequence[str] | None = None, entered_before: datetime | None = None,
+        sight: Sight | None = None,
     ) -> list[UseCase]:
         found = [
             row.use_case for row in self._rows
-            if (slugs is None or row.use_case.slug in slugs)
+            if (slugs is None or row.use_case.slug in slugs) and seen(row.use_case, sight)
             and (entered_before is None or row.use_case.phase_since < entered_before)
             and matches(row.use_case, phase=phase, owner_id=owner_id, member_id=member_id,
                         include_archived=include_archived)
@@ -90,10 +99,27 @@ class MemoryUseCaseRepository:
 
     async def count(
         self, *, phase: Phase | None = None, owner_id: str | None = None,
-        member_id: str | None = None, include_archived: bool = False,
+        member_id: str | None = None, include_archived: bool = False, sight: Sight | None = None,
     ) -> int:
         return len(await self.find(phase=phase, owner_id=owner_id, member_id=member_id,
-                                   include_archived=include_archived))
+                                   include_archived=include_archived, sight=sight))
+
+    async def private_homes(
+        self, *, phase: Phase | None = None, owner_id: str | None = None,
+        member_id: str | None = None, include_archived: bool = False,
+    ) -> list[str]:
+        return sorted({uc.channel_id for uc in await self.find(
+            phase=phase, owner_id=owner_id, member_id=member_id,
+            include_archived=include_archived) if uc.private})
+
+    async def channel_privacy(self) -> list[tuple[str, bool]]:
+        return sorted({(row.use_case.channel_id, row.use_case.private) for row in self._rows})
+
+    async def set_private(self, channel_id: str, private: bool) -> None:
+        for row in self._rows:
+            if row.use_case.channel_id == channel_id:
+                self._rows.put(row.use_case.slug,
+                               replace(row, use_case=replace(row.use_case, private=private)))
 
     async def linked_to(self, model: str) -> list[ModelLink]:
         return sorted((ModelLink(row.use_case.slug, row.use_case.channel_id, model)
@@ -101,8 +127,8 @@ class MemoryUseCaseRepository:
                        if row.use_case.model == model and row.use_case.phase is not Phase.ARCHIVED),
                       key=lambda link: link.slug)
 
-    async def slugs(self) -> list[str]:
-        return sorted(self._rows.rows)
+    async def slugs(self, sight: Sight | None = None) -> list[str]:
+        return sorted(slug for slug, row in self._rows.rows.items() if seen(row.use_case, sight))
 
     async def homes(self, slugs: Sequence[str] | None) -> list[tuple[str, str]]:
         return sorted((row.use_case.slug, row.use_case.channel_id) for row in self._rows

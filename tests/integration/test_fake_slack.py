@@ -234,3 +234,41 @@ async def test_form_post_with_token_param_and_multipart_upload(fake: FakeSlack) 
     assert fake.calls_to("chat.postMessage")[0].args["blocks"][0]["type"] == "divider"
     assert "token" not in fake.calls_to("chat.postMessage")[0].args
     assert fake.uploads[0]["content"] == b"abc"
+
+
+async def test_conversations_say_who_is_private_and_who_is_in(
+    fake: FakeSlack, client: AsyncWebClient,
+) -> None:
+    deals = fake.add_channel("deals", private=True, members=["UALICE", "UBOB"])
+    group = fake.add_channel("mpdm-alice--bob-1", mpim=True, members=["UALICE", "UBOB"])
+    fake.add_channel("hidden", private=True, members=["UALICE"], bot_invited=False)
+    dm = (await client.conversations_open(users="UALICE"))["channel"]["id"]
+
+    def flags(info: dict) -> tuple[bool, bool, bool]:
+        channel = info["channel"]
+        return channel.get("is_private", False), channel.get("is_mpim", False), channel["is_im"]
+
+    assert flags(await client.conversations_info(channel="COPS")) == (False, False, False)
+    assert flags(await client.conversations_info(channel=deals.id)) == (True, False, False)
+    assert group.id.startswith("G")
+    assert flags(await client.conversations_info(channel=group.id)) == (True, True, False)
+    assert flags(await client.conversations_info(channel=dm)) == (False, False, True)
+    # Members come in pages (100 unless asked otherwise), the bot among them where it is in.
+    pages = [p["members"] async for p in await client.conversations_members(channel=deals.id,
+                                                                            limit=2)]
+    assert pages == [["UALICE", "UBOB"], ["U0BOT"]]
+    assert (await client.conversations_members(channel="COPS"))["members"] == [
+        "U0BOT", "UALICE", "UBOB"]  # a public channel: everyone
+    assert (await client.conversations_members(channel=dm))["members"] == ["UALICE", "U0BOT"]
+    # A private channel without the bot does not exist for it; nor does a user's id.
+    for method, channel in ((client.conversations_info, "CHIDDEN"),
+                            (client.conversations_members, "CHIDDEN"),
+                            (client.conversations_info, "CNOPE"),
+                            (client.conversations_members, "UALICE"),
+                            (client.chat_postMessage, "CHIDDEN")):
+        with pytest.raises(SlackApiError) as err:
+            await method(channel=channel, text="x")
+        assert err.value.response["error"] == "channel_not_found"
+    listed = [c["name"] async for page in await client.conversations_list(
+        types="public_channel,private_channel") for c in page["channels"]]
+    assert listed == ["ops", "deals"]  # not the group DM, nor what the bot is not in

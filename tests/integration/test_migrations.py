@@ -249,3 +249,54 @@ async def test_0015_learns_what_runs_in_production_and_unblames_dry_run_rollback
     async with engine.connect() as conn:
         blamed = (await conn.execute(text("SELECT id FROM deployments WHERE rolled_back"))).all()
     assert blamed == []
+
+
+async def test_0017_records_the_homes_it_can_tell_are_private(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """A migration cannot ask Slack: group DMs and old private channels (``G…``) and direct
+    messages (``D…``) are private by their ids; ``C…`` ones are left to the bot's start-up
+    check. Nothing homed there is lost on the way (no SQLite table copy)."""
+    db = Database(database_url, ManualClock(START))
+    try:
+        async with db.uow() as uow:
+            for slug, channel in (("churn", "C1"), ("memo", "GTEAM"), ("note", "DALICE")):
+                await uow.use_cases.add(usecases.create(slug, slug.title(), creator_id="U1",
+                                                        channel_id=channel, now=START))
+            await uow.commit()
+        await alembic(engine, command.downgrade, "0016")
+        await upgrade(engine)
+        async with db.uow() as uow:
+            found = {uc.slug: uc.private for uc in await uow.use_cases.find()}
+            assert found == {"churn": False, "memo": True, "note": True}
+            churn = await uow.use_cases.get("churn")
+            assert churn is not None and len(churn.history) == 1  # its history is still there
+    finally:
+        await db.dispose()
+    assert await schema_diff(engine) == []
+
+
+async def test_0016_keeps_every_kpi_value_and_dates_its_arrival_by_its_at(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """Values stored before 0016 are kept (metric_points is copied on SQLite to make the new
+    column required) and count as received when they were dated: the best there is to know."""
+    from bot.services.ports import StoredPoint
+
+    db = Database(database_url, ManualClock(START))
+    try:
+        async with db.uow() as uow:
+            await uow.use_cases.add(usecases.create("churn", "Churn", creator_id="U1",
+                                                    channel_id="C1", now=START))
+            await uow.metrics.add_points([("churn", StoredPoint("auc", 0.8, "", START))], "U1",
+                                         START)
+            await uow.commit()
+        await alembic(engine, command.downgrade, "0015")
+        await upgrade(engine)
+        async with db.uow() as uow:
+            found = await uow.metrics.newest_received("churn", "auc", START.replace(year=2025))
+            assert found is not None and found.value == 0.8
+            assert await uow.use_cases.get("churn") is not None
+    finally:
+        await db.dispose()
+    assert await schema_diff(engine) == []

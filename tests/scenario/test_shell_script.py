@@ -74,6 +74,27 @@ def test_a_line_that_cannot_run_fails_the_script(tmp_path: Path) -> None:
     assert "New use case churn" in result.stdout  # the good line still ran
 
 
+def test_a_private_channel_made_in_the_shell_keeps_its_use_case_to_its_members(
+        tmp_path: Path) -> None:
+    result = _shell(tmp_path, """\
+in #deals private @bob
+/usecase new pricing "Secret pricing"
+in #general
+as @dave
+/usecase list
+/usecase show pricing
+as @bob
+/usecase list
+in #lunch wherever
+""")
+    out = result.stdout
+    assert "(you are now in #deals)" in out and "announced in #deals" in out
+    dave, bob = out.index("dave in #general> /usecase list"), out.index("bob in #general> /usecase list")
+    assert "pricing —" not in out[dave:bob] and "There is no use case `pricing`" in out[dave:bob]
+    assert "pricing — Secret pricing" in out[bob:]
+    assert result.returncode == 1 and "!! line 9 failed: Write `in #channel`" in out
+
+
 def test_the_weekend_example_crosses_a_recurring_freeze(tmp_path: Path) -> None:
     script = (EXAMPLES / "shell" / "weekend.txt").read_text(encoding="utf-8")
     result = _shell(tmp_path, script,

@@ -902,6 +902,14 @@ def test_a_rollback_goes_back_only_to_what_succeeded_in_production_of_its_own_pi
     assert rollback_version(history, "sandbox") is None
 
 
+def test_a_rollback_goes_back_from_what_production_got_last_whichever_pipeline_put_it_there() -> None:
+    # A canary pipeline halted with 2.0.1 on half the targets: the standard pipeline's newest
+    # deployment (1.0, a rollback) is not what production got last, 2.0.1 is.
+    history = [past("1.0", OK_), past("2.0", FAIL), past("1.0", OK_)]
+    assert rollback_version(history, "standard") is None
+    assert rollback_version(history, "standard", current="2.0.1") == "1.0"
+
+
 def test_after_a_night_the_bot_was_down_a_gate_is_nudged_once_not_in_a_burst() -> None:
     d = tell(at_gate(), ("U0OWNER",), at(1)).deployment
     late = at(1) + timedelta(hours=13)  # three intervals went by unsaid

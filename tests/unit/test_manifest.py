@@ -28,6 +28,8 @@ def test_bot_scopes_are_exactly_the_needed_ones() -> None:
         "users:read",
         "channels:read",
         "groups:read",
+        "mpim:read",
+        "im:read",
         "usergroups:read",
         "files:write",
         "channels:history",

@@ -24,7 +24,7 @@ from bot.services.commands import (
 )
 from bot.services.events import MessageQueued
 from bot.services.usecases import NO_ADMINS_HINT, UnknownUseCase, UseCaseService
-from tests.fakes.directory import FakeDirectory
+from tests.fakes.directory import FakeConversations, FakeDirectory
 from tests.fakes.uow import InMemoryDatabase
 from tests.unit.services.support import (
     ADMIN,
@@ -41,10 +41,12 @@ from tests.unit.services.support import (
 )
 
 
-def service(db: InMemoryDatabase, *, admins_configured: bool = True) -> UseCaseService:
+def service(db: InMemoryDatabase, *, admins_configured: bool = True,
+            conversations: FakeConversations | None = None) -> UseCaseService:
     return UseCaseService(db.uow, db.clock, FakeDirectory(users={"eng": ENGINEER}),
                           dev_timebox=timedelta(weeks=6), timezone="UTC",
-                          admins_configured=admins_configured)
+                          admins_configured=admins_configured,
+                          conversations=conversations or FakeConversations())
 
 
 async def test_create_stores_the_use_case_in_biz_and_announces_it(db: InMemoryDatabase) -> None:
