@@ -23,6 +23,7 @@ from bot.services.commands import (
     FreezeDeployments,
     ListFreezes,
     MetricCommand,
+    NewUseCase,
     NewUseCaseDialog,
     PickVersion,
     PullKpi,
@@ -30,6 +31,7 @@ from bot.services.commands import (
     SetTarget,
     ShowDora,
     ShowSources,
+    ShowUseCase,
     UnfreezeDeployments,
 )
 from bot.services.deploy_dialog import DeployDialogs
@@ -132,11 +134,18 @@ def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentSe
                      digest_grammar.parse_digest, digest_grammar.HELP, digest_grammar.USAGE,
                      _digest(digests, background)),
     ):
-        _listen(app, command, admins, background, dialogs)
+        _listen(app, command, admins, background, dialogs, use_cases)
+
+
+def named_slug(command: object) -> str | None:
+    """The use case a command names, to be seen by whoever runs it; `new` names none yet, and
+    `show` checks with the read it makes anyway."""
+    slug = getattr(command, "slug", None)
+    return slug if isinstance(slug, str) and not isinstance(command, NewUseCase | ShowUseCase) else None
 
 
 def _listen(app: AsyncApp, slash: SlashCommand, admins: frozenset[str], background: AfterAck,
-            dialogs: Dialogs) -> None:
+            dialogs: Dialogs, use_cases: UseCaseService) -> None:
     """One listener: answer in the ack, or ack at once and answer later in a heavy turn."""
     @app.command(slash.name)
     async def listener(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond,
@@ -145,6 +154,8 @@ def _listen(app: AsyncApp, slash: SlashCommand, admins: frozenset[str], backgrou
         log.info("action=command command=%s user=%s channel=%s", slash.name, user, channel)
         where, who = Where(channel, client), Actor(user, channel, user in admins)
         async def execute(cmd: Any, who: Actor) -> Message | Later | OpenDialog:
+            if (slug := named_slug(cmd)) is not None:  # a private use case is unseen outside
+                await use_cases.ensure_seen(slug, who)
             return await slash.run(cmd, who, where)
 
         outcome = await answer(text, who, slash.parse, execute,

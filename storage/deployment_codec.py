@@ -125,6 +125,7 @@ def stage_to_json(stage: StageRun) -> Json:
             "accepted": step.accepted, **({"follow": step.follow} if step.follow else {}),
         },
         **({"undo": stage.undo} if stage.undo is not None else {}),
+        **({"undo_until": _time(stage.undo_until)} if stage.undo_until else {}),
         **({"told": list(stage.told)} if stage.told is not None else {}),
         **({"reminded": stage.reminded, "reminded_at": _time(stage.reminded_at)}
            if stage.reminded else {}),
@@ -151,7 +152,7 @@ def stage_from_json(data: Json) -> StageRun:
             _parse_time(step["deadline"]), step["launched"], step["accepted"],  # type: ignore[arg-type]
             step.get("follow", ""),
         ),
-        undo=data.get("undo"),
+        undo=data.get("undo"), undo_until=_parse_time(data.get("undo_until")),
         told=tuple(data["told"]) if "told" in data else None,
         reminded=data.get("reminded", 0),
         reminded_at=_parse_time(data.get("reminded_at")),

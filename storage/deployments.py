@@ -14,11 +14,7 @@ from bot.domain.deployment_model import Deployment, DeploymentState, Event
 from bot.domain.dora import DoraRecord
 from bot.domain.production import Production
 from bot.services.ports import ActionToken, ConcurrentUpdate, DeployLock
-from storage.deployment_codec import (
-    columns,
-    placement_from_json,
-    to_deployment,
-)
+from storage.deployment_codec import columns, placement_from_json, to_deployment
 from storage.models import (
     ActionTokenRow,
     DeployLockRow,
@@ -28,6 +24,7 @@ from storage.models import (
 )
 
 ACTIVE = [s.value for s in DeploymentState if s.is_active]
+UNDOABLE = [s.value for s in DeploymentState if not s.is_active and s is not DeploymentState.SUCCEEDED]
 
 
 class SqlDeploymentRepository:
@@ -224,15 +221,15 @@ class SqlDeploymentRepository:
 
     # ── what the engine looks for ───────────────────────────────────────────────────────────
 
-    async def due(self, now: datetime, *, launch: bool, limit: int = 100) -> list[int]:
-        """Active deployments whose next moment has come: a step to launch, or a deadline."""
-        query = (
-            select(DeploymentRow.id)
-            .where(DeploymentRow.state.in_(ACTIVE), DeploymentRow.next_at <= now,
-                   DeploymentRow.launch_pending.is_(launch))
-            .order_by(DeploymentRow.next_at).limit(limit)
-        )
-        return list(await self._session.scalars(query))
+    async def due(self, now: datetime, *, launch: bool, ended: bool = False,
+                  limit: int = 100) -> list[int]:
+        """Active deployments whose next moment has come: a step to launch, or a deadline;
+        ``ended``: ended ones whose changes are (again) to be taken back."""
+        query = select(DeploymentRow.id).where(
+            DeploymentRow.state.in_(UNDOABLE if ended else ACTIVE), DeploymentRow.next_at <= now)
+        if not ended:
+            query = query.where(DeploymentRow.launch_pending.is_(launch))
+        return list(await self._session.scalars(query.order_by(DeploymentRow.next_at).limit(limit)))
 
     async def lost(self, now: datetime, *, limit: int = 100) -> list[int]:
         """Deployments whose worker stopped renewing its lease (its process died)."""

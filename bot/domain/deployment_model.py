@@ -86,7 +86,10 @@ class StageRun:
     gate_opened_at: datetime | None = None
     votes: tuple[Vote, ...] = ()
     step: Step | None = None
-    undo: dict[str, str] | None = None  # what the executor needs to take this stage's change back
+    # What the executor needs to take this stage's change back: saved before the change is made
+    # (an intent), kept when the stage passes, cleared once taken back (bot.domain.undo).
+    undo: dict[str, str] | None = None
+    undo_until: datetime | None = None   # a worker is taking it back until then
     told: tuple[str, ...] | None = None  # who got a direct message about its gate; None: not yet
     reminded: int = 0                    # how many reminders its gate has had
     reminded_at: datetime | None = None  # the last one
@@ -187,10 +190,22 @@ class Deployment:
         stages[index] = stage
         return replace(self, stages=tuple(stages))
 
+    @property
+    def undo_due(self) -> datetime | None:
+        """When its standing changes are (again) to be taken back: at its end, or when the
+        worker that claimed them has had its time (it died). None: nothing to take back."""
+        if not self.needs_undo:
+            return None
+        held = [s.undo_until for s in self.stages if s.undo is not None and s.undo_until]
+        return max(held, default=self.finished_at or self.requested_at)
+
     def next_deadline(self) -> datetime | None:
-        """When something time-based happens next: a timeout, a gate's expiry or a bake's end."""
+        """When something time-based happens next: a timeout, a gate's expiry or a bake's end
+        (ended: the taking back of what it changed)."""
         stage = self.current_stage
-        if stage is None or not self.state.is_active:
+        if not self.state.is_active:
+            return self.undo_due
+        if stage is None:
             return None
         if stage.state is StageState.AWAITING_APPROVAL:
             times = [t for t in (stage.gate_expires_at, stage.gate_news_at) if t is not None]

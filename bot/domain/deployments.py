@@ -247,7 +247,8 @@ def _fail(d: Deployment, index: int, now: datetime, result: StepResult,
     what = "health check" if step.kind is StepKind.HEALTH else "run"
     where = f" (wave {step.wave + 1})" if step.wave is not None else ""
     detail = f"{stage.name} {what}{where} {_verb(as_state)}: {escape(result.detail)}".rstrip(": ")
-    failed_stage = replace(stage, waves=tuple(waves), url=result.url or stage.url)
+    failed_stage = replace(stage, waves=tuple(waves), url=result.url or stage.url,
+                           undo=result.undo or stage.undo)  # a change may stand all the same
     d = unknown_after(d.with_stage(index, failed_stage), index, step, now)
     ended = end(d, DeploymentState.FAILED, as_state, now, detail)
     event = Event(as_state.value, now, stage=stage.name, wave=_wave_no(step.wave),

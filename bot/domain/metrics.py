@@ -192,11 +192,12 @@ def sparkline(values: Sequence[float], width: int = SPARK_WIDTH) -> str:
         values = [_mean(values[int(i * size):int((i + 1) * size)]) for i in range(width)]
     if not values:
         return ""
-    lo, hi = min(values), max(values)
-    if hi == lo:
+    lo = min(values)
+    span = max(values) / 2 - lo / 2  # halved: the span of huge values of either sign stays finite
+    if not 0 < span < math.inf:  # flat (or averaged past what a float holds)
         return SPARK_BARS[3] * len(values)
     top = len(SPARK_BARS) - 1
-    return "".join(SPARK_BARS[math.floor((v - lo) / (hi - lo) * top + 0.5)] for v in values)
+    return "".join(SPARK_BARS[math.floor((v / 2 - lo / 2) / span * top + 0.5)] for v in values)
 
 
 def _mean(values: Sequence[float]) -> float:

@@ -20,11 +20,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.clock import within_window
+from bot.domain.usecases import MODEL_RE
 
 SIGNATURE_VERSION = "v1"
 _TIMESTAMP_RE = re.compile(r"[0-9]{1,12}")
 _DELIVERY_RE = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
 VERSION_RE = re.compile(r"[1-9][0-9]{0,9}")  # what MLflow numbers its model versions with
+# MLflow's own rule for alias names (letters, digits, `_`, `-`; at most 255 characters).
+ALIAS_RE = re.compile(r"[A-Za-z0-9_-]{1,255}")
 READY = "READY"
 
 
@@ -124,10 +127,15 @@ def parse_registry_event(delivery_id: str, payload: object) -> RegistryEvent:
     if not isinstance(data, dict):
         raise ValueError("data: must be a JSON object")
     fields: dict[str, Any] = {"model": _text(data, "name")}
+    if not MODEL_RE.fullmatch(fields["model"]):  # no use case can be linked to it
+        raise IgnoredEvent(f"{entity}.{action} of a model named unlike any the bot links")
     if (entity, action) != ("model_version_alias", "deleted"):
         fields["version"] = _version(data)
     if entity == "model_version_alias":
         fields["alias"] = _text(data, "alias")
+        if not ALIAS_RE.fullmatch(fields["alias"]):
+            raise ValueError("data.alias: must be an MLflow alias (letters, digits, `_`, `-`; "
+                             "at most 255 characters)")
     elif entity == "model_version_tag":
         key = _text(data, "key")
         fields["tags"] = ((key, _text(data, "value", required=False) if action == "set" else ""),)

@@ -51,6 +51,10 @@ class ExecutorResult:
 HANDED_OVER = "handed over: leave what runs elsewhere running"
 
 Started = Callable[[str], Awaitable[None]]  # "I started this elsewhere": kept for a successor
+# "I am about to make a change; this takes it back": saved before the change is made, so a
+# process that dies mid-call leaves its undo behind. False: the step is no longer running
+# (cancelled meanwhile) and the change must not be made.
+Intends = Callable[[dict[str, str]], Awaitable[bool]]
 
 
 def handed_over(stopped: asyncio.CancelledError) -> bool:

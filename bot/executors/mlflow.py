@@ -1,8 +1,9 @@
 """The ``mlflow`` executor: points a registered model's alias (``champion``) at the deployed version.
 
-The version must exist, be READY and carry the stage's ``require_tags``; the stage's result
-keeps where the alias pointed before (``undo``), so a deployment that is cancelled or fails
-later puts it back. Reads for the deploy dialog and announcements live here too.
+The version must exist, be READY and carry the stage's ``require_tags``; where the alias pointed
+before (``undo``) is saved with the stage *before* the alias is moved, so a deployment that is
+cancelled, fails later or loses its process mid-call puts it back. Reads for the deploy dialog
+and announcements live here too.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from bot.domain.kpis import SourceFailure
 from bot.domain.pipeline import ExecutorSpec
 from bot.domain.registry import READY, VERSION_RE, ModelVersion, tag_problems
 from bot.executors._common import clip, format_timeout
-from bot.executors.base import ExecutorResult, Outcome, StageJob
+from bot.executors.base import ExecutorResult, Intends, Outcome, StageJob
 
 if TYPE_CHECKING:  # the client is handed in; executors do not depend on the sources package
     from bot.sources.mlflow_rest import MlflowRest
@@ -50,8 +51,9 @@ class MlflowExecutor:
     def __init__(self, rest: MlflowRest) -> None:
         self._rest = rest
 
-    async def run(self, spec: ExecutorSpec, job: StageJob, *,
-                  timeout: timedelta) -> ExecutorResult:  # noqa: ASYNC109 (the executor protocol)
+    async def run(self, spec: ExecutorSpec, job: StageJob, *, timeout: timedelta,  # noqa: ASYNC109
+                  intends: Intends | None = None) -> ExecutorResult:
+        """``intends`` saves the undo before the alias is moved (the engine always gives it)."""
         model, alias, version = spec.model or job.model, spec.alias, job.version
         if not model:
             return ExecutorResult(Outcome.FAILED, NO_MODEL)
@@ -64,18 +66,18 @@ class MlflowExecutor:
         try:
             async with asyncio.timeout(timeout.total_seconds()):
                 previous = await self._check(model, spec, version)
-                # Kept before the call: if it times out, the alias may have moved all the same.
-                undo = {"model": model, "alias": alias, "version": previous, "deployed": version}
                 if previous != version:
+                    # Saved before the call: if the bot dies or the call times out, the alias may
+                    # have moved all the same, and whoever finds the step takes it back.
+                    undo = {"model": model, "alias": alias, "version": previous, "deployed": version}
+                    if intends is not None and not await intends(undo):
+                        return ExecutorResult(Outcome.FAILED, "the deployment moved on before "
+                                                              f"{_name(model, alias)} was moved")
                     await self._rest.set_alias(model, alias, version)
         except TimeoutError:
             return self._failed(f"MLflow did not answer within {format_timeout(timeout)}", undo)
         except (_Refused, SourceFailure) as failure:
             return self._failed(str(failure), undo)
-        except asyncio.CancelledError:
-            if undo is not None:  # the deployment was cancelled mid-move: stop means put it back
-                await asyncio.shield(self._put_back_quietly(undo))
-            raise
         log.info("action=mlflow_alias_set model=%s alias=%s from=%s to=%s deployment_id=%s",
                  model, alias, previous or "-", version, job.deployment_id)
         moved = (f"{_name(model, alias)}: {_shown(previous)} → v{version}" if previous != version
@@ -99,12 +101,6 @@ class MlflowExecutor:
     def _failed(self, reason: str, undo: dict[str, str] | None) -> ExecutorResult:
         return ExecutorResult(Outcome.FAILED, clip(self._rest.mask(reason), DETAIL_LIMIT), undo=undo)
 
-    async def _put_back_quietly(self, data: dict[str, str]) -> None:
-        try:
-            log.info("action=mlflow_alias_undo on=cancel result=%s", await self.undo(data))
-        except UndoFailed as failed:
-            log.warning("action=mlflow_alias_undo_failed on=cancel reason=%s", failed)
-
     async def undo(self, data: dict[str, str], *, timeout: float = UNDO_TIMEOUT) -> str:
         """Point the alias back where it was (delete it if it pointed nowhere); a line for the
         thread. An alias moved since by someone else is left alone. :class:`UndoFailed` if MLflow
@@ -115,7 +111,10 @@ class MlflowExecutor:
         name, deployed = _name(model, alias), data.get("deployed", "")
         try:
             async with asyncio.timeout(timeout):
-                if deployed and (now := await self._rest.alias_version(model, alias) or "") != deployed:
+                now = await self._rest.alias_version(model, alias) or ""
+                if now == version:  # never moved (the bot stopped first), or put back already
+                    return f"{name} points back at {_shown(version)}"
+                if deployed and now != deployed:
                     return f"{name} points at {_shown(now)}, moved since v{deployed}: left as it is"
                 if version:
                     await self._rest.set_alias(model, alias, version)
@@ -134,6 +133,13 @@ class MlflowExecutor:
         :class:`SourceFailure` (masked) when MLflow fails."""
         try:
             return await self._rest.search_versions(model, limit)
+        except SourceFailure as failure:
+            raise SourceFailure(self._rest.mask(str(failure))) from None
+
+    async def alias_now(self, model: str, alias: str) -> str | None:
+        """Where the alias points now (None: nowhere). :class:`SourceFailure` (masked)."""
+        try:
+            return await self._rest.alias_version(model, alias)
         except SourceFailure as failure:
             raise SourceFailure(self._rest.mask(str(failure))) from None
 

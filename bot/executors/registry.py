@@ -7,7 +7,15 @@ from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
 from bot.domain.pipeline import ExecutorKind, ExecutorSpec
-from bot.executors.base import Executor, ExecutorResult, Followable, Outcome, StageJob, Started
+from bot.executors.base import (
+    Executor,
+    ExecutorResult,
+    Followable,
+    Intends,
+    Outcome,
+    StageJob,
+    Started,
+)
 from bot.executors.command import CommandExecutor
 from bot.executors.dry_run import DryRunExecutor
 from bot.executors.github_actions import GithubActionsExecutor
@@ -24,6 +32,11 @@ class Closable(Protocol):
 
 @runtime_checkable
 class Undoable(Protocol):
+    """An executor whose change can be taken back: it says how (``intends``) before making it."""
+
+    async def run(self, spec: ExecutorSpec, job: StageJob, *, timeout: timedelta,  # noqa: ASYNC109
+                  intends: Intends | None = None) -> ExecutorResult: ...
+
     async def undo(self, data: dict[str, str]) -> str: ...
 
 
@@ -64,13 +77,15 @@ class Executors:
 
     async def run(
         self, spec: ExecutorSpec, job: StageJob, *, timeout: timedelta,  # noqa: ASYNC109 (protocol)
-        started: Started | None = None,
+        started: Started | None = None, intends: Intends | None = None,
     ) -> ExecutorResult:
         executor = self._by_kind.get(spec.kind)
         if executor is None:  # a stage fails with a reason rather than the runner with a KeyError
             return ExecutorResult(Outcome.FAILED, f"no {spec.kind} executor is configured")
         if isinstance(executor, Followable) and started is not None:
             return self._masked(await executor.run(spec, job, timeout=timeout, started=started))
+        if isinstance(executor, Undoable) and intends is not None:
+            return self._masked(await executor.run(spec, job, timeout=timeout, intends=intends))
         return self._masked(await executor.run(spec, job, timeout=timeout))
 
     def _masked(self, result: ExecutorResult) -> ExecutorResult:

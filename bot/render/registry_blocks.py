@@ -45,10 +45,12 @@ def new_version(slug: str, model: str, version: str, run_id: str,
 
 
 def alias_moved_outside(slug: str, model: str, alias: str, before: str | None,
-                        after: str | None) -> Message:
+                        after: str | None, *, waiting: int | None = None) -> Message:
+    """``waiting``: a deployment of the use case waits for approval to move this alias itself."""
     name = f"`{escape(model)}@{escape(alias)}`"
     was = f"v{escape(before)}" if before else "nowhere"
     now = f"v{escape(after)}" if after else "removed"
     text = (f"⚠️ {name} was moved by someone outside the bot: {was} → {now} (use case *{slug}*). "
-            "The channel's deployments did not do this.")
+            + (f"It moved outside the bot while deployment {waiting} waits for approval to "
+               "move it." if waiting is not None else "The channel's deployments did not do this."))
     return message(text.replace("*", ""), [section(text)])

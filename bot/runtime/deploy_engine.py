@@ -15,15 +15,17 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bot.clock import Clock
-from bot.executors.base import HANDED_OVER, ExecutorResult, Outcome, Started
+from bot.executors.base import HANDED_OVER, ExecutorResult, Intends, Outcome, Started
 from bot.executors.registry import Executors
+from bot.services.change_undo import ChangeUndo
 from bot.services.deployment_runs import DeploymentRuns, Launched
 from bot.services.ports import UnitOfWork
 from bot.services.step_handover import keep_followable, take_over
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=60)  # also how long a worker holds each change it takes back (an
+# MLflow put-back is bounded at 30 s); if it dies, the next worker takes back what is left
 
 
 class DeploymentEngine:
@@ -41,7 +43,8 @@ class DeploymentEngine:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
-        self._undoing: set[asyncio.Task[None]] = set()
+        self._undoing: dict[int, asyncio.Task[None]] = {}
+        self._changes = ChangeUndo(uow, clock)
 
     # ── what the rest of the app calls ─────────────────────────────────────────────────────
 
@@ -58,19 +61,24 @@ class DeploymentEngine:
 
     def undo(self, deployment_id: int) -> None:
         """The deployment ended without success: take back its stages' changes, in a task."""
+        if deployment_id in self._undoing:
+            return  # already at it here
         task = asyncio.create_task(self._undo(deployment_id), name=f"undo-{deployment_id}")
-        self._undoing.add(task)
-        task.add_done_callback(self._undoing.discard)
+        self._undoing[deployment_id] = task
+        task.add_done_callback(lambda _t: self._undoing.pop(deployment_id, None))
 
     async def _undo(self, deployment_id: int) -> None:
-        for kind, data in await self._runs.claim_undo(deployment_id):
+        step = self._tasks.get(deployment_id)
+        if step is not None:  # a step stopped mid-change finishes stopping first
+            await asyncio.wait([step])
+        for change in await self._changes.claim(deployment_id, self._lease):
             try:
-                line = await self._executors.undo(kind, data)
+                line = await self._executors.undo(change.kind, change.data)
             except Exception as error:  # noqa: BLE001 - say it in the thread; people must act
                 log.exception("action=undo.error deployment_id=%s", deployment_id)
-                line = f"⚠️ Could not undo the {kind.value} stage ({type(error).__name__})"
-            log.info("action=undo deployment_id=%s kind=%s", deployment_id, kind.value)
-            await self._runs.note(deployment_id, f"↩️ {line}")
+                line = f"⚠️ Could not undo the {change.kind.value} stage ({type(error).__name__})"
+            log.info("action=undo deployment_id=%s kind=%s", deployment_id, change.kind.value)
+            await self._changes.undone(deployment_id, change.index, line)
 
     async def tick(self) -> int:
         """One pass: lost leases, deadlines, then launches. Returns how much it did."""
@@ -88,6 +96,10 @@ class DeploymentEngine:
         for deployment_id in await self._runs.due(launch=False):
             if await self._runs.sweep(deployment_id) is not None:
                 done += 1
+        for deployment_id in await self._changes.due():  # a worker died taking changes back
+            if deployment_id not in self._undoing:
+                self.undo(deployment_id)
+                done += 1
         done += await self._runs.remind_locks(self._lock_reminder)
         for deployment_id in await self._runs.due(launch=True):
             if deployment_id in self._tasks:
@@ -103,7 +115,7 @@ class DeploymentEngine:
         for _ in range(max_rounds):
             did = await self.tick()
             if self._tasks or self._undoing:
-                await asyncio.wait([*self._tasks.values(), *self._undoing])
+                await asyncio.wait([*self._tasks.values(), *self._undoing.values()])
             elif not did:
                 return
 
@@ -128,7 +140,8 @@ class DeploymentEngine:
                                                       timeout=launched.timeout)
             else:
                 result = await self._executors.run(spec, launched.job, timeout=launched.timeout,
-                                                   started=self._started(launched))
+                                                   started=self._started(launched),
+                                                   intends=self._intends(launched))
         except asyncio.CancelledError:
             log.info("action=step.stopped deployment_id=%s stage=%s", launched.deployment_id,
                      stage.name)
@@ -146,6 +159,12 @@ class DeploymentEngine:
             await keep_followable(self._runs, launched.deployment_id, launched.index,
                                   launched.step.kind, launched.step.wave, ref)
         return started
+
+    def _intends(self, launched: Launched) -> Intends:
+        async def intends(data: dict[str, str]) -> bool:
+            return await self._changes.intend(launched.deployment_id, launched.index,
+                                              launched.step.kind, launched.step.wave, data)
+        return intends
 
     async def _heartbeat(self, deployment_id: int) -> None:
         """Keep the lease; if the deployment ended elsewhere (cancelled), stop the step here."""
@@ -182,7 +201,7 @@ class DeploymentEngine:
             self._loop_task.cancel()
             await asyncio.gather(self._loop_task, return_exceptions=True)
             self._loop_task = None
-        running = [*self._tasks.values(), *self._undoing]  # an undo in flight finishes too
+        running = [*self._tasks.values(), *self._undoing.values()]  # an undo in flight finishes too
         if running and grace > 0:
             await asyncio.wait(running, timeout=grace)
         for task in running:  # a GitHub run goes on: the next worker follows it

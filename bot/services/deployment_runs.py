@@ -252,26 +252,6 @@ class DeploymentRuns:
                                  f"(rollback {rollback.id}).")
         return rollback
 
-    async def claim_undo(self, deployment_id: int) -> list[tuple[ExecutorKind, dict[str, str]]]:
-        """What the ended deployment's stages changed, newest first, taken off the deployment in
-        the same commit: whoever claims it undoes it, once (saved before the side effect)."""
-        try:
-            async with self.uow() as uow:
-                d = await uow.deployments.get(deployment_id)
-                if d is None or not d.needs_undo:
-                    return []
-                undo = [(s.spec.run.kind, s.undo) for s in reversed(d.stages) if s.undo is not None]
-                cleared = replace(d, stages=tuple(replace(s, undo=None) for s in d.stages))
-                await uow.deployments.save(cleared)
-                for kind, data in undo:
-                    if kind is ExecutorKind.MLFLOW and "alias" in data:
-                        await uow.aliases.remember(data["model"], data["alias"],
-                                                   data.get("version") or None, self.clock.now())
-                await uow.commit()
-        except ConcurrentUpdate:
-            return []  # another process claimed it
-        return undo
-
     async def note(self, deployment_id: int, text: str) -> None:
         async with self.uow() as uow:
             d = await uow.deployments.get(deployment_id)

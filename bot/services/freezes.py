@@ -178,6 +178,8 @@ class FreezeService:
     async def list(self, command: ListFreezes) -> Message:
         now = self.clock.now()
         async with self.uow() as uow:
+            if command.slug:  # a typo is told, not answered "no freeze"
+                await load_use_case(uow, command.slug)
             stored = await uow.freezes.current([ALL, command.slug] if command.slug else None, now)
         # Bounded (a cron every minute is listed in part) and off the event loop: a dozen
         # frequent windows take a fraction of a second to work out.

@@ -2,9 +2,12 @@
 its run's key metrics and a Deploy button; an alias moved outside the bot is announced as such,
 so the channel never believes a stale state.
 
-An alias move is the bot's own when it is where the bot last put it, or when a running
-deployment of the use case is moving it to that version now (MLflow's event can arrive before
-the step's result is recorded).
+What an event needs from MLflow is read first; then the delivery's claim and its announcements
+commit together, so a delivery cut short (the process died) is done in full by MLflow's retry,
+and a repeated one is said once. An alias event is judged by where MLflow says the alias points
+now, not by the delivery (deliveries can arrive out of order). A move is the bot's own only when
+the bot recorded it before making it: where it last put the alias, or the intent a running
+deployment's step saved before its call to MLflow.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.clock import Clock
-from bot.domain.deployment_model import Deployment
+from bot.domain.deployment_model import Deployment, StageState
 from bot.domain.kpis import SourceFailure
 from bot.domain.pipeline import ExecutorKind
 from bot.domain.registry import RegistryEvent
@@ -25,6 +28,8 @@ from bot.services.registry_ports import ModelRegistry
 
 log = logging.getLogger(__name__)
 
+ALIAS_EVENTS = ("model_version_alias.created", "model_version_alias.deleted")
+
 
 @dataclass
 class RegistryEvents:
@@ -33,58 +38,84 @@ class RegistryEvents:
     registry: ModelRegistry | None
 
     async def handle(self, event: RegistryEvent) -> None:
-        """One verified delivery from MLflow; a repeated delivery id is said once."""
+        """One verified delivery from MLflow (an exception: not handled, MLflow delivers again)."""
         async with self.uow() as uow:
             links = await uow.use_cases.linked_to(event.model)
-            fresh = await uow.digests.claim_reminder("mlflow", event.delivery_id, self.clock.now())
-            await uow.commit()
-        if not links or not fresh:
+        if not links:
             return
         if event.kind == "model_version.created":
-            await self._new_version(event, links)
-        elif event.kind in ("model_version_alias.created", "model_version_alias.deleted"):
-            await self._alias_moved(event, links)
+            metrics = await self._metrics(event)
+            async with self.uow() as uow:
+                if await self._claim(uow, event):
+                    for link in links:
+                        _post(uow, link.channel_id, registry_blocks.new_version(
+                            link.slug, event.model, event.version, event.run_id, metrics, event.tags))
+                await uow.commit()
+        elif event.kind in ALIAS_EVENTS:
+            after = await self._alias_now(event)
+            async with self.uow() as uow:
+                if await self._claim(uow, event):
+                    await self._alias_moved(uow, event, after, links)
+                await uow.commit()
 
-    async def _new_version(self, event: RegistryEvent, links: list[ModelLink]) -> None:
-        metrics: dict[str, float] = {}
-        if self.registry is not None and event.run_id:
-            try:
-                metrics = await self.registry.run_metrics(event.run_id)
-            except SourceFailure as failure:  # the announcement matters more than its metrics
-                log.warning("action=mlflow.metrics_unavailable run_id=%s reason=%s", event.run_id,
-                            failure)
-        async with self.uow() as uow:
-            for link in links:
-                msg = registry_blocks.new_version(link.slug, event.model, event.version,
-                                                  event.run_id, metrics, event.tags)
-                _post(uow, link.channel_id, msg)
-            await uow.commit()
+    async def _claim(self, uow: UnitOfWork, event: RegistryEvent) -> bool:
+        return await uow.digests.claim_reminder("mlflow", event.delivery_id, self.clock.now())
 
-    async def _alias_moved(self, event: RegistryEvent, links: list[ModelLink]) -> None:
-        after = event.version if event.kind.endswith("created") else None
-        async with self.uow() as uow:
-            # The running deployments first: a step that moved the alias is either still
-            # running when read, or its result (and where the bot put the alias) has committed
-            # by the time the alias is read next. Read the other way round, a result committed
-            # between the two reads would hide the bot's own move.
-            running = [await uow.deployments.active_for(link.slug) for link in links]
-            before = await uow.aliases.known(event.model, event.alias)
-            ours = before == after or any(_moving(d, event.alias, after) for d in running)
-            await uow.aliases.remember(event.model, event.alias, after, self.clock.now())
-            if not ours:
-                for link in links:
-                    _post(uow, link.channel_id, registry_blocks.alias_moved_outside(
-                        link.slug, event.model, event.alias, before, after))
-            await uow.commit()
+    async def _metrics(self, event: RegistryEvent) -> dict[str, float]:
+        if self.registry is None or not event.run_id:
+            return {}
+        try:
+            return await self.registry.run_metrics(event.run_id)
+        except SourceFailure as failure:  # the announcement matters more than its metrics
+            log.warning("action=mlflow.metrics_unavailable run_id=%s reason=%s", event.run_id, failure)
+            return {}
+
+    async def _alias_now(self, event: RegistryEvent) -> str | None:
+        """Where the alias points now by MLflow's word; the delivery's if MLflow cannot say."""
+        said = event.version if event.kind.endswith("created") else None
+        if self.registry is None:
+            return said
+        try:
+            return await self.registry.alias_now(event.model, event.alias)
+        except SourceFailure as failure:
+            log.warning("action=mlflow.alias_unread model=%s alias=%s reason=%s", event.model,
+                        event.alias, failure)
+            return said
+
+    async def _alias_moved(self, uow: UnitOfWork, event: RegistryEvent, after: str | None,
+                           links: list[ModelLink]) -> None:
+        # The running deployments first: a step's intent is saved before its call, and its
+        # result (where the bot put the alias) commits after it; read the other way round, a
+        # result committed between the two reads would hide the bot's own move.
+        running = [await uow.deployments.active_for(link.slug) for link in links]
+        before = await uow.aliases.known(event.model, event.alias)
+        if before == after:  # as the bot knows it already (its own move, or an older delivery)
+            return
+        ours = any(_moving(d, event.model, event.alias, after) for d in running)
+        await uow.aliases.remember(event.model, event.alias, after, self.clock.now())
         log.info("action=mlflow.alias model=%s alias=%s version=%s by_bot=%s", event.model,
                  event.alias, after, ours)
+        if ours:
+            return
+        for link, d in zip(links, running, strict=True):
+            waiting = d.id if d is not None and _waits_to_move(d, event.alias) else None
+            _post(uow, link.channel_id, registry_blocks.alias_moved_outside(
+                link.slug, event.model, event.alias, before, after, waiting=waiting))
 
 
-def _moving(d: Deployment | None, alias: str, version: str | None) -> bool:
-    """A running deployment whose current stage points this alias at this version."""
+def _moving(d: Deployment | None, model: str, alias: str, version: str | None) -> bool:
+    """A running step that recorded, before its call, that it points this alias at this version."""
     stage = d.current_stage if d is not None else None
-    return (stage is not None and stage.spec.run.kind is ExecutorKind.MLFLOW
-            and stage.spec.run.alias == alias and d is not None and d.version == version)
+    intent = stage.undo if stage is not None and stage.state is StageState.RUNNING else None
+    return intent is not None and (intent.get("model"), intent.get("alias"),
+                                   intent.get("deployed")) == (model, alias, version)
+
+
+def _waits_to_move(d: Deployment, alias: str) -> bool:
+    """Its next stage points ``alias`` and waits for an approval (an outside move front-runs it)."""
+    stage = d.current_stage
+    return (stage is not None and stage.state is StageState.AWAITING_APPROVAL
+            and stage.spec.run.kind is ExecutorKind.MLFLOW and stage.spec.run.alias == alias)
 
 
 def _post(uow: UnitOfWork, channel: str, msg: Message) -> None:

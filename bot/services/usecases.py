@@ -32,9 +32,7 @@ from bot.services.commands import (
 from bot.services.ports import ConcurrentUpdate, Directory, OutgoingMessage, UnitOfWork
 from bot.services.use_case_lookup import UnknownUseCase as UnknownUseCase  # re-exported
 from bot.services.use_case_lookup import load_use_case as load_use_case
-from bot.services.use_case_lookup import unknown
-from bot.services.use_case_ports import Sight
-from bot.services.visibility import Conversations, may_see, refresh_privacy, sight_of
+from bot.services.visibility import Conversations, ensure_seen, may_see, refresh_privacy, sight_of, unseen
 
 LIST_LIMIT = 50  # a screenful; the rest are counted, with the filters that narrow them
 
@@ -97,9 +95,8 @@ class UseCaseService:
             hint = "" if self.admins_configured else NO_ADMINS_HINT
             raise NotAllowed(f"{refused}{hint}") from None
         except ConcurrentUpdate:
-            raise DomainError(
-                "Somebody changed the same use case at this very moment; look again and retry."
-            ) from None
+            raise DomainError("Somebody changed the same use case at this very moment; look "
+                              "again and retry.") from None
 
     async def _dispatch(self, command: UseCaseCommand, actor: Actor) -> Message:
         match command:
@@ -160,6 +157,10 @@ class UseCaseService:
                              "homed only in a private channel you are in.")
         return private
 
+    async def ensure_seen(self, slug: str, actor: Actor) -> None:
+        """Asked first by every command that names a use case (bot.services.visibility)."""
+        await ensure_seen(self.uow, self.conversations, slug, actor.user_id, actor.channel_id)
+
     async def refresh_privacy(self) -> int:
         """Whether each channel homing use cases is private, asked of Slack again."""
         return await refresh_privacy(self.uow, self.conversations)
@@ -184,16 +185,12 @@ class UseCaseService:
     async def show(self, command: ShowUseCase, actor: Actor) -> Message:
         """The card; to someone not in its private channel, the answer to an unknown slug
         (suggesting what they may see, and private slugs only of the channel they type in)."""
-        here = Sight(frozenset({actor.channel_id}))
         async with self.uow() as uow:
             uc = await uow.use_cases.get(command.slug)
-            if uc is None:
-                raise await unknown(uow, command.slug, here)
-            target = (await uow.metrics.targets(uc.slug)).get(uc.kpi) if uc.kpi else None
-            running = await uow.deployments.production(uc.slug)
-        if not await may_see(self.conversations, actor.user_id, uc):  # Slack, after the read
-            async with self.uow() as uow:
-                raise await unknown(uow, command.slug, here)
+            target = (await uow.metrics.targets(uc.slug)).get(uc.kpi) if uc and uc.kpi else None
+            running = await uow.deployments.production(command.slug) if uc else None
+        if uc is None or not await may_see(self.conversations, actor.user_id, uc):  # Slack, after the read
+            raise await unseen(self.uow, command.slug, actor.channel_id)
         described = Target(target.op, target.value).describe() if target else ""
         pipeline = self.pipelines.for_use_case(uc.slug) if self.pipelines else None
         return usecase_blocks.usecase_card(uc, now=self.clock.now(), timebox=self.dev_timebox,

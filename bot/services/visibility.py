@@ -17,6 +17,7 @@ from typing import Protocol
 
 from bot.domain.usecases import Phase, UseCase
 from bot.services.ports import UnitOfWork
+from bot.services.use_case_lookup import UnknownUseCase, unknown
 from bot.services.use_case_ports import Sight
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,24 @@ async def sight_of(uow: Callable[[], UnitOfWork], conversations: Conversations, 
 
 async def may_see(conversations: Conversations, user_id: str, uc: UseCase) -> bool:
     return not uc.private or user_id in await conversations.members(uc.channel_id)
+
+
+async def unseen(uow: Callable[[], UnitOfWork], slug: str, channel_id: str) -> UnknownUseCase:
+    """The answer to a slug there is none of, or to one the viewer may not see: the same words,
+    suggesting what they may see (private slugs only of the channel they type in)."""
+    async with uow() as reading:
+        return await unknown(reading, slug, Sight(frozenset({channel_id})))
+
+
+async def ensure_seen(uow: Callable[[], UnitOfWork], conversations: Conversations, slug: str,
+                      user_id: str, channel_id: str) -> None:
+    """Every command that names a use case asks this first: there is none of that slug, or
+    (the same answer) it is homed in a private channel the person is not in. Slack is asked
+    after the read, as ever."""
+    async with uow() as reading:
+        uc = await reading.use_cases.get(slug)
+    if uc is None or not await may_see(conversations, user_id, uc):
+        raise await unseen(uow, slug, channel_id)
 
 
 async def visible(conversations: Conversations, user_id: str,

@@ -118,11 +118,12 @@ class MemoryDeploymentRepository:
     async def token(self, token_id: str) -> ActionToken | None:
         return self._tables.action_tokens.get(token_id[:32])
 
-    async def due(self, now: datetime, *, launch: bool, limit: int = 100) -> list[int]:
+    async def due(self, now: datetime, *, launch: bool, ended: bool = False,
+                  limit: int = 100) -> list[int]:
         due = [(at, deployment_id) for deployment_id, row in self._rows.rows.items()
-               if row.deployment.state.is_active
-               and (at := row.deployment.next_deadline()) is not None and at <= now
-               and launch_pending(row.deployment) is launch]
+               if (at := row.deployment.next_deadline()) is not None and at <= now
+               and (row.deployment.state.is_active is not ended)
+               and (ended or launch_pending(row.deployment) is launch)]
         return [deployment_id for _at, deployment_id in sorted(due)][:limit]
 
     async def lost(self, now: datetime, *, limit: int = 100) -> list[int]:

@@ -119,6 +119,13 @@ async def test_five_minutes_either_way_still_passes(client: TestClient[web.Reque
      'data.version: must be a model version number like "7"'),
     (b'{"entity": "model_version_alias", "action": "created", "data": {"name": "churn", "version": "2"}}',
      400, "data.alias: must be a non-empty string"),
+    # G9: an alias MLflow would never send (300 characters, a NUL) is data, not our failure
+    (b'{"entity": "model_version_alias", "action": "created", "data": {"name": "churn", "alias": "'
+     + b"a" * 300 + b'", "version": "2"}}', 400,
+     "data.alias: must be an MLflow alias (letters, digits, `_`, `-`; at most 255 characters)"),
+    (b'{"entity": "model_version_alias", "action": "created", "data": {"name": "churn", '
+     b'"alias": "champ\\u0000", "version": "2"}}', 400,
+     "data.alias: must be an MLflow alias (letters, digits, `_`, `-`; at most 255 characters)"),
     (b'{"entity": 7, "action": "created"}', 400,
      'entity: must be an MLflow event entity like "model_version"'),
     (b'{"data": "' + b"x" * 70_000 + b'"}', 400, "the body is over 64 KiB; a registry event is small"),

@@ -18,11 +18,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain.deployment_model import DeploymentState
+from bot.domain.registry import sign_mlflow
 from bot.simulator.fake_slack_state import FakeMessage
 from bot.simulator.simulator import Simulator, Step
 from bot.slack import ids
@@ -45,8 +47,10 @@ SECRET = "mlflow-webhook-secret-x7Q"
 SMOKE = "import sys; sys.exit(0 if sys.argv[1] != '2' else 1)"  # version 2 fails its smoke test
 
 
-def pipeline() -> str:
+def pipeline(*, gated: bool = False) -> str:
+    """``gated``: champion waits for an approval (alice may give her own)."""
     smoke = toml_list([PY, "-c", SMOKE, "{version}"])
+    gate = "approval = { required = 1, allow_self = true }" if gated else ""
     return f"""
 [pipelines.model]
 [[pipelines.model.stages]]
@@ -55,6 +59,7 @@ run = {{ executor = "mlflow", alias = "challenger", require_tags = {{ validation
 [[pipelines.model.stages]]
 name = "champion"
 run = {{ executor = "mlflow", alias = "champion" }}
+{gate}
 [[pipelines.model.stages]]
 name = "smoke"
 run = {{ executor = "command", argv = {smoke} }}
@@ -90,10 +95,10 @@ class Registry:
 
 
 @asynccontextmanager
-async def registry_sim(settings: Settings, clock: ManualClock, tmp_path: Path,
-                       server: MlflowServer) -> AsyncIterator[tuple[Simulator, Registry]]:
+async def registry_sim(settings: Settings, clock: ManualClock, tmp_path: Path, server: MlflowServer,
+                       *, gated: bool = False) -> AsyncIterator[tuple[Simulator, Registry]]:
     path = tmp_path / "pipelines.toml"
-    path.write_text(pipeline(), encoding="utf-8")
+    path.write_text(pipeline(gated=gated), encoding="utf-8")
     settings = replace(settings, pipelines_path=str(path), mlflow_url=server.url,
                        mlflow_webhook_secret=SECRET)
     registry = await asyncio.to_thread(Registry, server)
@@ -223,3 +228,58 @@ async def test_registry_events_are_announced_and_deploy_from_the_button(
         await asyncio.to_thread(mlflow_server.set_alias, reg.model, "champion", v2)
         [moved] = await eventually(sim, "outside the bot")
         assert f"`{reg.model}@champion` was moved by someone outside the bot: v{v1} → v{v2}" in moved.text
+
+
+async def deliver(sim: Simulator, event: dict[str, Any]) -> int:
+    """One delivery signed as MLflow signs it, straight to the bot's webhook."""
+    body = json.dumps(event).encode()
+    delivery, stamp = unique("delivery"), str(int(time.time()))
+    headers = {"Content-Type": "application/json", "X-MLflow-Delivery-Id": delivery,
+               "X-MLflow-Timestamp": stamp,
+               "X-MLflow-Signature": sign_mlflow(SECRET, delivery, stamp, body)}
+    async with aiohttp.ClientSession() as http, \
+            http.post(f"{sim.base_url}/api/v1/hooks/mlflow", data=body, headers=headers) as answer:
+        return answer.status
+
+
+def alias_event(model: str, alias: str, version: str) -> dict[str, Any]:
+    return {"entity": "model_version_alias", "action": "created",
+            "data": {"name": model, "alias": alias, "version": version}}
+
+
+async def test_an_outside_move_that_front_runs_a_waiting_gate_is_announced(
+        settings: Settings, clock: ManualClock, tmp_path: Path, mlflow_server: MlflowServer) -> None:
+    # G14: the bot's own move is only one it recorded before making it; a deployment waiting
+    # to move the alias to the same version has not moved it.
+    async with registry_sim(settings, clock, tmp_path, mlflow_server, gated=True) as (sim, reg), \
+            webhook(mlflow_server, sim):
+        v1 = await asyncio.to_thread(reg.version)
+        waiting = await deploy(sim, f"/deploy churn {v1}")
+        assert (await load(sim, waiting)).state is DeploymentState.AWAITING_APPROVAL
+        assert reg.alias("challenger") == v1 and reg.alias("champion") is None
+        await asyncio.to_thread(mlflow_server.set_alias, reg.model, "champion", v1)
+        [moved] = await eventually(sim, "outside the bot")
+        assert f"`{reg.model}@champion` was moved by someone outside the bot: nowhere → v{v1}" \
+            in moved.text
+        assert f"while deployment {waiting} waits for approval to move it" in moved.text
+        assert posts_with(sim, f"`{reg.model}@challenger` was moved") == [], "the bot's own move"
+
+
+async def test_outside_moves_delivered_out_of_order_are_judged_by_what_mlflow_says_now(
+        settings: Settings, clock: ManualClock, tmp_path: Path, mlflow_server: MlflowServer) -> None:
+    # G15: v1 then v2 in MLflow, delivered as v2, v1: the channel hears v2, once, and keeps it.
+    async with registry_sim(settings, clock, tmp_path, mlflow_server) as (sim, reg):
+        v1, v2 = [await asyncio.to_thread(reg.version) for _ in range(2)]
+        for version in (v1, v2):
+            await asyncio.to_thread(mlflow_server.set_alias, reg.model, "champion", version)
+        assert await deliver(sim, alias_event(reg.model, "champion", v2)) == 200
+        assert await deliver(sim, alias_event(reg.model, "champion", v1)) == 200
+        await sim.app.settle()
+        said = [m.text for m in posts_with(sim, "outside the bot")]
+        assert said == [f"⚠️ `{reg.model}@champion` was moved by someone outside the bot: nowhere → "
+                        f"v{v2} (use case churn). The channel's deployments did not do this."]
+        v3 = await asyncio.to_thread(reg.version)  # the next real move is judged from v2
+        await asyncio.to_thread(mlflow_server.set_alias, reg.model, "champion", v3)
+        assert await deliver(sim, alias_event(reg.model, "champion", v3)) == 200
+        await sim.app.settle()
+        assert f"v{v2} → v{v3}" in posts_with(sim, "outside the bot")[-1].text

@@ -28,11 +28,11 @@ from tests.scenario.test_home import announcement_lines, text_of
 SECRET = "Secret pricing model"
 
 
-async def with_deals(sim: Simulator) -> str:
-    """churn in #general; pricing in the private #deals (alice, bob), carol on its team, moved
-    to Dev with a note. Returns #deals' id; alice is back in #general."""
+async def with_deals(sim: Simulator, *, also: tuple[str, ...] = ()) -> str:
+    """churn in #general; pricing in the private #deals (alice, bob and ``also``), carol on its
+    team, moved to Dev with a note. Returns #deals' id; alice is back in #general."""
     await sim.command('/usecase new churn "Predict churn"')
-    deals = sim.switch_channel("deals", private_with=["@bob"])
+    deals = sim.switch_channel("deals", private_with=["@bob", *also])
     assert deals == "deals"
     await sim.command(f'/usecase new pricing "{SECRET}"')
     await sim.command("/usecase team pricing add @carol data-scientist")
@@ -85,6 +85,29 @@ async def test_show_to_someone_outside_the_channel_answers_as_for_an_unknown_slu
     shown = await as_user(sim, "bob", "/usecase show pricing")
     assert SECRET in shown and "*Channel:* <#CDEALS>" in shown
     assert "Did you mean `pricing`?" in await as_user(sim, "bob", "/usecase show pricin", "deals")
+
+
+@pytest.mark.parametrize("line", [
+    "/deploy status {slug}", "/deploy history {slug}", "/deploy {slug} 1.0", "/deploy {slug}",
+    "/deploy rollback {slug}", "/deploy freezes {slug}", "/metric show {slug}",
+    "/metric record {slug} accuracy 0.9", '/usecase advance {slug} "go"', "/usecase link {slug} model m",
+])
+async def test_every_command_naming_a_private_use_case_answers_outsiders_as_for_an_unknown_slug(
+    sim: Simulator, line: str,
+) -> None:
+    await with_deals(sim)
+    for outsider in ("carol", "dave"):  # carol is on its team, but not in #deals
+        hidden = await as_user(sim, outsider, line.format(slug="pricing"))
+        unknown = await as_user(sim, outsider, line.format(slug="zebra"))
+        assert "There is no use case `pricing`" in hidden, hidden
+        assert hidden.replace("pricing", "X") == unknown.replace("zebra", "X"), "the same answer"
+        assert SECRET not in hidden and "CDEALS" not in hidden
+    # bob, in #deals, is answered about it from anywhere (whatever the answer, or a dialog, is)
+    sim.switch_user("bob")
+    step = await sim.command(line.format(slug="pricing"))
+    assert "There is no use case" not in str(step.responses)
+    shown = await as_user(sim, "alice", "/usecase show pricing", "deals")
+    assert "Secret pricing model: Dev," in shown, "nothing the outsiders typed changed it"
 
 
 async def test_home_shows_a_private_use_case_and_its_announcements_to_members_only(
@@ -147,7 +170,7 @@ async def test_a_workspace_digest_leaves_private_use_cases_and_their_counts_out(
     settings: Settings, clock: ManualClock, tmp_path: Path,
 ) -> None:
     async with real_simulator(settings, clock, tmp_path) as sim:  # DORA counts real deployments
-        deals = await with_deals(sim)
+        deals = await with_deals(sim, also=("@erin",))  # erin deploys it: she is in #deals
         await sim.command("/usecase team pricing add @erin devops")
         await sim.command("/metric record pricing margin 0.31")
         await deploy_approved(sim, clock, "pricing", "1.0.0", timedelta(hours=2))
@@ -169,7 +192,7 @@ async def test_the_workspace_dora_card_counts_and_names_no_private_use_case(
     settings: Settings, clock: ManualClock, tmp_path: Path,
 ) -> None:
     async with real_simulator(settings, clock, tmp_path) as sim:
-        await with_deals(sim)
+        await with_deals(sim, also=("@erin",))  # erin deploys it: she is in #deals
         await sim.command("/usecase team pricing add @erin devops")
         await sim.command("/usecase team churn add @erin devops")
         await deploy_approved(sim, clock, "pricing", "1.0.0", timedelta(hours=2))

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from bot.domain.freezes import (
     AD_HOC,
     CHAIN_STEPS,
+    LISTED_FIRES,
     PIPELINE_FILE,
     FreezeWindow,
     RecurringFreeze,
@@ -21,6 +22,7 @@ from bot.domain.freezes import (
     boundaries,
     coming_windows,
     freeze_chain,
+    listed_windows,
 )
 from bot.domain.schedule import Schedule
 from bot.pipelines.loading import PipelineError, parse_pipelines
@@ -364,3 +366,25 @@ reason = "quiet fortnight"
     (fortnight,) = loaded.freezes
     window = active_window(loaded.freezes, [], "churn", utc("2026-05-04 12:00:30"))
     assert window == fortnight.window(utc("2026-05-04 12:00"))
+
+
+def test_g13_a_frequent_freeze_is_listed_at_a_bounded_cost_and_said_to_be_in_part(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ten freezes firing every minute for a fortnight: ~20,000 fire times each, were it all listed.
+    quiet = [freeze("* * * * *", duration=14 * 24 * H, reason=f"quiet {n}") for n in range(10)]
+    counted: list[int] = []
+    fire_times = Schedule.fire_times
+
+    def counting(self: Schedule, start: datetime, end: datetime, *,
+                 limit: int | None = None) -> list[datetime]:
+        found = list(fire_times(self, start, end, limit=limit))
+        counted.append(len(found))
+        return found
+
+    monkeypatch.setattr(Schedule, "fire_times", counting)
+    now = utc("2026-05-04 12:00")
+    windows, partial = listed_windows(quiet, [], None, now, 14 * 24 * H)
+    assert counted == [LISTED_FIRES] * 10
+    assert [(f.reason, until) for f, until in partial] == [
+        (f"quiet {n}", now + timedelta(minutes=LISTED_FIRES)) for n in range(10)]
+    assert windows and all(w.start < now + timedelta(minutes=LISTED_FIRES) for w in windows)

@@ -216,6 +216,9 @@ def test_sparkline_shapes() -> None:
     assert sparkline(range(8)) == SPARK_BARS
     assert sparkline([8, 1]) == "█▁"
     assert sparkline([-5, -1, -3]) == "▁█▅"
+    # The largest floats of either sign: their difference is no float, their shape still is.
+    assert sparkline([-1.7e308, 0.0, 1.7e308]) == "▁▅█"
+    assert sparkline([1.7e308, 1.7e308, 1.7e308, -1.7e308], width=2) == "▄▄"  # averages overflow
 
 
 def test_sparkline_averages_long_series_down_to_the_width() -> None:

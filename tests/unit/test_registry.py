@@ -76,6 +76,21 @@ def test_shapes_we_do_not_understand_are_named(payload: dict[str, Any], error: s
         parse_registry_event("d", payload)
 
 
+@pytest.mark.parametrize("alias", ["a" * 256, "champ\x00ion", "champ ion", "🏆"])
+def test_an_alias_mlflow_would_never_send_is_refused_as_data(alias: str) -> None:
+    # A 400 (never a 5xx, which MLflow retries forever), whatever the database could store.
+    with pytest.raises(ValueError, match="data.alias: must be an MLflow alias"):
+        parse_registry_event("d", {"entity": "model_version_alias", "action": "created",
+                                   "data": {"name": "churn", "alias": alias, "version": "3"}})
+
+
+@pytest.mark.parametrize("model", ["m" * 129, "churn\x00", "-churn", "churn/x"])
+def test_a_model_no_use_case_can_be_linked_to_is_ignored(model: str) -> None:
+    with pytest.raises(IgnoredEvent, match="a model named unlike any the bot links"):
+        parse_registry_event("d", {"entity": "model_version_alias", "action": "created",
+                                   "data": {"name": model, "alias": "champion", "version": "3"}})
+
+
 def test_other_kinds_are_ignored_not_refused() -> None:
     with pytest.raises(IgnoredEvent, match="registered_model.created"):
         parse_registry_event("d", {"entity": "registered_model", "action": "created", "data": {}})
@@ -117,14 +132,26 @@ async def test_a_timeout_while_moving_fails_but_keeps_the_undo() -> None:
     assert result.undo == {"model": "churn", "alias": "champion", "version": "1", "deployed": "2"}
 
 
-async def test_a_cancelled_move_puts_the_alias_back() -> None:
-    rest = SlowRest()
-    task = asyncio.create_task(run(MlflowExecutor(cast(MlflowRest, rest)), 60))
-    await asyncio.sleep(0.05)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert rest.set_calls == ["2", "1"] and rest.alias == "1"
+async def test_the_undo_is_given_before_the_alias_moves_and_a_refused_intent_moves_nothing() -> None:
+    rest, said = SlowRest(), []
+
+    async def intends(data: dict[str, str]) -> bool:
+        said.append((dict(data), list(rest.set_calls)))
+        return False  # the step is no longer running (cancelled meanwhile)
+
+    job = StageJob("1", "churn", "2", "prod", None, (), "", "U1", model="churn")
+    result = await MlflowExecutor(cast(MlflowRest, rest)).run(
+        ExecutorSpec(ExecutorKind.MLFLOW, alias="champion"), job, timeout=timedelta(seconds=5),
+        intends=intends)
+    assert said == [({"model": "churn", "alias": "champion", "version": "1", "deployed": "2"}, [])]
+    assert result.outcome is Outcome.FAILED and rest.set_calls == []
+
+
+async def test_an_undo_of_a_move_that_never_happened_says_the_alias_is_back() -> None:
+    rest = SlowRest()  # champion still at v1: the bot died before its call reached MLflow
+    line = await MlflowExecutor(cast(MlflowRest, rest)).undo(
+        {"model": "churn", "alias": "champion", "version": "1", "deployed": "2"})
+    assert line == "`churn@champion` points back at v1" and rest.set_calls == []
 
 
 def test_an_event_is_a_value() -> None:
