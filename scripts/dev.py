@@ -2,7 +2,7 @@
 """Developer entry point that needs nothing but Python 3.11+ (no make, no manual venv).
 
     python3 scripts/dev.py shell [args...]      the local Slack simulator
-    python3 scripts/dev.py test [pytest args]   the test suite
+    python3 scripts/dev.py test [pytest args]   the test suite (over a few processes, unless given args)
     python3 scripts/dev.py bizdevops <args>     any bizdevops command
 
 Creates .venv in the repo root on first use and reinstalls the project (editable, with test
@@ -64,6 +64,15 @@ def ensure_env() -> None:
     STAMP.write_text("pip install -e '.[test]' done; delete this file to force a reinstall\n")
 
 
+def workers(args: list[str]) -> list[str]:
+    """Spread the whole suite over a few processes (pytest-xdist): most tests wait on servers,
+    subprocesses and databases, so two workers nearly halve it even on two cores. Each worker
+    has its own databases and servers; capped at 4 (each may start an MLflow server). Given any
+    pytest argument, the run is left as asked."""
+    count = min(os.cpu_count() or 1, 4)
+    return ["-n", str(count)] if not args and count > 1 else []
+
+
 def run(argv: list[str]) -> int:
     """Run argv; on POSIX replace this process so signals and the TTY go straight to it."""
     if WINDOWS:
@@ -88,7 +97,7 @@ def main(args: list[str]) -> int:
         print(f"dev.py: install failed (exit {exc.returncode}): {failed}", file=sys.stderr)
         return exc.returncode or 1
     if command == "test":
-        return subprocess.call([str(PYTHON), "-m", "pytest", *rest])
+        return subprocess.call([str(PYTHON), "-m", "pytest", *workers(rest), *rest])
     prefix = ["shell"] if command == "shell" else []
     return run([str(BIN / f"bizdevops{EXE}"), *prefix, *rest])
 
