@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 from sqlalchemy import insert, text  # noqa: E402
 
-from bot.domain import deployments as machine  # noqa: E402
+from bot.domain import deployment_machine as machine  # noqa: E402
 from bot.domain import metrics as kpi  # noqa: E402
 from bot.domain.deployment_model import (  # noqa: E402
     DeploymentState,

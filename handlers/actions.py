@@ -9,16 +9,15 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.usecases import DomainError
 from bot.render import blocks, deploy_blocks
 from bot.render.blocks import Message
 from bot.services.approvals import ApprovalService
 from bot.services.commands import Actor
 from bot.services.deployments import DeploymentService
 from bot.services.home import HomeService
-from bot.services.ports import DuplicateDelivery
 from bot.slack import ids
 from handlers.after_ack import AfterAck
+from handlers.errors import outcome
 from handlers.grammar import deploy_grammar
 from handlers.grammar.parsing import UsageError, input_value, reason_problem
 
@@ -73,30 +72,20 @@ class _Buttons:
 
     async def run(self, body: dict[str, Any], respond: AsyncRespond | None, client: AsyncWebClient,
                   work: Awaitable[Message]) -> None:
-        try:
-            msg = await work
-        except DomainError as refused:
-            msg = blocks.refusal(refused)
-        except DuplicateDelivery:
-            raise  # Slack's retry of a click applied already: nothing to say
-        except Exception:
-            log.exception("action=button_error user=%s", body["user"]["id"])
-            msg = blocks.sorry()
+        msg = await outcome(work, "button", body["user"]["id"])
         await _reply(respond, client, body, msg)
         if (body.get("view") or {}).get("type") == "home" or body.get("type") == "view_submission":
             await self.home.refresh([body["user"]["id"]])  # decided from Home: show it there
 
     async def ask_reason(self, body: dict[str, Any], token: str, respond: AsyncRespond,
                          client: AsyncWebClient) -> None:
-        try:
+        async def ask() -> None:
             label = await self.approvals.check_reject(token, self.actor(body))
             await client.views_open(trigger_id=body["trigger_id"],
                                     view=deploy_blocks.reject_dialog(ids.REJECT_DIALOG, token, label))
-        except DomainError as refused:
-            await _reply(respond, client, body, blocks.refusal(refused))
-        except Exception:
-            log.exception("action=button_error user=%s", body["user"]["id"])
-            await _reply(respond, client, body, blocks.sorry())
+
+        if isinstance(msg := await outcome(ask(), "button", body["user"]["id"]), Message):
+            await _reply(respond, client, body, msg)
 
 
 def _deploy_version(deployments: DeploymentService) -> Callable[[str, Actor], Awaitable[Message]]:

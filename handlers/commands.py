@@ -43,6 +43,7 @@ from bot.services.metrics import ChartRequest, MetricService
 from bot.services.usecases import UseCaseService
 from handlers.after_ack import AfterAck
 from handlers.dialogs import Dialogs, Open
+from handlers.errors import outcome
 from handlers.grammar import deploy_grammar, digest_grammar, metric_grammar, usecase_grammar
 from handlers.grammar.digest_grammar import DigestCommand
 from handlers.grammar.parsing import HelpRequested, UsageError, control_problem
@@ -158,26 +159,22 @@ def _listen(app: AsyncApp, slash: SlashCommand, admins: frozenset[str], backgrou
                 await use_cases.ensure_seen(slug, who)
             return await slash.run(cmd, who, where)
 
-        outcome = await answer(text, who, slash.parse, execute,
-                               title=slash.title, help_lines=slash.help_lines, usage=slash.usage)
-        if isinstance(outcome, Message):
-            await ack(response_type="ephemeral", **outcome.as_args())
+        answered = await answer(text, who, slash.parse, execute,
+                          title=slash.title, help_lines=slash.help_lines, usage=slash.usage)
+        if isinstance(answered, Message):
+            await ack(response_type="ephemeral", **answered.as_args())
             return
         await ack()  # nothing to say yet: the answer follows as soon as it is ready
-        if isinstance(outcome, OpenDialog):
-            dialogs.open(client, command.get("trigger_id", ""), who, outcome.build, outcome.name)
+        if isinstance(answered, OpenDialog):
+            dialogs.open(client, command.get("trigger_id", ""), who, answered.build, answered.name)
             return
-        background.spawn_heavy(_deliver(respond, outcome, text, slash.usage), outcome.name)
+        background.spawn_heavy(_deliver(respond, answered, text, slash.usage, user), answered.name)
 
 
-async def _deliver(respond: AsyncRespond, later: Later, text: str, usage: dict[str, str]) -> None:
-    try:
-        msg = await later.work()
-    except (UsageError, DomainError) as refused:
-        msg = refusal(refused, text, usage)
-    except Exception:  # noqa: BLE001 - nobody awaits this: log it, tell the person
-        log.exception("action=command_error work=%s", later.name)
-        msg = blocks.sorry()
+async def _deliver(respond: AsyncRespond, later: Later, text: str, usage: dict[str, str],
+                   user: str) -> None:
+    msg = await outcome(later.work(), f"command.{later.name}", user,
+                        refuse=lambda refused: refusal(refused, text, usage))
     await respond(response_type="ephemeral", **msg.as_args())
     later.then()
 

@@ -2,7 +2,7 @@
 
 Events carry an ``event_id``: recorded before they are handled. Commands and interactions
 carry a ``trigger_id``: recorded in the transaction of the first change they make (see
-``storage.requests``), so a read costs no write and a failed attempt is not marked done. A
+``bot.services.deliveries``), so a read costs no write and a failed attempt is not marked done. A
 retry (``X-Slack-Retry-Num``) of one already applied is acknowledged and changes nothing; one
 whose first delivery never arrived finds no key and is handled normally.
 """

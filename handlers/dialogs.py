@@ -27,6 +27,7 @@ from bot.services.home import HomeService
 from bot.services.usecases import UseCaseService
 from bot.slack import ids
 from handlers.after_ack import AfterAck
+from handlers.errors import outcome
 from handlers.grammar import deploy_grammar, usecase_grammar
 from handlers.grammar.parsing import (
     REASON_MAX,
@@ -88,14 +89,12 @@ class Dialogs:
     def open(self, client: AsyncWebClient, trigger_id: str, who: Actor, build: Open,
              name: str) -> None:
         """After the ack: build the dialog (refusals are answered privately) and open it."""
+        async def opened() -> None:
+            await client.views_open(trigger_id=trigger_id, view=await build(who))
+
         async def work() -> None:
-            try:
-                await client.views_open(trigger_id=trigger_id, view=await build(who))
-            except DomainError as refused:
-                await self.tell(client, who, blocks.refusal(refused))
-            except Exception:
-                log.exception("action=dialog_error dialog=%s user=%s", name, who.user_id)
-                await self.tell(client, who, blocks.sorry())
+            if isinstance(msg := await outcome(opened(), f"dialog.{name}", who.user_id), Message):
+                await self.tell(client, who, msg)
 
         self.background.spawn(work(), name)
 
@@ -173,14 +172,7 @@ class Dialogs:
     def after(self, client: AsyncWebClient, who: Actor, work: Awaitable[Message], name: str) -> None:
         """The submission's work, after the ack, answered privately; Home shows the result."""
         async def run() -> None:
-            try:
-                msg = await work
-            except DomainError as refused:
-                msg = blocks.refusal(refused)
-            except Exception:
-                log.exception("action=dialog_error dialog=%s user=%s", name, who.user_id)
-                msg = blocks.sorry()
-            await self.tell(client, who, msg)
+            await self.tell(client, who, await outcome(work, f"dialog.{name}", who.user_id))
             await self.home.refresh([who.user_id])
 
         self.background.spawn(run(), name)

@@ -1,17 +1,46 @@
-"""The one error handler for slack-bolt listeners (``app.error``)."""
+"""The error paths: :func:`outcome` for the work a listener does after its ack, and
+:func:`on_error`, the error handler for slack-bolt listeners (``app.error``)."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
+from bot.domain.usecases import DomainError
 from bot.render import blocks
+from bot.render.blocks import Message
 from bot.services.ports import DuplicateDelivery, log_duplicate
+from handlers.grammar.parsing import UsageError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Refused = UsageError | DomainError
+
+
+def _refusal(refused: Refused) -> Message:
+    return blocks.error(str(refused), refused.usage) if isinstance(refused, UsageError) \
+        else blocks.refusal(refused)
+
+
+async def outcome(work: Awaitable[T], what: str, user: str, *,
+                  refuse: Callable[[Refused], Message] = _refusal) -> T | Message:
+    """What ``work`` gave; a refusal in words that say what was wrong and how to do it right;
+    anything else logged once, and the person told sorry. A delivery applied already (Slack's
+    retry) propagates: there is nothing to say."""
+    try:
+        return await work
+    except (UsageError, DomainError) as refused:
+        return refuse(refused)
+    except DuplicateDelivery:
+        raise
+    except Exception:  # noqa: BLE001 - nobody else awaits this: log it, tell the person
+        log.exception("action=%s_error user=%s", what, user)
+        return blocks.sorry()
 
 
 async def on_error(error: Exception, body: dict[str, Any], context: AsyncBoltContext,

@@ -18,8 +18,11 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.clock import Clock
+from bot.services import deliveries
+from bot.services.deliveries import Delivery
 from bot.services.events import AfterCommit, MessageQueued
 from storage import sqlite_driver
+from storage.claims import SqlClaimRepository
 from storage.deployments import SqlDeploymentRepository
 from storage.digest_reads import SqlDigestReads
 from storage.digests import SqlDigestRepository
@@ -31,7 +34,7 @@ from storage.model_aliases import SqlModelAliasRepository
 from storage.notify_preferences import SqlNotifyPreferences
 from storage.outbox import OutboxStore, SqlOutbox
 from storage.repositories import SqlUseCaseRepository
-from storage.requests import RequestLog, record_with_commit, release
+from storage.requests import RequestLog, claim_delivery
 
 
 def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncEngine:
@@ -140,6 +143,7 @@ class SqlUnitOfWork:
         self.metrics = SqlMetricRepository(self.session)
         self.tokens = SqlTokenRepository(self.session)
         self.digests = SqlDigestRepository(self.session)
+        self.claims = SqlClaimRepository(self.session)
         self.digest_reads = SqlDigestReads(self.session)
         self.dora = SqlDoraQueries(self.session)
         self.kpis = SqlKpiRepository(self.session)
@@ -155,12 +159,15 @@ class SqlUnitOfWork:
         await self.session.rollback()
         await self.session.close()
 
+    async def claim_delivery(self) -> Delivery | None:
+        return await claim_delivery(self.session, self._clock.now())
+
     async def commit(self) -> None:
-        delivery = await record_with_commit(self.session, self._clock.now())
+        delivery = await self.claim_delivery()
         try:
             await self.session.commit()
         except BaseException:
-            release(delivery)
+            deliveries.release(delivery)
             raise
         events, self._events = self._events, []
         if self.outbox.added:

@@ -1,15 +1,15 @@
-"""Digest schedules, the claim of each (channel, fire time), and reminders sent once."""
+"""Digest schedules and the claim of each (channel, fire time)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.ports import DigestSchedule
-from storage.models import DigestRunRow, DigestScheduleRow, ReminderRow
+from storage.claims import insert_once
+from storage.models import DigestRunRow, DigestScheduleRow
 
 
 class SqlDigestRepository:
@@ -41,23 +41,9 @@ class SqlDigestRepository:
             .returning(DigestScheduleRow.channel_id))
         return result.scalar_one_or_none() is not None
 
-    async def _insert_once(self, model: type[DigestRunRow] | type[ReminderRow],
-                           **values: object) -> bool:
-        """INSERT … ON CONFLICT DO NOTHING: True for the one writer whose row went in.
-
-        Part of the caller's transaction (rolled back with it), unlike a savepoint, which
-        SQLite's driver would commit at once.
-        """
-        bind = self._session.bind
-        assert bind is not None
-        insert = postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
-        result = await self._session.execute(
-            insert(model).values(**values).on_conflict_do_nothing().returning(model.id))
-        return result.first() is not None
-
     async def claim_run(self, channel_id: str, fire_time: datetime, now: datetime) -> bool:
         """True for the one process that records this (channel, fire time) first."""
-        return await self._insert_once(DigestRunRow, channel_id=channel_id, fire_time=fire_time,
+        return await insert_once(self._session, DigestRunRow, channel_id=channel_id, fire_time=fire_time,
                                        posted_at=now)
 
     async def has_run(self, channel_id: str, fire_time: datetime) -> bool:
@@ -69,18 +55,6 @@ class SqlDigestRepository:
         """When the last digest of this channel was posted (scheduled or `now`)."""
         return await self._session.scalar(
             select(func.max(DigestRunRow.posted_at)).where(DigestRunRow.channel_id == channel_id))
-
-    async def claim_reminder(self, kind: str, key: str, now: datetime) -> bool:
-        return await self._insert_once(ReminderRow, kind=kind, key=key[:120], sent_at=now)
-
-    async def reminded(self, kind: str, keys: list[str]) -> set[str]:
-        """Which of these reminders went out already (one statement per thousand keys)."""
-        found: set[str] = set()
-        for start in range(0, len(keys), 1000):
-            part = [k[:120] for k in keys[start:start + 1000]]
-            found |= set(await self._session.scalars(
-                select(ReminderRow.key).where(ReminderRow.kind == kind, ReminderRow.key.in_(part))))
-        return found
 
 
 def _schedule(row: DigestScheduleRow) -> DigestSchedule:

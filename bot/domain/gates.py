@@ -1,5 +1,5 @@
 """Approval gates: votes, a rejection with its reason, expiry. Transitions of the deployment
-state machine (``bot.domain.deployments``), like the others: ``(deployment, ..., now)`` in, a
+state machine (``bot.domain.deployment_machine``), like the others: ``(deployment, ..., now)`` in, a
 :class:`Transition` out, refusals raised as ``DomainError``."""
 
 from __future__ import annotations
@@ -7,8 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from bot.domain.deployment_model import Deployment, DeploymentState, Event, StageRun, StageState, Vote
-from bot.domain.deployments import (
+from bot.domain.deployment_machine import (
     GateNews,
     GateNotice,
     StaleResult,
@@ -17,6 +16,7 @@ from bot.domain.deployments import (
     end,
     start_stage,
 )
+from bot.domain.deployment_model import Deployment, DeploymentState, Event, StageRun, StageState, Vote
 from bot.domain.mrkdwn import escape
 from bot.domain.usecases import Conflict, DomainError, NotAllowed
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from bot.domain.deployment_machine import StaleResult, Transition
 from bot.domain.deployment_model import Deployment, Event, StageRun, StageState, StepKind
-from bot.domain.deployments import StaleResult, Transition
 
 
 def not_started(d: Deployment, index: int) -> bool:

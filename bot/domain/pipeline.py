@@ -1,7 +1,7 @@
 """Pipelines as data: ordered stages, each with an executor, an optional approval gate and waves.
 
 Built from the TOML file by ``bot/pipelines/loading.py`` (or the built-in default); the deployment state
-machine in ``bot/domain/deployments.py`` walks them. Pure: no I/O.
+machine in ``bot/domain/deployment_machine.py`` walks them. Pure: no I/O.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.domain import gates
 from bot.domain.approvers import of_gate
+from bot.domain.deployment_machine import StaleResult, Transition
 from bot.domain.deployment_model import Deployment, StageRun
-from bot.domain.deployments import StaleResult, Transition
 from bot.domain.usecases import DomainError, NotAllowed, UseCase
 from bot.render import blocks
 from bot.render.blocks import Message

@@ -18,8 +18,8 @@ from typing import TypeVar
 
 from bot.clock import Clock
 from bot.domain.approvers import Approvers, of_gate
+from bot.domain.deployment_machine import Transition
 from bot.domain.deployment_model import DecisionTokens, Deployment, DeploymentState, Event
-from bot.domain.deployments import Transition
 from bot.domain.endings import ending
 from bot.domain.usecases import UseCase
 from bot.render import deploy_blocks, deploy_endings

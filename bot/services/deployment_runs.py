@@ -12,10 +12,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
-from bot.domain import deployments as machine
+from bot.domain import deployment_machine as machine
 from bot.domain import gates
+from bot.domain.deployment_machine import GateNews, StaleResult, StepResult, Transition
 from bot.domain.deployment_model import Deployment, StageState, Step, StepKind
-from bot.domain.deployments import GateNews, StaleResult, StepResult, Transition
 from bot.domain.freezes import RecurringFreeze
 from bot.domain.holds import hold, not_started
 from bot.domain.mrkdwn import without_controls

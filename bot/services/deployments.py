@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.clock import Clock
-from bot.domain import deployments as machine
+from bot.domain import deployment_machine as machine
 from bot.domain.approvers import Members, dead_end, groups_named
+from bot.domain.deployment_machine import Transition
 from bot.domain.deployment_model import Deployment
-from bot.domain.deployments import Transition
 from bot.domain.mrkdwn import escape
 from bot.domain.pipeline import (
     Pipeline,

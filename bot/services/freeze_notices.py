@@ -52,7 +52,7 @@ class FreezeNotices:
         said = 0
         for boundary in boundaries(self.recurring, ended, since, now):
             async with self.uow() as uow:
-                if not await uow.digests.claim_reminder(CLAIM_KIND, boundary.claim, now):
+                if not await uow.claims.claim(CLAIM_KIND, boundary.claim, now):
                     continue  # said already, by this process or another
                 await self._announce(uow, boundary)
                 uow.emit(FreezesChanged())

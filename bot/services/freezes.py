@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
+from bot.domain.deployment_machine import Transition
 from bot.domain.deployment_model import Event
-from bot.domain.deployments import Transition
 from bot.domain.durations import humanize
 from bot.domain.freezes import (
     AD_HOC,
@@ -156,7 +156,7 @@ class FreezeService:
                 raise DomainError(f"No freeze of {what} to lift (from the pipeline file, a window "
                                   "can only be passed with `override=\"<reason>\"`).")
             for freeze_id in lifted:  # said here: its end is not announced again
-                await uow.digests.claim_reminder(CLAIM_KIND, claim_of(ad_hoc_key(freeze_id), False,
+                await uow.claims.claim(CLAIM_KIND, claim_of(ad_hoc_key(freeze_id), False,
                                                                       now), now)
             # What stays frozen: for `all`, every window still open (a use case's own ad hoc
             # freeze, the pipeline file's); for one use case, the windows that keep it frozen.

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.domain.approvers import Approvers, of_gate
+from bot.domain.deployment_machine import GateNews, GateNotice
 from bot.domain.deployment_model import DecisionTokens, Deployment, StageState
-from bot.domain.deployments import GateNews, GateNotice
 from bot.domain.durations import humanize
 from bot.render import deploy_dms
 from bot.render.blocks import Message

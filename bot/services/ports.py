@@ -12,6 +12,7 @@ from bot.domain.deployment_model import Deployment, Event
 from bot.domain.dora import DoraRecord
 from bot.domain.locks import DeployLock as DeployLock  # a port's type, from the domain
 from bot.domain.production import Production
+from bot.services.deliveries import Delivery
 from bot.services.events import AfterCommit
 from bot.services.use_case_ports import ModelLink as ModelLink  # ports of their own, re-exported
 from bot.services.use_case_ports import UseCaseRepository as UseCaseRepository
@@ -150,6 +151,8 @@ class UnitOfWork(Protocol):
     @property
     def digests(self) -> DigestRepository: ...
     @property
+    def claims(self) -> ClaimRepository: ...
+    @property
     def dora(self) -> read_ports.DoraQueries: ...
     @property
     def digest_reads(self) -> read_ports.DigestReads: ...
@@ -170,7 +173,16 @@ class UnitOfWork(Protocol):
         self, exc_type: type[BaseException] | None, exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
-    async def commit(self) -> None: ...
+    async def claim_delivery(self) -> Delivery | None:
+        """Record, with this transaction, that the Slack delivery this task handles was applied
+        (bot.services.deliveries); the first commit of such a task calls it. A delivery another
+        handling applied already: ``DuplicateDelivery``, and nothing is committed."""
+        ...
+
+    async def commit(self) -> None:
+        """Commit what this unit of work wrote (claiming the delivery first), then hand on its
+        events."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -237,8 +249,14 @@ class DigestRepository(Protocol):
     async def claim_run(self, channel_id: str, fire_time: datetime, now: datetime) -> bool: ...
     async def has_run(self, channel_id: str, fire_time: datetime) -> bool: ...
     async def last_run(self, channel_id: str) -> datetime | None: ...
-    async def claim_reminder(self, kind: str, key: str, now: datetime) -> bool: ...
-    async def reminded(self, kind: str, keys: list[str]) -> set[str]: ...
+
+
+class ClaimRepository(Protocol):
+    """Run-once work (a nudge, a reminder, a freeze's start, a registry delivery): the first
+    to claim ``(kind, key)`` does it, in any process, in the same transaction as its effects."""
+
+    async def claim(self, kind: str, key: str, now: datetime) -> bool: ...
+    async def claimed(self, kind: str, keys: list[str]) -> set[str]: ...
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ class RegistryEvents:
                 await uow.commit()
 
     async def _claim(self, uow: UnitOfWork, event: RegistryEvent) -> bool:
-        return await uow.digests.claim_reminder("mlflow", event.delivery_id, self.clock.now())
+        return await uow.claims.claim("mlflow", event.delivery_id, self.clock.now())
 
     async def _metrics(self, event: RegistryEvent) -> dict[str, float]:
         if self.registry is None or not event.run_id:

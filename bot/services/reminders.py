@@ -29,11 +29,11 @@ class ReminderService:
         async with self.uow() as uow:
             overdue = await uow.use_cases.find(phase=Phase.DEV, entered_before=now - self.dev_timebox)
             keys = {uc.slug: _overdue_key(uc, now, self.dev_timebox) for uc in overdue}
-            done = await uow.digests.reminded("overdue", list(keys.values()))
+            done = await uow.claims.claimed("overdue", list(keys.values()))
             for uc in overdue:
                 if keys[uc.slug][:120] in done:
                     continue
-                if await uow.digests.claim_reminder("overdue", keys[uc.slug], now):
+                if await uow.claims.claim("overdue", keys[uc.slug], now):
                     msg = blocks.notice(
                         f"⏰ *{uc.slug}* has been in Dev for {weeks(uc.time_in_phase(now)):.0f} weeks, "
                         f"over its {weeks(self.dev_timebox):.0f}-week time box. <@{uc.owner_id}>, "

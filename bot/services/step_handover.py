@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from bot.domain import deployments as machine
+from bot.domain import deployment_machine as machine
+from bot.domain.deployment_machine import StaleResult
 from bot.domain.deployment_model import StepKind
-from bot.domain.deployments import StaleResult
 from bot.domain.pipeline import ExecutorKind
 from bot.services import deployment_flow as flow
 from bot.services.deployment_runs import DeploymentRuns, Launched

@@ -1,4 +1,4 @@
-"""Digest schedules, runs, reminders and the outbox's writing side in memory, as
+"""Digest schedules, runs, run-once claims and the outbox's writing side in memory, as
 ``storage/digests.py`` and ``storage/outbox.py`` keep them."""
 
 from __future__ import annotations
@@ -11,14 +11,13 @@ from bot.services.ports import DigestSchedule, OutgoingMessage
 from tests.fakes.tables import Ids, OutboxRow, Table, Tables
 
 K = TypeVar("K")
-KEY_LENGTH = 120  # the reminders' key column: longer keys are cut, as storage cuts them
+KEY_LENGTH = 120  # the claims' key column: longer keys are cut, as storage cuts them
 
 
 class MemoryDigestRepository:
     def __init__(self, tables: Tables) -> None:
         self._schedules = tables.schedules
         self._runs = tables.digest_runs
-        self._reminders = tables.reminders
 
     async def schedule(self, channel_id: str) -> DigestSchedule | None:
         return self._schedules.get(channel_id)
@@ -44,11 +43,16 @@ class MemoryDigestRepository:
         return max((posted for (channel, _fire), posted in self._runs.rows.items()
                     if channel == channel_id), default=None)
 
-    async def claim_reminder(self, kind: str, key: str, now: datetime) -> bool:
-        return _insert_once(self._reminders, (kind, key[:KEY_LENGTH]), now)
 
-    async def reminded(self, kind: str, keys: list[str]) -> set[str]:
-        return {k[:KEY_LENGTH] for k in keys if (kind, k[:KEY_LENGTH]) in self._reminders}
+class MemoryClaimRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._claims = tables.reminders
+
+    async def claim(self, kind: str, key: str, now: datetime) -> bool:
+        return _insert_once(self._claims, (kind, key[:KEY_LENGTH]), now)
+
+    async def claimed(self, kind: str, keys: list[str]) -> set[str]:
+        return {k[:KEY_LENGTH] for k in keys if (kind, k[:KEY_LENGTH]) in self._claims}
 
 
 def _insert_once(table: Table[K, datetime], key: K, at: datetime) -> bool:

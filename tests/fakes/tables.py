@@ -149,7 +149,8 @@ class Tables:
     token_hashes: Table[str, str] = field(default_factory=_table)  # hash → token name
     schedules: Table[str, DigestSchedule] = field(default_factory=_table)
     digest_runs: Table[tuple[str, datetime], datetime] = field(default_factory=_table)
-    reminders: Table[tuple[str, str], datetime] = field(default_factory=_table)
+    reminders: Table[tuple[str, str], datetime] = field(default_factory=_table)  # claims
+    deliveries: Table[str, datetime] = field(default_factory=_table)  # Slack deliveries applied
     outbox: Table[int, OutboxRow] = field(default_factory=_table)
     kpi_pulls: Table[tuple[str, str, datetime], datetime] = field(default_factory=_table)
     kpi_status: Table[tuple[str, str], SourceStatus] = field(default_factory=_table)

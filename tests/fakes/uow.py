@@ -14,10 +14,12 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 
 from bot.clock import Clock, SystemClock
+from bot.services import deliveries
+from bot.services.deliveries import Delivery
 from bot.services.events import AfterCommit, MessageQueued
-from bot.services.ports import OutgoingMessage, UnitOfWork
+from bot.services.ports import DuplicateDelivery, OutgoingMessage, UnitOfWork
 from tests.fakes.deployments import MemoryDeploymentRepository
-from tests.fakes.digests import MemoryDigestRepository, MemoryOutbox
+from tests.fakes.digests import MemoryClaimRepository, MemoryDigestRepository, MemoryOutbox
 from tests.fakes.kpis import MemoryKpiRepository, MemoryModelAliasRepository
 from tests.fakes.metrics import MemoryMetricRepository, MemoryTokenRepository
 from tests.fakes.notify import MemoryFreezeRepository, MemoryNotifyPreferences
@@ -38,6 +40,7 @@ class InMemoryUnitOfWork:
     metrics: MemoryMetricRepository
     tokens: MemoryTokenRepository
     digests: MemoryDigestRepository
+    claims: MemoryClaimRepository
     digest_reads: MemoryDigestReads
     dora: MemoryDoraQueries
     kpis: MemoryKpiRepository
@@ -62,6 +65,7 @@ class InMemoryUnitOfWork:
         self.metrics = MemoryMetricRepository(self._tables, db.ids)
         self.tokens = MemoryTokenRepository(self._tables)
         self.digests = MemoryDigestRepository(self._tables)
+        self.claims = MemoryClaimRepository(self._tables)
         self.digest_reads = MemoryDigestReads(self._tables)
         self.dora = MemoryDoraQueries(self._tables)
         self.kpis = MemoryKpiRepository(self._tables)
@@ -80,8 +84,22 @@ class InMemoryUnitOfWork:
     ) -> None:
         self._tables = Tables()  # the rollback: the snapshot and its writes are dropped
 
+    async def claim_delivery(self) -> Delivery | None:
+        delivery = deliveries.to_claim()
+        if delivery is None:
+            return None
+        if delivery.key in self._db.committed.deliveries:  # its unique key, as the database checks
+            raise DuplicateDelivery(delivery.key)
+        self._tables.deliveries.put(delivery.key, self._db.clock.now())
+        return delivery
+
     async def commit(self) -> None:
-        self._tables.commit_into(self._db.committed)
+        delivery = await self.claim_delivery()
+        try:
+            self._tables.commit_into(self._db.committed)
+        except BaseException:
+            deliveries.release(delivery)
+            raise
         events, self._events = self._events, []
         if self.outbox.added:
             events.append(MessageQueued())

@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from bot.clock import ManualClock
 from bot.domain import usecases
+from bot.services.deliveries import handling
 from bot.services.ports import DuplicateDelivery
 from storage.database import Database
 from storage.models import ProcessedRequestRow, UseCaseRow
-from storage.requests import handling
 
 START = datetime(2026, 1, 5, 9, tzinfo=UTC)
 T = TypeVar("T")

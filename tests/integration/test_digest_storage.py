@@ -58,7 +58,7 @@ async def claim(db: Database, channel: str, fire_time: datetime, now: datetime =
 
 async def remind(db: Database, kind: str, key: str, *, hold: float = 0.0) -> bool:
     async with db.uow() as uow:
-        won = await uow.digests.claim_reminder(kind, key, NOW)
+        won = await uow.claims.claim(kind, key, NOW)
         if hold:
             await asyncio.sleep(hold)
         await uow.commit()
@@ -197,7 +197,7 @@ async def test_an_uncommitted_reminder_can_be_sent_again(
     db: Database, database_url: str, request: pytest.FixtureRequest,
 ) -> None:
     async with db.uow() as uow:
-        assert await uow.digests.claim_reminder("approval", "1:4", NOW) is True
+        assert await uow.claims.claim("approval", "1:4", NOW) is True
     assert await remind(db, "approval", "1:4") is True
 
 

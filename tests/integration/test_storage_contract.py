@@ -1,5 +1,6 @@
-"""The storage contract, part 1: use cases and units of work, on the in-memory twin, SQLite and
-PostgreSQL alike (the ``store`` fixture, tests/integration/conftest.py).
+"""The storage contract, part 1: use cases and units of work (the Slack delivery a commit
+claims included), on the in-memory twin, SQLite and PostgreSQL alike (the ``store`` fixture,
+tests/integration/conftest.py).
 
 What the service unit tests (tests/unit/services) rely on: optimistic version guards, unique
 slugs, what a save writes, ordering and filters, and transactions — invisible to others until
@@ -8,6 +9,7 @@ committed, dropped without a commit, events handed on only after it.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -17,9 +19,10 @@ from sqlalchemy.exc import PendingRollbackError
 from bot.domain import usecases
 from bot.domain.usecases import Phase, PhaseChange, Role, TeamMember, UseCase
 from bot.services.events import DeploymentChanged, MessageQueued
-from bot.services.ports import ConcurrentUpdate, OutgoingMessage
+from bot.services.ports import ConcurrentUpdate, DuplicateDelivery, OutgoingMessage
 from tests.fakes.tables import RolledBack
 from tests.integration.conftest import START, Store
+from tests.integration.test_delivery_log import as_delivery
 
 ALICE, BOB, CAROL, DAVE = "U_ALICE", "U_BOB", "U_CAROL", "U_DAVE"
 
@@ -236,3 +239,29 @@ async def test_events_are_published_after_the_commit_and_never_without_it(store:
         uow.outbox.add(note("created"))
         await uow.commit()
     assert store.published == [DeploymentChanged(7), MessageQueued()]
+
+
+# ── the Slack delivery a task handles ───────────────────────────────────────────────────────
+
+
+async def test_the_first_commit_of_a_delivery_claims_it_and_another_handling_commits_nothing(
+    store: Store,
+) -> None:
+    def create(slug: str) -> Callable[[], Awaitable[None]]:
+        async def work() -> None:
+            async with store.uow() as uow:
+                await uow.use_cases.add(new_use_case(slug))
+                await uow.commit()
+        return work
+
+    async def both() -> None:  # a later commit of the same handling goes through
+        await create("one")()
+        await create("two")()
+
+    await as_delivery("trigger:1", both)
+    with pytest.raises(DuplicateDelivery):  # Slack's retry of it, here or in another process
+        await as_delivery("trigger:1", create("three"))
+    assert [await load(store, slug) is not None for slug in ("one", "two", "three")] == [
+        True, True, False]
+    await create("no-delivery")()  # work for no delivery (a job) claims nothing
+    assert await load(store, "no-delivery") is not None

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.domain import deployments as machine
+from bot.domain import deployment_machine as machine
 from bot.domain import gates, usecases
 from bot.domain.deployment_model import Deployment, DeploymentState, Event
 from bot.domain.pipeline import ApprovalSpec, ExecutorKind, ExecutorSpec, Pipeline, StageSpec

@@ -97,8 +97,8 @@ async def test_digest_runs_and_reminders_are_claimed_once(store: Store) -> None:
         assert await uow.digests.claim_run("C_A", START, START)
         assert not await uow.digests.claim_run("C_A", START, START + HOUR)
         assert await uow.digests.claim_run("C_A", START + DAY, START + DAY)
-        assert await uow.digests.claim_reminder("gate", long_key, START)
-        assert not await uow.digests.claim_reminder("gate", long_key + "-and-more", START)
+        assert await uow.claims.claim("gate", long_key, START)
+        assert not await uow.claims.claim("gate", long_key + "-and-more", START)
         await uow.commit()
     async with store.uow() as uow:
         assert [(s.channel_id, s.cron) for s in await uow.digests.schedules()] == [
@@ -107,7 +107,7 @@ async def test_digest_runs_and_reminders_are_claimed_once(store: Store) -> None:
         assert not await uow.digests.has_run("C_B", START)
         assert await uow.digests.last_run("C_A") == START + DAY
         assert await uow.digests.last_run("C_B") is None
-        assert await uow.digests.reminded("gate", [long_key, "other"]) == {long_key[:120]}
+        assert await uow.claims.claimed("gate", [long_key, "other"]) == {long_key[:120]}
         assert await uow.digests.remove_schedule("C_A")
         assert not await uow.digests.remove_schedule("C_A")
 

@@ -20,8 +20,8 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.domain.deployment_machine import cancel
 from bot.domain.deployment_model import DeploymentState
-from bot.domain.deployments import cancel
 from bot.simulator.simulator import Simulator
 from storage.database import Database
 from tests.scenario.deploy_support import (

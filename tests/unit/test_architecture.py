@@ -47,3 +47,14 @@ def test_every_test_module_has_its_own_name() -> None:
     """The test folders are not packages: two test modules of one name break collection."""
     names = [path.name for path in Path(__file__).resolve().parents[1].rglob("test_*.py")]
     assert sorted(n for n in set(names) if names.count(n) > 1) == []
+
+
+def test_readmes_layout_names_every_package() -> None:
+    """README's layout block names each top-level package and each package of bot/."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```\nbot/\n") + 4
+    layout = readme[start:readme.index("```", start)]
+    named = {line.split()[0].rstrip("/") for line in layout.splitlines()
+             if line.strip() and not line.startswith("    ") and line.split()[0].endswith("/")}
+    wanted = {*PACKAGES, *(p.name for p in (ROOT / "bot").iterdir() if (p / "__init__.py").is_file())}
+    assert not wanted - named, f"README's layout does not name: {sorted(wanted - named)}"

@@ -12,14 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.domain.deployment_model import (
-    Deployment,
-    DeploymentState,
-    StageState,
-    Step,
-    StepKind,
-)
-from bot.domain.deployments import (
+from bot.domain.deployment_machine import (
     StaleResult,
     StepResult,
     Transition,
@@ -30,6 +23,13 @@ from bot.domain.deployments import (
     record_result,
     request,
     time_out,
+)
+from bot.domain.deployment_model import (
+    Deployment,
+    DeploymentState,
+    StageState,
+    Step,
+    StepKind,
 )
 from bot.domain.gates import approve, expire, reject, remind, tell
 from bot.domain.pipeline import (

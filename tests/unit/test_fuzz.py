@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.domain import deployments as machine
+from bot.domain import deployment_machine as machine
 from bot.domain import dora, gates
 from bot.domain import metrics as kpi
 from bot.domain import usecases as uc_domain

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain import deployments as machine
-from bot.domain.deployments import StepResult, record_result
+from bot.domain import deployment_machine as machine
+from bot.domain.deployment_machine import StepResult, record_result
 from bot.domain.gates import approve
 from bot.domain.pipeline import (
     ApprovalSpec,

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.domain.deployment_machine import StaleResult
 from bot.domain.deployment_model import DeploymentState
-from bot.domain.deployments import StaleResult
 from bot.domain.pipeline import ApprovalSpec, ExecutorKind, ExecutorSpec, Pipeline, PipelineSet, StageSpec
 from bot.domain.usecases import Conflict, DomainError, NotAllowed, Role, TeamMember
 from bot.services.approvals import RETRIES, ApprovalService
