@@ -234,7 +234,6 @@ def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebCl
               pipelines: PipelineSet, kpi_config: KpiConfig,
               mlflow: MlflowExecutor | None) -> _Services:
     directory = SlackDirectory(client)
-    admins_configured = bool(settings.admins)
     deployments = DeploymentService(db.uow, clock, pipelines, settings.timezone, settings.admins,
                                     groups=directory)
     approvals = ApprovalService(db.uow, clock, directory, deployments, settings.timezone, settings.admins)
@@ -242,10 +241,10 @@ def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebCl
     return _Services(
         use_cases=UseCaseService(uow=db.uow, clock=clock, directory=directory, pipelines=pipelines,
                                  dev_timebox=settings.dev_timebox, timezone=settings.timezone,
-                                 admins_configured=admins_configured, conversations=conversations),
+                                 conversations=conversations),
         deployments=deployments,
         approvals=approvals,
-        metrics=MetricService(db.uow, clock, admins_configured=admins_configured, reads=db.reads),
+        metrics=MetricService(db.uow, clock, reads=db.reads),
         digests=DigestService(db.uow, clock, settings.dev_timebox, settings.timezone, settings.admins,
                               permalink=permalinks(db.outbox.posted_ts, client), reads=db.reads,
                               freezes=pipelines.freezes),
@@ -256,7 +255,7 @@ def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebCl
         kpis=KpiService(db.uow, clock, kpi_config.sources,
                         SourceReaders.every(kpi_config.connection_urls, settings.mlflow_url,
                                             settings.mlflow_token),
-                        settings.timezone, admins_configured,
+                        settings.timezone,
                         secrets=settings.secrets() + kpi_config.secrets()),
         registry=RegistryEvents(db.uow, clock, mlflow),
         runs=DeploymentRuns(db.uow, clock, settings.timezone, settings.public_url,
@@ -280,8 +279,7 @@ def _bolt(settings: Settings, client: AsyncWebClient, db: Database, clock: Clock
     )
     dedupe.register(bolt, db.requests, clock)  # before the listeners: retries are not applied twice
     deploys = DeployDialogs(db.uow, s.deployments, s.registry.registry, clock, settings.timezone)
-    freezes = FreezeService(db.uow, clock, s.deployments.pipelines.freezes, settings.timezone,
-                            bool(settings.admins))
+    freezes = FreezeService(db.uow, clock, s.deployments.pipelines.freezes, settings.timezone)
     modals = dialogs.register(bolt, s.use_cases, deploys, s.deployments, s.home, settings.admins, background)
     commands.register(bolt, s.use_cases, s.deployments, s.metrics, s.digests, settings.admins,
                       background, s.kpis, modals, freezes)

@@ -17,7 +17,7 @@ from bot.services.deployments import DeploymentService
 from bot.services.home import HomeService
 from bot.slack import ids
 from handlers.after_ack import AfterAck
-from handlers.errors import outcome
+from handlers.errors import outcome, refuser
 from handlers.grammar import deploy_grammar
 from handlers.grammar.parsing import UsageError, input_value, reason_problem
 
@@ -54,6 +54,7 @@ class _Buttons:
     def __init__(self, approvals: ApprovalService, home: HomeService, admins: frozenset[str],
                  background: AfterAck) -> None:
         self.approvals, self.home, self.admins, self.background = approvals, home, admins, background
+        self.refuse = refuser(admins)
 
     def actor(self, body: dict[str, Any]) -> Actor:
         user = body["user"]["id"]
@@ -72,7 +73,7 @@ class _Buttons:
 
     async def run(self, body: dict[str, Any], respond: AsyncRespond | None, client: AsyncWebClient,
                   work: Awaitable[Message]) -> None:
-        msg = await outcome(work, "button", body["user"]["id"])
+        msg = await outcome(work, "button", body["user"]["id"], self.refuse)
         await _reply(respond, client, body, msg)
         if (body.get("view") or {}).get("type") == "home" or body.get("type") == "view_submission":
             await self.home.refresh([body["user"]["id"]])  # decided from Home: show it there
@@ -84,7 +85,7 @@ class _Buttons:
             await client.views_open(trigger_id=body["trigger_id"],
                                     view=deploy_blocks.reject_dialog(ids.REJECT_DIALOG, token, label))
 
-        if isinstance(msg := await outcome(ask(), "button", body["user"]["id"]), Message):
+        if isinstance(msg := await outcome(ask(), "button", body["user"]["id"], self.refuse), Message):
             await _reply(respond, client, body, msg)
 
 

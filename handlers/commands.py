@@ -43,7 +43,7 @@ from bot.services.metrics import ChartRequest, MetricService
 from bot.services.usecases import UseCaseService
 from handlers.after_ack import AfterAck
 from handlers.dialogs import Dialogs, Open
-from handlers.errors import outcome
+from handlers.errors import outcome, refuser
 from handlers.grammar import deploy_grammar, digest_grammar, metric_grammar, usecase_grammar
 from handlers.grammar.digest_grammar import DigestCommand
 from handlers.grammar.parsing import HelpRequested, UsageError, control_problem
@@ -68,8 +68,8 @@ class Later:
 
 async def answer(text: str, actor: Actor, parse: Callable[[str], C],
                  execute: Callable[[C, Actor], Awaitable[Message | Later | OpenDialog]], *, title: str,
-                 help_lines: Sequence[tuple[str, str]], usage: dict[str, str]
-                 ) -> Message | Later | OpenDialog:
+                 help_lines: Sequence[tuple[str, str]], usage: dict[str, str],
+                 admins: frozenset[str]) -> Message | Later | OpenDialog:
     """Parse, run, and turn every refusal into a private answer that says how to do it right."""
     word = (text.split() or [""])[0].lower()
     try:
@@ -79,15 +79,14 @@ async def answer(text: str, actor: Actor, parse: Callable[[str], C],
     except HelpRequested:
         return blocks.help_text(title, help_lines)
     except (UsageError, DomainError) as refused:
-        return refusal(refused, text, usage)
+        return refusal(refused, text, usage, admins)
 
 
-def refusal(refused: UsageError | DomainError, text: str, usage: dict[str, str]) -> Message:
+def refusal(refused: UsageError | DomainError, text: str, usage: dict[str, str],
+            admins: frozenset[str]) -> Message:
     """Bad grammar shows its own usage line; a refusal of the request, the sub-command's."""
-    if isinstance(refused, UsageError):
-        return blocks.error(str(refused), refused.usage)
     word = (text.split() or [""])[0].lower()
-    return blocks.refusal(refused, usage.get(word, usage.get("", "")))
+    return refuser(admins, usage.get(word, usage.get("", "")))(refused)
 
 
 @dataclass(frozen=True)
@@ -159,8 +158,8 @@ def _listen(app: AsyncApp, slash: SlashCommand, admins: frozenset[str], backgrou
                 await use_cases.ensure_seen(slug, who)
             return await slash.run(cmd, who, where)
 
-        answered = await answer(text, who, slash.parse, execute,
-                          title=slash.title, help_lines=slash.help_lines, usage=slash.usage)
+        answered = await answer(text, who, slash.parse, execute, title=slash.title,
+                                help_lines=slash.help_lines, usage=slash.usage, admins=admins)
         if isinstance(answered, Message):
             await ack(response_type="ephemeral", **answered.as_args())
             return
@@ -168,13 +167,14 @@ def _listen(app: AsyncApp, slash: SlashCommand, admins: frozenset[str], backgrou
         if isinstance(answered, OpenDialog):
             dialogs.open(client, command.get("trigger_id", ""), who, answered.build, answered.name)
             return
-        background.spawn_heavy(_deliver(respond, answered, text, slash.usage, user), answered.name)
+        background.spawn_heavy(_deliver(respond, answered, text, slash.usage, who, admins),
+                               answered.name)
 
 
 async def _deliver(respond: AsyncRespond, later: Later, text: str, usage: dict[str, str],
-                   user: str) -> None:
-    msg = await outcome(later.work(), f"command.{later.name}", user,
-                        refuse=lambda refused: refusal(refused, text, usage))
+                   who: Actor, admins: frozenset[str]) -> None:
+    msg = await outcome(later.work(), f"command.{later.name}", who.user_id,
+                        lambda refused: refusal(refused, text, usage, admins))
     await respond(response_type="ephemeral", **msg.as_args())
     later.then()
 

@@ -18,7 +18,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.usecases import BACKWARD, FORWARD, DomainError
-from bot.render import blocks, dialogs
+from bot.render import dialogs
 from bot.render.blocks import Message
 from bot.services.commands import Actor
 from bot.services.deploy_dialog import DeployDialogs
@@ -27,7 +27,7 @@ from bot.services.home import HomeService
 from bot.services.usecases import UseCaseService
 from bot.slack import ids
 from handlers.after_ack import AfterAck
-from handlers.errors import outcome
+from handlers.errors import outcome, refuser
 from handlers.grammar import deploy_grammar, usecase_grammar
 from handlers.grammar.parsing import (
     REASON_MAX,
@@ -93,8 +93,9 @@ class Dialogs:
             await client.views_open(trigger_id=trigger_id, view=await build(who))
 
         async def work() -> None:
-            if isinstance(msg := await outcome(opened(), f"dialog.{name}", who.user_id), Message):
-                await self.tell(client, who, msg)
+            said = await outcome(opened(), f"dialog.{name}", who.user_id, refuser(self.admins))
+            if isinstance(said, Message):
+                await self.tell(client, who, said)
 
         self.background.spawn(work(), name)
 
@@ -164,7 +165,7 @@ class Dialogs:
             await self.deployments.precheck(command, who)
         except DomainError as refused:  # said where the form was, not after it closed
             await ack(response_action="update",
-                      view=dialogs.refused_dialog("Deploy", blocks.refusal(refused)))
+                      view=dialogs.refused_dialog("Deploy", refuser(self.admins)(refused)))
             return
         await ack()
         self.after(client, who, self.deployments.start(command, who), "deploy_dialog")
@@ -172,7 +173,8 @@ class Dialogs:
     def after(self, client: AsyncWebClient, who: Actor, work: Awaitable[Message], name: str) -> None:
         """The submission's work, after the ack, answered privately; Home shows the result."""
         async def run() -> None:
-            await self.tell(client, who, await outcome(work, f"dialog.{name}", who.user_id))
+            said = await outcome(work, f"dialog.{name}", who.user_id, refuser(self.admins))
+            await self.tell(client, who, said)
             await self.home.refresh([who.user_id])
 
         self.background.spawn(run(), name)

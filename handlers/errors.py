@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
 from bot.domain.usecases import DomainError
-from bot.render import blocks
+from bot.render import blocks, refusals
 from bot.render.blocks import Message
 from bot.services.ports import DuplicateDelivery, log_duplicate
 from handlers.grammar.parsing import UsageError
@@ -20,15 +20,19 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Refused = UsageError | DomainError
+Refuse = Callable[[Refused], Message]
 
 
-def _refusal(refused: Refused) -> Message:
-    return blocks.error(str(refused), refused.usage) if isinstance(refused, UsageError) \
-        else blocks.refusal(refused)
+def refuser(admins: frozenset[str], usage: str = "") -> Refuse:
+    """How refusals read where ``admins`` are the configured admins (none: say how to set them)."""
+    def refuse(refused: Refused) -> Message:
+        if isinstance(refused, UsageError):
+            return blocks.error(str(refused), refused.usage)
+        return refusals.refusal(refused, usage, admins_configured=bool(admins))
+    return refuse
 
 
-async def outcome(work: Awaitable[T], what: str, user: str, *,
-                  refuse: Callable[[Refused], Message] = _refusal) -> T | Message:
+async def outcome(work: Awaitable[T], what: str, user: str, refuse: Refuse) -> T | Message:
     """What ``work`` gave; a refusal in words that say what was wrong and how to do it right;
     anything else logged once, and the person told sorry. A delivery applied already (Slack's
     retry) propagates: there is nothing to say."""

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.domain.errors import Conflict as Conflict  # re-exported: the refusals' old home
+from bot.domain.errors import DomainError as DomainError
+from bot.domain.errors import NotAllowed as NotAllowed
 from bot.domain.mrkdwn import escape
 
 
@@ -49,22 +52,6 @@ TITLE_MAX = 200
 DOMAIN_MAX = 200
 PROBLEM_MAX = 2000  # the business problem, in the team's words (one card section holds it)
 DEFAULT_DEV_TIMEBOX = timedelta(weeks=6)
-
-
-class DomainError(Exception):
-    """A refused request; the message is shown to the user as it is."""
-
-    show_usage = True  # bad input: the reply repeats how to write the command
-
-
-class Conflict(DomainError):
-    """A well-formed request that the current state refuses (busy, locked, already done)."""
-
-    show_usage = False
-
-
-class NotAllowed(DomainError):
-    """The actor may not do this."""
 
 
 @dataclass(frozen=True)
@@ -203,9 +190,8 @@ def may_deploy(uc: UseCase, user_id: str, *, is_admin: bool) -> bool:
 def ensure_may_change(uc: UseCase, actor_id: str, *, is_admin: bool, action: str) -> None:
     if actor_id == uc.owner_id or is_admin:
         return
-    raise NotAllowed(
-        f"Only the owner <@{uc.owner_id}> or an admin may {action} `{uc.slug}`."
-    )
+    raise NotAllowed(who_may=f"the owner <@{uc.owner_id}> or an admin",
+                     action=f"{action} `{uc.slug}`", admins_may=True)
 
 
 def _move(uc: UseCase, to: Phase, actor_id: str, now: datetime, note: str) -> Transition:

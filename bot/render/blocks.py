@@ -26,7 +26,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.domain.durations import weeks
-from bot.domain.usecases import DomainError, NotAllowed, Phase, UseCase
+from bot.domain.usecases import Phase, UseCase
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -93,17 +93,6 @@ def error(problem: str, usage: str = "", *, icon: str = "⚠️") -> Message:
     if usage:
         blocks.append(context(f"Usage: `{usage}`"))
     return message(f"{problem} Usage: {usage}" if usage else problem, blocks)
-
-
-def refusal(refused: DomainError, usage: str = "") -> Message:
-    """Why a request was refused, said the same way for commands, buttons and dialogs: 🚫 not
-    allowed (and who may), ✋ not now (busy, locked, already decided, an old button), ⚠️ bad
-    input with the line that shows how to write it."""
-    if isinstance(refused, NotAllowed):
-        return error(str(refused), icon="🚫")
-    if not refused.show_usage:
-        return error(str(refused), icon="✋")
-    return error(str(refused), usage)
 
 
 def sorry() -> Message:

@@ -49,7 +49,7 @@ from bot.render.blocks import (
 from bot.render.production_words import approvers_words, placement_words
 from bot.slack import ids
 
-# One emoji per meaning, everywhere: 🚫 is a refusal only (bot.render.blocks.refusal); a
+# One emoji per meaning, everywhere: 🚫 is a refusal only (bot.render.refusals); a
 # cancellation, a rejection, an expiry and a timeout each look like themselves.
 CANCELLED, REJECTED, EXPIRED, TIMED_OUT, HELD = "⏹️", "⛔", "⌛", "⏱️", "❄️"
 STAGE_ICONS = {

@@ -26,7 +26,7 @@ from bot.services.deployments import DeploymentService
 from bot.services.freezes import chain_for, frozen_refusal
 from bot.services.ports import UnitOfWork
 from bot.services.registry_ports import ModelRegistry
-from bot.services.usecases import NO_ADMINS_HINT, load_use_case
+from bot.services.usecases import load_use_case
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,7 @@ class DeployDialogs:
             chain = await chain_for(uow, self.pipelines.freezes, uc.slug, self.clock.now())
         default = self.pipelines.for_use_case(uc.slug)
         if not default.allowed and not may_deploy(uc, actor.user_id, is_admin=actor.is_admin):
-            hint = "" if self.deployments.admins_configured else NO_ADMINS_HINT
-            raise NotAllowed(f"Only {deployers(uc)} may deploy `{uc.slug}`.{hint}")
+            raise NotAllowed(who_may=deployers(uc), action=f"deploy `{uc.slug}`", admins_may=True)
         if uc.phase is Phase.ARCHIVED:
             raise Conflict(f"`{uc.slug}` is archived; it cannot be deployed.")
         if chain and not actor.is_admin:  # refused now, not after the form is filled in

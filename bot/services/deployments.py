@@ -37,7 +37,7 @@ from bot.services.commands import (
     UnlockDeployments,
 )
 from bot.services.ports import ConcurrentUpdate, DeployLock, GroupDirectory, UnitOfWork
-from bot.services.usecases import NO_ADMINS_HINT, load_use_case
+from bot.services.usecases import load_use_case
 
 CANCEL_TRIES = 20  # abort wins: a cancel outlasts any burst of changes in flight
 
@@ -81,8 +81,8 @@ class DeploymentService:
 
     def _ensure_deployer(self, uc: UseCase, actor: Actor, action: str) -> None:
         if not may_deploy(uc, actor.user_id, is_admin=actor.is_admin):
-            hint = "" if self.admins_configured else NO_ADMINS_HINT
-            raise NotAllowed(f"Only {deploy_words.deployers(uc)} may {action} `{uc.slug}`.{hint}")
+            raise NotAllowed(who_may=deploy_words.deployers(uc), action=f"{action} `{uc.slug}`",
+                             admins_may=True)
 
     def _ensure_starter(self, uc: UseCase, pipeline: Pipeline, actor: Actor,
                         groups: frozenset[str]) -> None:
@@ -91,9 +91,8 @@ class DeploymentService:
             self._ensure_deployer(uc, actor, "deploy")
         elif not (actor.is_admin or pipeline.may_start(actor.user_id, uc.role_of(actor.user_id),
                                                         groups)):
-            hint = "" if self.admins_configured else NO_ADMINS_HINT
-            raise NotAllowed(f"Only {pipeline.starters()} may start the `{pipeline.name}` pipeline "
-                             f"of `{uc.slug}`.{hint}")
+            raise NotAllowed(who_may=pipeline.starters(), admins_may=True,
+                             action=f"start the `{pipeline.name}` pipeline of `{uc.slug}`")
 
     async def _groups_of(self, pipeline: Pipeline, actor: Actor) -> frozenset[str]:
         """The pipeline's allowed groups ``actor`` is in, asked of Slack before any transaction."""

@@ -34,7 +34,7 @@ from bot.services.commands import Actor, FreezeDeployments, ListFreezes, Unfreez
 from bot.services.events import FreezesChanged
 from bot.services.freeze_ports import ALL, StoredFreeze
 from bot.services.ports import OutgoingMessage, UnitOfWork
-from bot.services.usecases import NO_ADMINS_HINT, load_use_case
+from bot.services.usecases import load_use_case
 
 LISTED_AHEAD = timedelta(days=14)
 CLAIM_KIND = "freeze"  # a start or end said once (the ``reminders`` claims)
@@ -120,12 +120,10 @@ class FreezeService:
     clock: Clock
     recurring: tuple[RecurringFreeze, ...]
     timezone: str
-    admins_configured: bool
 
     def _ensure_admin(self, actor: Actor, action: str) -> None:
         if not actor.is_admin:
-            hint = "" if self.admins_configured else NO_ADMINS_HINT
-            raise NotAllowed(f"Only admins may {action}.{hint}")
+            raise NotAllowed(who_may="admins", action=action, admins_may=True)
 
     async def freeze(self, command: FreezeDeployments, actor: Actor) -> Message:
         self._ensure_admin(actor, "freeze deployments")

@@ -26,7 +26,7 @@ from bot.services.commands import Actor, PullKpi, ShowSources
 from bot.services.kpi_ports import KpiReader
 from bot.services.metrics import NewPoint, store_points
 from bot.services.ports import OutgoingMessage, UnitOfWork
-from bot.services.usecases import NO_ADMINS_HINT, load_use_case
+from bot.services.usecases import load_use_case
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,6 @@ class KpiService:
     sources: KpiSourceSet
     reader: KpiReader
     timezone: str
-    admins_configured: bool
     secrets: tuple[str, ...] = ()  # masked in every failure we store or say
 
     # ── on schedule ────────────────────────────────────────────────────────────────────────
@@ -103,9 +102,8 @@ class KpiService:
         async with self.uow() as uow:
             uc = await load_use_case(uow, command.slug)
         if not (actor.is_admin or actor.user_id == uc.owner_id or uc.role_of(actor.user_id)):
-            hint = "" if self.admins_configured else NO_ADMINS_HINT
-            raise NotAllowed(f"Only the owner <@{uc.owner_id}>, the team of `{uc.slug}` or an "
-                             f"admin may pull its KPIs.{hint}")
+            raise NotAllowed(who_may=f"the owner <@{uc.owner_id}>, the team of `{uc.slug}` or an "
+                                     "admin", action="pull its KPIs", admins_may=True)
         kpi = self.sources.find(uc.slug, name)
         if kpi is None:
             known = ", ".join(f"`{k.name}`" for k in self.sources.of(uc.slug)) or "none"

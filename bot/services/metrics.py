@@ -24,7 +24,7 @@ from bot.services.ports import (
     StoredTarget,
     UnitOfWork,
 )
-from bot.services.usecases import NO_ADMINS_HINT, load_use_case
+from bot.services.usecases import load_use_case
 
 HISTORY = timedelta(days=30)  # "against 30 days ago" needs the value from then
 BUSIEST = 20  # use cases listed under the overall DORA report
@@ -54,15 +54,13 @@ class ChartRequest:
 class MetricService:
     uow: Callable[[], UnitOfWork]
     clock: Clock
-    admins_configured: bool
     reads: Callable[[], UnitOfWork] | None = None  # long reads: not on the connections acks need
 
     def _ensure_recorder(self, uc: UseCase, actor: Actor) -> None:
         if actor.is_admin or actor.user_id == uc.owner_id or uc.role_of(actor.user_id):
             return
-        hint = "" if self.admins_configured else NO_ADMINS_HINT
-        raise NotAllowed(f"Only the owner <@{uc.owner_id}>, the team of `{uc.slug}` or an admin "
-                         f"may record its KPIs.{hint}")
+        raise NotAllowed(who_may=f"the owner <@{uc.owner_id}>, the team of `{uc.slug}` or an admin",
+                         action="record its KPIs", admins_may=True)
 
     async def record(self, command: RecordMetric, actor: Actor) -> Message:
         point = NewPoint(command.slug, kpi.validate_name(command.name), kpi.parse_value(command.value),
@@ -118,8 +116,8 @@ class MetricService:
         async with self.uow() as uow:
             uc = await load_use_case(uow, command.slug)
             if not (actor.is_admin or actor.user_id == uc.owner_id):
-                raise NotAllowed(f"Only the owner <@{uc.owner_id}> or an admin may set targets "
-                                 f"of `{uc.slug}`.")
+                raise NotAllowed(who_may=f"the owner <@{uc.owner_id}> or an admin",
+                                 action=f"set targets of `{uc.slug}`", admins_may=True)
             latest = (await uow.metrics.series(uc.slug, since=now - HISTORY)).get(name, [])
             state = None
             if latest:  # the state as of now; only later flips are announced

@@ -36,9 +36,6 @@ from bot.services.visibility import Conversations, ensure_seen, may_see, refresh
 
 LIST_LIMIT = 50  # a screenful; the rest are counted, with the filters that narrow them
 
-NO_ADMINS_HINT = (
-    " No admins are configured: set BIZDEVOPS_ADMINS to a comma-separated list of Slack user IDs."
-)
 
 
 def _card_stamp(stamp: str) -> tuple[str, int]:
@@ -81,7 +78,6 @@ class UseCaseService:
     directory: Directory
     dev_timebox: timedelta
     timezone: str
-    admins_configured: bool
     conversations: Conversations  # private channels: who is in them
     pipelines: PipelineSet | None = None  # whose `allowed` decides who is offered Deploy…
 
@@ -91,9 +87,6 @@ class UseCaseService:
     async def _guarded(self, work: Awaitable[Message]) -> Message:
         try:
             return await work
-        except NotAllowed as refused:
-            hint = "" if self.admins_configured else NO_ADMINS_HINT
-            raise NotAllowed(f"{refused}{hint}") from None
         except ConcurrentUpdate:
             raise DomainError("Somebody changed the same use case at this very moment; look "
                               "again and retry.") from None
@@ -202,16 +195,12 @@ class UseCaseService:
         slug, seen = _card_stamp(stamp)
         async with self.uow() as uow:
             uc = await self._load(uow, slug)
-        try:
-            _ensure_current(uc, seen)
-            now, admin = self.clock.now(), actor.is_admin
-            if forward:  # the move as it would be made now, thrown away: only its refusals count
-                lifecycle.advance(uc, actor.user_id, now, is_admin=admin)
-            else:
-                lifecycle.back(uc, actor.user_id, now, is_admin=admin, reason="asked in the dialog")
-        except NotAllowed as refused:
-            hint = "" if self.admins_configured else NO_ADMINS_HINT
-            raise NotAllowed(f"{refused}{hint}") from None
+        _ensure_current(uc, seen)
+        now, admin = self.clock.now(), actor.is_admin
+        if forward:  # the move as it would be made now, thrown away: only its refusals count
+            lifecycle.advance(uc, actor.user_id, now, is_admin=admin)
+        else:
+            lifecycle.back(uc, actor.user_id, now, is_admin=admin, reason="asked in the dialog")
         return uc
 
     async def move_from_card(self, stamp: str, actor: Actor, forward: bool, text: str) -> Message:

@@ -46,7 +46,7 @@ class ScriptedReader:
 def service(db: InMemoryDatabase, reader: ScriptedReader, *kpis: KpiSpec,
             secrets: tuple[str, ...] = ()) -> KpiService:
     return KpiService(db.uow, db.clock, KpiSourceSet(kpis=kpis or (AUC,)), reader, "UTC",
-                      admins_configured=True, secrets=secrets)
+                      secrets=secrets)
 
 
 async def values(db: InMemoryDatabase, name: str = "auc") -> list[float]:
@@ -135,7 +135,7 @@ async def test_sources_list_schedule_last_value_and_health(db: InMemoryDatabase)
 
 
 async def test_metric_show_marks_a_failing_source(db: InMemoryDatabase) -> None:
-    metrics = MetricService(db.uow, db.clock, admins_configured=True)
+    metrics = MetricService(db.uow, db.clock)
     await metrics.record(RecordMetric("churn", "auc", "0.85"), actor(SCIENTIST))
     await service(db, ScriptedReader(SourceFailure("HTTP 503"))).pull(
         PullKpi("churn", "auc"), actor(ADMIN))
@@ -158,7 +158,7 @@ async def test_the_gate_pulls_a_fresh_value_and_compares_it_with_the_start(
 
 async def test_the_gate_on_a_kpi_without_source_needs_a_value_newer_than_the_wave(
         db: InMemoryDatabase, clock: ManualClock) -> None:
-    metrics = MetricService(db.uow, db.clock, admins_configured=True)
+    metrics = MetricService(db.uow, db.clock)
     kpis = service(db, ScriptedReader())
     await metrics.record(RecordMetric("churn", "ctr", "0.05"), actor(SCIENTIST))
     ran = clock.now() + timedelta(seconds=1)

@@ -30,7 +30,7 @@ from tests.unit.services.support import (
 @pytest.fixture
 async def metrics(db: InMemoryDatabase) -> MetricService:
     await seed(db, team=(TeamMember(SCIENTIST, Role.DATA_SCIENTIST),))
-    return MetricService(db.uow, db.clock, admins_configured=True)
+    return MetricService(db.uow, db.clock)
 
 
 async def series(db: InMemoryDatabase, name: str = "auc") -> list[float]:

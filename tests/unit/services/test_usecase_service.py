@@ -23,7 +23,7 @@ from bot.services.commands import (
     UserRef,
 )
 from bot.services.events import MessageQueued
-from bot.services.usecases import NO_ADMINS_HINT, UnknownUseCase, UseCaseService
+from bot.services.usecases import UnknownUseCase, UseCaseService
 from tests.fakes.directory import FakeConversations, FakeDirectory
 from tests.fakes.uow import InMemoryDatabase
 from tests.unit.services.support import (
@@ -41,11 +41,10 @@ from tests.unit.services.support import (
 )
 
 
-def service(db: InMemoryDatabase, *, admins_configured: bool = True,
+def service(db: InMemoryDatabase, *,
             conversations: FakeConversations | None = None) -> UseCaseService:
     return UseCaseService(db.uow, db.clock, FakeDirectory(users={"eng": ENGINEER}),
                           dev_timebox=timedelta(weeks=6), timezone="UTC",
-                          admins_configured=admins_configured,
                           conversations=conversations or FakeConversations())
 
 
@@ -91,8 +90,8 @@ async def test_only_the_owner_or_an_admin_may_change_a_use_case(
         db: InMemoryDatabase, command: UseCaseCommand) -> None:
     await seed(db, phase=Phase.DEV)
     with pytest.raises(NotAllowed, match="Only the owner <@U_OWNER> or an admin") as refused:
-        await service(db, admins_configured=False).execute(command, actor(OUTSIDER))
-    assert str(refused.value).endswith(NO_ADMINS_HINT)
+        await service(db).execute(command, actor(OUTSIDER))
+    assert refused.value.admins_may, "an admin could: where none is configured, say how to"
     assert (await stored(db)).version == 0
     assert texts(db) == [] and db.published == []
 
