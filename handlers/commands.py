@@ -20,18 +20,23 @@ from bot.render.charts import Panel, kpi_charts
 from bot.services.commands import (
     Actor,
     DeployCommand,
+    DigestCommand,
     FreezeDeployments,
     ListFreezes,
     MetricCommand,
     NewUseCase,
     NewUseCaseDialog,
     PickVersion,
+    PostDigestNow,
+    PreviewDigest,
     PullKpi,
     RecordMetric,
+    ScheduleDigest,
     SetTarget,
     ShowDora,
     ShowSources,
     ShowUseCase,
+    StopDigest,
     UnfreezeDeployments,
 )
 from bot.services.deploy_dialog import DeployDialogs
@@ -45,7 +50,6 @@ from handlers.after_ack import AfterAck
 from handlers.dialogs import Dialogs, Open
 from handlers.errors import outcome, refuser
 from handlers.grammar import deploy_grammar, digest_grammar, metric_grammar, usecase_grammar
-from handlers.grammar.digest_grammar import DigestCommand
 from handlers.grammar.parsing import HelpRequested, UsageError, control_problem
 
 log = logging.getLogger(__name__)
@@ -245,15 +249,16 @@ def _charted(work: Callable[[], Awaitable[tuple[Message, ChartRequest | None]]],
 def _digest(digests: DigestService, background: AfterAck) -> Run:
     async def run(cmd: DigestCommand, who: Actor, where: Where) -> Message | Later:
         channel = where.channel
-        if cmd.verb == "now":  # posted in the channel, through the outbox, in its turn
-            background.spawn_heavy(digests.post_now(channel), "digest_now")
-            return blocks.notice("📋 Putting the digest together; it appears here in a moment.")
-        if cmd.verb == "preview":
-            return Later(lambda: digests.preview(channel), "digest_preview")
-        if cmd.verb == "schedule":
-            return await digests.set_schedule(channel, cmd.cron, cmd.tz, who.user_id)
-        if cmd.verb == "off":
-            return await digests.turn_off(channel, who.user_id)
+        match cmd:
+            case PostDigestNow():  # posted in the channel, through the outbox, in its turn
+                background.spawn_heavy(digests.post_now(channel), "digest_now")
+                return blocks.notice("📋 Putting the digest together; it appears here in a moment.")
+            case PreviewDigest():
+                return Later(lambda: digests.preview(channel), "digest_preview")
+            case ScheduleDigest():
+                return await digests.set_schedule(channel, cmd.cron, cmd.tz, who.user_id)
+            case StopDigest():
+                return await digests.turn_off(channel, who.user_id)
         return await digests.show_schedule(channel)
 
     return run

@@ -231,3 +231,34 @@ class ShowDora:
 
 
 MetricCommand = RecordMetric | ShowMetrics | SetTarget | ShowDora | ShowSources | PullKpi
+
+
+# ── /digest: always about the channel it is typed in ─────────────────────────────────────────
+
+@dataclass(frozen=True)
+class ShowDigestSchedule:
+    pass
+
+
+@dataclass(frozen=True)
+class PostDigestNow:
+    pass
+
+
+@dataclass(frozen=True)
+class PreviewDigest:
+    pass
+
+
+@dataclass(frozen=True)
+class ScheduleDigest:
+    cron: str
+    tz: str | None = None
+
+
+@dataclass(frozen=True)
+class StopDigest:
+    pass
+
+
+DigestCommand = ShowDigestSchedule | PostDigestNow | PreviewDigest | ScheduleDigest | StopDigest

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from bot.services.commands import (
+    DigestCommand,
+    PostDigestNow,
+    PreviewDigest,
+    ScheduleDigest,
+    ShowDigestSchedule,
+    StopDigest,
+)
 from handlers.grammar.parsing import HelpRequested, UsageError, shown, split
 
 CRON_MAX = 120  # the stored schedule's width
@@ -25,11 +31,9 @@ HELP = [
 ]
 
 
-@dataclass(frozen=True)
-class DigestCommand:
-    verb: str  # "", "now", "preview", "schedule" or "off"
-    cron: str = ""
-    tz: str | None = None
+# The sub-commands that take nothing more, each its own command.
+PLAIN: dict[str, DigestCommand] = {"": ShowDigestSchedule(), "now": PostDigestNow(),
+                                   "preview": PreviewDigest(), "off": StopDigest()}
 
 
 def parse_digest(text: str) -> DigestCommand:
@@ -45,7 +49,7 @@ def parse_digest(text: str) -> DigestCommand:
     if verb != "schedule":
         if rest.strip():
             raise UsageError(f"`/digest {verb}` takes nothing more.", usage)
-        return DigestCommand(verb)
+        return PLAIN[verb]
     tokens = split(rest, allowed=frozenset({"tz"}), usage=usage)
     if len(tokens.positional) != 1:
         raise UsageError('Put the cron expression in quotes, e.g. `/digest schedule "0 9 * * mon-fri"`.',
@@ -58,4 +62,4 @@ def parse_digest(text: str) -> DigestCommand:
     if tz is not None and len(tz) > TZ_MAX:  # ZoneInfo even fails with OSError on a long one
         raise UsageError(f"`tz=` is {len(tz)} characters long; a time zone's name is at most {TZ_MAX}, "
                          "e.g. `tz=Europe/Berlin`.", usage)
-    return DigestCommand("schedule", tokens.positional[0], tz)
+    return ScheduleDigest(tokens.positional[0], tz)
