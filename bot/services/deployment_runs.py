@@ -252,13 +252,6 @@ class DeploymentRuns:
                                  f"(rollback {rollback.id}).")
         return rollback
 
-    async def note(self, deployment_id: int, text: str) -> None:
-        async with self.uow() as uow:
-            d = await uow.deployments.get(deployment_id)
-            if d is not None:
-                flow.thread(uow, d, text)
-                await uow.commit()
-
     async def remind_locks(self, age: timedelta) -> int:
         """Nudge the channel about locks older than ``age`` (once per ``age``)."""
         now = self.clock.now()
