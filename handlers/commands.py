@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.usecases import DomainError
-from bot.render import blocks
+from bot.render import blocks, freeze_blocks
 from bot.render.blocks import Message
 from bot.render.charts import Panel, kpi_charts
 from bot.services.commands import (
@@ -199,11 +199,12 @@ def _deploy(deployments: DeploymentService, deploys: DeployDialogs, freezes: Fre
                 slug = cmd.slug
                 return OpenDialog(lambda actor: deploys.view(slug, actor), "deploy_dialog")
             case FreezeDeployments():
-                return await freezes.freeze(cmd, who)
+                return freeze_blocks.frozen_reply(await freezes.freeze(cmd, who), freezes.timezone)
             case UnfreezeDeployments():
-                return await freezes.unfreeze(cmd, who)
+                return freeze_blocks.unfrozen_reply(await freezes.unfreeze(cmd, who),
+                                                    freezes.timezone)
             case ListFreezes():
-                return await freezes.list(cmd)
+                return freeze_blocks.listing(await freezes.list(cmd), freezes.timezone)
         return await deployments.execute(cmd, who)
 
     return run

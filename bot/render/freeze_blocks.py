@@ -1,5 +1,5 @@
-"""Freeze windows as people read them: in a refused `/deploy`, `/deploy status`, the digest and
-the Home tab.
+"""Freeze windows as people read them: in a refused `/deploy`, `/deploy status`, the digest,
+the Home tab, and the answers and announcements of `/deploy freeze|unfreeze|freezes`.
 
 Part of the one renderer (helpers from ``bot.render.blocks``); pure functions of domain windows.
 A window's reason is user text and is escaped here.
@@ -8,10 +8,13 @@ A window's reason is user text and is escaped here.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
+from bot.domain.durations import humanize
+from bot.domain.freeze_results import FreezeListing, Frozen, Unfrozen
 from bot.domain.freezes import FreezeWindow
 from bot.domain.mrkdwn import escape
-from bot.render.blocks import when
+from bot.render.blocks import Message, notice, when
 
 MAX_FREEZE_LINES = 5  # where freezes are one concern among others; `/deploy freezes` lists all
 
@@ -37,3 +40,59 @@ def frozen_lines(windows: Sequence[FreezeWindow], tz: str, limit: int = MAX_FREE
     if len(windows) > limit:
         lines.append(f"… and {len(windows) - limit} more: `/deploy freezes` lists them all")
     return lines
+
+
+# ── the freeze commands' answers and announcements (bot.services.freeze_results) ─────────────
+
+def scope_name(slug: str | None) -> str:
+    return "*all use cases*" if slug is None else f"*{slug}*"
+
+
+def _where(channels: Sequence[str]) -> str:
+    more = f" and {len(channels) - 3} more channels" if len(channels) > 3 else ""
+    return ", ".join(f"<#{c}>" for c in channels[:3]) + more
+
+
+def frozen_announcement(actor: str, slug: str | None, duration: timedelta, until: datetime,
+                        reason: str, tz: str) -> str:
+    return (f"❄️ <@{actor}> froze deployments of {scope_name(slug)} for {humanize(duration)}, "
+            f"until {when(until, tz)}: {escape(reason)}")
+
+
+def _still(still: Sequence[FreezeWindow], tz: str) -> str:
+    return f" Still frozen: {'; '.join(frozen_lines(still, tz))}" if still else ""
+
+
+def lifted_announcement(actor: str, slug: str | None, still: Sequence[FreezeWindow],
+                        tz: str) -> str:
+    stays = _still(still, tz) if slug is None else ""
+    return f"☀️ <@{actor}> lifted the freeze of {scope_name(slug)}.{stays}"
+
+
+def frozen_reply(done: Frozen, tz: str) -> Message:
+    return notice(f"❄️ Deployments of {scope_name(done.slug)} are frozen until "
+                  f"{when(done.until, tz)}; announced in {_where(done.channels)}. "
+                  f"`/deploy unfreeze {done.slug or 'all'}` lifts it.")
+
+
+def unfrozen_reply(done: Unfrozen, tz: str) -> Message:
+    what = scope_name(done.slug)
+    if done.still and done.slug is not None:
+        return notice(f"☀️ Lifted the ad hoc freeze of {what}, but it stays frozen: "
+                      f"{describe(done.still, tz)}.")
+    if done.still:
+        return notice(f"☀️ Lifted the ad hoc freeze of {what}.{_still(done.still, tz)}")
+    return notice(f"☀️ Deployments of {what} are no longer frozen (ad hoc).")
+
+
+def listing(found: FreezeListing, tz: str) -> Message:
+    if not found.windows:
+        return notice(f"☀️ No freeze now or in the next {found.days} days"
+                      + (f" for `{found.slug}`." if found.slug else "."))
+    lines = [("🧊 now" if w.start <= found.now else "🗓️") + f" {when(w.start, tz)} → "
+             f"{when(w.end, tz)} · {escape(w.reason)} · "
+             f"{'all use cases' if w.use_cases is None else ', '.join(sorted(w.use_cases))} "
+             f"({w.source})" for w in found.windows[:40]]
+    lines += [f"… “{escape(f.reason)}” fires every few minutes: listed until {when(until, tz)}"
+              for f, until in found.partial]
+    return notice(f"❄️ Freeze windows, now and in the next {found.days} days:\n" + "\n".join(lines))

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.domain.deployment_machine import Transition
 from bot.domain.deployment_model import Event
-from bot.domain.durations import humanize
+from bot.domain.freeze_results import FreezeListing, Frozen, Unfrozen
 from bot.domain.freezes import (
     AD_HOC,
     FreezeWindow,
@@ -27,9 +27,8 @@ from bot.domain.freezes import (
 )
 from bot.domain.mrkdwn import escape
 from bot.domain.usecases import Conflict, DomainError, NotAllowed
-from bot.render import blocks
-from bot.render.blocks import Message
-from bot.render.freeze_blocks import describe, frozen_lines
+from bot.render import blocks, freeze_blocks
+from bot.render.freeze_blocks import describe
 from bot.services.commands import Actor, FreezeDeployments, ListFreezes, UnfreezeDeployments
 from bot.services.events import FreezesChanged
 from bot.services.freeze_ports import ALL, StoredFreeze
@@ -125,55 +124,48 @@ class FreezeService:
         if not actor.is_admin:
             raise NotAllowed(who_may="admins", action=action, admins_may=True)
 
-    async def freeze(self, command: FreezeDeployments, actor: Actor) -> Message:
+    async def freeze(self, command: FreezeDeployments, actor: Actor) -> Frozen:
         self._ensure_admin(actor, "freeze deployments")
         now = self.clock.now()
+        slug = None if command.scope == ALL else command.scope
         async with self.uow() as uow:
-            channels, what = await self._scope(uow, command.scope, actor)
+            channels = await self._channels(uow, command.scope, actor)
             window = StoredFreeze(command.scope, now, now + command.duration, command.reason,
                                   actor.user_id)
             await uow.freezes.add(window)
             uow.emit(FreezesChanged())
+            said = freeze_blocks.frozen_announcement(actor.user_id, slug, command.duration,
+                                                     window.ends_at, command.reason, self.timezone)
             for channel in channels:
-                announce(uow, channel, f"❄️ <@{actor.user_id}> froze deployments of {what} for "
-                                       f"{humanize(command.duration)}, until "
-                                       f"{blocks.when(window.ends_at, self.timezone)}: "
-                                       f"{escape(command.reason)}")
+                announce(uow, channel, said)
             await uow.commit()
-        return blocks.notice(f"❄️ Deployments of {what} are frozen until "
-                             f"{blocks.when(window.ends_at, self.timezone)}; announced in "
-                             f"{_where(channels)}. `/deploy unfreeze {command.scope_word}` lifts it.")
+        return Frozen(slug, window.ends_at, tuple(channels))
 
-    async def unfreeze(self, command: UnfreezeDeployments, actor: Actor) -> Message:
+    async def unfreeze(self, command: UnfreezeDeployments, actor: Actor) -> Unfrozen:
         self._ensure_admin(actor, "lift a freeze")
         now = self.clock.now()
+        slug = None if command.scope == ALL else command.scope
         async with self.uow() as uow:
-            channels, what = await self._scope(uow, command.scope, actor)
+            channels = await self._channels(uow, command.scope, actor)
             lifted = await uow.freezes.end(command.scope, now)
             if not lifted:
-                raise DomainError(f"No freeze of {what} to lift (from the pipeline file, a window "
-                                  "can only be passed with `override=\"<reason>\"`).")
+                raise DomainError(f"No freeze of {freeze_blocks.scope_name(slug)} to lift (from the "
+                                  "pipeline file, a window can only be passed with "
+                                  "`override=\"<reason>\"`).")
             for freeze_id in lifted:  # said here: its end is not announced again
-                await uow.claims.claim(CLAIM_KIND, claim_of(ad_hoc_key(freeze_id), False,
-                                                                      now), now)
+                await uow.claims.claim(CLAIM_KIND, claim_of(ad_hoc_key(freeze_id), False, now), now)
             # What stays frozen: for `all`, every window still open (a use case's own ad hoc
             # freeze, the pipeline file's); for one use case, the windows that keep it frozen.
-            still = (await frozen_now(uow, self.recurring, None, now) if command.scope == ALL
-                     else await chain_for(uow, self.recurring, command.scope, now))
-            stays = (f" Still frozen: {'; '.join(frozen_lines(still, self.timezone))}"
-                     if command.scope == ALL and still else "")
+            still = (await frozen_now(uow, self.recurring, None, now) if slug is None
+                     else await chain_for(uow, self.recurring, slug, now))
+            said = freeze_blocks.lifted_announcement(actor.user_id, slug, still, self.timezone)
             for channel in channels:
-                announce(uow, channel, f"☀️ <@{actor.user_id}> lifted the freeze of {what}.{stays}")
+                announce(uow, channel, said)
             uow.emit(FreezesChanged())
             await uow.commit()
-        if still and command.scope != ALL:
-            return blocks.notice(f"☀️ Lifted the ad hoc freeze of {what}, but it stays frozen: "
-                                 f"{describe(still, self.timezone)}.")
-        if stays:
-            return blocks.notice(f"☀️ Lifted the ad hoc freeze of {what}.{stays}")
-        return blocks.notice(f"☀️ Deployments of {what} are no longer frozen (ad hoc).")
+        return Unfrozen(slug, tuple(still))
 
-    async def list(self, command: ListFreezes) -> Message:
+    async def list(self, command: ListFreezes) -> FreezeListing:
         now = self.clock.now()
         async with self.uow() as uow:
             if command.slug:  # a typo is told, not answered "no freeze"
@@ -184,37 +176,21 @@ class FreezeService:
         windows, partial = await asyncio.to_thread(
             listed_windows, self.recurring, [ad_hoc_window(f) for f in stored], command.slug,
             now, LISTED_AHEAD)
-        if not windows:
-            return blocks.notice(f"☀️ No freeze now or in the next {LISTED_AHEAD.days} days"
-                                 + (f" for `{command.slug}`." if command.slug else "."))
-        lines = [("🧊 now" if w.start <= now else "🗓️") + f" {blocks.when(w.start, self.timezone)} → "
-                 f"{blocks.when(w.end, self.timezone)} · {escape(w.reason)} · "
-                 f"{'all use cases' if w.use_cases is None else ', '.join(sorted(w.use_cases))} "
-                 f"({w.source})" for w in windows[:40]]
-        lines += [f"… “{escape(f.reason)}” fires every few minutes: listed until "
-                  f"{blocks.when(until, self.timezone)}" for f, until in partial]
-        return blocks.notice("❄️ Freeze windows, now and in the next "
-                             f"{LISTED_AHEAD.days} days:\n" + "\n".join(lines))
+        return FreezeListing(command.slug, LISTED_AHEAD.days, now, tuple(windows), tuple(partial))
 
-    async def _scope(self, uow: UnitOfWork, scope: str, actor: Actor) -> tuple[Sequence[str], str]:
-        """Where to announce and how to name it: the use case's channel; for all of them,
-        every channel home to one, and where it was typed."""
+    async def _channels(self, uow: UnitOfWork, scope: str, actor: Actor) -> Sequence[str]:
+        """Where to announce it: the use case's channel; for all of them, every channel home
+        to one, and where it was typed."""
         if scope == ALL:
             homes = {channel for _slug, channel in await uow.use_cases.homes(None)}
-            return [actor.channel_id, *sorted(homes - {actor.channel_id})], "*all use cases*"
-        uc = await load_use_case(uow, scope)
-        return [uc.channel_id], f"*{uc.slug}*"
+            return [actor.channel_id, *sorted(homes - {actor.channel_id})]
+        return [(await load_use_case(uow, scope)).channel_id]
 
 
 def named(slugs: Sequence[str], at_most: int = 10) -> str:
     """E.g. "*churn*, *forecast* and 3 more"."""
     shown = ", ".join(f"*{slug}*" for slug in slugs[:at_most])
     return shown + (f" and {len(slugs) - at_most} more" if len(slugs) > at_most else "")
-
-
-def _where(channels: Sequence[str]) -> str:
-    more = f" and {len(channels) - 3} more channels" if len(channels) > 3 else ""
-    return ", ".join(f"<#{c}>" for c in channels[:3]) + more
 
 
 def announce(uow: UnitOfWork, channel: str, text: str) -> None:
