@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.render import blocks, deploy_blocks
+from bot.render import blocks, deploy_blocks, deploy_replies
 from bot.render.blocks import Message
 from bot.services.approvals import ApprovalService
 from bot.services.commands import Actor
@@ -97,7 +97,7 @@ def _deploy_version(deployments: DeploymentService) -> Callable[[str, Actor], Aw
             command = deploy_grammar.start_from_button(value)
         except UsageError as bad:
             return blocks.error(str(bad))
-        return await deployments.start(command, actor)
+        return deploy_replies.reply(await deployments.start(command, actor))
 
     return deploy
 

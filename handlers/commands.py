@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.usecases import DomainError
-from bot.render import blocks, freeze_blocks
+from bot.render import blocks, deploy_replies, freeze_blocks
 from bot.render.blocks import Message
 from bot.render.charts import Panel, kpi_charts
 from bot.services.commands import (
@@ -205,7 +205,7 @@ def _deploy(deployments: DeploymentService, deploys: DeployDialogs, freezes: Fre
                                                     freezes.timezone)
             case ListFreezes():
                 return freeze_blocks.listing(await freezes.list(cmd), freezes.timezone)
-        return await deployments.execute(cmd, who)
+        return deploy_replies.reply(await deployments.execute(cmd, who))
 
     return run
 

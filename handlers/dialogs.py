@@ -18,9 +18,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.usecases import BACKWARD, FORWARD, DomainError
-from bot.render import dialogs
+from bot.render import deploy_replies, dialogs
 from bot.render.blocks import Message
-from bot.services.commands import Actor
+from bot.services.commands import Actor, StartDeployment
 from bot.services.deploy_dialog import DeployDialogs
 from bot.services.deployments import DeploymentService
 from bot.services.home import HomeService
@@ -168,7 +168,10 @@ class Dialogs:
                       view=dialogs.refused_dialog("Deploy", refuser(self.admins)(refused)))
             return
         await ack()
-        self.after(client, who, self.deployments.start(command, who), "deploy_dialog")
+        self.after(client, who, self._started(command, who), "deploy_dialog")
+
+    async def _started(self, command: StartDeployment, who: Actor) -> Message:
+        return deploy_replies.reply(await self.deployments.start(command, who))
 
     def after(self, client: AsyncWebClient, who: Actor, work: Awaitable[Message], name: str) -> None:
         """The submission's work, after the ack, answered privately; Home shows the result."""

@@ -15,7 +15,7 @@ from bot.domain.approvers import of_gate
 from bot.domain.deployment_machine import StaleResult, Transition
 from bot.domain.deployment_model import Deployment, StageRun
 from bot.domain.usecases import DomainError, NotAllowed, UseCase
-from bot.render import blocks
+from bot.render import blocks, deploy_replies
 from bot.render.blocks import Message
 from bot.render.production_words import approvers_words
 from bot.services import deployment_flow as flow
@@ -75,8 +75,8 @@ class ApprovalService:
     async def cancel(self, token_id: str, actor: Actor) -> Message:
         async with self.uow() as uow:
             token, _d, _uc = await self._load(uow, token_id, "cancel")
-        return await self.deployments.cancel(CancelDeployment(token.deployment_id, "from the button"),
-                                             actor)
+        return deploy_replies.reply(await self.deployments.cancel(
+            CancelDeployment(token.deployment_id, "from the button"), actor))
 
     async def may_decide(self, uc: UseCase, d: Deployment, stage: StageRun,
                          actor: Actor) -> tuple[bool, str]:

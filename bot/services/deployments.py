@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.domain import deploy_results as done
 from bot.domain import deployment_machine as machine
 from bot.domain.approvers import Members, dead_end, groups_named
 from bot.domain.deployment_machine import Transition
@@ -20,7 +21,7 @@ from bot.domain.rollbacks import rollback_pipeline, rollback_version
 from bot.domain.usecases import DEPLOYER_ROLES as DEPLOYER_ROLES
 from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, UseCase
 from bot.domain.usecases import may_deploy as may_deploy
-from bot.render import blocks, deploy_blocks, deploy_words
+from bot.render import deploy_blocks, deploy_words
 from bot.render.blocks import Message
 from bot.services import deploy_status, freezes, notifications
 from bot.services import deployment_flow as flow
@@ -59,7 +60,7 @@ class DeploymentService:
     def books(self) -> flow.Books:
         return flow.Books(self.clock, self.timezone, self.admins)
 
-    async def execute(self, command: DeployCommand, actor: Actor) -> Message:
+    async def execute(self, command: DeployCommand, actor: Actor) -> done.DeployResult | Message:
         match command:
             case StartDeployment():
                 return await self.start(command, actor)
@@ -125,13 +126,12 @@ class DeploymentService:
             raise DomainError(f"There is no pipeline `{escape(requested)}`; known: {known}.")
         return self.pipelines.for_use_case(slug, requested)
 
-    async def start(self, command: StartDeployment, actor: Actor) -> Message:
+    async def start(self, command: StartDeployment, actor: Actor) -> done.DeploymentStarted:
         pipeline = self._pipeline(command.slug, command.pipeline)
         d = await self._open(command.slug, command.version, pipeline, actor, kind="deploy",
                              override=command.override)
-        dry = " It is a *dry run*: nothing is deployed." if d.dry_run else ""
-        return blocks.notice(f"🚀 Deployment {d.id} of *{d.use_case}* `{d.version}` started; "
-                             f"follow it in <#{d.channel_id}>.{dry}")
+        assert d.id is not None
+        return done.DeploymentStarted(d.id, d.use_case, d.version, d.channel_id, d.dry_run)
 
     async def precheck(self, command: StartDeployment, actor: Actor) -> None:
         """What surely refuses this start, read before a dialog closes so it can say so in
@@ -220,7 +220,7 @@ class DeploymentService:
             past = await uow.deployments.history(uc.slug, limit=10)
         return deploy_blocks.history_message(uc.slug, past, tz=self.timezone)
 
-    async def cancel(self, command: CancelDeployment, actor: Actor) -> Message:
+    async def cancel(self, command: CancelDeployment, actor: Actor) -> done.DeploymentCancelled:
         """Cancel wins: whatever got in first (an approval on another process, a step's result)
         is read again and cancelled in turn, until the deployment has ended."""
         async def attempt() -> Transition:
@@ -240,10 +240,10 @@ class DeploymentService:
             raise Conflict(f"Deployment {command.deployment_id} is changing right now; cancel "
                            "it again in a moment.") from None
         d = t.deployment
-        return blocks.notice(f"{deploy_blocks.CANCELLED} Deployment {d.id} of *{d.use_case}* "
-                             f"`{d.version}` is cancelled.")
+        assert d.id is not None
+        return done.DeploymentCancelled(d.id, d.use_case, d.version)
 
-    async def rollback(self, command: RollbackDeployment, actor: Actor) -> Message:
+    async def rollback(self, command: RollbackDeployment, actor: Actor) -> done.RollbackStarted:
         own = self._pipeline(command.slug, None)
         async with self.uow() as uow:
             uc = await load_use_case(uow, command.slug)
@@ -258,15 +258,15 @@ class DeploymentService:
         undone = last.deployment_id if last and last.deployment_id else past[0].id
         d = await self._open(uc.slug, version, rollback_pipeline(own), actor, kind="rollback",
                              rollback_of=undone)
-        return blocks.notice(f"⏪ Rollback {d.id}: *{uc.slug}* back to `{version}`; "
-                             f"follow it in <#{d.channel_id}>.")
+        assert d.id is not None
+        return done.RollbackStarted(d.id, uc.slug, version, d.channel_id)
 
     async def _deployer_of(self, uow: UnitOfWork, slug: str, actor: Actor, action: str) -> UseCase:
         uc = await load_use_case(uow, slug)
         self._ensure_deployer(uc, actor, action)
         return uc
 
-    async def lock(self, command: LockDeployments, actor: Actor) -> Message:
+    async def lock(self, command: LockDeployments, actor: Actor) -> done.DeploysLocked:
         async with self.uow() as uow:
             uc = await self._deployer_of(uow, command.slug, actor, "lock")
             existing = await uow.deployments.lock(uc.slug)
@@ -281,10 +281,9 @@ class DeploymentService:
             flow.announce(uow, uc.channel_id, f"🔒 <@{actor.user_id}> locked deployments of "
                           f"*{uc.slug}*" + (f": {escape(command.reason)}" if command.reason else ""))
             await uow.commit()
-        return blocks.notice(f"🔒 Deployments of *{uc.slug}* are locked until "
-                             f"`/deploy unlock {uc.slug}`.")
+        return done.DeploysLocked(uc.slug)
 
-    async def unlock(self, command: UnlockDeployments, actor: Actor) -> Message:
+    async def unlock(self, command: UnlockDeployments, actor: Actor) -> done.DeploysUnlocked:
         async with self.uow() as uow:
             uc = await self._deployer_of(uow, command.slug, actor, "unlock")
             if await uow.deployments.lock(uc.slug) is None:
@@ -293,4 +292,4 @@ class DeploymentService:
             flow.announce(uow, uc.channel_id,
                           f"🔓 <@{actor.user_id}> unlocked deployments of *{uc.slug}*.")
             await uow.commit()
-        return blocks.notice(f"🔓 Deployments of *{uc.slug}* are unlocked.")
+        return done.DeploysUnlocked(uc.slug)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.domain.deploy_results import DeploymentStarted
 from bot.domain.pipeline import ExecutorKind, ExecutorSpec, Pipeline, PipelineSet, StageSpec
 from bot.domain.usecases import NotAllowed, Role, TeamMember
 from bot.services.commands import StartDeployment
@@ -34,8 +35,8 @@ async def churn(db: InMemoryDatabase) -> None:
 @pytest.mark.parametrize("user", [ENGINEER, RELEASE_MANAGER, OUTSIDER, ADMIN])
 async def test_a_role_a_group_a_user_id_and_admins_may_start_it(db: InMemoryDatabase,
                                                                 user: str) -> None:
-    reply = await service(db).execute(StartDeployment("churn", "1.0"), actor(user))
-    assert reply.text.startswith("🚀 Deployment")
+    started = await service(db).execute(StartDeployment("churn", "1.0"), actor(user))
+    assert isinstance(started, DeploymentStarted) and started.version == "1.0"
 
 
 @pytest.mark.parametrize("user", [OWNER, SCIENTIST])
@@ -48,7 +49,7 @@ async def test_anyone_else_is_told_who_may(db: InMemoryDatabase, user: str) -> N
 
 
 async def test_without_allowed_the_deployers_may_start_it(db: InMemoryDatabase) -> None:
-    reply = await service(db).execute(StartDeployment("churn", "1.0", "open"), actor(OWNER))
-    assert reply.text.startswith("🚀 Deployment")
+    started = await service(db).execute(StartDeployment("churn", "1.0", "open"), actor(OWNER))
+    assert isinstance(started, DeploymentStarted)
     with pytest.raises(NotAllowed, match="the team's data engineers and devops engineers"):
         await service(db).execute(StartDeployment("churn", "1.1", "open"), actor(OUTSIDER))

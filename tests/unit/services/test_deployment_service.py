@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.domain.deploy_results import DeploymentStarted
 from bot.domain.deployment_model import DeploymentState
 from bot.domain.pipeline import ApprovalSpec, ExecutorKind, ExecutorSpec, Pipeline, PipelineSet, StageSpec
 from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, Role, TeamMember
@@ -66,7 +67,7 @@ async def test_a_start_stores_the_deployment_posts_its_message_then_publishes(
     assert (dm.channel, dm.link_of) == (OWNER, f"deployment:{d.id}")
     assert (posted.method, posted.channel, posted.ref) == ("chat.postMessage", CHANNEL, f"deployment:{d.id}")
     assert db.published == [DeploymentChanged(d.id or 0), MessageQueued()]
-    assert f"Deployment {d.id} of *churn* `v1` started" in reply.text
+    assert reply == DeploymentStarted(d.id or 0, "churn", "v1", CHANNEL, dry_run=d.dry_run)
 
 
 @pytest.mark.parametrize(("user", "allowed"), [

@@ -10,6 +10,7 @@ from bot.domain.deployment_model import DeploymentState, StepKind
 from bot.domain.pipeline import ApprovalSpec, ExecutorKind, ExecutorSpec, Pipeline, PipelineSet, StageSpec
 from bot.domain.usecases import Role, TeamMember
 from bot.executors.base import ExecutorResult, Outcome
+from bot.render.blocks import Message
 from bot.services.approvals import ApprovalService
 from bot.services.commands import CancelDeployment, NotifySetting, StartDeployment
 from bot.services.deployment_runs import DeploymentRuns
@@ -112,12 +113,17 @@ async def test_cancelling_ones_own_deployment_sends_no_dm_but_someone_elses_does
 
 async def test_notify_off_is_honoured_and_on_again_resumes(db: InMemoryDatabase) -> None:
     svc = service(db)
-    reply = await svc.execute(NotifySetting(), actor(ENGINEER))
-    assert "are *on*" in reply.text and "/deploy notify off" in reply.text
-    reply = await svc.execute(NotifySetting(False), actor(ENGINEER))
-    assert "now *off*" in reply.text
-    assert "are *off*" in (await svc.execute(NotifySetting(), actor(ENGINEER))).text
-    assert "are *on*" in (await svc.execute(NotifySetting(), actor(OWNER))).text  # per person
+
+    async def said(setting: NotifySetting, user: str) -> str:
+        answer = await svc.execute(setting, actor(user))
+        assert isinstance(answer, Message)
+        return answer.text
+
+    reply = await said(NotifySetting(), ENGINEER)
+    assert "are *on*" in reply and "/deploy notify off" in reply
+    assert "now *off*" in await said(NotifySetting(False), ENGINEER)
+    assert "are *off*" in await said(NotifySetting(), ENGINEER)
+    assert "are *on*" in await said(NotifySetting(), OWNER)  # per person
     deployment_id = await started(db)
     await approvals(db).reject(button(db, "reject"), actor(OWNER), "no")
     assert dms(db) == []

@@ -1,0 +1,33 @@
+"""The answers to whoever started, cancelled, rolled back, locked or unlocked deployments, from
+the facts the service returns (bot/domain/deploy_results.py)."""
+
+from __future__ import annotations
+
+from bot.domain.deploy_results import (
+    DeploymentCancelled,
+    DeploymentStarted,
+    DeployResult,
+    DeploysLocked,
+    DeploysUnlocked,
+    RollbackStarted,
+)
+from bot.render.blocks import Message, notice
+from bot.render.deploy_blocks import CANCELLED
+
+
+def reply(done: DeployResult | Message) -> Message:
+    """The answer to ``done``; a message already made (a status, a history) as it is."""
+    match done:
+        case DeploymentStarted(deployment_id=n, slug=slug, version=version, channel=channel):
+            dry = " It is a *dry run*: nothing is deployed." if done.dry_run else ""
+            return notice(f"🚀 Deployment {n} of *{slug}* `{version}` started; "
+                          f"follow it in <#{channel}>.{dry}")
+        case RollbackStarted(deployment_id=n, slug=slug, version=version, channel=channel):
+            return notice(f"⏪ Rollback {n}: *{slug}* back to `{version}`; follow it in <#{channel}>.")
+        case DeploymentCancelled(deployment_id=n, slug=slug, version=version):
+            return notice(f"{CANCELLED} Deployment {n} of *{slug}* `{version}` is cancelled.")
+        case DeploysLocked(slug=slug):
+            return notice(f"🔒 Deployments of *{slug}* are locked until `/deploy unlock {slug}`.")
+        case DeploysUnlocked(slug=slug):
+            return notice(f"🔓 Deployments of *{slug}* are unlocked.")
+    return done
