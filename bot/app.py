@@ -63,7 +63,6 @@ from bot.sources.registry import SourceReaders
 from handlers import (
     actions,
     api,
-    commands,
     dedupe,
     dialogs,
     errors,
@@ -72,6 +71,7 @@ from handlers import (
     metrics_api,
     mlflow_hooks,
     slack_http,
+    slash_commands,
 )
 from storage.database import Database
 
@@ -281,8 +281,8 @@ def _bolt(settings: Settings, client: AsyncWebClient, db: Database, clock: Clock
     deploys = DeployDialogs(db.uow, s.deployments, s.registry.registry, clock, settings.timezone)
     freezes = FreezeService(db.uow, clock, s.deployments.pipelines.freezes, settings.timezone)
     modals = dialogs.register(bolt, s.use_cases, deploys, s.deployments, s.home, settings.admins, background)
-    commands.register(bolt, s.use_cases, s.deployments, s.metrics, s.digests, settings.admins,
-                      background, s.kpis, modals, freezes)
+    slash_commands.register(bolt, s.use_cases, s.deployments, s.metrics, s.digests, settings.admins,
+                            background, s.kpis, modals, freezes)
     actions.register(bolt, s.approvals, s.home, settings.admins, background, s.deployments)
     events.register(bolt, s.home, background)
     bolt.error(errors.on_error)

@@ -1,7 +1,7 @@
 """What the freeze commands did, as facts; bot/render/freeze_blocks.py says them.
 
 The service (bot/services/freezes.py) returns one of these, never words: the handler that ran
-the command names the renderer (handlers/commands.py).
+the command names the renderer (handlers/slash_commands.py).
 """
 
 from __future__ import annotations

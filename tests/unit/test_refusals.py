@@ -9,9 +9,9 @@ import pytest
 from bot.domain.errors import Conflict, DomainError, NotAllowed
 from bot.render.refusals import NO_ADMINS_HINT, refusal, words
 from bot.services.commands import Actor
-from handlers.commands import answer
 from handlers.errors import outcome, refuser
 from handlers.grammar.parsing import UsageError
+from handlers.slash_commands import answer
 
 OWNERS_ONLY = NotAllowed(who_may="the owner <@U1> or an admin", action="advance `churn`",
                          admins_may=True)
