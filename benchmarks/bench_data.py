@@ -112,8 +112,9 @@ def point_rows(n_points: int, n_use_cases: int, rng: random.Random,
         name = KPIS[(i // n_use_cases) % len(KPIS)]
         value = {"latency_ms": 80 + rng.random() * 60, "throughput": 900 + rng.random() * 300}.get(
             name, 0.6 + rng.random() * 0.35)
+        at = now - SPAN * rng.random()  # received when it was measured (migration 0016)
         rows.append({"use_case_id": i % n_use_cases + 1, "name": name, "value": value,
-                     "unit": UNITS.get(name, ""), "at": now - SPAN * rng.random(),
+                     "unit": UNITS.get(name, ""), "at": at, "received_at": at,
                      "recorded_by": "token:ci" if i % 3 else f"U{i % 97:05d}"})
     return rows
 

@@ -66,7 +66,7 @@ async def run_size(url: str, size: Size, runs: int, seed: int) -> tuple[dict[str
         await upgrade(db.engine)
         loaded = await load(db, size, seed)
         load_seconds = time.perf_counter() - started
-        service = MetricService(db.uow, db.clock, admins_configured=True, reads=db.reads)
+        service = MetricService(db.uow, db.clock, reads=db.reads)
         counter = StatementCounter(db)
 
         async def show() -> str:
