@@ -213,6 +213,11 @@ class SqlUseCaseRepository:
             .order_by(UseCaseRow.slug))
         return [ModelLink(slug, channel, model) for slug, channel in rows]
 
+    async def home(self, slug: str) -> tuple[str, bool] | None:
+        found = (await self._session.execute(select(UseCaseRow.channel_id, UseCaseRow.private)
+                                             .where(UseCaseRow.slug == slug))).first()
+        return None if found is None else (found[0], found[1])
+
     async def homes(self, slugs: Sequence[str] | None) -> list[tuple[str, str]]:
         """(slug, channel) of these live use cases (None: of all of them)."""
         query = select(UseCaseRow.slug, UseCaseRow.channel_id).where(

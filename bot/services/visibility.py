@@ -80,8 +80,8 @@ async def ensure_seen(uow: Callable[[], UnitOfWork], conversations: Conversation
     (the same answer) it is homed in a private channel the person is not in. Slack is asked
     after the read, as ever."""
     async with uow() as reading:
-        uc = await reading.use_cases.get(slug)
-    if uc is None or not await may_see(conversations, user_id, uc):
+        home = await reading.use_cases.home(slug)  # one small read: it runs before every ack
+    if home is None or (home[1] and user_id not in await conversations.members(home[0])):
         raise await unseen(uow, slug, channel_id)
 
 

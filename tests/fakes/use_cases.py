@@ -130,6 +130,10 @@ class MemoryUseCaseRepository:
     async def slugs(self, sight: Sight | None = None) -> list[str]:
         return sorted(slug for slug, row in self._rows.rows.items() if seen(row.use_case, sight))
 
+    async def home(self, slug: str) -> tuple[str, bool] | None:
+        row = self._rows.get(slug)
+        return None if row is None else (row.use_case.channel_id, row.use_case.private)
+
     async def homes(self, slugs: Sequence[str] | None) -> list[tuple[str, str]]:
         return sorted((row.use_case.slug, row.use_case.channel_id) for row in self._rows
                       if row.use_case.phase is not Phase.ARCHIVED

@@ -131,3 +131,10 @@ async def test_the_public_workspace_of_a_digest_leaves_private_use_cases_out(wor
         [ops] = await uow.dora.counts(Scope(channel_id="C_OPS", public_only=True),
                                       [(now - 7 * DAY, now)], now)
         assert ops.deployments == 1
+
+
+async def test_a_use_cases_home_is_one_small_read(world: Store) -> None:
+    async with world.uow() as uow:
+        assert await uow.use_cases.home("deals") == ("C_DEALS", True)
+        assert await uow.use_cases.home("fraud") == ("C_OPS", False)
+        assert await uow.use_cases.home("nothing") is None
