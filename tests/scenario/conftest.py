@@ -10,6 +10,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.simulator.simulator import Simulator
 from tests.conftest import PostgresDatabases, _pg_url
+from tests.scenario.deploy_support import Receiver
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -32,3 +33,10 @@ def pg_settings(pg_databases: PostgresDatabases) -> Iterator[Settings]:
     name = pg_databases.take()
     yield replace(Settings(), database_url=_pg_url(name), outbox_poll_seconds=0.05)
     pg_databases.give_back(name)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A real webhook receiver (tests/scenario/deploy_support.py) answering as each test says."""
+    async with Receiver().running() as running:
+        yield running

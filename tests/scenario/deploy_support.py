@@ -152,6 +152,19 @@ def write_pipeline(directory: Path, text: str) -> Path:
     return path
 
 
+def running_ship_pipeline(directory: Path, receiver: Receiver) -> Path:
+    """One stage, `ship`, whose webhook answers 202 (the result comes later): the deployment
+    keeps running."""
+    receiver.on("ship", always(ACCEPTED))
+    return write_pipeline(directory, f"""
+[pipelines.default]
+[[pipelines.default.stages]]
+name = "ship"
+run = {{ executor = "webhook", url = "{receiver.url('ship')}" }}
+timeout = "2h"
+""")
+
+
 def toml_list(items: list[str]) -> str:
     return json.dumps(items)
 

@@ -65,11 +65,6 @@ from tests.scenario.deploy_support import (
 MINUTE = timedelta(minutes=1)
 
 
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    async with Receiver().running() as running:
-        yield running
-
 
 # ── 1. webhook stages against a real receiver ──────────────────────────────────────────────
 

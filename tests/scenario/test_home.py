@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.clock import ManualClock
 from bot.config import Settings
@@ -21,9 +18,8 @@ from bot.simulator.simulator import Simulator, Step
 from tests.scenario.conftest import START
 from tests.scenario.deploy_helpers import deployment, latest, press
 from tests.scenario.deploy_support import (
-    ACCEPTED,
     Receiver,
-    always,
+    running_ship_pipeline,
     simulator,
     with_pipeline,
     write_pipeline,
@@ -302,23 +298,11 @@ async def test_an_open_home_tab_shows_a_new_approval_without_reopening(sim: Simu
 # ── running deployments, announcements, overdue flags ──────────────────────────────────────
 
 
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    async with Receiver().running() as running:
-        yield running
-
 
 async def test_home_shows_running_deployments_and_recent_announcements(
     settings: Settings, clock: ManualClock, tmp_path: Path, receiver: Receiver,
 ) -> None:
-    receiver.on("ship", always(ACCEPTED))  # the executor answers later: the stage keeps running
-    path = write_pipeline(tmp_path, f"""
-[pipelines.default]
-[[pipelines.default.stages]]
-name = "ship"
-run = {{ executor = "webhook", url = "{receiver.url('ship')}" }}
-timeout = "2h"
-""")
+    path = running_ship_pipeline(tmp_path, receiver)  # the stage keeps running
     async with simulator(with_pipeline(settings, path), clock) as sim:
         await sim.command('/usecase new churn "Predict churn"')
         await sim.command('/usecase advance churn "kick-off"')

@@ -10,7 +10,6 @@ model") lives, with @carol (not in #deals) on its team; `churn` lives in the pub
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,8 +18,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.simulator.simulator import Simulator
-from tests.scenario.deploy_support import ACCEPTED, Receiver, always, simulator, with_pipeline
-from tests.scenario.deploy_support import write_pipeline as pipeline_file
+from tests.scenario.deploy_support import Receiver, running_ship_pipeline, simulator, with_pipeline
 from tests.scenario.dora_support import deploy_approved, real_simulator
 from tests.scenario.helpers import post_text, posts, reply_text
 from tests.scenario.test_home import announcement_lines, text_of
@@ -130,23 +128,11 @@ async def test_home_shows_a_private_use_case_and_its_announcements_to_members_on
     assert any(line.startswith("<#CDEALS>") for line in announcement_lines(view))
 
 
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    async with Receiver().running() as running:
-        yield running
-
 
 async def test_home_shows_a_private_use_cases_running_deployment_to_members_only(
     settings: Settings, clock: ManualClock, tmp_path: Path, receiver: Receiver,
 ) -> None:
-    receiver.on("ship", always(ACCEPTED))  # the executor answers later: the stage keeps running
-    path = pipeline_file(tmp_path, f"""
-[pipelines.default]
-[[pipelines.default.stages]]
-name = "ship"
-run = {{ executor = "webhook", url = "{receiver.url('ship')}" }}
-timeout = "2h"
-""")
+    path = running_ship_pipeline(tmp_path, receiver)  # the stage keeps running
     async with simulator(with_pipeline(settings, path), clock) as sim:
         await with_deals(sim)
         await sim.command("/deploy pricing 3.1.0")

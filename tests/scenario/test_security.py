@@ -209,11 +209,6 @@ timeout = "1h"
 """
 
 
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    async with Receiver().running() as running:
-        yield running
-
 
 @pytest.fixture
 async def hooks_sim(settings: Settings, clock: ManualClock, receiver: Receiver,
