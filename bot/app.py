@@ -31,6 +31,7 @@ from bot.executors.mlflow import MlflowExecutor
 from bot.executors.registry import Executors
 from bot.executors.webhook import WebhookExecutor
 from bot.kpis.loading import KpiConfig
+from bot.render import cards
 from bot.runtime.background import Background
 from bot.runtime.bus import EventBus
 from bot.runtime.deploy_engine import DeploymentEngine
@@ -173,7 +174,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     kpi_config = kpi_config or kpi_config_for(settings)
     logs.quiet_bad_requests()
     bus = EventBus()
-    db = Database(settings.database_url, clock, read_connections=HEAVY_JOBS, publish=bus.publish)
+    db = Database(settings.database_url, clock, read_connections=HEAVY_JOBS, publish=bus.publish,
+                  words=cards.slack_args)
     # Two clients, one Slack: listeners retry 429/5xx themselves, the outbox worker on its own.
     client, outbox_client = web_clients(settings.slack_bot_token or None, settings.slack_api_url)
     outbox = OutboxWorker(db.outbox, outbox_client, clock, poll_seconds=settings.outbox_poll_seconds,

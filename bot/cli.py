@@ -14,6 +14,7 @@ from bot.config import ConfigError, Settings, load_dotenv_file, load_settings
 from bot.config_files import kpi_config_for, pipelines_for
 from bot.kpis.loading import KpiSourceError
 from bot.pipelines.loading import PipelineError
+from bot.render import refusals
 from bot.slack.manifest import manifest_yaml
 from storage.database import DatabaseUnavailable
 
@@ -168,7 +169,7 @@ async def _token(settings: Settings, action: str, name: str | None) -> int:
                 used = f"last used {t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never used"
                 print(f"{t.name}\t{state}\tcreated {t.created_at:%Y-%m-%d}\t{used}")
     except DomainError as refused:
-        print(f"bizdevops: {refused}", file=sys.stderr)
+        print(f"bizdevops: {refusals.said(refused)}", file=sys.stderr)
         return 1
     finally:
         await db.dispose()

@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.clock import Clock
 from bot.domain import metrics as kpi
 from bot.domain.usecases import DomainError, validate_slug
+from bot.render import refusals
 from bot.services.metrics import MetricService, NewPoint
 from bot.services.tokens import TokenService
 
@@ -43,8 +44,10 @@ def register(web_app: web.Application, tokens: TokenService, metrics: MetricServ
             points = [_point(item, f"items[{i}]." if not single else "", clock.now())
                       for i, item in enumerate(items)]
             await metrics.push(points, token)
-        except (BadInput, DomainError) as bad:
+        except BadInput as bad:
             return web.json_response({"error": str(bad)}, status=400)
+        except DomainError as refused:
+            return web.json_response({"error": refusals.said(refused)}, status=400)
         except LookupError as unknown:
             return web.json_response({"error": f"use_case: no use case {unknown.args[0]!r}"},
                                      status=400)
@@ -99,7 +102,7 @@ def _field(item: dict[str, Any], key: str, at_path: str, check: Any, *, required
     try:
         return str(check(value))
     except DomainError as bad:
-        raise BadInput(f"{at_path}{key}: {bad}") from None
+        raise BadInput(f"{at_path}{key}: {refusals.said(bad)}") from None
 
 
 def _at(raw: Any, at_path: str, now: datetime) -> datetime:

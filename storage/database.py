@@ -21,6 +21,7 @@ from bot.clock import Clock
 from bot.services import deliveries
 from bot.services.deliveries import Delivery
 from bot.services.events import AfterCommit, MessageQueued
+from bot.services.outbox_port import Words
 from storage import sqlite_driver
 from storage.claims import SqlClaimRepository
 from storage.deployments import SqlDeploymentRepository
@@ -125,8 +126,9 @@ class SqlUnitOfWork:
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
-                 publish: Publish) -> None:
+                 publish: Publish, words: Words | None = None) -> None:
         self._sessions = sessions
+        self._words = words
         self._clock = clock
         self._publish = publish
         self._events: list[AfterCommit] = []
@@ -138,7 +140,7 @@ class SqlUnitOfWork:
         self._events = []
         self.session = self._sessions()
         self.use_cases = SqlUseCaseRepository(self.session)
-        self.outbox = SqlOutbox(self.session, self._clock.now())
+        self.outbox = SqlOutbox(self.session, self._clock.now(), self._words)
         self.deployments = SqlDeploymentRepository(self.session)
         self.metrics = SqlMetricRepository(self.session)
         self.tokens = SqlTokenRepository(self.session)
@@ -177,7 +179,9 @@ class SqlUnitOfWork:
 
 class Database:
     def __init__(self, url: str, clock: Clock, *, read_connections: int = 2,
-                 publish: Publish = _nobody) -> None:
+                 publish: Publish = _nobody, words: Words | None = None) -> None:
+        """``words`` turns the cards services post into Slack arguments (bot/render/cards.py,
+        given by the composition root: storage never imports a renderer)."""
         self.url = url
         self.engine = make_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -187,13 +191,14 @@ class Database:
         self.outbox = OutboxStore(self.sessions)
         self.requests = RequestLog(self.sessions)
         self._publish = publish
+        self._words = words
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.sessions, self.clock, self._publish)
+        return SqlUnitOfWork(self.sessions, self.clock, self._publish, self._words)
 
     def reads(self) -> SqlUnitOfWork:
         """A unit of work on the read-only connections, for long reads; it cannot commit."""

@@ -9,9 +9,18 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """A refused request; the message is shown to the user as it is."""
+    """A refused request: ``key`` names it and ``facts`` fill in its words, which the renderer
+    keeps (``raise Conflict("slug_taken", slug=slug)``). A key with spaces in it is words
+    already — the older refusals, until each has moved to bot/render."""
 
     show_usage = True  # bad input: the reply repeats how to write the command
+
+    def __init__(self, key: str, /, **facts: object) -> None:
+        super().__init__(key)
+        self.key, self.facts = key, facts
+
+    def __str__(self) -> str:  # for logs and tracebacks; people read bot/render/refusals.py
+        return f"{self.key} {self.facts}" if self.facts else self.key
 
 
 class Conflict(DomainError):
@@ -25,7 +34,7 @@ class NotAllowed(DomainError):
     {who_may} may {action}."; ``admins_may``: an admin could do it, so where no admins are
     configured the renderer says how to name some."""
 
-    def __init__(self, message: str = "", *, who_may: str = "", action: str = "",
-                 admins_may: bool = False) -> None:
-        super().__init__(message or f"Only {who_may} may {action}.")
+    def __init__(self, key: str = "", *, who_may: str = "", action: str = "",
+                 admins_may: bool = False, **facts: object) -> None:
+        super().__init__(key or f"Only {who_may} may {action}.", **facts)
         self.who_may, self.action, self.admins_may = who_may, action, admins_may

@@ -18,6 +18,7 @@ from bot.domain.mrkdwn import unescape
 from bot.domain.schedule import Schedule, ScheduleError
 from bot.domain.usecases import SLUG_RE, DomainError
 from bot.kpis.source_values import SourceValues
+from bot.render import refusals
 from bot.toml_values import join, kind_of, parse_duration, quote, short
 
 DEFAULT_TIMEOUT = timedelta(seconds=30)
@@ -100,7 +101,7 @@ class KpiChecker(SourceValues):
         try:
             return check(value)
         except DomainError as bad:
-            self.fail(join(path, key), unescape(str(bad)))
+            self.fail(join(path, key), unescape(refusals.said(bad)))
             return None
 
     def schedule(self, table: dict[str, Any], path: str) -> KpiSchedule | None:
@@ -154,7 +155,7 @@ class KpiChecker(SourceValues):
         try:
             return Target(parse_op(match[1]), parse_value(match[2]))
         except DomainError as bad:
-            self.fail(path, unescape(str(bad)))
+            self.fail(path, unescape(refusals.said(bad)))
             return None
 
 
@@ -163,7 +164,7 @@ def _schedule(cron: str, tz: str) -> Schedule | str:
     try:
         return Schedule(cron, tz, min_interval=KPI_CRON_MIN_INTERVAL)
     except ScheduleError as bad:
-        return unescape(str(bad))
+        return unescape(refusals.said(bad))
 
 
 def _key(value: Any) -> tuple[str, str] | None:

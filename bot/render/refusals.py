@@ -7,8 +7,18 @@ Where an admin could have done it and no admins are configured, it says how to n
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from bot.domain.errors import DomainError, NotAllowed
 from bot.render.blocks import Message, error
+
+Words = str | Callable[[dict[str, Any]], str]
+"""A refusal's words: a template filled with its facts (``str.format``), or a function of them."""
+
+# Each area keeps its refusals' words in a table of its own, merged here.
+REFUSALS: dict[str, Words] = {
+}
 
 NO_ADMINS_HINT = (
     " No admins are configured: set BIZDEVOPS_ADMINS to a comma-separated list of Slack user IDs."
@@ -17,7 +27,15 @@ NO_ADMINS_HINT = (
 
 def words(refused: DomainError, *, admins_configured: bool = True) -> str:
     hint = isinstance(refused, NotAllowed) and refused.admins_may and not admins_configured
-    return f"{refused}{NO_ADMINS_HINT if hint else ''}"
+    return f"{said(refused)}{NO_ADMINS_HINT if hint else ''}"
+
+
+def said(refused: DomainError) -> str:
+    """What the refusal says, without hints: its key's words filled in with its facts."""
+    template = REFUSALS.get(refused.key)
+    if template is None:
+        return refused.key  # words already
+    return template(refused.facts) if callable(template) else template.format(**refused.facts)
 
 
 def refusal(refused: DomainError, usage: str = "", *, admins_configured: bool = True) -> Message:

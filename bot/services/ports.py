@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -14,6 +14,8 @@ from bot.domain.locks import DeployLock as DeployLock  # a port's type, from the
 from bot.domain.production import Production
 from bot.services.deliveries import Delivery
 from bot.services.events import AfterCommit
+from bot.services.outbox_port import Outbox as Outbox  # re-exported
+from bot.services.outbox_port import OutgoingMessage as OutgoingMessage  # re-exported
 from bot.services.use_case_ports import ModelLink as ModelLink  # ports of their own, re-exported
 from bot.services.use_case_ports import UseCaseRepository as UseCaseRepository
 
@@ -21,19 +23,6 @@ if TYPE_CHECKING:  # only in annotations: read_ports itself uses the types decla
     from bot.services import freeze_ports, kpi_ports, read_ports, registry_ports
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class OutgoingMessage:
-    """One Web API call the bot owes Slack (``chat.postMessage`` ...), delivered by the outbox."""
-
-    method: str
-    channel: str
-    args: dict[str, Any] = field(default_factory=dict)
-    ref: str | None = None        # names a posted message, e.g. "deployment:42"
-    update_of: str | None = None  # chat.update of the message with this ref
-    thread_of: str | None = None  # reply in the thread of the message with this ref
-    link_of: str | None = None    # end the text with a link to the message with this ref
 
 
 @dataclass(frozen=True)
@@ -80,11 +69,6 @@ class DeliveryLog(Protocol):
     async def seen(self, key: str) -> bool: ...
     def handling(self, key: str) -> None:
         """The rest of this task works for delivery ``key``: its first commit records it."""
-
-
-class Outbox(Protocol):
-    def add(self, message: OutgoingMessage) -> None: ...
-    async def supersede_updates(self, ref: str) -> None: ...
 
 
 class NotifyPreferences(Protocol):

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from bot.domain.mrkdwn import control_character, escape
 from bot.domain.usecases import DomainError, validate_slug
+from bot.render import refusals
 from bot.services.commands import ChannelRef, UserRef
 
 # Slack sends smart quotes when the user's client autocorrects; treat them as plain ones.
@@ -150,7 +151,7 @@ def parse_slug(token: str, usage: str = "") -> str:
     try:
         return validate_slug(token)
     except DomainError as bad:
-        raise UsageError(str(bad), usage) from None
+        raise UsageError(refusals.said(bad), usage) from None
 
 
 def parse_user(token: str, *, usage: str = "") -> UserRef:

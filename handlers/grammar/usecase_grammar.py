@@ -17,6 +17,7 @@ from bot.domain.usecases import (
     validate_slug,
     validate_title,
 )
+from bot.render import refusals
 from bot.services.commands import (
     AddTeamMember,
     AdvanceUseCase,
@@ -123,7 +124,7 @@ def new_from_dialog(values: dict[str, str]) -> NewUseCase:
                 raise DomainError(problem)
             checked[field] = rule(raw)
         except DomainError as bad:
-            errors[field] = str(bad)
+            errors[field] = refusals.said(bad)
     if checked.get(ids.NEW_KPI_TARGET) and not checked.get(ids.NEW_KPI) and ids.NEW_KPI not in errors:
         errors[ids.NEW_KPI] = "Name the KPI the target is for, e.g. `auc`."
     if not values.get(ids.NEW_SLUG, "").strip() and ids.NEW_TITLE not in errors:

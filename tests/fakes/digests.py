@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
 
+from bot.services.outbox_port import CardOutbox, Words
 from bot.services.ports import DigestSchedule, OutgoingMessage
 from tests.fakes.tables import Ids, OutboxRow, Table, Tables
 
@@ -63,10 +64,11 @@ def _insert_once(table: Table[K, datetime], key: K, at: datetime) -> bool:
     return True
 
 
-class MemoryOutbox:
+class MemoryOutbox(CardOutbox):
     """The writing side of the outbox; ``added`` tells the commit to announce MessageQueued."""
 
-    def __init__(self, tables: Tables, ids: Ids) -> None:
+    def __init__(self, tables: Tables, ids: Ids, words: Words | None) -> None:
+        super().__init__(words)
         self._rows = tables.outbox
         self._ids = ids
         self.added = 0

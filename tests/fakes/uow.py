@@ -14,9 +14,11 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 
 from bot.clock import Clock, SystemClock
+from bot.render.cards import slack_args
 from bot.services import deliveries
 from bot.services.deliveries import Delivery
 from bot.services.events import AfterCommit, MessageQueued
+from bot.services.outbox_port import Words
 from bot.services.ports import DuplicateDelivery, OutgoingMessage, UnitOfWork
 from tests.fakes.deployments import MemoryDeploymentRepository
 from tests.fakes.digests import MemoryClaimRepository, MemoryDigestRepository, MemoryOutbox
@@ -60,7 +62,7 @@ class InMemoryUnitOfWork:
         """A transaction on a snapshot of what is committed now (SQLAlchemy's autobegin)."""
         db, self._tables = self._db, self._db.committed.snapshot()
         self.use_cases = MemoryUseCaseRepository(self._tables, db.ids)
-        self.outbox = MemoryOutbox(self._tables, db.ids)
+        self.outbox = MemoryOutbox(self._tables, db.ids, db.words)
         self.deployments = MemoryDeploymentRepository(self._tables, db.ids)
         self.metrics = MemoryMetricRepository(self._tables, db.ids)
         self.tokens = MemoryTokenRepository(self._tables)
@@ -111,8 +113,10 @@ class InMemoryDatabase:
     """The committed tables that every unit of work made by ``uow`` shares, and the clock
     that the services under test are given."""
 
-    def __init__(self, clock: Clock | None = None, publish: Publish | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, publish: Publish | None = None,
+                 words: Words = slack_args) -> None:
         self.clock = clock or SystemClock()
+        self.words = words
         self.committed = Tables()
         self.ids = Ids()
         self.published: list[AfterCommit] = []  # every event handed on, when no publish is given

@@ -45,8 +45,8 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         return
     with migrated_database(request.param, request, tmp_path) as url:
         published: list[AfterCommit] = []
-        db = Database(url, clock, publish=published.extend)
-        other = Database(url, clock)  # SQLite pools one connection per Database
+        db = Database(url, clock, publish=published.extend, words=slack_args)
+        other = Database(url, clock, words=slack_args)  # SQLite pools one connection per Database
         try:
             yield Store(request.param, db.uow, other.uow, other.outbox.backlog, clock, published)
         finally:

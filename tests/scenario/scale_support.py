@@ -274,7 +274,7 @@ async def outbox_rows(db: Database) -> list[OutboxRow]:
 
 
 def open_db(url: str) -> Database:
-    return Database(url, SystemClock())
+    return Database(url, SystemClock(), words=slack_args)
 
 
 # ── what Slack got ──────────────────────────────────────────────────────────────────────────

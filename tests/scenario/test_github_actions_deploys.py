@@ -142,7 +142,7 @@ async def test_a_cancel_made_by_another_process_cancels_the_run_this_one_follows
         while not fake_github.runs or not any(r.gets >= 2 for r in fake_github.runs.values()):
             assert time.monotonic() < deadline, "the run was never followed"
             await asyncio.sleep(0.02)
-        other = Database(settings.database_url, clock)  # another process: no events reach here
+        other = Database(settings.database_url, clock, words=slack_args)  # another process: no events reach here
         try:
             async with other.uow() as uow:
                 d = await uow.deployments.get(d_id)

@@ -1,0 +1,24 @@
+"""Cards — the facts services post to a channel or a DM (bot/services/outbox_port.py) — in
+words: one table from each card's type to the function that says it. The composition root
+hands ``slack_args`` to the database, which words every card as it is queued."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.render.blocks import Message
+
+CARDS: dict[type, Callable[[Any], Message]] = {
+}
+
+
+def words(card: object) -> Message:
+    say = CARDS.get(type(card))
+    if say is None:
+        raise TypeError(f"no renderer for the card {type(card).__name__} (bot/render/cards.py)")
+    return say(card)
+
+
+def slack_args(card: object) -> dict[str, Any]:
+    return words(card).as_args()

@@ -1,0 +1,71 @@
+"""The narrow port every message the bot owes Slack goes through: post, edit or reply with a
+*card* — facts from bot/domain — that bot/render words as it is queued (``Words``), in the
+transaction that decided it. Services never build a Web API call or a sentence themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+Words = Callable[[object], dict[str, Any]]
+"""A card's Slack arguments (``text``, ``blocks``); bot/render/cards.py is the one there is."""
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One Web API call the bot owes Slack (``chat.postMessage`` ...), delivered by the outbox."""
+
+    method: str
+    channel: str
+    args: dict[str, Any] = field(default_factory=dict)
+    ref: str | None = None        # names a posted message, e.g. "deployment:42"
+    update_of: str | None = None  # chat.update of the message with this ref
+    thread_of: str | None = None  # reply in the thread of the message with this ref
+    link_of: str | None = None    # end the text with a link to the message with this ref
+
+
+class Outbox(Protocol):
+    def add(self, message: OutgoingMessage) -> None:
+        """A Web API call built by hand: on its way out, services move to ``post``/``edit``."""
+
+    def post(self, channel: str, card: object, *, ref: str | None = None,
+             link_of: str | None = None) -> None:
+        """A new message in ``channel`` (a user id is their DM), named ``ref`` for later edits."""
+
+    def edit(self, ref: str, channel: str, card: object, *, link_of: str | None = None) -> None:
+        """Replace the message named ``ref`` with ``card``."""
+
+    def reply(self, ref: str, channel: str, card: object) -> None:
+        """A reply in the thread of the message named ``ref``."""
+
+    async def supersede_updates(self, ref: str) -> None: ...
+
+
+class CardOutbox:
+    """``post``/``edit``/``reply`` over ``add`` of one Web API call: the SQL outbox and the
+    in-memory one share it, so both word a card the same way."""
+
+    def __init__(self, words: Words | None) -> None:
+        self._words = words
+
+    def add(self, message: OutgoingMessage) -> None:
+        raise NotImplementedError
+
+    def post(self, channel: str, card: object, *, ref: str | None = None,
+             link_of: str | None = None) -> None:
+        self.add(OutgoingMessage("chat.postMessage", channel, self._args(channel, card),
+                                 ref=ref, link_of=link_of))
+
+    def edit(self, ref: str, channel: str, card: object, *, link_of: str | None = None) -> None:
+        self.add(OutgoingMessage("chat.update", channel, self._args(channel, card),
+                                 update_of=ref, link_of=link_of))
+
+    def reply(self, ref: str, channel: str, card: object) -> None:
+        self.add(OutgoingMessage("chat.postMessage", channel, self._args(channel, card),
+                                 thread_of=ref))
+
+    def _args(self, channel: str, card: object) -> dict[str, Any]:
+        if self._words is None:
+            raise RuntimeError("this database was opened without a renderer (Database(words=...))")
+        return {"channel": channel, **self._words(card)}
