@@ -29,11 +29,10 @@ from bot.domain.deployment_model import (  # noqa: E402
     Vote,
 )
 from bot.domain.dora import DoraRecord, production_finished  # noqa: E402
+from bot.domain.executor_specs import DryRunSpec, WebhookSpec
 from bot.domain.pipeline import (  # noqa: E402
     BUILT_IN,
     ApprovalSpec,
-    ExecutorKind,
-    ExecutorSpec,
     OnFailure,
     Pipeline,
     StageSpec,
@@ -55,8 +54,8 @@ UNITS = {"latency_ms": "ms", "throughput": "req/s"}
 ROLES = ("business", "data-scientist", "data-engineer", "devops")
 CHUNK = 5000
 
-DRY = ExecutorSpec(ExecutorKind.DRY_RUN)
-HOOK = ExecutorSpec(ExecutorKind.WEBHOOK, url="https://ci.example.com/hooks/deploy")
+DRY = DryRunSpec()
+HOOK = WebhookSpec(url="https://ci.example.com/hooks/deploy")
 WAVES = Pipeline("production", (
     StageSpec("build", HOOK),
     StageSpec("verify", HOOK),

@@ -22,15 +22,12 @@ from bot.domain.deployment_model import (
     WaveRun,
 )
 from bot.domain.dora import as_record, production_finished
-from bot.domain.kpis import MaxDrop
-from bot.domain.pipeline import ApprovalSpec, ExecutorKind, ExecutorSpec, OnFailure, StageSpec
+from bot.domain.pipeline import ApprovalSpec, OnFailure, StageSpec
 from bot.domain.production import Placement, Running, unsettled
+from storage.executor_codec import executor_from_json, executor_to_json
 from storage.models import DeploymentRow
 
 Json = dict[str, Any]
-# Executor settings stored only when set: older rows and other kinds read back as they were.
-_TEXTS = ("model", "alias", "repo", "workflow", "ref")
-_PAIRS = ("require_tags", "inputs")
 
 
 def _time(value: datetime | None) -> str | None:
@@ -39,35 +36,6 @@ def _time(value: datetime | None) -> str | None:
 
 def _parse_time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
-
-
-def _executor(spec: ExecutorSpec | None) -> Json | None:
-    if spec is None:
-        return None
-    out: Json = {"kind": spec.kind.value, "url": spec.url, "argv": list(spec.argv),
-                 "delay": spec.delay.total_seconds()}
-    if spec.kind is ExecutorKind.KPI:  # only then: older rows and other kinds stay as they were
-        drop = spec.max_drop
-        out["kpi"] = {"name": spec.kpi, "max_drop": None if drop is None else [drop.amount, drop.percent]}
-    for name in _TEXTS:
-        if value := getattr(spec, name):
-            out[name] = value
-    for name in _PAIRS:
-        if value := getattr(spec, name):
-            out[name] = [list(pair) for pair in value]
-    return out
-
-
-def _parse_executor(data: Json | None) -> ExecutorSpec | None:
-    if data is None:
-        return None
-    kpi = data.get("kpi") or {"name": "", "max_drop": None}
-    drop = kpi["max_drop"]
-    extra: dict[str, Any] = {name: data[name] for name in _TEXTS if name in data}
-    extra |= {name: tuple((k, v) for k, v in data[name]) for name in _PAIRS if name in data}
-    return ExecutorSpec(ExecutorKind(data["kind"]), data["url"], tuple(data["argv"]),
-                        timedelta(seconds=data["delay"]), kpi=kpi["name"],
-                        max_drop=None if drop is None else MaxDrop(drop[0], drop[1]), **extra)
 
 
 def _remind(approval: Json) -> timedelta | None:
@@ -79,7 +47,7 @@ def _remind(approval: Json) -> timedelta | None:
 def spec_to_json(spec: StageSpec) -> Json:
     approval = spec.approval
     return {
-        "name": spec.name, "run": _executor(spec.run), "timeout": spec.timeout.total_seconds(),
+        "name": spec.name, "run": executor_to_json(spec.run), "timeout": spec.timeout.total_seconds(),
         "approval": None if approval is None else {
             "required": approval.required, "approvers": list(approval.approvers),
             "allow_self": approval.allow_self, "expires": approval.expires.total_seconds(),
@@ -87,14 +55,14 @@ def spec_to_json(spec: StageSpec) -> Json:
         },
         "waves": list(spec.waves),
         "targets": spec.targets if isinstance(spec.targets, int) else list(spec.targets),
-        "health": _executor(spec.health), "bake": spec.bake.total_seconds(),
+        "health": executor_to_json(spec.health), "bake": spec.bake.total_seconds(),
         "on_failure": spec.on_failure.value,
     }
 
 
 def spec_from_json(data: Json) -> StageSpec:
     approval = data["approval"]
-    run = _parse_executor(data["run"])
+    run = executor_from_json(data["run"])
     assert run is not None
     return StageSpec(
         name=data["name"], run=run, timeout=timedelta(seconds=data["timeout"]),
@@ -104,7 +72,7 @@ def spec_from_json(data: Json) -> StageSpec:
         ),
         waves=tuple(data["waves"]),
         targets=data["targets"] if isinstance(data["targets"], int) else tuple(data["targets"]),
-        health=_parse_executor(data["health"]), bake=timedelta(seconds=data["bake"]),
+        health=executor_from_json(data["health"]), bake=timedelta(seconds=data["bake"]),
         on_failure=OnFailure(data["on_failure"]),
     )
 

@@ -10,18 +10,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
+from bot.domain.executor_specs import DryRunSpec
+from bot.domain.executor_specs import ExecutorKind as ExecutorKind  # re-exported
+from bot.domain.executor_specs import ExecutorSpec as ExecutorSpec  # re-exported
 from bot.domain.freezes import RecurringFreeze
-from bot.domain.kpis import MaxDrop
-
-
-class ExecutorKind(StrEnum):
-    WEBHOOK = "webhook"
-    COMMAND = "command"
-    DRY_RUN = "dry-run"
-    KPI = "kpi"                          # health checks only: a business KPI gates the rollout
-    MLFLOW = "mlflow"                    # points a registered model's alias at the version
-    GITHUB_ACTIONS = "github-actions"    # runs a workflow and follows the run
-
 
 # A use case's team roles, as a pipeline's `allowed` names them and as refusals say them.
 ROLES = {"business": "business people", "data-scientist": "data scientists",
@@ -31,33 +23,6 @@ ROLES = {"business": "business people", "data-scientist": "data scientists",
 class OnFailure(StrEnum):
     HALT = "halt"
     ROLLBACK = "rollback"
-
-
-@dataclass(frozen=True)
-class ExecutorSpec:
-    kind: ExecutorKind
-    url: str = ""                        # webhook
-    argv: tuple[str, ...] = ()           # command; placeholders {version} {use_case} {stage} {targets}
-    delay: timedelta = timedelta()       # dry-run
-    kpi: str = ""                        # kpi: the use case's KPI to judge
-    max_drop: MaxDrop | None = None      # kpi: how much worse than at the start it may get
-    model: str = ""                      # mlflow: the registered model ("": the use case's link)
-    alias: str = ""                      # mlflow: e.g. "champion"
-    require_tags: tuple[tuple[str, str], ...] = ()  # mlflow: the version must carry these
-    repo: str = ""                       # github-actions: "org/name"
-    workflow: str = ""                   # github-actions: "deploy.yml" or a workflow id
-    ref: str = ""                        # github-actions: the branch or tag to run on
-    inputs: tuple[tuple[str, str], ...] = ()  # github-actions: with the argv placeholders
-
-    @property
-    def is_dry_run(self) -> bool:
-        return self.kind is ExecutorKind.DRY_RUN
-
-    @property
-    def all_or_nothing(self) -> bool:
-        """A failed run changed nothing: an alias moves or it does not; a dry run changes nothing.
-        Any other executor may fail half-way, leaving its targets unknown."""
-        return self.kind in (ExecutorKind.MLFLOW, ExecutorKind.DRY_RUN)
 
 
 @dataclass(frozen=True)
@@ -145,11 +110,11 @@ BUILT_IN = PipelineSet(
             name="default",
             description="built-in dry-run pipeline: nothing is deployed",
             stages=(
-                StageSpec("develop", ExecutorSpec(ExecutorKind.DRY_RUN)),
-                StageSpec("verify", ExecutorSpec(ExecutorKind.DRY_RUN)),
-                StageSpec("stage", ExecutorSpec(ExecutorKind.DRY_RUN)),
-                StageSpec("verify-staging", ExecutorSpec(ExecutorKind.DRY_RUN)),
-                StageSpec("deploy", ExecutorSpec(ExecutorKind.DRY_RUN), approval=ApprovalSpec()),
+                StageSpec("develop", DryRunSpec()),
+                StageSpec("verify", DryRunSpec()),
+                StageSpec("stage", DryRunSpec()),
+                StageSpec("verify-staging", DryRunSpec()),
+                StageSpec("deploy", DryRunSpec(), approval=ApprovalSpec()),
             ),
         )
     },

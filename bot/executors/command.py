@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Mapping
 from datetime import timedelta
 
-from bot.domain.pipeline import ExecutorSpec
+from bot.domain.executor_specs import CommandSpec, ExecutorSpec
 from bot.executors._common import clip, format_timeout
 from bot.executors.base import ExecutorResult, Outcome, StageJob
 
@@ -69,6 +69,7 @@ class CommandExecutor:
     async def run(
         self, spec: ExecutorSpec, job: StageJob, *, timeout: timedelta  # noqa: ASYNC109 (protocol)
     ) -> ExecutorResult:
+        assert isinstance(spec, CommandSpec)  # Executors runs each spec with its kind's executor
         if not spec.argv:
             return ExecutorResult(Outcome.FAILED, "no command configured")
         argv = expand_argv(spec.argv, job)

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from bot.domain.pipeline import ExecutorSpec
+from bot.domain.executor_specs import DryRunSpec, ExecutorSpec
 from bot.executors._common import describe_targets, format_timeout
 from bot.executors.base import ExecutorResult, Outcome, StageJob
 
@@ -17,6 +17,7 @@ class DryRunExecutor:
     async def run(
         self, spec: ExecutorSpec, job: StageJob, *, timeout: timedelta  # noqa: ASYNC109 (protocol)
     ) -> ExecutorResult:
+        assert isinstance(spec, DryRunSpec)  # Executors runs each spec with its kind's executor
         where = describe_targets(job.wave, job.targets)
         log.info("action=dry_run deployment_id=%s stage=%s wave=%s", job.deployment_id, job.stage, job.wave)
         # Honour the stage timeout like a real executor would, so a misconfigured

@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from urllib.parse import quote
 
+from bot.domain.executor_specs import ExecutorSpec, GithubActionsSpec
 from bot.domain.mrkdwn import web_url
-from bot.domain.pipeline import ExecutorSpec
 from bot.executors._common import clip, format_timeout
 from bot.executors.base import ExecutorResult, Outcome, StageJob, Started, handed_over
 from bot.executors.command import expand_argv
@@ -89,6 +89,7 @@ class GithubActionsExecutor:
     ) -> ExecutorResult:
         """Dispatch the workflow and follow its run; ``started`` hears the run's reference
         ("owner/repo#id") as soon as GitHub names it, so a successor can follow it."""
+        assert isinstance(spec, GithubActionsSpec)  # Executors runs each spec with its kind's executor
         async def dispatch_and_follow(target: _Target, run: _Run, pace: Pace) -> ExecutorResult:
             return await self._dispatch_and_follow(spec, job, target, run, pace, started)
 
@@ -145,7 +146,7 @@ class GithubActionsExecutor:
                 await asyncio.shield(self._cancel(target, run, job))
             raise
 
-    async def _dispatch_and_follow(self, spec: ExecutorSpec, job: StageJob, target: _Target,
+    async def _dispatch_and_follow(self, spec: GithubActionsSpec, job: StageJob, target: _Target,
                                    run: _Run, pace: Pace,
                                    started: Started | None) -> ExecutorResult:
         names = [name for name, _ in spec.inputs]

@@ -10,8 +10,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from bot.domain.executor_specs import ExecutorSpec, KpiSpec
 from bot.domain.kpis import GateVerdict, MaxDrop
-from bot.domain.pipeline import ExecutorSpec
 from bot.executors.base import ExecutorResult, Outcome, StageJob
 
 Judge = Callable[[str, str, MaxDrop | None, datetime | None, datetime | None], Awaitable[GateVerdict]]
@@ -23,6 +23,7 @@ class KpiGateExecutor:
 
     async def run(self, spec: ExecutorSpec, job: StageJob, *,
                   timeout: timedelta) -> ExecutorResult:  # noqa: ASYNC109 (the executor protocol)
+        assert isinstance(spec, KpiSpec)  # Executors runs each spec with its kind's executor
         try:
             async with asyncio.timeout(timeout.total_seconds()):
                 verdict = await self._judge(job.use_case, spec.kpi, spec.max_drop, job.requested_at,

@@ -14,8 +14,8 @@ import math
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot.domain.executor_specs import ExecutorSpec, MlflowSpec
 from bot.domain.kpis import SourceFailure
-from bot.domain.pipeline import ExecutorSpec
 from bot.domain.registry import READY, VERSION_RE, ModelVersion, tag_problems
 from bot.executors._common import clip, format_timeout
 from bot.executors.base import ExecutorResult, Intends, Outcome, StageJob
@@ -54,6 +54,7 @@ class MlflowExecutor:
     async def run(self, spec: ExecutorSpec, job: StageJob, *, timeout: timedelta,  # noqa: ASYNC109
                   intends: Intends | None = None) -> ExecutorResult:
         """``intends`` saves the undo before the alias is moved (the engine always gives it)."""
+        assert isinstance(spec, MlflowSpec)  # Executors runs each spec with its kind's executor
         model, alias, version = spec.model or job.model, spec.alias, job.version
         if not model:
             return ExecutorResult(Outcome.FAILED, NO_MODEL)
@@ -84,7 +85,7 @@ class MlflowExecutor:
                  else f"{_name(model, alias)} already pointed at v{version}")
         return ExecutorResult(Outcome.SUCCEEDED, moved, undo=undo)
 
-    async def _check(self, model: str, spec: ExecutorSpec, version: str) -> str:
+    async def _check(self, model: str, spec: MlflowSpec, version: str) -> str:
         """Where the alias points now ("" nowhere), once the version passed every check."""
         found = await self._rest.model_version(model, version)
         if found is None:

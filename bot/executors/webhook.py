@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bot.clock import within_window
+from bot.domain.executor_specs import ExecutorSpec, WebhookSpec
 from bot.domain.mrkdwn import web_url
-from bot.domain.pipeline import ExecutorSpec
 from bot.executors._common import clip, format_timeout
 from bot.executors.base import ExecutorResult, Outcome, StageJob
 
@@ -145,6 +145,7 @@ class WebhookExecutor:
     async def run(
         self, spec: ExecutorSpec, job: StageJob, *, timeout: timedelta  # noqa: ASYNC109 (protocol)
     ) -> ExecutorResult:
+        assert isinstance(spec, WebhookSpec)  # Executors runs each spec with its kind's executor
         if not self._secret:
             return ExecutorResult(Outcome.FAILED, "webhook secret is not configured")  # fail closed
         if not spec.url.startswith(("http://", "https://")):

@@ -7,9 +7,18 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from bot.domain.executor_specs import (
+    CommandSpec,
+    DryRunSpec,
+    ExecutorKind,
+    ExecutorSpec,
+    GithubActionsSpec,
+    KpiSpec,
+    MlflowSpec,
+    WebhookSpec,
+)
 from bot.domain.kpis import parse_max_drop
 from bot.domain.metrics import NAME_RE as METRIC_NAME_RE
-from bot.domain.pipeline import ExecutorKind, ExecutorSpec
 from bot.pipelines.rollout_values import RolloutValues
 from bot.toml_values import did_you_mean, join, kind_of, quote, quoted
 
@@ -53,13 +62,13 @@ class ExecutorValues(RolloutValues):
             self.kinds.add(kind)
         if kind is ExecutorKind.WEBHOOK:
             url = self.url(value, path)
-            return ExecutorSpec(kind, url=url) if url else None
+            return WebhookSpec(url) if url else None
         if kind is ExecutorKind.COMMAND:
             argv = self.argv(value.get("argv"), join(path, "argv"))
-            return ExecutorSpec(kind, argv=argv) if argv else None
+            return CommandSpec(argv) if argv else None
         if kind is ExecutorKind.DRY_RUN:
             delay = self.duration(value, "delay", path, timedelta(), timedelta(hours=1))
-            return ExecutorSpec(kind, delay=delay)
+            return DryRunSpec(delay)
         if kind is ExecutorKind.KPI:
             return self.kpi_gate(value, path)
         if kind is ExecutorKind.MLFLOW:
@@ -78,7 +87,7 @@ class ExecutorValues(RolloutValues):
         tags = self.string_pairs(table.get("require_tags", {}), join(path, "require_tags"))
         if len(self.problems) > count:
             return None
-        return ExecutorSpec(ExecutorKind.MLFLOW, model=model, alias=alias, require_tags=tags)
+        return MlflowSpec(alias, model=model, require_tags=tags)
 
     def github_workflow(self, table: dict[str, Any], path: str) -> ExecutorSpec | None:
         count = len(self.problems)
@@ -95,8 +104,7 @@ class ExecutorValues(RolloutValues):
             self.placeholders(value, f"{join(path, 'inputs')}.{key}")
         if len(self.problems) > count:
             return None
-        return ExecutorSpec(ExecutorKind.GITHUB_ACTIONS, repo=repo, workflow=workflow, ref=ref,
-                            inputs=inputs)
+        return GithubActionsSpec(repo, workflow, ref=ref, inputs=inputs)
 
     def filled(self, table: dict[str, Any], key: str, path: str, hint: str = "", *,
                required: bool = False) -> str:
@@ -136,7 +144,7 @@ class ExecutorValues(RolloutValues):
             except ValueError as bad:
                 self.fail(join(path, "max_drop"), str(bad))
         ok = name is not None and len(self.problems) == count
-        return ExecutorSpec(ExecutorKind.KPI, kpi=name or "", max_drop=max_drop) if ok else None
+        return KpiSpec(name or "", max_drop=max_drop) if ok else None
 
     def executor_kind(self, raw: Any, path: str, health: bool) -> ExecutorKind | None:
         kinds = _KINDS if health else _RUN_KINDS

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.domain.deployment_model import Deployment, StageState
+from bot.domain.executor_specs import MlflowSpec
 from bot.domain.kpis import SourceFailure
-from bot.domain.pipeline import ExecutorKind
 from bot.domain.registry import RegistryEvent
 from bot.render import registry_blocks
 from bot.render.blocks import Message
@@ -115,7 +115,7 @@ def _waits_to_move(d: Deployment, alias: str) -> bool:
     """Its next stage points ``alias`` and waits for an approval (an outside move front-runs it)."""
     stage = d.current_stage
     return (stage is not None and stage.state is StageState.AWAITING_APPROVAL
-            and stage.spec.run.kind is ExecutorKind.MLFLOW and stage.spec.run.alias == alias)
+            and isinstance(stage.spec.run, MlflowSpec) and stage.spec.run.alias == alias)
 
 
 def _post(uow: UnitOfWork, channel: str, msg: Message) -> None:

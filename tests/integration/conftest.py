@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import ManualClock
+from bot.render.cards import slack_args
 from bot.services.events import AfterCommit
 from bot.services.ports import UnitOfWork
 from storage.database import Database

@@ -18,8 +18,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.domain.executor_specs import CommandSpec, DryRunSpec, KpiSpec, WebhookSpec
 from bot.domain.kpis import GateVerdict, MaxDrop
-from bot.domain.pipeline import ExecutorKind, ExecutorSpec
+from bot.domain.pipeline import ExecutorSpec
 from bot.executors.base import ExecutorResult, Outcome, StageJob
 from bot.executors.command import CommandExecutor
 from bot.executors.dry_run import DryRunExecutor
@@ -104,7 +105,7 @@ def webhook(session: aiohttp.ClientSession, retries: int = 3) -> WebhookExecutor
 
 
 def hook_spec(url: str) -> ExecutorSpec:
-    return ExecutorSpec(ExecutorKind.WEBHOOK, url=url)
+    return WebhookSpec(url=url)
 
 
 async def test_webhook_sync_success_sends_the_signed_job(hook: Hook, session: aiohttp.ClientSession) -> None:
@@ -227,7 +228,7 @@ def test_verify_accepts_the_real_signature_only() -> None:
 # --- command -------------------------------------------------------------------------------
 
 def command(*code_and_args: str) -> ExecutorSpec:
-    return ExecutorSpec(ExecutorKind.COMMAND, argv=(PY, "-c", *code_and_args))
+    return CommandSpec(argv=(PY, "-c", *code_and_args))
 
 
 async def run_command(spec: ExecutorSpec, job: StageJob | None = None, seconds: float = 10) -> ExecutorResult:
@@ -358,7 +359,7 @@ async def test_secrets_do_not_reach_the_command(monkeypatch: pytest.MonkeyPatch)
 
 
 async def test_missing_executable_fails() -> None:
-    spec = ExecutorSpec(ExecutorKind.COMMAND, argv=("/nonexistent/deploy-tool-xyz", "{version}"))
+    spec = CommandSpec(argv=("/nonexistent/deploy-tool-xyz", "{version}"))
     result = await run_command(spec)
     assert result.outcome is Outcome.FAILED
     assert "not found" in result.detail and "deploy-tool-xyz" in result.detail
@@ -367,7 +368,7 @@ async def test_missing_executable_fails() -> None:
 # --- dry run and dispatch ------------------------------------------------------------------
 
 async def test_dry_run_succeeds_and_says_so() -> None:
-    spec = ExecutorSpec(ExecutorKind.DRY_RUN, delay=timedelta(milliseconds=10))
+    spec = DryRunSpec(delay=timedelta(milliseconds=10))
     result = await DryRunExecutor().run(spec, make_job(), timeout=SECOND)
     assert result.outcome is Outcome.SUCCEEDED
     assert result.detail.startswith("dry run: nothing was deployed")
@@ -383,11 +384,11 @@ async def test_registry_dispatches_on_kind(session: aiohttp.ClientSession) -> No
     executors = Executors(webhook(session), CommandExecutor(), DryRunExecutor(),
                           KpiGateExecutor(judge_auc))
     plain_job = make_job(wave=None, targets=())
-    dry = await executors.run(ExecutorSpec(ExecutorKind.DRY_RUN), plain_job, timeout=SECOND)
+    dry = await executors.run(DryRunSpec(), plain_job, timeout=SECOND)
     assert dry.detail == "dry run: nothing was deployed"
     ran = await executors.run(command("print('ran')"), make_job(), timeout=5 * SECOND)
     assert ran.output_tail == ("ran",)
-    gate = ExecutorSpec(ExecutorKind.KPI, kpi="auc", max_drop=MaxDrop(2, True))
+    gate = KpiSpec(kpi="auc", max_drop=MaxDrop(2, True))
     judged = await executors.run(gate, make_job(), timeout=SECOND)
     assert (judged.outcome, judged.detail) == (Outcome.SUCCEEDED, f"{make_job().use_case}/auc judged")
 
@@ -397,7 +398,7 @@ async def test_a_kpi_gate_that_gets_no_verdict_in_time_fails() -> None:
         await asyncio.sleep(10)
         raise AssertionError("not reached")
 
-    gate = ExecutorSpec(ExecutorKind.KPI, kpi="auc")
+    gate = KpiSpec(kpi="auc")
     result = await KpiGateExecutor(never).run(gate, make_job(), timeout=timedelta(milliseconds=50))
     assert result.outcome is Outcome.FAILED
     assert result.detail == "KPI `auc`: no value within the stage's timeout, so the check fails"

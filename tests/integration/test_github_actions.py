@@ -12,8 +12,8 @@ from datetime import timedelta
 import aiohttp
 import pytest
 
+from bot.domain.executor_specs import GithubActionsSpec
 from bot.domain.kpis import GateVerdict
-from bot.domain.pipeline import ExecutorKind, ExecutorSpec
 from bot.executors.base import HANDED_OVER, Outcome, StageJob
 from bot.executors.command import CommandExecutor
 from bot.executors.dry_run import DryRunExecutor
@@ -27,7 +27,7 @@ from tests.servers.fake_github import DROP, FakeGithub, Validator, fake_github, 
 pytestmark = pytest.mark.github_spec
 
 TOKEN = "ghp_s3cretTokenThatMustNeverShow0000000000"
-SPEC = ExecutorSpec(ExecutorKind.GITHUB_ACTIONS, repo="acme/churn", workflow="deploy.yml", ref="release",
+SPEC = GithubActionsSpec(repo="acme/churn", workflow="deploy.yml", ref="release",
                     inputs=(("version", "{version}"), ("environment", "{stage}-w{wave}"),
                             ("hosts", "{targets}")))
 JOB = StageJob(deployment_id="d-1", use_case="churn", version="1.4.2", stage="production", wave=2,

@@ -9,8 +9,9 @@ from datetime import timedelta
 
 import pytest
 
+from bot.domain.executor_specs import MlflowSpec
 from bot.domain.kpis import SourceFailure
-from bot.domain.pipeline import ExecutorKind, ExecutorSpec
+from bot.domain.pipeline import ExecutorSpec
 from bot.executors.base import ExecutorResult, Outcome, StageJob
 from bot.executors.mlflow import NO_MODEL, MlflowExecutor, UndoFailed
 from bot.sources.mlflow_rest import MlflowRest
@@ -64,7 +65,7 @@ def a_model(mlflow: MlflowServer, versions: int = 2, **tags: str) -> Model:
 
 def spec(model: str = "", alias: str = "champion",
          require_tags: tuple[tuple[str, str], ...] = ()) -> ExecutorSpec:
-    return ExecutorSpec(ExecutorKind.MLFLOW, model=model, alias=alias, require_tags=require_tags)
+    return MlflowSpec(model=model, alias=alias, require_tags=require_tags)
 
 
 def job(version: str, model: str = "") -> StageJob:

@@ -11,13 +11,14 @@ import pytest
 from bot.domain import deployment_machine as machine
 from bot.domain import gates, usecases
 from bot.domain.deployment_model import Deployment, DeploymentState, Event
-from bot.domain.pipeline import ApprovalSpec, ExecutorKind, ExecutorSpec, Pipeline, StageSpec
+from bot.domain.executor_specs import CommandSpec, DryRunSpec
+from bot.domain.pipeline import ApprovalSpec, Pipeline, StageSpec
 from bot.domain.production import Production, Running
 from bot.services.ports import ConcurrentUpdate, DeployLock
 from tests.integration.conftest import START, Store
 
 ALICE, BOB = "U_ALICE", "U_BOB"
-DRY = ExecutorSpec(ExecutorKind.DRY_RUN)
+DRY = DryRunSpec()
 GATED = Pipeline("gated", (StageSpec("prod", DRY, approval=ApprovalSpec()),))
 OPEN = Pipeline("open", (StageSpec("prod", DRY, timeout=timedelta(minutes=5)),))
 HOUR = timedelta(hours=1)
@@ -160,7 +161,7 @@ async def test_due_steps_leases_and_lost_workers(store: Store, slugs: tuple[str,
         assert not await uow.deployments.renew_lease(d.id or 0, "worker-1", START + 4 * HOUR)
 
 
-FLEET = Pipeline("fleet", (StageSpec("prod", ExecutorSpec(ExecutorKind.COMMAND, argv=("./d",)),
+FLEET = Pipeline("fleet", (StageSpec("prod", CommandSpec(argv=("./d",)),
                                      waves=("1", "100%"), targets=("a", "b", "c"),
                                      approval=ApprovalSpec(remind=None)),))
 

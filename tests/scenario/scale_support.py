@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from bot.clock import SystemClock
 from bot.domain.deployment_model import Deployment, Event
+from bot.render.cards import slack_args
 from bot.simulator.fake_slack import FakeSlack
 from bot.simulator.signer import SlackRequestSigner, slash_command_body
 from storage.database import Database

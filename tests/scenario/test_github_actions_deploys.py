@@ -22,6 +22,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain.deployment_machine import cancel
 from bot.domain.deployment_model import DeploymentState
+from bot.render.cards import slack_args
 from bot.simulator.simulator import Simulator
 from storage.database import Database
 from tests.scenario.deploy_support import (
@@ -142,7 +143,8 @@ async def test_a_cancel_made_by_another_process_cancels_the_run_this_one_follows
         while not fake_github.runs or not any(r.gets >= 2 for r in fake_github.runs.values()):
             assert time.monotonic() < deadline, "the run was never followed"
             await asyncio.sleep(0.02)
-        other = Database(settings.database_url, clock, words=slack_args)  # another process: no events reach here
+        # another process: no events reach here
+        other = Database(settings.database_url, clock, words=slack_args)
         try:
             async with other.uow() as uow:
                 d = await uow.deployments.get(d_id)

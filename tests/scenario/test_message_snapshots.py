@@ -63,7 +63,7 @@ def _steady(text: str, folder: Path) -> str:
     text = text.replace(str(folder), "<folder>").replace(tempfile.gettempdir(), "<tmp>")
     text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:<port>", text)
     text = re.sub(r"\(\d+ kB\) →", "(<size> kB) →", text)  # a chart's PNG, by matplotlib's version
-    return re.sub(r"\b(less than a second|\d+ seconds?)\b", "<seconds>", text)
+    return re.sub(r"\b(less than a second|\d+ seconds?|\d+ s)\b", "<seconds>", text)
 
 
 def _calls(sim: Simulator) -> str:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from bot.domain import usecases
 from bot.domain.approvers import dead_end, groups_named, of_gate
-from bot.domain.pipeline import ApprovalSpec, ExecutorKind, ExecutorSpec, StageSpec
+from bot.domain.executor_specs import DryRunSpec
+from bot.domain.pipeline import ApprovalSpec, StageSpec
 from bot.render.deploy_words import dead_end as dead_end_words
 from bot.render.production_words import approvers_words
 from tests.unit.test_production import NOW
 
-DRY = ExecutorSpec(ExecutorKind.DRY_RUN)
+DRY = DryRunSpec()
 DEFAULT = ApprovalSpec()
 ADMINS = frozenset({"UADA", "UALI"})
 

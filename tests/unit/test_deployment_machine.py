@@ -31,10 +31,10 @@ from bot.domain.deployment_model import (
     Step,
     StepKind,
 )
+from bot.domain.executor_specs import CommandSpec, DryRunSpec
 from bot.domain.gates import approve, expire, reject, remind, tell
 from bot.domain.pipeline import (
     ApprovalSpec,
-    ExecutorKind,
     ExecutorSpec,
     OnFailure,
     Pipeline,
@@ -65,7 +65,7 @@ def at(minutes: float = 0, **kw: float) -> datetime:
 
 
 def cmd() -> ExecutorSpec:
-    return ExecutorSpec(ExecutorKind.COMMAND, argv=("./deploy.sh", "{version}", "{targets}"))
+    return CommandSpec(argv=("./deploy.sh", "{version}", "{targets}"))
 
 
 def stage(name: str, **kw: Any) -> StageSpec:
@@ -192,7 +192,7 @@ def test_request_of_a_rollback() -> None:
 
 
 def test_request_marks_a_dry_run_pipeline() -> None:
-    dry = ExecutorSpec(ExecutorKind.DRY_RUN)
+    dry = DryRunSpec()
     assert begin(stage("a", run=dry), stage("b", run=dry)).dry_run
     assert not begin(stage("a", run=dry), stage("b")).dry_run
 

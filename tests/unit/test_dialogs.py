@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from slack_sdk.models.views import View
 
 from bot.domain import usecases
-from bot.domain.pipeline import ApprovalSpec, ExecutorKind, ExecutorSpec, Pipeline, StageSpec
+from bot.domain.executor_specs import DryRunSpec
+from bot.domain.pipeline import ApprovalSpec, Pipeline, StageSpec
 from bot.domain.usecases import UseCase
 from bot.render import dialogs
 from bot.render.deploy_blocks import reject_dialog
@@ -57,7 +58,7 @@ def _uc(title: str = "Predict churn") -> UseCase:
 
 def _pipelines(count: int) -> list[Pipeline]:
     gate = ApprovalSpec(required=2, approvers=("UBOB", "@release-managers"))
-    stage = StageSpec("prod-" + "x" * 80, ExecutorSpec(ExecutorKind.DRY_RUN), approval=gate)
+    stage = StageSpec("prod-" + "x" * 80, DryRunSpec(), approval=gate)
     return [Pipeline(f"p{i:03d}-" + "n" * 90, (stage,)) for i in range(count)]
 
 

@@ -21,14 +21,15 @@ from bot.domain.dora import (
     overall_band,
 )
 from bot.domain.dora_changes import compare, short_duration
-from bot.domain.pipeline import ExecutorKind, ExecutorSpec, StageSpec
+from bot.domain.executor_specs import DryRunSpec
+from bot.domain.pipeline import StageSpec
 
 NOW = datetime(2024, 6, 30, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 OK, FAILED, CANCELLED, REJECTED = (DeploymentState.SUCCEEDED, DeploymentState.FAILED,
                                    DeploymentState.CANCELLED, DeploymentState.REJECTED)
-_RUN = ExecutorSpec(ExecutorKind.DRY_RUN)
+_RUN = DryRunSpec()
 _STAGING, _PRODUCTION = StageSpec("staging", _RUN), StageSpec("production", _RUN)
 
 

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.domain.deployment_model import StageRun, StageState
+from bot.domain.executor_specs import WebhookSpec
 from bot.domain.mrkdwn import MAX_URL, link, web_url
-from bot.domain.pipeline import ExecutorKind, ExecutorSpec, StageSpec
+from bot.domain.pipeline import StageSpec
 from bot.render.deploy_blocks import stage_line
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -55,7 +56,7 @@ def test_a_link_escapes_its_url_and_its_label() -> None:
 
 
 def _stage(url: str | None) -> StageRun:
-    spec = StageSpec("ship", ExecutorSpec(ExecutorKind.WEBHOOK, url="https://deployer.example/hook"))
+    spec = StageSpec("ship", WebhookSpec(url="https://deployer.example/hook"))
     return StageRun(spec, state=StageState.PASSED, started_at=T0, finished_at=T0, url=url)
 
 

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from bot.domain import deployment_machine as machine
 from bot.domain.deployment_machine import StepResult, record_result
+from bot.domain.executor_specs import CommandSpec, DryRunSpec, MlflowSpec
 from bot.domain.gates import approve
 from bot.domain.pipeline import (
     ApprovalSpec,
-    ExecutorKind,
     ExecutorSpec,
     OnFailure,
     Pipeline,
@@ -36,7 +36,7 @@ from bot.domain.production import (
 from bot.render.production_words import placement_words, production_line
 
 NOW = datetime(2026, 5, 4, 9, tzinfo=UTC)
-CMD = ExecutorSpec(ExecutorKind.COMMAND, argv=("./deploy",))
+CMD = CommandSpec(argv=("./deploy",))
 TARGETS = ("a", "b", "c", "d")
 
 
@@ -140,7 +140,7 @@ def test_a_wave_counts_once_its_run_passed_whatever_its_health_check_says() -> N
 def test_a_run_that_fails_leaves_its_targets_unknown_unless_all_or_nothing() -> None:
     t = step(step(step(begin(rollout(health=False), placement_of([("1.0", TARGETS)])))), ok=False)
     assert versions(t.deployment.production) == {"a": "2.0", "b": UNKNOWN, "c": "1.0", "d": "1.0"}
-    alias = ExecutorSpec(ExecutorKind.MLFLOW, alias="champion")
+    alias = MlflowSpec(alias="champion")
     model = Pipeline("m", (StageSpec("champion", alias),))
     t = step(begin(model, (Running("6", (EVERYWHERE,), NOW),)), ok=False)
     assert versions(t.deployment.production) == {EVERYWHERE: "6"}  # the alias never moved
@@ -157,9 +157,9 @@ def test_a_cancel_mid_run_leaves_that_wave_unknown_and_the_rest_as_it_was() -> N
 
 
 def test_dry_runs_keep_no_placement_and_production_is_the_alias_stage() -> None:
-    dry = Pipeline("d", (StageSpec("deploy", ExecutorSpec(ExecutorKind.DRY_RUN)),))
+    dry = Pipeline("d", (StageSpec("deploy", DryRunSpec()),))
     assert begin(dry).deployment.production == ()
-    alias = ExecutorSpec(ExecutorKind.MLFLOW, alias="x")
+    alias = MlflowSpec(alias="x")
     stages = (StageSpec("challenger", alias), StageSpec("champion", alias), StageSpec("smoke", CMD))
     assert production_index(stages) == 1
 
@@ -200,7 +200,7 @@ def test_at_most_ten_targets_are_named_per_version() -> None:
 
 def test_a_rehearsed_production_stage_carries_what_runs_on_unchanged() -> None:
     rehearsal = Pipeline("r", (StageSpec("build", CMD),
-                               StageSpec("deploy", ExecutorSpec(ExecutorKind.DRY_RUN))))
+                               StageSpec("deploy", DryRunSpec())))
     before = placement_of([("1.0", TARGETS)])
     t = step(step(begin(rehearsal, before)))  # build ran for real; deploy only pretended
     assert t.deployment.state.value == "succeeded" and t.deployment.production == before

@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import pytest
 
-from bot.domain.pipeline import ExecutorKind, ExecutorSpec
+from bot.domain.executor_specs import MlflowSpec
 from bot.domain.registry import (
     IgnoredEvent,
     ModelVersion,
@@ -122,7 +122,7 @@ class SlowRest:
 
 def run(executor: MlflowExecutor, timeout: float) -> Any:
     job = StageJob("1", "churn", "2", "prod", None, (), "", "U1", model="churn")
-    spec = ExecutorSpec(ExecutorKind.MLFLOW, alias="champion")
+    spec = MlflowSpec(alias="champion")
     return executor.run(spec, job, timeout=timedelta(seconds=timeout))
 
 
@@ -141,7 +141,7 @@ async def test_the_undo_is_given_before_the_alias_moves_and_a_refused_intent_mov
 
     job = StageJob("1", "churn", "2", "prod", None, (), "", "U1", model="churn")
     result = await MlflowExecutor(cast(MlflowRest, rest)).run(
-        ExecutorSpec(ExecutorKind.MLFLOW, alias="champion"), job, timeout=timedelta(seconds=5),
+        MlflowSpec(alias="champion"), job, timeout=timedelta(seconds=5),
         intends=intends)
     assert said == [({"model": "churn", "alias": "champion", "version": "1", "deployed": "2"}, [])]
     assert result.outcome is Outcome.FAILED and rest.set_calls == []

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.deploy_results import DeploymentStarted
-from bot.domain.pipeline import ExecutorKind, ExecutorSpec, Pipeline, PipelineSet, StageSpec
+from bot.domain.executor_specs import DryRunSpec
+from bot.domain.pipeline import Pipeline, PipelineSet, StageSpec
 from bot.domain.usecases import NotAllowed, Role, TeamMember
 from bot.services.commands import StartDeployment
 from bot.services.deployments import DeploymentService
@@ -14,7 +15,7 @@ from tests.fakes.directory import FakeGroups
 from tests.fakes.uow import InMemoryDatabase
 from tests.unit.services.support import ADMIN, ENGINEER, OUTSIDER, OWNER, SCIENTIST, actor, seed
 
-DRY = (StageSpec("prod", ExecutorSpec(ExecutorKind.DRY_RUN)),)
+DRY = (StageSpec("prod", DryRunSpec()),)
 PIPELINES = PipelineSet({
     "guarded": Pipeline("guarded", DRY, allowed=("devops", "@release-managers", OUTSIDER)),
     "open": Pipeline("open", DRY)}, default="guarded")

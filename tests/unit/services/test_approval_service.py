@@ -8,7 +8,8 @@ import pytest
 
 from bot.domain.deployment_machine import StaleResult
 from bot.domain.deployment_model import DeploymentState
-from bot.domain.pipeline import ApprovalSpec, ExecutorKind, ExecutorSpec, Pipeline, PipelineSet, StageSpec
+from bot.domain.executor_specs import DryRunSpec
+from bot.domain.pipeline import ApprovalSpec, Pipeline, PipelineSet, StageSpec
 from bot.domain.usecases import Conflict, DomainError, NotAllowed, Role, TeamMember
 from bot.services.approvals import RETRIES, ApprovalService
 from bot.services.commands import StartDeployment
@@ -30,7 +31,7 @@ from tests.unit.services.support import (
 )
 
 APPROVER, RELEASE_MANAGER = "U_APP", "U_REL"
-DRY = ExecutorSpec(ExecutorKind.DRY_RUN)
+DRY = DryRunSpec()
 NAMED = ApprovalSpec(required=2, approvers=(ENGINEER, APPROVER, "@release"))
 PIPELINES = PipelineSet({"named": Pipeline("named", (StageSpec("prod", DRY, approval=NAMED),)),
                          "owner": Pipeline("owner", (StageSpec("prod", DRY, approval=ApprovalSpec()),))},

@@ -11,7 +11,8 @@ import pytest
 
 from bot.domain.deploy_results import DeploymentStarted
 from bot.domain.deployment_model import DeploymentState
-from bot.domain.pipeline import ApprovalSpec, ExecutorKind, ExecutorSpec, Pipeline, PipelineSet, StageSpec
+from bot.domain.executor_specs import DryRunSpec
+from bot.domain.pipeline import ApprovalSpec, Pipeline, PipelineSet, StageSpec
 from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, Role, TeamMember
 from bot.services.commands import (
     CancelDeployment,
@@ -38,7 +39,7 @@ from tests.unit.services.support import (
     texts,
 )
 
-DRY = ExecutorSpec(ExecutorKind.DRY_RUN)
+DRY = DryRunSpec()
 PIPELINES = PipelineSet({"gated": Pipeline("gated", (StageSpec("prod", DRY, approval=ApprovalSpec()),)),
                          "open": Pipeline("open", (StageSpec("build", DRY),))}, default="gated")
 TEAM = (TeamMember(ENGINEER, Role.DATA_ENGINEER), TeamMember(SCIENTIST, Role.DATA_SCIENTIST))

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from bot.clock import ManualClock
 from bot.domain.deployment_model import DeploymentState, StepKind
-from bot.domain.pipeline import ApprovalSpec, ExecutorKind, ExecutorSpec, Pipeline, PipelineSet, StageSpec
+from bot.domain.executor_specs import DryRunSpec
+from bot.domain.pipeline import ApprovalSpec, Pipeline, PipelineSet, StageSpec
 from bot.domain.usecases import Role, TeamMember
 from bot.executors.base import ExecutorResult, Outcome
 from bot.render.blocks import Message
@@ -20,7 +21,7 @@ from tests.fakes.directory import FakeGroups
 from tests.fakes.uow import InMemoryDatabase
 from tests.unit.services.support import ADMIN, ENGINEER, OWNER, actor, button, deployments, seed
 
-DRY = ExecutorSpec(ExecutorKind.DRY_RUN)
+DRY = DryRunSpec()
 PIPELINES = PipelineSet({"gated": Pipeline("gated", (StageSpec("prod", DRY, approval=ApprovalSpec()),)),
                          "open": Pipeline("open", (StageSpec("build", DRY),))}, default="gated")
 

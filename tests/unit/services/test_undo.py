@@ -9,7 +9,8 @@ from datetime import timedelta
 
 from bot.clock import ManualClock
 from bot.domain.deployment_model import DeploymentState
-from bot.domain.pipeline import ApprovalSpec, ExecutorKind, ExecutorSpec, Pipeline, PipelineSet, StageSpec
+from bot.domain.executor_specs import MlflowSpec
+from bot.domain.pipeline import ApprovalSpec, ExecutorKind, Pipeline, PipelineSet, StageSpec
 from bot.domain.undo import Change
 from bot.executors.base import ExecutorResult, Outcome
 from bot.services.change_undo import ChangeUndo
@@ -20,10 +21,10 @@ from bot.services.events import UndoNeeded
 from tests.fakes.uow import InMemoryDatabase
 from tests.unit.services.support import ADMIN, OWNER, actor, deployments, seed
 
-MOVE = ExecutorSpec(ExecutorKind.MLFLOW, alias="challenger")
+MOVE = MlflowSpec(alias="challenger")
 PIPELINES = PipelineSet({"model": Pipeline("model", (
     StageSpec("challenger", MOVE),
-    StageSpec("champion", ExecutorSpec(ExecutorKind.MLFLOW, alias="champion"),
+    StageSpec("champion", MlflowSpec(alias="champion"),
               approval=ApprovalSpec())))}, default="model")
 UNDO = {"model": "churn-xgb", "alias": "challenger", "version": "6", "deployed": "7"}
 
