@@ -49,16 +49,12 @@ from bot.services.usecases import UseCaseService
 from handlers.after_ack import AfterAck
 from handlers.dialogs import Dialogs, Open
 from handlers.errors import outcome, refuser
-from handlers.grammar import deploy_grammar, digest_grammar, metric_grammar, usecase_grammar
 from handlers.grammar.parsing import HelpRequested, UsageError, control_problem
+from handlers.grammar.table import COMMANDS, DEPLOY, DIGEST, METRIC, USECASE, Grammar
 
 log = logging.getLogger(__name__)
 
 C = TypeVar("C")
-
-# `/deploy <slug> <version>` has no verb of its own: a refusal shows how to start one.
-DEPLOY_USAGE = {**deploy_grammar.USAGE, "": deploy_grammar.USAGE["start"]}
-
 
 @dataclass(frozen=True)
 class Later:
@@ -114,11 +110,7 @@ Run = Callable[[Any, Actor, Where], Awaitable["Message | Later | OpenDialog"]]
 
 @dataclass(frozen=True)
 class SlashCommand:
-    name: str
-    title: str
-    parse: Callable[[str], Any]
-    help_lines: Sequence[tuple[str, str]]
-    usage: dict[str, str]
+    grammar: Grammar
     run: Run
 
 
@@ -126,19 +118,10 @@ def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentSe
              metrics: MetricService, digests: DigestService, admins: frozenset[str],
              background: AfterAck, kpis: KpiService, dialogs: Dialogs,
              freezes: FreezeService) -> None:
-    for command in (
-        SlashCommand("/usecase", "/usecase — track use cases from Biz to Ops",
-                     usecase_grammar.parse_usecase, usecase_grammar.HELP, usecase_grammar.USAGE,
-                     _usecase(use_cases, dialogs)),
-        SlashCommand("/deploy", "/deploy — staged deployments from chat", deploy_grammar.parse_deploy,
-                     deploy_grammar.HELP, DEPLOY_USAGE, _deploy(deployments, dialogs.deploys, freezes)),
-        SlashCommand("/metric", "/metric — shared KPIs and DORA metrics", metric_grammar.parse_metric,
-                     metric_grammar.HELP, metric_grammar.USAGE, _metric(metrics, kpis, background)),
-        SlashCommand("/digest", "/digest — status digests for this channel",
-                     digest_grammar.parse_digest, digest_grammar.HELP, digest_grammar.USAGE,
-                     _digest(digests, background)),
-    ):
-        _listen(app, command, admins, background, dialogs, use_cases)
+    runs = {USECASE: _usecase(use_cases, dialogs), DEPLOY: _deploy(deployments, dialogs.deploys, freezes),
+            METRIC: _metric(metrics, kpis, background), DIGEST: _digest(digests, background)}
+    for grammar in COMMANDS:
+        _listen(app, SlashCommand(grammar, runs[grammar]), admins, background, dialogs, use_cases)
 
 
 def named_slug(command: object) -> str | None:
@@ -151,19 +134,21 @@ def named_slug(command: object) -> str | None:
 def _listen(app: AsyncApp, slash: SlashCommand, admins: frozenset[str], background: AfterAck,
             dialogs: Dialogs, use_cases: UseCaseService) -> None:
     """One listener: answer in the ack, or ack at once and answer later in a heavy turn."""
-    @app.command(slash.name)
+    grammar = slash.grammar
+
+    @app.command(grammar.name)
     async def listener(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond,
                        client: AsyncWebClient) -> None:
         user, channel, text = command["user_id"], command["channel_id"], command.get("text", "")
-        log.info("action=command command=%s user=%s channel=%s", slash.name, user, channel)
+        log.info("action=command command=%s user=%s channel=%s", grammar.name, user, channel)
         where, who = Where(channel, client), Actor(user, channel, user in admins)
         async def execute(cmd: Any, who: Actor) -> Message | Later | OpenDialog:
             if (slug := named_slug(cmd)) is not None:  # a private use case is unseen outside
                 await use_cases.ensure_seen(slug, who)
             return await slash.run(cmd, who, where)
 
-        answered = await answer(text, who, slash.parse, execute, title=slash.title,
-                                help_lines=slash.help_lines, usage=slash.usage, admins=admins)
+        answered = await answer(text, who, grammar.parse, execute, title=grammar.title,
+                                help_lines=grammar.help_lines, usage=grammar.usage, admins=admins)
         if isinstance(answered, Message):
             await ack(response_type="ephemeral", **answered.as_args())
             return
@@ -171,7 +156,7 @@ def _listen(app: AsyncApp, slash: SlashCommand, admins: frozenset[str], backgrou
         if isinstance(answered, OpenDialog):
             dialogs.open(client, command.get("trigger_id", ""), who, answered.build, answered.name)
             return
-        background.spawn_heavy(_deliver(respond, answered, text, slash.usage, who, admins),
+        background.spawn_heavy(_deliver(respond, answered, text, grammar.usage, who, admins),
                                answered.name)
 
 

@@ -18,10 +18,11 @@ from bot.config import Settings
 from bot.simulator.fake_slack import RecordedCall
 from bot.simulator.render_text import render_blocks
 from bot.simulator.simulator import OffsetClock, Simulator, Step
+from handlers.grammar.table import COMMANDS
 
-HELP = """\
+HELP = f"""\
 Type what you would type in Slack, as the current user in the current channel:
-  /usecase ...  /deploy ...  /metric ...  /digest ...
+  {"  ".join(f"{grammar.name} ..." for grammar in COMMANDS)}   (`/deploy help`: its usage)
 Simulator commands:
   as @bob        act as another user (new names are created)   alice is an admin
   in #ops        switch channel (new channels are created)

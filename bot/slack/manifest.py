@@ -11,9 +11,11 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from handlers.grammar.table import COMMANDS
+
 EVENTS_PATH = "/slack/events"
 
-SLASH_COMMANDS: tuple[str, ...] = ("/usecase", "/deploy", "/metric", "/digest")
+SLASH_COMMANDS: tuple[str, ...] = tuple(g.name for g in COMMANDS)
 
 BOT_SCOPES: tuple[str, ...] = (
     # Slash commands /usecase, /deploy, /metric, /digest.
@@ -47,27 +49,6 @@ BOT_SCOPES: tuple[str, ...] = (
     "im:history",
 )
 
-# Descriptions and usage hints follow the grammar in SPEC.md; Slack caps hints at 1000 chars.
-_COMMAND_HELP: dict[str, tuple[str, str]] = {
-    "/usecase": (
-        "Track a data-science use case through Biz → Dev → Ops → Continuous",
-        "new|list|show|advance|back|owner|team|archive|help <slug> ...",
-    ),
-    "/deploy": (
-        "Start and follow staged deployments with approvals",
-        "<slug> <version> [pipeline=<name>] | status|history|cancel|rollback|lock|unlock|notify|help",
-    ),
-    "/metric": (
-        "Record and show KPIs, targets and DORA metrics",
-        "record|show|target|dora|help <slug> [<name>] ...",
-    ),
-    "/digest": (
-        "Post or schedule this channel's BizDevOps digest",
-        '[now | schedule "<cron>" [tz=<zone>] | off | help]',
-    ),
-}
-
-
 def _base_url(url: str) -> str:
     """Validate the public base URL and drop a trailing slash."""
     parts = urlsplit(url.strip())
@@ -81,14 +62,14 @@ def _base_url(url: str) -> str:
 def _slash_commands(events_url: str) -> list[dict[str, Any]]:
     return [
         {
-            "command": name,
+            "command": grammar.name,
             "url": events_url,
-            "description": _COMMAND_HELP[name][0],
-            "usage_hint": _COMMAND_HELP[name][1],
+            "description": grammar.description,
+            "usage_hint": grammar.usage_hint(),
             # Users, channels and groups then arrive as <@U…|name>, <#C…|name>, <!subteam^S…>.
             "should_escape": True,
         }
-        for name in SLASH_COMMANDS
+        for grammar in COMMANDS
     ]
 
 
