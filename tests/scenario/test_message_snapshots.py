@@ -13,6 +13,7 @@ and the diff of tests/snapshots/ is the change a reviewer reads.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -29,6 +30,8 @@ import pytest
 from bot.config import Settings
 from bot.simulator.shell import Shell, _scripted
 from bot.simulator.simulator import OffsetClock, Simulator
+from examples.mlflow_seed import main as seed
+from tests.servers.mlflow import MlflowServer, unique
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SNAPSHOTS = Path(__file__).resolve().parents[1] / "snapshots"
@@ -100,15 +103,32 @@ def _compare(name: str, actual: str) -> None:
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
 async def test_the_example_sessions_say_what_they_said(
         script: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    await _session(script, tmp_path, monkeypatch, SCRIPTS[script])
+
+
+async def test_the_mlflow_session_says_what_it_said(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_server: MlflowServer) -> None:
+    """examples/shell/mlflow.txt against a real MLflow, seeded as the README's recipe says
+    (under a name of its own: the server is shared; the transcript says the example's)."""
+    model = unique("churn-xgb")
+    await asyncio.to_thread(seed, mlflow_server.url, model)
+    await _session("mlflow", tmp_path, monkeypatch,
+                   {"pipelines_path": "examples/pipelines.mlflow.toml",
+                    "mlflow_url": mlflow_server.url}, model=model)
+
+
+async def _session(script: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                   config: dict[str, str], *, model: str = "churn-xgb") -> None:
     shutil.copytree(EXAMPLES, tmp_path / "examples")
     monkeypatch.chdir(tmp_path)  # the example pipelines run their scripts by relative path
     monkeypatch.setenv("WAREHOUSE_URL", f"sqlite:///{tmp_path}/warehouse.db")
     settings = replace(Settings(), database_url=f"sqlite+aiosqlite:///{tmp_path}/shell.db",
-                       outbox_poll_seconds=0.05, **SCRIPTS[script])
-    lines = (tmp_path / "examples" / "shell" / f"{script}.txt").read_text().splitlines()
+                       outbox_poll_seconds=0.05, **config)  # type: ignore[arg-type]
+    script_text = (tmp_path / "examples" / "shell" / f"{script}.txt").read_text()
+    lines = script_text.replace("churn-xgb", model).splitlines()
     out = io.StringIO()
     async with Simulator(settings, clock=OffsetClock(StartsAt(START))) as sim:
         assert await _scripted(Shell(sim, out, color=False), lines) == 0, out.getvalue()
         calls = _calls(sim)
-    _compare(f"{script}.transcript.txt", _steady(out.getvalue(), tmp_path))
-    _compare(f"{script}.calls.jsonl", _steady(calls, tmp_path))
+    _compare(f"{script}.transcript.txt", _steady(out.getvalue(), tmp_path).replace(model, "churn-xgb"))
+    _compare(f"{script}.calls.jsonl", _steady(calls, tmp_path).replace(model, "churn-xgb"))
