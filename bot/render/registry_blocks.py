@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTex
 
 from bot.domain.metrics import format_number
 from bot.domain.mrkdwn import escape
+from bot.domain.registry import BadDelivery, IgnoredEvent
 from bot.domain.registry_cards import AliasMovedOutside, NewModelVersion
 from bot.render.blocks import Message, message, section
 from bot.slack import ids
@@ -53,6 +54,31 @@ def alias_moved_outside(c: AliasMovedOutside) -> Message:
             + (f"It moved outside the bot while deployment {c.waiting} waits for approval to "
                "move it." if c.waiting is not None else "The channel's deployments did not do this."))
     return message(text.replace("*", ""), [section(text)])
+
+
+# ── what MLflow's deliveries are answered (handlers/mlflow_hooks.py) ────────────────────────
+
+MUST = {  # what a field of a delivery must be (BadDelivery.must)
+    "json_object": "a JSON object",
+    "event_name": 'an MLflow event {field} like "model_version"',
+    "version": 'a model version number like "7"',
+    "strings": "an object of strings",
+    "alias": "an MLflow alias (letters, digits, `_`, `-`; at most 255 characters)",
+    "non_empty_string": "a non-empty string",
+    "string": "a string",
+}
+
+
+def bad_delivery(bad: BadDelivery) -> str:
+    """E.g. 'data.version: must be a model version number like "7"'."""
+    must = MUST[bad.must].format(field=bad.field)
+    return f"{bad.field}: must be {must}" if bad.field else f"the body must be {must}"
+
+
+def ignored(event: IgnoredEvent) -> str:
+    """E.g. "prompt.created events are not acted on"."""
+    unlinkable = " of a model named unlike any the bot links" if event.unlinkable else ""
+    return f"{event.kind}{unlinkable} events are not acted on"
 
 
 CARDS: dict[type, Callable[[Any], Message]] = {
