@@ -18,8 +18,15 @@ from typing import Any
 from aiohttp import web
 
 from bot.clock import SIGNATURE_WINDOW
-from bot.domain.registry import IgnoredEvent, RegistryEvent, parse_registry_event, verify_mlflow_signature
+from bot.domain.registry import (
+    BadDelivery,
+    IgnoredEvent,
+    RegistryEvent,
+    parse_registry_event,
+    verify_mlflow_signature,
+)
 from bot.executors.webhook import read_bounded
+from bot.render.registry_blocks import bad_delivery, ignored
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +78,9 @@ def register(web_app: web.Application, secret: str, clock: Callable[[], float],
         except Refused as refused:
             log.info("action=mlflow_hook_refused status=%s reason=%s", refused.status, refused)
             return web.json_response({"error": str(refused)}, status=refused.status)
-        except IgnoredEvent as ignored:
-            log.info("action=mlflow_hook_ignored kind=%s", ignored)
-            return web.json_response({"ignored": f"{ignored} events are not acted on"})
+        except IgnoredEvent as other:
+            log.info("action=mlflow_hook_ignored kind=%s", other)
+            return web.json_response({"ignored": ignored(other)})
         if not deliveries.claim(event.delivery_id, now):
             log.info("action=mlflow_hook_ignored kind=%s delivery_id=%s reason=duplicate",
                      event.kind, event.delivery_id)
@@ -116,8 +123,8 @@ async def _event(request: web.Request, secret: str, now: float) -> RegistryEvent
         raise Refused(415, "expected Content-Type: application/json")
     try:
         return parse_registry_event(delivery_id, _json(body))
-    except ValueError as bad:
-        raise Refused(400, str(bad)) from None
+    except BadDelivery as bad:
+        raise Refused(400, bad_delivery(bad)) from None
 
 
 def _json(body: bytes) -> Any:

@@ -41,10 +41,6 @@ class ModelVersion:
     run_id: str = ""
     created: datetime | None = None
 
-    @property
-    def label(self) -> str:
-        return f"version {self.version} of `{self.model}`"
-
 
 def model_version(raw: Mapping[str, Any]) -> ModelVersion:
     """A ``model_version`` object of MLflow's REST API; missing parts are left empty."""
@@ -69,16 +65,21 @@ def _from_millis(raw: object) -> datetime | None:
         return None
 
 
-def tag_problems(version: ModelVersion, required: tuple[tuple[str, str], ...]) -> list[str]:
-    """Each required tag the version lacks or has with another value, in words."""
+@dataclass(frozen=True)
+class TagMismatch:
+    """A required tag ``key``=``wanted`` that a version has with another value (``found``), or
+    not at all (``found`` None)."""
+
+    key: str
+    wanted: str
+    found: str | None
+
+
+def tag_mismatches(version: ModelVersion, required: tuple[tuple[str, str], ...]) -> list[TagMismatch]:
+    """Each required tag the version lacks or has with another value, in the order required."""
     have = dict(version.tags)
-    problems = []
-    for key, value in required:
-        if have.get(key) == value:
-            continue
-        found = f"it has {key}={have[key]}" if key in have else f"it has no `{key}` tag"
-        problems.append(f"{version.label} lacks tag {key}={value} ({found})")
-    return problems
+    return [TagMismatch(key, value, have.get(key)) for key, value in required
+            if have.get(key) != value]
 
 
 # ── webhook deliveries ──────────────────────────────────────────────────────────────────────
@@ -94,7 +95,21 @@ HANDLED = frozenset({
 
 
 class IgnoredEvent(Exception):
-    """A well-formed delivery of a kind the bot does not act on (prompts, new models…)."""
+    """A well-formed delivery of a kind the bot does not act on (prompts, new models…);
+    ``unlinkable``: of a kind it acts on, but of a model no use case can be linked to."""
+
+    def __init__(self, kind: str, *, unlinkable: bool = False) -> None:
+        super().__init__(f"{kind} unlinkable" if unlinkable else kind)  # for logs
+        self.kind, self.unlinkable = kind, unlinkable
+
+
+class BadDelivery(ValueError):
+    """A delivery MLflow would not send: ``field`` ("" the body itself) is not what it ``must``
+    be — a key bot/render/registry_blocks.py words (``MUST``) for the 400 answer."""
+
+    def __init__(self, field: str, must: str) -> None:
+        super().__init__(f"{field or 'body'}: {must}")  # for logs
+        self.field, self.must = field, must
 
 
 @dataclass(frozen=True)
@@ -117,25 +132,24 @@ class RegistryEvent:
 
 
 def parse_registry_event(delivery_id: str, payload: object) -> RegistryEvent:
-    """The delivery's event; ValueError saying what is wrong, IgnoredEvent for other kinds."""
+    """The delivery's event; BadDelivery naming what is wrong, IgnoredEvent for other kinds."""
     if not isinstance(payload, dict):
-        raise ValueError("the body must be a JSON object")
+        raise BadDelivery("", "json_object")
     entity, action = _name(payload, "entity"), _name(payload, "action")
     if (entity, action) not in HANDLED:
         raise IgnoredEvent(f"{entity}.{action}")
     data = payload.get("data")
     if not isinstance(data, dict):
-        raise ValueError("data: must be a JSON object")
+        raise BadDelivery("data", "json_object")
     fields: dict[str, Any] = {"model": _text(data, "name")}
     if not MODEL_RE.fullmatch(fields["model"]):  # no use case can be linked to it
-        raise IgnoredEvent(f"{entity}.{action} of a model named unlike any the bot links")
+        raise IgnoredEvent(f"{entity}.{action}", unlinkable=True)
     if (entity, action) != ("model_version_alias", "deleted"):
         fields["version"] = _version(data)
     if entity == "model_version_alias":
         fields["alias"] = _text(data, "alias")
         if not ALIAS_RE.fullmatch(fields["alias"]):
-            raise ValueError("data.alias: must be an MLflow alias (letters, digits, `_`, `-`; "
-                             "at most 255 characters)")
+            raise BadDelivery("data.alias", "alias")
     elif entity == "model_version_tag":
         key = _text(data, "key")
         fields["tags"] = ((key, _text(data, "value", required=False) if action == "set" else ""),)
@@ -148,7 +162,7 @@ def parse_registry_event(delivery_id: str, payload: object) -> RegistryEvent:
 def _name(payload: Mapping[str, Any], key: str) -> str:
     value = payload.get(key)
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z_]{1,40}", value):
-        raise ValueError(f"{key}: must be an MLflow event {key} like \"model_version\"")
+        raise BadDelivery(key, "event_name")
     return value.lower()
 
 
@@ -157,8 +171,7 @@ def _text(data: Mapping[str, Any], key: str, *, required: bool = True) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value):
-        raise ValueError(f"data.{key}: must be a non-empty string" if required
-                         else f"data.{key}: must be a string")
+        raise BadDelivery(f"data.{key}", "non_empty_string" if required else "string")
     return value
 
 
@@ -167,14 +180,14 @@ def _version(data: Mapping[str, Any]) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not VERSION_RE.fullmatch(value):
-        raise ValueError("data.version: must be a model version number like \"7\"")
+        raise BadDelivery("data.version", "version")
     return value
 
 
 def _tags(data: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     tags = data.get("tags") or {}
     if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
-        raise ValueError("data.tags: must be an object of strings")
+        raise BadDelivery("data.tags", "strings")
     return tuple(sorted(tags.items()))
 
 

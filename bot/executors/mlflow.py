@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from bot.domain.executor_specs import ExecutorSpec, MlflowSpec
 from bot.domain.kpis import SourceFailure
-from bot.domain.registry import READY, VERSION_RE, ModelVersion, tag_problems
+from bot.domain.registry import READY, VERSION_RE, ModelVersion, TagMismatch, tag_mismatches
 from bot.executors._common import clip, format_timeout
 from bot.executors.base import ExecutorResult, Intends, Outcome, StageJob
 
@@ -41,6 +41,15 @@ class _Refused(Exception):
 
 def _name(model: str, alias: str) -> str:
     return f"`{model}@{alias}`"
+
+
+def _label(v: ModelVersion) -> str:
+    return f"version {v.version} of `{v.model}`"
+
+
+def _mismatch(v: ModelVersion, m: TagMismatch) -> str:
+    found = f"it has {m.key}={m.found}" if m.found is not None else f"it has no `{m.key}` tag"
+    return f"{_label(v)} lacks tag {m.key}={m.wanted} ({found})"
 
 
 def _shown(version: str) -> str:
@@ -93,10 +102,10 @@ class MlflowExecutor:
                 raise _Refused(f"MLflow has no registered model `{model}`")
             raise _Refused(f"MLflow has no version {version} of `{model}`")
         if found.status != READY:
-            raise _Refused(f"{found.label} is {found.status or 'of unknown status'}, not {READY}")
-        problems = tag_problems(found, spec.require_tags)
-        if problems:
-            raise _Refused("; ".join(problems))
+            raise _Refused(f"{_label(found)} is {found.status or 'of unknown status'}, not {READY}")
+        mismatches = tag_mismatches(found, spec.require_tags)
+        if mismatches:
+            raise _Refused("; ".join(_mismatch(found, m) for m in mismatches))
         return await self._rest.alias_version(model, spec.alias) or ""
 
     def _failed(self, reason: str, undo: dict[str, str] | None) -> ExecutorResult:

@@ -7,10 +7,13 @@ A window's reason is user text and is escaped here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.domain.durations import humanize
+from bot.domain.freeze_cards import FreezeBegun, FreezeLifted, FreezeOver, FreezeSet
 from bot.domain.freeze_results import FreezeListing, Frozen, Unfrozen
 from bot.domain.freezes import FreezeWindow
 from bot.domain.mrkdwn import escape
@@ -42,7 +45,12 @@ def frozen_lines(windows: Sequence[FreezeWindow], tz: str, limit: int = MAX_FREE
     return lines
 
 
-# ── the freeze commands' answers and announcements (bot.services.freeze_results) ─────────────
+def passes(override: str, chain: Sequence[FreezeWindow], tz: str) -> str:
+    """What a deployment's audit trail keeps of an admin's override of ``chain``."""
+    return f"{escape(override)} (passes {describe(chain, tz)})"
+
+
+# ── the freeze commands' answers and announcements (bot.domain.freeze_results, freeze_cards) ──
 
 def scope_name(slug: str | None) -> str:
     return "*all use cases*" if slug is None else f"*{slug}*"
@@ -67,6 +75,46 @@ def lifted_announcement(actor: str, slug: str | None, still: Sequence[FreezeWind
                         tz: str) -> str:
     stays = _still(still, tz) if slug is None else ""
     return f"☀️ <@{actor}> lifted the freeze of {scope_name(slug)}.{stays}"
+
+
+def named(slugs: Sequence[str], at_most: int = 10) -> str:
+    """E.g. "*churn*, *forecast* and 3 more"."""
+    shown = ", ".join(f"*{slug}*" for slug in slugs[:at_most])
+    return shown + (f" and {len(slugs) - at_most} more" if len(slugs) > at_most else "")
+
+
+def begun(c: FreezeBegun) -> str:
+    w = c.window
+    return (f"❄️ The freeze “{escape(w.reason)}” ({w.source}) has begun: deployments of "
+            f"{named(c.slugs)} are refused until {when(w.end, c.tz)}. A stage "
+            "not started waits for its end; an admin may pass it with "
+            '`override="<reason>"`.')
+
+
+def over(c: FreezeOver) -> str:
+    """Over; but a use case may stay frozen by a window that begins as this one ends."""
+    stuck: dict[str, list[str]] = defaultdict(list)
+    free = []
+    for slug, chain in c.chains:
+        if chain:
+            stuck[describe(chain, c.tz)].append(slug)
+        else:
+            free.append(slug)
+    text = f"☀️ The freeze “{escape(c.window.reason)}” ({c.window.source}) is over"
+    if free:
+        text += f": deployments of {named(free)} may start again"
+    for why, frozen in stuck.items():
+        text += f". {named(frozen)} {'stays' if len(frozen) == 1 else 'stay'} frozen: {why}"
+    return text + "."
+
+
+CARDS: dict[type, Callable[[Any], Message]] = {
+    FreezeSet: lambda c: notice(frozen_announcement(c.actor, c.slug, c.duration, c.until,
+                                                    c.reason, c.tz)),
+    FreezeLifted: lambda c: notice(lifted_announcement(c.actor, c.slug, c.still, c.tz)),
+    FreezeBegun: lambda c: notice(begun(c)),
+    FreezeOver: lambda c: notice(over(c)),
+}
 
 
 def frozen_reply(done: Frozen, tz: str) -> Message:

@@ -25,10 +25,11 @@ from bot.domain.waves import target_names
 from bot.executors.base import ExecutorResult, Outcome, StageJob
 from bot.render.deploy_blocks import output_note
 from bot.render.deploy_words import lock_reminder
+from bot.render.freeze_blocks import describe
 from bot.services import deployment_flow as flow
 from bot.services import gate_notices
 from bot.services.events import DeploymentChanged
-from bot.services.freezes import chain_for, describe
+from bot.services.freezes import chain_for
 from bot.services.ports import ConcurrentUpdate, GroupDirectory, UnitOfWork
 
 log = logging.getLogger(__name__)

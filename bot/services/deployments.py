@@ -21,7 +21,7 @@ from bot.domain.rollbacks import rollback_pipeline, rollback_version
 from bot.domain.usecases import DEPLOYER_ROLES as DEPLOYER_ROLES
 from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, UseCase
 from bot.domain.usecases import may_deploy as may_deploy
-from bot.render import deploy_blocks, deploy_words
+from bot.render import deploy_blocks, deploy_words, freeze_blocks
 from bot.render.blocks import Message
 from bot.services import deploy_status, freezes, notifications
 from bot.services import deployment_flow as flow
@@ -161,8 +161,9 @@ class DeploymentService:
             await self._ensure_free(uow, slug)
             self.ensure_passable(uc, pipeline, actor, members)
             # A rollback restores a known-good version: freezes never hold a repair back.
-            why = "" if kind == "rollback" else await freezes.passage(
+            passed = () if kind == "rollback" else await freezes.passage(
                 uow, self.pipelines.freezes, slug, actor, override, self.clock.now(), self.timezone)
+            why = freeze_blocks.passes(override, passed, self.timezone) if passed else ""
             running = await uow.deployments.production(slug)
             t = machine.request(use_case=slug, version=version, pipeline=pipeline,
                                 requested_by=actor.user_id, channel_id=uc.channel_id,

@@ -10,25 +10,16 @@ Ad hoc freezes are announced when they are made and when they are lifted; here o
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.clock import Clock
-from bot.domain.freezes import (
-    Boundary,
-    FreezeWindow,
-    RecurringFreeze,
-    ad_hoc_key,
-    boundaries,
-    freeze_chain,
-)
-from bot.domain.mrkdwn import escape
-from bot.render import blocks
-from bot.render.freeze_blocks import describe
+from bot.domain.freeze_cards import FreezeBegun, FreezeOver
+from bot.domain.freezes import Boundary, RecurringFreeze, ad_hoc_key, boundaries, freeze_chain
 from bot.services.events import FreezesChanged
 from bot.services.freeze_ports import ALL
-from bot.services.freezes import CLAIM_KIND, ad_hoc_window, announce, named
+from bot.services.freezes import CLAIM_KIND, ad_hoc_window
 from bot.services.ports import UnitOfWork
 
 LOOKBACK = timedelta(hours=1)
@@ -67,33 +58,12 @@ class FreezeNotices:
             channels[channel].append(slug)
         if b.starts:
             for channel, slugs in channels.items():
-                announce(uow, channel, self._started(b, slugs))
+                uow.outbox.post(channel, FreezeBegun(b.window, tuple(slugs), self.timezone))
             return
+        # Over; but a use case may stay frozen by a window that begins as this one ends.
         scopes = None if scope is None else [ALL, *scope]
         still = [ad_hoc_window(f) for f in await uow.freezes.current(scopes, b.at)]
         for channel, slugs in channels.items():
-            announce(uow, channel, self._ended(b, slugs, still))
-
-    def _started(self, b: Boundary, slugs: Sequence[str]) -> str:
-        w = b.window
-        return (f"❄️ The freeze “{escape(w.reason)}” ({w.source}) has begun: deployments of "
-                f"{named(slugs)} are refused until {blocks.when(w.end, self.timezone)}. A stage "
-                "not started waits for its end; an admin may pass it with "
-                '`override="<reason>"`.')
-
-    def _ended(self, b: Boundary, slugs: Sequence[str], ad_hoc: Sequence[FreezeWindow]) -> str:
-        """Over; but a use case may stay frozen by a window that begins as this one ends."""
-        stuck: dict[str, list[str]] = defaultdict(list)
-        free = []
-        for slug in slugs:
-            chain = freeze_chain(self.recurring, ad_hoc, slug, b.at)
-            if chain:
-                stuck[describe(chain, self.timezone)].append(slug)
-            else:
-                free.append(slug)
-        text = f"☀️ The freeze “{escape(b.window.reason)}” ({b.window.source}) is over"
-        if free:
-            text += f": deployments of {named(free)} may start again"
-        for why, frozen in stuck.items():
-            text += f". {named(frozen)} {'stays' if len(frozen) == 1 else 'stay'} frozen: {why}"
-        return text + "."
+            chains = tuple((slug, tuple(freeze_chain(self.recurring, still, slug, b.at)))
+                           for slug in slugs)
+            uow.outbox.post(channel, FreezeOver(b.window, chains, self.timezone))

@@ -1,7 +1,7 @@
 """Freeze windows: ad hoc ones from `/deploy freeze` (admins), recurring ones from the pipeline
 file; `/deploy freezes` lists the current and coming ones; `chain_for` is what `/deploy` and
 the engine ask before starting anything, `frozen_now` / `frozen_in_channel` what status, digest
-and Home show (rendered by ``bot.render.freeze_blocks``).
+and Home show. Facts only: ``bot.render.freeze_blocks`` words the results, cards and refusals.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.domain.deployment_machine import Transition
 from bot.domain.deployment_model import Event
+from bot.domain.freeze_cards import FreezeLifted, FreezeSet
 from bot.domain.freeze_results import FreezeListing, Frozen, Unfrozen
 from bot.domain.freezes import (
     AD_HOC,
@@ -25,14 +26,11 @@ from bot.domain.freezes import (
     freeze_chain,
     listed_windows,
 )
-from bot.domain.mrkdwn import escape
 from bot.domain.usecases import Conflict, DomainError, NotAllowed
-from bot.render import blocks, freeze_blocks
-from bot.render.freeze_blocks import describe
 from bot.services.commands import Actor, FreezeDeployments, ListFreezes, UnfreezeDeployments
 from bot.services.events import FreezesChanged
 from bot.services.freeze_ports import ALL, StoredFreeze
-from bot.services.ports import OutgoingMessage, UnitOfWork
+from bot.services.ports import UnitOfWork
 from bot.services.usecases import load_use_case
 
 LISTED_AHEAD = timedelta(days=14)
@@ -84,22 +82,20 @@ def _without(windows: Sequence[FreezeWindow], hidden: set[str]) -> list[FreezeWi
 
 
 async def passage(uow: UnitOfWork, recurring: Sequence[RecurringFreeze], slug: str, actor: Actor,
-                  override: str, now: datetime, tz: str) -> str:
+                  override: str, now: datetime, tz: str) -> tuple[FreezeWindow, ...]:
     """Whether a new deployment of ``slug`` may start now: refused inside a freeze window
-    (naming it), unless an admin overrides it. Returns what the audit trail keeps ("": none)."""
+    (naming it), unless an admin overrides it. Returns the windows the override passes
+    (empty: none; ``freeze_blocks.passes`` words them for the audit trail)."""
     if override and not actor.is_admin:
-        raise NotAllowed("Only admins may override a freeze window.")
+        raise NotAllowed(who_may="admins", action="override a freeze window")
     chain = await chain_for(uow, recurring, slug, now)
-    if not chain:
-        return ""
-    if not override:
+    if chain and not override:
         raise frozen_refusal(slug, chain, tz)
-    return f"{escape(override)} (passes {describe(chain, tz)})"
+    return tuple(chain)
 
 
 def frozen_refusal(slug: str, chain: Sequence[FreezeWindow], tz: str) -> Conflict:
-    return Conflict(f"Deployments of `{slug}` are frozen: {describe(chain, tz)}. An admin may "
-                    'pass it on purpose with `override="<reason>"`.')
+    return Conflict("deploys_frozen", slug=slug, chain=tuple(chain), tz=tz)
 
 
 def overridden(t: Transition, actor: Actor, why: str, now: datetime) -> Transition:
@@ -134,10 +130,10 @@ class FreezeService:
                                   actor.user_id)
             await uow.freezes.add(window)
             uow.emit(FreezesChanged())
-            said = freeze_blocks.frozen_announcement(actor.user_id, slug, command.duration,
-                                                     window.ends_at, command.reason, self.timezone)
+            said = FreezeSet(actor.user_id, slug, command.duration, window.ends_at, command.reason,
+                             self.timezone)
             for channel in channels:
-                announce(uow, channel, said)
+                uow.outbox.post(channel, said)
             await uow.commit()
         return Frozen(slug, window.ends_at, tuple(channels))
 
@@ -149,18 +145,16 @@ class FreezeService:
             channels = await self._channels(uow, command.scope, actor)
             lifted = await uow.freezes.end(command.scope, now)
             if not lifted:
-                raise DomainError(f"No freeze of {freeze_blocks.scope_name(slug)} to lift (from the "
-                                  "pipeline file, a window can only be passed with "
-                                  "`override=\"<reason>\"`).")
+                raise DomainError("no_freeze_to_lift", slug=slug)
             for freeze_id in lifted:  # said here: its end is not announced again
                 await uow.claims.claim(CLAIM_KIND, claim_of(ad_hoc_key(freeze_id), False, now), now)
             # What stays frozen: for `all`, every window still open (a use case's own ad hoc
             # freeze, the pipeline file's); for one use case, the windows that keep it frozen.
             still = (await frozen_now(uow, self.recurring, None, now) if slug is None
                      else await chain_for(uow, self.recurring, slug, now))
-            said = freeze_blocks.lifted_announcement(actor.user_id, slug, still, self.timezone)
+            said = FreezeLifted(actor.user_id, slug, tuple(still), self.timezone)
             for channel in channels:
-                announce(uow, channel, said)
+                uow.outbox.post(channel, said)
             uow.emit(FreezesChanged())
             await uow.commit()
         return Unfrozen(slug, tuple(still))
@@ -186,13 +180,3 @@ class FreezeService:
             return [actor.channel_id, *sorted(homes - {actor.channel_id})]
         return [(await load_use_case(uow, scope)).channel_id]
 
-
-def named(slugs: Sequence[str], at_most: int = 10) -> str:
-    """E.g. "*churn*, *forecast* and 3 more"."""
-    shown = ", ".join(f"*{slug}*" for slug in slugs[:at_most])
-    return shown + (f" and {len(slugs) - at_most} more" if len(slugs) > at_most else "")
-
-
-def announce(uow: UnitOfWork, channel: str, text: str) -> None:
-    msg = blocks.notice(text)
-    uow.outbox.add(OutgoingMessage("chat.postMessage", channel, {"channel": channel, **msg.as_args()}))

@@ -21,9 +21,8 @@ from bot.domain.deployment_model import Deployment, StageState
 from bot.domain.executor_specs import MlflowSpec
 from bot.domain.kpis import SourceFailure
 from bot.domain.registry import RegistryEvent
-from bot.render import registry_blocks
-from bot.render.blocks import Message
-from bot.services.ports import ModelLink, OutgoingMessage, UnitOfWork
+from bot.domain.registry_cards import AliasMovedOutside, NewModelVersion
+from bot.services.ports import ModelLink, UnitOfWork
 from bot.services.registry_ports import ModelRegistry
 
 log = logging.getLogger(__name__)
@@ -48,8 +47,9 @@ class RegistryEvents:
             async with self.uow() as uow:
                 if await self._claim(uow, event):
                     for link in links:
-                        _post(uow, link.channel_id, registry_blocks.new_version(
-                            link.slug, event.model, event.version, event.run_id, metrics, event.tags))
+                        uow.outbox.post(link.channel_id, NewModelVersion(
+                            link.slug, event.model, event.version, event.run_id,
+                            tuple(metrics.items()), event.tags))
                 await uow.commit()
         elif event.kind in ALIAS_EVENTS:
             after = await self._alias_now(event)
@@ -99,8 +99,8 @@ class RegistryEvents:
             return
         for link, d in zip(links, running, strict=True):
             waiting = d.id if d is not None and _waits_to_move(d, event.alias) else None
-            _post(uow, link.channel_id, registry_blocks.alias_moved_outside(
-                link.slug, event.model, event.alias, before, after, waiting=waiting))
+            uow.outbox.post(link.channel_id, AliasMovedOutside(
+                link.slug, event.model, event.alias, before, after, waiting))
 
 
 def _moving(d: Deployment | None, model: str, alias: str, version: str | None) -> bool:
@@ -117,6 +117,3 @@ def _waits_to_move(d: Deployment, alias: str) -> bool:
     return (stage is not None and stage.state is StageState.AWAITING_APPROVAL
             and isinstance(stage.spec.run, MlflowSpec) and stage.spec.run.alias == alias)
 
-
-def _post(uow: UnitOfWork, channel: str, msg: Message) -> None:
-    uow.outbox.add(OutgoingMessage("chat.postMessage", channel, {"channel": channel, **msg.as_args()}))

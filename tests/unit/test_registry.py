@@ -11,11 +11,14 @@ import pytest
 
 from bot.domain.executor_specs import MlflowSpec
 from bot.domain.registry import (
+    BadDelivery,
     IgnoredEvent,
     ModelVersion,
     RegistryEvent,
+    TagMismatch,
     parse_registry_event,
     sign_mlflow,
+    tag_mismatches,
     verify_mlflow_signature,
 )
 from bot.executors.base import Outcome, StageJob
@@ -62,38 +65,53 @@ def test_alias_and_tag_events_are_read() -> None:
     assert tag.tags == (("validation", "passed"),)
 
 
-@pytest.mark.parametrize(("payload", "error"), [
-    ({"entity": "model_version", "action": "created", "data": []}, "data: must be a JSON object"),
+@pytest.mark.parametrize(("payload", "field", "must"), [
+    ([1], "", "json_object"),
+    ({"entity": "model_version", "action": "created", "data": []}, "data", "json_object"),
+    ({"entity": "model version", "action": "created"}, "entity", "event_name"),
     ({"entity": "model_version", "action": "created", "data": {"name": "m", "version": "0"}},
-     'data.version: must be a model version number like "7"'),
+     "data.version", "version"),
     ({"entity": "model_version", "action": "created", "data": {"name": "m", "version": "1", "tags": [1]}},
-     "data.tags: must be an object of strings"),
+     "data.tags", "strings"),
     ({"entity": "model_version", "action": "created", "data": {"name": "", "version": "1"}},
-     "data.name: must be a non-empty string"),
+     "data.name", "non_empty_string"),
+    ({"entity": "model_version", "action": "created",
+      "data": {"name": "m", "version": "1", "run_id": 7}}, "data.run_id", "string"),
 ])
-def test_shapes_we_do_not_understand_are_named(payload: dict[str, Any], error: str) -> None:
-    with pytest.raises(ValueError, match=error):
+def test_shapes_we_do_not_understand_are_named(payload: object, field: str, must: str) -> None:
+    with pytest.raises(BadDelivery) as bad:
         parse_registry_event("d", payload)
+    assert (bad.value.field, bad.value.must) == (field, must)
 
 
 @pytest.mark.parametrize("alias", ["a" * 256, "champ\x00ion", "champ ion", "🏆"])
 def test_an_alias_mlflow_would_never_send_is_refused_as_data(alias: str) -> None:
     # A 400 (never a 5xx, which MLflow retries forever), whatever the database could store.
-    with pytest.raises(ValueError, match="data.alias: must be an MLflow alias"):
+    with pytest.raises(BadDelivery) as bad:
         parse_registry_event("d", {"entity": "model_version_alias", "action": "created",
                                    "data": {"name": "churn", "alias": alias, "version": "3"}})
+    assert (bad.value.field, bad.value.must) == ("data.alias", "alias")
 
 
 @pytest.mark.parametrize("model", ["m" * 129, "churn\x00", "-churn", "churn/x"])
 def test_a_model_no_use_case_can_be_linked_to_is_ignored(model: str) -> None:
-    with pytest.raises(IgnoredEvent, match="a model named unlike any the bot links"):
+    with pytest.raises(IgnoredEvent) as ignored:
         parse_registry_event("d", {"entity": "model_version_alias", "action": "created",
                                    "data": {"name": model, "alias": "champion", "version": "3"}})
+    assert (ignored.value.kind, ignored.value.unlinkable) == ("model_version_alias.created", True)
 
 
 def test_other_kinds_are_ignored_not_refused() -> None:
-    with pytest.raises(IgnoredEvent, match="registered_model.created"):
+    with pytest.raises(IgnoredEvent) as ignored:
         parse_registry_event("d", {"entity": "registered_model", "action": "created", "data": {}})
+    assert (ignored.value.kind, ignored.value.unlinkable) == ("registered_model.created", False)
+
+
+def test_a_version_lacking_required_tags_names_each_mismatch_in_order() -> None:
+    version = ModelVersion("churn", "2", "READY", tags=(("validation", "pending"), ("team", "ds")))
+    required = (("validation", "passed"), ("team", "ds"), ("owner", "ds-team"))
+    assert tag_mismatches(version, required) == [TagMismatch("validation", "passed", "pending"),
+                                                  TagMismatch("owner", "ds-team", None)]
 
 
 class SlowRest:
