@@ -16,6 +16,7 @@ from bot.domain import undo
 from bot.domain.deployment_model import StepKind
 from bot.domain.pipeline import ExecutorKind
 from bot.domain.undo import Change, NothingToUndo
+from bot.domain.undo_cards import ChangeUndone
 from bot.services import deployment_flow as flow
 from bot.services.ports import ConcurrentUpdate, UnitOfWork
 
@@ -73,7 +74,7 @@ class ChangeUndo:
                     return
                 await uow.deployments.save(cleared)
                 await uow.deployments.record(cleared, (event,))
-                flow.thread(uow, cleared, f"↩️ {line}")
+                uow.outbox.reply(flow.ref(cleared), cleared.channel_id, ChangeUndone(line))
                 await uow.commit()
 
         await flow.retried(attempt)

@@ -87,7 +87,7 @@ async def passage(uow: UnitOfWork, recurring: Sequence[RecurringFreeze], slug: s
     (naming it), unless an admin overrides it. Returns the windows the override passes
     (empty: none; ``freeze_blocks.passes`` words them for the audit trail)."""
     if override and not actor.is_admin:
-        raise NotAllowed(who_may="admins", action="override a freeze window")
+        raise NotAllowed("freeze_admins_only", act="override")
     chain = await chain_for(uow, recurring, slug, now)
     if chain and not override:
         raise frozen_refusal(slug, chain, tz)
@@ -116,12 +116,12 @@ class FreezeService:
     recurring: tuple[RecurringFreeze, ...]
     timezone: str
 
-    def _ensure_admin(self, actor: Actor, action: str) -> None:
+    def _ensure_admin(self, actor: Actor, act: str) -> None:
         if not actor.is_admin:
-            raise NotAllowed(who_may="admins", action=action, admins_may=True)
+            raise NotAllowed("freeze_admins_only", act=act, admins_may=True)
 
     async def freeze(self, command: FreezeDeployments, actor: Actor) -> Frozen:
-        self._ensure_admin(actor, "freeze deployments")
+        self._ensure_admin(actor, "freeze")
         now = self.clock.now()
         slug = None if command.scope == ALL else command.scope
         async with self.uow() as uow:
@@ -138,7 +138,7 @@ class FreezeService:
         return Frozen(slug, window.ends_at, tuple(channels))
 
     async def unfreeze(self, command: UnfreezeDeployments, actor: Actor) -> Unfrozen:
-        self._ensure_admin(actor, "lift a freeze")
+        self._ensure_admin(actor, "unfreeze")
         now = self.clock.now()
         slug = None if command.scope == ALL else command.scope
         async with self.uow() as uow:

@@ -1,13 +1,16 @@
-"""The freeze commands' answers, held word for word: the service returns facts
-(bot/domain/freeze_results.py, checked in tests/unit/services/test_freeze_service.py) and
+"""The freeze commands' answers and the freezes' begun/over notices, held word for word: the
+services return facts (bot/domain/freeze_results.py, checked in
+tests/unit/services/test_freeze_service.py; the cards of bot/domain/freeze_cards.py) and
 bot/render/freeze_blocks.py says them."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.domain.freeze_cards import FreezeBegun, FreezeOver
 from bot.domain.freeze_results import FreezeListing, Frozen, Unfrozen
 from bot.domain.freezes import PIPELINE_FILE, FreezeWindow
+from bot.render.cards import words
 from bot.render.freeze_blocks import frozen_reply, listing, unfrozen_reply
 
 NOW = datetime(2026, 5, 4, 12, tzinfo=UTC)
@@ -44,3 +47,23 @@ def test_the_listing_marks_what_is_open_now_and_escapes_reasons() -> None:
         "🗓️ 2026-05-08 12:00 UTC → 2026-05-10 12:00 UTC · weekend · all use cases (pipeline file)")
     assert listing(FreezeListing("churn", 14, NOW, (), ()), "UTC").text == (
         "☀️ No freeze now or in the next 14 days for `churn`.")
+
+
+def test_a_freeze_over_groups_the_use_cases_a_next_window_keeps_frozen() -> None:
+    other = FreezeWindow(NOW + timedelta(hours=6), NOW + timedelta(days=1), "night", None)
+    over = FreezeOver(QUARTER, (("churn", ()), ("forecast", (WEEKEND,)), ("ltv", (WEEKEND,)),
+                                ("upsell", (other,))), "UTC")
+    assert words(over).text == (
+        "☀️ The freeze “quarter &lt;close&gt;” (ad hoc) is over: deployments of *churn* may start "
+        "again. *forecast*, *ltv* stay frozen: the freeze “weekend” (pipeline file) until "
+        "2026-05-10 12:00 UTC. *upsell* stays frozen: the freeze “night” (ad hoc) until "
+        "2026-05-05 12:00 UTC.")
+
+
+def test_a_freeze_begun_names_at_most_ten_use_cases() -> None:
+    slugs = tuple(f"uc{i}" for i in range(12))
+    assert words(FreezeBegun(WEEKEND, slugs, "UTC")).text == (
+        "❄️ The freeze “weekend” (pipeline file) has begun: deployments of "
+        + ", ".join(f"*uc{i}*" for i in range(10)) + " and 2 more are refused until "
+        "2026-05-10 12:00 UTC. A stage not started waits for its end; an admin may pass it with "
+        '`override="<reason>"`.')

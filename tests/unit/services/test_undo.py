@@ -77,6 +77,9 @@ async def test_a_cancelled_deployment_asks_for_its_undo_which_is_claimed_once(
         events = await uow.deployments.events(deployment_id)
     assert [(e.kind, e.stage, e.detail) for e in events if e.kind == "undone"] == [
         ("undone", "challenger", "`churn-xgb@challenger` points back at v6")]
+    said = db.messages()[-1]  # in the deployment's thread
+    assert (said.thread_of, said.args["text"]) == (
+        f"deployment:{deployment_id}", "↩️ `churn-xgb@challenger` points back at v6")
 
 
 async def test_a_worker_that_died_taking_back_leaves_the_change_to_the_next(
