@@ -13,8 +13,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.digest_data import DigestData
+from bot.domain.metric_results import MetricResult
 from bot.domain.usecases import DomainError
-from bot.render import blocks, deploy_replies, freeze_blocks
+from bot.render import blocks, deploy_replies, digest_blocks, freeze_blocks, metric_replies
 from bot.render.blocks import Message
 from bot.render.charts import Panel, kpi_charts
 from bot.services.commands import (
@@ -210,17 +212,21 @@ def _deploy(deployments: DeploymentService, deploys: DeployDialogs, freezes: Fre
     return run
 
 
+async def _worded(work: Awaitable[MetricResult]) -> Message:
+    return metric_replies.reply(await work)
+
+
 def _metric(metrics: MetricService, kpis: KpiService, background: AfterAck) -> Run:
     async def run(cmd: MetricCommand, who: Actor, where: Where) -> Message | Later:
         match cmd:
             case ShowSources():
-                return Later(lambda: kpis.list_sources(cmd), "metric_sources")
+                return Later(lambda: _worded(kpis.list_sources(cmd)), "metric_sources")
             case PullKpi():  # a source may take its time: never in the acknowledgement
-                return Later(lambda: kpis.pull(cmd, who), "metric_pull")
+                return Later(lambda: _worded(kpis.pull(cmd, who)), "metric_pull")
             case RecordMetric():
-                return await metrics.record(cmd, who)
+                return await _worded(metrics.record(cmd, who))
             case SetTarget():
-                return await metrics.set_target(cmd, who)
+                return await _worded(metrics.set_target(cmd, who))
             case ShowDora():
                 return _charted(lambda: metrics.dora_with_trend(cmd), "metric_dora", where,
                                 background)
@@ -229,16 +235,16 @@ def _metric(metrics: MetricService, kpis: KpiService, background: AfterAck) -> R
     return run
 
 
-def _charted(work: Callable[[], Awaitable[tuple[Message, ChartRequest | None]]], name: str,
+def _charted(work: Callable[[], Awaitable[tuple[MetricResult, ChartRequest | None]]], name: str,
              where: Where, background: AfterAck) -> Later:
     """The answer (a KPI table, a DORA card) in a heavy turn, then its chart in a heavy turn of
     its own (rendering is slow)."""
     charts: list[ChartRequest] = []
 
     async def table() -> Message:
-        msg, chart = await work()
+        shown, chart = await work()
         charts.extend([chart] if chart else [])
-        return msg
+        return metric_replies.reply(shown)
 
     def upload() -> None:
         for chart in charts:
@@ -255,14 +261,18 @@ def _digest(digests: DigestService, background: AfterAck) -> Run:
                 background.spawn_heavy(digests.post_now(channel), "digest_now")
                 return blocks.notice("📋 Putting the digest together; it appears here in a moment.")
             case PreviewDigest():
-                return Later(lambda: digests.preview(channel), "digest_preview")
+                return Later(lambda: _previewed(digests.preview(channel)), "digest_preview")
             case ScheduleDigest():
-                return await digests.set_schedule(channel, cmd.cron, cmd.tz, who.user_id)
+                return await _worded(digests.set_schedule(channel, cmd.cron, cmd.tz, who.user_id))
             case StopDigest():
-                return await digests.turn_off(channel, who.user_id)
-        return await digests.show_schedule(channel)
+                return await _worded(digests.turn_off(channel, who.user_id))
+        return await _worded(digests.show_schedule(channel))
 
     return run
+
+
+async def _previewed(work: Awaitable[DigestData]) -> Message:
+    return digest_blocks.render_digest(await work)
 
 
 def chart_panels(chart: ChartRequest) -> list[Panel]:

@@ -1,7 +1,7 @@
 """The digest: what a program manager wants to read on Monday morning, within Slack's limits.
 
 Part of the one renderer (helpers from ``bot.render.blocks``); a pure function of
-:class:`bot.render.digest_data.DigestData`, which the digest service fills from the database. Most
+:class:`bot.domain.digest_data.DigestData`, which the digest service fills from the database. Most
 urgent first -- freeze windows open now, approvals waiting, Dev work over its time box -- then
 what moved: phase changes, deployments, targets, KPIs, DORA. Sections with nothing to say are
 left out. Long lists end with "and N more": every non-empty section keeps at least its title
@@ -22,6 +22,16 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import Block
 
 from bot.domain.deployment_model import DeploymentState
+from bot.domain.digest_data import (
+    MAX_LINES,
+    DeploymentLine,
+    DigestData,
+    KpiMovement,
+    OverdueWork,
+    PhaseCount,
+    PhaseMove,
+    WaitingApproval,
+)
 from bot.domain.durations import humanize
 from bot.domain.mrkdwn import escape, link
 from bot.domain.usecases import Phase
@@ -38,19 +48,9 @@ from bot.render.blocks import (
 )
 from bot.render.deploy_blocks import STATE_LABELS
 from bot.render.deploy_words import attention_line
-from bot.render.digest_data import (
-    DeploymentLine,
-    DigestData,
-    KpiMovement,
-    OverdueWork,
-    PhaseCount,
-    PhaseMove,
-    WaitingApproval,
-)
 from bot.render.freeze_blocks import MAX_FREEZE_LINES, frozen_line
 from bot.render.production_words import production_line
 
-MAX_LINES = 15  # per section: a digest is a summary, the rest is one command away
 MAX_LINE = 400  # characters; long titles and notes are clipped before escaping
 TITLE_CHARS, NOTE_CHARS = 80, 140
 

@@ -18,9 +18,10 @@ from bot.domain.dora import (
     DoraReport,
 )
 from bot.domain.dora_changes import short_duration
+from bot.domain.metric_results import TargetSet
 from bot.domain.metrics import KpiSummary, Target, format_delta, format_number, target_status, with_unit
 from bot.domain.mrkdwn import escape
-from bot.render.blocks import Message, bulleted, clip, context, header, message, section
+from bot.render.blocks import Message, bulleted, clip, context, header, message, notice, section
 
 BAND_ICONS = {"elite": "🏆", "high": "🟢", "medium": "🟡", "low": "🔴", "n/a": "⚪"}
 
@@ -71,6 +72,14 @@ def crossing_announcement(slug: str, name: str, unit: str, value: float, target:
 def recorded(slug: str, name: str, value: float, unit: str, status: str) -> Message:
     text = f"✅ Recorded *{escape(name)}* = {with_unit(format_number(value), escape(unit))} for *{slug}*."
     return message(text, [section(text + (f"\n{status}" if status else ""))])
+
+
+def target_set(done: TargetSet) -> Message:
+    """The answer to `/metric target`: the target, and where the KPI stands against it now."""
+    target, latest = done.target, done.latest
+    status = (f" Now: {target_status(target, latest, escape(done.unit))}."
+              if latest is not None else "")
+    return notice(f"🎯 Target for *{done.slug}* · *{done.name}*: {target.describe()}.{status}")
 
 
 def dora_card(report: DoraReport, changes: dict[str, str], *,

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from bot.domain import digest_data as data
 from bot.domain import dora as dora_maths
 from bot.domain import metrics as kpi
 from bot.domain.deployment_model import Deployment, DeploymentState, StageState
 from bot.domain.dora import DoraCounts
 from bot.domain.durations import weeks
 from bot.domain.usecases import Phase
-from bot.render import digest_data as data
 from bot.render.metric_blocks import dora_line
 from bot.services.ports import CrossingRow, StoredTarget
 from bot.services.read_ports import DeploymentSummary, OverdueRow, PhaseMoveRow, SeriesTail

@@ -18,11 +18,7 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.domain.freezes import PIPELINE_FILE, FreezeWindow
-from bot.render import digest_blocks as db
-from bot.render.blocks import MAX_BLOCKS, MAX_HEADER, MAX_SECTION, Message
-from bot.render.digest_blocks import render_digest
-from bot.render.digest_data import (
+from bot.domain.digest_data import (
     DeploymentLine,
     DigestData,
     DoraLine,
@@ -32,6 +28,10 @@ from bot.render.digest_data import (
     PhaseMove,
     WaitingApproval,
 )
+from bot.domain.freezes import PIPELINE_FILE, FreezeWindow
+from bot.render import digest_blocks as db
+from bot.render.blocks import MAX_BLOCKS, MAX_HEADER, MAX_SECTION, Message
+from bot.render.digest_blocks import render_digest
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # Monday 08:00 in Berlin

@@ -31,6 +31,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.domain import deployment_machine as machine
+from bot.domain import digest_data as dd
 from bot.domain import dora, gates
 from bot.domain import metrics as kpi
 from bot.domain import usecases as uc_domain
@@ -43,7 +44,6 @@ from bot.domain.usecases import DomainError, Role, TeamMember, UseCase
 from bot.render import blocks as b
 from bot.render import deploy_blocks as dbl
 from bot.render import digest_blocks as dg
-from bot.render import digest_data as dd
 from bot.render import home_blocks as hb
 from bot.render import metric_blocks as mb
 from bot.render import usecase_blocks as ub

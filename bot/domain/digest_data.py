@@ -11,6 +11,7 @@ from bot.domain.freezes import FreezeWindow
 from bot.domain.locks import DeployLock
 from bot.domain.production import Production
 
+MAX_LINES = 15  # per section: a digest is a summary, the rest is one command away
 
 @dataclass(frozen=True)
 class PhaseCount:
