@@ -14,11 +14,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.digest_data import DigestData
-from bot.domain.metric_results import MetricResult
+from bot.domain.metric_results import ChartRequest, MetricResult
 from bot.domain.usecases import DomainError
 from bot.render import blocks, deploy_replies, digest_blocks, freeze_blocks, metric_replies
 from bot.render.blocks import Message
-from bot.render.charts import Panel, kpi_charts
+from bot.render.charts import kpi_charts
+from bot.render.metric_charts import chart_upload
 from bot.services.commands import (
     Actor,
     DeployCommand,
@@ -46,7 +47,7 @@ from bot.services.deployments import DeploymentService
 from bot.services.digests import DigestService
 from bot.services.freezes import FreezeService
 from bot.services.kpis import KpiService
-from bot.services.metrics import ChartRequest, MetricService
+from bot.services.metrics import MetricService
 from bot.services.usecases import UseCaseService
 from handlers.after_ack import AfterAck
 from handlers.dialogs import Dialogs, Open
@@ -259,7 +260,7 @@ def _digest(digests: DigestService, background: AfterAck) -> Run:
         match cmd:
             case PostDigestNow():  # posted in the channel, through the outbox, in its turn
                 background.spawn_heavy(digests.post_now(channel), "digest_now")
-                return blocks.notice("📋 Putting the digest together; it appears here in a moment.")
+                return metric_replies.digest_coming()
             case PreviewDigest():
                 return Later(lambda: _previewed(digests.preview(channel)), "digest_preview")
             case ScheduleDigest():
@@ -275,20 +276,13 @@ async def _previewed(work: Awaitable[DigestData]) -> Message:
     return digest_blocks.render_digest(await work)
 
 
-def chart_panels(chart: ChartRequest) -> list[Panel]:
-    return [Panel(name, unit, times, values, target.value if target else None,
-                  higher_is_better=target is None or target.better_direction == "up",
-                  target_label=f"target {target.describe()}" if target else "",
-                  empty_note=chart.empty_note)
-            for name, unit, times, values, target in chart.series]
-
-
 async def upload_chart(client: AsyncWebClient, channel: str, chart: ChartRequest) -> None:
-    png = await asyncio.to_thread(kpi_charts, chart.title, chart_panels(chart),  # CPU-bound
-                                  columns=chart.columns)
+    upload = chart_upload(chart)
+    png = await asyncio.to_thread(kpi_charts, upload.title, upload.panels,  # CPU-bound
+                                  columns=upload.columns)
     try:
-        await client.files_upload_v2(channel=channel, file=png, filename=chart.filename,
-                                     title=chart.title)
+        await client.files_upload_v2(channel=channel, file=png, filename=upload.filename,
+                                     title=upload.title)
     except SlackApiError as refused:  # e.g. not_in_channel: the table was answered anyway
         log.warning("action=chart.upload_failed channel=%s error=%s", channel,
                     refused.response.get("error"))

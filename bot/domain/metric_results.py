@@ -83,6 +83,21 @@ class SourceListing:
     sources: tuple[tuple[KpiSpec, SourceStatus | None, datetime | None], ...]
 
 
+# A chart panel: name, unit, times, values, target.
+ChartSeries = tuple[str, str, list[datetime], list[float], Target | None]
+
+
+@dataclass(frozen=True)
+class ChartRequest:
+    """A chart to upload after the reply (`/metric <slug>`, `/metric dora`): a panel per KPI,
+    or (``dora``) per DORA metric, named by its key with the elite band's edge as its target."""
+
+    slug: str | None  # None: all use cases
+    days: int
+    series: list[ChartSeries]
+    dora: bool = False
+
+
 # ── posted in a use case's channel ─────────────────────────────────────────────────────────
 
 

@@ -8,7 +8,7 @@ left out. Long lists end with "and N more": every non-empty section keeps at lea
 line, whatever the volume, and nothing is cut silently.
 
 All strings in the input are plain text and are escaped here (titles, notes, metric names, the
-preformatted KPI/crossing/DORA strings, freeze reasons); ``actor_id``/``owner_id``/``requested_by``
+preformatted KPI strings, KPI names and units, freeze reasons); ``actor_id``/``owner_id``/``requested_by``
 are Slack user ids and render as mentions; ``permalink`` is a Slack URL.
 """
 
@@ -49,6 +49,7 @@ from bot.render.blocks import (
 from bot.render.deploy_blocks import STATE_LABELS
 from bot.render.deploy_words import attention_line
 from bot.render.freeze_blocks import MAX_FREEZE_LINES, frozen_line
+from bot.render.metric_blocks import crossing_line, dora_line
 from bot.render.production_words import production_line
 
 MAX_LINE = 400  # characters; long titles and notes are clipped before escaping
@@ -71,7 +72,7 @@ def render_digest(data: DigestData) -> Message:
     if phases := phase_summary(data.phases):
         top.append(section(phases))
     quiet = [section(_quiet_line(data))] if _quiet(data) else []
-    dora = [section(f"*📊 DORA*\n{escape(clip(data.dora.text, MAX_LINE))}")] if data.dora else []
+    dora = [section(f"*📊 DORA*\n{escape(clip(dora_line(data.dora), MAX_LINE))}")] if data.dora else []
     budget = _budget([_need(p) for p in parts], MAX_BLOCKS - len(top) - len(quiet) - len(dora))
     packed = [(p.urgent, _packed(p, room)) for p, room in zip(parts, budget, strict=True)]
     urgent = [b for is_urgent, blocks in packed if is_urgent for b in blocks]
@@ -107,7 +108,8 @@ def _parts(data: DigestData) -> list[_Part]:
         _Part(_deploy_title(data), [deployment_line(d) for d in data.deployments], "deployments",
               total("deployments")),
         _Part(f"🎯 Targets crossed ({total('crossings')})",
-              [f"• {escape(clip(c, MAX_LINE))}" for c in data.crossings], "crossings", total("crossings")),
+              [f"• {escape(clip(crossing_line(c), MAX_LINE))}" for c in data.crossings], "crossings",
+              total("crossings")),
         _Part(f"📈 KPI movements ({total('kpis')})", [kpi_line(k) for k in data.kpis], "KPIs",
               total("kpis")),
         _Part(f"🎯 In production ({total('production')})",

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 
 from slack_sdk.models.blocks import Block
 
+from bot.domain.digest_data import CrossedTarget
 from bot.domain.dora import (
     CHANGE_FAILURE_RATE,
     FREQUENCY,
@@ -67,6 +68,13 @@ def crossing_announcement(slug: str, name: str, unit: str, value: float, target:
     else:
         text = f"⚠️ *{slug}* · *{escape(name)}* fell short of its target {target.describe()}: now {shown}"
     return message(text.replace("*", ""), [section(text)])
+
+
+def crossing_line(c: CrossedTarget) -> str:
+    """Plain text (escaped by the caller): "churn · auc reached its target ≥ 0.8 (0.85)"."""
+    verb = "reached" if c.met else "fell short of"
+    return (f"{c.slug} · {c.name} {verb} its target {c.target.describe()} "
+            f"({with_unit(format_number(c.value), c.unit)})")
 
 
 def recorded(slug: str, name: str, value: float, unit: str, status: str) -> Message:

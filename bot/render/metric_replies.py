@@ -69,6 +69,11 @@ def _digest_reply(done: DigestScheduleShown | DigestScheduled | DigestsOff) -> M
     raise TypeError(f"no words for {done!r}")
 
 
+def digest_coming() -> Message:
+    """`/digest now`: the digest is posted through the outbox, after the answer."""
+    return notice("📋 Putting the digest together; it appears here in a moment.")
+
+
 def _schedule_shown(shown: DigestScheduleShown) -> Message:
     schedule, upcoming, last = shown.schedule, shown.upcoming, _last_posted(shown)
     if schedule is None or upcoming is None:

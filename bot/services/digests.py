@@ -162,7 +162,7 @@ class DigestService:
             approvals=waiting,
             deployments=[facts.deployment_line(d) for d in deployments.rows],
             kpis=[facts.kpi_movement(t, targets.get(t.slug, {}).get(t.name), now) for t in tails],
-            crossings=[facts.crossing_line(c) for c in crossings.rows],
+            crossings=[facts.crossed(c) for c in crossings.rows],
             dora=facts.dora_summary(dora, now, days),
             totals={"moves": moves.total, "overdue": overdue.total, "crossings": crossings.total,
                     "deployments": deployments.total, "kpis": moved.total,

@@ -11,7 +11,15 @@ from bot.domain import dora as dora_maths
 from bot.domain import dora_trend
 from bot.domain import metrics as kpi
 from bot.domain.dora_changes import compare
-from bot.domain.metric_results import DoraShown, KpiTable, MetricRecorded, TargetCrossed, TargetSet
+from bot.domain.metric_results import (
+    ChartRequest,
+    ChartSeries,
+    DoraShown,
+    KpiTable,
+    MetricRecorded,
+    TargetCrossed,
+    TargetSet,
+)
 from bot.domain.usecases import DomainError, NotAllowed, UseCase
 from bot.services.commands import Actor, RecordMetric, SetTarget, ShowDora, ShowMetrics
 from bot.services.ports import (
@@ -34,17 +42,6 @@ class NewPoint:
     value: float
     unit: str
     at: datetime
-
-
-@dataclass(frozen=True)
-class ChartRequest:
-    """A chart to upload after the reply: one panel per KPI."""
-
-    title: str
-    series: list[tuple[str, str, list[datetime], list[float], kpi.Target | None]]
-    filename: str = "kpis.png"
-    columns: int = 1  # panels side by side
-    empty_note: str | None = None  # a panel without points shows this; None: it is left out
 
 
 @dataclass
@@ -89,7 +86,7 @@ class MetricService:
                 raise DomainError("metric_unknown_kpi", slug=uc.slug,
                                   name=kpi.validate_name(command.name), known=tuple(sorted(series)))
             series = {command.name: series[command.name]}
-        summaries, chart = [], ChartRequest(f"{uc.slug} — last {command.days} days", [])
+        summaries, chart = [], ChartRequest(uc.slug, command.days, [])
         for name, stored in sorted(series.items()):
             t = targets.get(name)
             target = kpi.Target(t.op, t.value) if t else None
@@ -155,22 +152,21 @@ class MetricService:
         return card, chart
 
 
-# The DORA trend's panels: name, unit, and the elite band's edge as the target.
-DORA_PANELS = {
-    dora_maths.FREQUENCY: ("Deployment frequency", "per week", kpi.Target(">=", 7)),
-    dora_maths.CHANGE_FAILURE_RATE: ("Change failure rate", "%", kpi.Target("<=", 5)),
-    dora_maths.LEAD_TIME: ("Lead time", "hours", kpi.Target("<", 24)),
-    dora_maths.TIME_TO_RESTORE: ("Time to restore", "hours", kpi.Target("<", 1)),
+# The DORA trend's panels have the elite band's edge as their target (in the panels' units:
+# per week, %, hours, hours).
+ELITE = {
+    dora_maths.FREQUENCY: kpi.Target(">=", 7),
+    dora_maths.CHANGE_FAILURE_RATE: kpi.Target("<=", 5),
+    dora_maths.LEAD_TIME: kpi.Target("<", 24),
+    dora_maths.TIME_TO_RESTORE: kpi.Target("<", 1),
 }
 
 
 def dora_chart(slug: str | None, days: int, lines: list[dora_trend.TrendLine]) -> ChartRequest:
-    """Four small panels, two by two; the target line is where "elite" starts."""
-    series: list[tuple[str, str, list[datetime], list[float], kpi.Target | None]] = [
-        (*DORA_PANELS[line.metric][:2], line.times, line.values, DORA_PANELS[line.metric][2])
-        for line in lines]
-    return ChartRequest(f"DORA — {slug or 'all use cases'}, last {days} days", series,
-                        filename="dora.png", columns=2, empty_note="n/a: nothing to measure")
+    """A panel per DORA metric, named by its key; the target line is where "elite" starts."""
+    series: list[ChartSeries] = [(line.metric, "", line.times, line.values, ELITE[line.metric])
+                                 for line in lines]
+    return ChartRequest(slug, days, series, dora=True)
 
 
 async def store_points(uow: UnitOfWork, points: list[NewPoint], by: str,
