@@ -44,6 +44,7 @@ from harness import (  # noqa: E402
 
 from bot.clock import ManualClock  # noqa: E402
 from bot.domain.dora import dora_by_use_case  # noqa: E402
+from bot.render.metric_replies import reply  # noqa: E402
 from bot.services.commands import ShowDora, ShowMetrics  # noqa: E402
 from bot.services.metrics import MetricService  # noqa: E402
 from bot.services.ports import Scope  # noqa: E402
@@ -75,10 +76,10 @@ async def run_size(url: str, size: Size, runs: int, seed: int) -> tuple[dict[str
             return f"{len(series)} KPIs, {sum(len(s[2]) for s in series)} points charted"
 
         async def dora_one() -> str:
-            return (await service.dora(ShowDora(SUBJECT, 30))).text.split(": ", 1)[1][:60]
+            return reply(await service.dora(ShowDora(SUBJECT, 30))).text.split(": ", 1)[1][:60]
 
         async def dora_all() -> str:
-            return (await service.dora(ShowDora(None, 30))).text.split(": ", 1)[1][:60]
+            return reply(await service.dora(ShowDora(None, 30))).text.split(": ", 1)[1][:60]
 
         # Where the overall DORA time goes: the SQL aggregates of both periods, or the busiest
         # use cases' table (their records, computed by the domain).

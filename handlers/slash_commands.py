@@ -13,10 +13,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.digest_data import DigestData
+from bot.domain.metric_results import ChartRequest, MetricResult
 from bot.domain.usecases import DomainError
-from bot.render import blocks, deploy_replies, freeze_blocks
+from bot.render import blocks, deploy_replies, digest_blocks, freeze_blocks, metric_replies
 from bot.render.blocks import Message
-from bot.render.charts import Panel, kpi_charts
+from bot.render.charts import kpi_charts
+from bot.render.metric_charts import chart_upload
 from bot.services.commands import (
     Actor,
     DeployCommand,
@@ -44,7 +47,7 @@ from bot.services.deployments import DeploymentService
 from bot.services.digests import DigestService
 from bot.services.freezes import FreezeService
 from bot.services.kpis import KpiService
-from bot.services.metrics import ChartRequest, MetricService
+from bot.services.metrics import MetricService
 from bot.services.usecases import UseCaseService
 from handlers.after_ack import AfterAck
 from handlers.dialogs import Dialogs, Open
@@ -195,17 +198,21 @@ def _deploy(deployments: DeploymentService, deploys: DeployDialogs, freezes: Fre
     return run
 
 
+async def _worded(work: Awaitable[MetricResult]) -> Message:
+    return metric_replies.reply(await work)
+
+
 def _metric(metrics: MetricService, kpis: KpiService, background: AfterAck) -> Run:
     async def run(cmd: MetricCommand, who: Actor, where: Where) -> Message | Later:
         match cmd:
             case ShowSources():
-                return Later(lambda: kpis.list_sources(cmd), "metric_sources")
+                return Later(lambda: _worded(kpis.list_sources(cmd)), "metric_sources")
             case PullKpi():  # a source may take its time: never in the acknowledgement
-                return Later(lambda: kpis.pull(cmd, who), "metric_pull")
+                return Later(lambda: _worded(kpis.pull(cmd, who)), "metric_pull")
             case RecordMetric():
-                return await metrics.record(cmd, who)
+                return await _worded(metrics.record(cmd, who))
             case SetTarget():
-                return await metrics.set_target(cmd, who)
+                return await _worded(metrics.set_target(cmd, who))
             case ShowDora():
                 return _charted(lambda: metrics.dora_with_trend(cmd), "metric_dora", where,
                                 background)
@@ -214,16 +221,16 @@ def _metric(metrics: MetricService, kpis: KpiService, background: AfterAck) -> R
     return run
 
 
-def _charted(work: Callable[[], Awaitable[tuple[Message, ChartRequest | None]]], name: str,
+def _charted(work: Callable[[], Awaitable[tuple[MetricResult, ChartRequest | None]]], name: str,
              where: Where, background: AfterAck) -> Later:
     """The answer (a KPI table, a DORA card) in a heavy turn, then its chart in a heavy turn of
     its own (rendering is slow)."""
     charts: list[ChartRequest] = []
 
     async def table() -> Message:
-        msg, chart = await work()
+        shown, chart = await work()
         charts.extend([chart] if chart else [])
-        return msg
+        return metric_replies.reply(shown)
 
     def upload() -> None:
         for chart in charts:
@@ -238,32 +245,29 @@ def _digest(digests: DigestService, background: AfterAck) -> Run:
         match cmd:
             case PostDigestNow():  # posted in the channel, through the outbox, in its turn
                 background.spawn_heavy(digests.post_now(channel), "digest_now")
-                return blocks.notice("📋 Putting the digest together; it appears here in a moment.")
+                return metric_replies.digest_coming()
             case PreviewDigest():
-                return Later(lambda: digests.preview(channel), "digest_preview")
+                return Later(lambda: _previewed(digests.preview(channel)), "digest_preview")
             case ScheduleDigest():
-                return await digests.set_schedule(channel, cmd.cron, cmd.tz, who.user_id)
+                return await _worded(digests.set_schedule(channel, cmd.cron, cmd.tz, who.user_id))
             case StopDigest():
-                return await digests.turn_off(channel, who.user_id)
-        return await digests.show_schedule(channel)
+                return await _worded(digests.turn_off(channel, who.user_id))
+        return await _worded(digests.show_schedule(channel))
 
     return run
 
 
-def chart_panels(chart: ChartRequest) -> list[Panel]:
-    return [Panel(name, unit, times, values, target.value if target else None,
-                  higher_is_better=target is None or target.better_direction == "up",
-                  target_label=f"target {target.describe()}" if target else "",
-                  empty_note=chart.empty_note)
-            for name, unit, times, values, target in chart.series]
+async def _previewed(work: Awaitable[DigestData]) -> Message:
+    return digest_blocks.render_digest(await work)
 
 
 async def upload_chart(client: AsyncWebClient, channel: str, chart: ChartRequest) -> None:
-    png = await asyncio.to_thread(kpi_charts, chart.title, chart_panels(chart),  # CPU-bound
-                                  columns=chart.columns)
+    upload = chart_upload(chart)
+    png = await asyncio.to_thread(kpi_charts, upload.title, upload.panels,  # CPU-bound
+                                  columns=upload.columns)
     try:
-        await client.files_upload_v2(channel=channel, file=png, filename=chart.filename,
-                                     title=chart.title)
+        await client.files_upload_v2(channel=channel, file=png, filename=upload.filename,
+                                     title=upload.title)
     except SlackApiError as refused:  # e.g. not_in_channel: the table was answered anyway
         log.warning("action=chart.upload_failed channel=%s error=%s", channel,
                     refused.response.get("error"))

@@ -37,18 +37,12 @@ class SqlSource:
     query: str
     kind: SourceKind = field(default=SourceKind.SQL, init=False)
 
-    def describe(self) -> str:
-        return f"SQL on `{self.connection}`"
-
 
 @dataclass(frozen=True)
 class PrometheusSource:
     url: str                     # the server's base URL; the adapter calls {url}/api/v1/query
     query: str                   # an instant query with exactly one sample
     kind: SourceKind = field(default=SourceKind.PROMETHEUS, init=False)
-
-    def describe(self) -> str:
-        return "Prometheus query"
 
 
 @dataclass(frozen=True)
@@ -60,11 +54,6 @@ class MlflowSource:
     model: str = ""
     alias: str = ""
     kind: SourceKind = field(default=SourceKind.MLFLOW, init=False)
-
-    def describe(self) -> str:
-        if self.experiment:
-            return f"MLflow experiment `{self.experiment}`"
-        return f"MLflow model `{self.model}@{self.alias}`"
 
 
 KpiSource = SqlSource | PrometheusSource | MlflowSource

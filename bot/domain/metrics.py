@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.domain.mrkdwn import escape
 from bot.domain.usecases import DomainError
 
 NAME_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
@@ -29,47 +28,42 @@ _OP_SYMBOLS = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
 def validate_name(name: str) -> str:
     if NAME_RE.fullmatch(name):
         return name
-    hint = f" Did you mean `{escape(name.lower())}`?" if NAME_RE.fullmatch(name.lower()) else ""
-    raise DomainError(
-        f"`{escape(name)}` is not a valid metric name: use 1–64 lowercase letters, digits and "
-        f"`_ . -`, starting with a letter or digit, e.g. `accuracy` or `p95_latency_ms`.{hint}"
-    )
+    suggestion = name.lower() if NAME_RE.fullmatch(name.lower()) else None
+    raise DomainError("metric_name_invalid", name=name, suggestion=suggestion)
 
 
 def parse_value(text: str) -> float:
     """A finite number written plainly (``0.87``, ``-3``, ``1.5e6``); anything else is refused."""
     raw = text.strip()
-    example = "write it like `0.87`, `-3` or `1.5e6`"
     if not raw:
-        raise DomainError(f"A value is needed: {example}.")
+        raise DomainError("metric_value_missing")
     if _NUMBER_RE.fullmatch(raw):
         value = float(raw)
         if math.isfinite(value):
             return value
-        raise DomainError(f"`{escape(raw)}` is too large to store; {example}.")
+        raise DomainError("metric_value_too_large", raw=raw)
     if raw.endswith("%") and _NUMBER_RE.fullmatch(raw[:-1]):
-        raise DomainError(f"Give the unit separately: `{escape(raw[:-1])} unit=%`.")
+        raise DomainError("metric_value_percent", raw=raw)
     if re.fullmatch(r"[+-]?[\d.,_]+", raw):
-        raise DomainError(f"`{escape(raw)}`: write numbers without separators, with `.` for decimals; "
-                          f"{example}.")
+        raise DomainError("metric_value_separators", raw=raw)
     if raw.lstrip("+-").lower() in ("nan", "inf", "infinity"):
-        raise DomainError(f"`{escape(raw)}` is not a finite number; {example}.")
-    raise DomainError(f"`{escape(raw)}` is not a number; {example}.")
+        raise DomainError("metric_value_not_finite", raw=raw)
+    raise DomainError("metric_value_not_number", raw=raw)
 
 
 def validate_unit(unit: str) -> str:
     unit = unit.strip()
     if len(unit) > UNIT_MAX:
-        raise DomainError(f"The unit is {len(unit)} characters long; at most {UNIT_MAX} are allowed.")
+        raise DomainError("metric_unit_too_long", length=len(unit), most=UNIT_MAX)
     if any(not ch.isprintable() for ch in unit):
-        raise DomainError("The unit must be one line of plain text, e.g. `unit=ms` or `unit=%`.")
+        raise DomainError("metric_unit_not_one_line")
     return unit
 
 
 def parse_op(text: str) -> str:
     op = _OPS.get(text.strip())
     if op is None:
-        raise DomainError(f"`{escape(text)}` is not a comparison: use `>=`, `<=`, `>` or `<`.")
+        raise DomainError("metric_not_a_comparison", text=text)
     return op
 
 
@@ -77,8 +71,7 @@ def parse_target(text: str) -> tuple[str, float]:
     """A target as typed in a dialog, e.g. ``>= 0.83``: the comparison, then the number."""
     match = re.fullmatch(r"\s*(>=|<=|≥|≤|>|<)\s*(.*)", text)
     if match is None:
-        raise DomainError(f"`{escape(text.strip()[:40])}` is not a target: write a comparison and "
-                          "a number, e.g. `>= 0.83`.")
+        raise DomainError("metric_not_a_target", text=text)
     return parse_op(match.group(1)), parse_value(match.group(2))
 
 

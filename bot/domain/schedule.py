@@ -26,25 +26,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.domain.durations import humanize
-from bot.domain.mrkdwn import escape
 from bot.domain.usecases import DomainError
 
-EXAMPLE = "Example: `0 9 * * mon-fri` = 09:00 on weekdays."
 MIN_INTERVAL = timedelta(hours=1)
 DEFAULT_GRACE = timedelta(hours=1)
 _PROBE_FROM = datetime(2026, 1, 1, tzinfo=UTC)  # fixed, so validation never reads the clock
 _PROBE_FIRES = 12
 _TICK = timedelta(microseconds=1)
-_FIELDS = (("minute", "minute", "0–59"), ("hour", "hour", "0–23"),
-           ("day", "day of the month", "1–31"), ("month", "month", "1–12 or jan–dec"))
+_FIELDS = ("minute", "hour", "day", "month")  # and the weekday, checked apart
 _CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab numbering, 7 = sun too
 _DAY_NAMES = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
 class ScheduleError(DomainError):
-    """A schedule that can't be used; the message says why and shows an example."""
+    """A schedule that can't be used: the key says why, the facts what (the cron, the zone
+    ...); bot/render/metric_refusals.py words it with an example."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +70,7 @@ class Schedule:
         while True:
             fire = self._trigger.get_next_fire_time(None, at + _TICK)
             if fire is None:
-                raise ScheduleError(f"`{self.cron}` never fires: no date matches it. {EXAMPLE}")
+                raise ScheduleError("schedule_never_fires", cron=self.cron)
             fire = fire.astimezone(UTC)
             if fire > at and not self._repeated_wall_time(fire):
                 return fire
@@ -127,42 +124,31 @@ def _utc(at: datetime) -> datetime:
     return at.astimezone(UTC)
 
 
-def _shown(text: str) -> str:
-    return escape(text if len(text) <= 60 else text[:59] + "…")
-
-
 def _zone(name: str) -> ZoneInfo:
-    problem = f"`{_shown(name)}` is not a time zone I know."
     if not name:
-        problem = "The time zone is empty."
-    else:
-        try:
-            return ZoneInfo(name)
-        except ZoneInfoNotFoundError:
-            match = [z for z in available_timezones() if z.lower() == name.lower()]
-            if match:
-                return ZoneInfo(match[0])
-        except ValueError:
-            pass
-    raise ScheduleError(f"{problem} Use an IANA name such as `Europe/Berlin`, `America/New_York` "
-                        "or `UTC`.")
+        raise ScheduleError("schedule_zone_empty")
+    try:
+        return ZoneInfo(name)
+    except ZoneInfoNotFoundError:
+        match = [z for z in available_timezones() if z.lower() == name.lower()]
+        if match:
+            return ZoneInfo(match[0])
+    except ValueError:
+        pass
+    raise ScheduleError("schedule_zone_unknown", zone=name)
 
 
 def _trigger(fields: list[str], zone: ZoneInfo) -> CronTrigger:
-    shown = _shown(" ".join(fields))
+    cron = " ".join(fields)
     if not fields:
-        raise ScheduleError(f"The schedule is empty. {EXAMPLE}")
+        raise ScheduleError("schedule_empty")
     if len(fields) != 5:
-        extra = " Seconds and years are not supported." if len(fields) in (6, 7) else ""
-        raise ScheduleError(
-            f"`{shown}` has {len(fields)} field{'s' if len(fields) != 1 else ''}; a digest schedule "
-            f"has 5: minute hour day month weekday.{extra} {EXAMPLE}")
-    for (name, label, allowed), value in zip(_FIELDS, fields, strict=False):
+        raise ScheduleError("schedule_field_count", cron=cron, count=len(fields), subject="digest")
+    for name, value in zip(_FIELDS, fields, strict=False):
         try:
             CronTrigger(timezone=UTC, **{name: value})
         except ValueError:
-            raise ScheduleError(
-                f"`{_shown(value)}` is not a valid {label} ({allowed}) in `{shown}`. {EXAMPLE}") from None
+            raise ScheduleError("schedule_bad_field", field=name, value=value, cron=cron) from None
     weekdays = _weekdays(fields[4])
     dow = "*" if len(weekdays) == 7 else ",".join(_CRON_DAYS[d] for d in sorted(weekdays, key=_iso))
     return CronTrigger(minute=fields[0], hour=fields[1], day=fields[2], month=fields[3],
@@ -175,9 +161,7 @@ def _check_frequency(schedule: Schedule) -> None:
         fires.append(schedule.next_fire(fires[-1]))
     gap = min(b - a for a, b in zip(fires, fires[1:], strict=False))
     if gap < schedule.min_interval:
-        raise ScheduleError(
-            f"`{schedule.cron}` would post a digest every {humanize(gap)}; "
-            f"digests come at most once an hour. {EXAMPLE}")
+        raise ScheduleError("schedule_too_often", cron=schedule.cron, gap=gap)
 
 
 def _iso(day: int) -> int:
@@ -218,8 +202,7 @@ def _weekday(token: str, item: str) -> int:
 
 
 def _bad_weekday(item: str) -> ScheduleError:
-    return ScheduleError(f"`{_shown(item)}` is not a day of the week: use mon, tue, … sun or 0–7 "
-                         f"(0 and 7 are Sunday). {EXAMPLE}")
+    return ScheduleError("schedule_bad_weekday", item=item)
 
 
 # ── describe ───────────────────────────────────────────────────────────────────────────────

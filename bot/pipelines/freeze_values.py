@@ -17,6 +17,7 @@ from bot.domain.freezes import FREEZE_CRON_MIN_INTERVAL, MAX_DURATION, Recurring
 from bot.domain.mrkdwn import unescape
 from bot.domain.schedule import Schedule, ScheduleError
 from bot.domain.usecases import SLUG_RE
+from bot.render import refusals
 from bot.toml_values import TomlReader, join, kind_of, quote
 
 FREEZE_KEYS = ("cron", "duration", "tz", "reason", "use_cases")
@@ -85,8 +86,8 @@ def _schedule(cron: str, tz: str) -> Schedule | str:
     """The schedule, or ScheduleError's words on why it is none."""
     try:
         return Schedule(cron, tz, min_interval=FREEZE_CRON_MIN_INTERVAL)
-    except ScheduleError as bad:
-        return unescape(str(bad)).replace("a digest schedule has", "a cron has")
+    except ScheduleError as bad:  # said of a cron, not of a digest schedule
+        return unescape(refusals.said(ScheduleError(bad.key, **{**bad.facts, "subject": "cron"})))
 
 
 def _zone_hint(tz: str) -> str:

@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.render import freeze_blocks, registry_blocks, undo_notes
+from bot.render import freeze_blocks, metric_replies, registry_blocks, undo_notes
 from bot.render.blocks import Message
 
 CARDS: dict[type, Callable[[Any], Message]] = {
     **freeze_blocks.CARDS,
+    **metric_replies.CARDS,
     **registry_blocks.CARDS,
     **undo_notes.CARDS,
 }

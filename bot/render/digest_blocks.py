@@ -1,14 +1,14 @@
 """The digest: what a program manager wants to read on Monday morning, within Slack's limits.
 
 Part of the one renderer (helpers from ``bot.render.blocks``); a pure function of
-:class:`bot.render.digest_data.DigestData`, which the digest service fills from the database. Most
+:class:`bot.domain.digest_data.DigestData`, which the digest service fills from the database. Most
 urgent first -- freeze windows open now, approvals waiting, Dev work over its time box -- then
 what moved: phase changes, deployments, targets, KPIs, DORA. Sections with nothing to say are
 left out. Long lists end with "and N more": every non-empty section keeps at least its title
 line, whatever the volume, and nothing is cut silently.
 
 All strings in the input are plain text and are escaped here (titles, notes, metric names, the
-preformatted KPI/crossing/DORA strings, freeze reasons); ``actor_id``/``owner_id``/``requested_by``
+preformatted KPI strings, KPI names and units, freeze reasons); ``actor_id``/``owner_id``/``requested_by``
 are Slack user ids and render as mentions; ``permalink`` is a Slack URL.
 """
 
@@ -22,6 +22,16 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import Block
 
 from bot.domain.deployment_model import DeploymentState
+from bot.domain.digest_data import (
+    MAX_LINES,
+    DeploymentLine,
+    DigestData,
+    KpiMovement,
+    OverdueWork,
+    PhaseCount,
+    PhaseMove,
+    WaitingApproval,
+)
 from bot.domain.durations import humanize
 from bot.domain.mrkdwn import escape, link
 from bot.domain.usecases import Phase
@@ -38,19 +48,10 @@ from bot.render.blocks import (
 )
 from bot.render.deploy_blocks import STATE_LABELS
 from bot.render.deploy_words import attention_line
-from bot.render.digest_data import (
-    DeploymentLine,
-    DigestData,
-    KpiMovement,
-    OverdueWork,
-    PhaseCount,
-    PhaseMove,
-    WaitingApproval,
-)
 from bot.render.freeze_blocks import MAX_FREEZE_LINES, frozen_line
+from bot.render.metric_blocks import crossing_line, dora_line
 from bot.render.production_words import production_line
 
-MAX_LINES = 15  # per section: a digest is a summary, the rest is one command away
 MAX_LINE = 400  # characters; long titles and notes are clipped before escaping
 TITLE_CHARS, NOTE_CHARS = 80, 140
 
@@ -71,7 +72,7 @@ def render_digest(data: DigestData) -> Message:
     if phases := phase_summary(data.phases):
         top.append(section(phases))
     quiet = [section(_quiet_line(data))] if _quiet(data) else []
-    dora = [section(f"*📊 DORA*\n{escape(clip(data.dora.text, MAX_LINE))}")] if data.dora else []
+    dora = [section(f"*📊 DORA*\n{escape(clip(dora_line(data.dora), MAX_LINE))}")] if data.dora else []
     budget = _budget([_need(p) for p in parts], MAX_BLOCKS - len(top) - len(quiet) - len(dora))
     packed = [(p.urgent, _packed(p, room)) for p, room in zip(parts, budget, strict=True)]
     urgent = [b for is_urgent, blocks in packed if is_urgent for b in blocks]
@@ -107,7 +108,8 @@ def _parts(data: DigestData) -> list[_Part]:
         _Part(_deploy_title(data), [deployment_line(d) for d in data.deployments], "deployments",
               total("deployments")),
         _Part(f"🎯 Targets crossed ({total('crossings')})",
-              [f"• {escape(clip(c, MAX_LINE))}" for c in data.crossings], "crossings", total("crossings")),
+              [f"• {escape(clip(crossing_line(c), MAX_LINE))}" for c in data.crossings], "crossings",
+              total("crossings")),
         _Part(f"📈 KPI movements ({total('kpis')})", [kpi_line(k) for k in data.kpis], "KPIs",
               total("kpis")),
         _Part(f"🎯 In production ({total('production')})",

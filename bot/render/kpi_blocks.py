@@ -10,12 +10,25 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import Block
 
-from bot.domain.kpis import KpiSpec, SourceStatus
+from bot.domain.kpis import KpiSource, KpiSpec, MlflowSource, PrometheusSource, SourceStatus, SqlSource
 from bot.domain.metrics import format_number, with_unit
 from bot.domain.mrkdwn import escape
 from bot.render.blocks import Message, bulleted, clip, context, header, message, section, when
 
 ERROR_SHOWN = 500  # characters of a source's error: enough to act on, never a wall of text
+
+
+def source_words(source: KpiSource) -> str:
+    """Where a KPI's values come from, e.g. "SQL on `warehouse`"."""
+    match source:
+        case SqlSource(connection=connection):
+            return f"SQL on `{connection}`"
+        case PrometheusSource():
+            return "Prometheus query"
+        case MlflowSource(experiment=experiment) if experiment:
+            return f"MLflow experiment `{experiment}`"
+        case MlflowSource(model=model, alias=alias):
+            return f"MLflow model `{model}@{alias}`"
 
 
 def _label(kpi: KpiSpec) -> str:
@@ -27,7 +40,7 @@ def _value(kpi: KpiSpec, value: float) -> str:
 
 
 def source_failing(kpi: KpiSpec, error: str) -> Message:
-    text = (f"🚨 The source of {_label(kpi)} ({kpi.source.describe()}) is failing: "
+    text = (f"🚨 The source of {_label(kpi)} ({source_words(kpi.source)}) is failing: "
             f"{escape(clip(error, ERROR_SHOWN))}\nI keep pulling on schedule and will say when it "
             f"works again; `/metric pull {kpi.use_case} {kpi.name}` tries now.")
     return message(text.replace("*", ""), [section(text)])
@@ -42,10 +55,10 @@ def source_recovered(kpi: KpiSpec, value: float, failing_since: datetime | None,
 def pulled(kpi: KpiSpec, value: float | None, error: str, status: str) -> Message:
     """The answer to `/metric pull`: the value stored, or why there is none."""
     if value is None:
-        text = (f"⚠️ Pulling {_label(kpi)} from {kpi.source.describe()} failed: "
+        text = (f"⚠️ Pulling {_label(kpi)} from {source_words(kpi.source)} failed: "
                 f"{escape(clip(error, ERROR_SHOWN))}\nNothing was recorded.")
         return message(text.replace("*", ""), [section(text)])
-    text = f"✅ Pulled {_label(kpi)} from {kpi.source.describe()}: {_value(kpi, value)}, recorded."
+    text = f"✅ Pulled {_label(kpi)} from {source_words(kpi.source)}: {_value(kpi, value)}, recorded."
     return message(text.replace("*", ""), [section(text + (f"\n{status}" if status else ""))])
 
 
@@ -54,7 +67,7 @@ def source_line(kpi: KpiSpec, status: SourceStatus | None, next_pull: datetime |
     """One source in two lines: what and when, then its last value and health."""
     schedule = kpi.schedule.describe()
     upcoming = f", next {when(next_pull, tz)}" if next_pull else ""
-    first = f"{_label(kpi)} ← {kpi.source.describe()} · {escape(schedule)}{upcoming}"
+    first = f"{_label(kpi)} ← {source_words(kpi.source)} · {escape(schedule)}{upcoming}"
     if status is None or status.last_run is None:
         return first + "\n⏳ not pulled yet"
     last = _value(kpi, status.last_value) if status.last_value is not None else "no value yet"

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 
 from slack_sdk.models.blocks import Block
 
+from bot.domain.digest_data import CrossedTarget
 from bot.domain.dora import (
     CHANGE_FAILURE_RATE,
     FREQUENCY,
@@ -18,9 +19,10 @@ from bot.domain.dora import (
     DoraReport,
 )
 from bot.domain.dora_changes import short_duration
+from bot.domain.metric_results import TargetSet
 from bot.domain.metrics import KpiSummary, Target, format_delta, format_number, target_status, with_unit
 from bot.domain.mrkdwn import escape
-from bot.render.blocks import Message, bulleted, clip, context, header, message, section
+from bot.render.blocks import Message, bulleted, clip, context, header, message, notice, section
 
 BAND_ICONS = {"elite": "🏆", "high": "🟢", "medium": "🟡", "low": "🔴", "n/a": "⚪"}
 
@@ -68,9 +70,24 @@ def crossing_announcement(slug: str, name: str, unit: str, value: float, target:
     return message(text.replace("*", ""), [section(text)])
 
 
+def crossing_line(c: CrossedTarget) -> str:
+    """Plain text (escaped by the caller): "churn · auc reached its target ≥ 0.8 (0.85)"."""
+    verb = "reached" if c.met else "fell short of"
+    return (f"{c.slug} · {c.name} {verb} its target {c.target.describe()} "
+            f"({with_unit(format_number(c.value), c.unit)})")
+
+
 def recorded(slug: str, name: str, value: float, unit: str, status: str) -> Message:
     text = f"✅ Recorded *{escape(name)}* = {with_unit(format_number(value), escape(unit))} for *{slug}*."
     return message(text, [section(text + (f"\n{status}" if status else ""))])
+
+
+def target_set(done: TargetSet) -> Message:
+    """The answer to `/metric target`: the target, and where the KPI stands against it now."""
+    target, latest = done.target, done.latest
+    status = (f" Now: {target_status(target, latest, escape(done.unit))}."
+              if latest is not None else "")
+    return notice(f"🎯 Target for *{done.slug}* · *{done.name}*: {target.describe()}.{status}")
 
 
 def dora_card(report: DoraReport, changes: dict[str, str], *,

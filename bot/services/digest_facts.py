@@ -1,7 +1,7 @@
 """What a digest reports, from what storage returned: pure functions of rows and ``now``.
 
 ``DigestService.collect`` gathers the rows, narrowed and cut in SQL, in a fixed number of
-statements; these turn them into the facts ``bot.render.digest_blocks`` renders.
+statements; these turn them into the facts of ``bot.domain.digest_data``, the digest's card.
 """
 
 from __future__ import annotations
@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from bot.domain import digest_data as data
 from bot.domain import dora as dora_maths
 from bot.domain import metrics as kpi
 from bot.domain.deployment_model import Deployment, DeploymentState, StageState
-from bot.domain.dora import DoraCounts
+from bot.domain.dora import DoraCounts, DoraReport
 from bot.domain.durations import weeks
 from bot.domain.usecases import Phase
-from bot.render import digest_data as data
-from bot.render.metric_blocks import dora_line
 from bot.services.ports import CrossingRow, StoredTarget
 from bot.services.read_ports import DeploymentSummary, OverdueRow, PhaseMoveRow, SeriesTail
 
@@ -76,18 +75,16 @@ def kpi_movement(tail: SeriesTail, target: StoredTarget | None, now: datetime) -
     )
 
 
-def crossing_line(c: CrossingRow) -> str:
-    verb = "reached" if c.met else "fell short of"
-    return (f"{c.slug} · {c.name} {verb} its target {kpi.Target(c.op, c.target).describe()} "
-            f"({kpi.with_unit(kpi.format_number(c.value), c.unit)})")
+def crossed(c: CrossingRow) -> data.CrossedTarget:
+    return data.CrossedTarget(c.slug, c.name, c.met, c.value, c.unit, kpi.Target(c.op, c.target))
 
 
-def dora_summary(counts: DoraCounts, now: datetime, days: int) -> data.DoraLine | None:
+def dora_summary(counts: DoraCounts, now: datetime, days: int) -> DoraReport | None:
     """The digest's DORA line; with only dry runs, that there is nothing to measure yet; None
     when nothing reached production at all."""
     report = dora_maths.report(counts, since=now - timedelta(days=days), until=now, days=days,
                                use_case=None)
-    return data.DoraLine(dora_line(report)) if report.deployments or report.dry_runs else None
+    return report if report.deployments or report.dry_runs else None
 
 
 def dora_days(since: datetime, now: datetime) -> int:

@@ -11,17 +11,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
+from bot.domain import digest_data as data
 from bot.domain.freezes import RecurringFreeze
+from bot.domain.metric_results import DigestScheduled, DigestScheduleShown, DigestsOff
 from bot.domain.metrics import SPARK_WIDTH
 from bot.domain.schedule import Schedule, parse_schedule
 from bot.domain.usecases import NotAllowed
-from bot.render import blocks
-from bot.render import digest_blocks as digest
-from bot.render import digest_data as data
-from bot.render.blocks import Message
 from bot.services import digest_facts as facts
 from bot.services.freezes import frozen_in_channel
-from bot.services.ports import DigestSchedule, OutgoingMessage, Scope, UnitOfWork
+from bot.services.ports import DigestSchedule, Scope, UnitOfWork
 
 DEFAULT_PERIOD = timedelta(days=7)
 WAITING_LIMIT = 100  # gates listed (sorted by age) per digest; few wait at once
@@ -40,25 +38,18 @@ class DigestService:
 
     # ── commands ───────────────────────────────────────────────────────────────────────────
 
-    async def show_schedule(self, channel_id: str) -> Message:
+    async def show_schedule(self, channel_id: str) -> DigestScheduleShown:
         async with self.uow() as uow:
             stored = await uow.digests.schedule(channel_id)
             last = await uow.digests.last_run(channel_id)
-        last_line = f" The last digest here was posted {blocks.when(last, self.timezone)}." if last else ""
         if stored is None:
-            return blocks.notice(
-                "No digest is scheduled in this channel. Schedule one with "
-                '`/digest schedule "0 9 * * mon" tz=Europe/Berlin`, or post one '
-                f"now with `/digest now`.{last_line}"
-            )
+            return DigestScheduleShown(None, "", None, last, self.timezone)
         schedule = Schedule(stored.cron, stored.timezone)
-        upcoming = schedule.next_fire(self.clock.now())
-        return blocks.notice(
-            f"📋 Digest {schedule.describe()} (`{schedule.cron}`), set by "
-            f"<@{stored.created_by}>. Next: {blocks.when(upcoming, schedule.tz)}." + last_line
-        )
+        return DigestScheduleShown(schedule, stored.created_by, schedule.next_fire(self.clock.now()),
+                                   last, self.timezone)
 
-    async def set_schedule(self, channel_id: str, cron: str, tz: str | None, actor: str) -> Message:
+    async def set_schedule(self, channel_id: str, cron: str, tz: str | None,
+                           actor: str) -> DigestScheduled:
         schedule = parse_schedule(cron, tz or self.timezone)
         async with self.uow() as uow:
             await self._ensure_may_schedule(uow, channel_id, actor)
@@ -66,33 +57,21 @@ class DigestService:
                 DigestSchedule(channel_id, schedule.cron, schedule.tz, actor, self.clock.now())
             )
             await uow.commit()
-        upcoming = schedule.next_fire(self.clock.now())
-        return blocks.notice(
-            f"📋 Digest scheduled {schedule.describe()}. The next one comes "
-            f"{blocks.when(upcoming, schedule.tz)}."
-        )
+        return DigestScheduled(schedule, schedule.next_fire(self.clock.now()))
 
-    async def turn_off(self, channel_id: str, actor: str) -> Message:
+    async def turn_off(self, channel_id: str, actor: str) -> DigestsOff:
         async with self.uow() as uow:
             await self._ensure_may_schedule(uow, channel_id, actor)
             removed = await uow.digests.remove_schedule(channel_id)
             await uow.commit()
-        return blocks.notice(
-            "📋 Scheduled digests are off in this channel."
-            if removed
-            else "No digest was scheduled in this channel."
-        )
+        return DigestsOff(removed)
 
     async def _ensure_may_schedule(self, uow: UnitOfWork, channel_id: str, actor: str) -> None:
         if actor in self.admins:
             return
         owners = await uow.use_cases.owners_in(channel_id)
         if actor not in owners:
-            who = ", ".join(f"<@{o}>" for o in owners) or "nobody yet"
-            raise NotAllowed(
-                "Only admins and the owners of use cases homed in this channel "
-                f"({who}) may schedule its digest."
-            )
+            raise NotAllowed("digest_schedule_not_allowed", owners=tuple(owners))
 
     async def schedules(self) -> dict[str, tuple[Schedule, datetime | None]]:
         """Every channel's schedule with the moment before which nothing is owed: its last
@@ -108,10 +87,10 @@ class DigestService:
 
     async def post_now(self, channel_id: str) -> None:
         now = self.clock.now()
-        msg = await self._render(channel_id, now)
+        digest = await self._gather(channel_id, now)
         async with self.uow() as uow:
             await uow.digests.claim_run(channel_id, now, now)
-            self._post(uow, channel_id, msg)
+            uow.outbox.post(channel_id, digest)
             await uow.commit()
 
     async def run_scheduled(self, channel_id: str, fire_time: datetime) -> bool:
@@ -120,13 +99,13 @@ class DigestService:
         async with self.uow() as uow:  # most processes stop here when another posted it already
             if not await self._owed(uow, channel_id, fire_time):
                 return False
-        msg = await self._render(channel_id, now)
+        digest = await self._gather(channel_id, now)
         async with self.uow() as uow:
             if not await self._owed(uow, channel_id, fire_time):
                 return False  # turned off meanwhile
             if not await uow.digests.claim_run(channel_id, fire_time, now):
                 return False
-            self._post(uow, channel_id, msg)
+            uow.outbox.post(channel_id, digest)
             await uow.commit()
         return True
 
@@ -135,30 +114,23 @@ class DigestService:
         return (await uow.digests.schedule(channel_id) is not None
                 and not await uow.digests.has_run(channel_id, fire_time))
 
-    async def _render(self, channel_id: str, now: datetime) -> Message:
+    async def _gather(self, channel_id: str, now: datetime) -> data.DigestData:
         """Gather in one read transaction, then link the approvals waiting: the links are Web
         API calls, and no transaction (on SQLite: the database) waits for Slack."""
         async with (self.reads or self.uow)() as uow:
             since = await self._previous_run(uow, channel_id, now)
-            data = await self.collect(uow, channel_id, since, now)
+            gathered = await self.collect(uow, channel_id, since, now)
         approvals = [replace(a, permalink=await self.permalink(a.deployment_id))
-                     if index < digest.MAX_LINES else a
-                     for index, a in enumerate(data.approvals)]
-        return digest.render_digest(replace(data, approvals=approvals))
-
-    @staticmethod
-    def _post(uow: UnitOfWork, channel_id: str, msg: Message) -> None:
-        uow.outbox.add(
-            OutgoingMessage("chat.postMessage", channel_id, {"channel": channel_id, **msg.as_args()})
-        )
+                     if index < data.MAX_LINES else a
+                     for index, a in enumerate(gathered.approvals)]
+        return replace(gathered, approvals=approvals)
 
     async def _previous_run(self, uow: UnitOfWork, channel_id: str, now: datetime) -> datetime:
         runs = [r for r in [await uow.digests.last_run(channel_id)] if r is not None and r < now]
         return runs[0] if runs else now - DEFAULT_PERIOD
 
-    async def preview(self, channel_id: str) -> Message:
-        now = self.clock.now()
-        return await self._render(channel_id, now)
+    async def preview(self, channel_id: str) -> data.DigestData:
+        return await self._gather(channel_id, self.clock.now())
 
     # ── gathering: a fixed number of statements, each narrowed to the scope in SQL ─────────
 
@@ -167,7 +139,7 @@ class DigestService:
     ) -> data.DigestData:
         """The channel's own use cases; for a channel without any, the workspace's that anyone
         may see (none of a private channel: this channel's members need not be in it)."""
-        reads, lines = uow.digest_reads, digest.MAX_LINES
+        reads, lines = uow.digest_reads, data.MAX_LINES
         own = await reads.has_use_cases(channel_id)
         scope = Scope(channel_id=channel_id) if own else Scope(public_only=True)
         moves = await reads.moves(scope, since, lines)
@@ -190,7 +162,7 @@ class DigestService:
             approvals=waiting,
             deployments=[facts.deployment_line(d) for d in deployments.rows],
             kpis=[facts.kpi_movement(t, targets.get(t.slug, {}).get(t.name), now) for t in tails],
-            crossings=[facts.crossing_line(c) for c in crossings.rows],
+            crossings=[facts.crossed(c) for c in crossings.rows],
             dora=facts.dora_summary(dora, now, days),
             totals={"moves": moves.total, "overdue": overdue.total, "crossings": crossings.total,
                     "deployments": deployments.total, "kpis": moved.total,

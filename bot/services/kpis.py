@@ -18,14 +18,13 @@ from bot.clock import Clock
 from bot.domain import kpis
 from bot.domain.durations import humanize
 from bot.domain.kpis import Change, KpiSourceSet, KpiSpec, SourceFailure
+from bot.domain.metric_results import KpiPulled, SourceFailing, SourceListing, SourceRecovered
 from bot.domain.metrics import Target, validate_name
 from bot.domain.usecases import DomainError, NotAllowed
-from bot.render import kpi_blocks
-from bot.render.blocks import Message
 from bot.services.commands import Actor, PullKpi, ShowSources
 from bot.services.kpi_ports import KpiReader
 from bot.services.metrics import NewPoint, store_points
-from bot.services.ports import OutgoingMessage, UnitOfWork
+from bot.services.ports import UnitOfWork
 from bot.services.usecases import load_use_case
 
 log = logging.getLogger(__name__)
@@ -34,13 +33,6 @@ KEEP_PULLS = timedelta(days=7)  # claims older than this are history nobody asks
 # Readers enforce the KPI's timeout themselves and say where it ran out ("the query on
 # `warehouse` took longer than 30s"); this backstop only catches a reader that does not.
 BACKSTOP = timedelta(seconds=5)
-
-
-@dataclass(frozen=True)
-class Pulled:
-    value: float | None
-    error: str = ""
-    status: str = ""  # the target status line of a stored value
 
 
 @dataclass
@@ -69,7 +61,7 @@ class KpiService:
                 out.append((kpi, fire))
         return out
 
-    async def pull_scheduled(self, kpi: KpiSpec, fire_time: datetime) -> Pulled | None:
+    async def pull_scheduled(self, kpi: KpiSpec, fire_time: datetime) -> KpiPulled | None:
         """Pull for this fire time if this process claims it first; None if another did."""
         async with self.uow() as uow:
             claimed = await uow.kpis.claim_pull(kpi.use_case, kpi.name, fire_time, self.clock.now())
@@ -97,22 +89,20 @@ class KpiService:
 
     # ── commands ───────────────────────────────────────────────────────────────────────────
 
-    async def pull(self, command: PullKpi, actor: Actor) -> Message:
+    async def pull(self, command: PullKpi, actor: Actor) -> KpiPulled:
         name = validate_name(command.name)
         async with self.uow() as uow:
             uc = await load_use_case(uow, command.slug)
         if not (actor.is_admin or actor.user_id == uc.owner_id or uc.role_of(actor.user_id)):
-            raise NotAllowed(who_may=f"the owner <@{uc.owner_id}>, the team of `{uc.slug}` or an "
-                                     "admin", action="pull its KPIs", admins_may=True)
+            raise NotAllowed("kpi_pull_not_allowed", owner=uc.owner_id, slug=uc.slug,
+                             admins_may=True)
         kpi = self.sources.find(uc.slug, name)
         if kpi is None:
-            known = ", ".join(f"`{k.name}`" for k in self.sources.of(uc.slug)) or "none"
-            raise DomainError(f"`{uc.slug}` has no KPI `{name}` with a source (with a source: "
-                              f"{known}). Sources are declared in the KPI source file.")
-        pulled = await self._pull(kpi)
-        return kpi_blocks.pulled(kpi, pulled.value, pulled.error, pulled.status)
+            raise DomainError("kpi_without_source", slug=uc.slug, name=name,
+                              known=tuple(k.name for k in self.sources.of(uc.slug)))
+        return await self._pull(kpi)
 
-    async def list_sources(self, command: ShowSources) -> Message:
+    async def list_sources(self, command: ShowSources) -> SourceListing:
         slug = None
         if command.slug is not None:
             async with self.uow() as uow:
@@ -121,9 +111,8 @@ class KpiService:
         async with self.uow() as uow:
             statuses = await uow.kpis.statuses({k.use_case for k in chosen})
         now = self.clock.now()
-        lines = [kpi_blocks.source_line(k, statuses.get(k.key), k.schedule.next_fire(now),
-                                        self.timezone) for k in chosen]
-        return kpi_blocks.sources_table(slug, lines)
+        return SourceListing(slug, self.timezone, tuple(
+            (k, statuses.get(k.key), k.schedule.next_fire(now)) for k in chosen))
 
     # ── the kpi gate ───────────────────────────────────────────────────────────────────────
 
@@ -145,13 +134,13 @@ class KpiService:
 
     # ── one pull ───────────────────────────────────────────────────────────────────────────
 
-    async def _pull(self, kpi: KpiSpec) -> Pulled:
+    async def _pull(self, kpi: KpiSpec) -> KpiPulled:
         value, error = await self._read(kpi)
         try:
             return await self._record(kpi, value, error)
         except LookupError:  # the file names a use case that does not exist (any more)
             log.warning("action=kpi.unknown_use_case use_case=%s kpi=%s", kpi.use_case, kpi.name)
-            return Pulled(None, f"there is no use case `{kpi.use_case}`")
+            return KpiPulled(kpi, None, f"there is no use case `{kpi.use_case}`")
 
     async def _read(self, kpi: KpiSpec) -> tuple[float | None, str]:
         try:
@@ -165,27 +154,25 @@ class KpiService:
             log.exception("action=kpi.read_error use_case=%s kpi=%s", kpi.use_case, kpi.name)
             return None, f"unexpected error ({type(error).__name__})"
 
-    async def _record(self, kpi: KpiSpec, value: float | None, error: str) -> Pulled:
+    async def _record(self, kpi: KpiSpec, value: float | None, error: str) -> KpiPulled:
         async with self.uow() as uow:
             before = (await uow.kpis.statuses([kpi.use_case])).get(kpi.key)
             now = self.clock.now()
-            status = ""
+            judged_by = None
             await _keep_target(uow, kpi, now)
             if value is not None:
                 point = NewPoint(kpi.use_case, kpi.name, value, kpi.unit, now)
-                status = (await store_points(uow, [point], kpi.recorded_by, now))[0]
+                [judged_by] = await store_points(uow, [point], kpi.recorded_by, now)
             after, change = kpis.after_pull(before, value, error, now)
             saved = await uow.kpis.save_status(kpi.use_case, kpi.name, after,
                                                was_failing=None if before is None else before.failing)
             if saved and change is not None:
                 uc = await load_use_case(uow, kpi.use_case)
-                msg = (kpi_blocks.source_failing(kpi, error) if change is Change.FAILING else
-                       kpi_blocks.source_recovered(kpi, value or 0.0,
-                                                   before.since if before else None, self.timezone))
-                uow.outbox.add(OutgoingMessage("chat.postMessage", uc.channel_id,
-                                               {"channel": uc.channel_id, **msg.as_args()}))
+                uow.outbox.post(uc.channel_id, SourceFailing(kpi, error) if change is Change.FAILING
+                                else SourceRecovered(kpi, value or 0.0,
+                                                     before.since if before else None, self.timezone))
             await uow.commit()
-        return Pulled(value, error, status)
+        return KpiPulled(kpi, value, error, judged_by)
 
     def _masked(self, text: str) -> str:
         for secret in self.secrets:

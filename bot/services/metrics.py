@@ -11,14 +11,19 @@ from bot.domain import dora as dora_maths
 from bot.domain import dora_trend
 from bot.domain import metrics as kpi
 from bot.domain.dora_changes import compare
-from bot.domain.mrkdwn import escape
+from bot.domain.metric_results import (
+    ChartRequest,
+    ChartSeries,
+    DoraShown,
+    KpiTable,
+    MetricRecorded,
+    TargetCrossed,
+    TargetSet,
+)
 from bot.domain.usecases import DomainError, NotAllowed, UseCase
-from bot.render import blocks, metric_blocks
-from bot.render.blocks import Message
 from bot.services.commands import Actor, RecordMetric, SetTarget, ShowDora, ShowMetrics
 from bot.services.ports import (
     CrossingRow,
-    OutgoingMessage,
     Scope,
     StoredPoint,
     StoredTarget,
@@ -39,17 +44,6 @@ class NewPoint:
     at: datetime
 
 
-@dataclass(frozen=True)
-class ChartRequest:
-    """A chart to upload after the reply: one panel per KPI."""
-
-    title: str
-    series: list[tuple[str, str, list[datetime], list[float], kpi.Target | None]]
-    filename: str = "kpis.png"
-    columns: int = 1  # panels side by side
-    empty_note: str | None = None  # a panel without points shows this; None: it is left out
-
-
 @dataclass
 class MetricService:
     uow: Callable[[], UnitOfWork]
@@ -59,18 +53,18 @@ class MetricService:
     def _ensure_recorder(self, uc: UseCase, actor: Actor) -> None:
         if actor.is_admin or actor.user_id == uc.owner_id or uc.role_of(actor.user_id):
             return
-        raise NotAllowed(who_may=f"the owner <@{uc.owner_id}>, the team of `{uc.slug}` or an admin",
-                         action="record its KPIs", admins_may=True)
+        raise NotAllowed("metric_record_not_allowed", owner=uc.owner_id, slug=uc.slug,
+                         admins_may=True)
 
-    async def record(self, command: RecordMetric, actor: Actor) -> Message:
+    async def record(self, command: RecordMetric, actor: Actor) -> MetricRecorded:
         point = NewPoint(command.slug, kpi.validate_name(command.name), kpi.parse_value(command.value),
                          kpi.validate_unit(command.unit), self.clock.now())
         async with self.uow() as uow:
             uc = await load_use_case(uow, command.slug)
             self._ensure_recorder(uc, actor)
-            status = await store_points(uow, [point], actor.user_id, self.clock.now())
+            [judged_by] = await store_points(uow, [point], actor.user_id, self.clock.now())
             await uow.commit()
-        return metric_blocks.recorded(uc.slug, point.name, point.value, point.unit, status[0])
+        return MetricRecorded(uc.slug, point.name, point.value, point.unit, judged_by)
 
     async def push(self, points: list[NewPoint], token_name: str) -> None:
         """The API: every point or none (one transaction); an unknown use case is a LookupError."""
@@ -78,7 +72,7 @@ class MetricService:
             await store_points(uow, points, f"token:{token_name}", self.clock.now())
             await uow.commit()
 
-    async def show(self, command: ShowMetrics) -> tuple[Message, ChartRequest | None]:
+    async def show(self, command: ShowMetrics) -> tuple[KpiTable, ChartRequest | None]:
         now = self.clock.now()
         since = now - max(timedelta(days=command.days), HISTORY) - timedelta(seconds=1)
         async with (self.reads or self.uow)() as uow:
@@ -89,11 +83,10 @@ class MetricService:
                        in (await uow.kpis.statuses([uc.slug])).items() if status.failing}
         if command.name is not None:
             if command.name not in series:
-                known = ", ".join(f"`{n}`" for n in sorted(series)) or "none yet"
-                raise DomainError(f"`{uc.slug}` has no KPI `{kpi.validate_name(command.name)}` "
-                                  f"(known: {known}).")
+                raise DomainError("metric_unknown_kpi", slug=uc.slug,
+                                  name=kpi.validate_name(command.name), known=tuple(sorted(series)))
             series = {command.name: series[command.name]}
-        summaries, chart = [], ChartRequest(f"{uc.slug} — last {command.days} days", [])
+        summaries, chart = [], ChartRequest(uc.slug, command.days, [])
         for name, stored in sorted(series.items()):
             t = targets.get(name)
             target = kpi.Target(t.op, t.value) if t else None
@@ -106,32 +99,32 @@ class MetricService:
             recent = [p for p in points if p.at > now - timedelta(days=command.days)]
             chart.series.append((name, unit, [p.at for p in recent],
                                  [p.value for p in recent], target))
-        table = metric_blocks.kpi_table(uc.slug, summaries, days=command.days, failing=failing)
+        table = KpiTable(uc.slug, command.days, tuple(summaries), failing)
         return table, (chart if any(s[2] for s in chart.series) else None)
 
-    async def set_target(self, command: SetTarget, actor: Actor) -> Message:
+    async def set_target(self, command: SetTarget, actor: Actor) -> TargetSet:
         name, op = kpi.validate_name(command.name), kpi.parse_op(command.op)
         target = kpi.Target(op, kpi.parse_value(command.value))
         now = self.clock.now()
         async with self.uow() as uow:
             uc = await load_use_case(uow, command.slug)
             if not (actor.is_admin or actor.user_id == uc.owner_id):
-                raise NotAllowed(who_may=f"the owner <@{uc.owner_id}> or an admin",
-                                 action=f"set targets of `{uc.slug}`", admins_may=True)
+                raise NotAllowed("metric_target_not_allowed", owner=uc.owner_id, slug=uc.slug,
+                                 admins_may=True)
             latest = (await uow.metrics.series(uc.slug, since=now - HISTORY)).get(name, [])
             state = None
             if latest:  # the state as of now; only later flips are announced
                 state, _ = kpi.crossing(None, target, latest[-1].value)
             await uow.metrics.set_target(uc.slug, name, op, target.value, actor.user_id, now, state)
             await uow.commit()
-        status = (f" Now: {kpi.target_status(target, latest[-1].value, escape(latest[-1].unit))}."
-                  if latest else "")
-        return blocks.notice(f"🎯 Target for *{uc.slug}* · *{name}*: {target.describe()}.{status}")
+        if not latest:
+            return TargetSet(uc.slug, name, target, None, "")
+        return TargetSet(uc.slug, name, target, latest[-1].value, latest[-1].unit)
 
-    async def dora(self, command: ShowDora) -> Message:
+    async def dora(self, command: ShowDora) -> DoraShown:
         return (await self.dora_with_trend(command))[0]
 
-    async def dora_with_trend(self, command: ShowDora) -> tuple[Message, ChartRequest | None]:
+    async def dora_with_trend(self, command: ShowDora) -> tuple[DoraShown, ChartRequest | None]:
         """This period against the one before, counted in SQL; overall (of the use cases
         anyone may see: none of a private channel), also the busiest use cases, each computed
         from its own records; and the trend over the period's buckets (None without
@@ -153,34 +146,33 @@ class MetricService:
                              for c, (since, until) in zip(counts, windows, strict=True))
         by_slug = dora_maths.dora_by_use_case(history, now=now, days=command.days)
         per_use_case = [(s, by_slug[s]) for s in busiest if s in by_slug and by_slug[s].deployments]
-        card = metric_blocks.dora_card(current, compare(current, previous),
-                                       per_use_case=per_use_case)
+        card = DoraShown(current, compare(current, previous), tuple(per_use_case))
         chart = (dora_chart(slug, command.days, dora_trend.trend(buckets, per_bucket))
                  if any(c.deployments for c in per_bucket) else None)
         return card, chart
 
 
-# The DORA trend's panels: name, unit, and the elite band's edge as the target.
-DORA_PANELS = {
-    dora_maths.FREQUENCY: ("Deployment frequency", "per week", kpi.Target(">=", 7)),
-    dora_maths.CHANGE_FAILURE_RATE: ("Change failure rate", "%", kpi.Target("<=", 5)),
-    dora_maths.LEAD_TIME: ("Lead time", "hours", kpi.Target("<", 24)),
-    dora_maths.TIME_TO_RESTORE: ("Time to restore", "hours", kpi.Target("<", 1)),
+# The DORA trend's panels have the elite band's edge as their target (in the panels' units:
+# per week, %, hours, hours).
+ELITE = {
+    dora_maths.FREQUENCY: kpi.Target(">=", 7),
+    dora_maths.CHANGE_FAILURE_RATE: kpi.Target("<=", 5),
+    dora_maths.LEAD_TIME: kpi.Target("<", 24),
+    dora_maths.TIME_TO_RESTORE: kpi.Target("<", 1),
 }
 
 
 def dora_chart(slug: str | None, days: int, lines: list[dora_trend.TrendLine]) -> ChartRequest:
-    """Four small panels, two by two; the target line is where "elite" starts."""
-    series: list[tuple[str, str, list[datetime], list[float], kpi.Target | None]] = [
-        (*DORA_PANELS[line.metric][:2], line.times, line.values, DORA_PANELS[line.metric][2])
-        for line in lines]
-    return ChartRequest(f"DORA — {slug or 'all use cases'}, last {days} days", series,
-                        filename="dora.png", columns=2, empty_note="n/a: nothing to measure")
+    """A panel per DORA metric, named by its key; the target line is where "elite" starts."""
+    series: list[ChartSeries] = [(line.metric, "", line.times, line.values, ELITE[line.metric])
+                                 for line in lines]
+    return ChartRequest(slug, days, series, dora=True)
 
 
 async def store_points(uow: UnitOfWork, points: list[NewPoint], by: str,
-                       now: datetime) -> list[str]:
-    """Save the points, and announce each target crossing once (guarded per target).
+                       now: datetime) -> list[kpi.Target | None]:
+    """Save the points, and announce each target crossing once (guarded per target); for each
+    point, the target it was judged against (None: none, or a back-fill).
 
     A value older than the newest one already stored (a back-fill) changes no target state:
     crossings follow the series in time, not in the order values arrive.
@@ -189,7 +181,7 @@ async def store_points(uow: UnitOfWork, points: list[NewPoint], by: str,
               for p in points}
     await uow.metrics.add_points(
         [(p.use_case, StoredPoint(p.name, p.value, p.unit, p.at)) for p in points], by, now)
-    statuses = []
+    judged: list[kpi.Target | None] = []
     targets_by_slug: dict[str, dict[str, StoredTarget]] = {}
     for p in points:
         if p.use_case not in targets_by_slug:
@@ -197,7 +189,7 @@ async def store_points(uow: UnitOfWork, points: list[NewPoint], by: str,
         stored = targets_by_slug[p.use_case].get(p.name)
         latest = newest[(p.use_case, p.name)]
         if stored is None or (latest is not None and p.at < latest):
-            statuses.append("")
+            judged.append(None)
             continue
         newest[(p.use_case, p.name)] = p.at
         target = kpi.Target(stored.op, stored.value)
@@ -208,9 +200,7 @@ async def store_points(uow: UnitOfWork, points: list[NewPoint], by: str,
             await uow.metrics.add_crossing(CrossingRow(p.use_case, p.name, p.at, state == "met",
                                                        p.value, p.unit, target.op, target.value))
             uc = await load_use_case(uow, p.use_case)
-            msg = metric_blocks.crossing_announcement(uc.slug, p.name, p.unit, p.value, target,
-                                                      state == "met")
-            uow.outbox.add(OutgoingMessage("chat.postMessage", uc.channel_id,
-                                           {"channel": uc.channel_id, **msg.as_args()}))
-        statuses.append(kpi.target_status(target, p.value, escape(p.unit)))
-    return statuses
+            uow.outbox.post(uc.channel_id, TargetCrossed(uc.slug, p.name, p.unit, p.value, target,
+                                                         state == "met"))
+        judged.append(target)
+    return judged

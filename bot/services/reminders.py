@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.domain.durations import weeks
+from bot.domain.metric_results import DevOverdue
 from bot.domain.usecases import Phase, UseCase
-from bot.render import blocks
-from bot.services.ports import OutgoingMessage, UnitOfWork
+from bot.services.ports import UnitOfWork
 
 
 @dataclass
@@ -34,16 +34,8 @@ class ReminderService:
                 if keys[uc.slug][:120] in done:
                     continue
                 if await uow.claims.claim("overdue", keys[uc.slug], now):
-                    msg = blocks.notice(
-                        f"⏰ *{uc.slug}* has been in Dev for {weeks(uc.time_in_phase(now)):.0f} weeks, "
-                        f"over its {weeks(self.dev_timebox):.0f}-week time box. <@{uc.owner_id}>, "
-                        f"time to `/usecase advance {uc.slug}` or go `back` with the business?"
-                    )
-                    uow.outbox.add(
-                        OutgoingMessage(
-                            "chat.postMessage", uc.channel_id, {"channel": uc.channel_id, **msg.as_args()}
-                        )
-                    )
+                    uow.outbox.post(uc.channel_id, DevOverdue(
+                        uc.slug, uc.owner_id, weeks(uc.time_in_phase(now)), weeks(self.dev_timebox)))
                     sent += 1
             await uow.commit()
         return sent

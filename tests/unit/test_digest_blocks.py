@@ -18,26 +18,31 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.domain.freezes import PIPELINE_FILE, FreezeWindow
-from bot.render import digest_blocks as db
-from bot.render.blocks import MAX_BLOCKS, MAX_HEADER, MAX_SECTION, Message
-from bot.render.digest_blocks import render_digest
-from bot.render.digest_data import (
+from bot.domain.digest_data import (
+    CrossedTarget,
     DeploymentLine,
     DigestData,
-    DoraLine,
     KpiMovement,
     OverdueWork,
     PhaseCount,
     PhaseMove,
     WaitingApproval,
 )
+from bot.domain.dora import DoraReport
+from bot.domain.freezes import PIPELINE_FILE, FreezeWindow
+from bot.domain.metrics import Target
+from bot.render import digest_blocks as db
+from bot.render.blocks import MAX_BLOCKS, MAX_HEADER, MAX_SECTION, Message
+from bot.render.digest_blocks import render_digest
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # Monday 08:00 in Berlin
 SINCE = NOW - timedelta(days=7)
 EVIL = "Ping <!channel> & <@U123> <https://evil|x>"
 RAW = ("<!channel>", "<@U123>", "<https://evil")
+DORA = DoraReport(None, SINCE, NOW, 7, deployments=4, dry_runs=0, failed=1, frequency_per_day=4 / 7,
+                  lead_time=timedelta(hours=2), change_failure_rate=0.25,
+                  time_to_restore=timedelta(hours=1), unrestored=0, bands={}, band="medium")
 TITLES = {
     "approvals": "✋ Approvals waiting", "overdue": "⏰ Over the Dev time box",
     "moves": "🔀 Phase changes", "deployments": "🚀 Deployments",
@@ -76,8 +81,8 @@ def sample() -> DigestData:
         ],
         kpis=[KpiMovement("churn-model", "precision", "0.91", "▲ +0.03 (+3.4%)", "▁▃▅▇", "target ≥ 0.90 ✅"),
               KpiMovement("pricing", "margin", "11.2%", "▼ −0.8 pt", "▇▅▃▂", "")],
-        crossings=["churn-model precision is above its target ≥ 0.90 (now 0.91)"],
-        dora=DoraLine("4 deployments/week · lead time 2 h · change failure rate 25% · time to restore 1 h"),
+        crossings=[CrossedTarget("churn-model", "precision", True, 0.91, "", Target(">=", 0.9))],
+        dora=DORA,
     )
 
 
@@ -98,7 +103,7 @@ def flood(n: int = 500, *, long: bool = False) -> DigestData:
                            waiting_since=NOW - timedelta(minutes=i)) for i in range(n)],
         deployments=[replace(base.deployments[i % 4], deployment_id=i) for i in range(n)],
         kpis=[replace(base.kpis[0], slug=f"uc-{i}", name=f"metric {i}{pad}") for i in range(n)],
-        crossings=[f"uc-{i} metric crossed its target{pad}" for i in range(n)],
+        crossings=[replace(base.crossings[0], slug=f"uc-{i}", name=f"metric{pad}") for i in range(n)],
     )
 
 
@@ -323,8 +328,7 @@ def test_very_long_user_text_is_clipped_never_past_the_limits() -> None:
         moves=[replace(base.moves[0], title=huge, note=huge)],
         overdue=[replace(base.overdue[0], title=huge)],
         kpis=[replace(base.kpis[0], name=huge, target_note=huge)],
-        crossings=[huge],
-        dora=DoraLine(huge),
+        crossings=[CrossedTarget(huge, huge, False, 0.5, huge, Target(">=", 0.9))],
     )
     message = render_digest(data)
     check_limits(message)
@@ -342,8 +346,7 @@ def test_user_text_is_escaped_everywhere() -> None:
         approvals=[replace(base.approvals[0], version=EVIL, stage=EVIL)],
         deployments=[replace(base.deployments[0], version=EVIL, state=EVIL)],
         kpis=[KpiMovement("churn-model", EVIL, EVIL, EVIL, EVIL, EVIL)],
-        crossings=[EVIL],
-        dora=DoraLine(EVIL),
+        crossings=[CrossedTarget(EVIL, EVIL, False, 0.5, EVIL, Target(">=", 0.9))],
         phases=[PhaseCount(EVIL, 1)],
     )
     message = render_digest(data)

@@ -79,7 +79,7 @@ def test_the_digest_says_nothing_to_measure_for_only_dry_runs_and_nothing_for_no
                           time_to_restore=None, unrestored=0)
 
     only_dry = dora_summary(counts(0, 2), NOW, 7)
-    assert only_dry is not None and only_dry.text == f"🧪 {NOTHING_YET}"
+    assert only_dry is not None and dora_line(only_dry) == f"🧪 {NOTHING_YET}"
     assert dora_summary(counts(0, 0), NOW, 7) is None
     real = dora_summary(counts(1, 2), NOW, 7)
-    assert real is not None and real.text.startswith("🟢 high: 1 per week")
+    assert real is not None and dora_line(real).startswith("🟢 high: 1 per week")

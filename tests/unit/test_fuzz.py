@@ -31,6 +31,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.domain import deployment_machine as machine
+from bot.domain import digest_data as dd
 from bot.domain import dora, gates
 from bot.domain import metrics as kpi
 from bot.domain import usecases as uc_domain
@@ -43,7 +44,6 @@ from bot.domain.usecases import DomainError, Role, TeamMember, UseCase
 from bot.render import blocks as b
 from bot.render import deploy_blocks as dbl
 from bot.render import digest_blocks as dg
-from bot.render import digest_data as dd
 from bot.render import home_blocks as hb
 from bot.render import metric_blocks as mb
 from bot.render import usecase_blocks as ub
@@ -471,13 +471,23 @@ WAITING = st.builds(dd.WaitingApproval, ID_NUMBERS, texts(60), texts(80), texts(
                     st.integers(0, 9))
 SHIPPED = st.builds(dd.DeploymentLine, ID_NUMBERS, texts(60), texts(80), STATES, USER_IDS,
                     st.none() | OFFSETS, st.booleans())
+CROSSED = st.builds(dd.CrossedTarget, texts(60), texts(300), st.booleans(), VALUES, texts(40),
+                    st.builds(kpi.Target, st.sampled_from([">=", "<=", ">", "<"]), VALUES))
+
+
+def dora_report(deployments: int, dry_runs: int) -> dora.DoraReport:
+    counts = dora.DoraCounts(deployments, deployments // 2, dry_runs, timedelta(hours=2), None, 0)
+    return dora.report(counts, since=T0 - timedelta(days=7), until=T0, days=7, use_case=None)
+
+
 MOVEMENTS = st.builds(dd.KpiMovement, texts(60), texts(80), texts(80), texts(80), texts(40), texts(200))
 DIGESTS = st.builds(
     dd.DigestData, channel_id=st.just("CDIGEST"), now=st.just(T0), since=st.none() | WHEN, tz=ZONES,
     phases=st.lists(st.builds(dd.PhaseCount, PHASE_NAMES, st.integers(0, 10**6)), max_size=8),
     moves=replicated(MOVES, 80), overdue=replicated(OVERDUE, 80), approvals=replicated(WAITING, 80),
     deployments=replicated(SHIPPED, 80), kpis=replicated(MOVEMENTS, 80),
-    crossings=replicated(texts(600), 80), dora=st.none() | st.builds(dd.DoraLine, texts(1000)),
+    crossings=replicated(CROSSED, 80), dora=st.none() | st.builds(dora_report, st.integers(0, 50),
+                                                                   st.integers(0, 50)),
 )
 
 

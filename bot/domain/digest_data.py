@@ -1,5 +1,6 @@
 """What a digest says, as plain data: filled by ``bot.services.digest_facts``, rendered by
-``bot.render.digest_blocks``. Strings are plain text (the renderer escapes them); ids are Slack ids.
+``bot.render.digest_blocks`` (it is the card a digest posts). Strings are plain text (the renderer
+escapes them); ids are Slack ids.
 """
 
 from __future__ import annotations
@@ -7,10 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.domain.dora import DoraReport
 from bot.domain.freezes import FreezeWindow
 from bot.domain.locks import DeployLock
+from bot.domain.metrics import Target
 from bot.domain.production import Production
 
+MAX_LINES = 15  # per section: a digest is a summary, the rest is one command away
 
 @dataclass(frozen=True)
 class PhaseCount:
@@ -79,8 +83,15 @@ class NeedsAttention:
 
 
 @dataclass(frozen=True)
-class DoraLine:
-    text: str  # preformatted one-line summary
+class CrossedTarget:
+    """A KPI that reached (``met``) or fell short of its target, at ``value``."""
+
+    slug: str
+    name: str
+    met: bool
+    value: float
+    unit: str
+    target: Target
 
 
 @dataclass(frozen=True)
@@ -95,8 +106,8 @@ class DigestData:
     approvals: list[WaitingApproval]
     deployments: list[DeploymentLine]
     kpis: list[KpiMovement]
-    crossings: list[str]
-    dora: DoraLine | None
+    crossings: list[CrossedTarget]
+    dora: DoraReport | None  # None: nothing reached production, not even a dry run
     # The lists above may be only the first lines of longer ones: how long each list really is
     # ("moves", "deployments", ...), and the deployments per state; a list not named is whole.
     totals: dict[str, int] = field(default_factory=dict)
