@@ -353,11 +353,11 @@ def deployments(draw: st.DrawFn, version: st.SearchStrategy[str] = VERSIONS) -> 
         assert opened is not None
         now = opened + timedelta(seconds=draw(st.integers(0, 23 * 3600)))  # before the gate expires
         if ending == "approve":
-            step = gates.approve(d, index, approver, now, eligible=True, approvers_text="the owner",
+            step = gates.approve(d, index, approver, now, eligible=True, approvers=None,
                                    comment=draw(texts(500)))
         else:
             step = gates.reject(d, index, approver, draw(texts(min_size=1).filter(str.strip)), now,
-                                  eligible=True, approvers_text="the owner")
+                                  eligible=True, approvers=None)
     elif ending == "expire":
         step = gates.expire(d, now + timedelta(days=2))
     else:
