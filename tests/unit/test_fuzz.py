@@ -34,6 +34,7 @@ from bot.domain import deployment_machine as machine
 from bot.domain import dora, gates
 from bot.domain import metrics as kpi
 from bot.domain import usecases as uc_domain
+from bot.domain.deploy_cards import event_notes
 from bot.domain.deployment_model import DecisionTokens, Deployment, Event, StepKind
 from bot.domain.dora_changes import compare
 from bot.domain.endings import ending
@@ -41,6 +42,7 @@ from bot.domain.mrkdwn import escape
 from bot.domain.pipeline import BUILT_IN
 from bot.domain.usecases import DomainError, Role, TeamMember, UseCase
 from bot.render import blocks as b
+from bot.render import cards
 from bot.render import deploy_blocks as dbl
 from bot.render import digest_blocks as dg
 from bot.render import digest_data as dd
@@ -383,7 +385,7 @@ def test_deployment_renderers_keep_slack_limits(
         dbl.history_message(d.use_case, [d] * 12, tz=tz),
         dbl.history_message(d.use_case, [], tz=tz),
         finished_announcement(d, ending(d, owner="UOWNER", admins=frozenset({"UADMIN"}))),
-        *(dbl.thread_note(n) for n in dbl.event_notes(trail)),
+        *(cards.words(n) for n in event_notes(trail)),
     ]
     output_note = dbl.thread_note(dbl.output_note("deploy", 0, output, detail))
     for msg in (*messages, output_note):
