@@ -85,7 +85,8 @@ class _Buttons:
     async def ask_reason(self, body: dict[str, Any], token: str, respond: AsyncRespond,
                          client: AsyncWebClient) -> None:
         async def ask() -> None:
-            label = await self.approvals.check_reject(token, self.actor(body))
+            gate = await self.approvals.check_reject(token, self.actor(body))
+            label = deploy_replies.reject_label(gate)
             await client.views_open(trigger_id=body["trigger_id"],
                                     view=deploy_blocks.reject_dialog(ids.REJECT_DIALOG, token, label))
 

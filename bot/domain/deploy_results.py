@@ -58,6 +58,16 @@ class GateRejected:
 
 
 @dataclass(frozen=True)
+class GateToReject:
+    """The gate a Reject button is about, for its reason dialog: the clicker may reject it."""
+
+    deployment_id: int
+    stage: str
+    slug: str
+    version: str
+
+
+@dataclass(frozen=True)
 class NotifyPreference:
     """`/deploy notify [on|off]`: whether one's own deployments are told by direct message."""
 

@@ -11,12 +11,18 @@ from bot.domain.deploy_results import (
     DeploysUnlocked,
     GateApproved,
     GateRejected,
+    GateToReject,
     NotifyPreference,
     RollbackStarted,
 )
 from bot.render.blocks import Message, notice
 from bot.render.deploy_blocks import CANCELLED
 from bot.render.deploy_dms import setting_message
+
+
+def reject_label(gate: GateToReject) -> str:
+    """What the reason dialog of Reject is about: "churn v1 · prod"."""
+    return f"{gate.slug} {gate.version} · {gate.stage}"
 
 
 def reply(done: DeployResult | Message) -> Message:

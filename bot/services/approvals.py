@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.domain import gates
 from bot.domain.approvers import Approvers, of_gate
-from bot.domain.deploy_results import DeploymentCancelled, GateApproved, GateRejected
+from bot.domain.deploy_results import DeploymentCancelled, GateApproved, GateRejected, GateToReject
 from bot.domain.deployment_machine import StaleResult, Transition
 from bot.domain.deployment_model import Deployment, StageRun
 from bot.domain.errors import DomainError, NotAllowed
@@ -49,7 +49,7 @@ class ApprovalService:
         assert d.id is not None
         return GateApproved(d.id, stage.name, d.use_case, d.version)
 
-    async def check_reject(self, token_id: str, actor: Actor) -> str:
+    async def check_reject(self, token_id: str, actor: Actor) -> GateToReject:
         """Before the reason dialog opens: is this still current, and may this person reject?"""
         async with self.uow() as uow:
             token, d, uc = await self._load(uow, token_id, "reject")
@@ -57,7 +57,8 @@ class ApprovalService:
         ok, who = await self.may_decide(uc, d, stage, actor)
         if not ok:
             raise NotAllowed("may_not_reject_yet", stage=stage.name, deployment=d.id, approvers=who)
-        return f"{d.use_case} {d.version} · {stage.name}"
+        assert d.id is not None
+        return GateToReject(d.id, stage.name, d.use_case, d.version)
 
     async def reject(self, token_id: str, actor: Actor, reason: str) -> GateRejected:
         in_groups = await self._groups_of(token_id, "reject", actor)

@@ -119,7 +119,8 @@ async def test_the_reject_dialog_opens_only_for_those_who_may_reject(db: InMemor
     with pytest.raises(NotAllowed) as refused:
         await service.check_reject(button(db, "reject"), actor(OUTSIDER))
     assert (refused.value.key, refused.value.facts["stage"]) == ("may_not_reject_yet", "prod")
-    assert await service.check_reject(button(db, "reject"), actor(RELEASE_MANAGER)) == "churn v1 · prod"
+    gate = await service.check_reject(button(db, "reject"), actor(RELEASE_MANAGER))
+    assert (gate.slug, gate.version, gate.stage) == ("churn", "v1", "prod")
 
 
 async def test_without_named_approvers_the_owner_or_an_admin_decides(db: InMemoryDatabase) -> None:
