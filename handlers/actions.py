@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.deploy_results import DeployResult
 from bot.render import blocks, deploy_blocks, deploy_replies
 from bot.render.blocks import Message
 from bot.services.approvals import ApprovalService
@@ -28,8 +29,10 @@ def register(app: AsyncApp, approvals: ApprovalService, home: HomeService,
              admins: frozenset[str], background: AfterAck, deployments: DeploymentService) -> None:
     """Each button is acked at once; its work runs after, and answers the clicker privately."""
     buttons = _Buttons(approvals, home, admins, background)
-    buttons.decision(app, ids.DEPLOY_APPROVE, "approve", approvals.approve)
-    buttons.decision(app, ids.DEPLOY_CANCEL, "cancel", approvals.cancel)
+    buttons.decision(app, ids.DEPLOY_APPROVE, "approve",
+                     lambda token, actor: _said(approvals.approve(token, actor)))
+    buttons.decision(app, ids.DEPLOY_CANCEL, "cancel",
+                     lambda token, actor: _said(approvals.cancel(token, actor)))
     buttons.decision(app, ids.DEPLOY_VERSION, "deploy_version", _deploy_version(deployments))
 
     @app.action(ids.DEPLOY_REJECT)
@@ -46,7 +49,8 @@ def register(app: AsyncApp, approvals: ApprovalService, home: HomeService,
             await ack(response_action="errors", errors={ids.REJECT_REASON: problem})
             return
         await ack()
-        rejected = approvals.reject(view.get("private_metadata", ""), buttons.actor(body), reason)
+        rejected = _said(approvals.reject(view.get("private_metadata", ""), buttons.actor(body),
+                                          reason))
         background.spawn(buttons.run(body, None, client, rejected), "reject_reason")
 
 
@@ -81,12 +85,17 @@ class _Buttons:
     async def ask_reason(self, body: dict[str, Any], token: str, respond: AsyncRespond,
                          client: AsyncWebClient) -> None:
         async def ask() -> None:
-            label = await self.approvals.check_reject(token, self.actor(body))
+            gate = await self.approvals.check_reject(token, self.actor(body))
+            label = deploy_replies.reject_label(gate)
             await client.views_open(trigger_id=body["trigger_id"],
                                     view=deploy_blocks.reject_dialog(ids.REJECT_DIALOG, token, label))
 
         if isinstance(msg := await outcome(ask(), "button", body["user"]["id"], self.refuse), Message):
             await _reply(respond, client, body, msg)
+
+
+async def _said(decided: Awaitable[DeployResult]) -> Message:
+    return deploy_replies.reply(await decided)
 
 
 def _deploy_version(deployments: DeploymentService) -> Callable[[str, Actor], Awaitable[Message]]:

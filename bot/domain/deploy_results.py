@@ -40,4 +40,40 @@ class DeploysUnlocked:
     slug: str
 
 
-DeployResult = DeploymentStarted | RollbackStarted | DeploymentCancelled | DeploysLocked | DeploysUnlocked
+@dataclass(frozen=True)
+class GateApproved:
+    """A vote for a gate (the Approve button); the gate passes once enough have voted."""
+
+    deployment_id: int
+    stage: str
+    slug: str
+    version: str
+
+
+@dataclass(frozen=True)
+class GateRejected:
+    deployment_id: int
+    slug: str
+    version: str
+
+
+@dataclass(frozen=True)
+class GateToReject:
+    """The gate a Reject button is about, for its reason dialog: the clicker may reject it."""
+
+    deployment_id: int
+    stage: str
+    slug: str
+    version: str
+
+
+@dataclass(frozen=True)
+class NotifyPreference:
+    """`/deploy notify [on|off]`: whether one's own deployments are told by direct message."""
+
+    enabled: bool
+    changed: bool  # set just now (else only asked)
+
+
+DeployResult = (DeploymentStarted | RollbackStarted | DeploymentCancelled | DeploysLocked
+                | DeploysUnlocked | GateApproved | GateRejected | NotifyPreference)

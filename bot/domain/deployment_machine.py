@@ -23,11 +23,11 @@ from bot.domain.deployment_model import (
     WaveRun,
 )
 from bot.domain.durations import humanize
+from bot.domain.errors import Conflict
 from bot.domain.mrkdwn import escape
 from bot.domain.pipeline import OnFailure, Pipeline, StageSpec, production_index
 from bot.domain.production import Placement, extend
 from bot.domain.targets import placed, stage_targets, unknown_after
-from bot.domain.usecases import Conflict
 from bot.domain.waves import plan_waves, target_names
 
 LOST = "the bot stopped while this step ran; it was not run again"
@@ -118,12 +118,12 @@ def _run_step(stage: StageRun, wave: int | None, now: datetime) -> Step:
 
 def active_stage(d: Deployment, index: int, expected: StageState) -> StageRun:
     if not d.state.is_active:
-        raise StaleResult(f"Deployment {d.id} has already ended ({d.state.value}).")
+        raise StaleResult("deployment_ended", deployment=d.id, state=d.state)
     if not 0 <= index < len(d.stages):
-        raise StaleResult(f"Deployment {d.id} has no stage {index}.")
+        raise StaleResult("no_such_stage", deployment=d.id, index=index)
     if d.current != index or d.stages[index].state is not expected:
-        raise StaleResult(f"Stage {d.stages[index].name} of deployment {d.id} is no longer "
-                          f"{expected.value.replace('_', ' ')}.")
+        raise StaleResult("stage_moved_on", stage=d.stages[index].name, deployment=d.id,
+                          expected=expected)
     return d.stages[index]
 
 
@@ -131,7 +131,7 @@ def launch(d: Deployment, index: int, now: datetime) -> Deployment:
     """Mark the current step as started; persisted before the executor runs, so never twice."""
     stage = active_stage(d, index, StageState.RUNNING)
     if stage.step is None or stage.step.launched or stage.step.due_at > now:
-        raise StaleResult("nothing to launch")
+        raise StaleResult("nothing_to_launch")
     started = stage.started_at or now  # a stage held by a freeze starts now, not when it was held
     return d.with_stage(index, replace(stage, started_at=started,
                                        step=replace(stage.step, launched=True)))
@@ -155,7 +155,7 @@ def end(d: Deployment, state: DeploymentState, current_as: StageState, now: date
 def cancel(d: Deployment, user_id: str, reason: str, now: datetime) -> Transition:
     """Cancel always wins: whatever runs is stopped and nothing after it starts."""
     if not d.state.is_active:
-        raise Conflict(f"Deployment {d.id} has already ended ({d.state.value}).")
+        raise Conflict("deployment_ended", deployment=d.id, state=d.state)
     stage = d.current_stage
     launched = bool(stage and stage.step and stage.step.launched)
     why = f"cancelled by <@{user_id}>" + (f": {escape(reason)}" if reason else "")
@@ -186,7 +186,7 @@ def record_result(d: Deployment, index: int, kind: StepKind, wave: int | None,
     stage = active_stage(d, index, StageState.RUNNING)
     step = stage.step
     if step is None or not step.launched or (step.kind, step.wave) != (kind, wave):
-        raise StaleResult(f"stage {stage.name} of deployment {d.id} is not waiting for that result")
+        raise StaleResult("result_not_awaited", stage=stage.name, deployment=d.id)
     if result.accepted:
         waiting = replace(stage, step=replace(step, accepted=True), url=result.url or stage.url)
         return Transition(d.with_stage(index, waiting))
@@ -268,9 +268,9 @@ def time_out(d: Deployment, now: datetime) -> Transition:
     """A launched step outlived the stage's timeout: it is stopped and the deployment fails."""
     index, stage = d.current, d.current_stage
     if stage is None or index is None or stage.step is None or not stage.step.launched:
-        raise StaleResult("nothing is running")
+        raise StaleResult("nothing_running")
     if stage.step.deadline > now:
-        raise StaleResult("not timed out yet")
+        raise StaleResult("not_timed_out")
     limit = StepResult(False, f"no result within {humanize(stage.spec.timeout)}")
     moved = _fail(d, index, now, limit, StageState.TIMED_OUT)
     return replace(moved, kill=True)
@@ -282,7 +282,7 @@ def followed(d: Deployment, index: int, kind: StepKind, wave: int | None, ref: s
     stage = d.stages[index]
     step = stage.step
     if d.current != index or step is None or not step.launched or (step.kind, step.wave) != (kind, wave):
-        raise StaleResult("not the step that is running")
+        raise StaleResult("not_the_running_step")
     return d.with_stage(index, replace(stage, step=replace(step, follow=ref)))
 
 
@@ -290,5 +290,5 @@ def lost(d: Deployment, now: datetime) -> Transition:
     """The process running a step died; the step is failed, never silently run again."""
     index, stage = d.current, d.current_stage
     if stage is None or index is None or stage.step is None or not stage.step.launched:
-        raise StaleResult("nothing is running")
+        raise StaleResult("nothing_running")
     return _fail(d, index, now, StepResult(False, LOST), StageState.FAILED)

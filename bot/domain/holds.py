@@ -24,7 +24,7 @@ def hold(d: Deployment, index: int, until: datetime, now: datetime, why: str) ->
     stage = d.stages[index]
     step = stage.step
     if step is None or not not_started(d, index):
-        raise StaleResult("nothing to hold")
+        raise StaleResult("nothing_to_hold")
     held = replace(step, due_at=until, deadline=until + (step.deadline - step.due_at))
     event = Event("held", now, stage=stage.name, detail=why)
     # Held is not running: the stage starts (and its time counts) when the window has ended.

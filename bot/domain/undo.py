@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.domain.deployment_model import Deployment, Event, StepKind
+from bot.domain.errors import Conflict
 from bot.domain.pipeline import ExecutorKind
-from bot.domain.usecases import Conflict
 
 
 class NothingToUndo(Conflict):
@@ -37,7 +37,7 @@ def intends(d: Deployment, index: int, kind: StepKind, wave: int | None,
     step = stage.step
     if not d.state.is_active or d.current != index or step is None or not step.launched \
             or (step.kind, step.wave) != (kind, wave):
-        raise NothingToUndo("not the step that is running")
+        raise NothingToUndo("not_the_running_step")
     return d.with_stage(index, replace(stage, undo=data))
 
 
@@ -46,7 +46,7 @@ def claim(d: Deployment, now: datetime, hold: timedelta) -> tuple[Deployment, li
     meanwhile leaves them to the next one when the claim runs out)."""
     due = d.undo_due
     if due is None or due > now:
-        raise NothingToUndo(f"deployment {d.id} has nothing to take back now")
+        raise NothingToUndo("nothing_to_undo_now", deployment=d.id)
     changes = [Change(i, s.spec.run.kind, s.undo) for i, s in reversed(list(enumerate(d.stages)))
                if s.undo is not None]
     until = now + hold * len(changes)
@@ -58,6 +58,6 @@ def undone(d: Deployment, index: int, line: str, now: datetime) -> tuple[Deploym
     """The stage's change was taken back (or could not be: ``line`` says which): cleared."""
     stage = d.stages[index]
     if stage.undo is None:
-        raise NothingToUndo(f"stage {stage.name} of deployment {d.id} has nothing to take back")
+        raise NothingToUndo("stage_has_no_undo", stage=stage.name, deployment=d.id)
     cleared = d.with_stage(index, replace(stage, undo=None, undo_until=None))
     return cleared, Event("undone", now, stage=stage.name, detail=line)

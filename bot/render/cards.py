@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.render import freeze_blocks, metric_replies, registry_blocks, undo_notes
+from bot.render import deploy_cards, freeze_blocks, metric_replies, registry_blocks, undo_notes
 from bot.render.blocks import Message
 
 CARDS: dict[type, Callable[[Any], Message]] = {
+    **deploy_cards.CARDS,
     **freeze_blocks.CARDS,
     **metric_replies.CARDS,
     **registry_blocks.CARDS,

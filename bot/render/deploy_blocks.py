@@ -190,18 +190,14 @@ def thread_note(text: str) -> Message:
     return message(text, [section(text)])
 
 
-def event_notes(events: Sequence[Event]) -> list[str]:
-    """Thread lines for the events that deserve one (the message already shows the rest)."""
-    notes = []
-    for e in events:
-        wave = f" (wave {e.wave})" if e.wave else ""
-        if e.kind == "gate_opened":
-            notes.append(f"✋ *{e.stage}* waits for approval.")
-        elif e.kind == "override":  # its detail was escaped when made
-            notes.append(f"⚠️ <@{e.actor}> passed a freeze on purpose: {e.detail}")
-        elif e.kind == "timed_out" and e.stage:  # an executor's failure has its own note, output and all
-            notes.append(f"{TIMED_OUT} *{e.stage}*{wave} timed out: {escape(e.detail)}")
-    return notes
+def event_note(e: Event) -> str:
+    """The thread line of an event that deserves one (``bot.domain.deploy_cards.event_notes``)."""
+    if e.kind == "gate_opened":
+        return f"✋ *{e.stage}* waits for approval."
+    if e.kind == "override":  # its detail was escaped when made
+        return f"⚠️ <@{e.actor}> passed a freeze on purpose: {e.detail}"
+    wave = f" (wave {e.wave})" if e.wave else ""
+    return f"{TIMED_OUT} *{e.stage}*{wave} timed out: {escape(e.detail)}"
 
 
 def output_note(stage: str, wave: int | None, lines: Sequence[str], detail: str,

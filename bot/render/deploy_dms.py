@@ -6,13 +6,14 @@ The outbox worker ends each with a link to the deployment's message (``link_of``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
 
-from bot.domain.approvers import Approvers
-from bot.domain.deployment_model import DecisionTokens, Deployment, DeploymentState, Event, StageState
+from bot.domain.deploy_cards import RequesterNews
+from bot.domain.deployment_model import DecisionTokens, Deployment, DeploymentState, StageState
 from bot.domain.durations import humanize
 from bot.domain.mrkdwn import escape
 from bot.render.blocks import Message, context, message, notice, section, when
@@ -35,41 +36,24 @@ def _yours(d: Deployment) -> str:
     return f"Your {what} {d.id} of {escape(d.use_case)} `{escape(d.version)}`{dry}"
 
 
-def _by(event: Event | None) -> str:
-    return f" by <@{event.actor}>" if event is not None and event.actor else ""
-
-
-def _at(event: Event | None) -> str:
-    return f" at `{escape(event.stage)}`" if event is not None and event.stage else ""
-
-
-def requester_line(d: Deployment, events: Sequence[Event],
-                   approvers: Approvers | None = None) -> str | None:
-    """The line for this transition, or None when it is nothing the requester is told about:
-    a step that goes on, or a cancellation they made themselves. ``approvers``: who may pass
-    the gate it waits at. A failure's reason is the message's: the line links to it."""
-    kinds = {e.kind: e for e in events}
-    if d.state is DeploymentState.AWAITING_APPROVAL and "gate_opened" in kinds:
-        who = approvers_words(approvers) if approvers is not None else ""
-        return f"✋ {_yours(d)} waits for approval{_at(kinds['gate_opened'])}" \
-            + (f" from {who}" if who else "")
-    if d.state.is_active or d.state not in ENDINGS:
-        return None
+def requester_line(news: RequesterNews) -> str:
+    """The requester's line: their deployment waits at a gate (and for whom), or it ended."""
+    d = news.deployment
+    at = f" at `{escape(news.stage)}`" if news.stage else ""
+    if d.state is DeploymentState.AWAITING_APPROVAL:
+        who = approvers_words(news.approvers) if news.approvers is not None else ""
+        return f"✋ {_yours(d)} waits for approval{at}" + (f" from {who}" if who else "")
     icon, verb = ENDINGS[d.state]
-    line = f"{icon} {_yours(d)} {verb}"
-    if d.state is DeploymentState.CANCELLED:
-        cancelled = kinds.get("cancelled")
-        if cancelled is None or cancelled.actor in (None, d.requested_by):
-            return None
-        return line + _by(cancelled)
-    if d.state in (DeploymentState.REJECTED, DeploymentState.EXPIRED):
-        ended = kinds.get(d.state.value)
-        line += _at(ended) + (_by(ended) if d.state is DeploymentState.REJECTED else "")
-    elif d.state is DeploymentState.FAILED:
-        stopped = next((s for s in d.stages if s.state in
-                        (StageState.FAILED, StageState.TIMED_OUT)), None)
-        line += f" at `{escape(stopped.name)}`" if stopped else ""
-    return line
+    by = f" by <@{news.by}>" if news.by else ""
+    return f"{icon} {_yours(d)} {verb}{at}{by}"
+
+
+@dataclass(frozen=True)
+class TextOnly(Message):
+    """A message of text alone, no blocks: the worker ends it with a link (``link_of``)."""
+
+    def as_args(self) -> dict[str, Any]:
+        return {"text": self.text}
 
 
 # ── the people who may pass a gate ──────────────────────────────────────────────────────────

@@ -9,10 +9,20 @@ from bot.domain.deploy_results import (
     DeployResult,
     DeploysLocked,
     DeploysUnlocked,
+    GateApproved,
+    GateRejected,
+    GateToReject,
+    NotifyPreference,
     RollbackStarted,
 )
 from bot.render.blocks import Message, notice
 from bot.render.deploy_blocks import CANCELLED
+from bot.render.deploy_dms import setting_message
+
+
+def reject_label(gate: GateToReject) -> str:
+    """What the reason dialog of Reject is about: "churn v1 · prod"."""
+    return f"{gate.slug} {gate.version} · {gate.stage}"
 
 
 def reply(done: DeployResult | Message) -> Message:
@@ -30,4 +40,10 @@ def reply(done: DeployResult | Message) -> Message:
             return notice(f"🔒 Deployments of *{slug}* are locked until `/deploy unlock {slug}`.")
         case DeploysUnlocked(slug=slug):
             return notice(f"🔓 Deployments of *{slug}* are unlocked.")
+        case GateApproved(deployment_id=n, stage=stage, slug=slug, version=version):
+            return notice(f"👍 You approved *{stage}* of deployment {n} (`{slug}` `{version}`).")
+        case GateRejected(deployment_id=n, slug=slug, version=version):
+            return notice(f"⛔ You rejected deployment {n} (`{slug}` `{version}`).")
+        case NotifyPreference(enabled=enabled, changed=changed):
+            return setting_message(enabled, changed=changed)
     return done

@@ -11,13 +11,12 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.domain import gates
-from bot.domain.approvers import of_gate
+from bot.domain.approvers import Approvers, of_gate
+from bot.domain.deploy_results import DeploymentCancelled, GateApproved, GateRejected, GateToReject
 from bot.domain.deployment_machine import StaleResult, Transition
 from bot.domain.deployment_model import Deployment, StageRun
-from bot.domain.usecases import DomainError, NotAllowed, UseCase
-from bot.render import blocks, deploy_replies
-from bot.render.blocks import Message
-from bot.render.production_words import approvers_words
+from bot.domain.errors import DomainError, NotAllowed
+from bot.domain.usecases import UseCase
 from bot.services import deployment_flow as flow
 from bot.services.commands import Actor, CancelDeployment
 from bot.services.deployments import DeploymentService
@@ -36,65 +35,67 @@ class ApprovalService:
     timezone: str
     admins: frozenset[str] = frozenset()
 
-    async def approve(self, token_id: str, actor: Actor) -> Message:
+    async def approve(self, token_id: str, actor: Actor) -> GateApproved:
         in_groups = await self._groups_of(token_id, "approve", actor)
 
         async def vote(d: Deployment, token: ActionToken, uc: UseCase) -> Transition:
             stage = d.stages[token.stage_index]
             ok, who = self.eligible(uc, d, stage, actor, in_groups)
             return gates.approve(d, token.stage_index, actor.user_id, self.clock.now(),
-                                   eligible=ok, approvers_text=who)
+                                 eligible=ok, approvers=who)
 
         d = await self._apply(token_id, "approve", vote)
         stage = d.stages[self._stage_of(d)]
-        return blocks.notice(f"👍 You approved *{stage.name}* of deployment {d.id} "
-                             f"(`{d.use_case}` `{d.version}`).")
+        assert d.id is not None
+        return GateApproved(d.id, stage.name, d.use_case, d.version)
 
-    async def check_reject(self, token_id: str, actor: Actor) -> str:
+    async def check_reject(self, token_id: str, actor: Actor) -> GateToReject:
         """Before the reason dialog opens: is this still current, and may this person reject?"""
         async with self.uow() as uow:
             token, d, uc = await self._load(uow, token_id, "reject")
         stage = d.stages[token.stage_index]
         ok, who = await self.may_decide(uc, d, stage, actor)
         if not ok:
-            raise NotAllowed(f"Only {who} may reject {stage.name} of deployment {d.id}.")
-        return f"{d.use_case} {d.version} · {stage.name}"
+            raise NotAllowed("may_not_reject_yet", stage=stage.name, deployment=d.id, approvers=who)
+        assert d.id is not None
+        return GateToReject(d.id, stage.name, d.use_case, d.version)
 
-    async def reject(self, token_id: str, actor: Actor, reason: str) -> Message:
+    async def reject(self, token_id: str, actor: Actor, reason: str) -> GateRejected:
         in_groups = await self._groups_of(token_id, "reject", actor)
 
         async def refuse(d: Deployment, token: ActionToken, uc: UseCase) -> Transition:
             stage = d.stages[token.stage_index]
             ok, who = self.eligible(uc, d, stage, actor, in_groups)
             return gates.reject(d, token.stage_index, actor.user_id, reason, self.clock.now(),
-                                  eligible=ok, approvers_text=who)
+                                eligible=ok, approvers=who)
 
         d = await self._apply(token_id, "reject", refuse)
-        return blocks.notice(f"⛔ You rejected deployment {d.id} (`{d.use_case}` `{d.version}`).")
+        assert d.id is not None
+        return GateRejected(d.id, d.use_case, d.version)
 
-    async def cancel(self, token_id: str, actor: Actor) -> Message:
+    async def cancel(self, token_id: str, actor: Actor) -> DeploymentCancelled:
         async with self.uow() as uow:
             token, _d, _uc = await self._load(uow, token_id, "cancel")
-        return deploy_replies.reply(await self.deployments.cancel(
-            CancelDeployment(token.deployment_id, "from the button"), actor))
+        return await self.deployments.cancel(
+            CancelDeployment(token.deployment_id, "from the button"), actor)
 
     async def may_decide(self, uc: UseCase, d: Deployment, stage: StageRun,
-                         actor: Actor) -> tuple[bool, str]:
+                         actor: Actor) -> tuple[bool, Approvers | None]:
         """Whether ``actor`` may pass or refuse this gate, and who may; asks Slack about user
         groups, so never call it with a transaction open."""
         return self.eligible(uc, d, stage, actor,
                              await self._member_of(_groups_named(stage), actor))
 
     def eligible(self, uc: UseCase, d: Deployment, stage: StageRun, actor: Actor,
-                 in_groups: frozenset[str]) -> tuple[bool, str]:
+                 in_groups: frozenset[str]) -> tuple[bool, Approvers | None]:
         """Whether ``actor`` (a member of ``in_groups``) may decide this gate, and who may
-        besides its requester ("" when nobody else: nobody is told to ask themselves)."""
+        besides its requester (None: the stage has no gate)."""
         policy = stage.spec.approval
         if policy is None:
-            return False, "nobody (this stage has no gate)"
-        everyone = of_gate(policy, uc.owner_id, self.admins)
-        ok = everyone.includes(actor.user_id, in_groups) or (everyone.by_default and actor.is_admin)
-        return ok, approvers_words(of_gate(policy, uc.owner_id, self.admins, d.requested_by))
+            return False, None
+        ok = gates.may_decide(policy, uc.owner_id, self.admins, actor.user_id,
+                              is_admin=actor.is_admin, in_groups=in_groups)
+        return ok, of_gate(policy, uc.owner_id, self.admins, d.requested_by)
 
     async def _groups_of(self, token_id: str, action: str, actor: Actor) -> frozenset[str]:
         """The gate's user groups that ``actor`` belongs to, asked of Slack before the
@@ -110,13 +111,12 @@ class ApprovalService:
                     action: str) -> tuple[ActionToken, Deployment, UseCase]:
         token = await uow.deployments.token(token_id)
         if token is None or token.action != action:
-            raise StaleResult("This button is not known to me; use the newest deployment message.")
+            raise StaleResult("button_unknown")
         d = await uow.deployments.get(token.deployment_id)
         if d is None or d.version != token.version:
-            raise StaleResult("This button belongs to a deployment that no longer exists.")
+            raise StaleResult("button_orphaned")
         if not d.state.is_active:
-            raise StaleResult(f"Deployment {d.id} has already ended ({d.state.value}); "
-                              "this button does nothing now.")
+            raise StaleResult("button_ended", deployment=d.id, state=d.state)
         return token, d, await load_use_case(uow, d.use_case)
 
     async def _apply(self, token_id: str, action: str,
@@ -134,7 +134,7 @@ class ApprovalService:
         try:
             saved = await flow.retried(attempt, tries=RETRIES)
         except ConcurrentUpdate:
-            raise DomainError("Too many people clicked at once; please try again.") from None
+            raise DomainError("too_many_clicks") from None
         return saved
 
     @staticmethod

@@ -18,14 +18,14 @@ from typing import TypeVar
 
 from bot.clock import Clock
 from bot.domain.approvers import Approvers, of_gate
+from bot.domain.deploy_cards import DeploymentCard, DeploymentEnded, Said, ThreadNote, event_notes
 from bot.domain.deployment_machine import Transition
 from bot.domain.deployment_model import DecisionTokens, Deployment, DeploymentState, Event
 from bot.domain.endings import ending
 from bot.domain.usecases import UseCase
-from bot.render import deploy_blocks, deploy_endings
 from bot.services import gate_notices, notifications
 from bot.services.events import DeploymentChanged, StepStopped, UndoNeeded
-from bot.services.ports import ConcurrentUpdate, DeployLock, OutgoingMessage, UnitOfWork
+from bot.services.ports import ConcurrentUpdate, DeployLock, UnitOfWork
 
 T = TypeVar("T")
 TRIES = 5
@@ -87,17 +87,19 @@ async def post_new(uow: UnitOfWork, d: Deployment, books: Books,
     the request (a gate that opened at once is said to the requester, as ``persist`` does)."""
     uc = uc or await uow.use_cases.get(d.use_case)
     approvers = waiting_for(d, uc, books.admins)
-    buttons = await buttons_for(uow, d, books.clock)
-    msg = deploy_blocks.deployment_message(d, now=books.clock.now(), tz=books.timezone,
-                                           buttons=buttons, approvers=approvers)
-    uow.outbox.add(OutgoingMessage("chat.postMessage", d.channel_id,
-                                   {"channel": d.channel_id, **msg.as_args()}, ref=ref(d)))
+    uow.outbox.post(d.channel_id, await _card(uow, d, books, approvers), ref=ref(d))
     await notifications.tell_requester(uow, d, events, ref(d), approvers)
     assert d.id is not None
     uow.emit(DeploymentChanged(d.id))
 
 
-async def persist(uow: UnitOfWork, t: Transition, books: Books, notes: tuple[str, ...] = (), *,
+async def _card(uow: UnitOfWork, d: Deployment, books: Books,
+                approvers: Approvers | None) -> DeploymentCard:
+    buttons = await buttons_for(uow, d, books.clock)
+    return DeploymentCard(d, books.clock.now(), books.timezone, buttons, approvers)
+
+
+async def persist(uow: UnitOfWork, t: Transition, books: Books, notes: tuple[ThreadNote, ...] = (), *,
                   announce_end: bool = True) -> Deployment:
     """Save ``t``, record its events, edit the message, and add thread notes, direct messages
     and the end's announcement (unless the caller has more to say first: ``announce_end``)."""
@@ -112,16 +114,13 @@ async def persist(uow: UnitOfWork, t: Transition, books: Books, notes: tuple[str
     waits = d.state is DeploymentState.AWAITING_APPROVAL or t.gate is not None
     uc = await uow.use_cases.get(d.use_case) if waits else None
     approvers = waiting_for(d, uc, books.admins)
-    buttons = await buttons_for(uow, d, books.clock)
-    msg = deploy_blocks.deployment_message(d, now=books.clock.now(), tz=books.timezone,
-                                           buttons=buttons, approvers=approvers)
+    card = await _card(uow, d, books, approvers)
     await uow.outbox.supersede_updates(ref(d))
-    uow.outbox.add(OutgoingMessage("chat.update", d.channel_id,
-                                   {"channel": d.channel_id, **msg.as_args()}, update_of=ref(d)))
+    uow.outbox.edit(ref(d), d.channel_id, card)
     if t.gate is not None:
         notes += await gate_notices.say(uow, d, t.gate, approvers, books.clock, books.timezone,
                                         message_ref=ref(d))
-    for note in (*notes, *deploy_blocks.event_notes(t.events)):
+    for note in (*notes, *event_notes(t.events)):
         thread(uow, d, note)
     if announce_end and not d.state.is_active:
         await end(uow, d, books)
@@ -140,17 +139,14 @@ async def end(uow: UnitOfWork, d: Deployment, books: Books,
         if await uow.deployments.lock(d.use_case) is not None:
             await uow.deployments.remove_lock(d.use_case)  # this lock says more: it replaces it
         await uow.deployments.set_lock(DeployLock(d.use_case, "", books.clock.now(), d.detail, d.id))
-    done = deploy_endings.finished_announcement(d, facts)
-    uow.outbox.add(OutgoingMessage("chat.postMessage", d.channel_id,
-                                   {"channel": d.channel_id, **done.as_args()}))
+    uow.outbox.post(d.channel_id, DeploymentEnded(d, facts))
 
 
-def thread(uow: UnitOfWork, d: Deployment, text: str) -> None:
-    msg = deploy_blocks.thread_note(text)
-    uow.outbox.add(OutgoingMessage("chat.postMessage", d.channel_id,
-                                   {"channel": d.channel_id, **msg.as_args()}, thread_of=ref(d)))
+def thread(uow: UnitOfWork, d: Deployment, note: ThreadNote | str) -> None:
+    """A note in the deployment's thread (words as a ``str``: until they move to bot/render)."""
+    uow.outbox.reply(ref(d), d.channel_id, Said(note) if isinstance(note, str) else note)
 
 
-def announce(uow: UnitOfWork, channel: str, text: str) -> None:
-    msg = deploy_blocks.thread_note(text)
-    uow.outbox.add(OutgoingMessage("chat.postMessage", channel, {"channel": channel, **msg.as_args()}))
+def announce(uow: UnitOfWork, channel: str, note: ThreadNote | str) -> None:
+    """A note in the channel, outside any thread (a ``str``: as for ``thread``)."""
+    uow.outbox.post(channel, Said(note) if isinstance(note, str) else note)

@@ -14,6 +14,14 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.domain import deployment_machine as machine
 from bot.domain import gates
+from bot.domain.deploy_cards import (
+    FrozenStage,
+    LockReminder,
+    RollingBack,
+    StepLost,
+    StepOutput,
+    ThreadNote,
+)
 from bot.domain.deployment_machine import GateNews, StaleResult, StepResult, Transition
 from bot.domain.deployment_model import Deployment, StageState, Step, StepKind
 from bot.domain.freezes import RecurringFreeze
@@ -23,8 +31,6 @@ from bot.domain.pipeline import ExecutorKind, Pipeline
 from bot.domain.rollbacks import automatic_rollback_stage, rollback_version
 from bot.domain.waves import target_names
 from bot.executors.base import ExecutorResult, Outcome, StageJob
-from bot.render.deploy_blocks import output_note
-from bot.render.deploy_words import lock_reminder
 from bot.render.freeze_blocks import describe
 from bot.services import deployment_flow as flow
 from bot.services import gate_notices
@@ -102,15 +108,13 @@ class DeploymentRuns:
         chain = await chain_for(uow, self.freezes, d.use_case, now)
         if not chain:
             return False
-        why = describe(chain, self.timezone)
-        if d.kind == "rollback":  # said with the launch, in its transaction
-            flow.thread(uow, d, f"❄️ *{d.stages[index].name}* runs during {why}: a rollback "
-                                "restores a known-good version, so no freeze holds it.")
+        frozen = FrozenStage(d.stages[index].name, tuple(chain), self.timezone,
+                             passes=d.kind == "rollback")
+        if frozen.passes:  # said with the launch, in its transaction
+            flow.thread(uow, d, frozen)
             return False
-        t = hold(d, index, chain[-1].end, now, why)
-        await flow.persist(uow, t, self.books,
-                           notes=(f"❄️ *{d.stages[index].name}* waits for {why}; it starts "
-                                  "when the window ends.",))
+        t = hold(d, index, chain[-1].end, now, describe(chain, self.timezone))
+        await flow.persist(uow, t, self.books, notes=(frozen,))
         await uow.commit()
         return True
 
@@ -141,15 +145,15 @@ class DeploymentRuns:
         def change(d: Deployment, now: datetime) -> Transition:
             return machine.record_result(d, index, kind, wave, step_result, now)
 
-        def notes(d: Deployment) -> tuple[str, ...]:
+        def notes(d: Deployment) -> tuple[ThreadNote, ...]:
             stage = d.stages[index]
-            name = stage.name + (" health check" if kind is StepKind.HEALTH else "")
+            health = kind is StepKind.HEALTH
             # Said either way: a business KPI's verdict (which KPI, its values, the rule) and a
             # change that can be taken back (an MLflow alias: from which version to which).
-            judged = kind is StepKind.HEALTH and stage.spec.health is not None \
+            judged = health and stage.spec.health is not None \
                 and stage.spec.health.kind is ExecutorKind.KPI
             shown = show or judged or result.undo is not None
-            return (output_note(name, wave, tail, detail, result.url),) if shown else ()
+            return (StepOutput(stage.name, health, wave, tail, detail, result.url),) if shown else ()
 
         moved = result.undo or {}
 
@@ -183,15 +187,15 @@ class DeploymentRuns:
         return await self._transition(deployment_id, change)
 
     async def mark_lost(self, deployment_id: int) -> Transition | None:
-        def note(d: Deployment) -> tuple[str, ...]:  # no executor output to show: this is all
+        def note(d: Deployment) -> tuple[ThreadNote, ...]:  # no executor output to show: this is all
             stage = d.current_stage
-            return (f"❌ *{stage.name}* failed: {machine.LOST}.",) if stage else ()
+            return (StepLost(stage.name),) if stage else ()
 
         return await self._transition(deployment_id, machine.lost, notes=note)
 
     async def _transition(self, deployment_id: int,
                           change: Callable[[Deployment, datetime], Transition], *,
-                          notes: Callable[[Deployment], tuple[str, ...]] = lambda _d: ()
+                          notes: Callable[[Deployment], tuple[ThreadNote, ...]] = lambda _d: ()
                           ) -> Transition | None:
         holder: list[Transition] = []
 
@@ -203,7 +207,7 @@ class DeploymentRuns:
         return holder[-1] if saved is not None and holder else None
 
     async def _change(self, deployment_id: int, change: Callable[[Deployment, datetime], Transition],
-                      *, notes: Callable[[Deployment], tuple[str, ...]] = lambda _d: (),
+                      *, notes: Callable[[Deployment], tuple[ThreadNote, ...]] = lambda _d: (),
                       also: Callable[[UnitOfWork], Awaitable[None]] | None = None
                       ) -> Deployment | None:
         async def attempt() -> Deployment | None:
@@ -249,8 +253,8 @@ class DeploymentRuns:
         rollback = await uow.deployments.add(t.deployment)
         await uow.deployments.record(rollback, t.events)
         await flow.post_new(uow, rollback, self.books)
-        flow.thread(uow, failed, f"⏪ Rolling back {len(targets)} targets to `{version}` "
-                                 f"(rollback {rollback.id}).")
+        assert rollback.id is not None
+        flow.thread(uow, failed, RollingBack(len(targets), version, rollback.id))
         return rollback
 
     async def remind_locks(self, age: timedelta) -> int:
@@ -259,7 +263,7 @@ class DeploymentRuns:
         async with self.uow() as uow:
             claimed = await uow.deployments.claim_lock_reminders(now, age)
             for lock, channel in claimed:
-                flow.announce(uow, channel, lock_reminder(lock, self.timezone, now))
+                flow.announce(uow, channel, LockReminder(lock, self.timezone, now))
             await uow.commit()
         return len(claimed)
 

@@ -15,13 +15,10 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.domain.approvers import Approvers, of_gate
+from bot.domain.deploy_cards import ApprovalDecided, ApprovalRequest, GateReminder
 from bot.domain.deployment_machine import GateNews, GateNotice
 from bot.domain.deployment_model import DecisionTokens, Deployment, StageState
-from bot.domain.durations import humanize
-from bot.render import deploy_dms
-from bot.render.blocks import Message
-from bot.render.production_words import approvers_words
-from bot.services.ports import GroupDirectory, OutgoingMessage, UnitOfWork
+from bot.services.ports import GroupDirectory, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -66,17 +63,15 @@ def dm_ref(d: Deployment, index: int, user: str, n: int) -> str:
 
 
 async def say(uow: UnitOfWork, d: Deployment, notice: GateNotice, approvers: Approvers | None,
-              clock: Clock, tz: str, *, message_ref: str) -> tuple[str, ...]:
+              clock: Clock, tz: str, *, message_ref: str) -> tuple[GateReminder, ...]:
     """Queue the direct messages ``notice`` calls for; returns the thread's note, if any.
     ``message_ref``: the deployment's message, which each direct message links to."""
     stage = d.stages[notice.index]
     told = stage.told or ()
     now = clock.now()
-    notes: tuple[str, ...] = ()
+    notes: tuple[GateReminder, ...] = ()
     if notice.news is GateNews.REMINDER:
-        who = approvers_words(approvers) if approvers is not None else ""
-        notes = (f"⏰ *{stage.name}* has waited {humanize(now - (stage.gate_opened_at or now))} "
-                 f"for approval" + (f" from {who}." if who else "."),)
+        notes = (GateReminder(stage.name, now - (stage.gate_opened_at or now), approvers),)
     if not told:
         return notes
     waiting = stage.state is StageState.AWAITING_APPROVAL
@@ -87,26 +82,21 @@ async def say(uow: UnitOfWork, d: Deployment, notice: GateNotice, approvers: App
             for n in range(stage.reminded + 1):
                 ref = dm_ref(d, notice.index, user, n)
                 await uow.outbox.supersede_updates(ref)
-                uow.outbox.add(OutgoingMessage(
-                    "chat.update", user, {"channel": user, **said[min(n, 1)].as_args()},
-                    update_of=ref, link_of=message_ref))
+                uow.outbox.edit(ref, user, said[min(n, 1)], link_of=message_ref)
         return notes
     reminder = notice.news is GateNews.REMINDER
-    msg = deploy_dms.approval_request(d, notice.index, tokens, now=now, tz=tz, reminder=reminder)
+    request = ApprovalRequest(d, notice.index, tokens, now, tz, reminder)
     for user in told:
-        uow.outbox.add(OutgoingMessage(
-            "chat.postMessage", user, {"channel": user, **msg.as_args()},
-            ref=dm_ref(d, notice.index, user, stage.reminded if reminder else 0),
-            link_of=message_ref))
+        uow.outbox.post(user, request, link_of=message_ref,
+                        ref=dm_ref(d, notice.index, user, stage.reminded if reminder else 0))
     return notes
 
 
 def _current(d: Deployment, index: int, tokens: DecisionTokens, clock: Clock, tz: str, *,
-             reminder: bool) -> Message:
+             reminder: bool) -> ApprovalRequest | ApprovalDecided:
     if d.stages[index].state is StageState.AWAITING_APPROVAL:
-        return deploy_dms.approval_request(d, index, tokens, now=clock.now(), tz=tz,
-                                           reminder=reminder)
-    return deploy_dms.approval_decided(d, index, tz=tz)
+        return ApprovalRequest(d, index, tokens, clock.now(), tz, reminder)
+    return ApprovalDecided(d, index, tz)
 
 
 async def _tokens(uow: UnitOfWork, d: Deployment, index: int, clock: Clock) -> DecisionTokens:

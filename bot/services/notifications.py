@@ -11,30 +11,28 @@ from collections.abc import Callable, Sequence
 
 from bot.clock import Clock
 from bot.domain.approvers import Approvers
+from bot.domain.deploy_cards import requester_news
+from bot.domain.deploy_results import NotifyPreference
 from bot.domain.deployment_model import Deployment, Event
-from bot.render import deploy_dms
-from bot.render.blocks import Message
 from bot.services.commands import NotifySetting
-from bot.services.ports import OutgoingMessage, UnitOfWork
+from bot.services.ports import UnitOfWork
 
 
 async def tell_requester(uow: UnitOfWork, d: Deployment, events: Sequence[Event], ref: str,
                          approvers: Approvers | None = None) -> None:
     """Queue the requester's DM for this transition, if there is one and they want it."""
-    line = deploy_dms.requester_line(d, events, approvers)
-    if line is None or not await uow.notify_prefs.enabled(d.requested_by):
+    news = requester_news(d, events, approvers)
+    if news is None or not await uow.notify_prefs.enabled(d.requested_by):
         return
-    uow.outbox.add(OutgoingMessage("chat.postMessage", d.requested_by,
-                                   {"channel": d.requested_by, "text": line}, link_of=ref))
+    uow.outbox.post(d.requested_by, news, link_of=ref)
 
 
 async def setting(uow_factory: Callable[[], UnitOfWork], clock: Clock, command: NotifySetting,
-                  user_id: str) -> Message:
+                  user_id: str) -> NotifyPreference:
     """`/deploy notify` says the setting; `on`/`off` sets it, for the one who asks only."""
     async with uow_factory() as uow:
         if command.enabled is None:
-            return deploy_dms.setting_message(await uow.notify_prefs.enabled(user_id),
-                                              changed=False)
+            return NotifyPreference(await uow.notify_prefs.enabled(user_id), changed=False)
         await uow.notify_prefs.set(user_id, command.enabled, clock.now())
         await uow.commit()
-    return deploy_dms.setting_message(command.enabled, changed=True)
+    return NotifyPreference(command.enabled, changed=True)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bot.domain import deployment_machine as machine
+from bot.domain.deploy_cards import TakenOver
 from bot.domain.deployment_machine import StaleResult
 from bot.domain.deployment_model import StepKind
 from bot.domain.pipeline import ExecutorKind
@@ -56,8 +57,7 @@ async def take_over(runs: DeploymentRuns, deployment_id: int, owner: str, lease:
         except ConcurrentUpdate:
             return None
         await uow.deployments.set_lease(deployment_id, owner, now + lease)
-        flow.thread(uow, saved, f"🔁 The worker running *{stage.name}* stopped; another follows "
-                                f"the run it started (`{step.follow}`) to its end.")
+        flow.thread(uow, saved, TakenOver(stage.name, step.follow))
         await uow.commit()
     job = runs.job_for(saved, index, step)
     return Launched(deployment_id, index, step, job, step.deadline - now, saved, follow=step.follow)

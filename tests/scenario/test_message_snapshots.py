@@ -14,6 +14,7 @@ and the diff of tests/snapshots/ is the change a reviewer reads.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import io
 import json
 import os
@@ -92,12 +93,10 @@ def _compare(name: str, actual: str) -> None:
         return
     expected = path.read_text(encoding="utf-8")
     if actual != expected:
-        at = next(i for i, (a, b) in enumerate(zip(actual.splitlines(), expected.splitlines()
-                                                   + [""] * 10**6, strict=False)) if a != b)
-        pytest.fail(f"{name} changed at line {at + 1}:\n"
-                    f"  was: {expected.splitlines()[at] if at < len(expected.splitlines()) else ''}\n"
-                    f"  now: {actual.splitlines()[at]}\n"
-                    "If the change is intended, regenerate with BIZDEVOPS_UPDATE_SNAPSHOTS=1.")
+        diff = difflib.unified_diff(expected.splitlines(), actual.splitlines(), "snapshot",
+                                    "now", n=1, lineterm="")
+        pytest.fail(f"{name} changed:\n" + "\n".join(list(diff)[:40]) +
+                    "\nIf the change is intended, regenerate with BIZDEVOPS_UPDATE_SNAPSHOTS=1.")
 
 
 @pytest.mark.parametrize("script", sorted(SCRIPTS))

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.domain.approvers import Approvers
 from bot.domain.deployment_machine import (
     StaleResult,
     StepResult,
@@ -47,7 +48,7 @@ NOW = datetime(2024, 5, 6, 9, 0, tzinfo=UTC)
 REQUESTER = "U0REQUESTER"
 ALICE = "U0ALICE"
 BOB = "U0BOB"
-APPROVERS = "<@U0OWNER> or an admin"
+APPROVERS = Approvers(owner="U0OWNER", admins=("U0ADMIN",), by_default=True, excluded=REQUESTER)
 TIMEOUT = timedelta(minutes=30)
 BAKE = timedelta(minutes=5)
 
@@ -126,14 +127,14 @@ def finish(d: Deployment, now: datetime = NOW, result: StepResult | None = None)
 def vote(d: Deployment, user: str, now: datetime = NOW, *, eligible: bool = True,
          comment: str = "") -> Transition:
     assert d.current is not None
-    return approve(d, d.current, user, now, eligible=eligible, approvers_text=APPROVERS,
+    return approve(d, d.current, user, now, eligible=eligible, approvers=APPROVERS,
                    comment=comment)
 
 
 def refuse(d: Deployment, user: str, reason: str, now: datetime = NOW, *,
            eligible: bool = True) -> Transition:
     assert d.current is not None
-    return reject(d, d.current, user, reason, now, eligible=eligible, approvers_text=APPROVERS)
+    return reject(d, d.current, user, reason, now, eligible=eligible, approvers=APPROVERS)
 
 
 def states(d: Deployment) -> list[StageState]:
@@ -376,8 +377,9 @@ def test_a_gate_of_two_needs_two_distinct_people() -> None:
     assert d.state is DeploymentState.AWAITING_APPROVAL
     assert states(d) == [P, AA, W]
     assert len(d.stages[1].approvals) == 1
-    with pytest.raises(DomainError, match="already"):
+    with pytest.raises(DomainError) as again:
         vote(d, ALICE, at(3))
+    assert again.value.key == "already_voted"
     second = vote(d, BOB, at(4))
     assert kinds(second) == ["approved", "gate_passed"]
     assert second.deployment.state is DeploymentState.RUNNING
@@ -385,8 +387,10 @@ def test_a_gate_of_two_needs_two_distinct_people() -> None:
 
 
 def test_the_requester_cannot_approve_their_own_deployment() -> None:
-    with pytest.raises(NotAllowed, match=APPROVERS):
+    with pytest.raises(NotAllowed) as refused:
         vote(at_gate(), REQUESTER, at(2))
+    assert refused.value.key == "own_deployment"
+    assert refused.value.facts["approvers"] == APPROVERS  # told whom to ask
 
 
 def test_the_requester_may_approve_when_the_gate_allows_self() -> None:
@@ -397,26 +401,32 @@ def test_the_requester_may_approve_when_the_gate_allows_self() -> None:
 def test_a_self_approval_counts_once_towards_a_quorum() -> None:
     d = vote(at_gate(required=2, allow_self=True), REQUESTER, at(2)).deployment
     assert d.state is DeploymentState.AWAITING_APPROVAL
-    with pytest.raises(DomainError, match="already"):
+    with pytest.raises(DomainError) as again:
         vote(d, REQUESTER, at(3))
+    assert again.value.key == "already_voted"
     assert vote(d, ALICE, at(3)).deployment.state is DeploymentState.RUNNING
 
 
 def test_an_ineligible_user_cannot_approve_and_is_told_who_can() -> None:
-    with pytest.raises(NotAllowed, match=APPROVERS):
+    with pytest.raises(NotAllowed) as refused:
         vote(at_gate(), BOB, at(2), eligible=False)
+    assert refused.value.key == "may_not_approve"
+    assert refused.value.facts["approvers"] == APPROVERS
 
 
 def test_reject_needs_a_reason() -> None:
     d = at_gate()
     for reason in ("", "   "):
-        with pytest.raises(DomainError, match="reason"):
+        with pytest.raises(DomainError) as refused:
             refuse(d, ALICE, reason, at(2))
+        assert refused.value.key == "reason_required"
 
 
 def test_an_ineligible_user_cannot_reject() -> None:
-    with pytest.raises(NotAllowed, match=APPROVERS):
+    with pytest.raises(NotAllowed) as refused:
         refuse(at_gate(), BOB, "no", at(2), eligible=False)
+    assert refused.value.key == "may_not_reject"
+    assert refused.value.facts["approvers"] == APPROVERS
 
 
 def test_reject_ends_the_deployment() -> None:
@@ -446,9 +456,9 @@ def test_approve_or_reject_after_the_end_is_stale() -> None:
         expire(at_gate(), at(1) + timedelta(hours=24)).deployment,
     ):
         with pytest.raises(StaleResult):
-            approve(ended, 1, BOB, at(3), eligible=True, approvers_text=APPROVERS)
+            approve(ended, 1, BOB, at(3), eligible=True, approvers=APPROVERS)
         with pytest.raises(StaleResult):
-            reject(ended, 1, BOB, "late", at(3), eligible=True, approvers_text=APPROVERS)
+            reject(ended, 1, BOB, "late", at(3), eligible=True, approvers=APPROVERS)
 
 
 def test_approve_on_an_old_stage_is_stale() -> None:
@@ -459,16 +469,16 @@ def test_approve_on_an_old_stage_is_stale() -> None:
     d = finish(d, at(3)).deployment
     assert states(d) == [P, P, AA]
     with pytest.raises(StaleResult):
-        approve(d, 0, BOB, at(4), eligible=True, approvers_text=APPROVERS)
+        approve(d, 0, BOB, at(4), eligible=True, approvers=APPROVERS)
     with pytest.raises(StaleResult):
-        reject(d, 0, BOB, "old message", at(4), eligible=True, approvers_text=APPROVERS)
+        reject(d, 0, BOB, "old message", at(4), eligible=True, approvers=APPROVERS)
     assert d.stages[2].votes == ()
 
 
 def test_approve_on_a_running_stage_is_stale() -> None:
     d = vote(at_gate(), ALICE, at(2)).deployment  # deploy is running now
     with pytest.raises(StaleResult):
-        approve(d, 1, BOB, at(3), eligible=True, approvers_text=APPROVERS)
+        approve(d, 1, BOB, at(3), eligible=True, approvers=APPROVERS)
 
 
 def test_approve_after_the_gate_expired_is_refused() -> None:
@@ -479,7 +489,7 @@ def test_approve_after_the_gate_expired_is_refused() -> None:
 
 def test_a_click_for_a_stage_index_beyond_the_pipeline_is_stale() -> None:
     with pytest.raises(StaleResult):
-        approve(at_gate(), 9, ALICE, at(2), eligible=True, approvers_text=APPROVERS)
+        approve(at_gate(), 9, ALICE, at(2), eligible=True, approvers=APPROVERS)
 
 
 # ── expiry ───────────────────────────────────────────────────────────────────────────────────
@@ -587,8 +597,9 @@ def test_cancel_after_the_end_is_refused(end: str) -> None:
         "expired": lambda: expire(finish(d).deployment, NOW + timedelta(days=1)).deployment,
     }[end]()
     assert ended.state.value == end
-    with pytest.raises(DomainError, match="already ended"):
+    with pytest.raises(DomainError) as refused:
         cancel(ended, ALICE, "", at(5))
+    assert refused.value.key == "deployment_ended"
 
 
 def test_cancel_wins_over_a_result_in_flight() -> None:

@@ -35,6 +35,7 @@ from bot.domain import digest_data as dd
 from bot.domain import dora, gates
 from bot.domain import metrics as kpi
 from bot.domain import usecases as uc_domain
+from bot.domain.deploy_cards import event_notes
 from bot.domain.deployment_model import DecisionTokens, Deployment, Event, StepKind
 from bot.domain.dora_changes import compare
 from bot.domain.endings import ending
@@ -42,6 +43,7 @@ from bot.domain.mrkdwn import escape
 from bot.domain.pipeline import BUILT_IN
 from bot.domain.usecases import DomainError, Role, TeamMember, UseCase
 from bot.render import blocks as b
+from bot.render import cards
 from bot.render import deploy_blocks as dbl
 from bot.render import digest_blocks as dg
 from bot.render import home_blocks as hb
@@ -353,11 +355,11 @@ def deployments(draw: st.DrawFn, version: st.SearchStrategy[str] = VERSIONS) -> 
         assert opened is not None
         now = opened + timedelta(seconds=draw(st.integers(0, 23 * 3600)))  # before the gate expires
         if ending == "approve":
-            step = gates.approve(d, index, approver, now, eligible=True, approvers_text="the owner",
+            step = gates.approve(d, index, approver, now, eligible=True, approvers=None,
                                    comment=draw(texts(500)))
         else:
             step = gates.reject(d, index, approver, draw(texts(min_size=1).filter(str.strip)), now,
-                                  eligible=True, approvers_text="the owner")
+                                  eligible=True, approvers=None)
     elif ending == "expire":
         step = gates.expire(d, now + timedelta(days=2))
     else:
@@ -383,7 +385,7 @@ def test_deployment_renderers_keep_slack_limits(
         dbl.history_message(d.use_case, [d] * 12, tz=tz),
         dbl.history_message(d.use_case, [], tz=tz),
         finished_announcement(d, ending(d, owner="UOWNER", admins=frozenset({"UADMIN"}))),
-        *(dbl.thread_note(n) for n in dbl.event_notes(trail)),
+        *(cards.words(n) for n in event_notes(trail)),
     ]
     output_note = dbl.thread_note(dbl.output_note("deploy", 0, output, detail))
     for msg in (*messages, output_note):

@@ -168,7 +168,7 @@ def test_a_gate_before_production_leaves_production_alone_until_it_runs() -> Non
     gated = Pipeline("g", (StageSpec("prod", CMD, approval=ApprovalSpec()),))
     t = begin(gated, placement_of([("1.0", ("a",))]))
     assert versions(t.deployment.production) == {"a": "1.0"}
-    t = approve(t.deployment, 0, "U9", NOW, eligible=True, approvers_text="")
+    t = approve(t.deployment, 0, "U9", NOW, eligible=True, approvers=None)
     # A stage that names no targets deploys to all of production: every known target.
     assert versions(step(t).deployment.production) == {"a": "2.0"}
 

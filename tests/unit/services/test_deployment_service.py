@@ -117,7 +117,7 @@ async def test_cancel_ends_it_edits_its_message_and_announces_the_end(db: InMemo
     assert methods[1:] == [("chat.update", f"deployment:{deployment_id}"), ("chat.postMessage", None)]
     # Nothing was running, so nothing to stop: the engine and Home tabs hear of it.
     assert db.published == [DeploymentChanged(deployment_id), MessageQueued()]
-    with pytest.raises(Conflict, match="already ended"):
+    with pytest.raises(Conflict, match="deployment_ended"):
         await service(db).execute(CancelDeployment(deployment_id), actor(OWNER))
     with pytest.raises(DomainError, match="There is no deployment 99"):
         await service(db).execute(CancelDeployment(99), actor(OWNER))

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.clock import ManualClock
+from bot.domain.deploy_results import NotifyPreference
 from bot.domain.deployment_model import DeploymentState, StepKind
 from bot.domain.executor_specs import DryRunSpec
 from bot.domain.pipeline import ApprovalSpec, Pipeline, PipelineSet, StageSpec
 from bot.domain.usecases import Role, TeamMember
 from bot.executors.base import ExecutorResult, Outcome
-from bot.render.blocks import Message
 from bot.services.approvals import ApprovalService
 from bot.services.commands import CancelDeployment, NotifySetting, StartDeployment
 from bot.services.deployment_runs import DeploymentRuns
@@ -115,16 +115,14 @@ async def test_cancelling_ones_own_deployment_sends_no_dm_but_someone_elses_does
 async def test_notify_off_is_honoured_and_on_again_resumes(db: InMemoryDatabase) -> None:
     svc = service(db)
 
-    async def said(setting: NotifySetting, user: str) -> str:
+    async def said(setting: NotifySetting, user: str) -> NotifyPreference | None:
         answer = await svc.execute(setting, actor(user))
-        assert isinstance(answer, Message)
-        return answer.text
+        return answer if isinstance(answer, NotifyPreference) else None
 
-    reply = await said(NotifySetting(), ENGINEER)
-    assert "are *on*" in reply and "/deploy notify off" in reply
-    assert "now *off*" in await said(NotifySetting(False), ENGINEER)
-    assert "are *off*" in await said(NotifySetting(), ENGINEER)
-    assert "are *on*" in await said(NotifySetting(), OWNER)  # per person
+    assert await said(NotifySetting(), ENGINEER) == NotifyPreference(True, changed=False)
+    assert await said(NotifySetting(False), ENGINEER) == NotifyPreference(False, changed=True)
+    assert await said(NotifySetting(), ENGINEER) == NotifyPreference(False, changed=False)
+    assert await said(NotifySetting(), OWNER) == NotifyPreference(True, changed=False)  # per person
     deployment_id = await started(db)
     await approvals(db).reject(button(db, "reject"), actor(OWNER), "no")
     assert dms(db) == []
