@@ -17,6 +17,7 @@ from bot.domain.usecases import DomainError
 from bot.render import blocks, deploy_replies, freeze_blocks
 from bot.render.blocks import Message
 from bot.render.charts import Panel, kpi_charts
+from bot.render.dialogs import deploy_form
 from bot.services.commands import (
     Actor,
     DeployCommand,
@@ -197,7 +198,7 @@ def _deploy(deployments: DeploymentService, deploys: DeployDialogs, freezes: Fre
         match cmd:
             case PickVersion():  # the dialog (it may ask MLflow: never in the ack)
                 slug = cmd.slug
-                return OpenDialog(lambda actor: deploys.view(slug, actor), "deploy_dialog")
+                return OpenDialog(lambda actor: _deploy_form(deploys, slug, actor), "deploy_dialog")
             case FreezeDeployments():
                 return freeze_blocks.frozen_reply(await freezes.freeze(cmd, who), freezes.timezone)
             case UnfreezeDeployments():
@@ -208,6 +209,10 @@ def _deploy(deployments: DeploymentService, deploys: DeployDialogs, freezes: Fre
         return deploy_replies.reply(await deployments.execute(cmd, who))
 
     return run
+
+
+async def _deploy_form(deploys: DeployDialogs, slug: str, actor: Actor) -> dict[str, Any]:
+    return deploy_form(await deploys.view(slug, actor))
 
 
 def _metric(metrics: MetricService, kpis: KpiService, background: AfterAck) -> Run:

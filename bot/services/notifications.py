@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 
 from bot.clock import Clock
 from bot.domain.approvers import Approvers
+from bot.domain.deploy_results import NotifySettingShown
 from bot.domain.deployment_model import Deployment, Event
 from bot.render import deploy_dms
-from bot.render.blocks import Message
 from bot.services.commands import NotifySetting
 from bot.services.ports import OutgoingMessage, UnitOfWork
 
@@ -29,12 +29,11 @@ async def tell_requester(uow: UnitOfWork, d: Deployment, events: Sequence[Event]
 
 
 async def setting(uow_factory: Callable[[], UnitOfWork], clock: Clock, command: NotifySetting,
-                  user_id: str) -> Message:
+                  user_id: str) -> NotifySettingShown:
     """`/deploy notify` says the setting; `on`/`off` sets it, for the one who asks only."""
     async with uow_factory() as uow:
         if command.enabled is None:
-            return deploy_dms.setting_message(await uow.notify_prefs.enabled(user_id),
-                                              changed=False)
+            return NotifySettingShown(await uow.notify_prefs.enabled(user_id), changed=False)
         await uow.notify_prefs.set(user_id, command.enabled, clock.now())
         await uow.commit()
-    return deploy_dms.setting_message(command.enabled, changed=True)
+    return NotifySettingShown(command.enabled, changed=True)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.clock import ManualClock
+from bot.domain.deploy_results import NotifySettingShown
 from bot.domain.deployment_model import DeploymentState, StepKind
 from bot.domain.pipeline import ApprovalSpec, ExecutorKind, ExecutorSpec, Pipeline, PipelineSet, StageSpec
 from bot.domain.usecases import Role, TeamMember
 from bot.executors.base import ExecutorResult, Outcome
-from bot.render.blocks import Message
 from bot.services.approvals import ApprovalService
 from bot.services.commands import CancelDeployment, NotifySetting, StartDeployment
 from bot.services.deployment_runs import DeploymentRuns
@@ -114,16 +114,13 @@ async def test_cancelling_ones_own_deployment_sends_no_dm_but_someone_elses_does
 async def test_notify_off_is_honoured_and_on_again_resumes(db: InMemoryDatabase) -> None:
     svc = service(db)
 
-    async def said(setting: NotifySetting, user: str) -> str:
-        answer = await svc.execute(setting, actor(user))
-        assert isinstance(answer, Message)
-        return answer.text
+    async def said(setting: NotifySetting, user: str) -> NotifySettingShown:
+        return await svc.execute(setting, actor(user))  # type: ignore[return-value]
 
-    reply = await said(NotifySetting(), ENGINEER)
-    assert "are *on*" in reply and "/deploy notify off" in reply
-    assert "now *off*" in await said(NotifySetting(False), ENGINEER)
-    assert "are *off*" in await said(NotifySetting(), ENGINEER)
-    assert "are *on*" in await said(NotifySetting(), OWNER)  # per person
+    assert await said(NotifySetting(), ENGINEER) == NotifySettingShown(True, changed=False)
+    assert await said(NotifySetting(False), ENGINEER) == NotifySettingShown(False, changed=True)
+    assert await said(NotifySetting(), ENGINEER) == NotifySettingShown(False, changed=False)
+    assert await said(NotifySetting(), OWNER) == NotifySettingShown(True, changed=False)  # per person
     deployment_id = await started(db)
     await approvals(db).reject(button(db, "reject"), actor(OWNER), "no")
     assert dms(db) == []
