@@ -107,8 +107,8 @@ class DeployHistory:
 
 
 DeployStatus = DeploymentShown | UseCaseStatus | RunningNow
+# Whatever a `/deploy` command the service runs answers (bot/render/deploy_replies.py words it).
 DeployAnswer = DeployResult | DeployStatus | DeployHistory
-"""Whatever a `/deploy` command the service runs answers (bot/render/deploy_replies.py)."""
 
 
 @dataclass(frozen=True)

@@ -257,9 +257,9 @@ class DeploymentService:
         assert d.id is not None
         return done.RollbackStarted(d.id, uc.slug, version, d.channel_id)
 
-    async def _deployer_of(self, uow: UnitOfWork, slug: str, actor: Actor, action: str) -> UseCase:
+    async def _deployer_of(self, uow: UnitOfWork, slug: str, actor: Actor, doing: str) -> UseCase:
         uc = await load_use_case(uow, slug)
-        self.ensure_deployer(uc, actor, action)
+        self.ensure_deployer(uc, actor, doing)
         return uc
 
     async def lock(self, command: LockDeployments, actor: Actor) -> done.DeploysLocked:

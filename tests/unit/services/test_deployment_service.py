@@ -9,7 +9,13 @@ from datetime import timedelta
 
 import pytest
 
-from bot.domain.deploy_results import DeploymentStarted
+from bot.domain.deploy_results import (
+    DeployHistory,
+    DeploymentShown,
+    DeploymentStarted,
+    RunningNow,
+    UseCaseStatus,
+)
 from bot.domain.deployment_model import DeploymentState
 from bot.domain.locks import DeployLock
 from bot.domain.pipeline import ApprovalSpec, ExecutorKind, ExecutorSpec, Pipeline, PipelineSet, StageSpec
@@ -17,6 +23,8 @@ from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, Role, 
 from bot.render.refusals import said
 from bot.services.commands import (
     CancelDeployment,
+    DeploymentHistory,
+    DeploymentStatus,
     LockDeployments,
     RollbackDeployment,
     StartDeployment,
@@ -216,3 +224,23 @@ async def test_a_rollback_needs_an_earlier_success(db: InMemoryDatabase) -> None
         await service(db).execute(RollbackDeployment("churn"), actor(OWNER))
     assert (refused.value.key, refused.value.facts) == ("no_rollback_version", {
         "slug": "churn", "pipeline": "gated"})
+
+
+async def test_status_and_history_are_what_was_read(db: InMemoryDatabase) -> None:
+    await seed(db, team=TEAM)
+    svc = service(db)
+    assert await svc.execute(DeploymentStatus("churn"), actor(OWNER)) == UseCaseStatus(
+        "churn", None, (), None, None, (), db.clock.now(), "UTC")
+    first = await start(db)
+    await svc.execute(LockDeployments("churn", "audit"), actor(ENGINEER))
+    of_churn = await svc.execute(DeploymentStatus("churn"), actor(OWNER))
+    assert isinstance(of_churn, UseCaseStatus) and of_churn.latest is not None
+    assert (of_churn.latest.id, [e.kind for e in of_churn.events]) == (first, ["requested",
+                                                                             "gate_opened"])
+    assert of_churn.lock is not None and of_churn.lock.reason == "audit"
+    shown = await svc.execute(DeploymentStatus(deployment_id=first), actor(OWNER))
+    assert isinstance(shown, DeploymentShown) and shown.deployment.id == first
+    running = await svc.execute(DeploymentStatus(), actor(OWNER))
+    assert isinstance(running, RunningNow) and [d.id for d in running.active] == [first]
+    past = await svc.execute(DeploymentHistory("churn"), actor(OWNER))
+    assert isinstance(past, DeployHistory) and [d.id for d in past.deployments] == [first]
