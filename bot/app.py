@@ -31,7 +31,7 @@ from bot.executors.mlflow import MlflowExecutor
 from bot.executors.registry import Executors
 from bot.executors.webhook import WebhookExecutor
 from bot.kpis.loading import KpiConfig
-from bot.render import cards
+from bot.render import cards, home_blocks
 from bot.runtime.background import Background
 from bot.runtime.bus import EventBus
 from bot.runtime.deploy_engine import DeploymentEngine
@@ -252,7 +252,8 @@ def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebCl
                               freezes=pipelines.freezes),
         reminders=ReminderService(db.uow, clock, settings.dev_timebox),
         home=HomeService(db.uow, clock, approvals, settings.admins, settings.dev_timebox,
-                         publish=view_publisher(client), announcements=db.outbox.recent_posts,
+                         publish=lambda user, home: view_publisher(client)(user, home_blocks.home(home)),
+                         announcements=db.outbox.recent_posts,
                          freezes=pipelines.freezes, timezone=settings.timezone, conversations=conversations),
         kpis=KpiService(db.uow, clock, kpi_config.sources,
                         SourceReaders.every(kpi_config.connection_urls, settings.mlflow_url,

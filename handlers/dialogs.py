@@ -115,7 +115,7 @@ class Dialogs:
         return build
 
     async def _deploy(self, slug: str, who: Actor) -> dict[str, Any]:
-        return await self.deploys.view(slug, who)
+        return dialogs.deploy_form(await self.deploys.view(slug, who))
 
     # ── submissions ────────────────────────────────────────────────────────────────────────
 

@@ -19,6 +19,7 @@ from bot.domain.usecases import DomainError
 from bot.render import blocks, deploy_replies, digest_blocks, freeze_blocks, metric_replies
 from bot.render.blocks import Message
 from bot.render.charts import kpi_charts
+from bot.render.dialogs import deploy_form
 from bot.render.metric_charts import chart_upload
 from bot.services.commands import (
     Actor,
@@ -185,7 +186,7 @@ def _deploy(deployments: DeploymentService, deploys: DeployDialogs, freezes: Fre
         match cmd:
             case PickVersion():  # the dialog (it may ask MLflow: never in the ack)
                 slug = cmd.slug
-                return OpenDialog(lambda actor: deploys.view(slug, actor), "deploy_dialog")
+                return OpenDialog(lambda actor: _deploy_form(deploys, slug, actor), "deploy_dialog")
             case FreezeDeployments():
                 return freeze_blocks.frozen_reply(await freezes.freeze(cmd, who), freezes.timezone)
             case UnfreezeDeployments():
@@ -200,6 +201,8 @@ def _deploy(deployments: DeploymentService, deploys: DeployDialogs, freezes: Fre
 
 async def _worded(work: Awaitable[MetricResult]) -> Message:
     return metric_replies.reply(await work)
+async def _deploy_form(deploys: DeployDialogs, slug: str, actor: Actor) -> dict[str, Any]:
+    return deploy_form(await deploys.view(slug, actor))
 
 
 def _metric(metrics: MetricService, kpis: KpiService, background: AfterAck) -> Run:

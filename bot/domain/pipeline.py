@@ -75,13 +75,6 @@ class Pipeline:
         return bool(self.allowed) and not is_admin and not groups \
             and not self.may_start(user_id, role, frozenset())
 
-    def starters(self) -> str:
-        """Who ``allowed`` lets start it, in words: "admins, the team's devops engineers or @rm"."""
-        words = [f"the team's {ROLES[a]}" if a in ROLES else
-                 f"<@{a}>" if a[0] in "UW" else f"<!subteam^{a}>" if a[0] == "S" else a
-                 for a in self.allowed]
-        return ", ".join(["admins", *words[:-1]]) + f" or {words[-1]}" if words else "admins"
-
     @property
     def is_dry_run(self) -> bool:
         return all(s.run.is_dry_run and (s.health is None or s.health.is_dry_run

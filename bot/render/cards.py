@@ -7,11 +7,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.render import deploy_cards, freeze_blocks, metric_replies, registry_blocks, undo_notes
+from bot.render import (
+    deploy_cards,
+    deploy_replies,
+    freeze_blocks,
+    metric_replies,
+    registry_blocks,
+    undo_notes,
+)
 from bot.render.blocks import Message
 
 CARDS: dict[type, Callable[[Any], Message]] = {
     **deploy_cards.CARDS,
+    **deploy_replies.CARDS,
     **freeze_blocks.CARDS,
     **metric_replies.CARDS,
     **registry_blocks.CARDS,

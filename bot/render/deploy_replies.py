@@ -1,12 +1,19 @@
-"""The answers to whoever started, cancelled, rolled back, locked or unlocked deployments, from
-the facts the service returns (bot/domain/deploy_results.py)."""
+"""The answers to whoever ran a `/deploy` command, from the facts the service returns
+(bot/domain/deploy_results.py), and what those commands tell the use case's channel
+(bot/domain/deploy_command_cards.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from bot.domain.deploy_command_cards import LockAnnounced, StartedDespiteFreeze, UnlockAnnounced
 from bot.domain.deploy_results import (
+    DeployAnswer,
+    DeployHistory,
     DeploymentCancelled,
+    DeploymentShown,
     DeploymentStarted,
-    DeployResult,
     DeploysLocked,
     DeploysUnlocked,
     GateApproved,
@@ -14,10 +21,22 @@ from bot.domain.deploy_results import (
     GateToReject,
     NotifyPreference,
     RollbackStarted,
+    RunningNow,
+    UseCaseStatus,
 )
+from bot.domain.mrkdwn import escape
 from bot.render.blocks import Message, notice
-from bot.render.deploy_blocks import CANCELLED
+from bot.render.deploy_blocks import (
+    CANCELLED,
+    history_message,
+    running_message,
+    status_message,
+    thread_note,
+)
 from bot.render.deploy_dms import setting_message
+from bot.render.deploy_words import lock_line
+from bot.render.freeze_blocks import describe, frozen_lines
+from bot.render.production_words import production_line
 
 
 def reject_label(gate: GateToReject) -> str:
@@ -25,8 +44,8 @@ def reject_label(gate: GateToReject) -> str:
     return f"{gate.slug} {gate.version} · {gate.stage}"
 
 
-def reply(done: DeployResult | Message) -> Message:
-    """The answer to ``done``; a message already made (a status, a history) as it is."""
+def reply(done: DeployAnswer) -> Message:
+    """The answer to ``done``."""
     match done:
         case DeploymentStarted(deployment_id=n, slug=slug, version=version, channel=channel):
             dry = " It is a *dry run*: nothing is deployed." if done.dry_run else ""
@@ -46,4 +65,40 @@ def reply(done: DeployResult | Message) -> Message:
             return notice(f"⛔ You rejected deployment {n} (`{slug}` `{version}`).")
         case NotifyPreference(enabled=enabled, changed=changed):
             return setting_message(enabled, changed=changed)
-    return done
+        case DeploymentShown(deployment=d, events=events, now=now, tz=tz):
+            return status_message(d, events, now=now, tz=tz)
+        case UseCaseStatus():
+            return use_case_status(done)
+        case RunningNow(active=active, frozen=frozen, tz=tz):
+            return running_message(active, frozen_lines(frozen, tz))
+        case DeployHistory(slug=slug, deployments=past, tz=tz):
+            return history_message(slug, past, tz=tz)
+    raise AssertionError(f"no words for {done!r}")
+
+
+def use_case_status(s: UseCaseStatus) -> Message:
+    """Its active or latest deployment, with what runs in production, its lock and the freeze
+    it is in now (the end shown is when deployments may really start again)."""
+    notes = [note for note in (f"🎯 *In production:* {production_line(s.production, s.tz)}",
+                               lock_line(s.lock, s.now, s.tz) if s.lock else "",
+                               f"❄️ Frozen: {describe(s.frozen, s.tz)}" if s.frozen else "") if note]
+    if s.latest is None:
+        return notice("\n".join([*notes, f"No deployments of *{s.slug}* yet."]))
+    return status_message(s.latest, s.events, now=s.now, tz=s.tz, notes=notes)
+
+
+def _despite_freeze(c: StartedDespiteFreeze) -> Message:
+    return thread_note(f"⚠️ <@{c.actor}> started deployment {c.deployment_id} of *{c.slug}* "
+                       f"`{c.version}` despite a freeze: {c.why}")
+
+
+def _locked(c: LockAnnounced) -> Message:
+    return thread_note(f"🔒 <@{c.actor}> locked deployments of *{c.slug}*"
+                       + (f": {escape(c.reason)}" if c.reason else ""))
+
+
+CARDS: dict[type, Callable[[Any], Message]] = {
+    StartedDespiteFreeze: _despite_freeze,
+    LockAnnounced: _locked,
+    UnlockAnnounced: lambda c: thread_note(f"🔓 <@{c.actor}> unlocked deployments of *{c.slug}*."),
+}

@@ -10,19 +10,11 @@ from bot.domain.durations import humanize
 from bot.domain.locks import DeployLock
 from bot.domain.mrkdwn import escape
 from bot.domain.production import Production
-from bot.domain.usecases import DEPLOYER_ROLES, UseCase
 from bot.render.blocks import when
 from bot.render.production_words import approvers_words, either, placement_words
 
 
-def deployers(uc: UseCase) -> str:
-    """Who may deploy a use case (its pipeline naming nobody in `allowed`), as people read it."""
-    team = [f"<@{m.user_id}>" for m in uc.team if m.role in DEPLOYER_ROLES]
-    extra = f" ({', '.join(team)})" if team else ""
-    return f"the owner <@{uc.owner_id}>, the team's data engineers and devops engineers{extra} or an admin"
-
-
-def dead_end(found: DeadEnd, uc: UseCase, pipeline: str, admins_configured: bool) -> str:
+def dead_end(found: DeadEnd, slug: str, pipeline: str, admins_configured: bool) -> str:
     """No dead ends: the gate no one else could pass, and what would open it."""
     needs = f"{found.required} approval{'s' if found.required != 1 else ''}"
     named = approvers_words(found.approvers) or "nobody"
@@ -45,9 +37,9 @@ def dead_end(found: DeadEnd, uc: UseCase, pipeline: str, admins_configured: bool
                         f"`{found.stage}`)")
     if found.requester_may_approve:
         remedies.append(f"have someone else start it so that you can approve it (the team's data "
-                        f"or devops engineers on `{uc.slug}`, or an admin)")
+                        f"or devops engineers on `{slug}`, or an admin)")
     return (f"Not started: *{found.stage}* needs {needs} from {named}; {who}{self_note}. "
-            f"To deploy `{uc.slug}`, {either(remedies)}.")
+            f"To deploy `{slug}`, {either(remedies)}.")
 
 
 def lock_words(lock: DeployLock, tz: str, now: datetime | None = None) -> str:
@@ -59,6 +51,12 @@ def lock_words(lock: DeployLock, tz: str, now: datetime | None = None) -> str:
                 "check what the targets run before unlocking it")
     return f"locked by <@{lock.locked_by}> since {since}" + (
         f": {escape(lock.reason)}" if lock.reason else "")
+
+
+def lock_line(lock: DeployLock, now: datetime, tz: str) -> str:
+    """The lock as a line of its own: "🔒 Locked by @erin since … (2 hours): why"."""
+    words = lock_words(lock, tz, now)
+    return f"🔒 {words[0].upper()}{words[1:]}"
 
 
 def lock_reminder(lock: DeployLock, tz: str, now: datetime) -> str:

@@ -26,10 +26,12 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.approvers import of_gate
+from bot.domain.deploy_results import DeployForm
 from bot.domain.mrkdwn import escape
 from bot.domain.pipeline import Pipeline, production_index
 from bot.domain.usecases import DOMAIN_MAX, PROBLEM_MAX, TITLE_MAX, UseCase
 from bot.render.blocks import Message, clip, section
+from bot.render.freeze_blocks import describe
 from bot.render.production_words import approvers_words
 from bot.slack import ids
 
@@ -149,6 +151,13 @@ def deploy_dialog(uc: UseCase, versions: Sequence[str], pipelines: Sequence[Pipe
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(line, 3000)) for line in lines]
                                or [MarkdownTextObject(text="no pipelines")]))
     return _modal(ids.DEPLOY_DIALOG, "Deploy", "Deploy", blocks, metadata(slug=uc.slug, channel=channel))
+
+
+def deploy_form(form: DeployForm) -> dict[str, Any]:
+    """The deploy dialog the service made ready (bot/services/deploy_dialog.py)."""
+    frozen = describe(form.frozen, form.tz) if form.frozen else ""
+    return deploy_dialog(form.use_case, form.versions, form.pipelines, form.default, form.channel,
+                         frozen, admins=form.admins, requester=form.requester)
 
 
 def refused_dialog(title: str, refusal: Message) -> dict[str, Any]:

@@ -9,10 +9,17 @@ from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
-from bot.domain.mrkdwn import escape
+from bot.domain.deployment_model import Deployment
+from bot.domain.durations import humanize
+from bot.domain.home_facts import GateWaiting, HomeFacts
+from bot.domain.mrkdwn import escape, one_line
 from bot.domain.production import Production
 from bot.domain.usecases import Phase, UseCase
+from bot.domain.waves import progress_bar
 from bot.render.blocks import bulleted, context, header, overdue_flag, phase_label, section
+from bot.render.deploy_blocks import title
+from bot.render.deploy_words import attention_line
+from bot.render.freeze_blocks import frozen_lines
 from bot.render.production_words import short_production
 from bot.slack import ids
 
@@ -28,6 +35,33 @@ class HomeApproval:
     waiting: str  # "waiting 3 hours · 1 more approval needed"
     approve_token: str
     reject_token: str
+
+
+def home(f: HomeFacts) -> dict[str, Any]:
+    """The Home tab of what the service found for its viewer (bot/services/home.py)."""
+    attention = [attention_line(slug, f.production.get(slug), f.locks.get(slug), f.tz)
+                 for slug in f.attention]
+    return home_view(f.viewer, f.use_cases, now=f.now, timebox=f.timebox,
+                     approvals=[_approval(g) for g in f.approvals],
+                     running=[_running_line(d) for d in f.running],
+                     announcements=[f"<#{channel}> {one_line(text, 200)}"
+                                    for channel, text in f.announcements],
+                     freezes=frozen_lines(f.frozen, f.tz), production=f.production,
+                     attention=attention)
+
+
+def _approval(g: GateWaiting) -> HomeApproval:
+    return HomeApproval(f"{g.use_case} {g.version} · {g.stage} (deployment {g.deployment_id})",
+                        f"requested by <@{g.requested_by}> · waiting {humanize(g.waiting)} · "
+                        f"{g.missing} more needed", g.approve_token, g.reject_token)
+
+
+def _running_line(d: Deployment) -> str:
+    stage = d.current_stage
+    line = f"• {escape(title(d))}" + (f" · *{stage.name}*" if stage else "")
+    if stage is not None and stage.waves:
+        line += " · " + progress_bar(stage.targets_done(), stage.targets_total())
+    return line
 
 
 def home_view(user_id: str, use_cases: Sequence[UseCase], *, now: datetime, timebox: timedelta,

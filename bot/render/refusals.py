@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.domain.errors import DomainError, NotAllowed
-from bot.render import deploy_refusals, freeze_refusals, metric_refusals
+from bot.render import deploy_command_refusals, deploy_refusals, freeze_refusals, metric_refusals
 from bot.render.blocks import Message, error
 
 Words = str | Callable[[dict[str, Any]], str]
@@ -19,6 +19,7 @@ Words = str | Callable[[dict[str, Any]], str]
 
 # Each area keeps its refusals' words in a table of its own, merged here.
 REFUSALS: dict[str, Words] = {
+    **deploy_command_refusals.REFUSALS,
     **deploy_refusals.REFUSALS,
     **freeze_refusals.REFUSALS,
     **metric_refusals.REFUSALS,

@@ -12,15 +12,12 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from bot.clock import Clock
+from bot.domain.deploy_results import DeployForm
 from bot.domain.kpis import SourceFailure
 from bot.domain.pipeline import Pipeline, PipelineSet
-from bot.domain.usecases import Conflict, NotAllowed, Phase, UseCase, may_deploy
-from bot.render import dialogs
-from bot.render.deploy_words import deployers
-from bot.render.freeze_blocks import describe
+from bot.domain.usecases import Conflict, Phase, UseCase
 from bot.services.commands import Actor
 from bot.services.deployments import DeploymentService
 from bot.services.freezes import chain_for, frozen_refusal
@@ -45,7 +42,7 @@ class DeployDialogs:
     def pipelines(self) -> PipelineSet:
         return self.deployments.pipelines
 
-    async def view(self, slug: str, actor: Actor) -> dict[str, Any]:
+    async def view(self, slug: str, actor: Actor) -> DeployForm:
         """The dialog for this use case, or the refusal the command would give (not allowed,
         archived, unknown use case) before anybody fills anything in."""
         async with self.uow() as uow:
@@ -53,18 +50,17 @@ class DeployDialogs:
             history = [d.version for d in await uow.deployments.history(uc.slug, limit=10)]
             chain = await chain_for(uow, self.pipelines.freezes, uc.slug, self.clock.now())
         default = self.pipelines.for_use_case(uc.slug)
-        if not default.allowed and not may_deploy(uc, actor.user_id, is_admin=actor.is_admin):
-            raise NotAllowed(who_may=deployers(uc), action=f"deploy `{uc.slug}`", admins_may=True)
+        if not default.allowed:
+            self.deployments.ensure_deployer(uc, actor, "deploy")
         if uc.phase is Phase.ARCHIVED:
-            raise Conflict(f"`{uc.slug}` is archived; it cannot be deployed.")
+            raise Conflict("archived_not_deployable", slug=uc.slug)
         if chain and not actor.is_admin:  # refused now, not after the form is filled in
             raise frozen_refusal(uc.slug, chain, self.timezone)
         await self._ensure_passable(uc, default, actor)
         versions = await self._model_versions(uc) or history
-        pipelines = [self.pipelines.pipelines[name] for name in sorted(self.pipelines.pipelines)]
-        return dialogs.deploy_dialog(uc, versions, pipelines, default.name, actor.channel_id,
-                                     describe(chain, self.timezone) if chain else "",
-                                     admins=self.deployments.admins, requester=actor.user_id)
+        pipelines = tuple(self.pipelines.pipelines[name] for name in sorted(self.pipelines.pipelines))
+        return DeployForm(uc, tuple(versions), pipelines, default.name, actor.channel_id,
+                          tuple(chain), self.deployments.admins, actor.user_id, self.timezone)
 
     async def _ensure_passable(self, uc: UseCase, pipeline: Pipeline, actor: Actor) -> None:
         """With the use case's own pipeline, refused before the form is filled in: who may

@@ -9,9 +9,9 @@ from bot.clock import Clock
 from bot.domain import deploy_results as done
 from bot.domain import deployment_machine as machine
 from bot.domain.approvers import Members, dead_end, groups_named
+from bot.domain.deploy_command_cards import LockAnnounced, StartedDespiteFreeze, UnlockAnnounced
 from bot.domain.deployment_machine import Transition
 from bot.domain.deployment_model import Deployment
-from bot.domain.mrkdwn import escape
 from bot.domain.pipeline import (
     Pipeline,
     PipelineSet,
@@ -21,8 +21,7 @@ from bot.domain.rollbacks import rollback_pipeline, rollback_version
 from bot.domain.usecases import DEPLOYER_ROLES as DEPLOYER_ROLES
 from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, UseCase
 from bot.domain.usecases import may_deploy as may_deploy
-from bot.render import deploy_blocks, deploy_words, freeze_blocks
-from bot.render.blocks import Message
+from bot.render import freeze_blocks
 from bot.services import deploy_status, freezes, notifications
 from bot.services import deployment_flow as flow
 from bot.services.commands import (
@@ -60,7 +59,7 @@ class DeploymentService:
     def books(self) -> flow.Books:
         return flow.Books(self.clock, self.timezone, self.admins)
 
-    async def execute(self, command: DeployCommand, actor: Actor) -> done.DeployResult | Message:
+    async def execute(self, command: DeployCommand, actor: Actor) -> done.DeployAnswer:
         match command:
             case StartDeployment():
                 return await self.start(command, actor)
@@ -80,20 +79,23 @@ class DeploymentService:
                 return await notifications.setting(self.uow, self.clock, command, actor.user_id)
         raise AssertionError(f"unhandled command {command!r}")
 
-    def _ensure_deployer(self, uc: UseCase, actor: Actor, action: str) -> None:
+    @staticmethod
+    def ensure_deployer(uc: UseCase, actor: Actor, doing: str) -> None:
+        """Refuse who may not deploy ``uc`` (``doing``: deploy, cancel, lock or unlock)."""
         if not may_deploy(uc, actor.user_id, is_admin=actor.is_admin):
-            raise NotAllowed(who_may=deploy_words.deployers(uc), action=f"{action} `{uc.slug}`",
-                             admins_may=True)
+            raise NotAllowed("deployers_only", admins_may=True, doing=doing, slug=uc.slug,
+                             owner=uc.owner_id,
+                             team=tuple(m.user_id for m in uc.team if m.role in DEPLOYER_ROLES))
 
     def _ensure_starter(self, uc: UseCase, pipeline: Pipeline, actor: Actor,
                         groups: frozenset[str]) -> None:
         """A pipeline's `allowed` says who may start it (admins always); else the deployers."""
         if not pipeline.allowed:
-            self._ensure_deployer(uc, actor, "deploy")
+            self.ensure_deployer(uc, actor, "deploy")
         elif not (actor.is_admin or pipeline.may_start(actor.user_id, uc.role_of(actor.user_id),
                                                         groups)):
-            raise NotAllowed(who_may=pipeline.starters(), admins_may=True,
-                             action=f"start the `{pipeline.name}` pipeline of `{uc.slug}`")
+            raise NotAllowed("pipeline_starters_only", admins_may=True, allowed=pipeline.allowed,
+                             pipeline=pipeline.name, slug=uc.slug)
 
     async def _groups_of(self, pipeline: Pipeline, actor: Actor) -> frozenset[str]:
         """The pipeline's allowed groups ``actor`` is in, asked of Slack before any transaction."""
@@ -118,12 +120,13 @@ class DeploymentService:
         found = dead_end(pipeline.stages, owner_id=uc.owner_id, admins=self.admins,
                          requester=actor.user_id, members=members)
         if found is not None:
-            raise NotAllowed(deploy_words.dead_end(found, uc, pipeline.name, self.admins_configured))
+            raise NotAllowed("gate_dead_end", found=found, slug=uc.slug, pipeline=pipeline.name,
+                             admins_configured=self.admins_configured)
 
     def _pipeline(self, slug: str, requested: str | None) -> Pipeline:
         if requested and requested not in self.pipelines.pipelines:
-            known = ", ".join(f"`{p}`" for p in sorted(self.pipelines.pipelines))
-            raise DomainError(f"There is no pipeline `{escape(requested)}`; known: {known}.")
+            raise DomainError("unknown_pipeline", name=requested,
+                              known=tuple(sorted(self.pipelines.pipelines)))
         return self.pipelines.for_use_case(slug, requested)
 
     async def start(self, command: StartDeployment, actor: Actor) -> done.DeploymentStarted:
@@ -142,7 +145,7 @@ class DeploymentService:
         async with self.uow() as uow:
             uc = await load_use_case(uow, command.slug)
             if uc.phase is Phase.ARCHIVED:
-                raise Conflict(f"`{uc.slug}` is archived; it cannot be deployed.")
+                raise Conflict("archived_not_deployable", slug=uc.slug)
             await self._ensure_free(uow, uc.slug)
             if not groups_named(pipeline.stages):  # else Slack must say who is in them: `start`
                 self.ensure_passable(uc, pipeline, actor, {})
@@ -157,7 +160,7 @@ class DeploymentService:
             uc = await load_use_case(uow, slug)
             self._ensure_starter(uc, pipeline, actor, groups)
             if uc.phase is Phase.ARCHIVED:
-                raise Conflict(f"`{slug}` is archived; it cannot be deployed.")
+                raise Conflict("archived_not_deployable", slug=slug)
             await self._ensure_free(uow, slug)
             self.ensure_passable(uc, pipeline, actor, members)
             # A rollback restores a known-good version: freezes never hold a repair back.
@@ -173,38 +176,34 @@ class DeploymentService:
             try:
                 d = await uow.deployments.add(t.deployment)
             except ConcurrentUpdate:  # another request won the race for this use case
-                raise Conflict(f"Another deployment of `{slug}` started just now; "
-                                  f"see `/deploy status {slug}`.") from None
+                raise Conflict("deploy_raced", slug=slug) from None
             await uow.deployments.record(d, t.events)
             await flow.post_new(uow, d, self.books, t.events, uc)
             if why:
-                flow.announce(uow, uc.channel_id, f"⚠️ <@{actor.user_id}> started deployment {d.id} of "
-                              f"*{slug}* `{version}` despite a freeze: {why}")
+                assert d.id is not None
+                uow.outbox.post(uc.channel_id, StartedDespiteFreeze(actor.user_id, d.id, slug,
+                                                                    version, why))
             await uow.commit()
         return d
 
     async def _ensure_free(self, uow: UnitOfWork, slug: str) -> None:
         lock = await uow.deployments.lock(slug)
         if lock is not None:
-            raise Conflict(f"🔒 `{slug}` is {deploy_words.lock_words(lock, self.timezone)}. "
-                           f"Unlock it with `/deploy unlock {slug}`.")
+            raise Conflict("deploys_locked", slug=slug, lock=lock, tz=self.timezone)
         active = await uow.deployments.active_for(slug)
         if active is not None:
             stage = active.current_stage
-            at = f" at stage *{stage.name}*" if stage else ""
-            raise Conflict(
-                f"Deployment {active.id} of `{slug}` (`{active.version}`, requested by "
-                f"<@{active.requested_by}>) is still {active.state.value.replace('_', ' ')}{at}. "
-                f"Wait for it or cancel it with `/deploy cancel {active.id}`."
-            )
+            raise Conflict("deployment_still_active", deployment_id=active.id, slug=slug,
+                           version=active.version, requested_by=active.requested_by,
+                           state=active.state, stage=stage.name if stage else None)
 
-    async def status(self, command: DeploymentStatus) -> Message:
+    async def status(self, command: DeploymentStatus) -> done.DeployStatus:
         now, tz, recurring = self.clock.now(), self.timezone, self.pipelines.freezes
         async with self.uow() as uow:
             if command.deployment_id is not None:
                 d = await self._get(uow, command.deployment_id)
                 events = await uow.deployments.events(command.deployment_id)
-                return deploy_blocks.status_message(d, events, now=now, tz=tz)
+                return done.DeploymentShown(d, tuple(events), now, tz)
             if command.slug is not None:
                 return await deploy_status.of_use_case(uow, command.slug, recurring, now, tz)
             return await deploy_status.running(uow, recurring, now, tz)
@@ -212,14 +211,14 @@ class DeploymentService:
     async def _get(self, uow: UnitOfWork, deployment_id: int) -> Deployment:
         d = await uow.deployments.get(deployment_id)
         if d is None:
-            raise DomainError(f"There is no deployment {deployment_id}.")
+            raise DomainError("no_such_deployment", deployment_id=deployment_id)
         return d
 
-    async def history(self, command: DeploymentHistory) -> Message:
+    async def history(self, command: DeploymentHistory) -> done.DeployHistory:
         async with self.uow() as uow:
             uc = await load_use_case(uow, command.slug)
             past = await uow.deployments.history(uc.slug, limit=10)
-        return deploy_blocks.history_message(uc.slug, past, tz=self.timezone)
+        return done.DeployHistory(uc.slug, tuple(past), self.timezone)
 
     async def cancel(self, command: CancelDeployment, actor: Actor) -> done.DeploymentCancelled:
         """Cancel wins: whatever got in first (an approval on another process, a step's result)
@@ -229,7 +228,7 @@ class DeploymentService:
                 d = await self._get(uow, command.deployment_id)
                 uc = await load_use_case(uow, d.use_case)
                 if actor.user_id != d.requested_by:
-                    self._ensure_deployer(uc, actor, "cancel deployments of")
+                    self.ensure_deployer(uc, actor, "cancel")
                 t = machine.cancel(d, actor.user_id, command.reason, self.clock.now())
                 await flow.persist(uow, t, self.books)
                 await uow.commit()
@@ -238,8 +237,7 @@ class DeploymentService:
         try:
             t = await flow.retried(attempt, tries=CANCEL_TRIES)
         except ConcurrentUpdate:  # the deployment changed 20 times in a row: say so, not a 500
-            raise Conflict(f"Deployment {command.deployment_id} is changing right now; cancel "
-                           "it again in a moment.") from None
+            raise Conflict("cancel_outraced", deployment_id=command.deployment_id) from None
         d = t.deployment
         assert d.id is not None
         return done.DeploymentCancelled(d.id, d.use_case, d.version)
@@ -254,17 +252,16 @@ class DeploymentService:
         last = running.placement[0] if running and deployed(running.placement) else None
         version = rollback_version(past, own.name, last.version if last else None)
         if version is None:
-            raise Conflict(f"`{uc.slug}` has no earlier version that succeeded in production with "
-                           f"its `{own.name}` pipeline to roll back to.")
+            raise Conflict("no_rollback_version", slug=uc.slug, pipeline=own.name)
         undone = last.deployment_id if last and last.deployment_id else past[0].id
         d = await self._open(uc.slug, version, rollback_pipeline(own), actor, kind="rollback",
                              rollback_of=undone)
         assert d.id is not None
         return done.RollbackStarted(d.id, uc.slug, version, d.channel_id)
 
-    async def _deployer_of(self, uow: UnitOfWork, slug: str, actor: Actor, action: str) -> UseCase:
+    async def _deployer_of(self, uow: UnitOfWork, slug: str, actor: Actor, doing: str) -> UseCase:
         uc = await load_use_case(uow, slug)
-        self._ensure_deployer(uc, actor, action)
+        self.ensure_deployer(uc, actor, doing)
         return uc
 
     async def lock(self, command: LockDeployments, actor: Actor) -> done.DeploysLocked:
@@ -272,15 +269,14 @@ class DeploymentService:
             uc = await self._deployer_of(uow, command.slug, actor, "lock")
             existing = await uow.deployments.lock(uc.slug)
             if existing is not None:
-                raise Conflict(f"`{uc.slug}` is already locked. "
-                               f"{deploy_status.lock_line(existing, self.clock.now(), self.timezone)}")
+                raise Conflict("already_locked", slug=uc.slug, lock=existing, now=self.clock.now(),
+                               tz=self.timezone)
             lock = DeployLock(uc.slug, actor.user_id, self.clock.now(), command.reason)
             try:
                 await uow.deployments.set_lock(lock)
             except ConcurrentUpdate:
-                raise Conflict(f"`{uc.slug}` was locked by someone else just now.") from None
-            flow.announce(uow, uc.channel_id, f"🔒 <@{actor.user_id}> locked deployments of "
-                          f"*{uc.slug}*" + (f": {escape(command.reason)}" if command.reason else ""))
+                raise Conflict("lock_raced", slug=uc.slug) from None
+            uow.outbox.post(uc.channel_id, LockAnnounced(actor.user_id, uc.slug, command.reason))
             await uow.commit()
         return done.DeploysLocked(uc.slug)
 
@@ -288,9 +284,8 @@ class DeploymentService:
         async with self.uow() as uow:
             uc = await self._deployer_of(uow, command.slug, actor, "unlock")
             if await uow.deployments.lock(uc.slug) is None:
-                raise Conflict(f"`{uc.slug}` is not locked.")
+                raise Conflict("not_locked", slug=uc.slug)
             await uow.deployments.remove_lock(uc.slug)
-            flow.announce(uow, uc.channel_id,
-                          f"🔓 <@{actor.user_id}> unlocked deployments of *{uc.slug}*.")
+            uow.outbox.post(uc.channel_id, UnlockAnnounced(actor.user_id, uc.slug))
             await uow.commit()
         return done.DeploysUnlocked(uc.slug)

@@ -12,21 +12,15 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from bot.clock import Clock
 from bot.domain.deployment_model import Deployment, DeploymentState
-from bot.domain.durations import humanize
 from bot.domain.freezes import FreezeWindow, RecurringFreeze
+from bot.domain.home_facts import GateWaiting, HomeFacts
 from bot.domain.locks import DeployLock
-from bot.domain.mrkdwn import escape, one_line
 from bot.domain.production import Production, needs_attention
 from bot.domain.usecases import UseCase
-from bot.domain.waves import progress_bar
-from bot.render import home_blocks
-from bot.render.deploy_blocks import title
-from bot.render.deploy_words import attention_line
-from bot.render.freeze_blocks import frozen_lines
 from bot.services.approvals import ApprovalService
 from bot.services.commands import Actor
 from bot.services.freezes import frozen_now
@@ -35,7 +29,7 @@ from bot.services.visibility import Conversations, readable, sight_of, visible
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[str, dict[str, Any]], Awaitable[None]]
+Publish = Callable[[str, HomeFacts], Awaitable[None]]  # the composition root words it
 ANNOUNCEMENTS = 5  # shown on Home, the newest of those the viewer may read among
 READ_ANNOUNCEMENTS = 20  # the newest posts (some may be in private channels they are not in)
 
@@ -97,7 +91,7 @@ class HomeService:
         if self._pending is not None:
             await asyncio.gather(self._pending, return_exceptions=True)
 
-    async def view(self, user_id: str) -> dict[str, Any]:
+    async def view(self, user_id: str) -> HomeFacts:
         """What the viewer may see: asked of Slack who is in which private channel, read, then
         decided outside any transaction which gates they may pass (that may ask Slack for
         user-group members), then the buttons' tokens made."""
@@ -111,15 +105,13 @@ class HomeService:
             async with self.uow() as uow:
                 waiting = [await self._approval(uow, d, now) for d in decidable]
                 await uow.commit()  # the button tokens
-        running = [_running_line(d) for d in seen.active if d.state is DeploymentState.RUNNING]
+        running = tuple(d for d in seen.active if d.state is DeploymentState.RUNNING)
         mine, production, locks = seen.mine, seen.production, seen.locks
-        attention = [attention_line(uc.slug, production.get(uc.slug), locks.get(uc.slug),
-                                    self.timezone)
-                     for uc in mine if needs_attention(production.get(uc.slug), locks.get(uc.slug))]
-        return home_blocks.home_view(user_id, mine, now=now, timebox=self.dev_timebox, approvals=waiting,
-                                     running=running, announcements=await self._said(user_id),
-                                     freezes=frozen_lines(seen.frozen, self.timezone),
-                                     production=production, attention=attention)
+        attention = tuple(uc.slug for uc in mine
+                          if needs_attention(production.get(uc.slug), locks.get(uc.slug)))
+        return HomeFacts(user_id, tuple(mine), now, self.dev_timebox, tuple(waiting), running,
+                         tuple(await self._said(user_id)), tuple(seen.frozen), production, locks,
+                         attention, self.timezone)
 
     async def _read(self, user_id: str, now: datetime) -> _Seen:
         """The viewer's use cases, and the deployments under way of those they may see."""
@@ -138,13 +130,12 @@ class HomeService:
         return _Seen(mine, frozen, production, locks,
                      [d for d in active if d.use_case in use_cases], use_cases)
 
-    async def _said(self, user_id: str) -> list[str]:
-        """The latest announcements in channels the viewer may read. The outbox keeps what was
-        posted: mrkdwn already (mentions, links; user text escaped)."""
+    async def _said(self, user_id: str) -> list[tuple[str, str]]:
+        """The latest announcements (channel, text) in channels the viewer may read. The outbox
+        keeps what was posted: mrkdwn already (mentions, links; user text escaped)."""
         posts = await self.announcements(limit=READ_ANNOUNCEMENTS)
         readable_here = await readable(self.conversations, user_id, [c for c, _t in posts])
-        return [f"<#{channel}> {one_line(text, 200)}"
-                for channel, text in posts if channel in readable_here][:ANNOUNCEMENTS]
+        return [(channel, text) for channel, text in posts if channel in readable_here][:ANNOUNCEMENTS]
 
     async def _may_decide(self, d: Deployment, uc: UseCase | None, user_id: str) -> bool:
         """The same rules as the buttons in the channel (checked again when clicked)."""
@@ -158,21 +149,10 @@ class HomeService:
         return ok and not voted and (user_id != d.requested_by or self_ok)
 
     @staticmethod
-    async def _approval(uow: UnitOfWork, d: Deployment, now: datetime) -> home_blocks.HomeApproval:
+    async def _approval(uow: UnitOfWork, d: Deployment, now: datetime) -> GateWaiting:
         stage, index = d.current_stage, d.current
         assert stage is not None and index is not None
-        since = humanize(now - (stage.gate_opened_at or now))
-        return home_blocks.HomeApproval(
-            f"{d.use_case} {d.version} · {stage.name} (deployment {d.id})",
-            f"requested by <@{d.requested_by}> · waiting {since} · "
-            f"{stage.approvals_missing} more needed",
-            await uow.deployments.button_token(d, index, "approve", now),
-            await uow.deployments.button_token(d, index, "reject", now))
-
-
-def _running_line(d: Deployment) -> str:
-    stage = d.current_stage
-    line = f"• {escape(title(d))}" + (f" · *{stage.name}*" if stage else "")
-    if stage is not None and stage.waves:
-        line += " · " + progress_bar(stage.targets_done(), stage.targets_total())
-    return line
+        return GateWaiting(d.id, d.use_case, d.version, stage.name, d.requested_by,
+                           now - (stage.gate_opened_at or now), stage.approvals_missing,
+                           await uow.deployments.button_token(d, index, "approve", now),
+                           await uow.deployments.button_token(d, index, "reject", now))

@@ -20,6 +20,7 @@ from bot.pipelines.loading import (
     uses_webhooks,
 )
 from bot.pipelines.rollout_values import wave_counts
+from bot.render.deploy_command_refusals import starters
 from bot.toml_values import PipelineProblem, parse_duration
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pipelines.toml"
@@ -382,7 +383,7 @@ def test_allowed_names_roles_groups_and_users() -> None:
             + one_stage('run = { executor = "dry-run" }'))
     pipeline = parse_pipelines(tomllib.loads(text)).pipelines["p"]
     assert pipeline.allowed == ("devops", "@release-managers", "S0123ABC", "U012ABCDEF")
-    assert pipeline.starters() == ("admins, the team's devops engineers, @release-managers, "
+    assert starters(pipeline.allowed) == ("admins, the team's devops engineers, @release-managers, "
                                    "<!subteam^S0123ABC> or <@U012ABCDEF>")
 
 

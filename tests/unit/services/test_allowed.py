@@ -9,6 +9,7 @@ from bot.domain.deploy_results import DeploymentStarted
 from bot.domain.executor_specs import DryRunSpec
 from bot.domain.pipeline import Pipeline, PipelineSet, StageSpec
 from bot.domain.usecases import NotAllowed, Role, TeamMember
+from bot.render.refusals import said
 from bot.services.commands import StartDeployment
 from bot.services.deployments import DeploymentService
 from tests.fakes.directory import FakeGroups
@@ -44,7 +45,7 @@ async def test_a_role_a_group_a_user_id_and_admins_may_start_it(db: InMemoryData
 async def test_anyone_else_is_told_who_may(db: InMemoryDatabase, user: str) -> None:
     with pytest.raises(NotAllowed) as refused:
         await service(db).execute(StartDeployment("churn", "1.0"), actor(user))
-    assert str(refused.value) == (
+    assert said(refused.value) == (
         f"Only admins, the team's devops engineers, @release-managers or <@{OUTSIDER}> may start "
         "the `guarded` pipeline of `churn`.")
 
@@ -52,5 +53,7 @@ async def test_anyone_else_is_told_who_may(db: InMemoryDatabase, user: str) -> N
 async def test_without_allowed_the_deployers_may_start_it(db: InMemoryDatabase) -> None:
     started = await service(db).execute(StartDeployment("churn", "1.0", "open"), actor(OWNER))
     assert isinstance(started, DeploymentStarted)
-    with pytest.raises(NotAllowed, match="the team's data engineers and devops engineers"):
+    with pytest.raises(NotAllowed) as refused:
         await service(db).execute(StartDeployment("churn", "1.1", "open"), actor(OUTSIDER))
+    assert refused.value.key == "deployers_only" and refused.value.facts["team"] == (ENGINEER,)
+    assert "the team's data engineers and devops engineers" in said(refused.value)

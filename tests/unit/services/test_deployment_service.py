@@ -9,13 +9,23 @@ from datetime import timedelta
 
 import pytest
 
-from bot.domain.deploy_results import DeploymentStarted
+from bot.domain.deploy_results import (
+    DeployHistory,
+    DeploymentShown,
+    DeploymentStarted,
+    RunningNow,
+    UseCaseStatus,
+)
 from bot.domain.deployment_model import DeploymentState
 from bot.domain.executor_specs import DryRunSpec
+from bot.domain.locks import DeployLock
 from bot.domain.pipeline import ApprovalSpec, Pipeline, PipelineSet, StageSpec
 from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, Role, TeamMember
+from bot.render.refusals import said
 from bot.services.commands import (
     CancelDeployment,
+    DeploymentHistory,
+    DeploymentStatus,
     LockDeployments,
     RollbackDeployment,
     StartDeployment,
@@ -80,29 +90,39 @@ async def test_who_may_deploy(db: InMemoryDatabase, user: str, allowed: bool) ->
         await start(db, user)
         assert [d.requested_by for d in await deployments(db)] == [user]
         return
-    with pytest.raises(NotAllowed, match="Only the owner <@U_OWNER>, the team's data engineers"):
+    with pytest.raises(NotAllowed) as refused:
         await start(db, user)
+    assert (refused.value.key, refused.value.facts) == ("deployers_only", {
+        "doing": "deploy", "slug": "churn", "owner": OWNER, "team": (ENGINEER,)})
     assert await deployments(db) == [] and db.published == []
 
 
 async def test_a_locked_use_case_is_not_deployed(db: InMemoryDatabase) -> None:
     await seed(db, team=TEAM)
     await service(db).execute(LockDeployments("churn", "quarter end"), actor(ENGINEER))
-    with pytest.raises(Conflict, match="locked by <@U_ENG>.*quarter end.*/deploy unlock churn"):
+    with pytest.raises(Conflict) as refused:
         await start(db)
+    lock = refused.value.facts["lock"]
+    assert refused.value.key == "deploys_locked" and isinstance(lock, DeployLock)
+    assert (lock.locked_by, lock.reason) == (ENGINEER, "quarter end")
     assert await deployments(db) == []
 
 
 async def test_one_deployment_at_a_time_and_none_of_an_archived_use_case(db: InMemoryDatabase) -> None:
     await seed(db)
     first = await start(db)
-    with pytest.raises(Conflict, match=rf"still awaiting approval.*/deploy cancel {first}"):
+    with pytest.raises(Conflict) as busy:
         await start(db)
+    assert (busy.value.key, busy.value.facts["deployment_id"], busy.value.facts["state"]) == (
+        "deployment_still_active", first, DeploymentState.AWAITING_APPROVAL)
     await seed(db, "old", phase=Phase.ARCHIVED)
-    with pytest.raises(Conflict, match="`old` is archived"):
+    with pytest.raises(Conflict) as archived:
         await service(db).execute(StartDeployment("old", "v1"), actor(OWNER))
-    with pytest.raises(DomainError, match="no pipeline `nope`; known: `gated`, `open`"):
+    assert (archived.value.key, archived.value.facts) == ("archived_not_deployable", {"slug": "old"})
+    with pytest.raises(DomainError) as unknown:
         await service(db).execute(StartDeployment("churn", "v2", "nope"), actor(OWNER))
+    assert (unknown.value.key, unknown.value.facts) == ("unknown_pipeline", {
+        "name": "nope", "known": ("gated", "open")})
     assert [d.id for d in await deployments(db)] == [first]
 
 
@@ -117,10 +137,12 @@ async def test_cancel_ends_it_edits_its_message_and_announces_the_end(db: InMemo
     assert methods[1:] == [("chat.update", f"deployment:{deployment_id}"), ("chat.postMessage", None)]
     # Nothing was running, so nothing to stop: the engine and Home tabs hear of it.
     assert db.published == [DeploymentChanged(deployment_id), MessageQueued()]
-    with pytest.raises(Conflict, match="deployment_ended"):
+    with pytest.raises(Conflict) as ended:
         await service(db).execute(CancelDeployment(deployment_id), actor(OWNER))
-    with pytest.raises(DomainError, match="There is no deployment 99"):
+    assert "already ended" in said(ended.value)
+    with pytest.raises(DomainError) as unknown:
         await service(db).execute(CancelDeployment(99), actor(OWNER))
+    assert (unknown.value.key, unknown.value.facts) == ("no_such_deployment", {"deployment_id": 99})
 
 
 async def test_cancelling_a_launched_step_stops_it(db: InMemoryDatabase) -> None:
@@ -136,8 +158,9 @@ async def test_cancelling_a_launched_step_stops_it(db: InMemoryDatabase) -> None
 async def test_only_deployers_cancel_someone_elses_deployment(db: InMemoryDatabase) -> None:
     await seed(db, team=TEAM)
     deployment_id = await start(db, ENGINEER)
-    with pytest.raises(NotAllowed, match="may cancel deployments of `churn`"):
+    with pytest.raises(NotAllowed) as refused:
         await service(db).execute(CancelDeployment(deployment_id), actor(SCIENTIST))
+    assert (refused.value.key, refused.value.facts["doing"]) == ("deployers_only", "cancel")
     await service(db).execute(CancelDeployment(deployment_id), actor(OWNER))
     assert (await deployments(db))[0].state is DeploymentState.CANCELLED
 
@@ -169,22 +192,28 @@ async def test_a_cancel_that_keeps_losing_says_so(db: InMemoryDatabase) -> None:
     deployment_id = await start(db)
     svc = service(db)
     svc.uow = raced(db, touch(db, deployment_id), times=CANCEL_TRIES)
-    with pytest.raises(Conflict, match=f"Deployment {deployment_id} is changing right now"):
+    with pytest.raises(Conflict) as lost:
         await svc.execute(CancelDeployment(deployment_id), actor(OWNER))
+    assert (lost.value.key, lost.value.facts) == ("cancel_outraced", {"deployment_id": deployment_id})
     assert (await deployments(db))[0].state is DeploymentState.AWAITING_APPROVAL
 
 
 async def test_locks_are_taken_once_and_released_by_deployers(db: InMemoryDatabase) -> None:
     await seed(db, team=TEAM)
     svc = service(db)
-    with pytest.raises(NotAllowed, match="may lock `churn`"):
+    with pytest.raises(NotAllowed) as refused:
         await svc.execute(LockDeployments("churn"), actor(SCIENTIST))
+    assert (refused.value.key, refused.value.facts["doing"]) == ("deployers_only", "lock")
     await svc.execute(LockDeployments("churn", "audit"), actor(ENGINEER))
-    with pytest.raises(Conflict, match="already locked"):
+    with pytest.raises(Conflict) as twice:
         await svc.execute(LockDeployments("churn"), actor(OWNER))
+    lock = twice.value.facts["lock"]
+    assert twice.value.key == "already_locked" and isinstance(lock, DeployLock)
+    assert lock.locked_by == ENGINEER
     await svc.execute(UnlockDeployments("churn"), actor(OWNER))
-    with pytest.raises(Conflict, match="is not locked"):
+    with pytest.raises(Conflict) as free:
         await svc.execute(UnlockDeployments("churn"), actor(OWNER))
+    assert free.value.key == "not_locked"
     assert texts(db) == ["🔒 <@U_ENG> locked deployments of *churn*: audit",
                          "🔓 <@U_OWNER> unlocked deployments of *churn*."]
     await start(db)  # free again
@@ -192,5 +221,27 @@ async def test_locks_are_taken_once_and_released_by_deployers(db: InMemoryDataba
 
 async def test_a_rollback_needs_an_earlier_success(db: InMemoryDatabase) -> None:
     await seed(db)
-    with pytest.raises(Conflict, match="no earlier version that succeeded in production with its"):
+    with pytest.raises(Conflict) as refused:
         await service(db).execute(RollbackDeployment("churn"), actor(OWNER))
+    assert (refused.value.key, refused.value.facts) == ("no_rollback_version", {
+        "slug": "churn", "pipeline": "gated"})
+
+
+async def test_status_and_history_are_what_was_read(db: InMemoryDatabase) -> None:
+    await seed(db, team=TEAM)
+    svc = service(db)
+    assert await svc.execute(DeploymentStatus("churn"), actor(OWNER)) == UseCaseStatus(
+        "churn", None, (), None, None, (), db.clock.now(), "UTC")
+    first = await start(db)
+    await svc.execute(LockDeployments("churn", "audit"), actor(ENGINEER))
+    of_churn = await svc.execute(DeploymentStatus("churn"), actor(OWNER))
+    assert isinstance(of_churn, UseCaseStatus) and of_churn.latest is not None
+    assert (of_churn.latest.id, [e.kind for e in of_churn.events]) == (first, ["requested",
+                                                                             "gate_opened"])
+    assert of_churn.lock is not None and of_churn.lock.reason == "audit"
+    shown = await svc.execute(DeploymentStatus(deployment_id=first), actor(OWNER))
+    assert isinstance(shown, DeploymentShown) and shown.deployment.id == first
+    running = await svc.execute(DeploymentStatus(), actor(OWNER))
+    assert isinstance(running, RunningNow) and [d.id for d in running.active] == [first]
+    past = await svc.execute(DeploymentHistory("churn"), actor(OWNER))
+    assert isinstance(past, DeployHistory) and [d.id for d in past.deployments] == [first]
