@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.domain.errors import DomainError, NotAllowed
+from bot.render import usecase_refusals
 from bot.render.blocks import Message, error
 
 Words = str | Callable[[dict[str, Any]], str]
@@ -18,6 +19,7 @@ Words = str | Callable[[dict[str, Any]], str]
 
 # Each area keeps its refusals' words in a table of its own, merged here.
 REFUSALS: dict[str, Words] = {
+    **usecase_refusals.REFUSALS,
 }
 
 NO_ADMINS_HINT = (

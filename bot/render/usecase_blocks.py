@@ -159,11 +159,20 @@ def phase_changed(t: Transition) -> Message:
     if c.note:
         label = "Reason" if verb != "moved" else "Note"
         blocks.append(section(f"*{label}:* {escape(c.note)}"))
-    blocks += [section(f"⚠️ *Warning:* {escape(w)}") for w in t.warnings]
+    warnings = _warnings(t)
+    blocks += [section(f"⚠️ *Warning:* {escape(w)}") for w in warnings]
     fallback = f"{uc.slug} {verb}: {c.from_phase.label} → {c.to_phase.label}"
-    if t.warnings:
-        fallback += " ⚠️ " + " ".join(t.warnings)
+    if warnings:
+        fallback += " ⚠️ " + " ".join(warnings)
     return message(fallback, blocks)
+
+
+def _warnings(t: Transition) -> list[str]:
+    if not t.missing_roles:
+        return []
+    roles = " or ".join(f"a {r.value}" for r in t.missing_roles)
+    uc = t.use_case
+    return [f"{uc.slug} entered {uc.phase.label} without {roles} on the team."]
 
 
 def _is_back(change: PhaseChange) -> bool:

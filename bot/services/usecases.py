@@ -41,16 +41,14 @@ LIST_LIMIT = 50  # a screenful; the rest are counted, with the filters that narr
 def _card_stamp(stamp: str) -> tuple[str, int]:
     slug, _, seen = stamp.rpartition(":")
     if not slug or not seen.isdigit() or len(seen) > 6:
-        raise DomainError("This button is not one I made; nothing was changed.")
+        raise DomainError("usecase_button_not_mine")
     return slug, int(seen)
 
 
 def _ensure_current(uc: UseCase, seen: int) -> None:
     """A card's button after the use case moved on does nothing but say so."""
     if len(uc.history) != seen:
-        raise Conflict(f"This card is out of date: *{uc.slug}* has moved on since (it is now in "
-                       f"{uc.phase.label}). Nothing was changed; `/usecase show {uc.slug}` shows "
-                       "where it is.")
+        raise Conflict("usecase_card_out_of_date", slug=uc.slug, phase=uc.phase)
 
 
 def _buttons(uc: UseCase, actor: Actor | None,
@@ -88,8 +86,7 @@ class UseCaseService:
         try:
             return await work
         except ConcurrentUpdate:
-            raise DomainError("Somebody changed the same use case at this very moment; look "
-                              "again and retry.") from None
+            raise DomainError("usecase_changed_meanwhile") from None
 
     async def _dispatch(self, command: UseCaseCommand, actor: Actor) -> Message:
         match command:
@@ -128,7 +125,7 @@ class UseCaseService:
             try:  # the unique slug decides, also between two people creating it at once
                 await uow.use_cases.add(uc)
             except ConcurrentUpdate:
-                raise DomainError(f"A use case `{uc.slug}` exists already; pick another slug.") from None
+                raise DomainError("slug_taken", slug=uc.slug) from None
             if command.kpi and command.kpi_target:  # no value yet: its state comes with the first
                 op, value = command.kpi_target
                 await uow.metrics.set_target(uc.slug, command.kpi, op, value, actor.user_id,
@@ -142,12 +139,9 @@ class UseCaseService:
         transaction); refused where the bot cannot see, or the creator is not in, a private one."""
         private = await self.conversations.is_private(channel)
         if private is None:
-            raise DomainError(f"I can't see <#{channel}>: it is private and I am not in it. "
-                              "Invite me there first (`/invite @bizdevops`), or pick another "
-                              "channel with `channel=#…`.")
+            raise DomainError("channel_unseen", channel=channel)
         if private and actor.user_id not in await self.conversations.members(channel):
-            raise NotAllowed(f"<#{channel}> is private and you are not in it: a use case can be "
-                             "homed only in a private channel you are in.")
+            raise NotAllowed("private_channel_not_member", channel=channel)
         return private
 
     async def ensure_seen(self, slug: str, actor: Actor) -> None:
@@ -272,14 +266,15 @@ class UseCaseService:
                                        {"channel": uc.channel_id, **msg.as_args()}))
 
     async def _user(self, ref: UserRef) -> str:
-        return ref.id or await self._lookup(self.directory.user_id, ref.name, "a Slack user called @")
+        return ref.id or await self._lookup(self.directory.user_id, ref.name, "unknown_slack_user")
 
     async def _channel(self, ref: ChannelRef) -> str:
-        return ref.id or await self._lookup(self.directory.channel_id, ref.name, "a channel called #")
+        return ref.id or await self._lookup(self.directory.channel_id, ref.name,
+                                            "unknown_slack_channel")
 
     @staticmethod
-    async def _lookup(find: Callable[[str], Awaitable[str | None]], name: str, what: str) -> str:
+    async def _lookup(find: Callable[[str], Awaitable[str | None]], name: str, unknown: str) -> str:
         found = await find(name)
         if found is None:
-            raise DomainError(f"I can't find {what}{name}.")
+            raise DomainError(unknown, name=name)
         return found
