@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.usecases import DomainError
-from bot.render import blocks, deploy_replies, freeze_blocks
+from bot.render import blocks, deploy_replies, freeze_blocks, usecase_replies
 from bot.render.blocks import Message
 from bot.render.charts import Panel, kpi_charts
 from bot.services.commands import (
@@ -187,7 +187,7 @@ def _usecase(use_cases: UseCaseService, dialogs: Dialogs) -> Run:
     async def run(cmd: Any, who: Actor, _where: Where) -> Message | OpenDialog:
         if isinstance(cmd, NewUseCaseDialog):
             return OpenDialog(lambda actor: dialogs.new_usecase(actor), "usecase_new_dialog")
-        return await use_cases.execute(cmd, who)
+        return usecase_replies.reply(await use_cases.execute(cmd, who))
 
     return run
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bot.render import usecase_blocks
 from bot.render.blocks import Message
 
 CARDS: dict[type, Callable[[Any], Message]] = {
+    **usecase_blocks.CARDS,
 }
 
 

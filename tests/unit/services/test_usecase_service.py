@@ -9,12 +9,24 @@ from datetime import timedelta
 import pytest
 
 from bot.clock import ManualClock
+from bot.domain.usecase_results import (
+    MemberJoined,
+    MemberLeft,
+    ModelLinked,
+    OwnerHandedOver,
+    UseCaseCreated,
+    UseCaseListing,
+    UseCaseMoved,
+    UseCaseView,
+)
 from bot.domain.usecases import DomainError, NotAllowed, Phase, Role, TeamMember
 from bot.services.commands import (
     AddTeamMember,
     AdvanceUseCase,
     ArchiveUseCase,
     HandOver,
+    LinkModel,
+    ListUseCases,
     MoveBack,
     NewUseCase,
     RemoveTeamMember,
@@ -56,7 +68,7 @@ async def test_create_stores_the_use_case_in_biz_and_announces_it(db: InMemoryDa
     assert [(h.from_phase, h.to_phase) for h in uc.history] == [(None, Phase.BIZ)]
     assert [m.channel for m in db.messages()] == ["C_HOME"]
     assert db.published == [MessageQueued()]
-    assert "Created *churn*" in reply.text
+    assert reply == UseCaseCreated("churn", "C_HOME")
 
 
 async def test_create_refuses_a_taken_slug_and_an_unknown_owner(db: InMemoryDatabase) -> None:
@@ -76,7 +88,8 @@ async def test_the_owner_advances_biz_to_dev_and_it_is_recorded(
         db: InMemoryDatabase, clock: ManualClock) -> None:
     await seed(db)
     clock.advance(timedelta(days=3))
-    await service(db).execute(AdvanceUseCase("churn", note="kick-off"), actor(OWNER))
+    moved = await service(db).execute(AdvanceUseCase("churn", note="kick-off"), actor(OWNER))
+    assert moved == UseCaseMoved("churn", Phase.DEV, CHANNEL)
     uc = await stored(db)
     assert (uc.phase, uc.phase_since, uc.version) == (Phase.DEV, START + timedelta(days=3), 1)
     assert (uc.history[-1].from_phase, uc.history[-1].to_phase, uc.history[-1].note) == (
@@ -137,17 +150,21 @@ async def test_an_archived_use_case_neither_advances_nor_changes_hands(db: InMem
 async def test_hand_over_and_team_changes_are_stored(db: InMemoryDatabase) -> None:
     await seed(db)
     svc = service(db)
-    await svc.execute(AddTeamMember("churn", UserRef(None, "eng"), Role.DATA_ENGINEER), actor(OWNER))
+    joined = await svc.execute(AddTeamMember("churn", UserRef(None, "eng"), Role.DATA_ENGINEER),
+                               actor(OWNER))
+    assert joined == MemberJoined("churn", ENGINEER, Role.DATA_ENGINEER)
     assert (await stored(db)).team == (TeamMember(ENGINEER, Role.DATA_ENGINEER),)
-    await svc.execute(RemoveTeamMember("churn", UserRef(ENGINEER)), actor(OWNER))
+    left = await svc.execute(RemoveTeamMember("churn", UserRef(ENGINEER)), actor(OWNER))
+    assert left == MemberLeft("churn", ENGINEER)
     assert (await stored(db)).team == ()
     assert texts(db) == []  # team changes are not announced
     with pytest.raises(DomainError) as owns:
         await svc.execute(HandOver("churn", UserRef(OWNER)), actor(OWNER))
     assert owns.value.key == "already_owner"
-    await svc.execute(HandOver("churn", UserRef(ENGINEER)), actor(OWNER))
+    handed = await svc.execute(HandOver("churn", UserRef(ENGINEER)), actor(OWNER))
+    assert handed == OwnerHandedOver("churn", ENGINEER)
     assert (await stored(db)).owner_id == ENGINEER
-    assert len(texts(db)) == 1
+    assert texts(db) == [f"churn is now owned by <@{ENGINEER}>"]
     with pytest.raises(NotAllowed):  # the previous owner is an outsider now
         await svc.execute(AdvanceUseCase("churn"), actor(OWNER))
 
@@ -178,3 +195,33 @@ async def test_a_change_committed_meanwhile_is_a_refusal_not_a_lost_update(
     uc = await stored(db)
     assert (uc.title, uc.phase, uc.version) == ("Renamed", Phase.BIZ, 1)
     assert texts(db) == []
+
+
+async def test_a_linked_model_is_stored_and_answered(db: InMemoryDatabase) -> None:
+    await seed(db)
+    linked = await service(db).execute(LinkModel("churn", "churn-clf"), actor(OWNER))
+    assert linked == ModelLinked("churn", "churn-clf", CHANNEL)
+    assert (await stored(db)).model == "churn-clf"
+    assert texts(db) == []  # the registry's events are announced, not the link
+
+
+async def test_list_and_show_return_what_the_answer_is_made_of(
+        db: InMemoryDatabase, clock: ManualClock) -> None:
+    await seed(db)
+    await seed(db, "fraud", phase=Phase.DEV)
+    found = await service(db).execute(ListUseCases(phase=Phase.DEV, mine=True), actor(OWNER))
+    assert isinstance(found, UseCaseListing)
+    assert ([uc.slug for uc in found.use_cases], found.total, found.phase, found.mine) == (
+        ["fraud"], 1, Phase.DEV, True)
+    everything = await service(db).execute(ListUseCases(), actor(OWNER))
+    assert isinstance(everything, UseCaseListing)
+    assert ([uc.slug for uc in everything.use_cases], everything.total) == (["churn", "fraud"], 2)
+    assert (everything.now, everything.timebox, everything.production) == (
+        clock.now(), timedelta(weeks=6), {})
+    shown = await service(db).execute(ShowUseCase("fraud"), actor(OWNER))
+    assert isinstance(shown, UseCaseView)
+    assert (shown.use_case.slug, shown.tz, shown.kpi_target, shown.production) == (
+        "fraud", "UTC", None, None)
+    assert (shown.buttons.advance, shown.buttons.back) == (True, True)
+    outsider = await service(db).show(ShowUseCase("fraud"), actor(OUTSIDER))
+    assert (outsider.buttons.advance, outsider.buttons.back) == (False, False)

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from bot.domain import usecases
+from bot.domain.usecase_results import UseCaseListing
 from bot.domain.usecases import DomainError, NotAllowed, Phase
 from bot.services.commands import ChannelRef, ListUseCases, NewUseCase, ShowUseCase
 from bot.services.digests import DigestService
@@ -38,9 +39,10 @@ async def homed(db: InMemoryDatabase, *homes: tuple[str, str, bool]) -> None:
 
 
 async def listed(db: InMemoryDatabase, channels: FakeConversations, user: str,
-                 command: ListUseCases | None = None) -> str:
-    return (await service(db, conversations=channels).execute(command or ListUseCases(),
-                                                              actor(user))).text
+                 command: ListUseCases | None = None) -> list[str]:
+    found = await service(db, conversations=channels).execute(command or ListUseCases(), actor(user))
+    assert isinstance(found, UseCaseListing)
+    return [uc.slug for uc in found.use_cases]
 
 
 async def test_list_shows_private_use_cases_to_members_and_asks_only_of_their_channels(
@@ -48,9 +50,9 @@ async def test_list_shows_private_use_cases_to_members_and_asks_only_of_their_ch
 ) -> None:
     await homed(db, ("churn", OPS, False), ("deals", DEALS, True), ("memo", TEAM, True))
     channels = slack()
-    assert await listed(db, channels, OUTSIDER) == "Use cases: churn"
-    assert await listed(db, channels, ADMIN) == "Use cases: churn, deals"  # admins: members only
-    assert await listed(db, channels, OWNER) == "Use cases: churn, deals, memo"
+    assert await listed(db, channels, OUTSIDER) == ["churn"]
+    assert await listed(db, channels, ADMIN) == ["churn", "deals"]  # admins: members only
+    assert await listed(db, channels, OWNER) == ["churn", "deals", "memo"]
     assert sorted(set(channels.asked)) == [("members", DEALS), ("members", TEAM)]
     channels.asked.clear()
     await listed(db, channels, OWNER, ListUseCases(phase=Phase.DEV))  # none of them is in Dev
@@ -69,7 +71,7 @@ async def test_show_to_a_non_member_is_the_refusal_of_an_unknown_slug(db: InMemo
         "unknown_use_case", {"slug": "deals", "closest": None})
     assert (missing.value.key, missing.value.facts) == (
         "unknown_use_case", {"slug": "meals", "closest": None})
-    assert "deals" in (await svc.execute(ShowUseCase("deals"), actor(ADMIN))).text
+    assert (await svc.show(ShowUseCase("deals"), actor(ADMIN))).use_case.slug == "deals"
     with pytest.raises(UnknownUseCase) as typo:  # public: suggested
         await svc.execute(ShowUseCase("chrun"), actor(OUTSIDER))
     assert typo.value.facts["closest"] == "churn"
