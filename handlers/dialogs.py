@@ -18,7 +18,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.usecase_results import UseCaseResult
-from bot.domain.usecases import BACKWARD, FORWARD, DomainError
+from bot.domain.usecases import DomainError
 from bot.render import deploy_replies, dialogs, usecase_replies
 from bot.render.blocks import Message
 from bot.services.commands import Actor, StartDeployment
@@ -108,8 +108,7 @@ class Dialogs:
 
     def _move(self, *, forward: bool) -> Callable[[str, Actor], Awaitable[dict[str, Any]]]:
         async def build(stamp: str, who: Actor) -> dict[str, Any]:
-            uc = await self.use_cases.check_card(stamp, who, forward)
-            to = (FORWARD if forward else BACKWARD)[uc.phase]
+            uc, to = await self.use_cases.check_card(stamp, who, forward)
             return dialogs.move_dialog(uc, stamp, forward=forward, to=to.label,
                                        channel=who.channel_id)
 

@@ -201,19 +201,25 @@ def missing_roles(uc: UseCase) -> tuple[Role, ...]:
     return () if any(m.role in needed for m in uc.team) else needed
 
 
-def advance(uc: UseCase, actor_id: str, now: datetime, *, is_admin: bool, note: str = "") -> Transition:
-    ensure_may_change(uc, actor_id, is_admin=is_admin, change="advance")
-    to = FORWARD.get(uc.phase)
-    if to is None:  # archived, or in Continuous, the last phase
+def next_phase(uc: UseCase, actor_id: str, *, forward: bool, is_admin: bool) -> Phase:
+    """Where advancing (or going back) would take it, if ``actor_id`` may: the refusals of
+    :func:`advance` and :func:`back` before any note or reason is asked for."""
+    ensure_may_change(uc, actor_id, is_admin=is_admin, change="advance" if forward else "back")
+    to = (FORWARD if forward else BACKWARD).get(uc.phase)
+    if to is None and forward:  # archived, or in Continuous, the last phase
         raise DomainError("cannot_advance", slug=uc.slug, phase=uc.phase)
+    if to is None:
+        raise DomainError("cannot_go_back", slug=uc.slug, phase=uc.phase)
+    return to
+
+
+def advance(uc: UseCase, actor_id: str, now: datetime, *, is_admin: bool, note: str = "") -> Transition:
+    to = next_phase(uc, actor_id, forward=True, is_admin=is_admin)
     return _move(uc, to, actor_id, now, note.strip())
 
 
 def back(uc: UseCase, actor_id: str, now: datetime, *, is_admin: bool, reason: str) -> Transition:
-    ensure_may_change(uc, actor_id, is_admin=is_admin, change="back")
-    to = BACKWARD.get(uc.phase)
-    if to is None:
-        raise DomainError("cannot_go_back", slug=uc.slug, phase=uc.phase)
+    to = next_phase(uc, actor_id, forward=False, is_admin=is_admin)
     if not reason.strip():
         raise DomainError("back_needs_reason")
     return _move(uc, to, actor_id, now, reason.strip())

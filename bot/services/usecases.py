@@ -195,18 +195,14 @@ class UseCaseService:
                            kpi_target=Target(target.op, target.value) if target else None,
                            production=running)
 
-    async def check_card(self, stamp: str, actor: Actor, forward: bool) -> UseCase:
-        """A card's Advance or Back, at click time: the card is current, the clicker may."""
+    async def check_card(self, stamp: str, actor: Actor, forward: bool) -> tuple[UseCase, Phase]:
+        """A card's Advance or Back, at click time: the card is current, the clicker may; the
+        use case and the phase it would move to."""
         slug, seen = _card_stamp(stamp)
         async with self.uow() as uow:
             uc = await self._load(uow, slug)
         _ensure_current(uc, seen)
-        now, admin = self.clock.now(), actor.is_admin
-        if forward:  # the move as it would be made now, thrown away: only its refusals count
-            lifecycle.advance(uc, actor.user_id, now, is_admin=admin)
-        else:
-            lifecycle.back(uc, actor.user_id, now, is_admin=admin, reason="asked in the dialog")
-        return uc
+        return uc, lifecycle.next_phase(uc, actor.user_id, forward=forward, is_admin=actor.is_admin)
 
     async def move_from_card(self, stamp: str, actor: Actor, forward: bool,
                              text: str) -> UseCaseMoved:

@@ -447,3 +447,20 @@ def test_weeks() -> None:
 ])
 def test_a_slug_is_suggested_from_the_title(title: str, slug: str) -> None:
     assert d.slug_from(title) == slug
+
+
+@pytest.mark.parametrize(("start", "forward", "to"), [
+    (Phase.BIZ, True, Phase.DEV), (Phase.OPS, True, Phase.CONTINUOUS),
+    (Phase.DEV, False, Phase.BIZ), (Phase.OPS, False, Phase.DEV),
+])
+def test_next_phase_is_where_a_card_button_would_move_it(start: Phase, forward: bool,
+                                                         to: Phase) -> None:
+    assert d.next_phase(in_phase(start), OWNER, forward=forward, is_admin=False) is to
+
+
+def test_next_phase_refuses_as_the_move_would() -> None:
+    with pytest.raises(NotAllowed):
+        d.next_phase(in_phase(Phase.DEV), OUTSIDER, forward=True, is_admin=False)
+    with pytest.raises(DomainError) as refused:
+        d.next_phase(in_phase(Phase.BIZ), OWNER, forward=False, is_admin=False)
+    assert refused.value.key == "cannot_go_back"
