@@ -17,8 +17,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.usecases import BACKWARD, FORWARD, DomainError
-from bot.render import deploy_replies, dialogs
+from bot.domain.usecase_results import UseCaseResult
+from bot.domain.usecases import DomainError
+from bot.render import deploy_replies, dialogs, usecase_replies
 from bot.render.blocks import Message
 from bot.services.commands import Actor, StartDeployment
 from bot.services.deploy_dialog import DeployDialogs
@@ -107,8 +108,7 @@ class Dialogs:
 
     def _move(self, *, forward: bool) -> Callable[[str, Actor], Awaitable[dict[str, Any]]]:
         async def build(stamp: str, who: Actor) -> dict[str, Any]:
-            uc = await self.use_cases.check_card(stamp, who, forward)
-            to = (FORWARD if forward else BACKWARD)[uc.phase]
+            uc, to = await self.use_cases.check_card(stamp, who, forward)
             return dialogs.move_dialog(uc, stamp, forward=forward, to=to.label,
                                        channel=who.channel_id)
 
@@ -136,7 +136,7 @@ class Dialogs:
             await ack(response_action="errors", errors=bad.errors)
             return
         await ack()
-        self.after(client, who, self.use_cases.execute(command, who), "usecase_new")
+        self.after(client, who, self._replied(self.use_cases.execute(command, who)), "usecase_new")
 
     async def _moved(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
                      client: AsyncWebClient) -> None:
@@ -151,7 +151,7 @@ class Dialogs:
             return
         await ack()
         work = self.use_cases.move_from_card(meta.get("stamp", ""), who, forward, text)
-        self.after(client, who, work, "usecase_move")
+        self.after(client, who, self._replied(work), "usecase_move")
 
     async def _deploy_submitted(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
                                 client: AsyncWebClient) -> None:
@@ -169,6 +169,10 @@ class Dialogs:
             return
         await ack()
         self.after(client, who, self._started(command, who), "deploy_dialog")
+
+    @staticmethod
+    async def _replied(work: Awaitable[UseCaseResult]) -> Message:
+        return usecase_replies.reply(await work)
 
     async def _started(self, command: StartDeployment, who: Actor) -> Message:
         return deploy_replies.reply(await self.deployments.start(command, who))

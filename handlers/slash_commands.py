@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.digest_data import DigestData
 from bot.domain.metric_results import ChartRequest, MetricResult
 from bot.domain.usecases import DomainError
-from bot.render import blocks, deploy_replies, digest_blocks, freeze_blocks, metric_replies
+from bot.render import blocks, deploy_replies, digest_blocks, freeze_blocks, metric_replies, usecase_replies
 from bot.render.blocks import Message
 from bot.render.charts import kpi_charts
 from bot.render.dialogs import deploy_form
@@ -176,7 +176,7 @@ def _usecase(use_cases: UseCaseService, dialogs: Dialogs) -> Run:
     async def run(cmd: Any, who: Actor, _where: Where) -> Message | OpenDialog:
         if isinstance(cmd, NewUseCaseDialog):
             return OpenDialog(lambda actor: dialogs.new_usecase(actor), "usecase_new_dialog")
-        return await use_cases.execute(cmd, who)
+        return usecase_replies.reply(await use_cases.execute(cmd, who))
 
     return run
 

@@ -1,8 +1,8 @@
 """The use-case lifecycle: Biz → Dev → Ops → Continuous, with feedback loops and one owner.
 
 Every transition takes the current state, the acting user and ``now`` and returns a new state
-plus the phase change to record. Refusals raise :class:`DomainError` with a message meant
-for the person who asked.
+plus the phase change to record. Refusals raise :class:`DomainError` with a key and facts,
+which bot/render/usecase_refusals.py words for the person who asked.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from enum import StrEnum
 from bot.domain.errors import Conflict as Conflict  # re-exported: the refusals' old home
 from bot.domain.errors import DomainError as DomainError
 from bot.domain.errors import NotAllowed as NotAllowed
-from bot.domain.mrkdwn import escape
 
 
 class Phase(StrEnum):
@@ -101,12 +100,13 @@ class UseCase:
 
 @dataclass(frozen=True)
 class Transition:
-    """A new state and the phase change it records, with any warnings for the announcement."""
+    """A new state and the phase change it records; ``missing_roles``: the roles the phase
+    entered needs, none of them on the team (the announcement warns)."""
 
     use_case: UseCase
     change: PhaseChange
     previous_phase_duration: timedelta
-    warnings: tuple[str, ...] = ()
+    missing_roles: tuple[Role, ...] = ()
 
 
 def slug_from(title: str) -> str:
@@ -123,35 +123,30 @@ def slug_from(title: str) -> str:
 
 def validate_slug(slug: str) -> str:
     if not SLUG_RE.fullmatch(slug):
-        raise DomainError(
-            f"`{escape(slug)}` is not a valid slug: use 2–40 lowercase letters, digits and dashes, "
-            "starting with a letter or digit (e.g. `churn-model`)."
-        )
+        raise DomainError("invalid_slug", slug=slug)
     return slug
 
 
 def validate_title(title: str) -> str:
     title = title.strip()
     if not title:
-        raise DomainError("A title is required, e.g. `\"Predict customer churn\"`.")
+        raise DomainError("title_required")
     if len(title) > TITLE_MAX:
-        raise DomainError(f"The title is {len(title)} characters long; at most {TITLE_MAX} are allowed.")
+        raise DomainError("title_too_long", length=len(title), limit=TITLE_MAX)
     return title
 
 
 def validate_domain(domain: str) -> str:
     domain = domain.strip()
     if len(domain) > DOMAIN_MAX:
-        raise DomainError(f"The domain is {len(domain)} characters long; at most {DOMAIN_MAX} are "
-                          "allowed.")
+        raise DomainError("domain_too_long", length=len(domain), limit=DOMAIN_MAX)
     return domain
 
 
 def validate_problem(problem: str) -> str:
     problem = problem.strip()
     if len(problem) > PROBLEM_MAX:
-        raise DomainError(f"The business problem is {len(problem)} characters long; at most "
-                          f"{PROBLEM_MAX} are allowed.")
+        raise DomainError("problem_too_long", length=len(problem), limit=PROBLEM_MAX)
     return problem
 
 
@@ -187,95 +182,95 @@ def may_deploy(uc: UseCase, user_id: str, *, is_admin: bool) -> bool:
     return is_admin or user_id == uc.owner_id or uc.role_of(user_id) in DEPLOYER_ROLES
 
 
-def ensure_may_change(uc: UseCase, actor_id: str, *, is_admin: bool, action: str) -> None:
+def ensure_may_change(uc: UseCase, actor_id: str, *, is_admin: bool, change: str) -> None:
+    """``change`` names what was asked ("advance", "link_model" ...) for the refusal's words."""
     if actor_id == uc.owner_id or is_admin:
         return
-    raise NotAllowed(who_may=f"the owner <@{uc.owner_id}> or an admin",
-                     action=f"{action} `{uc.slug}`", admins_may=True)
+    raise NotAllowed("not_owner", owner=uc.owner_id, change=change, slug=uc.slug, admins_may=True)
 
 
 def _move(uc: UseCase, to: Phase, actor_id: str, now: datetime, note: str) -> Transition:
     change = PhaseChange(uc.phase, to, actor_id, now, note)
     moved = replace(uc, phase=to, phase_since=now, history=(*uc.history, change))
-    return Transition(moved, change, now - uc.phase_since, missing_role_warnings(moved))
+    return Transition(moved, change, now - uc.phase_since, missing_roles(moved))
 
 
-def missing_role_warnings(uc: UseCase) -> tuple[str, ...]:
-    needed = NEEDED_ROLES.get(uc.phase)
-    if not needed or any(m.role in needed for m in uc.team):
-        return ()
-    roles = " or ".join(f"a {r.value}" for r in needed)
-    return (f"{uc.slug} entered {uc.phase.label} without {roles} on the team.",)
+def missing_roles(uc: UseCase) -> tuple[Role, ...]:
+    """The roles its phase needs when none of them is on the team; () when one is."""
+    needed = NEEDED_ROLES.get(uc.phase, ())
+    return () if any(m.role in needed for m in uc.team) else needed
+
+
+def next_phase(uc: UseCase, actor_id: str, *, forward: bool, is_admin: bool) -> Phase:
+    """Where advancing (or going back) would take it, if ``actor_id`` may: the refusals of
+    :func:`advance` and :func:`back` before any note or reason is asked for."""
+    ensure_may_change(uc, actor_id, is_admin=is_admin, change="advance" if forward else "back")
+    to = (FORWARD if forward else BACKWARD).get(uc.phase)
+    if to is None and forward:  # archived, or in Continuous, the last phase
+        raise DomainError("cannot_advance", slug=uc.slug, phase=uc.phase)
+    if to is None:
+        raise DomainError("cannot_go_back", slug=uc.slug, phase=uc.phase)
+    return to
 
 
 def advance(uc: UseCase, actor_id: str, now: datetime, *, is_admin: bool, note: str = "") -> Transition:
-    ensure_may_change(uc, actor_id, is_admin=is_admin, action="advance")
-    to = FORWARD.get(uc.phase)
-    if to is None:
-        where = "archived" if uc.phase is Phase.ARCHIVED else "in Continuous, the last phase"
-        raise DomainError(f"`{uc.slug}` is {where}; it cannot advance further.")
+    to = next_phase(uc, actor_id, forward=True, is_admin=is_admin)
     return _move(uc, to, actor_id, now, note.strip())
 
 
 def back(uc: UseCase, actor_id: str, now: datetime, *, is_admin: bool, reason: str) -> Transition:
-    ensure_may_change(uc, actor_id, is_admin=is_admin, action="move back")
-    to = BACKWARD.get(uc.phase)
-    if to is None:
-        raise DomainError(
-            f"`{uc.slug}` is in {uc.phase.label}; only Dev → Biz and Ops → Dev can go back."
-        )
+    to = next_phase(uc, actor_id, forward=False, is_admin=is_admin)
     if not reason.strip():
-        raise DomainError("Going back needs a reason, so the business knows why.")
+        raise DomainError("back_needs_reason")
     return _move(uc, to, actor_id, now, reason.strip())
 
 
 def archive(uc: UseCase, actor_id: str, now: datetime, *, is_admin: bool, reason: str) -> Transition:
-    ensure_may_change(uc, actor_id, is_admin=is_admin, action="archive")
+    ensure_may_change(uc, actor_id, is_admin=is_admin, change="archive")
     if uc.phase is Phase.ARCHIVED:
-        raise DomainError(f"`{uc.slug}` is already archived.")
+        raise DomainError("already_archived", slug=uc.slug)
     if not reason.strip():
-        raise DomainError("Archiving needs a reason.")
+        raise DomainError("archive_needs_reason")
     moved = _move(uc, Phase.ARCHIVED, actor_id, now, reason.strip())
     archived = replace(moved.use_case, archived_reason=reason.strip())
-    return replace(moved, use_case=archived, warnings=())
+    return replace(moved, use_case=archived, missing_roles=())
 
 
 def _ensure_active(uc: UseCase) -> None:
     if uc.phase is Phase.ARCHIVED:
-        raise DomainError(f"`{uc.slug}` is archived; it can no longer be changed.")
+        raise DomainError("archived_unchangeable", slug=uc.slug)
 
 
 def hand_over(uc: UseCase, actor_id: str, new_owner_id: str, *, is_admin: bool) -> UseCase:
-    ensure_may_change(uc, actor_id, is_admin=is_admin, action="hand over")
+    ensure_may_change(uc, actor_id, is_admin=is_admin, change="hand_over")
     _ensure_active(uc)
     if new_owner_id == uc.owner_id:
-        raise DomainError(f"<@{new_owner_id}> already owns `{uc.slug}`.")
+        raise DomainError("already_owner", user=new_owner_id, slug=uc.slug)
     return replace(uc, owner_id=new_owner_id)
 
 
 def link_model(uc: UseCase, actor_id: str, model: str, *, is_admin: bool) -> UseCase:
-    ensure_may_change(uc, actor_id, is_admin=is_admin, action="link a model to")
+    ensure_may_change(uc, actor_id, is_admin=is_admin, change="link_model")
     _ensure_active(uc)
     if not MODEL_RE.fullmatch(model):
-        raise DomainError(f"`{escape(model[:80])}` is not a registered model's name: letters, "
-                          "digits, `.`, `_` and `-`, at most 128 characters.")
+        raise DomainError("invalid_model", model=model)
     if model == uc.model:
-        raise DomainError(f"`{uc.slug}` is linked to the model `{model}` already.")
+        raise DomainError("model_already_linked", slug=uc.slug, model=model)
     return replace(uc, model=model)
 
 
 def add_member(uc: UseCase, actor_id: str, member: TeamMember, *, is_admin: bool) -> UseCase:
-    ensure_may_change(uc, actor_id, is_admin=is_admin, action="change the team of")
+    ensure_may_change(uc, actor_id, is_admin=is_admin, change="change_team")
     _ensure_active(uc)
     if member in uc.team:
-        raise DomainError(f"<@{member.user_id}> is already on `{uc.slug}` as {member.role.value}.")
+        raise DomainError("already_member", user=member.user_id, slug=uc.slug, role=member.role)
     others = tuple(m for m in uc.team if m.user_id != member.user_id)
     return replace(uc, team=(*others, member))
 
 
 def remove_member(uc: UseCase, actor_id: str, user_id: str, *, is_admin: bool) -> UseCase:
-    ensure_may_change(uc, actor_id, is_admin=is_admin, action="change the team of")
+    ensure_may_change(uc, actor_id, is_admin=is_admin, change="change_team")
     _ensure_active(uc)
     if uc.role_of(user_id) is None:
-        raise DomainError(f"<@{user_id}> is not on the team of `{uc.slug}`.")
+        raise DomainError("not_member", user=user_id, slug=uc.slug)
     return replace(uc, team=tuple(m for m in uc.team if m.user_id != user_id))

@@ -14,6 +14,7 @@ from bot.render import (
     metric_replies,
     registry_blocks,
     undo_notes,
+    usecase_blocks,
 )
 from bot.render.blocks import Message
 
@@ -24,6 +25,7 @@ CARDS: dict[type, Callable[[Any], Message]] = {
     **metric_replies.CARDS,
     **registry_blocks.CARDS,
     **undo_notes.CARDS,
+    **usecase_blocks.CARDS,
 }
 
 

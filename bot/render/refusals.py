@@ -11,7 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.domain.errors import DomainError, NotAllowed
-from bot.render import deploy_command_refusals, deploy_refusals, freeze_refusals, metric_refusals
+from bot.render import (
+    deploy_command_refusals,
+    deploy_refusals,
+    freeze_refusals,
+    metric_refusals,
+    usecase_refusals,
+)
 from bot.render.blocks import Message, error
 
 Words = str | Callable[[dict[str, Any]], str]
@@ -23,6 +29,7 @@ REFUSALS: dict[str, Words] = {
     **deploy_refusals.REFUSALS,
     **freeze_refusals.REFUSALS,
     **metric_refusals.REFUSALS,
+    **usecase_refusals.REFUSALS,
 }
 
 NO_ADMINS_HINT = (

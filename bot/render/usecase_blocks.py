@@ -1,19 +1,21 @@
-"""Use cases in Block Kit: the list, the card, and the announcements of their changes.
+"""Use cases in Block Kit: the list, the card, and the announcements of their changes (the
+cards bot/services/usecases.py posts, in ``CARDS``).
 
 Pure functions on top of :mod:`bot.render.blocks`, which keeps Slack's limits and the fallback text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock
 
 from bot.domain.durations import humanize
 from bot.domain.mrkdwn import escape
 from bot.domain.production import Production
+from bot.domain.usecase_results import CardButtons, NewUseCaseCard, OwnerChangeCard, PhaseChangeCard
 from bot.domain.usecases import Phase, PhaseChange, Transition, UseCase
 from bot.render.blocks import (
     MAX_BLOCKS,
@@ -57,13 +59,7 @@ def usecase_list(use_cases: Sequence[UseCase], *, now: datetime, timebox: timede
     return message(fallback, blocks)
 
 
-@dataclass(frozen=True)
-class CardButtons:
-    """What the viewer of a card may do now (each is checked again when clicked)."""
-
-    advance: bool = False
-    back: bool = False
-    deploy: bool = False
+NO_BUTTONS = CardButtons()  # a card nobody can act on from here
 
 
 def card_stamp(uc: UseCase) -> str:
@@ -84,7 +80,7 @@ def _card_actions(uc: UseCase, can: CardButtons) -> ActionsBlock | None:
 
 
 def usecase_card(uc: UseCase, *, now: datetime, timebox: timedelta, tz: str,
-                 can: CardButtons = CardButtons(), kpi_target: str = "",
+                 can: CardButtons = NO_BUTTONS, kpi_target: str = "",
                  production: Production | None = None) -> Message:
     team = ", ".join(f"<@{m.user_id}> ({m.role.value})" for m in uc.team) or "nobody yet"
     facts = [
@@ -159,11 +155,20 @@ def phase_changed(t: Transition) -> Message:
     if c.note:
         label = "Reason" if verb != "moved" else "Note"
         blocks.append(section(f"*{label}:* {escape(c.note)}"))
-    blocks += [section(f"⚠️ *Warning:* {escape(w)}") for w in t.warnings]
+    warnings = _warnings(t)
+    blocks += [section(f"⚠️ *Warning:* {escape(w)}") for w in warnings]
     fallback = f"{uc.slug} {verb}: {c.from_phase.label} → {c.to_phase.label}"
-    if t.warnings:
-        fallback += " ⚠️ " + " ".join(t.warnings)
+    if warnings:
+        fallback += " ⚠️ " + " ".join(warnings)
     return message(fallback, blocks)
+
+
+def _warnings(t: Transition) -> list[str]:
+    if not t.missing_roles:
+        return []
+    roles = " or ".join(f"a {r.value}" for r in t.missing_roles)
+    uc = t.use_case
+    return [f"{uc.slug} entered {uc.phase.label} without {roles} on the team."]
 
 
 def _is_back(change: PhaseChange) -> bool:
@@ -180,3 +185,11 @@ def owner_changed(uc: UseCase, *, previous_owner: str, actor_id: str) -> Message
         f"Handed over by <@{actor_id}>"
     )
     return message(f"{uc.slug} is now owned by <@{uc.owner_id}>", [section(text)])
+
+
+CARDS: dict[type, Callable[[Any], Message]] = {
+    NewUseCaseCard: lambda c: usecase_created(c.use_case),
+    PhaseChangeCard: lambda c: phase_changed(c.transition),
+    OwnerChangeCard: lambda c: owner_changed(c.use_case, previous_owner=c.previous_owner,
+                                             actor_id=c.actor),
+}

@@ -27,15 +27,14 @@ class TokenService:
 
     async def create(self, name: str) -> str:
         if not NAME_RE.fullmatch(name):
-            raise DomainError(f"{name!r} is not a valid token name: use lowercase letters, digits "
-                              "and ._- (e.g. ci-pipeline)")
+            raise DomainError("invalid_token_name", name=name)
         token = PREFIX + secrets.token_urlsafe(32)
         try:
             async with self.uow() as uow:
                 await uow.tokens.create(name, token_hash(token), self.clock.now())
                 await uow.commit()
         except ConcurrentUpdate:
-            raise Conflict(f"a token named {name!r} exists (or existed); pick another name") from None
+            raise Conflict("token_taken", name=name) from None
         return token
 
     async def list(self) -> list[ApiToken]:
@@ -45,7 +44,7 @@ class TokenService:
     async def revoke(self, name: str) -> None:
         async with self.uow() as uow:
             if not await uow.tokens.revoke(name, self.clock.now()):
-                raise Conflict(f"there is no live token named {name!r}")
+                raise Conflict("no_live_token", name=name)
             await uow.commit()
 
     async def authenticate(self, authorization: str | None) -> str | None:

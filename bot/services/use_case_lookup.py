@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 
-from bot.domain.mrkdwn import escape
 from bot.domain.usecases import DomainError, UseCase
 from bot.services.ports import UnitOfWork
 from bot.services.use_case_ports import PUBLIC, Sight
@@ -26,5 +25,4 @@ async def unknown(uow: UnitOfWork, slug: str, sight: Sight = PUBLIC) -> UnknownU
     """The refusal of a slug there is none of (or none the viewer may see): the closest slug
     ``sight`` sees is suggested, never one of a private channel the viewer is not in."""
     close = difflib.get_close_matches(slug, await uow.use_cases.slugs(sight), n=1, cutoff=0.6)
-    hint = f" Did you mean `{close[0]}`?" if close else " See `/usecase list`."
-    return UnknownUseCase(f"There is no use case `{escape(slug)}`.{hint}")
+    return UnknownUseCase("unknown_use_case", slug=slug, closest=close[0] if close else None)

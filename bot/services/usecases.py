@@ -1,18 +1,33 @@
-"""`/usecase`: each command loads, asks the domain, saves, and enqueues its announcement."""
+"""`/usecase`: each command loads, asks the domain, saves, posts its card in the use case's
+channel, and returns what it did (bot/domain/usecase_results.py) for the handler to say."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from bot.clock import Clock
 from bot.domain import usecases as lifecycle
 from bot.domain.metrics import Target
 from bot.domain.pipeline import Pipeline, PipelineSet
+from bot.domain.usecase_results import (
+    CardButtons,
+    MemberJoined,
+    MemberLeft,
+    ModelLinked,
+    NewUseCaseCard,
+    OwnerChangeCard,
+    OwnerHandedOver,
+    PhaseChangeCard,
+    UseCaseCreated,
+    UseCaseListing,
+    UseCaseMoved,
+    UseCaseResult,
+    UseCaseView,
+)
 from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, Transition, UseCase
-from bot.render import blocks, usecase_blocks
-from bot.render.blocks import Message
 from bot.services.commands import (
     Actor,
     AddTeamMember,
@@ -29,43 +44,40 @@ from bot.services.commands import (
     UseCaseCommand,
     UserRef,
 )
-from bot.services.ports import ConcurrentUpdate, Directory, OutgoingMessage, UnitOfWork
+from bot.services.ports import ConcurrentUpdate, Directory, UnitOfWork
 from bot.services.use_case_lookup import UnknownUseCase as UnknownUseCase  # re-exported
 from bot.services.use_case_lookup import load_use_case as load_use_case
 from bot.services.visibility import Conversations, ensure_seen, may_see, refresh_privacy, sight_of, unseen
 
 LIST_LIMIT = 50  # a screenful; the rest are counted, with the filters that narrow them
-
+R = TypeVar("R")
 
 
 def _card_stamp(stamp: str) -> tuple[str, int]:
     slug, _, seen = stamp.rpartition(":")
     if not slug or not seen.isdigit() or len(seen) > 6:
-        raise DomainError("This button is not one I made; nothing was changed.")
+        raise DomainError("usecase_button_not_mine")
     return slug, int(seen)
 
 
 def _ensure_current(uc: UseCase, seen: int) -> None:
     """A card's button after the use case moved on does nothing but say so."""
     if len(uc.history) != seen:
-        raise Conflict(f"This card is out of date: *{uc.slug}* has moved on since (it is now in "
-                       f"{uc.phase.label}). Nothing was changed; `/usecase show {uc.slug}` shows "
-                       "where it is.")
+        raise Conflict("usecase_card_out_of_date", slug=uc.slug, phase=uc.phase)
 
 
-def _buttons(uc: UseCase, actor: Actor | None,
-             pipeline: Pipeline | None) -> usecase_blocks.CardButtons:
+def _buttons(uc: UseCase, actor: Actor | None, pipeline: Pipeline | None) -> CardButtons:
     """What the viewer may do now: the same rules as the commands (checked again on click);
     Deploy… only if the use case's pipeline may be started by them (`allowed`, when it says)."""
     if actor is None:
-        return usecase_blocks.CardButtons()
+        return CardButtons()
     may_change = actor.is_admin or actor.user_id == uc.owner_id
     if pipeline is not None and pipeline.allowed:
         may_start = not pipeline.may_surely_not_start(actor.user_id, uc.role_of(actor.user_id),
                                                       is_admin=actor.is_admin)
     else:
         may_start = lifecycle.may_deploy(uc, actor.user_id, is_admin=actor.is_admin)
-    return usecase_blocks.CardButtons(
+    return CardButtons(
         advance=may_change and uc.phase in lifecycle.FORWARD,
         back=may_change and uc.phase in lifecycle.BACKWARD,
         deploy=uc.phase is not Phase.ARCHIVED and may_start)
@@ -81,17 +93,16 @@ class UseCaseService:
     conversations: Conversations  # private channels: who is in them
     pipelines: PipelineSet | None = None  # whose `allowed` decides who is offered Deploy…
 
-    async def execute(self, command: UseCaseCommand, actor: Actor) -> Message:
+    async def execute(self, command: UseCaseCommand, actor: Actor) -> UseCaseResult:
         return await self._guarded(self._dispatch(command, actor))
 
-    async def _guarded(self, work: Awaitable[Message]) -> Message:
+    async def _guarded(self, work: Awaitable[R]) -> R:
         try:
             return await work
         except ConcurrentUpdate:
-            raise DomainError("Somebody changed the same use case at this very moment; look "
-                              "again and retry.") from None
+            raise DomainError("usecase_changed_meanwhile") from None
 
-    async def _dispatch(self, command: UseCaseCommand, actor: Actor) -> Message:
+    async def _dispatch(self, command: UseCaseCommand, actor: Actor) -> UseCaseResult:
         match command:
             case NewUseCase():
                 return await self.create(command, actor)
@@ -116,7 +127,7 @@ class UseCaseService:
                 return await self.link(command, actor)
         raise AssertionError(f"unhandled command {command!r}")
 
-    async def create(self, command: NewUseCase, actor: Actor) -> Message:
+    async def create(self, command: NewUseCase, actor: Actor) -> UseCaseCreated:
         owner = await self._user(command.owner) if command.owner else actor.user_id
         channel = await self._channel(command.channel) if command.channel else actor.channel_id
         uc = lifecycle.create(
@@ -128,26 +139,23 @@ class UseCaseService:
             try:  # the unique slug decides, also between two people creating it at once
                 await uow.use_cases.add(uc)
             except ConcurrentUpdate:
-                raise DomainError(f"A use case `{uc.slug}` exists already; pick another slug.") from None
+                raise DomainError("slug_taken", slug=uc.slug) from None
             if command.kpi and command.kpi_target:  # no value yet: its state comes with the first
                 op, value = command.kpi_target
                 await uow.metrics.set_target(uc.slug, command.kpi, op, value, actor.user_id,
                                              uc.created_at, None)
-            self._announce(uow, uc, usecase_blocks.usecase_created(uc))
+            uow.outbox.post(uc.channel_id, NewUseCaseCard(uc))
             await uow.commit()
-        return blocks.notice(f"✅ Created *{uc.slug}* in Biz; announced in <#{uc.channel_id}>.")
+        return UseCaseCreated(uc.slug, uc.channel_id)
 
     async def _private_home(self, channel: str, actor: Actor) -> bool:
         """Whether the new use case's channel is private (asked of Slack before the
         transaction); refused where the bot cannot see, or the creator is not in, a private one."""
         private = await self.conversations.is_private(channel)
         if private is None:
-            raise DomainError(f"I can't see <#{channel}>: it is private and I am not in it. "
-                              "Invite me there first (`/invite @bizdevops`), or pick another "
-                              "channel with `channel=#…`.")
+            raise DomainError("channel_unseen", channel=channel)
         if private and actor.user_id not in await self.conversations.members(channel):
-            raise NotAllowed(f"<#{channel}> is private and you are not in it: a use case can be "
-                             "homed only in a private channel you are in.")
+            raise NotAllowed("private_channel_not_member", channel=channel)
         return private
 
     async def ensure_seen(self, slug: str, actor: Actor) -> None:
@@ -158,7 +166,7 @@ class UseCaseService:
         """Whether each channel homing use cases is private, asked of Slack again."""
         return await refresh_privacy(self.uow, self.conversations)
 
-    async def list(self, command: ListUseCases, actor: Actor) -> Message:
+    async def list(self, command: ListUseCases, actor: Actor) -> UseCaseListing:
         owner = await self._user(command.owner) if command.owner else None
         member = actor.user_id if command.mine else None
         sight = await sight_of(self.uow, self.conversations, actor.user_id, phase=command.phase,
@@ -169,13 +177,10 @@ class UseCaseService:
             total = len(found) if len(found) < LIST_LIMIT else await uow.use_cases.count(
                 phase=command.phase, owner_id=owner, member_id=member, sight=sight)
             running = await uow.deployments.productions([uc.slug for uc in found])
-        heading = "Use cases" + (f" in {command.phase.label}" if command.phase else "")
-        heading += f" owned by <@{owner}>" if owner else ""
-        heading += " you work on" if command.mine else ""
-        return usecase_blocks.usecase_list(found, now=self.clock.now(), timebox=self.dev_timebox,
-                                           heading=heading, total=total, production=running)
+        return UseCaseListing(tuple(found), total, running, self.clock.now(), self.dev_timebox,
+                              phase=command.phase, owner=owner, mine=command.mine)
 
-    async def show(self, command: ShowUseCase, actor: Actor) -> Message:
+    async def show(self, command: ShowUseCase, actor: Actor) -> UseCaseView:
         """The card; to someone not in its private channel, the answer to an unknown slug
         (suggesting what they may see, and private slugs only of the channel they type in)."""
         async with self.uow() as uow:
@@ -184,26 +189,23 @@ class UseCaseService:
             running = await uow.deployments.production(command.slug) if uc else None
         if uc is None or not await may_see(self.conversations, actor.user_id, uc):  # Slack, after the read
             raise await unseen(self.uow, command.slug, actor.channel_id)
-        described = Target(target.op, target.value).describe() if target else ""
         pipeline = self.pipelines.for_use_case(uc.slug) if self.pipelines else None
-        return usecase_blocks.usecase_card(uc, now=self.clock.now(), timebox=self.dev_timebox,
-                                           tz=self.timezone, can=_buttons(uc, actor, pipeline),
-                                           kpi_target=described, production=running)
+        return UseCaseView(uc, self.clock.now(), self.dev_timebox, self.timezone,
+                           _buttons(uc, actor, pipeline),
+                           kpi_target=Target(target.op, target.value) if target else None,
+                           production=running)
 
-    async def check_card(self, stamp: str, actor: Actor, forward: bool) -> UseCase:
-        """A card's Advance or Back, at click time: the card is current, the clicker may."""
+    async def check_card(self, stamp: str, actor: Actor, forward: bool) -> tuple[UseCase, Phase]:
+        """A card's Advance or Back, at click time: the card is current, the clicker may; the
+        use case and the phase it would move to."""
         slug, seen = _card_stamp(stamp)
         async with self.uow() as uow:
             uc = await self._load(uow, slug)
         _ensure_current(uc, seen)
-        now, admin = self.clock.now(), actor.is_admin
-        if forward:  # the move as it would be made now, thrown away: only its refusals count
-            lifecycle.advance(uc, actor.user_id, now, is_admin=admin)
-        else:
-            lifecycle.back(uc, actor.user_id, now, is_admin=admin, reason="asked in the dialog")
-        return uc
+        return uc, lifecycle.next_phase(uc, actor.user_id, forward=forward, is_admin=actor.is_admin)
 
-    async def move_from_card(self, stamp: str, actor: Actor, forward: bool, text: str) -> Message:
+    async def move_from_card(self, stamp: str, actor: Actor, forward: bool,
+                             text: str) -> UseCaseMoved:
         """The dialog of a card's Advance (a note) or Back (a reason), submitted."""
         slug, seen = _card_stamp(stamp)
 
@@ -217,69 +219,64 @@ class UseCaseService:
 
     async def _transition(
         self, slug: str, actor: Actor, move: Callable[[UseCase, datetime], Transition]
-    ) -> Message:
+    ) -> UseCaseMoved:
         async with self.uow() as uow:
             uc = await self._load(uow, slug)
             transition = move(uc, self.clock.now())
             await uow.use_cases.save(transition.use_case)
             await uow.use_cases.record_change(slug, transition.change)
-            self._announce(uow, transition.use_case, usecase_blocks.phase_changed(transition))
+            uow.outbox.post(uc.channel_id, PhaseChangeCard(transition))
             await uow.commit()
-        to = transition.change.to_phase
-        return blocks.notice(f"✅ *{slug}* is now in {blocks.phase_label(to)}; announced in "
-                             f"<#{transition.use_case.channel_id}>.")
+        return UseCaseMoved(slug, transition.change.to_phase, transition.use_case.channel_id)
 
-    async def hand_over(self, command: HandOver, actor: Actor) -> Message:
+    async def hand_over(self, command: HandOver, actor: Actor) -> OwnerHandedOver:
         new_owner = await self._user(command.new_owner)
         async with self.uow() as uow:
             uc = await self._load(uow, command.slug)
             changed = lifecycle.hand_over(uc, actor.user_id, new_owner, is_admin=actor.is_admin)
             await uow.use_cases.save(changed)
-            self._announce(uow, changed, usecase_blocks.owner_changed(
-                changed, previous_owner=uc.owner_id, actor_id=actor.user_id))
+            uow.outbox.post(uc.channel_id, OwnerChangeCard(changed, uc.owner_id, actor.user_id))
             await uow.commit()
-        return blocks.notice(f"✅ <@{new_owner}> now owns *{uc.slug}*.")
+        return OwnerHandedOver(uc.slug, new_owner)
 
-    async def change_team(self, command: AddTeamMember | RemoveTeamMember, actor: Actor) -> Message:
+    async def change_team(self, command: AddTeamMember | RemoveTeamMember,
+                          actor: Actor) -> MemberJoined | MemberLeft:
         user = await self._user(command.user)
         async with self.uow() as uow:
             uc = await self._load(uow, command.slug)
+            done: MemberJoined | MemberLeft
             if isinstance(command, AddTeamMember):
                 member = lifecycle.TeamMember(user, command.role)
                 changed = lifecycle.add_member(uc, actor.user_id, member, is_admin=actor.is_admin)
-                done = f"✅ <@{user}> joined *{uc.slug}* as {command.role.value}."
+                done = MemberJoined(uc.slug, user, command.role)
             else:
                 changed = lifecycle.remove_member(uc, actor.user_id, user, is_admin=actor.is_admin)
-                done = f"✅ <@{user}> left the team of *{uc.slug}*."
+                done = MemberLeft(uc.slug, user)
             await uow.use_cases.save(changed)
             await uow.commit()
-        return blocks.notice(done)
+        return done
 
-    async def link(self, command: LinkModel, actor: Actor) -> Message:
+    async def link(self, command: LinkModel, actor: Actor) -> ModelLinked:
         async with self.uow() as uow:
             uc = await self._load(uow, command.slug)
             linked = lifecycle.link_model(uc, actor.user_id, command.model, is_admin=actor.is_admin)
             await uow.use_cases.save(linked)
             await uow.commit()
-        return blocks.notice(f"🔗 *{uc.slug}* is linked to the MLflow model `{linked.model}`: its "
-                             f"new versions and alias moves are announced in <#{uc.channel_id}>.")
+        return ModelLinked(uc.slug, linked.model, uc.channel_id)
 
     async def _load(self, uow: UnitOfWork, slug: str) -> UseCase:
         return await load_use_case(uow, slug)
 
-    def _announce(self, uow: UnitOfWork, uc: UseCase, msg: Message) -> None:
-        uow.outbox.add(OutgoingMessage("chat.postMessage", uc.channel_id,
-                                       {"channel": uc.channel_id, **msg.as_args()}))
-
     async def _user(self, ref: UserRef) -> str:
-        return ref.id or await self._lookup(self.directory.user_id, ref.name, "a Slack user called @")
+        return ref.id or await self._lookup(self.directory.user_id, ref.name, "unknown_slack_user")
 
     async def _channel(self, ref: ChannelRef) -> str:
-        return ref.id or await self._lookup(self.directory.channel_id, ref.name, "a channel called #")
+        return ref.id or await self._lookup(self.directory.channel_id, ref.name,
+                                            "unknown_slack_channel")
 
     @staticmethod
-    async def _lookup(find: Callable[[str], Awaitable[str | None]], name: str, what: str) -> str:
+    async def _lookup(find: Callable[[str], Awaitable[str | None]], name: str, unknown: str) -> str:
         found = await find(name)
         if found is None:
-            raise DomainError(f"I can't find {what}{name}.")
+            raise DomainError(unknown, name=name)
         return found

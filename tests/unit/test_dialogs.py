@@ -14,11 +14,12 @@ from slack_sdk.models.views import View
 from bot.domain import usecases
 from bot.domain.executor_specs import DryRunSpec
 from bot.domain.pipeline import ApprovalSpec, Pipeline, StageSpec
+from bot.domain.usecase_results import CardButtons
 from bot.domain.usecases import UseCase
 from bot.render import dialogs
 from bot.render.deploy_blocks import reject_dialog
 from bot.render.home_blocks import home_view
-from bot.render.usecase_blocks import CardButtons, usecase_card
+from bot.render.usecase_blocks import usecase_card
 
 LABEL = "churn 1.2.0 · deploy <!channel> & co (deployment 12)"
 
