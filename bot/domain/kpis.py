@@ -12,7 +12,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from bot.domain.durations import humanize
 from bot.domain.metrics import Target, format_number
 from bot.domain.schedule import Schedule
 
@@ -70,9 +69,6 @@ class Every:
         step = self.interval.total_seconds()
         passed = (after.astimezone(UTC) - _EPOCH).total_seconds()
         return _EPOCH + timedelta(seconds=(math.floor(passed / step) + 1) * step)
-
-    def describe(self) -> str:
-        return f"every {humanize(self.interval)}"
 
 
 KpiSchedule = Every | Schedule
