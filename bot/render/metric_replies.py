@@ -23,10 +23,11 @@ from bot.domain.metric_results import (
     TargetCrossed,
     TargetSet,
 )
-from bot.domain.metrics import Target, target_status
+from bot.domain.metrics import Target
 from bot.domain.mrkdwn import escape
 from bot.render import digest_blocks, kpi_blocks, metric_blocks
 from bot.render.blocks import Message, notice, when
+from bot.render.metric_blocks import target_status
 from bot.render.schedule_words import schedule_words
 
 
