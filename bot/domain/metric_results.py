@@ -55,11 +55,11 @@ class KpiTable:
 
 @dataclass(frozen=True)
 class DoraShown:
-    """`/metric dora`: this period, its changes against the one before, and (overall) the
-    busiest use cases."""
+    """`/metric dora`: this period, the one before (the card shows the changes), and (overall)
+    the busiest use cases."""
 
     report: DoraReport
-    changes: dict[str, str]
+    previous: DoraReport
     per_use_case: tuple[tuple[str, DoraReport], ...] = ()
 
 

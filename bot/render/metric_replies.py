@@ -27,6 +27,7 @@ from bot.domain.metrics import Target
 from bot.domain.mrkdwn import escape
 from bot.render import digest_blocks, kpi_blocks, metric_blocks
 from bot.render.blocks import Message, notice, when
+from bot.render.dora_changes import compare
 from bot.render.metric_blocks import target_status
 from bot.render.schedule_words import schedule_words
 
@@ -47,7 +48,8 @@ def reply(done: MetricResult) -> Message:
             return metric_blocks.kpi_table(done.slug, done.summaries, days=done.days,
                                            failing=done.failing)
         case DoraShown():
-            return metric_blocks.dora_card(done.report, done.changes, per_use_case=done.per_use_case)
+            return metric_blocks.dora_card(done.report, compare(done.report, done.previous),
+                                           per_use_case=done.per_use_case)
         case KpiPulled(kpi=kpi, value=value):
             status = judged(done.target, value, kpi.unit) if value is not None else ""
             return kpi_blocks.pulled(kpi, value, done.error, status)

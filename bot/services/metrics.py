@@ -10,7 +10,6 @@ from bot.clock import Clock
 from bot.domain import dora as dora_maths
 from bot.domain import dora_trend
 from bot.domain import metrics as kpi
-from bot.domain.dora_changes import compare
 from bot.domain.metric_results import (
     ChartRequest,
     ChartSeries,
@@ -146,7 +145,7 @@ class MetricService:
                              for c, (since, until) in zip(counts, windows, strict=True))
         by_slug = dora_maths.dora_by_use_case(history, now=now, days=command.days)
         per_use_case = [(s, by_slug[s]) for s in busiest if s in by_slug and by_slug[s].deployments]
-        card = DoraShown(current, compare(current, previous), tuple(per_use_case))
+        card = DoraShown(current, previous, tuple(per_use_case))
         chart = (dora_chart(slug, command.days, dora_trend.trend(buckets, per_bucket))
                  if any(c.deployments for c in per_bucket) else None)
         return card, chart

@@ -20,9 +20,9 @@ from bot.domain.dora import (
     dora_periods,
     overall_band,
 )
-from bot.domain.dora_changes import compare, short_duration
 from bot.domain.executor_specs import DryRunSpec
 from bot.domain.pipeline import StageSpec
+from bot.render.dora_changes import compare, short_duration
 
 NOW = datetime(2024, 6, 30, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.dora import BANDS, DoraCounts, dora, dora_periods
-from bot.domain.dora_changes import compare
 from bot.render.blocks import Message
+from bot.render.dora_changes import compare
 from bot.render.metric_blocks import dora_card, dora_line
 from bot.services.digest_facts import dora_summary
 from tests.unit.test_dora import FAILED, NOW, ago, deployment
