@@ -7,11 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.domain.freezes import RecurringFreeze
+from bot.domain.kpis import Every
 from bot.domain.schedule import Schedule, ScheduleError, missed_fire, parse_schedule
 from bot.domain.usecases import DomainError
 from bot.render.metric_refusals import CRON_EXAMPLE as EXAMPLE
 from bot.render.refusals import said
-from bot.render.schedule_words import schedule_words
+from bot.render.schedule_words import freeze_words, schedule_words
 
 BERLIN, NEW_YORK = "Europe/Berlin", "America/New_York"
 
@@ -291,6 +293,12 @@ def test_hourly_is_the_most_often_allowed(cron: str) -> None:
 ])
 def test_describe(cron: str, tz: str, text: str) -> None:
     assert schedule_words(parse_schedule(cron, tz)) == text
+
+
+def test_a_kpi_interval_and_a_recurring_freeze_in_words() -> None:
+    assert schedule_words(Every(timedelta(minutes=5))) == "every 5 minutes"
+    friday = RecurringFreeze(parse_schedule("0 18 * * fri", "Europe/Berlin"), timedelta(hours=63), "weekend")
+    assert freeze_words(friday) == "at 18:00 on Fridays (Europe/Berlin) for 2 days 15 hours"
 
 
 # ── a digest missed while the bot was down ─────────────────────────────────────────────────
