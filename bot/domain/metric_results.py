@@ -66,12 +66,13 @@ class DoraShown:
 @dataclass(frozen=True)
 class KpiPulled:
     """One pull of a KPI's source: the value stored (with the target it was judged against),
-    or why there is none."""
+    or why there is none: the source's error, or its use case gone (nothing recorded)."""
 
     kpi: KpiSpec
     value: float | None
     error: str = ""
     target: Target | None = None
+    use_case_gone: bool = False
 
 
 @dataclass(frozen=True)

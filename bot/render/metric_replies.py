@@ -52,7 +52,8 @@ def reply(done: MetricResult) -> Message:
                                            per_use_case=done.per_use_case)
         case KpiPulled(kpi=kpi, value=value):
             status = judged(done.target, value, kpi.unit) if value is not None else ""
-            return kpi_blocks.pulled(kpi, value, done.error, status)
+            error = f"there is no use case `{kpi.use_case}`" if done.use_case_gone else done.error
+            return kpi_blocks.pulled(kpi, value, error, status)
         case SourceListing():
             return kpi_blocks.sources_table(done.slug, [
                 kpi_blocks.source_line(kpi, status, upcoming, done.tz)

@@ -140,7 +140,7 @@ class KpiService:
             return await self._record(kpi, value, error)
         except LookupError:  # the file names a use case that does not exist (any more)
             log.warning("action=kpi.unknown_use_case use_case=%s kpi=%s", kpi.use_case, kpi.name)
-            return KpiPulled(kpi, None, f"there is no use case `{kpi.use_case}`")
+            return KpiPulled(kpi, None, use_case_gone=True)
 
     async def _read(self, kpi: KpiSpec) -> tuple[float | None, str]:
         try:

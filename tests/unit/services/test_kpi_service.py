@@ -13,6 +13,7 @@ from bot.clock import ManualClock
 from bot.domain.kpis import Every, KpiSourceSet, KpiSpec, MaxDrop, Shortfall, SourceFailure, SqlSource
 from bot.domain.metrics import Target
 from bot.domain.usecases import DomainError, NotAllowed, Role, TeamMember
+from bot.render.metric_replies import reply
 from bot.runtime.kpi_jobs import KpiJobs
 from bot.runtime.triggers import ScheduleTrigger
 from bot.services.commands import PullKpi, RecordMetric, ShowMetrics, ShowSources
@@ -195,3 +196,17 @@ async def test_the_scheduled_job_pulls_the_fire_time_it_woke_for(
     clock.advance(timedelta(hours=1))
     assert await jobs.catch_up() == 1
     assert await values(db) == [0.85, 0.86]
+
+
+async def test_a_kpi_of_a_use_case_that_is_gone_records_nothing_and_says_so(
+        db: InMemoryDatabase) -> None:
+    class DeletingReader(ScriptedReader):  # the use case goes while its source answers
+        async def read(self, kpi: KpiSpec) -> float:
+            db.committed.use_cases.delete("churn")
+            return await super().read(kpi)
+
+    kpis = service(db, DeletingReader(0.9))
+    pulled = await kpis.pull_scheduled(AUC, START)
+    assert pulled is not None and pulled.value is None and pulled.use_case_gone
+    assert await values(db) == []
+    assert "failed: there is no use case `churn`" in reply(pulled).text
