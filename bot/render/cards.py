@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.render import (
-    deploy_cards,
+    deploy_card_words,
     deploy_replies,
     freeze_blocks,
     metric_replies,
@@ -19,7 +19,7 @@ from bot.render import (
 from bot.render.blocks import Message, one_table
 
 CARDS: dict[type, Callable[[Any], Message]] = one_table(
-    deploy_cards.CARDS, deploy_replies.CARDS, freeze_blocks.CARDS, metric_replies.CARDS,
+    deploy_card_words.CARDS, deploy_replies.CARDS, freeze_blocks.CARDS, metric_replies.CARDS,
     registry_blocks.CARDS, undo_notes.CARDS, usecase_blocks.CARDS)
 
 
