@@ -64,13 +64,14 @@ class DeploymentLine:
 
 
 @dataclass(frozen=True)
-class KpiMovement:  # preformatted strings
+class KpiMovement:
     slug: str
     name: str
-    latest: str
-    change: str
+    latest: float
+    unit: str
+    change: str                  # preformatted, like the sparkline
     sparkline: str
-    target_note: str
+    target: Target | None        # the status against it is worded by the renderer
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.domain.durations import humanize
 from bot.domain.schedule import Schedule
 
 AD_HOC = "ad hoc"
@@ -138,10 +137,6 @@ class RecurringFreeze:
         text = "|".join((self.schedule.cron, self.schedule.tz, str(self.duration.total_seconds()),
                          self.reason, scope))
         return "file:" + hashlib.sha256(text.encode()).hexdigest()[:16]
-
-    def describe(self) -> str:
-        """E.g. "at 18:00 on Fridays (Europe/Berlin) for 2 days 15 hours"."""
-        return f"{self.schedule.describe()} for {humanize(self.duration)}"
 
 
 def active_window(freezes: Sequence[RecurringFreeze], ad_hoc: Sequence[FreezeWindow], slug: str,

@@ -8,12 +8,11 @@ adapters (SQL, Prometheus, MLflow) live in ``bot/sources``; the file is read by 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from bot.domain.durations import humanize
-from bot.domain.metrics import Target, format_number, with_unit
+from bot.domain.metrics import Target, format_number
 from bot.domain.schedule import Schedule
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -70,9 +69,6 @@ class Every:
         step = self.interval.total_seconds()
         passed = (after.astimezone(UTC) - _EPOCH).total_seconds()
         return _EPOCH + timedelta(seconds=(math.floor(passed / step) + 1) * step)
-
-    def describe(self) -> str:
-        return f"every {humanize(self.interval)}"
 
 
 KpiSchedule = Every | Schedule
@@ -194,10 +190,33 @@ def parse_max_drop(value: object) -> MaxDrop:
     return MaxDrop(amount, percent)
 
 
+class Shortfall(StrEnum):
+    """Why the kpi gate failed a wave."""
+
+    NO_FRESH_VALUE = "no_fresh_value"      # nothing newer than the wave: fail closed
+    MISSES_TARGET = "misses_target"
+    WORSE_THAN_START = "worse_than_start"  # by more than max_drop
+
+
 @dataclass(frozen=True)
 class GateVerdict:
-    passed: bool
-    detail: str
+    """The kpi gate's judgement as facts; bot/render/kpi_verdicts.py words it (the step's detail).
+
+    ``worse`` is how much worse than ``baseline`` the fresh value is, when both it and
+    ``max_drop`` were there to compare."""
+
+    kpi: str
+    unit: str
+    fresh: float | None
+    target: Target | None = None
+    baseline: float | None = None
+    max_drop: MaxDrop | None = None
+    worse: float | None = None
+    failed: Shortfall | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.failed is None
 
 
 def judge(name: str, unit: str, fresh: float | None, *, target: Target | None,
@@ -207,22 +226,15 @@ def judge(name: str, unit: str, fresh: float | None, *, target: Target | None,
 
     "Worse" follows the target: down for ``>=``/``>`` (and without a target), up for ``<=``/``<``.
     """
-    label = f"KPI `{name}`"
+    verdict = GateVerdict(name, unit, fresh, target, baseline, max_drop)
     if fresh is None:
-        return GateVerdict(False, f"{label}: no value newer than the wave, so the check fails")
-    shown = with_unit(format_number(fresh), unit)
+        return replace(verdict, failed=Shortfall.NO_FRESH_VALUE)
     if target is not None and not target.is_met(fresh):
-        return GateVerdict(False, f"{label} is {shown}: misses its target {target.describe()}")
-    rules = [f"meets its target {target.describe()}"] if target is not None else []
+        return replace(verdict, failed=Shortfall.MISSES_TARGET)
     if max_drop is not None and baseline is not None:
         worse = fresh - baseline if target is not None and target.better_direction == "down" \
             else baseline - fresh
-        was = with_unit(format_number(baseline), unit)
-        limit = max_drop.allowed(baseline)
-        if worse > limit:
-            return GateVerdict(False, f"{label} is {shown}, {with_unit(format_number(worse), unit)} "
-                                      f"worse than {was} at the start (allowed: {max_drop.describe()})")
-        rules.append(f"within {max_drop.describe()} of {was} at the start")
-    elif max_drop is not None:
-        rules.append("no value from before the deployment to compare with")
-    return GateVerdict(True, f"{label} is {shown}: " + (", ".join(rules) or "a fresh value"))
+        verdict = replace(verdict, worse=worse)
+        if worse > max_drop.allowed(baseline):
+            return replace(verdict, failed=Shortfall.WORSE_THAN_START)
+    return verdict

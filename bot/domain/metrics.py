@@ -208,13 +208,6 @@ def crossing(previous_state: str | None, target: Target, value: float) -> tuple[
     return state, previous_state is not None and previous_state != state
 
 
-def target_status(target: Target, value: float, unit: str = "") -> str:
-    """E.g. "met ≥ 0.8 ↑ (by 0.012)" or "missed ≤ 200 ms ↓ (by 35 ms)"."""
-    state = "met" if target.is_met(value) else "missed"
-    goal = with_unit(target.describe(), unit)
-    return f"{state} {goal} {target.arrow} (by {with_unit(format_number(abs(value - target.value)), unit)})"
-
-
 def format_number(value: float) -> str:
     """Compact: three significant digits below 1,000, whole numbers with separators above."""
     size = abs(value)

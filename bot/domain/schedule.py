@@ -87,10 +87,6 @@ class Schedule:
             at = fire
         return out
 
-    def describe(self) -> str:
-        """Human text ("at 09:00 on Mon–Fri (Europe/Berlin)"); the cron itself when unusual."""
-        return f"{_describe(self.cron.split()) or f'`{self.cron}`'} ({self.tz})"
-
     def _repeated_wall_time(self, fire: datetime) -> bool:
         # zoneinfo marks the second occurrence of an ambiguous wall time with fold=1.
         return self.cron.split()[1] != "*" and fire.astimezone(self._zone).fold == 1
@@ -149,8 +145,8 @@ def _trigger(fields: list[str], zone: ZoneInfo) -> CronTrigger:
             CronTrigger(timezone=UTC, **{name: value})
         except ValueError:
             raise ScheduleError("schedule_bad_field", field=name, value=value, cron=cron) from None
-    weekdays = _weekdays(fields[4])
-    dow = "*" if len(weekdays) == 7 else ",".join(_CRON_DAYS[d] for d in sorted(weekdays, key=_iso))
+    days = weekdays(fields[4])
+    dow = "*" if len(days) == 7 else ",".join(_CRON_DAYS[d] for d in sorted(days, key=monday_first))
     return CronTrigger(minute=fields[0], hour=fields[1], day=fields[2], month=fields[3],
                        day_of_week=dow, timezone=zone)
 
@@ -164,11 +160,12 @@ def _check_frequency(schedule: Schedule) -> None:
         raise ScheduleError("schedule_too_often", cron=schedule.cron, gap=gap)
 
 
-def _iso(day: int) -> int:
-    return (day - 1) % 7  # Monday first
+def monday_first(day: int) -> int:
+    """A sort key putting crontab day numbers in a Monday-first week."""
+    return (day - 1) % 7
 
 
-def _weekdays(expr: str) -> set[int]:
+def weekdays(expr: str) -> set[int]:
     """A crontab weekday field → crontab day numbers (0 = Sunday … 6 = Saturday)."""
     days: set[int] = set()
     for item in expr.split(","):
@@ -205,75 +202,18 @@ def _bad_weekday(item: str) -> ScheduleError:
     return ScheduleError("schedule_bad_weekday", item=item)
 
 
-# ── describe ───────────────────────────────────────────────────────────────────────────────
+# ── the cron's fields, read ───────────────────────────────────────────────────────────────
 
-def _describe(fields: list[str]) -> str | None:
-    minute, hour, day, month, weekday = fields
-    if not minute.isdigit():
-        return None
-    if hour == "*":
-        return f"every hour at :{int(minute):02d}" if (day, month, weekday) == ("*", "*", "*") else None
-    hours = hour.split(",")
-    if not all(h.isdigit() for h in hours):
-        return None
-    times = _and([f"{int(h):02d}:{int(minute):02d}" for h in hours])
-    when = _days(day, month, weekday)
-    return f"at {times} {when}" if when else None
-
-
-def _days(day: str, month: str, weekday: str) -> str | None:
-    months = _month_names(month)
-    if months is None:
-        return None
-    in_months = f" in {months}" if months else ""
-    if day == "*" and weekday == "*":
-        return f"every day{in_months}"
-    if day == "*":
-        return f"on {_weekday_text(_weekdays(weekday))}{in_months}"
-    if weekday != "*":
-        return None
-    if day == "last":
-        return f"on the last day of {months or 'every month'}"
-    if day.isdigit():
-        return f"on the {_ordinal(int(day))} of {months or 'every month'}"
-    return None
-
-
-def _month_names(month: str) -> str | None:
+def month_numbers(month: str) -> tuple[int, ...] | None:
+    """A month field as numbers 1–12: () for ``*``, None for ranges and steps."""
     if month == "*":
-        return ""
-    names = []
+        return ()
+    numbers = []
     for item in month.split(","):
         if item.isdigit() and 1 <= int(item) <= 12:
-            names.append(_MONTHS[int(item) - 1].capitalize())
+            numbers.append(int(item))
         elif item in _MONTHS:
-            names.append(item.capitalize())
+            numbers.append(_MONTHS.index(item) + 1)
         else:
             return None
-    return _and(names)
-
-
-def _weekday_text(days: set[int]) -> str:
-    if len(days) == 1:
-        return _DAY_NAMES[next(iter(days))].capitalize() + "s"
-    ordered = sorted(days, key=_iso)
-    runs: list[list[int]] = []
-    for d in ordered:
-        if runs and _iso(d) == _iso(runs[-1][-1]) + 1:
-            runs[-1].append(d)
-        else:
-            runs.append([d])
-    parts: list[str] = []
-    for r in runs:
-        names = [_CRON_DAYS[d].capitalize() for d in r]
-        parts += [f"{names[0]}–{names[-1]}"] if len(names) > 2 else names
-    return _and(parts)
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return tuple(numbers)

@@ -47,10 +47,3 @@ def target_names(targets: int | Sequence[str]) -> tuple[str, ...]:
         return tuple(str(i) for i in range(1, targets + 1))
     return tuple(targets)
 
-
-def progress_bar(done: int, total: int, *, width: int = 10) -> str:
-    """``▰▰▰▱▱ 60% · 72/120 targets``"""
-    share = done / total if total else 0.0
-    # Full only when everything is done: 119/120 must not look finished.
-    filled = width if total and done >= total else min(width - 1, round(share * width))
-    return f"{'▰' * filled}{'▱' * (width - filled)} {share:.0%} · {done}/{total} targets"

@@ -15,6 +15,7 @@ from bot.config import ConfigError, load_settings
 from bot.domain.pipeline import BUILT_IN, ExecutorKind, PipelineSet
 from bot.kpis.loading import check_kpi_file
 from bot.pipelines.checks import Checker
+from bot.render.schedule_words import freeze_words
 from bot.toml_values import PipelineProblem, read_toml
 
 # What the environment must provide when the file uses an executor kind.
@@ -96,7 +97,7 @@ def _check_pipeline_file(env: Mapping[str, str]) -> list[str]:
     checker = Checker()
     found = checker.pipeline_set(data)
     lines = [f"{path}: {problem}" for problem in checker.problems]
-    lines += [f"{WARNING}{path}: freezes[{i}]: never lets go ({f.describe()}): deployments of "
+    lines += [f"{WARNING}{path}: freezes[{i}]: never lets go ({freeze_words(f)}): deployments of "
               f"{'every use case' if f.use_cases is None else ', '.join(sorted(f.use_cases))} "
               "pass only with an admin's override"
               for i, f in enumerate(found.freezes if found else ()) if f.covers_all_time(_A_MONDAY)]

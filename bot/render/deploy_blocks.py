@@ -34,7 +34,6 @@ from bot.domain.endings import changed_production
 from bot.domain.holds import is_held
 from bot.domain.mrkdwn import escape, link
 from bot.domain.production import named
-from bot.domain.waves import progress_bar
 from bot.render.blocks import (
     Message,
     bulleted,
@@ -46,6 +45,7 @@ from bot.render.blocks import (
     section,
     when,
 )
+from bot.render.deploy_words import progress_bar
 from bot.render.production_words import approvers_words, placement_words
 from bot.slack import ids
 

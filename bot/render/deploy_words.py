@@ -1,5 +1,5 @@
 """Deployment facts several renderers say alike: why one cannot start (a gate nobody else
-could pass, a lock) and what someone must look at (production left in a mix)."""
+could pass, a lock), what someone must look at (production left in a mix), a wave's progress."""
 
 from __future__ import annotations
 
@@ -73,3 +73,11 @@ def attention_line(slug: str, production: Production | None, lock: DeployLock | 
     if lock is not None and lock.after_failed_rollback:
         bits.append(f"🔒 {lock_words(lock, tz)}")
     return " — ".join(bits)
+
+
+def progress_bar(done: int, total: int, *, width: int = 10) -> str:
+    """``▰▰▰▱▱ 60% · 72/120 targets``"""
+    share = done / total if total else 0.0
+    # Full only when everything is done: 119/120 must not look finished.
+    filled = width if total and done >= total else min(width - 1, round(share * width))
+    return f"{'▰' * filled}{'▱' * (width - filled)} {share:.0%} · {done}/{total} targets"

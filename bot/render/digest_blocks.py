@@ -33,6 +33,7 @@ from bot.domain.digest_data import (
     WaitingApproval,
 )
 from bot.domain.durations import humanize
+from bot.domain.metrics import format_number, with_unit
 from bot.domain.mrkdwn import escape, link
 from bot.domain.usecases import Phase
 from bot.render.blocks import (
@@ -49,7 +50,7 @@ from bot.render.blocks import (
 from bot.render.deploy_blocks import STATE_LABELS
 from bot.render.deploy_words import attention_line
 from bot.render.freeze_blocks import MAX_FREEZE_LINES, frozen_line
-from bot.render.metric_blocks import crossing_line, dora_line
+from bot.render.metric_blocks import crossing_line, dora_line, target_status
 from bot.render.production_words import production_line
 
 MAX_LINE = 400  # characters; long titles and notes are clipped before escaping
@@ -158,8 +159,10 @@ def deployment_line(d: DeploymentLine) -> str:
 
 
 def kpi_line(k: KpiMovement) -> str:
-    bits = [f"• *{escape(k.slug)}* {escape(k.name)}: {escape(k.latest)}",
-            escape(k.change), f"`{escape(k.sparkline)}`" if k.sparkline else "", escape(k.target_note)]
+    latest = with_unit(format_number(k.latest), k.unit)
+    note = target_status(k.target, k.latest, k.unit) if k.target else ""
+    bits = [f"• *{escape(k.slug)}* {escape(k.name)}: {escape(latest)}",
+            escape(k.change), f"`{escape(k.sparkline)}`" if k.sparkline else "", escape(note)]
     return clip(" · ".join(b for b in bits if b), MAX_LINE)
 
 

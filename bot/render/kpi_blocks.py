@@ -14,6 +14,7 @@ from bot.domain.kpis import KpiSource, KpiSpec, MlflowSource, PrometheusSource, 
 from bot.domain.metrics import format_number, with_unit
 from bot.domain.mrkdwn import escape
 from bot.render.blocks import Message, bulleted, clip, context, header, message, section, when
+from bot.render.schedule_words import schedule_words
 
 ERROR_SHOWN = 500  # characters of a source's error: enough to act on, never a wall of text
 
@@ -65,7 +66,7 @@ def pulled(kpi: KpiSpec, value: float | None, error: str, status: str) -> Messag
 def source_line(kpi: KpiSpec, status: SourceStatus | None, next_pull: datetime | None,
                 tz: str) -> str:
     """One source in two lines: what and when, then its last value and health."""
-    schedule = kpi.schedule.describe()
+    schedule = schedule_words(kpi.schedule)
     upcoming = f", next {when(next_pull, tz)}" if next_pull else ""
     first = f"{_label(kpi)} ← {source_words(kpi.source)} · {escape(schedule)}{upcoming}"
     if status is None or status.last_run is None:

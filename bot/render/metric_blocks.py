@@ -20,7 +20,7 @@ from bot.domain.dora import (
 )
 from bot.domain.dora_changes import short_duration
 from bot.domain.metric_results import TargetSet
-from bot.domain.metrics import KpiSummary, Target, format_delta, format_number, target_status, with_unit
+from bot.domain.metrics import KpiSummary, Target, format_delta, format_number, with_unit
 from bot.domain.mrkdwn import escape
 from bot.render.blocks import Message, bulleted, clip, context, header, message, notice, section
 
@@ -163,3 +163,10 @@ def _rate(r: DoraReport) -> str:
 
 def _duration(value: object) -> str:
     return "n/a" if value is None else short_duration(value)  # type: ignore[arg-type]
+
+
+def target_status(target: Target, value: float, unit: str = "") -> str:
+    """E.g. "met ≥ 0.8 ↑ (by 0.012)" or "missed ≤ 200 ms ↓ (by 35 ms)"."""
+    state = "met" if target.is_met(value) else "missed"
+    goal = with_unit(target.describe(), unit)
+    return f"{state} {goal} {target.arrow} (by {with_unit(format_number(abs(value - target.value)), unit)})"

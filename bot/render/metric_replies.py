@@ -23,10 +23,12 @@ from bot.domain.metric_results import (
     TargetCrossed,
     TargetSet,
 )
-from bot.domain.metrics import Target, target_status
+from bot.domain.metrics import Target
 from bot.domain.mrkdwn import escape
 from bot.render import digest_blocks, kpi_blocks, metric_blocks
 from bot.render.blocks import Message, notice, when
+from bot.render.metric_blocks import target_status
+from bot.render.schedule_words import schedule_words
 
 
 def judged(target: Target | None, value: float, unit: str) -> str:
@@ -61,7 +63,7 @@ def _digest_reply(done: DigestScheduleShown | DigestScheduled | DigestsOff) -> M
         case DigestScheduleShown():
             return _schedule_shown(done)
         case DigestScheduled(schedule=schedule, upcoming=upcoming):
-            return notice(f"📋 Digest scheduled {schedule.describe()}. The next one comes "
+            return notice(f"📋 Digest scheduled {schedule_words(schedule)}. The next one comes "
                           f"{when(upcoming, schedule.tz)}.")
         case DigestsOff(removed=removed):
             return notice("📋 Scheduled digests are off in this channel." if removed
@@ -80,7 +82,7 @@ def _schedule_shown(shown: DigestScheduleShown) -> Message:
         return notice("No digest is scheduled in this channel. Schedule one with "
                       '`/digest schedule "0 9 * * mon" tz=Europe/Berlin`, or post one '
                       f"now with `/digest now`.{last}")
-    return notice(f"📋 Digest {schedule.describe()} (`{schedule.cron}`), set by <@{shown.set_by}>. "
+    return notice(f"📋 Digest {schedule_words(schedule)} (`{schedule.cron}`), set by <@{shown.set_by}>. "
                   f"Next: {when(upcoming, schedule.tz)}." + last)
 
 

@@ -68,10 +68,11 @@ def kpi_movement(tail: SeriesTail, target: StoredTarget | None, now: datetime) -
     return data.KpiMovement(
         tail.slug,
         tail.name,
-        kpi.with_unit(kpi.format_number(latest), unit),
+        latest,
+        unit,
         change,
         kpi.sparkline(recent),
-        kpi.target_status(kpi.Target(target.op, target.value), latest, unit) if target else "",
+        kpi.Target(target.op, target.value) if target else None,
     )
 
 

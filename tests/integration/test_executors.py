@@ -19,7 +19,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.domain.executor_specs import CommandSpec, DryRunSpec, KpiSpec, WebhookSpec
-from bot.domain.kpis import GateVerdict, MaxDrop
+from bot.domain.kpis import GateVerdict, MaxDrop, Shortfall
 from bot.domain.pipeline import ExecutorSpec
 from bot.executors.base import ExecutorResult, Outcome, StageJob
 from bot.executors.command import CommandExecutor
@@ -377,7 +377,9 @@ async def test_dry_run_succeeds_and_says_so() -> None:
 
 async def judge_auc(slug: str, name: str, max_drop: MaxDrop | None, started: datetime | None,
                     ran: datetime | None) -> GateVerdict:
-    return GateVerdict(name == "auc" and max_drop == MaxDrop(2, True), f"{slug}/{name} judged")
+    passed = name == "auc" and max_drop == MaxDrop(2, True)
+    return GateVerdict(name, "", 0.9) if passed else GateVerdict(name, "", None,
+                                                                 failed=Shortfall.NO_FRESH_VALUE)
 
 
 async def test_registry_dispatches_on_kind(session: aiohttp.ClientSession) -> None:
@@ -390,7 +392,7 @@ async def test_registry_dispatches_on_kind(session: aiohttp.ClientSession) -> No
     assert ran.output_tail == ("ran",)
     gate = KpiSpec(kpi="auc", max_drop=MaxDrop(2, True))
     judged = await executors.run(gate, make_job(), timeout=SECOND)
-    assert (judged.outcome, judged.detail) == (Outcome.SUCCEEDED, f"{make_job().use_case}/auc judged")
+    assert (judged.outcome, judged.detail) == (Outcome.SUCCEEDED, "KPI `auc` is 0.9: a fresh value")
 
 
 async def test_a_kpi_gate_that_gets_no_verdict_in_time_fails() -> None:

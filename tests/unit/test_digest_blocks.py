@@ -79,8 +79,8 @@ def sample() -> DigestData:
             DeploymentLine(45, "pricing", "2.0.0", "succeeded", "UCARL", timedelta(seconds=40), True),
             DeploymentLine(46, "fraud-score", "0.9.0", "awaiting_approval", "UBEN", None, False),
         ],
-        kpis=[KpiMovement("churn-model", "precision", "0.91", "▲ +0.03 (+3.4%)", "▁▃▅▇", "target ≥ 0.90 ✅"),
-              KpiMovement("pricing", "margin", "11.2%", "▼ −0.8 pt", "▇▅▃▂", "")],
+        kpis=[KpiMovement("churn-model", "precision", 0.91, "", "▲ +0.03 (+3.4%)", "▁▃▅▇", Target(">=", 0.9)),
+              KpiMovement("pricing", "margin", 11.2, "%", "▼ −0.8 pt", "▇▅▃▂", None)],
         crossings=[CrossedTarget("churn-model", "precision", True, 0.91, "", Target(">=", 0.9))],
         dora=DORA,
     )
@@ -327,7 +327,7 @@ def test_very_long_user_text_is_clipped_never_past_the_limits() -> None:
         base,
         moves=[replace(base.moves[0], title=huge, note=huge)],
         overdue=[replace(base.overdue[0], title=huge)],
-        kpis=[replace(base.kpis[0], name=huge, target_note=huge)],
+        kpis=[replace(base.kpis[0], name=huge, unit=huge)],
         crossings=[CrossedTarget(huge, huge, False, 0.5, huge, Target(">=", 0.9))],
     )
     message = render_digest(data)
@@ -345,7 +345,7 @@ def test_user_text_is_escaped_everywhere() -> None:
         overdue=[replace(base.overdue[0], title=EVIL)],
         approvals=[replace(base.approvals[0], version=EVIL, stage=EVIL)],
         deployments=[replace(base.deployments[0], version=EVIL, state=EVIL)],
-        kpis=[KpiMovement("churn-model", EVIL, EVIL, EVIL, EVIL, EVIL)],
+        kpis=[KpiMovement("churn-model", EVIL, 0.5, EVIL, EVIL, EVIL, Target("<", 1))],
         crossings=[CrossedTarget(EVIL, EVIL, False, 0.5, EVIL, Target(">=", 0.9))],
         phases=[PhaseCount(EVIL, 1)],
     )

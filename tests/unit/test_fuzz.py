@@ -482,7 +482,7 @@ def dora_report(deployments: int, dry_runs: int) -> dora.DoraReport:
     return dora.report(counts, since=T0 - timedelta(days=7), until=T0, days=7, use_case=None)
 
 
-MOVEMENTS = st.builds(dd.KpiMovement, texts(60), texts(80), texts(80), texts(80), texts(40), texts(200))
+MOVEMENTS = st.builds(dd.KpiMovement, texts(60), texts(80), VALUES, texts(20), texts(80), texts(40), TARGETS)
 DIGESTS = st.builds(
     dd.DigestData, channel_id=st.just("CDIGEST"), now=st.just(T0), since=st.none() | WHEN, tz=ZONES,
     phases=st.lists(st.builds(dd.PhaseCount, PHASE_NAMES, st.integers(0, 10**6)), max_size=8),

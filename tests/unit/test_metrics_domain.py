@@ -19,11 +19,11 @@ from bot.domain.metrics import (
     parse_value,
     sparkline,
     summarize,
-    target_status,
     validate_name,
     validate_unit,
 )
 from bot.domain.usecases import DomainError
+from bot.render.metric_blocks import target_status
 from bot.render.refusals import said
 
 NOW = datetime(2024, 5, 30, 12, 0, tzinfo=UTC)

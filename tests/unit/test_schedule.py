@@ -11,6 +11,7 @@ from bot.domain.schedule import Schedule, ScheduleError, missed_fire, parse_sche
 from bot.domain.usecases import DomainError
 from bot.render.metric_refusals import CRON_EXAMPLE as EXAMPLE
 from bot.render.refusals import said
+from bot.render.schedule_words import schedule_words
 
 BERLIN, NEW_YORK = "Europe/Berlin", "America/New_York"
 
@@ -289,7 +290,7 @@ def test_hourly_is_the_most_often_allowed(cron: str) -> None:
     ("0 */2 * * *", "UTC", "`0 */2 * * *` (UTC)"),
 ])
 def test_describe(cron: str, tz: str, text: str) -> None:
-    assert parse_schedule(cron, tz).describe() == text
+    assert schedule_words(parse_schedule(cron, tz)) == text
 
 
 # ── a digest missed while the bot was down ─────────────────────────────────────────────────

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.waves import plan_waves, progress_bar, target_names, wave_size
+from bot.domain.waves import plan_waves, target_names, wave_size
+from bot.render.deploy_words import progress_bar
 
 SERIAL = ("1", "10%", "50%", "100%")  # Ansible's serial: [1, "10%", "50%", "100%"]
 

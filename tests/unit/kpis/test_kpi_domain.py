@@ -13,6 +13,7 @@ from bot.domain.kpis import (
     Change,
     Every,
     MaxDrop,
+    Shortfall,
     SourceStatus,
     after_pull,
     judge,
@@ -109,35 +110,34 @@ AUC_TARGET = Target(">=", 0.83)
 
 def test_no_fresh_value_fails_closed() -> None:
     verdict = judge("auc", "", None, target=AUC_TARGET, baseline=0.9, max_drop=MaxDrop(2, True))
-    assert not verdict.passed and "no value newer than the wave" in verdict.detail
+    assert not verdict.passed and verdict.failed is Shortfall.NO_FRESH_VALUE
 
 
 def test_a_missed_target_fails_naming_the_value_and_the_target() -> None:
     verdict = judge("auc", "", 0.8, target=AUC_TARGET, baseline=None, max_drop=None)
-    assert not verdict.passed
-    assert verdict.detail == "KPI `auc` is 0.8: misses its target ≥ 0.83"
+    assert not verdict.passed and verdict.failed is Shortfall.MISSES_TARGET
+    assert (verdict.fresh, verdict.target) == (0.8, AUC_TARGET)
 
 
 def test_a_drop_beyond_max_drop_fails_even_above_the_target() -> None:
     verdict = judge("auc", "", 0.85, target=AUC_TARGET, baseline=0.9, max_drop=MaxDrop(2, True))
-    assert not verdict.passed
-    assert verdict.detail == "KPI `auc` is 0.85, 0.05 worse than 0.9 at the start (allowed: 2%)"
+    assert not verdict.passed and verdict.failed is Shortfall.WORSE_THAN_START
+    assert verdict.worse == pytest.approx(0.05)
 
 
-def test_within_max_drop_and_on_target_passes_saying_both() -> None:
+def test_within_max_drop_and_on_target_passes() -> None:
     verdict = judge("auc", "", 0.89, target=AUC_TARGET, baseline=0.9, max_drop=MaxDrop(2, True))
-    assert verdict.passed
-    assert verdict.detail == "KPI `auc` is 0.89: meets its target ≥ 0.83, within 2% of 0.9 at the start"
+    assert verdict.passed and verdict.worse == pytest.approx(0.01)
 
 
 def test_for_a_lower_is_better_kpi_a_rise_is_the_drop() -> None:
     latency = Target("<=", 300)
     worse = judge("p95", "ms", 260, target=latency, baseline=200, max_drop=MaxDrop(50))
     better = judge("p95", "ms", 150, target=latency, baseline=200, max_drop=MaxDrop(10))
-    assert not worse.passed and "60 ms worse than 200 ms" in worse.detail
-    assert better.passed
+    assert not worse.passed and worse.worse == 60
+    assert better.passed and better.worse == -50
 
 
-def test_without_a_baseline_the_drop_rule_says_it_could_not_compare() -> None:
+def test_without_a_baseline_the_drop_rule_cannot_compare_and_passes() -> None:
     verdict = judge("auc", "", 0.9, target=None, baseline=None, max_drop=MaxDrop(1))
-    assert verdict.passed and "no value from before the deployment" in verdict.detail
+    assert verdict.passed and verdict.worse is None

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from bot.clock import ManualClock
-from bot.domain.kpis import Every, KpiSourceSet, KpiSpec, MaxDrop, SourceFailure, SqlSource
+from bot.domain.kpis import Every, KpiSourceSet, KpiSpec, MaxDrop, Shortfall, SourceFailure, SqlSource
 from bot.domain.metrics import Target
 from bot.domain.usecases import DomainError, NotAllowed, Role, TeamMember
 from bot.runtime.kpi_jobs import KpiJobs
@@ -157,9 +157,8 @@ async def test_the_gate_pulls_a_fresh_value_and_compares_it_with_the_start(
     started = clock.now() + timedelta(minutes=1)
     clock.advance(timedelta(minutes=30))
     verdict = await kpis.judge("churn", "auc", MaxDrop(2, percent=True), started, clock.now())
-    assert not verdict.passed
-    assert verdict.detail == ("KPI `auc` is 0.86 ratio, 0.04 ratio worse than 0.9 ratio at the "
-                              "start (allowed: 2%)")
+    assert verdict.failed is Shortfall.WORSE_THAN_START
+    assert (verdict.fresh, verdict.baseline, verdict.unit) == (0.86, 0.9, "ratio")
 
 
 async def test_the_gate_on_a_kpi_without_source_needs_a_value_newer_than_the_wave(
@@ -170,16 +169,16 @@ async def test_the_gate_on_a_kpi_without_source_needs_a_value_newer_than_the_wav
     ran = clock.now() + timedelta(seconds=1)
     clock.advance(timedelta(minutes=5))
     stale = await kpis.judge("churn", "ctr", None, START, ran)
-    assert not stale.passed and "no value newer than the wave" in stale.detail
+    assert stale.failed is Shortfall.NO_FRESH_VALUE
     await metrics.record(RecordMetric("churn", "ctr", "0.06"), actor(SCIENTIST))
     fresh = await kpis.judge("churn", "ctr", MaxDrop(0.005), START, ran)
-    assert fresh.passed, fresh.detail
+    assert fresh.passed, fresh
 
 
 async def test_a_source_failing_during_the_gate_fails_the_wave(db: InMemoryDatabase) -> None:
     kpis = service(db, ScriptedReader(SourceFailure("HTTP 500")))
     verdict = await kpis.judge("churn", "auc", None, START, db.clock.now())
-    assert not verdict.passed and "no value newer than the wave" in verdict.detail
+    assert verdict.failed is Shortfall.NO_FRESH_VALUE
 
 
 async def test_the_scheduled_job_pulls_the_fire_time_it_woke_for(
