@@ -66,11 +66,11 @@ from handlers import (
     api,
     dedupe,
     dialogs,
-    errors,
-    events,
+    error_path,
     health,
     metrics_api,
     mlflow_hooks,
+    slack_events,
     slack_http,
     slash_commands,
 )
@@ -287,8 +287,8 @@ def _bolt(settings: Settings, client: AsyncWebClient, db: Database, clock: Clock
     slash_commands.register(bolt, s.use_cases, s.deployments, s.metrics, s.digests, settings.admins,
                             background, s.kpis, modals, freezes)
     actions.register(bolt, s.approvals, s.home, settings.admins, background, s.deployments)
-    events.register(bolt, s.home, background)
-    bolt.error(errors.on_error)
+    slack_events.register(bolt, s.home, background)
+    bolt.error(error_path.on_error)
     return bolt
 
 

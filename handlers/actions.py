@@ -18,7 +18,7 @@ from bot.services.deployments import DeploymentService
 from bot.services.home import HomeService
 from bot.slack import ids
 from handlers.after_ack import AfterAck
-from handlers.errors import outcome, refuser
+from handlers.error_path import outcome, refuser
 from handlers.grammar import deploy_grammar
 from handlers.grammar.parsing import UsageError, input_value, reason_problem
 

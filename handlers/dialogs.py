@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.usecase_results import UseCaseResult
 from bot.domain.usecases import DomainError
-from bot.render import deploy_replies, dialogs, usecase_replies
+from bot.render import deploy_replies, dialog_views, usecase_replies
 from bot.render.blocks import Message
 from bot.services.commands import Actor, StartDeployment
 from bot.services.deploy_dialog import DeployDialogs
@@ -28,7 +28,7 @@ from bot.services.home import HomeService
 from bot.services.usecases import UseCaseService
 from bot.slack import ids
 from handlers.after_ack import AfterAck
-from handlers.errors import outcome, refuser
+from handlers.error_path import outcome, refuser
 from handlers.grammar import deploy_grammar, usecase_grammar
 from handlers.grammar.parsing import (
     REASON_MAX,
@@ -101,21 +101,21 @@ class Dialogs:
         self.background.spawn(work(), name)
 
     async def new_usecase(self, who: Actor) -> dict[str, Any]:
-        return dialogs.new_usecase_dialog(who.user_id, who.channel_id or None)
+        return dialog_views.new_usecase_dialog(who.user_id, who.channel_id or None)
 
     async def _new_usecase(self, _value: str, who: Actor) -> dict[str, Any]:
-        return dialogs.new_usecase_dialog(who.user_id, who.channel_id or None)
+        return dialog_views.new_usecase_dialog(who.user_id, who.channel_id or None)
 
     def _move(self, *, forward: bool) -> Callable[[str, Actor], Awaitable[dict[str, Any]]]:
         async def build(stamp: str, who: Actor) -> dict[str, Any]:
             uc, to = await self.use_cases.check_card(stamp, who, forward)
-            return dialogs.move_dialog(uc, stamp, forward=forward, to=to.label,
+            return dialog_views.move_dialog(uc, stamp, forward=forward, to=to.label,
                                        channel=who.channel_id)
 
         return build
 
     async def _deploy(self, slug: str, who: Actor) -> dict[str, Any]:
-        return dialogs.deploy_form(await self.deploys.view(slug, who))
+        return dialog_views.deploy_form(await self.deploys.view(slug, who))
 
     # ── submissions ────────────────────────────────────────────────────────────────────────
 
@@ -165,7 +165,7 @@ class Dialogs:
             await self.deployments.precheck(command, who)
         except DomainError as refused:  # said where the form was, not after it closed
             await ack(response_action="update",
-                      view=dialogs.refused_dialog("Deploy", refuser(self.admins)(refused)))
+                      view=dialog_views.refused_dialog("Deploy", refuser(self.admins)(refused)))
             return
         await ack()
         self.after(client, who, self._started(command, who), "deploy_dialog")

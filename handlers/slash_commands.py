@@ -19,7 +19,7 @@ from bot.domain.usecases import DomainError
 from bot.render import blocks, deploy_replies, digest_blocks, freeze_blocks, metric_replies, usecase_replies
 from bot.render.blocks import Message
 from bot.render.charts import kpi_charts
-from bot.render.dialogs import deploy_form
+from bot.render.dialog_views import deploy_form
 from bot.render.metric_charts import chart_upload
 from bot.services.commands import (
     Actor,
@@ -52,7 +52,7 @@ from bot.services.metrics import MetricService
 from bot.services.usecases import UseCaseService
 from handlers.after_ack import AfterAck
 from handlers.dialogs import Dialogs, Open
-from handlers.errors import outcome, refuser
+from handlers.error_path import outcome, refuser
 from handlers.grammar.parsing import HelpRequested, UsageError, control_problem
 from handlers.grammar.table import COMMANDS, DEPLOY, DIGEST, METRIC, USECASE, Grammar
 

@@ -1,6 +1,6 @@
 """What a running deployment posts, as facts (cards): its one message, edited in place; notes
 in its thread; its end; the direct messages of a gate's approvers and of its requester; the
-reminder of an old lock. bot/render/deploy_cards.py words each one."""
+reminder of an old lock. bot/render/deploy_card_words.py words each one."""
 
 from __future__ import annotations
 

@@ -140,7 +140,7 @@ DeployAnswer = DeployResult | DeployStatus | DeployHistory
 
 @dataclass(frozen=True)
 class DeployForm:
-    """The deploy dialog of a use case (bot/render/dialogs.py): the versions to pick from, the
+    """The deploy dialog of a use case (bot/render/dialog_views.py): the versions to pick from, the
     pipelines (``default``: its own), the freeze windows holding it now (only admins get this
     far), and who asks (a gate they would pass themselves is not theirs to pass)."""
 

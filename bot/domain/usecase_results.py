@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.metrics import Target
 from bot.domain.production import Production
-from bot.domain.usecases import Phase, Role, Transition, UseCase
+from bot.domain.usecases import Phase, PhaseMove, Role, UseCase
 
 # ── answers to whoever asked ────────────────────────────────────────────────────────────────
 
@@ -105,7 +105,7 @@ class NewUseCaseCard:
 
 @dataclass(frozen=True)
 class PhaseChangeCard:
-    transition: Transition
+    transition: PhaseMove
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,7 @@ class UseCase:
 
 
 @dataclass(frozen=True)
-class Transition:
+class PhaseMove:
     """A new state and the phase change it records; ``missing_roles``: the roles the phase
     entered needs, none of them on the team (the announcement warns)."""
 
@@ -189,10 +189,10 @@ def ensure_may_change(uc: UseCase, actor_id: str, *, is_admin: bool, change: str
     raise NotAllowed("not_owner", owner=uc.owner_id, change=change, slug=uc.slug, admins_may=True)
 
 
-def _move(uc: UseCase, to: Phase, actor_id: str, now: datetime, note: str) -> Transition:
+def _move(uc: UseCase, to: Phase, actor_id: str, now: datetime, note: str) -> PhaseMove:
     change = PhaseChange(uc.phase, to, actor_id, now, note)
     moved = replace(uc, phase=to, phase_since=now, history=(*uc.history, change))
-    return Transition(moved, change, now - uc.phase_since, missing_roles(moved))
+    return PhaseMove(moved, change, now - uc.phase_since, missing_roles(moved))
 
 
 def missing_roles(uc: UseCase) -> tuple[Role, ...]:
@@ -213,19 +213,19 @@ def next_phase(uc: UseCase, actor_id: str, *, forward: bool, is_admin: bool) -> 
     return to
 
 
-def advance(uc: UseCase, actor_id: str, now: datetime, *, is_admin: bool, note: str = "") -> Transition:
+def advance(uc: UseCase, actor_id: str, now: datetime, *, is_admin: bool, note: str = "") -> PhaseMove:
     to = next_phase(uc, actor_id, forward=True, is_admin=is_admin)
     return _move(uc, to, actor_id, now, note.strip())
 
 
-def back(uc: UseCase, actor_id: str, now: datetime, *, is_admin: bool, reason: str) -> Transition:
+def back(uc: UseCase, actor_id: str, now: datetime, *, is_admin: bool, reason: str) -> PhaseMove:
     to = next_phase(uc, actor_id, forward=False, is_admin=is_admin)
     if not reason.strip():
         raise DomainError("back_needs_reason")
     return _move(uc, to, actor_id, now, reason.strip())
 
 
-def archive(uc: UseCase, actor_id: str, now: datetime, *, is_admin: bool, reason: str) -> Transition:
+def archive(uc: UseCase, actor_id: str, now: datetime, *, is_admin: bool, reason: str) -> PhaseMove:
     ensure_may_change(uc, actor_id, is_admin=is_admin, change="archive")
     if uc.phase is Phase.ARCHIVED:
         raise DomainError("already_archived", slug=uc.slug)

@@ -10,10 +10,10 @@ or link.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
@@ -134,3 +134,18 @@ def bulleted(lines: Sequence[str], *, max_blocks: int, more: str, hidden: int = 
     if hidden:
         out.append(context(f"… and {hidden} more {more}"))
     return out
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def one_table(*tables: Mapping[K, V]) -> dict[K, V]:
+    """The areas' tables (cards, refusals) as one; a key two areas claim is a mistake found
+    at import, not a message silently worded by the wrong one."""
+    merged: dict[K, V] = {}
+    for table in tables:
+        if twice := merged.keys() & table.keys():
+            raise ValueError(f"claimed by two tables: {sorted(map(str, twice))}")
+        merged |= table
+    return merged

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.render import (
-    deploy_cards,
+    deploy_card_words,
     deploy_replies,
     freeze_blocks,
     metric_replies,
@@ -16,17 +16,11 @@ from bot.render import (
     undo_notes,
     usecase_blocks,
 )
-from bot.render.blocks import Message
+from bot.render.blocks import Message, one_table
 
-CARDS: dict[type, Callable[[Any], Message]] = {
-    **deploy_cards.CARDS,
-    **deploy_replies.CARDS,
-    **freeze_blocks.CARDS,
-    **metric_replies.CARDS,
-    **registry_blocks.CARDS,
-    **undo_notes.CARDS,
-    **usecase_blocks.CARDS,
-}
+CARDS: dict[type, Callable[[Any], Message]] = one_table(
+    deploy_card_words.CARDS, deploy_replies.CARDS, freeze_blocks.CARDS, metric_replies.CARDS,
+    registry_blocks.CARDS, undo_notes.CARDS, usecase_blocks.CARDS)
 
 
 def words(card: object) -> Message:

@@ -18,19 +18,15 @@ from bot.render import (
     metric_refusals,
     usecase_refusals,
 )
-from bot.render.blocks import Message, error
+from bot.render.blocks import Message, error, one_table
 
 Words = str | Callable[[dict[str, Any]], str]
 """A refusal's words: a template filled with its facts (``str.format``), or a function of them."""
 
 # Each area keeps its refusals' words in a table of its own, merged here.
-REFUSALS: dict[str, Words] = {
-    **deploy_command_refusals.REFUSALS,
-    **deploy_refusals.REFUSALS,
-    **freeze_refusals.REFUSALS,
-    **metric_refusals.REFUSALS,
-    **usecase_refusals.REFUSALS,
-}
+REFUSALS: dict[str, Words] = one_table(
+    deploy_command_refusals.REFUSALS, deploy_refusals.REFUSALS, freeze_refusals.REFUSALS,
+    metric_refusals.REFUSALS, usecase_refusals.REFUSALS)
 
 NO_ADMINS_HINT = (
     " No admins are configured: set BIZDEVOPS_ADMINS to a comma-separated list of Slack user IDs."

@@ -16,7 +16,7 @@ from bot.domain.durations import humanize
 from bot.domain.mrkdwn import escape
 from bot.domain.production import Production
 from bot.domain.usecase_results import CardButtons, NewUseCaseCard, OwnerChangeCard, PhaseChangeCard
-from bot.domain.usecases import Phase, PhaseChange, Transition, UseCase
+from bot.domain.usecases import Phase, PhaseChange, PhaseMove, UseCase
 from bot.render.blocks import (
     MAX_BLOCKS,
     Message,
@@ -140,7 +140,7 @@ def usecase_created(uc: UseCase) -> Message:
     return message(f"New use case {uc.slug}: {escape(uc.title)}", [section(text), context(by)])
 
 
-def phase_changed(t: Transition) -> Message:
+def phase_changed(t: PhaseMove) -> Message:
     c, uc = t.change, t.use_case
     assert c.from_phase is not None
     verb = {
@@ -163,7 +163,7 @@ def phase_changed(t: Transition) -> Message:
     return message(fallback, blocks)
 
 
-def _warnings(t: Transition) -> list[str]:
+def _warnings(t: PhaseMove) -> list[str]:
     if not t.missing_roles:
         return []
     roles = " or ".join(f"a {r.value}" for r in t.missing_roles)

@@ -26,9 +26,6 @@ class OutgoingMessage:
 
 
 class Outbox(Protocol):
-    def add(self, message: OutgoingMessage) -> None:
-        """A Web API call built by hand: on its way out, services move to ``post``/``edit``."""
-
     def post(self, channel: str, card: object, *, ref: str | None = None,
              link_of: str | None = None) -> None:
         """A new message in ``channel`` (a user id is their DM), named ``ref`` for later edits."""
@@ -50,6 +47,7 @@ class CardOutbox:
         self._words = words
 
     def add(self, message: OutgoingMessage) -> None:
+        """The row itself (the SQL and the in-memory outbox): not in the port, services post cards."""
         raise NotImplementedError
 
     def post(self, channel: str, card: object, *, ref: str | None = None,

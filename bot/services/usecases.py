@@ -27,7 +27,7 @@ from bot.domain.usecase_results import (
     UseCaseResult,
     UseCaseView,
 )
-from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, Transition, UseCase
+from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, PhaseMove, UseCase
 from bot.services.commands import (
     Actor,
     AddTeamMember,
@@ -209,7 +209,7 @@ class UseCaseService:
         """The dialog of a card's Advance (a note) or Back (a reason), submitted."""
         slug, seen = _card_stamp(stamp)
 
-        def move(uc: UseCase, now: datetime) -> Transition:
+        def move(uc: UseCase, now: datetime) -> PhaseMove:
             _ensure_current(uc, seen)
             if forward:
                 return lifecycle.advance(uc, actor.user_id, now, is_admin=actor.is_admin, note=text)
@@ -218,7 +218,7 @@ class UseCaseService:
         return await self._guarded(self._transition(slug, actor, move))
 
     async def _transition(
-        self, slug: str, actor: Actor, move: Callable[[UseCase, datetime], Transition]
+        self, slug: str, actor: Actor, move: Callable[[UseCase, datetime], PhaseMove]
     ) -> UseCaseMoved:
         async with self.uow() as uow:
             uc = await self._load(uow, slug)

@@ -34,9 +34,9 @@ def make(slug: str = "churn-model", title: str = "Predict customer churn", *,
     return replace(uc, team=team)
 
 
-def walk(uc: UseCase, *steps: tuple[str, timedelta, str]) -> d.Transition:
+def walk(uc: UseCase, *steps: tuple[str, timedelta, str]) -> d.PhaseMove:
     """Apply ``(verb, at offset from T0, note)`` steps as the owner; return the last transition."""
-    t: d.Transition | None = None
+    t: d.PhaseMove | None = None
     for verb, offset, note in steps:
         at = T0 + offset
         if verb == "advance":
@@ -277,7 +277,7 @@ def test_escape(text: str, escaped: str) -> None:
 
 # ── the phase-change announcement ────────────────────────────────────────────────────────────
 
-def announcement(t: d.Transition) -> str:
+def announcement(t: d.PhaseMove) -> str:
     return all_text(ub.phase_changed(t).blocks)
 
 

@@ -24,7 +24,6 @@ from bot.domain.deploy_results import (
 from bot.domain.deployment_model import DeploymentState
 from bot.domain.errors import Conflict, DomainError, NotAllowed
 from bot.domain.locks import DeployLock
-from bot.render import deploy_command_refusals, refusals
 from bot.render.cards import words
 from bot.render.deploy_replies import reply
 from bot.render.refusals import said
@@ -97,9 +96,3 @@ def test_what_the_channel_hears(card: object, text: str) -> None:
 ])
 def test_refusals_read_as_before(refused: DomainError, text: str) -> None:
     assert said(refused) == text
-
-
-def test_the_refusals_table_keeps_these_words() -> None:
-    """Merged with the other areas' tables: none of theirs may shadow a key of these."""
-    for key, words_of in deploy_command_refusals.REFUSALS.items():
-        assert refusals.REFUSALS[key] is words_of, key

@@ -16,7 +16,7 @@ from bot.domain.executor_specs import DryRunSpec
 from bot.domain.pipeline import ApprovalSpec, Pipeline, StageSpec
 from bot.domain.usecase_results import CardButtons
 from bot.domain.usecases import UseCase
-from bot.render import dialogs
+from bot.render import dialog_views
 from bot.render.deploy_blocks import reject_dialog
 from bot.render.home_blocks import home_view
 from bot.render.usecase_blocks import usecase_card
@@ -76,7 +76,7 @@ def assert_valid_for_slack(view: dict[str, Any]) -> None:
 
 
 def test_the_new_use_case_dialog() -> None:
-    view = dialogs.new_usecase_dialog("UALICE", "CGENERAL")
+    view = dialog_views.new_usecase_dialog("UALICE", "CGENERAL")
     assert_valid_for_slack(view)
     assert view["callback_id"] == "usecase_new"
     by_id = {b["block_id"]: b for b in view["blocks"]}
@@ -88,14 +88,14 @@ def test_the_new_use_case_dialog() -> None:
     assert by_id["problem"]["element"]["multiline"] is True
     assert [b for b, block in by_id.items() if block.get("optional")] == [
         "slug", "domain", "problem", "kpi", "kpi_target"]  # an empty slug: the title's
-    from_home = dialogs.new_usecase_dialog("UALICE", None)  # Home has no current channel
+    from_home = dialog_views.new_usecase_dialog("UALICE", None)  # Home has no current channel
     assert_valid_for_slack(from_home)
     assert "initial_conversation" not in from_home["blocks"][4]["element"]
 
 
 def test_the_move_dialogs() -> None:
-    advance = dialogs.move_dialog(_uc(), "churn:1", forward=True, to="Dev", channel="CGENERAL")
-    back = dialogs.move_dialog(_uc(), "churn:1", forward=False, to="Biz", channel="")
+    advance = dialog_views.move_dialog(_uc(), "churn:1", forward=True, to="Dev", channel="CGENERAL")
+    back = dialog_views.move_dialog(_uc(), "churn:1", forward=False, to="Biz", channel="")
     for view in (advance, back):
         assert_valid_for_slack(view)
         assert json.loads(view["private_metadata"])["stamp"] == "churn:1"
@@ -106,7 +106,7 @@ def test_the_move_dialogs() -> None:
 
 def test_the_deploy_dialog_with_many_versions_and_pipelines_stays_within_limits() -> None:
     versions = [f"1.{i}.0-" + "v" * 56 for i in range(150)]
-    view = dialogs.deploy_dialog(_uc("t" * 200), versions, _pipelines(120), "p005-" + "n" * 90,
+    view = dialog_views.deploy_dialog(_uc("t" * 200), versions, _pipelines(120), "p005-" + "n" * 90,
                                  "CGENERAL")
     assert_valid_for_slack(view)
     by_id = {b.get("block_id"): b for b in view["blocks"]}
@@ -118,7 +118,7 @@ def test_the_deploy_dialog_with_many_versions_and_pipelines_stays_within_limits(
 
 
 def test_the_deploy_dialog_without_versions_asks_for_one() -> None:
-    view = dialogs.deploy_dialog(_uc(), [], _pipelines(1), "nope", "")
+    view = dialog_views.deploy_dialog(_uc(), [], _pipelines(1), "nope", "")
     assert_valid_for_slack(view)
     typed = next(b for b in view["blocks"] if b.get("block_id") == "version")
     assert "optional" not in typed  # nothing to pick: typing one is required
@@ -167,8 +167,8 @@ _VERSION = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}", fullmatch=True)
 def test_every_dialog_is_valid_for_slack_whatever_it_holds(
         title: str, problem: str, versions: list[str], pipelines: int, forward: bool) -> None:
     uc = replace(_uc(), title=title.strip() or "t", problem=problem)
-    assert_valid_for_slack(dialogs.deploy_dialog(uc, versions, _pipelines(pipelines), "p000",
+    assert_valid_for_slack(dialog_views.deploy_dialog(uc, versions, _pipelines(pipelines), "p000",
                                                  "CGENERAL"))
-    assert_valid_for_slack(dialogs.move_dialog(uc, "churn:3", forward=forward, to="Dev",
+    assert_valid_for_slack(dialog_views.move_dialog(uc, "churn:3", forward=forward, to="Dev",
                                                channel="CGENERAL"))
-    assert_valid_for_slack(dialogs.new_usecase_dialog("UALICE", None))
+    assert_valid_for_slack(dialog_views.new_usecase_dialog("UALICE", None))

@@ -254,7 +254,7 @@ MOVES_OF_A_USE_CASE = st.lists(st.tuples(st.sampled_from(["advance", "back", "ar
 
 
 @st.composite
-def use_cases(draw: st.DrawFn) -> tuple[UseCase, list[uc_domain.Transition]]:
+def use_cases(draw: st.DrawFn) -> tuple[UseCase, list[uc_domain.PhaseMove]]:
     """A use case created by the domain, walked through arbitrary moves with arbitrary notes."""
     owner = draw(USER_IDS)
     uc = uc_domain.create(draw(SLUGS), draw(TITLES), creator_id=draw(USER_IDS), channel_id="CHOME",
@@ -282,7 +282,7 @@ def use_cases(draw: st.DrawFn) -> tuple[UseCase, list[uc_domain.Transition]]:
 @FUZZ
 @given(use_cases(), st.integers(0, 130), OFFSETS, ZONES, texts(), USER_IDS)
 def test_use_case_renderers_keep_slack_limits(
-    made: tuple[UseCase, list[uc_domain.Transition]], copies: int, later: timedelta, tz: str,
+    made: tuple[UseCase, list[uc_domain.PhaseMove]], copies: int, later: timedelta, tz: str,
     free_text: str, viewer: str,
 ) -> None:
     uc, transitions = made

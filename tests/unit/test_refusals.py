@@ -9,7 +9,7 @@ import pytest
 from bot.domain.errors import Conflict, DomainError, NotAllowed
 from bot.render.refusals import NO_ADMINS_HINT, refusal, words
 from bot.services.commands import Actor
-from handlers.errors import outcome, refuser
+from handlers.error_path import outcome, refuser
 from handlers.grammar.parsing import UsageError
 from handlers.slash_commands import answer
 
