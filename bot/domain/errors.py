@@ -30,11 +30,9 @@ class Conflict(DomainError):
 
 
 class NotAllowed(DomainError):
-    """The actor may not do this. Given ``who_may`` and ``action``, the refusal reads "Only
-    {who_may} may {action}."; ``admins_may``: an admin could do it, so where no admins are
-    configured the renderer says how to name some."""
+    """The actor may not do this (the words say who may). ``admins_may``: an admin could, so
+    where no admins are configured the renderer says how to name some."""
 
-    def __init__(self, key: str = "", *, who_may: str = "", action: str = "",
-                 admins_may: bool = False, **facts: object) -> None:
-        super().__init__(key or f"Only {who_may} may {action}.", **facts)
-        self.who_may, self.action, self.admins_may = who_may, action, admins_may
+    def __init__(self, key: str, /, *, admins_may: bool = False, **facts: object) -> None:
+        super().__init__(key, **facts)
+        self.admins_may = admins_may
