@@ -122,7 +122,7 @@ class Dialogs:
     def _submitter(self, body: dict[str, Any], view: dict[str, Any]) -> tuple[Actor, dict[str, str]]:
         try:
             meta = json.loads(view.get("private_metadata") or "{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # not ours: 3000 characters of "[" nest too deep
             meta = {}
         meta = {k: v for k, v in meta.items() if isinstance(v, str)} if isinstance(meta, dict) else {}
         return self.actor(body["user"]["id"], meta.get("channel", "")), meta

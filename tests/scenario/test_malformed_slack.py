@@ -128,6 +128,9 @@ CASES: dict[str, Callable[[Simulator], tuple[str, str]]] = {
     "slash response_url not a URL": lambda sim: (command(sim, response_url="file:///etc/x"), FORM),
     "view_submission without view.type": lambda sim: (dialog(sim, drop("view", "type")), FORM),
     "view_submission view a string": lambda sim: (dialog(sim, put("x", "view")), FORM),
+    # bolt takes len() of response_urls whenever the key is there (found by test_hostile_inputs)
+    "view_submission response_urls null": lambda sim: (dialog(sim, put(None, "response_urls")), FORM),
+    "authorizations null": lambda sim: (home(sim, put(None, "authorizations")), JSON),
     # G8: a state that is no object, at each level (bolt and the dialogs read it as objects)
     "view_submission state a string": lambda sim: (dialog(sim, put("x", "view", "state")), FORM),
     "view_submission state a number": lambda sim: (dialog(sim, put(5, "view", "state")), FORM),
