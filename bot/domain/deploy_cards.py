@@ -45,11 +45,12 @@ class EventNote:
     purpose, a step timed out)."""
 
     event: Event
+    tz: str  # the freeze windows an override passed are shown in it
 
 
-def event_notes(events: Sequence[Event]) -> tuple[EventNote, ...]:
+def event_notes(events: Sequence[Event], tz: str) -> tuple[EventNote, ...]:
     """The events that deserve a thread note; an executor's failure has its own (output and all)."""
-    return tuple(EventNote(e) for e in events
+    return tuple(EventNote(e, tz) for e in events
                  if e.kind in ("gate_opened", "override") or (e.kind == "timed_out" and e.stage))
 
 

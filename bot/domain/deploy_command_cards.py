@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.domain.freeze_passage import Passage
+
 
 @dataclass(frozen=True)
 class StartedDespiteFreeze:
@@ -12,7 +14,8 @@ class StartedDespiteFreeze:
     deployment_id: int
     slug: str
     version: str
-    why: str  # what the audit trail keeps of the override (bot/services/freezes.passage)
+    passage: Passage  # the admin's reason and the windows it passes
+    tz: str
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from bot.domain.deployment_machine import StaleResult, Transition
 from bot.domain.deployment_model import Deployment, Event, StageRun, StageState, StepKind
+from bot.domain.freeze_passage import Passage, as_text
+from bot.domain.freezes import FreezeWindow
 
 
 def not_started(d: Deployment, index: int) -> bool:
@@ -18,15 +21,16 @@ def not_started(d: Deployment, index: int) -> bool:
             and step.wave in (None, 0) and all(w.state is StageState.WAITING for w in stage.waves))
 
 
-def hold(d: Deployment, index: int, until: datetime, now: datetime, why: str) -> Transition:
-    """A freeze window: the stage that has not started waits until ``until``, its timeout
-    moved along (the wait is not the executor's time)."""
+def hold(d: Deployment, index: int, windows: Sequence[FreezeWindow], now: datetime) -> Transition:
+    """Freeze windows, one after the other: the stage that has not started waits until the last
+    one ends, its timeout moved along (the wait is not the executor's time)."""
     stage = d.stages[index]
     step = stage.step
     if step is None or not not_started(d, index):
         raise StaleResult("nothing_to_hold")
+    until = windows[-1].end
     held = replace(step, due_at=until, deadline=until + (step.deadline - step.due_at))
-    event = Event("held", now, stage=stage.name, detail=why)
+    event = Event("held", now, stage=stage.name, detail=as_text(Passage("", tuple(windows))))
     # Held is not running: the stage starts (and its time counts) when the window has ended.
     waiting = replace(stage, step=held, started_at=None)
     return Transition(d.with_stage(index, waiting), (event,))

@@ -46,6 +46,7 @@ from bot.render.blocks import (
     when,
 )
 from bot.render.deploy_words import progress_bar
+from bot.render.freeze_blocks import kept_passage
 from bot.render.production_words import approvers_words, placement_words
 from bot.slack import ids
 
@@ -136,8 +137,8 @@ def deployment_message(d: Deployment, *, now: datetime, tz: str, buttons: Decisi
     if d.rollback_of:
         facts.append(f"rolls back deployment {d.rollback_of}")
     blocks.append(context(" · ".join(facts), DRY_RUN_NOTE if d.dry_run else ""))
-    if d.override:  # escaped when made
-        blocks.append(context(f"⚠️ freezes overridden: {clip(d.override, 500)}"))
+    if d.override:
+        blocks.append(context(f"⚠️ freezes overridden: {clip(kept_passage(d.override, tz), 500)}"))
     said = d.detail if not d.state.is_active else ""
     current = d.current_stage
     lines = [stage_line(s, now, approvers=approvers if s is current else None, said=said)
@@ -190,12 +191,12 @@ def thread_note(text: str) -> Message:
     return message(text, [section(text)])
 
 
-def event_note(e: Event) -> str:
+def event_note(e: Event, tz: str) -> str:
     """The thread line of an event that deserves one (``bot.domain.deploy_cards.event_notes``)."""
     if e.kind == "gate_opened":
         return f"✋ *{e.stage}* waits for approval."
-    if e.kind == "override":  # its detail was escaped when made
-        return f"⚠️ <@{e.actor}> passed a freeze on purpose: {e.detail}"
+    if e.kind == "override":
+        return f"⚠️ <@{e.actor}> passed a freeze on purpose: {kept_passage(e.detail, tz)}"
     wave = f" (wave {e.wave})" if e.wave else ""
     return f"{TIMED_OUT} *{e.stage}*{wave} timed out: {escape(e.detail)}"
 
@@ -221,7 +222,7 @@ def status_message(d: Deployment, events: Sequence[Event], *, now: datetime, tz:
         f"• {when(e.at, tz)} · {e.kind.replace('_', ' ')}"
         + (f" · {e.stage}" if e.stage else "") + (f" wave {e.wave}" if e.wave else "")
         + (f" · <@{e.actor}>" if e.actor else " · system")
-        + (f" — {_event_detail(e)}" if e.detail else "")
+        + (f" — {_event_detail(e, tz)}" if e.detail else "")
         for e in events
     ]
     blocks = [*main.blocks[:-1]] if main.blocks[-1]["type"] == "actions" else list(main.blocks)
@@ -231,9 +232,11 @@ def status_message(d: Deployment, events: Sequence[Event], *, now: datetime, tz:
     return Message(clip("\n".join([main.text, *notes]), 4000), blocks + [b.to_dict() for b in extra])
 
 
-def _event_detail(e: Event) -> str:
+def _event_detail(e: Event, tz: str) -> str:
     if e.kind in ("approvers_told", "reminded"):  # the people asked: user IDs
         return ", ".join(f"<@{who}>" for who in e.detail.split()[:20])
+    if e.kind in ("override", "held"):  # the freeze windows met, kept as facts
+        return clip(kept_passage(e.detail, tz), 200)
     return clip(escape(e.detail), 200)
 
 

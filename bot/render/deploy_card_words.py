@@ -38,7 +38,7 @@ def _output(c: card.StepOutput) -> str:
 
 
 _NOTES: dict[type, Callable[[Any], str]] = {
-    card.EventNote: lambda c: event_note(c.event),
+    card.EventNote: lambda c: event_note(c.event, c.tz),
     card.GateReminder: _reminder,
     card.StepOutput: _output,
     card.StepLost: lambda c: f"❌ *{c.stage}* failed: {LOST}.",

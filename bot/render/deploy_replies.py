@@ -35,7 +35,7 @@ from bot.render.deploy_blocks import (
 )
 from bot.render.deploy_dms import setting_message
 from bot.render.deploy_words import lock_line
-from bot.render.freeze_blocks import describe, frozen_lines
+from bot.render.freeze_blocks import describe, frozen_lines, passes
 from bot.render.production_words import production_line
 
 
@@ -89,7 +89,8 @@ def use_case_status(s: UseCaseStatus) -> Message:
 
 def _despite_freeze(c: StartedDespiteFreeze) -> Message:
     return thread_note(f"⚠️ <@{c.actor}> started deployment {c.deployment_id} of *{c.slug}* "
-                       f"`{c.version}` despite a freeze: {c.why}")
+                       f"`{c.version}` despite a freeze: "
+                       f"{passes(c.passage.reason, c.passage.windows, c.tz)}")
 
 
 def _locked(c: LockAnnounced) -> Message:

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.domain.durations import humanize
 from bot.domain.freeze_cards import FreezeBegun, FreezeLifted, FreezeOver, FreezeSet
+from bot.domain.freeze_passage import from_text
 from bot.domain.freeze_results import FreezeListing, Frozen, Unfrozen
 from bot.domain.freezes import FreezeWindow
 from bot.domain.mrkdwn import escape
@@ -46,8 +47,19 @@ def frozen_lines(windows: Sequence[FreezeWindow], tz: str, limit: int = MAX_FREE
 
 
 def passes(override: str, chain: Sequence[FreezeWindow], tz: str) -> str:
-    """What a deployment's audit trail keeps of an admin's override of ``chain``."""
+    """An admin's override of ``chain``, as the deployment's message and audit trail say it."""
     return f"{escape(override)} (passes {describe(chain, tz)})"
+
+
+def kept_passage(text: str, tz: str) -> str:
+    """A deployment's override or held event, from the facts kept (bot/domain/freeze_passage);
+    what an older version kept there is words already, escaped when made."""
+    passage = from_text(text)
+    if passage is None:
+        return text
+    if passage.reason:
+        return passes(passage.reason, passage.windows, tz)
+    return describe(passage.windows, tz)
 
 
 # ── the freeze commands' answers and announcements (bot.domain.freeze_results, freeze_cards) ──

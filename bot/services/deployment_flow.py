@@ -120,7 +120,7 @@ async def persist(uow: UnitOfWork, t: Transition, books: Books, notes: tuple[Thr
     if t.gate is not None:
         notes += await gate_notices.say(uow, d, t.gate, approvers, books.clock, books.timezone,
                                         message_ref=ref(d))
-    for note in (*notes, *event_notes(t.events)):
+    for note in (*notes, *event_notes(t.events, books.timezone)):
         thread(uow, d, note)
     if announce_end and not d.state.is_active:
         await end(uow, d, books)

@@ -31,7 +31,6 @@ from bot.domain.pipeline import ExecutorKind, Pipeline
 from bot.domain.rollbacks import automatic_rollback_stage, rollback_version
 from bot.domain.waves import target_names
 from bot.executors.base import ExecutorResult, Outcome, StageJob
-from bot.render.freeze_blocks import describe
 from bot.services import deployment_flow as flow
 from bot.services import gate_notices
 from bot.services.events import DeploymentChanged
@@ -113,7 +112,7 @@ class DeploymentRuns:
         if frozen.passes:  # said with the launch, in its transaction
             flow.thread(uow, d, frozen)
             return False
-        t = hold(d, index, chain[-1].end, now, describe(chain, self.timezone))
+        t = hold(d, index, chain, now)
         await flow.persist(uow, t, self.books, notes=(frozen,))
         await uow.commit()
         return True

@@ -12,6 +12,7 @@ from bot.domain.approvers import Members, dead_end, groups_named
 from bot.domain.deploy_command_cards import LockAnnounced, StartedDespiteFreeze, UnlockAnnounced
 from bot.domain.deployment_machine import Transition
 from bot.domain.deployment_model import Deployment
+from bot.domain.freeze_passage import Passage, as_text
 from bot.domain.pipeline import (
     Pipeline,
     PipelineSet,
@@ -21,7 +22,6 @@ from bot.domain.rollbacks import rollback_pipeline, rollback_version
 from bot.domain.usecases import DEPLOYER_ROLES as DEPLOYER_ROLES
 from bot.domain.usecases import Conflict, DomainError, NotAllowed, Phase, UseCase
 from bot.domain.usecases import may_deploy as may_deploy
-from bot.render import freeze_blocks
 from bot.services import deploy_status, freezes, notifications
 from bot.services import deployment_flow as flow
 from bot.services.commands import (
@@ -166,7 +166,7 @@ class DeploymentService:
             # A rollback restores a known-good version: freezes never hold a repair back.
             passed = () if kind == "rollback" else await freezes.passage(
                 uow, self.pipelines.freezes, slug, actor, override, self.clock.now(), self.timezone)
-            why = freeze_blocks.passes(override, passed, self.timezone) if passed else ""
+            why = as_text(Passage(override, passed)) if passed else ""
             running = await uow.deployments.production(slug)
             t = machine.request(use_case=slug, version=version, pipeline=pipeline,
                                 requested_by=actor.user_id, channel_id=uc.channel_id,
@@ -181,8 +181,8 @@ class DeploymentService:
             await flow.post_new(uow, d, self.books, t.events, uc)
             if why:
                 assert d.id is not None
-                uow.outbox.post(uc.channel_id, StartedDespiteFreeze(actor.user_id, d.id, slug,
-                                                                    version, why))
+                uow.outbox.post(uc.channel_id, StartedDespiteFreeze(
+                    actor.user_id, d.id, slug, version, Passage(override, passed), self.timezone))
             await uow.commit()
         return d
 

@@ -14,6 +14,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.domain.freeze_passage import from_text
 from bot.simulator.simulator import Simulator
 from tests.scenario.conftest import START
 from tests.scenario.deploy_support import load
@@ -169,7 +170,9 @@ async def test_the_deploy_dialog_in_a_freeze_refuses_non_admins_and_asks_admins_
             await sim.submit("version=1.0.0")
         await sim.submit('version=1.0.0 override="hotfix approved by the CFO"')
         d = await load(sim, 1)
-        assert d.override.startswith("hotfix approved by the CFO (passes the freeze")
+        kept = from_text(d.override)  # the facts, worded when shown
+        assert kept is not None and kept.reason == "hotfix approved by the CFO"
+        assert [w.reason for w in kept.windows] == ["quarter close"]
         assert len(said(sim, sim.channel, "despite a freeze")) == 1
     finally:
         await sim.stop()

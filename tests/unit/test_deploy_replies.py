@@ -23,6 +23,8 @@ from bot.domain.deploy_results import (
 )
 from bot.domain.deployment_model import DeploymentState
 from bot.domain.errors import Conflict, DomainError, NotAllowed
+from bot.domain.freeze_passage import Passage
+from bot.domain.freezes import FreezeWindow
 from bot.domain.locks import DeployLock
 from bot.render.cards import words
 from bot.render.deploy_replies import reply
@@ -30,6 +32,9 @@ from bot.render.refusals import said
 
 NOW = datetime(2026, 4, 3, 9, 30, tzinfo=UTC)
 LOCK = DeployLock("churn", "U_ENG", datetime(2026, 4, 3, 8, 0, tzinfo=UTC), "quarter end")
+
+QUARTER = FreezeWindow(datetime(2026, 4, 1, tzinfo=UTC), datetime(2026, 4, 3, 18, tzinfo=UTC),
+                       "R&D close")
 
 
 @pytest.mark.parametrize(("done", "text"), [
@@ -61,9 +66,10 @@ def test_each_answer_reads_as_before(done: DeployAnswer, text: str) -> None:
 
 
 @pytest.mark.parametrize(("card", "text"), [
-    (StartedDespiteFreeze("U_ADMIN", 12, "churn", "2.0", "hotfix (passes the freeze …)"),
-     "⚠️ <@U_ADMIN> started deployment 12 of *churn* `2.0` despite a freeze: hotfix (passes "
-     "the freeze …)"),
+    (StartedDespiteFreeze("U_ADMIN", 12, "churn", "2.0", Passage("hotfix & co", (QUARTER,)),
+                          "Europe/Berlin"),
+     "⚠️ <@U_ADMIN> started deployment 12 of *churn* `2.0` despite a freeze: hotfix &amp; co "
+     "(passes the freeze “R&amp;D close” (ad hoc) until 2026-04-03 20:00 CEST)"),
     (LockAnnounced("U_ENG", "churn", "a <b> & c"),
      "🔒 <@U_ENG> locked deployments of *churn*: a &lt;b&gt; &amp; c"),
     (LockAnnounced("U_ENG", "churn", ""), "🔒 <@U_ENG> locked deployments of *churn*"),

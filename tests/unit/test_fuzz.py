@@ -385,7 +385,7 @@ def test_deployment_renderers_keep_slack_limits(
         dbl.history_message(d.use_case, [d] * 12, tz=tz),
         dbl.history_message(d.use_case, [], tz=tz),
         finished_announcement(d, ending(d, owner="UOWNER", admins=frozenset({"UADMIN"}))),
-        *(cards.words(n) for n in event_notes(trail)),
+        *(cards.words(n) for n in event_notes(trail, "UTC")),
     ]
     output_note = dbl.thread_note(dbl.output_note("deploy", 0, output, detail))
     for msg in (*messages, output_note):
