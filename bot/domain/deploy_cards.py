@@ -111,15 +111,8 @@ class LockReminder:
     now: datetime
 
 
-@dataclass(frozen=True)
-class Said:
-    """A note already in words: from a caller whose words have not moved to bot/render yet."""
-
-    text: str
-
-
 ThreadNote = (EventNote | GateReminder | StepOutput | StepLost | FrozenStage | RollingBack
-              | TakenOver | LockReminder | Said)
+              | TakenOver | LockReminder)
 
 # ── direct messages ──────────────────────────────────────────────────────────────────────────
 

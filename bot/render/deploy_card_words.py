@@ -48,7 +48,6 @@ _NOTES: dict[type, Callable[[Any], str]] = {
     card.TakenOver: lambda c: (f"🔁 The worker running *{c.stage}* stopped; another follows the "
                                f"run it started (`{c.run}`) to its end."),
     card.LockReminder: lambda c: lock_reminder(c.lock, c.tz, c.now),
-    card.Said: lambda c: c.text,
 }
 
 def _in_thread(say: Callable[[Any], str]) -> Callable[[Any], Message]:

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from bot.clock import Clock
 from bot.domain.approvers import Approvers, of_gate
-from bot.domain.deploy_cards import DeploymentCard, DeploymentEnded, Said, ThreadNote, event_notes
+from bot.domain.deploy_cards import DeploymentCard, DeploymentEnded, ThreadNote, event_notes
 from bot.domain.deployment_machine import Transition
 from bot.domain.deployment_model import DecisionTokens, Deployment, DeploymentState, Event
 from bot.domain.endings import ending
@@ -142,11 +142,11 @@ async def end(uow: UnitOfWork, d: Deployment, books: Books,
     uow.outbox.post(d.channel_id, DeploymentEnded(d, facts))
 
 
-def thread(uow: UnitOfWork, d: Deployment, note: ThreadNote | str) -> None:
-    """A note in the deployment's thread (words as a ``str``: until they move to bot/render)."""
-    uow.outbox.reply(ref(d), d.channel_id, Said(note) if isinstance(note, str) else note)
+def thread(uow: UnitOfWork, d: Deployment, note: ThreadNote) -> None:
+    """A note in the deployment's thread."""
+    uow.outbox.reply(ref(d), d.channel_id, note)
 
 
-def announce(uow: UnitOfWork, channel: str, note: ThreadNote | str) -> None:
-    """A note in the channel, outside any thread (a ``str``: as for ``thread``)."""
-    uow.outbox.post(channel, Said(note) if isinstance(note, str) else note)
+def announce(uow: UnitOfWork, channel: str, note: ThreadNote) -> None:
+    """A note in the channel, outside any thread."""
+    uow.outbox.post(channel, note)
