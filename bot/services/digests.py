@@ -89,8 +89,8 @@ class DigestService:
         now = self.clock.now()
         digest = await self._gather(channel_id, now)
         async with self.uow() as uow:
+            uow.outbox.post(channel_id, digest)  # worded before the claim: see run_scheduled
             await uow.digests.claim_run(channel_id, now, now)
-            uow.outbox.post(channel_id, digest)
             await uow.commit()
 
     async def run_scheduled(self, channel_id: str, fire_time: datetime) -> bool:
@@ -103,9 +103,11 @@ class DigestService:
         async with self.uow() as uow:
             if not await self._owed(uow, channel_id, fire_time):
                 return False  # turned off meanwhile
+            # Worded (the slow part) before the claim's INSERT, which holds SQLite's one writer
+            # until the commit; a lost claim rolls the queued message back with it.
+            uow.outbox.post(channel_id, digest)
             if not await uow.digests.claim_run(channel_id, fire_time, now):
                 return False
-            uow.outbox.post(channel_id, digest)
             await uow.commit()
         return True
 
