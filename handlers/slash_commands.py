@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 
 C = TypeVar("C")
 
+
 @dataclass(frozen=True)
 class Later:
     """An answer that comes after the ack, through the response_url: heavy work (a digest, DORA,
@@ -112,12 +113,6 @@ class OpenDialog:
 Run = Callable[[Any, Actor, Where], Awaitable["Message | Later | OpenDialog"]]
 
 
-@dataclass(frozen=True)
-class SlashCommand:
-    grammar: Grammar
-    run: Run
-
-
 def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentService,
              metrics: MetricService, digests: DigestService, admins: frozenset[str],
              background: AfterAck, kpis: KpiService, dialogs: Dialogs,
@@ -125,7 +120,7 @@ def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentSe
     runs = {USECASE: _usecase(use_cases, dialogs), DEPLOY: _deploy(deployments, dialogs.deploys, freezes),
             METRIC: _metric(metrics, kpis, background), DIGEST: _digest(digests, background)}
     for grammar in COMMANDS:
-        _listen(app, SlashCommand(grammar, runs[grammar]), admins, background, dialogs, use_cases)
+        _listen(app, grammar, runs[grammar], admins, background, dialogs, use_cases)
 
 
 def named_slug(command: object) -> str | None:
@@ -135,11 +130,9 @@ def named_slug(command: object) -> str | None:
     return slug if isinstance(slug, str) and not isinstance(command, NewUseCase | ShowUseCase) else None
 
 
-def _listen(app: AsyncApp, slash: SlashCommand, admins: frozenset[str], background: AfterAck,
-            dialogs: Dialogs, use_cases: UseCaseService) -> None:
+def _listen(app: AsyncApp, grammar: Grammar, run: Run, admins: frozenset[str],
+            background: AfterAck, dialogs: Dialogs, use_cases: UseCaseService) -> None:
     """One listener: answer in the ack, or ack at once and answer later in a heavy turn."""
-    grammar = slash.grammar
-
     @app.command(grammar.name)
     async def listener(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond,
                        client: AsyncWebClient) -> None:
@@ -149,7 +142,7 @@ def _listen(app: AsyncApp, slash: SlashCommand, admins: frozenset[str], backgrou
         async def execute(cmd: Any, who: Actor) -> Message | Later | OpenDialog:
             if (slug := named_slug(cmd)) is not None:  # a private use case is unseen outside
                 await use_cases.ensure_seen(slug, who)
-            return await slash.run(cmd, who, where)
+            return await run(cmd, who, where)
 
         answered = await answer(text, who, grammar.parse, execute, title=grammar.title,
                                 help_lines=grammar.help_lines, usage=grammar.usage, admins=admins)
@@ -201,6 +194,8 @@ def _deploy(deployments: DeploymentService, deploys: DeployDialogs, freezes: Fre
 
 async def _worded(work: Awaitable[MetricResult]) -> Message:
     return metric_replies.reply(await work)
+
+
 async def _deploy_form(deploys: DeployDialogs, slug: str, actor: Actor) -> dict[str, Any]:
     return deploy_form(await deploys.view(slug, actor))
 

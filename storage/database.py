@@ -21,7 +21,7 @@ from bot.clock import Clock
 from bot.services import deliveries
 from bot.services.deliveries import Delivery
 from bot.services.events import AfterCommit, MessageQueued
-from bot.services.outbox_port import Words
+from bot.services.outbox_port import CardWords
 from storage import sqlite_driver
 from storage.claims import SqlClaimRepository
 from storage.deployments import SqlDeploymentRepository
@@ -126,7 +126,7 @@ class SqlUnitOfWork:
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
-                 publish: Publish, words: Words | None = None) -> None:
+                 publish: Publish, words: CardWords | None = None) -> None:
         self._sessions = sessions
         self._words = words
         self._clock = clock
@@ -179,7 +179,7 @@ class SqlUnitOfWork:
 
 class Database:
     def __init__(self, url: str, clock: Clock, *, read_connections: int = 2,
-                 publish: Publish = _nobody, words: Words | None = None) -> None:
+                 publish: Publish = _nobody, words: CardWords | None = None) -> None:
         """``words`` turns the cards services post into Slack arguments (bot/render/cards.py,
         given by the composition root: storage never imports a renderer)."""
         self.url = url

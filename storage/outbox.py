@@ -16,7 +16,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from bot.services.outbox_port import CardOutbox, Words
+from bot.services.outbox_port import CardOutbox, CardWords
 from bot.services.ports import OutboxItem, OutgoingMessage
 from storage.models import OutboxRow
 
@@ -26,7 +26,7 @@ PENDING, SENT, DEAD, SUPERSEDED = "pending", "sent", "dead", "superseded"
 class SqlOutbox(CardOutbox):
     """The writing side, used inside a unit of work."""
 
-    def __init__(self, session: AsyncSession, now: datetime, words: Words | None) -> None:
+    def __init__(self, session: AsyncSession, now: datetime, words: CardWords | None) -> None:
         super().__init__(words)
         self._session = session
         self._now = now

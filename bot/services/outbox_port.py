@@ -1,5 +1,5 @@
 """The narrow port every message the bot owes Slack goes through: post, edit or reply with a
-*card* — facts from bot/domain — that bot/render words as it is queued (``Words``), in the
+*card* — facts from bot/domain — that bot/render words as it is queued (``CardWords``), in the
 transaction that decided it. Services never build a Web API call or a sentence themselves."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-Words = Callable[[object], dict[str, Any]]
+CardWords = Callable[[object], dict[str, Any]]
 """A card's Slack arguments (``text``, ``blocks``); bot/render/cards.py is the one there is."""
 
 
@@ -43,7 +43,7 @@ class CardOutbox:
     """``post``/``edit``/``reply`` over ``add`` of one Web API call: the SQL outbox and the
     in-memory one share it, so both word a card the same way."""
 
-    def __init__(self, words: Words | None) -> None:
+    def __init__(self, words: CardWords | None) -> None:
         self._words = words
 
     def add(self, message: OutgoingMessage) -> None:

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
 
-from bot.services.outbox_port import CardOutbox, Words
+from bot.services.outbox_port import CardOutbox, CardWords
 from bot.services.ports import DigestSchedule, OutgoingMessage
 from tests.fakes.tables import Ids, OutboxRow, Table, Tables
 
@@ -67,7 +67,7 @@ def _insert_once(table: Table[K, datetime], key: K, at: datetime) -> bool:
 class MemoryOutbox(CardOutbox):
     """The writing side of the outbox; ``added`` tells the commit to announce MessageQueued."""
 
-    def __init__(self, tables: Tables, ids: Ids, words: Words | None) -> None:
+    def __init__(self, tables: Tables, ids: Ids, words: CardWords | None) -> None:
         super().__init__(words)
         self._rows = tables.outbox
         self._ids = ids

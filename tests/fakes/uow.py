@@ -18,7 +18,7 @@ from bot.render.cards import slack_args
 from bot.services import deliveries
 from bot.services.deliveries import Delivery
 from bot.services.events import AfterCommit, MessageQueued
-from bot.services.outbox_port import Words
+from bot.services.outbox_port import CardWords
 from bot.services.ports import DuplicateDelivery, OutgoingMessage, UnitOfWork
 from tests.fakes.deployments import MemoryDeploymentRepository
 from tests.fakes.digests import MemoryClaimRepository, MemoryDigestRepository, MemoryOutbox
@@ -114,7 +114,7 @@ class InMemoryDatabase:
     that the services under test are given."""
 
     def __init__(self, clock: Clock | None = None, publish: Publish | None = None,
-                 words: Words = slack_args) -> None:
+                 words: CardWords = slack_args) -> None:
         self.clock = clock or SystemClock()
         self.words = words
         self.committed = Tables()
