@@ -11,6 +11,7 @@ from __future__ import annotations
 import types
 from dataclasses import fields, is_dataclass
 from datetime import timedelta
+from functools import cache
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from bot.domain.executor_specs import SPECS, ExecutorKind, ExecutorSpec, KpiSpec
@@ -63,5 +64,11 @@ def _typed(hint: Any, value: Any) -> Any:
         items = args[:1] * len(value) if args[-1] is Ellipsis else args
         return tuple(_typed(item, v) for item, v in zip(items, value, strict=True))
     if is_dataclass(hint) and isinstance(hint, type):
-        return hint(*(_typed(h, v) for h, v in zip(get_type_hints(hint).values(), value, strict=True)))
+        return hint(*(_typed(h, v) for h, v in zip(_fields_of(hint), value, strict=True)))
     return value
+
+
+@cache
+def _fields_of(kind: type) -> tuple[Any, ...]:
+    """A nested dataclass's field types (a KPI gate's MaxDrop), looked up once, not per row."""
+    return tuple(get_type_hints(kind).values())
