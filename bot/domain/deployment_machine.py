@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+from bot.domain.changes import Change
 from bot.domain.deployment_model import (
     Deployment,
     DeploymentState,
@@ -178,6 +179,7 @@ class StepResult:
     url: str | None = None
     accepted: bool = False  # the executor took the job; the result comes later
     undo: dict[str, str] | None = None  # how to take the passed step's change back
+    change: Change | None = None  # what the version turned out to be (the commit a run built)
 
 
 def record_result(d: Deployment, index: int, kind: StepKind, wave: int | None,
@@ -187,6 +189,8 @@ def record_result(d: Deployment, index: int, kind: StepKind, wave: int | None,
     step = stage.step
     if step is None or not step.launched or (step.kind, step.wave) != (kind, wave):
         raise StaleResult("result_not_awaited", stage=stage.name, deployment=d.id)
+    if result.change is not None and d.change is None:  # the first a stage learns is kept
+        d = replace(d, change=result.change)
     if result.accepted:
         waiting = replace(stage, step=replace(step, accepted=True), url=result.url or stage.url)
         return Transition(d.with_stage(index, waiting))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+from bot.domain.changes import Change
 from bot.domain.pipeline import StageSpec
 from bot.domain.production import Placement
 
@@ -168,6 +169,7 @@ class Deployment:
     revision: int = 0         # optimistic-concurrency counter kept by storage
     override: str = ""        # an admin's reason to pass freeze windows; "": freezes apply
     production: Placement = ()  # what runs where, as far as this deployment knows (dry run: ())
+    change: Change | None = None  # what its version is, when known (bot.domain.changes)
 
     @property
     def needs_undo(self) -> bool:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
+from bot.domain.changes import Change
 from bot.domain.pipeline import ExecutorSpec
 
 
@@ -42,6 +43,7 @@ class ExecutorResult:
     # How to take back what a passed stage changed (an MLflow alias's previous version), kept
     # with the stage and handed to the executor's ``undo`` if the deployment fails or is cancelled.
     undo: dict[str, str] | None = None
+    change: Change | None = None  # what the version turned out to be (the commit a run built)
 
 
 # The message a step's task is cancelled with when its work is not over but is no longer this

@@ -137,7 +137,8 @@ class DeploymentRuns:
         # Executors' words are stored as they come, minus control characters (NUL: PostgreSQL).
         detail, tail = without_controls(result.detail), tuple(map(without_controls, result.output_tail))
         step_result = StepResult(result.outcome is Outcome.SUCCEEDED, detail, result.url,
-                                 accepted=result.outcome is Outcome.ACCEPTED, undo=result.undo)
+                                 accepted=result.outcome is Outcome.ACCEPTED, undo=result.undo,
+                                 change=result.change)
         # The thread gets what the message can't show: output, links and why something failed.
         show = bool(tail or result.url or result.outcome is Outcome.FAILED)
 
