@@ -31,12 +31,12 @@ from bot.domain.deployment_model import (  # noqa: E402
 from bot.domain.dora import DoraRecord, production_finished  # noqa: E402
 from bot.domain.executor_specs import DryRunSpec, WebhookSpec
 from bot.domain.pipeline import (  # noqa: E402
-    BUILT_IN,
     ApprovalSpec,
     OnFailure,
     Pipeline,
     StageSpec,
 )
+from bot.pipelines.loading import BUILT_IN  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.deployment_codec import stage_to_json  # noqa: E402
 from storage.kpi_models import MetricCrossingRow, MetricPointRow, MetricTargetRow  # noqa: E402

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot.domain.deployment_model import StepKind
-from bot.domain.mrkdwn import web_url
+from bot.domain.safe_text import web_url
 from bot.executors.base import ExecutorResult, Outcome
 from bot.executors.webhook import DETAIL_LIMIT, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_callback
 from bot.services.deployment_runs import DeploymentRuns

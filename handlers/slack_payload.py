@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bot.domain.mrkdwn import control_character, web_url
+from bot.domain.safe_text import control_character, web_url
 from handlers.grammar.parsing import SLACK_ID_MAX
 
 # IDs end up in 32-character columns (users, channels): Slack's are 9-11 characters.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.domain.changes import Change
@@ -23,15 +23,12 @@ from bot.domain.deployment_model import (
     StepKind,
     WaveRun,
 )
-from bot.domain.durations import humanize
+from bot.domain.deployment_stop import Stop, StopKind, as_text
 from bot.domain.errors import Conflict
-from bot.domain.mrkdwn import escape
 from bot.domain.pipeline import OnFailure, Pipeline, StageSpec, production_index
 from bot.domain.production import Placement, extend
 from bot.domain.targets import placed, stage_targets, unknown_after
 from bot.domain.waves import plan_waves, target_names
-
-LOST = "the bot stopped while this step ran; it was not run again"
 
 
 class StaleResult(Conflict):
@@ -86,8 +83,7 @@ def request(*, use_case: str, version: str, pipeline: Pipeline, requested_by: st
         production=baseline,
     )
     started = _advance(d, now)
-    what = "rollback requested" if kind == "rollback" else "requested"
-    event = Event("requested", now, requested_by, detail=f"{what}: {version} via {pipeline.name}")
+    event = Event("requested", now, requested_by)  # the deployment says what and how
     return replace(started, events=(event, *started.events))
 
 
@@ -96,8 +92,7 @@ def _advance(d: Deployment, now: datetime) -> Transition:
     index = d.current
     if index is None:
         done = replace(d, state=DeploymentState.SUCCEEDED, finished_at=now)
-        said = "dry run: nothing was deployed" if d.dry_run else f"{d.version} is out"
-        return Transition(done, (Event("succeeded", now, detail=said),))
+        return Transition(done, (Event("succeeded", now),))
     stage = d.stages[index]
     if stage.spec.approval is not None and stage.gate_opened_at is None:
         gated = replace(stage, state=StageState.AWAITING_APPROVAL, gate_opened_at=now)
@@ -141,7 +136,9 @@ def launch(d: Deployment, index: int, now: datetime) -> Deployment:
 # ── ending ───────────────────────────────────────────────────────────────────────────────────
 
 def end(d: Deployment, state: DeploymentState, current_as: StageState, now: datetime,
-        detail: str) -> Deployment:
+        stop: Stop) -> Deployment:
+    """``stop``: why, kept with the deployment and the stage it stopped at."""
+    detail = as_text(stop)
     stages = []
     for stage in d.stages:
         if stage.state.is_done:
@@ -159,7 +156,7 @@ def cancel(d: Deployment, user_id: str, reason: str, now: datetime) -> Transitio
         raise Conflict("deployment_ended", deployment=d.id, state=d.state)
     stage = d.current_stage
     launched = bool(stage and stage.step and stage.step.launched)
-    why = f"cancelled by <@{user_id}>" + (f": {escape(reason)}" if reason else "")
+    why = Stop(StopKind.CANCELLED, stage.name if stage else "", user_id, reason)
     index = d.current
     if stage is not None and index is not None:
         d = unknown_after(d, index, stage.step, now)
@@ -195,7 +192,7 @@ def record_result(d: Deployment, index: int, kind: StepKind, wave: int | None,
         waiting = replace(stage, step=replace(step, accepted=True), url=result.url or stage.url)
         return Transition(d.with_stage(index, waiting))
     if not result.succeeded:
-        return _fail(d, index, now, result, StageState.FAILED)
+        return _fail(d, index, now, result, StopKind.FAILED)
     return _step_passed(d, index, now, result)
 
 
@@ -210,7 +207,7 @@ def _step_passed(d: Deployment, index: int, now: datetime, result: StepResult) -
     d = placed(d, index, step, d.version, now)
     if step.wave is None:
         passed = replace(stage, state=StageState.PASSED, finished_at=now, step=None,
-                         detail=escape(result.detail), url=url)
+                         detail=result.detail, url=url)
         moved = _advance(d.with_stage(index, passed), now)
         return replace(moved, events=(event, *moved.events))
     waves = list(stage.waves)
@@ -238,34 +235,30 @@ def _wave_no(wave: int | None) -> int | None:
     return None if wave is None else wave + 1
 
 
-def _fail(d: Deployment, index: int, now: datetime, result: StepResult,
-          as_state: StageState) -> Transition:
+def _fail(d: Deployment, index: int, now: datetime, result: StepResult, kind: StopKind,
+          waited: timedelta | None = None) -> Transition:
     stage = d.stages[index]
     step = stage.step
     assert step is not None
+    as_state = StageState.TIMED_OUT if kind is StopKind.TIMED_OUT else StageState.FAILED
     waves = list(stage.waves)
     if step.wave is not None:
         wave = waves[step.wave]
         waves[step.wave] = (replace(wave, health=as_state) if step.kind is StepKind.HEALTH
                             else replace(wave, state=as_state))
-    what = "health check" if step.kind is StepKind.HEALTH else "run"
-    where = f" (wave {step.wave + 1})" if step.wave is not None else ""
-    detail = f"{stage.name} {what}{where} {_verb(as_state)}: {escape(result.detail)}".rstrip(": ")
+    stop = Stop(kind, stage.name, reason=result.detail, health=step.kind is StepKind.HEALTH,
+                wave=_wave_no(step.wave), waited=waited)
     failed_stage = replace(stage, waves=tuple(waves), url=result.url or stage.url,
                            undo=result.undo or stage.undo)  # a change may stand all the same
     d = unknown_after(d.with_stage(index, failed_stage), index, step, now)
-    ended = end(d, DeploymentState.FAILED, as_state, now, detail)
+    ended = end(d, DeploymentState.FAILED, as_state, now, stop)
     event = Event(as_state.value, now, stage=stage.name, wave=_wave_no(step.wave),
-                  detail=result.detail)
+                  detail=as_text(stop))
     touched: tuple[str, ...] = ()
     if stage.spec.on_failure is OnFailure.ROLLBACK and step.wave is not None:
         # The failed wave may be partly deployed: it is rolled back along with the ones before.
         touched = tuple(t for w in waves[: step.wave + 1] for t in w.targets)
     return Transition(ended, (event,), rollback_targets=touched)
-
-
-def _verb(state: StageState) -> str:
-    return "timed out" if state is StageState.TIMED_OUT else "failed"
 
 
 def time_out(d: Deployment, now: datetime) -> Transition:
@@ -275,8 +268,7 @@ def time_out(d: Deployment, now: datetime) -> Transition:
         raise StaleResult("nothing_running")
     if stage.step.deadline > now:
         raise StaleResult("not_timed_out")
-    limit = StepResult(False, f"no result within {humanize(stage.spec.timeout)}")
-    moved = _fail(d, index, now, limit, StageState.TIMED_OUT)
+    moved = _fail(d, index, now, StepResult(False), StopKind.TIMED_OUT, stage.spec.timeout)
     return replace(moved, kill=True)
 
 
@@ -295,4 +287,4 @@ def lost(d: Deployment, now: datetime) -> Transition:
     index, stage = d.current, d.current_stage
     if stage is None or index is None or stage.step is None or not stage.step.launched:
         raise StaleResult("nothing_running")
-    return _fail(d, index, now, StepResult(False, LOST), StageState.FAILED)
+    return _fail(d, index, now, StepResult(False), StopKind.LOST)

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.domain.changes import Change
+from bot.domain.deployment_stop import Stop, from_text
 from bot.domain.pipeline import StageSpec
 from bot.domain.production import Placement
 
@@ -81,7 +82,7 @@ class StageRun:
     state: StageState = StageState.WAITING
     started_at: datetime | None = None
     finished_at: datetime | None = None
-    detail: str = ""          # mrkdwn, escaped when made (it may mention people)
+    detail: str = ""          # why it stopped short of success: ``stop``, kept as text
     url: str | None = None
     waves: tuple[WaveRun, ...] = ()
     gate_opened_at: datetime | None = None
@@ -165,7 +166,7 @@ class Deployment:
     rollback_of: int | None = None
     dry_run: bool = False
     finished_at: datetime | None = None
-    detail: str = ""          # mrkdwn, escaped when made (it may mention people)
+    detail: str = ""          # why it stopped short of success: ``stop``, kept as text
     revision: int = 0         # optimistic-concurrency counter kept by storage
     override: str = ""        # an admin's reason to pass freeze windows; "": freezes apply
     production: Placement = ()  # what runs where, as far as this deployment knows (dry run: ())
@@ -176,6 +177,11 @@ class Deployment:
         """Ended without success while a stage's change (an MLflow alias) still stands."""
         return not self.state.is_active and self.state is not DeploymentState.SUCCEEDED \
             and any(s.undo is not None for s in self.stages)
+
+    @property
+    def stop(self) -> Stop | None:
+        """Why it stopped short of success (None: it did not, or an older version kept words)."""
+        return from_text(self.detail) if self.detail else None
 
     @property
     def current(self) -> int | None:

@@ -18,8 +18,8 @@ from bot.domain.deployment_machine import (
     start_stage,
 )
 from bot.domain.deployment_model import Deployment, DeploymentState, Event, StageRun, StageState, Vote
+from bot.domain.deployment_stop import Stop, StopKind
 from bot.domain.errors import Conflict, DomainError, NotAllowed
-from bot.domain.mrkdwn import escape
 from bot.domain.pipeline import ApprovalSpec
 
 
@@ -78,7 +78,7 @@ def reject(d: Deployment, index: int, user_id: str, reason: str, now: datetime, 
         raise DomainError("reason_required")
     voted = replace(stage, votes=(*stage.votes, Vote(user_id, False, now, reason.strip())))
     ended = end(d.with_stage(index, voted), DeploymentState.REJECTED, StageState.REJECTED,
-                 now, f"rejected by <@{user_id}>: {escape(reason.strip())}")
+                 now, Stop(StopKind.REJECTED, stage.name, user_id, reason.strip()))
     return Transition(ended, (Event("rejected", now, user_id, stage.name, detail=reason.strip()),),
                       gate=GateNotice(index, GateNews.CHANGED))
 
@@ -93,7 +93,7 @@ def expire(d: Deployment, now: datetime) -> Transition:
         raise StaleResult("gate_not_expired")
     assert index is not None
     ended = end(d, DeploymentState.EXPIRED, StageState.EXPIRED, now,
-                 f"the approval for {stage.name} expired")
+                Stop(StopKind.EXPIRED, stage.name))
     return Transition(ended, (Event("expired", now, stage=stage.name),),
                       gate=GateNotice(index, GateNews.CHANGED))
 

@@ -177,19 +177,6 @@ class MaxDrop:
         return f"{format_number(self.amount)}%" if self.percent else format_number(self.amount)
 
 
-def parse_max_drop(value: object) -> MaxDrop:
-    """``"2%"``, ``0.02`` or ``"0.02"``: how much worse than at the start a wave may leave the KPI."""
-    text = str(value).strip() if isinstance(value, str | int | float) and not isinstance(value, bool) else ""
-    percent = text.endswith("%")
-    try:
-        amount = float(text.removesuffix("%").strip())
-    except ValueError:
-        amount = math.nan
-    if not math.isfinite(amount) or amount < 0:
-        raise ValueError('expected a number or a percentage like "2%", at least 0')
-    return MaxDrop(amount, percent)
-
-
 class Shortfall(StrEnum):
     """Why the kpi gate failed a wave."""
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
-from bot.domain.executor_specs import DryRunSpec
 from bot.domain.executor_specs import ExecutorKind as ExecutorKind  # re-exported
 from bot.domain.executor_specs import ExecutorSpec as ExecutorSpec  # re-exported
 from bot.domain.freezes import RecurringFreeze
@@ -96,20 +95,3 @@ class PipelineSet:
         name = requested or self.use_cases.get(slug) or self.default
         return self.pipelines[name]
 
-
-BUILT_IN = PipelineSet(
-    pipelines={
-        "default": Pipeline(
-            name="default",
-            description="built-in dry-run pipeline: nothing is deployed",
-            stages=(
-                StageSpec("develop", DryRunSpec()),
-                StageSpec("verify", DryRunSpec()),
-                StageSpec("stage", DryRunSpec()),
-                StageSpec("verify-staging", DryRunSpec()),
-                StageSpec("deploy", DryRunSpec(), approval=ApprovalSpec()),
-            ),
-        )
-    },
-    default="default",
-)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.domain.durations import humanize
+from bot.render.durations import humanize
 
 
 def format_timeout(timeout: timedelta) -> str:

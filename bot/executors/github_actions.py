@@ -17,7 +17,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from bot.domain.executor_specs import ExecutorSpec, GithubActionsSpec
-from bot.domain.mrkdwn import web_url
+from bot.domain.safe_text import web_url
 from bot.executors._common import clip, format_timeout
 from bot.executors.base import ExecutorResult, Outcome, StageJob, Started, handed_over
 from bot.executors.command import expand_argv

@@ -23,7 +23,7 @@ import aiohttp
 
 from bot.clock import within_window
 from bot.domain.executor_specs import ExecutorSpec, WebhookSpec
-from bot.domain.mrkdwn import web_url
+from bot.domain.safe_text import web_url
 from bot.executors._common import clip, format_timeout
 from bot.executors.base import ExecutorResult, Outcome, StageJob
 

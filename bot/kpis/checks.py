@@ -14,11 +14,11 @@ from typing import Any
 
 from bot.domain.kpis import KPI_CRON_MIN_INTERVAL, MIN_EVERY, Every, KpiSchedule, KpiSourceSet, KpiSpec
 from bot.domain.metrics import Target, parse_op, parse_value, validate_name, validate_unit
-from bot.domain.mrkdwn import unescape
 from bot.domain.schedule import Schedule, ScheduleError
 from bot.domain.usecases import SLUG_RE, DomainError
 from bot.kpis.source_values import SourceValues
 from bot.render import refusals
+from bot.render.mrkdwn import unescape
 from bot.toml_values import join, kind_of, parse_duration, quote, short
 
 DEFAULT_TIMEOUT = timedelta(seconds=30)

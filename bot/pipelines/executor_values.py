@@ -3,6 +3,7 @@ makes them valid, every problem with its key path (the rest of the file: ``check
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from bot.domain.executor_specs import (
     MlflowSpec,
     WebhookSpec,
 )
-from bot.domain.kpis import parse_max_drop
+from bot.domain.kpis import MaxDrop
 from bot.domain.metrics import NAME_RE as METRIC_NAME_RE
 from bot.pipelines.rollout_values import RolloutValues
 from bot.toml_values import did_you_mean, join, kind_of, quote, quoted
@@ -175,3 +176,16 @@ class ExecutorValues(RolloutValues):
                 self.fail(f"{path}[0]", "the program to run must not be empty")
             self.placeholders(arg, f"{path}[{i}]")
         return tuple(value) if len(self.problems) == count else None
+
+
+def parse_max_drop(value: object) -> MaxDrop:
+    """``"2%"``, ``0.02`` or ``"0.02"``: how much worse than at the start a wave may leave the KPI."""
+    text = str(value).strip() if isinstance(value, str | int | float) and not isinstance(value, bool) else ""
+    percent = text.endswith("%")
+    try:
+        amount = float(text.removesuffix("%").strip())
+    except ValueError:
+        amount = math.nan
+    if not math.isfinite(amount) or amount < 0:
+        raise ValueError('expected a number or a percentage like "2%", at least 0')
+    return MaxDrop(amount, percent)

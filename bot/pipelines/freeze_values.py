@@ -14,10 +14,10 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from bot.domain.freezes import FREEZE_CRON_MIN_INTERVAL, MAX_DURATION, RecurringFreeze
-from bot.domain.mrkdwn import unescape
 from bot.domain.schedule import Schedule, ScheduleError
 from bot.domain.usecases import SLUG_RE
 from bot.render import refusals
+from bot.render.mrkdwn import unescape
 from bot.toml_values import TomlReader, join, kind_of, quote
 
 FREEZE_KEYS = ("cron", "duration", "tz", "reason", "use_cases")

@@ -12,11 +12,30 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.config import ConfigError, load_settings
-from bot.domain.pipeline import BUILT_IN, ExecutorKind, PipelineSet
+from bot.domain.executor_specs import DryRunSpec
+from bot.domain.pipeline import ApprovalSpec, ExecutorKind, Pipeline, PipelineSet, StageSpec
 from bot.kpis.loading import check_kpi_file
 from bot.pipelines.checks import Checker
 from bot.render.schedule_words import freeze_words
 from bot.toml_values import PipelineProblem, read_toml
+
+# Without BIZDEVOPS_PIPELINES: SPEC's five stages, every one a dry run, one approval before deploy.
+BUILT_IN = PipelineSet(
+    pipelines={
+        "default": Pipeline(
+            name="default",
+            description="built-in dry-run pipeline: nothing is deployed",
+            stages=(
+                StageSpec("develop", DryRunSpec()),
+                StageSpec("verify", DryRunSpec()),
+                StageSpec("stage", DryRunSpec()),
+                StageSpec("verify-staging", DryRunSpec()),
+                StageSpec("deploy", DryRunSpec(), approval=ApprovalSpec()),
+            ),
+        )
+    },
+    default="default",
+)
 
 # What the environment must provide when the file uses an executor kind.
 REQUIRED_SETTING = {

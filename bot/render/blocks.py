@@ -4,7 +4,7 @@ Pure functions. This module holds the pieces and the short replies; the renderer
 sit beside it (``usecase_blocks``, ``deploy_blocks``, ``metric_blocks``, ``digest_blocks``,
 ``home_blocks``). Every message goes through :func:`message`, which keeps Slack's limits
 (50 blocks, 3000 characters a section, 150 a header) so no caller has to think about them.
-User-supplied text (titles, notes, reasons) always passes ``bot.domain.mrkdwn.escape`` so it can't ping
+User-supplied text (titles, notes, reasons) always passes ``bot.render.mrkdwn.escape`` so it can't ping
 or link.
 """
 

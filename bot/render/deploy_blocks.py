@@ -29,10 +29,8 @@ from bot.domain.deployment_model import (
     StageState,
     StepKind,
 )
-from bot.domain.durations import humanize
 from bot.domain.endings import changed_production
 from bot.domain.holds import is_held
-from bot.domain.mrkdwn import escape, link
 from bot.domain.production import named
 from bot.render.blocks import (
     Message,
@@ -45,8 +43,11 @@ from bot.render.blocks import (
     section,
     when,
 )
+from bot.render.deploy_stop_words import kept_stop, stop_reason
 from bot.render.deploy_words import progress_bar
+from bot.render.durations import humanize
 from bot.render.freeze_blocks import kept_passage
+from bot.render.mrkdwn import escape, link
 from bot.render.production_words import approvers_words, placement_words
 from bot.slack import ids
 
@@ -103,7 +104,7 @@ def stage_line(stage: StageRun, now: datetime, *, approvers: Approvers | None = 
         line += "\n      " + _wave_line(stage)
     if stage.detail and stage.state.is_done and stage.state is not StageState.PASSED \
             and stage.detail != said:
-        line += f"\n      _{clip(stage.detail, 300)}_"  # details are mrkdwn, escaped when made
+        line += f"\n      _{clip(kept_stop(stage.detail), 300)}_"
     if details := link(stage.url, "details"):
         line += f"\n      {details}"
     return line
@@ -154,7 +155,7 @@ def deployment_message(d: Deployment, *, now: datetime, tz: str, buttons: Decisi
     if not d.state.is_active and d.finished_at:
         status += f" after {humanize(d.finished_at - d.requested_at)}"
     if d.detail and not d.state.is_active:
-        status += f" — {clip(d.detail, 500)}"
+        status += f" — {clip(kept_stop(d.detail), 500)}"
     blocks.append(section(f"*{status}*"))
     if actions := _actions(d, buttons):
         blocks.append(actions)
@@ -198,7 +199,7 @@ def event_note(e: Event, tz: str) -> str:
     if e.kind == "override":
         return f"⚠️ <@{e.actor}> passed a freeze on purpose: {kept_passage(e.detail, tz)}"
     wave = f" (wave {e.wave})" if e.wave else ""
-    return f"{TIMED_OUT} *{e.stage}*{wave} timed out: {escape(e.detail)}"
+    return f"{TIMED_OUT} *{e.stage}*{wave} timed out: {stop_reason(e.detail)}"
 
 
 def output_note(stage: str, wave: int | None, lines: Sequence[str], detail: str,
@@ -222,7 +223,7 @@ def status_message(d: Deployment, events: Sequence[Event], *, now: datetime, tz:
         f"• {when(e.at, tz)} · {e.kind.replace('_', ' ')}"
         + (f" · {e.stage}" if e.stage else "") + (f" wave {e.wave}" if e.wave else "")
         + (f" · <@{e.actor}>" if e.actor else " · system")
-        + (f" — {_event_detail(e, tz)}" if e.detail else "")
+        + (f" — {detail}" if (detail := _event_detail(e, d, tz)) else "")
         for e in events
     ]
     blocks = [*main.blocks[:-1]] if main.blocks[-1]["type"] == "actions" else list(main.blocks)
@@ -232,12 +233,25 @@ def status_message(d: Deployment, events: Sequence[Event], *, now: datetime, tz:
     return Message(clip("\n".join([main.text, *notes]), 4000), blocks + [b.to_dict() for b in extra])
 
 
-def _event_detail(e: Event, tz: str) -> str:
+def _event_detail(e: Event, d: Deployment, tz: str) -> str:
+    if not e.detail:  # the facts are the deployment's (older versions kept these words)
+        return _said_of(e.kind, d)
     if e.kind in ("approvers_told", "reminded"):  # the people asked: user IDs
         return ", ".join(f"<@{who}>" for who in e.detail.split()[:20])
     if e.kind in ("override", "held"):  # the freeze windows met, kept as facts
         return clip(kept_passage(e.detail, tz), 200)
+    if e.kind in ("failed", "timed_out"):
+        return clip(stop_reason(e.detail), 200)
     return clip(escape(e.detail), 200)
+
+
+def _said_of(kind: str, d: Deployment) -> str:
+    if kind == "requested":
+        what = "rollback requested" if d.kind == "rollback" else "requested"
+        return escape(f"{what}: {d.version} via {d.pipeline}")
+    if kind == "succeeded":
+        return "dry run: nothing was deployed" if d.dry_run else escape(f"{d.version} is out")
+    return ""
 
 
 def running_message(active: Sequence[Deployment], frozen: Sequence[str]) -> Message:

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.domain import deploy_cards as card
-from bot.domain.deployment_machine import LOST
-from bot.domain.durations import humanize
 from bot.render.blocks import Message
 from bot.render.deploy_blocks import HELD, deployment_message, event_note, output_note, thread_note
 from bot.render.deploy_dms import TextOnly, approval_decided, approval_request, requester_line
 from bot.render.deploy_endings import finished_announcement
+from bot.render.deploy_stop_words import LOST
 from bot.render.deploy_words import lock_reminder
+from bot.render.durations import humanize
 from bot.render.freeze_blocks import describe
 from bot.render.production_words import approvers_words
 

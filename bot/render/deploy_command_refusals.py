@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.domain.mrkdwn import escape
 from bot.domain.pipeline import ROLES
 from bot.render.deploy_words import dead_end, lock_line, lock_words
+from bot.render.mrkdwn import escape
 
 if TYPE_CHECKING:  # bot/render/refusals.py merges this table
     from bot.render.refusals import Words

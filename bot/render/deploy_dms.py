@@ -14,10 +14,10 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTex
 
 from bot.domain.deploy_cards import RequesterNews
 from bot.domain.deployment_model import DecisionTokens, Deployment, DeploymentState, StageState
-from bot.domain.durations import humanize
-from bot.domain.mrkdwn import escape
 from bot.render.blocks import Message, context, message, notice, section, when
 from bot.render.deploy_blocks import CANCELLED, EXPIRED, REJECTED
+from bot.render.durations import humanize
+from bot.render.mrkdwn import escape
 from bot.render.production_words import approvers_words
 from bot.slack import ids
 

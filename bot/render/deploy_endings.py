@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from bot.domain.deployment_model import Deployment, DeploymentState, StageState
 from bot.domain.endings import Ending, NotRolledBack, changed_production
-from bot.domain.mrkdwn import escape
 from bot.domain.production import named
 from bot.render.blocks import Message, clip, message, section
 from bot.render.deploy_blocks import STAGE_ICONS, STATE_LABELS, title
+from bot.render.deploy_stop_words import kept_stop
+from bot.render.mrkdwn import escape
 from bot.render.production_words import placement_words
 
 _NOT_ROLLED_BACK = {
@@ -33,7 +34,7 @@ def finished_announcement(d: Deployment, ending: Ending) -> Message:
         else STATE_LABELS[d.state].split(" ", 1)
     where = f" at *{stopped.name}*" if stopped is not None else ""
     kind = "rollback" if d.kind == "rollback" else "deployment"
-    why = f" — {clip(d.detail, 1000)}" if d.detail else ""  # mrkdwn, escaped when made
+    why = f" — {clip(kept_stop(d.detail), 1000)}" if d.detail else ""
     sentences = [f"{label}: {kind} {d.id} of *{d.use_case}* `{escape(d.version)}`{where}"
                  + (" (dry run, nothing was deployed)" if d.dry_run else "") + why]
     if changed_production(d):

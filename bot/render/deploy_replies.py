@@ -24,7 +24,6 @@ from bot.domain.deploy_results import (
     RunningNow,
     UseCaseStatus,
 )
-from bot.domain.mrkdwn import escape
 from bot.render.blocks import Message, notice
 from bot.render.deploy_blocks import (
     CANCELLED,
@@ -36,6 +35,7 @@ from bot.render.deploy_blocks import (
 from bot.render.deploy_dms import setting_message
 from bot.render.deploy_words import lock_line
 from bot.render.freeze_blocks import describe, frozen_lines, passes
+from bot.render.mrkdwn import escape
 from bot.render.production_words import production_line
 
 

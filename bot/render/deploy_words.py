@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain.approvers import DeadEnd
-from bot.domain.durations import humanize
 from bot.domain.locks import DeployLock
-from bot.domain.mrkdwn import escape
 from bot.domain.production import Production
 from bot.render.blocks import when
+from bot.render.deploy_stop_words import kept_stop
+from bot.render.durations import humanize
+from bot.render.mrkdwn import escape
 from bot.render.production_words import approvers_words, either, placement_words
 
 
@@ -46,7 +47,7 @@ def lock_words(lock: DeployLock, tz: str, now: datetime | None = None) -> str:
     """"locked by @erin since … (2 hours): why"; a lock a failed rollback left says so."""
     since = when(lock.locked_at, tz) + (f" ({humanize(now - lock.locked_at)})" if now else "")
     if lock.after_failed_rollback:
-        why = f": {lock.reason}" if lock.reason else ""  # the deployment's detail: escaped when made
+        why = f": {kept_stop(lock.reason)}" if lock.reason else ""  # why the rollback stopped
         return (f"locked by the bot since {since}, when rollback {lock.deployment_id} failed{why}; "
                 "check what the targets run before unlocking it")
     return f"locked by <@{lock.locked_by}> since {since}" + (

@@ -27,11 +27,11 @@ from slack_sdk.models.views import View
 
 from bot.domain.approvers import of_gate
 from bot.domain.deploy_results import DeployForm
-from bot.domain.mrkdwn import escape
 from bot.domain.pipeline import Pipeline, production_index
 from bot.domain.usecases import DOMAIN_MAX, PROBLEM_MAX, TITLE_MAX, UseCase
 from bot.render.blocks import Message, clip, section
 from bot.render.freeze_blocks import describe
+from bot.render.mrkdwn import escape
 from bot.render.production_words import approvers_words
 from bot.slack import ids
 

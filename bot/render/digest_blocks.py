@@ -32,9 +32,7 @@ from bot.domain.digest_data import (
     PhaseMove,
     WaitingApproval,
 )
-from bot.domain.durations import humanize
 from bot.domain.metrics import format_number, with_unit
-from bot.domain.mrkdwn import escape, link
 from bot.domain.usecases import Phase
 from bot.render.blocks import (
     MAX_BLOCKS,
@@ -49,8 +47,10 @@ from bot.render.blocks import (
 )
 from bot.render.deploy_blocks import STATE_LABELS
 from bot.render.deploy_words import attention_line
+from bot.render.durations import humanize
 from bot.render.freeze_blocks import MAX_FREEZE_LINES, frozen_line
 from bot.render.metric_blocks import crossing_line, dora_line, target_status
+from bot.render.mrkdwn import escape, link
 from bot.render.production_words import production_line
 
 MAX_LINE = 400  # characters; long titles and notes are clipped before escaping

@@ -12,13 +12,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.domain.durations import humanize
 from bot.domain.freeze_cards import FreezeBegun, FreezeLifted, FreezeOver, FreezeSet
 from bot.domain.freeze_passage import from_text
 from bot.domain.freeze_results import FreezeListing, Frozen, Unfrozen
 from bot.domain.freezes import FreezeWindow
-from bot.domain.mrkdwn import escape
 from bot.render.blocks import Message, notice, when
+from bot.render.durations import humanize
+from bot.render.mrkdwn import escape
 
 MAX_FREEZE_LINES = 5  # where freezes are one concern among others; `/deploy freezes` lists all
 

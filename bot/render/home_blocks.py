@@ -10,15 +10,15 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from bot.domain.deployment_model import Deployment
-from bot.domain.durations import humanize
 from bot.domain.home_facts import GateWaiting, HomeFacts
-from bot.domain.mrkdwn import escape, one_line
 from bot.domain.production import Production
 from bot.domain.usecases import Phase, UseCase
 from bot.render.blocks import bulleted, context, header, overdue_flag, phase_label, section
 from bot.render.deploy_blocks import title
 from bot.render.deploy_words import attention_line, progress_bar
+from bot.render.durations import humanize
 from bot.render.freeze_blocks import frozen_lines
+from bot.render.mrkdwn import escape, one_line
 from bot.render.production_words import short_production
 from bot.slack import ids
 

@@ -12,8 +12,8 @@ from slack_sdk.models.blocks import Block
 
 from bot.domain.kpis import KpiSource, KpiSpec, MlflowSource, PrometheusSource, SourceStatus, SqlSource
 from bot.domain.metrics import format_number, with_unit
-from bot.domain.mrkdwn import escape
 from bot.render.blocks import Message, bulleted, clip, context, header, message, section, when
+from bot.render.mrkdwn import escape
 from bot.render.schedule_words import schedule_words
 
 ERROR_SHOWN = 500  # characters of a source's error: enough to act on, never a wall of text

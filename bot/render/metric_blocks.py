@@ -20,9 +20,9 @@ from bot.domain.dora import (
 )
 from bot.domain.metric_results import TargetSet
 from bot.domain.metrics import KpiSummary, Target, format_delta, format_number, with_unit
-from bot.domain.mrkdwn import escape
 from bot.render.blocks import Message, bulleted, clip, context, header, message, notice, section
 from bot.render.dora_changes import short_duration
+from bot.render.mrkdwn import escape
 
 BAND_ICONS = {"elite": "🏆", "high": "🟢", "medium": "🟡", "low": "🔴", "n/a": "⚪"}
 

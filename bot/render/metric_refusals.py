@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.domain.durations import humanize
-from bot.domain.mrkdwn import escape
+from bot.render.durations import humanize
+from bot.render.mrkdwn import escape
 
 if TYPE_CHECKING:  # refusals.py imports this table
     from bot.render.refusals import Words

@@ -24,11 +24,11 @@ from bot.domain.metric_results import (
     TargetSet,
 )
 from bot.domain.metrics import Target
-from bot.domain.mrkdwn import escape
 from bot.render import digest_blocks, kpi_blocks, metric_blocks
 from bot.render.blocks import Message, notice, when
 from bot.render.dora_changes import compare
 from bot.render.metric_blocks import target_status
+from bot.render.mrkdwn import escape
 from bot.render.schedule_words import schedule_words
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.domain.approvers import Approvers
-from bot.domain.mrkdwn import escape
 from bot.domain.production import (
     NOTHING,
     UNKNOWN,
@@ -18,6 +17,7 @@ from bot.domain.production import (
     total,
 )
 from bot.render.blocks import when
+from bot.render.mrkdwn import escape
 
 MAX_NAMED = 10      # targets named per version when a rollout halts
 MAX_MENTIONED = 5   # admins named in "or an admin (…)"

@@ -9,10 +9,10 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
 
 from bot.domain.metrics import format_number
-from bot.domain.mrkdwn import escape
 from bot.domain.registry import BadDelivery, IgnoredEvent
 from bot.domain.registry_cards import AliasMovedOutside, NewModelVersion
 from bot.render.blocks import Message, message, section
+from bot.render.mrkdwn import escape
 from bot.slack import ids
 
 METRICS_SHOWN = 6

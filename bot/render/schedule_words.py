@@ -3,10 +3,10 @@ KPI's interval ("every 5 minutes"), a recurring freeze ("… for 2 days 15 hours
 
 from __future__ import annotations
 
-from bot.domain.durations import humanize
 from bot.domain.freezes import RecurringFreeze
 from bot.domain.kpis import Every, KpiSchedule
 from bot.domain.schedule import monday_first, month_numbers, weekdays
+from bot.render.durations import humanize
 
 _DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")  # crontab order
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

@@ -12,8 +12,6 @@ from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock
 
-from bot.domain.durations import humanize
-from bot.domain.mrkdwn import escape
 from bot.domain.production import Production
 from bot.domain.usecase_results import CardButtons, NewUseCaseCard, OwnerChangeCard, PhaseChangeCard
 from bot.domain.usecases import Phase, PhaseChange, PhaseMove, UseCase
@@ -31,6 +29,8 @@ from bot.render.blocks import (
     section,
     when,
 )
+from bot.render.durations import humanize
+from bot.render.mrkdwn import escape
 from bot.render.production_words import production_line, short_production
 from bot.slack import ids
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.domain.mrkdwn import escape
 from bot.domain.usecases import Phase
+from bot.render.mrkdwn import escape
 
 if TYPE_CHECKING:  # bot/render/refusals.py imports this table
     from bot.render.refusals import Words

@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
-from bot.domain.mrkdwn import link
+from bot.render.mrkdwn import link
 from bot.runtime.pacing import Pacer
 from bot.services.ports import OutboxItem
 from storage.outbox import OutboxStore

@@ -77,7 +77,7 @@ class ApprovalService:
         async with self.uow() as uow:
             token, _d, _uc = await self._load(uow, token_id, "cancel")
         return await self.deployments.cancel(
-            CancelDeployment(token.deployment_id, "from the button"), actor)
+            CancelDeployment(token.deployment_id), actor)  # a button asks no reason
 
     async def may_decide(self, uc: UseCase, d: Deployment, stage: StageRun,
                          actor: Actor) -> tuple[bool, Approvers | None]:

@@ -26,9 +26,9 @@ from bot.domain.deployment_machine import GateNews, StaleResult, StepResult, Tra
 from bot.domain.deployment_model import Deployment, StageState, Step, StepKind
 from bot.domain.freezes import RecurringFreeze
 from bot.domain.holds import hold, not_started
-from bot.domain.mrkdwn import without_controls
 from bot.domain.pipeline import ExecutorKind, Pipeline
 from bot.domain.rollbacks import automatic_rollback_stage, rollback_version
+from bot.domain.safe_text import without_controls
 from bot.domain.waves import target_names
 from bot.executors.base import ExecutorResult, Outcome, StageJob
 from bot.services import deployment_flow as flow

@@ -8,7 +8,6 @@ recovering is in the same commit as the status it follows, and only one pull mak
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +15,6 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.domain import kpis
-from bot.domain.durations import humanize
 from bot.domain.kpis import Change, KpiSourceSet, KpiSpec, SourceFailure
 from bot.domain.metric_results import KpiPulled, SourceFailing, SourceListing, SourceRecovered
 from bot.domain.metrics import Target, validate_name
@@ -30,9 +28,6 @@ from bot.services.usecases import load_use_case
 log = logging.getLogger(__name__)
 
 KEEP_PULLS = timedelta(days=7)  # claims older than this are history nobody asks for
-# Readers enforce the KPI's timeout themselves and say where it ran out ("the query on
-# `warehouse` took longer than 30s"); this backstop only catches a reader that does not.
-BACKSTOP = timedelta(seconds=5)
 
 
 @dataclass
@@ -144,15 +139,9 @@ class KpiService:
 
     async def _read(self, kpi: KpiSpec) -> tuple[float | None, str]:
         try:
-            async with asyncio.timeout((kpi.timeout + BACKSTOP).total_seconds()):
-                return await self.reader.read(kpi), ""
-        except SourceFailure as failure:
+            return await self.reader.read(kpi), ""
+        except SourceFailure as failure:  # the reader says why, in its words (bot.sources)
             return None, self._masked(str(failure))
-        except TimeoutError:
-            return None, f"no answer within {humanize(kpi.timeout + BACKSTOP)}"
-        except Exception as error:  # noqa: BLE001 - a reader's bug is this source failing, visibly
-            log.exception("action=kpi.read_error use_case=%s kpi=%s", kpi.use_case, kpi.name)
-            return None, f"unexpected error ({type(error).__name__})"
 
     async def _record(self, kpi: KpiSpec, value: float | None, error: str) -> KpiPulled:
         async with self.uow() as uow:

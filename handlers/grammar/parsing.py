@@ -8,9 +8,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bot.domain.mrkdwn import control_character, escape
+from bot.domain.safe_text import control_character
 from bot.domain.usecases import DomainError, validate_slug
 from bot.render import refusals
+from bot.render.mrkdwn import escape
 from bot.services.commands import ChannelRef, UserRef
 
 # Slack sends smart quotes when the user's client autocorrects; treat them as plain ones.

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from bot.domain import metrics as kpi
-from bot.domain.mrkdwn import escape
 from bot.domain.usecases import (
     DomainError,
     Phase,
@@ -18,6 +17,7 @@ from bot.domain.usecases import (
     validate_title,
 )
 from bot.render import refusals
+from bot.render.mrkdwn import escape
 from bot.services.commands import (
     AddTeamMember,
     AdvanceUseCase,

@@ -220,4 +220,4 @@ async def test_control_characters_in_an_executors_detail_are_dropped_not_a_500(
 
     d = await load(sim, d_id)
     assert d.state is DeploymentState.FAILED
-    assert "disk full[0m\nsee log" in d.detail
+    assert d.stop is not None and "disk full[0m\nsee log" in d.stop.reason

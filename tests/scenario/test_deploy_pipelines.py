@@ -25,6 +25,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain.deployment_model import DeploymentState, StageState
 from bot.executors.webhook import callback_path, sign_callback
+from bot.render.deploy_stop_words import kept_stop
 from bot.simulator.simulator import Simulator
 from tests.scenario.deploy_support import (
     ACCEPTED,
@@ -174,7 +175,7 @@ async def test_callback_for_a_stage_that_is_not_waiting_is_a_conflict(
 
     d = await load(sim, d_id)
     assert d.state is DeploymentState.FAILED
-    assert "disk full" in d.detail
+    assert "disk full" in kept_stop(d.detail)
     assert len(announcements(sim, d_id)) == 1
 
 
@@ -329,7 +330,7 @@ async def test_failing_command_fails_the_deployment_and_skips_later_stages(
         d = await load(sim, d_id)
         assert d.state is DeploymentState.FAILED
         assert stage_states(d) == {"build": "passed", "check": "failed", "record": "skipped"}
-        assert d.stages[1].detail == "check run failed: exit code 3"
+        assert kept_stop(d.stages[1].detail) == "check run failed: exit code 3"
         assert not out.exists(), "a stage after a failure never runs"
         notes = thread(sim, d_id)
         assert any("*check*" in n and "boom: table missing" in n for n in notes)
@@ -483,7 +484,7 @@ async def test_failed_health_check_rolls_the_done_waves_back_to_the_last_good_ve
 
         d = await load(sim, bad)
         assert d.state is DeploymentState.FAILED
-        assert "health check (wave 2) failed: error rate 12 %" in d.detail
+        assert "health check (wave 2) failed: error rate 12 %" in kept_stop(d.detail)
         assert [job["wave"] for job in receiver.jobs_for("deploy", bad)] == [1, 2], \
             "the rollout halts: wave 3 never starts"
         [rollback] = [r for r in await history(sim) if r.kind == "rollback"]
@@ -671,7 +672,7 @@ async def test_a_command_lost_with_its_process_is_failed_and_never_run_again(
         d = await load(after, d_id)
         assert d.state is DeploymentState.FAILED
         assert stage_states(d) == {"build": "failed", "ship": "skipped"}
-        assert "not run again" in d.stages[0].detail
+        assert "not run again" in kept_stop(d.stages[0].detail)
         assert starts.read_text().splitlines() == [str(pid)], "started once, never again"
         assert not shipped.exists()
         [done] = announcements(after, d_id)
@@ -755,7 +756,7 @@ async def test_a_webhook_that_never_calls_back_times_out_and_is_announced_once(
     d = await load(sim, d_id)
     assert d.state is DeploymentState.FAILED
     assert stage_states(d) == {"build": "passed", "ship": "timed_out"}
-    assert "ship run timed out" in d.detail
+    assert "ship run timed out" in kept_stop(d.detail)
     [done] = announcements(sim, d_id)
     assert "Timed out: deployment" in done and "at *ship*" in done
     assert "⏱️ *ship*" in message_text(sim, d_id)

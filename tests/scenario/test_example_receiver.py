@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain.deployment_model import DeploymentState
+from bot.render.deploy_stop_words import kept_stop
 from tests.scenario.deploy_support import (
     SECRET,
     deploy,
@@ -91,4 +92,4 @@ async def test_the_example_receiver_refuses_a_job_signed_with_another_secret(
         await new_use_case(sim)
         d = await load(sim, await deploy(sim, "/deploy churn 1.0.0"))
         assert d.state is DeploymentState.FAILED
-        assert "HTTP 401" in d.detail
+        assert "HTTP 401" in kept_stop(d.detail)

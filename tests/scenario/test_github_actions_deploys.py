@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.domain.deployment_machine import cancel
 from bot.domain.deployment_model import DeploymentState
 from bot.render.cards import slack_args
+from bot.render.deploy_stop_words import kept_stop
 from bot.simulator.simulator import Simulator
 from storage.database import Database
 from tests.scenario.deploy_support import (
@@ -80,7 +81,7 @@ async def test_a_workflow_run_deploys_and_is_linked(
         await sim.app.settle()
         d = await load(sim, failed)
         assert d.state is DeploymentState.FAILED
-        assert "the workflow run concluded `failure`" in d.detail
+        assert "the workflow run concluded `failure`" in kept_stop(d.detail)
 
 
 async def test_cancelling_the_deployment_cancels_the_run(
@@ -200,7 +201,7 @@ async def test_a_run_the_bot_can_no_longer_follow_nor_cancel_is_said_to_be_maybe
         (run,) = fake_github.runs.values()
         link = f"https://github.com/acme/churn/actions/runs/{run.id}"
         assert d.state is DeploymentState.FAILED
-        assert d.detail.endswith(f"it may still be running: {link}"), d.detail
+        assert kept_stop(d.detail).endswith(f"it may still be running: {link}"), d.detail
         (said,) = announcements(sim, d_id)
         assert "following the workflow run failed: GitHub API answered HTTP 401: Bad credentials" in said
         assert f"it may still be running: {link}" in said

@@ -19,6 +19,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain.deployment_model import DeploymentState
+from bot.render.deploy_stop_words import kept_stop
 from bot.simulator.simulator import Simulator
 from tests.scenario.deploy_support import (
     deploy,
@@ -203,7 +204,7 @@ async def test_a_rollout_whose_kpi_drops_is_rolled_back(
         failed = await load(sim, bad)
         assert failed.state is DeploymentState.FAILED
         assert ("KPI `auc` is 0.83 ratio, 0.02 ratio worse than 0.85 ratio at the start "
-                "(allowed: 2%)") in failed.detail
+                "(allowed: 2%)") in kept_stop(failed.detail)
         [rollback] = [d for d in await history(sim) if d.kind == "rollback"]
         assert (rollback.version, rollback.rollback_of) == ("1.0.0", bad)
 

@@ -25,6 +25,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain.deployment_model import DeploymentState
 from bot.domain.registry import sign_mlflow
+from bot.render.deploy_stop_words import kept_stop
 from bot.simulator.fake_slack_state import FakeMessage
 from bot.simulator.simulator import Simulator, Step
 from bot.slack import ids
@@ -131,9 +132,9 @@ async def test_a_model_pipeline_moves_the_aliases_and_puts_them_back_when_a_late
 
         third = await deploy(sim, f"/deploy churn {unvalidated}")
         assert (await load(sim, third)).state is DeploymentState.FAILED
-        assert "lacks tag validation=passed" in (await load(sim, third)).detail
+        assert "lacks tag validation=passed" in kept_stop((await load(sim, third)).detail)
         missing = await deploy(sim, "/deploy churn 99")
-        assert f"no version 99 of `{reg.model}`" in (await load(sim, missing)).detail
+        assert f"no version 99 of `{reg.model}`" in kept_stop((await load(sim, missing)).detail)
         assert reg.alias("champion") == v1, "refused versions never moved an alias"
 
 

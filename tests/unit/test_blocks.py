@@ -12,11 +12,11 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot.domain import usecases as d
-from bot.domain.mrkdwn import escape
 from bot.domain.usecases import Role, TeamMember, UseCase
 from bot.render import blocks as b
 from bot.render import home_blocks as hb
 from bot.render import usecase_blocks as ub
+from bot.render.mrkdwn import escape
 from handlers.grammar.usecase_grammar import HELP
 
 T0 = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)

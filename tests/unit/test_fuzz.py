@@ -38,9 +38,8 @@ from bot.domain import usecases as uc_domain
 from bot.domain.deploy_cards import event_notes
 from bot.domain.deployment_model import DecisionTokens, Deployment, Event, StepKind
 from bot.domain.endings import ending
-from bot.domain.mrkdwn import escape
-from bot.domain.pipeline import BUILT_IN
 from bot.domain.usecases import DomainError, Role, TeamMember, UseCase
+from bot.pipelines.loading import BUILT_IN
 from bot.render import blocks as b
 from bot.render import cards
 from bot.render import deploy_blocks as dbl
@@ -50,6 +49,7 @@ from bot.render import metric_blocks as mb
 from bot.render import usecase_blocks as ub
 from bot.render.deploy_endings import finished_announcement
 from bot.render.dora_changes import compare
+from bot.render.mrkdwn import escape
 from handlers.grammar.deploy_grammar import VERSION_RE, parse_deploy
 from handlers.grammar.digest_grammar import parse_digest
 from handlers.grammar.metric_grammar import parse_metric

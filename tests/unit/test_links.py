@@ -8,9 +8,10 @@ import pytest
 
 from bot.domain.deployment_model import StageRun, StageState
 from bot.domain.executor_specs import WebhookSpec
-from bot.domain.mrkdwn import MAX_URL, link, web_url
 from bot.domain.pipeline import StageSpec
+from bot.domain.safe_text import MAX_URL, web_url
 from bot.render.deploy_blocks import stage_line
+from bot.render.mrkdwn import link
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 # The reproduction: a URL that closes its link, pings the channel and adds another link.

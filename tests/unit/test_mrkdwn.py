@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.mrkdwn import ELLIPSIS, escape, one_line
+from bot.render.mrkdwn import ELLIPSIS, escape, one_line
 
 ENTITY = re.compile(r"<[^<>]*>|&(?:amp|lt|gt);")
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.domain.kpis import MaxDrop
-from bot.domain.pipeline import BUILT_IN, ExecutorKind, OnFailure, PipelineSet
+from bot.domain.pipeline import ExecutorKind, OnFailure, PipelineSet
 from bot.pipelines.loading import (
+    BUILT_IN,
     WEBHOOK_SECRET_MISSING,
     PipelineError,
     check_config,

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain import usecases as d
-from bot.domain.durations import humanize, weeks
+from bot.domain.durations import weeks
 from bot.domain.usecases import DomainError, NotAllowed, Phase, Role, TeamMember, UseCase
+from bot.render.durations import humanize
 
 T0 = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
 OWNER, ADMIN, OUTSIDER, MEMBER, NEWBIE = "UOWNER", "UADMIN", "UOUTSIDER", "UMEMBER", "UNEWBIE"

@@ -18,10 +18,10 @@ from bot.domain.kpis import (
     after_pull,
     judge,
     latest_fire,
-    parse_max_drop,
 )
 from bot.domain.metrics import Target
 from bot.domain.schedule import Schedule
+from bot.pipelines.executor_values import parse_max_drop
 
 NOW = datetime(2026, 11, 30, 15, 30, 12, tzinfo=UTC)
 

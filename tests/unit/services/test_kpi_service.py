@@ -91,7 +91,7 @@ async def test_a_pulled_value_crossing_its_target_is_announced_once(
 async def test_a_failing_source_is_announced_once_and_its_recovery_once(
         db: InMemoryDatabase, clock: ManualClock) -> None:
     reader = ScriptedReader(0.85, SourceFailure("relation \"eval\" does not exist"),
-                            TimeoutError(), 0.84)
+                            SourceFailure("no answer within 35 seconds"), 0.84)
     kpis = service(db, reader)
     for _ in range(4):
         [(kpi, fire)] = await kpis.due()

@@ -1,13 +1,11 @@
-"""Slack mrkdwn: escaping, links and what may appear in text — pure functions every layer uses
-(the domain writes its details in mrkdwn, the renderer its messages, the parsers check input)."""
+"""Slack mrkdwn: escaping, links and cutting text without breaking an entity."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from urllib.parse import urlsplit
 
-MAX_URL = 2000  # longer than any executor's or Slack's link; a bound on what is stored and shown
+from bot.domain.safe_text import web_url
+
 ELLIPSIS = "…"
 
 # What must stay whole when mrkdwn is cut: an entity (<@U1>, <#C1>, <!here>, <url|label>), an
@@ -42,27 +40,6 @@ def unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def web_url(value: object) -> str | None:
-    """``value`` if it is an http(s) URL that can sit inside a Slack link, else None.
-
-    A link is ``<url|label>``: a URL must not be able to close it (``>``), open another (``<``)
-    or bring its own label (``|``); whitespace, control and invisible format characters have no
-    place in one.
-    """
-    if not isinstance(value, str) or not 0 < len(value) <= MAX_URL:
-        return None
-    if any(ch in "<>|" or ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
-        return None
-    try:
-        parts = urlsplit(value)
-        _ = parts.port  # a malformed port raises here
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return value
-
-
 def link(url: str | None, label: str) -> str:
     """``<url|label>`` with both escaped, or "" when ``url`` is not a safe web URL.
 
@@ -70,18 +47,3 @@ def link(url: str | None, label: str) -> str:
     """
     safe = web_url(url)
     return f"<{escape(safe)}|{escape(label)}>" if safe else ""
-
-
-def control_character(text: str) -> str | None:
-    """The first control character in ``text`` (NUL, ESC, DEL, C1 ...), other than a line
-    break or a tab; None if there is none."""
-    return next((ch for ch in text if ch not in "\n\r\t" and unicodedata.category(ch) == "Cc"),
-                None)
-
-
-def without_controls(text: str) -> str:
-    """``text`` with its control characters dropped (NUL cannot even be stored on PostgreSQL);
-    line breaks and tabs stay."""
-    if control_character(text) is None:
-        return text
-    return "".join(ch for ch in text if ch in "\n\r\t" or unicodedata.category(ch) != "Cc")
