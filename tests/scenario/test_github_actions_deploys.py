@@ -99,6 +99,8 @@ async def test_cancelling_the_deployment_cancels_the_run(
         assert (await load(sim, d_id)).state is DeploymentState.CANCELLED
         (run,) = fake_github.runs.values()
         assert fake_github.cancels == [run.id] and run.conclusion == "cancelled"
+        (recorded,) = fake_github.repository.deployments.values()
+        assert recorded.states == ["in_progress", "failure"]
 
 
 async def test_a_run_outlives_its_worker_and_is_followed_by_the_next_not_run_again(
@@ -128,6 +130,10 @@ async def test_a_run_outlives_its_worker_and_is_followed_by_the_next_not_run_aga
         dispatches = [r for r in fake_github.requests if r[1].endswith("/dispatches")]
         assert len(dispatches) == 1 and fake_github.cancels == []
         assert any("another follows the run it started" in note for note in thread(sim, d_id))
+        # GitHub's record of it: one deployment, each status once, whoever posted it
+        (recorded,) = fake_github.repository.deployments.values()
+        assert recorded.body["payload"]["bizdevops"]["deployment_id"] == str(d_id)
+        assert recorded.states == ["in_progress", "success"]
 
 
 
