@@ -4,7 +4,6 @@ MLflow stood in for by recorders: what is compared with what, and when it is ref
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 
 import pytest
 
@@ -80,7 +79,6 @@ async def deployed(db: InMemoryDatabase, version: str, spec: ExecutorSpec, chang
         runs = tuple(Running(v, (f"web-{i}",), db.clock.now(), n) for i, (v, n) in enumerate(groups))
         await uow.deployments.save(replace(added, production=runs))
         await uow.commit()
-    db.clock.advance(timedelta(hours=1))
     return added.id
 
 
