@@ -1,8 +1,8 @@
 """A `github-actions` pipeline through the whole app, as GitHub sees it: the deployment knows the
 commit its run ran on (stored, with the commit's time and page), and its production stage -- only
 that one -- is a GitHub deployment in the stage's environment, in_progress then success, which
-makes the one it replaces inactive. Against the fake GitHub that checks every request and
-answer with GitHub's OpenAPI description."""
+makes the one it replaces inactive; `/deploy changes` lists the commits pushed since. Against
+the fake GitHub that checks every request and answer with GitHub's OpenAPI description."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.domain.changes import Change, ChangeKind
 from bot.domain.deployment_model import DeploymentState
 from bot.simulator.simulator import Simulator
-from tests.scenario.deploy_support import deployment_id_of, load, new_use_case
+from tests.scenario.deploy_support import deployment_id_of, load, new_use_case, private_replies
 from tests.servers.fake_github import FakeGithub, fake_github, github_validator  # noqa: F401
 
 pytestmark = pytest.mark.github_spec
@@ -53,6 +53,21 @@ async def test_a_release_is_its_commit_and_a_github_deployment_that_replaces_the
         await sim.app.settle()
 
         one, two = await load(sim, first), await load(sim, second)
+        # what is not yet in production: the commits pushed since, from GitHub's compare view
+        repo.push("Tune the threshold", "mona")
+        repo.push("Retrain monthly\n\nThe body is not shown", "hubot")
+        asked = await sim.command("/deploy changes churn")
+        sim.switch_user("bob")  # anyone who may see the use case may ask
+        by_version = await sim.command(f"/deploy changes churn {second_commit.sha[:7]}")
+    said = private_replies(asked)
+    assert "2 changes not yet in production (up to `main`)" in said
+    assert "Tune the threshold — mona" in said and "Retrain monthly — hubot" in said
+    assert "The body" not in said
+    assert f"https://github.com/acme/churn/compare/{second_commit.sha}...main" in said
+    assert "nothing in" in private_replies(by_version)
+    compares = [r[1] for r in fake_github.requests if "/compare/" in r[1]]
+    assert compares == [f"/repos/acme/churn/compare/{second_commit.sha}...main",
+                        f"/repos/acme/churn/compare/{second_commit.sha}...{second_commit.sha[:7]}"]
     assert one.state is two.state is DeploymentState.SUCCEEDED
     assert one.change == Change(ChangeKind.COMMIT, first_commit.sha, first_commit.at,
                                 f"https://github.com/acme/churn/commit/{first_commit.sha}")

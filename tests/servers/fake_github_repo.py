@@ -175,7 +175,8 @@ class FakeRepo:
                       behind_by=max(0, b - h), total_commits=len(ahead),
                       base_commit=self._commit(request, base),
                       merge_base_commit=self._commit(request, min(base, head, key=self.commits.index)),
-                      commits=[self._commit(request, c) for c in ahead[:250]], files=[])
+                      commits=[self._commit(request, c) for c in _page(ahead, request, 250)],
+                      files=[])
         return web.json_response(answer)
 
     def _commit(self, request: web.Request, commit: FakeCommit) -> dict[str, Any]:
@@ -195,8 +196,10 @@ def _field(d: FakeDeployment, name: str) -> str:
             "task": str(d.body.get("task", "deploy"))}[name]
 
 
-def _page(items: list[Any], request: web.Request) -> list[Any]:
-    per_page, page = int(request.query.get("per_page", 30)), int(request.query.get("page", 1))
+def _page(items: list[Any], request: web.Request, per_page: int = 30) -> list[Any]:
+    """One page of ``items``, as ``per_page`` and ``page`` ask (GitHub's default page size:
+    30; the compare view's commits: 250)."""
+    per_page, page = int(request.query.get("per_page", per_page)), int(request.query.get("page", 1))
     return items[(page - 1) * per_page:page * per_page]
 
 
