@@ -94,7 +94,7 @@ class GithubDeployments:
         try:
             async with asyncio.timeout(LAST_SECONDS):
                 await self.post(record.repo, record.id, state, pace, log_url=log_url,
-                                unless=FINAL, description=description)
+                                unless=FINAL, description=self._api.mask(description))
                 if state == "success":  # again after a restart: only those still at success
                     await self.retire_replaced(record.repo, job.stage, record.id, pace)
         except GithubFailed as failed:
