@@ -26,6 +26,7 @@ from bot.domain.pipeline import PipelineSet
 from bot.executors.command import CommandExecutor
 from bot.executors.dry_run import DryRunExecutor
 from bot.executors.github_actions import GithubActionsExecutor
+from bot.executors.github_commits import GithubCompare
 from bot.executors.kpi import KpiGateExecutor
 from bot.executors.mlflow import MlflowExecutor
 from bot.executors.registry import Executors
@@ -42,6 +43,7 @@ from bot.runtime.pacing import Pacer
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.telemetry import Telemetry
 from bot.services.approvals import ApprovalService
+from bot.services.deploy_changes import ChangeService
 from bot.services.deploy_dialog import DeployDialogs
 from bot.services.deployment_runs import DeploymentRuns
 from bot.services.deployments import DeploymentService
@@ -268,14 +270,10 @@ def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebCl
 
 def _bolt(settings: Settings, client: AsyncWebClient, db: Database, clock: Clock, s: _Services,
           background: Background) -> AsyncApp:
-    bolt = AsyncApp(
-        name="bizdevops",
-        client=client,
-        signing_secret=settings.slack_signing_secret or None,
+    bolt = AsyncApp(name="bizdevops", client=client, signing_secret=settings.slack_signing_secret or None,
         # Socket Mode has no signatures; in HTTP mode handlers/slack_http.py verifies them (with a
         # window the same both ways) and checks the payload's shape before bolt parses it.
-        request_verification_enabled=False,
-        raise_error_for_unhandled_request=False,
+        request_verification_enabled=False, raise_error_for_unhandled_request=False,
         # Listeners answer in their ack, after their work: no need for bolt to poll for the ack
         # meanwhile. What may take longer runs in `background`, after the ack.
         process_before_response=True,
@@ -283,9 +281,11 @@ def _bolt(settings: Settings, client: AsyncWebClient, db: Database, clock: Clock
     dedupe.register(bolt, db.requests, clock)  # before the listeners: retries are not applied twice
     deploys = DeployDialogs(db.uow, s.deployments, s.registry.registry, clock, settings.timezone)
     freezes = FreezeService(db.uow, clock, s.deployments.pipelines.freezes, settings.timezone)
+    github = GithubCompare(settings.github_api_url, settings.github_token) if settings.github_token else None
+    changes = ChangeService(db.uow, github, s.registry.registry)  # `/deploy changes`
     modals = dialogs.register(bolt, s.use_cases, deploys, s.deployments, s.home, settings.admins, background)
     slash_commands.register(bolt, s.use_cases, s.deployments, s.metrics, s.digests, settings.admins,
-                            background, s.kpis, modals, freezes)
+                            background, s.kpis, modals, freezes, changes)
     actions.register(bolt, s.approvals, s.home, settings.admins, background, s.deployments)
     slack_events.register(bolt, s.home, background)
     bolt.error(error_path.on_error)

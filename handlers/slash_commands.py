@@ -13,10 +13,19 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.change_results import ChangesAnswer
 from bot.domain.digest_data import DigestData
 from bot.domain.metric_results import ChartRequest, MetricResult
 from bot.domain.usecases import DomainError
-from bot.render import blocks, deploy_replies, digest_blocks, freeze_blocks, metric_replies, usecase_replies
+from bot.render import (
+    blocks,
+    change_replies,
+    deploy_replies,
+    digest_blocks,
+    freeze_blocks,
+    metric_replies,
+    usecase_replies,
+)
 from bot.render.blocks import Message
 from bot.render.charts import kpi_charts
 from bot.render.dialog_views import deploy_form
@@ -37,12 +46,14 @@ from bot.services.commands import (
     RecordMetric,
     ScheduleDigest,
     SetTarget,
+    ShowChanges,
     ShowDora,
     ShowSources,
     ShowUseCase,
     StopDigest,
     UnfreezeDeployments,
 )
+from bot.services.deploy_changes import ChangeService
 from bot.services.deploy_dialog import DeployDialogs
 from bot.services.deployments import DeploymentService
 from bot.services.digests import DigestService
@@ -116,8 +127,9 @@ Run = Callable[[Any, Actor, Where], Awaitable["Message | Later | OpenDialog"]]
 def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentService,
              metrics: MetricService, digests: DigestService, admins: frozenset[str],
              background: AfterAck, kpis: KpiService, dialogs: Dialogs,
-             freezes: FreezeService) -> None:
-    runs = {USECASE: _usecase(use_cases, dialogs), DEPLOY: _deploy(deployments, dialogs.deploys, freezes),
+             freezes: FreezeService, changes: ChangeService) -> None:
+    runs = {USECASE: _usecase(use_cases, dialogs),
+            DEPLOY: _deploy(deployments, dialogs.deploys, freezes, changes),
             METRIC: _metric(metrics, kpis, background), DIGEST: _digest(digests, background)}
     for grammar in COMMANDS:
         _listen(app, grammar, runs[grammar], admins, background, dialogs, use_cases)
@@ -174,8 +186,9 @@ def _usecase(use_cases: UseCaseService, dialogs: Dialogs) -> Run:
     return run
 
 
-def _deploy(deployments: DeploymentService, deploys: DeployDialogs, freezes: FreezeService) -> Run:
-    async def run(cmd: DeployCommand, who: Actor, _where: Where) -> Message | OpenDialog:
+def _deploy(deployments: DeploymentService, deploys: DeployDialogs, freezes: FreezeService,
+            changes: ChangeService) -> Run:
+    async def run(cmd: DeployCommand, who: Actor, _where: Where) -> Message | Later | OpenDialog:
         match cmd:
             case PickVersion():  # the dialog (it may ask MLflow: never in the ack)
                 slug = cmd.slug
@@ -187,9 +200,15 @@ def _deploy(deployments: DeploymentService, deploys: DeployDialogs, freezes: Fre
                                                     freezes.timezone)
             case ListFreezes():
                 return freeze_blocks.listing(await freezes.list(cmd), freezes.timezone)
+            case ShowChanges():  # GitHub or MLflow is asked: never in the acknowledgement
+                return Later(lambda: _changes(changes.changes(cmd, who)), "deploy_changes")
         return deploy_replies.reply(await deployments.execute(cmd, who))
 
     return run
+
+
+async def _changes(work: Awaitable[ChangesAnswer]) -> Message:
+    return change_replies.reply(await work)
 
 
 async def _worded(work: Awaitable[MetricResult]) -> Message:

@@ -4,4 +4,4 @@ Importing the package registers every table on ``Base.metadata`` (migrations and
 compare against it), wherever the tables are declared.
 """
 
-from storage import kpi_models, models  # noqa: F401
+from storage import kpi_models, models, ops_models  # noqa: F401

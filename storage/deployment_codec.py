@@ -11,6 +11,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.domain.changes import Change, ChangeKind
 from bot.domain.deployment_model import (
     Deployment,
     DeploymentState,
@@ -149,7 +150,24 @@ def to_deployment(row: DeploymentRow) -> Deployment:
         kind=row.kind, rollback_of=row.rollback_of, dry_run=row.dry_run,
         finished_at=row.finished_at, detail=row.detail, revision=row.revision,
         override=row.override, production=placement_from_json(row.production),
+        change=_change(row),
     )
+
+
+def _change(row: DeploymentRow) -> Change | None:
+    if row.change_kind is None or row.change_ref is None:
+        return None
+    return Change(ChangeKind(row.change_kind), row.change_ref, row.change_at, row.change_url,
+                  row.change_run_id or "")
+
+
+def change_columns(change: Change | None) -> dict[str, object]:
+    """What a deployment's version is, in its five columns (all NULL: not known)."""
+    if change is None:
+        return dict.fromkeys(("change_kind", "change_ref", "change_at", "change_url",
+                              "change_run_id"))
+    return {"change_kind": change.kind.value, "change_ref": change.ref, "change_at": change.at,
+            "change_url": change.url, "change_run_id": change.run_id or None}
 
 
 def columns(d: Deployment) -> dict[str, object]:
@@ -166,5 +184,5 @@ def columns(d: Deployment) -> dict[str, object]:
         "stages": [stage_to_json(s) for s in d.stages], "next_at": d.next_deadline(),
         "launch_pending": bool(step and not step.launched),
         "production": placement_to_json(d.production) if d.production else None,
-        "attention": unsettled(d.production),
+        "attention": unsettled(d.production), **change_columns(d.change),
     }

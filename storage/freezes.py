@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.freeze_ports import StoredFreeze
-from storage.models import FreezeRow
+from storage.ops_models import FreezeRow
 
 
 class SqlFreezeRepository:

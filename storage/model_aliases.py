@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ModelAliasRow
+from storage.ops_models import ModelAliasRow
 
 
 class SqlModelAliasRepository:

@@ -115,7 +115,7 @@ class DeploymentRow(Base):
         Index("ix_deployments_requested", "requested_at"),
         # DORA's windows and next successes from these indexes alone (covering: storage/dora.py)
         Index("ix_deployments_prod_finished", "prod_finished_at", "use_case_id", "state",
-              "rolled_back", "dry_run", "lead_seconds"),
+              "rolled_back", "dry_run", "lead_seconds", "change_at"),
         Index("ix_deployments_use_case_outcome", "use_case_id", "state", "rolled_back", "dry_run",
               "prod_finished_at"),
         # What runs in production: each use case's newest real deployment (storage.deployments)
@@ -150,6 +150,12 @@ class DeploymentRow(Base):
     # Which targets run which version as this deployment left them (bot.domain.production);
     # NULL for dry runs and for deployments older than this record.
     production: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # What its version is, when known (bot.domain.changes.Change); NULL kind: not known.
+    change_kind: Mapped[str | None] = mapped_column(String(16))
+    change_ref: Mapped[str | None] = mapped_column(String(64))
+    change_at: Mapped[datetime | None]
+    change_url: Mapped[str | None] = mapped_column(Text)
+    change_run_id: Mapped[str | None] = mapped_column(String(64))
     attention: Mapped[bool] = mapped_column(default=False, server_default=false())  # left in a mix
     # ``active_slot`` = use_case_id while active, NULL after: the database itself refuses a
     # second active deployment of one use case, even from two processes at once.
@@ -260,41 +266,3 @@ class ProcessedRequestRow(Base):
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)
-
-
-class ModelAliasRow(Base):
-    """Where the bot last knew an MLflow alias to point: a registry event that says otherwise
-    was a move made outside the bot, and is announced as such."""
-
-    __tablename__ = "model_aliases"
-
-    model: Mapped[str] = mapped_column(String(128), primary_key=True)
-    alias: Mapped[str] = mapped_column(String(255), primary_key=True)
-    version: Mapped[str] = mapped_column(String(32))
-    at: Mapped[datetime]
-
-
-class NotifyPreferenceRow(Base):
-    """Whether a person wants direct messages about their own deployments (no row: yes)."""
-
-    __tablename__ = "notify_preferences"
-
-    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    enabled: Mapped[bool]
-    updated_at: Mapped[datetime]
-
-
-class FreezeRow(Base):
-    """An ad hoc freeze window (`/deploy freeze`): ``scope`` is a use case's slug or "*" (all).
-    Recurring windows come from the pipeline file and are computed, never stored."""
-
-    __tablename__ = "freezes"
-    __table_args__ = (Index("ix_freezes_scope_ends_at", "scope", "ends_at"),
-                      Index("ix_freezes_ends_at", "ends_at"))
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    scope: Mapped[str] = mapped_column(String(40))
-    starts_at: Mapped[datetime]
-    ends_at: Mapped[datetime]
-    reason: Mapped[str] = mapped_column(Text)
-    created_by: Mapped[str] = mapped_column(String(32))

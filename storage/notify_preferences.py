@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import NotifyPreferenceRow
+from storage.ops_models import NotifyPreferenceRow
 
 
 class SqlNotifyPreferences:

@@ -32,6 +32,8 @@ class StageJob:
     requested_at: datetime | None = None  # the deployment's start: a KPI's "before" value
     ran_at: datetime | None = None        # a health check's wave finished then (a KPI must be newer)
     model: str = ""                       # the use case's linked MLflow model, if any
+    production: bool = False              # the run of the pipeline's production stage
+    final: bool = True                    # the stage's last run (its last wave, or its only run)
 
 
 @dataclass(frozen=True)

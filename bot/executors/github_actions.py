@@ -4,6 +4,11 @@ The dispatch asks for the run's id (``return_run_details``, API version 2022-11-
 run followed is the one this stage started, never a neighbour's. The token goes only into the
 ``Authorization`` header: messages, logs and exceptions name the repository and the run, and
 GitHub's own words are masked, since an error answer can quote the token back.
+
+The result names the commit the run ran on (its ``head_sha``, with the commit's time and page
+from the commit API). A production stage is also recorded as a GitHub deployment with its
+statuses (bot/executors/github_deployments.py); a record that GitHub refuses is said in the
+stage's detail but does not fail the stage: the workflow run is the deployment.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -22,6 +27,8 @@ from bot.executors._common import clip, format_timeout
 from bot.executors.base import ExecutorResult, Outcome, StageJob, Started, handed_over
 from bot.executors.command import expand_argv
 from bot.executors.github_api import ApiSettings, GithubApi, GithubFailed, Pace, Sleep
+from bot.executors.github_commits import commit_change
+from bot.executors.github_deployments import GithubDeployments, Record
 from bot.executors.webhook import exponential_backoff
 
 log = logging.getLogger(__name__)
@@ -38,6 +45,8 @@ class _Run:
     id: int | None = None
     html_url: str | None = None
     trouble: str = ""
+    head_sha: str = ""             # the commit it runs on
+    record: Record = field(default_factory=Record)  # a production stage's GitHub deployment
 
 
 @dataclass
@@ -61,8 +70,12 @@ class _Target:
     repo: str
 
     @property
+    def repository(self) -> str:
+        return f"/repos/{quote(self.owner, safe='')}/{quote(self.repo, safe='')}"
+
+    @property
     def base(self) -> str:
-        return f"/repos/{quote(self.owner, safe='')}/{quote(self.repo, safe='')}/actions"
+        return f"{self.repository}/actions"
 
 
 Work = Callable[[_Target, _Run, Pace], Awaitable[ExecutorResult]]
@@ -79,6 +92,7 @@ class GithubActionsExecutor:
         self._poll = poll_seconds
         self._clock, self._sleep, self._backoff = clock, sleep, backoff
         self._api = GithubApi(api_url, token, ApiSettings(max(0, retries), backoff, clock, sleep))
+        self._deployments = GithubDeployments(self._api, clock)
 
     async def close(self) -> None:
         await self._api.close()
@@ -104,8 +118,11 @@ class GithubActionsExecutor:
         log.info("action=github_run_followed deployment_id=%s stage=%s run=%s", job.deployment_id,
                  job.stage, ref)
 
+        assert isinstance(spec, GithubActionsSpec)
+
         async def follow(target: _Target, run: _Run, pace: Pace) -> ExecutorResult:
-            return _verdict(await self._follow(target, run, pace), run)
+            await self._open_record(spec, job, target, run, pace)  # if its worker died first
+            return await self._verdict(await self._follow(target, run, pace), target, run, pace)
 
         return await self._guarded(repo, job, timeout, _Run(int(run_id)), follow)
 
@@ -113,7 +130,8 @@ class GithubActionsExecutor:
                        work: Work) -> ExecutorResult:
         """What ``work`` came to, with every secret masked: whatever it says goes to Slack and
         the audit trail."""
-        result = await self._bounded(repo_name, job, timeout, run, work)
+        result = await self._close_record(job, run, await self._bounded(repo_name, job, timeout,
+                                                                         run, work))
         return replace(result, detail=self._mask(result.detail),
                        output_tail=tuple(map(self._mask, result.output_tail)),
                        url=web_url(self._mask(result.url)) if result.url else None)
@@ -143,7 +161,7 @@ class GithubActionsExecutor:
             return await self._timed_out(target, run, job, timeout)
         except asyncio.CancelledError as stopped:
             if run.id is not None and not handed_over(stopped):  # cancelled: so is its run
-                await asyncio.shield(self._cancel(target, run, job))
+                await asyncio.shield(self._cancel_all(target, run, job))
             raise
 
     async def _dispatch_and_follow(self, spec: GithubActionsSpec, job: StageJob, target: _Target,
@@ -164,10 +182,35 @@ class GithubActionsExecutor:
                  job.deployment_id, job.stage, job.wave, target.owner, target.repo, run_id)
         if started is not None:
             await started(f"{target.owner}/{target.repo}#{run_id}")
+        await self._open_record(spec, job, target, run, pace)
         conclusion = await self._follow(target, run, pace)
         log.info("action=github_run_done deployment_id=%s stage=%s run_id=%s conclusion=%s",
                  job.deployment_id, job.stage, run_id, conclusion)
-        return _verdict(conclusion, run)
+        return await self._verdict(conclusion, target, run, pace)
+
+    async def _verdict(self, conclusion: str, target: _Target, run: _Run,
+                       pace: Pace) -> ExecutorResult:
+        """What the run came to, with the commit it ran on."""
+        verdict = _verdict(conclusion, run)
+        if not run.head_sha:
+            return verdict
+        return replace(verdict, change=await commit_change(self._api, target.repository,
+                                                           run.head_sha, run.html_url, pace))
+
+    async def _open_record(self, spec: GithubActionsSpec, job: StageJob, target: _Target,
+                           run: _Run, pace: Pace) -> None:
+        """A production stage's GitHub deployment, found or created, ``in_progress``."""
+        if job.production:
+            await self._deployments.start(run.record, job, target.repository, spec.ref or "main",
+                                          run.html_url, pace)
+
+    async def _close_record(self, job: StageJob, run: _Run, result: ExecutorResult) -> ExecutorResult:
+        return await self._deployments.close(run.record, job, result, run.html_url)
+
+    async def _cancel_all(self, target: _Target, run: _Run, job: StageJob) -> None:
+        """The deployment was cancelled: its run, and its GitHub deployment's story."""
+        await self._cancel(target, run, job)
+        await self._deployments.last(run.record, job, "failure", "cancelled", run.html_url)
 
     async def _follow(self, target: _Target, run: _Run, pace: Pace) -> str:
         """Polls the run until it completes; its conclusion. A look that fails in passing is
@@ -190,6 +233,8 @@ class GithubActionsExecutor:
                 raise GithubFailed("GitHub answered the run's status with something that is not a run")
             looks, run.trouble = _Looks(), ""
             run.html_url = web_url(data.get("html_url")) or run.html_url
+            if isinstance(sha := data.get("head_sha"), str) and sha:
+                run.head_sha = sha
             if data.get("status") == "completed":
                 return str(data.get("conclusion") or "without a conclusion")
             await self._pause(pace, self._poll)

@@ -63,4 +63,26 @@ REFUSALS: dict[str, Words] = {
                                  f"{lock_line(f['lock'], f['now'], f['tz'])}"),
     "lock_raced": "`{slug}` was locked by someone else just now.",
     "not_locked": "`{slug}` is not locked.",
+    # `/deploy changes`
+    "changes_nothing_in_production": ("Nothing of `{slug}` runs in production yet, so there is "
+                                      "nothing to compare with; deploy it first "
+                                      "(`/deploy {slug} <version>`)."),
+    "changes_no_repository": ("Production's commit `{commit}` of `{slug}` names no GitHub "
+                              "repository the bot can compare in (its production stage is not "
+                              "`github-actions`, and the commit's link is not a GitHub page)."),
+    "changes_github_not_configured": ("The bot has no GitHub token, so it cannot ask GitHub what "
+                                      "changed in `{slug}`; an operator sets "
+                                      "`BIZDEVOPS_GITHUB_TOKEN` (contents: read)."),
+    "changes_github_unreachable": lambda f: (
+        f"GitHub could not compare the commits of `{escape(f['repo'])}` for `{f['slug']}`: "
+        f"{escape(f['problem'])}. Try again in a moment; if it persists, check that "
+        f"`BIZDEVOPS_GITHUB_TOKEN` may read `{escape(f['repo'])}` (contents: read) and that "
+        f"`BIZDEVOPS_GITHUB_API_URL` is right."),
+    "changes_mlflow_not_configured": ("The bot is not connected to MLflow, so it cannot list the "
+                                      "model versions of `{slug}`; an operator sets "
+                                      "`BIZDEVOPS_MLFLOW_URL`."),
+    "changes_mlflow_unreachable": lambda f: (
+        f"MLflow could not list the versions of `{escape(f['model'])}` for `{f['slug']}`: "
+        f"{escape(f['problem'])}. Try again in a moment; if it persists, check "
+        f"`BIZDEVOPS_MLFLOW_URL` and `BIZDEVOPS_MLFLOW_TOKEN`."),
 }

@@ -148,6 +148,15 @@ class DeploymentHistory:
 
 
 @dataclass(frozen=True)
+class ShowChanges:
+    """``/deploy changes <slug> [<version>]``: what is not yet in production (None: up to the
+    newest known)."""
+
+    slug: str
+    version: str | None = None
+
+
+@dataclass(frozen=True)
 class CancelDeployment:
     deployment_id: int
     reason: str = ""
@@ -186,7 +195,7 @@ class NotifySetting:
 DeployCommand = (
     StartDeployment | DeploymentStatus | DeploymentHistory | CancelDeployment | RollbackDeployment
     | LockDeployments | UnlockDeployments | PickVersion | NotifySetting | FreezeDeployments
-    | UnfreezeDeployments | ListFreezes
+    | UnfreezeDeployments | ListFreezes | ShowChanges
 )
 
 

@@ -26,7 +26,7 @@ from bot.domain.deployment_machine import GateNews, StaleResult, StepResult, Tra
 from bot.domain.deployment_model import Deployment, StageState, Step, StepKind
 from bot.domain.freezes import RecurringFreeze
 from bot.domain.holds import hold, not_started
-from bot.domain.pipeline import ExecutorKind, Pipeline
+from bot.domain.pipeline import ExecutorKind, Pipeline, production_index
 from bot.domain.rollbacks import automatic_rollback_stage, rollback_version
 from bot.domain.safe_text import without_controls
 from bot.domain.waves import target_names
@@ -127,9 +127,12 @@ class DeploymentRuns:
         callback = (f"{self.public_url}/api/v1/deployments/{d.id}/stages/{stage.name}/result"
                     f"?kind={step.kind.value}{wave}")
         ran_at = step.due_at - stage.spec.bake if step.kind is StepKind.HEALTH else None
+        production = step.kind is StepKind.RUN \
+            and index == production_index(tuple(s.spec for s in d.stages))
         return StageJob(str(d.id), d.use_case, d.version, stage.name,
                         None if step.wave is None else step.wave + 1, targets, callback,
-                        d.requested_by, d.requested_at, ran_at)
+                        d.requested_by, d.requested_at, ran_at, production=production,
+                        final=step.wave is None or step.wave == len(stage.waves) - 1)
 
     async def record(self, deployment_id: int, index: int, kind: StepKind, wave: int | None,
                      result: ExecutorResult) -> Deployment | None:

@@ -19,6 +19,7 @@ from bot.services.commands import (
     NotifySetting,
     PickVersion,
     RollbackDeployment,
+    ShowChanges,
     StartDeployment,
     UnfreezeDeployments,
     UnlockDeployments,
@@ -52,6 +53,7 @@ USAGE = {
     "freeze": '/deploy freeze <slug|all> <duration> "<reason>"',
     "unfreeze": "/deploy unfreeze <slug|all>",
     "freezes": "/deploy freezes [<slug>]",
+    "changes": "/deploy changes <slug> [<version>]",
 }
 HELP = [
     (USAGE["start"], "Start a staged deployment (owner, data engineers, devops, admins)."),
@@ -69,6 +71,9 @@ HELP = [
                       'an admin passes one with `override="<reason>"`, audited and announced.'),
     (USAGE["unfreeze"], "Lift an ad hoc freeze (admins)."),
     (USAGE["freezes"], "Current and coming freeze windows, ad hoc and from the pipeline file."),
+    (USAGE["changes"], "What is not yet in production: the commits (from GitHub) or model "
+                       "versions (from MLflow) between production and the version, by default "
+                       "the newest."),
 ]
 
 
@@ -204,6 +209,17 @@ def _subject_and_reason(rest: str, usage: str, missing: str) -> tuple[str, str]:
     return tokens.positional[0], plain_text(" ".join(tokens.positional[1:]))
 
 
+def _changes(rest: str, usage: str) -> ShowChanges:
+    tokens = split(rest, allowed=frozenset(), usage=usage)
+    if not 1 <= len(tokens.positional) <= 2:
+        raise UsageError("Name one use case, and a version if you like, e.g. "
+                         "`/deploy changes churn 1.5.0`.", usage)
+    slug, *version = tokens.positional
+    if version and not VERSION_RE.fullmatch(version[0]):
+        raise UsageError(_bad_version(version[0]), usage)
+    return ShowChanges(parse_slug(slug, usage), version[0] if version else None)
+
+
 def _notify(rest: str, usage: str) -> NotifySetting:
     words = rest.split()
     if not words:
@@ -223,5 +239,6 @@ _PARSERS: dict[str, Callable[[str, str], DeployCommand]] = {
     "notify": _notify,
     "freeze": _freeze,
     "unfreeze": _unfreeze,
+    "changes": _changes,
     "freezes": lambda rest, usage: ListFreezes(_oneparse_slug(rest, usage) if rest.strip() else None),
 }

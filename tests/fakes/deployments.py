@@ -52,7 +52,8 @@ class MemoryDeploymentRepository:
             raise ConcurrentUpdate(f"deployment {d.id}")
         revision = d.revision + 1
         saved = replace(row.deployment, stages=d.stages, state=d.state, finished_at=d.finished_at,
-                        detail=d.detail, revision=revision, production=d.production)
+                        detail=d.detail, revision=revision, production=d.production,
+                        change=d.change)
         row = replace(row, deployment=saved)
         if not d.state.is_active:
             row = replace(row, lease_owner=None, lease_until=None)

@@ -300,3 +300,37 @@ async def test_0016_keeps_every_kpi_value_and_dates_its_arrival_by_its_at(
     finally:
         await db.dispose()
     assert await schema_diff(engine) == []
+
+
+async def test_0018_adds_change_records_in_place_and_older_deployments_know_none(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """Down to 0017 and up again with a deployment that knew its change: its audit trail is
+    still there both ways (no SQLite table copy, whose drop would cascade), and it knows no
+    change any more (the columns came back empty); the schema is the models' again."""
+    from dataclasses import replace
+
+    from bot.domain.changes import Change, ChangeKind
+    from bot.domain.deployment_model import Event
+    from tests.unit.test_dora import deployment
+
+    db = Database(database_url, ManualClock(START))
+    try:
+        async with db.uow() as uow:
+            await uow.use_cases.add(usecases.create("churn", "Churn", creator_id="U1",
+                                                    channel_id="C1", now=START))
+            d = await uow.deployments.add(replace(deployment(1, START, use_case="churn"),
+                                                  change=Change(ChangeKind.MODEL_VERSION, "7")))
+            await uow.deployments.record(d, (Event("requested", START, "U1"),))
+            await uow.commit()
+        await alembic(engine, command.downgrade, "0017")
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM deployment_events"))).scalar() == 1
+        await upgrade(engine)
+        async with db.uow() as uow:
+            stored = await uow.deployments.get(d.id or 0)
+            assert stored is not None and stored.change is None
+            assert len(await uow.deployments.events(d.id or 0)) == 1
+    finally:
+        await db.dispose()
+    assert await schema_diff(engine) == []

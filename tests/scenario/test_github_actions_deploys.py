@@ -100,6 +100,8 @@ async def test_cancelling_the_deployment_cancels_the_run(
         assert (await load(sim, d_id)).state is DeploymentState.CANCELLED
         (run,) = fake_github.runs.values()
         assert fake_github.cancels == [run.id] and run.conclusion == "cancelled"
+        (recorded,) = fake_github.repository.deployments.values()
+        assert recorded.states == ["in_progress", "failure"]
 
 
 async def test_a_run_outlives_its_worker_and_is_followed_by_the_next_not_run_again(
@@ -117,7 +119,7 @@ async def test_a_run_outlives_its_worker_and_is_followed_by_the_next_not_run_aga
         assert (await load(sim, d_id)).stages[0].step.follow == f"acme/churn#{run.id}"  # type: ignore[union-attr]
 
         await sim.app.engine.stop()  # shutting down: the run on GitHub goes on
-        assert fake_github.cancels == [] and run.status == "in_progress"
+        assert fake_github.cancels == [] and run.status in ("queued", "in_progress")
 
         sim.app.engine.owner = "the-next-worker"
         clock.advance(timedelta(minutes=2))  # the stopped worker's lease ran out
@@ -129,6 +131,10 @@ async def test_a_run_outlives_its_worker_and_is_followed_by_the_next_not_run_aga
         dispatches = [r for r in fake_github.requests if r[1].endswith("/dispatches")]
         assert len(dispatches) == 1 and fake_github.cancels == []
         assert any("another follows the run it started" in note for note in thread(sim, d_id))
+        # GitHub's record of it: one deployment, each status once, whoever posted it
+        (recorded,) = fake_github.repository.deployments.values()
+        assert recorded.body["payload"]["bizdevops"]["deployment_id"] == str(d_id)
+        assert recorded.states == ["in_progress", "success"]
 
 
 
@@ -207,4 +213,4 @@ async def test_a_run_the_bot_can_no_longer_follow_nor_cancel_is_said_to_be_maybe
         assert f"it may still be running: {link}" in said
         assert [r[1] for r in fake_github.requests if r[1].endswith("/cancel")] == \
             [f"/repos/acme/churn/actions/runs/{run.id}/cancel"]  # asked, refused
-        assert fake_github.cancels == [] and run.status == "in_progress"
+        assert fake_github.cancels == [] and run.status in ("queued", "in_progress")

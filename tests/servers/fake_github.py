@@ -1,6 +1,8 @@
 """A fake GitHub REST API for the github-actions executor, held to GitHub's own OpenAPI description.
 
-Three endpoints: dispatch a workflow (``return_run_details``), get a run, cancel a run. Each run
+The Actions endpoints: dispatch a workflow (``return_run_details``), get a run, cancel a run;
+and, in tests/servers/fake_github_repo.py, the repository's commits, its compare view and the
+Deployments API (``repository``: one branch, its deployments and their statuses). Each run
 goes queued → in_progress → completed (one step per GET) with the test's scripted conclusion,
 or stays in progress while ``hold`` is set. ``limit`` answers the next requests 403/429 with
 rate-limit headers; ``fail`` answers the next requests (to one operation, if named) with an
@@ -31,16 +33,19 @@ import pytest
 from aiohttp import web
 
 from scripts import tools
-from tests.servers import free_port, unavailable
+from tests.servers import fake_github_repo, free_port, unavailable
+from tests.servers.fake_github_repo import FakeRepo
 
 REQUIRE = "BIZDEVOPS_REQUIRE_GITHUB_SPEC"
 GITHUB = "https://api.github.com"  # the server the description names: requests are checked as if sent there
 API_VERSION = "2022-11-28"
 REPO = "/repos/{owner}/{repo}/actions"
 PATHS = (f"{REPO}/workflows/{{workflow_id}}/dispatches", f"{REPO}/runs/{{run_id}}",
-         f"{REPO}/runs/{{run_id}}/cancel")
-OPERATIONS = ("dispatch", "run", "cancel")  # the names ``fail`` and ``limit`` take, in PATHS order
+         f"{REPO}/runs/{{run_id}}/cancel", *fake_github_repo.PATHS)
+# the names ``fail`` and ``limit`` take, in PATHS order
+OPERATIONS = ("dispatch", "run", "cancel", *fake_github_repo.OPERATIONS)
 DROP = 0  # a fault's status that means: close the connection without an answer
+LOST = -1  # ... that means: do what was asked, then close the connection without an answer
 _REF = re.compile(r'"#/components/([^/"]+)/([^"]+)"')
 
 
@@ -176,6 +181,7 @@ class FakeRun:
     workflow: str
     ref: str
     inputs: dict[str, Any]
+    head_sha: str
     status: str = "queued"
     conclusion: str | None = None
     gets: int = 0
@@ -194,6 +200,10 @@ class FakeGithub:
     answered: list[int] = field(default_factory=list)  # every status sent, in order
     _faults: list[_Fault] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(4242))
+    repository: FakeRepo = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.repository = FakeRepo(self.validator.spec["components"]["examples"])
 
     def limit(self, count: int, status: int, headers: dict[str, str],
               message: str = "API rate limit exceeded for user ID 1.", *, on: str = "") -> None:
@@ -202,9 +212,10 @@ class FakeGithub:
 
     def fail(self, count: int, status: int, message: str = "Server Error", *,
              headers: dict[str, str] | None = None, on: str = "", after: int = 0) -> None:
-        """The next ``count`` requests (to the operation ``on`` names: "dispatch", "run" or
-        "cancel"; any when "") are answered ``status`` with GitHub's error body, or dropped
-        unanswered when ``status`` is :data:`DROP`; ``after`` requests are answered as usual
+        """The next ``count`` requests (to the operation ``on`` names, one of
+        :data:`OPERATIONS`; any when "") are answered ``status`` with GitHub's error body, or dropped
+        unanswered when ``status`` is :data:`DROP` (:data:`LOST`: done, but its answer
+        dropped); ``after`` requests are answered as usual
         first (a run seen in progress, then GitHub in trouble)."""
         assert on in ("", *OPERATIONS), on
         self._faults.extend([_Fault(None, {}, "", on)] * after)
@@ -223,6 +234,7 @@ class FakeGithub:
         app.router.add_post(f"{REPO}/workflows/{{workflow_id}}/dispatches", self._dispatch)
         app.router.add_get(f"{REPO}/runs/{{run_id}}", self._get_run)
         app.router.add_post(f"{REPO}/runs/{{run_id}}/cancel", self._cancel)
+        self.repository.routes(app)
         return app
 
     @web.middleware
@@ -239,7 +251,7 @@ class FakeGithub:
             assert request.transport is not None
             request.transport.abort()  # what a reset connection looks like to the client
             return web.Response()
-        if fault is not None and fault.status is not None:
+        if fault is not None and fault.status is not None and fault.status != LOST:
             answer = web.json_response({"message": fault.message,
                                         "documentation_url": "https://docs.github.com/rest"},
                                        status=fault.status, headers=fault.headers)
@@ -250,6 +262,11 @@ class FakeGithub:
                          answer.headers, answer.content_type or "")
         if problem := self.validator.response_problem(seen, sent):
             return self._broken(problem)
+        if fault is not None and fault.status == LOST:
+            self.answered.append(LOST)
+            assert request.transport is not None
+            request.transport.abort()
+            return web.Response()
         self.answered.append(answer.status)
         return answer
 
@@ -263,7 +280,7 @@ class FakeGithub:
         body = await request.json()
         owner, repo = request.match_info["owner"], request.match_info["repo"]
         run = FakeRun(next(self._ids), owner, repo, request.match_info["workflow_id"], body["ref"],
-                      body.get("inputs") or {})
+                      body.get("inputs") or {}, self.repository.head.sha)
         self.runs[run.id] = run
         if not body.get("return_run_details"):
             return web.Response(status=204)
@@ -299,8 +316,8 @@ class FakeGithub:
         """GitHub's own example run, made this run."""
         answer = copy.deepcopy(self.validator.spec["components"]["examples"]["workflow-run"]["value"])
         answer.update(id=run.id, status=run.status, conclusion=run.conclusion, event="workflow_dispatch",
-                      head_branch=run.ref, url=self._api_url(run), html_url=_html_url(run),
-                      path=f".github/workflows/{run.workflow}@{run.ref}")
+                      head_branch=run.ref, head_sha=run.head_sha, url=self._api_url(run),
+                      html_url=_html_url(run), path=f".github/workflows/{run.workflow}@{run.ref}")
         return answer
 
 
