@@ -4,8 +4,8 @@ deployment with a ``deployments:write`` token, acting for a Slack user (SPEC "De
 A start goes through exactly what `/deploy <slug> <version> [pipeline=<name>]` goes through, as
 ``requested_by`` (who sees the use case, who may start its pipeline, archived, locked, one still
 active, freezes, a gate nobody else could pass): the same service, and its refusals in the
-command's own words as plain text — 403 for who, 409 for the state, 404 for an unknown use case,
-400 for the shape. A retried POST starts nothing twice while the first is active: it is refused
+command's own words as plain text — 403 for who, 409 for the state, 404 for an unknown use case
+or pipeline, 400 for the shape. A retried POST starts nothing twice while the first is active: it is refused
 (409) naming the active deployment. The shapes are handlers/openapi.yaml's.
 """
 
@@ -27,6 +27,7 @@ from bot.domain.deployment_model import Deployment
 from bot.domain.errors import Conflict, DomainError, NotAllowed
 from bot.domain.mrkdwn import control_character, web_url
 from bot.domain.usecases import SLUG_RE
+from bot.pipelines.checks import NAME_RE as PIPELINE_RE
 from bot.render import refusals
 from bot.services.commands import Actor, DeploymentStatus, StartDeployment
 from bot.services.deployments import DeploymentService
@@ -43,9 +44,9 @@ SCOPE = "deployments:write"
 FIELDS = ("use_case", "version", "pipeline", "commit", "changed_at", "url", "requested_by")
 USER_RE = re.compile(r"[UW][A-Z0-9]{2,30}")      # a Slack user ID, as Slack writes them
 SHA_RE = re.compile(r"[0-9a-fA-F]{7,40}")        # a commit: its full sha, or at least 7 of it
-PIPELINE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 # RFC 3339: a date, "T", a time and an offset (Z or ±hh:mm); no local times.
-RFC3339_RE = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})")
+RFC3339_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
+                        r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})")
 MAX_AHEAD = timedelta(seconds=60)  # clocks drift a little; a change from further ahead is a mistake
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -109,12 +110,13 @@ class DeploymentsApi:
 
 
 def _status(refused: DomainError) -> int:
-    """Who (403), the state (409), a use case there is none of (404), else the shape (400)."""
+    """Who (403), the state (409), a use case or pipeline there is none of (404), else the
+    shape (400)."""
     if isinstance(refused, NotAllowed):
         return 403
     if isinstance(refused, Conflict):
         return 409
-    return 404 if isinstance(refused, UnknownUseCase) else 400
+    return 404 if isinstance(refused, UnknownUseCase) or refused.key == "unknown_pipeline" else 400
 
 
 def _refused(request: web.Request, status: int, error: str) -> web.Response:
@@ -166,8 +168,8 @@ def _text(body: dict[str, Any], key: str, pattern: re.Pattern[str], what: str, *
 def _change(body: dict[str, Any], now: datetime) -> Change | None:
     """``commit`` (with its time and link, when given) as what the version is."""
     commit, at, url = body.get("commit"), body.get("changed_at"), body.get("url")
-    if commit is None:
-        if at is not None or url is not None:
+    if commit is None:  # absent or null; changed_at and url (even null) come only with it
+        if at is not None or url is not None or {"changed_at", "url"} & body.keys():
             raise BadInput("commit: required with changed_at or url (they are the commit's)")
         return None
     if not isinstance(commit, str) or not SHA_RE.fullmatch(commit):

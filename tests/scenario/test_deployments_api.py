@@ -194,10 +194,10 @@ async def test_a_token_needs_the_deployments_write_scope(shipping: Simulator) ->
       "url": "https://x.test/a>b"}, "url: expected an http(s) URL"),
     ({"use_case": "churn", "version": "1", "requested_by": "U1ALICE", "url": "https://x.test/"},
      "commit: required with changed_at or url"),
+    ({"use_case": "churn", "version": "1", "requested_by": "U1ALICE", "changed_at": None},
+     "commit: required with changed_at or url"),
     ({"use_case": "churn", "version": "1", "requested_by": "U1ALICE", "override": "go"},
      "override: unknown field"),
-    ({"use_case": "churn", "version": "1", "requested_by": "U1ALICE", "pipeline": "nope"},
-     "There is no pipeline `nope`; known: `default`."),
     ([], "the body must be a JSON object"),
 ])
 async def test_a_body_of_the_wrong_shape_is_400_naming_the_field(
@@ -206,6 +206,13 @@ async def test_a_body_of_the_wrong_shape_is_400_naming_the_field(
     status, answer = await post(shipping, body, secret=await token(shipping))
     assert status == 400 and answer["error"].startswith(error), answer
     assert await history_of(shipping) == []
+
+
+async def test_an_unknown_pipeline_is_404_naming_the_known_ones(shipping: Simulator) -> None:
+    status, answer = await post(shipping, {"use_case": "churn", "version": "1", "pipeline": "nope",
+                                           "requested_by": user(shipping, "alice")},
+                                secret=await token(shipping))
+    assert (status, answer) == (404, {"error": "There is no pipeline `nope`; known: `default`."})
 
 
 @pytest.mark.parametrize("raw", [b"{use_case", b'{"use_case": NaN}', b"\xff", b"[" * 100_000])
