@@ -65,12 +65,11 @@ from bot.sources.mlflow_rest import MlflowRest
 from bot.sources.registry import SourceReaders
 from handlers import (
     actions,
-    api,
+    api_v1,
     dedupe,
     dialogs,
     error_path,
     health,
-    metrics_api,
     mlflow_hooks,
     slack_events,
     slack_http,
@@ -203,8 +202,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     _routes(app)
     telemetry.route(app.web, backlog=db.outbox.backlog, retries=lambda: outbox.retries,
                     jobs=lambda: len(app.scheduler.jobs()), by_state=db.deployments_by_state)
-    api.register(app.web, s.runs, settings.webhook_secret, settings.public_url)
-    metrics_api.register(app.web, TokenService(db.uow, clock), s.metrics, clock)
+    api_v1.register(app.web, TokenService(db.uow, clock), clock, runs=s.runs, metrics=s.metrics,
+                    deployments=s.deployments, use_cases=s.use_cases,
+                    webhook_secret=settings.webhook_secret, public_url=settings.public_url)
     mlflow_hooks.register(app.web, settings.mlflow_webhook_secret, time.time, s.registry.handle)
     return app
 

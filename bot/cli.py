@@ -15,6 +15,7 @@ from bot.config_files import kpi_config_for, pipelines_for
 from bot.kpis.loading import KpiSourceError
 from bot.pipelines.loading import PipelineError
 from bot.render import refusals
+from bot.services.ports import ApiToken
 from bot.slack.manifest import manifest_yaml
 from storage.database import DatabaseUnavailable
 
@@ -41,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("token", help="manage API tokens for /api/v1 (shown once, stored hashed)")
     token.add_argument("action", choices=("create", "list", "revoke"))
     token.add_argument("name", nargs="?", help="the token's name (create, revoke)")
+    token.add_argument("--scope", action="append", default=[], metavar="SCOPE",
+                       help="what a new token may do, repeated or comma-separated: metrics:write "
+                            "(the default), audit:read, deployments:write")
     return parser
 
 
@@ -82,7 +86,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     try:
         if args.command == "token":
-            return asyncio.run(_token(settings, args.action, args.name))
+            scopes = tuple(s.strip() for given in args.scope for s in given.split(",") if s.strip())
+            return asyncio.run(_token(settings, args.action, args.name, scopes))
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
     except DatabaseUnavailable as down:
@@ -144,7 +149,8 @@ async def _migrate(settings: Settings) -> int:
     return 0
 
 
-async def _token(settings: Settings, action: str, name: str | None) -> int:
+async def _token(settings: Settings, action: str, name: str | None,
+                 scopes: tuple[str, ...] = ()) -> int:
     from bot.clock import SystemClock
     from bot.domain.usecases import DomainError
     from bot.services.tokens import TokenService
@@ -153,27 +159,38 @@ async def _token(settings: Settings, action: str, name: str | None) -> int:
     if action != "list" and not name:
         print(f"bizdevops: token {action} needs a NAME", file=sys.stderr)
         return 2
+    if scopes and action != "create":
+        print("bizdevops: --scope is for `token create`", file=sys.stderr)
+        return 2
     db = Database(settings.database_url, SystemClock())
     tokens = TokenService(db.uow, db.clock)
     try:
         await connect_check(db.engine)
         if action == "create":
-            secret = await tokens.create(str(name))
+            secret = await tokens.create(str(name), scopes)
             print(f"token {name} created; it is shown only this once:\n{secret}")
         elif action == "revoke":
             await tokens.revoke(str(name))
             print(f"token {name} revoked")
         else:
-            for t in await tokens.list():
-                state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "live"
-                used = f"last used {t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never used"
-                print(f"{t.name}\t{state}\tcreated {t.created_at:%Y-%m-%d}\t{used}")
+            for line in _token_lines(await tokens.list()):
+                print(line)
     except DomainError as refused:
         print(f"bizdevops: {refusals.said(refused)}", file=sys.stderr)
         return 1
     finally:
         await db.dispose()
     return 0
+
+
+def _token_lines(tokens: Sequence[ApiToken]) -> list[str]:
+    """`token list`: one tab-separated line a token — name, live or revoked, scopes, dates."""
+    lines = []
+    for t in tokens:
+        state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "live"
+        used = f"last used {t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never used"
+        lines.append(f"{t.name}\t{state}\t{','.join(t.scopes)}\tcreated {t.created_at:%Y-%m-%d}\t{used}")
+    return lines
 
 
 async def _until_signal(work) -> int:  # type: ignore[no-untyped-def]

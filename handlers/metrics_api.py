@@ -19,6 +19,7 @@ from bot.domain.usecases import DomainError, validate_slug
 from bot.render import refusals
 from bot.services.metrics import MetricService, NewPoint
 from bot.services.tokens import TokenService
+from handlers.api_tokens import bearer
 
 MAX_BATCH = 1000
 # Clocks drift a little; a value from further in the future is a mistake (SPEC: 60 s).
@@ -33,9 +34,9 @@ class BadInput(Exception):
 def register(web_app: web.Application, tokens: TokenService, metrics: MetricService,
              clock: Clock) -> None:
     async def push(request: web.Request) -> web.Response:
-        token = await tokens.authenticate(request.headers.get("Authorization"))
-        if token is None:
-            return web.json_response({"error": "missing, wrong or revoked bearer token"}, status=401)
+        token = await bearer(request, tokens, "metrics:write")
+        if isinstance(token, web.Response):
+            return token
         try:
             body = _json(await request.read())
             items, single = (body, False) if isinstance(body, list) else ([body], True)
@@ -43,7 +44,7 @@ def register(web_app: web.Application, tokens: TokenService, metrics: MetricServ
                 raise BadInput(f"send one object or a list of 1 to {MAX_BATCH}")
             points = [_point(item, f"items[{i}]." if not single else "", clock.now())
                       for i, item in enumerate(items)]
-            await metrics.push(points, token)
+            await metrics.push(points, token.name)
         except BadInput as bad:
             return web.json_response({"error": str(bad)}, status=400)
         except DomainError as refused:

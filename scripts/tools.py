@@ -6,13 +6,17 @@
     python3 scripts/tools.py github-openapi [--check]
                                                the same for GitHub's OpenAPI description
                                                (api.github.com.json of npm's @octokit/openapi)
+    python3 scripts/tools.py schemathesis [--check]
+                                               the same for schemathesis (its venv's python)
 
 The MLflow tracking server is large (hundreds of MB) and the bot never imports it: it lives in
 its own venv under ``${BIZDEVOPS_TOOLS_DIR:-~/.cache/bizdevops-tools}/mlflow-<version>``,
 reused between runs and between clones. Used by ``.ci/run`` and by tests/servers/mlflow.py.
 GitHub's published OpenAPI description (13 MB of JSON, which tests/servers/fake_github.py
 checks every request and answer against) is installed with npm next to it, in
-``github-openapi-<version>``.
+``github-openapi-<version>``. schemathesis, which tests/integration/test_api_schema.py runs against
+the bot's own /api/v1 (handlers/openapi.yaml), is a test-only tool with many dependencies of its
+own: it too has a venv of its own, ``schemathesis-<version>``, and is never one of the bot's.
 """
 
 from __future__ import annotations
@@ -28,9 +32,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 MLFLOW_VERSION = "3.17.2"
+SCHEMATHESIS_VERSION = "4.32.5"  # pinned: a new one may bring checks of its own
 OCTOKIT_OPENAPI_VERSION = "23.0.2"  # pinned: a new description may change what the fake accepts
 STAMP = ".bizdevops-ready"  # written last: a venv without it is half-built and is made anew
-USAGE = "usage: python3 scripts/tools.py mlflow|github-openapi [--check]"
+USAGE = "usage: python3 scripts/tools.py mlflow|github-openapi|schemathesis [--check]"
 
 
 def tools_dir() -> Path:
@@ -40,6 +45,10 @@ def tools_dir() -> Path:
 
 def mlflow_venv() -> Path:
     return tools_dir() / f"mlflow-{MLFLOW_VERSION}"
+
+
+def schemathesis_venv() -> Path:
+    return tools_dir() / f"schemathesis-{SCHEMATHESIS_VERSION}"
 
 
 def github_openapi_dir() -> Path:
@@ -93,6 +102,18 @@ def ensure_mlflow() -> Path:
     return venv_python(root)
 
 
+def ensure_schemathesis() -> Path:
+    """The schemathesis venv's python (``python -m schemathesis.cli run ...``), created when missing."""
+    root = schemathesis_venv()
+    if ready(root):
+        return venv_python(root)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(root.parent / f"{root.name}.lock"):
+        if not ready(root):
+            _build(root, [f"schemathesis=={SCHEMATHESIS_VERSION}"])
+    return venv_python(root)
+
+
 def _build(root: Path, requirements: list[str]) -> None:
     started = time.monotonic()
     print(f"tools.py: creating {root} with {' '.join(requirements)} (takes minutes)",
@@ -128,6 +149,8 @@ def main(args: list[str]) -> int:
         "mlflow": (mlflow_venv, ready, venv_python, ensure_mlflow, "python3 scripts/tools.py mlflow"),
         "github-openapi": (github_openapi_dir, github_openapi_ready, github_openapi_json,
                            ensure_github_openapi, "python3 scripts/tools.py github-openapi"),
+        "schemathesis": (schemathesis_venv, ready, venv_python, ensure_schemathesis,
+                         "python3 scripts/tools.py schemathesis"),
     }
     if not args or args[0] not in tools or args[1:] not in ([], ["--check"]):
         print(USAGE, file=sys.stderr)

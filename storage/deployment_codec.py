@@ -150,7 +150,7 @@ def to_deployment(row: DeploymentRow) -> Deployment:
         kind=row.kind, rollback_of=row.rollback_of, dry_run=row.dry_run,
         finished_at=row.finished_at, detail=row.detail, revision=row.revision,
         override=row.override, production=placement_from_json(row.production),
-        change=_change(row),
+        change=_change(row), api_token=row.api_token,
     )
 
 

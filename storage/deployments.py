@@ -43,6 +43,7 @@ class SqlDeploymentRepository:
         row = DeploymentRow(
             use_case_id=use_case_id, slug=d.use_case, version=d.version, pipeline=d.pipeline,
             kind=d.kind, rollback_of=d.rollback_of, dry_run=d.dry_run, override=d.override,
+            api_token=d.api_token,
             requested_by=d.requested_by, requested_at=d.requested_at, channel_id=d.channel_id,
             revision=0, active_slot=use_case_id if d.state.is_active else None, **columns(d),
         )

@@ -1,5 +1,6 @@
-"""Tables of KPIs: their points, targets and announced crossings; and of continuous KPIs, who
-pulled which fire time and each source's health.
+"""Tables of KPIs: their points, targets and announced crossings; of continuous KPIs, who
+pulled which fire time and each source's health; and the API tokens /api/v1 is called with
+(pipelines push KPI values with them, CI starts deployments).
 
 Kept beside ``storage/models.py``; ``storage/__init__.py`` imports both, so ``Base.metadata`` has them.
 """
@@ -96,3 +97,19 @@ class KpiSourceStatusRow(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     since: Mapped[datetime | None]
     last_fire: Mapped[datetime | None]  # newest claimed fire time: start-up catch-up reads this
+
+
+class ApiTokenRow(Base):
+    """Tokens for /api/v1: only a SHA-256 of the secret is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    # What it may do, space-separated; tokens from before scopes could only push KPI values.
+    scopes: Mapped[str] = mapped_column(String(200), default="metrics:write",
+                                        server_default="metrics:write")

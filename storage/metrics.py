@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.ports import ApiToken, ConcurrentUpdate, CrossingRow, StoredPoint, StoredTarget
-from storage.kpi_models import MetricCrossingRow, MetricPointRow, MetricTargetRow
-from storage.models import ApiTokenRow, UseCaseRow
+from storage.kpi_models import ApiTokenRow, MetricCrossingRow, MetricPointRow, MetricTargetRow
+from storage.models import UseCaseRow
 
 
 class SqlMetricRepository:
@@ -127,8 +127,10 @@ class SqlTokenRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def create(self, name: str, token_hash: str, now: datetime) -> None:
-        self._session.add(ApiTokenRow(name=name, token_hash=token_hash, created_at=now))
+    async def create(self, name: str, token_hash: str, now: datetime,
+                     scopes: tuple[str, ...] = ("metrics:write",)) -> None:
+        self._session.add(ApiTokenRow(name=name, token_hash=token_hash, created_at=now,
+                                      scopes=" ".join(scopes)))
         try:
             await self._session.flush()
         except IntegrityError:
@@ -136,7 +138,7 @@ class SqlTokenRepository:
 
     async def all(self) -> list[ApiToken]:
         rows = await self._session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.name))
-        return [ApiToken(r.name, r.created_at, r.revoked_at, r.last_used_at) for r in rows]
+        return [_token(r) for r in rows]
 
     async def revoke(self, name: str, now: datetime) -> bool:
         result = await self._session.execute(
@@ -145,11 +147,18 @@ class SqlTokenRepository:
         )
         return result.scalar_one_or_none() is not None
 
-    async def use(self, token_hash: str, now: datetime) -> str | None:
-        """The name of the live token with this hash (and note its use), or None."""
+    async def use(self, token_hash: str, now: datetime) -> ApiToken | None:
+        """The live token with this hash (its use noted), or None."""
         result = await self._session.execute(
             update(ApiTokenRow)
             .where(ApiTokenRow.token_hash == token_hash, ApiTokenRow.revoked_at.is_(None))
-            .values(last_used_at=now).returning(ApiTokenRow.name)
+            .values(last_used_at=now)
+            .returning(ApiTokenRow.name, ApiTokenRow.created_at, ApiTokenRow.scopes)
         )
-        return result.scalar_one_or_none()
+        row = result.one_or_none()
+        return None if row is None else ApiToken(row.name, row.created_at, None, now,
+                                                 tuple(row.scopes.split()))
+
+
+def _token(r: ApiTokenRow) -> ApiToken:
+    return ApiToken(r.name, r.created_at, r.revoked_at, r.last_used_at, tuple(r.scopes.split()))

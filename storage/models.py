@@ -131,6 +131,7 @@ class DeploymentRow(Base):
     rollback_of: Mapped[int | None] = mapped_column(Integer)
     dry_run: Mapped[bool] = mapped_column(default=False)
     override: Mapped[str] = mapped_column(Text, default="")  # an admin's reason to pass freezes
+    api_token: Mapped[str] = mapped_column(String(64), default="", server_default="")  # its API caller
     requested_by: Mapped[str] = mapped_column(String(32))
     requested_at: Mapped[datetime]
     channel_id: Mapped[str] = mapped_column(String(32))
@@ -208,19 +209,6 @@ class DeployLockRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     reminded_at: Mapped[datetime | None]
     deployment_id: Mapped[int | None]  # the failed rollback that locked it
-
-
-class ApiTokenRow(Base):
-    """Tokens for /api/v1: only a SHA-256 of the secret is kept."""
-
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime]
-    revoked_at: Mapped[datetime | None]
-    last_used_at: Mapped[datetime | None]
 
 
 class DigestScheduleRow(Base):

@@ -171,6 +171,7 @@ class Deployment:
     override: str = ""        # an admin's reason to pass freeze windows; "": freezes apply
     production: Placement = ()  # what runs where, as far as this deployment knows (dry run: ())
     change: Change | None = None  # what its version is, when known (bot.domain.changes)
+    api_token: str = ""       # the API token it was started through for ``requested_by``; "": Slack
 
     @property
     def needs_undo(self) -> bool:

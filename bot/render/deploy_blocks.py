@@ -133,7 +133,8 @@ def deployment_message(d: Deployment, *, now: datetime, tz: str, buttons: Decisi
                        approvers: Approvers | None = None) -> Message:
     """``approvers``: who may pass the gate it waits at (None: it waits at none)."""
     blocks: list[Block] = [header(title(d))]
-    facts = [f"requested by <@{d.requested_by}>", f"pipeline `{d.pipeline}`",
+    via = f" through the API (token `{escape(d.api_token)}`)" if d.api_token else ""
+    facts = [f"requested by <@{d.requested_by}>{via}", f"pipeline `{d.pipeline}`",
              f"started {when(d.requested_at, tz)}"]
     if d.rollback_of:
         facts.append(f"rolls back deployment {d.rollback_of}")

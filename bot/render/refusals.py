@@ -19,6 +19,7 @@ from bot.render import (
     usecase_refusals,
 )
 from bot.render.blocks import Message, error, one_table
+from bot.render.plain_text import plain_text
 
 Words = str | Callable[[dict[str, Any]], str]
 """A refusal's words: a template filled with its facts (``str.format``), or a function of them."""
@@ -44,6 +45,11 @@ def said(refused: DomainError) -> str:
     if template is None:
         return refused.key  # words already
     return template(refused.facts) if callable(template) else template.format(**refused.facts)
+
+
+def plain(refused: DomainError, *, admins_configured: bool = True) -> str:
+    """The refusal in the same words as plain text, for an API's ``{"error": ...}``."""
+    return plain_text(words(refused, admins_configured=admins_configured))
 
 
 def refusal(refused: DomainError, usage: str = "", *, admins_configured: bool = True) -> Message:

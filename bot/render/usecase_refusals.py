@@ -80,4 +80,6 @@ REFUSALS: dict[str, Words] = {
                                      "letters, digits and ._- (e.g. ci-pipeline)"),
     "token_taken": lambda f: f"a token named {f['name']!r} exists (or existed); pick another name",
     "no_live_token": lambda f: f"there is no live token named {f['name']!r}",
+    "unknown_token_scope": lambda f: (f"{f['scope']!r} is not a token scope; the scopes are "
+                                      + ", ".join(f["known"])),
 }

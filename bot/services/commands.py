@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.domain.changes import Change
 from bot.domain.usecases import Phase, Role
 
 
@@ -113,6 +114,8 @@ class StartDeployment:
     version: str
     pipeline: str | None = None
     override: str = ""  # an admin's reason to start despite a freeze window
+    change: Change | None = None  # what the version is, when the requester says (the API)
+    api_token: str = ""  # the deployments API's token it came through ("": from Slack)
 
 
 @dataclass(frozen=True)

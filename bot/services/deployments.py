@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.clock import Clock
 from bot.domain import deploy_results as done
@@ -132,7 +132,7 @@ class DeploymentService:
     async def start(self, command: StartDeployment, actor: Actor) -> done.DeploymentStarted:
         pipeline = self._pipeline(command.slug, command.pipeline)
         d = await self._open(command.slug, command.version, pipeline, actor, kind="deploy",
-                             override=command.override)
+                             asked=command)
         assert d.id is not None
         return done.DeploymentStarted(d.id, d.use_case, d.version, d.channel_id, d.dry_run)
 
@@ -153,7 +153,9 @@ class DeploymentService:
                                   self.clock.now(), self.timezone)
 
     async def _open(self, slug: str, version: str, pipeline: Pipeline, actor: Actor, *,
-                    kind: str, rollback_of: int | None = None, override: str = "") -> Deployment:
+                    kind: str, rollback_of: int | None = None,
+                    asked: StartDeployment | None = None) -> Deployment:
+        override = asked.override if asked else ""
         groups = await self._groups_of(pipeline, actor)
         members = await self.members(pipeline)
         async with self.uow() as uow:
@@ -173,6 +175,9 @@ class DeploymentService:
                                 now=self.clock.now(), kind=kind, rollback_of=rollback_of,
                                 baseline=running.placement if running else ())
             t = freezes.overridden(t, actor, why, self.clock.now()) if why else t
+            if asked is not None:  # what its version is, if the requester said; the API token
+                t = replace(t, deployment=replace(t.deployment, change=asked.change,
+                                                  api_token=asked.api_token))
             try:
                 d = await uow.deployments.add(t.deployment)
             except ConcurrentUpdate:  # another request won the race for this use case

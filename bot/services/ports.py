@@ -191,6 +191,7 @@ class ApiToken:
     created_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+    scopes: tuple[str, ...] = ("metrics:write",)  # what it may do (bot.services.tokens.SCOPES)
 
 
 class MetricRepository(Protocol):
@@ -210,10 +211,11 @@ class MetricRepository(Protocol):
 
 
 class TokenRepository(Protocol):
-    async def create(self, name: str, token_hash: str, now: datetime) -> None: ...
+    async def create(self, name: str, token_hash: str, now: datetime,
+                     scopes: tuple[str, ...] = ("metrics:write",)) -> None: ...
     async def all(self) -> list[ApiToken]: ...
     async def revoke(self, name: str, now: datetime) -> bool: ...
-    async def use(self, token_hash: str, now: datetime) -> str | None: ...
+    async def use(self, token_hash: str, now: datetime) -> ApiToken | None: ...
 
 
 @dataclass(frozen=True)

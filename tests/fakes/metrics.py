@@ -86,11 +86,12 @@ class MemoryTokenRepository:
         self._tokens = tables.api_tokens
         self._hashes = tables.token_hashes
 
-    async def create(self, name: str, token_hash: str, now: datetime) -> None:
+    async def create(self, name: str, token_hash: str, now: datetime,
+                     scopes: tuple[str, ...] = ("metrics:write",)) -> None:
         """Names and hashes are unique, also those of revoked tokens."""
         if name in self._tokens or token_hash in self._hashes:
             raise self._tables.duplicate(name)
-        self._tokens.put(name, ApiToken(name, now, None, None))
+        self._tokens.put(name, ApiToken(name, now, None, None, scopes))
         self._hashes.put(token_hash, name)
 
     async def all(self) -> list[ApiToken]:
@@ -103,11 +104,12 @@ class MemoryTokenRepository:
         self._tokens.put(name, replace(token, revoked_at=now))
         return True
 
-    async def use(self, token_hash: str, now: datetime) -> str | None:
-        """The name of the live token with this hash (and note its use), or None."""
+    async def use(self, token_hash: str, now: datetime) -> ApiToken | None:
+        """The live token with this hash (its use noted), or None."""
         name = self._hashes.get(token_hash)
         token = None if name is None else self._tokens.get(name)
         if name is None or token is None or token.revoked_at is not None:
             return None
-        self._tokens.put(name, replace(token, last_used_at=now))
-        return name
+        used = replace(token, last_used_at=now)
+        self._tokens.put(name, used)
+        return used

@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 
 from bot.clock import ManualClock
 from bot.domain import usecases
+from bot.domain.errors import DomainError
 from bot.services.ports import ConcurrentUpdate, StoredPoint, StoredTarget
 from bot.services.tokens import TokenService, token_hash
 from storage.database import Database
-from storage.kpi_models import MetricPointRow
-from storage.models import ApiTokenRow
+from storage.kpi_models import ApiTokenRow, MetricPointRow
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -221,7 +221,8 @@ async def test_tokens_are_created_listed_used_and_revoked(db: Database) -> None:
         await uow.commit()
 
     async with db.uow() as uow:
-        assert await uow.tokens.use("hash-ci", NOW + 2 * DAY) == "ci"
+        used = await uow.tokens.use("hash-ci", NOW + 2 * DAY)
+        assert used is not None and (used.name, used.scopes) == ("ci", ("metrics:write",))
         assert await uow.tokens.use("hash-unknown", NOW + 2 * DAY) is None
         await uow.commit()
     async with db.uow() as uow:
@@ -238,7 +239,8 @@ async def test_tokens_are_created_listed_used_and_revoked(db: Database) -> None:
         await uow.commit()
     async with db.uow() as uow:
         assert await uow.tokens.use("hash-ci", NOW + 5 * DAY) is None      # revoked: unusable
-        assert await uow.tokens.use("hash-airflow", NOW + 5 * DAY) == "airflow"
+        used = await uow.tokens.use("hash-airflow", NOW + 5 * DAY)
+        assert used is not None and used.name == "airflow"
         await uow.commit()
         listed = {t.name: t for t in await uow.tokens.all()}
     assert listed["ci"].revoked_at == NOW + 3 * DAY
@@ -275,8 +277,9 @@ async def test_the_token_service_stores_only_a_hash_and_authenticates_bearers(
     assert stored == token_hash(secret) and secret not in stored
 
     clock.advance(timedelta(hours=1))
-    assert await tokens.authenticate(f"Bearer {secret}") == "ci"
-    assert await tokens.authenticate(f"bearer   {secret}") == "ci"
+    for header in (f"Bearer {secret}", f"bearer   {secret}"):
+        found = await tokens.authenticate(header)
+        assert found is not None and (found.name, found.scopes) == ("ci", ("metrics:write",))
     assert await tokens.authenticate(secret) is None
     assert await tokens.authenticate(f"Bearer {secret[:-1]}") is None
     assert await tokens.authenticate(None) is None
@@ -285,3 +288,17 @@ async def test_the_token_service_stores_only_a_hash_and_authenticates_bearers(
 
     await tokens.revoke("ci")
     assert await tokens.authenticate(f"Bearer {secret}") is None
+
+
+async def test_a_token_has_the_scopes_it_was_made_with_once_each_in_a_fixed_order(
+    db: Database,
+) -> None:
+    tokens = TokenService(db.uow, ManualClock(NOW))
+    secret = await tokens.create("deployer", ("deployments:write", "metrics:write", "deployments:write"))
+    found = await tokens.authenticate(f"Bearer {secret}")
+    assert found is not None and found.scopes == ("metrics:write", "deployments:write")
+    with pytest.raises(DomainError) as refused:
+        await tokens.create("typo", ("deployment:write",))
+    assert (refused.value.key, refused.value.facts["scope"]) == ("unknown_token_scope",
+                                                                  "deployment:write")
+    assert [t.name for t in await tokens.list()] == ["deployer"], "a refused token is not made"

@@ -334,3 +334,28 @@ async def test_0018_adds_change_records_in_place_and_older_deployments_know_none
     finally:
         await db.dispose()
     assert await schema_diff(engine) == []
+
+
+async def test_0019_tokens_from_before_scopes_keep_metrics_write_only(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """A token made at 0018 may push metrics after 0019 and nothing more; down to 0018 and up
+    again keeps it (in place, no table copy), and the schema is the models' again."""
+    from bot.services.tokens import TokenService
+
+    await alembic(engine, command.downgrade, "0018")
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO api_tokens (name, token_hash, created_at) "
+                                "VALUES ('old-ci', 'hash-old', :at)"), {"at": START})
+    await upgrade(engine)
+    db = Database(database_url, ManualClock(START))
+    try:
+        [old] = await TokenService(db.uow, db.clock).list()
+        assert (old.name, old.scopes) == ("old-ci", ("metrics:write",))
+        await alembic(engine, command.downgrade, "0018")
+        await upgrade(engine)
+        [again] = await TokenService(db.uow, db.clock).list()
+        assert again.scopes == ("metrics:write",)
+    finally:
+        await db.dispose()
+    assert await schema_diff(engine) == []

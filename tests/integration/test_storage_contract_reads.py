@@ -70,22 +70,27 @@ async def test_kpi_points_targets_and_crossings(world: Store) -> None:
 async def test_api_token_names_and_hashes_are_unique_and_revocable(store: Store) -> None:
     async with store.uow() as uow:
         await uow.tokens.create("ci", "hash-ci", START)
-        await uow.tokens.create("airflow", "hash-airflow", START)
+        await uow.tokens.create("airflow", "hash-airflow", START, ("audit:read", "deployments:write"))
         await uow.commit()
     for name, token_hash in (("ci", "hash-new"), ("other", "hash-ci")):
         async with store.uow() as uow:
             with pytest.raises(ConcurrentUpdate):
                 await uow.tokens.create(name, token_hash, START)
     async with store.uow() as uow:
-        assert await uow.tokens.use("hash-ci", START + HOUR) == "ci"
+        ci = await uow.tokens.use("hash-ci", START + HOUR)
+        airflow = await uow.tokens.use("hash-airflow", START + HOUR)
+        assert ci is not None and (ci.name, ci.scopes, ci.last_used_at) == (
+            "ci", ("metrics:write",), START + HOUR), "a token made without scopes may push metrics"
+        assert airflow is not None and airflow.scopes == ("audit:read", "deployments:write")
         assert await uow.tokens.revoke("ci", START + DAY)
         assert not await uow.tokens.revoke("ci", START + DAY)
         assert await uow.tokens.use("hash-ci", START + DAY) is None
         await uow.commit()
     async with store.uow() as uow:
         listed = await uow.tokens.all()
-    assert [(t.name, t.revoked_at, t.last_used_at) for t in listed] == [
-        ("airflow", None, None), ("ci", START + DAY, START + HOUR)]
+    assert [(t.name, t.revoked_at, t.last_used_at, t.scopes) for t in listed] == [
+        ("airflow", None, START + HOUR, ("audit:read", "deployments:write")),
+        ("ci", START + DAY, START + HOUR, ("metrics:write",))]
 
 
 async def test_digest_runs_and_reminders_are_claimed_once(store: Store) -> None:

@@ -598,6 +598,24 @@ async def test_a_revoked_token_is_401(sim: Simulator) -> None:
     assert await point_count(sim) == 1
 
 
+async def test_a_token_without_metrics_write_is_403_naming_the_scope_and_stores_nothing(
+    sim: Simulator,
+) -> None:
+    await sim.command('/usecase new churn "Predict churn"')
+    tokens = TokenService(sim.app.db.uow, sim.clock)
+    deployer = await tokens.create("deployer", ("deployments:write", "audit:read"))
+    both = await tokens.create("both", ("metrics:write", "deployments:write"))
+    item = {"use_case": "churn", "name": "precision", "value": 0.8}
+
+    status, body = await api(sim, item, token=deployer)
+    assert status == 403
+    assert body == {"error": "the token 'deployer' lacks the scope metrics:write; create one that "
+                             "has it with `bizdevops token create NAME --scope metrics:write`"}
+    assert await point_count(sim) == 0
+    assert (await api(sim, item, token=both))[0] == 201
+    assert await point_count(sim) == 1
+
+
 GOOD = {"use_case": "churn", "name": "precision", "value": 0.8}
 BAD_BODIES: list[tuple[str, bytes, str]] = [
     ("not-json", b"{use_case: churn", "the body is not JSON"),

@@ -67,6 +67,8 @@ CASES = [
      "'Bad' is not a valid token name: use lowercase letters, digits and ._- (e.g. ci-pipeline)"),
     (Conflict("token_taken", name="ci"), "a token named 'ci' exists (or existed); pick another name"),
     (Conflict("no_live_token", name="ci"), "there is no live token named 'ci'"),
+    (DomainError("unknown_token_scope", scope="deploy", known=("metrics:write", "audit:read")),
+     "'deploy' is not a token scope; the scopes are metrics:write, audit:read"),
 ]
 
 
