@@ -25,7 +25,7 @@ from bot.domain.changes import Change, ChangeKind
 from bot.domain.deploy_results import DeploymentShown
 from bot.domain.deployment_model import Deployment
 from bot.domain.errors import Conflict, DomainError, NotAllowed
-from bot.domain.mrkdwn import control_character, web_url
+from bot.domain.safe_text import control_character, web_url
 from bot.domain.usecases import SLUG_RE
 from bot.pipelines.checks import NAME_RE as PIPELINE_RE
 from bot.render import refusals

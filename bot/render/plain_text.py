@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bot.domain.mrkdwn import unescape
+from bot.render.mrkdwn import unescape
 
 _ENTITY = re.compile(r"<([^<>\n]*)>")
 _EMPHASIS = re.compile(r"(?<![\w*_~])([*_~])(?=\S)([^*_~\n`]*?\S)\1(?![\w*_~])")
