@@ -22,7 +22,7 @@ from bot.domain.deployment_model import (
     Vote,
     WaveRun,
 )
-from bot.domain.dora import as_record, production_finished
+from bot.domain.dora import as_record, lead_time, production_finished
 from bot.domain.pipeline import ApprovalSpec, OnFailure, StageSpec
 from bot.domain.production import Placement, Running, unsettled
 from storage.executor_codec import executor_from_json, executor_to_json
@@ -174,12 +174,13 @@ def columns(d: Deployment) -> dict[str, object]:
     stage = d.current_stage
     step = stage.step if stage is not None and stage.state is StageState.RUNNING else None
     last = d.stages[-1] if d.stages else None
-    prod_finished = production_finished(as_record(d))
+    record = as_record(d)
+    prod_finished = production_finished(record)
     return {
         "production_started_at": last.started_at if last else None,
         "production_finished_at": last.finished_at if last else None,
         "prod_finished_at": prod_finished,
-        "lead_seconds": (prod_finished - d.requested_at).total_seconds() if prod_finished else None,
+        "lead_seconds": lead_time(record, prod_finished).total_seconds() if prod_finished else None,
         "state": d.state.value, "finished_at": d.finished_at, "detail": d.detail,
         "stages": [stage_to_json(s) for s in d.stages], "next_at": d.next_deadline(),
         "launch_pending": bool(step and not step.launched),

@@ -280,14 +280,15 @@ class SqlDeploymentRepository:
             DeploymentRow.id, DeploymentRow.slug, DeploymentRow.kind, DeploymentRow.rollback_of,
             DeploymentRow.state, DeploymentRow.requested_at, DeploymentRow.finished_at,
             DeploymentRow.dry_run, DeploymentRow.production_started_at,
-            DeploymentRow.production_finished_at,
+            DeploymentRow.production_finished_at, DeploymentRow.change_at,
         ).where(DeploymentRow.requested_at >= moment)
         if slugs is not None:
             query = query.where(DeploymentRow.slug.in_(slugs))
         rows = await self._session.execute(query)
         return [
             DoraRecord(r.id, r.slug, r.kind, r.rollback_of, DeploymentState(r.state), r.requested_at,
-                       r.finished_at, r.dry_run, r.production_started_at, r.production_finished_at)
+                       r.finished_at, r.dry_run, r.production_started_at, r.production_finished_at,
+                       r.change_at)
             for r in rows
         ]
 

@@ -2,11 +2,12 @@
 
 Loading every deployment of the workspace to count it took seconds at 20,000 deployments
 (benchmarks/metrics_queries.py). Each deployment keeps, beside its stage JSON, when production
-finished, its lead time and whether a rollback blamed it (``storage.deployments``); here those
-columns are counted per window, the lead-time median is read with ORDER BY … OFFSET, and only the
-failures of the window come back, each with the finish of the next success of its use case
-(time to restore). Dry runs are in no number (only counted apart): each query keeps ``REAL``.
-The rules are ``bot.domain.dora``'s; tests compare both on the same records.
+finished, its lead time (from its change's time, ``change_at``, else its request) and whether a
+rollback blamed it (``storage.deployments``); here those columns are counted per window (with the
+successes that knew no change time: measured from the request), the lead-time median is read with
+ORDER BY … OFFSET, and only the failures of the window come back, each with the finish of the next
+success of its use case (time to restore). Dry runs are in no number (only counted apart): each
+query keeps ``REAL``. The rules are ``bot.domain.dora``'s; tests compare both on the same records.
 """
 
 from __future__ import annotations
@@ -61,20 +62,21 @@ class SqlDoraQueries:
             inside = _in(window)
             columns += [func.count(case((and_(inside, REAL), 1))),
                         func.count(case((and_(inside, REAL, FAILED), 1))),
-                        func.count(case((and_(inside, ~REAL), 1)))]
+                        func.count(case((and_(inside, ~REAL), 1))),
+                        func.count(case((and_(inside, REAL, ~FAILED, D.change_at.is_(None)), 1)))]
         span = (min(w[0] for w in windows), max(w[1] for w in windows))
         totals = (await self._session.execute(
             scoped(select(*columns).where(_in(span)), scope, D.use_case_id))).one()
         restores = await self._restores(scope, windows, now)
         out = []
         for i, window in enumerate(windows):
-            deployments, failed, dry_runs = totals[3 * i:3 * i + 3]
+            deployments, failed, dry_runs, from_request = totals[4 * i:4 * i + 4]
             restored = [seconds for w, seconds in restores if w == i]
             out.append(DoraCounts(
                 deployments=deployments, failed=failed, dry_runs=dry_runs,
                 lead_time=await self._lead_time(scope, window, deployments - failed),
                 time_to_restore=median([timedelta(seconds=s) for s in restored if s is not None]),
-                unrestored=sum(s is None for s in restored)))
+                unrestored=sum(s is None for s in restored), lead_from_request=from_request))
         return out
 
     async def _lead_time(self, scope: Scope, window: Window, successes: int) -> timedelta | None:

@@ -14,7 +14,9 @@ What counts:
   or a cancel mid-production, which leaves production half-changed), or when a rollback names it
   in ``rollback_of``. It **succeeded** when it ended succeeded and was not rolled back.
 - **Frequency**: production deployments per day over the window (now - days, now].
-- **Lead time**: median of requested_at → production finished, over the successful ones.
+- **Lead time** for changes: median of change made (``Deployment.change.at``: commit time, model
+  version created, the API's ``changed_at``) → production finished, over the successful ones;
+  one with no change time is measured from its request, and counted (``lead_from_request``).
 - **Change failure rate**: failed / all production deployments.
 - **Time to restore**: median over the failures of: failure's production finish → the production
   finish of the next successful deployment of the same use case. The restore is attributed to
@@ -83,6 +85,7 @@ class DoraReport:
     unrestored: int
     bands: dict[str, str]           # metric name -> elite | high | medium | low | n/a
     band: str                       # overall: the lowest available, or n/a
+    lead_from_request: int = 0      # successes with no known change time: lead from the request
 
     @property
     def only_dry_runs(self) -> bool:
@@ -104,6 +107,7 @@ class DoraRecord:
     dry_run: bool
     production_started_at: datetime | None    # the last stage's start
     production_finished_at: datetime | None   # the last stage's end
+    changed_at: datetime | None = None        # the change's time (None: not known)
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,7 @@ class DoraCounts:
     lead_time: timedelta | None        # median over the successful ones
     time_to_restore: timedelta | None  # median over the failures restored by now
     unrestored: int                    # failures not restored by now
+    lead_from_request: int = 0         # successes with no known change time
 
 
 def as_record(d: Deployment | DoraRecord) -> DoraRecord:
@@ -125,7 +130,7 @@ def as_record(d: Deployment | DoraRecord) -> DoraRecord:
     last = d.stages[-1] if d.stages else None
     return DoraRecord(d.id, d.use_case, d.kind, d.rollback_of, d.state, d.requested_at,
                       d.finished_at, d.dry_run, last.started_at if last else None,
-                      last.finished_at if last else None)
+                      last.finished_at if last else None, d.change.at if d.change else None)
 
 
 Records = Sequence[Deployment | DoraRecord]
@@ -136,7 +141,8 @@ class _Prod:
     """A production deployment, classified."""
 
     use_case: str
-    requested_at: datetime
+    lead: timedelta                 # from the change (or the request) to production finished
+    from_request: bool              # no change time known
     finished_at: datetime
     failed: bool
     dry_run: bool
@@ -184,7 +190,8 @@ def _classify(deployments: Records) -> list[_Prod]:
         if finished is None:
             continue
         failed = r.state is not DeploymentState.SUCCEEDED or (r.use_case, r.id) in rolled_back
-        prods.append(_Prod(r.use_case, r.requested_at, finished, failed, r.dry_run))
+        prods.append(_Prod(r.use_case, lead_time(r, finished), r.changed_at is None, finished,
+                           failed, r.dry_run))
     return sorted(prods, key=lambda p: p.finished_at)
 
 
@@ -193,6 +200,12 @@ def production_finished(r: DoraRecord) -> datetime | None:
     if r.production_started_at is None or r.state.is_active:
         return None
     return r.production_finished_at or r.finished_at
+
+
+def lead_time(r: DoraRecord, finished: datetime) -> timedelta:
+    """From the change's time, else the request, to ``finished`` (production's end); never
+    less than nothing."""
+    return max(finished - (r.changed_at or r.requested_at), timedelta())
 
 
 def window_counts(deployments: Records, *, since: datetime, until: datetime,
@@ -206,13 +219,15 @@ def _counts(prods: Sequence[_Prod], since: datetime, until: datetime, now: datet
     finished = [p for p in prods if since < p.finished_at <= until]
     window = [p for p in finished if not p.dry_run]
     failures = [p for p in window if p.failed]
+    measured = [p for p in window if not p.failed]
     successes = _successes_by_use_case(prods, now)
     restores = [_restore(p, successes.get(p.use_case, [])) for p in failures]
     restored = [r for r in restores if r is not None]
     return DoraCounts(
         deployments=len(window), failed=len(failures), dry_runs=len(finished) - len(window),
-        lead_time=median([p.finished_at - p.requested_at for p in window if not p.failed]),
+        lead_time=median([p.lead for p in measured]),
         time_to_restore=median(restored), unrestored=len(restores) - len(restored),
+        lead_from_request=sum(p.from_request for p in measured),
     )
 
 
@@ -241,6 +256,7 @@ def report(counts: DoraCounts, *, since: datetime, until: datetime, days: int,
         dry_runs=counts.dry_runs, failed=counts.failed, frequency_per_day=frequency,
         lead_time=lead_time, change_failure_rate=cfr, time_to_restore=ttr,
         unrestored=counts.unrestored, bands=bands, band=overall_band(bands.values()),
+        lead_from_request=counts.lead_from_request,
     )
 
 

@@ -14,6 +14,7 @@ import math
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot.domain.changes import Change, ChangeKind
 from bot.domain.executor_specs import ExecutorSpec, MlflowSpec
 from bot.domain.kpis import SourceFailure
 from bot.domain.registry import READY, VERSION_RE, ModelVersion, TagMismatch, tag_mismatches
@@ -52,6 +53,18 @@ def _mismatch(v: ModelVersion, m: TagMismatch) -> str:
     return f"{_label(v)} lacks tag {m.key}={m.wanted} ({found})"
 
 
+def _invalid(model: str, alias: str, version: str) -> str | None:
+    """Why the stage cannot even ask MLflow, if it cannot."""
+    if not model:
+        return NO_MODEL
+    if not alias:
+        return "the stage names no MLflow alias to point"
+    if not VERSION_RE.fullmatch(version):
+        return (f"`{clip(version, 70)}` is not an MLflow model version number; deploy a version "
+                f"of `{model}` like `7`")
+    return None
+
+
 def _shown(version: str) -> str:
     return f"v{version}" if version else "nowhere"
 
@@ -62,54 +75,66 @@ class MlflowExecutor:
 
     async def run(self, spec: ExecutorSpec, job: StageJob, *, timeout: timedelta,  # noqa: ASYNC109
                   intends: Intends | None = None) -> ExecutorResult:
-        """``intends`` saves the undo before the alias is moved (the engine always gives it)."""
+        """``intends`` saves the undo before the alias is moved (the engine always gives it).
+        Once the version is found, the result says what it is (its ``change``), pass or fail."""
         assert isinstance(spec, MlflowSpec)  # Executors runs each spec with its kind's executor
         model, alias, version = spec.model or job.model, spec.alias, job.version
-        if not model:
-            return ExecutorResult(Outcome.FAILED, NO_MODEL)
-        if not alias:
-            return ExecutorResult(Outcome.FAILED, "the stage names no MLflow alias to point")
-        if not VERSION_RE.fullmatch(version):
-            return ExecutorResult(Outcome.FAILED, f"`{clip(version, 70)}` is not an MLflow model "
-                                                  f"version number; deploy a version of `{model}` like `7`")
+        invalid = _invalid(model, alias, version)
+        if invalid:
+            return ExecutorResult(Outcome.FAILED, invalid)
         undo: dict[str, str] | None = None
+        found: ModelVersion | None = None
         try:
             async with asyncio.timeout(timeout.total_seconds()):
-                previous = await self._check(model, spec, version)
+                found = await self._version(model, version)
+                previous = await self._check(found, spec)
                 if previous != version:
                     # Saved before the call: if the bot dies or the call times out, the alias may
                     # have moved all the same, and whoever finds the step takes it back.
                     undo = {"model": model, "alias": alias, "version": previous, "deployed": version}
                     if intends is not None and not await intends(undo):
-                        return ExecutorResult(Outcome.FAILED, "the deployment moved on before "
-                                                              f"{_name(model, alias)} was moved")
+                        return self._failed("the deployment moved on before "
+                                            f"{_name(model, alias)} was moved", None, found)
                     await self._rest.set_alias(model, alias, version)
         except TimeoutError:
-            return self._failed(f"MLflow did not answer within {format_timeout(timeout)}", undo)
+            return self._failed(f"MLflow did not answer within {format_timeout(timeout)}", undo,
+                                found)
         except (_Refused, SourceFailure) as failure:
-            return self._failed(str(failure), undo)
+            return self._failed(str(failure), undo, found)
         log.info("action=mlflow_alias_set model=%s alias=%s from=%s to=%s deployment_id=%s",
                  model, alias, previous or "-", version, job.deployment_id)
         moved = (f"{_name(model, alias)}: {_shown(previous)} → v{version}" if previous != version
                  else f"{_name(model, alias)} already pointed at v{version}")
-        return ExecutorResult(Outcome.SUCCEEDED, moved, undo=undo)
+        return ExecutorResult(Outcome.SUCCEEDED, moved, undo=undo, change=self._change(found))
 
-    async def _check(self, model: str, spec: MlflowSpec, version: str) -> str:
-        """Where the alias points now ("" nowhere), once the version passed every check."""
+    async def _version(self, model: str, version: str) -> ModelVersion:
         found = await self._rest.model_version(model, version)
         if found is None:
             if await self._rest.registered_model(model) is None:
                 raise _Refused(f"MLflow has no registered model `{model}`")
             raise _Refused(f"MLflow has no version {version} of `{model}`")
+        return found
+
+    async def _check(self, found: ModelVersion, spec: MlflowSpec) -> str:
+        """Where the alias points now ("" nowhere), once the version passed every check."""
         if found.status != READY:
             raise _Refused(f"{_label(found)} is {found.status or 'of unknown status'}, not {READY}")
         mismatches = tag_mismatches(found, spec.require_tags)
         if mismatches:
             raise _Refused("; ".join(_mismatch(found, m) for m in mismatches))
-        return await self._rest.alias_version(model, spec.alias) or ""
+        return await self._rest.alias_version(found.model, spec.alias) or ""
 
-    def _failed(self, reason: str, undo: dict[str, str] | None) -> ExecutorResult:
-        return ExecutorResult(Outcome.FAILED, clip(self._rest.mask(reason), DETAIL_LIMIT), undo=undo)
+    def _change(self, found: ModelVersion | None) -> Change | None:
+        """The model version as a change: its creation time, its run, its page in MLflow."""
+        if found is None:
+            return None
+        return Change(ChangeKind.MODEL_VERSION, found.version, found.created,
+                      self._rest.version_url(found.model, found.version), run_id=found.run_id)
+
+    def _failed(self, reason: str, undo: dict[str, str] | None,
+                found: ModelVersion | None) -> ExecutorResult:
+        return ExecutorResult(Outcome.FAILED, clip(self._rest.mask(reason), DETAIL_LIMIT), undo=undo,
+                              change=self._change(found))
 
     async def undo(self, data: dict[str, str], *, timeout: float = UNDO_TIMEOUT) -> str:
         """Point the alias back where it was (delete it if it pointed nowhere); a line for the

@@ -17,9 +17,9 @@ from bot.domain.change_results import (
     ModelChanges,
     Unknowable,
 )
-from bot.domain.changes import Change, ChangeKind
 from bot.domain.registry import ModelVersion
 from bot.render.blocks import Message, context, message, section
+from bot.render.change_links import change_link
 from bot.render.mrkdwn import escape, one_line
 
 TITLE_LIMIT = 100  # a commit's title as listed
@@ -36,18 +36,12 @@ def reply(found: ChangesAnswer) -> Message:
     raise AssertionError(f"no words for {found!r}")
 
 
-def change_label(change: Change) -> str:
-    """A short sha or "model v7", linked to where a person reads it."""
-    label = f"`{change.short}`" if change.kind is ChangeKind.COMMIT else f"model v{change.short}"
-    return f"<{change.url}|{label}>" if change.url else label
-
-
 def _changes(count: int, *, noun: str = "change") -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _base(p: InProduction) -> str:
-    what = f" ({change_label(p.change)})" if p.change is not None else ""
+    what = f" ({shown})" if (shown := change_link(p.change)) else ""
     mixed = " — the oldest version still running; production runs more than one" if p.mixed else ""
     return f"Production runs `{escape(p.version)}`{what}, from deployment {p.deployment_id}{mixed}."
 

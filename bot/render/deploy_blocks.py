@@ -43,6 +43,7 @@ from bot.render.blocks import (
     section,
     when,
 )
+from bot.render.change_links import change_link
 from bot.render.deploy_stop_words import kept_stop, stop_reason
 from bot.render.deploy_words import progress_bar
 from bot.render.durations import humanize
@@ -136,6 +137,8 @@ def deployment_message(d: Deployment, *, now: datetime, tz: str, buttons: Decisi
     via = f" through the API (token `{escape(d.api_token)}`)" if d.api_token else ""
     facts = [f"requested by <@{d.requested_by}>{via}", f"pipeline `{d.pipeline}`",
              f"started {when(d.requested_at, tz)}"]
+    if shipped := change_link(d.change):
+        facts.append(shipped)
     if d.rollback_of:
         facts.append(f"rolls back deployment {d.rollback_of}")
     blocks.append(context(" · ".join(facts), DRY_RUN_NOTE if d.dry_run else ""))
@@ -260,7 +263,8 @@ def running_message(active: Sequence[Deployment], frozen: Sequence[str]) -> Mess
     if not active:
         return notice("\n".join(["No deployment is running. Start one with "
                                   "`/deploy <slug> <version>`.", *frozen]))
-    lines = [f"• {title(d)} — {d.state.value.replace('_', ' ')}" for d in active]
+    lines = [f"• {title(d)} — {d.state.value.replace('_', ' ')}"
+             + (f" · {shipped}" if (shipped := change_link(d.change)) else "") for d in active]
     freezes = [section("\n".join(frozen))] if frozen else []
     return message("\n".join(["Running deployments", *frozen]),
                    [header("Running deployments"), *bulleted(lines, max_blocks=45, more=""), *freezes])
@@ -275,7 +279,8 @@ def history_message(slug: str, history: Sequence[Deployment], *, tz: str) -> Mes
     for d in history:
         took = humanize(d.finished_at - d.requested_at) if d.finished_at else "still running"
         dry = " · dry run" if d.dry_run else ""
-        lines.append(f"• *{d.id}* `{d.version}` · {STATE_LABELS[d.state]} · <@{d.requested_by}> · "
+        shipped = f" · {change}" if (change := change_link(d.change)) else ""
+        lines.append(f"• *{d.id}* `{d.version}`{shipped} · {STATE_LABELS[d.state]} · <@{d.requested_by}> · "
                      f"{when(d.requested_at, tz)} · {took}{dry}")
     fallback = f"Last deployments of {slug}: " + ", ".join(f"{d.version} {d.state.value}" for d in history)
     return message(fallback, [header(f"Deployments of {slug}"), *bulleted(lines, max_blocks=40,

@@ -132,7 +132,15 @@ def _overall(report: DoraReport) -> str:
         return f"🧪 {nothing_to_measure(report)}"
     return (f"Overall: {BAND_ICONS[report.band]} *{report.band}* · "
             f"{_count(report.deployments, 'production deployment')}, {report.failed} failed"
-            + (f" · {_count(report.dry_runs, 'dry run')} not counted" if report.dry_runs else ""))
+            + (f" · {_count(report.dry_runs, 'dry run')} not counted" if report.dry_runs else "")
+            + (f" · {from_request(report)}" if report.lead_from_request else ""))
+
+
+def from_request(report: DoraReport) -> str:
+    """How many successes knew no change time, so their lead time runs from the request: "lead
+    time from the request for 3 of 12"."""
+    return (f"lead time from the request for {report.lead_from_request} of "
+            f"{report.deployments - report.failed}")
 
 
 def dora_line(report: DoraReport) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import aiohttp
 
@@ -43,6 +44,17 @@ class MlflowRest:
     def mask(self, text: str) -> str:
         """``text`` without the token or the URL's password (for reasons built from answers)."""
         return mask(text, self._secrets)
+
+    def version_url(self, model: str, version: str) -> str | None:
+        """Where a person sees the version in MLflow's UI (served by the tracking server, at
+        its root): the tracking URL without its user, password, query or fragment; None when
+        the URL is not an http(s) one."""
+        if not is_web_url(self._base):
+            return None
+        parts = urlsplit(self._base)
+        host = parts.netloc.rpartition("@")[2]
+        root = urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+        return f"{root}/#/models/{quote(model, safe='')}/versions/{quote(version, safe='')}"
 
     async def close(self) -> None:
         if self._session is not None:

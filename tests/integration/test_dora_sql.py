@@ -16,6 +16,7 @@ from sqlalchemy import delete
 from bot.clock import ManualClock
 from bot.domain import dora as maths
 from bot.domain import usecases
+from bot.domain.changes import Change, ChangeKind
 from bot.domain.deployment_model import Deployment, DeploymentState
 from bot.services.ports import Scope
 from storage.database import Database
@@ -38,9 +39,19 @@ async def db(database_url: str) -> AsyncIterator[Database]:
     await database.dispose()
 
 
+def a_change(rng: random.Random, d: Deployment) -> Change | None:
+    """What the version turned out to be: mostly a change made before the request (minutes to
+    weeks), some with no time (or none at all: measured from the request), a few dated after
+    production finished (a wrong clock: no lead time at all), to the microsecond."""
+    kind = rng.choice(list(ChangeKind))
+    at = d.requested_at - timedelta(hours=rng.uniform(0, 500), microseconds=rng.randint(0, 999999))
+    return rng.choice([None, Change(kind, "7"), *[Change(kind, "abc1234", at)] * 3,
+                       Change(kind, "1", (d.finished_at or d.requested_at) + HOUR)])
+
+
 def history(rng: random.Random) -> list[Deployment]:
-    """Up to 30 deployments over 75 days: failures, rollbacks (some refused), dry runs, and at
-    most one still running per use case."""
+    """Up to 30 deployments over 75 days: failures, rollbacks (some refused), dry runs, changes
+    known or not, and at most one still running per use case."""
     out: list[Deployment] = []
     running: set[str] = set()
     for ident in range(1, rng.randint(0, 30) + 1):
@@ -52,12 +63,13 @@ def history(rng: random.Random) -> list[Deployment]:
         state = rng.choice(STATES)
         earlier = [d for d in out if d.use_case == slug]
         rollback = bool(earlier) and rng.random() < 0.2
-        out.append(deployment(
+        d = deployment(
             ident, done, state=state, use_case=slug, lead=HOUR * rng.uniform(0.1, 200),
             kind="rollback" if rollback else "deploy",
             rollback_of=rng.choice(earlier).id if rollback else None, dry_run=rng.random() < 0.3,
             reached_production=done is None or state in (OK, FAILED, CANCELLED) and rng.random() < 0.9,
-        ))
+        )
+        out.append(replace(d, change=a_change(rng, d)))
     return out
 
 
@@ -110,11 +122,15 @@ async def test_sql_aggregates_agree_with_the_domain_on_random_histories(db: Data
                 seen |= {name for name, present in (
                     ("lead time", expected[0].lead_time), ("restored", expected[0].time_to_restore),
                     ("unrestored", expected[0].unrestored), ("dry runs", expected[0].dry_runs),
+                    ("from the request", expected[0].lead_from_request),
+                    ("from changes", expected[0].deployments - expected[0].failed
+                     > expected[0].lead_from_request),
                     ("even successes", (expected[0].deployments - expected[0].failed) % 2 == 0
                      and expected[0].deployments > expected[0].failed)) if present}
     assert compared == 40 * 2 * 3
     # The histories were varied enough to exercise every rule.
-    assert seen == {"lead time", "restored", "unrestored", "dry runs", "even successes"}
+    assert seen == {"lead time", "restored", "unrestored", "dry runs", "even successes",
+                    "from the request", "from changes"}
 
 
 async def test_a_rollback_that_reached_production_blames_its_target_in_sql(db: Database) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.domain.changes import Change, ChangeKind
 from bot.domain.executor_specs import MlflowSpec
 from bot.domain.kpis import SourceFailure
 from bot.domain.pipeline import ExecutorSpec
@@ -90,6 +91,36 @@ async def test_the_alias_moves_to_the_version_and_mlflow_reads_it_back(
     assert result.detail == f"`{model.name}@champion`: v1 → v2"
     assert result.undo == {"model": model.name, "alias": "champion", "version": "1", "deployed": "2"}
     assert alias_of(mlflow_server, model.name, "champion") == "2"
+
+
+async def test_the_result_says_which_model_version_it_is_with_its_time_run_and_page(
+        mlflow_server: MlflowServer, executor: MlflowExecutor) -> None:
+    """Pass or fail, once MLflow has the version the result names it (DORA's lead time runs from
+    its creation; the card links it); a version MLflow does not have is no change at all."""
+    model = a_model(mlflow_server, versions=2)
+    mlflow_server.set_alias(model.name, "champion", "1")
+    set_tag(mlflow_server, model.name, "2", "validation", "pending")
+    raw = mlflow_server.call("GET", "model-versions/get",
+                             params={"name": model.name, "version": "2"})["model_version"]
+    created = datetime.fromtimestamp(int(raw["creation_timestamp"]) / 1000, UTC)
+    expected = Change(ChangeKind.MODEL_VERSION, "2", created,
+                      f"{mlflow_server.url.rstrip('/')}/#/models/{model.name}/versions/2",
+                      run_id=model.runs[1])
+
+    moved = await deploy(executor, "2", model=model.name)
+    refused = await deploy(executor, "2", model=model.name, require_tags=PASSED)
+    missing = await deploy(executor, "9", model=model.name)
+
+    assert moved.outcome is Outcome.SUCCEEDED and moved.change == expected
+    assert refused.outcome is Outcome.FAILED and refused.change == expected
+    assert missing.outcome is Outcome.FAILED and missing.change is None
+
+
+def test_a_version_page_never_carries_the_tracking_urls_secrets() -> None:
+    rest = MlflowRest("https://bot:s3cret@mlflow.example:8443/tracking/?token=x#top")
+    assert rest.version_url("churn model", "7") == (
+        "https://mlflow.example:8443/tracking/#/models/churn%20model/versions/7")
+    assert MlflowRest("file:///srv/mlruns").version_url("churn", "7") is None
 
 
 async def test_the_stage_model_wins_over_the_linked_one_and_none_at_all_fails(

@@ -19,7 +19,8 @@ from bot.domain.change_results import (
 )
 from bot.domain.changes import Change, ChangeKind
 from bot.domain.registry import ModelVersion
-from bot.render.change_replies import change_label, reply
+from bot.render.change_links import change_link
+from bot.render.change_replies import reply
 from bot.services.commands import ShowChanges
 from handlers.grammar.deploy_grammar import parse_deploy
 from handlers.grammar.parsing import UsageError
@@ -83,5 +84,5 @@ def test_nothing_missing_and_model_versions_and_the_unknown_are_said() -> None:
 
 
 def test_a_change_is_a_short_sha_or_a_model_version_linked() -> None:
-    assert change_label(BASE.change) == f"<https://github.com/a/b/commit/{SHA}|`0123456`>"  # type: ignore[arg-type]
-    assert change_label(Change(ChangeKind.MODEL_VERSION, "7")) == "model v7"
+    assert change_link(BASE.change) == f"<https://github.com/a/b/commit/{SHA}|commit 0123456>"
+    assert change_link(Change(ChangeKind.MODEL_VERSION, "7")) == "model v7"

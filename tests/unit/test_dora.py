@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.domain.changes import Change, ChangeKind
 from bot.domain.deployment_model import Deployment, DeploymentState, StageRun, StageState
 from bot.domain.dora import (
     CHANGE_FAILURE_RATE,
@@ -151,6 +153,32 @@ def test_lead_time_is_the_median_over_successful_deployments() -> None:
     r = dora(history, now=NOW)
     assert r.lead_time == timedelta(hours=3.5)
     assert r.bands[LEAD_TIME] == "elite"
+    assert r.lead_from_request == 4  # none knew its change: all measured from the request
+
+
+def _changed(d: Deployment, before_request: timedelta | None) -> Deployment:
+    at = None if before_request is None else d.requested_at - before_request
+    return replace(d, change=Change(ChangeKind.COMMIT, "3f9c2a1d", at))
+
+
+def test_lead_time_for_changes_runs_from_the_change_and_counts_those_from_the_request() -> None:
+    """A pipeline of 1 hour after a commit made 2 days earlier is 2 days and 1 hour of lead
+    time, not 1 hour; one that knows no change time (no change, or a change without a time) is
+    measured from its request and counted; failures and dry runs are in neither."""
+    history = [
+        _changed(deployment(1, ago(5)), 2 * DAY),                 # 49 h
+        _changed(deployment(2, ago(4)), 3 * DAY),                 # 73 h
+        _changed(deployment(3, ago(3)), None),                    # 1 h, from the request
+        deployment(4, ago(2), lead=2 * HOUR),                     # 2 h, from the request
+        _changed(deployment(5, ago(1), state=FAILED), None),      # a failure: no lead time
+        _changed(deployment(6, ago(1), dry_run=True), None),      # a dry run counts nowhere
+        _changed(deployment(7, ago(0.5)), -2 * HOUR),             # made after it finished: 0
+    ]
+    r = dora(history, now=NOW)
+    assert (r.deployments, r.failed, r.lead_from_request) == (6, 1, 2)
+    assert r.lead_time == 2 * HOUR  # the median of 0, 1 h, 2 h, 49 h, 73 h
+    assert dora(history[:2], now=NOW).lead_time == 61 * HOUR
+    assert dora(history[:2], now=NOW).bands[LEAD_TIME] == "high"
 
 
 # ── failures and restores ────────────────────────────────────────────────────────────────────

@@ -3,8 +3,10 @@ only dry runs says there is nothing to measure yet, and shows no band."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from bot.domain.changes import Change, ChangeKind
 from bot.domain.dora import BANDS, DoraCounts, dora, dora_periods
 from bot.render.blocks import Message
 from bot.render.dora_changes import compare
@@ -63,7 +65,22 @@ def test_the_card_says_how_many_dry_runs_were_left_out() -> None:
     [_header, lines, overall] = texts(message)
     assert "*Deployment frequency* 0.233 per week — medium" in lines
     assert overall == ("Overall: 🟡 *medium* · 1 production deployment, 0 failed · "
-                       "2 dry runs not counted · changes against the previous period")
+                       "2 dry runs not counted · lead time from the request for 1 of 1 · "
+                       "changes against the previous period")
+
+
+def test_the_card_says_for_how_many_the_lead_time_runs_from_the_request() -> None:
+    """Of 4 deployments 1 failed; of the 3 successes 2 knew no change time: the lead time of
+    those runs from their request. Where every success knew its change, nothing is said."""
+    commit = Change(ChangeKind.COMMIT, "3f9c2a1d", ago(10))
+    known = [replace(deployment(i, ago(i)), change=commit) for i in (1, 2)]
+    message = card([known[0], deployment(3, ago(3)), replace(deployment(4, ago(4)), change=replace(
+        commit, at=None)), deployment(5, ago(5), state=FAILED)])
+    [_header, _lines, overall] = texts(message)
+    assert overall == ("Overall: 🔴 *low* · 4 production deployments, 1 failed · "
+                       "lead time from the request for 2 of 3 · changes against the previous period")
+    [_header, lines, overall] = texts(card(known))
+    assert "from the request" not in overall and "*Lead time* 8.5 d — medium" in lines
 
 
 def test_only_dry_runs_after_a_period_with_deployments_still_shows_the_change() -> None:

@@ -35,6 +35,7 @@ from bot.domain import digest_data as dd
 from bot.domain import dora, gates
 from bot.domain import metrics as kpi
 from bot.domain import usecases as uc_domain
+from bot.domain.changes import Change, ChangeKind
 from bot.domain.deploy_cards import event_notes
 from bot.domain.deployment_model import DecisionTokens, Deployment, Event, StepKind
 from bot.domain.endings import ending
@@ -317,6 +318,13 @@ def test_use_case_renderers_keep_slack_limits(
 
 # ── deployments ──────────────────────────────────────────────────────────────────────────────
 
+# What a version is: any ref (the API takes what a caller says), a link or a URL that is none.
+CHANGES = st.none() | st.builds(
+    Change, st.sampled_from(ChangeKind), texts(64, min_size=1), st.none(),
+    st.none() | st.sampled_from(["https://github.com/acme/churn/commit/3f9c2a1", "javascript:x",
+                                 "https://evil.example|<!channel>", "https://x.example/>"]),
+    texts(64))
+
 @st.composite
 def deployments(draw: st.DrawFn, version: st.SearchStrategy[str] = VERSIONS) -> tuple[Deployment,
                                                                                        list[Event]]:
@@ -334,12 +342,13 @@ def deployments(draw: st.DrawFn, version: st.SearchStrategy[str] = VERSIONS) -> 
     ending = draw(st.sampled_from(["run", "fail", "cancel", "approve", "reject", "expire", "gate"]))
     passes = draw(st.integers(0, 4)) if ending in ("run", "fail", "cancel") else 4
     detail, url = draw(texts(1000)), draw(st.none() | st.just("https://ci.example/1"))
+    change = draw(CHANGES)
     for _ in range(passes):
         now += draw(OFFSETS)
         index = d.current
         assert index is not None
         d = machine.launch(d, index, now)
-        result = machine.StepResult(True, detail, url)
+        result = machine.StepResult(True, detail, url, change=change)
         step = machine.record_result(d, index, StepKind.RUN, None, result, now)
         d, trail = step.deployment, trail + list(step.events)
     now += draw(OFFSETS)

@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import pytest
 
+from bot.domain.changes import Change, ChangeKind
 from bot.domain.executor_specs import MlflowSpec
 from bot.domain.registry import (
     BadDelivery,
@@ -124,6 +125,9 @@ class SlowRest:
     def mask(self, text: str) -> str:
         return text
 
+    def version_url(self, model: str, version: str) -> str | None:
+        return None
+
     async def model_version(self, model: str, version: str) -> ModelVersion:
         return ModelVersion(model, version, "READY")
 
@@ -148,6 +152,7 @@ async def test_a_timeout_while_moving_fails_but_keeps_the_undo() -> None:
     result = await run(MlflowExecutor(cast(MlflowRest, SlowRest())), 0.2)
     assert result.outcome is Outcome.FAILED and result.detail == "MLflow did not answer within 0.2 s"
     assert result.undo == {"model": "churn", "alias": "champion", "version": "1", "deployed": "2"}
+    assert result.change == Change(ChangeKind.MODEL_VERSION, "2")  # found before it stuck
 
 
 async def test_the_undo_is_given_before_the_alias_moves_and_a_refused_intent_moves_nothing() -> None:
@@ -162,7 +167,7 @@ async def test_the_undo_is_given_before_the_alias_moves_and_a_refused_intent_mov
         MlflowSpec(alias="champion"), job, timeout=timedelta(seconds=5),
         intends=intends)
     assert said == [({"model": "churn", "alias": "champion", "version": "1", "deployed": "2"}, [])]
-    assert result.outcome is Outcome.FAILED and rest.set_calls == []
+    assert result.outcome is Outcome.FAILED and rest.set_calls == [] and result.undo is None
 
 
 async def test_an_undo_of_a_move_that_never_happened_says_the_alias_is_back() -> None:
