@@ -29,6 +29,7 @@ Window = tuple[datetime, datetime]  # (since, until]
 Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
 
 FAILED = or_(D.state != "succeeded", D.rolled_back.is_(True))
+FROM_REQUEST = or_(D.change_at.is_(None), D.kind == "rollback")  # bot.domain.dora.lead_time
 REAL = D.dry_run.is_(False)  # a dry run deployed nothing: it counts apart, in no DORA number
 
 
@@ -63,7 +64,7 @@ class SqlDoraQueries:
             columns += [func.count(case((and_(inside, REAL), 1))),
                         func.count(case((and_(inside, REAL, FAILED), 1))),
                         func.count(case((and_(inside, ~REAL), 1))),
-                        func.count(case((and_(inside, REAL, ~FAILED, D.change_at.is_(None)), 1)))]
+                        func.count(case((and_(inside, REAL, ~FAILED, FROM_REQUEST), 1)))]
         span = (min(w[0] for w in windows), max(w[1] for w in windows))
         totals = (await self._session.execute(
             scoped(select(*columns).where(_in(span)), scope, D.use_case_id))).one()

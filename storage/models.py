@@ -115,7 +115,7 @@ class DeploymentRow(Base):
         Index("ix_deployments_requested", "requested_at"),
         # DORA's windows and next successes from these indexes alone (covering: storage/dora.py)
         Index("ix_deployments_prod_finished", "prod_finished_at", "use_case_id", "state",
-              "rolled_back", "dry_run", "lead_seconds", "change_at"),
+              "rolled_back", "dry_run", "lead_seconds", "change_at", "kind"),
         Index("ix_deployments_use_case_outcome", "use_case_id", "state", "rolled_back", "dry_run",
               "prod_finished_at"),
         # What runs in production: each use case's newest real deployment (storage.deployments)

@@ -6,17 +6,17 @@ What counts:
   is the production stage alone). Its time is when that stage finished; one still running in
   production is in flight and not counted yet. Deployments cancelled, rejected or expired before
   production never touched it and do not count.
-- **Dry runs never count**: nothing was deployed. They are left out of every number below (a dry
-  run neither restores a failure nor, as a rollback, blames its target); the report only says how
-  many finished in the window, so a scope with only dry runs can say there is nothing to measure
-  yet.
+- **Dry runs never count**: nothing was deployed. They are in no number below (a dry run neither
+  restores a failure nor, as a rollback, blames its target); the report says how many finished,
+  so a scope with only dry runs can say there is nothing to measure yet.
 - It **failed** when it ended in any state but succeeded (a failed or timed-out production stage,
   or a cancel mid-production, which leaves production half-changed), or when a rollback names it
   in ``rollback_of``. It **succeeded** when it ended succeeded and was not rolled back.
 - **Frequency**: production deployments per day over the window (now - days, now].
 - **Lead time** for changes: median of change made (``Deployment.change.at``: commit time, model
-  version created, the API's ``changed_at``) → production finished, over the successful ones;
-  one with no change time is measured from its request, and counted (``lead_from_request``).
+  version created, the API's ``changed_at``) → production finished, over the successes; those
+  with no change time, and rollbacks (an old change brought back), are measured from their
+  request and counted (``lead_from_request``).
 - **Change failure rate**: failed / all production deployments.
 - **Time to restore**: median over the failures of: failure's production finish → the production
   finish of the next successful deployment of the same use case. The restore is attributed to
@@ -37,10 +37,9 @@ time to restore    < 1 hour      < 1 day       < 1 week       longer
 
 The overall band is the lowest of the metrics that have one.
 
-``dora`` and ``dora_periods`` compute a report from records: they are the definition. For the
-whole workspace, storage counts the same with SQL aggregates (``storage/dora.py``) into
-:class:`DoraCounts`, and ``report`` turns those into the report; tests hold the two equal on
-random histories. ``dora_by_use_case`` computes the per-use-case rows from records.
+``dora`` and ``dora_periods`` compute a report from records: they are the definition. Storage
+counts the same with SQL aggregates (``storage/dora.py``) into :class:`DoraCounts`, which
+``report`` turns into the report; tests hold the two equal on random histories.
 """
 
 from __future__ import annotations
@@ -85,7 +84,7 @@ class DoraReport:
     unrestored: int
     bands: dict[str, str]           # metric name -> elite | high | medium | low | n/a
     band: str                       # overall: the lowest available, or n/a
-    lead_from_request: int = 0      # successes with no known change time: lead from the request
+    lead_from_request: int = 0      # successes measured from the request (no change time, rollbacks)
 
     @property
     def only_dry_runs(self) -> bool:
@@ -96,7 +95,6 @@ class DoraReport:
 @dataclass(frozen=True)
 class DoraRecord:
     """What DORA needs of a deployment; storage can read it without decoding the stages."""
-
     id: int | None
     use_case: str
     kind: str
@@ -112,8 +110,7 @@ class DoraRecord:
 
 @dataclass(frozen=True)
 class DoraCounts:
-    """What a report is made of, for one window and scope: counted here from records, or by
-    storage with SQL aggregates (the whole workspace is too large to load)."""
+    """A report's numbers for one window and scope: from records, or storage's SQL aggregates."""
 
     deployments: int                   # production deployments that finished in the window
     failed: int
@@ -121,7 +118,7 @@ class DoraCounts:
     lead_time: timedelta | None        # median over the successful ones
     time_to_restore: timedelta | None  # median over the failures restored by now
     unrestored: int                    # failures not restored by now
-    lead_from_request: int = 0         # successes with no known change time
+    lead_from_request: int = 0         # successes measured from the request
 
 
 def as_record(d: Deployment | DoraRecord) -> DoraRecord:
@@ -137,12 +134,10 @@ Records = Sequence[Deployment | DoraRecord]
 
 
 @dataclass(frozen=True)
-class _Prod:
-    """A production deployment, classified."""
-
+class _Prod:  # a production deployment, classified
     use_case: str
     lead: timedelta                 # from the change (or the request) to production finished
-    from_request: bool              # no change time known
+    from_request: bool              # no change time known, or a rollback
     finished_at: datetime
     failed: bool
     dry_run: bool
@@ -151,16 +146,13 @@ class _Prod:
 def dora(deployments: Records, *, now: datetime, days: int = DEFAULT_DAYS,
          use_case: str | None = None) -> DoraReport:
     """The report for (now - days, now], for one use case or (None) all of them."""
-    prods = _classify(deployments)
-    mine = prods if use_case is None else [p for p in prods if p.use_case == use_case]
-    return _report(mine, now - timedelta(days=days), now, days, now, use_case)
+    return _report(_of(deployments, use_case), now - timedelta(days=days), now, days, now, use_case)
 
 
 def dora_periods(deployments: Records, *, now: datetime, days: int = DEFAULT_DAYS,
                  use_case: str | None = None) -> tuple[DoraReport, DoraReport]:
     """This period and the one before it, of equal length; restores are counted as of ``now``."""
-    prods = _classify(deployments)
-    mine = prods if use_case is None else [p for p in prods if p.use_case == use_case]
+    mine = _of(deployments, use_case)
     start = now - timedelta(days=days)
     current = _report(mine, start, now, days, now, use_case)
     previous = _report(mine, start - timedelta(days=days), start, days, now, use_case)
@@ -177,10 +169,14 @@ def dora_by_use_case(deployments: Records, *, now: datetime,
     return {slug: _report(groups[slug], since, now, days, now, slug) for slug in sorted(groups)}
 
 
+def _of(deployments: Records, use_case: str | None) -> list[_Prod]:
+    prods = _classify(deployments)
+    return prods if use_case is None else [p for p in prods if p.use_case == use_case]
+
+
 def _classify(deployments: Records) -> list[_Prod]:
     records = [as_record(d) for d in deployments]
-    # A rollback blames its target once it reaches production; a refused one, or a dry run,
-    # blames nobody.
+    # A rollback blames its target once it reaches production; a refused one or a dry run: nobody.
     rolled_back = {(r.use_case, r.rollback_of) for r in records
                    if r.kind == "rollback" and r.rollback_of is not None
                    and r.production_started_at is not None and not r.dry_run}
@@ -190,7 +186,7 @@ def _classify(deployments: Records) -> list[_Prod]:
         if finished is None:
             continue
         failed = r.state is not DeploymentState.SUCCEEDED or (r.use_case, r.id) in rolled_back
-        prods.append(_Prod(r.use_case, lead_time(r, finished), r.changed_at is None, finished,
+        prods.append(_Prod(r.use_case, lead_time(r, finished), measured_from_request(r), finished,
                            failed, r.dry_run))
     return sorted(prods, key=lambda p: p.finished_at)
 
@@ -202,16 +198,20 @@ def production_finished(r: DoraRecord) -> datetime | None:
     return r.production_finished_at or r.finished_at
 
 
+def measured_from_request(r: DoraRecord) -> bool:
+    """No change time is known, or it is a rollback (its change is an old one, made long ago)."""
+    return r.changed_at is None or r.kind == "rollback"
+
+
 def lead_time(r: DoraRecord, finished: datetime) -> timedelta:
-    """From the change's time, else the request, to ``finished`` (production's end); never
-    less than nothing."""
-    return max(finished - (r.changed_at or r.requested_at), timedelta())
+    """From the change's time (else the request) to production's end; never less than nothing."""
+    start = r.requested_at if measured_from_request(r) else (r.changed_at or r.requested_at)
+    return max(finished - start, timedelta())
 
 
 def window_counts(deployments: Records, *, since: datetime, until: datetime,
                   now: datetime) -> DoraCounts:
-    """What is counted for the window (since, until], restores as of ``now``: what storage's SQL
-    aggregates count (and the in-memory storage of the tests, from this very function)."""
+    """What storage's SQL aggregates count for the window (since, until], restores by ``now``."""
     return _counts(_classify(deployments), since, until, now)
 
 

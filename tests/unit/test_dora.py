@@ -358,3 +358,14 @@ def test_short_duration() -> None:
     assert short_duration(timedelta(hours=3, minutes=30)) == "3.5 h"
     assert short_duration(2 * DAY) == "2 d"
     assert short_duration(-3 * HOUR) == "−3 h"
+
+
+def test_a_rollback_is_measured_from_its_request_not_from_its_old_change() -> None:
+    """A rollback brings back a model made two months ago: its lead time is how long restoring
+    took (from its request), not two months, and it is counted among those from the request."""
+    history = [
+        _changed(deployment(1, ago(3), state=FAILED), 1 * DAY),
+        _changed(deployment(2, ago(2), kind="rollback", rollback_of=1, lead=HOUR / 2), 60 * DAY),
+    ]
+    r = dora(history, now=NOW)
+    assert (r.lead_time, r.lead_from_request) == (HOUR / 2, 1)

@@ -30,9 +30,10 @@ def upgrade() -> None:
     op.add_column("deployments", sa.Column("change_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("deployments", sa.Column("change_url", sa.Text(), nullable=True))
     op.add_column("deployments", sa.Column("change_run_id", sa.String(64), nullable=True))
-    # DORA counts the successes measured from their request (no change time) from the index too.
+    # DORA counts the successes measured from their request (no change time, or a rollback) from
+    # the index too.
     op.drop_index("ix_deployments_prod_finished", table_name="deployments")
-    op.create_index("ix_deployments_prod_finished", "deployments", [*LEAD_INDEX, "change_at"],
+    op.create_index("ix_deployments_prod_finished", "deployments", [*LEAD_INDEX, "change_at", "kind"],
                     unique=False)
 
 
