@@ -48,6 +48,11 @@ class ExecutorResult:
     change: Change | None = None  # what the version turned out to be (the commit a run built)
 
 
+class UndoFailed(Exception):
+    """A passed stage's change could not be taken back; the message says why (no secret), for
+    the thread: people must act on it."""
+
+
 # The message a step's task is cancelled with when its work is not over but is no longer this
 # process's to do (shutting down, or its lease went to another): what it started elsewhere (a
 # GitHub run) goes on, for another worker to follow. Any other cancellation is the deployment's

@@ -24,7 +24,7 @@ from urllib.parse import quote
 from bot.domain.executor_specs import ExecutorSpec, GithubActionsSpec
 from bot.domain.safe_text import web_url
 from bot.executors._common import clip, format_timeout
-from bot.executors.base import ExecutorResult, Outcome, StageJob, Started, handed_over
+from bot.executors.base import ExecutorResult, Intends, Outcome, StageJob, Started, handed_over
 from bot.executors.command import expand_argv
 from bot.executors.github_api import ApiSettings, GithubApi, GithubFailed, Pace, Sleep
 from bot.executors.github_commits import commit_change
@@ -38,13 +38,10 @@ LONGEST_LOOK_WAIT = 60.0     # between failed looks at a run: backoff, but never
 
 
 @dataclass
-class _Run:
-    """What the dispatch told us; filled in as soon as it is known, for cancelling. ``trouble``:
-    why the last look at it failed ("" when it did not), for the words of a timeout."""
-
+class _Run:  # what the dispatch told us, known as soon as it can be, for cancelling
     id: int | None = None
     html_url: str | None = None
-    trouble: str = ""
+    trouble: str = ""              # why the last look at it failed, for a timeout's words
     head_sha: str = ""             # the commit it runs on
     record: Record = field(default_factory=Record)  # a production stage's GitHub deployment
 
@@ -97,9 +94,12 @@ class GithubActionsExecutor:
     async def close(self) -> None:
         await self._api.close()
 
+    async def undo(self, data: dict[str, str]) -> str:
+        return await self._deployments.undo(data)  # the stage's GitHub record says failure
+
     async def run(
         self, spec: ExecutorSpec, job: StageJob, *, timeout: timedelta,  # noqa: ASYNC109 (protocol)
-        started: Started | None = None,
+        started: Started | None = None, intends: Intends | None = None,  # its undo: in the result
     ) -> ExecutorResult:
         """Dispatch the workflow and follow its run; ``started`` hears the run's reference
         ("owner/repo#id") as soon as GitHub names it, so a successor can follow it."""

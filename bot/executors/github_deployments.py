@@ -13,6 +13,11 @@ later wave, or a create whose answer was lost finds the one that exists); a stat
 only if the deployment does not carry it yet, and a post whose answer was lost is looked up
 before it is tried again. So each status is posted once, whatever the retries and restarts.
 
+The record keeps telling the truth after the run: a stage whose run passed leaves an undo with
+its deployment (``bot.domain.undo``), so that if the bot's deployment ends without success after
+all (a health check after the run, a later stage, a cancel), GitHub's record says ``failure``
+too — once, claimed and retried by the engine like any change taken back.
+
 ``auto_inactive`` is not relied on: GitHub applies it only to *non-production* environments, and
 these deployments are created with ``production_environment: true`` (a stage named "deploy" is
 not production to GitHub otherwise). It is sent as false, and the replaced deployments are made
@@ -29,7 +34,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.executors._common import clip
-from bot.executors.base import ExecutorResult, Outcome, StageJob
+from bot.executors.base import ExecutorResult, Outcome, StageJob, UndoFailed
 from bot.executors.github_api import GithubApi, GithubFailed, Pace
 
 log = logging.getLogger(__name__)
@@ -81,6 +86,9 @@ class GithubDeployments:
         if result.outcome is Outcome.FAILED or job.final:
             state = "success" if result.outcome is Outcome.SUCCEEDED else "failure"
             await self.last(record, job, state, result.detail, log_url)
+        if result.outcome is Outcome.SUCCEEDED and record.id is not None:
+            result = replace(result, undo={"repo": record.repo, "deployment": str(record.id),
+                                           "stage": job.stage})
         if not record.trouble:
             return result
         return replace(result, detail=f"{result.detail}; recording it in GitHub's Deployments "
@@ -101,6 +109,25 @@ class GithubDeployments:
             self._failed(record, job, failed)
         except TimeoutError:
             self._failed(record, job, GithubFailed(f"no answer within {LAST_SECONDS:g} s"))
+
+    async def undo(self, data: dict[str, str]) -> str:
+        """The bot's deployment ended without success after this stage's run passed: its GitHub
+        deployment says ``failure`` (unless it says so already); a line for the thread."""
+        repo, deployment, stage = data.get("repo", ""), data.get("deployment", ""), data.get("stage", "")
+        if not repo or not deployment.isdigit():
+            raise UndoFailed("the stage's undo record lacks its GitHub deployment")
+        told = f"GitHub's deployment {deployment} of {stage}"
+        try:
+            async with asyncio.timeout(LAST_SECONDS):
+                posted = await self.post(repo, int(deployment), "failure",
+                                         Pace(self._clock() + LAST_SECONDS), unless=FINAL - {"success"},
+                                         description="the deployment did not succeed")
+        except TimeoutError:
+            raise UndoFailed(f"{told} still says success: GitHub did not answer within "
+                             f"{LAST_SECONDS:g} s") from None
+        except GithubFailed as failed:
+            raise UndoFailed(clip(self._api.mask(f"{told} still says success: {failed}"), 500)) from None
+        return f"{told} {'now says' if posted else 'says'} failure, as the deployment ended"
 
     def _failed(self, record: Record, job: StageJob, failed: GithubFailed) -> None:
         record.trouble = str(failed)

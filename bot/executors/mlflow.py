@@ -19,7 +19,7 @@ from bot.domain.executor_specs import ExecutorSpec, MlflowSpec
 from bot.domain.kpis import SourceFailure
 from bot.domain.registry import READY, VERSION_RE, ModelVersion, TagMismatch, tag_mismatches
 from bot.executors._common import clip, format_timeout
-from bot.executors.base import ExecutorResult, Intends, Outcome, StageJob
+from bot.executors.base import ExecutorResult, Intends, Outcome, StageJob, UndoFailed
 
 if TYPE_CHECKING:  # the client is handed in; executors do not depend on the sources package
     from bot.sources.mlflow_rest import MlflowRest
@@ -30,10 +30,6 @@ NO_MODEL = ("no MLflow model: link one with `/usecase link <slug> model <name>` 
             "or set `model` in the stage")
 DETAIL_LIMIT = 1000
 UNDO_TIMEOUT = 30.0  # seconds; also bounds putting the alias back when a stage is cancelled
-
-
-class UndoFailed(Exception):
-    """The alias could not be put back; the message says why (no secret) for the thread."""
 
 
 class _Refused(Exception):

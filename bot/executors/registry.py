@@ -15,12 +15,13 @@ from bot.executors.base import (
     Outcome,
     StageJob,
     Started,
+    UndoFailed,
 )
 from bot.executors.command import CommandExecutor
 from bot.executors.dry_run import DryRunExecutor
 from bot.executors.github_actions import GithubActionsExecutor
 from bot.executors.kpi import KpiGateExecutor
-from bot.executors.mlflow import MlflowExecutor, UndoFailed
+from bot.executors.mlflow import MlflowExecutor
 from bot.executors.webhook import WebhookExecutor
 from bot.masking import mask
 

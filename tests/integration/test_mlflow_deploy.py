@@ -13,8 +13,8 @@ from bot.domain.changes import Change, ChangeKind
 from bot.domain.executor_specs import MlflowSpec
 from bot.domain.kpis import SourceFailure
 from bot.domain.pipeline import ExecutorSpec
-from bot.executors.base import ExecutorResult, Outcome, StageJob
-from bot.executors.mlflow import NO_MODEL, MlflowExecutor, UndoFailed
+from bot.executors.base import ExecutorResult, Outcome, StageJob, UndoFailed
+from bot.executors.mlflow import NO_MODEL, MlflowExecutor
 from bot.sources.mlflow_rest import MlflowRest
 from tests.servers.mlflow import MlflowServer, now_ms, unique
 

@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.domain.changes import Change, ChangeKind
 from bot.domain.deployment_model import DeploymentState
 from bot.simulator.simulator import Simulator
-from tests.scenario.deploy_support import deployment_id_of, load, new_use_case, private_replies
+from tests.scenario.deploy_support import deployment_id_of, load, new_use_case, private_replies, thread
 from tests.servers.fake_github import FakeGithub, fake_github, github_validator  # noqa: F401
 
 pytestmark = pytest.mark.github_spec
@@ -81,3 +81,39 @@ async def test_a_release_is_its_commit_and_a_github_deployment_that_replaces_the
     assert (older.sha, newer.sha) == (first_commit.sha, second_commit.sha)
     assert older.states == ["in_progress", "success", "inactive"]
     assert newer.states == ["in_progress", "success"]
+
+
+HEALTH_CHECKED = """
+[pipelines.release]
+[[pipelines.release.stages]]
+name = "production"
+targets = 4
+waves = ["100%"]
+run = { executor = "github-actions", repo = "acme/churn", workflow = "deploy.yml", ref = "main" }
+health = { executor = "command", argv = ["python3", "-c", "raise SystemExit('error rate 9%')"] }
+"""
+
+
+async def test_a_run_that_passed_is_failure_in_github_once_its_health_check_fails(
+        settings: Settings, clock: ManualClock, tmp_path: Path,
+        fake_github: FakeGithub) -> None:  # noqa: F811
+    """The workflow deployed (success, as GitHub saw the run); the bot's health check then failed
+    the deployment: GitHub's record says failure too, and the thread says so, once."""
+    path = tmp_path / "pipelines.toml"
+    path.write_text(HEALTH_CHECKED, encoding="utf-8")
+    settings = replace(settings, pipelines_path=str(path), github_api_url=fake_github.url,
+                       github_token=TOKEN, github_poll_seconds=0.02)
+    fake_github.repository.push("Score churn weekly", "mona")
+    async with Simulator(settings, clock=clock) as sim:
+        await new_use_case(sim)
+        failed = deployment_id_of((await sim.command("/deploy churn 1.0.0")).reply)
+        await sim.app.settle()
+        d = await load(sim, failed)
+        notes = thread(sim, failed)
+    assert d.state is DeploymentState.FAILED and d.stop is not None and d.stop.health
+    [record] = fake_github.repository.deployments.values()
+    assert record.states == ["in_progress", "success", "failure"]
+    told = [n for n in notes if f"GitHub's deployment {record.id} of production" in n]
+    assert told == [f"↩️ GitHub's deployment {record.id} of production now says failure, as the "
+                    "deployment ended"], notes
+    assert d.stages[0].undo is None  # taken back: nothing is left to do after a restart
