@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
 from bot.clock import Clock
@@ -12,11 +15,31 @@ from bot.services.tokens import TokenService
 from bot.services.usecases import UseCaseService
 from handlers import api, deployments_api, metrics_api
 
+log = logging.getLogger(__name__)
+PREFIX = "/api/v1/"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A failure of ours under /api/v1 is still JSON, as every refusal is: a client reads one
+    shape, and the details stay in the log."""
+    if not request.path.startswith(PREFIX):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("action=api_error path=%s", request.path[:200])
+        return web.json_response({"error": "the bot could not answer; its log says why"}, status=500)
+
 
 def register(web_app: web.Application, tokens: TokenService, clock: Clock, *, runs: DeploymentRuns,
              metrics: MetricService, deployments: DeploymentService, use_cases: UseCaseService,
              webhook_secret: str, public_url: str) -> None:
     """Executor callbacks (signed), KPI pushes and deployments (bearer tokens with scopes)."""
+    web_app.middlewares.append(json_errors)
     api.register(web_app, runs, webhook_secret, public_url)
     metrics_api.register(web_app, tokens, metrics, clock)
     deployments_api.register(web_app, tokens, deployments, use_cases, public_url, clock)
