@@ -19,12 +19,15 @@ from bot.services.tokens import TokenService
 from bot.simulator.simulator import Simulator, Step
 from tests.scenario.deploy_support import (
     Receiver,
+    always,
     load,
     message_text,
     new_use_case,
     running_ship_pipeline,
     simulator,
+    succeeded,
     with_pipeline,
+    write_pipeline,
 )
 from tests.scenario.helpers import private_reply
 
@@ -104,6 +107,32 @@ async def test_ci_starts_a_deployment_with_its_commit_and_follows_it(shipping: S
     [stage] = shown["stages"]
     assert (stage["name"], stage["state"], stage["finished_at"]) == ("ship", "running", None)
     assert shown["links"] == {"self": body["status_url"]}
+
+
+async def test_a_change_from_ci_is_shown_in_deploy_status_and_its_lead_time_runs_from_it(
+        settings: Settings, clock: ManualClock, receiver: Receiver, tmp_path: Path) -> None:
+    """The commit CI names is on the card and in `/deploy status`, linked; DORA's lead time
+    runs from its time (2 days before the request), not from the request (the run takes none)."""
+    receiver.on("ship", always(succeeded()))
+    path = write_pipeline(tmp_path, f"""
+[pipelines.default]
+[[pipelines.default.stages]]
+name = "ship"
+run = {{ executor = "webhook", url = "{receiver.url('ship')}" }}
+""")
+    async with simulator(with_pipeline(settings, path), clock) as sim:
+        await new_use_case(sim)
+        secret = await token(sim)
+        status, body = await post(sim, {
+            "use_case": "churn", "version": "1.4.0", "requested_by": user(sim, "alice"),
+            "commit": SHA, "changed_at": (clock.now() - timedelta(days=2)).isoformat(),
+            "url": f"https://github.com/acme/churn/commit/{SHA}"}, secret=secret)
+        assert status == 201
+        shown = json.dumps(private_reply(await sim.command("/deploy status churn")))
+        dora = json.dumps(private_reply(await sim.command("/metric dora churn")))
+    assert (await load(sim, body["id"])).state.value == "succeeded"
+    assert f"<https://github.com/acme/churn/commit/{SHA}|commit {SHA[:7]}>" in shown
+    assert "lead time 2 d," in dora and "from the request" not in dora, dora
 
 
 async def test_a_retried_post_starts_nothing_twice_it_names_the_active_one(shipping: Simulator) -> None:
