@@ -15,7 +15,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -35,6 +35,7 @@ from bot.services.tokens import TokenService
 from bot.services.use_case_lookup import UnknownUseCase
 from bot.services.usecases import UseCaseService
 from handlers.api_tokens import bearer
+from handlers.api_values import BadInput, plausible
 from handlers.grammar.deploy_grammar import VERSION_RE
 from handlers.grammar.parsing import parse_id
 
@@ -47,12 +48,7 @@ SHA_RE = re.compile(r"[0-9a-fA-F]{7,40}")        # a commit: its full sha, or at
 # RFC 3339: a date, "T", a time and an offset (Z or ±hh:mm); no local times.
 RFC3339_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
                         r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})")
-MAX_AHEAD = timedelta(seconds=60)  # clocks drift a little; a change from further ahead is a mistake
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
-
-class BadInput(Exception):
-    pass
 
 
 def register(web_app: web.Application, tokens: TokenService, deployments: DeploymentService,
@@ -189,12 +185,7 @@ def _changed_at(raw: object, now: datetime) -> datetime | None:
         at = datetime.fromisoformat(raw.upper().replace("Z", "+00:00")).astimezone(UTC)
     except (ValueError, OverflowError):
         raise BadInput(f"changed_at: {raw!r} is no time there is") from None
-    if at < EARLIEST:
-        raise BadInput(f"changed_at: is before {EARLIEST.year}")
-    if at > now + MAX_AHEAD:
-        raise BadInput(f"changed_at: is more than {MAX_AHEAD.seconds} s ahead of the bot's clock "
-                       f"({now:%Y-%m-%dT%H:%M:%SZ})")
-    return at
+    return plausible(at, now, "changed_at")
 
 
 # ── the answer ─────────────────────────────────────────────────────────────────────────────

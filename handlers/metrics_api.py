@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -20,15 +20,11 @@ from bot.render import refusals
 from bot.services.metrics import MetricService, NewPoint
 from bot.services.tokens import TokenService
 from handlers.api_tokens import bearer
+from handlers.api_values import BadInput, plausible
 
 MAX_BATCH = 1000
 # Clocks drift a little; a value from further in the future is a mistake (SPEC: 60 s).
-MAX_AHEAD = timedelta(seconds=60)
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
-
-class BadInput(Exception):
-    pass
 
 
 def register(web_app: web.Application, tokens: TokenService, metrics: MetricService,
@@ -119,12 +115,7 @@ def _at(raw: Any, at_path: str, now: datetime) -> datetime:
         at = at.astimezone(UTC)
     except OverflowError:
         raise BadInput(f"{at_path}at: is out of range") from None
-    if at < EARLIEST:
-        raise BadInput(f"{at_path}at: is before {EARLIEST.year}")
-    if at > now + MAX_AHEAD:
-        raise BadInput(f"{at_path}at: is more than {MAX_AHEAD.seconds} s ahead of the bot's clock "
-                       f"({now:%Y-%m-%dT%H:%M:%SZ})")
-    return at
+    return plausible(at, now, f"{at_path}at")
 
 
 def _as_json(p: NewPoint) -> dict[str, Any]:

@@ -90,28 +90,24 @@ def ready(root: Path) -> bool:
     return venv_python(root).exists() and (root / STAMP).exists()
 
 
-def ensure_mlflow() -> Path:
-    """The MLflow venv's python; the venv is created (minutes) only when missing or half-built."""
-    root = mlflow_venv()
+def ensure_venv(root: Path, requirement: str) -> Path:
+    """The venv's python; the venv is created (minutes) only when missing or half-built."""
     if ready(root):
         return venv_python(root)
     root.parent.mkdir(parents=True, exist_ok=True)
     with _locked(root.parent / f"{root.name}.lock"):
         if not ready(root):  # another process may have built it while this one waited
-            _build(root, [f"mlflow=={MLFLOW_VERSION}"])
+            _build(root, [requirement])
     return venv_python(root)
+
+
+def ensure_mlflow() -> Path:
+    return ensure_venv(mlflow_venv(), f"mlflow=={MLFLOW_VERSION}")
 
 
 def ensure_schemathesis() -> Path:
-    """The schemathesis venv's python (``python -m schemathesis.cli run ...``), created when missing."""
-    root = schemathesis_venv()
-    if ready(root):
-        return venv_python(root)
-    root.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(root.parent / f"{root.name}.lock"):
-        if not ready(root):
-            _build(root, [f"schemathesis=={SCHEMATHESIS_VERSION}"])
-    return venv_python(root)
+    """The schemathesis venv's python (``python -m schemathesis.cli run ...``)."""
+    return ensure_venv(schemathesis_venv(), f"schemathesis=={SCHEMATHESIS_VERSION}")
 
 
 def _build(root: Path, requirements: list[str]) -> None:
