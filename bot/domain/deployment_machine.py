@@ -186,14 +186,18 @@ def record_result(d: Deployment, index: int, kind: StepKind, wave: int | None,
     step = stage.step
     if step is None or not step.launched or (step.kind, step.wave) != (kind, wave):
         raise StaleResult("result_not_awaited", stage=stage.name, deployment=d.id)
-    if result.change is not None and d.change is None:  # the first a stage learns is kept
-        d = replace(d, change=result.change)
+    if result.change is not None and (d.change is None or _is_production(d, index)):
+        d = replace(d, change=result.change)  # what production got, else the first one learnt
     if result.accepted:
         waiting = replace(stage, step=replace(step, accepted=True), url=result.url or stage.url)
         return Transition(d.with_stage(index, waiting))
     if not result.succeeded:
         return _fail(d, index, now, result, StopKind.FAILED)
     return _step_passed(d, index, now, result)
+
+
+def _is_production(d: Deployment, index: int) -> bool:
+    return index == production_index(tuple(s.spec for s in d.stages))
 
 
 def _step_passed(d: Deployment, index: int, now: datetime, result: StepResult) -> Transition:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bot.domain.approvers import Approvers
+from bot.domain.changes import Change, ChangeKind
 from bot.domain.deployment_machine import (
     StaleResult,
     StepResult,
@@ -931,3 +932,20 @@ def test_after_a_night_the_bot_was_down_a_gate_is_nudged_once_not_in_a_burst() -
     assert d.next_deadline() == late + timedelta(hours=4)
     with pytest.raises(StaleResult):
         remind(d, late + timedelta(minutes=1))
+
+
+def _commit(sha: str) -> Change:
+    return Change(ChangeKind.COMMIT, sha, NOW)
+
+
+def test_what_production_got_is_the_deployments_change_else_the_first_learnt() -> None:
+    """Staging built main at one commit; by the time production ran, main had moved on: what
+    runs in production is production's commit. A stage before it only fills in what is unknown."""
+    d = finish(begin(stage("staging"), stage("production")), at(1),
+               StepResult(True, change=_commit("a" * 40))).deployment
+    assert d.change == _commit("a" * 40)
+    d = finish(d, at(2), StepResult(True, change=_commit("b" * 40))).deployment
+    assert d.state is DeploymentState.SUCCEEDED and d.change == _commit("b" * 40)
+    given = replace(begin(stage("staging"), stage("production")), change=_commit("c" * 40))
+    assert finish(given, at(1), StepResult(True, change=_commit("a" * 40))).deployment.change \
+        == _commit("c" * 40)  # what CI said stands against a stage before production
