@@ -111,8 +111,7 @@ class BotApp:
     kpis: KpiJobs
 
     async def start_background(self) -> None:
-        # One keep-alive HTTP session for every Web API call (outbox, listeners, Home): without
-        # one, slack_sdk opens a new session and a new connection for each call.
+        # One keep-alive session for every Web API call (else slack_sdk opens one for each call).
         self.client.session = self.outbox.client.session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=self.client.timeout))
         self.watch.start()
@@ -191,7 +190,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     bolt = _bolt(settings, client, db, clock, s, background)
     telemetry = Telemetry()
     telemetry.heavy_waiting.set_function(lambda: background.heavy_waiting)
-    http = web.Application(middlewares=[telemetry.middleware, health.unavailable(db.ping)])
+    outside_in = [telemetry.middleware, api_v1.json_errors, health.unavailable(db.ping)]  # 503 first
+    http = web.Application(middlewares=outside_in)
     kpi_jobs = KpiJobs(s.kpis)
     app = BotApp(settings, clock, db, client, bolt, http, outbox, engine, webhooks,
                  s.use_cases, s.deployments, s.digests,

@@ -23,7 +23,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 @web.middleware
 async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A failure of ours under /api/v1 is still JSON, as every refusal is: a client reads one
-    shape, and the details stay in the log."""
+    shape, and the details stay in the log. Outside ``health.unavailable``, which answers 503
+    when the database is down."""
     if not request.path.startswith(PREFIX):
         return await handler(request)
     try:
@@ -39,7 +40,6 @@ def register(web_app: web.Application, tokens: TokenService, clock: Clock, *, ru
              metrics: MetricService, deployments: DeploymentService, use_cases: UseCaseService,
              webhook_secret: str, public_url: str) -> None:
     """Executor callbacks (signed), KPI pushes and deployments (bearer tokens with scopes)."""
-    web_app.middlewares.append(json_errors)
     api.register(web_app, runs, webhook_secret, public_url)
     metrics_api.register(web_app, tokens, metrics, clock)
     deployments_api.register(web_app, tokens, deployments, use_cases, public_url, clock)
