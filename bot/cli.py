@@ -37,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="bring the database schema to the newest version")
     manifest = sub.add_parser("manifest", help="print a Slack app manifest (YAML)")
     manifest.add_argument("--url", required=True, help="the bot's public base URL, https://HOST")
+    backup = sub.add_parser("backup", help="copy the SQLite database, safe while the bot runs "
+                                           "(PostgreSQL: prints the pg_dump command)")
+    backup.add_argument("file", metavar="FILE", help="where the copy goes")
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
     sub.add_parser("check-config",
                    help="validate the environment and the pipeline file; exit non-zero on problems")
     token = sub.add_parser("token", help="manage API tokens for /api/v1 (shown once, stored hashed)")
@@ -90,6 +94,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             return asyncio.run(_token(settings, args.action, args.name, scopes))
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
+        if args.command == "backup":
+            from bot.backup_cli import backup
+
+            return backup(settings.database_url, args.file, force=args.force)
     except DatabaseUnavailable as down:
         print(f"bizdevops: DATABASE_URL: {down}", file=sys.stderr)
         return 1

@@ -8,6 +8,8 @@
                                                (api.github.com.json of npm's @octokit/openapi)
     python3 scripts/tools.py schemathesis [--check]
                                                the same for schemathesis (its venv's python)
+    python3 scripts/tools.py container-base [--check]
+                                               the Containerfile's stand-in base image (its name)
 
 The MLflow tracking server is large (hundreds of MB) and the bot never imports it: it lives in
 its own venv under ``${BIZDEVOPS_TOOLS_DIR:-~/.cache/bizdevops-tools}/mlflow-<version>``,
@@ -17,6 +19,13 @@ checks every request and answer against) is installed with npm next to it, in
 ``github-openapi-<version>``. schemathesis, which tests/integration/test_api_schema.py runs against
 the bot's own /api/v1 (handlers/openapi.yaml), is a test-only tool with many dependencies of its
 own: it too has a venv of its own, ``schemathesis-<version>``, and is never one of the bot's.
+
+No container registry answers here, so the Containerfile's ``FROM`` cannot be pulled: the
+stand-in is Debian bookworm made with ``debootstrap`` (minbase, python3, this host's CA
+certificates so pip can reach PyPI through its proxy), kept as a tarball in
+``container-base-<version>/`` and ``podman import``-ed as ``localhost/bizdevops-base:<version>``
+into a podman storage of its own (``podman/``: storage.conf, and containers.conf with runc,
+cgroupfs and ulimits this host accepts; shared/LESSONS.md says why each). Needs root.
 """
 
 from __future__ import annotations
@@ -35,7 +44,9 @@ MLFLOW_VERSION = "3.17.2"
 SCHEMATHESIS_VERSION = "4.32.5"  # pinned: a new one may bring checks of its own
 OCTOKIT_OPENAPI_VERSION = "23.0.2"  # pinned: a new description may change what the fake accepts
 STAMP = ".bizdevops-ready"  # written last: a venv without it is half-built and is made anew
-USAGE = "usage: python3 scripts/tools.py mlflow|github-openapi|schemathesis [--check]"
+CONTAINER_BASE_VERSION = "bookworm-1"  # bump to rebuild the stand-in base (a new package in it)
+CONTAINER_BASE_PACKAGES = "python3,python3-venv,ca-certificates,tzdata"
+USAGE = "usage: python3 scripts/tools.py mlflow|github-openapi|schemathesis|container-base [--check]"
 
 
 def tools_dir() -> Path:
@@ -80,6 +91,77 @@ def ensure_github_openapi() -> Path:
                             package], check=True, stdout=sys.stderr)
             (root / STAMP).write_text(package + "\n")
     return github_openapi_json(root)
+
+
+def container_base_dir() -> Path:
+    return tools_dir() / f"container-base-{CONTAINER_BASE_VERSION}"
+
+
+def container_base_image(_root: Path | None = None) -> str:
+    return f"localhost/bizdevops-base:{CONTAINER_BASE_VERSION}"
+
+
+def podman_env() -> dict[str, str]:
+    """The environment podman runs in: this project's containers.conf and storage.conf unless the
+    caller names others. Written on first use; storage.conf before podman first runs (podman #21683)."""
+    conf = tools_dir() / "podman"
+    files = {
+        "containers.conf": '[containers]\ndefault_ulimits = ["nofile=16384:16384", "nproc=16384:16384"]\n'
+                           '[engine]\nruntime = "runc"\n'
+                           'cgroup_manager = "cgroupfs"\nevents_logger = "file"\n',
+        "storage.conf": f'[storage]\ndriver = "overlay"\ngraphroot = "{conf / "storage"}"\n'
+                        'runroot = "/run/bizdevops-containers"\n',
+    }
+    conf.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        if not (conf / name).exists() or (conf / name).read_text() != text:
+            (conf / name).write_text(text)
+    return {"CONTAINERS_CONF": str(conf / "containers.conf"),
+            "CONTAINERS_STORAGE_CONF": str(conf / "storage.conf"), **os.environ}
+
+
+def container_base_ready(root: Path) -> bool:
+    if not (root / STAMP).exists():
+        return False
+    found = subprocess.run(["podman", "image", "exists", container_base_image()], env=podman_env())
+    return found.returncode == 0
+
+
+def ensure_container_base() -> str:
+    """The stand-in base image's name: debootstrap (a minute or two) once, ``podman import`` when
+    the image is not in podman's storage (seconds)."""
+    root = container_base_dir()
+    if container_base_ready(root):
+        return container_base_image()
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(root.parent / f"{root.name}.lock"):
+        tarball = root / "rootfs.tar"
+        if not (root / STAMP).exists():
+            _debootstrap(root, tarball)
+        if not container_base_ready(root):
+            subprocess.run(["podman", "import", "--change", 'CMD ["/bin/bash"]', str(tarball),
+                            container_base_image()], env=podman_env(), check=True, stdout=sys.stderr)
+    return container_base_image()
+
+
+def _debootstrap(root: Path, tarball: Path) -> None:
+    started = time.monotonic()
+    print(f"tools.py: debootstrap bookworm into {root} (takes a minute or two)", file=sys.stderr, flush=True)
+    if root.exists():
+        shutil.rmtree(root)
+    rootfs = root / "rootfs"
+    subprocess.run(["debootstrap", "--variant=minbase", f"--include={CONTAINER_BASE_PACKAGES}", "bookworm",
+                    str(rootfs), "http://deb.debian.org/debian"], check=True, stdout=sys.stderr)
+    for cert in Path("/usr/local/share/ca-certificates").glob("*.crt"):  # pip through this host's proxy
+        shutil.copy(cert, rootfs / "usr/local/share/ca-certificates" / cert.name)
+    subprocess.run(["chroot", str(rootfs), "update-ca-certificates"], check=True, stdout=sys.stderr)
+    for junk in ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man",
+                 "usr/share/locale", "usr/share/info"):
+        shutil.rmtree(rootfs / junk, ignore_errors=True)
+    subprocess.run(["tar", "-C", str(rootfs), "--numeric-owner", "-cf", str(tarball), "."], check=True)
+    shutil.rmtree(rootfs)
+    (root / STAMP).write_text(f"debootstrap --variant=minbase --include={CONTAINER_BASE_PACKAGES} bookworm\n")
+    print(f"tools.py: {tarball} ready in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
 
 
 def venv_python(root: Path) -> Path:
@@ -147,6 +229,8 @@ def main(args: list[str]) -> int:
                            ensure_github_openapi, "python3 scripts/tools.py github-openapi"),
         "schemathesis": (schemathesis_venv, ready, venv_python, ensure_schemathesis,
                          "python3 scripts/tools.py schemathesis"),
+        "container-base": (container_base_dir, container_base_ready, container_base_image,
+                           ensure_container_base, "python3 scripts/tools.py container-base"),
     }
     if not args or args[0] not in tools or args[1:] not in ([], ["--check"]):
         print(USAGE, file=sys.stderr)
