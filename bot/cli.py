@@ -9,7 +9,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from bot import logs
+from bot import cli_migrate, logs
 from bot.config import ConfigError, Settings, load_dotenv_file, load_settings
 from bot.config_files import kpi_config_for, pipelines_for
 from bot.kpis.loading import KpiSourceError
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     shell = sub.add_parser("shell", help="the local simulator: no Slack workspace needed")
     shell.add_argument("--script", metavar="FILE", help="run the lines of FILE and print a transcript")
     shell.add_argument("--color", choices=("auto", "always", "never"), default="auto")
-    sub.add_parser("migrate", help="bring the database schema to the newest version")
+    cli_migrate.add_parser(sub)
     manifest = sub.add_parser("manifest", help="print a Slack app manifest (YAML)")
     manifest.add_argument("--url", required=True, help="the bot's public base URL, https://HOST")
     sub.add_parser("check-config",
@@ -89,7 +89,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             scopes = tuple(s.strip() for given in args.scope for s in given.split(",") if s.strip())
             return asyncio.run(_token(settings, args.action, args.name, scopes))
         if args.command == "migrate":
-            return asyncio.run(_migrate(settings))
+            return asyncio.run(cli_migrate.run(args, settings))
     except DatabaseUnavailable as down:
         print(f"bizdevops: DATABASE_URL: {down}", file=sys.stderr)
         return 1
@@ -133,20 +133,6 @@ def _with_port(settings: Settings, port: int) -> Settings:
     if not 1 <= port <= 65535:
         raise SystemExit("bizdevops: --port must be from 1 to 65535")
     return replace(settings, port=port)
-
-
-async def _migrate(settings: Settings) -> int:
-    from storage.database import connect_check, make_engine
-    from storage.migrate import current_revision, upgrade
-
-    engine = make_engine(settings.database_url)
-    try:
-        await connect_check(engine)
-        await upgrade(engine)
-        print(f"database schema at revision {await current_revision(engine)}")
-    finally:
-        await engine.dispose()
-    return 0
 
 
 async def _token(settings: Settings, action: str, name: str | None,
