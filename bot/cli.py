@@ -37,8 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     cli_migrate.add_parser(sub)
     manifest = sub.add_parser("manifest", help="print a Slack app manifest (YAML)")
     manifest.add_argument("--url", required=True, help="the bot's public base URL, https://HOST")
-    sub.add_parser("check-config",
-                   help="validate the environment and the pipeline file; exit non-zero on problems")
+    check = sub.add_parser("check-config",
+                           help="validate the environment and the pipeline file; exit non-zero on problems")
+    check.add_argument("--online", action="store_true",
+                       help="also ask Slack (auth.test and its scopes), the database (at head), "
+                            "MLflow and GitHub when used")
     token = sub.add_parser("token", help="manage API tokens for /api/v1 (shown once, stored hashed)")
     token.add_argument("action", choices=("create", "list", "revoke"))
     token.add_argument("name", nargs="?", help="the token's name (create, revoke)")
@@ -52,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     load_dotenv_file()
     if args.command == "check-config":  # reports every problem itself, the environment's too
-        return _check_config()
+        return _check_config(args.online)
     mode = args.command if args.command in ("serve", "socket") else "other"
     try:
         settings = load_settings(mode=mode)
@@ -108,12 +111,17 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_until_signal(runner(settings)))
 
 
-def _check_config() -> int:
+def _check_config(online: bool = False) -> int:
     import os
 
     from bot.pipelines.loading import WARNING, check_config
 
-    lines = check_config(os.environ)
+    lines, reached = check_config(os.environ), list[str]()
+    if online:
+        from bot.online_checks import check_online
+
+        found, reached = asyncio.run(check_online(os.environ))
+        lines += found
     for line in lines:
         print(line)
     problems = [line for line in lines if not line.startswith(WARNING)]
@@ -123,7 +131,8 @@ def _check_config() -> int:
     checked = ["environment", os.environ.get("BIZDEVOPS_PIPELINES") or "the built-in dry-run pipeline"]
     if kpis := os.environ.get("BIZDEVOPS_KPI_SOURCES", "").strip():
         checked.append(kpis)
-    print(f"configuration OK: {', '.join(checked[:-1])} and {checked[-1]}")
+    print(f"configuration OK: {', '.join(checked[:-1])} and {checked[-1]}"
+          + (f"; online: {', '.join(reached)}" if reached else ""))
     return 0
 
 
