@@ -36,7 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     shell.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     cli_migrate.add_parser(sub)
     manifest = sub.add_parser("manifest", help="print a Slack app manifest (YAML)")
-    manifest.add_argument("--url", required=True, help="the bot's public base URL, https://HOST")
+    where = manifest.add_mutually_exclusive_group(required=True)
+    where.add_argument("--url", help="the bot's public base URL, https://HOST (Slack takes https only)")
+    where.add_argument("--socket-mode", action="store_true",
+                       help="for `bizdevops socket`: no request URLs, socket_mode_enabled: true")
     check = sub.add_parser("check-config",
                            help="validate the environment and the pipeline file; exit non-zero on problems")
     check.add_argument("--online", action="store_true",
@@ -82,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "manifest":
         try:
-            print(manifest_yaml(args.url), end="")
+            print(manifest_yaml(args.url, socket_mode=args.socket_mode), end="")
         except ValueError as bad:
             print(f"bizdevops: {bad}", file=sys.stderr)
             return 2
