@@ -9,7 +9,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from bot import logs
+from bot import cli_migrate, logs
 from bot.config import ConfigError, Settings, load_dotenv_file, load_settings
 from bot.config_files import kpi_config_for, pipelines_for
 from bot.kpis.loading import KpiSourceError
@@ -34,15 +34,21 @@ def build_parser() -> argparse.ArgumentParser:
     shell = sub.add_parser("shell", help="the local simulator: no Slack workspace needed")
     shell.add_argument("--script", metavar="FILE", help="run the lines of FILE and print a transcript")
     shell.add_argument("--color", choices=("auto", "always", "never"), default="auto")
-    sub.add_parser("migrate", help="bring the database schema to the newest version")
+    cli_migrate.add_parser(sub)
     manifest = sub.add_parser("manifest", help="print a Slack app manifest (YAML)")
-    manifest.add_argument("--url", required=True, help="the bot's public base URL, https://HOST")
+    where = manifest.add_mutually_exclusive_group(required=True)
+    where.add_argument("--url", help="the bot's public base URL, https://HOST (Slack takes https only)")
+    where.add_argument("--socket-mode", action="store_true",
+                       help="for `bizdevops socket`: no request URLs, socket_mode_enabled: true")
+    check = sub.add_parser("check-config",
+                           help="validate the environment and the pipeline file; exit non-zero on problems")
+    check.add_argument("--online", action="store_true",
+                       help="also ask Slack (auth.test and its scopes), the database (at head), "
+                            "MLflow and GitHub when used")
     backup = sub.add_parser("backup", help="copy the SQLite database, safe while the bot runs "
                                            "(PostgreSQL: prints the pg_dump command)")
     backup.add_argument("file", metavar="FILE", help="where the copy goes")
     backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
-    sub.add_parser("check-config",
-                   help="validate the environment and the pipeline file; exit non-zero on problems")
     token = sub.add_parser("token", help="manage API tokens for /api/v1 (shown once, stored hashed)")
     token.add_argument("action", choices=("create", "list", "revoke"))
     token.add_argument("name", nargs="?", help="the token's name (create, revoke)")
@@ -56,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     load_dotenv_file()
     if args.command == "check-config":  # reports every problem itself, the environment's too
-        return _check_config()
+        return _check_config(args.online)
     mode = args.command if args.command in ("serve", "socket") else "other"
     try:
         settings = load_settings(mode=mode)
@@ -83,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "manifest":
         try:
-            print(manifest_yaml(args.url), end="")
+            print(manifest_yaml(args.url, socket_mode=args.socket_mode), end="")
         except ValueError as bad:
             print(f"bizdevops: {bad}", file=sys.stderr)
             return 2
@@ -93,7 +99,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             scopes = tuple(s.strip() for given in args.scope for s in given.split(",") if s.strip())
             return asyncio.run(_token(settings, args.action, args.name, scopes))
         if args.command == "migrate":
-            return asyncio.run(_migrate(settings))
+            return asyncio.run(cli_migrate.run(args, settings))
         if args.command == "backup":
             from bot.backup_cli import backup
 
@@ -116,12 +122,17 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_until_signal(runner(settings)))
 
 
-def _check_config() -> int:
+def _check_config(online: bool = False) -> int:
     import os
 
     from bot.pipelines.loading import WARNING, check_config
 
-    lines = check_config(os.environ)
+    lines, reached = check_config(os.environ), list[str]()
+    if online:
+        from bot.online_checks import check_online
+
+        found, reached = asyncio.run(check_online(os.environ))
+        lines += found
     for line in lines:
         print(line)
     problems = [line for line in lines if not line.startswith(WARNING)]
@@ -131,7 +142,8 @@ def _check_config() -> int:
     checked = ["environment", os.environ.get("BIZDEVOPS_PIPELINES") or "the built-in dry-run pipeline"]
     if kpis := os.environ.get("BIZDEVOPS_KPI_SOURCES", "").strip():
         checked.append(kpis)
-    print(f"configuration OK: {', '.join(checked[:-1])} and {checked[-1]}")
+    print(f"configuration OK: {', '.join(checked[:-1])} and {checked[-1]}"
+          + (f"; online: {', '.join(reached)}" if reached else ""))
     return 0
 
 
@@ -141,20 +153,6 @@ def _with_port(settings: Settings, port: int) -> Settings:
     if not 1 <= port <= 65535:
         raise SystemExit("bizdevops: --port must be from 1 to 65535")
     return replace(settings, port=port)
-
-
-async def _migrate(settings: Settings) -> int:
-    from storage.database import connect_check, make_engine
-    from storage.migrate import current_revision, upgrade
-
-    engine = make_engine(settings.database_url)
-    try:
-        await connect_check(engine)
-        await upgrade(engine)
-        print(f"database schema at revision {await current_revision(engine)}")
-    finally:
-        await engine.dispose()
-    return 0
 
 
 async def _token(settings: Settings, action: str, name: str | None,

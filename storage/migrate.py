@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 from alembic import command
 from alembic.config import Config
@@ -18,8 +22,14 @@ class SchemaOutOfDate(Exception):
     pass
 
 
-def alembic_config() -> Config:
-    config = Config()
+class CannotPrint(Exception):
+    """``migrate sql``: this range cannot be printed for this dialect; the message says why."""
+
+
+def alembic_config(stdout: TextIO | None = None, output: TextIO | None = None) -> Config:
+    """Alembic's configuration: our migrations; ``stdout`` takes what its commands print
+    (current, history), ``output`` the SQL of offline mode."""
+    config = Config(stdout=stdout or io.StringIO(), output_buffer=output)
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
 
@@ -38,6 +48,56 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 
     async with engine.begin() as conn:
         await conn.run_sync(run)
+
+
+async def on_connection(engine: AsyncEngine, run: Callable[[Config], None],
+                        stdout: TextIO | None = None) -> None:
+    """Run an Alembic command (``run(config)``) on our own connection, in one transaction."""
+    def on(connection: Connection) -> None:
+        config = alembic_config(stdout)
+        config.attributes["connection"] = connection  # env.py reuses our connection
+        run(config)
+
+    async with engine.begin() as conn:
+        await conn.run_sync(on)
+
+
+async def show_current(engine: AsyncEngine, out: TextIO) -> None:
+    """``alembic current``: the database's revision, ``(head)`` when it is the newest."""
+    await on_connection(engine, command.current, out)
+
+
+async def show_history(engine: AsyncEngine, out: TextIO) -> None:
+    """``alembic history``, newest first, the database's revision marked ``(current)``."""
+    await on_connection(engine, lambda c: command.history(c, indicate_current=True), out)
+
+
+async def downgrade(engine: AsyncEngine, target: str) -> None:
+    """Step back to ``target`` (a revision, ``-1``, ``base``); every migration has a downgrade."""
+    await on_connection(engine, lambda c: command.downgrade(c, target))
+
+
+def upgrade_sql(dialect: str, start: str | None, end: str = "head") -> str:
+    """The SQL that upgrades from ``start`` (None: an empty database) to ``end`` on ``dialect``,
+    printed by Alembic's offline mode; no database is touched."""
+    from alembic.util import CommandError
+
+    out = io.StringIO()
+    config = alembic_config(output=out)
+    config.attributes["dialect"] = dialect
+    try:
+        command.upgrade(config, f"{start or 'base'}:{end}", sql=True)
+    except CommandError as refused:
+        if "requires a live database connection" not in str(refused):
+            raise CannotPrint(str(refused).splitlines()[0]) from None
+        ran = re.findall(r"-- Running upgrade \S* -> (\S+)", out.getvalue())
+        step = ran[-1] if ran else "a migration"
+        raise CannotPrint(
+            f"revision {step} rebuilds a {dialect} table by copying it, which needs the live "
+            f"database, so printed SQL for {dialect} must start after it (FROM {step} or later); "
+            "run `bizdevops migrate` instead"
+        ) from None
+    return out.getvalue()
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

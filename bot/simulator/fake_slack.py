@@ -31,6 +31,7 @@ from bot.simulator.fake_slack_state import (
     SlackState,
 )
 from bot.simulator.fake_socket_mode import SocketModeServer
+from bot.slack.manifest import BOT_SCOPES
 
 __all__ = ["FakeChannel", "FakeMessage", "FakeSlack", "FakeUser", "Fault", "RecordedCall"]
 
@@ -55,9 +56,10 @@ class Fault:
 class FakeSlack:
     def __init__(
         self, *, bot_token: str = "xoxb-fake", team_id: str = "T0SIM", bot_user_id: str = "U0BOT",
-        app_token: str = "xapp-fake", app_id: str = "A0SIM",
+        app_token: str = "xapp-fake", app_id: str = "A0SIM", scopes: tuple[str, ...] = BOT_SCOPES,
     ) -> None:
         self.bot_token = bot_token
+        self.scopes = scopes  # granted to the bot token; Slack names them in ``x-oauth-scopes``
         self.socket_mode = SocketModeServer(app_token=app_token, app_id=app_id,
                                             bot_token=lambda: self.bot_token,
                                             base_url=lambda: self.base_url)
@@ -200,7 +202,9 @@ class FakeSlack:
             except SlackError as err:
                 body = {"ok": False, "error": err.error}
         self._record(method, args, 200, body)
-        return web.json_response(body)
+        # Slack names the token's scopes on every answer to a token it knows.
+        granted = {"x-oauth-scopes": ",".join(self.scopes)} if token == self.bot_token else None
+        return web.json_response(body, headers=granted)
 
     async def _answer_fault(self, request: web.Request, method: str, args: Json,
                             fault: Fault) -> web.StreamResponse:

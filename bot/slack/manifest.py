@@ -1,4 +1,4 @@
-"""Slack app manifest for `bizdevops manifest --url https://HOST`.
+"""Slack app manifest for `bizdevops manifest --url https://HOST` (or `--socket-mode`).
 
 One paste into https://api.slack.com/apps ("From an app manifest") creates the app with every
 command, scope and URL the bot needs.
@@ -50,20 +50,26 @@ BOT_SCOPES: tuple[str, ...] = (
 )
 
 def _base_url(url: str) -> str:
-    """Validate the public base URL and drop a trailing slash."""
+    """Validate the public base URL (https only: Slack refuses other request URLs) and drop a
+    trailing slash."""
     parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme == "http" and parts.hostname:
         raise ValueError(
-            f"invalid --url {url!r}: expected http(s)://HOST, e.g. https://bot.example.com"
+            f"invalid --url {url!r}: Slack only accepts https:// request URLs; serve the bot behind "
+            "TLS (a reverse proxy or a tunnel), or use --socket-mode, which needs no URL"
+        )
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValueError(
+            f"invalid --url {url!r}: expected https://HOST, e.g. https://bot.example.com"
         )
     return url.strip().rstrip("/")
 
 
-def _slash_commands(events_url: str) -> list[dict[str, Any]]:
+def _slash_commands(events_url: str | None) -> list[dict[str, Any]]:
     return [
         {
             "command": grammar.name,
-            "url": events_url,
+            **({"url": events_url} if events_url else {}),  # Socket Mode: over the socket
             "description": grammar.description,
             "usage_hint": grammar.usage_hint(),
             # Users, channels and groups then arrive as <@U…|name>, <#C…|name>, <!subteam^S…>.
@@ -73,9 +79,14 @@ def _slash_commands(events_url: str) -> list[dict[str, Any]]:
     ]
 
 
-def build_manifest(url: str, *, name: str = "bizdevops-bot") -> dict[str, Any]:
-    """Return the Slack app manifest for an app served at `url` (its public base URL)."""
-    events_url = _base_url(url) + EVENTS_PATH
+def build_manifest(url: str | None, *, socket_mode: bool = False,
+                   name: str = "bizdevops-bot") -> dict[str, Any]:
+    """Return the Slack app manifest for an app served at `url` (its public https base URL),
+    or, with ``socket_mode``, for one that connects out over Socket Mode (no URL at all)."""
+    if socket_mode == bool(url):
+        raise ValueError("give either --url https://HOST or --socket-mode")
+    events_url = None if socket_mode else _base_url(str(url)) + EVENTS_PATH
+    at = {} if events_url is None else {"request_url": events_url}
     return {
         "_metadata": {"major_version": 1, "minor_version": 1},
         "display_information": {
@@ -90,17 +101,18 @@ def build_manifest(url: str, *, name: str = "bizdevops-bot") -> dict[str, Any]:
         },
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
         "settings": {
-            "event_subscriptions": {"request_url": events_url, "bot_events": ["app_home_opened"]},
-            "interactivity": {"is_enabled": True, "request_url": events_url},
+            "event_subscriptions": {**at, "bot_events": ["app_home_opened"]},
+            "interactivity": {"is_enabled": True, **at},
             "org_deploy_enabled": False,
-            "socket_mode_enabled": False,
+            "socket_mode_enabled": socket_mode,
             "token_rotation_enabled": False,
         },
     }
 
 
-def manifest_yaml(url: str) -> str:
+def manifest_yaml(url: str | None, *, socket_mode: bool = False) -> str:
     """The manifest as YAML, keys in Slack's documented order."""
     return yaml.safe_dump(
-        build_manifest(url), sort_keys=False, allow_unicode=True, default_flow_style=False
+        build_manifest(url, socket_mode=socket_mode), sort_keys=False, allow_unicode=True,
+        default_flow_style=False
     )

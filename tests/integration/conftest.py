@@ -1,20 +1,24 @@
 """The storage contract's fixture: one set of tests, run on the in-memory twin (tests/fakes),
-SQLite and PostgreSQL, so the twin that service unit tests stand on behaves like storage."""
+SQLite and PostgreSQL, so the twin that service unit tests stand on behaves like storage; and an
+empty database of each kind for the migration tests."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from bot.clock import ManualClock
 from bot.render.cards import slack_args
 from bot.services.events import AfterCommit
 from bot.services.ports import UnitOfWork
-from storage.database import Database
+from storage.database import Database, make_engine
 from tests.conftest import migrated_database
 from tests.fakes.uow import InMemoryDatabase
 
@@ -53,3 +57,22 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         finally:
             await other.dispose()
             await db.dispose()
+
+
+@pytest.fixture
+async def empty_url(database_url: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A database of the same kind with nothing in it (not even ``alembic_version``)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        return
+    name = f"bizdevops_empty_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(database_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()

@@ -1,6 +1,7 @@
 """A fake GitHub REST API for the github-actions executor, held to GitHub's own OpenAPI description.
 
-The Actions endpoints: dispatch a workflow (``return_run_details``), get a run, cancel a run;
+The Actions endpoints: dispatch a workflow (``return_run_details``), get a run, cancel a run, get
+a workflow (``check-config --online``);
 and, in tests/servers/fake_github_repo.py, the repository's commits, its compare view and the
 Deployments API (``repository``: one branch, its deployments and their statuses). Each run
 goes queued → in_progress → completed (one step per GET) with the test's scripted conclusion,
@@ -41,9 +42,9 @@ GITHUB = "https://api.github.com"  # the server the description names: requests 
 API_VERSION = "2022-11-28"
 REPO = "/repos/{owner}/{repo}/actions"
 PATHS = (f"{REPO}/workflows/{{workflow_id}}/dispatches", f"{REPO}/runs/{{run_id}}",
-         f"{REPO}/runs/{{run_id}}/cancel", *fake_github_repo.PATHS)
+         f"{REPO}/runs/{{run_id}}/cancel", f"{REPO}/workflows/{{workflow_id}}", *fake_github_repo.PATHS)
 # the names ``fail`` and ``limit`` take, in PATHS order
-OPERATIONS = ("dispatch", "run", "cancel", *fake_github_repo.OPERATIONS)
+OPERATIONS = ("dispatch", "run", "cancel", "workflow", *fake_github_repo.OPERATIONS)
 DROP = 0  # a fault's status that means: close the connection without an answer
 LOST = -1  # ... that means: do what was asked, then close the connection without an answer
 _REF = re.compile(r'"#/components/([^/"]+)/([^"]+)"')
@@ -234,6 +235,7 @@ class FakeGithub:
         app.router.add_post(f"{REPO}/workflows/{{workflow_id}}/dispatches", self._dispatch)
         app.router.add_get(f"{REPO}/runs/{{run_id}}", self._get_run)
         app.router.add_post(f"{REPO}/runs/{{run_id}}/cancel", self._cancel)
+        app.router.add_get(f"{REPO}/workflows/{{workflow_id}}", self._get_workflow)
         self.repository.routes(app)
         return app
 
@@ -308,6 +310,15 @@ class FakeGithub:
                                      status=409)
         run.status, run.conclusion = "completed", "cancelled"
         return web.json_response({}, status=202)
+
+    async def _get_workflow(self, request: web.Request) -> web.Response:
+        """Every repository has every workflow (``fail(..., on="workflow")`` says otherwise)."""
+        answer = copy.deepcopy(self.validator.spec["components"]["examples"]["workflow"]["value"])
+        owner, repo = request.match_info["owner"], request.match_info["repo"]
+        workflow = request.match_info["workflow_id"]
+        answer.update(path=f".github/workflows/{workflow}", state="active",
+                      html_url=f"https://github.com/{owner}/{repo}/blob/main/.github/workflows/{workflow}")
+        return web.json_response(answer)
 
     def _api_url(self, run: FakeRun) -> str:
         return f"{GITHUB}/repos/{run.owner}/{run.repo}/actions/runs/{run.id}"

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -75,8 +78,50 @@ def test_yaml_round_trips() -> None:
 
 @pytest.mark.parametrize("url", ["ftp://x", "not a url", "", "https://", "http:///path"])
 def test_bad_url_rejected(url: str) -> None:
-    with pytest.raises(ValueError, match="http"):
+    with pytest.raises(ValueError, match="https://HOST|--url https://HOST or --socket-mode"):
         build_manifest(url)
+
+
+@pytest.mark.parametrize("url", ["http://bot.example.com", "http://localhost:3000/bot/"])
+def test_plain_http_is_refused_because_slack_refuses_it(url: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        build_manifest(url)
+    assert str(refused.value) == (
+        f"invalid --url {url!r}: Slack only accepts https:// request URLs; serve the bot behind "
+        "TLS (a reverse proxy or a tunnel), or use --socket-mode, which needs no URL")
+
+
+def test_socket_mode_needs_no_url_and_names_none() -> None:
+    manifest = build_manifest(None, socket_mode=True)
+
+    settings = manifest["settings"]
+    assert settings["socket_mode_enabled"] is True
+    assert settings["event_subscriptions"] == {"bot_events": ["app_home_opened"]}
+    assert settings["interactivity"] == {"is_enabled": True}
+    for command in manifest["features"]["slash_commands"]:
+        assert "url" not in command and command["should_escape"] is True
+    assert manifest["oauth_config"] == build_manifest(URL)["oauth_config"]
+    assert "url" not in manifest_yaml(None, socket_mode=True).replace("usage_hint", "")
+    with pytest.raises(ValueError, match="either"):
+        build_manifest(URL, socket_mode=True)
+
+
+def test_the_usage_hints_name_every_verb_of_the_command_table() -> None:
+    """What Slack shows while typing: every verb of handlers/grammar/table.py, and its keys."""
+    from handlers.grammar.table import COMMANDS
+
+    hints = {c["command"]: c["usage_hint"] for c in build_manifest(URL)["features"]["slash_commands"]}
+    for grammar in COMMANDS:
+        starts = {way.split()[1] for line in grammar.usage.values() for way in line.split("  |  ")
+                  if len(way.split()) > 1}  # the verb, or /deploy's <slug>
+        assert len(starts) > 3, grammar.name
+        ways = hints[grammar.name].split(" | ")
+        assert starts | {"help"} <= {way.split()[0] for way in ways}, grammar.name
+    assert 'override="<reason>"' in hints["/deploy"]
+    for verb in ("freeze", "unfreeze", "freezes"):
+        assert f" | {verb} " in hints["/deploy"]
+    assert " | sources " in hints["/metric"] and " | pull " in hints["/metric"]
+    assert " | preview | " in hints["/digest"]
 
 
 def test_trailing_slash_stripped() -> None:
@@ -85,8 +130,15 @@ def test_trailing_slash_stripped() -> None:
     assert manifest["features"]["slash_commands"][0]["url"] == EVENTS
 
 
-def test_http_with_port_and_path_prefix() -> None:
-    manifest = build_manifest("http://localhost:3000/bot/")
+def test_https_with_port_and_path_prefix() -> None:
+    manifest = build_manifest("https://bot.example.com:8443/bot/")
     assert manifest["settings"]["interactivity"]["request_url"] == (
-        "http://localhost:3000/bot/slack/events"
+        "https://bot.example.com:8443/bot/slack/events"
     )
+
+
+def test_the_readme_says_why_for_every_scope() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    explained = {scope for row in re.findall(r"^ *\| (`[^|]+`) \| \S", readme, re.MULTILINE)
+                 for scope in re.findall(r"`([a-z:._]+)`", row)}
+    assert set(BOT_SCOPES) <= explained

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 revision = "0005"
 down_revision = "0004"
@@ -34,6 +34,12 @@ def _backfill() -> None:
         sa.column("production_started_at", sa.DateTime(timezone=True)),
         sa.column("production_finished_at", sa.DateTime(timezone=True)),
     )
+    if context.is_offline_mode():  # `bizdevops migrate sql`: no rows to read
+        op.get_context().impl.static_output(
+            "-- WARNING 0005: existing deployments' production times are copied out of their stored JSON "
+            "row by row, which printed SQL cannot do; on a database that has deployments, "
+            "run `bizdevops migrate` for this step.")
+        return
     connection = op.get_bind()
     for row_id, stages in connection.execute(sa.select(deployments.c.id, deployments.c.stages)):
         last = stages[-1] if stages else {}

@@ -8,7 +8,7 @@ Create Date: 2026-11-30
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 revision = "0007"
 down_revision = "0006"
@@ -73,6 +73,12 @@ def _backfill() -> None:
         sa.column("prod_finished_at", sa.DateTime(timezone=True)),
         sa.column("lead_seconds", sa.Double), sa.column("rolled_back", sa.Boolean),
     )
+    if context.is_offline_mode():  # `bizdevops migrate sql`: no rows to read
+        op.get_context().impl.static_output(
+            "-- WARNING 0007: existing deployments' DORA columns (lead time, rolled back) are computed "
+            "row by row, which printed SQL cannot do; on a database that has deployments, "
+            "run `bizdevops migrate` for this step.")
+        return
     connection = op.get_bind()
     connection.execute(d.update().where(
         d.c.production_started_at.is_not(None), d.c.state.not_in(ACTIVE),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 revision = "0015"
 down_revision = "0014"
@@ -62,6 +62,13 @@ def _backfill() -> None:
         sa.column("dry_run", sa.Boolean), sa.column("finished_at", sa.DateTime(timezone=True)),
         sa.column("production", sa.JSON),
     )
+    if context.is_offline_mode():  # `bizdevops migrate sql`: no rows to read
+        op.get_context().impl.static_output(
+            "-- WARNING 0015: each use case's newest deployment learns what its last success put in "
+            "production "
+            "row by row, which printed SQL cannot do; on a database that has deployments, "
+            "run `bizdevops migrate` for this step.")
+        return
     connection = op.get_bind()
     real = deployments.c.dry_run.is_(False)
     newest = connection.execute(
