@@ -23,6 +23,7 @@ from bot.simulator.fake_slack import Fault
 from bot.simulator.simulator import Simulator
 from tests.scenario.deploy_helpers import latest, press
 from tests.scenario.test_kpi_sources import Warehouse, kpi_sim
+from tests.servers.prometheus import scrape_once
 
 Samples = dict[str, dict[tuple[tuple[str, str], ...], float]]
 TOKEN = "metrics-token-0123456789"
@@ -162,3 +163,12 @@ async def test_a_metrics_token_guards_the_endpoint(settings: Settings, clock: Ma
                 assert "bizdevops_" not in await refused.text()
         scraped, _types = await _scrape(sim, {"Authorization": f"Bearer {TOKEN}"})
         assert scraped["bizdevops_requests_total"][(("kind", "/metrics"), ("status", "401"))] == 4
+
+
+async def test_prometheus_scrapes_it_with_the_token(
+        settings: Settings, clock: ManualClock, tmp_path: Path) -> None:
+    """A real Prometheus, configured with the token as its scrape config would be in production."""
+    async with Simulator(replace(settings, metrics_token=TOKEN), clock=clock) as sim:
+        port = int(sim.base_url.rsplit(":", 1)[1].split("/")[0])
+        found = await asyncio.to_thread(scrape_once, tmp_path, port, "bizdevops_build_info", token=TOKEN)
+    assert [(r["metric"]["version"], r["value"][1]) for r in found] == [(build_version(), "1")]
