@@ -8,7 +8,6 @@ aiohttp application that serves it at ``POST /slack/events`` beside ``GET /healt
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import time
 from dataclasses import dataclass
@@ -76,8 +75,6 @@ from handlers import (
     slash_commands,
 )
 from storage.database import Database
-
-log = logging.getLogger(__name__)
 
 # Slack requests handled at once; the rest wait their turn in arrival order. With fifty in flight
 # on PostgreSQL the unlucky ones took three times the median (benchmarks/ack_latency.py); a few
@@ -177,18 +174,19 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     db = Database(settings.database_url, clock, read_connections=HEAVY_JOBS, publish=bus.publish,
                   words=cards.slack_args)
     # Two clients, one Slack: listeners retry 429/5xx themselves, the outbox worker on its own.
-    client, outbox_client = web_clients(settings.slack_bot_token or None, settings.slack_api_url)
+    telemetry = Telemetry(settings.metrics_token)
+    client, outbox_client = web_clients(settings.slack_bot_token or None, settings.slack_api_url,
+                                        telemetry.slack_error)
     outbox = OutboxWorker(db.outbox, outbox_client, clock, poll_seconds=settings.outbox_poll_seconds,
                           pacer=pacer, lease=settings.lease)
     webhooks = WebhookExecutor(settings.webhook_secret)
     mlflow = (MlflowExecutor(MlflowRest(settings.mlflow_url, settings.mlflow_token))
               if settings.mlflow_url else None)
-    s = _services(settings, clock, db, client, pipelines, kpi_config, mlflow)
+    s = _services(settings, clock, db, client, pipelines, kpi_config, mlflow, telemetry)
     engine = _engine(settings, clock, db, s.runs, webhooks, s.kpis, mlflow)
-    _follow_commits(bus, outbox, engine, s)
+    _follow_commits(bus, outbox, engine, s, telemetry)
     background = Background(heavy_slots=HEAVY_JOBS)
     bolt = _bolt(settings, client, db, clock, s, background)
-    telemetry = Telemetry()
     telemetry.heavy_waiting.set_function(lambda: background.heavy_waiting)
     outside_in = [telemetry.middleware, api_v1.json_errors, health.unavailable(db.ping)]  # 503 first
     http = web.Application(middlewares=outside_in)
@@ -199,9 +197,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
                            kpi_jobs, FreezeNotices(db.uow, clock, pipelines.freezes, settings.timezone),
                            s.use_cases.refresh_privacy), s.home,
                  background, LoopWatch(telemetry.loop_lag), kpi_jobs)
-    _routes(app)
-    telemetry.route(app.web, backlog=db.outbox.backlog, retries=lambda: outbox.retries,
-                    jobs=lambda: len(app.scheduler.jobs()), by_state=db.deployments_by_state)
+    _routes(app, telemetry)
     api_v1.register(app.web, TokenService(db.uow, clock), clock, runs=s.runs, metrics=s.metrics,
                     deployments=s.deployments, use_cases=s.use_cases,
                     webhook_secret=settings.webhook_secret, public_url=settings.public_url)
@@ -210,13 +206,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
 
 
 def _follow_commits(bus: EventBus, outbox: OutboxWorker, engine: DeploymentEngine,
-                    s: _Services) -> None:
+                    s: _Services, telemetry: Telemetry) -> None:
     # What follows a commit, all of it: each unit of work collects these events and, once its
     # transaction has committed, they are handed to the handlers here (bot/services/events.py).
     bus.handle({
         MessageQueued: [lambda _e: outbox.notify()],
         DeploymentChanged: [lambda _e: engine.notify(), lambda _e: s.home.poke()],
         FreezesChanged: [lambda _e: s.home.poke()],
+        **telemetry.after_commit(),
         StepStopped: [lambda e: engine.kill(e.deployment_id)],
         UndoNeeded: [lambda e: engine.undo(e.deployment_id)],
     })
@@ -236,7 +233,7 @@ def _engine(settings: Settings, clock: Clock, db: Database, runs: DeploymentRuns
 
 def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebClient,
               pipelines: PipelineSet, kpi_config: KpiConfig,
-              mlflow: MlflowExecutor | None) -> _Services:
+              mlflow: MlflowExecutor | None, telemetry: Telemetry) -> _Services:
     directory = SlackDirectory(client)
     deployments = DeploymentService(db.uow, clock, pipelines, settings.timezone, settings.admins,
                                     groups=directory)
@@ -261,7 +258,7 @@ def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebCl
                         SourceReaders.every(kpi_config.connection_urls, settings.mlflow_url,
                                             settings.mlflow_token),
                         settings.timezone,
-                        secrets=settings.secrets() + kpi_config.secrets()),
+                        secrets=settings.secrets() + kpi_config.secrets(), counted=telemetry.kpi_pulled),
         registry=RegistryEvents(db.uow, clock, mlflow),
         runs=DeploymentRuns(db.uow, clock, settings.timezone, settings.public_url,
                             pipelines.freezes, settings.admins, directory),
@@ -292,8 +289,10 @@ def _bolt(settings: Settings, client: AsyncWebClient, db: Database, clock: Clock
     return bolt
 
 
-def _routes(app: BotApp) -> None:
+def _routes(app: BotApp, telemetry: Telemetry) -> None:
     health.register(app.web, app.db.ping)
+    telemetry.route(app.web, backlog=app.db.outbox.backlog, retries=lambda: app.outbox.retries,
+                    jobs=lambda: len(app.scheduler.jobs()), by_state=app.db.deployments_by_state)
     if app.settings.slack_signing_secret:
         # Only HTTP mode has signatures to verify; Socket Mode must not offer an unverified door.
         slack_http.register(app.web, app.bolt, app.settings.slack_signing_secret,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 import sys
 from collections.abc import Sequence
@@ -13,13 +12,14 @@ from bot import cli_migrate, logs
 from bot.config import ConfigError, Settings, load_dotenv_file, load_settings
 from bot.config_files import kpi_config_for, pipelines_for
 from bot.kpis.loading import KpiSourceError
+from bot.log_events import get_logger
 from bot.pipelines.loading import PipelineError
 from bot.render import refusals
 from bot.services.ports import ApiToken
 from bot.slack.manifest import manifest_yaml
 from storage.database import DatabaseUnavailable
 
-log = logging.getLogger("bizdevops")
+log = get_logger("bizdevops")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -208,5 +208,5 @@ async def _until_signal(work) -> int:  # type: ignore[no-untyped-def]
     try:
         return await task
     except asyncio.CancelledError:
-        log.info("action=shutdown reason=signal")
+        log.info("shutdown", reason="signal")
         return 0

@@ -54,11 +54,12 @@ class Settings:
     github_api_url: str = "https://api.github.com"
     github_token: str = field(default="", repr=False)
     github_poll_seconds: float = 5.0  # between looks at a workflow run (tests shorten it)
+    metrics_token: str = field(default="", repr=False)  # GET /metrics wants it as a bearer token
 
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in logs or messages."""
         candidates = (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token,
-                      self.webhook_secret, self.mlflow_token,
+                      self.webhook_secret, self.mlflow_token, self.metrics_token,
                       self.mlflow_webhook_secret, self.github_token, make_url(self.database_url).password)
         return tuple(str(s) for s in candidates if s)
 
@@ -191,4 +192,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "shell") 
         mlflow_webhook_secret=env.get("BIZDEVOPS_MLFLOW_WEBHOOK_SECRET", "").strip(),
         github_api_url=_url(env, "BIZDEVOPS_GITHUB_API_URL", "https://api.github.com").rstrip("/"),
         github_token=env.get("BIZDEVOPS_GITHUB_TOKEN", "").strip(),
+        metrics_token=env.get("BIZDEVOPS_METRICS_TOKEN", "").strip(),
     )

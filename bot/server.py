@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import logging
 import sys
 from typing import Any
 
@@ -14,10 +13,11 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app import BotApp, create_app
 from bot.config import Settings
+from bot.log_events import get_logger
 from storage.database import DatabaseUnavailable, connect_check
 from storage.migrate import SchemaOutOfDate, check_schema
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 SHUTDOWN_GRACE = 20.0  # seconds for in-flight steps and deliveries after SIGTERM
 
@@ -36,7 +36,7 @@ async def _start(settings: Settings) -> tuple[BotApp, web.AppRunner] | None:
         await app.stop()
         return None
     except SchemaOutOfDate as behind:
-        log.error("action=startup_refused reason=%s", behind)
+        log.error("startup_refused", reason=behind)
         print(f"bizdevops: {behind}", flush=True)
         await app.stop()
         return None
@@ -55,7 +55,7 @@ async def serve(settings: Settings) -> int:
     if started is None:
         return 1
     app, runner = started
-    log.info("action=serving port=%s path=/slack/events", settings.port)
+    log.info("serving", port=settings.port, path="/slack/events")
     try:
         await asyncio.Event().wait()
     finally:
@@ -72,7 +72,7 @@ async def socket_mode(settings: Settings) -> int:
         return 1
     app, runner = started
     handler = AsyncSocketModeHandler(app.bolt, settings.slack_app_token)
-    log.info("action=socket_mode port=%s", settings.port)
+    log.info("socket_mode", port=settings.port)
     try:
         if not await _open_socket(app, handler, settings):
             return 2
@@ -96,7 +96,7 @@ async def _open_socket(app: BotApp, handler: Any, settings: Settings) -> bool:
             print(f"bizdevops: configuration error: SLACK_APP_TOKEN was refused by Slack ({error})",
                   file=sys.stderr, flush=True)
             return False
-        log.warning("action=socket_mode_open_failed error=%s; retrying", error)
+        log.warning("socket_mode_open_failed", error=error, retrying=True)
     except (aiohttp.ClientError, TimeoutError) as down:
-        log.warning("action=socket_mode_open_failed error=%s; retrying", type(down).__name__)
+        log.warning("socket_mode_open_failed", error=type(down).__name__, retrying=True)
     return True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -10,6 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.deploy_results import DeployResult
+from bot.log_events import get_logger
 from bot.render import blocks, deploy_blocks, deploy_replies
 from bot.render.blocks import Message
 from bot.services.approvals import ApprovalService
@@ -22,7 +22,7 @@ from handlers.error_path import outcome, refuser
 from handlers.grammar import deploy_grammar
 from handlers.grammar.parsing import UsageError, input_value, reason_problem
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def register(app: AsyncApp, approvals: ApprovalService, home: HomeService,
@@ -71,7 +71,7 @@ class _Buttons:
         async def click(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                         respond: AsyncRespond, client: AsyncWebClient) -> None:
             await ack()
-            log.info("action=button button=%s user=%s", button, body["user"]["id"])
+            log.info("button", button=button, user=body["user"]["id"])
             work = decide(action.get("value", ""), self.actor(body))
             self.background.spawn(self.run(body, respond, client, work), button)
 

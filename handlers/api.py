@@ -8,7 +8,6 @@ Every refusal is a 4xx with ``{"error": ...}`` and one log line.
 from __future__ import annotations
 
 import json
-import logging
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,10 +18,11 @@ from bot.domain.deployment_model import StepKind
 from bot.domain.safe_text import web_url
 from bot.executors.base import ExecutorResult, Outcome
 from bot.executors.webhook import DETAIL_LIMIT, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_callback
+from bot.log_events import get_logger
 from bot.services.deployment_runs import DeploymentRuns
 from handlers.grammar.parsing import parse_id
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 KINDS = frozenset(k.value for k in StepKind)
 EXPECTED = 'expected JSON {"status": "succeeded"|"failed", "detail"?: "...", "url"?: "https://..."}'
@@ -49,12 +49,10 @@ def register(web_app: web.Application, runs: DeploymentRuns, secret: str, public
             deployment_id, stage, kind, wave = _step(request)
             result = _result(body)
         except Refused as refused:
-            log.info("action=callback_refused status=%s reason=%s path=%s", refused.status, refused,
-                     request.raw_path[:200])
+            log.info("callback_refused", status=refused.status, reason=refused, path=request.raw_path[:200])
             return web.json_response({"error": str(refused)}, status=refused.status)
         saved = await runs.record_callback(deployment_id, stage, kind, wave, result)
-        log.info("action=callback deployment_id=%s stage=%s status=%s applied=%s",
-                 deployment_id, stage, result.outcome, saved)
+        log.info("callback", deployment_id=deployment_id, stage=stage, status=result.outcome, applied=saved)
         if not saved:  # another step's turn now, or this one had its result already
             return web.json_response({"error": "that step is not waiting for a result"}, status=409)
         return web.json_response({"ok": True})

@@ -3,14 +3,13 @@ scopes let them (403 naming the scope the endpoint needs)."""
 
 from __future__ import annotations
 
-import logging
-
 from aiohttp import web
 
+from bot.log_events import get_logger
 from bot.services.ports import ApiToken
 from bot.services.tokens import TokenService
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 UNKNOWN = "missing, wrong or revoked bearer token"
 
@@ -21,8 +20,7 @@ async def bearer(request: web.Request, tokens: TokenService, scope: str) -> ApiT
     if token is None:
         return web.json_response({"error": UNKNOWN}, status=401)
     if scope not in token.scopes:
-        log.info("action=api_refused status=403 token=%s needs=%s path=%s", token.name, scope,
-                 request.path[:200])
+        log.info("api_refused", status=403, token=token.name, needs=scope, path=request.path[:200])
         return web.json_response({"error": (
             f"the token {token.name!r} lacks the scope {scope}; create one that has it with "
             f"`bizdevops token create NAME --scope {scope}`")}, status=403)

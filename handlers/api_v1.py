@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from bot.clock import Clock
+from bot.log_events import get_logger
 from bot.services.deployment_runs import DeploymentRuns
 from bot.services.deployments import DeploymentService
 from bot.services.metrics import MetricService
@@ -15,7 +15,7 @@ from bot.services.tokens import TokenService
 from bot.services.usecases import UseCaseService
 from handlers import api, deployments_api, metrics_api
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 PREFIX = "/api/v1/"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -32,7 +32,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except web.HTTPException:
         raise
     except Exception:
-        log.exception("action=api_error path=%s", request.path[:200])
+        log.exception("api_error", path=request.path[:200])
         return web.json_response({"error": "the bot could not answer; its log says why"}, status=500)
 
 

@@ -12,7 +12,6 @@ or pipeline, 400 for the shape. A retried POST starts nothing twice while the fi
 from __future__ import annotations
 
 import json
-import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from bot.domain.deployment_model import Deployment
 from bot.domain.errors import Conflict, DomainError, NotAllowed
 from bot.domain.safe_text import control_character, web_url
 from bot.domain.usecases import SLUG_RE
+from bot.log_events import get_logger
 from bot.pipelines.checks import NAME_RE as PIPELINE_RE
 from bot.render import refusals
 from bot.services.commands import Actor, DeploymentStatus, StartDeployment
@@ -39,7 +39,7 @@ from handlers.api_values import BadInput, plausible
 from handlers.grammar.deploy_grammar import VERSION_RE
 from handlers.grammar.parsing import parse_id
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 SCOPE = "deployments:write"
 FIELDS = ("use_case", "version", "pipeline", "commit", "changed_at", "url", "requested_by")
@@ -81,8 +81,8 @@ class DeploymentsApi:
         except DomainError as refused:
             words = refusals.plain(refused, admins_configured=self.deployments.admins_configured)
             return _refused(request, _status(refused), words)
-        log.info("action=api_deploy token=%s requested_by=%s use_case=%s deployment_id=%s",
-                 token.name, requested_by, command.slug, started.deployment_id)
+        log.info("api_deploy", token=token.name, requested_by=requested_by, use_case=command.slug,
+                 deployment_id=started.deployment_id)
         where = self.status_url(request, started.deployment_id)
         return web.json_response({"id": started.deployment_id, "status_url": where}, status=201,
                                  headers={"Location": where})
@@ -116,7 +116,7 @@ def _status(refused: DomainError) -> int:
 
 
 def _refused(request: web.Request, status: int, error: str) -> web.Response:
-    log.info("action=api_refused status=%s path=%s", status, request.path[:200])
+    log.info("api_refused", status=status, path=request.path[:200])
     return web.json_response({"error": error}, status=status)
 
 

@@ -11,12 +11,13 @@ from slack_bolt.async_app import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
 from bot.domain.usecases import DomainError
+from bot.log_events import get_logger
 from bot.render import blocks, refusals
 from bot.render.blocks import Message
 from bot.services.ports import DuplicateDelivery, log_duplicate
 from handlers.grammar.parsing import UsageError
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 T = TypeVar("T")
 Refused = UsageError | DomainError
@@ -43,7 +44,7 @@ async def outcome(work: Awaitable[T], what: str, user: str, refuse: Refuse) -> T
     except DuplicateDelivery:
         raise
     except Exception:  # noqa: BLE001 - nobody else awaits this: log it, tell the person
-        log.exception("action=%s_error user=%s", what, user)
+        log.exception(f"{what}_error", user=user)
         return blocks.sorry()
 
 
@@ -58,12 +59,12 @@ async def on_error(error: Exception, body: dict[str, Any], context: AsyncBoltCon
     if isinstance(error, DuplicateDelivery):
         log_duplicate(error)
         return None if response is None else BoltResponse(status=200, body="")
-    log.error("action=handler_error error=%s", type(error).__name__, exc_info=error)
+    log.error("handler_error", error=type(error).__name__, exc_info=error)
     respond = context.get("respond")
     if respond is None or not body.get("response_url"):
         return None
     try:
         await respond(response_type="ephemeral", **blocks.sorry().as_args())
     except Exception:  # noqa: BLE001 - the error handler must not fail in turn
-        log.warning("action=handler_error_reply_failed")
+        log.warning("handler_error_reply_failed")
     return None

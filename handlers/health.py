@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-log = logging.getLogger(__name__)
+from bot.log_events import get_logger
+
+log = get_logger(__name__)
 
 Ping = Callable[[], Awaitable[bool]]
 
@@ -34,7 +35,7 @@ def unavailable(ping: Ping) -> Any:
         except Exception:
             if await ping():
                 raise
-            log.warning("action=database_unavailable path=%s", request.path)
+            log.warning("database_unavailable", path=request.path)
             return web.json_response({"status": "unavailable", "reason": "database"}, status=503)
 
     return middleware

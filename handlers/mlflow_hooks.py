@@ -11,7 +11,6 @@ delivers it again (its retries keep the delivery id; a delivery handled already 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,9 +25,10 @@ from bot.domain.registry import (
     verify_mlflow_signature,
 )
 from bot.executors.webhook import read_bounded
+from bot.log_events import get_logger
 from bot.render.registry_blocks import bad_delivery, ignored
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 PATH = "/api/v1/hooks/mlflow"
 DELIVERY_HEADER = "X-MLflow-Delivery-Id"
@@ -76,14 +76,14 @@ def register(web_app: web.Application, secret: str, clock: Callable[[], float],
         try:
             event = await _event(request, secret, now)
         except Refused as refused:
-            log.info("action=mlflow_hook_refused status=%s reason=%s", refused.status, refused)
+            log.info("mlflow_hook_refused", status=refused.status, reason=refused)
             return web.json_response({"error": str(refused)}, status=refused.status)
         except IgnoredEvent as other:
-            log.info("action=mlflow_hook_ignored kind=%s", other)
+            log.info("mlflow_hook_ignored", kind=other)
             return web.json_response({"ignored": ignored(other)})
         if not deliveries.claim(event.delivery_id, now):
-            log.info("action=mlflow_hook_ignored kind=%s delivery_id=%s reason=duplicate",
-                     event.kind, event.delivery_id)
+            log.info("mlflow_hook_ignored", kind=event.kind, delivery_id=event.delivery_id,
+                     reason="duplicate")
             return web.json_response({"ignored": f"delivery {event.delivery_id} was handled already"})
         return await _handle(event, on_event, deliveries)
 
@@ -95,10 +95,10 @@ async def _handle(event: RegistryEvent, on_event: OnEvent, deliveries: Deliverie
         await on_event(event)
     except Exception:  # whatever went wrong is ours: MLflow retries a 5xx
         deliveries.release(event.delivery_id)
-        log.exception("action=mlflow_hook_failed kind=%s delivery_id=%s", event.kind, event.delivery_id)
+        log.exception("mlflow_hook_failed", kind=event.kind, delivery_id=event.delivery_id)
         return web.json_response({"error": "the event could not be handled now"}, status=503)
-    log.info("action=mlflow_hook kind=%s model=%s version=%s alias=%s delivery_id=%s",
-             event.kind, event.model, event.version or "-", event.alias or "-", event.delivery_id)
+    log.info("mlflow_hook", kind=event.kind, model=event.model, version=event.version or "-",
+             alias=event.alias or "-", delivery_id=event.delivery_id)
     return web.json_response({"ok": True})
 
 

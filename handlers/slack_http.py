@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import logging
 import re
 import time
 
@@ -21,9 +20,10 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
 from bot.clock import within_window
+from bot.log_events import get_logger
 from handlers.slack_payload import Malformed, parse
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 _TIMESTAMP_RE = re.compile(r"[0-9]{1,12}")
 _SIGNATURE_RE = re.compile(r"v0=[0-9a-f]{64}")
@@ -42,12 +42,12 @@ def register(web_app: web.Application, bolt: AsyncApp, signing_secret: str, *, a
         body = await request.read()
         if not signed(key, request.headers.get("X-Slack-Request-Timestamp", ""),
                       request.headers.get("X-Slack-Signature", ""), body, now=wall_clock()):
-            log.info("action=slack_refused status=401 reason=signature")  # as bolt did, sans body
+            log.info("slack_refused", status=401, reason="signature")  # as bolt did, sans body
             return web.json_response({"error": "invalid request"}, status=401)
         try:
             parse(body, request.content_type)
         except Malformed as bad:
-            log.info("action=slack_refused status=400 reason=%s", bad)
+            log.info("slack_refused", status=400, reason=bad)
             return web.json_response({"error": f"malformed request: {bad}"}, status=400)
         async with turns:
             return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))

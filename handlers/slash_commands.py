@@ -4,7 +4,6 @@ DORA, a KPI table) are acked at once and answered through the response_url in th
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -17,6 +16,7 @@ from bot.domain.change_results import ChangesAnswer
 from bot.domain.digest_data import DigestData
 from bot.domain.metric_results import ChartRequest, MetricResult
 from bot.domain.usecases import DomainError
+from bot.log_events import get_logger
 from bot.render import (
     blocks,
     change_replies,
@@ -67,7 +67,7 @@ from handlers.error_path import outcome, refuser
 from handlers.grammar.parsing import HelpRequested, UsageError, control_problem
 from handlers.grammar.table import COMMANDS, DEPLOY, DIGEST, METRIC, USECASE, Grammar
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 C = TypeVar("C")
 
@@ -149,7 +149,7 @@ def _listen(app: AsyncApp, grammar: Grammar, run: Run, admins: frozenset[str],
     async def listener(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond,
                        client: AsyncWebClient) -> None:
         user, channel, text = command["user_id"], command["channel_id"], command.get("text", "")
-        log.info("action=command command=%s user=%s channel=%s", grammar.name, user, channel)
+        log.info("command", command=grammar.name, user=user, channel=channel)
         where, who = Where(channel, client), Actor(user, channel, user in admins)
         async def execute(cmd: Any, who: Actor) -> Message | Later | OpenDialog:
             if (slug := named_slug(cmd)) is not None:  # a private use case is unseen outside
@@ -286,5 +286,4 @@ async def upload_chart(client: AsyncWebClient, channel: str, chart: ChartRequest
         await client.files_upload_v2(channel=channel, file=png, filename=upload.filename,
                                      title=upload.title)
     except SlackApiError as refused:  # e.g. not_in_channel: the table was answered anyway
-        log.warning("action=chart.upload_failed channel=%s error=%s", channel,
-                    refused.response.get("error"))
+        log.warning("chart.upload_failed", channel=channel, error=refused.response.get("error"))

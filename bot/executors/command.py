@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import re
 import signal
@@ -14,8 +13,9 @@ from datetime import timedelta
 from bot.domain.executor_specs import CommandSpec, ExecutorSpec
 from bot.executors._common import clip, format_timeout
 from bot.executors.base import ExecutorResult, Outcome, StageJob
+from bot.log_events import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 TAIL_LINES = 20
 LINE_LIMIT = 500          # characters kept of one output line
@@ -84,15 +84,15 @@ class CommandExecutor:
                 start_new_session=True,  # its own process group, so a timeout kills grandchildren too
             )
         except OSError as exc:
-            log.warning("action=command_start_failed deployment_id=%s stage=%s program=%s error=%s",
-                        job.deployment_id, job.stage, argv[0], type(exc).__name__)
+            log.warning("command_start_failed", deployment_id=job.deployment_id, stage=job.stage,
+                        program=argv[0], error=type(exc).__name__)
             return ExecutorResult(Outcome.FAILED, _start_error(argv[0], exc))
-        log.info("action=command_started deployment_id=%s stage=%s program=%s pid=%s",
-                 job.deployment_id, job.stage, argv[0], proc.pid)
+        log.info("command_started", deployment_id=job.deployment_id, stage=job.stage, program=argv[0],
+                 pid=proc.pid)
         tail: deque[str] = deque(maxlen=TAIL_LINES)
         code = await self._supervise(proc, tail, timeout)
-        log.info("action=command_finished deployment_id=%s stage=%s pid=%s exit_code=%s",
-                 job.deployment_id, job.stage, proc.pid, code)
+        log.info("command_finished", deployment_id=job.deployment_id, stage=job.stage, pid=proc.pid,
+                 exit_code=code)
         if code is None:
             detail = f"timed out after {format_timeout(timeout)}"
             return ExecutorResult(Outcome.FAILED, detail, output_tail=tuple(tail))

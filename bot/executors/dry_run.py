@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from datetime import timedelta
 
 from bot.domain.executor_specs import DryRunSpec, ExecutorSpec
 from bot.executors._common import describe_targets, format_timeout
 from bot.executors.base import ExecutorResult, Outcome, StageJob
+from bot.log_events import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class DryRunExecutor:
@@ -19,7 +19,7 @@ class DryRunExecutor:
     ) -> ExecutorResult:
         assert isinstance(spec, DryRunSpec)  # Executors runs each spec with its kind's executor
         where = describe_targets(job.wave, job.targets)
-        log.info("action=dry_run deployment_id=%s stage=%s wave=%s", job.deployment_id, job.stage, job.wave)
+        log.info("dry_run", deployment_id=job.deployment_id, stage=job.stage, wave=job.wave)
         # Honour the stage timeout like a real executor would, so a misconfigured
         # delay behaves the same in a dry run as in production.
         if spec.delay >= timeout > timedelta():

@@ -14,7 +14,6 @@ stage's detail but does not fail the stage: the workflow run is the deployment.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -30,8 +29,9 @@ from bot.executors.github_api import ApiSettings, GithubApi, GithubFailed, Pace,
 from bot.executors.github_commits import commit_change
 from bot.executors.github_deployments import GithubDeployments, Record
 from bot.executors.webhook import exponential_backoff
+from bot.log_events import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 CANCEL_SECONDS = 10.0        # a cancel on the way out must not hold up the deployment
 LONGEST_LOOK_WAIT = 60.0     # between failed looks at a run: backoff, but never blind for long
@@ -115,8 +115,7 @@ class GithubActionsExecutor:
         repo, _, run_id = ref.partition("#")
         if not run_id.isdigit():
             return ExecutorResult(Outcome.FAILED, f"not a workflow run: {clip(ref, 100)!r}")
-        log.info("action=github_run_followed deployment_id=%s stage=%s run=%s", job.deployment_id,
-                 job.stage, ref)
+        log.info("github_run_followed", deployment_id=job.deployment_id, stage=job.stage, run=ref)
 
         assert isinstance(spec, GithubActionsSpec)
 
@@ -178,14 +177,14 @@ class GithubActionsExecutor:
             raise GithubFailed(f"GitHub did not say which run it started (HTTP {status}); "
                                "it needs return_run_details (API version 2022-11-28)")
         run.id, run.html_url = run_id, web_url(data.get("html_url"))
-        log.info("action=github_run_dispatched deployment_id=%s stage=%s wave=%s repo=%s/%s run_id=%s",
-                 job.deployment_id, job.stage, job.wave, target.owner, target.repo, run_id)
+        log.info("github_run_dispatched", deployment_id=job.deployment_id, stage=job.stage, wave=job.wave,
+                 repo=f"{target.owner}/{target.repo}", run_id=run_id)
         if started is not None:
             await started(f"{target.owner}/{target.repo}#{run_id}")
         await self._open_record(spec, job, target, run, pace)
         conclusion = await self._follow(target, run, pace)
-        log.info("action=github_run_done deployment_id=%s stage=%s run_id=%s conclusion=%s",
-                 job.deployment_id, job.stage, run_id, conclusion)
+        log.info("github_run_done", deployment_id=job.deployment_id, stage=job.stage, run_id=run_id,
+                 conclusion=conclusion)
         return await self._verdict(conclusion, target, run, pace)
 
     async def _verdict(self, conclusion: str, target: _Target, run: _Run,
@@ -224,8 +223,8 @@ class GithubActionsExecutor:
                 if not looks.look_again(failed):
                     raise
                 run.trouble = str(failed)
-                log.warning("action=github_run_look_failed run_id=%s failed_looks=%s problem=%s",
-                            run.id, looks.failed, clip(self._mask(str(failed)), 120))
+                log.warning("github_run_look_failed", run_id=run.id, failed_looks=looks.failed,
+                            problem=clip(self._mask(str(failed)), 120))
                 wait = max(self._poll, self._backoff(min(looks.failed - 1, 16)))  # 2**1024: no float
                 await self._pause(pace, min(wait, LONGEST_LOOK_WAIT))
                 continue
@@ -249,8 +248,7 @@ class GithubActionsExecutor:
     async def _timed_out(self, target: _Target, run: _Run, job: StageJob,
                          timeout: timedelta) -> ExecutorResult:
         waited = f"no result within {format_timeout(timeout)}"
-        log.warning("action=github_run_timeout deployment_id=%s stage=%s run_id=%s",
-                    job.deployment_id, job.stage, run.id)
+        log.warning("github_run_timeout", deployment_id=job.deployment_id, stage=job.stage, run_id=run.id)
         if run.id is None:
             return ExecutorResult(Outcome.FAILED, f"{waited}; the workflow was not dispatched")
         if run.trouble:
@@ -263,8 +261,7 @@ class GithubActionsExecutor:
         more, and it must not go on deploying while the channel says the stage failed."""
         if run.id is None:
             return ExecutorResult(Outcome.FAILED, reason, url=run.html_url)
-        log.warning("action=github_run_given_up deployment_id=%s stage=%s run_id=%s",
-                    job.deployment_id, job.stage, run.id)
+        log.warning("github_run_given_up", deployment_id=job.deployment_id, stage=job.stage, run_id=run.id)
         cancelled = await self._cancel(target, run, job)
         return ExecutorResult(Outcome.FAILED, f"following the workflow run failed: {reason}; {cancelled}",
                               url=run.html_url)
@@ -283,8 +280,8 @@ class GithubActionsExecutor:
                 problem = str(failed)
         except TimeoutError:
             problem = f"no answer within {CANCEL_SECONDS:g} s"
-        log.info("action=github_run_cancel deployment_id=%s stage=%s run_id=%s problem=%s",
-                 job.deployment_id, job.stage, run.id, clip(self._mask(problem), 120) or "none")
+        log.info("github_run_cancel", deployment_id=job.deployment_id, stage=job.stage, run_id=run.id,
+                 problem=clip(self._mask(problem), 120) or "none")
         if problem:  # said plainly: people must go and look, and the link takes them there
             where = f": {run.html_url}" if run.html_url else ""
             said = f"cancelling the workflow run failed ({problem}): it may still be running{where}"

@@ -10,7 +10,6 @@ in milliseconds.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +19,10 @@ import aiohttp
 from bot.executors._common import clip
 from bot.executors.github_limits import RATE_LIMIT_BUDGET, floor, rate_limit, until_words
 from bot.executors.webhook import read_bounded
+from bot.log_events import get_logger
 from bot.masking import mask, url_secrets
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 API_VERSION = "2022-11-28"   # the version whose dispatch still takes return_run_details
 MAX_ANSWER_BYTES = 1024 * 1024  # a workflow run (with its repository) is tens of kB
@@ -102,7 +102,7 @@ class GithubApi:
             if wait is None:
                 raise GithubFailed(f"GitHub API answered HTTP {status}: {self._message(data)}",
                                    status=status)
-            log.warning("action=github_rate_limited status=%s wait_seconds=%.1f", status, wait)
+            log.warning("github_rate_limited", status=status, wait_seconds=round(wait, 1))
             await self._settings.sleep(wait)
 
     async def _request(self, method: str, path: str, body: dict[str, Any] | None, *,

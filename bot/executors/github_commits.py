@@ -5,7 +5,6 @@ compare view between two commits, for `/deploy changes`."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,8 +18,9 @@ from bot.domain.safe_text import web_url
 from bot.executors._common import clip
 from bot.executors.github_api import ApiSettings, GithubApi, GithubFailed, Pace
 from bot.executors.webhook import exponential_backoff
+from bot.log_events import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 COMPARE_SECONDS = 20.0  # a person waits for the answer (after the acknowledgement)
 
@@ -51,8 +51,7 @@ async def commit_change(api: GithubApi, repo: str, sha: str, run_url: str | None
     try:
         _, data = await api.call("GET", f"{repo}/commits/{quote(sha, safe='')}", pace=pace, retries=1)
     except GithubFailed as failed:
-        log.warning("action=github_commit_unknown sha=%s problem=%s", sha[:12],
-                    clip(api.mask(str(failed)), 120))
+        log.warning("github_commit_unknown", sha=sha[:12], problem=clip(api.mask(str(failed)), 120))
         return Change(ChangeKind.COMMIT, sha, None, commit_page(run_url, sha))
     commit = data.get("commit") if isinstance(data, dict) else None
     people = commit if isinstance(commit, dict) else {}

@@ -27,7 +27,6 @@ inactive here.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -36,8 +35,9 @@ from urllib.parse import quote
 from bot.executors._common import clip
 from bot.executors.base import ExecutorResult, Outcome, StageJob, UndoFailed
 from bot.executors.github_api import GithubApi, GithubFailed, Pace
+from bot.log_events import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 FINAL = frozenset({"success", "failure", "error", "inactive"})  # a deployment that ended
 LOOKED_AT = 20   # the environment's newest deployments searched for ours, and for replaced ones
@@ -131,8 +131,8 @@ class GithubDeployments:
 
     def _failed(self, record: Record, job: StageJob, failed: GithubFailed) -> None:
         record.trouble = str(failed)
-        log.warning("action=github_deployment_record_failed deployment_id=%s stage=%s problem=%s",
-                    job.deployment_id, job.stage, clip(self._api.mask(str(failed)), 120))
+        log.warning("github_deployment_record_failed", deployment_id=job.deployment_id, stage=job.stage,
+                    problem=clip(self._api.mask(str(failed)), 120))
 
     # ── the API's calls ────────────────────────────────────────────────────────────────────
 
@@ -156,8 +156,8 @@ class GithubDeployments:
             return found
         if status != 201 or not isinstance(data, dict) or not isinstance(data.get("id"), int):
             raise GithubFailed(f"GitHub did not create a deployment (HTTP {status})", status=status)
-        log.info("action=github_deployment_created deployment_id=%s stage=%s github_deployment=%s",
-                 job.deployment_id, job.stage, data["id"])
+        log.info("github_deployment_created", deployment_id=job.deployment_id, stage=job.stage,
+                 github_deployment=data["id"])
         return int(data["id"])
 
     async def _find(self, repo: str, job: StageJob, ref: str, pace: Pace) -> int | None:
@@ -198,8 +198,7 @@ class GithubDeployments:
                 if not _lost(failed) or attempt == TRIES:
                     raise
                 continue  # it may have landed: look before trying again
-            log.info("action=github_deployment_status github_deployment=%s state=%s",
-                     deployment, state)
+            log.info("github_deployment_status", github_deployment=deployment, state=state)
             return True
         return False  # pragma: no cover - the loop returns or raises
 

@@ -9,7 +9,6 @@ and announcements live here too.
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -20,11 +19,12 @@ from bot.domain.kpis import SourceFailure
 from bot.domain.registry import READY, VERSION_RE, ModelVersion, TagMismatch, tag_mismatches
 from bot.executors._common import clip, format_timeout
 from bot.executors.base import ExecutorResult, Intends, Outcome, StageJob, UndoFailed
+from bot.log_events import get_logger
 
 if TYPE_CHECKING:  # the client is handed in; executors do not depend on the sources package
     from bot.sources.mlflow_rest import MlflowRest
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 NO_MODEL = ("no MLflow model: link one with `/usecase link <slug> model <name>` "
             "or set `model` in the stage")
@@ -97,8 +97,8 @@ class MlflowExecutor:
                                 found)
         except (_Refused, SourceFailure) as failure:
             return self._failed(str(failure), undo, found)
-        log.info("action=mlflow_alias_set model=%s alias=%s from=%s to=%s deployment_id=%s",
-                 model, alias, previous or "-", version, job.deployment_id)
+        log.info("mlflow_alias_set", model=model, alias=alias, previous=previous or "-", to=version,
+                 deployment_id=job.deployment_id)
         moved = (f"{_name(model, alias)}: {_shown(previous)} → v{version}" if previous != version
                  else f"{_name(model, alias)} already pointed at v{version}")
         return ExecutorResult(Outcome.SUCCEEDED, moved, undo=undo, change=self._change(found))

@@ -13,7 +13,6 @@ import asyncio
 import hashlib
 import hmac
 import json
-import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -26,8 +25,9 @@ from bot.domain.executor_specs import ExecutorSpec, WebhookSpec
 from bot.domain.safe_text import web_url
 from bot.executors._common import clip, format_timeout
 from bot.executors.base import ExecutorResult, Outcome, StageJob
+from bot.log_events import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 TIMESTAMP_HEADER = "X-Bizdevops-Timestamp"
 SIGNATURE_HEADER = "X-Bizdevops-Signature"
@@ -157,8 +157,8 @@ class WebhookExecutor:
                 return await self._deliver(spec.url, body, job, errors)
         except TimeoutError:
             last = f"; last error: {errors[-1]}" if errors else ""
-            log.warning("action=webhook_timeout deployment_id=%s stage=%s wave=%s attempts=%s",
-                        job.deployment_id, job.stage, job.wave, len(errors) + 1)
+            log.warning("webhook_timeout", deployment_id=job.deployment_id, stage=job.stage, wave=job.wave,
+                        attempts=len(errors) + 1)
             return ExecutorResult(Outcome.FAILED, f"webhook timed out after {format_timeout(timeout)}{last}")
 
     async def _deliver(self, url: str, body: bytes, job: StageJob, errors: list[str]) -> ExecutorResult:
@@ -169,13 +169,11 @@ class WebhookExecutor:
                 result = await self._post(url, body)
             except _Retryable as exc:
                 errors.append(str(exc))
-                log.warning(
-                    "action=webhook_attempt_failed deployment_id=%s stage=%s wave=%s attempt=%s error=%s",
-                    job.deployment_id, job.stage, job.wave, attempt + 1, clip(str(exc), 120),
-                )
+                log.warning("webhook_attempt_failed", deployment_id=job.deployment_id, stage=job.stage,
+                            wave=job.wave, attempt=attempt + 1, error=clip(str(exc), 120))
                 continue
-            log.info("action=webhook_done deployment_id=%s stage=%s wave=%s attempt=%s outcome=%s",
-                     job.deployment_id, job.stage, job.wave, attempt + 1, result.outcome)
+            log.info("webhook_done", deployment_id=job.deployment_id, stage=job.stage, wave=job.wave,
+                     attempt=attempt + 1, outcome=result.outcome)
             return result
         return ExecutorResult(Outcome.FAILED, f"webhook failed after {len(errors)} attempts: {errors[-1]}")
 

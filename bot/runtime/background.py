@@ -13,14 +13,14 @@ hold more database connections than the read-only pool has (``Database.reads``).
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
+from bot.log_events import get_logger
 from bot.services.ports import DuplicateDelivery, log_duplicate
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class Background:
@@ -65,7 +65,7 @@ class Background:
         except DuplicateDelivery as key:  # another attempt at this delivery applied it first
             log_duplicate(key)
         except Exception:  # noqa: BLE001 - nobody awaits this task: say it here
-            log.exception("action=background_error work=%s", name)
+            log.exception("background_error", work=name)
 
     async def settle(self) -> None:
         """Wait until nothing set off is still running (work may set off more work)."""

@@ -8,13 +8,13 @@ does not keep the others from running.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from bot.log_events import get_logger
 from bot.services.events import AfterCommit
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 Handler = Callable[[Any], None]
 
@@ -33,4 +33,4 @@ class EventBus:
                 try:
                     handler(event)
                 except Exception:  # noqa: BLE001 - what follows must not undo what was committed
-                    log.exception("action=event_handler_error event=%s", type(event).__name__)
+                    log.exception("event_handler_error", event=type(event).__name__)

@@ -9,7 +9,6 @@ then another process takes the step over and follows that run to its end).
 from __future__ import annotations
 
 import asyncio
-import logging
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -17,12 +16,13 @@ from datetime import timedelta
 from bot.clock import Clock
 from bot.executors.base import HANDED_OVER, ExecutorResult, Intends, Outcome, Started
 from bot.executors.registry import Executors
+from bot.log_events import get_logger
 from bot.services.change_undo import ChangeUndo
 from bot.services.deployment_runs import DeploymentRuns, Launched
 from bot.services.ports import UnitOfWork
 from bot.services.step_handover import keep_followable, take_over
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 LEASE = timedelta(seconds=60)  # also how long a worker holds each change it takes back (an
 # MLflow put-back is bounded at 30 s); if it dies, the next worker takes back what is left
@@ -75,9 +75,9 @@ class DeploymentEngine:
             try:
                 line = await self._executors.undo(change.kind, change.data)
             except Exception as error:  # noqa: BLE001 - say it in the thread; people must act
-                log.exception("action=undo.error deployment_id=%s", deployment_id)
+                log.exception("undo.error", deployment_id=deployment_id)
                 line = f"⚠️ Could not undo the {change.kind.value} stage ({type(error).__name__})"
-            log.info("action=undo deployment_id=%s kind=%s", deployment_id, change.kind.value)
+            log.info("undo", deployment_id=deployment_id, kind=change.kind.value)
             await self._changes.undone(deployment_id, change.index, line)
 
     async def tick(self) -> int:
@@ -131,9 +131,8 @@ class DeploymentEngine:
         spec = stage.spec.health if launched.step.kind.value == "health" else stage.spec.run
         assert spec is not None
         heartbeat = asyncio.create_task(self._heartbeat(launched.deployment_id))
-        log.info("action=step.start deployment_id=%s stage=%s kind=%s wave=%s executor=%s",
-                 launched.deployment_id, stage.name, launched.step.kind.value,
-                 launched.job.wave, spec.kind.value)
+        log.info("step.start", deployment_id=launched.deployment_id, stage=stage.name,
+                 kind=launched.step.kind.value, wave=launched.job.wave, executor=spec.kind.value)
         try:
             if launched.follow:
                 result = await self._executors.follow(spec, launched.job, launched.follow,
@@ -143,11 +142,10 @@ class DeploymentEngine:
                                                    started=self._started(launched),
                                                    intends=self._intends(launched))
         except asyncio.CancelledError:
-            log.info("action=step.stopped deployment_id=%s stage=%s", launched.deployment_id,
-                     stage.name)
+            log.info("step.stopped", deployment_id=launched.deployment_id, stage=stage.name)
             raise
         except Exception as error:  # noqa: BLE001 - an executor bug fails the step, visibly
-            log.exception("action=step.error deployment_id=%s", launched.deployment_id)
+            log.exception("step.error", deployment_id=launched.deployment_id)
             result = ExecutorResult(Outcome.FAILED, f"executor error: {type(error).__name__}")
         finally:
             heartbeat.cancel()
@@ -214,7 +212,7 @@ class DeploymentEngine:
             try:
                 await self.tick()
             except Exception:  # noqa: BLE001 - a database hiccup must not stop deployments for good
-                log.exception("action=engine.loop_error")
+                log.exception("engine.loop_error")
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)

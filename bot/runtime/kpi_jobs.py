@@ -10,16 +10,16 @@ never holds up a digest, a command's answer or an acknowledgement.
 from __future__ import annotations
 
 import asyncio
-import logging
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.domain.kpis import KpiSpec, latest_fire
+from bot.log_events import get_logger
 from bot.runtime.triggers import ScheduleTrigger
 from bot.services.kpis import KpiService
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 PULLS_AT_ONCE = 4
 EARLY = timedelta(seconds=5)  # a job may wake a little before its time: it is still that pull
@@ -57,5 +57,5 @@ class KpiJobs:
             try:
                 return await self.kpis.pull_scheduled(kpi, fire_time) is not None
             except Exception:  # noqa: BLE001 - one KPI's trouble must not stop the others
-                log.exception("action=kpi.pull_error use_case=%s kpi=%s", kpi.use_case, kpi.name)
+                log.exception("kpi.pull_error", use_case=kpi.use_case, kpi=kpi.name)
                 return False

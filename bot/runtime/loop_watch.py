@@ -10,7 +10,6 @@ stack then, so the one warning line logged afterwards names what ran, not only t
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 import threading
 import time
@@ -20,7 +19,9 @@ from types import FrameType
 
 from prometheus_client import Histogram
 
-log = logging.getLogger(__name__)
+from bot.log_events import get_logger
+
+log = get_logger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: bot/runtime/loop_watch.py
 OURS = tuple(str(ROOT / package) for package in ("bot", "handlers", "storage"))
@@ -63,8 +64,8 @@ class LoopWatch:
             where, self._where = self._where, None
             if late > self.threshold:
                 self.stalls += 1
-                log.warning("action=loop_blocked ms=%d running=%s", late * 1000,
-                            where or "(not caught: it ended between two looks)")
+                log.warning("loop_blocked", ms=round(late * 1000),
+                            running=where or "(not caught: it ended between two looks)")
 
     def _watch(self, loop_thread: int) -> None:
         """In its own thread: while the loop is stalled, look once at what it is running."""

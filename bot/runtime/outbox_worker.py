@@ -8,7 +8,6 @@ marked dead and logged. A message is marked sent right after Slack accepted it.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -19,12 +18,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
+from bot.log_events import get_logger
 from bot.render.mrkdwn import link
 from bot.runtime.pacing import Pacer
 from bot.services.ports import OutboxItem
 from storage.outbox import OutboxStore
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 LEASE = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(minutes=5)
@@ -148,7 +148,7 @@ class OutboxWorker:
                 args["metadata"] = {"event_type": OUTBOX_EVENT, "event_payload": {"outbox_id": item.id}}
                 if (ts := await self._posted_before(item, args)) is not None:
                     await self._store.mark_sent(item.id, self._clock.now(), ts)
-                    log.info("action=outbox.already_posted outbox_id=%s", item.id)
+                    log.info("outbox.already_posted", outbox_id=item.id)
                     return 1
             response = await self._client.api_call(item.method, json=args)
         except SlackApiError as error:
@@ -158,8 +158,8 @@ class OutboxWorker:
             await self._retry(item, backoff(item.attempts), f"connection: {type(error).__name__}")
             return 0
         await self._store.mark_sent(item.id, self._clock.now(), response.get("ts"))
-        log.info("action=outbox.sent outbox_id=%s method=%s channel=%s attempts=%s",
-                 item.id, item.method, item.channel, item.attempts)
+        log.info("outbox.sent", outbox_id=item.id, method=item.method, channel=item.channel,
+                 attempts=item.attempts)
         return 1
 
     async def _posted_before(self, item: OutboxItem, args: dict[str, object]) -> str | None:
@@ -204,18 +204,17 @@ class OutboxWorker:
             await self._retry(item, backoff(item.attempts), f"HTTP {status} {code}")
         else:
             await self._store.give_up(item.id, f"slack error: {code}")
-            log.error("action=outbox.dead outbox_id=%s method=%s channel=%s error=%s",
-                      item.id, item.method, item.channel, code)
+            log.error("outbox.dead", outbox_id=item.id, method=item.method, channel=item.channel, error=code)
 
     async def _retry(self, item: OutboxItem, wait: timedelta, reason: str) -> None:
         self.retries += 1
         if item.attempts >= GIVE_UP_AFTER:
             await self._store.give_up(item.id, f"gave up after {item.attempts} tries: {reason}")
-            log.error("action=outbox.dead outbox_id=%s reason=%s", item.id, reason)
+            log.error("outbox.dead", outbox_id=item.id, reason=reason)
             return
         await self._store.retry_later(item.id, self._clock.now() + wait, reason)
-        log.warning("action=outbox.retry outbox_id=%s reason=%s wait_s=%s attempts=%s",
-                    item.id, reason, wait.total_seconds(), item.attempts)
+        log.warning("outbox.retry", outbox_id=item.id, reason=reason, wait_s=wait.total_seconds(),
+                    attempts=item.attempts)
 
     # ── the background loop ────────────────────────────────────────────────────────────────
 
@@ -250,7 +249,7 @@ class OutboxWorker:
                 if self._draining and not sent and not await self._due_now():
                     return  # all that was due is delivered: the shutdown may go on
             except Exception:  # noqa: BLE001 - a database hiccup must not kill delivery for good
-                log.exception("action=outbox.loop_error")
+                log.exception("outbox.loop_error")
             await asyncio.sleep(PASS_GAP_SECONDS)
             try:  # while draining, a paced channel gets its next turn soon: look again shortly
                 await asyncio.wait_for(self._wake.wait(),

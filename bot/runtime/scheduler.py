@@ -10,7 +10,6 @@ Every post is claimed in the database first: two processes firing together post 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
 from bot.domain.schedule import Schedule, missed_fire
+from bot.log_events import get_logger
 from bot.runtime.kpi_jobs import KpiJobs
 from bot.runtime.triggers import ScheduleTrigger
 from bot.services.digests import DigestService
@@ -27,7 +27,7 @@ from bot.services.freeze_notices import FreezeNotices
 from bot.services.reminders import ReminderService
 from storage.requests import RequestLog
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 SYNC_EVERY = timedelta(seconds=60)
 REMIND_EVERY = timedelta(minutes=5)
@@ -127,9 +127,7 @@ class Scheduler:
         if not times:
             return False
         posted = await self._post(channel, times[-1])
-        log.info(
-            "action=digest.fire channel=%s fire_time=%s posted=%s", channel, times[-1].isoformat(), posted
-        )
+        log.info("digest.fire", channel=channel, fire_time=times[-1].isoformat(), posted=posted)
         return posted
 
     async def catch_up(self) -> None:
@@ -144,7 +142,7 @@ class Scheduler:
         try:
             return await self.freezes.run()
         except Exception:  # noqa: BLE001 - tried again in a minute; the claims keep it once
-            log.exception("action=freeze.notices_failed")
+            log.exception("freeze.notices_failed")
             return 0
 
     async def refresh_privacy(self) -> int:
@@ -153,7 +151,7 @@ class Scheduler:
         try:
             return await self.privacy()
         except Exception:  # noqa: BLE001 - tried again within the hour
-            log.exception("action=privacy.refresh_failed")
+            log.exception("privacy.refresh_failed")
             return 0
 
     def _in_background(self, work: Coroutine[Any, Any, Any], name: str) -> None:

@@ -9,7 +9,6 @@ Inside a freeze window it is refused to all but admins, and asks them why they p
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ from bot.domain.deploy_results import DeployForm
 from bot.domain.kpis import SourceFailure
 from bot.domain.pipeline import Pipeline, PipelineSet
 from bot.domain.usecases import Conflict, Phase, UseCase
+from bot.log_events import get_logger
 from bot.services.commands import Actor
 from bot.services.deployments import DeploymentService
 from bot.services.freezes import chain_for, frozen_refusal
@@ -25,7 +25,7 @@ from bot.services.ports import UnitOfWork
 from bot.services.registry_ports import ModelRegistry
 from bot.services.usecases import load_use_case
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 REGISTRY_WAIT = 1.5  # seconds: the trigger to open a dialog lives 3
 
@@ -81,7 +81,6 @@ class DeployDialogs:
         try:
             found = await asyncio.wait_for(self.registry.recent_versions(uc.model), REGISTRY_WAIT)
         except (SourceFailure, TimeoutError) as failure:
-            log.warning("action=deploy_dialog.versions_unavailable model=%s reason=%s", uc.model,
-                        failure or "timeout")
+            log.warning("deploy_dialog.versions_unavailable", model=uc.model, reason=failure or "timeout")
             return []
         return [v.version for v in found]

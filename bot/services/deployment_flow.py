@@ -24,7 +24,7 @@ from bot.domain.deployment_model import DecisionTokens, Deployment, DeploymentSt
 from bot.domain.endings import ending
 from bot.domain.usecases import UseCase
 from bot.services import gate_notices, notifications
-from bot.services.events import DeploymentChanged, StepStopped, UndoNeeded
+from bot.services.events import DeploymentChanged, DeploymentFinished, StepStopped, UndoNeeded
 from bot.services.ports import ConcurrentUpdate, DeployLock, UnitOfWork
 
 T = TypeVar("T")
@@ -140,6 +140,9 @@ async def end(uow: UnitOfWork, d: Deployment, books: Books,
             await uow.deployments.remove_lock(d.use_case)  # this lock says more: it replaces it
         await uow.deployments.set_lock(DeployLock(d.use_case, "", books.clock.now(), d.detail, d.id))
     uow.outbox.post(d.channel_id, DeploymentEnded(d, facts))
+    assert d.id is not None
+    took = (d.finished_at or books.clock.now()) - d.requested_at
+    uow.emit(DeploymentFinished(d.id, d.pipeline, d.state.value, max(took.total_seconds(), 0.0)))
 
 
 def thread(uow: UnitOfWork, d: Deployment, note: ThreadNote) -> None:

@@ -6,7 +6,6 @@ revision guard, so two workers or two processes never start the same step.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -31,13 +30,14 @@ from bot.domain.rollbacks import automatic_rollback_stage, rollback_version
 from bot.domain.safe_text import without_controls
 from bot.domain.waves import target_names
 from bot.executors.base import ExecutorResult, Outcome, StageJob
+from bot.log_events import get_logger
 from bot.services import deployment_flow as flow
 from bot.services import gate_notices
 from bot.services.events import DeploymentChanged
 from bot.services.freezes import chain_for
 from bot.services.ports import ConcurrentUpdate, GroupDirectory, UnitOfWork
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -235,7 +235,7 @@ class DeploymentRuns:
         try:  # a concurrent change (a callback racing its own 202) is re-read and decided again
             return await flow.retried(attempt)
         except (StaleResult, ConcurrentUpdate) as skipped:
-            log.info("action=deployment.skip deployment_id=%s reason=%s", deployment_id, skipped)
+            log.info("deployment.skip", deployment_id=deployment_id, reason=skipped)
             return None
 
     async def _roll_back(self, uow: UnitOfWork, failed: Deployment,

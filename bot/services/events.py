@@ -35,9 +35,21 @@ class StepStopped:
 
 
 @dataclass(frozen=True)
+class DeploymentFinished:
+    """A deployment ended (announced once, in this commit): how, and how long it took from its
+    request, for GET /metrics."""
+
+    deployment_id: int
+    pipeline: str
+    result: str
+    seconds: float
+
+
+@dataclass(frozen=True)
 class FreezesChanged:
     """A freeze window was made, lifted, began or ended: Home tabs show the open ones."""
 
 
 # What a unit of work hands on after its commit.
-AfterCommit = MessageQueued | DeploymentChanged | StepStopped | UndoNeeded | FreezesChanged
+AfterCommit = (MessageQueued | DeploymentChanged | StepStopped | UndoNeeded | FreezesChanged
+               | DeploymentFinished)

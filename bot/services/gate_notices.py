@@ -9,7 +9,6 @@ outside any transaction) and saved on the stage with these messages, so each is 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,9 +17,10 @@ from bot.domain.approvers import Approvers, of_gate
 from bot.domain.deploy_cards import ApprovalDecided, ApprovalRequest, GateReminder
 from bot.domain.deployment_machine import GateNews, GateNotice
 from bot.domain.deployment_model import DecisionTokens, Deployment, StageState
+from bot.log_events import get_logger
 from bot.services.ports import GroupDirectory, UnitOfWork
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ async def audience(uow: Callable[[], UnitOfWork], groups: GroupDirectory | None,
             members[group] = await groups.members(group) if groups else frozenset()
             found = await groups.group_id(group) if groups and group.startswith("@") else None
         except Exception:  # noqa: BLE001 - the message names the group: it still hears of it
-            log.warning("action=gate.group_unknown deployment_id=%s group=%s", d.id, group)
+            log.warning("gate.group_unknown", deployment_id=d.id, group=group)
             continue
         if found:
             ids.append((group, found))

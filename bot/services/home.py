@@ -8,7 +8,6 @@ changes (for viewers who opened Home since this process started).
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,13 +20,14 @@ from bot.domain.home_facts import GateWaiting, HomeFacts
 from bot.domain.locks import DeployLock
 from bot.domain.production import Production, needs_attention
 from bot.domain.usecases import UseCase
+from bot.log_events import get_logger
 from bot.services.approvals import ApprovalService
 from bot.services.commands import Actor
 from bot.services.freezes import frozen_now
 from bot.services.ports import UnitOfWork
 from bot.services.visibility import Conversations, readable, sight_of, visible
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 Publish = Callable[[str, HomeFacts], Awaitable[None]]  # the composition root words it
 ANNOUNCEMENTS = 5  # shown on Home, the newest of those the viewer may read among
@@ -84,7 +84,7 @@ class HomeService:
         try:
             await self.refresh(self.viewers)
         except Exception:  # noqa: BLE001 - a Home refresh must never break a deployment
-            log.exception("action=home.refresh_failed")
+            log.exception("home.refresh_failed")
 
     async def settle(self) -> None:
         """Wait for a pending refresh (simulator, tests)."""

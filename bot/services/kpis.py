@@ -8,7 +8,6 @@ recovering is in the same commit as the status it follows, and only one pull mak
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,13 +18,14 @@ from bot.domain.kpis import Change, KpiSourceSet, KpiSpec, SourceFailure
 from bot.domain.metric_results import KpiPulled, SourceFailing, SourceListing, SourceRecovered
 from bot.domain.metrics import Target, validate_name
 from bot.domain.usecases import DomainError, NotAllowed
+from bot.log_events import get_logger
 from bot.services.commands import Actor, PullKpi, ShowSources
 from bot.services.kpi_ports import KpiReader
 from bot.services.metrics import NewPoint, store_points
 from bot.services.ports import UnitOfWork
 from bot.services.usecases import load_use_case
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 KEEP_PULLS = timedelta(days=7)  # claims older than this are history nobody asks for
 
@@ -38,6 +38,7 @@ class KpiService:
     reader: KpiReader
     timezone: str
     secrets: tuple[str, ...] = ()  # masked in every failure we store or say
+    counted: Callable[[str], None] | None = None  # each pull's result: ok, failed, no_use_case, error
 
     # ── on schedule ────────────────────────────────────────────────────────────────────────
 
@@ -64,8 +65,8 @@ class KpiService:
         if not claimed:
             return None
         pulled = await self._pull(kpi)
-        log.info("action=kpi.pull use_case=%s kpi=%s fire_time=%s ok=%s", kpi.use_case, kpi.name,
-                 fire_time.isoformat(), pulled.value is not None)
+        log.info("kpi.pull", use_case=kpi.use_case, kpi=kpi.name, fire_time=fire_time.isoformat(),
+                 ok=pulled.value is not None)
         return pulled
 
     async def forget_old_pulls(self) -> None:
@@ -130,11 +131,21 @@ class KpiService:
     # ── one pull ───────────────────────────────────────────────────────────────────────────
 
     async def _pull(self, kpi: KpiSpec) -> KpiPulled:
+        result = "error"
+        try:
+            pulled = await self._pull_once(kpi)
+            result = "no_use_case" if pulled.use_case_gone else "failed" if pulled.value is None else "ok"
+            return pulled
+        finally:
+            if self.counted is not None:
+                self.counted(result)
+
+    async def _pull_once(self, kpi: KpiSpec) -> KpiPulled:
         value, error = await self._read(kpi)
         try:
             return await self._record(kpi, value, error)
         except LookupError:  # the file names a use case that does not exist (any more)
-            log.warning("action=kpi.unknown_use_case use_case=%s kpi=%s", kpi.use_case, kpi.name)
+            log.warning("kpi.unknown_use_case", use_case=kpi.use_case, kpi=kpi.name)
             return KpiPulled(kpi, None, use_case_gone=True)
 
     async def _read(self, kpi: KpiSpec) -> tuple[float | None, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -12,6 +11,7 @@ from bot.domain.deployment_model import Deployment, Event
 from bot.domain.dora import DoraRecord
 from bot.domain.locks import DeployLock as DeployLock  # a port's type, from the domain
 from bot.domain.production import Production
+from bot.log_events import get_logger
 from bot.services.deliveries import Delivery
 from bot.services.events import AfterCommit
 from bot.services.outbox_port import Outbox as Outbox  # re-exported
@@ -22,7 +22,7 @@ from bot.services.use_case_ports import UseCaseRepository as UseCaseRepository
 if TYPE_CHECKING:  # only in annotations: read_ports itself uses the types declared here
     from bot.services import freeze_ports, kpi_ports, read_ports, registry_ports
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class DuplicateDelivery(Exception):
 
 def log_duplicate(key: object) -> None:
     """The one line for a delivery acknowledged without being applied again."""
-    log.info("action=duplicate_delivery key=%s", key)
+    log.info("duplicate_delivery", key=key)
 
 
 class DeliveryLog(Protocol):

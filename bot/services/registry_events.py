@@ -12,7 +12,6 @@ deployment's step saved before its call to MLflow.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,10 +21,11 @@ from bot.domain.executor_specs import MlflowSpec
 from bot.domain.kpis import SourceFailure
 from bot.domain.registry import RegistryEvent
 from bot.domain.registry_cards import AliasMovedOutside, NewModelVersion
+from bot.log_events import get_logger
 from bot.services.ports import ModelLink, UnitOfWork
 from bot.services.registry_ports import ModelRegistry
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 ALIAS_EVENTS = ("model_version_alias.created", "model_version_alias.deleted")
 
@@ -67,7 +67,7 @@ class RegistryEvents:
         try:
             return await self.registry.run_metrics(event.run_id)
         except SourceFailure as failure:  # the announcement matters more than its metrics
-            log.warning("action=mlflow.metrics_unavailable run_id=%s reason=%s", event.run_id, failure)
+            log.warning("mlflow.metrics_unavailable", run_id=event.run_id, reason=failure)
             return {}
 
     async def _alias_now(self, event: RegistryEvent) -> str | None:
@@ -78,8 +78,7 @@ class RegistryEvents:
         try:
             return await self.registry.alias_now(event.model, event.alias)
         except SourceFailure as failure:
-            log.warning("action=mlflow.alias_unread model=%s alias=%s reason=%s", event.model,
-                        event.alias, failure)
+            log.warning("mlflow.alias_unread", model=event.model, alias=event.alias, reason=failure)
             return said
 
     async def _alias_moved(self, uow: UnitOfWork, event: RegistryEvent, after: str | None,
@@ -93,8 +92,7 @@ class RegistryEvents:
             return
         ours = any(_moving(d, event.model, event.alias, after) for d in running)
         await uow.aliases.remember(event.model, event.alias, after, self.clock.now())
-        log.info("action=mlflow.alias model=%s alias=%s version=%s by_bot=%s", event.model,
-                 event.alias, after, ours)
+        log.info("mlflow.alias", model=event.model, alias=event.alias, version=after, by_bot=ours)
         if ours:
             return
         for link, d in zip(links, running, strict=True):

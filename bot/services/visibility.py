@@ -11,16 +11,16 @@ involves, before its transaction opens: no transaction waits for Slack.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from bot.domain.usecases import Phase, UseCase
+from bot.log_events import get_logger
 from bot.services.ports import UnitOfWork
 from bot.services.use_case_lookup import UnknownUseCase, unknown
 from bot.services.use_case_ports import Sight
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 AT_ONCE = 4  # membership questions in flight to Slack at a time, for a read that involves many
 
@@ -115,7 +115,7 @@ async def refresh_privacy(uow: Callable[[], UnitOfWork], conversations: Conversa
         try:
             now = await conversations.is_private(channel)
         except Exception:  # noqa: BLE001 - Slack did not answer: asked again next time
-            log.warning("action=privacy.refresh_failed channel=%s", channel, exc_info=True)
+            log.warning("privacy.refresh_failed", channel=channel, exc_info=True)
             continue
         if (now is not False) != private:
             changed[channel] = now is not False
@@ -124,5 +124,5 @@ async def refresh_privacy(uow: Callable[[], UnitOfWork], conversations: Conversa
             for channel, private in changed.items():
                 await writing.use_cases.set_private(channel, private)
             await writing.commit()
-        log.info("action=privacy.refreshed channels=%d", len(changed))
+        log.info("privacy.refreshed", channels=len(changed))
     return len(changed)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -25,6 +26,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 # The longest Retry-After a listener waits out (slack_sdk adds up to a second of jitter). Some
 # listeners answer in Slack's 3-second acknowledgement (a command naming @someone reads
@@ -50,10 +52,41 @@ def listener_retries() -> list[AsyncRetryHandler]:
             AsyncServerErrorRetryHandler()]
 
 
-def web_clients(token: str | None, base_url: str) -> tuple[AsyncWebClient, AsyncWebClient]:
+OnError = Callable[[str, str], None]  # (method, error): Slack's error code, an HTTP status, a failure
+
+
+def slack_error(error: Exception) -> str:
+    """What went wrong, as a label: Slack's ``error`` (``channel_not_found``, ``ratelimited``),
+    ``http_<status>`` when the answer had none, or the kind of connection failure."""
+    if isinstance(error, SlackApiError):
+        data = error.response.data
+        code = data.get("error") if isinstance(data, dict) else None
+        return str(code) if code else f"http_{error.response.status_code}"
+    return type(error).__name__
+
+
+class CountedWebClient(AsyncWebClient):
+    """slack_sdk's client, telling ``on_error`` of every call that failed (after its retries)."""
+
+    on_error: OnError | None = None
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+        try:
+            return await super().api_call(api_method, **kwargs)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, ConnectionError) as error:
+            if self.on_error is not None:
+                self.on_error(api_method, slack_error(error))
+            raise
+
+
+def web_clients(token: str | None, base_url: str,
+                on_error: OnError | None = None) -> tuple[AsyncWebClient, AsyncWebClient]:
     """(the listeners' client, bolt's; the outbox worker's client)."""
-    return (AsyncWebClient(token=token, base_url=base_url, retry_handlers=listener_retries()),
-            AsyncWebClient(token=token, base_url=base_url, retry_handlers=[]))
+    clients = (CountedWebClient(token=token, base_url=base_url, retry_handlers=listener_retries()),
+               CountedWebClient(token=token, base_url=base_url, retry_handlers=[]))
+    for client in clients:
+        client.on_error = on_error
+    return clients
 
 
 PostedTs = Callable[[str], Awaitable[tuple[str | None, str, str | None]]]  # ts, status, channel

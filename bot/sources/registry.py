@@ -4,18 +4,18 @@ whatever goes wrong in a source comes out of it as a :class:`SourceFailure` in w
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Protocol
 
 from bot.domain.kpis import KpiSpec, SourceFailure, SourceKind
+from bot.log_events import get_logger
 from bot.render.durations import humanize
 from bot.sources.mlflow import MlflowReader
 from bot.sources.prometheus import PrometheusReader
 from bot.sources.sql import SqlReader
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # Readers enforce the KPI's timeout themselves and say where it ran out ("the query on
 # `warehouse` took longer than 30s"); this backstop only catches a reader that does not.
@@ -55,7 +55,7 @@ class SourceReaders:
         except TimeoutError:
             raise SourceFailure(f"no answer within {humanize(waited)}") from None
         except Exception as error:  # a reader's bug is this source failing, visibly
-            log.exception("action=kpi.read_error use_case=%s kpi=%s", kpi.use_case, kpi.name)
+            log.exception("kpi.read_error", use_case=kpi.use_case, kpi=kpi.name)
             raise SourceFailure(f"unexpected error ({type(error).__name__})") from None
 
     async def close(self) -> None:

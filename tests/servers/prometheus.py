@@ -36,6 +36,11 @@ scrape_configs:
     static_configs:
       - targets: ["127.0.0.1:{port}"]
 """
+# A target that wants a bearer token (the bot's GET /metrics with BIZDEVOPS_METRICS_TOKEN set).
+BEARER = """    authorization:
+      type: Bearer
+      credentials: {token}
+"""
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -126,10 +131,12 @@ def prometheus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prom
 
 
 @contextmanager
-def _prometheus(home: Path, exporter_port: int) -> Iterator[str]:
-    """Prometheus on a free port with its data in ``home``; yields its URL once it has scraped."""
+def _prometheus(home: Path, exporter_port: int, *, token: str = "") -> Iterator[str]:
+    """Prometheus on a free port with its data in ``home``; yields its URL once it has scraped
+    (with ``token``: sent as a bearer token with every scrape)."""
     config, log = home / "prometheus.yml", home / "prometheus.log"
-    config.write_text(CONFIG.format(job=JOB, port=exporter_port))
+    config.write_text(CONFIG.format(job=JOB, port=exporter_port)
+                      + (BEARER.format(token=token) if token else ""))
     port = free_port()
     command = [BINARY, f"--config.file={config}", f"--storage.tsdb.path={home / 'data'}",
                f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"]
@@ -146,6 +153,17 @@ def _prometheus(home: Path, exporter_port: int) -> Iterator[str]:
         yield url
     finally:
         stop(process)
+
+
+def scrape_once(home: Path, port: int, promql: str, *, token: str = "") -> list[dict[str, Any]]:
+    """Start Prometheus against ``127.0.0.1:port``'s ``/metrics``, wait for its first scrape
+    to succeed (``up == 1``), answer ``promql`` and stop it."""
+    if not os.access(BINARY, os.X_OK):
+        unavailable(f"Prometheus not installed at {BINARY} (Debian: apt-get install prometheus)", REQUIRE)
+    with _prometheus(home, port, token=token) as url:
+        status, answer = http_json("GET", f"{url}/api/v1/query", params={"query": promql})
+        assert status == 200 and answer["status"] == "success", answer
+        return list(answer["data"]["result"])
 
 
 def _scraped(url: str, query: str) -> bool | None:

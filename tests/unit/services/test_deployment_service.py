@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.clock import ManualClock
 from bot.domain.deploy_results import (
     DeployHistory,
     DeploymentShown,
@@ -33,7 +34,7 @@ from bot.services.commands import (
 )
 from bot.services.deployment_runs import DeploymentRuns
 from bot.services.deployments import CANCEL_TRIES, DeploymentService
-from bot.services.events import DeploymentChanged, MessageQueued, StepStopped
+from bot.services.events import DeploymentChanged, DeploymentFinished, MessageQueued, StepStopped
 from tests.fakes.uow import InMemoryDatabase
 from tests.unit.services.support import (
     ADMIN,
@@ -126,17 +127,21 @@ async def test_one_deployment_at_a_time_and_none_of_an_archived_use_case(db: InM
     assert [d.id for d in await deployments(db)] == [first]
 
 
-async def test_cancel_ends_it_edits_its_message_and_announces_the_end(db: InMemoryDatabase) -> None:
+async def test_cancel_ends_it_edits_its_message_and_announces_the_end(
+        db: InMemoryDatabase, clock: ManualClock) -> None:
     await seed(db)
     deployment_id = await start(db)
     db.published.clear()
+    clock.advance(timedelta(seconds=90))
     await service(db).execute(CancelDeployment(deployment_id, "wrong version"), actor(OWNER))
     [d] = await deployments(db)
     assert d.state is DeploymentState.CANCELLED
     methods = [(m.method, m.update_of) for m in db.messages() if m.channel == CHANNEL]
     assert methods[1:] == [("chat.update", f"deployment:{deployment_id}"), ("chat.postMessage", None)]
-    # Nothing was running, so nothing to stop: the engine and Home tabs hear of it.
-    assert db.published == [DeploymentChanged(deployment_id), MessageQueued()]
+    # Nothing was running, so nothing to stop: the engine and Home tabs hear of it, and
+    # GET /metrics of its end (90 seconds after its request).
+    assert db.published == [DeploymentChanged(deployment_id),
+                            DeploymentFinished(deployment_id, d.pipeline, "cancelled", 90.0), MessageQueued()]
     with pytest.raises(Conflict) as ended:
         await service(db).execute(CancelDeployment(deployment_id), actor(OWNER))
     assert "already ended" in said(ended.value)
@@ -152,7 +157,8 @@ async def test_cancelling_a_launched_step_stops_it(db: InMemoryDatabase) -> None
     assert await runs.launch(deployment_id, "worker-1", timedelta(minutes=1)) is not None
     db.published.clear()
     await service(db).execute(CancelDeployment(deployment_id), actor(OWNER))
-    assert db.published == [DeploymentChanged(deployment_id), StepStopped(deployment_id), MessageQueued()]
+    assert db.published == [DeploymentChanged(deployment_id), StepStopped(deployment_id),
+                            DeploymentFinished(deployment_id, "open", "cancelled", 0.0), MessageQueued()]
 
 
 async def test_only_deployers_cancel_someone_elses_deployment(db: InMemoryDatabase) -> None:
