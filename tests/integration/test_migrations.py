@@ -338,3 +338,29 @@ async def test_0019_tokens_from_before_scopes_keep_metrics_write_only(
     finally:
         await db.dispose()
     assert await schema_diff(engine) == []
+
+
+async def test_going_back_past_the_deployments_columns_keeps_the_audit_trail(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """Downgrades that drop deployments' columns (0015, 0007, 0005) drop them in place: a
+    SQLite table copy's DROP TABLE would cascade to deployment_events and action_tokens."""
+    from bot.domain.deployment_model import Event
+    from tests.unit.test_dora import deployment
+
+    db = Database(database_url, ManualClock(START))
+    try:
+        async with db.uow() as uow:
+            await uow.use_cases.add(usecases.create("churn", "Churn", creator_id="U1",
+                                                    channel_id="C1", now=START))
+            d = await uow.deployments.add(deployment(1, START, use_case="churn"))
+            await uow.deployments.record(d, (Event("requested", START, "U1"),))
+            await uow.commit()
+    finally:
+        await db.dispose()
+    await alembic(engine, command.downgrade, "0004")
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM deployment_events"))).scalar() == 1
+        assert (await conn.execute(text("SELECT count(*) FROM deployments"))).scalar() == 1
+    await upgrade(engine)
+    assert await schema_diff(engine) == []

@@ -53,8 +53,16 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("deployments", schema=None) as batch_op:
-        batch_op.drop_index("ix_deployments_slug_requested")
-        batch_op.drop_index("ix_deployments_requested")
-        batch_op.drop_column("production_finished_at")
-        batch_op.drop_column("production_started_at")
+    op.drop_index("ix_deployments_slug_requested", table_name="deployments")
+    op.drop_index("ix_deployments_requested", table_name="deployments")
+    _drop_deployments_column("production_finished_at")
+    _drop_deployments_column("production_started_at")
+
+
+def _drop_deployments_column(name: str) -> None:
+    """In place, never by a batch copy: deployment_events and action_tokens reference deployments
+    ON DELETE CASCADE, and SQLite's copy-and-drop would delete the audit trail with it."""
+    if op.get_context().dialect.name == "sqlite":
+        op.execute(f"ALTER TABLE deployments DROP COLUMN {name}")  # SQLite 3.35+
+    else:
+        op.drop_column("deployments", name)

@@ -105,9 +105,16 @@ def downgrade() -> None:
         batch_op.drop_index("ix_phase_changes_at")
     with op.batch_alter_table("use_cases", schema=None) as batch_op:
         batch_op.drop_index("ix_use_cases_channel")
-    with op.batch_alter_table("deployments", schema=None) as batch_op:
-        batch_op.drop_index("ix_deployments_use_case_outcome")
-        batch_op.drop_index("ix_deployments_prod_finished")
-        batch_op.drop_column("rolled_back")
-        batch_op.drop_column("lead_seconds")
-        batch_op.drop_column("prod_finished_at")
+    op.drop_index("ix_deployments_use_case_outcome", table_name="deployments")
+    op.drop_index("ix_deployments_prod_finished", table_name="deployments")
+    for name in ("rolled_back", "lead_seconds", "prod_finished_at"):
+        _drop_deployments_column(name)
+
+
+def _drop_deployments_column(name: str) -> None:
+    """In place, never by a batch copy: deployment_events and action_tokens reference deployments
+    ON DELETE CASCADE, and SQLite's copy-and-drop would delete the audit trail with it."""
+    if op.get_context().dialect.name == "sqlite":
+        op.execute(f"ALTER TABLE deployments DROP COLUMN {name}")  # SQLite 3.35+
+    else:
+        op.drop_column("deployments", name)

@@ -97,11 +97,18 @@ def _utc(at: datetime | None) -> str | None:
 def downgrade() -> None:
     with op.batch_alter_table("deploy_locks", schema=None) as batch_op:
         batch_op.drop_column("deployment_id")
-    with op.batch_alter_table("deployments", schema=None) as batch_op:
-        batch_op.drop_index("ix_deployments_use_case_dry_id")
-        batch_op.drop_index("ix_deployments_use_case_outcome")
-        batch_op.create_index("ix_deployments_use_case_outcome",
-                              ["use_case_id", "state", "rolled_back", "prod_finished_at"],
-                              unique=False)
-        batch_op.drop_column("attention")
-        batch_op.drop_column("production")
+    op.drop_index("ix_deployments_use_case_dry_id", table_name="deployments")
+    op.drop_index("ix_deployments_use_case_outcome", table_name="deployments")
+    op.create_index("ix_deployments_use_case_outcome", "deployments",
+                    ["use_case_id", "state", "rolled_back", "prod_finished_at"], unique=False)
+    _drop_deployments_column("attention")
+    _drop_deployments_column("production")
+
+
+def _drop_deployments_column(name: str) -> None:
+    """In place, never by a batch copy: deployment_events and action_tokens reference deployments
+    ON DELETE CASCADE, and SQLite's copy-and-drop would delete the audit trail with it."""
+    if op.get_context().dialect.name == "sqlite":
+        op.execute(f"ALTER TABLE deployments DROP COLUMN {name}")  # SQLite 3.35+
+    else:
+        op.drop_column("deployments", name)
