@@ -34,6 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     shell = sub.add_parser("shell", help="the local simulator: no Slack workspace needed")
     shell.add_argument("--script", metavar="FILE", help="run the lines of FILE and print a transcript")
     shell.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    shell.add_argument("--fresh", action="store_true",
+                       help="start from an empty database (removes the SQLite file first)")
+    shell.add_argument("--strict", action="store_true",
+                       help="a script exits non-zero when the bot refuses a line, not only when "
+                            "a line cannot run")
     cli_migrate.add_parser(sub)
     manifest = sub.add_parser("manifest", help="print a Slack app manifest (YAML)")
     where = manifest.add_mutually_exclusive_group(required=True)
@@ -108,18 +113,29 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"bizdevops: DATABASE_URL: {down}", file=sys.stderr)
         return 1
     if args.command == "shell":
-        from bot.simulator.shell import read_script, run_shell
-
-        try:
-            lines = read_script(args.script)
-        except OSError as unreadable:
-            print(f"bizdevops: cannot read the script: {unreadable}", file=sys.stderr)
-            return 2
-        return asyncio.run(run_shell(settings, lines=lines, color=args.color))
+        return _shell(args, settings)
     from bot import server
 
     runner = server.serve if args.command == "serve" else server.socket_mode
     return asyncio.run(_until_signal(runner(settings)))
+
+
+def _shell(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.simulator.fresh import NotEmptied, empty_database
+    from bot.simulator.shell import read_script, run_shell
+
+    try:
+        lines = read_script(args.script)
+    except OSError as unreadable:
+        print(f"bizdevops: cannot read the script: {unreadable}", file=sys.stderr)
+        return 2
+    try:
+        if args.fresh:
+            empty_database(settings.database_url)
+    except (NotEmptied, OSError) as refused:
+        print(f"bizdevops: --fresh: {refused}", file=sys.stderr)
+        return 2
+    return asyncio.run(run_shell(settings, lines=lines, color=args.color, strict=args.strict))
 
 
 def _check_config(online: bool = False) -> int:

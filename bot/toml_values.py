@@ -22,6 +22,18 @@ _BARE_KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
 _TOML_AT_RE = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
 
 
+# What tomllib's terse messages mean, for a person fixing the file.
+_VALUE = "a string in quotes, a number, true or false, a date, an [array] or an {inline table}"
+_EXPECTED = {"Invalid value": f": expected a value here — {_VALUE}"}
+_UNFINISHED = {
+    "Invalid value": f"a key's value: `key =` needs one, {_VALUE}",
+    "Unterminated string": "a string: its closing quote is missing",
+    "Unclosed array": "an array: its closing `]` is missing",
+    "Unclosed inline table": "an inline table: its closing `}` is missing",
+    "Expected ']' at the end of a table declaration": "a [table] header: its `]` is missing",
+}
+
+
 @dataclass(frozen=True)
 class PipelineProblem:
     path: str  # key path in the file, or the file itself (with :line:column for syntax errors)
@@ -35,7 +47,8 @@ def read_toml(path: str, what: str) -> tuple[dict[str, Any], PipelineProblem | N
     """The parsed file at ``path`` (``what`` it is, for the message), or why it cannot be read."""
     try:
         with open(path, "rb") as file:
-            return tomllib.load(file), None
+            text = file.read().decode("utf-8")
+        return tomllib.loads(text), None
     except OSError as bad:
         return {}, PipelineProblem(path, f"cannot read the {what}: {bad.strerror or bad}")
     except UnicodeDecodeError:
@@ -43,9 +56,16 @@ def read_toml(path: str, what: str) -> tuple[dict[str, Any], PipelineProblem | N
     except tomllib.TOMLDecodeError as bad:
         # Python 3.11 puts the position only in the message: move it into the path.
         at = _TOML_AT_RE.search(str(bad))
-        where = f"{path}:{at[1]}:{at[2]}" if at and at[1] else path
         message = _TOML_AT_RE.sub("", str(bad))
-        return {}, PipelineProblem(where, f"invalid TOML: {message}")
+        if at and at[1]:
+            return {}, PipelineProblem(f"{path}:{at[1]}:{at[2]}", f"invalid TOML: {message}"
+                                       + _EXPECTED.get(message, ""))
+        lines = text.split("\n")  # it ended too soon: say where, and what it was in the middle of
+        where = f"{path}:{len(lines)}:{len(lines[-1]) + 1}"
+        last = next((line.strip() for line in reversed(lines) if line.strip()), "")
+        return {}, PipelineProblem(where, f"invalid TOML: {message} — the file ends in the middle "
+                                          f"of {_UNFINISHED.get(message, 'a value')}"
+                                          + (f" (its last line: `{last[:80]}`)" if last else ""))
 
 
 def parse_duration(value: object) -> timedelta:

@@ -1,6 +1,7 @@
-"""A tiny deployer to try webhook pipelines locally (stdlib + aiohttp, which the bot installs).
+"""A tiny deployer to try webhook pipelines locally (stdlib + aiohttp, which the bot installs:
+run it with the project's Python, .venv/bin/python after `python3 scripts/dev.py`).
 
-    python examples/webhook_receiver.py --secret "$BIZDEVOPS_WEBHOOK_SECRET" --port 8099
+    .venv/bin/python examples/webhook_receiver.py --secret "$BIZDEVOPS_WEBHOOK_SECRET" --port 8099
 
 It verifies every job's signature exactly as a real deployer should, then answers:
   /hooks/staging  202 at once, and calls the job's callback_url back (signed) a moment later;

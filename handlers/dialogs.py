@@ -9,7 +9,6 @@ answered privately: an ephemeral message where the dialog was opened, else a DM.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,8 +37,6 @@ from handlers.grammar.parsing import (
     input_value,
     reason_problem,
 )
-
-log = logging.getLogger(__name__)
 
 Open = Callable[[Actor], Awaitable[dict[str, Any]]]
 

@@ -62,6 +62,10 @@ def ensure_env() -> None:
         pip("install", "--upgrade", "pip")
     pip("install", "-e", ".[test]")
     STAMP.write_text("pip install -e '.[test]' done; delete this file to force a reinstall\n")
+    if fresh:  # `bizdevops` in the README is this venv's console script
+        activate = BIN / "activate.bat" if WINDOWS else f"source {BIN / 'activate'}"
+        print(f"dev.py: `bizdevops` is {BIN / ('bizdevops' + EXE)}: run `python3 scripts/dev.py "
+              f"bizdevops <command>`, or put it on PATH with `{activate}`", flush=True)
 
 
 def workers(args: list[str]) -> list[str]:

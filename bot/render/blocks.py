@@ -88,8 +88,14 @@ def overdue_flag(uc: UseCase, now: datetime, timebox: timedelta) -> str:
 
 # ── replies to the person who typed ─────────────────────────────────────────────────────────
 
-def error(problem: str, usage: str = "", *, icon: str = "⚠️") -> Message:
-    blocks: list[Block] = [section(f"{icon} {problem}")]
+# The block IDs of a refusal and of a failure of ours: the simulator's `--strict` counts them.
+REFUSED, SORRY = "refused", "sorry"
+
+
+def error(problem: str, usage: str = "", *, icon: str = "⚠️", block_id: str = REFUSED) -> Message:
+    said = section(f"{icon} {problem}")
+    said.block_id = block_id
+    blocks: list[Block] = [said]
     if usage:
         blocks.append(context(f"Usage: `{usage}`"))
     return message(f"{problem} Usage: {usage}" if usage else problem, blocks)
@@ -98,7 +104,7 @@ def error(problem: str, usage: str = "", *, icon: str = "⚠️") -> Message:
 def sorry() -> Message:
     """A failure of ours, not of the request: no details (they are in the log)."""
     return error("Something went wrong on my side; nothing was changed. "
-                 "Please try again in a moment.")
+                 "Please try again in a moment.", block_id=SORRY)
 
 
 def notice(text: str) -> Message:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.executors.base import HANDED_OVER, ExecutorResult, Intends, Outcome, Started
 from bot.executors.registry import Executors
 from bot.log_events import get_logger
+from bot.services import deployment_moments
 from bot.services.change_undo import ChangeUndo
 from bot.services.deployment_runs import DeploymentRuns, Launched
 from bot.services.ports import UnitOfWork
@@ -109,6 +110,11 @@ class DeploymentEngine:
                 done += 1
                 self._start(launched)
         return done
+
+    async def next_due(self, after: datetime) -> datetime | None:
+        """The first moment after ``after`` that :meth:`tick` has something time-based to do
+        (the simulator steps its clock to it; this loop just looks every second)."""
+        return await deployment_moments.next_due(self._uow, after, self._lock_reminder)
 
     async def run_until_idle(self, *, max_rounds: int = 200) -> None:
         """Tick and wait for running steps until nothing is left to do now (tests, simulator)."""

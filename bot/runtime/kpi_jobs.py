@@ -49,6 +49,10 @@ class KpiJobs:
         done = await asyncio.gather(*(self._pull(kpi, fire) for kpi, fire in due))
         return sum(done)
 
+    def next_due(self, after: datetime) -> datetime | None:
+        """The first fire time of any KPI after ``after`` (the simulator steps its clock to it)."""
+        return min((kpi.schedule.next_fire(after) for kpi in self.kpis.sources.kpis), default=None)
+
     async def close(self) -> None:
         await self.kpis.reader.close()
 

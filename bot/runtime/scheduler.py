@@ -35,6 +35,7 @@ REMIND_EVERY = timedelta(minutes=5)
 # cases from before privacy was recorded) and hourly (a channel made private meanwhile).
 PRIVACY_EVERY = timedelta(hours=1)
 REMEMBER_DELIVERIES = timedelta(hours=1)
+_INSTANT = timedelta(microseconds=1)
 
 
 class Scheduler:
@@ -135,6 +136,32 @@ class Scheduler:
         if self.kpis is not None:
             await self.kpis.catch_up()
         await self.announce_freezes()
+
+    async def next_due(self, after: datetime, until: datetime, *,
+                       pulls: bool = True) -> datetime | None:
+        """The first moment in ``(after, until]`` one of these jobs has something to do: a
+        digest's or (``pulls``) a KPI's fire time, a freeze window's start or end, a Dev use
+        case another week over its time box. Production's jobs fire or poll; the simulator,
+        moving its clock days at once, steps from one such moment to the next
+        (bot/runtime/timeline.py)."""
+        stored = await self.digests.schedules()
+        times: list[datetime | None] = [s.next_fire(after) for s, _last in stored.values()]
+        times.append(await self.reminders.next_due(after))
+        if self.kpis is not None and pulls:
+            times.append(self.kpis.next_due(after))
+        if self.freezes is not None:
+            times.append(await self.freezes.next_due(after, until))
+        return min((t for t in times if t is not None and t <= until), default=None)
+
+    async def run_due(self, at: datetime) -> int:
+        """At the moment ``at`` (the clock reads it): the reminders job, and the cron job of
+        every digest that fires then -- each posted, never counted as done. KPI pulls and
+        freeze notices come with :meth:`catch_up`. How many messages this queued."""
+        done = await self.remind()
+        for channel, (schedule, _last) in (await self.digests.schedules()).items():
+            if schedule.next_fire(at - _INSTANT) == at and await self.fire(channel):
+                done += 1
+        return done
 
     async def announce_freezes(self) -> int:
         if self.freezes is None:

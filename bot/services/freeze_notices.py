@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.domain.freeze_cards import FreezeBegun, FreezeOver
@@ -50,6 +50,20 @@ class FreezeNotices:
                 await uow.commit()
             said += 1
         return said
+
+    async def next_due(self, after: datetime, until: datetime) -> datetime | None:
+        """The first start or end in ``(after, until]`` of a file's window, or end of an ad hoc
+        one: when :meth:`run` next has something to say (the simulator steps its clock to it)."""
+        times = []
+        for freeze in self.recurring:
+            times.append(freeze.schedule.next_fire(after))  # the next window's start
+            opened = freeze.schedule.next_fire(after - freeze.duration)  # the next window's end
+            times.append(freeze.window(opened).end)
+        until = min([until, *times])
+        async with self.uow() as uow:
+            ad_hoc = await uow.freezes.ended(after, until)
+        times += [f.ends_at for f in ad_hoc if f.ends_at > f.starts_at]
+        return min((t for t in times if t <= until), default=None)
 
     async def _announce(self, uow: UnitOfWork, b: Boundary) -> None:
         scope = None if b.window.use_cases is None else sorted(b.window.use_cases)

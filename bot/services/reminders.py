@@ -13,6 +13,8 @@ from bot.domain.metric_results import DevOverdue
 from bot.domain.usecases import Phase, UseCase
 from bot.services.ports import UnitOfWork
 
+_INSTANT = timedelta(microseconds=1)
+
 
 @dataclass
 class ReminderService:
@@ -40,6 +42,21 @@ class ReminderService:
             await uow.commit()
         return sent
 
+    async def next_due(self, after: datetime) -> datetime | None:
+        """The first moment after ``after`` a Dev use case goes (another week) over its time
+        box: when :meth:`overdue_dev` next has a reminder to send (the simulator steps to it)."""
+        async with self.uow() as uow:
+            in_dev = await uow.use_cases.find(phase=Phase.DEV)
+        return min((_next_week_over(uc, after, self.dev_timebox) for uc in in_dev), default=None)
+
+
+def _next_week_over(uc: UseCase, after: datetime, timebox: timedelta) -> datetime:
+    """Over the time box just after ``phase_since + timebox`` (``entered_before`` is strict),
+    then again at each full week more: each a new key of :func:`_overdue_key`."""
+    over = uc.phase_since + timebox + _INSTANT
+    if over > after:
+        return over
+    return over + ((after - over) // timedelta(weeks=1) + 1) * timedelta(weeks=1)
 
 
 def _overdue_key(uc: UseCase, now: datetime, timebox: timedelta) -> str:

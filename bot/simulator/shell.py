@@ -1,7 +1,8 @@
 """`bizdevops shell`: a chat prompt in the terminal over the :class:`Simulator`.
 
 Interactive when stdin is a terminal; with ``--script FILE`` or piped input it runs the lines,
-prints a transcript and exits non-zero if any line failed to run.
+prints a transcript and exits non-zero if any line failed to run (``--strict``: or the bot
+refused it, see strict.py).
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.config import Settings
+from bot.runtime.timeline import MAX_MOMENTS
+from bot.simulator.clocks import movable
 from bot.simulator.fake_slack import RecordedCall
-from bot.simulator.render_text import render_blocks
-from bot.simulator.simulator import OffsetClock, Simulator, Step
+from bot.simulator.render_text import render_blocks, render_mrkdwn
+from bot.simulator.simulator import Simulator, Step
+from bot.simulator.strict import refusal
 from handlers.grammar.table import COMMANDS
 
 HELP = f"""\
@@ -58,6 +62,8 @@ class Shell:
         self.out = out
         self.color = color
         self._saved: set[str] = set()
+        self._files: Path | None = None  # this session's folder of uploaded files
+        self.refused: str | None = None  # what refused the line just run (see strict.py)
 
     def prompt(self) -> str:
         return f"{self.sim.name_of(self.sim.user)} in #{self.sim.name_of(self.sim.channel)}> "
@@ -67,7 +73,7 @@ class Shell:
 
     async def run_line(self, line: str) -> bool:
         """Run one line; False means quit. Raises LineFailed when the line could not run."""
-        line = line.strip()
+        line, self.refused = line.strip(), None
         word, _, rest = line.partition(" ")
         if not line or line.startswith("#"):
             return True
@@ -116,12 +122,10 @@ class Shell:
         if word == "wait" and (w := _WAIT_RE.fullmatch(rest.strip() or "1s")):
             self.show(await self.sim.wait(min(float(w.group(1)), 600.0)))
         elif word == "time" and (m := _TIME_RE.fullmatch(rest.strip())):
-            self._move_clock(timedelta(**{_UNITS[m.group(2)]: int(m.group(1))}))
-            self.show(await self.sim.wait(0))  # pulls, expiries and timeouts now due
+            await self._move_clock(timedelta(**{_UNITS[m.group(2)]: int(m.group(1))}))
         elif word == "time" and (d := _DAY_TIME_RE.fullmatch(rest.strip().lower())):
-            self._move_clock(_until(self.sim.clock.now(), _WEEKDAYS.index(d.group(1)),
-                                    int(d.group(2)), int(d.group(3))))
-            self.show(await self.sim.wait(0))
+            await self._move_clock(_until(self.sim.clock.now(), _WEEKDAYS.index(d.group(1)),
+                                          int(d.group(2)), int(d.group(3))))
         elif word == "sql" and len(rest.split(None, 1)) == 2:
             name, statement = rest.split(None, 1)
             try:
@@ -132,15 +136,23 @@ class Shell:
             return False
         return True
 
-    def _move_clock(self, delta: timedelta) -> None:
-        if not isinstance(self.sim.clock, OffsetClock):
+    async def _move_clock(self, delta: timedelta) -> None:
+        """Everything that falls due on the way happens at its own moment, in order."""
+        if not movable(self.sim.clock):
             raise LineFailed("this simulator's clock can't be moved")
-        self.sim.clock.offset += delta
-        self.say(f"(simulated time is now {self.sim.clock.now():%Y-%m-%d %H:%M} UTC)")
+        self.say(f"(simulated time is now {self.sim.clock.now() + delta:%Y-%m-%d %H:%M} UTC)")
+        step, passed = await self.sim.pass_time(delta)
+        self.show(step)
+        if passed.caught_up:
+            self.say(f"({passed.moments} moments fell due: past {MAX_MOMENTS}, KPI pulls were "
+                     "made once, the newest, as after a restart; move in smaller steps for each)")
 
     def show(self, step: Step, *, show_home: dict[str, Any] | None = None) -> None:
         if step.status != 200:
             raise LineFailed(f"the bot answered HTTP {step.status}")
+        refused = refusal(step)
+        if self.refused is None and refused is not None:
+            self.refused = render_mrkdwn(refused, names=self.sim.fake.name_of, color=False)
         for field, problem in ((step.reply or {}).get("errors") or {}).items():
             self.say(f"  ✗ {field}: {problem}")
         if step.reply and (step.reply.get("text") or step.reply.get("blocks")):
@@ -182,9 +194,14 @@ class Shell:
                          channel=channel)
 
     def _show_uploads(self, call: RecordedCall) -> None:
-        """Files land on disk so a chart can be opened from the terminal."""
-        folder = Path(tempfile.gettempdir()) / "bizdevops-shell"
-        folder.mkdir(exist_ok=True)
+        """Files land on disk so a chart can be opened from the terminal: in a folder of this
+        session's own (file IDs start again at each session; an earlier chart stays as it was)."""
+        if self._files is None:
+            shared = Path(tempfile.gettempdir()) / "bizdevops-shell"
+            shared.mkdir(exist_ok=True)
+            self._files = Path(tempfile.mkdtemp(prefix=f"{datetime.now():%Y%m%d-%H%M%S}-",
+                                                dir=shared))
+        folder = self._files
         for upload in self.sim.fake.uploads:
             if upload["file_id"] in self._saved:
                 continue
@@ -216,17 +233,19 @@ def read_script(script: str | None) -> list[str] | None:
     return None if sys.stdin.isatty() else sys.stdin.read().splitlines()
 
 
-async def run_shell(settings: Settings, *, lines: list[str] | None, color: str) -> int:
+async def run_shell(settings: Settings, *, lines: list[str] | None, color: str,
+                    strict: bool = False) -> int:
     use_color = color == "always" or (color == "auto" and sys.stdout.isatty())
     async with Simulator(settings) as sim:
         shell = Shell(sim, sys.stdout, color=use_color)
         if lines is None:
             return await _interactive(shell)
-        return await _scripted(shell, lines)
+        return await _scripted(shell, lines, strict=strict)
 
 
-async def _scripted(shell: Shell, lines: list[str]) -> int:
-    failures = 0
+async def _scripted(shell: Shell, lines: list[str], *, strict: bool = False) -> int:
+    """Run the lines; 1 if a line could not run (``strict``: or the bot refused it)."""
+    failures = refused = 0
     for number, line in enumerate(lines, start=1):
         if line.strip():
             shell.say(shell.prompt() + line.strip())
@@ -236,9 +255,14 @@ async def _scripted(shell: Shell, lines: list[str]) -> int:
         except LineFailed as failed:
             failures += 1
             shell.say(f"!! line {number} failed: {failed}")
+        if strict and shell.refused is not None:
+            refused += 1
+            shell.say(f"!! line {number} was refused: {shell.refused}")
     if failures:
         shell.say(f"!! {failures} line(s) failed")
-    return 1 if failures else 0
+    if refused:
+        shell.say(f"!! {refused} line(s) refused (--strict)")
+    return 1 if failures or refused else 0
 
 
 async def _interactive(shell: Shell) -> int:

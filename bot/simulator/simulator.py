@@ -22,10 +22,12 @@ import aiohttp
 from aiohttp import web
 
 from bot.app import BotApp, create_app
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock
 from bot.config import Settings
 from bot.runtime.pacing import unpaced
+from bot.runtime.timeline import Passed, Timeline
 from bot.simulator import dialog_form
+from bot.simulator.clocks import OffsetClock, move_to
 from bot.simulator.fake_slack import FakeSlack, RecordedCall
 from bot.simulator.signer import (
     SlackRequestSigner,
@@ -44,17 +46,6 @@ DEFAULT_CHANNELS = ("general", "ops", "data-science")
 # still on its way: most steps have it by then; one that never comes (a dialog closed without a
 # word) costs half a second, not two.
 ANSWER_POLLS = 50
-
-
-class OffsetClock:
-    """Real time plus a jump the shell user asked for (`time +6w`), to see time-based flags."""
-
-    def __init__(self, base: Clock | None = None) -> None:
-        self._base = base or SystemClock()
-        self.offset = timedelta()
-
-    def now(self):  # type: ignore[no-untyped-def]
-        return self._base.now() + self.offset
 
 
 @dataclass
@@ -264,6 +255,16 @@ class Simulator:
         await self.app.settle()
         reply = json.loads(raw) if raw.strip().startswith("{") else None
         return Step(status, reply, self.fake.calls[first:], self.fake.response_posts[first_response:])
+
+    async def pass_time(self, delta: timedelta) -> tuple[Step, Passed]:
+        """Move the clock ``delta`` ahead the way production would have lived it: everything
+        that falls due meanwhile happens at its own moment, in order (bot/runtime/timeline.py)."""
+        first, first_response = len(self.fake.calls), len(self.fake.response_posts)
+        passed = await Timeline(self.app.scheduler, self.app.engine, self.app.settle,
+                                self.clock).pass_until(self.clock.now() + delta,
+                                                       lambda at: move_to(self.clock, at))
+        step = Step(200, None, self.fake.calls[first:], self.fake.response_posts[first_response:])
+        return step, passed
 
     async def wait(self, seconds: float) -> Step:
         """Let real time pass (webhook callbacks, slow commands), doing what falls due."""

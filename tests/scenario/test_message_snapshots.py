@@ -61,10 +61,11 @@ class StartsAt:
 
 
 def _steady(text: str, folder: Path) -> str:
-    """Only what depends on the machine is rewritten: ports, folders and how many real
-    seconds a step took (a loaded machine says "1 second" where another says "less than")
-    and the size of a chart's file."""
+    """Only what depends on the machine is rewritten: ports, folders (a session's own too), how
+    many real seconds a step took (a loaded machine says "1 second" where another says "less
+    than") and the size of a chart's file."""
     text = text.replace(str(folder), "<folder>").replace(tempfile.gettempdir(), "<tmp>")
+    text = re.sub(r"bizdevops-shell/[\w-]+/", "bizdevops-shell/<session>/", text)  # its own folder
     text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:<port>", text)
     text = re.sub(r"\(\d+ kB\) →", "(<size> kB) →", text)  # a chart's PNG, by matplotlib's version
     return re.sub(r"\b(less than a second|\d+ seconds?|\d+ s)\b", "<seconds>", text)
@@ -126,8 +127,10 @@ async def _session(script: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     script_text = (tmp_path / "examples" / "shell" / f"{script}.txt").read_text()
     lines = script_text.replace("churn-xgb", model).splitlines()
     out = io.StringIO()
+    strict = "--strict" in script_text  # its header says nothing in it is refused: checked
     async with Simulator(settings, clock=OffsetClock(StartsAt(START))) as sim:
-        assert await _scripted(Shell(sim, out, color=False), lines) == 0, out.getvalue()
+        assert await _scripted(Shell(sim, out, color=False), lines, strict=strict) == 0, \
+            out.getvalue()
         calls = _calls(sim)
     _compare(f"{script}.transcript.txt", _steady(out.getvalue(), tmp_path).replace(model, "churn-xgb"))
     _compare(f"{script}.calls.jsonl", _steady(calls, tmp_path).replace(model, "churn-xgb"))

@@ -31,14 +31,15 @@ as @dave
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def _shell(tmp_path: Path, script: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+def _shell(tmp_path: Path, script: str, *options: str,
+           **extra_env: str) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "session.txt"
     path.write_text(script)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BIZDEVOPS_"))}
     env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path}/shell.db"
     env.update(extra_env)
     return subprocess.run(
-        [sys.executable, "-m", "bot", "shell", "--script", str(path)],
+        [sys.executable, "-m", "bot", "shell", "--script", str(path), *options],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=False,
     )
 
@@ -144,3 +145,54 @@ def test_the_rollout_example_says_what_the_fleet_runs(tmp_path: Path) -> None:
     claimed = re.findall(r"`2\.0\.1` on 5 \(([\d, ]+)\), `1\.0\.0` on 10 \(([\d, ]+)\)", out)[-1]
     for version, targets in zip(("2.0.1", "1.0.0"), claimed, strict=True):
         assert {fleet[int(t)] for t in targets.split(", ")} == {version}
+
+
+def test_fresh_starts_from_an_empty_database_and_a_second_run_otherwise_finds_the_first(
+        tmp_path: Path) -> None:
+    script = '/usecase new churn "Predict churn"\n'
+    assert _shell(tmp_path, script).returncode == 0
+    again = _shell(tmp_path, script)
+    assert "A use case `churn` exists already" in again.stdout
+    assert again.returncode == 0  # a refusal is no failure, unless --strict
+    fresh = _shell(tmp_path, script, "--fresh")
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    assert "New use case churn" in fresh.stdout and "exists already" not in fresh.stdout
+
+
+def test_fresh_never_empties_a_database_that_is_not_a_sqlite_file(tmp_path: Path) -> None:
+    result = _shell(tmp_path, "/usecase list\n", "--fresh",
+                    DATABASE_URL="postgresql://postgres@127.0.0.1:1/production")
+    assert result.returncode == 2
+    assert "--fresh: only a SQLite file is emptied, and DATABASE_URL is postgresql" in result.stderr
+    assert "nothing was removed" in result.stderr
+
+
+def test_strict_fails_a_script_the_bot_refused_and_says_which_lines(tmp_path: Path) -> None:
+    script = ('/usecase new churn "Predict churn"\n'
+              "as @bob\n"
+              "/usecase advance churn\n"         # 🚫 not his: refused
+              "/usecase advance\n"               # ⚠️ bad input: refused, with the usage
+              "/usecase show churn\n")
+    lenient = _shell(tmp_path, script, "--fresh")
+    assert lenient.returncode == 0 and "!!" not in lenient.stdout
+    strict = _shell(tmp_path, script, "--fresh", "--strict")
+    assert strict.returncode == 1
+    assert "!! line 3 was refused: 🚫 Only the owner @alice or an admin may advance" in strict.stdout
+    assert "!! line 4 was refused: ⚠️ " in strict.stdout
+    assert "!! 2 line(s) refused (--strict)" in strict.stdout
+    assert "!! line 1" not in strict.stdout and "!! line 5" not in strict.stdout
+    clean = _shell(tmp_path, '/usecase new churn "Predict churn"\n/usecase show churn\n',
+                   "--fresh", "--strict")
+    assert clean.returncode == 0 and "!!" not in clean.stdout
+
+
+def test_each_session_keeps_its_own_chart_files(tmp_path: Path) -> None:
+    script = ("/usecase new churn \"Predict churn\"\n/metric record churn auc 0.8\n"
+              "/metric record churn auc 0.9\n/metric show churn auc\n")
+    charts = []
+    for _ in range(2):
+        out = _shell(tmp_path, script, "--fresh").stdout
+        [path] = re.findall(r"📎 .* → (\S+\.png)", out)
+        charts.append(Path(path))
+    assert charts[0] != charts[1] and charts[0].name == charts[1].name  # same file ID, own folder
+    assert all(chart.read_bytes().startswith(b"\x89PNG") for chart in charts)

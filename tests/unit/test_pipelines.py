@@ -193,6 +193,23 @@ def test_a_toml_syntax_error_is_one_problem_with_file_and_line(tmp_path: Path) -
     ]
 
 
+@pytest.mark.parametrize(("tail", "at", "said"), [
+    ("[pipelines.a]\nname = ", "2:8", "Invalid value — the file ends in the middle of a key's "
+     "value: `key =` needs one, a string in quotes, a number, true or false, a date, an [array] "
+     "or an {inline table} (its last line: `name =`)"),
+    ('name = "abc', "1:12", "Unterminated string — the file ends in the middle of a string: its "
+     'closing quote is missing (its last line: `name = "abc`)'),
+    ("x = [1, 2\n", "2:1", "Unclosed array — the file ends in the middle of an array: its "
+     "closing `]` is missing (its last line: `x = [1, 2`)"),
+])
+def test_a_file_that_ends_too_soon_says_where_and_in_the_middle_of_what(
+        tmp_path: Path, tail: str, at: str, said: str) -> None:
+    path = write(tmp_path, tail)
+    with pytest.raises(PipelineError) as bad:
+        load_pipelines(path)
+    assert [str(p) for p in bad.value.problems] == [f"{path}:{at}: invalid TOML: {said}"]
+
+
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     path = str(tmp_path / "nope.toml")
     with pytest.raises(PipelineError) as bad:

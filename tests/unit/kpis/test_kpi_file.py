@@ -453,7 +453,9 @@ def test_a_syntax_error_has_its_line_and_column(tmp_path: Path) -> None:
     path = write(tmp_path, HEAD + "[[kpis]]\nuse_case = churn\n")
     with pytest.raises(KpiSourceError) as bad:
         load_kpi_sources(path, ENV)
-    assert [str(p) for p in bad.value.problems] == [f"{path}:5:12: invalid TOML: Invalid value"]
+    [problem] = [str(p) for p in bad.value.problems]
+    assert problem.startswith(f"{path}:5:12: invalid TOML: Invalid value: expected a value here — "
+                              "a string in quotes, a number")
 
 
 def test_a_missing_file_is_one_problem(tmp_path: Path) -> None:
