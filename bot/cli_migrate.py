@@ -93,7 +93,8 @@ async def _downgrade(engine, target: str) -> int:  # type: ignore[no-untyped-def
 
 async def _sql(settings: Settings, given: str | None) -> int:
     """The upgrade's SQL on stdout, for DATABASE_URL's dialect. With FROM:TO no database is
-    touched; without, the database's revision is read (only that) to start from."""
+    touched; without, the database's revision is read (only that) to start from, and when it
+    cannot be read every migration is printed."""
     from sqlalchemy.engine import make_url
 
     from storage.database import DatabaseUnavailable
@@ -106,9 +107,9 @@ async def _sql(settings: Settings, given: str | None) -> int:
     if given is None:
         try:
             start, end = await _database_revision(settings), "head"
-        except DatabaseUnavailable as down:
-            return _fail(f"DATABASE_URL: {down}; to print without the database give the range, "
-                         "e.g. `bizdevops migrate sql base:head`", 1)
+        except DatabaseUnavailable as down:  # no database to ask: every migration, as for a new one
+            print(f"-- the database could not be read ({down}): every migration follows")
+            start, end = None, "head"
     else:
         start, _, end = given.partition(":")
         start, end = (None if start in ("", "base") else start), end or "head"
