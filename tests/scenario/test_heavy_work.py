@@ -75,7 +75,7 @@ async def test_while_heavy_work_waits_its_turn_other_commands_are_answered(sim: 
         assert show.reply is not None and "Predict churn" in reply_text(show)
 
         await until(lambda: sim.app.background.heavy_waiting == 1)
-        scraped = await _scrape(sim)
+        scraped, _types = await _scrape(sim)
         assert scraped["bizdevops_heavy_jobs_waiting"][()] == 1
         assert "bizdevops_event_loop_lag_seconds_count" in scraped
         assert sim.fake.response_posts == []  # DORA has not run yet
