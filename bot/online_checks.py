@@ -116,9 +116,14 @@ async def _database(settings: Settings) -> Found:
         await connect_check(engine)
         await check_schema(engine)
     except (DatabaseUnavailable, SchemaOutOfDate) as problem:
-        return Found([f"DATABASE_URL: {problem}"])
-    finally:
         await engine.dispose()
+        return Found([f"DATABASE_URL: {problem}"])
+    except BaseException:
+        # Cancelled when the check's time ran out, mid-query: closing would wait on the server
+        # again (and SQLAlchemy would log that cancelled close with a traceback). Let go instead.
+        await engine.dispose(close=False)
+        raise
+    await engine.dispose()
     return Found(reached=f"the database (at {head_revision()}, head)")
 
 

@@ -126,6 +126,8 @@ async def test_a_slack_out_of_reach_or_silent_names_slack_api_url(
     silent = await asyncio.start_server(never_answer, "127.0.0.1", 0)
     silent_port = silent.sockets[0].getsockname()[1]
     environment.setenv("SLACK_API_URL", f"http://127.0.0.1:{silent_port}/api/")
+    patience = 3.0  # the database's check, run meanwhile, must not run out too on a busy machine
+    environment.setattr(online_checks, "TIMEOUT", patience)
     try:
         status, lines, _ = await check(capsys)
     finally:
@@ -136,7 +138,31 @@ async def test_a_slack_out_of_reach_or_silent_names_slack_api_url(
         await silent.wait_closed()
     assert heard.is_set()
     assert status == 1
-    assert lines == [f"SLACK_API_URL: no answer within {TIMEOUT:g} s"]
+    [line] = lines  # the guard's patience or the client's own timeout, whichever ends first
+    assert line in (f"SLACK_API_URL: no answer within {patience:g} s",
+                    f"SLACK_API_URL: cannot reach Slack at 127.0.0.1:{silent_port} (TimeoutError)")
+
+
+async def test_a_database_that_keeps_the_check_waiting_is_one_line_and_no_traceback(
+    environment: pytest.MonkeyPatch, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The check's time runs out mid-query (a lock held elsewhere): one line, and the connection
+    is let go rather than closed (a cancelled close logs a traceback)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite's readers are not kept waiting by a writer (WAL)")
+    import asyncpg  # type: ignore[import-untyped]
+
+    holder = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        transaction = holder.transaction()
+        await transaction.start()
+        await holder.execute("LOCK TABLE alembic_version IN ACCESS EXCLUSIVE MODE")
+        status, lines, err = await check(capsys)
+        await transaction.rollback()
+    finally:
+        await holder.close()
+    assert status == 1
+    assert lines == [f"DATABASE_URL: no answer within {TIMEOUT:g} s"]
 
 
 async def test_a_database_behind_or_out_of_reach_names_database_url(
