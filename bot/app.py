@@ -42,6 +42,7 @@ from bot.runtime.pacing import Pacer
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.telemetry import Telemetry
 from bot.services.approvals import ApprovalService
+from bot.services.audit import AuditExport
 from bot.services.deploy_changes import ChangeService
 from bot.services.deploy_dialog import DeployDialogs
 from bot.services.deployment_runs import DeploymentRuns
@@ -199,8 +200,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
                  background, LoopWatch(telemetry.loop_lag), kpi_jobs)
     _routes(app, telemetry)
     api_v1.register(app.web, TokenService(db.uow, clock), clock, runs=s.runs, metrics=s.metrics,
-                    deployments=s.deployments, use_cases=s.use_cases,
-                    webhook_secret=settings.webhook_secret, public_url=settings.public_url)
+                    deployments=s.deployments, use_cases=s.use_cases, audit=AuditExport(db.reads),
+                    secret=settings.webhook_secret, url=settings.public_url, tz=settings.timezone)
     mlflow_hooks.register(app.web, settings.mlflow_webhook_secret, time.time, s.registry.handle)
     return app
 

@@ -8,12 +8,13 @@ from aiohttp import web
 
 from bot.clock import Clock
 from bot.log_events import get_logger
+from bot.services.audit import AuditExport
 from bot.services.deployment_runs import DeploymentRuns
 from bot.services.deployments import DeploymentService
 from bot.services.metrics import MetricService
 from bot.services.tokens import TokenService
 from bot.services.usecases import UseCaseService
-from handlers import api, deployments_api, metrics_api
+from handlers import api, audit_api, deployments_api, metrics_api
 
 log = get_logger(__name__)
 PREFIX = "/api/v1/"
@@ -38,8 +39,10 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
 
 def register(web_app: web.Application, tokens: TokenService, clock: Clock, *, runs: DeploymentRuns,
              metrics: MetricService, deployments: DeploymentService, use_cases: UseCaseService,
-             webhook_secret: str, public_url: str) -> None:
-    """Executor callbacks (signed), KPI pushes and deployments (bearer tokens with scopes)."""
-    api.register(web_app, runs, webhook_secret, public_url)
+             audit: AuditExport, secret: str, url: str, tz: str) -> None:
+    """Executor callbacks (signed with the webhook ``secret``, to the public ``url``), KPI pushes,
+    deployments and the audit export (bearer tokens with scopes; times in ``tz``)."""
+    api.register(web_app, runs, secret, url)
     metrics_api.register(web_app, tokens, metrics, clock)
-    deployments_api.register(web_app, tokens, deployments, use_cases, public_url, clock)
+    deployments_api.register(web_app, tokens, deployments, use_cases, url, clock)
+    audit_api.register(web_app, tokens, audit, tz)

@@ -23,6 +23,7 @@ from bot.services.deliveries import Delivery
 from bot.services.events import AfterCommit, MessageQueued
 from bot.services.outbox_port import CardWords
 from storage import sqlite_driver
+from storage.audit_reads import SqlAuditReads
 from storage.claims import SqlClaimRepository
 from storage.deployments import SqlDeploymentRepository
 from storage.digest_reads import SqlDigestReads
@@ -147,6 +148,7 @@ class SqlUnitOfWork:
         self.digests = SqlDigestRepository(self.session)
         self.claims = SqlClaimRepository(self.session)
         self.digest_reads = SqlDigestReads(self.session)
+        self.audit = SqlAuditReads(self.session)
         self.dora = SqlDoraQueries(self.session)
         self.kpis = SqlKpiRepository(self.session)
         self.aliases = SqlModelAliasRepository(self.session)

@@ -171,7 +171,8 @@ class DeploymentEventRow(Base):
     """The audit trail: append-only."""
 
     __tablename__ = "deployment_events"
-    __table_args__ = (Index("ix_deployment_events_deployment", "deployment_id", "id"),)
+    __table_args__ = (Index("ix_deployment_events_deployment", "deployment_id", "id"),
+                      Index("ix_deployment_events_at", "at", "id"))  # the audit export's order
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id", ondelete="CASCADE"))

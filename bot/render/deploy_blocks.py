@@ -32,6 +32,7 @@ from bot.domain.deployment_model import (
 from bot.domain.endings import changed_production
 from bot.domain.holds import is_held
 from bot.domain.production import named
+from bot.render.audit_words import event_words, said_of
 from bot.render.blocks import (
     Message,
     bulleted,
@@ -238,24 +239,10 @@ def status_message(d: Deployment, events: Sequence[Event], *, now: datetime, tz:
 
 
 def _event_detail(e: Event, d: Deployment, tz: str) -> str:
-    if not e.detail:  # the facts are the deployment's (older versions kept these words)
-        return _said_of(e.kind, d)
-    if e.kind in ("approvers_told", "reminded"):  # the people asked: user IDs
+    if e.kind in ("approvers_told", "reminded"):  # at most 20 of the people asked
         return ", ".join(f"<@{who}>" for who in e.detail.split()[:20])
-    if e.kind in ("override", "held"):  # the freeze windows met, kept as facts
-        return clip(kept_passage(e.detail, tz), 200)
-    if e.kind in ("failed", "timed_out"):
-        return clip(stop_reason(e.detail), 200)
-    return clip(escape(e.detail), 200)
-
-
-def _said_of(kind: str, d: Deployment) -> str:
-    if kind == "requested":
-        what = "rollback requested" if d.kind == "rollback" else "requested"
-        return escape(f"{what}: {d.version} via {d.pipeline}")
-    if kind == "succeeded":
-        return "dry run: nothing was deployed" if d.dry_run else escape(f"{d.version} is out")
-    return ""
+    said = said_of(e.kind, d.version, d.pipeline, dry_run=d.dry_run, rollback=d.kind == "rollback")
+    return clip(event_words(e.kind, e.detail, tz, said=said), 200)
 
 
 def running_message(active: Sequence[Deployment], frozen: Sequence[str]) -> Message:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
+from bot.domain.audit import AuditEvent, AuditFilter
 from bot.domain.deployment_model import Deployment
 from bot.domain.dora import DoraCounts
 from bot.domain.locks import DeployLock
@@ -108,3 +109,12 @@ class DoraQueries(Protocol):
                       public_only: bool = False) -> list[str]:
         """The busiest use cases (``public_only``: of those homed in public channels)."""
         ...
+
+
+class AuditReads(Protocol):
+    async def events(self, where: AuditFilter, after: tuple[datetime, int] | None,
+                     limit: int) -> list[AuditEvent]:
+        """Up to ``limit`` events matching ``where`` after ``after`` (an event's ``key``), in
+        order of time; the cost of a page follows the page, not the size of the trail."""
+        ...
+

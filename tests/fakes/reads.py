@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
+from bot.domain.audit import AuditEvent, AuditFilter
 from bot.domain.deployment_model import Deployment, DeploymentState
 from bot.domain.dora import DoraCounts, as_record, production_finished, window_counts
 from bot.domain.production import Production, unsettled
@@ -167,3 +168,23 @@ class MemoryDoraQueries(_Scoped):
         age = {row.use_case.slug: row.id for row in self._tables.use_cases}
         counted = sorted(counts.items(), key=lambda item: (-item[1], age[item[0]]))
         return [slug for slug, _n in counted[:limit]]
+
+
+class MemoryAuditReads:
+    def __init__(self, tables: Tables) -> None:
+        self._tables = tables
+
+    async def events(self, where: AuditFilter, after: tuple[datetime, int] | None,
+                     limit: int) -> list[AuditEvent]:
+        found = []
+        for event_id, row in self._tables.events.rows.items():
+            d, e = self._tables.deployments.rows[row.deployment_id].deployment, row.event
+            if (where.since is not None and e.at <= where.since) \
+                    or (where.until is not None and e.at > where.until) \
+                    or (where.use_case is not None and d.use_case != where.use_case) \
+                    or (after is not None and (e.at, event_id) <= after):
+                continue
+            found.append(AuditEvent(event_id, e.at, e.actor, d.use_case, row.deployment_id, e.kind,
+                                    e.stage, e.wave, e.detail, d.version, d.pipeline, d.dry_run,
+                                    d.kind == "rollback"))
+        return sorted(found, key=lambda a: a.key)[:limit]

@@ -25,7 +25,7 @@ from tests.fakes.digests import MemoryClaimRepository, MemoryDigestRepository, M
 from tests.fakes.kpis import MemoryKpiRepository, MemoryModelAliasRepository
 from tests.fakes.metrics import MemoryMetricRepository, MemoryTokenRepository
 from tests.fakes.notify import MemoryFreezeRepository, MemoryNotifyPreferences
-from tests.fakes.reads import MemoryDigestReads, MemoryDoraQueries
+from tests.fakes.reads import MemoryAuditReads, MemoryDigestReads, MemoryDoraQueries
 from tests.fakes.tables import Ids, Tables
 from tests.fakes.use_cases import MemoryUseCaseRepository
 
@@ -44,6 +44,7 @@ class InMemoryUnitOfWork:
     digests: MemoryDigestRepository
     claims: MemoryClaimRepository
     digest_reads: MemoryDigestReads
+    audit: MemoryAuditReads
     dora: MemoryDoraQueries
     kpis: MemoryKpiRepository
     aliases: MemoryModelAliasRepository
@@ -69,6 +70,7 @@ class InMemoryUnitOfWork:
         self.digests = MemoryDigestRepository(self._tables)
         self.claims = MemoryClaimRepository(self._tables)
         self.digest_reads = MemoryDigestReads(self._tables)
+        self.audit = MemoryAuditReads(self._tables)
         self.dora = MemoryDoraQueries(self._tables)
         self.kpis = MemoryKpiRepository(self._tables)
         self.aliases = MemoryModelAliasRepository(self._tables)

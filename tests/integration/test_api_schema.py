@@ -119,10 +119,11 @@ async def test_schemathesis_finds_every_api_v1_answer_as_documented(
     env, base = _env(fake, tmp_path, port), f"http://127.0.0.1:{port}"
     await _bot("migrate", env=env, cwd=tmp_path)
     created = await _bot("token", "create", "schemathesis", "--scope", "metrics:write",
-                         "--scope", "deployments:write", env=env, cwd=tmp_path)
+                         "--scope", "deployments:write", "--scope", "audit:read", env=env,
+                         cwd=tmp_path)
     secret = created.strip().splitlines()[-1]
     listed = await _bot("token", "list", env=env, cwd=tmp_path)
-    assert "schemathesis\tlive\tmetrics:write,deployments:write\t" in listed
+    assert "schemathesis\tlive\tmetrics:write,audit:read,deployments:write\t" in listed
     (tmp_path / "schemathesis.toml").write_text(CONFIG)
     server = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "serve", env=env, cwd=tmp_path,

@@ -1,0 +1,62 @@
+"""An audit event's detail in words — in the `/deploy status` trail (mrkdwn) and in the audit
+export (plain text, one row per event: ``bot.domain.audit``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from bot.domain.audit import AuditEvent
+from bot.render.deploy_stop_words import stop_reason
+from bot.render.freeze_blocks import kept_passage
+from bot.render.mrkdwn import escape
+from bot.render.plain_text import plain_text
+
+COLUMNS = ("at", "actor", "use_case", "deployment_id", "action", "detail")
+
+
+def said_of(kind: str, version: str, pipeline: str, *, dry_run: bool, rollback: bool) -> str:
+    """What a requested or succeeded event says: the deployment's own facts (older versions
+    kept these words in the event)."""
+    if kind == "requested":
+        what = "rollback requested" if rollback else "requested"
+        return escape(f"{what}: {version} via {pipeline}")
+    if kind == "succeeded":
+        return "dry run: nothing was deployed" if dry_run else escape(f"{version} is out")
+    return ""
+
+
+def event_words(kind: str, detail: str, tz: str, *, said: str = "") -> str:
+    """An event's detail in mrkdwn, whole; ``said`` when it kept none."""
+    if not detail:
+        return said
+    if kind in ("approvers_told", "reminded"):  # the people asked: user IDs
+        return ", ".join(f"<@{who}>" for who in detail.split())
+    if kind in ("override", "held"):  # the freeze windows met, kept as facts
+        return kept_passage(detail, tz)
+    if kind in ("failed", "timed_out"):  # why it stopped, kept as facts
+        return stop_reason(detail)
+    return escape(detail)
+
+
+def export_fields(e: AuditEvent, tz: str) -> dict[str, object]:
+    said = said_of(e.action, e.version, e.pipeline, dry_run=e.dry_run, rollback=e.rollback)
+    where = " · ".join(x for x in (e.stage or "", f"wave {e.wave}" if e.wave else "") if x)
+    detail = plain_text(event_words(e.action, e.detail, tz, said=said))
+    return {"at": e.at.isoformat().replace("+00:00", "Z"), "actor": e.actor or "",
+            "use_case": e.use_case, "deployment_id": e.deployment_id, "action": e.action,
+            "detail": f"{where}: {detail}" if where and detail else where or detail}
+
+
+def csv_lines(events: list[AuditEvent], tz: str, *, header: bool) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
+    if header:
+        writer.writeheader()
+    writer.writerows(export_fields(e, tz) for e in events)
+    return out.getvalue()
+
+
+def json_lines(events: list[AuditEvent], tz: str) -> str:
+    return "".join(json.dumps(export_fields(e, tz), ensure_ascii=False) + "\n" for e in events)

@@ -1,0 +1,65 @@
+"""`GET /api/v1/audit?since=&until=&use_case=&format=csv|json` with an ``audit:read`` token
+(SPEC "Audit export"): one row per audit event — at, actor, use_case, deployment_id, action,
+detail — as CSV with a header or JSON Lines, streamed a page at a time, oldest first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiohttp import web
+
+from bot.domain.audit import AuditFilter
+from bot.domain.usecases import SLUG_RE
+from bot.render.audit_words import csv_lines, json_lines
+from bot.services.audit import AuditExport
+from bot.services.tokens import TokenService
+from handlers.api_tokens import bearer
+from handlers.api_values import BadInput, rfc3339
+
+SCOPE = "audit:read"
+FORMATS = {"csv": "text/csv", "json": "application/x-ndjson"}
+KNOWN = ("since", "until", "use_case", "format")
+
+
+def register(web_app: web.Application, tokens: TokenService, export: AuditExport, tz: str) -> None:
+    async def audit(request: web.Request) -> web.StreamResponse:
+        token = await bearer(request, tokens, SCOPE)
+        if isinstance(token, web.StreamResponse):
+            return token
+        try:
+            where, form = _query(request)
+        except BadInput as bad:
+            return web.json_response({"error": str(bad)}, status=400)
+        response = web.StreamResponse(headers={"Content-Type": f"{FORMATS[form]}; charset=utf-8"})
+        await response.prepare(request)
+        first = True
+        async for page in export.pages(where):
+            text = csv_lines(page, tz, header=first) if form == "csv" else json_lines(page, tz)
+            await response.write(text.encode())
+            first = False
+        if first and form == "csv":  # nothing matched: the header alone
+            await response.write(csv_lines([], tz, header=True).encode())
+        await response.write_eof()
+        return response
+
+    web_app.router.add_get("/api/v1/audit", audit)
+
+
+def _query(request: web.Request) -> tuple[AuditFilter, str]:
+    q = request.query
+    if unknown := sorted(set(q) - set(KNOWN)):
+        raise BadInput(f"unknown parameter {unknown[0]!r}; the known ones: {', '.join(KNOWN)}")
+    form = q.get("format", "csv")
+    if form not in FORMATS:
+        raise BadInput(f"format: expected csv or json, not {form[:20]!r}")
+    slug = q.get("use_case")
+    if slug is not None and not SLUG_RE.fullmatch(slug):
+        raise BadInput(f"use_case: {slug[:40]!r} is not a use case slug, e.g. churn")
+    since, until = _time(q.get("since"), "since"), _time(q.get("until"), "until")
+    if since is not None and until is not None and until <= since:
+        raise BadInput("until: must be after since")
+    return AuditFilter(since, until, slug), form
+
+
+def _time(raw: str | None, field: str) -> datetime | None:
+    return None if raw is None else rfc3339(raw, field)

@@ -1,0 +1,67 @@
+"""The audit export's reads on the in-memory storage, SQLite and PostgreSQL alike: deployment
+events in order of time (ties by id), filtered by time and use case, keyset-paged."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from bot.domain import usecases
+from bot.domain.audit import AuditFilter
+from bot.domain.deployment_model import Event
+from tests.integration.conftest import START, Store
+from tests.unit.test_dora import deployment
+
+MINUTE = timedelta(minutes=1)
+
+
+async def _seeded(store: Store) -> None:
+    """churn: deployment 1 (requested, approved 2 min later); fraud: deployment 2 (requested at
+    the same minute as churn's approval, then cancelled); events written out of time order."""
+    async with store.uow() as uow:
+        for slug in ("churn", "fraud"):
+            await uow.use_cases.add(usecases.create(slug, slug.title(), creator_id="U1",
+                                                    channel_id="C1", now=START))
+        churn = await uow.deployments.add(deployment(1, START, use_case="churn"))
+        fraud = await uow.deployments.add(replace(deployment(2, START, use_case="fraud"),
+                                                  version="2.0", kind="rollback"))
+        await uow.deployments.record(fraud, (Event("requested", START + 2 * MINUTE, "U2"),
+                                             Event("cancelled", START + 3 * MINUTE, "U2",
+                                                   detail="wrong model")))
+        await uow.deployments.record(churn, (Event("requested", START, "U1"),
+                                             Event("approved", START + 2 * MINUTE, "U3", "prod")))
+        await uow.commit()
+
+
+async def _events(store: Store, where: AuditFilter, after: tuple | None = None,  # type: ignore[type-arg]
+                  limit: int = 100) -> list[tuple[str, str, str | None]]:
+    async with store.uow() as uow:
+        found = await uow.audit.events(where, after, limit)
+    return [(e.use_case, e.action, e.actor) for e in found]
+
+
+async def test_events_in_order_of_time_with_their_deployment(store: Store) -> None:
+    await _seeded(store)
+    async with store.uow() as uow:
+        every = await uow.audit.events(AuditFilter(), None, 100)
+    assert [(e.use_case, e.action) for e in every] == [
+        ("churn", "requested"), ("fraud", "requested"), ("churn", "approved"), ("fraud", "cancelled")]
+    cancelled = every[-1]
+    assert (cancelled.detail, cancelled.version, cancelled.rollback, cancelled.at) == (
+        "wrong model", "2.0", True, START + 3 * MINUTE)
+    assert every[2].stage == "prod" and not every[2].rollback
+    assert every[0].deployment_id != every[1].deployment_id
+
+
+async def test_filters_and_pages(store: Store) -> None:
+    await _seeded(store)
+    assert await _events(store, AuditFilter(use_case="fraud")) == [
+        ("fraud", "requested", "U2"), ("fraud", "cancelled", "U2")]
+    assert await _events(store, AuditFilter(since=START + MINUTE, until=START + 2 * MINUTE)) == [
+        ("fraud", "requested", "U2"), ("churn", "approved", "U3")]  # since is exclusive, until not
+    async with store.uow() as uow:
+        first = await uow.audit.events(AuditFilter(), None, 2)
+        rest = await uow.audit.events(AuditFilter(), first[-1].key, 2)
+        none = await uow.audit.events(AuditFilter(), rest[-1].key, 2)
+    assert [e.action for e in first + rest] == ["requested", "requested", "approved", "cancelled"]
+    assert none == []
