@@ -1,6 +1,7 @@
 """`GET /api/v1/audit?since=&until=&use_case=&format=csv|json` with an ``audit:read`` token
-(SPEC "Audit export"): one row per audit event — at, actor, use_case, deployment_id, action,
-detail — as CSV with a header or JSON Lines, streamed a page at a time, oldest first."""
+(SPEC "Audit export"): one row per audit event — a phase change or a deployment event: at, actor,
+use_case, deployment_id, action, detail — as CSV with a header or JSON Lines, streamed a page at
+a time, oldest first."""
 
 from __future__ import annotations
 

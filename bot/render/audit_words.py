@@ -8,6 +8,7 @@ import io
 import json
 
 from bot.domain.audit import AuditEvent
+from bot.domain.usecases import Phase
 from bot.render.deploy_stop_words import stop_reason
 from bot.render.freeze_blocks import kept_passage
 from bot.render.mrkdwn import escape
@@ -40,10 +41,21 @@ def event_words(kind: str, detail: str, tz: str, *, said: str = "") -> str:
     return escape(detail)
 
 
+def moved_words(moved: tuple[str | None, str], note: str) -> str:
+    """A phase change: "created in Biz", "Biz → Dev: the data is in" (plain text)."""
+    before, after = (None if p is None else Phase(p).label for p in moved)
+    if before is None:  # its note is the domain's own marker ("created")
+        return f"created in {after}"
+    return f"{before} → {after}: {note}" if note else f"{before} → {after}"
+
+
 def export_fields(e: AuditEvent, tz: str) -> dict[str, object]:
-    said = said_of(e.action, e.version, e.pipeline, dry_run=e.dry_run, rollback=e.rollback)
-    where = " · ".join(x for x in (e.stage or "", f"wave {e.wave}" if e.wave else "") if x)
-    detail = plain_text(event_words(e.action, e.detail, tz, said=said))
+    if e.moved is not None:
+        where, detail = "", moved_words(e.moved, e.detail)
+    else:
+        said = said_of(e.action, e.version, e.pipeline, dry_run=e.dry_run, rollback=e.rollback)
+        where = " · ".join(x for x in (e.stage or "", f"wave {e.wave}" if e.wave else "") if x)
+        detail = plain_text(event_words(e.action, e.detail, tz, said=said))
     return {"at": e.at.isoformat().replace("+00:00", "Z"), "actor": e.actor or "",
             "use_case": e.use_case, "deployment_id": e.deployment_id, "action": e.action,
             "detail": f"{where}: {detail}" if where and detail else where or detail}

@@ -112,7 +112,7 @@ class DoraQueries(Protocol):
 
 
 class AuditReads(Protocol):
-    async def events(self, where: AuditFilter, after: tuple[datetime, int] | None,
+    async def events(self, where: AuditFilter, after: tuple[datetime, int, int] | None,
                      limit: int) -> list[AuditEvent]:
         """Up to ``limit`` events matching ``where`` after ``after`` (an event's ``key``), in
         order of time; the cost of a page follows the page, not the size of the trail."""

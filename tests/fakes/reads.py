@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from bot.domain.audit import AuditEvent, AuditFilter
+from bot.domain.audit import PHASE_CHANGED, AuditEvent, AuditFilter
 from bot.domain.deployment_model import Deployment, DeploymentState
 from bot.domain.dora import DoraCounts, as_record, production_finished, window_counts
 from bot.domain.production import Production, unsettled
@@ -174,17 +174,28 @@ class MemoryAuditReads:
     def __init__(self, tables: Tables) -> None:
         self._tables = tables
 
-    async def events(self, where: AuditFilter, after: tuple[datetime, int] | None,
+    async def events(self, where: AuditFilter, after: tuple[datetime, int, int] | None,
                      limit: int) -> list[AuditEvent]:
+        found = [*self._moves(), *self._deployment_events()]
+        kept = [e for e in found
+                if (where.since is None or e.at > where.since)
+                and (where.until is None or e.at <= where.until)
+                and (where.use_case is None or e.use_case == where.use_case)
+                and (after is None or e.key > after)]
+        return sorted(kept, key=lambda e: e.key)[:limit]
+
+    def _moves(self) -> list[AuditEvent]:
+        return [AuditEvent(i, row.change.at, row.change.actor_id, row.slug, None, PHASE_CHANGED,
+                           None, None, row.change.note,
+                           moved=(row.change.from_phase and row.change.from_phase.value,
+                                  row.change.to_phase.value))
+                for i, row in self._tables.phase_changes.rows.items()]
+
+    def _deployment_events(self) -> list[AuditEvent]:
         found = []
         for event_id, row in self._tables.events.rows.items():
             d, e = self._tables.deployments.rows[row.deployment_id].deployment, row.event
-            if (where.since is not None and e.at <= where.since) \
-                    or (where.until is not None and e.at > where.until) \
-                    or (where.use_case is not None and d.use_case != where.use_case) \
-                    or (after is not None and (e.at, event_id) <= after):
-                continue
             found.append(AuditEvent(event_id, e.at, e.actor, d.use_case, row.deployment_id, e.kind,
                                     e.stage, e.wave, e.detail, d.version, d.pipeline, d.dry_run,
                                     d.kind == "rollback"))
-        return sorted(found, key=lambda a: a.key)[:limit]
+        return found

@@ -37,13 +37,17 @@ async def _events(store: Store, where: AuditFilter, after: tuple | None = None, 
                   limit: int = 100) -> list[tuple[str, str, str | None]]:
     async with store.uow() as uow:
         found = await uow.audit.events(where, after, limit)
-    return [(e.use_case, e.action, e.actor) for e in found]
+    return [(e.use_case, e.action, e.actor) for e in found if e.deployment_id is not None]
 
 
 async def test_events_in_order_of_time_with_their_deployment(store: Store) -> None:
     await _seeded(store)
     async with store.uow() as uow:
-        every = await uow.audit.events(AuditFilter(), None, 100)
+        found = await uow.audit.events(AuditFilter(), None, 100)
+    created = [(e.use_case, e.moved, e.actor, e.deployment_id) for e in found if e.moved]
+    assert created == [("churn", (None, "biz"), "U1", None), ("fraud", (None, "biz"), "U1", None)]
+    assert [e.action for e in found[:2]] == ["phase_changed"] * 2  # at START, before the events
+    every = [e for e in found if e.deployment_id is not None]
     assert [(e.use_case, e.action) for e in every] == [
         ("churn", "requested"), ("fraud", "requested"), ("churn", "approved"), ("fraud", "cancelled")]
     cancelled = every[-1]
@@ -60,8 +64,12 @@ async def test_filters_and_pages(store: Store) -> None:
     assert await _events(store, AuditFilter(since=START + MINUTE, until=START + 2 * MINUTE)) == [
         ("fraud", "requested", "U2"), ("churn", "approved", "U3")]  # since is exclusive, until not
     async with store.uow() as uow:
-        first = await uow.audit.events(AuditFilter(), None, 2)
-        rest = await uow.audit.events(AuditFilter(), first[-1].key, 2)
-        none = await uow.audit.events(AuditFilter(), rest[-1].key, 2)
-    assert [e.action for e in first + rest] == ["requested", "requested", "approved", "cancelled"]
-    assert none == []
+        pages, after = [], None
+        while page := await uow.audit.events(AuditFilter(), after, 2):
+            pages.append(page)
+            after = page[-1].key
+    assert [len(p) for p in pages] == [2, 2, 2]
+    assert [e.action for p in pages for e in p] == [
+        "phase_changed", "phase_changed", "requested", "requested", "approved", "cancelled"]
+    assert await _events(store, AuditFilter(use_case="churn", since=START)) == [
+        ("churn", "approved", "U3")]
