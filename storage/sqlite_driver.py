@@ -103,6 +103,8 @@ class OneTripConnection(aiosqlite.Connection):
             stopping = getattr(self, "_stopping", None)
             if stopping is not None:
                 await asyncio.wait([stopping], timeout=5)
+                # It answered; now let it return (a busy machine may not have run it yet).
+                await asyncio.to_thread(self._thread.join, 5)
             raise
 
     def stop(self) -> asyncio.Future[Any] | None:
