@@ -85,6 +85,8 @@ async def _slack(settings: Settings, token: str) -> Found:
         return Found([f"SLACK_BOT_TOKEN: Slack refused it ({clip(str(error), 60)}); " + COPY_TOKEN
                       if error else f"SLACK_API_URL: {slack} answered HTTP "
                       f"{refused.response.status_code}, not the Web API's JSON"])
+    except TimeoutError:  # the client's own bound, a hair before the guard's: one wording for both
+        return Found([f"SLACK_API_URL: no answer within {TIMEOUT:g} s"])
     except (aiohttp.ClientError, OSError) as unreachable:
         return Found([f"SLACK_API_URL: cannot reach {slack} ({type(unreachable).__name__})"])
     granted = next((v for k, v in answer.headers.items() if k.lower() == "x-oauth-scopes"), None)
