@@ -63,7 +63,11 @@ class HomeService:
     freezes: tuple[RecurringFreeze, ...] = ()  # the pipeline file's recurring windows
     timezone: str = "UTC"
     viewers: set[str] = field(default_factory=set)
+    # Seconds between a change and the republish (one for a burst); None: only when settled, so
+    # that the simulator shows a step's outcome whatever the machine's speed.
+    refresh_delay: float | None = 0.2
     _pending: asyncio.Task[None] | None = None
+    _poked: bool = False
 
     async def opened(self, user_id: str) -> None:
         self.viewers.add(user_id)
@@ -76,20 +80,31 @@ class HomeService:
     def poke(self) -> None:
         """Something on Home changed (a deployment moved): republish for its viewers soon,
         once for a burst of changes."""
-        if self.viewers and (self._pending is None or self._pending.done()):
-            self._pending = asyncio.create_task(self._refresh_soon(), name="home-refresh")
+        if not self.viewers:
+            return
+        if self.refresh_delay is None:
+            self._poked = True
+        elif self._pending is None or self._pending.done():
+            self._pending = asyncio.create_task(self._refresh_soon(self.refresh_delay),
+                                                name="home-refresh")
 
-    async def _refresh_soon(self) -> None:
-        await asyncio.sleep(0.2)
+    async def _refresh_soon(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await self._refresh_viewers()
+
+    async def _refresh_viewers(self) -> None:
         try:
             await self.refresh(self.viewers)
         except Exception:  # noqa: BLE001 - a Home refresh must never break a deployment
             log.exception("home.refresh_failed")
 
     async def settle(self) -> None:
-        """Wait for a pending refresh (simulator, tests)."""
+        """Wait for a pending refresh, or make the one held back (simulator, tests)."""
         if self._pending is not None:
             await asyncio.gather(self._pending, return_exceptions=True)
+        if self._poked:
+            self._poked = False
+            await self._refresh_viewers()
 
     async def view(self, user_id: str) -> HomeFacts:
         """What the viewer may see: asked of Slack who is in which private channel, read, then

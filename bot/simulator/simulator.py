@@ -115,6 +115,7 @@ class Simulator:
         )
         # No pacing: a transcript shows each step's messages at once (serve paces to Slack's limits).
         self.app: BotApp = create_app(settings, clock=self.clock, pacer=unpaced())
+        self.app.home.refresh_delay = None  # Home shows each step's outcome, not a race with it
         await upgrade(self.app.db.engine)  # the simulator keeps its own database current
         self._runner = web.AppRunner(self.app.web, access_log=None)
         await self._runner.setup()
