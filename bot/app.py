@@ -1,15 +1,14 @@
 """The composition root: the one place that builds and wires everything.
 
 ``create_app(settings)`` returns a :class:`BotApp` holding the slack-bolt ``AsyncApp`` and the
-aiohttp application that serves it at ``POST /slack/events`` beside ``GET /healthz`` and the
-``/api/v1`` endpoints. ``serve``, ``socket``, the simulator and the tests all run this object.
+aiohttp application that serves it at ``POST /slack/events`` beside ``GET /healthz``, ``/api/v1``
+and the dashboard (bot/web_root.py). ``serve``, ``socket``, the simulator and tests run it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import time
 from dataclasses import dataclass
 
 import aiohttp
@@ -17,7 +16,7 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import logs
+from bot import logs, web_root
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.config_files import kpi_config_for, pipelines_for
@@ -42,7 +41,6 @@ from bot.runtime.pacing import Pacer
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.telemetry import Telemetry
 from bot.services.approvals import ApprovalService
-from bot.services.audit import AuditExport
 from bot.services.deploy_changes import ChangeService
 from bot.services.deploy_dialog import DeployDialogs
 from bot.services.deployment_runs import DeploymentRuns
@@ -56,7 +54,6 @@ from bot.services.kpis import KpiService
 from bot.services.metrics import MetricService
 from bot.services.registry_events import RegistryEvents
 from bot.services.reminders import ReminderService
-from bot.services.tokens import TokenService
 from bot.services.usecases import UseCaseService
 from bot.slack.clients import permalinks, view_publisher, web_clients
 from bot.slack.conversations import SlackConversations
@@ -70,7 +67,6 @@ from handlers import (
     dialogs,
     error_path,
     health,
-    mlflow_hooks,
     slack_events,
     slack_http,
     slash_commands,
@@ -199,10 +195,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
                            s.use_cases.refresh_privacy), s.home,
                  background, LoopWatch(telemetry.loop_lag), kpi_jobs)
     _routes(app, telemetry)
-    api_v1.register(app.web, TokenService(db.uow, clock), clock, runs=s.runs, metrics=s.metrics,
-                    deployments=s.deployments, use_cases=s.use_cases, audit=AuditExport(db.reads),
-                    secret=settings.webhook_secret, url=settings.public_url, tz=settings.timezone)
-    mlflow_hooks.register(app.web, settings.mlflow_webhook_secret, time.time, s.registry.handle)
+    web_root.register(app, s)  # /api/v1, the MLflow hook, the dashboard
     return app
 
 

@@ -55,12 +55,19 @@ class Settings:
     github_token: str = field(default="", repr=False)
     github_poll_seconds: float = 5.0  # between looks at a workflow run (tests shorten it)
     metrics_token: str = field(default="", repr=False)  # GET /metrics wants it as a bearer token
+    # The web dashboard: Sign in with Slack is on when the app's OAuth credentials are set.
+    slack_client_id: str = ""
+    slack_client_secret: str = field(default="", repr=False)
+    slack_url: str = "https://slack.com"  # where browsers sign in (a local fake in tests)
+    session_secret: str = field(default="", repr=False)  # "": derived from the signing secret
+    links: bool = False  # BIZDEVOPS_PUBLIC_URL was set: messages link to the dashboard's pages
 
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in logs or messages."""
         candidates = (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token,
                       self.webhook_secret, self.mlflow_token, self.metrics_token,
-                      self.mlflow_webhook_secret, self.github_token, make_url(self.database_url).password)
+                      self.mlflow_webhook_secret, self.github_token, self.slack_client_secret,
+                      self.session_secret, make_url(self.database_url).password)
         return tuple(str(s) for s in candidates if s)
 
 
@@ -193,4 +200,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "shell") 
         github_api_url=_url(env, "BIZDEVOPS_GITHUB_API_URL", "https://api.github.com").rstrip("/"),
         github_token=env.get("BIZDEVOPS_GITHUB_TOKEN", "").strip(),
         metrics_token=env.get("BIZDEVOPS_METRICS_TOKEN", "").strip(),
+        slack_client_id=env.get("SLACK_CLIENT_ID", "").strip(),
+        slack_client_secret=env.get("SLACK_CLIENT_SECRET", "").strip(),
+        slack_url=_url(env, "BIZDEVOPS_SLACK_URL", "https://slack.com").rstrip("/"),
+        session_secret=env.get("BIZDEVOPS_SESSION_SECRET", "").strip(),
+        links=bool(env.get("BIZDEVOPS_PUBLIC_URL", "").strip()),
     )
