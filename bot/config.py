@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -200,9 +201,14 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "shell") 
         github_api_url=_url(env, "BIZDEVOPS_GITHUB_API_URL", "https://api.github.com").rstrip("/"),
         github_token=env.get("BIZDEVOPS_GITHUB_TOKEN", "").strip(),
         metrics_token=env.get("BIZDEVOPS_METRICS_TOKEN", "").strip(),
-        slack_client_id=env.get("SLACK_CLIENT_ID", "").strip(),
-        slack_client_secret=env.get("SLACK_CLIENT_SECRET", "").strip(),
-        slack_url=_url(env, "BIZDEVOPS_SLACK_URL", "https://slack.com").rstrip("/"),
-        session_secret=env.get("BIZDEVOPS_SESSION_SECRET", "").strip(),
-        links=bool(env.get("BIZDEVOPS_PUBLIC_URL", "").strip()),
+        **_dashboard(env),
     )
+
+
+def _dashboard(env: Mapping[str, str]) -> dict[str, Any]:
+    """Sign in with Slack, and whether messages link to the dashboard."""
+    return {"slack_client_id": env.get("SLACK_CLIENT_ID", "").strip(),
+            "slack_client_secret": env.get("SLACK_CLIENT_SECRET", "").strip(),
+            "slack_url": _url(env, "BIZDEVOPS_SLACK_URL", "https://slack.com").rstrip("/"),
+            "session_secret": env.get("BIZDEVOPS_SESSION_SECRET", "").strip(),
+            "links": bool(env.get("BIZDEVOPS_PUBLIC_URL", "").strip())}
