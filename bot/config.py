@@ -200,9 +200,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "shell") 
         mlflow_webhook_secret=env.get("BIZDEVOPS_MLFLOW_WEBHOOK_SECRET", "").strip(),
         github_api_url=_url(env, "BIZDEVOPS_GITHUB_API_URL", "https://api.github.com").rstrip("/"),
         github_token=env.get("BIZDEVOPS_GITHUB_TOKEN", "").strip(),
-        metrics_token=env.get("BIZDEVOPS_METRICS_TOKEN", "").strip(),
-        **_dashboard(env),
-    )
+        metrics_token=env.get("BIZDEVOPS_METRICS_TOKEN", "").strip(), **_dashboard(env))
 
 
 def _dashboard(env: Mapping[str, str]) -> dict[str, Any]:
