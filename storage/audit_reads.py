@@ -67,6 +67,9 @@ class SqlAuditReads:
                   .where(_after(E.at, 1, E.id, after), *_between(E.at, where)))
         if where.use_case is not None:
             moves, events = moves.where(U.slug == where.use_case), events.where(D.slug == where.use_case)
+        if where.channels is not None:  # a person's eyes: no use case of a private channel they are not in
+            seen = U.private.is_(False) | U.channel_id.in_(where.channels)
+            moves, events = moves.where(seen), events.join(U, U.id == D.use_case_id).where(seen)
         # Each source's first page by its own index, then the two merged: at most 2 × limit rows.
         firsts = [select(q.order_by(q.selected_columns.at, q.selected_columns.id).limit(limit)
                          .subquery()) for q in (moves, events)]

@@ -25,6 +25,7 @@ from bot.services.outbox_port import CardWords
 from storage import sqlite_driver
 from storage.audit_reads import SqlAuditReads
 from storage.claims import SqlClaimRepository
+from storage.dashboard_reads import SqlDashboardReads
 from storage.deployments import SqlDeploymentRepository
 from storage.digest_reads import SqlDigestReads
 from storage.digests import SqlDigestRepository
@@ -149,6 +150,7 @@ class SqlUnitOfWork:
         self.claims = SqlClaimRepository(self.session)
         self.digest_reads = SqlDigestReads(self.session)
         self.audit = SqlAuditReads(self.session)
+        self.dashboard = SqlDashboardReads(self.session)
         self.dora = SqlDoraQueries(self.session)
         self.kpis = SqlKpiRepository(self.session)
         self.aliases = SqlModelAliasRepository(self.session)

@@ -14,6 +14,9 @@ class AuditFilter:
     since: datetime | None = None    # events after this moment
     until: datetime | None = None    # up to and including this moment
     use_case: str | None = None      # one use case's slug
+    # Whose eyes: None, everything (an audit:read token); else public use cases and those homed
+    # in these private channels (the ones a signed-in person is in).
+    channels: frozenset[str] | None = None
 
 
 PHASE_CHANGED = "phase_changed"  # a phase change's action; deployment events keep their kind

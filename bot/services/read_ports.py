@@ -10,12 +10,14 @@ from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from bot.domain.audit import AuditEvent, AuditFilter
+from bot.domain.dashboard import DeploymentFilter, PortfolioFilter
 from bot.domain.deployment_model import Deployment
 from bot.domain.dora import DoraCounts
 from bot.domain.locks import DeployLock
 from bot.domain.production import Production
-from bot.domain.usecases import PhaseChange
+from bot.domain.usecases import PhaseChange, UseCase
 from bot.services.ports import CrossingRow, Scope, StoredPoint, StoredTarget
+from bot.services.use_case_ports import Sight
 
 T = TypeVar("T")
 
@@ -55,6 +57,8 @@ class DeploymentSummary:
     requested_at: datetime
     finished_at: datetime | None
     dry_run: bool
+    kind: str = "deploy"
+    pipeline: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,3 +122,20 @@ class AuditReads(Protocol):
         order of time; the cost of a page follows the page, not the size of the trail."""
         ...
 
+
+
+class DashboardReads(Protocol):
+    """The web dashboard's lists, each narrowed in SQL to what one person may see (``sight``)
+    and keyset-paged, so a page costs what it shows."""
+
+    async def portfolio(self, where: PortfolioFilter, sight: Sight, after: str | None,
+                        limit: int) -> list[UseCase]:
+        """Use cases (without team or history) by slug, after ``after``."""
+        ...
+    async def phase_counts(self, where: PortfolioFilter, sight: Sight) -> dict[str, int]:
+        """How many use cases ``where`` selects in each phase (its own phase ignored)."""
+        ...
+    async def deployments(self, where: DeploymentFilter, sight: Sight, before: int | None,
+                          limit: int) -> list[DeploymentSummary]:
+        """Deployments newest first (by id), those before ``before``."""
+        ...

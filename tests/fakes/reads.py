@@ -38,7 +38,7 @@ def _page(rows: list[T], limit: int) -> Page[T]:
 def _summary(d: Deployment) -> DeploymentSummary:
     assert d.id is not None
     return DeploymentSummary(d.id, d.use_case, d.version, d.state.value, d.requested_by,
-                             d.requested_at, d.finished_at, d.dry_run)
+                             d.requested_at, d.finished_at, d.dry_run, d.kind, d.pipeline)
 
 
 class _Scoped:
@@ -181,8 +181,14 @@ class MemoryAuditReads:
                 if (where.since is None or e.at > where.since)
                 and (where.until is None or e.at <= where.until)
                 and (where.use_case is None or e.use_case == where.use_case)
+                and self._seen(e.use_case, where.channels)
                 and (after is None or e.key > after)]
         return sorted(kept, key=lambda e: e.key)[:limit]
+
+    def _seen(self, slug: str, channels: frozenset[str] | None) -> bool:
+        row = self._tables.use_cases.get(slug)
+        return channels is None or row is None or not row.use_case.private \
+            or row.use_case.channel_id in channels
 
     def _moves(self) -> list[AuditEvent]:
         return [AuditEvent(i, row.change.at, row.change.actor_id, row.slug, None, PHASE_CHANGED,

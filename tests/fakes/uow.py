@@ -20,6 +20,7 @@ from bot.services.deliveries import Delivery
 from bot.services.events import AfterCommit, MessageQueued
 from bot.services.outbox_port import CardWords
 from bot.services.ports import DuplicateDelivery, OutgoingMessage, UnitOfWork
+from tests.fakes.dashboard_reads import MemoryDashboardReads
 from tests.fakes.deployments import MemoryDeploymentRepository
 from tests.fakes.digests import MemoryClaimRepository, MemoryDigestRepository, MemoryOutbox
 from tests.fakes.kpis import MemoryKpiRepository, MemoryModelAliasRepository
@@ -45,6 +46,7 @@ class InMemoryUnitOfWork:
     claims: MemoryClaimRepository
     digest_reads: MemoryDigestReads
     audit: MemoryAuditReads
+    dashboard: MemoryDashboardReads
     dora: MemoryDoraQueries
     kpis: MemoryKpiRepository
     aliases: MemoryModelAliasRepository
@@ -71,6 +73,7 @@ class InMemoryUnitOfWork:
         self.claims = MemoryClaimRepository(self._tables)
         self.digest_reads = MemoryDigestReads(self._tables)
         self.audit = MemoryAuditReads(self._tables)
+        self.dashboard = MemoryDashboardReads(self._tables)
         self.dora = MemoryDoraQueries(self._tables)
         self.kpis = MemoryKpiRepository(self._tables)
         self.aliases = MemoryModelAliasRepository(self._tables)

@@ -73,3 +73,23 @@ async def test_filters_and_pages(store: Store) -> None:
         "phase_changed", "phase_changed", "requested", "requested", "approved", "cancelled"]
     assert await _events(store, AuditFilter(use_case="churn", since=START)) == [
         ("churn", "approved", "U3")]
+
+
+async def test_a_persons_eyes_leave_out_private_use_cases_they_are_not_in(store: Store) -> None:
+    """A signed-in person's export: a use case homed in a private channel shows only to that
+    channel's members (its phase changes and its deployments' events alike)."""
+    await _seeded(store)
+    async with store.uow() as uow:
+        fraud = await uow.use_cases.get("fraud")
+        assert fraud is not None
+        await uow.use_cases.save(replace(fraud, channel_id="GSECRET"))
+        await uow.use_cases.set_private("GSECRET", True)
+        await uow.commit()
+
+    async def slugs(where: AuditFilter) -> set[str]:
+        async with store.uow() as uow:
+            return {e.use_case for e in await uow.audit.events(where, None, 100)}
+
+    assert await slugs(AuditFilter(channels=frozenset())) == {"churn"}
+    assert await slugs(AuditFilter(channels=frozenset({"GSECRET"}))) == {"churn", "fraud"}
+    assert await slugs(AuditFilter()) == {"churn", "fraud"}  # a token's export: everything

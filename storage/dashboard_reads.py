@@ -1,0 +1,82 @@
+"""The web dashboard's lists (``bot.services.read_ports.DashboardReads``): the portfolio by slug
+(the unique index on it pages it) and deployments newest first by id, each narrowed in SQL to what
+one person may see."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.dashboard import DeploymentFilter, PortfolioFilter
+from bot.domain.usecases import Phase, UseCase
+from bot.services.read_ports import DeploymentSummary
+from bot.services.use_case_ports import Sight
+from storage.models import DeploymentRow, UseCaseRow
+
+D, U = DeploymentRow, UseCaseRow
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
+_COLUMNS = (U.slug, U.title, U.owner_id, U.channel_id, U.phase, U.phase_since, U.created_at,
+            U.created_by, U.domain, U.archived_reason, U.model, U.problem, U.kpi, U.private)
+
+
+def _seen(query: Q, sight: Sight) -> Q:
+    return query.where(U.private.is_(False) | U.channel_id.in_(sight.channels))
+
+
+def _selected(query: Q, where: PortfolioFilter, sight: Sight) -> Q:
+    if where.phase is not None:
+        query = query.where(U.phase == where.phase.value)
+    if where.owner_id is not None:
+        query = query.where(U.owner_id == where.owner_id)
+    if where.domain is not None:
+        query = query.where(U.domain == where.domain)
+    if where.channel_id is not None:
+        query = query.where(U.channel_id == where.channel_id)
+    if where.search:
+        query = query.where(U.slug.icontains(where.search, autoescape=True)
+                            | U.title.icontains(where.search, autoescape=True))
+    return _seen(query, sight)
+
+
+class SqlDashboardReads:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def portfolio(self, where: PortfolioFilter, sight: Sight, after: str | None,
+                        limit: int) -> list[UseCase]:
+        query = _selected(select(*_COLUMNS), where, sight)
+        if where.phase is None:
+            query = query.where(U.phase != Phase.ARCHIVED.value)
+        if after is not None:
+            query = query.where(U.slug > after)
+        rows = await self._session.execute(query.order_by(U.slug).limit(limit))
+        return [UseCase(r.slug, r.title, r.owner_id, r.channel_id, Phase(r.phase), r.phase_since,
+                        r.created_at, r.created_by, domain=r.domain, archived_reason=r.archived_reason,
+                        model=r.model, problem=r.problem, kpi=r.kpi, private=r.private)
+                for r in rows]
+
+    async def phase_counts(self, where: PortfolioFilter, sight: Sight) -> dict[str, int]:
+        query = _selected(select(U.phase, func.count()), where.without_phase(), sight)
+        rows = await self._session.execute(query.group_by(U.phase))
+        return {phase: int(count) for phase, count in rows}
+
+    async def deployments(self, where: DeploymentFilter, sight: Sight, before: int | None,
+                          limit: int) -> list[DeploymentSummary]:
+        query = _seen(select(D.id, D.slug, D.version, D.state, D.requested_by, D.requested_at,
+                             D.finished_at, D.dry_run, D.kind, D.pipeline)
+                      .join(U, U.id == D.use_case_id), sight)
+        if where.use_case is not None:
+            query = query.where(D.slug == where.use_case)
+        if where.result is not None:
+            query = query.where(D.state == where.result.value)
+        if where.since is not None:
+            query = query.where(D.requested_at > where.since)
+        if where.until is not None:
+            query = query.where(D.requested_at <= where.until)
+        if before is not None:
+            query = query.where(D.id < before)
+        rows = await self._session.execute(query.order_by(D.id.desc()).limit(limit))
+        return [DeploymentSummary(r.id, r.slug, r.version, r.state, r.requested_by, r.requested_at,
+                                  r.finished_at, r.dry_run, r.kind, r.pipeline) for r in rows]

@@ -1,0 +1,98 @@
+"""The web dashboard's lists on the in-memory storage, SQLite and PostgreSQL alike: the
+portfolio's filters, search and keyset pages, the phase counts, the deployments page; each
+narrowed to what one person may see."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from bot.domain import usecases
+from bot.domain.dashboard import DeploymentFilter, PortfolioFilter
+from bot.domain.deployment_model import DeploymentState
+from bot.domain.usecases import Phase
+from bot.services.use_case_ports import Sight
+from tests.integration.conftest import START, Store
+from tests.unit.test_dora import deployment
+
+EVERYONE = Sight()
+HOUR = timedelta(hours=1)
+
+
+async def _seeded(store: Store) -> None:
+    """churn (Dev, marketing, U1), fraud (Biz, risk, U2), promo_100% (Biz, marketing, U1),
+    secret (Biz, homed in private GSECRET), old (archived); churn has 3 deployments, secret 1."""
+    async with store.uow() as uow:
+        for slug, title, owner, domain, channel in (
+                ("churn", "Churn model", "U1", "marketing", "C1"),
+                ("fraud", "Fraud alerts", "U2", "risk", "C2"),
+                ("promo", "Promo 100% off", "U1", "marketing", "C1"),
+                ("secret", "Secret merger", "U1", "marketing", "GSECRET"),
+                ("old", "Old churn", "U1", "marketing", "C1")):
+            uc = usecases.create(slug, title, creator_id=owner, channel_id=channel, now=START)
+            await uow.use_cases.add(replace(uc, domain=domain))
+        await uow.use_cases.set_private("GSECRET", True)
+        for slug, phase in (("churn", Phase.DEV), ("old", Phase.ARCHIVED)):
+            uc = await uow.use_cases.get(slug)
+            assert uc is not None
+            await uow.use_cases.save(replace(uc, phase=phase))
+        for i, state in enumerate((DeploymentState.SUCCEEDED, DeploymentState.FAILED,
+                                   DeploymentState.SUCCEEDED), start=1):
+            await uow.deployments.add(deployment(i, START + i * HOUR, state=state))
+        await uow.deployments.add(deployment(4, START + 4 * HOUR, use_case="secret"))
+        await uow.commit()
+
+
+async def _slugs(store: Store, where: PortfolioFilter, sight: Sight = EVERYONE,
+                 after: str | None = None, limit: int = 50) -> list[str]:
+    async with store.uow() as uow:
+        return [uc.slug for uc in await uow.dashboard.portfolio(where, sight, after, limit)]
+
+
+async def test_the_portfolio_by_slug_with_its_filters_and_search(store: Store) -> None:
+    await _seeded(store)
+    assert await _slugs(store, PortfolioFilter()) == ["churn", "fraud", "promo"]  # no archived
+    assert await _slugs(store, PortfolioFilter(), Sight(frozenset({"GSECRET"}))) == [
+        "churn", "fraud", "promo", "secret"]
+    assert await _slugs(store, PortfolioFilter(phase=Phase.ARCHIVED)) == ["old"]
+    assert await _slugs(store, PortfolioFilter(phase=Phase.BIZ)) == ["fraud", "promo"]
+    assert await _slugs(store, PortfolioFilter(owner_id="U2")) == ["fraud"]
+    assert await _slugs(store, PortfolioFilter(domain="marketing")) == ["churn", "promo"]
+    assert await _slugs(store, PortfolioFilter(channel_id="C2")) == ["fraud"]
+    assert await _slugs(store, PortfolioFilter(search="CHURN")) == ["churn"]  # any case
+    assert await _slugs(store, PortfolioFilter(search="100%")) == ["promo"]  # % is a character
+    assert await _slugs(store, PortfolioFilter(search="0%o")) == []
+    assert await _slugs(store, PortfolioFilter(), limit=2) == ["churn", "fraud"]
+    assert await _slugs(store, PortfolioFilter(), after="fraud") == ["promo"]
+
+
+async def test_phase_counts_across_phases_for_the_same_selection(store: Store) -> None:
+    await _seeded(store)
+    async with store.uow() as uow:
+        counts = await uow.dashboard.phase_counts(PortfolioFilter(phase=Phase.DEV), EVERYONE)
+        marketing = await uow.dashboard.phase_counts(PortfolioFilter(domain="marketing"),
+                                                     Sight(frozenset({"GSECRET"})))
+    assert counts == {"biz": 2, "dev": 1, "archived": 1}
+    assert marketing == {"biz": 2, "dev": 1, "archived": 1}
+
+
+async def test_deployments_newest_first_filtered_and_paged(store: Store) -> None:
+    await _seeded(store)
+
+    async def ids(where: DeploymentFilter, sight: Sight = EVERYONE, before: int | None = None,
+                  limit: int = 50) -> list[int]:
+        async with store.uow() as uow:
+            return [d.id for d in await uow.dashboard.deployments(where, sight, before, limit)]
+
+    every = await ids(DeploymentFilter(), Sight(frozenset({"GSECRET"})))
+    assert len(every) == 4 and every == sorted(every, reverse=True)
+    assert await ids(DeploymentFilter()) == every[1:]  # secret's is not theirs to see
+    assert await ids(DeploymentFilter(use_case="secret")) == []
+    assert len(await ids(DeploymentFilter(result=DeploymentState.FAILED))) == 1
+    assert await ids(DeploymentFilter(), before=every[1], limit=1) == [every[2]]
+    async with store.uow() as uow:
+        first = (await uow.dashboard.deployments(DeploymentFilter(use_case="churn"), EVERYONE,
+                                                 None, 1))[0]
+    assert (first.slug, first.state, first.kind, first.dry_run) == ("churn", "succeeded", "deploy", False)
+    requested = first.requested_at
+    assert await ids(DeploymentFilter(since=requested - HOUR / 2, until=requested)) == [first.id]
