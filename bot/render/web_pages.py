@@ -1,0 +1,187 @@
+"""The web dashboard's pages as HTML (Jinja2, autoescaped: whatever a person typed in Slack is
+text here, never markup). One function per page turns the service's facts into the words and
+rows its template shows; the templates (bot/render/templates) only lay them out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from bot.domain.deployment_model import DeploymentState
+from bot.domain.dora import CHANGE_FAILURE_RATE, FREQUENCY, LEAD_TIME, TIME_TO_RESTORE
+from bot.domain.metrics import Target, format_number, with_unit
+from bot.domain.safe_text import web_url
+from bot.domain.usecases import Phase, UseCase
+from bot.render.audit_words import event_words, export_fields, moved_words, said_of
+from bot.render.blocks import when
+from bot.render.change_links import change_label
+from bot.render.dora_changes import compare
+from bot.render.durations import humanize
+from bot.render.metric_blocks import _duration, _per_week, _rate, from_request, target_status
+from bot.render.plain_text import plain_text
+from bot.render.production_words import production_line, short_production
+
+if TYPE_CHECKING:
+    from bot.domain.metric_results import ChartRequest, DoraShown
+    from bot.services.dashboard import AuditPage, DeploymentsPage, Portfolio, UseCaseStory
+    from bot.services.ports import StoredPoint, StoredTarget
+
+NAV = (("/", "Portfolio"), ("/deployments", "Deployments"), ("/dora", "DORA"), ("/audit", "Audit"))
+PHASES = tuple((p.value, p.label) for p in Phase)
+ENV = Environment(loader=PackageLoader("bot.render", "templates"), undefined=StrictUndefined,
+                  autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+
+
+def _page(template: str, title: str, here: str, viewer: str, tz: str, **values: Any) -> str:
+    return ENV.get_template(template).render(title=title, here=here, nav=NAV, viewer=viewer,
+                                             tz=tz, **values)
+
+
+def _name(names: Mapping[str, str], user_id: str | None) -> str:
+    return "the bot" if not user_id else names.get(user_id, user_id)
+
+
+def _kpi(point: StoredPoint | None, target: StoredTarget | None) -> str:
+    if point is None:
+        return "no value yet"
+    value = with_unit(format_number(point.value), point.unit)
+    if target is None:
+        return f"{point.name} {value}, no target"
+    return f"{point.name} {value}, {target_status(Target(target.op, target.value), point.value, point.unit)}"
+
+
+def _query(base: str, **values: object) -> str:
+    kept = {k: v for k, v in values.items() if v not in (None, "")}
+    return f"{base}?{urlencode(kept)}" if kept else base
+
+
+def portfolio(p: Portfolio, viewer: str, tz: str, timebox: Any) -> str:
+    rows = [{"slug": uc.slug, "title": uc.title, "phase": uc.phase.label,
+             "owner": _name(p.names, uc.owner_id), "in_phase": humanize(uc.time_in_phase(p.now)),
+             "overdue": uc.is_overdue(p.now, timebox),
+             "production": short_production(p.production.get(uc.slug)),
+             "kpi": _kpi(p.kpis.get(uc.slug), p.targets.get(uc.slug, {}).get(uc.kpi)) if uc.kpi
+             else "not named yet"} for uc in p.use_cases]
+    w = p.where
+    next_href = _query("/", q=w.search, phase=w.phase.value if w.phase else None, owner=w.owner_id,
+                       domain=w.domain, channel=w.channel_id, after=p.after) if p.after else None
+    return _page("portfolio.html", "Portfolio", "/", viewer, tz, where=w, empty=type(w)(),
+                 rows=rows, counts=p.counts, phases=PHASES, next_href=next_href)
+
+
+def use_case(s: UseCaseStory, viewer: str, tz: str, timebox: Any,
+             charts: list[dict[str, Any]]) -> str:
+    uc = s.use_case
+    history = [{"at": when(c.at, tz), "by": _name(s.names, c.actor_id),
+                "words": moved_words((c.from_phase and c.from_phase.value, c.to_phase.value), c.note)}
+               for c in uc.history]
+    team = [f"{_name(s.names, m.user_id)} ({m.role.value.replace('_', ' ')})" for m in uc.team]
+    return _page("use_case.html", uc.slug, "", viewer, tz, uc=uc, phase=uc.phase.label,
+                 in_phase=humanize(uc.time_in_phase(s.now)), overdue=uc.is_overdue(s.now, timebox),
+                 owner=_name(s.names, uc.owner_id), team=team, history=history,
+                 production=plain_text(production_line(s.production, tz)), charts=charts,
+                 days=(s.period[1] - s.period[0]).days,
+                 deployments=[_deployment(d, trail, s.names, tz) for d, trail in s.deployments])
+
+
+def _deployment(d: Any, trail: Any, names: Mapping[str, str], tz: str) -> dict[str, Any]:
+    what = ("rollback to " if d.kind == "rollback" else "") + d.version \
+        + (" (dry run)" if d.dry_run else "")
+    stages = [f"{s.spec.name}: {s.state.value.replace('_', ' ')}"
+              + (f", {when(s.finished_at, tz)}" if s.finished_at else "") for s in d.stages]
+    events = [{"at": when(e.at, tz), "action": e.kind.replace("_", " "), "by": _name(names, e.actor),
+               "detail": plain_text(event_words(e.kind, e.detail, tz, said=said_of(
+                   e.kind, d.version, d.pipeline, dry_run=d.dry_run, rollback=d.kind == "rollback")))}
+              for e in trail]
+    return {"id": d.id, "what": what, "state": d.state.value.replace("_", " "),
+            "by": _name(names, d.requested_by), "at": when(d.requested_at, tz), "pipeline": d.pipeline,
+            "change": change_label(d.change) if d.change else "",
+            "change_url": web_url(d.change.url) if d.change else None, "stages": stages, "trail": events}
+
+
+def deployments(p: DeploymentsPage, viewer: str, tz: str) -> str:
+    rows = [{"id": d.id, "slug": d.slug, "version": d.version + (" (dry run)" if d.dry_run else ""),
+             "state": d.state.replace("_", " "), "at": when(d.requested_at, tz),
+             "by": _name(p.names, d.requested_by),
+             "took": humanize(d.finished_at - d.requested_at) if d.finished_at else "under way"}
+            for d in p.deployments]
+    w = p.where
+    since, until = _day(w.since), _day(w.until)
+    next_href = _query("/deployments", use_case=w.use_case, result=w.result.value if w.result else None,
+                       since=since, until=until, before=p.before) if p.before else None
+    return _page("deployments.html", "Deployments", "/deployments", viewer, tz, where=w, rows=rows,
+                 results=[s.value for s in DeploymentState], since=since, until=until,
+                 next_href=next_href)
+
+
+def _day(at: datetime | None) -> str:
+    return at.date().isoformat() if at else ""
+
+
+def dora(shown: DoraShown, trend: ChartRequest | None, viewer: str, tz: str,
+         charts: list[dict[str, Any]]) -> str:
+    r, before = shown.report, shown.previous
+    changes = compare(r, before)
+    metrics = [{"name": name, "now": say(r), "before": say(before),
+                "band": f"{r.bands[key]} ({changes[key]})"} for key, name, say in (
+        (FREQUENCY, "Deployment frequency", _per_week),
+        (LEAD_TIME, "Lead time for changes", lambda x: _duration(x.lead_time)),
+        (CHANGE_FAILURE_RATE, "Change failure rate", _rate),
+        (TIME_TO_RESTORE, "Time to restore", lambda x: _duration(x.time_to_restore)))]
+    note = (f"{r.deployments} production deployments, {r.failed} failed; dry runs are never counted"
+            + (f"; {from_request(r)}" if r.lead_from_request else "") + ".")
+    busiest = [{"slug": slug, "deployments": b.deployments, "cfr": _rate(b), "lead": _duration(b.lead_time)}
+               for slug, b in shown.per_use_case]
+    return _page("dora.html", "DORA metrics", "/dora", viewer, tz, days=r.days, band=r.band,
+                 metrics=metrics, note=note, busiest=busiest, charts=charts)
+
+
+def audit(p: AuditPage, viewer: str, tz: str, after: str | None) -> str:
+    rows = []
+    for e in p.events:
+        fields = export_fields(e, tz)
+        rows.append({"at": when(e.at, tz), "by": _name(p.names, e.actor), "slug": e.use_case,
+                     "deployment_id": e.deployment_id, "action": e.action.replace("_", " "),
+                     "detail": fields["detail"]})
+    w = p.where
+    filters = {"use_case": w.use_case, "since": _stamp(w.since), "until": _stamp(w.until)}
+    next_href = _query("/audit", **filters, after=after) if after else None
+    return _page("audit.html", "Audit trail", "/audit", viewer, tz, where=w, rows=rows,
+                 since=_day(w.since), until=_day(w.until), next_href=next_href,
+                 csv_href=_query("/api/v1/audit", **filters, format="csv"),
+                 json_href=_query("/api/v1/audit", **filters, format="json"))
+
+
+def _stamp(at: datetime | None) -> str | None:
+    return at.isoformat().replace("+00:00", "Z") if at else None
+
+
+def message(title: str, paragraphs: list[str], viewer: str, tz: str, *,
+            back: str = "/", back_label: str = "Back to the portfolio") -> str:
+    """A refusal or an explanation, as a page."""
+    return _page("message.html", title, "", viewer, tz, paragraphs=paragraphs, back=back,
+                 back_label=back_label)
+
+
+def svg(markup: str) -> Markup:
+    """An SVG the chart renderer built (its text escaped there) placed as markup."""
+    return Markup(markup)  # noqa: S704 - built by bot/render/svg_charts from escaped text
+
+
+def use_case_title(uc: UseCase) -> str:
+    return f"{uc.slug} — {uc.title}"
+
+
+def kpi_figures(s: UseCaseStory) -> list[dict[str, Any]]:
+    """Each KPI of the chart period: its chart and the sentence that says what it shows."""
+    figures = []
+    for name, points in sorted(s.series.items()):
+        target = s.targets.get(name)
+        figures.append({"svg": Markup(""), "text": f"{_kpi(points[-1], target)} "
+                        f"({len(points)} values in the last {(s.period[1] - s.period[0]).days} days)"})
+    return figures

@@ -1,0 +1,158 @@
+"""The web dashboard's pages as facts (SPEC "Web dashboard"): the portfolio, a use case's story,
+the deployments, DORA and the audit trail — each read on the read-only connections, narrowed to
+what the signed-in person may see (a use case homed in a private channel only by its members:
+bot/services/visibility.py), and cut to one page. bot/render/web_pages.py words them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.clock import Clock
+from bot.domain.audit import AuditEvent, AuditFilter
+from bot.domain.dashboard import (
+    DEPLOYMENTS_PAGE,
+    PORTFOLIO_PAGE,
+    DeploymentFilter,
+    PortfolioFilter,
+)
+from bot.domain.deployment_model import Deployment, Event
+from bot.domain.metric_results import ChartRequest, DoraShown
+from bot.domain.production import Production
+from bot.domain.usecases import UseCase
+from bot.services.commands import ShowDora
+from bot.services.ports import StoredPoint, StoredTarget, UnitOfWork
+from bot.services.read_ports import DeploymentSummary
+from bot.services.use_case_ports import Sight
+from bot.services.visibility import Conversations, member_of
+
+AUDIT_PAGE = 100
+STORY_DEPLOYMENTS = 10   # the newest deployments a use case's page shows, each with its trail
+CHART_DAYS = 90          # a use case's KPI charts cover this many days
+
+
+class People(Protocol):
+    async def names(self, user_ids: Iterable[str]) -> dict[str, str]: ...
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    where: PortfolioFilter
+    use_cases: tuple[UseCase, ...]
+    counts: dict[str, int]                 # per phase, for the same selection
+    production: dict[str, Production]
+    kpis: dict[str, StoredPoint]           # a use case's success KPI, its newest value
+    targets: dict[str, dict[str, StoredTarget]]
+    after: str | None                      # the next page starts after this slug (None: last)
+    now: datetime
+    names: dict[str, str]
+
+
+@dataclass(frozen=True)
+class UseCaseStory:
+    use_case: UseCase
+    production: Production | None
+    series: dict[str, list[StoredPoint]]   # each KPI over the chart period
+    targets: dict[str, StoredTarget]
+    deployments: tuple[tuple[Deployment, tuple[Event, ...]], ...]
+    period: tuple[datetime, datetime]
+    now: datetime
+    names: dict[str, str]
+
+
+@dataclass(frozen=True)
+class DeploymentsPage:
+    where: DeploymentFilter
+    deployments: tuple[DeploymentSummary, ...]
+    before: int | None                      # the next page: deployments before this id
+    names: dict[str, str]
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    where: AuditFilter
+    events: tuple[AuditEvent, ...]
+    after: tuple[datetime, int, int] | None  # the next page starts after this event's key
+    names: dict[str, str]
+
+
+@dataclass
+class DashboardService:
+    reads: Callable[[], UnitOfWork]          # the read-only unit of work (Database.reads)
+    clock: Clock
+    conversations: Conversations
+    people: People
+    dora_report: Callable[[ShowDora], Awaitable[tuple[DoraShown, ChartRequest | None]]]
+
+    async def sight(self, user_id: str) -> Sight:
+        """The private channels homing use cases that ``user_id`` is in (asked of Slack,
+        cached there), before any read opens."""
+        async with self.reads() as uow:
+            homes = await uow.use_cases.private_homes(include_archived=True)
+        return Sight(await member_of(self.conversations, user_id, homes))
+
+    async def portfolio(self, user_id: str, where: PortfolioFilter,
+                        after: str | None = None) -> Portfolio:
+        sight = await self.sight(user_id)
+        async with self.reads() as uow:
+            found = await uow.dashboard.portfolio(where, sight, after, PORTFOLIO_PAGE + 1)
+            shown = found[:PORTFOLIO_PAGE]
+            counts = await uow.dashboard.phase_counts(where, sight)
+            slugs = [uc.slug for uc in shown]
+            production = await uow.deployments.productions(slugs)
+            series = [(uc.slug, uc.kpi) for uc in shown if uc.kpi]
+            tails = await uow.digest_reads.tails(series, self.clock.now(), 1)
+            targets = await uow.digest_reads.targets(slugs)
+        kpis = {t.slug: t.newest[-1] for t in tails if t.newest}
+        names = await self.people.names(uc.owner_id for uc in shown)
+        return Portfolio(where, tuple(shown), counts, production, kpis, targets,
+                         shown[-1].slug if len(found) > PORTFOLIO_PAGE else None,
+                         self.clock.now(), names)
+
+    async def use_case(self, user_id: str, slug: str) -> UseCaseStory | None:
+        """None: there is none of that slug, or it is not theirs to see (the same answer)."""
+        sight = await self.sight(user_id)
+        now = self.clock.now()
+        since = now - timedelta(days=CHART_DAYS)
+        async with self.reads() as uow:
+            uc = await uow.use_cases.get(slug)
+            if uc is None or (uc.private and uc.channel_id not in sight.channels):
+                return None
+            production = await uow.deployments.production(slug)
+            series = await uow.metrics.series(slug, since=since)
+            targets = await uow.metrics.targets(slug)
+            history = await uow.deployments.history(slug, limit=STORY_DEPLOYMENTS)
+            trails = [(d, tuple(await uow.deployments.events(d.id))) for d in history
+                      if d.id is not None]
+        people = {uc.owner_id, *(m.user_id for m in uc.team), *(c.actor_id for c in uc.history),
+                  *(d.requested_by for d in history),
+                  *(e.actor for _d, trail in trails for e in trail if e.actor)}
+        return UseCaseStory(uc, production, series, targets, tuple(trails), (since, now), now,
+                            await self.people.names(people))
+
+    async def deployments(self, user_id: str, where: DeploymentFilter,
+                          before: int | None = None) -> DeploymentsPage:
+        sight = await self.sight(user_id)
+        async with self.reads() as uow:
+            found = await uow.dashboard.deployments(where, sight, before, DEPLOYMENTS_PAGE + 1)
+        shown = found[:DEPLOYMENTS_PAGE]
+        return DeploymentsPage(where, tuple(shown),
+                               shown[-1].id if len(found) > DEPLOYMENTS_PAGE else None,
+                               await self.people.names(d.requested_by for d in shown))
+
+    async def audit(self, user_id: str, where: AuditFilter,
+                    after: tuple[datetime, int, int] | None = None) -> AuditPage:
+        where = AuditFilter(where.since, where.until, where.use_case,
+                            (await self.sight(user_id)).channels)
+        async with self.reads() as uow:
+            found = await uow.audit.events(where, after, AUDIT_PAGE + 1)
+        shown = found[:AUDIT_PAGE]
+        return AuditPage(where, tuple(shown), shown[-1].key if len(found) > AUDIT_PAGE else None,
+                         await self.people.names(e.actor for e in shown if e.actor))
+
+    async def dora(self, days: int = 30) -> tuple[DoraShown, ChartRequest | None]:
+        """The workspace's four metrics (of use cases anyone may see) and their trend, as
+        `/metric dora` counts them."""
+        return await self.dora_report(ShowDora(None, days))

@@ -1,0 +1,174 @@
+"""The web dashboard's pages (SPEC "Web dashboard"): GET only, each reading what its query
+selects through the dashboard service and answering HTML. A malformed query is answered with a
+page that says what was wrong and how to write it (400), never a traceback; the sign-in
+middleware (handlers/web_auth.py) has put the signed-in person on the request."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+
+from bot.domain.audit import AuditFilter
+from bot.domain.dashboard import SEARCH_MAX, DeploymentFilter, PortfolioFilter
+from bot.domain.deployment_model import DeploymentState
+from bot.domain.usecases import SLUG_RE, Phase
+from bot.render import web_pages
+from bot.services.dashboard import DashboardService
+from handlers.api_values import BadInput, rfc3339
+
+USER_ID = 32  # characters of a Slack user or channel ID, at most
+
+
+def register(web_app: web.Application, dashboard: DashboardService, tz: str,
+             timebox: timedelta) -> None:
+    css = (resources.files("bot.render") / "static" / "dashboard.css").read_bytes()
+
+    def html(text: str, status: int = 200) -> web.Response:
+        return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
+
+    def refused(request: web.Request, bad: BadInput) -> web.Response:
+        return html(web_pages.message("That page cannot be shown", [str(bad)], _who(request), tz,
+                                      back=request.path, back_label="Start again"), 400)
+
+    async def portfolio(request: web.Request) -> web.Response:
+        try:
+            where, after = _portfolio_query(request.query)
+        except BadInput as bad:
+            return refused(request, bad)
+        found = await dashboard.portfolio(_id(request), where, after)
+        return html(web_pages.portfolio(found, _who(request), tz, timebox))
+
+    async def use_case(request: web.Request) -> web.Response:
+        slug = request.match_info["slug"]
+        story = await dashboard.use_case(_id(request), slug) if SLUG_RE.fullmatch(slug) else None
+        if story is None:
+            return html(web_pages.message("No such use case", [
+                f"There is no use case {slug[:40]!r} that you may see: it may be spelled "
+                "differently, or be homed in a private channel you are not in."],
+                _who(request), tz), 404)
+        return html(web_pages.use_case(story, _who(request), tz, timebox,
+                                       web_pages.kpi_figures(story)))
+
+    async def deployments(request: web.Request) -> web.Response:
+        try:
+            where, before = _deployments_query(request.query)
+        except BadInput as bad:
+            return refused(request, bad)
+        return html(web_pages.deployments(await dashboard.deployments(_id(request), where, before),
+                                          _who(request), tz))
+
+    async def dora(request: web.Request) -> web.Response:
+        shown, trend = await dashboard.dora()
+        return html(web_pages.dora(shown, trend, _who(request), tz, []))
+
+    async def audit(request: web.Request) -> web.Response:
+        try:
+            where, after = _audit_query(request.query)
+        except BadInput as bad:
+            return refused(request, bad)
+        page = await dashboard.audit(_id(request), where, after)
+        return html(web_pages.audit(page, _who(request), tz, _cursor(page.after)))
+
+    async def stylesheet(_request: web.Request) -> web.Response:
+        return web.Response(body=css, content_type="text/css", charset="utf-8",
+                            headers={"Cache-Control": "public, max-age=3600"})
+
+    web_app.router.add_get("/", portfolio)
+    web_app.router.add_get("/use-cases/{slug}", use_case)
+    web_app.router.add_get("/deployments", deployments)
+    web_app.router.add_get("/dora", dora)
+    web_app.router.add_get("/audit", audit)
+    web_app.router.add_get("/static/dashboard.css", stylesheet)
+
+
+def _id(request: web.Request) -> str:
+    return str(request["viewer"].user_id)
+
+
+def _who(request: web.Request) -> str:
+    viewer = request.get("viewer")
+    return "" if viewer is None else str(viewer.name or viewer.user_id)
+
+
+def _only(query: Any, known: tuple[str, ...]) -> None:
+    if unknown := sorted(set(query) - set(known)):
+        raise BadInput(f"{unknown[0][:40]!r} is not a filter here; the filters: {', '.join(known)}.")
+
+
+def _text(query: Any, name: str, limit: int) -> str | None:
+    value = query.get(name, "").strip()
+    if len(value) > limit:
+        raise BadInput(f"{name}: at most {limit} characters, not {len(value)}.")
+    return value or None
+
+
+def _slug(query: Any, name: str) -> str | None:
+    slug = _text(query, name, 40)
+    if slug is not None and not SLUG_RE.fullmatch(slug):
+        raise BadInput(f"{name}: {slug!r} is not a use case slug (lower case letters, digits "
+                       "and dashes, e.g. churn-model).")
+    return slug
+
+
+def _portfolio_query(query: Any) -> tuple[PortfolioFilter, str | None]:
+    _only(query, ("q", "phase", "owner", "domain", "channel", "after"))
+    phase = _text(query, "phase", 16)
+    if phase is not None and phase not in {p.value for p in Phase}:
+        raise BadInput(f"phase: {phase!r} is not a phase; write one of "
+                       f"{', '.join(p.value for p in Phase)}.")
+    where = PortfolioFilter(Phase(phase) if phase else None, _text(query, "owner", USER_ID),
+                            _text(query, "domain", 200), _text(query, "channel", USER_ID),
+                            _text(query, "q", SEARCH_MAX) or "")
+    return where, _slug(query, "after")
+
+
+def _moment(query: Any, name: str, *, end_of_day: bool = False) -> datetime | None:
+    """A day (2026-03-01, from a date field: its start, or with ``end_of_day`` its end, in UTC)
+    or an RFC 3339 moment."""
+    raw = _text(query, name, 40)
+    if raw is None:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return rfc3339(raw, name)
+    start = datetime.combine(day, time(), tzinfo=UTC)
+    return start + timedelta(days=1) if end_of_day else start
+
+
+def _deployments_query(query: Any) -> tuple[DeploymentFilter, int | None]:
+    _only(query, ("use_case", "result", "since", "until", "before"))
+    result = _text(query, "result", 20)
+    states = [s.value for s in DeploymentState]
+    if result is not None and result not in states:
+        raise BadInput(f"result: {result!r} is not a result; write one of {', '.join(states)}.")
+    before = _text(query, "before", 12)
+    if before is not None and not before.isdigit():
+        raise BadInput(f"before: {before!r} is not a deployment number.")
+    where = DeploymentFilter(_slug(query, "use_case"), DeploymentState(result) if result else None,
+                             _moment(query, "since"), _moment(query, "until", end_of_day=True))
+    return where, int(before) if before else None
+
+
+def _audit_query(query: Any) -> tuple[AuditFilter, tuple[datetime, int, int] | None]:
+    _only(query, ("use_case", "since", "until", "after"))
+    where = AuditFilter(_moment(query, "since"), _moment(query, "until", end_of_day=True),
+                        _slug(query, "use_case"))
+    raw = _text(query, "after", 80)
+    if raw is None:
+        return where, None
+    at, _, rest = raw.rpartition("~")  # the cursor a page's link carries: at~source~id
+    moment, _, source = at.rpartition("~")
+    if not (source in ("0", "1") and rest.isdigit()):
+        raise BadInput("after: not a page of this trail; follow the page's own link.")
+    return where, (rfc3339(moment, "after"), int(source), int(rest))
+
+
+def _cursor(key: tuple[datetime, int, int] | None) -> str | None:
+    if key is None:
+        return None
+    at, source, row_id = key
+    return f"{at.isoformat().replace('+00:00', 'Z')}~{source}~{row_id}"
