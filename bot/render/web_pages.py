@@ -46,13 +46,22 @@ def _name(names: Mapping[str, str], user_id: str | None) -> str:
     return "the bot" if not user_id else names.get(user_id, user_id)
 
 
-def _kpi(point: StoredPoint | None, target: StoredTarget | None) -> str:
+def _kpi(point: StoredPoint | None, target: StoredTarget | None, name: str = "") -> str:
     if point is None:
-        return "no value yet"
+        return f"{name}: no value yet"
     value = with_unit(format_number(point.value), point.unit)
     if target is None:
-        return f"{point.name} {value}, no target"
-    return f"{point.name} {value}, {target_status(Target(target.op, target.value), point.value, point.unit)}"
+        return f"{point.name}: {value}, no target"
+    return f"{point.name}: {value}, {target_status(Target(target.op, target.value), point.value, point.unit)}"
+
+
+def _kpis(uc: UseCase, newest: list[StoredPoint], targets: Mapping[str, StoredTarget]) -> list[str]:
+    """The success KPI first, then every KPI with a target, each against its target."""
+    by_name = {p.name: p for p in newest}
+    names = ([uc.kpi] if uc.kpi else []) + sorted(set(targets) - {uc.kpi})
+    if not names:
+        return ["no KPI named yet"]
+    return [_kpi(by_name.get(name), targets.get(name), name) for name in names]
 
 
 def _query(base: str, **values: object) -> str:
@@ -65,8 +74,8 @@ def portfolio(p: Portfolio, viewer: str, tz: str, timebox: Any) -> str:
              "owner": _name(p.names, uc.owner_id), "in_phase": humanize(uc.time_in_phase(p.now)),
              "overdue": uc.is_overdue(p.now, timebox),
              "production": short_production(p.production.get(uc.slug)),
-             "kpi": _kpi(p.kpis.get(uc.slug), p.targets.get(uc.slug, {}).get(uc.kpi)) if uc.kpi
-             else "not named yet"} for uc in p.use_cases]
+             "kpis": _kpis(uc, p.kpis.get(uc.slug, []), p.targets.get(uc.slug, {}))}
+            for uc in p.use_cases]
     w = p.where
     next_href = _query("/", q=w.search, phase=w.phase.value if w.phase else None, owner=w.owner_id,
                        domain=w.domain, channel=w.channel_id, after=p.after) if p.after else None

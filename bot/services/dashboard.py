@@ -43,7 +43,7 @@ class Portfolio:
     use_cases: tuple[UseCase, ...]
     counts: dict[str, int]                 # per phase, for the same selection
     production: dict[str, Production]
-    kpis: dict[str, StoredPoint]           # a use case's success KPI, its newest value
+    kpis: dict[str, list[StoredPoint]]     # per use case, the newest value of each KPI watched
     targets: dict[str, dict[str, StoredTarget]]
     after: str | None                      # the next page starts after this slug (None: last)
     now: datetime
@@ -102,10 +102,14 @@ class DashboardService:
             counts = await uow.dashboard.phase_counts(where, sight)
             slugs = [uc.slug for uc in shown]
             production = await uow.deployments.productions(slugs)
-            series = [(uc.slug, uc.kpi) for uc in shown if uc.kpi]
-            tails = await uow.digest_reads.tails(series, self.clock.now(), 1)
             targets = await uow.digest_reads.targets(slugs)
-        kpis = {t.slug: t.newest[-1] for t in tails if t.newest}
+            # The success KPI and every KPI with a target: the ones somebody decided to watch.
+            series = sorted({(uc.slug, uc.kpi) for uc in shown if uc.kpi}
+                            | {(slug, name) for slug, named in targets.items() for name in named})
+            tails = await uow.digest_reads.tails(series, self.clock.now(), 1)
+        kpis: dict[str, list[StoredPoint]] = {}
+        for tail in tails:
+            kpis.setdefault(tail.slug, []).extend(tail.newest[-1:])
         names = await self.people.names(uc.owner_id for uc in shown)
         return Portfolio(where, tuple(shown), counts, production, kpis, targets,
                          shown[-1].slug if len(found) > PORTFOLIO_PAGE else None,
