@@ -42,9 +42,9 @@ def scoped(query: Q, scope: Scope, use_case_id: ColumnElement[int] | Instrumente
     if scope.channel_id is not None:
         query = query.where(use_case_id.in_(select(UseCaseRow.id)
                                             .where(UseCaseRow.channel_id == scope.channel_id)))
-    if scope.public_only:
-        query = query.where(use_case_id.in_(select(UseCaseRow.id)
-                                            .where(UseCaseRow.private.is_(False))))
+    if scope.public_only:  # NOT IN the few private ones: the window's index on time drives
+        query = query.where(use_case_id.not_in(select(UseCaseRow.id)
+                                               .where(UseCaseRow.private.is_(True))))
     return query
 
 
