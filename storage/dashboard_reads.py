@@ -1,21 +1,23 @@
 """The web dashboard's lists (``bot.services.read_ports.DashboardReads``): the portfolio by slug
-(the unique index on it pages it) and deployments newest first by id, each narrowed in SQL to what
-one person may see."""
+(the unique index on it pages it) with the newest value of each KPI its use cases watch, and
+deployments newest first by id, each narrowed in SQL to what one person may see."""
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dashboard import DeploymentFilter, PortfolioFilter
 from bot.domain.usecases import Phase, UseCase
+from bot.services.ports import StoredPoint
 from bot.services.read_ports import DeploymentSummary
 from bot.services.use_case_ports import Sight
+from storage.kpi_models import MetricPointRow, MetricTargetRow
 from storage.models import DeploymentRow, UseCaseRow
 
-D, U = DeploymentRow, UseCaseRow
+D, U, M, T = DeploymentRow, UseCaseRow, MetricPointRow, MetricTargetRow
 Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
 _COLUMNS = (U.slug, U.title, U.owner_id, U.channel_id, U.phase, U.phase_since, U.created_at,
             U.created_by, U.domain, U.archived_reason, U.model, U.problem, U.kpi, U.private)
@@ -61,6 +63,28 @@ class SqlDashboardReads:
         query = _selected(select(U.phase, func.count()), where.without_phase(), sight)
         rows = await self._session.execute(query.group_by(U.phase))
         return {phase: int(count) for phase, count in rows}
+
+    async def watched(self, slugs: list[str]) -> dict[str, list[StoredPoint]]:
+        """One statement: the KPIs watched (each use case's success KPI, and every KPI with a
+        target) as rows, and for each one index probe for its newest point — what the page
+        shows, however long each series is."""
+        if not slugs:
+            return {}
+        kpis = select(U.id.label("use_case_id"), U.kpi.label("name")).where(
+            U.slug.in_(slugs), U.kpi != "")
+        targeted = select(T.use_case_id, T.name).join(U, U.id == T.use_case_id).where(
+            U.slug.in_(slugs))
+        series = union(kpis, targeted).subquery()
+        newest = (select(M.id).where(M.use_case_id == series.c.use_case_id,
+                                     M.name == series.c.name)
+                  .order_by(M.at.desc(), M.id.desc()).limit(1).scalar_subquery())
+        rows = await self._session.execute(
+            select(U.slug, M.name, M.value, M.unit, M.at).join(U, U.id == M.use_case_id)
+            .where(M.id.in_(select(newest).select_from(series))).order_by(U.slug, M.name))
+        out: dict[str, list[StoredPoint]] = {}
+        for r in rows:
+            out.setdefault(r.slug, []).append(StoredPoint(r.name, r.value, r.unit, r.at))
+        return out
 
     async def deployments(self, where: DeploymentFilter, sight: Sight, before: int | None,
                           limit: int) -> list[DeploymentSummary]:

@@ -104,12 +104,7 @@ class DashboardService:
             production = await uow.deployments.productions(slugs)
             targets = await uow.digest_reads.targets(slugs)
             # The success KPI and every KPI with a target: the ones somebody decided to watch.
-            series = sorted({(uc.slug, uc.kpi) for uc in shown if uc.kpi}
-                            | {(slug, name) for slug, named in targets.items() for name in named})
-            tails = await uow.digest_reads.tails(series, self.clock.now(), 1)
-        kpis: dict[str, list[StoredPoint]] = {}
-        for tail in tails:
-            kpis.setdefault(tail.slug, []).extend(tail.newest[-1:])
+            kpis = await uow.dashboard.watched(slugs)
         names = await self.people.names(uc.owner_id for uc in shown)
         return Portfolio(where, tuple(shown), counts, production, kpis, targets,
                          shown[-1].slug if len(found) > PORTFOLIO_PAGE else None,

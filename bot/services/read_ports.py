@@ -135,6 +135,10 @@ class DashboardReads(Protocol):
     async def phase_counts(self, where: PortfolioFilter, sight: Sight) -> dict[str, int]:
         """How many use cases ``where`` selects in each phase (its own phase ignored)."""
         ...
+    async def watched(self, slugs: list[str]) -> dict[str, list[StoredPoint]]:
+        """Per use case of ``slugs``, the newest value of each KPI somebody watches (its
+        success KPI, and every KPI with a target), by name; none for a KPI without values."""
+        ...
     async def deployments(self, where: DeploymentFilter, sight: Sight, before: int | None,
                           limit: int) -> list[DeploymentSummary]:
         """Deployments newest first (by id), those before ``before``."""

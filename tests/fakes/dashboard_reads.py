@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.domain.dashboard import DeploymentFilter, PortfolioFilter
 from bot.domain.usecases import Phase, UseCase
+from bot.services.ports import StoredPoint
 from bot.services.read_ports import DeploymentSummary
 from bot.services.use_case_ports import Sight
 from tests.fakes.reads import _summary
@@ -38,6 +41,20 @@ class MemoryDashboardReads:
             if _selected(uc, where, sight):
                 counts[uc.phase.value] = counts.get(uc.phase.value, 0) + 1
         return counts
+
+    async def watched(self, slugs: list[str]) -> dict[str, list[StoredPoint]]:
+        kpis = {uc.slug: uc.kpi for uc in self._use_cases() if uc.slug in slugs}
+        wanted = {(slug, kpi) for slug, kpi in kpis.items() if kpi} | {
+            key for key in self._tables.targets.rows if key[0] in slugs}
+        newest: dict[tuple[str, str], tuple[tuple[datetime, int], StoredPoint]] = {}
+        for i, row in self._tables.points.rows.items():
+            key, order = (row.slug, row.point.name), (row.point.at, i)
+            if key in wanted and (key not in newest or newest[key][0] < order):
+                newest[key] = (order, row.point)
+        out: dict[str, list[StoredPoint]] = {}
+        for (slug, _name), (_order, point) in sorted(newest.items()):
+            out.setdefault(slug, []).append(point)
+        return out
 
     async def deployments(self, where: DeploymentFilter, sight: Sight, before: int | None,
                           limit: int) -> list[DeploymentSummary]:

@@ -1,6 +1,6 @@
 """The web dashboard's lists on the in-memory storage, SQLite and PostgreSQL alike: the
-portfolio's filters, search and keyset pages, the phase counts, the deployments page; each
-narrowed to what one person may see."""
+portfolio's filters, search and keyset pages, the phase counts, the newest value of each KPI
+watched, the deployments page; each narrowed to what one person may see."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from bot.domain import usecases
 from bot.domain.dashboard import DeploymentFilter, PortfolioFilter
 from bot.domain.deployment_model import DeploymentState
 from bot.domain.usecases import Phase
+from bot.services.ports import StoredPoint
 from bot.services.use_case_ports import Sight
 from tests.integration.conftest import START, Store
 from tests.unit.test_dora import deployment
@@ -96,3 +97,30 @@ async def test_deployments_newest_first_filtered_and_paged(store: Store) -> None
     assert (first.slug, first.state, first.kind, first.dry_run) == ("churn", "succeeded", "deploy", False)
     requested = first.requested_at
     assert await ids(DeploymentFilter(since=requested - HOUR / 2, until=requested)) == [first.id]
+
+
+async def test_the_newest_value_of_each_kpi_somebody_watches(store: Store) -> None:
+    """churn's success KPI and its targeted KPI, each by its newest point (two at the same
+    moment: the one stored last); recall has values but nobody watches it; fraud's success KPI
+    has no value yet; promo is not asked for."""
+    await _seeded(store)
+    async with store.uow() as uow:
+        for slug, kpi in (("churn", "accuracy"), ("fraud", "precision"), ("promo", "accuracy")):
+            uc = await uow.use_cases.get(slug)
+            assert uc is not None
+            await uow.use_cases.save(replace(uc, kpi=kpi))
+        points = [("churn", StoredPoint("accuracy", v, "", START + h * HOUR))
+                  for v, h in ((0.7, 1), (0.9, 3), (0.8, 2), (0.91, 3))]
+        points += [("churn", StoredPoint("latency", 120.0, "ms", START + HOUR)),
+                   ("churn", StoredPoint("latency", 95.0, "ms", START + 2 * HOUR)),
+                   ("churn", StoredPoint("recall", 0.5, "", START + 9 * HOUR)),
+                   ("promo", StoredPoint("accuracy", 0.6, "", START))]
+        await uow.metrics.add_points(points, "U1", START + 10 * HOUR)
+        await uow.metrics.set_target("churn", "latency", "<=", 100, "U1", START, None)
+        await uow.commit()
+    async with store.uow() as uow:
+        watched = await uow.dashboard.watched(["churn", "fraud"])
+        assert await uow.dashboard.watched([]) == {}
+    assert {slug: sorted((p.name, p.value, p.unit, p.at) for p in points)
+            for slug, points in watched.items()} == {
+        "churn": [("accuracy", 0.91, "", START + 3 * HOUR), ("latency", 95.0, "ms", START + 2 * HOUR)]}
