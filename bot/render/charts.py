@@ -147,10 +147,12 @@ def _target(axes: Axes, panel: Panel, bottom: float, top: float) -> None:
 
 
 def _deployments(axes: Axes, panel: Panel) -> None:
-    """A dotted vertical line per deployment, its version written along it at the top."""
+    """A dotted vertical line per deployment, its version written along it from the bottom
+    (where the data, its axis reaching zero, seldom is)."""
     for at, version in panel.deployments:
         axes.axvline(at, linestyle=":", linewidth=1.2, color=DEPLOY,  # type: ignore[arg-type]
                      gid="deployment")
         label = version if len(version) <= VERSION_MAX else version[:VERSION_MAX - 1] + "…"
-        axes.text(at, 0.97, label, transform=axes.get_xaxis_transform(),  # type: ignore[arg-type]
-                  rotation=90, ha="right", va="top", fontsize=7, color=DEPLOY, gid="deployment")
+        axes.text(at, 0.03, label, transform=axes.get_xaxis_transform(),  # type: ignore[arg-type]
+                  rotation=90, ha="right", va="bottom", fontsize=7, color=DEPLOY, gid="deployment",
+                  bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})

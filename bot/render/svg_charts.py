@@ -152,8 +152,9 @@ def _deployments(chart: KpiChart, x_of: Callable[[float], float]) -> list[str]:
             f"<title>{escape(_deployed_title(deployed.version, deployed.at), quote=False)}</title>",
             f'<line x1="{x:.2f}" y1="{TOP}" x2="{x:.2f}" y2="{BOTTOM}" stroke="{DEPLOY}" '
             'stroke-width="1.5" stroke-dasharray="2 3"/>',
-            _text(x - 4, TOP + 4, version, font_size=10, fill=DEPLOY, text_anchor="end",
-                  transform=f"rotate(-90 {x - 4:.1f} {TOP + 4:.1f})"),
+            _text(x - 4, BOTTOM - 4, version, font_size=10, fill=DEPLOY, stroke="#ffffff",
+                  stroke_width=3, paint_order="stroke",
+                  transform=f"rotate(-90 {x - 4:.1f} {BOTTOM - 4:.1f})"),
             "</g>",
         ]
     return parts

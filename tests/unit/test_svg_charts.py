@@ -22,7 +22,10 @@ START = END - timedelta(days=30)
 HOSTILE = 'Churn <script>alert("x")</script> & "friends"'
 
 
-def chart(values: list[float], *, target: Target | None = Target(">=", 0.83), title: str = "Predict churn",
+AUC_TARGET = Target(">=", 0.83)
+
+
+def chart(values: list[float], *, target: Target | None = AUC_TARGET, title: str = "Predict churn",
           deployments: tuple[Deployed, ...] = ()) -> KpiChart:
     points = tuple(Point(START + timedelta(days=3 * i + 1), v) for i, v in enumerate(values))
     return KpiChart("churn", title, "auc", "ratio", points, target, START, END, deployments)
