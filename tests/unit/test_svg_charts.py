@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -178,3 +179,18 @@ def test_time_ticks_are_round_and_few_at_any_span(span: timedelta, label: str) -
     assert all(END - span <= at <= END for at, _text in ticks)
     assert all(re.fullmatch(label, text) for _at, text in ticks), ticks
     assert all(at.second == 0 and at.microsecond == 0 for at, _text in ticks)
+
+
+def test_a_long_series_keeps_its_shape_in_bounded_markup() -> None:
+    """43,200 values (one a minute for 30 days), a spike among them: the line still reaches the
+    lowest and the highest value, in at most four points per pixel column."""
+    values = [0.8 + (i % 60) / 6000 for i in range(43_200)]
+    values[20_000] = 0.95
+    points = tuple(Point(START + timedelta(minutes=i), v) for i, v in enumerate(values))
+    c = replace(chart([]), points=points)
+    root = parse(kpi_svg(c))
+    [line] = root.findall("svg:g[@data-series='values']/svg:polyline", NS)
+    ys = [float(pair.split(",")[1]) for pair in (line.get("points") or "").split()]
+    assert len(ys) <= 4 * 600
+    assert value_at(root, min(ys)) == pytest.approx(0.95, abs=1e-3)
+    assert value_at(root, max(ys)) == pytest.approx(0.8, abs=1e-3)
