@@ -15,7 +15,7 @@ from html import unescape
 import aiohttp
 from busy_load import ADMIN, CHANNELS, Commands, post
 from busy_workspace import DORA_ASKERS, WORKSPACE_CHANNEL
-from harness import Server, percentile
+from harness import Server, cpu_seconds, percentile
 from yarl import URL
 
 ERROR_PAGE = "That page cannot be shown"
@@ -28,13 +28,15 @@ class PageStats:
     latencies: list[float] = field(default_factory=list)  # ms
     sizes: list[int] = field(default_factory=list)         # bytes of HTML
     errors: list[str] = field(default_factory=list)
+    cpu_ms: float | None = None  # the bot's CPU per request, when it served this page alone
 
     def row(self) -> list[str]:
         values = sorted(self.latencies)
         size = sum(self.sizes) / len(self.sizes) / 1024 if self.sizes else float("nan")
+        cpu = "-" if self.cpu_ms is None else f"{self.cpu_ms:.1f}"
         return [self.name, str(len(values)), f"{percentile(values, 50):.1f}",
                 f"{percentile(values, 99):.1f}", f"{max(values, default=float('nan')):.1f}",
-                f"{size:.0f}", str(len(self.errors))]
+                cpu, f"{size:.0f}", str(len(self.errors))]
 
     @property
     def p99(self) -> float:
@@ -124,6 +126,18 @@ async def page_load(http: aiohttp.ClientSession, bot: Server, paths: dict[str, l
     return stats
 
 
+async def page_by_page(http: aiohttp.ClientSession, bot: Server, paths: dict[str, list[str]],
+                       per_page: int, concurrency: int, seed: int = 3) -> dict[str, PageStats]:
+    """Each page alone, one after the other, with the bot's CPU per request of each."""
+    out = {}
+    for name, choices in paths.items():
+        cpu = cpu_seconds(bot.process.pid)
+        out[name] = (await page_load(http, bot, {name: choices}, per_page, concurrency, seed))[name]
+        served = len(out[name].latencies) + len(out[name].errors)
+        out[name].cpu_ms = (cpu_seconds(bot.process.pid) - cpu) * 1000 / max(1, served)
+    return out
+
+
 def digests_posted(fake: object) -> int:
     calls = fake.calls_to("chat.postMessage")  # type: ignore[attr-defined]
     return sum((c.args.get("blocks") or [{}])[0].get("text", {}).get("text", "")
@@ -160,4 +174,4 @@ async def heavy_rounds(http: aiohttp.ClientSession, bot: Server, fake: object, c
 
 
 __all__ = ["ADMIN", "CHANNELS", "WORKSPACE_CHANNEL", "Heavy", "PageStats", "heavy_rounds",
-           "page_load", "page_paths", "sign_in"]
+           "page_by_page", "page_load", "page_paths", "sign_in"]

@@ -56,12 +56,12 @@ from dashboard_load import (  # noqa: E402
     Heavy,
     PageStats,
     heavy_rounds,
+    page_by_page,
     page_load,
     page_paths,
     sign_in,
 )
 from harness import (  # noqa: E402
-    cpu_seconds,
     free_port,
     on_fresh_database,
     server_version,
@@ -80,7 +80,6 @@ class SizeResult:
     size: Size
     loaded: dict[str, int]
     idle: dict[str, PageStats]
-    idle_cpu_ms: float
     busy: dict[str, PageStats]
     shows: Phase
     heavy: Heavy
@@ -131,10 +130,7 @@ async def run_size(url: str, folder: Path, size: Size, args: argparse.Namespace)
             await page_load(browser, bot, paths, 5, args.concurrency)  # warm-up: caches, names
             await show_load(http, bot, commands, Phase("warm-up"), args.show_concurrency, count=100)
             await until_idle(http, bot)
-            cpu = cpu_seconds(bot.process.pid)
-            idle = await page_load(browser, bot, paths, args.per_page, args.concurrency)
-            idle_cpu = (cpu_seconds(bot.process.pid) - cpu) * 1000 / sum(
-                len(s.latencies) + len(s.errors) for s in idle.values())
+            idle = await page_by_page(browser, bot, paths, args.per_page, args.concurrency)
             shows, done = Phase("show, while busy"), asyncio.Event()
             load = asyncio.gather(
                 show_load(http, bot, commands, shows, args.show_concurrency, until=done),
@@ -147,7 +143,7 @@ async def run_size(url: str, folder: Path, size: Size, args: argparse.Namespace)
     finally:
         code = await bot.stop()
         await fake.stop()  # type: ignore[attr-defined]
-    return SizeResult(size, loaded, idle, idle_cpu, busy, shows, heavy, metrics,
+    return SizeResult(size, loaded, idle, busy, shows, heavy, metrics,
                       bot.log_lines("WARNING", "ERROR"), code)
 
 
@@ -169,11 +165,10 @@ def report(result: SizeResult) -> bool:
     size = result.size
     print(f"\n── {size.use_cases:,} use cases, {size.points:,} points, {size.deployments:,} "
           f"deployments (loaded: " + ", ".join(f"{k} {v:,}" for k, v in result.loaded.items()) + ")")
-    header = ["page", "n", "p50 ms", "p99 ms", "max ms", "KiB", "errors"]
-    print("idle:")
+    header = ["page", "n", "p50 ms", "p99 ms", "max ms", "bot CPU ms", "KiB", "errors"]
+    print("idle, each page alone:")
     print(table(header, [s.row() for s in result.idle.values()]))
-    print(f"  bot CPU per page while idle: {result.idle_cpu_ms:.1f} ms")
-    print("busy:")
+    print("busy, the pages interleaved:")
     print(table(header, [s.row() for s in result.busy.values()]))
     shows, heavy = result.shows, result.heavy
     print(table(["meanwhile", "acks", "p50 ms", "p99 ms", "max ms", "req/s", "errors"],
