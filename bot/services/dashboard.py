@@ -5,8 +5,9 @@ bot/services/visibility.py), and cut to one page. bot/render/web_pages.py words 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -31,6 +32,7 @@ from bot.services.visibility import Conversations, member_of
 AUDIT_PAGE = 100
 STORY_DEPLOYMENTS = 10   # the newest deployments a use case's page shows, each with its trail
 CHART_DAYS = 90          # a use case's KPI charts cover this many days
+DORA_FRESH = timedelta(minutes=1)  # the DORA page is counted at most this often
 
 
 class People(Protocol):
@@ -85,6 +87,9 @@ class DashboardService:
     conversations: Conversations
     people: People
     dora_report: Callable[[ShowDora], Awaitable[tuple[DoraShown, ChartRequest | None]]]
+    _dora_kept: dict[int, tuple[datetime, tuple[DoraShown, ChartRequest | None]]] = field(
+        default_factory=dict, init=False, repr=False)
+    _dora_turn: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
     async def sight(self, user_id: str) -> Sight:
         """The private channels homing use cases that ``user_id`` is in (asked of Slack,
@@ -153,5 +158,13 @@ class DashboardService:
 
     async def dora(self, days: int = 30) -> tuple[DoraShown, ChartRequest | None]:
         """The workspace's four metrics (of use cases anyone may see) and their trend, as
-        `/metric dora` counts them."""
-        return await self.dora_report(ShowDora(None, days))
+        `/metric dora` counts them. The same for every viewer, so counted at most once per
+        ``DORA_FRESH`` and shared: pages asked meanwhile wait for the one count in progress
+        (what a page costs does not grow with how many people look at it)."""
+        async with self._dora_turn:
+            now = self.clock.now()
+            kept = self._dora_kept.get(days)
+            if kept is None or now - kept[0] >= DORA_FRESH:
+                kept = (now, await self.dora_report(ShowDora(None, days)))
+                self._dora_kept[days] = kept
+            return kept[1]
