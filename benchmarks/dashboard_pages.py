@@ -130,7 +130,10 @@ async def run_size(url: str, folder: Path, size: Size, args: argparse.Namespace)
             await page_load(browser, bot, paths, 5, args.concurrency)  # warm-up: caches, names
             await show_load(http, bot, commands, Phase("warm-up"), args.show_concurrency, count=100)
             await until_idle(http, bot)
-            idle = await page_by_page(browser, bot, paths, args.per_page, args.concurrency)
+            alone = await page_by_page(browser, bot, paths, max(10, args.per_page // 5), 1)
+            idle = await page_load(browser, bot, paths, args.per_page, args.concurrency)
+            for name, stats in idle.items():
+                stats.cpu_ms = alone[name].cpu_ms
             shows, done = Phase("show, while busy"), asyncio.Event()
             load = asyncio.gather(
                 show_load(http, bot, commands, shows, args.show_concurrency, until=done),
@@ -166,7 +169,7 @@ def report(result: SizeResult) -> bool:
     print(f"\n── {size.use_cases:,} use cases, {size.points:,} points, {size.deployments:,} "
           f"deployments (loaded: " + ", ".join(f"{k} {v:,}" for k, v in result.loaded.items()) + ")")
     header = ["page", "n", "p50 ms", "p99 ms", "max ms", "bot CPU ms", "KiB", "errors"]
-    print("idle, each page alone:")
+    print("idle, the pages interleaved (bot CPU: per request, each page alone, one at a time):")
     print(table(header, [s.row() for s in result.idle.values()]))
     print("busy, the pages interleaved:")
     print(table(header, [s.row() for s in result.busy.values()]))
