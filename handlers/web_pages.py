@@ -50,7 +50,7 @@ def register(web_app: web.Application, dashboard: DashboardService, tz: str,
                 "differently, or be homed in a private channel you are not in."],
                 _who(request), tz), 404)
         return html(web_pages.use_case(story, _who(request), tz, timebox,
-                                       web_pages.kpi_figures(story)))
+                                       web_pages.kpi_figures(story.charts)))
 
     async def deployments(request: web.Request) -> web.Response:
         try:
@@ -62,7 +62,8 @@ def register(web_app: web.Application, dashboard: DashboardService, tz: str,
 
     async def dora(request: web.Request) -> web.Response:
         shown, trend = await dashboard.dora()
-        return html(web_pages.dora(shown, trend, _who(request), tz, []))
+        return html(web_pages.dora(shown, _who(request), tz,
+                                   web_pages.dora_figures(trend.charts if trend else [])))
 
     async def audit(request: web.Request) -> web.Response:
         try:
