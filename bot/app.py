@@ -55,6 +55,7 @@ from bot.services.metrics import MetricService
 from bot.services.registry_events import RegistryEvents
 from bot.services.reminders import ReminderService
 from bot.services.usecases import UseCaseService
+from bot.slack.bolt_app import bolt_app
 from bot.slack.clients import permalinks, view_publisher, web_clients
 from bot.slack.conversations import SlackConversations
 from bot.slack.directory import SlackDirectory
@@ -261,14 +262,7 @@ def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebCl
 
 def _bolt(settings: Settings, client: AsyncWebClient, db: Database, clock: Clock, s: _Services,
           background: Background) -> AsyncApp:
-    bolt = AsyncApp(name="bizdevops", client=client, signing_secret=settings.slack_signing_secret or None,
-        # Socket Mode has no signatures; in HTTP mode handlers/slack_http.py verifies them (with a
-        # window the same both ways) and checks the payload's shape before bolt parses it.
-        request_verification_enabled=False, raise_error_for_unhandled_request=False,
-        # Listeners answer in their ack, after their work: no need for bolt to poll for the ack
-        # meanwhile. What may take longer runs in `background`, after the ack.
-        process_before_response=True,
-    )
+    bolt = bolt_app(client, settings.slack_signing_secret)
     dedupe.register(bolt, db.requests, clock)  # before the listeners: retries are not applied twice
     deploys = DeployDialogs(db.uow, s.deployments, s.registry.registry, clock, settings.timezone)
     freezes = FreezeService(db.uow, clock, s.deployments.pipelines.freezes, settings.timezone)
