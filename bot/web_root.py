@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.services.audit import AuditExport
 from bot.services.dashboard import DashboardService
+from bot.services.metrics import MetricService
 from bot.services.tokens import TokenService
 from bot.slack.people import SlackPeople
 from handlers import api_v1, mlflow_hooks, web_pages
@@ -24,6 +25,7 @@ def register(app: BotApp, s: _Services) -> None:
                     deployments=s.deployments, use_cases=s.use_cases, audit=AuditExport(db.reads),
                     secret=settings.webhook_secret, url=settings.public_url, tz=settings.timezone)
     mlflow_hooks.register(app.web, settings.mlflow_webhook_secret, time.time, s.registry.handle)
-    dashboard = DashboardService(db.reads, clock, s.use_cases.conversations, SlackPeople(app.client),
-                                 s.metrics.dora_with_trend, s.metrics.charts)
+    pages = MetricService(db.uow, clock, reads=db.page_reads)  # on the pages' own connections
+    dashboard = DashboardService(db.page_reads, clock, s.use_cases.conversations, SlackPeople(app.client),
+                                 pages.dora_with_trend, pages.charts)
     web_pages.register(app.web, dashboard, settings.timezone, settings.dev_timebox)

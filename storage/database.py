@@ -183,7 +183,8 @@ class SqlUnitOfWork:
 
 class Database:
     def __init__(self, url: str, clock: Clock, *, read_connections: int = 2,
-                 publish: Publish = _nobody, words: CardWords | None = None) -> None:
+                 page_connections: int = 2, publish: Publish = _nobody,
+                 words: CardWords | None = None) -> None:
         """``words`` turns the cards services post into Slack arguments (bot/render/cards.py,
         given by the composition root: storage never imports a renderer)."""
         self.url = url
@@ -191,6 +192,10 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.read_engine = make_read_engine(url, read_connections)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        # The dashboard's pages read on read-only connections of their own: behind the heavy
+        # jobs' two (41 digests asked at once) a page waited seconds (dashboard_pages.py).
+        self.page_engine = make_read_engine(url, page_connections)
+        self._page_sessions = async_sessionmaker(self.page_engine, expire_on_commit=False)
         self.clock = clock
         self.outbox = OutboxStore(self.sessions)
         self.requests = RequestLog(self.sessions)
@@ -208,6 +213,10 @@ class Database:
         """A unit of work on the read-only connections, for long reads; it cannot commit."""
         return SqlUnitOfWork(self._read_sessions, self.clock, _nobody)
 
+    def page_reads(self) -> SqlUnitOfWork:
+        """A unit of work on the web pages' own read-only connections; it cannot commit."""
+        return SqlUnitOfWork(self._page_sessions, self.clock, _nobody)
+
     async def deployments_by_state(self) -> dict[str, int]:
         """For GET /metrics."""
         async with self.uow() as uow:
@@ -222,5 +231,6 @@ class Database:
             return False
 
     async def dispose(self) -> None:
+        await self.page_engine.dispose()
         await self.read_engine.dispose()
         await self.engine.dispose()

@@ -59,3 +59,23 @@ async def test_a_long_read_holds_neither_the_writer_nor_the_main_pool(db: Databa
         for conn in held:
             await conn.close()
 
+
+
+async def test_pages_read_beside_the_heavy_jobs(db: Database) -> None:
+    """Both heavy-job connections busy (digests asked at once): a dashboard page still reads, on
+    read-only connections of its own."""
+    async with db.uow() as uow:
+        await uow.use_cases.add(usecases.create("churn", "Churn", creator_id="U1", channel_id="C1",
+                                                now=NOW))
+        await uow.commit()
+    held = [await db.read_engine.connect() for _ in range(2)]
+    try:
+        for conn in held:
+            await conn.execute(text("SELECT count(*) FROM use_cases"))
+        async with asyncio.timeout(5), db.page_reads() as uow:
+            assert await uow.use_cases.slugs() == ["churn"]
+            with pytest.raises((OperationalError, DBAPIError), match="(?i)read.only|readonly"):
+                await uow.session.execute(text("DELETE FROM use_cases"))
+    finally:
+        for conn in held:
+            await conn.close()
