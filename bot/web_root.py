@@ -8,6 +8,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from bot.config import Settings
+from bot.render.dashboard_links import NO_LINKS, DashboardLinks
 from bot.services.audit import AuditExport
 from bot.services.tokens import TokenService
 from handlers import api_v1, mlflow_hooks
@@ -22,3 +24,9 @@ def register(app: BotApp, s: _Services) -> None:
                     deployments=s.deployments, use_cases=s.use_cases, audit=AuditExport(db.reads),
                     secret=settings.webhook_secret, url=settings.public_url, tz=settings.timezone)
     mlflow_hooks.register(app.web, settings.mlflow_webhook_secret, time.time, s.registry.handle)
+
+
+def links(settings: Settings) -> DashboardLinks:
+    """Messages link to the dashboard's pages when BIZDEVOPS_PUBLIC_URL is set; otherwise every
+    message is what it was before the dashboard."""
+    return DashboardLinks(settings.public_url) if settings.links else NO_LINKS
