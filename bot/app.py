@@ -54,6 +54,7 @@ from bot.services.kpis import KpiService
 from bot.services.metrics import MetricService
 from bot.services.registry_events import RegistryEvents
 from bot.services.reminders import ReminderService
+from bot.services.unfurls import UnfurlService
 from bot.services.usecases import UseCaseService
 from bot.slack.clients import permalinks, view_publisher, web_clients
 from bot.slack.conversations import SlackConversations
@@ -279,7 +280,8 @@ def _bolt(settings: Settings, client: AsyncWebClient, db: Database, clock: Clock
     slash_commands.register(bolt, s.use_cases, s.deployments, s.metrics, s.digests, settings.admins,
                             background, s.kpis, modals, freezes, changes, links=links)
     actions.register(bolt, s.approvals, s.home, settings.admins, background, s.deployments)
-    slack_events.register(bolt, s.home, background)
+    unfurls = UnfurlService(db.uow, clock, links.base, settings.dev_timebox, settings.timezone)
+    slack_events.register(bolt, s.home, background, unfurls)
     bolt.error(error_path.on_error)
     return bolt
 

@@ -27,6 +27,6 @@ def register(app: BotApp, s: _Services) -> None:
 
 
 def links(settings: Settings) -> DashboardLinks:
-    """Messages link to the dashboard's pages when BIZDEVOPS_PUBLIC_URL is set; otherwise every
-    message is what it was before the dashboard."""
+    """Messages link to the dashboard's pages when BIZDEVOPS_PUBLIC_URL is set (and pasted links
+    to them unfurl); otherwise every message is what it was before the dashboard."""
     return DashboardLinks(settings.public_url) if settings.links else NO_LINKS

@@ -15,6 +15,7 @@ from bot.render import (
     metric_replies,
     registry_blocks,
     undo_notes,
+    unfurl_blocks,
     usecase_blocks,
 )
 from bot.render.blocks import Message, one_table
@@ -26,7 +27,7 @@ Table = dict[type, Callable[[Any], Message]]
 def table(links: DashboardLinks = NO_LINKS) -> Table:
     return one_table(
         deploy_card_words.cards(links), deploy_replies.CARDS, freeze_blocks.CARDS,
-        metric_replies.CARDS, registry_blocks.CARDS, undo_notes.CARDS,
+        metric_replies.CARDS, registry_blocks.CARDS, undo_notes.CARDS, unfurl_blocks.CARDS,
         usecase_blocks.cards(links))
 
 

@@ -26,6 +26,7 @@ from bot.pipelines.loading import BUILT_IN
 from bot.render import cards
 from bot.render.dashboard_links import NO_LINKS, DashboardLinks
 from bot.render.usecase_replies import reply
+from handlers.slack_events import shared_links
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 BASE = "https://dash.example.com"
@@ -106,3 +107,16 @@ def test_usecase_show_links_to_the_page_when_there_is_one() -> None:
     assert reply(view, NO_LINKS) == reply(view)
     assert _links_in(reply(view).as_args()) == []
 
+
+def test_a_link_shared_event_names_where_and_what() -> None:
+    posted = {"channel": "C1", "message_ts": "1.2", "unfurl_id": "C1.1.2.x", "source":
+              "conversations_history", "links": [{"url": "https://a.example/1"}, {"url": 5}]}
+    found = shared_links(posted)
+    assert found is not None and found.urls == ("https://a.example/1",)
+    assert found.where.args() == {"channel": "C1", "ts": "1.2"}
+    written = {**posted, "channel": "COMPOSER", "source": "composer"}
+    assert shared_links(written).where.args() == {"unfurl_id": "C1.1.2.x", "source": "composer"}  # type: ignore[union-attr]
+    for broken in ({**posted, "links": "x"}, {**posted, "links": [{"url": 5}]},
+                   {**written, "unfurl_id": ""}, {**posted, "source": "elsewhere"},
+                   {k: v for k, v in posted.items() if k != "channel"}):
+        assert shared_links(broken) is None
