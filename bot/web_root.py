@@ -8,6 +8,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from bot.config import Settings
+from bot.render.dashboard_links import NO_LINKS, DashboardLinks
 from bot.services.audit import AuditExport
 from bot.services.dashboard import DashboardService
 from bot.services.tokens import TokenService
@@ -27,3 +29,9 @@ def register(app: BotApp, s: _Services) -> None:
     dashboard = DashboardService(db.reads, clock, s.use_cases.conversations, SlackPeople(app.client),
                                  s.metrics.dora_with_trend, s.metrics.charts)
     web_pages.register(app.web, dashboard, settings.timezone, settings.dev_timebox)
+
+
+def links(settings: Settings) -> DashboardLinks:
+    """Messages link to the dashboard's pages when BIZDEVOPS_PUBLIC_URL is set (and pasted links
+    to them unfurl); otherwise every message is what it was before the dashboard."""
+    return DashboardLinks(settings.public_url) if settings.links else NO_LINKS

@@ -164,6 +164,12 @@ class FakeSlack:
         chan_id = chan.id if chan else channel
         return [m for m in self._state.messages if m.channel == chan_id]
 
+    def person_says(self, user_id: str, channel: str, text: str, *,
+                    composing: bool = False) -> FakeMessage:
+        """A message from a person (links in it are what ``link_shared`` tells the bot of),
+        posted in ``channel``, or still being written (``composing``)."""
+        return self._state.person_says(user_id, channel, text, composing=composing)
+
     def calls_to(self, method: str, *, ok_only: bool = True) -> list[RecordedCall]:
         return [c for c in self.calls
                 if c.method == method and (not ok_only or c.response.get("ok") is True)]

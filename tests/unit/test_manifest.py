@@ -39,6 +39,8 @@ def test_bot_scopes_are_exactly_the_needed_ones() -> None:
         "groups:history",
         "im:write",
         "im:history",
+        "links:read",
+        "links:write",
     }
     scopes = build_manifest(URL)["oauth_config"]["scopes"]["bot"]
     assert set(scopes) == expected
@@ -55,12 +57,22 @@ def test_home_tab_events_and_interactivity() -> None:
     settings = manifest["settings"]
     assert settings["event_subscriptions"] == {
         "request_url": EVENTS,
-        "bot_events": ["app_home_opened"],
+        "bot_events": ["app_home_opened", "link_shared"],
     }
     assert settings["interactivity"] == {"is_enabled": True, "request_url": EVENTS}
     assert settings["socket_mode_enabled"] is False
     assert settings["org_deploy_enabled"] is False
     assert settings["token_rotation_enabled"] is False
+
+
+@pytest.mark.parametrize("url", [URL, "https://Bot.Example.com:8443/bizdevops/"])
+def test_links_to_the_dashboard_unfurl_on_its_host(url: str) -> None:
+    """The dashboard is served where Slack sends events: links to that host are the app's to
+    unfurl (``link_shared`` with ``links:read``, ``chat.unfurl`` with ``links:write``)."""
+    manifest = build_manifest(url)
+    assert manifest["features"]["unfurl_domains"] == ["bot.example.com"]
+    assert "link_shared" in manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert {"links:read", "links:write"} <= set(manifest["oauth_config"]["scopes"]["bot"])
 
 
 def test_custom_name() -> None:
@@ -96,7 +108,8 @@ def test_socket_mode_needs_no_url_and_names_none() -> None:
 
     settings = manifest["settings"]
     assert settings["socket_mode_enabled"] is True
-    assert settings["event_subscriptions"] == {"bot_events": ["app_home_opened"]}
+    assert settings["event_subscriptions"] == {"bot_events": ["app_home_opened", "link_shared"]}
+    assert "unfurl_domains" not in manifest["features"]  # no URL: no host to unfurl
     assert settings["interactivity"] == {"is_enabled": True}
     for command in manifest["features"]["slash_commands"]:
         assert "url" not in command and command["should_escape"] is True
