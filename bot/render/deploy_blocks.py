@@ -21,6 +21,7 @@ from slack_sdk.models.views import View
 
 from bot.domain.approvers import Approvers
 from bot.domain.deployment_model import (
+    PEOPLE_ASKED,
     DecisionTokens,
     Deployment,
     DeploymentState,
@@ -241,7 +242,7 @@ def status_message(d: Deployment, events: Sequence[Event], *, now: datetime, tz:
 
 
 def _event_detail(e: Event, d: Deployment, tz: str) -> str:
-    if e.kind in ("approvers_told", "reminded"):  # at most 20 of the people asked
+    if e.kind in PEOPLE_ASKED:  # at most 20 of the people asked
         return ", ".join(f"<@{who}>" for who in e.detail.split()[:20])
     said = said_of(e.kind, d.version, d.pipeline, dry_run=d.dry_run, rollback=d.kind == "rollback")
     return clip(event_words(e.kind, e.detail, tz, said=said), 200)
