@@ -57,53 +57,63 @@ def register(web_app: web.Application, sessions: Sessions, sign_in: SignIn | Non
              identify: Identify | None, claims: DeliveryLog, clock: Clock) -> None:
     """The three routes; with sign-in off (``sign_in`` None) /login and its callback go to ``/``,
     which says how to turn it on."""
+    routes = _Routes(sessions, sign_in, identify, claims, clock)
+    web_app.router.add_get("/login", routes.login)
+    web_app.router.add_get("/login/callback", routes.callback)
+    web_app.router.add_post("/logout", routes.logout)
 
-    async def login(request: web.Request) -> web.StreamResponse:
+
+@dataclass(frozen=True)
+class _Routes:
+    sessions: Sessions
+    sign_in: SignIn | None
+    identify: Identify | None
+    claims: DeliveryLog
+    clock: Clock
+
+    async def login(self, request: web.Request) -> web.StreamResponse:
         back = local_path(request.query.get("next"))
-        if sign_in is None:
+        if self.sign_in is None:
             return redirect("/")
-        if sessions.viewer(request) is not None:
+        if self.sessions.viewer(request) is not None:
             return redirect(back)
         pending = PendingLogin(secrets.token_urlsafe(32), secrets.token_urlsafe(32), back)
-        target = URL(sign_in.authorize_url).with_query(
-            response_type="code", scope="openid profile", client_id=sign_in.client_id,
-            redirect_uri=sign_in.redirect_uri, state=pending.state, nonce=pending.nonce)
+        target = URL(self.sign_in.authorize_url).with_query(
+            response_type="code", scope="openid profile", client_id=self.sign_in.client_id,
+            redirect_uri=self.sign_in.redirect_uri, state=pending.state, nonce=pending.nonce)
         response = redirect(str(target))
-        sessions.begin_login(response, pending)
+        self.sessions.begin_login(response, pending)
         return response
 
-    async def callback(request: web.Request) -> web.StreamResponse:
-        if sign_in is None or identify is None:
+    async def callback(self, request: web.Request) -> web.StreamResponse:
+        if self.sign_in is None or self.identify is None:
             return redirect("/")
-        pending = sessions.pending_login(request)
+        pending = self.sessions.pending_login(request)
         try:
-            person = await _admitted(request, pending, sign_in, identify, claims, clock)
+            person = await _admitted(request, pending, self.sign_in, self.identify, self.claims,
+                                     self.clock)
         except SignInRefused as refused:
             log.info("sign_in_refused", problem=refused.problem.value, slack_error=refused.detail)
             response = page(signin_refused(refused.problem, refused.detail,
                                            pending.next if pending else "/"),
                             REFUSED_STATUS.get(refused.problem, 400))
-            sessions.end_login(response)
+            self.sessions.end_login(response)
             return response
         assert pending is not None  # _admitted refuses a sign-in without one
         response = redirect(pending.next)
-        sessions.start(response, Viewer(person.user_id, person.name, person.team_id))
-        sessions.end_login(response)
+        self.sessions.start(response, Viewer(person.user_id, person.name, person.team_id))
+        self.sessions.end_login(response)
         log.info("signed_in", user=person.user_id)
         return response
 
-    async def logout(request: web.Request) -> web.StreamResponse:
+    async def logout(self, request: web.Request) -> web.StreamResponse:
         origin = request.headers.get("Origin")
-        if origin is not None and (sign_in is None or origin != sign_in.origin):
+        if origin is not None and (self.sign_in is None or origin != self.sign_in.origin):
             log.info("logout_refused", origin=origin[:100])
             return page(sign_out_refused(), 403)
         response = page(signed_out())
-        sessions.end(response)
+        self.sessions.end(response)
         return response
-
-    web_app.router.add_get("/login", login)
-    web_app.router.add_get("/login/callback", callback)
-    web_app.router.add_post("/logout", logout)
 
 
 async def _admitted(request: web.Request, pending: PendingLogin | None, sign_in: SignIn,

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from bot.domain.signin import NEXT_MAX
 from bot.render.signin_pages import method_not_allowed, signin_off
 from handlers.web_auth import page, redirect
 from handlers.web_session import VIEWER, Sessions
@@ -59,7 +60,7 @@ def guard(sessions: Sessions, *, enabled: bool, redirect_url: str) -> Callable[.
                 return page(signin_off(redirect_url)) if path == "/" else redirect("/")
             viewer = sessions.viewer(request)
             if viewer is None:
-                return redirect("/login?next=" + quote(request.raw_path, safe=""))
+                return redirect(_login(request.raw_path))
             request[VIEWER] = viewer
         elif path in SESSION_API and enabled:
             viewer = sessions.viewer(request)
@@ -68,6 +69,12 @@ def guard(sessions: Sessions, *, enabled: bool, redirect_url: str) -> Callable[.
         return await handler(request)
 
     return dashboard_door
+
+
+def _login(back: str) -> str:
+    """Where a browser without a session goes: sign in, then ``back`` (home, when longer than a
+    path to come back to may be: its redirect would outgrow what a client reads)."""
+    return "/login" if len(back) > NEXT_MAX else "/login?next=" + quote(back, safe="")
 
 
 def _read_only(path: str) -> web.Response:
