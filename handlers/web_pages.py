@@ -1,7 +1,7 @@
 """The web dashboard's pages (SPEC "Web dashboard"): GET only, each reading what its query
 selects through the dashboard service and answering HTML. A malformed query is answered with a
 page that says what was wrong and how to write it (400), never a traceback; the sign-in
-middleware (handlers/web_auth.py) has put the signed-in person on the request."""
+guard (handlers/web_guard.py) has put the signed-in person on the request."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from bot.domain.usecases import SLUG_RE, Phase
 from bot.render import web_pages
 from bot.services.dashboard import DashboardService
 from handlers.api_values import BadInput, rfc3339
+from handlers.web_session import VIEWER, viewer_of
 
 USER_ID = 32  # characters of a Slack user or channel ID, at most
 
@@ -93,12 +94,12 @@ class _Pages:
 
 
 def _id(request: web.Request) -> str:
-    return str(request["viewer"].user_id)
+    return viewer_of(request).user_id
 
 
 def _who(request: web.Request) -> str:
-    viewer = request.get("viewer")
-    return "" if viewer is None else str(viewer.name or viewer.user_id)
+    viewer = request.get(VIEWER)
+    return "" if viewer is None else viewer.name or viewer.user_id
 
 
 def _only(query: Any, known: tuple[str, ...]) -> None:

@@ -14,6 +14,7 @@ import yaml
 from handlers.grammar.table import COMMANDS
 
 EVENTS_PATH = "/slack/events"
+SIGN_IN_CALLBACK_PATH = "/login/callback"  # where Sign in with Slack sends the browser back
 
 SLASH_COMMANDS: tuple[str, ...] = tuple(g.name for g in COMMANDS)
 
@@ -96,6 +97,8 @@ def build_manifest(url: str | None, *, socket_mode: bool = False,
     at = {} if events_url is None else {"request_url": events_url}
     # The dashboard is served where the events are: links to its host unfurl.
     unfurl = {} if base is None else {"unfurl_domains": [urlsplit(base).hostname]}
+    # The dashboard's Sign in with Slack comes back here (it needs the public URL too).
+    redirects = {} if base is None else {"redirect_urls": [base + SIGN_IN_CALLBACK_PATH]}
     return {
         "_metadata": {"major_version": 1, "minor_version": 1},
         "display_information": {
@@ -109,7 +112,7 @@ def build_manifest(url: str | None, *, socket_mode: bool = False,
             "slash_commands": _slash_commands(events_url),
             **unfurl,
         },
-        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "oauth_config": {**redirects, "scopes": {"bot": list(BOT_SCOPES)}},
         "settings": {
             "event_subscriptions": {**at, "bot_events": list(BOT_EVENTS)},
             "interactivity": {"is_enabled": True, **at},

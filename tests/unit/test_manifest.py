@@ -113,7 +113,7 @@ def test_socket_mode_needs_no_url_and_names_none() -> None:
     assert settings["interactivity"] == {"is_enabled": True}
     for command in manifest["features"]["slash_commands"]:
         assert "url" not in command and command["should_escape"] is True
-    assert manifest["oauth_config"] == build_manifest(URL)["oauth_config"]
+    assert manifest["oauth_config"] == {"scopes": build_manifest(URL)["oauth_config"]["scopes"]}
     assert "url" not in manifest_yaml(None, socket_mode=True).replace("usage_hint", "")
     with pytest.raises(ValueError, match="either"):
         build_manifest(URL, socket_mode=True)
@@ -135,6 +135,18 @@ def test_the_usage_hints_name_every_verb_of_the_command_table() -> None:
         assert f" | {verb} " in hints["/deploy"]
     assert " | sources " in hints["/metric"] and " | pull " in hints["/metric"]
     assert " | preview | " in hints["/digest"]
+
+
+@pytest.mark.parametrize("url", ["https://bot.example.com", "https://bot.example.com:8443/bot/"])
+def test_sign_in_with_slack_comes_back_to_the_dashboards_callback(url: str) -> None:
+    """The Redirect URL the dashboard's Sign in with Slack needs (OAuth & Permissions), at the
+    same base as the request URLs; Socket Mode has no URL, so the manifest names none."""
+    manifest = build_manifest(url)
+    events = manifest["settings"]["interactivity"]["request_url"]
+    assert manifest["oauth_config"]["redirect_urls"] == [
+        events.removesuffix("/slack/events") + "/login/callback"]
+    assert "redirect_urls" not in build_manifest(None, socket_mode=True)["oauth_config"]
+    assert "redirect_urls:\n  - " + url.rstrip("/") + "/login/callback" in manifest_yaml(url)
 
 
 def test_trailing_slash_stripped() -> None:
