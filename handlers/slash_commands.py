@@ -284,6 +284,6 @@ async def upload_chart(client: AsyncWebClient, channel: str, chart: ChartRequest
                                   columns=upload.columns)
     try:
         await client.files_upload_v2(channel=channel, file=png, filename=upload.filename,
-                                     title=upload.title)
+                                     title=upload.title, alt_txt=upload.alt_text or None)
     except SlackApiError as refused:  # e.g. not_in_channel: the table was answered anyway
         log.warning("chart.upload_failed", channel=channel, error=refused.response.get("error"))

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from bot.domain.dora import DoraCounts, median
+from bot.domain.kpi_chart import Deployed
 from bot.services.ports import Scope
 from storage.models import DeploymentRow, UseCaseRow
 
@@ -129,3 +130,13 @@ class SqlDoraQueries:
             select(UseCaseRow.slug).join(top, top.c.use_case_id == UseCaseRow.id)
             .order_by(top.c.n.desc(), UseCaseRow.id))
         return list(rows.scalars())
+
+    async def deployed(self, slug: str, window: Window, limit: int) -> list[Deployed]:
+        """One use case's production deployments in the window, from the index on (use case,
+        outcome, …, production finished): the use case's own rows, never the workspace's."""
+        use_case = select(UseCaseRow.id).where(UseCaseRow.slug == slug).scalar_subquery()
+        rows = await self._session.execute(
+            select(D.prod_finished_at, D.version)
+            .where(D.use_case_id == use_case, _in(window), REAL)
+            .order_by(D.prod_finished_at.desc(), D.id.desc()).limit(limit))
+        return [Deployed(at, version) for at, version in reversed(list(rows)) if at is not None]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.domain.dora import DoraReport
+from bot.domain.kpi_chart import KpiChart
 from bot.domain.kpis import KpiSpec, SourceStatus
 from bot.domain.metrics import KpiSummary, Target
 from bot.domain.schedule import Schedule
@@ -84,18 +85,16 @@ class SourceListing:
     sources: tuple[tuple[KpiSpec, SourceStatus | None, datetime | None], ...]
 
 
-# A chart panel: name, unit, times, values, target.
-ChartSeries = tuple[str, str, list[datetime], list[float], Target | None]
-
-
 @dataclass(frozen=True)
 class ChartRequest:
-    """A chart to upload after the reply (`/metric <slug>`, `/metric dora`): a panel per KPI,
-    or (``dora``) per DORA metric, named by its key with the elite band's edge as its target."""
+    """A chart to upload after the reply: a panel per KPI of one use case over the last ``days``
+    (`/metric <slug>`: each with the use case's title and its deployments to production), or
+    (``dora``, `/metric dora`) per DORA metric, named by its key with the elite band's edge as
+    its target."""
 
     slug: str | None  # None: all use cases
     days: int
-    series: list[ChartSeries]
+    charts: list[KpiChart]
     dora: bool = False
 
 

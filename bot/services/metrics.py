@@ -10,9 +10,9 @@ from bot.clock import Clock
 from bot.domain import dora as dora_maths
 from bot.domain import dora_trend
 from bot.domain import metrics as kpi
+from bot.domain.kpi_chart import Deployed, KpiChart
 from bot.domain.metric_results import (
     ChartRequest,
-    ChartSeries,
     DoraShown,
     KpiTable,
     MetricRecorded,
@@ -32,6 +32,7 @@ from bot.services.usecases import load_use_case
 
 HISTORY = timedelta(days=30)  # "against 30 days ago" needs the value from then
 BUSIEST = 20  # use cases listed under the overall DORA report
+MOST_MARKS = 50  # deployments marked on a chart: the newest ones
 
 
 @dataclass(frozen=True)
@@ -72,20 +73,16 @@ class MetricService:
             await uow.commit()
 
     async def show(self, command: ShowMetrics) -> tuple[KpiTable, ChartRequest | None]:
+        """The KPI table, and a chart of each KPI with points in the last ``days`` (None: none
+        has): over the whole period, with the use case's title and deployments to production."""
         now = self.clock.now()
-        since = now - max(timedelta(days=command.days), HISTORY) - timedelta(seconds=1)
-        async with (self.reads or self.uow)() as uow:
-            uc = await load_use_case(uow, command.slug)
-            series = await uow.metrics.series(uc.slug, since=since, before=(now - HISTORY,))
-            targets = await uow.metrics.targets(uc.slug)
-            failing = {name: status.error for (_slug, name), status
-                       in (await uow.kpis.statuses([uc.slug])).items() if status.failing}
+        uc, series, targets, failing, deployed = await self._read(command.slug, command.days, now)
         if command.name is not None:
             if command.name not in series:
                 raise DomainError("metric_unknown_kpi", slug=uc.slug,
                                   name=kpi.validate_name(command.name), known=tuple(sorted(series)))
             series = {command.name: series[command.name]}
-        summaries, chart = [], ChartRequest(uc.slug, command.days, [])
+        summaries, charts = [], []
         for name, stored in sorted(series.items()):
             t = targets.get(name)
             target = kpi.Target(t.op, t.value) if t else None
@@ -95,11 +92,39 @@ class MetricService:
             if summary is None:
                 continue
             summaries.append(summary)
-            recent = [p for p in points if p.at > now - timedelta(days=command.days)]
-            chart.series.append((name, unit, [p.at for p in recent],
-                                 [p.value for p in recent], target))
+            charts.append(period_chart(uc, name, unit, points, target, now, command.days, deployed))
         table = KpiTable(uc.slug, command.days, tuple(summaries), failing)
-        return table, (chart if any(s[2] for s in chart.series) else None)
+        chart = ChartRequest(uc.slug, command.days, charts)
+        return table, (chart if any(c.points for c in charts) else None)
+
+    async def charts(self, slug: str, days: int = 30) -> list[KpiChart]:
+        """Each KPI of the use case over the last ``days`` (those without points in it too),
+        with its title, target and deployments to production: what the dashboard draws.
+        Whoever calls it checks that the reader may see the use case."""
+        now = self.clock.now()
+        uc, series, targets, _failing, deployed = await self._read(slug, days, now)
+        return [period_chart(uc, name, next((p.unit for p in reversed(stored) if p.unit), ""),
+                             [kpi.Point(p.at, p.value) for p in stored],
+                             kpi.Target(targets[name].op, targets[name].value)
+                             if name in targets else None, now, days, deployed)
+                for name, stored in sorted(series.items())]
+
+    async def _read(self, slug: str, days: int, now: datetime) -> tuple[
+            UseCase, dict[str, list[StoredPoint]], dict[str, StoredTarget], dict[str, str],
+            list[Deployed]]:
+        """A use case's KPIs (and the value from 30 days back), targets, failing sources and
+        deployments to production in the last ``days``: one use case's rows, on a read
+        connection when there is one."""
+        since = now - max(timedelta(days=days), HISTORY) - timedelta(seconds=1)
+        async with (self.reads or self.uow)() as uow:
+            uc = await load_use_case(uow, slug)
+            series = await uow.metrics.series(uc.slug, since=since, before=(now - HISTORY,))
+            targets = await uow.metrics.targets(uc.slug)
+            failing = {name: status.error for (_slug, name), status
+                       in (await uow.kpis.statuses([uc.slug])).items() if status.failing}
+            deployed = await uow.dora.deployed(uc.slug, (now - timedelta(days=days), now),
+                                               MOST_MARKS)
+        return uc, series, targets, failing, deployed
 
     async def set_target(self, command: SetTarget, actor: Actor) -> TargetSet:
         name, op = kpi.validate_name(command.name), kpi.parse_op(command.op)
@@ -146,7 +171,7 @@ class MetricService:
         by_slug = dora_maths.dora_by_use_case(history, now=now, days=command.days)
         per_use_case = [(s, by_slug[s]) for s in busiest if s in by_slug and by_slug[s].deployments]
         card = DoraShown(current, previous, tuple(per_use_case))
-        chart = (dora_chart(slug, command.days, dora_trend.trend(buckets, per_bucket))
+        chart = (dora_chart(slug, command.days, dora_trend.trend(buckets, per_bucket), now)
                  if any(c.deployments for c in per_bucket) else None)
         return card, chart
 
@@ -161,11 +186,26 @@ ELITE = {
 }
 
 
-def dora_chart(slug: str | None, days: int, lines: list[dora_trend.TrendLine]) -> ChartRequest:
-    """A panel per DORA metric, named by its key; the target line is where "elite" starts."""
-    series: list[ChartSeries] = [(line.metric, "", line.times, line.values, ELITE[line.metric])
-                                 for line in lines]
-    return ChartRequest(slug, days, series, dora=True)
+def period_chart(uc: UseCase, name: str, unit: str, points: list[kpi.Point],
+                 target: kpi.Target | None, now: datetime, days: int,
+                 deployed: list[Deployed]) -> KpiChart:
+    """One KPI over the last ``days`` up to ``now``: only the points inside the period."""
+    start = now - timedelta(days=days)
+    return KpiChart(uc.slug, uc.title, name, unit, tuple(p for p in points if p.at > start),
+                    target, start, now, tuple(deployed))
+
+
+def dora_chart(slug: str | None, days: int, lines: list[dora_trend.TrendLine],
+               now: datetime) -> ChartRequest:
+    """A panel per DORA metric, named by its key, over the whole period; the target line is
+    where "elite" starts."""
+    start = now - timedelta(days=days)
+    charts = [KpiChart(slug or "", "", line.metric, "",
+                       tuple(kpi.Point(at, value) for at, value in zip(line.times, line.values,
+                                                                      strict=True)),
+                       ELITE[line.metric], start, now)
+              for line in lines]
+    return ChartRequest(slug, days, charts, dora=True)
 
 
 async def store_points(uow: UnitOfWork, points: list[NewPoint], by: str,

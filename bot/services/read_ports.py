@@ -13,6 +13,7 @@ from bot.domain.audit import AuditEvent, AuditFilter
 from bot.domain.dashboard import DeploymentFilter, PortfolioFilter
 from bot.domain.deployment_model import Deployment
 from bot.domain.dora import DoraCounts
+from bot.domain.kpi_chart import Deployed
 from bot.domain.locks import DeployLock
 from bot.domain.production import Production
 from bot.domain.usecases import PhaseChange, UseCase
@@ -112,6 +113,12 @@ class DoraQueries(Protocol):
     async def busiest(self, window: tuple[datetime, datetime], limit: int, *,
                       public_only: bool = False) -> list[str]:
         """The busiest use cases (``public_only``: of those homed in public channels)."""
+        ...
+    async def deployed(self, slug: str, window: tuple[datetime, datetime],
+                       limit: int) -> list[Deployed]:
+        """The use case's deployments to production (no dry runs) whose production finished
+        in the window (since, until], oldest first; the newest ``limit`` of them. Its cost
+        follows the one use case's deployments, not the workspace's."""
         ...
 
 

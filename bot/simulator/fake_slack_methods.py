@@ -183,7 +183,8 @@ def _get_upload_url(s: SlackState, args: Json) -> Json:
     filename = _require(args, "filename")
     length = int(_require(args, "length"))
     file_id = f"F{len(s.pending_files) + len(s.uploads) + 1:06d}"
-    s.pending_files[file_id] = {"filename": filename, "length": length, "content": None}
+    s.pending_files[file_id] = {"filename": filename, "length": length, "content": None,
+                                "alt_txt": args.get("alt_txt") or ""}
     return {"upload_url": f"{s._base_url()}/upload/{file_id}", "file_id": file_id}
 
 
@@ -198,7 +199,8 @@ def _complete_upload(s: SlackState, args: Json) -> Json:
             raise SlackError("file_not_found")
         title = item.get("title") or pending["filename"]
         s.uploads.append({"file_id": item["id"], "filename": pending["filename"], "title": title,
-                          "channel_id": channel, "content": pending["content"]})
+                          "channel_id": channel, "content": pending["content"],
+                          "alt_txt": pending["alt_txt"]})
         del s.pending_files[item["id"]]
         done.append({"id": item["id"], "name": pending["filename"], "title": title})
     if channel:

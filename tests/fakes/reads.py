@@ -11,6 +11,7 @@ from typing import TypeVar
 from bot.domain.audit import PHASE_CHANGED, AuditEvent, AuditFilter
 from bot.domain.deployment_model import Deployment, DeploymentState
 from bot.domain.dora import DoraCounts, as_record, production_finished, window_counts
+from bot.domain.kpi_chart import Deployed
 from bot.domain.production import Production, unsettled
 from bot.domain.usecases import Phase, UseCase
 from bot.services.ports import CrossingRow, Scope, StoredTarget
@@ -168,6 +169,17 @@ class MemoryDoraQueries(_Scoped):
         age = {row.use_case.slug: row.id for row in self._tables.use_cases}
         counted = sorted(counts.items(), key=lambda item: (-item[1], age[item[0]]))
         return [slug for slug, _n in counted[:limit]]
+
+
+    async def deployed(self, slug: str, window: Window, limit: int) -> list[Deployed]:
+        """The domain's "production finished" of the use case's real deployments."""
+        since, until = window
+        found = sorted((at, row.deployment.id or 0, row.deployment.version)
+                       for row in self._tables.deployments
+                       if row.deployment.use_case == slug and not row.deployment.dry_run
+                       and (at := production_finished(as_record(row.deployment))) is not None
+                       and since < at <= until)
+        return [Deployed(at, version) for at, _id, version in found[-limit:] if limit > 0]
 
 
 class MemoryAuditReads:

@@ -183,11 +183,11 @@ async def test_unknown_method(client: AsyncWebClient) -> None:
 async def test_files_upload_v2_stores_bytes(fake: FakeSlack, client: AsyncWebClient) -> None:
     resp = await client.files_upload_v2(channel="COPS", filename="report.csv",
                                         content=b"a,b\n1,2\n", title="Report",
-                                        initial_comment="weekly")
+                                        alt_txt="two columns", initial_comment="weekly")
     assert resp["file"]["title"] == "Report"
     assert fake.uploads == [{"file_id": resp["file"]["id"], "filename": "report.csv",
                              "title": "Report", "channel_id": "COPS",
-                             "content": b"a,b\n1,2\n"}]
+                             "content": b"a,b\n1,2\n", "alt_txt": "two columns"}]
     assert fake.messages("COPS")[-1].text == "weekly\nuploaded file Report"
 
 

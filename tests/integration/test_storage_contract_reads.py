@@ -176,6 +176,32 @@ async def test_digest_deployments_and_dora_counts(world: Store) -> None:
         assert await uow.dora.busiest(week, 5) == ["churn", "fraud"]  # pricing's dry run: not busy
 
 
+async def test_a_charts_deployments_are_its_use_cases_production_finishes_in_the_period(
+        world: Store) -> None:
+    """What a KPI chart marks: the use case's real deployments whose production finished in the
+    window (failed ones too: they touched production), oldest first, the newest ``limit``."""
+    history = [deployment(1, START - 40 * DAY, use_case="churn"),            # before the period
+               deployment(2, START - 20 * DAY, use_case="churn"),
+               deployment(3, START - 10 * DAY, use_case="churn", state=FAILED),
+               deployment(4, START - 9 * DAY, use_case="fraud"),             # another use case
+               deployment(5, START - 5 * DAY, use_case="churn", dry_run=True),  # deployed nothing
+               deployment(6, START - 3 * DAY, use_case="churn", kind="rollback", rollback_of=3),
+               deployment(7, None, use_case="churn"),                        # still in production
+               deployment(8, START - 2 * DAY, use_case="churn", reached_production=False)]
+    async with world.uow() as uow:
+        for d in history:
+            await uow.deployments.save(await uow.deployments.add(replace(d, id=None)))
+        await uow.commit()
+    async with world.uow() as uow:
+        marks = await uow.dora.deployed("churn", (START - 30 * DAY, START), 10)
+        assert [(m.version, m.at) for m in marks] == [
+            ("v2", START - 20 * DAY), ("v3", START - 10 * DAY), ("v6", START - 3 * DAY)]
+        assert [m.version for m in await uow.dora.deployed("churn", (START - 30 * DAY, START), 2)] \
+            == ["v3", "v6"]
+        assert await uow.dora.deployed("pricing", (START - 30 * DAY, START), 10) == []
+        assert await uow.dora.deployed("nope", (START - 30 * DAY, START), 10) == []
+
+
 async def test_production_and_what_needs_attention_follow_the_scope(world: Store) -> None:
     """Each use case's newest real deployment says what runs; a mix not being rolled out, or a
     lock a failed rollback left, needs attention; dry runs say nothing."""

@@ -256,7 +256,7 @@ async def test_show_one_kpi_and_fewer_days(sim: Simulator, clock: ManualClock) -
     assert "`▁█`" in text, "only 90 and 100 fall in the last 7 days"
     assert "recall" not in text
     [upload] = sim.fake.uploads
-    assert upload["title"] == "churn — last 7 days"
+    assert upload["title"] == "Predict churn — latency, last 7 days"
 
 
 async def test_show_uploads_a_real_png_chart_to_the_channel_it_was_typed_in(
@@ -277,12 +277,12 @@ async def test_show_uploads_a_real_png_chart_to_the_channel_it_was_typed_in(
     [upload] = sim.fake.uploads[uploads_before:]
     assert upload["channel_id"] == "COPS"
     assert upload["filename"] == "kpis.png"
-    assert upload["title"] == "churn — last 30 days"
+    assert upload["title"] == "Predict churn — KPIs, last 30 days"
     content = upload["content"]
     assert isinstance(content, bytes) and len(content) == int(get_url.args["length"])
     height, width, channels = png_shape(content)
     assert height >= 200 and width >= 300 and channels in (3, 4)
-    assert "uploaded file churn — last 30 days" in [m.text for m in sim.fake.messages("COPS")]
+    assert "uploaded file Predict churn — KPIs, last 30 days" in [m.text for m in sim.fake.messages("COPS")]
 
 
 async def test_show_without_values_says_how_to_record_and_uploads_nothing(sim: Simulator) -> None:

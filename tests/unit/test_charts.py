@@ -1,14 +1,23 @@
-"""KPI charts: readable time ticks at any spacing, the target's met side shaded."""
+"""KPI charts as PNG: readable time ticks at any spacing, the target's met side shaded; and the
+improvements shared with the dashboard's SVG (the use case's title, the latest value and change,
+the whole period, the shared y-range rule, deployments marked), read back from the figure."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import matplotlib.dates as mdates
 import pytest
 from matplotlib.axes import Axes
 
+from bot.domain.kpi_chart import Deployed, KpiChart, chart_range
+from bot.domain.metric_results import ChartRequest
+from bot.domain.metrics import Point, Target
 from bot.render.charts import Panel, chart_figure, kpi_charts
+from bot.render.kpi_chart_words import kpi_chart_text
+from bot.render.metric_charts import ALT_TEXT_MAX, ChartUpload, chart_upload
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 START = datetime(2026, 3, 2, 9, 36, 22, tzinfo=UTC)
@@ -115,3 +124,65 @@ def test_panels_without_points_are_left_out_unless_they_have_a_note() -> None:
 def test_the_png_is_a_png() -> None:
     times, values = series(timedelta(minutes=5))
     assert kpi_charts("x", [Panel("a", "ms", times, values, target=1.0)])[:8] == PNG_SIGNATURE
+
+
+# ── the improvements shared with the dashboard's SVG ─────────────────────────────────────────
+
+AUC_TARGET = Target(">=", 0.83)
+
+
+def kpi_request(values: list[float], *, target: Target | None = AUC_TARGET,
+                deployments: tuple[Deployed, ...] = ()) -> ChartRequest:
+    end = START + timedelta(days=30)
+    points = tuple(Point(START + timedelta(days=3 * i + 1), v) for i, v in enumerate(values))
+    return ChartRequest("churn", 30, [KpiChart("churn", "Predict churn & <retention>", "auc",
+                                               "ratio", points, target, START, end, deployments)])
+
+
+def drawn(request: ChartRequest) -> tuple[ChartUpload, Axes]:
+    upload = chart_upload(request)
+    figure = chart_figure(upload.title, upload.panels, columns=upload.columns)
+    figure.canvas.draw()
+    [axes] = figure.axes
+    return upload, axes
+
+
+def test_a_kpi_png_is_titled_with_the_use_cases_title_and_says_its_latest_value_and_change() -> None:
+    upload, axes = drawn(kpi_request([0.84, 0.81, 0.79]))
+
+    assert upload.title == "Predict churn & <retention> — auc, last 30 days"
+    assert axes.figure is not None and axes.figure.texts[0].get_text() == upload.title  # type: ignore[union-attr]
+    assert axes.get_title(loc="left") == "auc"
+    assert axes.get_title(loc="right") == "0.79 ratio · ↓ −0.05 ratio (−6.0%) over the period"
+    assert upload.alt_text == kpi_chart_text(kpi_request([0.84, 0.81, 0.79]).charts[0])
+
+
+def test_a_kpi_png_covers_the_whole_period_and_follows_the_shared_y_rule() -> None:
+    request = kpi_request([0.80, 0.81])  # two points early in the month
+    _upload, axes = drawn(request)
+
+    left, right = (mdates.num2date(x) for x in axes.get_xlim())
+    assert (left, right) == (START, START + timedelta(days=30))
+    assert axes.get_ylim() == pytest.approx(chart_range(request.charts[0]))
+    assert axes.get_ylim()[0] <= 0, "+1% near 0.8 is no cliff: the axis reaches zero"
+    low, high = band(axes)
+    assert low == pytest.approx(0.83) and high == pytest.approx(axes.get_ylim()[1])
+
+
+def test_a_kpi_png_marks_each_deployment_with_its_version() -> None:
+    deployed = (Deployed(START + timedelta(days=5), "1.0.0"),
+                Deployed(START + timedelta(days=20), "1.1.0-with-a-very-long-name"))
+    _upload, axes = drawn(kpi_request([0.8, 0.85, 0.9], deployments=deployed))
+
+    marks = [line for line in axes.get_lines() if line.get_gid() == "deployment"]
+    assert [line.get_xdata()[0] for line in marks] == [d.at for d in deployed]  # type: ignore[index]
+    labels = [t.get_text() for t in axes.texts if t.get_gid() == "deployment"]
+    assert labels == ["1.0.0", "1.1.0-with-a-ve…"]
+
+
+def test_the_alt_text_is_cut_to_slacks_limit() -> None:
+    many = ChartRequest("churn", 30, [replace(kpi_request([0.8, 0.9]).charts[0], name=f"kpi{i}")
+                                      for i in range(12)])
+    upload = chart_upload(many)
+    assert len(upload.alt_text) == ALT_TEXT_MAX and upload.alt_text.endswith("…")
+    assert upload.title == "Predict churn & <retention> — KPIs, last 30 days"
