@@ -9,6 +9,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
@@ -38,19 +39,24 @@ class Tour:
         WebDriverWait(self.driver, chromium.WAIT_SECONDS).until(
             condition, f"waited {chromium.WAIT_SECONDS:g} s for {what}; at {self.driver.current_url}")
 
-    def arrive(self, path_and_query: str) -> None:
-        """Wait until the browser shows ``path_and_query`` of the dashboard, loaded."""
-        wanted = self.base_url + path_and_query
-        self.until(lambda d: d.current_url == wanted
-                   and d.execute_script("return document.readyState") == "complete", wanted)
+    def arrive(self, path: str, **query: str) -> None:
+        """Wait until the browser shows the dashboard's ``path``, loaded, with ``query`` (the
+        filters a form set; those it left empty are not named)."""
+        def there(d: WebDriver) -> bool:
+            url = urlsplit(d.current_url)
+            return (f"{url.scheme}://{url.netloc}" == self.base_url and url.path == path
+                    and dict(parse_qsl(url.query)) == query
+                    and d.execute_script("return document.readyState") == "complete")
 
-    def follow(self, link_text: str, path_and_query: str) -> None:
+        self.until(there, f"{path} {query or ''}")
+
+    def follow(self, link_text: str, path: str, **query: str) -> None:
         self.driver.find_element(By.LINK_TEXT, link_text).click()
-        self.arrive(path_and_query)
+        self.arrive(path, **query)
 
-    def submit(self, form: WebElement, path_and_query: str) -> None:
+    def submit(self, form: WebElement, path: str, **query: str) -> None:
         form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        self.arrive(path_and_query)
+        self.arrive(path, **query)
 
     # ── reading the page ───────────────────────────────────────────────────────────────────
     def heading(self) -> str:
