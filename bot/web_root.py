@@ -25,5 +25,5 @@ def register(app: BotApp, s: _Services) -> None:
                     secret=settings.webhook_secret, url=settings.public_url, tz=settings.timezone)
     mlflow_hooks.register(app.web, settings.mlflow_webhook_secret, time.time, s.registry.handle)
     dashboard = DashboardService(db.reads, clock, s.use_cases.conversations, SlackPeople(app.client),
-                                 s.metrics.dora_with_trend)
+                                 s.metrics.dora_with_trend, s.metrics.charts)
     web_pages.register(app.web, dashboard, settings.timezone, settings.dev_timebox)

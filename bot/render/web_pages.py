@@ -4,7 +4,8 @@ rows its template shows; the templates (bot/render/templates) only lay them out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -14,6 +15,7 @@ from markupsafe import Markup
 
 from bot.domain.deployment_model import DeploymentState
 from bot.domain.dora import CHANGE_FAILURE_RATE, FREQUENCY, LEAD_TIME, TIME_TO_RESTORE
+from bot.domain.kpi_chart import KpiChart
 from bot.domain.metrics import Target, format_number, with_unit
 from bot.domain.safe_text import web_url
 from bot.domain.usecases import Phase, UseCase
@@ -25,9 +27,10 @@ from bot.render.durations import humanize
 from bot.render.metric_blocks import _duration, _per_week, _rate, from_request, target_status
 from bot.render.plain_text import plain_text
 from bot.render.production_words import production_line, short_production
+from bot.render.svg_charts import kpi_chart_text, kpi_svg
 
 if TYPE_CHECKING:
-    from bot.domain.metric_results import ChartRequest, DoraShown
+    from bot.domain.metric_results import DoraShown
     from bot.services.dashboard import AuditPage, DeploymentsPage, Portfolio, UseCaseStory
     from bot.services.ports import StoredPoint, StoredTarget
 
@@ -132,8 +135,7 @@ def _day(at: datetime | None) -> str:
     return at.date().isoformat() if at else ""
 
 
-def dora(shown: DoraShown, trend: ChartRequest | None, viewer: str, tz: str,
-         charts: list[dict[str, Any]]) -> str:
+def dora(shown: DoraShown, viewer: str, tz: str, charts: list[dict[str, Any]]) -> str:
     r, before = shown.report, shown.previous
     changes = compare(r, before)
     metrics = [{"name": name, "now": say(r), "before": say(before),
@@ -177,20 +179,19 @@ def message(title: str, paragraphs: list[str], viewer: str, tz: str, *,
                  back_label=back_label)
 
 
-def svg(markup: str) -> Markup:
-    """An SVG the chart renderer built (its text escaped there) placed as markup."""
-    return Markup(markup)  # noqa: S704 - built by bot/render/svg_charts from escaped text
+def kpi_figures(charts: Sequence[KpiChart]) -> list[dict[str, Any]]:
+    """Each chart as inline SVG (its text escaped by bot/render/svg_charts.py) and the sentence
+    that says what it shows."""
+    return [{"svg": Markup(kpi_svg(c)), "text": kpi_chart_text(c)}  # noqa: S704 - escaped there
+            for c in charts]
 
 
-def use_case_title(uc: UseCase) -> str:
-    return f"{uc.slug} — {uc.title}"
+# The DORA trend's charts carry the metric's key and no use case: named here for people.
+DORA_NAMES = {FREQUENCY: ("Deployment frequency", "per week"), LEAD_TIME: ("Lead time", "hours"),
+              CHANGE_FAILURE_RATE: ("Change failure rate", "%"),
+              TIME_TO_RESTORE: ("Time to restore", "hours")}
 
 
-def kpi_figures(s: UseCaseStory) -> list[dict[str, Any]]:
-    """Each KPI of the chart period: its chart and the sentence that says what it shows."""
-    figures = []
-    for name, points in sorted(s.series.items()):
-        target = s.targets.get(name)
-        figures.append({"svg": Markup(""), "text": f"{_kpi(points[-1], target)} "
-                        f"({len(points)} values in the last {(s.period[1] - s.period[0]).days} days)"})
-    return figures
+def dora_figures(charts: Sequence[KpiChart]) -> list[dict[str, Any]]:
+    return kpi_figures([replace(c, title=DORA_NAMES[c.name][0], name="all public use cases",
+                                unit=DORA_NAMES[c.name][1]) for c in charts])

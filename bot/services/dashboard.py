@@ -19,6 +19,7 @@ from bot.domain.dashboard import (
     PortfolioFilter,
 )
 from bot.domain.deployment_model import Deployment, Event
+from bot.domain.kpi_chart import KpiChart
 from bot.domain.metric_results import ChartRequest, DoraShown
 from bot.domain.production import Production
 from bot.domain.usecases import UseCase
@@ -54,8 +55,7 @@ class Portfolio:
 class UseCaseStory:
     use_case: UseCase
     production: Production | None
-    series: dict[str, list[StoredPoint]]   # each KPI over the chart period
-    targets: dict[str, StoredTarget]
+    charts: tuple[KpiChart, ...]           # each KPI over the chart period
     deployments: tuple[tuple[Deployment, tuple[Event, ...]], ...]
     period: tuple[datetime, datetime]
     now: datetime
@@ -85,6 +85,7 @@ class DashboardService:
     conversations: Conversations
     people: People
     dora_report: Callable[[ShowDora], Awaitable[tuple[DoraShown, ChartRequest | None]]]
+    charts: Callable[[str, int], Awaitable[list[KpiChart]]]  # a use case's KPIs, days: charted
 
     async def sight(self, user_id: str) -> Sight:
         """The private channels homing use cases that ``user_id`` is in (asked of Slack,
@@ -125,16 +126,14 @@ class DashboardService:
             if uc is None or (uc.private and uc.channel_id not in sight.channels):
                 return None
             production = await uow.deployments.production(slug)
-            series = await uow.metrics.series(slug, since=since)
-            targets = await uow.metrics.targets(slug)
             history = await uow.deployments.history(slug, limit=STORY_DEPLOYMENTS)
             trails = [(d, tuple(await uow.deployments.events(d.id))) for d in history
                       if d.id is not None]
         people = {uc.owner_id, *(m.user_id for m in uc.team), *(c.actor_id for c in uc.history),
                   *(d.requested_by for d in history),
                   *(e.actor for _d, trail in trails for e in trail if e.actor)}
-        return UseCaseStory(uc, production, series, targets, tuple(trails), (since, now), now,
-                            await self.people.names(people))
+        return UseCaseStory(uc, production, tuple(await self.charts(slug, CHART_DAYS)),
+                            tuple(trails), (since, now), now, await self.people.names(people))
 
     async def deployments(self, user_id: str, where: DeploymentFilter,
                           before: int | None = None) -> DeploymentsPage:

@@ -60,7 +60,7 @@ def test_a_use_case_links_its_change_only_to_a_safe_url() -> None:
                    change=Change(ChangeKind.COMMIT, "4f2a9c1deadbeef", url="https://github.com/o/r/commit/4f2a9c1"))
     unsafe = replace(deployment(2, NOW), id=2,
                      change=Change(ChangeKind.COMMIT, "abcdef0123", url="javascript:alert(1)"))
-    story = UseCaseStory(uc, None, {}, {}, ((unsafe, ()), (safe, ())), (NOW - timedelta(days=90), NOW),
+    story = UseCaseStory(uc, None, (), ((unsafe, ()), (safe, ())), (NOW - timedelta(days=90), NOW),
                          NOW, {})
     html = web_pages.use_case(story, "Alice", "UTC", timedelta(weeks=6), [])
     hrefs = [a.get("href") for t, a in tags(html) if t == "a"]
