@@ -87,7 +87,8 @@ def portfolio(p: Portfolio, viewer: str, tz: str, timebox: Any) -> str:
     rows = [{"slug": uc.slug, "title": uc.title, "phase": uc.phase.label,
              "owner": _name(p.names, uc.owner_id), "in_phase": humanize(uc.time_in_phase(p.now)),
              "overdue": uc.is_overdue(p.now, timebox),
-             "production": short_production(p.production.get(uc.slug)),
+             "owner_id": uc.owner_id, "domain": uc.domain,
+             "production": _read(short_production(p.production.get(uc.slug)), p.names),
              "kpis": _kpis(uc, p.kpis.get(uc.slug, []), p.targets.get(uc.slug, {}))}
             for uc in p.use_cases]
     w = p.where

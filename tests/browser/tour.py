@@ -64,7 +64,8 @@ class Tour:
 
     def first_column(self) -> list[str]:
         """The main table's first cells, top to bottom (slugs, deployment numbers)."""
-        cells = self.driver.find_elements(By.CSS_SELECTOR, "main table tbody tr > :first-child a")
+        cells = self.driver.find_elements(By.CSS_SELECTOR,
+                                          "main table tbody tr > :first-child a:first-child")
         return [str(c.text) for c in cells]
 
     def text(self) -> str:
