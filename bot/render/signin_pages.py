@@ -17,7 +17,8 @@ def _page(title: str, *paragraphs: str) -> str:
     body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
     return (f'<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{escape(title)} · BizDevOps</title>\n</head>\n<body>\n<main>\n"
+            f"<title>{escape(title)} · bizdevops</title>\n"
+            '<link rel="stylesheet" href="/static/dashboard.css">\n</head>\n<body>\n<main>\n'
             f"<h1>{escape(title)}</h1>\n{body}\n</main>\n</body>\n</html>\n")
 
 
