@@ -22,7 +22,9 @@ from tests.scenario.web_support import browser
 PATHS = st.one_of(st.sampled_from(["/login", "/login/callback", "/logout", "/", "/dora", "/audit",
                                    "/deployments", "/api/v1/audit", "/static/x.css"]),
                   STRINGS.map(lambda s: "/use-cases/" + quote(s, safe="")))
-KEYS = st.sampled_from(["next", "code", "state", "error", "format", "since", "use_case", "nonce"])
+KEYS = st.sampled_from(["next", "code", "state", "error", "format", "since", "until", "use_case",
+                        "nonce", "q", "phase", "owner", "domain", "channel", "after", "before",
+                        "result"])
 METHODS = st.sampled_from(["GET", "GET", "GET", "HEAD", "POST", "PUT"])
 
 
