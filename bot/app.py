@@ -54,6 +54,7 @@ from bot.services.kpis import KpiService
 from bot.services.metrics import MetricService
 from bot.services.registry_events import RegistryEvents
 from bot.services.reminders import ReminderService
+from bot.services.unfurls import UnfurlService
 from bot.services.usecases import UseCaseService
 from bot.slack.bolt_app import bolt_app
 from bot.slack.clients import permalinks, view_publisher, web_clients
@@ -170,7 +171,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     logs.quiet_bad_requests()
     bus = EventBus()
     db = Database(settings.database_url, clock, read_connections=HEAVY_JOBS, publish=bus.publish,
-                  words=cards.slack_args)
+                  words=cards.words_for(web_root.links(settings)))
     # Two clients, one Slack: listeners retry 429/5xx themselves, the outbox worker on its own.
     telemetry = Telemetry(settings.metrics_token)
     client, outbox_client = web_clients(settings.slack_bot_token or None, settings.slack_api_url,
@@ -269,10 +270,12 @@ def _bolt(settings: Settings, client: AsyncWebClient, db: Database, clock: Clock
     github = GithubCompare(settings.github_api_url, settings.github_token) if settings.github_token else None
     changes = ChangeService(db.uow, github, s.registry.registry)  # `/deploy changes`
     modals = dialogs.register(bolt, s.use_cases, deploys, s.deployments, s.home, settings.admins, background)
+    links = web_root.links(settings)
     slash_commands.register(bolt, s.use_cases, s.deployments, s.metrics, s.digests, settings.admins,
-                            background, s.kpis, modals, freezes, changes)
+                            background, s.kpis, modals, freezes, changes, links=links)
     actions.register(bolt, s.approvals, s.home, settings.admins, background, s.deployments)
-    slack_events.register(bolt, s.home, background)
+    unfurls = UnfurlService(db.uow, clock, links.base, settings.dev_timebox, settings.timezone)
+    slack_events.register(bolt, s.home, background, unfurls)
     bolt.error(error_path.on_error)
     return bolt
 

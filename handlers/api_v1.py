@@ -15,6 +15,7 @@ from bot.services.metrics import MetricService
 from bot.services.tokens import TokenService
 from bot.services.usecases import UseCaseService
 from handlers import api, audit_api, deployments_api, metrics_api
+from handlers.audit_api import Narrow
 
 log = get_logger(__name__)
 PREFIX = "/api/v1/"
@@ -39,10 +40,11 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
 
 def register(web_app: web.Application, tokens: TokenService, clock: Clock, *, runs: DeploymentRuns,
              metrics: MetricService, deployments: DeploymentService, use_cases: UseCaseService,
-             audit: AuditExport, secret: str, url: str, tz: str) -> None:
+             audit: AuditExport, secret: str, url: str, tz: str, narrow: Narrow) -> None:
     """Executor callbacks (signed with the webhook ``secret``, to the public ``url``), KPI pushes,
-    deployments and the audit export (bearer tokens with scopes; times in ``tz``)."""
+    deployments and the audit export (bearer tokens with scopes, or a dashboard session whose
+    export ``narrow`` limits to what the person may see; times in ``tz``)."""
     api.register(web_app, runs, secret, url)
     metrics_api.register(web_app, tokens, metrics, clock)
     deployments_api.register(web_app, tokens, deployments, use_cases, url, clock)
-    audit_api.register(web_app, tokens, audit, tz)
+    audit_api.register(web_app, tokens, audit, tz, narrow)

@@ -1,10 +1,11 @@
-"""`GET /api/v1/audit?since=&until=&use_case=&format=csv|json` with an ``audit:read`` token
-(SPEC "Audit export"): one row per audit event — a phase change or a deployment event: at, actor,
-use_case, deployment_id, action, detail — as CSV with a header or JSON Lines, streamed a page at
-a time, oldest first."""
+"""`GET /api/v1/audit?since=&until=&use_case=&format=csv|json` for a person signed in to the
+dashboard or an ``audit:read`` token (SPEC "Audit export"): one row per audit event — a phase
+change or a deployment event: at, actor, use_case, deployment_id, action, detail — as CSV with a
+header or JSON Lines, streamed a page at a time, oldest first."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiohttp import web
@@ -16,21 +17,29 @@ from bot.services.audit import AuditExport
 from bot.services.tokens import TokenService
 from handlers.api_tokens import bearer
 from handlers.api_values import BadInput, rfc3339
+from handlers.web_session import VIEWER, Viewer
 
 SCOPE = "audit:read"
 FORMATS = {"csv": "text/csv", "json": "application/x-ndjson"}
 KNOWN = ("since", "until", "use_case", "format")
+# A signed-in person's export: the filter narrowed to what they may see.
+Narrow = Callable[[AuditFilter, Viewer], Awaitable[AuditFilter]]
 
 
-def register(web_app: web.Application, tokens: TokenService, export: AuditExport, tz: str) -> None:
+def register(web_app: web.Application, tokens: TokenService, export: AuditExport, tz: str,
+             narrow: Narrow) -> None:
     async def audit(request: web.Request) -> web.StreamResponse:
-        token = await bearer(request, tokens, SCOPE)
-        if isinstance(token, web.StreamResponse):
-            return token
+        viewer = request.get(VIEWER)  # the dashboard's guard names a signed-in person
+        if not isinstance(viewer, Viewer):
+            token = await bearer(request, tokens, SCOPE)
+            if isinstance(token, web.StreamResponse):
+                return token
         try:
             where, form = _query(request)
         except BadInput as bad:
             return web.json_response({"error": str(bad)}, status=400)
+        if isinstance(viewer, Viewer):
+            where = await narrow(where, viewer)
         response = web.StreamResponse(headers={"Content-Type": f"{FORMATS[form]}; charset=utf-8"})
         await response.prepare(request)
         first = True

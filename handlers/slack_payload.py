@@ -126,6 +126,22 @@ def _check_kind(body: dict[str, Any]) -> None:
         _token(event.get("type"), "event.type")
         if event["type"] == "app_home_opened":
             _id(event.get("user"), "event.user")
+        elif event["type"] == "link_shared":
+            _link_shared(event)
+
+
+def _link_shared(event: dict[str, Any]) -> None:
+    """Where the links were shared ("COMPOSER" while the message is being written), and the
+    links, each a URL (a dashboard link unfurls: bot/services/unfurls.py)."""
+    _id(event.get("channel"), "event.channel")
+    for key in ("message_ts", "unfurl_id", "source"):
+        if key in event:
+            _token(event[key], f"event.{key}")
+    links = event.get("links")
+    if not isinstance(links, list) or not all(isinstance(link, dict) for link in links):
+        raise Malformed("event.links: expected a list of objects")
+    for link in links:
+        _token(link.get("url"), "event.links[].url", MAX_VALUE)
 
 
 def _view(view: Any) -> None:

@@ -28,6 +28,7 @@ from bot.render import (
 )
 from bot.render.blocks import Message
 from bot.render.charts import kpi_charts
+from bot.render.dashboard_links import NO_LINKS, DashboardLinks
 from bot.render.dialog_views import deploy_form
 from bot.render.metric_charts import chart_upload
 from bot.services.commands import (
@@ -127,8 +128,10 @@ Run = Callable[[Any, Actor, Where], Awaitable["Message | Later | OpenDialog"]]
 def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentService,
              metrics: MetricService, digests: DigestService, admins: frozenset[str],
              background: AfterAck, kpis: KpiService, dialogs: Dialogs,
-             freezes: FreezeService, changes: ChangeService) -> None:
-    runs = {USECASE: _usecase(use_cases, dialogs),
+             freezes: FreezeService, changes: ChangeService, *,
+             links: DashboardLinks = NO_LINKS) -> None:
+    """``links``: where the dashboard shows what a card is about (its use case's page)."""
+    runs = {USECASE: _usecase(use_cases, dialogs, links),
             DEPLOY: _deploy(deployments, dialogs.deploys, freezes, changes),
             METRIC: _metric(metrics, kpis, background), DIGEST: _digest(digests, background)}
     for grammar in COMMANDS:
@@ -177,11 +180,11 @@ async def _deliver(respond: AsyncRespond, later: Later, text: str, usage: dict[s
     later.then()
 
 
-def _usecase(use_cases: UseCaseService, dialogs: Dialogs) -> Run:
+def _usecase(use_cases: UseCaseService, dialogs: Dialogs, links: DashboardLinks) -> Run:
     async def run(cmd: Any, who: Actor, _where: Where) -> Message | OpenDialog:
         if isinstance(cmd, NewUseCaseDialog):
             return OpenDialog(lambda actor: dialogs.new_usecase(actor), "usecase_new_dialog")
-        return usecase_replies.reply(await use_cases.execute(cmd, who))
+        return usecase_replies.reply(await use_cases.execute(cmd, who), links)
 
     return run
 

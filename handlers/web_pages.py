@@ -1,7 +1,7 @@
 """The web dashboard's pages (SPEC "Web dashboard"): GET only, each reading what its query
 selects through the dashboard service and answering HTML. A malformed query is answered with a
 page that says what was wrong and how to write it (400), never a traceback; the sign-in
-middleware (handlers/web_auth.py) has put the signed-in person on the request."""
+guard (handlers/web_guard.py) has put the signed-in person on the request."""
 
 from __future__ import annotations
 
@@ -18,80 +18,88 @@ from bot.domain.usecases import SLUG_RE, Phase
 from bot.render import web_pages
 from bot.services.dashboard import DashboardService
 from handlers.api_values import BadInput, rfc3339
+from handlers.web_session import VIEWER, viewer_of
 
 USER_ID = 32  # characters of a Slack user or channel ID, at most
 
 
 def register(web_app: web.Application, dashboard: DashboardService, tz: str,
              timebox: timedelta) -> None:
+    pages = _Pages(dashboard, tz, timebox)
     css = (resources.files("bot.render") / "static" / "dashboard.css").read_bytes()
-
-    def html(text: str, status: int = 200) -> web.Response:
-        return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
-
-    def refused(request: web.Request, bad: BadInput) -> web.Response:
-        return html(web_pages.message("That page cannot be shown", [str(bad)], _who(request), tz,
-                                      back=request.path, back_label="Start again"), 400)
-
-    async def portfolio(request: web.Request) -> web.Response:
-        try:
-            where, after = _portfolio_query(request.query)
-        except BadInput as bad:
-            return refused(request, bad)
-        found = await dashboard.portfolio(_id(request), where, after)
-        return html(web_pages.portfolio(found, _who(request), tz, timebox))
-
-    async def use_case(request: web.Request) -> web.Response:
-        slug = request.match_info["slug"]
-        story = await dashboard.use_case(_id(request), slug) if SLUG_RE.fullmatch(slug) else None
-        if story is None:
-            return html(web_pages.message("No such use case", [
-                f"There is no use case {slug[:40]!r} that you may see: it may be spelled "
-                "differently, or be homed in a private channel you are not in."],
-                _who(request), tz), 404)
-        return html(web_pages.use_case(story, _who(request), tz, timebox,
-                                       web_pages.kpi_figures(story.charts)))
-
-    async def deployments(request: web.Request) -> web.Response:
-        try:
-            where, before = _deployments_query(request.query)
-        except BadInput as bad:
-            return refused(request, bad)
-        return html(web_pages.deployments(await dashboard.deployments(_id(request), where, before),
-                                          _who(request), tz))
-
-    async def dora(request: web.Request) -> web.Response:
-        shown, trend = await dashboard.dora()
-        return html(web_pages.dora(shown, _who(request), tz,
-                                   web_pages.dora_figures(trend.charts if trend else [])))
-
-    async def audit(request: web.Request) -> web.Response:
-        try:
-            where, after = _audit_query(request.query)
-        except BadInput as bad:
-            return refused(request, bad)
-        page = await dashboard.audit(_id(request), where, after)
-        return html(web_pages.audit(page, _who(request), tz, _cursor(page.after)))
 
     async def stylesheet(_request: web.Request) -> web.Response:
         return web.Response(body=css, content_type="text/css", charset="utf-8",
                             headers={"Cache-Control": "public, max-age=3600"})
 
-    web_app.router.add_get("/", portfolio)
-    web_app.router.add_get("/use-cases/{slug}", use_case)
-    web_app.router.add_get("/deployments", deployments)
-    web_app.router.add_get("/dora", dora)
-    web_app.router.add_get("/audit", audit)
+    web_app.router.add_get("/", pages.portfolio)
+    web_app.router.add_get("/use-cases/{slug}", pages.use_case)
+    web_app.router.add_get("/deployments", pages.deployments)
+    web_app.router.add_get("/dora", pages.dora)
+    web_app.router.add_get("/audit", pages.audit)
     web_app.router.add_get("/static/dashboard.css", stylesheet)
 
 
+def _html(text: str, status: int = 200) -> web.Response:
+    return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
+
+
+class _Pages:
+    def __init__(self, dashboard: DashboardService, tz: str, timebox: timedelta) -> None:
+        self.dashboard, self.tz, self.timebox = dashboard, tz, timebox
+
+    def refused(self, request: web.Request, bad: BadInput) -> web.Response:
+        return _html(web_pages.message("That page cannot be shown", [str(bad)], _who(request),
+                                       self.tz, back=request.path, back_label="Start again"), 400)
+
+    async def portfolio(self, request: web.Request) -> web.Response:
+        try:
+            where, after = _portfolio_query(request.query)
+        except BadInput as bad:
+            return self.refused(request, bad)
+        found = await self.dashboard.portfolio(_id(request), where, after)
+        return _html(web_pages.portfolio(found, _who(request), self.tz, self.timebox))
+
+    async def use_case(self, request: web.Request) -> web.Response:
+        slug = request.match_info["slug"]
+        story = await self.dashboard.use_case(_id(request), slug) if SLUG_RE.fullmatch(slug) else None
+        if story is None:
+            return _html(web_pages.message("No such use case", [
+                f"There is no use case {slug[:40]!r} that you may see: it may be spelled "
+                "differently, or be homed in a private channel you are not in."],
+                _who(request), self.tz), 404)
+        return _html(web_pages.use_case(story, _who(request), self.tz, self.timebox,
+                                        web_pages.kpi_figures(story.charts)))
+
+    async def deployments(self, request: web.Request) -> web.Response:
+        try:
+            where, before = _deployments_query(request.query)
+        except BadInput as bad:
+            return self.refused(request, bad)
+        found = await self.dashboard.deployments(_id(request), where, before)
+        return _html(web_pages.deployments(found, _who(request), self.tz))
+
+    async def dora(self, request: web.Request) -> web.Response:
+        shown, trend = await self.dashboard.dora()
+        return _html(web_pages.dora(shown, _who(request), self.tz,
+                                    web_pages.dora_figures(trend.charts if trend else [])))
+
+    async def audit(self, request: web.Request) -> web.Response:
+        try:
+            where, after = _audit_query(request.query)
+        except BadInput as bad:
+            return self.refused(request, bad)
+        page = await self.dashboard.audit(_id(request), where, after)
+        return _html(web_pages.audit(page, _who(request), self.tz, _cursor(page.after)))
+
+
 def _id(request: web.Request) -> str:
-    return str(request["viewer"].user_id)
+    return viewer_of(request).user_id
 
 
 def _who(request: web.Request) -> str:
-    viewer = request.get("viewer")
-    return "" if viewer is None else str(viewer.name or viewer.user_id)
+    viewer = request.get(VIEWER)
+    return "" if viewer is None else viewer.name or viewer.user_id
 
 
 def _only(query: Any, known: tuple[str, ...]) -> None:

@@ -6,6 +6,7 @@
     python3 scripts/tools.py github-openapi [--check]
                                                the same for GitHub's OpenAPI description
                                                (api.github.com.json of npm's @octokit/openapi)
+    python3 scripts/tools.py axe [--check]     the same for axe-core's axe.min.js (npm's axe-core)
     python3 scripts/tools.py schemathesis [--check]
                                                the same for schemathesis (its venv's python)
     python3 scripts/tools.py container-base [--check]
@@ -16,9 +17,11 @@ its own venv under ``${BIZDEVOPS_TOOLS_DIR:-~/.cache/bizdevops-tools}/mlflow-<ve
 reused between runs and between clones. Used by ``.ci/run`` and by tests/servers/mlflow.py.
 GitHub's published OpenAPI description (13 MB of JSON, which tests/servers/fake_github.py
 checks every request and answer against) is installed with npm next to it, in
-``github-openapi-<version>``. schemathesis, which tests/integration/test_api_schema.py runs against
-the bot's own /api/v1 (handlers/openapi.yaml), is a test-only tool with many dependencies of its
-own: it too has a venv of its own, ``schemathesis-<version>``, and is never one of the bot's.
+``github-openapi-<version>``; axe-core, whose accessibility rules tests/browser runs in every
+page of the dashboard, in ``axe-core-<version>``. schemathesis, which
+tests/integration/test_api_schema.py runs against the bot's own /api/v1 (handlers/openapi.yaml),
+is a test-only tool with many dependencies of its own: it too has a venv of its own,
+``schemathesis-<version>``, and is never one of the bot's.
 
 No container registry answers here, so the Containerfile's ``FROM`` cannot be pulled: the
 stand-in is Debian bookworm made with ``debootstrap`` (minbase, python3, this host's CA
@@ -37,16 +40,17 @@ import subprocess
 import sys
 import time
 import venv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 MLFLOW_VERSION = "3.17.2"
 SCHEMATHESIS_VERSION = "4.32.5"  # pinned: a new one may bring checks of its own
 OCTOKIT_OPENAPI_VERSION = "23.0.2"  # pinned: a new description may change what the fake accepts
+AXE_CORE_VERSION = "4.14.1"  # pinned: a new axe may bring rules of its own
 STAMP = ".bizdevops-ready"  # written last: a venv without it is half-built and is made anew
 CONTAINER_BASE_VERSION = "bookworm-1"  # bump to rebuild the stand-in base (a new package in it)
 CONTAINER_BASE_PACKAGES = "python3,python3-venv,ca-certificates,tzdata"
-USAGE = "usage: python3 scripts/tools.py mlflow|github-openapi|schemathesis|container-base [--check]"
+USAGE = "usage: python3 scripts/tools.py mlflow|github-openapi|axe|schemathesis|container-base [--check]"
 
 
 def tools_dir() -> Path:
@@ -77,12 +81,36 @@ def github_openapi_ready(root: Path) -> bool:
 def ensure_github_openapi() -> Path:
     """The path of ``api.github.com.json``, installed with npm (seconds) when missing."""
     root = github_openapi_dir()
-    if github_openapi_ready(root):
-        return github_openapi_json(root)
+    _npm_install(root, f"@octokit/openapi@{OCTOKIT_OPENAPI_VERSION}", github_openapi_ready)
+    return github_openapi_json(root)
+
+
+def axe_dir() -> Path:
+    return tools_dir() / f"axe-core-{AXE_CORE_VERSION}"
+
+
+def axe_js(root: Path) -> Path:
+    return root / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_ready(root: Path) -> bool:
+    return axe_js(root).exists() and (root / STAMP).exists()
+
+
+def ensure_axe() -> Path:
+    """The path of ``axe.min.js`` (axe-core, which the browser tests run in each page),
+    installed with npm (seconds) when missing."""
+    root = axe_dir()
+    _npm_install(root, f"axe-core@{AXE_CORE_VERSION}", axe_ready)
+    return axe_js(root)
+
+
+def _npm_install(root: Path, package: str, is_ready: Callable[[Path], bool]) -> None:
+    if is_ready(root):
+        return
     root.parent.mkdir(parents=True, exist_ok=True)
     with _locked(root.parent / f"{root.name}.lock"):
-        if not github_openapi_ready(root):
-            package = f"@octokit/openapi@{OCTOKIT_OPENAPI_VERSION}"
+        if not is_ready(root):  # another process may have installed it while this one waited
             print(f"tools.py: installing {package} into {root}", file=sys.stderr, flush=True)
             if root.exists():
                 shutil.rmtree(root)
@@ -90,7 +118,6 @@ def ensure_github_openapi() -> Path:
             subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--no-save", "--prefix", str(root),
                             package], check=True, stdout=sys.stderr)
             (root / STAMP).write_text(package + "\n")
-    return github_openapi_json(root)
 
 
 def container_base_dir() -> Path:
@@ -227,6 +254,7 @@ def main(args: list[str]) -> int:
         "mlflow": (mlflow_venv, ready, venv_python, ensure_mlflow, "python3 scripts/tools.py mlflow"),
         "github-openapi": (github_openapi_dir, github_openapi_ready, github_openapi_json,
                            ensure_github_openapi, "python3 scripts/tools.py github-openapi"),
+        "axe": (axe_dir, axe_ready, axe_js, ensure_axe, "python3 scripts/tools.py axe"),
         "schemathesis": (schemathesis_venv, ready, venv_python, ensure_schemathesis,
                          "python3 scripts/tools.py schemathesis"),
         "container-base": (container_base_dir, container_base_ready, container_base_image,

@@ -139,6 +139,10 @@ class StageRun:
         return sum(len(w.targets) for w in self.waves)
 
 
+# The events whose detail is the people asked, as their user IDs.
+PEOPLE_ASKED = frozenset({"approvers_told", "reminded"})
+
+
 @dataclass(frozen=True)
 class Event:
     """One line of the audit trail (and, where it helps, of the deployment's thread)."""

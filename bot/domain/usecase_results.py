@@ -113,3 +113,29 @@ class OwnerChangeCard:
     use_case: UseCase  # with its new owner
     previous_owner: str
     actor: str
+
+
+# ── a link to its dashboard page, unfurled where it was pasted ──────────────────────────────
+
+
+@dataclass(frozen=True)
+class KpiStanding:
+    """A KPI's newest value (None: a target, no value yet) against its target (None: none)."""
+
+    name: str
+    value: float | None
+    unit: str
+    target: Target | None
+
+
+@dataclass(frozen=True)
+class UseCaseSummary:
+    """What a pasted link to a use case's page unfurls into: the facts `/usecase show` shows
+    at a glance, and each KPI's standing (the success KPI first)."""
+
+    use_case: UseCase
+    now: datetime
+    timebox: timedelta
+    tz: str
+    production: Production | None
+    kpis: tuple[KpiStanding, ...]

@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 
 from bot.domain.audit import AuditEvent
+from bot.domain.deployment_model import PEOPLE_ASKED
 from bot.domain.usecases import Phase
 from bot.render.deploy_stop_words import stop_reason
 from bot.render.freeze_blocks import kept_passage
@@ -32,7 +34,7 @@ def event_words(kind: str, detail: str, tz: str, *, said: str = "") -> str:
     """An event's detail in mrkdwn, whole; ``said`` when it kept none."""
     if not detail:
         return said
-    if kind in ("approvers_told", "reminded"):  # the people asked: user IDs
+    if kind in PEOPLE_ASKED:  # the people asked: user IDs
         return ", ".join(f"<@{who}>" for who in detail.split())
     if kind in ("override", "held"):  # the freeze windows met, kept as facts
         return kept_passage(detail, tz)
@@ -49,13 +51,15 @@ def moved_words(moved: tuple[str | None, str], note: str) -> str:
     return f"{before} → {after}: {note}" if note else f"{before} → {after}"
 
 
-def export_fields(e: AuditEvent, tz: str) -> dict[str, object]:
+def export_fields(e: AuditEvent, tz: str, *,
+                  say: Callable[[str], str] = plain_text) -> dict[str, object]:
+    """``say``: the detail's mrkdwn as the reader reads it (plain text, user IDs kept)."""
     if e.moved is not None:
         where, detail = "", moved_words(e.moved, e.detail)
     else:
         said = said_of(e.action, e.version, e.pipeline, dry_run=e.dry_run, rollback=e.rollback)
         where = " · ".join(x for x in (e.stage or "", f"wave {e.wave}" if e.wave else "") if x)
-        detail = plain_text(event_words(e.action, e.detail, tz, said=said))
+        detail = say(event_words(e.action, e.detail, tz, said=said))
     return {"at": e.at.isoformat().replace("+00:00", "Z"), "actor": e.actor or "",
             "use_case": e.use_case, "deployment_id": e.deployment_id, "action": e.action,
             "detail": f"{where}: {detail}" if where and detail else where or detail}

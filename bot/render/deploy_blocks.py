@@ -21,6 +21,7 @@ from slack_sdk.models.views import View
 
 from bot.domain.approvers import Approvers
 from bot.domain.deployment_model import (
+    PEOPLE_ASKED,
     DecisionTokens,
     Deployment,
     DeploymentState,
@@ -45,6 +46,7 @@ from bot.render.blocks import (
     when,
 )
 from bot.render.change_links import change_link
+from bot.render.dashboard_links import dashboard_link
 from bot.render.deploy_stop_words import kept_stop, stop_reason
 from bot.render.deploy_words import progress_bar
 from bot.render.durations import humanize
@@ -132,8 +134,9 @@ def _votes(d: Deployment, tz: str) -> list[str]:
 
 
 def deployment_message(d: Deployment, *, now: datetime, tz: str, buttons: DecisionTokens,
-                       approvers: Approvers | None = None) -> Message:
-    """``approvers``: who may pass the gate it waits at (None: it waits at none)."""
+                       approvers: Approvers | None = None, page: str = "") -> Message:
+    """``approvers``: who may pass the gate it waits at (None: it waits at none); ``page``: where
+    the dashboard shows it ("" links nothing)."""
     blocks: list[Block] = [header(title(d))]
     via = f" through the API (token `{escape(d.api_token)}`)" if d.api_token else ""
     facts = [f"requested by <@{d.requested_by}>{via}", f"pipeline `{d.pipeline}`",
@@ -142,7 +145,7 @@ def deployment_message(d: Deployment, *, now: datetime, tz: str, buttons: Decisi
         facts.append(shipped)
     if d.rollback_of:
         facts.append(f"rolls back deployment {d.rollback_of}")
-    blocks.append(context(" · ".join(facts), DRY_RUN_NOTE if d.dry_run else ""))
+    blocks.append(context(" · ".join(facts), dashboard_link(page), DRY_RUN_NOTE if d.dry_run else ""))
     if d.override:
         blocks.append(context(f"⚠️ freezes overridden: {clip(kept_passage(d.override, tz), 500)}"))
     said = d.detail if not d.state.is_active else ""
@@ -239,7 +242,7 @@ def status_message(d: Deployment, events: Sequence[Event], *, now: datetime, tz:
 
 
 def _event_detail(e: Event, d: Deployment, tz: str) -> str:
-    if e.kind in ("approvers_told", "reminded"):  # at most 20 of the people asked
+    if e.kind in PEOPLE_ASKED:  # at most 20 of the people asked
         return ", ".join(f"<@{who}>" for who in e.detail.split()[:20])
     said = said_of(e.kind, d.version, d.pipeline, dry_run=d.dry_run, rollback=d.kind == "rollback")
     return clip(event_words(e.kind, e.detail, tz, said=said), 200)

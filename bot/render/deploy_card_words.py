@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.domain import deploy_cards as card
 from bot.render.blocks import Message
+from bot.render.dashboard_links import NO_LINKS, DashboardLinks
 from bot.render.deploy_blocks import HELD, deployment_message, event_note, output_note, thread_note
 from bot.render.deploy_dms import TextOnly, approval_decided, approval_request, requester_line
 from bot.render.deploy_endings import finished_announcement
@@ -54,13 +55,27 @@ def _in_thread(say: Callable[[Any], str]) -> Callable[[Any], Message]:
     return lambda c: thread_note(say(c))
 
 
-CARDS: dict[type, Callable[[Any], Message]] = {
-    card.DeploymentCard: lambda c: deployment_message(c.deployment, now=c.now, tz=c.tz,
-                                                      buttons=c.buttons, approvers=c.approvers),
-    card.DeploymentEnded: lambda c: finished_announcement(c.deployment, c.ending),
+def _page(links: DashboardLinks, c: card.DeploymentCard | card.DeploymentEnded) -> str:
+    return links.deployment(c.deployment.use_case, c.deployment.id)
+
+
+def cards(links: DashboardLinks) -> dict[type, Callable[[Any], Message]]:
+    """The deployment's cards, its message and its end linking to it under ``links``."""
+    return {
+        card.DeploymentCard: lambda c: deployment_message(
+            c.deployment, now=c.now, tz=c.tz, buttons=c.buttons, approvers=c.approvers,
+            page=_page(links, c)),
+        card.DeploymentEnded: lambda c: finished_announcement(c.deployment, c.ending,
+                                                              _page(links, c)),
+        **_ALWAYS,
+    }
+
+
+_ALWAYS: dict[type, Callable[[Any], Message]] = {
     card.ApprovalRequest: lambda c: approval_request(c.deployment, c.index, c.tokens, now=c.now,
                                                      tz=c.tz, reminder=c.reminder),
     card.ApprovalDecided: lambda c: approval_decided(c.deployment, c.index, tz=c.tz),
     card.RequesterNews: lambda c: TextOnly(requester_line(c)),
     **{kind: _in_thread(say) for kind, say in _NOTES.items()},
 }
+CARDS = cards(NO_LINKS)

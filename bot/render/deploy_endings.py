@@ -7,6 +7,7 @@ from bot.domain.deployment_model import Deployment, DeploymentState, StageState
 from bot.domain.endings import Ending, NotRolledBack, changed_production
 from bot.domain.production import named
 from bot.render.blocks import Message, clip, message, section
+from bot.render.dashboard_links import dashboard_context
 from bot.render.deploy_blocks import STAGE_ICONS, STATE_LABELS, title
 from bot.render.deploy_stop_words import kept_stop
 from bot.render.mrkdwn import escape
@@ -23,7 +24,7 @@ _NOT_ROLLED_BACK = {
 }
 
 
-def finished_announcement(d: Deployment, ending: Ending) -> Message:
+def finished_announcement(d: Deployment, ending: Ending, page: str = "") -> Message:
     """The end, said once in the channel (the message above is edited in place; this is the
     post people see): how, where and why it stopped, what runs where now, and the people who
     must act when production is left in a mix."""
@@ -55,4 +56,4 @@ def finished_announcement(d: Deployment, ending: Ending) -> Message:
         text = f"{'🆘' if ending.locked else '⚠️'} {' '.join(f'<@{p}>' for p in people)} — {text}"
     else:
         text = f"{icon} {text}"
-    return message(f"{title(d)}: {d.state.value}", [section(text)])
+    return message(f"{title(d)}: {d.state.value}", [section(text), *dashboard_context(page)])

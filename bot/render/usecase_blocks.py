@@ -29,6 +29,7 @@ from bot.render.blocks import (
     section,
     when,
 )
+from bot.render.dashboard_links import NO_LINKS, DashboardLinks, dashboard_context, dashboard_link
 from bot.render.durations import humanize
 from bot.render.mrkdwn import escape
 from bot.render.production_words import production_line, short_production
@@ -81,7 +82,8 @@ def _card_actions(uc: UseCase, can: CardButtons) -> ActionsBlock | None:
 
 def usecase_card(uc: UseCase, *, now: datetime, timebox: timedelta, tz: str,
                  can: CardButtons = NO_BUTTONS, kpi_target: str = "",
-                 production: Production | None = None) -> Message:
+                 production: Production | None = None, page: str = "") -> Message:
+    """``page``: its page on the dashboard, linked under the facts ("" links nothing)."""
     team = ", ".join(f"<@{m.user_id}> ({m.role.value})" for m in uc.team) or "nobody yet"
     facts = [
         f"*Phase:* {phase_label(uc.phase)} for {humanize(uc.time_in_phase(now))}",
@@ -98,7 +100,8 @@ def usecase_card(uc: UseCase, *, now: datetime, timebox: timedelta, tz: str,
         facts.append(f"*Success KPI:* `{escape(uc.kpi)}`" + (f" {kpi_target}" if kpi_target else ""))
     if uc.archived_reason:
         facts.append(f"*Archived:* {escape(uc.archived_reason)}")
-    blocks: list[Block] = [header(f"{uc.slug} — {uc.title}"), section("\n".join(facts))]
+    blocks: list[Block] = [header(f"{uc.slug} — {uc.title}"), section("\n".join(facts)),
+                           *dashboard_context(page)]
     if uc.problem:
         blocks.append(section(f"*Business problem:*\n{_escaped_within(uc.problem, 2900)}"))
     if flag := overdue_flag(uc, now, timebox):
@@ -131,16 +134,17 @@ def _history_line(change: PhaseChange, tz: str) -> str:
 
 # ── announcements in the channel ────────────────────────────────────────────────────────────
 
-def usecase_created(uc: UseCase) -> Message:
+def usecase_created(uc: UseCase, page: str = "") -> Message:
     text = (
         f"🆕 New use case *{uc.slug}* — {escape(uc.title)}\n"
         f"Owner <@{uc.owner_id}> · starts in {phase_label(uc.phase)}"
     )
     by = f"Created by <@{uc.created_by}>" + (f" · domain: {escape(uc.domain)}" if uc.domain else "")
-    return message(f"New use case {uc.slug}: {escape(uc.title)}", [section(text), context(by)])
+    return message(f"New use case {uc.slug}: {escape(uc.title)}",
+                   [section(text), context(by, dashboard_link(page))])
 
 
-def phase_changed(t: PhaseMove) -> Message:
+def phase_changed(t: PhaseMove, page: str = "") -> Message:
     c, uc = t.change, t.use_case
     assert c.from_phase is not None
     verb = {
@@ -157,6 +161,7 @@ def phase_changed(t: PhaseMove) -> Message:
         blocks.append(section(f"*{label}:* {escape(c.note)}"))
     warnings = _warnings(t)
     blocks += [section(f"⚠️ *Warning:* {escape(w)}") for w in warnings]
+    blocks += dashboard_context(page)
     fallback = f"{uc.slug} {verb}: {c.from_phase.label} → {c.to_phase.label}"
     if warnings:
         fallback += " ⚠️ " + " ".join(warnings)
@@ -179,17 +184,25 @@ def _is_back(change: PhaseChange) -> bool:
     )
 
 
-def owner_changed(uc: UseCase, *, previous_owner: str, actor_id: str) -> Message:
+def owner_changed(uc: UseCase, *, previous_owner: str, actor_id: str, page: str = "") -> Message:
     text = (
         f"🤝 *{uc.slug}* has a new owner: <@{uc.owner_id}> (was <@{previous_owner}>)\n"
         f"Handed over by <@{actor_id}>"
     )
-    return message(f"{uc.slug} is now owned by <@{uc.owner_id}>", [section(text)])
+    return message(f"{uc.slug} is now owned by <@{uc.owner_id}>",
+                   [section(text), *dashboard_context(page)])
 
 
-CARDS: dict[type, Callable[[Any], Message]] = {
-    NewUseCaseCard: lambda c: usecase_created(c.use_case),
-    PhaseChangeCard: lambda c: phase_changed(c.transition),
-    OwnerChangeCard: lambda c: owner_changed(c.use_case, previous_owner=c.previous_owner,
-                                             actor_id=c.actor),
-}
+def cards(links: DashboardLinks) -> dict[type, Callable[[Any], Message]]:
+    """The use case's cards in the channel, each linking to its page under ``links``."""
+    return {
+        NewUseCaseCard: lambda c: usecase_created(c.use_case, links.use_case(c.use_case.slug)),
+        PhaseChangeCard: lambda c: phase_changed(c.transition,
+                                                 links.use_case(c.transition.use_case.slug)),
+        OwnerChangeCard: lambda c: owner_changed(c.use_case, previous_owner=c.previous_owner,
+                                                 actor_id=c.actor,
+                                                 page=links.use_case(c.use_case.slug)),
+    }
+
+
+CARDS = cards(NO_LINKS)

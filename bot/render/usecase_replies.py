@@ -16,10 +16,11 @@ from bot.domain.usecase_results import (
     UseCaseView,
 )
 from bot.render.blocks import Message, notice, phase_label
+from bot.render.dashboard_links import NO_LINKS, DashboardLinks
 from bot.render.usecase_blocks import usecase_card, usecase_list
 
 
-def reply(done: UseCaseResult) -> Message:
+def reply(done: UseCaseResult, links: DashboardLinks = NO_LINKS) -> Message:
     match done:
         case UseCaseCreated(slug=slug, channel=channel):
             return notice(f"✅ Created *{slug}* in Biz; announced in <#{channel}>.")
@@ -37,7 +38,7 @@ def reply(done: UseCaseResult) -> Message:
         case UseCaseListing():
             return listing(done)
         case UseCaseView():
-            return card(done)
+            return card(done, links)
 
 
 def listing(found: UseCaseListing) -> Message:
@@ -48,7 +49,8 @@ def listing(found: UseCaseListing) -> Message:
                         total=found.total, production=found.production)
 
 
-def card(view: UseCaseView) -> Message:
+def card(view: UseCaseView, links: DashboardLinks = NO_LINKS) -> Message:
     target = view.kpi_target.describe() if view.kpi_target else ""
     return usecase_card(view.use_case, now=view.now, timebox=view.timebox, tz=view.tz,
-                        can=view.buttons, kpi_target=target, production=view.production)
+                        can=view.buttons, kpi_target=target, production=view.production,
+                        page=links.use_case(view.use_case.slug))

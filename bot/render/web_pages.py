@@ -4,6 +4,7 @@ rows its template shows; the templates (bot/render/templates) only lay them out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -45,6 +46,16 @@ def _page(template: str, title: str, here: str, viewer: str, tz: str, **values: 
                                              tz=tz, **values)
 
 
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")
+_CODE = re.compile(r"`([^`\n]*)`")
+
+
+def _read(mrkdwn: str, names: Mapping[str, str]) -> str:
+    """mrkdwn for a page: people by their names, versions without their code marks."""
+    named = _MENTION.sub(lambda m: "@" + names.get(m.group(1), m.group(1)), mrkdwn)
+    return _CODE.sub(r"\1", plain_text(named))
+
+
 def _name(names: Mapping[str, str], user_id: str | None) -> str:
     return "the bot" if not user_id else names.get(user_id, user_id)
 
@@ -76,7 +87,8 @@ def portfolio(p: Portfolio, viewer: str, tz: str, timebox: Any) -> str:
     rows = [{"slug": uc.slug, "title": uc.title, "phase": uc.phase.label,
              "owner": _name(p.names, uc.owner_id), "in_phase": humanize(uc.time_in_phase(p.now)),
              "overdue": uc.is_overdue(p.now, timebox),
-             "production": short_production(p.production.get(uc.slug)),
+             "owner_id": uc.owner_id, "domain": uc.domain,
+             "production": _read(short_production(p.production.get(uc.slug)), p.names),
              "kpis": _kpis(uc, p.kpis.get(uc.slug, []), p.targets.get(uc.slug, {}))}
             for uc in p.use_cases]
     w = p.where
@@ -96,7 +108,7 @@ def use_case(s: UseCaseStory, viewer: str, tz: str, timebox: Any,
     return _page("use_case.html", uc.slug, "", viewer, tz, uc=uc, phase=uc.phase.label,
                  in_phase=humanize(uc.time_in_phase(s.now)), overdue=uc.is_overdue(s.now, timebox),
                  owner=_name(s.names, uc.owner_id), team=team, history=history,
-                 production=plain_text(production_line(s.production, tz)), charts=charts,
+                 production=_read(production_line(s.production, tz), s.names), charts=charts,
                  days=(s.period[1] - s.period[0]).days,
                  deployments=[_deployment(d, trail, s.names, tz) for d, trail in s.deployments])
 
@@ -107,8 +119,9 @@ def _deployment(d: Any, trail: Any, names: Mapping[str, str], tz: str) -> dict[s
     stages = [f"{s.spec.name}: {s.state.value.replace('_', ' ')}"
               + (f", {when(s.finished_at, tz)}" if s.finished_at else "") for s in d.stages]
     events = [{"at": when(e.at, tz), "action": e.kind.replace("_", " "), "by": _name(names, e.actor),
-               "detail": plain_text(event_words(e.kind, e.detail, tz, said=said_of(
-                   e.kind, d.version, d.pipeline, dry_run=d.dry_run, rollback=d.kind == "rollback")))}
+               "detail": _read(event_words(e.kind, e.detail, tz, said=said_of(
+                   e.kind, d.version, d.pipeline, dry_run=d.dry_run, rollback=d.kind == "rollback")),
+                   names)}
               for e in trail]
     return {"id": d.id, "what": what, "state": d.state.value.replace("_", " "),
             "by": _name(names, d.requested_by), "at": when(d.requested_at, tz), "pipeline": d.pipeline,
@@ -155,7 +168,7 @@ def dora(shown: DoraShown, viewer: str, tz: str, charts: list[dict[str, Any]]) -
 def audit(p: AuditPage, viewer: str, tz: str, after: str | None) -> str:
     rows = []
     for e in p.events:
-        fields = export_fields(e, tz)
+        fields = export_fields(e, tz, say=lambda mrkdwn: _read(mrkdwn, p.names))
         rows.append({"at": when(e.at, tz), "by": _name(p.names, e.actor), "slug": e.use_case,
                      "deployment_id": e.deployment_id, "action": e.action.replace("_", " "),
                      "detail": fields["detail"]})

@@ -19,7 +19,7 @@ from bot.domain.dashboard import (
     DeploymentFilter,
     PortfolioFilter,
 )
-from bot.domain.deployment_model import Deployment, Event
+from bot.domain.deployment_model import PEOPLE_ASKED, Deployment, Event
 from bot.domain.kpi_chart import KpiChart
 from bot.domain.metric_results import ChartRequest, DoraShown
 from bot.domain.production import Production
@@ -131,7 +131,8 @@ class DashboardService:
                       if d.id is not None]
         people = {uc.owner_id, *(m.user_id for m in uc.team), *(c.actor_id for c in uc.history),
                   *(d.requested_by for d in history),
-                  *(e.actor for _d, trail in trails for e in trail if e.actor)}
+                  *(e.actor for _d, trail in trails for e in trail if e.actor),
+                  *(who for _d, trail in trails for e in trail for who in _asked(e.kind, e.detail))}
         return UseCaseStory(uc, production, tuple(await self.charts(slug, CHART_DAYS)),
                             tuple(trails), (since, now), now, await self.people.names(people))
 
@@ -153,7 +154,8 @@ class DashboardService:
             found = await uow.audit.events(where, after, AUDIT_PAGE + 1)
         shown = found[:AUDIT_PAGE]
         return AuditPage(where, tuple(shown), shown[-1].key if len(found) > AUDIT_PAGE else None,
-                         await self.people.names(e.actor for e in shown if e.actor))
+                         await self.people.names([*(e.actor for e in shown if e.actor),
+                                                  *(w for e in shown for w in _asked(e.action, e.detail))]))
 
     async def dora(self, days: int = 30) -> tuple[DoraShown, ChartRequest | None]:
         """The workspace's four metrics (of use cases anyone may see) and their trend, as
@@ -167,3 +169,8 @@ class DashboardService:
                 kept = (now, await self.dora_report(ShowDora(None, days)))
                 self._dora_kept[days] = kept
             return kept[1]
+
+
+def _asked(kind: str, detail: str) -> list[str]:
+    """The people an approvers_told or reminded event names (its detail: their user IDs)."""
+    return detail.split() if kind in PEOPLE_ASKED else []

@@ -4,7 +4,7 @@ transaction that decided it. Services never build a Web API call or a sentence t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -25,6 +25,23 @@ class OutgoingMessage:
     link_of: str | None = None    # end the text with a link to the message with this ref
 
 
+@dataclass(frozen=True)
+class SharedIn:
+    """Where links to unfurl were shared: a posted message (``channel``, ``ts``), or, when
+    ``source`` is "composer", a message still being written (named by ``unfurl_id``)."""
+
+    channel: str
+    ts: str = ""
+    unfurl_id: str = ""
+    source: str = "conversations_history"
+
+    def args(self) -> dict[str, str]:
+        """The arguments of ``chat.unfurl`` that say which message it is."""
+        if self.source == "composer":
+            return {"unfurl_id": self.unfurl_id, "source": self.source}
+        return {"channel": self.channel, "ts": self.ts}
+
+
 class Outbox(Protocol):
     def post(self, channel: str, card: object, *, ref: str | None = None,
              link_of: str | None = None) -> None:
@@ -35,6 +52,9 @@ class Outbox(Protocol):
 
     def reply(self, ref: str, channel: str, card: object) -> None:
         """A reply in the thread of the message named ``ref``."""
+
+    def unfurl(self, where: SharedIn, cards: Mapping[str, object]) -> None:
+        """Unfurl the links shared ``where``: each URL into its card."""
 
     async def supersede_updates(self, ref: str) -> None: ...
 
@@ -63,7 +83,17 @@ class CardOutbox:
         self.add(OutgoingMessage("chat.postMessage", channel, self._args(channel, card),
                                  thread_of=ref))
 
+    def unfurl(self, where: SharedIn, cards: Mapping[str, object]) -> None:
+        unfurls = {}
+        for url, card in cards.items():
+            said = self._words_of(card)  # an unfurl is an attachment: its text is the fallback
+            unfurls[url] = {"fallback": said.get("text", ""), "blocks": said.get("blocks", [])}
+        self.add(OutgoingMessage("chat.unfurl", where.channel, {**where.args(), "unfurls": unfurls}))
+
     def _args(self, channel: str, card: object) -> dict[str, Any]:
+        return {"channel": channel, **self._words_of(card)}
+
+    def _words_of(self, card: object) -> dict[str, Any]:
         if self._words is None:
             raise RuntimeError("this database was opened without a renderer (Database(words=...))")
-        return {"channel": channel, **self._words(card)}
+        return self._words(card)

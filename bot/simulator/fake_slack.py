@@ -22,6 +22,7 @@ from aiohttp import web
 from bot.simulator.fake_slack_http import bearer, read_args, read_upload
 from bot.simulator.fake_slack_methods import handle as handle_method
 from bot.simulator.fake_slack_methods import normalise_blocks
+from bot.simulator.fake_slack_openid import FakeOpenId
 from bot.simulator.fake_slack_state import (
     FakeChannel,
     FakeMessage,
@@ -71,6 +72,8 @@ class FakeSlack:
         self.response_posts: list[tuple[str, dict]] = []
         self._state = SlackState(team_id=team_id, bot_user_id=bot_user_id,
                                  base_url=lambda: self.base_url)
+        # Sign in with Slack: ``openid.signed_in`` is whom its authorize page signs a browser in as.
+        self.openid = FakeOpenId(team_id, lambda: self.base_url, self._state.user)
         self._faults: dict[str, deque[Fault]] = {}
         self._subscribers: list[Callable[[RecordedCall], None]] = []
         self._response_targets: dict[str, dict[str, str | None]] = {}
@@ -84,6 +87,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._on_api)
         app.router.add_post("/upload/{file_id}", self._on_upload)
         app.router.add_post("/response/{token}", self._on_response_url)
+        app.router.add_get("/openid/connect/authorize", self.openid.authorize)
         self.socket_mode.add_routes(app)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
@@ -164,6 +168,12 @@ class FakeSlack:
         chan_id = chan.id if chan else channel
         return [m for m in self._state.messages if m.channel == chan_id]
 
+    def person_says(self, user_id: str, channel: str, text: str, *,
+                    composing: bool = False) -> FakeMessage:
+        """A message from a person (links in it are what ``link_shared`` tells the bot of),
+        posted in ``channel``, or still being written (``composing``)."""
+        return self._state.person_says(user_id, channel, text, composing=composing)
+
     def calls_to(self, method: str, *, ok_only: bool = True) -> list[RecordedCall]:
         return [c for c in self.calls
                 if c.method == method and (not ok_only or c.response.get("ok") is True)]
@@ -191,8 +201,10 @@ class FakeSlack:
         queue = self._faults.get(method)
         if queue:
             return await self._answer_fault(request, method, args, queue.popleft())
-        if method == "apps.connections.open":
-            body: Json = self.socket_mode.open_connection(token)
+        if method.startswith("openid.connect."):  # the app's credentials or a person's token
+            body: Json = self.openid.call(method, args, request.headers.get("Authorization"))
+        elif method == "apps.connections.open":
+            body = self.socket_mode.open_connection(token)
         elif token != self.bot_token:
             app_token = token is not None and token == self.socket_mode.app_token
             body = {"ok": False, "error": "not_allowed_token_type" if app_token else "invalid_auth"}

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.simulator.fake_slack_conversations import CONVERSATION_METHODS, page
 from bot.simulator.fake_slack_state import FakeMessage, Json, SlackError, SlackState
+from bot.simulator.fake_slack_unfurls import UNFURL_METHODS
 
 
 def handle(state: SlackState, method: str, args: Json) -> Json:
@@ -226,6 +227,7 @@ _METHODS: dict[str, Callable[[SlackState, Json], Json]] = {
     "conversations.history": lambda s, args: _history(s, args, replies=False),
     "conversations.replies": lambda s, args: _history(s, args, replies=True),
     **CONVERSATION_METHODS,
+    **UNFURL_METHODS,
     "usergroups.list": _usergroups_list,
     "usergroups.users.list": _usergroups_users,
     "files.getUploadURLExternal": _get_upload_url,

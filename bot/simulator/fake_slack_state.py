@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 Json = dict[str, Any]
@@ -46,6 +46,8 @@ class FakeMessage:
     ephemeral_for: str | None = None
     edits: int = 0
     metadata: dict | None = None  # Slack's message metadata (event_type, event_payload)
+    unfurls: dict[str, dict] = field(default_factory=dict)  # URL -> the app's unfurl of it
+    unfurl_id: str = ""  # a message still in the composer (``chat.unfurl`` with source=composer)
 
 
 class SlackError(Exception):
@@ -76,6 +78,7 @@ class SlackState:
         self.opened_views: list[dict] = []
         self.uploads: list[dict] = []
         self.pending_files: dict[str, dict] = {}  # file_id -> {filename, length, content}
+        self.composing: list[FakeMessage] = []  # messages people are writing (with links in them)
         self._seq = 0
         self.users[bot_user_id] = FakeUser(bot_user_id, "bizdevops", "BizDevOps Bot", True)
 
@@ -142,6 +145,16 @@ class SlackState:
     def next_ts(self) -> str:
         self._seq += 100
         return f"{1_700_000_000 + self._seq // 1_000_000}.{self._seq % 1_000_000:06d}"
+
+    def person_says(self, user_id: str, channel: str, text: str, *, composing: bool) -> FakeMessage:
+        """A person's message: posted in ``channel`` (an id), or still in their composer (its
+        channel is "COMPOSER" then, as in a ``link_shared`` event); its ``unfurl_id`` names it."""
+        ts = self.next_ts()
+        where = "COMPOSER" if composing else channel
+        msg = FakeMessage(where, ts, text, [], None, user_id,
+                          unfurl_id=f"{user_id}-{where}-{ts.replace('.', '')}")
+        (self.composing if composing else self.messages).append(msg)
+        return msg
 
     def find_message(self, channel: str, ts: str) -> FakeMessage:
         for msg in self.messages:

@@ -271,6 +271,7 @@ async def _interactive(shell: Shell) -> int:
     except ImportError:
         pass
     shell.say("bizdevops simulator — type `help` for what you can do, `quit` to leave.")
+    shell.say(f"Web dashboard: {shell.sim.base_url}/ — a browser here signs in as the current user.")
     while True:
         try:
             line = await asyncio.to_thread(input, shell.prompt())

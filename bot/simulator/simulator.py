@@ -103,16 +103,20 @@ class Simulator:
         for name in DEFAULT_CHANNELS:
             self.fake.add_channel(name)
         self.user, self.channel = self.fake.user("alice").id, self.fake.channel("general").id  # type: ignore[union-attr]
+        self.fake.openid.signed_in = self.user
         admins = self._settings.admins or frozenset({self.user})
         # Bind first: executors must be told the callback URL before the app is built.
         self._socket = socket.socket()
         self._socket.bind(("127.0.0.1", 0))
         self.base_url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        # Sign in with Slack through the fake: its authorize page signs a browser in as `user`.
+        client_id, client_secret = "1000.2000", secrets.token_hex(16)
+        self.fake.openid.register_app(client_id, client_secret, [f"{self.base_url}/login/callback"])
         settings = replace(
             self._settings, slack_bot_token="xoxb-simulator",
             slack_signing_secret=self._signing_secret, slack_api_url=self.fake.api_url,
-            admins=admins, public_url=self.base_url,
-        )
+            admins=admins, public_url=self.base_url, slack_client_id=client_id,
+            slack_client_secret=client_secret, slack_url=self.fake.base_url)
         # No pacing: a transcript shows each step's messages at once (serve paces to Slack's limits).
         self.app: BotApp = create_app(settings, clock=self.clock, pacer=unpaced())
         self.app.home.refresh_delay = None  # Home shows each step's outcome, not a race with it
@@ -134,7 +138,7 @@ class Simulator:
     def switch_user(self, name: str) -> str:
         name = name.lstrip("@").lower()
         user = self.fake.user(name) or self.fake.add_user(name)
-        self.user = user.id
+        self.user = self.fake.openid.signed_in = user.id
         return user.name
 
     def switch_channel(self, name: str, *, private_with: Sequence[str] | None = None,

@@ -14,6 +14,7 @@ import yaml
 from handlers.grammar.table import COMMANDS
 
 EVENTS_PATH = "/slack/events"
+SIGN_IN_CALLBACK_PATH = "/login/callback"  # where Sign in with Slack sends the browser back
 
 SLASH_COMMANDS: tuple[str, ...] = tuple(g.name for g in COMMANDS)
 
@@ -47,7 +48,13 @@ BOT_SCOPES: tuple[str, ...] = (
     # id, whose history is read.
     "im:write",
     "im:history",
+    # link_shared: a link to the dashboard (features.unfurl_domains) was pasted in a
+    # conversation; chat.unfurl previews it as the use case's summary.
+    "links:read",
+    "links:write",
 )
+
+BOT_EVENTS: tuple[str, ...] = ("app_home_opened", "link_shared")
 
 def _base_url(url: str) -> str:
     """Validate the public base URL (https only: Slack refuses other request URLs) and drop a
@@ -85,8 +92,13 @@ def build_manifest(url: str | None, *, socket_mode: bool = False,
     or, with ``socket_mode``, for one that connects out over Socket Mode (no URL at all)."""
     if socket_mode == bool(url):
         raise ValueError("give either --url https://HOST or --socket-mode")
-    events_url = None if socket_mode else _base_url(str(url)) + EVENTS_PATH
+    base = None if socket_mode else _base_url(str(url))
+    events_url = None if base is None else base + EVENTS_PATH
     at = {} if events_url is None else {"request_url": events_url}
+    # The dashboard is served where the events are: links to its host unfurl.
+    unfurl = {} if base is None else {"unfurl_domains": [urlsplit(base).hostname]}
+    # The dashboard's Sign in with Slack comes back here (it needs the public URL too).
+    redirects = {} if base is None else {"redirect_urls": [base + SIGN_IN_CALLBACK_PATH]}
     return {
         "_metadata": {"major_version": 1, "minor_version": 1},
         "display_information": {
@@ -98,10 +110,11 @@ def build_manifest(url: str | None, *, socket_mode: bool = False,
             "bot_user": {"display_name": name, "always_online": True},
             "app_home": {"home_tab_enabled": True, "messages_tab_enabled": False},
             "slash_commands": _slash_commands(events_url),
+            **unfurl,
         },
-        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "oauth_config": {**redirects, "scopes": {"bot": list(BOT_SCOPES)}},
         "settings": {
-            "event_subscriptions": {**at, "bot_events": ["app_home_opened"]},
+            "event_subscriptions": {**at, "bot_events": list(BOT_EVENTS)},
             "interactivity": {"is_enabled": True, **at},
             "org_deploy_enabled": False,
             "socket_mode_enabled": socket_mode,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import pytest
@@ -113,13 +113,17 @@ def refused(status: int, answer: str) -> bool:
 
 
 async def send(sim: Simulator, caplog: pytest.LogCaptureFixture, url: str, body: bytes,
-               headers: dict[str, str], *, stores: bool = False) -> int:
-    """POST; never a 5xx, never a traceback, and a refusal (or, unless ``stores``, anything)
-    leaves every table as it was."""
+               headers: dict[str, str], *, stores: bool = False, method: str = "POST",
+               look: Callable[[int, Mapping[str, str]], None] | None = None) -> int:
+    """POST (or ``method``); never a 5xx, never a traceback, and a refusal (or, unless
+    ``stores``, anything) leaves every table as it was. ``look`` sees each answer's headers."""
     before = await counts(sim)
     caplog.clear()
-    async with sim.http.post(URL(url, encoded=True), data=body, headers=headers) as response:
+    async with sim.http.request(method, URL(url, encoded=True), data=body or None, headers=headers,
+                                allow_redirects=False) as response:
         status, answer = response.status, await response.text()
+        if look is not None:
+            look(status, response.headers)
     await sim.app.background.settle()
     assert status < 500, (status, answer[:300], body[:300])
     tracebacks = [r.getMessage() for r in caplog.records if r.exc_info and r.levelno >= logging.ERROR]

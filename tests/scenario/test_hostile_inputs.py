@@ -144,7 +144,8 @@ DIALOGS = st.sampled_from([ids.REJECT_DIALOG, ids.USECASE_NEW, ids.ADVANCE_DIALO
                            ids.DEPLOY_DIALOG, ids.REFUSED_DIALOG, "other"])
 FIELDS = st.sampled_from([ids.REJECT_REASON, ids.NEW_SLUG, ids.NEW_TITLE, ids.NEW_OWNER, ids.NOTE,
                           ids.DEPLOY_VERSION_TYPED, ids.DEPLOY_PIPELINE, ids.DEPLOY_OVERRIDE])
-EVENTS = st.builds(_event, st.sampled_from(["app_home_opened", "message", "app_mention", "nope"]),
+EVENTS = st.builds(_event, st.sampled_from(["app_home_opened", "link_shared", "message", "app_mention",
+                                                "nope"]),
                    st.sampled_from(["UALICE", "UERIN"]))
 
 

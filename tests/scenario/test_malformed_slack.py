@@ -64,6 +64,18 @@ def home(sim: Simulator, change: Callable[[dict[str, Any]], None]) -> str:
     return json.dumps(body)
 
 
+def shared(sim: Simulator, change: Callable[[dict[str, Any]], None]) -> str:
+    """A link_shared event: a link pasted in #general (bot/services/unfurls.py)."""
+    body = json.loads(event_body(
+        event={"type": "link_shared", "user": sim.user, "channel": sim.channel, "message_ts": "1.1",
+               "unfurl_id": "C1.1.1", "source": "conversations_history",
+               "links": [{"domain": "127.0.0.1", "url": f"{sim.base_url}/use-cases/churn"}]},
+        team_id=sim.fake.team_id, api_app_id="A0SIM", event_id="Ev0MALFORMEDLINK",
+        event_time=int(time.time())))
+    change(body)
+    return json.dumps(body)
+
+
 def dialog(sim: Simulator, change: Callable[[dict[str, Any]], None]) -> str:
     payload = json.loads(dict(parse_qsl(view_submission_body(
         user_id=sim.user, user_name="alice", team_id=sim.fake.team_id,
@@ -120,6 +132,11 @@ CASES: dict[str, Callable[[Simulator], tuple[str, str]]] = {
     "app_home_opened user a dict": lambda sim: (home(sim, put({"id": "U1"}, "event", "user")), JSON),
     "event_callback event a list": lambda sim: (home(sim, put([], "event")), JSON),
     "event_id with NUL": lambda sim: (home(sim, put("Ev\x00", "event_id")), JSON),
+    "link_shared without channel": lambda sim: (shared(sim, drop("event", "channel")), JSON),
+    "link_shared links an object": lambda sim: (shared(sim, put({"url": "x"}, "event", "links")), JSON),
+    "link_shared a link a string": lambda sim: (shared(sim, put(["https://x"], "event", "links")), JSON),
+    "link_shared url a number": lambda sim: (shared(sim, put([{"url": 5}], "event", "links")), JSON),
+    "link_shared message_ts a list": lambda sim: (shared(sim, put([], "event", "message_ts")), JSON),
     "authorizations a string": lambda sim: (home(sim, put("x", "authorizations")), JSON),
     "slash without user_id": lambda sim: (command(sim, user_id=None), FORM),
     "slash without channel_id": lambda sim: (command(sim, channel_id=None), FORM),

@@ -39,6 +39,8 @@ def test_bot_scopes_are_exactly_the_needed_ones() -> None:
         "groups:history",
         "im:write",
         "im:history",
+        "links:read",
+        "links:write",
     }
     scopes = build_manifest(URL)["oauth_config"]["scopes"]["bot"]
     assert set(scopes) == expected
@@ -55,12 +57,22 @@ def test_home_tab_events_and_interactivity() -> None:
     settings = manifest["settings"]
     assert settings["event_subscriptions"] == {
         "request_url": EVENTS,
-        "bot_events": ["app_home_opened"],
+        "bot_events": ["app_home_opened", "link_shared"],
     }
     assert settings["interactivity"] == {"is_enabled": True, "request_url": EVENTS}
     assert settings["socket_mode_enabled"] is False
     assert settings["org_deploy_enabled"] is False
     assert settings["token_rotation_enabled"] is False
+
+
+@pytest.mark.parametrize("url", [URL, "https://Bot.Example.com:8443/bizdevops/"])
+def test_links_to_the_dashboard_unfurl_on_its_host(url: str) -> None:
+    """The dashboard is served where Slack sends events: links to that host are the app's to
+    unfurl (``link_shared`` with ``links:read``, ``chat.unfurl`` with ``links:write``)."""
+    manifest = build_manifest(url)
+    assert manifest["features"]["unfurl_domains"] == ["bot.example.com"]
+    assert "link_shared" in manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert {"links:read", "links:write"} <= set(manifest["oauth_config"]["scopes"]["bot"])
 
 
 def test_custom_name() -> None:
@@ -96,11 +108,12 @@ def test_socket_mode_needs_no_url_and_names_none() -> None:
 
     settings = manifest["settings"]
     assert settings["socket_mode_enabled"] is True
-    assert settings["event_subscriptions"] == {"bot_events": ["app_home_opened"]}
+    assert settings["event_subscriptions"] == {"bot_events": ["app_home_opened", "link_shared"]}
+    assert "unfurl_domains" not in manifest["features"]  # no URL: no host to unfurl
     assert settings["interactivity"] == {"is_enabled": True}
     for command in manifest["features"]["slash_commands"]:
         assert "url" not in command and command["should_escape"] is True
-    assert manifest["oauth_config"] == build_manifest(URL)["oauth_config"]
+    assert manifest["oauth_config"] == {"scopes": build_manifest(URL)["oauth_config"]["scopes"]}
     assert "url" not in manifest_yaml(None, socket_mode=True).replace("usage_hint", "")
     with pytest.raises(ValueError, match="either"):
         build_manifest(URL, socket_mode=True)
@@ -122,6 +135,18 @@ def test_the_usage_hints_name_every_verb_of_the_command_table() -> None:
         assert f" | {verb} " in hints["/deploy"]
     assert " | sources " in hints["/metric"] and " | pull " in hints["/metric"]
     assert " | preview | " in hints["/digest"]
+
+
+@pytest.mark.parametrize("url", ["https://bot.example.com", "https://bot.example.com:8443/bot/"])
+def test_sign_in_with_slack_comes_back_to_the_dashboards_callback(url: str) -> None:
+    """The Redirect URL the dashboard's Sign in with Slack needs (OAuth & Permissions), at the
+    same base as the request URLs; Socket Mode has no URL, so the manifest names none."""
+    manifest = build_manifest(url)
+    events = manifest["settings"]["interactivity"]["request_url"]
+    assert manifest["oauth_config"]["redirect_urls"] == [
+        events.removesuffix("/slack/events") + "/login/callback"]
+    assert "redirect_urls" not in build_manifest(None, socket_mode=True)["oauth_config"]
+    assert "redirect_urls:\n  - " + url.rstrip("/") + "/login/callback" in manifest_yaml(url)
 
 
 def test_trailing_slash_stripped() -> None:

@@ -1,0 +1,130 @@
+"""The dashboard's pages through the running app, signed in through the fake Slack (SPEC "Web
+dashboard"): each page shows what its query selects and nothing of a use case homed in a private
+channel the reader is not in; pages are paged; a malformed query gets a page saying how to write
+it (400) and a use case one may not see reads like one that does not exist. On SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+import html as markup
+import re
+from datetime import timedelta
+
+from bot.domain import usecases
+from bot.simulator.simulator import Simulator
+from tests.scenario.deploy_helpers import latest, press
+from tests.scenario.test_private_use_cases import SECRET, with_deals
+from tests.scenario.web_support import Browser, browser, sign_in
+
+
+async def _world(sim: Simulator) -> None:
+    """churn (public, KPI auc with a target, deployed 1.0.0 by erin, approved by alice) and the
+    private `pricing` of #deals (alice and bob), 2.0 asked for by bob in #deals."""
+    await with_deals(sim)
+    await sim.command("/usecase team churn add @erin devops")
+    await sim.command("/metric target churn auc >= 0.8")
+    for value in (0.78, 0.81, 0.84):
+        await sim.command(f"/metric record churn auc {value}")
+        sim.clock.advance(timedelta(days=1))
+    sim.switch_user("erin")
+    await sim.command("/deploy churn 1.0.0")
+    sim.switch_user("alice")
+    await press(sim, latest(sim), "deploy_approve")
+    sim.switch_user("bob")
+    sim.switch_channel("deals")
+    await sim.command("/deploy pricing 2.0")
+    sim.switch_user("alice")
+    sim.switch_channel("general")
+    await sim.app.settle()
+
+
+async def _page(sim: Simulator, b: Browser, path: str) -> tuple[int, str]:
+    hop = await b.get(f"{sim.base_url}{path}")
+    return hop.status, hop.text
+
+
+def _text(html: str) -> str:
+    return markup.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
+
+
+async def test_a_non_member_sees_nothing_of_a_private_use_case(sim: Simulator) -> None:
+    await _world(sim)
+    sim.switch_user("carol")  # on pricing's team, but not in #deals
+    async with browser() as b:
+        await sign_in(sim, b, "/")
+        for path in ("/", "/?phase=dev", "/deployments", "/audit", "/dora", "/?q=pricing"):
+            status, html = await _page(sim, b, path)
+            assert status == 200, path
+            assert "/use-cases/pricing" not in html and SECRET not in html, path
+            assert "#deals" not in html and "term sheet" not in html, path
+        status, html = await _page(sim, b, "/use-cases/pricing")
+        _, unknown = await _page(sim, b, "/use-cases/nosuch")
+        assert status == 404 and SECRET not in html
+        assert _text(html).replace("pricing", "nosuch") == _text(unknown)  # the same answer
+        _, portfolio = await _page(sim, b, "/")
+        assert "Biz: 1" in _text(portfolio) and "Dev: 0" in _text(portfolio)  # churn only
+        assert "churn" in portfolio and "auc: 0.84, met ≥ 0.8" in _text(portfolio)
+
+
+async def test_a_member_reads_the_private_use_cases_story(sim: Simulator) -> None:
+    await _world(sim)
+    sim.switch_user("bob")
+    async with browser() as b:
+        await sign_in(sim, b, "/use-cases/pricing")
+        status, html = await _page(sim, b, "/use-cases/pricing")
+        assert status == 200 and SECRET in html
+        text = _text(html)
+        assert "Biz → Dev: term sheet signed" in text
+        assert re.search(r'id="deployment-\d+"', html) and "2.0" in text
+        _, deployments = await _page(sim, b, "/deployments?use_case=pricing")
+        assert "/use-cases/pricing#deployment-" in deployments
+        _, audit = await _page(sim, b, "/audit?use_case=pricing")
+        assert "phase changed" in _text(audit) and "requested" in _text(audit)
+
+
+async def test_a_use_case_page_tells_its_story_with_its_kpi_chart(sim: Simulator) -> None:
+    await _world(sim)
+    async with browser() as b:
+        await sign_in(sim, b, "/use-cases/churn")
+        status, html = await _page(sim, b, "/use-cases/churn")
+    text = _text(html)
+    assert status == 200 and "Predict churn" in text
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == 1 and 'role="img"' in html
+    assert "latest 0.84" in text and "target ≥ 0.8, met" in text
+    assert "no deployment to production in the period" in text  # the default pipeline: a dry run
+    assert "1.0.0 (dry run) — succeeded" in text
+    assert "Erin (devops)" in text
+    assert "approved" in text and "Alice" in text  # the trail, with names
+
+
+async def test_pages_are_paged_and_filters_narrow_them(sim: Simulator) -> None:
+    await sim.command('/usecase new churn "Predict churn"')
+    async with sim.app.db.uow() as uow:
+        for i in range(60):
+            await uow.use_cases.add(usecases.create(f"case-{i:02d}", f"Case {i}", creator_id="U1",
+                                                    channel_id="C1", now=sim.clock.now()))
+        await uow.commit()
+    async with browser() as b:
+        await sign_in(sim, b, "/")
+        _, first = await _page(sim, b, "/")
+        assert first.count('href="/use-cases/') == 50
+        after = re.search(r'href="(/\?after=[^"]+)" rel="next"', first)
+        assert after is not None
+        _, second = await _page(sim, b, after.group(1).replace("&amp;", "&"))
+        assert second.count('href="/use-cases/') == 11 and 'rel="next"' not in second
+        assert 'href="/use-cases/churn"' in second
+        _, searched = await _page(sim, b, "/?q=case-0")
+        assert searched.count('href="/use-cases/') == 10
+
+
+async def test_a_malformed_query_says_how_to_write_it(sim: Simulator) -> None:
+    async with browser() as b:
+        await sign_in(sim, b, "/")
+        for path, words in (("/?phase=nope", "write one of biz, dev, ops, continuous, archived"),
+                            ("/?colour=red", "'colour' is not a filter here"),
+                            ("/deployments?result=done", "'done' is not a result"),
+                            ("/deployments?since=yesterday", "since"),
+                            ("/audit?after=junk", "follow the page's own link"),
+                            ("/?after=Not%20A%20Slug", "is not a use case slug")):
+            status, html = await _page(sim, b, path)
+            assert status == 400 and words in _text(html), (path, _text(html)[:300])
