@@ -4,20 +4,22 @@ deployments newest first by id, each narrowed in SQL to what one person may see.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dashboard import DeploymentFilter, PortfolioFilter
+from bot.domain.deployment_model import Event
 from bot.domain.usecases import Phase, UseCase
 from bot.services.ports import StoredPoint
 from bot.services.read_ports import DeploymentSummary
 from bot.services.use_case_ports import Sight
 from storage.kpi_models import MetricPointRow, MetricTargetRow
-from storage.models import DeploymentRow, UseCaseRow
+from storage.models import DeploymentEventRow, DeploymentRow, UseCaseRow
 
-D, U, M, T = DeploymentRow, UseCaseRow, MetricPointRow, MetricTargetRow
+D, E, U, M, T = DeploymentRow, DeploymentEventRow, UseCaseRow, MetricPointRow, MetricTargetRow
 Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
 _COLUMNS = (U.slug, U.title, U.owner_id, U.channel_id, U.phase, U.phase_since, U.created_at,
             U.created_by, U.domain, U.archived_reason, U.model, U.problem, U.kpi, U.private)
@@ -104,3 +106,12 @@ class SqlDashboardReads:
         rows = await self._session.execute(query.order_by(D.id.desc()).limit(limit))
         return [DeploymentSummary(r.id, r.slug, r.version, r.state, r.requested_by, r.requested_at,
                                   r.finished_at, r.dry_run, r.kind, r.pipeline) for r in rows]
+
+    async def trails(self, deployment_ids: Sequence[int]) -> dict[int, list[Event]]:
+        rows = await self._session.execute(
+            select(E.deployment_id, E.kind, E.at, E.actor, E.stage, E.wave, E.detail)
+            .where(E.deployment_id.in_(deployment_ids)).order_by(E.deployment_id, E.id))
+        out: dict[int, list[Event]] = {i: [] for i in deployment_ids}
+        for r in rows:
+            out[r.deployment_id].append(Event(r.kind, r.at, r.actor, r.stage, r.wave, r.detail))
+        return out

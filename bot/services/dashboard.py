@@ -28,11 +28,12 @@ from bot.services.commands import ShowDora
 from bot.services.ports import StoredPoint, StoredTarget, UnitOfWork
 from bot.services.read_ports import DeploymentSummary
 from bot.services.use_case_ports import Sight
-from bot.services.visibility import Conversations, member_of
+from bot.services.visibility import Conversations, may_see, member_of
 
 AUDIT_PAGE = 100
 STORY_DEPLOYMENTS = 10   # the newest deployments a use case's page shows, each with its trail
 CHART_DAYS = 90          # a use case's KPI charts cover this many days
+HOMES_FRESH = timedelta(seconds=10)  # how long the private channels homing use cases are kept
 DORA_FRESH = timedelta(minutes=1)  # the DORA page is counted at most this often
 
 
@@ -88,16 +89,21 @@ class DashboardService:
     people: People
     dora_report: Callable[[ShowDora], Awaitable[tuple[DoraShown, ChartRequest | None]]]
     charts: Callable[[str, int], Awaitable[list[KpiChart]]]  # a use case's KPIs, days: charted
+    _homes: tuple[datetime, list[str]] | None = None  # when read, the private homes
     _dora_kept: dict[int, tuple[datetime, tuple[DoraShown, ChartRequest | None]]] = field(
         default_factory=dict, init=False, repr=False)
     _dora_turn: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
     async def sight(self, user_id: str) -> Sight:
         """The private channels homing use cases that ``user_id`` is in (asked of Slack,
-        cached there), before any read opens."""
-        async with self.reads() as uow:
-            homes = await uow.use_cases.private_homes(include_archived=True)
-        return Sight(await member_of(self.conversations, user_id, homes))
+        cached there), before any read opens. Which channels home private use cases is read
+        at most every HOMES_FRESH: a channel made private meanwhile is left out of every
+        sight until then (its use cases hidden a little longer, never shown too long)."""
+        now = self.clock.now()
+        if self._homes is None or now - self._homes[0] > HOMES_FRESH:
+            async with self.reads() as uow:
+                self._homes = (now, await uow.use_cases.private_homes(include_archived=True))
+        return Sight(await member_of(self.conversations, user_id, self._homes[1]))
 
     async def portfolio(self, user_id: str, where: PortfolioFilter,
                         after: str | None = None) -> Portfolio:
@@ -118,17 +124,18 @@ class DashboardService:
 
     async def use_case(self, user_id: str, slug: str) -> UseCaseStory | None:
         """None: there is none of that slug, or it is not theirs to see (the same answer)."""
-        sight = await self.sight(user_id)
         now = self.clock.now()
         since = now - timedelta(days=CHART_DAYS)
         async with self.reads() as uow:
             uc = await uow.use_cases.get(slug)
-            if uc is None or (uc.private and uc.channel_id not in sight.channels):
+            if uc is None:
                 return None
             production = await uow.deployments.production(slug)
             history = await uow.deployments.history(slug, limit=STORY_DEPLOYMENTS)
-            trails = [(d, tuple(await uow.deployments.events(d.id))) for d in history
-                      if d.id is not None]
+            events = await uow.dashboard.trails([d.id for d in history if d.id is not None])
+        if not await may_see(self.conversations, user_id, uc):  # Slack, after the read
+            return None
+        trails = [(d, tuple(events[d.id])) for d in history if d.id is not None]
         people = {uc.owner_id, *(m.user_id for m in uc.team), *(c.actor_id for c in uc.history),
                   *(d.requested_by for d in history),
                   *(e.actor for _d, trail in trails for e in trail if e.actor),

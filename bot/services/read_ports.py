@@ -11,7 +11,7 @@ from typing import Generic, Protocol, TypeVar
 
 from bot.domain.audit import AuditEvent, AuditFilter
 from bot.domain.dashboard import DeploymentFilter, PortfolioFilter
-from bot.domain.deployment_model import Deployment
+from bot.domain.deployment_model import Deployment, Event
 from bot.domain.dora import DoraCounts
 from bot.domain.kpi_chart import Deployed
 from bot.domain.locks import DeployLock
@@ -149,4 +149,7 @@ class DashboardReads(Protocol):
     async def deployments(self, where: DeploymentFilter, sight: Sight, before: int | None,
                           limit: int) -> list[DeploymentSummary]:
         """Deployments newest first (by id), those before ``before``."""
+        ...
+    async def trails(self, deployment_ids: Sequence[int]) -> dict[int, list[Event]]:
+        """Each deployment's events in order, in one statement (a page shows several)."""
         ...

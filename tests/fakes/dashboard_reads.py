@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.domain.dashboard import DeploymentFilter, PortfolioFilter
+from bot.domain.deployment_model import Event
 from bot.domain.usecases import Phase, UseCase
 from bot.services.ports import StoredPoint
 from bot.services.read_ports import DeploymentSummary
@@ -68,3 +70,10 @@ class MemoryDashboardReads:
                  and (before is None or (row.deployment.id or 0) < before)]
         found.sort(key=lambda d: d.id or 0, reverse=True)
         return [_summary(d) for d in found[:limit]]
+
+    async def trails(self, deployment_ids: Sequence[int]) -> dict[int, list[Event]]:
+        out: dict[int, list[Event]] = {i: [] for i in deployment_ids}
+        for _id, row in sorted(self._tables.events.rows.items()):
+            if row.deployment_id in out:
+                out[row.deployment_id].append(row.event)
+        return out

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from bot.domain import usecases
 from bot.domain.dashboard import DeploymentFilter, PortfolioFilter
-from bot.domain.deployment_model import DeploymentState
+from bot.domain.deployment_model import DeploymentState, Event
 from bot.domain.usecases import Phase
 from bot.services.ports import StoredPoint
 from bot.services.use_case_ports import Sight
@@ -124,3 +124,19 @@ async def test_the_newest_value_of_each_kpi_somebody_watches(store: Store) -> No
     assert {slug: sorted((p.name, p.value, p.unit, p.at) for p in points)
             for slug, points in watched.items()} == {
         "churn": [("accuracy", 0.91, "", START + 3 * HOUR), ("latency", 95.0, "ms", START + 2 * HOUR)]}
+
+
+async def test_trails_of_several_deployments_in_one_read(store: Store) -> None:
+    await _seeded(store)
+    async with store.uow() as uow:
+        churn = await uow.deployments.history("churn", limit=2)
+        first, second = churn[0], churn[1]
+        await uow.deployments.record(first, (Event("requested", START, "U1"),
+                                             Event("approved", START + HOUR, "U2", "prod")))
+        await uow.deployments.record(second, (Event("requested", START, "U3"),))
+        await uow.commit()
+    assert first.id is not None and second.id is not None
+    async with store.uow() as uow:
+        trails = await uow.dashboard.trails([first.id, second.id, 999])
+    assert [(e.kind, e.actor) for e in trails[first.id]] == [("requested", "U1"), ("approved", "U2")]
+    assert [e.kind for e in trails[second.id]] == ["requested"] and trails[999] == []
