@@ -61,6 +61,8 @@ async def test_a_non_member_sees_nothing_of_a_private_use_case(sim: Simulator) -
         _, unknown = await _page(sim, b, "/use-cases/nosuch")
         assert status == 404 and SECRET not in html
         assert _text(html).replace("pricing", "nosuch") == _text(unknown)  # the same answer
+        status, csv = await _page(sim, b, "/api/v1/audit?format=csv")  # with the session
+        assert status == 200 and "churn" in csv and "pricing" not in csv
         _, portfolio = await _page(sim, b, "/")
         assert "Biz: 1" in _text(portfolio) and "Dev: 0" in _text(portfolio)  # churn only
         assert "churn" in portfolio and "auc: 0.84, met ≥ 0.8" in _text(portfolio)
