@@ -74,7 +74,9 @@ def workers(args: list[str]) -> list[str]:
     has its own databases and servers; capped at 4 (each may start an MLflow server). Given any
     pytest argument, the run is left as asked."""
     count = min(os.cpu_count() or 1, 4)
-    return ["-n", str(count)] if not args and count > 1 else []
+    # worksteal: a worker that runs out takes tests from the other, so the long ones (a
+    # killed process, schemathesis, the browser) do not leave one core idle at the end.
+    return ["-n", str(count), "--dist", "worksteal"] if not args and count > 1 else []
 
 
 def run(argv: list[str]) -> int:
