@@ -9,7 +9,6 @@ import hashlib
 import hmac
 import secrets
 import time
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from yarl import URL
@@ -41,8 +40,7 @@ def register(app: BotApp, s: _Services) -> None:
                                  pages.dora_with_trend, pages.charts)
 
     async def seen_by(where: AuditFilter, viewer: Viewer) -> AuditFilter:
-        """A signed-in person's export: no use case of a private channel they are not in."""
-        return replace(where, channels=(await dashboard.sight(viewer.user_id)).channels)
+        return await dashboard.seen_by(where, viewer.user_id)
 
     api_v1.register(app.web, TokenService(db.uow, clock), clock, runs=s.runs, metrics=s.metrics,
                     deployments=s.deployments, use_cases=s.use_cases, audit=AuditExport(db.reads),

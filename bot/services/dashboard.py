@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -153,10 +153,14 @@ class DashboardService:
                                shown[-1].id if len(found) > DEPLOYMENTS_PAGE else None,
                                await self.people.names(d.requested_by for d in shown))
 
+    async def seen_by(self, where: AuditFilter, user_id: str) -> AuditFilter:
+        """``where`` for one person's eyes (the audit page, and the export read with a session):
+        no use case of a private channel they are not in."""
+        return replace(where, channels=(await self.sight(user_id)).channels)
+
     async def audit(self, user_id: str, where: AuditFilter,
                     after: tuple[datetime, int, int] | None = None) -> AuditPage:
-        where = AuditFilter(where.since, where.until, where.use_case,
-                            (await self.sight(user_id)).channels)
+        where = await self.seen_by(where, user_id)
         async with self.reads() as uow:
             found = await uow.audit.events(where, after, AUDIT_PAGE + 1)
         shown = found[:AUDIT_PAGE]
