@@ -103,25 +103,25 @@ def dora_card(report: DoraReport, changes: dict[str, str], *,
     blocks: list[Block] = [head, section("\n".join(_metric_lines(report, changes))),
                            context(_overall(report) + " · changes against the previous period")]
     if per_use_case:
-        rows = [f"• *{slug}* {_per_week(r)}, CFR {_rate(r)}, lead {_duration(r.lead_time)} — "
+        rows = [f"• *{slug}* {per_week(r)}, CFR {failure_rate(r)}, lead {duration_or_na(r.lead_time)} — "
                 f"{BAND_ICONS[r.band]} {r.band}" for slug, r in per_use_case]
         blocks += bulleted(rows, max_blocks=40, more="use cases")
-    fallback = (f"DORA {scope}, {report.days} days: {_per_week(report)}, lead time "
-                f"{_duration(report.lead_time)}, change failure rate {_rate(report)}, "
-                f"time to restore {_duration(report.time_to_restore)} — {report.band}")
+    fallback = (f"DORA {scope}, {report.days} days: {per_week(report)}, lead time "
+                f"{duration_or_na(report.lead_time)}, change failure rate {failure_rate(report)}, "
+                f"time to restore {duration_or_na(report.time_to_restore)} — {report.band}")
     return message(fallback, blocks)
 
 
 def _metric_lines(report: DoraReport, changes: dict[str, str]) -> list[str]:
     b = report.bands
     return [
-        f"{BAND_ICONS[b[FREQUENCY]]} *Deployment frequency* {_per_week(report)} — {b[FREQUENCY]}"
+        f"{BAND_ICONS[b[FREQUENCY]]} *Deployment frequency* {per_week(report)} — {b[FREQUENCY]}"
         f" ({changes[FREQUENCY]})",
-        f"{BAND_ICONS[b[LEAD_TIME]]} *Lead time* {_duration(report.lead_time)} — {b[LEAD_TIME]}"
+        f"{BAND_ICONS[b[LEAD_TIME]]} *Lead time* {duration_or_na(report.lead_time)} — {b[LEAD_TIME]}"
         f" ({changes[LEAD_TIME]})",
-        f"{BAND_ICONS[b[CHANGE_FAILURE_RATE]]} *Change failure rate* {_rate(report)} — "
+        f"{BAND_ICONS[b[CHANGE_FAILURE_RATE]]} *Change failure rate* {failure_rate(report)} — "
         f"{b[CHANGE_FAILURE_RATE]} ({changes[CHANGE_FAILURE_RATE]})",
-        f"{BAND_ICONS[b[TIME_TO_RESTORE]]} *Time to restore* {_duration(report.time_to_restore)} — "
+        f"{BAND_ICONS[b[TIME_TO_RESTORE]]} *Time to restore* {duration_or_na(report.time_to_restore)} — "
         f"{b[TIME_TO_RESTORE]} ({changes[TIME_TO_RESTORE]})"
         + (f", {report.unrestored} not restored yet" if report.unrestored else ""),
     ]
@@ -147,9 +147,9 @@ def dora_line(report: DoraReport) -> str:
     """One line for the digest; no band for a scope with only dry runs."""
     if report.only_dry_runs:
         return f"🧪 {nothing_to_measure(report)}"
-    return (f"{BAND_ICONS[report.band]} {report.band}: {_per_week(report)}, lead time "
-            f"{_duration(report.lead_time)}, change failure rate {_rate(report)}, time to restore "
-            f"{_duration(report.time_to_restore)}")
+    return (f"{BAND_ICONS[report.band]} {report.band}: {per_week(report)}, lead time "
+            f"{duration_or_na(report.lead_time)}, change failure rate {failure_rate(report)}, "
+            f"time to restore {duration_or_na(report.time_to_restore)}")
 
 
 def nothing_to_measure(report: DoraReport) -> str:
@@ -161,15 +161,15 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def _per_week(r: DoraReport) -> str:
+def per_week(r: DoraReport) -> str:
     return f"{format_number(r.frequency_per_day * 7)} per week"
 
 
-def _rate(r: DoraReport) -> str:
+def failure_rate(r: DoraReport) -> str:
     return "n/a" if r.change_failure_rate is None else f"{r.change_failure_rate:.0%}"
 
 
-def _duration(value: object) -> str:
+def duration_or_na(value: object) -> str:
     return "n/a" if value is None else short_duration(value)  # type: ignore[arg-type]
 
 

@@ -25,7 +25,7 @@ from bot.render.blocks import when
 from bot.render.change_links import change_label
 from bot.render.dora_changes import compare
 from bot.render.durations import humanize
-from bot.render.metric_blocks import _duration, _per_week, _rate, from_request, target_status
+from bot.render.metric_blocks import duration_or_na, failure_rate, from_request, per_week, target_status
 from bot.render.plain_text import plain_text
 from bot.render.production_words import production_line, short_production
 from bot.render.svg_charts import kpi_chart_text, kpi_svg
@@ -153,14 +153,14 @@ def dora(shown: DoraShown, viewer: str, tz: str, charts: list[dict[str, Any]]) -
     changes = compare(r, before)
     metrics = [{"name": name, "now": say(r), "before": say(before),
                 "band": f"{r.bands[key]} ({changes[key]})"} for key, name, say in (
-        (FREQUENCY, "Deployment frequency", _per_week),
-        (LEAD_TIME, "Lead time for changes", lambda x: _duration(x.lead_time)),
-        (CHANGE_FAILURE_RATE, "Change failure rate", _rate),
-        (TIME_TO_RESTORE, "Time to restore", lambda x: _duration(x.time_to_restore)))]
+        (FREQUENCY, "Deployment frequency", per_week),
+        (LEAD_TIME, "Lead time for changes", lambda x: duration_or_na(x.lead_time)),
+        (CHANGE_FAILURE_RATE, "Change failure rate", failure_rate),
+        (TIME_TO_RESTORE, "Time to restore", lambda x: duration_or_na(x.time_to_restore)))]
     note = (f"{r.deployments} production deployments, {r.failed} failed; dry runs are never counted"
             + (f"; {from_request(r)}" if r.lead_from_request else "") + ".")
-    busiest = [{"slug": slug, "deployments": b.deployments, "cfr": _rate(b), "lead": _duration(b.lead_time)}
-               for slug, b in shown.per_use_case]
+    busiest = [{"slug": slug, "deployments": b.deployments, "cfr": failure_rate(b),
+                "lead": duration_or_na(b.lead_time)} for slug, b in shown.per_use_case]
     return _page("dora.html", "DORA metrics", "/dora", viewer, tz, days=r.days, band=r.band,
                  metrics=metrics, note=note, busiest=busiest, charts=charts)
 
