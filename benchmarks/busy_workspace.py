@@ -39,9 +39,11 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the bot's packages
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared data and harness
@@ -278,15 +280,24 @@ async def main() -> int:
     parser.add_argument("--show-requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=10)
     args = parser.parse_args()
-    print(f"bizdevops-bot busy workspace · {await server_version(args.database_url)} · Python "
+    return await each_size(args, "busy workspace", f"/usecase show at concurrency {args.concurrency}",
+                           run_size, report)
+
+
+async def each_size(args: argparse.Namespace, title: str, detail: str,
+                    run: Callable[[str, Path, Size, argparse.Namespace], Awaitable[Any]],
+                    report: Callable[[Any], bool]) -> int:
+    """The machine's line, then each size of ``args.use_cases`` run on a fresh database and
+    reported, then the total; 0 when every size met its targets (dashboard_pages.py too)."""
+    print(f"bizdevops-bot {title} · {await server_version(args.database_url)} · Python "
           f"{platform.python_version()} · {os.cpu_count()} CPUs · load avg "
-          f"{os.getloadavg()[0]:.1f} · /usecase show at concurrency {args.concurrency}")
+          f"{os.getloadavg()[0]:.1f} · {detail}")
     started, ok = time.perf_counter(), True
     for n in args.use_cases:
         points, deployments = SIZES.get(n, (min(20 * n, 100_000), 2 * n))
         size = Size(f"{n}", n, points, deployments)
         result = await on_fresh_database(
-            args.database_url, lambda url, folder, size=size: run_size(url, folder, size, args))
+            args.database_url, lambda url, folder, size=size: run(url, folder, size, args))
         ok &= report(result)
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f} · total "
           f"{time.perf_counter() - started:.0f} s")

@@ -33,9 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import sys
-import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,7 +46,7 @@ import aiohttp  # noqa: E402
 import dashboard_data  # noqa: E402  (beside this file)
 from bench_data import Size  # noqa: E402
 from busy_load import Commands, Phase, scrape, show_load  # noqa: E402
-from busy_workspace import SIZES, build_workspace, until_idle  # noqa: E402
+from busy_workspace import SIZES, build_workspace, each_size, until_idle  # noqa: E402
 from dashboard_load import (  # noqa: E402
     ADMIN,
     CHANNELS,
@@ -63,8 +61,6 @@ from dashboard_load import (  # noqa: E402
 )
 from harness import (  # noqa: E402
     free_port,
-    on_fresh_database,
-    server_version,
     start_server,
     table,
 )
@@ -211,20 +207,8 @@ async def main() -> int:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--show-concurrency", type=int, default=10)
     args = parser.parse_args()
-    print(f"bizdevops-bot dashboard pages · {await server_version(args.database_url)} · Python "
-          f"{platform.python_version()} · {os.cpu_count()} CPUs · load avg "
-          f"{os.getloadavg()[0]:.1f} · {args.per_page} requests per page at concurrency "
-          f"{args.concurrency}")
-    started, ok = time.perf_counter(), True
-    for n in args.use_cases:
-        points, deployments = SIZES.get(n, (min(20 * n, 100_000), 2 * n))
-        size = Size(f"{n}", n, points, deployments)
-        result = await on_fresh_database(
-            args.database_url, lambda url, folder, size=size: run_size(url, folder, size, args))
-        ok &= report(result)
-    print(f"\nload average at the end: {os.getloadavg()[0]:.1f} · total "
-          f"{time.perf_counter() - started:.0f} s")
-    return 0 if ok else 1
+    return await each_size(args, "dashboard pages", f"{args.per_page} requests per page at "
+                           f"concurrency {args.concurrency}", run_size, report)
 
 
 if __name__ == "__main__":
