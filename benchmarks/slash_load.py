@@ -34,9 +34,11 @@ KINDS = tuple(kind for kind, _ in MIX)
 # ── the bare bolt app (its own process: `python benchmarks/slash_load.py PORT`) ───────────
 
 
-def serve_bare_bolt(port: int, reply: Callable[[], Awaitable[str]] | None = None) -> None:
-    """Command handlers that only ack; with ``reply``, they ack with its text, after it (as the
-    bot does: ``process_before_response``) — ``query_floor.py`` gives one that reads a row."""
+def serve_bare_bolt(port: int, reply: Callable[[], Awaitable[str]] | None = None,
+                    before_response: bool | None = None) -> None:
+    """Command handlers that only ack; with ``reply``, they ack with its text, after it —
+    ``query_floor.py`` gives one that reads a row. ``before_response``: bolt's
+    ``process_before_response`` (default: with a reply, as the bot does)."""
     from aiohttp import web
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.async_app import AsyncApp
@@ -48,7 +50,8 @@ def serve_bare_bolt(port: int, reply: Callable[[], Awaitable[str]] | None = None
 
     bolt = AsyncApp(signing_secret=os.environ["SLACK_SIGNING_SECRET"], authorize=authorize,
                     request_verification_enabled=True, raise_error_for_unhandled_request=False,
-                    process_before_response=reply is not None)
+                    process_before_response=reply is not None if before_response is None
+                    else before_response)
 
     async def command(ack: Any) -> None:
         await (ack(text=await reply()) if reply else ack())

@@ -238,7 +238,7 @@ def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebCl
     return _Services(
         use_cases=UseCaseService(uow=db.uow, clock=clock, directory=directory, pipelines=pipelines,
                                  dev_timebox=settings.dev_timebox, timezone=settings.timezone,
-                                 conversations=conversations),
+                                 conversations=conversations, cards=db.cards),
         deployments=deployments,
         approvals=approvals,
         metrics=MetricService(db.uow, clock, reads=db.reads),

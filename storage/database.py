@@ -24,7 +24,9 @@ from bot.services.events import AfterCommit, MessageQueued
 from bot.services.outbox_port import CardWords
 from storage import sqlite_driver
 from storage.audit_reads import SqlAuditReads
+from storage.card_reads import SqlCardReads
 from storage.claims import SqlClaimRepository
+from storage.compiled import CompiledReads
 from storage.dashboard_reads import SqlDashboardReads
 from storage.deployments import SqlDeploymentRepository
 from storage.digest_reads import SqlDigestReads
@@ -196,6 +198,9 @@ class Database:
         # jobs' two (41 digests asked at once) a page waited seconds (dashboard_pages.py).
         self.page_engine = make_read_engine(url, page_connections)
         self._page_sessions = async_sessionmaker(self.page_engine, expire_on_commit=False)
+        # `/usecase show` reads without a session: compiled once, on the driver's connection.
+        self.compiled = CompiledReads(self.engine)
+        self.cards = SqlCardReads(self.compiled)
         self.clock = clock
         self.outbox = OutboxStore(self.sessions)
         self.requests = RequestLog(self.sessions)
@@ -231,6 +236,7 @@ class Database:
             return False
 
     async def dispose(self) -> None:
+        await self.compiled.close()
         await self.page_engine.dispose()
         await self.read_engine.dispose()
         await self.engine.dispose()

@@ -23,7 +23,7 @@ _TEAMS = select(TeamMemberRow.__table__)
 _HISTORY = select(PhaseChangeRow.__table__)
 
 
-def _to_domain(row: Row[Any], team: Sequence[Row[Any]], history: Sequence[Row[Any]] = ()) -> UseCase:
+def to_domain(row: Row[Any], team: Sequence[Row[Any]], history: Sequence[Row[Any]] = ()) -> UseCase:
     return UseCase(
         slug=row.slug,
         title=row.title,
@@ -96,7 +96,7 @@ class SqlUseCaseRepository:
         history = await self._session.execute(
             _HISTORY.where(PhaseChangeRow.use_case_id == row.id)
             .order_by(PhaseChangeRow.at, PhaseChangeRow.id))
-        return _to_domain(row, team.all(), history.all())
+        return to_domain(row, team.all(), history.all())
 
     async def add(self, use_case: UseCase) -> None:
         row = UseCaseRow(slug=use_case.slug, created_at=use_case.created_at,
@@ -181,7 +181,7 @@ class SqlUseCaseRepository:
             )
             for m in members:
                 teams[m.use_case_id].append(m)
-        return [_to_domain(r, teams[r.id]) for r in rows]
+        return [to_domain(r, teams[r.id]) for r in rows]
 
     async def count(
         self,

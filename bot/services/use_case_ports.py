@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.domain.metrics import Target
+from bot.domain.production import Production
 from bot.domain.usecases import Phase, PhaseChange, UseCase
 
 
@@ -27,6 +29,22 @@ class Sight:
     is the bot's own and sees everything."""
 
     channels: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class UseCaseCardData:
+    """What `/usecase show` draws: the use case, its KPI's target, what runs in production."""
+
+    use_case: UseCase
+    kpi_target: Target | None
+    production: Production | None
+
+
+class CardReads(Protocol):
+    async def use_case_card(self, slug: str) -> UseCaseCardData | None:
+        """One read for the card of ``slug`` (None: no such use case), without a unit of work:
+        the answer every channel asks for most."""
+        ...
 
 
 PUBLIC = Sight()  # what anyone may see: no use case of a private channel

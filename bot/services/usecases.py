@@ -10,7 +10,6 @@ from typing import TypeVar
 
 from bot.clock import Clock
 from bot.domain import usecases as lifecycle
-from bot.domain.metrics import Target
 from bot.domain.pipeline import Pipeline, PipelineSet
 from bot.domain.usecase_results import (
     CardButtons,
@@ -47,6 +46,7 @@ from bot.services.commands import (
 from bot.services.ports import ConcurrentUpdate, Directory, UnitOfWork
 from bot.services.use_case_lookup import UnknownUseCase as UnknownUseCase  # re-exported
 from bot.services.use_case_lookup import load_use_case as load_use_case
+from bot.services.use_case_ports import CardReads
 from bot.services.visibility import Conversations, ensure_seen, may_see, refresh_privacy, sight_of, unseen
 
 LIST_LIMIT = 50  # a screenful; the rest are counted, with the filters that narrow them
@@ -91,6 +91,7 @@ class UseCaseService:
     dev_timebox: timedelta
     timezone: str
     conversations: Conversations  # private channels: who is in them
+    cards: CardReads  # `/usecase show`'s one read
     pipelines: PipelineSet | None = None  # whose `allowed` decides who is offered Deploy…
 
     async def execute(self, command: UseCaseCommand, actor: Actor) -> UseCaseResult:
@@ -183,17 +184,14 @@ class UseCaseService:
     async def show(self, command: ShowUseCase, actor: Actor) -> UseCaseView:
         """The card; to someone not in its private channel, the answer to an unknown slug
         (suggesting what they may see, and private slugs only of the channel they type in)."""
-        async with self.uow() as uow:
-            uc = await uow.use_cases.get(command.slug)
-            target = (await uow.metrics.targets(uc.slug)).get(uc.kpi) if uc and uc.kpi else None
-            running = await uow.deployments.production(command.slug) if uc else None
-        if uc is None or not await may_see(self.conversations, actor.user_id, uc):  # Slack, after the read
-            raise await unseen(self.uow, command.slug, actor.channel_id)
+        card = await self.cards.use_case_card(command.slug)
+        if card is None or not await may_see(self.conversations, actor.user_id, card.use_case):
+            raise await unseen(self.uow, command.slug, actor.channel_id)  # Slack, after the read
+        uc = card.use_case
         pipeline = self.pipelines.for_use_case(uc.slug) if self.pipelines else None
         return UseCaseView(uc, self.clock.now(), self.dev_timebox, self.timezone,
-                           _buttons(uc, actor, pipeline),
-                           kpi_target=Target(target.op, target.value) if target else None,
-                           production=running)
+                           _buttons(uc, actor, pipeline), kpi_target=card.kpi_target,
+                           production=card.production)
 
     async def check_card(self, stamp: str, actor: Actor, forward: bool) -> tuple[UseCase, Phase]:
         """A card's Advance or Back, at click time: the card is current, the clicker may; the

@@ -14,12 +14,14 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 
 from bot.clock import Clock, SystemClock
+from bot.domain.metrics import Target
 from bot.render.cards import slack_args
 from bot.services import deliveries
 from bot.services.deliveries import Delivery
 from bot.services.events import AfterCommit, MessageQueued
 from bot.services.outbox_port import CardWords
 from bot.services.ports import DuplicateDelivery, OutgoingMessage, UnitOfWork
+from bot.services.use_case_ports import UseCaseCardData
 from tests.fakes.dashboard_reads import MemoryDashboardReads
 from tests.fakes.deployments import MemoryDeploymentRepository
 from tests.fakes.digests import MemoryClaimRepository, MemoryDigestRepository, MemoryOutbox
@@ -130,7 +132,27 @@ class InMemoryDatabase:
     def uow(self) -> UnitOfWork:
         return InMemoryUnitOfWork(self)
 
+    @property
+    def cards(self) -> FakeCardReads:
+        return FakeCardReads(self)
+
     def messages(self) -> list[OutgoingMessage]:
         """The committed outbox, oldest first, without edits a newer edit superseded."""
         return [row.message for _id, row in sorted(self.committed.outbox.rows.items())
                 if row.status == "pending"]
+
+
+class FakeCardReads:
+    """`/usecase show`'s read, as storage.card_reads does it: from what is committed."""
+
+    def __init__(self, db: InMemoryDatabase) -> None:
+        self._db = db
+
+    async def use_case_card(self, slug: str) -> UseCaseCardData | None:
+        async with self._db.uow() as uow:
+            uc = await uow.use_cases.get(slug)
+            if uc is None:
+                return None
+            target = (await uow.metrics.targets(slug)).get(uc.kpi) if uc.kpi else None
+            return UseCaseCardData(uc, Target(target.op, target.value) if target else None,
+                                   await uow.deployments.production(slug))

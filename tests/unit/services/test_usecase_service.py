@@ -57,7 +57,7 @@ def service(db: InMemoryDatabase, *,
             conversations: FakeConversations | None = None) -> UseCaseService:
     return UseCaseService(db.uow, db.clock, FakeDirectory(users={"eng": ENGINEER}),
                           dev_timebox=timedelta(weeks=6), timezone="UTC",
-                          conversations=conversations or FakeConversations())
+                          conversations=conversations or FakeConversations(), cards=db.cards)
 
 
 async def test_create_stores_the_use_case_in_biz_and_announces_it(db: InMemoryDatabase) -> None:

@@ -1,0 +1,161 @@
+"""Reads on the hot path: Core statements compiled once, run on the driver's own connection.
+
+A read through an ORM session builds its statement, looks up its compiled form by cache key,
+hops into a greenlet and (on SQLite) to aiosqlite's thread once per statement: about 1.5 ms of
+CPU for `/usecase show`'s five statements, half of the whole answer (benchmarks/hot_path.py).
+Here a statement is compiled once per dialect, with its parameters' order and its columns' result
+processors (the same SQLAlchemy types the ORM applies), and a batch of them runs:
+
+- on SQLite, in one trip to a read-only connection's thread, in one transaction (one snapshot);
+- on PostgreSQL, on an asyncpg connection of a small pool of its own (asyncpg prepares each
+  statement once per connection).
+
+Only reads, only of committed data: what a unit of work writes is read here once committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage import sqlite_driver
+
+PG_CONNECTIONS = 4  # a read is ~1 ms on the server: four serve thousands a second
+
+
+class Compiled:
+    """One select, compiled for one dialect: its SQL, how to order its parameters, and how to turn
+    the driver's rows into named rows of the values the ORM would give."""
+
+    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+        self.statement = statement
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self._names = tuple(compiled.positiontup or ())
+        self._binds = {name: compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+                       for name in set(self._names)}
+        columns = list(statement.selected_columns)
+        self._processors = [(i, p) for i, c in enumerate(columns)
+                            if (p := _result_processor(c.type, dialect))]
+        self._row = namedtuple("Row", [c.key for c in columns])  # type: ignore[misc]
+
+    def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        out = []
+        for name in self._names:
+            value, bind = values[name], self._binds[name]
+            out.append(bind(value) if bind else value)
+        return tuple(out)
+
+    def rows(self, raw: Sequence[Sequence[Any]]) -> list[Any]:
+        if not self._processors:
+            return [self._row(*r) for r in raw]
+        rows = []
+        for r in raw:
+            values = list(r)
+            for i, process in self._processors:
+                values[i] = process(values[i])
+            rows.append(self._row(*values))
+        return rows
+
+
+def _result_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The processor SQLAlchemy applies to a column's values. Some want the driver's type code,
+    which only a cursor knows (asyncpg's numbers): the driver gives those as Python values
+    already (a FLOAT column: a float), so they need none."""
+    try:
+        return type_.dialect_impl(dialect).result_processor(dialect, None)  # type: ignore[no-any-return]
+    except (InvalidRequestError, TypeError):  # "Unknown PG numeric type: %d" % None
+        return None
+
+
+Batch = Sequence[tuple[Compiled, Mapping[str, Any]]]
+
+
+class CompiledReads:
+    """Runs batches of compiled reads for one database URL; opened on first use."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self.dialect = engine.dialect
+        self._sqlite: sqlite_driver.OneTripConnection | None = None
+        self._pool: Any = None
+        self._opening = asyncio.Lock()
+
+    def compile(self, statement: Select[Any]) -> Compiled:
+        return Compiled(statement, self.dialect)
+
+    async def run(self, batch: Batch) -> list[list[Any]]:
+        """Each statement's rows, in order."""
+        if self.dialect.name == "sqlite" and _shared_only(self._engine):
+            async with self._engine.connect() as conn:
+                return [list((await conn.execute(c.statement, dict(values))).all())
+                        for c, values in batch]
+        raw = await (self._run_sqlite(batch) if self.dialect.name == "sqlite" else self._run_pg(batch))
+        return [compiled.rows(rows) for (compiled, _), rows in zip(batch, raw, strict=True)]
+
+    async def _run_sqlite(self, batch: Batch) -> list[list[Any]]:
+        statements = [(c.sql, c.parameters(values)) for c, values in batch]
+
+        def one_trip(db: sqlite3.Connection) -> list[list[Any]]:
+            db.execute("BEGIN")  # one snapshot for the whole batch (WAL: never waits on writers)
+            try:
+                return [db.execute(sql, parameters).fetchall() for sql, parameters in statements]
+            finally:
+                db.execute("COMMIT")
+
+        connection = self._sqlite or await self._open(self._open_sqlite)
+        return await connection.in_thread(one_trip)  # type: ignore[no-any-return]
+
+    async def _run_pg(self, batch: Batch) -> list[list[Any]]:
+        pool = self._pool or await self._open(self._open_pg)
+        async with pool.acquire() as connection:
+            return [await connection.fetch(c.sql, *c.parameters(values)) for c, values in batch]
+
+    async def _open(self, opener: Callable[[], Any]) -> Any:
+        async with self._opening:
+            return await opener()
+
+    async def _open_sqlite(self) -> sqlite_driver.OneTripConnection:
+        if self._sqlite is None:
+            database = str(self._engine.url.database)
+            connection = sqlite_driver.connector(database, timeout=30, isolation_level=None)
+            await connection  # opens it
+            await connection.in_thread(_read_only)
+            self._sqlite = connection
+        return self._sqlite
+
+    async def _open_pg(self) -> Any:
+        if self._pool is None:
+            import asyncpg
+
+            args, kwargs = self.dialect.create_connect_args(self._engine.url)
+            self._pool = await asyncpg.create_pool(*args, min_size=1, max_size=PG_CONNECTIONS,
+                                                   **kwargs)
+        return self._pool
+
+    async def close(self) -> None:
+        if self._sqlite is not None:
+            await self._sqlite.close()
+            self._sqlite = None
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+def _shared_only(engine: AsyncEngine) -> bool:
+    """An in-memory database exists only on the engine's own connection; URI options go the
+    standard driver's way (storage.database.make_engine): both are read through the engine."""
+    url = engine.url
+    return not url.database or url.database == ":memory:" or bool(url.query)
+
+
+def _read_only(db: sqlite3.Connection) -> None:
+    db.execute("PRAGMA query_only=ON")
