@@ -269,11 +269,14 @@ def _bolt(settings: Settings, client: AsyncWebClient, db: Database, clock: Clock
     freezes = FreezeService(db.uow, clock, s.deployments.pipelines.freezes, settings.timezone)
     github = GithubCompare(settings.github_api_url, settings.github_token) if settings.github_token else None
     changes = ChangeService(db.uow, github, s.registry.registry)  # `/deploy changes`
-    modals = dialogs.register(bolt, s.use_cases, deploys, s.deployments, s.home, settings.admins, background)
+    modals = dialogs.Dialogs(s.use_cases, deploys, s.deployments, s.home, settings.admins, background)
     links = web_root.links(settings)
+    # bolt tries each listener's matchers in the order registered, building their arguments
+    # each time: the commands, the most asked, come first; then the buttons, then the dialogs.
     slash_commands.register(bolt, s.use_cases, s.deployments, s.metrics, s.digests, settings.admins,
                             background, s.kpis, modals, freezes, changes, links=links)
     actions.register(bolt, s.approvals, s.home, settings.admins, background, s.deployments)
+    modals.register(bolt)
     unfurls = UnfurlService(db.uow, clock, links.base, settings.dev_timebox, settings.timezone)
     slack_events.register(bolt, s.home, background, unfurls)
     bolt.error(error_path.on_error)

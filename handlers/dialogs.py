@@ -41,14 +41,6 @@ from handlers.grammar.parsing import (
 Open = Callable[[Actor], Awaitable[dict[str, Any]]]
 
 
-def register(app: AsyncApp, use_cases: UseCaseService, deploys: DeployDialogs,
-             deployments: DeploymentService, home: HomeService, admins: frozenset[str],
-             background: AfterAck) -> Dialogs:
-    modals = Dialogs(use_cases, deploys, deployments, home, admins, background)
-    modals.register(app)
-    return modals
-
-
 @dataclass
 class Dialogs:
     use_cases: UseCaseService

@@ -47,7 +47,8 @@ def parse(raw: bytes, content_type: str) -> dict[str, Any]:
         raise Malformed("the body is not the JSON it claims to be") from None
     if not isinstance(body, dict):
         raise Malformed("the payload is not a JSON object")
-    if _depth(body) > MAX_DEPTH:
+    flat = not any(isinstance(value, dict | list) for value in body.values())  # a command's form
+    if not flat and _depth(body) > MAX_DEPTH:
         raise Malformed(f"the payload is nested deeper than {MAX_DEPTH} levels")
     _check_common(body, "")
     _check_kind(body)

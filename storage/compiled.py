@@ -16,6 +16,7 @@ Only reads, only of committed data: what a unit of work writes is read here once
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
@@ -138,7 +139,7 @@ class CompiledReads:
 
             args, kwargs = self.dialect.create_connect_args(self._engine.url)
             self._pool = await asyncpg.create_pool(*args, min_size=1, max_size=PG_CONNECTIONS,
-                                                   **kwargs)
+                                                   init=_json_codecs, **kwargs)
         return self._pool
 
     async def close(self) -> None:
@@ -155,6 +156,13 @@ def _shared_only(engine: AsyncEngine) -> bool:
     standard driver's way (storage.database.make_engine): both are read through the engine."""
     url = engine.url
     return not url.database or url.database == ":memory:" or bool(url.query)
+
+
+async def _json_codecs(connection: Any) -> None:
+    """JSON columns decoded as SQLAlchemy's asyncpg dialect has them decoded (its own codecs)."""
+    for name in ("json", "jsonb"):
+        await connection.set_type_codec(name, encoder=json.dumps, decoder=json.loads,
+                                        schema="pg_catalog")
 
 
 def _read_only(db: sqlite3.Connection) -> None:

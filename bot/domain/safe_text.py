@@ -4,6 +4,7 @@ and the mrkdwn they go into are bot.render's (``bot.render.mrkdwn``)."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from urllib.parse import urlsplit
 
@@ -31,11 +32,15 @@ def web_url(value: object) -> str | None:
     return value
 
 
+# Unicode's category Cc is exactly U+0000–U+001F and U+007F–U+009F; tab, LF and CR are allowed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def control_character(text: str) -> str | None:
     """The first control character in ``text`` (NUL, ESC, DEL, C1 ...), other than a line
     break or a tab; None if there is none."""
-    return next((ch for ch in text if ch not in "\n\r\t" and unicodedata.category(ch) == "Cc"),
-                None)
+    found = _CONTROL.search(text)
+    return found.group() if found else None
 
 
 def without_controls(text: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from slack_sdk.models.blocks import ContextBlock
+from slack_sdk.models.blocks import Block
 
 from bot.domain.dashboard_urls import deployment_url, use_case_url
 from bot.render.blocks import context
@@ -40,7 +40,7 @@ def dashboard_link(page: str) -> str:
     return f"🔗 {shown}" if shown else ""
 
 
-def dashboard_context(page: str) -> list[ContextBlock]:
+def dashboard_context(page: str) -> list[Block]:
     """The context block that links to ``page``: none without one."""
     shown = dashboard_link(page)
     return [context(shown)] if shown else []

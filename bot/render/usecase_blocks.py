@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock
+from slack_sdk.models.blocks import Block
 
 from bot.domain.production import Production
 from bot.domain.usecase_results import CardButtons, NewUseCaseCard, OwnerChangeCard, PhaseChangeCard
@@ -18,9 +18,12 @@ from bot.domain.usecases import Phase, PhaseChange, PhaseMove, UseCase
 from bot.render.blocks import (
     MAX_BLOCKS,
     Message,
+    actions,
     bulleted,
+    button,
     clip,
     context,
+    divider,
     header,
     message,
     notice,
@@ -68,16 +71,15 @@ def card_stamp(uc: UseCase) -> str:
     return f"{uc.slug}:{len(uc.history)}"
 
 
-def _card_actions(uc: UseCase, can: CardButtons) -> ActionsBlock | None:
+def _card_actions(uc: UseCase, can: CardButtons) -> Block | None:
     buttons = []
     if can.advance:
-        buttons.append(ButtonElement(text="Advance", action_id=ids.USECASE_ADVANCE,
-                                     value=card_stamp(uc), style="primary"))
+        buttons.append(button("Advance", ids.USECASE_ADVANCE, card_stamp(uc), style="primary"))
     if can.back:
-        buttons.append(ButtonElement(text="Back", action_id=ids.USECASE_BACK, value=card_stamp(uc)))
+        buttons.append(button("Back", ids.USECASE_BACK, card_stamp(uc)))
     if can.deploy:
-        buttons.append(ButtonElement(text="Deploy…", action_id=ids.USECASE_DEPLOY, value=uc.slug))
-    return ActionsBlock(block_id=f"usecase-{uc.slug}", elements=buttons) if buttons else None
+        buttons.append(button("Deploy…", ids.USECASE_DEPLOY, uc.slug))
+    return actions(f"usecase-{uc.slug}", buttons) if buttons else None
 
 
 def usecase_card(uc: UseCase, *, now: datetime, timebox: timedelta, tz: str,
@@ -106,10 +108,10 @@ def usecase_card(uc: UseCase, *, now: datetime, timebox: timedelta, tz: str,
         blocks.append(section(f"*Business problem:*\n{_escaped_within(uc.problem, 2900)}"))
     if flag := overdue_flag(uc, now, timebox):
         blocks.append(section(f"*{flag}*"))
-    if actions := _card_actions(uc, can):
-        blocks.append(actions)
+    if buttons := _card_actions(uc, can):
+        blocks.append(buttons)
     history = [_history_line(c, tz) for c in reversed(uc.history)]
-    blocks += [DividerBlock(), section("*Phase history* (newest first)")]
+    blocks += [divider(), section("*Phase history* (newest first)")]
     blocks += bulleted(history, max_blocks=MAX_BLOCKS - len(blocks), more="older changes")
     fallback = f"{uc.slug} — {escape(uc.title)}: {uc.phase.label}, owner <@{uc.owner_id}>"
     return message(fallback, blocks)

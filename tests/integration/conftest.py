@@ -18,6 +18,7 @@ from bot.clock import ManualClock
 from bot.render.cards import slack_args
 from bot.services.events import AfterCommit
 from bot.services.ports import UnitOfWork
+from bot.services.use_case_ports import CardReads
 from storage.database import Database, make_engine
 from tests.conftest import migrated_database
 from tests.fakes.uow import InMemoryDatabase
@@ -35,6 +36,7 @@ class Store:
     backlog: Callable[[], Awaitable[int]]  # committed outbox messages waiting to be sent
     clock: ManualClock
     published: list[AfterCommit] = field(default_factory=list)
+    cards: CardReads | None = None  # `/usecase show`'s read, outside a unit of work
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -46,14 +48,16 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         async def pending() -> int:
             return len(memory.messages())
 
-        yield Store("memory", memory.uow, memory.uow, pending, clock, memory.published)
+        yield Store("memory", memory.uow, memory.uow, pending, clock, memory.published,
+                    cards=memory.cards)
         return
     with migrated_database(request.param, request, tmp_path) as url:
         published: list[AfterCommit] = []
         db = Database(url, clock, publish=published.extend, words=slack_args)
         other = Database(url, clock, words=slack_args)  # SQLite pools one connection per Database
         try:
-            yield Store(request.param, db.uow, other.uow, other.outbox.backlog, clock, published)
+            yield Store(request.param, db.uow, other.uow, other.outbox.backlog, clock, published,
+                        cards=db.cards)
         finally:
             await other.dispose()
             await db.dispose()
