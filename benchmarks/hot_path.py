@@ -82,7 +82,7 @@ async def py_spy(pid: int, folder: str | None) -> asyncio.subprocess.Process | N
     py-spy's raw (collapsed stacks) format, one file per round in ``folder``."""
     if folder is None:
         return None
-    Path(folder).mkdir(parents=True, exist_ok=True)
+    Path(folder).mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once a round, before it
     out = Path(folder) / f"bot-{pid}-{time.time_ns()}.txt"
     return await asyncio.create_subprocess_exec(
         "py-spy", "record", "--pid", str(pid), "--rate", "500", "--gil", "--nonblocking",
@@ -120,6 +120,8 @@ async def run(url: str, folder: Path, args: argparse.Namespace) -> int:
     bot_env = {**keep, "SLACK_BOT_TOKEN": slash_load.TOKEN,
                "SLACK_SIGNING_SECRET": slash_load.SECRET, "SLACK_API_URL": fake.api_url,
                "DATABASE_URL": url, "BIZDEVOPS_ADMINS": slash_load.ADMIN, "LOG_LEVEL": "WARNING"}
+    if args.bot_src:  # another checkout's code, e.g. the code before a change
+        bot_env["PYTHONPATH"] = os.path.abspath(args.bot_src)  # noqa: ASYNC240 - once, at start-up
     await migrate(bot_env, folder)
     version = await server_version(url)
     floor_name = "+ sqlite3" if url.startswith("sqlite") else "+ asyncpg"
@@ -153,7 +155,8 @@ async def run(url: str, folder: Path, args: argparse.Namespace) -> int:
                 await server.wait_healthy(http)
         print(f"bizdevops-bot hot path · {version} · Python {platform.python_version()} · "
               f"{os.cpu_count()} CPUs · load avg {os.getloadavg()[0]:.1f} · /usecase {args.kind} "
-              f"×{args.requests} at concurrency {args.concurrency}, {args.rounds} rounds")
+              f"×{args.requests} at concurrency {args.concurrency}, {args.rounds} rounds"
+              + (f" · bot code from {args.bot_src}" if args.bot_src else ""))
         rounds: dict[str, list[slash_load.Result]] = {s.name: [] for s in servers}
         for number in range(args.rounds):
             for server in servers:
@@ -223,6 +226,7 @@ async def main() -> int:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--profile", metavar="FOLDER",
                         help="sample the bot with py-spy during its rounds (py-spy on PATH)")
+    parser.add_argument("--bot-src", help="run `bizdevops serve` from this checkout instead")
     parser.add_argument("--kind", choices=("show", "list", "deploy"), default="show")
     args = parser.parse_args()
     started = time.perf_counter()

@@ -116,6 +116,8 @@ class CompiledReads:
         return await connection.in_thread(one_trip)  # type: ignore[no-any-return]
 
     async def _run_pg(self, batch: Batch) -> list[list[Any]]:
+        # A connection the server closed (a restart) is noticed and replaced by asyncpg's pool
+        # at the next acquire (tests/integration/test_storage_contract_cards.py).
         pool = self._pool or await self._open(self._open_pg)
         async with pool.acquire() as connection:
             return [await connection.fetch(c.sql, *c.parameters(values)) for c, values in batch]

@@ -7,10 +7,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
+from sqlalchemy import text
+
+from bot.clock import ManualClock
 from bot.domain import usecases
 from bot.domain.metrics import Target
 from bot.domain.usecases import Phase, Role, TeamMember
+from storage.database import Database
+from tests.conftest import migrated_database
 from tests.integration.conftest import START, Store
 from tests.unit.test_dora import deployment
 
@@ -81,3 +88,24 @@ async def test_the_card_sees_what_was_committed_since(store: Store) -> None:
         await uow.commit()
     card = await store.cards.use_case_card("fraud")
     assert card is not None and card.use_case.title == "Fraud alerts v2"
+
+
+@pytest.mark.postgres
+async def test_a_connection_the_server_closed_is_replaced(
+        request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    with migrated_database("postgresql", request, tmp_path) as url:
+        db = Database(url, ManualClock(START))
+        try:
+            async with db.uow() as uow:
+                await uow.use_cases.add(usecases.create("churn", "Churn", creator_id="U1",
+                                                        channel_id="C1", now=START))
+                await uow.commit()
+            assert await db.cards.use_case_card("churn") is not None  # opens the pool
+            async with db.engine.connect() as conn:  # as a server restart would
+                await conn.execute(text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+            card = await db.cards.use_case_card("churn")
+            assert card is not None and card.use_case.title == "Churn"
+        finally:
+            await db.dispose()
