@@ -12,7 +12,8 @@ checked:
                   sqlite3 on SQLite, an asyncpg pool on PostgreSQL (bolt's defaults)
     bot           ``python -m bot serve``
 
-Each round sends ``--requests`` signed ``/usecase show <slug>`` (``--kind``: list, deploy) to
+Each round sends ``--requests`` signed ``/usecase show <slug>`` (``--kind``: list, deploy status,
+metric show) to
 each server in turn (``slash_load.py``); the report takes each server's median round. It prints
 requests per second, p99, server CPU per request and the ratios, then the bot's start-up
 (process spawned → ``/healthz`` answers, three fresh starts) and its idle RSS (healthy, 2 s
@@ -44,6 +45,8 @@ P99_TARGET_MS = 150.0
 FLOOR_TARGET = 0.35
 STARTUP_TARGET_S = 1.5
 RSS_TARGET_MB = 127.0
+ASKED = {"show": "/usecase show", "list": "/usecase list", "deploy": "/deploy status",
+         "metric": "/metric show"}
 TITLE = "SELECT title FROM use_cases WHERE slug = "
 
 
@@ -154,7 +157,7 @@ async def run(url: str, folder: Path, args: argparse.Namespace) -> int:
             for server in servers:
                 await server.wait_healthy(http)
         print(f"bizdevops-bot hot path · {version} · Python {platform.python_version()} · "
-              f"{os.cpu_count()} CPUs · load avg {os.getloadavg()[0]:.1f} · /usecase {args.kind} "
+              f"{os.cpu_count()} CPUs · load avg {os.getloadavg()[0]:.1f} · {ASKED[args.kind]} "
               f"×{args.requests} at concurrency {args.concurrency}, {args.rounds} rounds"
               + (f" · bot code from {args.bot_src}" if args.bot_src else ""))
         rounds: dict[str, list[slash_load.Result]] = {s.name: [] for s in servers}
@@ -227,7 +230,7 @@ async def main() -> int:
     parser.add_argument("--profile", metavar="FOLDER",
                         help="sample the bot with py-spy during its rounds (py-spy on PATH)")
     parser.add_argument("--bot-src", help="run `bizdevops serve` from this checkout instead")
-    parser.add_argument("--kind", choices=("show", "list", "deploy"), default="show")
+    parser.add_argument("--kind", choices=("show", "list", "deploy", "metric"), default="show")
     args = parser.parse_args()
     started = time.perf_counter()
     code = await on_fresh_database(args.database_url, lambda url, folder: run(url, folder, args))

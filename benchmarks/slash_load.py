@@ -58,6 +58,7 @@ def serve_bare_bolt(port: int, reply: Callable[[], Awaitable[str]] | None = None
 
     bolt.command("/usecase")(command)
     bolt.command("/deploy")(command)
+    bolt.command("/metric")(command)
 
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
@@ -119,6 +120,7 @@ class Load:
             "show": ("/usecase", f"show {self._rng.choice(SEEDS)}"),
             "list": ("/usecase", "list"),
             "deploy": ("/deploy", "status"),
+            "metric": ("/metric", f"show {self._rng.choice(SEEDS)}"),  # acked, drawn after
         }[kind]
         body = slash_command_body(
             command=command, text=text, user_id=ADMIN, user_name="alice",

@@ -6,7 +6,11 @@ CPU for `/usecase show`'s five statements, half of the whole answer (benchmarks/
 Here a statement is compiled once per dialect, with its parameters' order and its columns' result
 processors (the same SQLAlchemy types the ORM applies), and a batch of them runs:
 
-- on SQLite, in one trip to a read-only connection's thread, in one transaction (one snapshot);
+- on SQLite, on a read-only connection of its own, in one transaction (one snapshot), right on
+  the event loop: a handful of index probes take ~0.05 ms, a fifth of what handing them to a
+  thread and back cost under load (benchmarks/hot_path.py). That connection never waits for a
+  lock (busy timeout 0; WAL readers hardly ever meet one): if SQLite says busy, the batch goes
+  to a second read-only connection's thread, which may wait;
 - on PostgreSQL, on an asyncpg connection of a small pool of its own (asyncpg prepares each
   statement once per connection).
 
@@ -29,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import sqlite_driver
 
+_BUSY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 PG_CONNECTIONS = 4  # a read is ~1 ms on the server: four serve thousands a second
 
 
@@ -86,7 +91,8 @@ class CompiledReads:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self.dialect = engine.dialect
-        self._sqlite: sqlite_driver.OneTripConnection | None = None
+        self._inline: sqlite3.Connection | None = None  # on the loop's thread, never waits
+        self._sqlite: sqlite_driver.OneTripConnection | None = None  # in a thread, when busy
         self._pool: Any = None
         self._opening = asyncio.Lock()
 
@@ -112,15 +118,39 @@ class CompiledReads:
             finally:
                 db.execute("COMMIT")
 
+        try:
+            return one_trip(self._inline or self._open_inline())
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode & 0xFF not in _BUSY:  # extended codes too (BUSY_RECOVERY)
+                raise
         connection = self._sqlite or await self._open(self._open_sqlite)
         return await connection.in_thread(one_trip)  # type: ignore[no-any-return]
 
+    def _open_inline(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(str(self._engine.url.database), timeout=0,
+                                     isolation_level=None)
+        _read_only(connection)
+        self._inline = connection
+        return connection
+
     async def _run_pg(self, batch: Batch) -> list[list[Any]]:
-        # A connection the server closed (a restart) is noticed and replaced by asyncpg's pool
-        # at the next acquire (tests/integration/test_storage_contract_cards.py).
+        import asyncpg
+
+        gone = (asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
+                asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
         pool = self._pool or await self._open(self._open_pg)
-        async with pool.acquire() as connection:
-            return [await connection.fetch(c.sql, *c.parameters(values)) for c, values in batch]
+        for attempt in (1, 2):
+            async with pool.acquire() as connection:
+                try:
+                    return [await connection.fetch(c.sql, *c.parameters(values))
+                            for c, values in batch]
+                except gone:
+                    # A connection the server closed (a restart, an administrator): the pool
+                    # opens another in its place, and a read may be asked again, once.
+                    connection.terminate()
+                    if attempt == 2:
+                        raise
+        raise AssertionError("unreachable")
 
     async def _open(self, opener: Callable[[], Any]) -> Any:
         async with self._opening:
@@ -145,6 +175,9 @@ class CompiledReads:
         return self._pool
 
     async def close(self) -> None:
+        if self._inline is not None:
+            self._inline.close()
+            self._inline = None
         if self._sqlite is not None:
             await self._sqlite.close()
             self._sqlite = None

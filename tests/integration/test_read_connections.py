@@ -7,15 +7,21 @@ Long reads must never hold a connection acknowledgements need: they get their ow
 from __future__ import annotations
 
 import asyncio
+import shutil
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.clock import ManualClock
 from bot.domain import usecases
+from storage.card_reads import SqlCardReads
+from storage.compiled import CompiledReads
 from storage.database import Database
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -79,3 +85,50 @@ async def test_pages_read_beside_the_heavy_jobs(db: Database) -> None:
     finally:
         for conn in held:
             await conn.close()
+
+
+
+
+async def test_the_card_read_never_waits_on_the_event_loop_for_a_lock(
+        sqlite_template: Path, tmp_path: Path) -> None:
+    """SQLite: `/usecase show` reads right on the event loop, with a busy timeout of 0. When
+    SQLite says busy, the read goes to a thread and waits there; the loop runs on meanwhile.
+    (Under WAL a reader is hardly ever kept waiting; a rollback journal lets a writer's exclusive
+    lock show it.)"""
+    path = tmp_path / "bizdevops.db"
+    shutil.copy(sqlite_template, path)
+    db = Database(f"sqlite+aiosqlite:///{path}", ManualClock(NOW))
+    async with db.uow() as uow:
+        await uow.use_cases.add(usecases.create("churn", "Churn", creator_id="U1", channel_id="C1",
+                                                now=NOW))
+        await uow.commit()
+    await db.dispose()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=DELETE")
+    engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+    reads = CompiledReads(engine)
+    cards = SqlCardReads(reads)
+    try:
+        assert await cards.use_case_card("churn") is not None  # opens the loop's connection
+        holder.execute("BEGIN EXCLUSIVE")
+        holder.execute("UPDATE use_cases SET title = 'Churn v2'")
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticking = asyncio.create_task(tick())
+        reading = asyncio.create_task(cards.use_case_card("churn"))
+        await asyncio.sleep(0.3)
+        assert not reading.done() and ticks >= 10  # waiting in its thread, not on the loop
+        holder.execute("COMMIT")
+        card = await asyncio.wait_for(reading, 10)
+        ticking.cancel()
+        assert card is not None and card.use_case.title == "Churn v2"
+    finally:
+        holder.close()
+        await reads.close()
+        await engine.dispose()

@@ -91,7 +91,7 @@ async def test_the_card_sees_what_was_committed_since(store: Store) -> None:
 
 
 @pytest.mark.postgres
-async def test_a_connection_the_server_closed_is_replaced(
+async def test_a_connection_the_server_closed_is_replaced_and_the_read_asked_again(
         request: pytest.FixtureRequest, tmp_path: Path) -> None:
     with migrated_database("postgresql", request, tmp_path) as url:
         db = Database(url, ManualClock(START))
