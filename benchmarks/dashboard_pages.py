@@ -185,6 +185,8 @@ def report(result: SizeResult) -> bool:
     kinds = Counter(" ".join(line.split()[2:5])[:120] for line in result.warnings)
     for kind, count in kinds.most_common(8):
         print(f"    {count:5d} × {kind}")
+    for line in [w for w in result.warnings if "loop_blocked" in w][:3]:  # what held the loop
+        print(f"      {line[line.find('ms='):][:400]}")
     ok = result.exit_code == 0
     for phase, pages, limit in (("idle", result.idle, IDLE_P99_MS),
                                 ("busy", result.busy, BUSY_P99_MS)):

@@ -32,6 +32,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout as well
 
@@ -46,7 +47,8 @@ FLOOR_TARGET = 0.35
 STARTUP_TARGET_S = 1.5
 RSS_TARGET_MB = 127.0
 ASKED = {"show": "/usecase show", "list": "/usecase list", "deploy": "/deploy status",
-         "metric": "/metric show"}
+         "metric": "/metric show", "approve": "Approve clicks on 10 gates"}
+GATES = 10
 TITLE = "SELECT title FROM use_cases WHERE slug = "
 
 
@@ -93,6 +95,30 @@ async def py_spy(pid: int, folder: str | None) -> asyncio.subprocess.Process | N
         stderr=asyncio.subprocess.DEVNULL)
 
 
+async def waiting_gates(http: aiohttp.ClientSession, bot: harness.Server, load: slash_load.Load,
+                        fake: Any) -> list[str]:
+    """Alice deploys the first GATES seeds (the default pipeline: dry runs, then a gate before
+    `deploy`); the Approve buttons' values, once every gate is open."""
+    from bot.simulator.signer import slash_command_body
+
+    for slug in slash_load.SEEDS[:GATES]:
+        body = slash_command_body(
+            command="/deploy", text=f"{slug} 1.0.0", user_id=slash_load.ADMIN, user_name="alice",
+            channel_id=slash_load.CHANNELS[0], channel_name="bench", team_id="T0SIM",
+            response_url=fake.new_response_url(), trigger_id=f"deploy.{slug}.{time.time_ns()}")
+        async with http.post(bot.url, data=body, headers=load._signer.headers(body)) as response:
+            await response.read()
+    for _ in range(600):
+        values = {element["value"] for call in fake.calls
+                  for block in call.args.get("blocks") or [] if isinstance(block, dict)
+                  for element in block.get("elements") or []
+                  if element.get("action_id") == "deploy_approve"}
+        if len(values) >= GATES:
+            return sorted(values)
+        await asyncio.sleep(0.1)
+    raise SystemExit(f"only {len(values)} of {GATES} gates opened")
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -117,12 +143,14 @@ async def run(url: str, folder: Path, args: argparse.Namespace) -> int:
     fake = FakeSlack(bot_token=slash_load.TOKEN)
     await fake.start()
     fake.add_user("alice", slash_load.ADMIN)
+    fake.add_user("bob", slash_load.APPROVER)
     for channel in slash_load.CHANNELS:
         fake.add_channel(channel.lower(), channel)
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BIZDEVOPS_"))}
     bot_env = {**keep, "SLACK_BOT_TOKEN": slash_load.TOKEN,
                "SLACK_SIGNING_SECRET": slash_load.SECRET, "SLACK_API_URL": fake.api_url,
-               "DATABASE_URL": url, "BIZDEVOPS_ADMINS": slash_load.ADMIN, "LOG_LEVEL": "WARNING"}
+               "DATABASE_URL": url, "LOG_LEVEL": "WARNING",
+               "BIZDEVOPS_ADMINS": f"{slash_load.ADMIN},{slash_load.APPROVER}"}
     if args.bot_src:  # another checkout's code, e.g. the code before a change
         bot_env["PYTHONPATH"] = os.path.abspath(args.bot_src)  # noqa: ASYNC240 - once, at start-up
     await migrate(bot_env, folder)
@@ -146,6 +174,8 @@ async def run(url: str, folder: Path, args: argparse.Namespace) -> int:
                 async with http.post(bot.url, data=body, headers=headers) as response:
                     if b"Created" not in await response.read():
                         raise SystemExit(f"seeding {slug} failed: HTTP {response.status}")
+            if args.kind == "approve":
+                load.gates = await waiting_gates(http, bot, load, fake)
             env = {**keep, "SLACK_SIGNING_SECRET": slash_load.SECRET}
             for name, argv in (("bolt", [slash_load.__file__]),
                                (floor_name, [__file__, "--floor-server"])):
@@ -230,7 +260,7 @@ async def main() -> int:
     parser.add_argument("--profile", metavar="FOLDER",
                         help="sample the bot with py-spy during its rounds (py-spy on PATH)")
     parser.add_argument("--bot-src", help="run `bizdevops serve` from this checkout instead")
-    parser.add_argument("--kind", choices=("show", "list", "deploy", "metric"), default="show")
+    parser.add_argument("--kind", choices=tuple(ASKED), default="show")
     args = parser.parse_args()
     started = time.perf_counter()
     code = await on_fresh_database(args.database_url, lambda url, folder: run(url, folder, args))

@@ -25,6 +25,7 @@ from harness import Server, cpu_seconds  # noqa: E402  (beside this file)
 SECRET = "bench-signing-secret-0123456789abcdef"
 TOKEN = "xoxb-bench-token"
 ADMIN = "UALICE"
+APPROVER = "UBOB"  # the second admin: approves what alice asked to deploy
 CHANNELS = [f"CBENCH{i}" for i in range(10)]
 SEEDS = [f"seed-{i:02d}" for i in range(50)]
 MIX = (("new", 25), ("show", 35), ("list", 30), ("deploy", 10))
@@ -59,6 +60,7 @@ def serve_bare_bolt(port: int, reply: Callable[[], Awaitable[str]] | None = None
     bolt.command("/usecase")(command)
     bolt.command("/deploy")(command)
     bolt.command("/metric")(command)
+    bolt.action("deploy_approve")(command)
 
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
@@ -106,6 +108,23 @@ class Load:
         self._rng = random.Random(seed)
         self._n = 0
         self.run_id = uuid.uuid4().hex[:6]
+        self.gates: list[str] = []  # Approve buttons' values, for "approve" clicks
+
+    def click(self, kind: str) -> tuple[str, dict[str, str]]:
+        """Bob's click on one of the gates' Approve buttons (the first decides, the rest are
+        told it was decided)."""
+        from bot.simulator.signer import block_actions_body
+
+        self._n += 1
+        channel = CHANNELS[0]
+        body = block_actions_body(
+            user_id=APPROVER, user_name="bob", channel_id=channel, team_id="T0SIM",
+            action={"action_id": "deploy_approve", "block_id": "gate",
+                    "value": self._rng.choice(self.gates)},
+            message={"ts": "1.000001", "text": "deployment"}, container=None,
+            response_url=self._response_url,
+            trigger_id=f"{self.run_id}.{self._n}.{time.time_ns()}")
+        return body, self._signer.headers(body)
 
     def plan(self, count: int) -> list[str]:
         kinds = [kind for kind, share in self._mix for _ in range(share)]
@@ -114,6 +133,8 @@ class Load:
     def request(self, kind: str, slug: str | None = None) -> tuple[str, dict[str, str]]:
         from bot.simulator.signer import slash_command_body
 
+        if kind == "approve":
+            return self.click(kind)
         self._n += 1
         command, text = {
             "new": ("/usecase", f'new {slug or f"b{self.run_id}-{self._n}"} "t"'),
