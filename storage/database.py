@@ -60,7 +60,11 @@ def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> AsyncEng
         event.listen(engine.sync_engine, "connect", _sqlite_read_only if read_only else _sqlite_pragmas)
         return engine
     if read_only:
-        kwargs.setdefault("execution_options", {"postgresql_readonly": True})
+        # Read-only by the server's default, outside transactions: a read on PostgreSQL then
+        # costs no BEGIN and no ROLLBACK round trip (READ COMMITTED gave each statement its own
+        # snapshot anyway), and every statement still refuses to write.
+        kwargs.setdefault("isolation_level", "AUTOCOMMIT")
+        kwargs.setdefault("connect_args", {"server_settings": {"default_transaction_read_only": "on"}})
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
 

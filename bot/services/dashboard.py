@@ -81,6 +81,11 @@ class AuditPage:
     names: dict[str, str]
 
 
+class Charts(Protocol):
+    def __call__(self, slug: str, days: int, *, known: UseCase | None = None
+                 ) -> Awaitable[list[KpiChart]]: ...
+
+
 @dataclass
 class DashboardService:
     reads: Callable[[], UnitOfWork]          # the read-only unit of work (Database.reads)
@@ -88,7 +93,7 @@ class DashboardService:
     conversations: Conversations
     people: People
     dora_report: Callable[[ShowDora], Awaitable[tuple[DoraShown, ChartRequest | None]]]
-    charts: Callable[[str, int], Awaitable[list[KpiChart]]]  # a use case's KPIs, days: charted
+    charts: Charts  # a use case's KPIs charted (MetricService.charts)
     _homes: tuple[datetime, list[str]] | None = None  # when read, the private homes
     _dora_kept: dict[int, tuple[datetime, tuple[DoraShown, ChartRequest | None]]] = field(
         default_factory=dict, init=False, repr=False)
@@ -140,7 +145,7 @@ class DashboardService:
                   *(d.requested_by for d in history),
                   *(e.actor for _d, trail in trails for e in trail if e.actor),
                   *(who for _d, trail in trails for e in trail for who in _asked(e.kind, e.detail))}
-        return UseCaseStory(uc, production, tuple(await self.charts(slug, CHART_DAYS)),
+        return UseCaseStory(uc, production, tuple(await self.charts(slug, CHART_DAYS, known=uc)),
                             tuple(trails), (since, now), now, await self.people.names(people))
 
     async def deployments(self, user_id: str, where: DeploymentFilter,
