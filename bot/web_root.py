@@ -37,7 +37,7 @@ def register(app: BotApp, s: _Services) -> None:
     settings, db, clock = app.settings, app.db, app.clock
     pages = MetricService(db.uow, clock, reads=db.page_reads)  # on the pages' own connections
     dashboard = DashboardService(db.page_reads, clock, s.use_cases.conversations, SlackPeople(app.client),
-                                 pages.dora_with_trend, pages.charts)
+                                 pages.dora_with_trend)
 
     async def seen_by(where: AuditFilter, viewer: Viewer) -> AuditFilter:
         return await dashboard.seen_by(where, viewer.user_id)

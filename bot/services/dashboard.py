@@ -25,6 +25,7 @@ from bot.domain.metric_results import ChartRequest, DoraShown
 from bot.domain.production import Production
 from bot.domain.usecases import UseCase
 from bot.services.commands import ShowDora
+from bot.services.metrics import read_charts
 from bot.services.ports import StoredPoint, StoredTarget, UnitOfWork
 from bot.services.read_ports import DeploymentSummary
 from bot.services.use_case_ports import Sight
@@ -81,11 +82,6 @@ class AuditPage:
     names: dict[str, str]
 
 
-class Charts(Protocol):
-    def __call__(self, slug: str, days: int, *, known: UseCase | None = None
-                 ) -> Awaitable[list[KpiChart]]: ...
-
-
 @dataclass
 class DashboardService:
     reads: Callable[[], UnitOfWork]          # the read-only unit of work (Database.reads)
@@ -93,7 +89,6 @@ class DashboardService:
     conversations: Conversations
     people: People
     dora_report: Callable[[ShowDora], Awaitable[tuple[DoraShown, ChartRequest | None]]]
-    charts: Charts  # a use case's KPIs charted (MetricService.charts)
     _homes: tuple[datetime, list[str]] | None = None  # when read, the private homes
     _dora_kept: dict[int, tuple[datetime, tuple[DoraShown, ChartRequest | None]]] = field(
         default_factory=dict, init=False, repr=False)
@@ -138,6 +133,7 @@ class DashboardService:
             production = await uow.deployments.production(slug)
             history = await uow.deployments.history(slug, limit=STORY_DEPLOYMENTS)
             events = await uow.dashboard.trails([d.id for d in history if d.id is not None])
+            charts = await read_charts(uow, uc, CHART_DAYS, now)  # one unit of work a page
         if not await may_see(self.conversations, user_id, uc):  # Slack, after the read
             return None
         trails = [(d, tuple(events[d.id])) for d in history if d.id is not None]
@@ -145,7 +141,7 @@ class DashboardService:
                   *(d.requested_by for d in history),
                   *(e.actor for _d, trail in trails for e in trail if e.actor),
                   *(who for _d, trail in trails for e in trail for who in _asked(e.kind, e.detail))}
-        return UseCaseStory(uc, production, tuple(await self.charts(slug, CHART_DAYS, known=uc)),
+        return UseCaseStory(uc, production, tuple(charts),
                             tuple(trails), (since, now), now, await self.people.names(people))
 
     async def deployments(self, user_id: str, where: DeploymentFilter,

@@ -97,22 +97,7 @@ class MetricService:
         chart = ChartRequest(uc.slug, command.days, charts)
         return table, (chart if any(c.points for c in charts) else None)
 
-    async def charts(self, slug: str, days: int = 30, *, known: UseCase | None = None
-                     ) -> list[KpiChart]:
-        """Each KPI of the use case over the last ``days`` (those without points in it too),
-        with its title, target and deployments to production: what the dashboard draws.
-        Whoever calls it checks that the reader may see the use case; ``known``: the use case,
-        read already (its page), not read again."""
-        now = self.clock.now()
-        uc, series, targets, _failing, deployed = await self._read(slug, days, now, known)
-        return [period_chart(uc, name, next((p.unit for p in reversed(stored) if p.unit), ""),
-                             [kpi.Point(p.at, p.value) for p in stored],
-                             kpi.Target(targets[name].op, targets[name].value)
-                             if name in targets else None, now, days, deployed)
-                for name, stored in sorted(series.items())]
-
-    async def _read(self, slug: str, days: int, now: datetime, known: UseCase | None = None
-                    ) -> tuple[
+    async def _read(self, slug: str, days: int, now: datetime) -> tuple[
             UseCase, dict[str, list[StoredPoint]], dict[str, StoredTarget], dict[str, str],
             list[Deployed]]:
         """A use case's KPIs (and the value from 30 days back), targets, failing sources and
@@ -120,7 +105,7 @@ class MetricService:
         connection when there is one."""
         since = now - max(timedelta(days=days), HISTORY) - timedelta(seconds=1)
         async with (self.reads or self.uow)() as uow:
-            uc = known or await load_use_case(uow, slug)
+            uc = await load_use_case(uow, slug)
             series = await uow.metrics.series(uc.slug, since=since, before=(now - HISTORY,))
             targets = await uow.metrics.targets(uc.slug)
             failing = {name: status.error for (_slug, name), status
@@ -246,3 +231,18 @@ async def store_points(uow: UnitOfWork, points: list[NewPoint], by: str,
                                                          state == "met"))
         judged.append(target)
     return judged
+
+
+async def read_charts(uow: UnitOfWork, uc: UseCase, days: int, now: datetime) -> list[KpiChart]:
+    """Each KPI of ``uc`` over the last ``days`` (those without points in it too), with its
+    title, target and deployments to production: what the dashboard draws, read in the caller's
+    unit of work (its page's one). Whoever calls it checks that the reader may see the use case."""
+    since = now - max(timedelta(days=days), HISTORY) - timedelta(seconds=1)
+    series = await uow.metrics.series(uc.slug, since=since, before=(now - HISTORY,))
+    targets = await uow.metrics.targets(uc.slug)
+    deployed = await uow.dora.deployed(uc.slug, (now - timedelta(days=days), now), MOST_MARKS)
+    return [period_chart(uc, name, next((p.unit for p in reversed(stored) if p.unit), ""),
+                         [kpi.Point(p.at, p.value) for p in stored],
+                         kpi.Target(targets[name].op, targets[name].value)
+                         if name in targets else None, now, days, deployed)
+            for name, stored in sorted(series.items())]

@@ -45,7 +45,7 @@ async def test_dora_is_counted_once_a_minute_and_shared(db: InMemoryDatabase,
         await asyncio.sleep(0)  # others come in while it counts
         return await metrics.dora_with_trend(command)
 
-    service = DashboardService(db.uow, clock, Nobody(), Nobody(), counted, metrics.charts)
+    service = DashboardService(db.uow, clock, Nobody(), Nobody(), counted)
     first, again = await asyncio.gather(service.dora(), service.dora())
     assert asked == [ShowDora(None, 30)] and again is first
     assert first[0].report.deployments == 1

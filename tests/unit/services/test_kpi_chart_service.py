@@ -10,7 +10,7 @@ from datetime import timedelta
 from bot.clock import ManualClock
 from bot.domain.metrics import Target
 from bot.services.commands import SetTarget, ShowMetrics
-from bot.services.metrics import MetricService, NewPoint
+from bot.services.metrics import MetricService, NewPoint, read_charts
 from tests.fakes.uow import InMemoryDatabase
 from tests.unit.services.support import OWNER, START, actor, seed
 from tests.unit.test_dora import FAILED, deployment
@@ -78,7 +78,10 @@ async def test_the_dashboards_charts_include_kpis_without_points_in_the_period(
         db: InMemoryDatabase, clock: ManualClock) -> None:
     metrics = await world(db, clock)
 
-    charts = await metrics.charts("churn", days=7)
+    async with db.uow() as uow:
+        churn = await uow.use_cases.get("churn")
+        assert churn is not None
+        charts = await read_charts(uow, churn, 7, clock.now())
 
     assert [(c.name, len(c.points)) for c in charts] == [("auc", 1), ("stale", 0)]
     assert all(c.title == "Churn" and c.deployments == () for c in charts)
