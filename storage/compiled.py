@@ -6,11 +6,12 @@ CPU for `/usecase show`'s five statements, half of the whole answer (benchmarks/
 Here a statement is compiled once per dialect, with its parameters' order and its columns' result
 processors (the same SQLAlchemy types the ORM applies), and a batch of them runs:
 
-- on SQLite, on a read-only connection of its own, in one transaction (one snapshot), right on
-  the event loop: a handful of index probes take ~0.05 ms, a fifth of what handing them to a
-  thread and back cost under load (benchmarks/hot_path.py). That connection never waits for a
-  lock (busy timeout 0; WAL readers hardly ever meet one): if SQLite says busy, the batch goes
-  to a second read-only connection's thread, which may wait;
+- on SQLite, on a read-only connection's thread, each batch in one transaction (one snapshot);
+  the batches that arrive while a trip is under way go together on the next one. The hand-over
+  to the thread and back costs the loop more than the ~20 µs of reading; on the event loop
+  itself the reads would cost less still, but a sqlite3 call lets go of the GIL, and taking it
+  back behind busy threads (the digests' and the pages' reads) held the loop for 100–260 ms at
+  a time (benchmarks/dashboard_pages.py, busy);
 - on PostgreSQL, on an asyncpg connection of a small pool of its own (asyncpg prepares each
   statement once per connection).
 
@@ -33,7 +34,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import sqlite_driver
 
-_BUSY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 PG_CONNECTIONS = 4  # a read is ~1 ms on the server: four serve thousands a second
 
 
@@ -91,8 +91,9 @@ class CompiledReads:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self.dialect = engine.dialect
-        self._inline: sqlite3.Connection | None = None  # on the loop's thread, never waits
-        self._sqlite: sqlite_driver.OneTripConnection | None = None  # in a thread, when busy
+        self._sqlite: sqlite_driver.OneTripConnection | None = None
+        self._waiting: list[tuple[Statements, asyncio.Future[list[list[Any]]]]] = []
+        self._trips: asyncio.Task[None] | None = None  # taking reads to the thread, while any wait
         self._pool: Any = None
         self._opening = asyncio.Lock()
 
@@ -109,29 +110,38 @@ class CompiledReads:
         return [compiled.rows(rows) for (compiled, _), rows in zip(batch, raw, strict=True)]
 
     async def _run_sqlite(self, batch: Batch) -> list[list[Any]]:
-        statements = [(c.sql, c.parameters(values)) for c, values in batch]
+        """Reads that arrive while a trip to the connection's thread is under way wait for the
+        next one, and go together: under load one hand-over to the thread and back serves many
+        answers instead of one each (a hand-over costs the loop more than the reads)."""
+        answer: asyncio.Future[list[list[Any]]] = asyncio.get_running_loop().create_future()
+        self._waiting.append(([(c.sql, c.parameters(values)) for c, values in batch], answer))
+        if self._trips is None:
+            self._trips = asyncio.create_task(self._take_trips())
+        return await answer
 
-        def one_trip(db: sqlite3.Connection) -> list[list[Any]]:
-            db.execute("BEGIN")  # one snapshot for the whole batch (WAL: never waits on writers)
-            try:
-                return [db.execute(sql, parameters).fetchall() for sql, parameters in statements]
-            finally:
-                db.execute("COMMIT")
-
+    async def _take_trips(self) -> None:
+        group: list[tuple[Statements, asyncio.Future[list[list[Any]]]]] = []
         try:
-            return one_trip(self._inline or self._open_inline())
-        except sqlite3.OperationalError as error:
-            if error.sqlite_errorcode & 0xFF not in _BUSY:  # extended codes too (BUSY_RECOVERY)
-                raise
-        connection = self._sqlite or await self._open(self._open_sqlite)
-        return await connection.in_thread(one_trip)  # type: ignore[no-any-return]
-
-    def _open_inline(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(str(self._engine.url.database), timeout=0,
-                                     isolation_level=None)
-        _read_only(connection)
-        self._inline = connection
-        return connection
+            while self._waiting:
+                group, self._waiting = self._waiting, []
+                asked = [statements for statements, _answer in group]
+                try:
+                    connection = self._sqlite or await self._open(self._open_sqlite)
+                    done = await connection.in_thread(
+                        lambda db, asked=asked: [_one_snapshot(db, s) for s in asked])
+                except Exception as error:  # noqa: BLE001 - e.g. no database: said to each asker
+                    done = [error] * len(group)
+                for (_statements, answer), rows in zip(group, done, strict=True):
+                    if answer.done():  # its asker gave up (cancelled)
+                        continue
+                    if isinstance(rows, Exception):
+                        answer.set_exception(rows)
+                    else:
+                        answer.set_result(rows)
+        finally:  # cancelled (shutting down): nobody is left waiting for an answer
+            for _statements, answer in [*group, *self._waiting]:
+                answer.cancel()
+            self._waiting, self._trips = [], None
 
     async def _run_pg(self, batch: Batch) -> list[list[Any]]:
         import asyncpg
@@ -175,15 +185,31 @@ class CompiledReads:
         return self._pool
 
     async def close(self) -> None:
-        if self._inline is not None:
-            self._inline.close()
-            self._inline = None
+        if self._trips is not None:
+            self._trips.cancel()
+            await asyncio.gather(self._trips, return_exceptions=True)
         if self._sqlite is not None:
             await self._sqlite.close()
             self._sqlite = None
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+
+
+Statements = list[tuple[str, tuple[Any, ...]]]
+
+
+def _one_snapshot(db: sqlite3.Connection, statements: Statements) -> list[list[Any]] | Exception:
+    """One batch's rows, read in one transaction (one snapshot; WAL: never waits on writers);
+    its failure is its own, not the other batches' of the trip."""
+    try:
+        db.execute("BEGIN")
+        try:
+            return [db.execute(sql, parameters).fetchall() for sql, parameters in statements]
+        finally:
+            db.execute("COMMIT")
+    except Exception as error:  # noqa: BLE001 - handed to the one who asked
+        return error
 
 
 def _shared_only(engine: AsyncEngine) -> bool:

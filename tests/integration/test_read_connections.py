@@ -12,14 +12,16 @@ import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import column, select, table, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.clock import ManualClock
 from bot.domain import usecases
+from storage import sqlite_driver
 from storage.card_reads import SqlCardReads
 from storage.compiled import CompiledReads
 from storage.database import Database
@@ -91,10 +93,9 @@ async def test_pages_read_beside_the_heavy_jobs(db: Database) -> None:
 
 async def test_the_card_read_never_waits_on_the_event_loop_for_a_lock(
         sqlite_template: Path, tmp_path: Path) -> None:
-    """SQLite: `/usecase show` reads right on the event loop, with a busy timeout of 0. When
-    SQLite says busy, the read goes to a thread and waits there; the loop runs on meanwhile.
-    (Under WAL a reader is hardly ever kept waiting; a rollback journal lets a writer's exclusive
-    lock show it.)"""
+    """SQLite: `/usecase show`'s read waits for a lock in its connection's thread; the event
+    loop runs on meanwhile. (Under WAL a reader is hardly ever kept waiting; a rollback journal
+    lets a writer's exclusive lock show it.)"""
     path = tmp_path / "bizdevops.db"
     shutil.copy(sqlite_template, path)
     db = Database(f"sqlite+aiosqlite:///{path}", ManualClock(NOW))
@@ -109,7 +110,7 @@ async def test_the_card_read_never_waits_on_the_event_loop_for_a_lock(
     reads = CompiledReads(engine)
     cards = SqlCardReads(reads)
     try:
-        assert await cards.use_case_card("churn") is not None  # opens the loop's connection
+        assert await cards.use_case_card("churn") is not None  # opens its connection
         holder.execute("BEGIN EXCLUSIVE")
         holder.execute("UPDATE use_cases SET title = 'Churn v2'")
         ticks = 0
@@ -132,3 +133,37 @@ async def test_the_card_read_never_waits_on_the_event_loop_for_a_lock(
         holder.close()
         await reads.close()
         await engine.dispose()
+
+
+async def test_card_reads_asked_together_share_trips_and_keep_their_own_answers(
+        sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite: reads that arrive while one trip to the thread is under way go on the next one,
+    together; each asker gets its own rows, and a read that fails fails alone."""
+    path = tmp_path / "bizdevops.db"
+    shutil.copy(sqlite_template, path)
+    db = Database(f"sqlite+aiosqlite:///{path}", ManualClock(NOW))
+    trips = 0
+    in_thread = sqlite_driver.OneTripConnection.in_thread
+
+    async def counted(self: sqlite_driver.OneTripConnection, work: Any) -> Any:
+        nonlocal trips
+        trips += 1
+        return await in_thread(self, work)
+
+    monkeypatch.setattr(sqlite_driver.OneTripConnection, "in_thread", counted)
+    try:
+        async with db.uow() as uow:
+            for i in range(20):
+                await uow.use_cases.add(usecases.create(f"uc-{i}", f"Use case {i}", creator_id="U1",
+                                                        channel_id="C1", now=NOW))
+            await uow.commit()
+        missing = db.compiled.compile(select(table("no_such_table", column("x"))))
+        await db.cards.use_case_card("uc-0")  # opens the reads' connection
+        trips = 0
+        cards = await asyncio.gather(*(db.cards.use_case_card(f"uc-{i}") for i in range(20)),
+                                     db.compiled.run([(missing, {})]), return_exceptions=True)
+        assert [c.use_case.title for c in cards[:20]] == [f"Use case {i}" for i in range(20)]
+        assert isinstance(cards[20], sqlite3.OperationalError)
+        assert 1 <= trips < 21  # not one hand-over to the thread per read
+    finally:
+        await db.dispose()
