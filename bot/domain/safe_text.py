@@ -46,6 +46,4 @@ def control_character(text: str) -> str | None:
 def without_controls(text: str) -> str:
     """``text`` with its control characters dropped (NUL cannot even be stored on PostgreSQL);
     line breaks and tabs stay."""
-    if control_character(text) is None:
-        return text
-    return "".join(ch for ch in text if ch in "\n\r\t" or unicodedata.category(ch) != "Cc")
+    return _CONTROL.sub("", text)
