@@ -15,7 +15,7 @@ from bot.app import BotApp, create_app
 from bot.config import Settings
 from bot.log_events import get_logger
 from storage.database import DatabaseUnavailable, connect_check
-from storage.migrate import SchemaOutOfDate, check_schema
+from storage.schema_check import SchemaOutOfDate, check_schema
 
 log = get_logger(__name__)
 

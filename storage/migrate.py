@@ -15,11 +15,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.schema_check import SchemaOutOfDate as SchemaOutOfDate  # re-exported
+from storage.schema_check import check_schema as check_schema  # re-exported
+
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-class SchemaOutOfDate(Exception):
-    pass
 
 
 class CannotPrint(Exception):
@@ -106,16 +105,3 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
     async with engine.connect() as conn:
         return await conn.run_sync(read)
-
-
-async def check_schema(engine: AsyncEngine) -> None:
-    """Refuse to run against a database behind (or ahead of) this code's schema."""
-    current, head = await current_revision(engine), head_revision()
-    if current == head:
-        return
-    if current is None:
-        raise SchemaOutOfDate("the database has no schema yet: run `bizdevops migrate` first")
-    raise SchemaOutOfDate(
-        f"the database schema is at revision {current} but this code needs {head}: "
-        "run `bizdevops migrate`"
-    )

@@ -26,6 +26,7 @@ from storage.migrate import (
     upgrade,
 )
 from storage.models import Base
+from storage.schema_check import code_revision
 
 START = datetime(2026, 1, 5, 9, tzinfo=UTC)
 TABLES = {"use_cases", "team_members", "phase_changes", "outbox"}
@@ -364,3 +365,8 @@ async def test_going_back_past_the_deployments_columns_keeps_the_audit_trail(
         assert (await conn.execute(text("SELECT count(*) FROM deployments"))).scalar() == 1
     await upgrade(engine)
     assert await schema_diff(engine) == []
+
+
+def test_the_start_up_check_finds_the_head_alembic_finds() -> None:
+    """`serve` checks the schema without importing Alembic (storage/schema_check.py)."""
+    assert code_revision() == head_revision()
