@@ -16,7 +16,6 @@ from bot.log_events import get_logger
 from bot.pipelines.loading import PipelineError
 from bot.render import refusals
 from bot.services.ports import ApiToken
-from bot.slack.manifest import manifest_yaml
 from storage.database import DatabaseUnavailable
 
 log = get_logger("bizdevops")
@@ -94,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "manifest":
         try:
+            from bot.slack.manifest import manifest_yaml  # YAML only for this command
+
             print(manifest_yaml(args.url, socket_mode=args.socket_mode), end="")
         except ValueError as bad:
             print(f"bizdevops: {bad}", file=sys.stderr)
