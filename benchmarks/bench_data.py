@@ -75,6 +75,9 @@ class Size:
     deployments: int
 
 
+SIZES = {2000: (40_000, 400), 10_000: (100_000, 20_000)}  # use cases: (points, deployments)
+
+
 def chunks(rows: list[dict[str, Any]], size: int = CHUNK) -> Iterator[list[dict[str, Any]]]:
     for start in range(0, len(rows), size):
         yield rows[start:start + size]

@@ -35,29 +35,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the bot's packages
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared data and harness
 
 import aiohttp  # noqa: E402
 import bench_data  # noqa: E402  (beside this file)
-from bench_data import Size  # noqa: E402
+from bench_data import SIZES, Size  # noqa: E402
 from busy_load import ADMIN, CHANNELS, Commands, Phase, digest_posts, post, scrape, show_load  # noqa: E402
 from harness import (  # noqa: E402
     Server,
+    each_size,
     free_port,
-    on_fresh_database,
     percentile,
-    server_version,
     start_server,
     table,
 )
@@ -65,7 +61,6 @@ from slash_load import SECRET, TOKEN  # noqa: E402
 
 WORKSPACE_CHANNEL = "CGENERAL"  # no use case of its own: its digest covers everything
 DORA_ASKERS = 3
-SIZES = {2000: (40_000, 400), 10_000: (100_000, 20_000)}  # use cases: (points, deployments)
 ACK_P99_MS, ACK_MAX_MS, HEAVY_ACK_MS, ALL_POSTED_S = 250.0, 1000.0, 1000.0, 60.0
 DIGEST_MS, DORA_MS = 200.0, 100.0
 
@@ -282,26 +277,6 @@ async def main() -> int:
     args = parser.parse_args()
     return await each_size(args, "busy workspace", f"/usecase show at concurrency {args.concurrency}",
                            run_size, report)
-
-
-async def each_size(args: argparse.Namespace, title: str, detail: str,
-                    run: Callable[[str, Path, Size, argparse.Namespace], Awaitable[Any]],
-                    report: Callable[[Any], bool]) -> int:
-    """The machine's line, then each size of ``args.use_cases`` run on a fresh database and
-    reported, then the total; 0 when every size met its targets (dashboard_pages.py too)."""
-    print(f"bizdevops-bot {title} · {await server_version(args.database_url)} · Python "
-          f"{platform.python_version()} · {os.cpu_count()} CPUs · load avg "
-          f"{os.getloadavg()[0]:.1f} · {detail}")
-    started, ok = time.perf_counter(), True
-    for n in args.use_cases:
-        points, deployments = SIZES.get(n, (min(20 * n, 100_000), 2 * n))
-        size = Size(f"{n}", n, points, deployments)
-        result = await on_fresh_database(
-            args.database_url, lambda url, folder, size=size: run(url, folder, size, args))
-        ok &= report(result)
-    print(f"\nload average at the end: {os.getloadavg()[0]:.1f} · total "
-          f"{time.perf_counter() - started:.0f} s")
-    return 0 if ok else 1
 
 
 if __name__ == "__main__":

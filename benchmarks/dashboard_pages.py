@@ -44,9 +44,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared data and 
 
 import aiohttp  # noqa: E402
 import dashboard_data  # noqa: E402  (beside this file)
-from bench_data import Size  # noqa: E402
+from bench_data import (
+    SIZES,  # noqa: E402
+    Size,  # noqa: E402
+)
 from busy_load import Commands, Phase, scrape, show_load  # noqa: E402
-from busy_workspace import SIZES, build_workspace, each_size, until_idle  # noqa: E402
+from busy_workspace import build_workspace, until_idle  # noqa: E402
 from dashboard_load import (  # noqa: E402
     ADMIN,
     CHANNELS,
@@ -60,6 +63,7 @@ from dashboard_load import (  # noqa: E402
     sign_in,
 )
 from harness import (  # noqa: E402
+    each_size,  # noqa: E402
     free_port,
     start_server,
     table,

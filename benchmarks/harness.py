@@ -6,8 +6,10 @@ Imported from a benchmark beside it (``python benchmarks/<name>.py`` puts this f
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
+import platform
 import signal
 import socket
 import statistics
@@ -22,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 if TYPE_CHECKING:
+    from bench_data import Size
+
     from storage.database import Database
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -142,6 +146,32 @@ async def start_server(name: str, argv: list[str], env: dict[str, str], port: in
         process = await asyncio.create_subprocess_exec(
             *argv, env=env, cwd=folder, stdout=out, stderr=asyncio.subprocess.STDOUT)
     return Server(name, process, f"http://127.0.0.1:{port}", log_path)
+
+
+# ── each size of a workspace ──────────────────────────────────────────────────────────────
+
+
+async def each_size(args: argparse.Namespace, title: str, detail: str,
+                    run: Callable[[str, Path, Size, argparse.Namespace], Awaitable[Any]],
+                    report: Callable[[Any], bool]) -> int:
+    """The machine's line, then each size of ``args.use_cases`` run on a fresh database and
+    reported, then the total; 0 when every size met its targets (busy_workspace.py,
+    dashboard_pages.py)."""
+    from bench_data import SIZES, Size
+
+    print(f"bizdevops-bot {title} · {await server_version(args.database_url)} · Python "
+          f"{platform.python_version()} · {os.cpu_count()} CPUs · load avg "
+          f"{os.getloadavg()[0]:.1f} · {detail}")
+    started, ok = time.perf_counter(), True
+    for n in args.use_cases:
+        points, deployments = SIZES.get(n, (min(20 * n, 100_000), 2 * n))
+        size = Size(f"{n}", n, points, deployments)
+        result = await on_fresh_database(
+            args.database_url, lambda url, folder, size=size: run(url, folder, size, args))
+        ok &= report(result)
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f} · total "
+          f"{time.perf_counter() - started:.0f} s")
+    return 0 if ok else 1
 
 
 # ── measuring in-process ───────────────────────────────────────────────────────────────────
