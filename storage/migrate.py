@@ -10,13 +10,13 @@ from typing import TextIO
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.schema_check import SchemaOutOfDate as SchemaOutOfDate  # re-exported
 from storage.schema_check import check_schema as check_schema  # re-exported
+from storage.schema_check import stored_revision
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -99,9 +99,4 @@ def upgrade_sql(dialect: str, start: str | None, end: str = "head") -> str:
     return out.getvalue()
 
 
-async def current_revision(engine: AsyncEngine) -> str | None:
-    def read(connection: Connection) -> str | None:
-        return MigrationContext.configure(connection).get_current_revision()
-
-    async with engine.connect() as conn:
-        return await conn.run_sync(read)
+current_revision = stored_revision  # the database's revision: one reader, the start-up check's
