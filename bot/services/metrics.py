@@ -84,10 +84,7 @@ class MetricService:
             series = {command.name: series[command.name]}
         summaries, charts = [], []
         for name, stored in sorted(series.items()):
-            t = targets.get(name)
-            target = kpi.Target(t.op, t.value) if t else None
-            points = [kpi.Point(p.at, p.value) for p in stored]
-            unit = next((p.unit for p in reversed(stored) if p.unit), "")  # the newest one given
+            unit, points, target = _kpi_parts(stored, targets.get(name))
             summary = kpi.summarize(name, unit, points, now=now, days=command.days, target=target)
             if summary is None:
                 continue
@@ -241,8 +238,14 @@ async def read_charts(uow: UnitOfWork, uc: UseCase, days: int, now: datetime) ->
     series = await uow.metrics.series(uc.slug, since=since, before=(now - HISTORY,))
     targets = await uow.metrics.targets(uc.slug)
     deployed = await uow.dora.deployed(uc.slug, (now - timedelta(days=days), now), MOST_MARKS)
-    return [period_chart(uc, name, next((p.unit for p in reversed(stored) if p.unit), ""),
-                         [kpi.Point(p.at, p.value) for p in stored],
-                         kpi.Target(targets[name].op, targets[name].value)
-                         if name in targets else None, now, days, deployed)
+    return [period_chart(uc, name, *_kpi_parts(stored, targets.get(name)), now, days, deployed)
             for name, stored in sorted(series.items())]
+
+
+def _kpi_parts(stored: list[StoredPoint], target: StoredTarget | None
+               ) -> tuple[str, list[kpi.Point], kpi.Target | None]:
+    """A KPI's unit (the newest one given), its points, its target: what a table and a chart
+    are drawn from."""
+    unit = next((p.unit for p in reversed(stored) if p.unit), "")
+    return (unit, [kpi.Point(p.at, p.value) for p in stored],
+            kpi.Target(target.op, target.value) if target else None)
