@@ -101,11 +101,7 @@ async def run(url: str, folder: Path, args: argparse.Namespace) -> int:
         async with aiohttp.ClientSession() as http:
             await bot.wait_healthy(http)
             await bare.wait_healthy(http)
-            for slug in SEEDS:  # the use cases `show` asks about, made the way users make them
-                body, headers = load.request("new", slug)
-                async with http.post(bot.url, data=body, headers=headers) as response:
-                    if b"Created" not in await response.read():
-                        raise SystemExit(f"seeding {slug} failed: HTTP {response.status}")
+            await slash_load.seed(http, bot, load)
         for concurrency in args.concurrency:
             for server, check in ((bare, False), (bot, True)):
                 result = await measure(server, load, args.requests, args.warmup, concurrency,

@@ -99,14 +99,9 @@ async def waiting_gates(http: aiohttp.ClientSession, bot: harness.Server, load: 
                         fake: Any) -> list[str]:
     """Alice deploys the first GATES seeds (the default pipeline: dry runs, then a gate before
     `deploy`); the Approve buttons' values, once every gate is open."""
-    from bot.simulator.signer import slash_command_body
-
     for slug in slash_load.SEEDS[:GATES]:
-        body = slash_command_body(
-            command="/deploy", text=f"{slug} 1.0.0", user_id=slash_load.ADMIN, user_name="alice",
-            channel_id=slash_load.CHANNELS[0], channel_name="bench", team_id="T0SIM",
-            response_url=fake.new_response_url(), trigger_id=f"deploy.{slug}.{time.time_ns()}")
-        async with http.post(bot.url, data=body, headers=load._signer.headers(body)) as response:
+        body, headers = load.command("/deploy", f"{slug} 1.0.0")
+        async with http.post(bot.url, data=body, headers=headers) as response:
             await response.read()
     for _ in range(600):
         values = {element["value"] for call in fake.calls
@@ -169,11 +164,7 @@ async def run(url: str, folder: Path, args: argparse.Namespace) -> int:
                 await server.stop()
             seconds, bot = await start_up(bot_env, folder, http)
             servers.append(bot)
-            for slug in slash_load.SEEDS:
-                body, headers = load.request("new", slug)
-                async with http.post(bot.url, data=body, headers=headers) as response:
-                    if b"Created" not in await response.read():
-                        raise SystemExit(f"seeding {slug} failed: HTTP {response.status}")
+            await slash_load.seed(http, bot, load)
             if args.kind == "approve":
                 load.gates = await waiting_gates(http, bot, load, fake)
             env = {**keep, "SLACK_SIGNING_SECRET": slash_load.SECRET}

@@ -131,24 +131,36 @@ class Load:
         return [kinds[i % len(kinds)] for i in self._rng.sample(range(count), count)]
 
     def request(self, kind: str, slug: str | None = None) -> tuple[str, dict[str, str]]:
-        from bot.simulator.signer import slash_command_body
-
         if kind == "approve":
             return self.click(kind)
-        self._n += 1
-        command, text = {
-            "new": ("/usecase", f'new {slug or f"b{self.run_id}-{self._n}"} "t"'),
+        return self.command(*{
+            "new": ("/usecase", f'new {slug or f"b{self.run_id}-{self._n + 1}"} "t"'),
             "show": ("/usecase", f"show {self._rng.choice(SEEDS)}"),
             "list": ("/usecase", "list"),
             "deploy": ("/deploy", "status"),
             "metric": ("/metric", f"show {self._rng.choice(SEEDS)}"),  # acked, drawn after
-        }[kind]
+        }[kind])
+
+    def command(self, command: str, text: str) -> tuple[str, dict[str, str]]:
+        """Alice's ``command text``, signed, in one of the channels in turn."""
+        from bot.simulator.signer import slash_command_body
+
+        self._n += 1
         body = slash_command_body(
             command=command, text=text, user_id=ADMIN, user_name="alice",
             channel_id=CHANNELS[self._n % len(CHANNELS)], channel_name="bench", team_id="T0SIM",
             response_url=self._response_url, trigger_id=f"{self.run_id}.{self._n}.{time.time_ns()}",
         )
         return body, self._signer.headers(body)
+
+
+async def seed(http: aiohttp.ClientSession, server: Server, load: Load) -> None:
+    """The use cases `show` asks about (``SEEDS``), made the way users make them."""
+    for slug in SEEDS:
+        body, headers = load.request("new", slug)
+        async with http.post(server.url, data=body, headers=headers) as response:
+            if b"Created" not in await response.read():
+                raise SystemExit(f"seeding {slug} failed: HTTP {response.status}")
 
 
 async def drive(http: aiohttp.ClientSession, server: Server, load: Load, kinds: list[str],
