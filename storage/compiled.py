@@ -91,10 +91,12 @@ class CompiledReads:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self.dialect = engine.dialect
+        self._through_engine = self.dialect.name == "sqlite" and _shared_only(engine)
         self._sqlite: sqlite_driver.OneTripConnection | None = None
         self._waiting: list[tuple[Statements, asyncio.Future[list[list[Any]]]]] = []
         self._trips: asyncio.Task[None] | None = None  # taking reads to the thread, while any wait
         self._pool: Any = None
+        self._gone: tuple[type[BaseException], ...] = ()  # set with the pool
         self._opening = asyncio.Lock()
 
     def compile(self, statement: Select[Any]) -> Compiled:
@@ -102,7 +104,7 @@ class CompiledReads:
 
     async def run(self, batch: Batch) -> list[list[Any]]:
         """Each statement's rows, in order."""
-        if self.dialect.name == "sqlite" and _shared_only(self._engine):
+        if self._through_engine:
             async with self._engine.connect() as conn:
                 return [list((await conn.execute(c.statement, dict(values))).all())
                         for c, values in batch]
@@ -144,11 +146,8 @@ class CompiledReads:
             self._waiting, self._trips = [], None
 
     async def _run_pg(self, batch: Batch) -> list[list[Any]]:
-        import asyncpg
-
-        gone = (asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
-                asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
         pool = self._pool or await self._open(self._open_pg)
+        gone = self._gone
         for attempt in (1, 2):
             async with pool.acquire() as connection:
                 try:
@@ -179,6 +178,10 @@ class CompiledReads:
         if self._pool is None:
             import asyncpg
 
+            # What a connection the server closed raises (a restart, an administrator).
+            self._gone = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+                          asyncpg.exceptions.OperatorInterventionError,
+                          asyncpg.InternalClientError, OSError)
             args, kwargs = self.dialect.create_connect_args(self._engine.url)
             self._pool = await asyncpg.create_pool(*args, min_size=1, max_size=PG_CONNECTIONS,
                                                    init=_json_codecs, **kwargs)
