@@ -1,7 +1,7 @@
 """The web dashboard's pages at 2,000 and 10,000 use cases: idle, and during the busy workspace.
 
     python benchmarks/dashboard_pages.py [--database-url URL] [--use-cases 2000 10000]
-        [--per-page 100] [--concurrency 4] [--show-concurrency 10]
+        [--per-page 100] [--concurrency 4] [--show-concurrency 10] [--profile FOLDER]
 
 For each size, a fresh database is loaded as ``busy_workspace.py`` loads it (``bench_data.py``:
 2,000 use cases with 40,000 KPI points and 400 deployments; 10,000 with 100,000 and 20,000; a
@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -65,6 +66,7 @@ from dashboard_load import (  # noqa: E402
 from harness import (  # noqa: E402
     each_size,  # noqa: E402
     free_port,
+    py_spy,
     start_server,
     table,
 )
@@ -139,8 +141,12 @@ async def run_size(url: str, folder: Path, size: Size, args: argparse.Namespace)
                 show_load(http, bot, commands, shows, args.show_concurrency, until=done),
                 heavy_rounds(http, bot, fake, commands, done))
             await asyncio.sleep(1.0)  # the load is running when the pages are asked for
+            spy = await py_spy(bot.process.pid, args.profile)
             busy = await page_load(browser, bot, paths, args.per_page, args.concurrency, seed=4)
             done.set()
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)  # py-spy writes what it sampled
+                await spy.wait()
             _shown, heavy = await load
             metrics = await scrape(http, bot)
     finally:
@@ -212,6 +218,8 @@ async def main() -> int:
     parser.add_argument("--per-page", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--show-concurrency", type=int, default=10)
+    parser.add_argument("--profile", metavar="FOLDER",
+                        help="sample the bot with py-spy while the pages are busy (py-spy on PATH)")
     args = parser.parse_args()
     return await each_size(args, "dashboard pages", f"{args.per_page} requests per page at "
                            f"concurrency {args.concurrency}", run_size, report)

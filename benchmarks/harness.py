@@ -148,6 +148,20 @@ async def start_server(name: str, argv: list[str], env: dict[str, str], port: in
     return Server(name, process, f"http://127.0.0.1:{port}", log_path)
 
 
+async def py_spy(pid: int, folder: str | None) -> asyncio.subprocess.Process | None:
+    """py-spy sampling the bot's Python code while it holds the GIL (CPU, not waiting), in
+    py-spy's raw (collapsed stacks) format, one file per phase in ``folder``."""
+    if folder is None:
+        return None
+    Path(folder).mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once a round, before it
+    out = Path(folder) / f"bot-{pid}-{time.time_ns()}.txt"
+    return await asyncio.create_subprocess_exec(
+        "py-spy", "record", "--pid", str(pid), "--rate", "500", "--gil", "--nonblocking",
+        "--format", "raw", "--output", str(out), stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL)
+
+
+
 # ── each size of a workspace ──────────────────────────────────────────────────────────────
 
 

@@ -82,19 +82,6 @@ def serve_floor(port: int, url: str) -> None:
     slash_load.serve_bare_bolt(port, reply, before_response=False)
 
 
-async def py_spy(pid: int, folder: str | None) -> asyncio.subprocess.Process | None:
-    """py-spy sampling the bot's Python code while it holds the GIL (CPU, not waiting), in
-    py-spy's raw (collapsed stacks) format, one file per round in ``folder``."""
-    if folder is None:
-        return None
-    Path(folder).mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once a round, before it
-    out = Path(folder) / f"bot-{pid}-{time.time_ns()}.txt"
-    return await asyncio.create_subprocess_exec(
-        "py-spy", "record", "--pid", str(pid), "--rate", "500", "--gil", "--nonblocking",
-        "--format", "raw", "--output", str(out), stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL)
-
-
 async def waiting_gates(http: aiohttp.ClientSession, bot: harness.Server, load: slash_load.Load,
                         fake: Any) -> list[str]:
     """Alice deploys the first GATES seeds (the default pipeline: dry runs, then a gate before
@@ -184,7 +171,7 @@ async def run(url: str, folder: Path, args: argparse.Namespace) -> int:
         rounds: dict[str, list[slash_load.Result]] = {s.name: [] for s in servers}
         for number in range(args.rounds):
             for server in servers:
-                spy = await py_spy(server.process.pid, args.profile) if server is bot else None
+                spy = await harness.py_spy(server.process.pid, args.profile) if server is bot else None
                 result = await slash_load.measure(server, load, args.requests, args.warmup,
                                                   args.concurrency, check=False)
                 if spy is not None:

@@ -3,8 +3,10 @@ provides it): declared here, so handlers depend on the promise, not on the runti
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
-from typing import Any, Protocol
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 class AfterAck(Protocol):
@@ -13,3 +15,7 @@ class AfterAck(Protocol):
 
     def spawn_heavy(self, work: Coroutine[Any, Any, None], name: str) -> None:
         """The same, in its turn among the few heavy jobs a process runs at once."""
+
+    async def in_worker(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """``work(*args, **kwargs)`` (CPU-bound: drawing a chart) in the bot's worker process,
+        off the event loop's GIL; ``work`` and its arguments must be picklable."""

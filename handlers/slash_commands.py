@@ -3,7 +3,6 @@ DORA, a KPI table) are acked at once and answered through the response_url in th
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -254,7 +253,8 @@ def _charted(work: Callable[[], Awaitable[tuple[MetricResult, ChartRequest | Non
 
     def upload() -> None:
         for chart in charts:
-            background.spawn_heavy(upload_chart(where.client, where.channel, chart), "chart")
+            background.spawn_heavy(upload_chart(where.client, where.channel, chart, background),
+                                   "chart")
 
     return Later(table, name, upload)
 
@@ -281,10 +281,11 @@ async def _previewed(work: Awaitable[DigestData]) -> Message:
     return digest_blocks.render_digest(await work)
 
 
-async def upload_chart(client: AsyncWebClient, channel: str, chart: ChartRequest) -> None:
+async def upload_chart(client: AsyncWebClient, channel: str, chart: ChartRequest,
+                       background: AfterAck) -> None:
     upload = chart_upload(chart)
-    png = await asyncio.to_thread(kpi_charts, upload.title, upload.panels,  # CPU-bound
-                                  columns=upload.columns)
+    png = await background.in_worker(kpi_charts, upload.title, upload.panels,
+                                     columns=upload.columns)
     try:
         await client.files_upload_v2(channel=channel, file=png, filename=upload.filename,
                                      title=upload.title, alt_txt=upload.alt_text or None)

@@ -7,20 +7,23 @@ give it its grace period rather than dropping it.
 
 Heavy work (digests, DORA, KPI tables and charts) also takes a turn among a few slots: forty
 digests at 09:00 queue among themselves, not in front of the commands people type, and never
-hold more database connections than the read-only pool has (``Database.reads``).
+hold more database connections than the read-only pool has (``Database.reads``). What is
+CPU-bound in them (drawing a chart) runs in the bot's worker process (bot/runtime/cpu_worker.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.log_events import get_logger
+from bot.runtime.cpu_worker import CpuWorker
 from bot.services.ports import DuplicateDelivery, log_duplicate
 
 log = get_logger(__name__)
+T = TypeVar("T")
 
 
 class Background:
@@ -28,6 +31,7 @@ class Background:
         self._tasks: set[asyncio.Task[None]] = set()
         self._heavy = asyncio.Semaphore(heavy_slots)
         self.heavy_waiting = 0  # heavy jobs queued for a slot (GET /metrics)
+        self._cpu = CpuWorker()
 
     def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(self._guarded(work, name), name=name)
@@ -58,6 +62,11 @@ class Background:
         finally:
             self._heavy.release()
 
+    async def in_worker(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """``work(*args, **kwargs)``, CPU-bound, in the worker process: off the event loop and
+        its GIL."""
+        return await self._cpu.run(work, *args, **kwargs)
+
     @staticmethod
     async def _guarded(work: Coroutine[Any, Any, None], name: str) -> None:
         try:
@@ -80,3 +89,4 @@ class Background:
             task.cancel()
         if self._tasks:
             await asyncio.wait(set(self._tasks))
+        self._cpu.close()
