@@ -62,7 +62,7 @@ class PhaseChangeRow(Base):
     __tablename__ = "phase_changes"
     __table_args__ = (
         Index("ix_phase_changes_use_case_at", "use_case_id", "at"),
-        Index("ix_phase_changes_at", "at"),  # the workspace's changes since the last digest
+        Index("ix_phase_changes_at", "at", "id"),  # changes since the last digest; the audit trail
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
