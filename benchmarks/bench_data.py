@@ -237,9 +237,7 @@ async def load(db: Database, size: Size, seed: int, now: datetime = NOW) -> dict
                 await conn.execute(text(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT max(id) FROM {table}))"))
-    async with db.engine.connect() as conn:  # fresh statistics for the planner
-        await conn.execute(text("ANALYZE"))
-        await conn.commit()
+    await fresh_statistics(db)
     return {"use cases": len(cases), "points": len(points), "deployments": len(deployments),
             "targets": len(targets), "crossings": len(crossings)}
 
@@ -280,7 +278,18 @@ async def add_digest_activity(db: Database, size: Size, seed: int, channel: str,
         if db.dialect == "postgresql":
             await conn.execute(text("SELECT setval(pg_get_serial_sequence('deployments', 'id'), "
                                     "(SELECT max(id) FROM deployments))"))
-    async with db.engine.connect() as conn:
-        await conn.execute(text("ANALYZE"))
-        await conn.commit()
+    await fresh_statistics(db)
     return {"phase changes (last week)": len(moves), "waiting at a gate": len(gates)}
+
+
+async def fresh_statistics(db: Database) -> None:
+    """The planner's statistics, and on PostgreSQL the indexes' pending entries flushed (a GIN
+    index filled after its creation keeps a pending list the planner shuns): what a database
+    that autovacuum has visited looks like."""
+    async with db.engine.connect() as conn:
+        if db.dialect == "postgresql":
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("VACUUM ANALYZE"))
+        else:
+            await conn.execute(text("ANALYZE"))
+            await conn.commit()

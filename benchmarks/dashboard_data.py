@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bench_data import fresh_statistics
 from sqlalchemy import bindparam, insert, select, text, update
 
 from bot.domain.production import EVERYWHERE, UNKNOWN, Placement, move
@@ -99,8 +100,6 @@ async def add_dashboard_story(db: Database) -> dict[str, int]:
             await conn.execute(statement, placed[start:start + CHUNK])
         private = await conn.scalar(select(text("count(*)")).select_from(UseCaseRow)
                                     .where(UseCaseRow.private.is_(True)))
-    async with db.engine.connect() as conn:  # fresh statistics for the planner
-        await conn.execute(text("ANALYZE"))
-        await conn.commit()
+    await fresh_statistics(db)
     return {"audit events": len(events), "in production": len(placed),
             f"private (#{PRIVATE_CHANNEL})": int(private or 0)}

@@ -38,9 +38,9 @@ def _selected(query: Q, where: PortfolioFilter, sight: Sight) -> Q:
         query = query.where(U.domain == where.domain)
     if where.channel_id is not None:
         query = query.where(U.channel_id == where.channel_id)
-    if where.search:
-        query = query.where(U.slug.icontains(where.search, autoescape=True)
-                            | U.title.icontains(where.search, autoescape=True))
+    if where.search:  # on lower(…): what PostgreSQL's trigram index covers (migration 0022)
+        query = query.where(func.lower(U.slug).icontains(where.search, autoescape=True)
+                            | func.lower(U.title).icontains(where.search, autoescape=True))
     return _seen(query, sight)
 
 

@@ -14,7 +14,7 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from storage.models import Base, compared_on
+from storage.models import Base, compared
 
 config = context.config
 
@@ -37,7 +37,7 @@ def _run_on(connection: Connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite can't ALTER most things
         compare_type=True,
-        include_object=compared_on(connection.dialect.name),
+        include_object=compared,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -56,7 +56,7 @@ def _run_offline() -> None:
         render_as_batch=dialect == "sqlite",
         literal_binds=True,
         compare_type=True,
-        include_object=compared_on(dialect),
+        include_object=compared,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -25,7 +25,7 @@ from storage.migrate import (
     head_revision,
     upgrade,
 )
-from storage.models import Base, compared_on
+from storage.models import Base, compared
 from storage.schema_check import code_revision
 
 START = datetime(2026, 1, 5, 9, tzinfo=UTC)
@@ -62,7 +62,7 @@ async def table_names(engine: AsyncEngine) -> set[str]:
 async def schema_diff(engine: AsyncEngine) -> list[Any]:
     def compare(connection: Connection) -> list[Any]:
         context = MigrationContext.configure(connection, opts={
-            "compare_type": True, "include_object": compared_on(connection.dialect.name)})
+            "compare_type": True, "include_object": compared})
         return list(compare_metadata(context, Base.metadata))
 
     async with engine.connect() as conn:

@@ -1,10 +1,13 @@
-"""the portfolio's search by trigrams on PostgreSQL: a GIN index on use cases' slug and title
+"""the portfolio's search by trigrams on PostgreSQL: a GIN index on use cases' lower(slug), lower(title)
 
 `%term%` matches no B-tree index: the searched portfolio read every use case twice (its page
 and its phase counts), 13-21 ms each at 10,000 use cases idle, 30-60 ms under load. pg_trgm's
 GIN index serves ILIKE '%term%' for terms of three characters or more: ~1 ms. pg_trgm is a
-trusted extension (PostgreSQL 13+): a database owner may create it. Where it cannot be had, the
-search works as before, by scanning; SQLite always scans (its searched portfolio met its target).
+trusted extension (PostgreSQL 13+): a database owner may create it. It indexes lower(slug) and
+lower(title), which only the search asks for: on the bare columns the planner also took it for
+`slug IN (…)` lookups (pg_trgm serves equality too), 220 ms each instead of the unique index's
+0.2 ms. Where pg_trgm cannot be had, the search works as before, by scanning; SQLite always
+scans (its searched portfolio met its target).
 
 Revision ID: 0022
 Revises: 0021
@@ -34,9 +37,8 @@ def upgrade() -> None:
         log.warning("pg_trgm is not available: the portfolio's search scans the use cases")
         return
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    op.create_index("ix_use_cases_search", "use_cases", ["slug", "title"], unique=False,
-                    postgresql_using="gin",
-                    postgresql_ops={"slug": "gin_trgm_ops", "title": "gin_trgm_ops"})
+    op.execute("CREATE INDEX ix_use_cases_search ON use_cases "
+               "USING gin (lower(slug) gin_trgm_ops, lower(title) gin_trgm_ops)")
 
 
 def _trigrams_usable() -> bool:
