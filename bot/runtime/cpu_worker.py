@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.log_events import get_logger
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -35,6 +35,11 @@ class CpuWorker:
 
     async def run(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """``work(*args, **kwargs)`` in the worker process; its result, or what it raised."""
+        # Imported with the first piece of work: not part of every start-up (#28).
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
         if self._pool is None:
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         pool = self._pool
