@@ -129,9 +129,9 @@ def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentSe
              background: AfterAck, kpis: KpiService, dialogs: Dialogs,
              freezes: FreezeService, changes: ChangeService, *,
              links: DashboardLinks = NO_LINKS) -> None:
-    """``links``: where the dashboard shows what a card is about (its use case's page)."""
+    """``links``: where the dashboard shows what a card or a deployment is about."""
     runs = {USECASE: _usecase(use_cases, dialogs, links),
-            DEPLOY: _deploy(deployments, dialogs.deploys, freezes, changes),
+            DEPLOY: _deploy(deployments, dialogs.deploys, freezes, changes, links),
             METRIC: _metric(metrics, kpis, background), DIGEST: _digest(digests, background)}
     for grammar in COMMANDS:
         _listen(app, grammar, runs[grammar], admins, background, dialogs, use_cases)
@@ -189,7 +189,7 @@ def _usecase(use_cases: UseCaseService, dialogs: Dialogs, links: DashboardLinks)
 
 
 def _deploy(deployments: DeploymentService, deploys: DeployDialogs, freezes: FreezeService,
-            changes: ChangeService) -> Run:
+            changes: ChangeService, links: DashboardLinks) -> Run:
     async def run(cmd: DeployCommand, who: Actor, _where: Where) -> Message | Later | OpenDialog:
         match cmd:
             case PickVersion():  # the dialog (it may ask MLflow: never in the ack)
@@ -204,7 +204,7 @@ def _deploy(deployments: DeploymentService, deploys: DeployDialogs, freezes: Fre
                 return freeze_blocks.listing(await freezes.list(cmd), freezes.timezone)
             case ShowChanges():  # GitHub or MLflow is asked: never in the acknowledgement
                 return Later(lambda: _changes(changes.changes(cmd, who)), "deploy_changes")
-        return deploy_replies.reply(await deployments.execute(cmd, who))
+        return deploy_replies.reply(await deployments.execute(cmd, who), links)
 
     return run
 

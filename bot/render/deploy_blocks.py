@@ -223,10 +223,11 @@ def output_note(stage: str, wave: int | None, lines: Sequence[str], detail: str,
 
 
 def status_message(d: Deployment, events: Sequence[Event], *, now: datetime, tz: str,
-                   notes: Sequence[str] = ()) -> Message:
+                   notes: Sequence[str] = (), page: str = "") -> Message:
     """The deployment without buttons, ``notes`` (its use case's lock, freeze) and the audit
-    trail, which gets the room left: the notes come first so a long trail never hides them."""
-    main = deployment_message(d, now=now, tz=tz, buttons=DecisionTokens())
+    trail, which gets the room left: the notes come first so a long trail never hides them.
+    ``page``: the deployment's page on the dashboard ("" when messages do not link)."""
+    main = deployment_message(d, now=now, tz=tz, buttons=DecisionTokens(), page=page)
     lines = [
         f"• {when(e.at, tz)} · {e.kind.replace('_', ' ')}"
         + (f" · {e.stage}" if e.stage else "") + (f" wave {e.wave}" if e.wave else "")

@@ -55,7 +55,8 @@ def _in_thread(say: Callable[[Any], str]) -> Callable[[Any], Message]:
     return lambda c: thread_note(say(c))
 
 
-def _page(links: DashboardLinks, c: card.DeploymentCard | card.DeploymentEnded) -> str:
+def _page(links: DashboardLinks,
+          c: card.DeploymentCard | card.DeploymentEnded | card.ApprovalRequest) -> str:
     return links.deployment(c.deployment.use_case, c.deployment.id)
 
 
@@ -67,13 +68,14 @@ def cards(links: DashboardLinks) -> dict[type, Callable[[Any], Message]]:
             page=_page(links, c)),
         card.DeploymentEnded: lambda c: finished_announcement(c.deployment, c.ending,
                                                               _page(links, c)),
+        card.ApprovalRequest: lambda c: approval_request(c.deployment, c.index, c.tokens,
+                                                         now=c.now, tz=c.tz, reminder=c.reminder,
+                                                         page=_page(links, c)),
         **_ALWAYS,
     }
 
 
 _ALWAYS: dict[type, Callable[[Any], Message]] = {
-    card.ApprovalRequest: lambda c: approval_request(c.deployment, c.index, c.tokens, now=c.now,
-                                                     tz=c.tz, reminder=c.reminder),
     card.ApprovalDecided: lambda c: approval_decided(c.deployment, c.index, tz=c.tz),
     card.RequesterNews: lambda c: TextOnly(requester_line(c)),
     **{kind: _in_thread(say) for kind, say in _NOTES.items()},

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTex
 from bot.domain.deploy_cards import RequesterNews
 from bot.domain.deployment_model import DecisionTokens, Deployment, DeploymentState, StageState
 from bot.render.blocks import Message, context, message, notice, section, when
+from bot.render.dashboard_links import dashboard_link
 from bot.render.deploy_blocks import CANCELLED, EXPIRED, REJECTED
 from bot.render.durations import humanize
 from bot.render.mrkdwn import escape
@@ -65,9 +66,10 @@ def _gate_of(d: Deployment, index: int) -> str:
 
 
 def approval_request(d: Deployment, index: int, tokens: DecisionTokens, *, now: datetime,
-                     tz: str, reminder: bool = False) -> Message:
+                     tz: str, reminder: bool = False, page: str = "") -> Message:
     """The direct message asking one person to decide a gate, with its buttons; a reminder
-    when it has waited a ``remind`` interval. Re-rendered as votes come in."""
+    when it has waited a ``remind`` interval. Re-rendered as votes come in. ``page``: the
+    deployment's page on the dashboard, its story and trail a click away ("": no link)."""
     stage = d.stages[index]
     opened = stage.gate_opened_at or now
     if reminder:
@@ -80,6 +82,8 @@ def approval_request(d: Deployment, index: int, tokens: DecisionTokens, *, now: 
     facts += [f"<@{v.user_id}> approved" for v in stage.approvals]
     if expires := stage.gate_expires_at:
         facts.append(f"expires {when(expires, tz)}")
+    if shown := dashboard_link(page):
+        facts.append(shown)
     blocks: list[Block] = [section(head), context(" · ".join(facts))]
     buttons = [ButtonElement(text=PlainTextObject(text=label), action_id=action, value=token,
                              style=style)

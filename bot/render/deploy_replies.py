@@ -25,6 +25,7 @@ from bot.domain.deploy_results import (
     UseCaseStatus,
 )
 from bot.render.blocks import Message, notice
+from bot.render.dashboard_links import NO_LINKS, DashboardLinks
 from bot.render.deploy_blocks import (
     CANCELLED,
     history_message,
@@ -44,8 +45,8 @@ def reject_label(gate: GateToReject) -> str:
     return f"{gate.slug} {gate.version} · {gate.stage}"
 
 
-def reply(done: DeployAnswer) -> Message:
-    """The answer to ``done``."""
+def reply(done: DeployAnswer, links: DashboardLinks = NO_LINKS) -> Message:
+    """The answer to ``done``; a deployment shown links to its page under ``links``."""
     match done:
         case DeploymentStarted(deployment_id=n, slug=slug, version=version, channel=channel):
             dry = " It is a *dry run*: nothing is deployed." if done.dry_run else ""
@@ -66,9 +67,10 @@ def reply(done: DeployAnswer) -> Message:
         case NotifyPreference(enabled=enabled, changed=changed):
             return setting_message(enabled, changed=changed)
         case DeploymentShown(deployment=d, events=events, now=now, tz=tz):
-            return status_message(d, events, now=now, tz=tz)
+            return status_message(d, events, now=now, tz=tz,
+                                  page=links.deployment(d.use_case, d.id))
         case UseCaseStatus():
-            return use_case_status(done)
+            return use_case_status(done, links)
         case RunningNow(active=active, frozen=frozen, tz=tz):
             return running_message(active, frozen_lines(frozen, tz))
         case DeployHistory(slug=slug, deployments=past, tz=tz):
@@ -76,7 +78,7 @@ def reply(done: DeployAnswer) -> Message:
     raise AssertionError(f"no words for {done!r}")
 
 
-def use_case_status(s: UseCaseStatus) -> Message:
+def use_case_status(s: UseCaseStatus, links: DashboardLinks = NO_LINKS) -> Message:
     """Its active or latest deployment, with what runs in production, its lock and the freeze
     it is in now (the end shown is when deployments may really start again)."""
     notes = [note for note in (f"🎯 *In production:* {production_line(s.production, s.tz)}",
@@ -84,7 +86,8 @@ def use_case_status(s: UseCaseStatus) -> Message:
                                f"❄️ Frozen: {describe(s.frozen, s.tz)}" if s.frozen else "") if note]
     if s.latest is None:
         return notice("\n".join([*notes, f"No deployments of *{s.slug}* yet."]))
-    return status_message(s.latest, s.events, now=s.now, tz=s.tz, notes=notes)
+    return status_message(s.latest, s.events, now=s.now, tz=s.tz, notes=notes,
+                          page=links.deployment(s.latest.use_case, s.latest.id))
 
 
 def _despite_freeze(c: StartedDespiteFreeze) -> Message:

@@ -1,5 +1,5 @@
-"""Between Slack and the web (SPEC "Web dashboard"): with a public URL, use case cards and
-deployment messages link to their dashboard page, and a pasted link to a use case's page unfurls
+"""Between Slack and the web (SPEC "Web dashboard"): with a public URL, use case cards,
+deployment messages, approval requests and `/deploy status` link to their dashboard page, and a pasted link to a use case's page unfurls
 into its summary — sent through the outbox to the fake Slack's ``chat.unfurl``, only where the
 use case may be seen, once however often Slack retries the event."""
 
@@ -61,6 +61,10 @@ async def test_cards_and_deployment_messages_link_to_their_page(linked: Simulato
         assert links_in(card) == [page(sim)], post_text(card)
     at_gate = latest(sim)
     assert links_in(at_gate) == [f"{page(sim)}#deployment-1"]
+    [asked] = [p for p in posts(sim) if "asks for your approval" in p["text"]]  # alice's DM
+    assert links_in(asked) == [f"{page(sim)}#deployment-1"]
+    for status in ("/deploy status churn", "/deploy status 1"):
+        assert links_in(private_reply(await sim.command(status))) == [f"{page(sim)}#deployment-1"]
     await press(sim, at_gate, "deploy_approve")
     ended = [p for p in posts(sim) if p["text"].startswith("Deployment 1: churn 1.0.0")
              and "succeeded" in p["text"]]
@@ -71,7 +75,8 @@ async def test_cards_and_deployment_messages_link_to_their_page(linked: Simulato
 async def test_without_a_public_url_nothing_links(sim: Simulator) -> None:
     await _use_case_to_the_gate(sim)
     shown = private_reply(await sim.command("/usecase show churn"))
-    for message in [*posts(sim), shown, latest(sim)]:
+    status = private_reply(await sim.command("/deploy status churn"))
+    for message in [*posts(sim), shown, status, latest(sim)]:
         assert OPEN not in post_text(message)
 
 
