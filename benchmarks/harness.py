@@ -153,13 +153,12 @@ async def py_spy(pid: int, folder: str | None) -> asyncio.subprocess.Process | N
     py-spy's raw (collapsed stacks) format, one file per phase in ``folder``."""
     if folder is None:
         return None
-    Path(folder).mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once a round, before it
+    Path(folder).mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before sampling
     out = Path(folder) / f"bot-{pid}-{time.time_ns()}.txt"
     return await asyncio.create_subprocess_exec(
         "py-spy", "record", "--pid", str(pid), "--rate", "500", "--gil", "--nonblocking",
         "--format", "raw", "--output", str(out), stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL)
-
 
 
 # ── each size of a workspace ──────────────────────────────────────────────────────────────
