@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.runtime.timeline import MAX_MOMENTS
 from bot.simulator.clocks import movable
 from bot.simulator.fake_slack import RecordedCall
+from bot.simulator.pasting import say
 from bot.simulator.render_text import render_blocks, render_mrkdwn
 from bot.simulator.simulator import Simulator, Step
 from bot.simulator.strict import refusal
@@ -32,6 +33,8 @@ Simulator commands:
   in #ops        switch channel (new channels are created)
   in #deals private @bob   a new private channel of you, @bob and the bot (`group`: a group DM)
   home           open your App Home tab
+  say TEXT       post TEXT as a message ($DASHBOARD: the dashboard's address); with
+                 BIZDEVOPS_PUBLIC_URL set, a link to a use case's page unfurls, as in Slack
   click N        press button N of the messages above (or `click approve`: the newest one)
   submit f=v ... fill in the open dialog's fields by name and submit it, e.g.
                  submit slug=churn title="Predict churn" owner=@bob channel=#ops
@@ -87,6 +90,8 @@ class Shell:
             self.say(f"(you are now @{self.sim.switch_user(rest.strip())})")
         elif word == "in" and rest.strip():
             self.say(self._switch_channel(rest.split()))
+        elif word == "say" and rest.strip():
+            self.show((await say(self.sim, rest.strip().replace("$DASHBOARD", self.sim.base_url)))[1])
         elif word == "home":
             step, view = await self.sim.open_home()
             self.show(step, show_home=view)
@@ -181,6 +186,9 @@ class Shell:
             self._render(f"{where} · bizdevops{thread}", message, channel=channel)
         elif call.method == "chat.update":
             self._render(f"{where} · bizdevops (edited)", call.args, channel=channel)
+        elif call.method == "chat.unfurl":  # where: the message's channel, or the composer
+            for url, preview in (call.args.get("unfurls") or {}).items():
+                self._render(f"{where or 'your message'} · preview of {url}", preview, channel=None)
         elif call.method == "files.completeUploadExternal":
             self._show_uploads(call)
         elif call.method == "views.open":

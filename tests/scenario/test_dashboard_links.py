@@ -1,23 +1,22 @@
 """Between Slack and the web (SPEC "Web dashboard"): with a public URL, use case cards,
-deployment messages, approval requests and `/deploy status` link to their dashboard page, and a pasted link to a use case's page unfurls
-into its summary — sent through the outbox to the fake Slack's ``chat.unfurl``, only where the
-use case may be seen, once however often Slack retries the event."""
+deployment messages, approval requests and `/deploy status` link to their dashboard page, and a
+pasted link to a use case's page unfurls into its summary — sent through the outbox to the fake
+Slack's ``chat.unfurl``, only where the use case may be seen, once however often Slack retries
+the event; the shell's `say` shows it."""
 
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.simulator.fake_slack_state import FakeMessage
-from bot.simulator.signer import event_body
+from bot.simulator.pasting import link_shared_body
 from bot.simulator.simulator import Simulator, Step
 from tests.scenario.deploy_helpers import latest, press
 from tests.scenario.helpers import post_text, posts, private_reply
@@ -82,24 +81,13 @@ async def test_without_a_public_url_nothing_links(sim: Simulator) -> None:
 
 # ── unfurls ────────────────────────────────────────────────────────────────────────────────
 
-def _event(sim: Simulator, message: FakeMessage, urls: Sequence[str], *,
-           composing: bool) -> dict[str, Any]:
-    return {"type": "link_shared", "user": sim.user, "is_bot_user_member": True,
-            "channel": message.channel, "message_ts": message.unfurl_id if composing else message.ts,
-            "unfurl_id": message.unfurl_id, "source": "composer" if composing else "conversations_history",
-            "links": [{"domain": urlsplit(u).hostname, "url": u} for u in urls],
-            "event_ts": message.ts}
-
-
 async def paste(sim: Simulator, *urls: str, composing: bool = False,
                 retries: int = 0) -> tuple[FakeMessage, list[Step | int]]:
     """The current user posts (or writes) a message with ``urls`` in the current channel; Slack
     sends ``link_shared`` for it, signed, and again ``retries`` times as a retry."""
     message = sim.fake.person_says(sim.user, sim.channel, " ".join(f"<{u}>" for u in urls),
                                    composing=composing)
-    body = event_body(event=_event(sim, message, urls, composing=composing),
-                      team_id=sim.fake.team_id, api_app_id="A0SIM",
-                      event_id=f"Ev{uuid.uuid4().hex[:16].upper()}", event_time=1_700_000_000)
+    body = link_shared_body(sim, message, urls, composing=composing)
     steps: list[Step | int] = [await sim._send(body)]
     for retry in range(1, retries + 1):
         async with sim.http.post(sim.url, data=body.encode(),

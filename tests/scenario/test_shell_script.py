@@ -196,3 +196,19 @@ def test_each_session_keeps_its_own_chart_files(tmp_path: Path) -> None:
         charts.append(Path(path))
     assert charts[0] != charts[1] and charts[0].name == charts[1].name  # same file ID, own folder
     assert all(chart.read_bytes().startswith(b"\x89PNG") for chart in charts)
+
+
+def test_a_link_said_in_the_channel_unfurls(tmp_path: Path) -> None:
+    """`say` posts a message as the current user; with a public URL, Slack's ``link_shared``
+    for its dashboard link reaches the bot and the preview shows under the message."""
+    script = ('/usecase new churn "Predict customer churn"\n'
+              "say has anyone looked at $DASHBOARD/use-cases/churn lately?\n"
+              "say no links here\n")
+    result = _shell(tmp_path, script, BIZDEVOPS_PUBLIC_URL="https://bot.example.com")
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    [preview] = re.findall(r"#general · preview of (http://127\.0\.0\.1:\d+/use-cases/churn)", out)
+    after = out[out.index("preview of"):]
+    assert "Predict customer churn" in after.split("└")[0]
+    assert out.count("preview of") == 1, out  # the message without links: nothing to unfurl
+    assert "alice in #general> say has anyone looked at $DASHBOARD/use-cases/churn" in out
