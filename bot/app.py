@@ -235,6 +235,7 @@ def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebCl
                                     groups=directory)
     approvals = ApprovalService(db.uow, clock, directory, deployments, settings.timezone, settings.admins)
     conversations = SlackConversations(client)  # private channels: who is in them
+    links = web_root.links(settings)
     return _Services(
         use_cases=UseCaseService(uow=db.uow, clock=clock, directory=directory, pipelines=pipelines,
                                  dev_timebox=settings.dev_timebox, timezone=settings.timezone,
@@ -247,7 +248,8 @@ def _services(settings: Settings, clock: Clock, db: Database, client: AsyncWebCl
                               freezes=pipelines.freezes),
         reminders=ReminderService(db.uow, clock, settings.dev_timebox),
         home=HomeService(db.uow, clock, approvals, settings.admins, settings.dev_timebox,
-                         publish=lambda user, home: view_publisher(client)(user, home_blocks.home(home)),
+                         publish=lambda user, home: view_publisher(client)(
+                             user, home_blocks.home(home, links)),
                          announcements=db.outbox.recent_posts,
                          freezes=pipelines.freezes, timezone=settings.timezone, conversations=conversations),
         kpis=KpiService(db.uow, clock, kpi_config.sources,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,11 +14,12 @@ from bot.domain.home_facts import GateWaiting, HomeFacts
 from bot.domain.production import Production
 from bot.domain.usecases import Phase, UseCase
 from bot.render.blocks import bulleted, context, header, overdue_flag, phase_label, section
+from bot.render.dashboard_links import NO_LINKS, DashboardLinks
 from bot.render.deploy_blocks import title
 from bot.render.deploy_words import attention_line, progress_bar
 from bot.render.durations import humanize
 from bot.render.freeze_blocks import frozen_lines
-from bot.render.mrkdwn import escape, one_line
+from bot.render.mrkdwn import escape, link, one_line
 from bot.render.production_words import short_production
 from bot.slack import ids
 
@@ -34,30 +35,34 @@ class HomeApproval:
     waiting: str  # "waiting 3 hours · 1 more approval needed"
     approve_token: str
     reject_token: str
+    page: str = ""  # the deployment's dashboard page ("": no link)
 
 
-def home(f: HomeFacts) -> dict[str, Any]:
-    """The Home tab of what the service found for its viewer (bot/services/home.py)."""
+def home(f: HomeFacts, links: DashboardLinks = NO_LINKS) -> dict[str, Any]:
+    """The Home tab of what the service found for its viewer (bot/services/home.py); under
+    ``links``, each use case and running deployment links to its dashboard page."""
     attention = [attention_line(slug, f.production.get(slug), f.locks.get(slug), f.tz)
                  for slug in f.attention]
     return home_view(f.viewer, f.use_cases, now=f.now, timebox=f.timebox,
-                     approvals=[_approval(g) for g in f.approvals],
-                     running=[_running_line(d) for d in f.running],
+                     approvals=[_approval(g, links) for g in f.approvals],
+                     running=[_running_line(d, links) for d in f.running],
                      announcements=[f"<#{channel}> {one_line(text, 200)}"
                                     for channel, text in f.announcements],
                      freezes=frozen_lines(f.frozen, f.tz), production=f.production,
-                     attention=attention)
+                     attention=attention, page=links.use_case)
 
 
-def _approval(g: GateWaiting) -> HomeApproval:
+def _approval(g: GateWaiting, links: DashboardLinks) -> HomeApproval:
     return HomeApproval(f"{g.use_case} {g.version} · {g.stage} (deployment {g.deployment_id})",
                         f"requested by <@{g.requested_by}> · waiting {humanize(g.waiting)} · "
-                        f"{g.missing} more needed", g.approve_token, g.reject_token)
+                        f"{g.missing} more needed", g.approve_token, g.reject_token,
+                        links.deployment(g.use_case, g.deployment_id))
 
 
-def _running_line(d: Deployment) -> str:
+def _running_line(d: Deployment, links: DashboardLinks) -> str:
     stage = d.current_stage
-    line = f"• {escape(title(d))}" + (f" · *{stage.name}*" if stage else "")
+    named = link(links.deployment(d.use_case, d.id), title(d)) or escape(title(d))
+    line = f"• {named}" + (f" · *{stage.name}*" if stage else "")
     if stage is not None and stage.waves:
         line += " · " + progress_bar(stage.targets_done(), stage.targets_total())
     return line
@@ -67,7 +72,8 @@ def home_view(user_id: str, use_cases: Sequence[UseCase], *, now: datetime, time
               approvals: Sequence[HomeApproval] = (), running: Sequence[str] = (),
               announcements: Sequence[str] = (), freezes: Sequence[str] = (),
               production: Mapping[str, Production] | None = None,
-              attention: Sequence[str] = ()) -> dict[str, Any]:
+              attention: Sequence[str] = (), page: Callable[[str], str] = lambda _slug: ""
+              ) -> dict[str, Any]:
     """The Home tab: what needs the viewer's attention and waits for them first, then the
     freeze windows open for their use cases (mrkdwn lines: whether they can deploy now), their
     use cases with what runs in production, and what moves."""
@@ -77,7 +83,8 @@ def home_view(user_id: str, use_cases: Sequence[UseCase], *, now: datetime, time
     if approvals:
         items.append(header(f"✋ Waiting for your approval ({len(approvals)})"))
         for a in approvals[:MAX_HOME_APPROVALS]:
-            items += [section(f"*{escape(a.label)}*\n{a.waiting}"), _decision_buttons(a)]
+            label = link(a.page, a.label) or escape(a.label)
+            items += [section(f"*{label}*\n{a.waiting}"), _decision_buttons(a)]
         if len(approvals) > MAX_HOME_APPROVALS:
             items.append(context(f"… and {len(approvals) - MAX_HOME_APPROVALS} more waiting"))
     items += _section("❄️ Freezes", freezes, "")
@@ -89,7 +96,8 @@ def home_view(user_id: str, use_cases: Sequence[UseCase], *, now: datetime, time
     for uc in use_cases:
         role = "owner" if uc.owner_id == user_id else (uc.role_of(user_id) or "")
         flag = overdue_flag(uc, now, timebox)
-        lines.append(f"*{uc.slug}* — {escape(uc.title)} · {phase_label(uc.phase)} · you: {role}"
+        name = link(page(uc.slug), uc.slug) or uc.slug
+        lines.append(f"*{name}* — {escape(uc.title)} · {phase_label(uc.phase)} · you: {role}"
                      + f"\n      🎯 {short_production((production or {}).get(uc.slug))}"
                      + (f"\n      {flag}" if flag else "")
                      + f"\n      ➡️ {next_action(uc, user_id, overdue=bool(flag))}")

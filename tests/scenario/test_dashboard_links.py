@@ -1,5 +1,5 @@
 """Between Slack and the web (SPEC "Web dashboard"): with a public URL, use case cards,
-deployment messages, approval requests and `/deploy status` link to their dashboard page, and a
+deployment messages, approval requests, `/deploy status` and Home link to their dashboard page, and a
 pasted link to a use case's page unfurls into its summary — sent through the outbox to the fake
 Slack's ``chat.unfurl``, only where the use case may be seen, once however often Slack retries
 the event; the shell's `say` shows it."""
@@ -64,6 +64,11 @@ async def test_cards_and_deployment_messages_link_to_their_page(linked: Simulato
     assert links_in(asked) == [f"{page(sim)}#deployment-1"]
     for status in ("/deploy status churn", "/deploy status 1"):
         assert links_in(private_reply(await sim.command(status))) == [f"{page(sim)}#deployment-1"]
+    _step, home = await sim.open_home()  # alice's: her use case, the gate she decides
+    assert home is not None
+    shown_home = json.dumps(home["blocks"], ensure_ascii=False)
+    assert f"<{page(sim)}|churn>" in shown_home
+    assert f"<{page(sim)}#deployment-1|churn 1.0.0 · deploy (deployment 1)>" in shown_home
     await press(sim, at_gate, "deploy_approve")
     ended = [p for p in posts(sim) if p["text"].startswith("Deployment 1: churn 1.0.0")
              and "succeeded" in p["text"]]
@@ -77,6 +82,8 @@ async def test_without_a_public_url_nothing_links(sim: Simulator) -> None:
     status = private_reply(await sim.command("/deploy status churn"))
     for message in [*posts(sim), shown, status, latest(sim)]:
         assert OPEN not in post_text(message)
+    _step, home = await sim.open_home()
+    assert home is not None and "/use-cases/" not in json.dumps(home["blocks"])
 
 
 # ── unfurls ────────────────────────────────────────────────────────────────────────────────
