@@ -40,7 +40,7 @@ class HomeApproval:
 
 def home(f: HomeFacts, links: DashboardLinks = NO_LINKS) -> dict[str, Any]:
     """The Home tab of what the service found for its viewer (bot/services/home.py); under
-    ``links``, each use case and running deployment links to its dashboard page."""
+    ``links``, each use case, gate and running deployment links to its dashboard page."""
     attention = [attention_line(slug, f.production.get(slug), f.locks.get(slug), f.tz)
                  for slug in f.attention]
     return home_view(f.viewer, f.use_cases, now=f.now, timebox=f.timebox,
@@ -76,7 +76,8 @@ def home_view(user_id: str, use_cases: Sequence[UseCase], *, now: datetime, time
               ) -> dict[str, Any]:
     """The Home tab: what needs the viewer's attention and waits for them first, then the
     freeze windows open for their use cases (mrkdwn lines: whether they can deploy now), their
-    use cases with what runs in production, and what moves."""
+    use cases with what runs in production, and what moves. ``page``: a use case's dashboard
+    page ("": no link)."""
     items: list[Block] = [ActionsBlock(block_id="home-actions", elements=[ButtonElement(
         text="New use case", action_id=ids.HOME_NEW_USECASE, value="new", style="primary")]),
         *_section(f"⚠️ Needs attention ({len(attention)})", attention, "use cases")]
