@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,7 +49,7 @@ def home(f: HomeFacts, links: DashboardLinks = NO_LINKS) -> dict[str, Any]:
                      announcements=[f"<#{channel}> {one_line(text, 200)}"
                                     for channel, text in f.announcements],
                      freezes=frozen_lines(f.frozen, f.tz), production=f.production,
-                     attention=attention, page=links.use_case)
+                     attention=attention, links=links)
 
 
 def _approval(g: GateWaiting, links: DashboardLinks) -> HomeApproval:
@@ -72,36 +72,21 @@ def home_view(user_id: str, use_cases: Sequence[UseCase], *, now: datetime, time
               approvals: Sequence[HomeApproval] = (), running: Sequence[str] = (),
               announcements: Sequence[str] = (), freezes: Sequence[str] = (),
               production: Mapping[str, Production] | None = None,
-              attention: Sequence[str] = (), page: Callable[[str], str] = lambda _slug: ""
-              ) -> dict[str, Any]:
+              attention: Sequence[str] = (), links: DashboardLinks = NO_LINKS) -> dict[str, Any]:
     """The Home tab: what needs the viewer's attention and waits for them first, then the
     freeze windows open for their use cases (mrkdwn lines: whether they can deploy now), their
-    use cases with what runs in production, and what moves. ``page``: a use case's dashboard
-    page ("": no link)."""
+    use cases with what runs in production (each linking to its page under ``links``), and
+    what moves."""
     items: list[Block] = [ActionsBlock(block_id="home-actions", elements=[ButtonElement(
         text="New use case", action_id=ids.HOME_NEW_USECASE, value="new", style="primary")]),
-        *_section(f"⚠️ Needs attention ({len(attention)})", attention, "use cases")]
-    if approvals:
-        items.append(header(f"✋ Waiting for your approval ({len(approvals)})"))
-        for a in approvals[:MAX_HOME_APPROVALS]:
-            label = link(a.page, a.label) or escape(a.label)
-            items += [section(f"*{label}*\n{a.waiting}"), _decision_buttons(a)]
-        if len(approvals) > MAX_HOME_APPROVALS:
-            items.append(context(f"… and {len(approvals) - MAX_HOME_APPROVALS} more waiting"))
-    items += _section("❄️ Freezes", freezes, "")
-    items.append(header("Your use cases"))
+        *_section(f"⚠️ Needs attention ({len(attention)})", attention, "use cases"),
+        *_approval_blocks(approvals), *_section("❄️ Freezes", freezes, ""),
+        header("Your use cases")]
     if not use_cases:
         items.append(section("You own or work on no use case yet. "
                              "Start one with the *New use case* button above or `/usecase new`."))
-    lines = []
-    for uc in use_cases:
-        role = "owner" if uc.owner_id == user_id else (uc.role_of(user_id) or "")
-        flag = overdue_flag(uc, now, timebox)
-        name = link(page(uc.slug), uc.slug) or uc.slug
-        lines.append(f"*{name}* — {escape(uc.title)} · {phase_label(uc.phase)} · you: {role}"
-                     + f"\n      🎯 {short_production((production or {}).get(uc.slug))}"
-                     + (f"\n      {flag}" if flag else "")
-                     + f"\n      ➡️ {next_action(uc, user_id, overdue=bool(flag))}")
+    lines = [_use_case_line(uc, user_id, now, timebox, (production or {}).get(uc.slug),
+                            links.use_case(uc.slug)) for uc in use_cases]
     budget = MAX_HOME_BLOCKS - len(items) - 8  # room for the sections below
     items += bulleted(lines, max_blocks=max(2, budget - 2 * bool(running) - 2 * bool(announcements)),
                       more="use cases")
@@ -109,6 +94,30 @@ def home_view(user_id: str, use_cases: Sequence[UseCase], *, now: datetime, time
               *_section("📣 Recent announcements", announcements, "")]
     items.append(context("Updated " + now.strftime("%Y-%m-%d %H:%M UTC")))
     return {"type": "home", "blocks": [b.to_dict() for b in items[:MAX_HOME_BLOCKS]]}
+
+
+def _approval_blocks(approvals: Sequence[HomeApproval]) -> list[Block]:
+    """The gates waiting for the viewer, each with its two buttons (the first few)."""
+    if not approvals:
+        return []
+    items: list[Block] = [header(f"✋ Waiting for your approval ({len(approvals)})")]
+    for a in approvals[:MAX_HOME_APPROVALS]:
+        label = link(a.page, a.label) or escape(a.label)
+        items += [section(f"*{label}*\n{a.waiting}"), _decision_buttons(a)]
+    if len(approvals) > MAX_HOME_APPROVALS:
+        items.append(context(f"… and {len(approvals) - MAX_HOME_APPROVALS} more waiting"))
+    return items
+
+
+def _use_case_line(uc: UseCase, user_id: str, now: datetime, timebox: timedelta,
+                   production: Production | None, page: str) -> str:
+    role = "owner" if uc.owner_id == user_id else (uc.role_of(user_id) or "")
+    flag = overdue_flag(uc, now, timebox)
+    name = link(page, uc.slug) or uc.slug
+    return (f"*{name}* — {escape(uc.title)} · {phase_label(uc.phase)} · you: {role}"
+            + f"\n      🎯 {short_production(production)}"
+            + (f"\n      {flag}" if flag else "")
+            + f"\n      ➡️ {next_action(uc, user_id, overdue=bool(flag))}")
 
 
 _NEXT = {
