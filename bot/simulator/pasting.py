@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from bot.simulator.signer import event_body
+from bot.simulator.simulator import Simulator, Step
 
 if TYPE_CHECKING:
     from bot.simulator.fake_slack_state import FakeMessage
-    from bot.simulator.simulator import Simulator, Step
 
 _LINK = re.compile(r"https?://[^\s<>|]+")
 
@@ -23,8 +23,6 @@ _LINK = re.compile(r"https?://[^\s<>|]+")
 async def say(sim: Simulator, text: str, *, composing: bool = False) -> tuple[FakeMessage, Step]:
     """The current user posts ``text`` in the current channel (``composing``: is still writing
     it, as Slack unfurls in the composer too)."""
-    from bot.simulator.simulator import Step
-
     ours = urlsplit(sim.base_url).netloc
     urls = [url for url in _LINK.findall(text) if urlsplit(url).netloc == ours]
     message = sim.fake.person_says(sim.user, sim.channel, text, composing=composing)
