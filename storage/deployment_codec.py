@@ -184,6 +184,6 @@ def columns(d: Deployment) -> dict[str, object]:
         "state": d.state.value, "finished_at": d.finished_at, "detail": d.detail,
         "stages": [stage_to_json(s) for s in d.stages], "next_at": d.next_deadline(),
         "launch_pending": bool(step and not step.launched),
-        "production": placement_to_json(d.production) if d.production else None,
+        "production": placement_to_json(d.production),  # [] when nothing placed: SQL NULL is "unknown"
         "attention": unsettled(d.production), **change_columns(d.change),
     }

@@ -158,8 +158,9 @@ class DeploymentRow(Base):
     # The last stage's start and end, beside the JSON: DORA reads thousands of these.
     production_started_at: Mapped[datetime | None]
     production_finished_at: Mapped[datetime | None]
-    # Which targets run which version as this deployment left them (bot.domain.production);
-    # NULL for dry runs and for deployments older than this record.
+    # Which targets run which version as this deployment left them (bot.domain.production), []
+    # when nothing was placed; NULL for deployments older than this record (0015 filled in each
+    # use case's newest real one). Older code wrote JSON null for []: both read as nothing placed.
     production: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     # What its version is, when known (bot.domain.changes.Change); NULL kind: not known.
     change_kind: Mapped[str | None] = mapped_column(String(16))

@@ -160,7 +160,7 @@ class MemoryDeploymentRepository:
                 if d.use_case not in newest or (newest[d.use_case].id or 0) < d.id:
                     newest[d.use_case] = d
         return {slug: Production(d.production, d.id or 0, d.state.is_active)
-                for slug, d in newest.items() if d.production}
+                for slug, d in newest.items()}
 
     async def set_lock(self, lock: DeployLock) -> None:
         self._ensure_use_case(lock.use_case)

@@ -63,9 +63,9 @@ async def test_the_card_read_is_what_the_unit_of_work_reads(store: Store) -> Non
     assert [m.user_id for m in churn.use_case.team] == ["U2", "U3"]
     assert churn.use_case.history[-1].note == "ready: <@U2> & co"
     assert churn.use_case.history[-1].at == START + HOUR  # an aware UTC datetime, as stored
-    if store.kind != "memory":  # the twin has no production for a deployment that placed nothing
-        assert churn.production is not None and churn.production.deployment_id == 1  # not the dry run
-        assert churn.production.placement == ()
+    # The newest real deployment placed nothing yet: production is known, and empty.
+    assert churn.production is not None and churn.production.deployment_id == 1  # not the dry run
+    assert churn.production.placement == ()
     fraud = await store.cards.use_case_card("fraud")
     assert fraud is not None and fraud.kpi_target is None and fraud.production is None
 
