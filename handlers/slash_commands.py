@@ -132,7 +132,7 @@ def register(app: AsyncApp, use_cases: UseCaseService, deployments: DeploymentSe
     """``links``: where the dashboard shows what a card or a deployment is about."""
     runs = {USECASE: _usecase(use_cases, dialogs, links),
             DEPLOY: _deploy(deployments, dialogs.deploys, freezes, changes, links),
-            METRIC: _metric(metrics, kpis, background), DIGEST: _digest(digests, background)}
+            METRIC: _metric(metrics, kpis, background), DIGEST: _digest(digests, background, links)}
     for grammar in COMMANDS:
         _listen(app, grammar, runs[grammar], admins, background, dialogs, use_cases)
 
@@ -259,7 +259,7 @@ def _charted(work: Callable[[], Awaitable[tuple[MetricResult, ChartRequest | Non
     return Later(table, name, upload)
 
 
-def _digest(digests: DigestService, background: AfterAck) -> Run:
+def _digest(digests: DigestService, background: AfterAck, links: DashboardLinks) -> Run:
     async def run(cmd: DigestCommand, who: Actor, where: Where) -> Message | Later:
         channel = where.channel
         match cmd:
@@ -267,7 +267,7 @@ def _digest(digests: DigestService, background: AfterAck) -> Run:
                 background.spawn_heavy(digests.post_now(channel), "digest_now")
                 return metric_replies.digest_coming()
             case PreviewDigest():
-                return Later(lambda: _previewed(digests.preview(channel)), "digest_preview")
+                return Later(lambda: _previewed(digests.preview(channel), links), "digest_preview")
             case ScheduleDigest():
                 return await _worded(digests.set_schedule(channel, cmd.cron, cmd.tz, who.user_id))
             case StopDigest():
@@ -277,8 +277,8 @@ def _digest(digests: DigestService, background: AfterAck) -> Run:
     return run
 
 
-async def _previewed(work: Awaitable[DigestData]) -> Message:
-    return digest_blocks.render_digest(await work)
+async def _previewed(work: Awaitable[DigestData], links: DashboardLinks) -> Message:
+    return digest_blocks.render_digest(await work, links)
 
 
 async def upload_chart(client: AsyncWebClient, channel: str, chart: ChartRequest,

@@ -6,7 +6,7 @@ ways: the address a message links to, and which use case a pasted address is abo
 
 from __future__ import annotations
 
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from bot.domain.usecases import SLUG_RE
 
@@ -17,6 +17,11 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 def use_case_url(base: str, slug: str) -> str:
     """The use case's page: its story, KPIs and deployments."""
     return f"{base}{USE_CASES}{slug}"
+
+
+def channel_url(base: str, channel_id: str) -> str:
+    """The portfolio filtered to the use cases a channel homes."""
+    return f"{base}/?channel={quote(channel_id, safe='')}"
 
 
 def deployment_url(base: str, slug: str, deployment_id: int) -> str:

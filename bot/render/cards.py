@@ -27,7 +27,7 @@ Table = dict[type, Callable[[Any], Message]]
 def table(links: DashboardLinks = NO_LINKS) -> Table:
     return one_table(
         deploy_card_words.cards(links), deploy_replies.CARDS, freeze_blocks.CARDS,
-        metric_replies.CARDS, registry_blocks.CARDS, undo_notes.CARDS, unfurl_blocks.CARDS,
+        metric_replies.cards(links), registry_blocks.CARDS, undo_notes.CARDS, unfurl_blocks.CARDS,
         usecase_blocks.cards(links))
 
 

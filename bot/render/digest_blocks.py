@@ -45,6 +45,7 @@ from bot.render.blocks import (
     message,
     section,
 )
+from bot.render.dashboard_links import NO_LINKS, DashboardLinks, dashboard_link
 from bot.render.deploy_blocks import STATE_LABELS
 from bot.render.deploy_words import attention_line
 from bot.render.durations import humanize
@@ -66,10 +67,12 @@ class _Part:
     urgent: bool = False
 
 
-def render_digest(data: DigestData) -> Message:
-    """Header, period, phase counts; urgent sections; the quiet line or what moved; DORA."""
+def render_digest(data: DigestData, links: DashboardLinks = NO_LINKS) -> Message:
+    """Header, period (and the channel's use cases in the dashboard); phase counts; urgent
+    sections; the quiet line or what moved; DORA."""
     parts = [p for p in _parts(data) if p.lines]
-    top: list[Block] = [header(f"📋 BizDevOps digest — {_day(data.now, data.tz)}"), context(_period(data))]
+    period = " · ".join(filter(None, [_period(data), dashboard_link(links.channel(data.channel_id))]))
+    top: list[Block] = [header(f"📋 BizDevOps digest — {_day(data.now, data.tz)}"), context(period)]
     if phases := phase_summary(data.phases):
         top.append(section(phases))
     quiet = [section(_quiet_line(data))] if _quiet(data) else []

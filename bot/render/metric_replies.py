@@ -26,6 +26,7 @@ from bot.domain.metric_results import (
 from bot.domain.metrics import Target
 from bot.render import digest_blocks, kpi_blocks, metric_blocks
 from bot.render.blocks import Message, notice, when
+from bot.render.dashboard_links import DashboardLinks
 from bot.render.dora_changes import compare
 from bot.render.metric_blocks import target_status
 from bot.render.mrkdwn import escape
@@ -99,6 +100,11 @@ def dev_overdue(card: DevOverdue) -> Message:
         f"⏰ *{card.slug}* has been in Dev for {card.weeks_in_dev:.0f} weeks, over its "
         f"{card.timebox_weeks:.0f}-week time box. <@{card.owner_id}>, time to "
         f"`/usecase advance {card.slug}` or go `back` with the business?")
+
+
+def cards(links: DashboardLinks) -> dict[type, Callable[[Any], Message]]:
+    """The metric cards' words; a digest links its channel's use cases in the dashboard."""
+    return {**CARDS, DigestData: lambda d: digest_blocks.render_digest(d, links)}
 
 
 CARDS: dict[type, Callable[[Any], Message]] = {

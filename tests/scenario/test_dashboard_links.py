@@ -1,14 +1,15 @@
 """Between Slack and the web (SPEC "Web dashboard"): with a public URL, use case cards,
-deployment messages, approval requests, `/deploy status` and Home link to their dashboard page, and a
-pasted link to a use case's page unfurls into its summary — sent through the outbox to the fake
-Slack's ``chat.unfurl``, only where the use case may be seen, once however often Slack retries
-the event; the shell's `say` shows it."""
+deployment messages, approval requests, `/deploy status` and Home link to their dashboard page
+and digests to their channel's use cases; a pasted link to a use case's page unfurls into its
+summary — sent through the outbox to the fake Slack's ``chat.unfurl``, only where the use case
+may be seen, once however often Slack retries the event; the shell's `say` shows it."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -76,8 +77,25 @@ async def test_cards_and_deployment_messages_link_to_their_page(linked: Simulato
     assert links_in(latest(sim)) == [f"{page(sim)}#deployment-1"]  # edited in place, still linked
 
 
+async def test_digests_link_the_use_cases_of_their_channel(linked: Simulator, clock: ManualClock) -> None:
+    sim = linked
+    await sim.command('/usecase new churn "Predict churn"')
+    await sim.command("/digest now")
+    await sim.command('/digest schedule "0 9 * * *" tz=UTC')
+    clock.advance(timedelta(days=1))
+    assert await sim.app.scheduler.fire(sim.channel) is True
+    await sim.app.settle()
+
+    digests = [p for p in posts(sim) if "BizDevOps digest" in p["blocks"][0]["text"]["text"]]
+    assert len(digests) == 2, [p["text"] for p in posts(sim)]
+    for digest in digests:  # in the period's line, under the header
+        assert links_in(digest) == [f"{sim.base_url}/?channel={sim.channel}"]
+        assert OPEN in digest["blocks"][1]["elements"][0]["text"]
+
+
 async def test_without_a_public_url_nothing_links(sim: Simulator) -> None:
     await _use_case_to_the_gate(sim)
+    await sim.command("/digest now")
     shown = private_reply(await sim.command("/usecase show churn"))
     status = private_reply(await sim.command("/deploy status churn"))
     for message in [*posts(sim), shown, status, latest(sim)]:
