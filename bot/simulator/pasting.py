@@ -28,7 +28,7 @@ async def say(sim: Simulator, text: str, *, composing: bool = False) -> tuple[Fa
     message = sim.fake.person_says(sim.user, sim.channel, text, composing=composing)
     if not urls:
         return message, Step(200)
-    return message, await sim._send(link_shared_body(sim, message, urls, composing=composing))
+    return message, await sim.send_signed(link_shared_body(sim, message, urls, composing=composing))
 
 
 def link_shared_body(sim: Simulator, message: FakeMessage, urls: Sequence[str], *,

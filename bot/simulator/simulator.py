@@ -175,7 +175,7 @@ class Simulator:
             team_id=self.fake.team_id, trigger_id=self._trigger(),
             response_url=self.fake.new_response_url(channel=self.channel, user_id=self.user),
         )
-        return await self._send(body, wait=wait)
+        return await self.send_signed(body, wait=wait)
 
     def button_number(self, label: str) -> int:
         """The newest button whose text is ``label`` (case-insensitive), e.g. "approve"."""
@@ -197,9 +197,9 @@ class Simulator:
                 channel=target.channel, user_id=self.user,
                 message_ts=(target.message or {}).get("ts")),
         )
-        return await self._send(body, settle=self._answered())
+        return await self.send_signed(body, settle=self.answered())
 
-    def _answered(self) -> Any:
+    def answered(self) -> Any:
         """Buttons are acked first and handled after: wait until the clicker got an answer."""
         posts, opened = len(self.fake.response_posts), len(self.fake.opened_views)
         dms = len([c for c in self.fake.calls if c.args.get("channel") == self.user])
@@ -222,7 +222,7 @@ class Simulator:
         submitted = {**view, "id": f"V{next(self._ids):08d}", "state": {"values": values}}
         body = view_submission_body(user_id=self.user, user_name=self.name_of(self.user),
                                     team_id=self.fake.team_id, view=submitted)
-        step = await self._send(body, settle=self._answered())
+        step = await self.send_signed(body, settle=self.answered())
         answer = step.reply or {}
         if answer.get("response_action") == "errors":
             self._submitted.discard(view.get("id"))
@@ -238,10 +238,11 @@ class Simulator:
         body = event_body(event=event, team_id=self.fake.team_id, api_app_id="A0SIM",
                           event_id=f"Ev{uuid.uuid4().hex[:16].upper()}",
                           event_time=int(self.clock.now().timestamp()))
-        step = await self._send(body, settle=lambda: len(self.fake.calls_to("views.publish")) > before)
+        step = await self.send_signed(body, settle=lambda: len(self.fake.calls_to("views.publish")) > before)
         return step, self.fake.views.get(self.user)
 
-    async def _send(self, body: str, *, settle: Any = None, wait: bool = True) -> Step:
+    async def send_signed(self, body: str, *, settle: Any = None, wait: bool = True) -> Step:
+        """POST ``body`` to the bot signed as Slack signs it; wait for what it set off."""
         first, first_response = len(self.fake.calls), len(self.fake.response_posts)
         async with self.http.post(self.url, data=body.encode(),
                                   headers=self.signer.headers(body)) as response:

@@ -50,7 +50,7 @@ async def press(sim: Simulator, message: dict[str, Any], action_id: str) -> Step
         response_url=sim.fake.new_response_url(channel=message["channel"], user_id=sim.user),
         trigger_id=f"{next(_TRIGGERS)}.press.trigger",  # each click is a new interaction
     )
-    return await sim._send(body, settle=sim._answered())
+    return await sim.send_signed(body, settle=sim.answered())
 
 
 def said(step: Step) -> str:

@@ -320,7 +320,7 @@ async def click(sim: Simulator, message: FakeMessage, action: dict[str, Any]) ->
         response_url=sim.fake.new_response_url(channel=message.channel, user_id=sim.user,
                                                message_ts=message.ts),
     )
-    return await sim._send(body, settle=sim._answered())
+    return await sim.send_signed(body, settle=sim.answered())
 
 
 def private_replies(step: Step) -> str:

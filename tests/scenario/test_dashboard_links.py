@@ -113,7 +113,7 @@ async def paste(sim: Simulator, *urls: str, composing: bool = False,
     message = sim.fake.person_says(sim.user, sim.channel, " ".join(f"<{u}>" for u in urls),
                                    composing=composing)
     body = link_shared_body(sim, message, urls, composing=composing)
-    steps: list[Step | int] = [await sim._send(body)]
+    steps: list[Step | int] = [await sim.send_signed(body)]
     for retry in range(1, retries + 1):
         async with sim.http.post(sim.url, data=body.encode(),
                                  headers=sim.signer.headers(body, retry_num=retry)) as response:

@@ -43,7 +43,7 @@ async def submit_view(sim: Simulator, values: dict[str, Any]) -> Step:
     submitted = {**view, "id": "V0SUBMIT", "state": {"values": values}}
     body = view_submission_body(user_id=sim.user, user_name=sim.name_of(sim.user),
                                 team_id=sim.fake.team_id, view=submitted, trigger_id="9.9.t")
-    return await sim._send(body, settle=sim._answered())
+    return await sim.send_signed(body, settle=sim.answered())
 
 
 def told(sim: Simulator, user: str) -> str:

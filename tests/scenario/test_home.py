@@ -72,7 +72,7 @@ async def press_on_home(sim: Simulator, view: dict[str, Any], action_id: str, in
         team_id=sim.fake.team_id, action=action, message=None, container=None,
         response_url="", trigger_id="1.2.home-trigger", view=view,
     )
-    return await sim._send(body, settle=sim._answered())
+    return await sim.send_signed(body, settle=sim.answered())
 
 
 def dms(sim: Simulator, user: str) -> list[str]:
