@@ -19,9 +19,9 @@ def use_case_url(base: str, slug: str) -> str:
     return f"{base}{USE_CASES}{slug}"
 
 
-def channel_url(base: str, channel_id: str) -> str:
-    """The portfolio filtered to the use cases a channel homes."""
-    return f"{base}/?channel={quote(channel_id, safe='')}"
+def portfolio_url(base: str, channel_id: str | None = None) -> str:
+    """The portfolio: every use case, or those a channel homes."""
+    return f"{base}/" + (f"?channel={quote(channel_id, safe='')}" if channel_id else "")
 
 
 def deployment_url(base: str, slug: str, deployment_id: int) -> str:

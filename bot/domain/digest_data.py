@@ -116,6 +116,7 @@ class DigestData:
     freezes: list[FreezeWindow] = field(default_factory=list)  # open now, for the scope's use cases
     attention: list[NeedsAttention] = field(default_factory=list)
     production: list[tuple[str, Production]] = field(default_factory=list)  # newest deployed first
+    workspace: bool = False  # the channel homes no use case: it covers the workspace's public ones
 
     def total(self, name: str) -> int:
         return self.totals.get(name, len(getattr(self, name)))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from slack_sdk.models.blocks import Block
 
-from bot.domain.dashboard_urls import channel_url, deployment_url, use_case_url
+from bot.domain.dashboard_urls import deployment_url, portfolio_url, use_case_url
 from bot.render.blocks import context
 from bot.render.mrkdwn import link
 
@@ -23,8 +23,8 @@ class DashboardLinks:
     def use_case(self, slug: str) -> str:
         return use_case_url(self.base, slug) if self.base else ""
 
-    def channel(self, channel_id: str) -> str:
-        return channel_url(self.base, channel_id) if self.base else ""
+    def portfolio(self, channel_id: str | None = None) -> str:
+        return portfolio_url(self.base, channel_id) if self.base else ""
 
     def deployment(self, slug: str, deployment_id: int | None) -> str:
         if not self.base:

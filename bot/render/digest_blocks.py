@@ -68,10 +68,11 @@ class _Part:
 
 
 def render_digest(data: DigestData, links: DashboardLinks = NO_LINKS) -> Message:
-    """Header, period (and the channel's use cases in the dashboard); phase counts; urgent
-    sections; the quiet line or what moved; DORA."""
+    """Header, period (and what it covers in the dashboard); phase counts; urgent sections; the
+    quiet line or what moved; DORA."""
     parts = [p for p in _parts(data) if p.lines]
-    period = " · ".join(filter(None, [_period(data), dashboard_link(links.channel(data.channel_id))]))
+    page = links.portfolio(None if data.workspace else data.channel_id)
+    period = " · ".join(filter(None, [_period(data), dashboard_link(page)]))
     top: list[Block] = [header(f"📋 BizDevOps digest — {_day(data.now, data.tz)}"), context(period)]
     if phases := phase_summary(data.phases):
         top.append(section(phases))
@@ -255,7 +256,8 @@ def _period_word(data: DigestData) -> str:
 def _period(data: DigestData) -> str:
     since = f"Since {_day(data.since, data.tz)}, {_clock(data.since, data.tz)}" if data.since \
         else "First digest here"
-    return f"{since} · <#{data.channel_id}> · times in {data.tz}"
+    covers = " · the use cases of every public channel (none is homed here)" if data.workspace else ""
+    return f"{since} · <#{data.channel_id}>{covers} · times in {data.tz}"
 
 
 def _day(at: datetime, tz: str) -> str:

@@ -172,7 +172,7 @@ class DigestService:
             deployment_states=states,
             freezes=await frozen_in_channel(uow, self.freezes, scope.channel_id, now, public_only=not own),
             attention=[data.NeedsAttention(a.slug, a.production, a.lock) for a in attention.rows],
-            production=running.rows,
+            production=running.rows, workspace=not own,
         )
 
 

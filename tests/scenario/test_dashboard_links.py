@@ -92,6 +92,12 @@ async def test_digests_link_the_use_cases_of_their_channel(linked: Simulator, cl
         assert links_in(digest) == [f"{sim.base_url}/?channel={sim.channel}"]
         assert OPEN in digest["blocks"][1]["elements"][0]["text"]
 
+    sim.switch_channel("random")  # homes no use case: its digest covers every public channel's
+    await sim.command("/digest now")
+    [elsewhere] = posts(sim, sim.channel)
+    assert links_in(elsewhere) == [f"{sim.base_url}/"]
+    assert "the use cases of every public channel" in elsewhere["blocks"][1]["elements"][0]["text"]
+
 
 async def test_without_a_public_url_nothing_links(sim: Simulator) -> None:
     await _use_case_to_the_gate(sim)

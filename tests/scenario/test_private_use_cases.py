@@ -165,11 +165,13 @@ async def test_a_workspace_digest_leaves_private_use_cases_and_their_counts_out(
         await as_user(sim, "dave", "/digest now", "data-science")  # no use cases of its own
         text = digest_text(sim, sim.channel)
         assert "*1 use case* · 💼 Biz 1" in text
+        assert "the use cases of every public channel (none is homed here)" in text
         for secret in ("pricing", SECRET, "term sheet", "margin", "DORA", "1.0.0"):
             assert secret not in text, secret
         # #deals' own digest is for its members: there it all is.
         await as_user(sim, "alice", "/digest now", "deals")
         own = digest_text(sim, deals)
+        assert "every public channel" not in own
         for said in ("pricing", "term sheet", "margin", "DORA", "1.0.0"):
             assert said in own, said
 
