@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -73,7 +74,7 @@ class _Pages:
 
     async def deployments(self, request: web.Request) -> web.Response:
         try:
-            where, before = _deployments_query(request.query)
+            where, before = _deployments_query(request.query, self.tz)
         except BadInput as bad:
             return self.refused(request, bad)
         found = await self.dashboard.deployments(_id(request), where, before)
@@ -86,7 +87,7 @@ class _Pages:
 
     async def audit(self, request: web.Request) -> web.Response:
         try:
-            where, after = _audit_query(request.query)
+            where, after = _audit_query(request.query, self.tz)
         except BadInput as bad:
             return self.refused(request, bad)
         page = await self.dashboard.audit(_id(request), where, after)
@@ -134,9 +135,9 @@ def _portfolio_query(query: Any) -> tuple[PortfolioFilter, str | None]:
     return where, _slug(query, "after")
 
 
-def _moment(query: Any, name: str, *, end_of_day: bool = False) -> datetime | None:
-    """A day (2026-03-01, from a date field: its start, or with ``end_of_day`` its end, in UTC)
-    or an RFC 3339 moment."""
+def _moment(query: Any, name: str, tz: str, *, end_of_day: bool = False) -> datetime | None:
+    """A day of the dashboard's time zone (2026-03-01, from a date field: its first moment, or
+    with ``end_of_day`` its last, so that the day reads back as itself) or an RFC 3339 moment."""
     raw = _text(query, name, 40)
     if raw is None:
         return None
@@ -144,11 +145,13 @@ def _moment(query: Any, name: str, *, end_of_day: bool = False) -> datetime | No
         day = date.fromisoformat(raw)
     except ValueError:
         return rfc3339(raw, name)
-    start = datetime.combine(day, time(), tzinfo=UTC)
-    return start + timedelta(days=1) if end_of_day else start
+    if end_of_day:
+        day += timedelta(days=1)
+    start = datetime.combine(day, time(), tzinfo=ZoneInfo(tz)).astimezone(UTC)
+    return start - timedelta(microseconds=1) if end_of_day else start
 
 
-def _deployments_query(query: Any) -> tuple[DeploymentFilter, int | None]:
+def _deployments_query(query: Any, tz: str) -> tuple[DeploymentFilter, int | None]:
     _only(query, ("use_case", "result", "since", "until", "before"))
     result = _text(query, "result", 20)
     states = [s.value for s in DeploymentState]
@@ -158,13 +161,13 @@ def _deployments_query(query: Any) -> tuple[DeploymentFilter, int | None]:
     if before is not None and not before.isdigit():
         raise BadInput(f"before: {before!r} is not a deployment number.")
     where = DeploymentFilter(_slug(query, "use_case"), DeploymentState(result) if result else None,
-                             _moment(query, "since"), _moment(query, "until", end_of_day=True))
+                             _moment(query, "since", tz), _moment(query, "until", tz, end_of_day=True))
     return where, int(before) if before else None
 
 
-def _audit_query(query: Any) -> tuple[AuditFilter, tuple[datetime, int, int] | None]:
+def _audit_query(query: Any, tz: str) -> tuple[AuditFilter, tuple[datetime, int, int] | None]:
     _only(query, ("use_case", "since", "until", "after"))
-    where = AuditFilter(_moment(query, "since"), _moment(query, "until", end_of_day=True),
+    where = AuditFilter(_moment(query, "since", tz), _moment(query, "until", tz, end_of_day=True),
                         _slug(query, "use_case"))
     raw = _text(query, "after", 80)
     if raw is None:

@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
@@ -136,16 +137,16 @@ def deployments(p: DeploymentsPage, viewer: str, tz: str) -> str:
              "took": humanize(d.finished_at - d.requested_at) if d.finished_at else "under way"}
             for d in p.deployments]
     w = p.where
-    since, until = _day(w.since), _day(w.until)
     next_href = _query("/deployments", use_case=w.use_case, result=w.result.value if w.result else None,
-                       since=since, until=until, before=p.before) if p.before else None
+                       since=_stamp(w.since), until=_stamp(w.until), before=p.before) if p.before else None
     return _page("deployments.html", "Deployments", "/deployments", viewer, tz, where=w, rows=rows,
-                 results=[s.value for s in DeploymentState], since=since, until=until,
-                 next_href=next_href)
+                 results=[s.value for s in DeploymentState], since=_day(w.since, tz),
+                 until=_day(w.until, tz), next_href=next_href)
 
 
-def _day(at: datetime | None) -> str:
-    return at.date().isoformat() if at else ""
+def _day(at: datetime | None, tz: str) -> str:
+    """The day of the dashboard's time zone a filter's moment falls on, for its date field."""
+    return at.astimezone(ZoneInfo(tz)).date().isoformat() if at else ""
 
 
 def dora(shown: DoraShown, viewer: str, tz: str, charts: list[dict[str, Any]]) -> str:
@@ -176,7 +177,7 @@ def audit(p: AuditPage, viewer: str, tz: str, after: str | None) -> str:
     filters = {"use_case": w.use_case, "since": _stamp(w.since), "until": _stamp(w.until)}
     next_href = _query("/audit", **filters, after=after) if after else None
     return _page("audit.html", "Audit trail", "/audit", viewer, tz, where=w, rows=rows,
-                 since=_day(w.since), until=_day(w.until), next_href=next_href,
+                 since=_day(w.since, tz), until=_day(w.until, tz), next_href=next_href,
                  csv_href=_query("/api/v1/audit", **filters, format="csv"),
                  json_href=_query("/api/v1/audit", **filters, format="json"))
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import html as markup
 import re
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
+from bot.clock import ManualClock
+from bot.config import Settings
 from bot.domain import usecases
 from bot.simulator.simulator import Simulator
 from tests.scenario.deploy_helpers import latest, press
@@ -130,3 +133,24 @@ async def test_a_malformed_query_says_how_to_write_it(sim: Simulator) -> None:
                             ("/?after=Not%20A%20Slug", "is not a use case slug")):
             status, html = await _page(sim, b, path)
             assert status == 400 and words in _text(html), (path, _text(html)[:300])
+
+
+async def test_a_day_filter_is_a_day_of_the_dashboards_zone_and_reads_back_as_itself(
+        settings: Settings) -> None:
+    """Berlin is an hour ahead of UTC in March: a deployment at 23:30 UTC on the 4th was asked
+    for on the 5th there."""
+    clock = ManualClock(datetime(2026, 3, 4, 23, 30, tzinfo=UTC))
+    async with Simulator(replace(settings, timezone="Europe/Berlin"), clock=clock) as sim:
+        await sim.command('/usecase new churn "Predict churn"')
+        await sim.command("/usecase team churn add @erin devops")
+        sim.switch_user("erin")
+        await sim.command("/deploy churn 1.0.0")  # waits for alice's approval
+        sim.switch_user("alice")
+        async with browser() as b:
+            await sign_in(sim, b, "/")
+            for path in ("/deployments", "/audit"):
+                _, on_the_5th = await _page(sim, b, f"{path}?since=2026-03-05&until=2026-03-05")
+                assert 'value="2026-03-05"' in on_the_5th and "2026-03-06" not in on_the_5th, path
+                assert "churn" in _text(on_the_5th), path
+                _, on_the_4th = await _page(sim, b, f"{path}?since=2026-03-04&until=2026-03-04")
+                assert 'value="2026-03-04"' in on_the_4th and "1.0.0" not in _text(on_the_4th), path
