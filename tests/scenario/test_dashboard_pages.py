@@ -10,12 +10,14 @@ import html as markup
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain import usecases
 from bot.simulator.simulator import Simulator
 from tests.scenario.deploy_helpers import latest, press
+from tests.scenario.dora_support import deploy_approved, real_simulator
 from tests.scenario.test_private_use_cases import SECRET, with_deals
 from tests.scenario.web_support import Browser, browser, sign_in
 
@@ -154,3 +156,21 @@ async def test_a_day_filter_is_a_day_of_the_dashboards_zone_and_reads_back_as_it
                 assert "churn" in _text(on_the_5th), path
                 _, on_the_4th = await _page(sim, b, f"{path}?since=2026-03-04&until=2026-03-04")
                 assert 'value="2026-03-04"' in on_the_4th and "1.0.0" not in _text(on_the_4th), path
+
+
+async def test_no_page_repeats_an_id(settings: Settings, clock: ManualClock, tmp_path: Path) -> None:
+    """Ids name the charts' titles and text alternatives to screen readers: one each."""
+    async with real_simulator(settings, clock, tmp_path) as sim:  # DORA counts real deployments
+        await sim.command('/usecase new churn "Predict churn"')
+        await sim.command("/usecase team churn add @erin devops")
+        await sim.command("/metric record churn auc 0.8")
+        await deploy_approved(sim, clock, "churn", "1.0.0", timedelta(hours=2))
+        async with browser() as b:
+            await sign_in(sim, b, "/")
+            for path in ("/", "/use-cases/churn", "/deployments", "/dora", "/audit"):
+                status, html = await _page(sim, b, path)
+                ids = re.findall(r'\sid="([^"]+)"', html)
+                assert status == 200 and ids, path
+                assert len(ids) == len(set(ids)), (path, sorted(i for i in ids if ids.count(i) > 1))
+            _, dora = await _page(sim, b, "/dora")
+    assert dora.count("<svg ") == 4
