@@ -1,11 +1,13 @@
 """`GET /api/v1/audit?since=&until=&use_case=&format=csv|json` for a person signed in to the
 dashboard or an ``audit:read`` token (SPEC "Audit export"): one row per audit event — a phase
 change or a deployment event: at, actor, use_case, deployment_id, action, detail — as CSV with a
-header or JSON Lines, streamed a page at a time, oldest first."""
+header or JSON Lines, streamed a page at a time, oldest first. A use case homed in a private
+channel is exported only to a person in that channel: a token is nobody's, and gets none."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 
 from aiohttp import web
@@ -24,6 +26,9 @@ FORMATS = {"csv": "text/csv", "json": "application/x-ndjson"}
 KNOWN = ("since", "until", "use_case", "format")
 # A signed-in person's export: the filter narrowed to what they may see.
 Narrow = Callable[[AuditFilter, Viewer], Awaitable[AuditFilter]]
+PUBLIC_ONLY: frozenset[str] = frozenset()  # the private channels a token is in: none
+# Who may read it is no business of a cache or of a browser's guess at the type.
+HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
 def register(web_app: web.Application, tokens: TokenService, export: AuditExport, tz: str,
@@ -40,7 +45,10 @@ def register(web_app: web.Application, tokens: TokenService, export: AuditExport
             return web.json_response({"error": str(bad)}, status=400)
         if isinstance(viewer, Viewer):
             where = await narrow(where, viewer)
-        response = web.StreamResponse(headers={"Content-Type": f"{FORMATS[form]}; charset=utf-8"})
+        else:
+            where = replace(where, channels=PUBLIC_ONLY)
+        response = web.StreamResponse(
+            headers={"Content-Type": f"{FORMATS[form]}; charset=utf-8", **HEADERS})
         await response.prepare(request)
         first = True
         async for page in export.pages(where):
@@ -56,9 +64,9 @@ def register(web_app: web.Application, tokens: TokenService, export: AuditExport
 
 
 def _query(request: web.Request) -> tuple[AuditFilter, str]:
-    q = request.query
-    if unknown := sorted(set(q) - set(KNOWN)):
+    if unknown := sorted(set(request.query) - set(KNOWN)):
         raise BadInput(f"unknown parameter {unknown[0]!r}; the known ones: {', '.join(KNOWN)}")
+    q = {name: value for name, value in request.query.items() if value}  # empty: not given
     form = q.get("format", "csv")
     if form not in FORMATS:
         raise BadInput(f"format: expected csv or json, not {form[:20]!r}")

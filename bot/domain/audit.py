@@ -14,8 +14,8 @@ class AuditFilter:
     since: datetime | None = None    # events after this moment
     until: datetime | None = None    # up to and including this moment
     use_case: str | None = None      # one use case's slug
-    # Whose eyes: None, everything (an audit:read token); else public use cases and those homed
-    # in these private channels (the ones a signed-in person is in).
+    # Whose eyes: None, everything; else public use cases and those homed in these private
+    # channels (the ones a signed-in person is in; none for an audit:read token).
     channels: frozenset[str] | None = None
 
 

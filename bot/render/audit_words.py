@@ -70,8 +70,17 @@ def csv_lines(events: list[AuditEvent], tz: str, *, header: bool) -> str:
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
     if header:
         writer.writeheader()
-    writer.writerows(export_fields(e, tz) for e in events)
+    writer.writerows({k: _inert(v) for k, v in export_fields(e, tz).items()} for e in events)
     return out.getvalue()
+
+
+# What a spreadsheet takes for the start of a formula: a cell starting so (a reason someone
+# typed) gets a leading apostrophe, which the spreadsheet shows as text (OWASP, CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value: object) -> object:
+    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
 
 
 def json_lines(events: list[AuditEvent], tz: str) -> str:

@@ -92,4 +92,4 @@ async def test_a_persons_eyes_leave_out_private_use_cases_they_are_not_in(store:
 
     assert await slugs(AuditFilter(channels=frozenset())) == {"churn"}
     assert await slugs(AuditFilter(channels=frozenset({"GSECRET"}))) == {"churn", "fraud"}
-    assert await slugs(AuditFilter()) == {"churn", "fraud"}  # a token's export: everything
+    assert await slugs(AuditFilter()) == {"churn", "fraud"}  # nobody's eyes: everything

@@ -10,11 +10,13 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from bot.domain.audit import AuditFilter
+from bot.domain.audit import AuditEvent, AuditFilter
+from bot.render.audit_words import csv_lines, json_lines
 from bot.services.audit import AuditExport
 from bot.services.tokens import TokenService
 from bot.simulator.simulator import Simulator
 from tests.scenario.deploy_helpers import latest, press
+from tests.scenario.test_private_use_cases import SECRET, with_deals
 
 COLUMNS = ["at", "actor", "use_case", "deployment_id", "action", "detail"]
 
@@ -125,3 +127,45 @@ async def test_an_export_is_read_a_page_at_a_time_and_misses_nothing(sim: Simula
     assert [e.id for p in pages for e in p] == [e.id for e in everything]
     assert len({e.deployment_id for e in everything if e.deployment_id}) == 3
     assert [e.detail for e in everything if e.action == "cancelled"] == ["wrong model"] * 2
+
+
+async def test_a_token_exports_no_use_case_of_a_private_channel(sim: Simulator) -> None:
+    """Only a private channel's members see its use cases (SPEC "Guarantees"): a token is no
+    member; a signed-in member exports them (tests/scenario/test_web_sign_in.py)."""
+    await with_deals(sim)
+    secret = await token(sim, "audit:read")
+    _, _, body = await get(sim, "?format=json", secret)
+    rows = [json.loads(line) for line in body.splitlines()]
+    assert {r["use_case"] for r in rows} == {"churn"} and SECRET not in body
+    _, _, none = await get(sim, "?format=json&use_case=pricing", secret)
+    assert none == ""
+
+
+async def test_a_reason_typed_like_a_formula_stays_text_in_a_spreadsheet(sim: Simulator) -> None:
+    await sim.command('/usecase new churn "Predict churn"')
+    await sim.command("/usecase team churn add @erin devops")
+    sim.switch_user("erin")
+    await sim.command("/deploy churn 1.0.0")  # waits at the gate for alice
+    await sim.command('/deploy cancel 1 "=HYPERLINK(""http://evil.example"",""x"")"')
+    secret = await token(sim, "audit:read")
+    _, _, body = await get(sim, "", secret)
+    assert "deploy: =HYPERLINK(" in body  # after the stage's name: text already
+    # A reason with no stage before it (an override's, a cancel before any stage ran) comes
+    # first in its cell: the apostrophe keeps it text.
+    typed = AuditEvent(1, sim.clock.now(), "UERIN", "churn", 1, "cancelled", None, None,
+                       '=HYPERLINK("http://evil.example","x")')
+    [_, row] = list(csv.reader(io.StringIO(csv_lines([typed], "UTC", header=True))))
+    assert row[5] == """'=HYPERLINK("http://evil.example","x")"""
+    assert json.loads(json_lines([typed], "UTC"))["detail"].startswith("=HYPERLINK(")  # data
+
+
+async def test_empty_parameters_are_no_filter_and_no_one_caches_the_export(sim: Simulator) -> None:
+    await released(sim)
+    secret = await token(sim, "audit:read")
+    status, kind, body = await get(sim, "?since=&until=&use_case=&format=", secret)
+    assert (status, kind.split(";")[0]) == (200, "text/csv")
+    assert body == (await get(sim, "", secret))[2]
+    headers = {"Authorization": f"Bearer {secret}"}
+    async with sim.http.get(f"{sim.base_url}/api/v1/audit", headers=headers) as response:
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
