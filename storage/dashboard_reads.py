@@ -1,21 +1,23 @@
 """The web dashboard's lists (``bot.services.read_ports.DashboardReads``): the portfolio by slug
-(the unique index on it pages it) with the newest value of each KPI its use cases watch, and
-deployments newest first by id, each narrowed in SQL to what one person may see."""
+(the unique index on it pages it) with the newest value of each KPI its use cases watch,
+deployments newest first by id, each narrowed in SQL to what one person may see, and one use
+case's deployments a page at a time."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select, union
+from sqlalchemy import ColumnElement, Select, func, select, union, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dashboard import DeploymentFilter, PortfolioFilter
-from bot.domain.deployment_model import Event
+from bot.domain.deployment_model import Deployment, Event
 from bot.domain.usecases import Phase, UseCase
 from bot.services.ports import StoredPoint
 from bot.services.read_ports import DeploymentSummary
 from bot.services.use_case_ports import Sight
+from storage.deployment_codec import to_deployment
 from storage.kpi_models import MetricPointRow, MetricTargetRow
 from storage.models import DeploymentEventRow, DeploymentRow, UseCaseRow
 
@@ -120,6 +122,23 @@ class SqlDashboardReads:
         rows = await self._session.execute(query.order_by(D.id.desc()).limit(limit))
         return [DeploymentSummary(r.id, r.slug, r.version, r.state, r.requested_by, r.requested_at,
                                   r.finished_at, r.dry_run, r.kind, r.pipeline) for r in rows]
+
+    async def story(self, slug: str, upto: int | None, limit: int) -> list[Deployment]:
+        """One use case's deployments newest first by id, from ``upto`` down: the newest ``limit``
+        of its real ones and of its dry runs, each a range of the index (use_case_id, dry_run,
+        id), merged — a page costs what it shows, however many the use case has."""
+        use_case = select(U.id).where(U.slug == slug).scalar_subquery()
+
+        def newest(dry_run: bool) -> Select[tuple[int]]:
+            query = select(D.id).where(D.use_case_id == use_case, D.dry_run == dry_run)
+            if upto is not None:
+                query = query.where(D.id <= upto)
+            return select(query.order_by(D.id.desc()).limit(limit).subquery().c.id)
+
+        ids = union_all(newest(False), newest(True)).subquery()
+        rows = await self._session.scalars(
+            select(D).where(D.id.in_(select(ids.c.id))).order_by(D.id.desc()).limit(limit))
+        return [to_deployment(r) for r in rows]
 
     async def trails(self, deployment_ids: Sequence[int]) -> dict[int, list[Event]]:
         rows = await self._session.execute(

@@ -150,6 +150,10 @@ class DashboardReads(Protocol):
                           limit: int) -> list[DeploymentSummary]:
         """Deployments newest first (by id), those before ``before``."""
         ...
+    async def story(self, slug: str, upto: int | None, limit: int) -> list[Deployment]:
+        """One use case's deployments newest first (by id), those up to ``upto`` (any id: one
+        of another use case's only marks where to start)."""
+        ...
     async def trails(self, deployment_ids: Sequence[int]) -> dict[int, list[Event]]:
         """Each deployment's events in order, in one statement (a page shows several)."""
         ...

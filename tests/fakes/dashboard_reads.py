@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.domain.dashboard import DeploymentFilter, PortfolioFilter
-from bot.domain.deployment_model import Event
+from bot.domain.deployment_model import Deployment, Event
 from bot.domain.usecases import Phase, UseCase
 from bot.services.ports import StoredPoint
 from bot.services.read_ports import DeploymentSummary
@@ -70,6 +70,13 @@ class MemoryDashboardReads:
                  and (before is None or (row.deployment.id or 0) < before)]
         found.sort(key=lambda d: d.id or 0, reverse=True)
         return [_summary(d) for d in found[:limit]]
+
+    async def story(self, slug: str, upto: int | None, limit: int) -> list[Deployment]:
+        found = [row.deployment for row in self._tables.deployments
+                 if row.deployment.use_case == slug
+                 and (upto is None or (row.deployment.id or 0) <= upto)]
+        found.sort(key=lambda d: d.id or 0, reverse=True)
+        return found[:limit]
 
     async def trails(self, deployment_ids: Sequence[int]) -> dict[int, list[Event]]:
         out: dict[int, list[Event]] = {i: [] for i in deployment_ids}

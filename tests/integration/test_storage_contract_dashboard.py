@@ -140,3 +140,29 @@ async def test_trails_of_several_deployments_in_one_read(store: Store) -> None:
         trails = await uow.dashboard.trails([first.id, second.id, 999])
     assert [(e.kind, e.actor) for e in trails[first.id]] == [("requested", "U1"), ("approved", "U2")]
     assert [e.kind for e in trails[second.id]] == ["requested"] and trails[999] == []
+
+
+async def test_a_use_cases_deployments_a_page_at_a_time(store: Store) -> None:
+    """Its real deployments and dry runs together, newest first by id, from any id down (one of
+    another use case's only marks where to start): never another use case's."""
+    await _seeded(store)
+    async with store.uow() as uow:
+        for i in range(5, 9):
+            await uow.deployments.add(deployment(i, START + i * HOUR, dry_run=i % 2 == 0))
+        await uow.commit()
+        [secret] = await uow.deployments.history("secret")
+
+    async def story(upto: int | None, limit: int = 50, slug: str = "churn") -> list[int | None]:
+        async with store.uow() as uow:
+            return [d.id for d in await uow.dashboard.story(slug, upto, limit)]
+
+    every = await story(None)
+    assert len(every) == 7 and every == sorted(every, reverse=True)
+    assert await story(None, 3) == every[:3]  # dry runs and real ones merged
+    assert await story(every[2], 3) == every[2:5]
+    assert secret.id is not None and secret.id not in every
+    assert await story(secret.id) == [i for i in every if i is not None and i < secret.id]
+    assert await story(None, slug="nosuch") == [] and await story(1, slug="secret") == []
+    async with store.uow() as uow:
+        [newest] = await uow.dashboard.story("churn", None, 1)
+    assert (newest.use_case, newest.version, newest.dry_run) == ("churn", "v8", True)
