@@ -19,6 +19,7 @@ from bot.domain.usecases import SLUG_RE, Phase
 from bot.render import web_pages
 from bot.services.dashboard import DashboardService
 from handlers.api_values import BadInput, rfc3339
+from handlers.grammar.parsing import MAX_ID, parse_id
 from handlers.web_session import VIEWER, viewer_of
 
 USER_ID = 32  # characters of a Slack user or channel ID, at most
@@ -63,7 +64,13 @@ class _Pages:
 
     async def use_case(self, request: web.Request) -> web.Response:
         slug = request.match_info["slug"]
-        story = await self.dashboard.use_case(_id(request), slug) if SLUG_RE.fullmatch(slug) else None
+        try:
+            _only(request.query, ("deployment",))
+            upto = _number(request.query, "deployment")
+        except BadInput as bad:
+            return self.refused(request, bad)
+        story = (await self.dashboard.use_case(_id(request), slug, upto)
+                 if SLUG_RE.fullmatch(slug) else None)
         if story is None:
             return _html(web_pages.message("No such use case", [
                 f"There is no use case {slug[:40]!r} that you may see: it may be spelled "
@@ -123,6 +130,16 @@ def _slug(query: Any, name: str) -> str | None:
     return slug
 
 
+def _number(query: Any, name: str) -> int | None:
+    """A deployment's number, as a page's own link carries it."""
+    raw = _text(query, name, 12)
+    if raw is None:
+        return None
+    if (number := parse_id(raw)) is None:
+        raise BadInput(f"{name}: {raw!r} is not a deployment number (1 to {MAX_ID}).")
+    return number
+
+
 def _portfolio_query(query: Any) -> tuple[PortfolioFilter, str | None]:
     _only(query, ("q", "phase", "owner", "domain", "channel", "after"))
     phase = _text(query, "phase", 16)
@@ -157,12 +174,9 @@ def _deployments_query(query: Any, tz: str) -> tuple[DeploymentFilter, int | Non
     states = [s.value for s in DeploymentState]
     if result is not None and result not in states:
         raise BadInput(f"result: {result!r} is not a result; write one of {', '.join(states)}.")
-    before = _text(query, "before", 12)
-    if before is not None and not before.isdigit():
-        raise BadInput(f"before: {before!r} is not a deployment number.")
     where = DeploymentFilter(_slug(query, "use_case"), DeploymentState(result) if result else None,
                              _moment(query, "since", tz), _moment(query, "until", tz, end_of_day=True))
-    return where, int(before) if before else None
+    return where, _number(query, "before")
 
 
 def _audit_query(query: Any, tz: str) -> tuple[AuditFilter, tuple[datetime, int, int] | None]:

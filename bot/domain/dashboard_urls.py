@@ -25,8 +25,9 @@ def portfolio_url(base: str, channel_id: str | None = None) -> str:
 
 
 def deployment_url(base: str, slug: str, deployment_id: int) -> str:
-    """A deployment, where its use case's page shows it."""
-    return f"{use_case_url(base, slug)}#deployment-{deployment_id}"
+    """A deployment, where its use case's page shows it: the page of its deployments that
+    starts with it (the newest page may long have moved past it)."""
+    return f"{use_case_url(base, slug)}?deployment={deployment_id}#deployment-{deployment_id}"
 
 
 def _origin(url: str) -> tuple[str, str, int, str] | None:

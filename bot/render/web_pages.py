@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from bot.domain.dashboard_urls import deployment_url, use_case_url
 from bot.domain.deployment_model import DeploymentState
 from bot.domain.dora import CHANGE_FAILURE_RATE, FREQUENCY, LEAD_TIME, TIME_TO_RESTORE
 from bot.domain.kpi_chart import KpiChart
@@ -111,7 +112,9 @@ def use_case(s: UseCaseStory, viewer: str, tz: str, timebox: Any,
                  owner=_name(s.names, uc.owner_id), team=team, history=history,
                  production=_read(production_line(s.production, tz), s.names), charts=charts,
                  days=(s.period[1] - s.period[0]).days,
-                 deployments=[_deployment(d, trail, s.names, tz) for d, trail in s.deployments])
+                 deployments=[_deployment(d, trail, s.names, tz) for d, trail in s.deployments],
+                 older_href=deployment_url("", uc.slug, s.older) if s.older else None,
+                 newest_href=f"{use_case_url('', uc.slug)}#deployments" if s.newer else None)
 
 
 def _deployment(d: Any, trail: Any, names: Mapping[str, str], tz: str) -> dict[str, Any]:
@@ -131,7 +134,8 @@ def _deployment(d: Any, trail: Any, names: Mapping[str, str], tz: str) -> dict[s
 
 
 def deployments(p: DeploymentsPage, viewer: str, tz: str) -> str:
-    rows = [{"id": d.id, "slug": d.slug, "version": d.version + (" (dry run)" if d.dry_run else ""),
+    rows = [{"id": d.id, "slug": d.slug, "href": deployment_url("", d.slug, d.id),
+             "version": d.version + (" (dry run)" if d.dry_run else ""),
              "state": d.state.replace("_", " "), "at": when(d.requested_at, tz),
              "by": _name(p.names, d.requested_by),
              "took": humanize(d.finished_at - d.requested_at) if d.finished_at else "under way"}
@@ -172,6 +176,8 @@ def audit(p: AuditPage, viewer: str, tz: str, after: str | None) -> str:
         fields = export_fields(e, tz, say=lambda mrkdwn: _read(mrkdwn, p.names))
         rows.append({"at": when(e.at, tz), "by": _name(p.names, e.actor), "slug": e.use_case,
                      "deployment_id": e.deployment_id, "action": e.action.replace("_", " "),
+                     "deployment_href": deployment_url("", e.use_case, e.deployment_id)
+                     if e.deployment_id else None,
                      "detail": fields["detail"]})
     w = p.where
     filters = {"use_case": w.use_case, "since": _stamp(w.since), "until": _stamp(w.until)}

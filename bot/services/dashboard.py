@@ -32,7 +32,7 @@ from bot.services.use_case_ports import Sight
 from bot.services.visibility import Conversations, may_see, member_of
 
 AUDIT_PAGE = 100
-STORY_DEPLOYMENTS = 10   # the newest deployments a use case's page shows, each with its trail
+STORY_DEPLOYMENTS = 10   # the deployments a use case's page shows at a time, each with its trail
 CHART_DAYS = 90          # a use case's KPI charts cover this many days
 HOMES_FRESH = timedelta(seconds=10)  # how long the private channels homing use cases are kept
 DORA_FRESH = timedelta(minutes=1)  # the DORA page is counted at most this often
@@ -64,6 +64,8 @@ class UseCaseStory:
     period: tuple[datetime, datetime]
     now: datetime
     names: dict[str, str]
+    older: int | None = None                # the next page starts at this deployment
+    newer: bool = False                     # this page does not start at the newest one
 
 
 @dataclass(frozen=True)
@@ -122,8 +124,10 @@ class DashboardService:
                          shown[-1].slug if len(found) > PORTFOLIO_PAGE else None,
                          self.clock.now(), names)
 
-    async def use_case(self, user_id: str, slug: str) -> UseCaseStory | None:
-        """None: there is none of that slug, or it is not theirs to see (the same answer)."""
+    async def use_case(self, user_id: str, slug: str,
+                       upto: int | None = None) -> UseCaseStory | None:
+        """None: there is none of that slug, or it is not theirs to see (the same answer).
+        Its deployments a page at a time: the newest, or those up to deployment ``upto``."""
         now = self.clock.now()
         since = now - timedelta(days=CHART_DAYS)
         async with self.reads() as uow:
@@ -131,7 +135,10 @@ class DashboardService:
             if uc is None:
                 return None
             production = await uow.deployments.production(slug)
-            history = await uow.deployments.history(slug, limit=STORY_DEPLOYMENTS)
+            found = await uow.dashboard.story(slug, upto, STORY_DEPLOYMENTS + 1)
+            history = found[:STORY_DEPLOYMENTS]
+            # A page of older ones links back to the newest, when there are newer ones.
+            newest = await uow.dashboard.story(slug, None, 1) if upto is not None else history[:1]
             events = await uow.dashboard.trails([d.id for d in history if d.id is not None])
             charts = await read_charts(uow, uc, CHART_DAYS, now)  # one unit of work a page
         if not await may_see(self.conversations, user_id, uc):  # Slack, after the read
@@ -141,8 +148,10 @@ class DashboardService:
                   *(d.requested_by for d in history),
                   *(e.actor for _d, trail in trails for e in trail if e.actor),
                   *(who for _d, trail in trails for e in trail for who in _asked(e.kind, e.detail))}
-        return UseCaseStory(uc, production, tuple(charts),
-                            tuple(trails), (since, now), now, await self.people.names(people))
+        newer = bool(newest) and (not history or (newest[0].id or 0) > (history[0].id or 0))
+        return UseCaseStory(uc, production, tuple(charts), tuple(trails), (since, now), now,
+                            await self.people.names(people),
+                            found[-1].id if len(found) > STORY_DEPLOYMENTS else None, newer)
 
     async def deployments(self, user_id: str, where: DeploymentFilter,
                           before: int | None = None) -> DeploymentsPage:

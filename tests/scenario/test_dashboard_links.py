@@ -60,21 +60,22 @@ async def test_cards_and_deployment_messages_link_to_their_page(linked: Simulato
     for card in (created, moved, shown):
         assert links_in(card) == [page(sim)], post_text(card)
     at_gate = latest(sim)
-    assert links_in(at_gate) == [f"{page(sim)}#deployment-1"]
+    one = f"{page(sim)}?deployment=1#deployment-1"  # the page of deployments starting with it
+    assert links_in(at_gate) == [one]
     [asked] = [p for p in posts(sim) if "asks for your approval" in p["text"]]  # alice's DM
-    assert links_in(asked) == [f"{page(sim)}#deployment-1"]
+    assert links_in(asked) == [one]
     for status in ("/deploy status churn", "/deploy status 1"):
-        assert links_in(private_reply(await sim.command(status))) == [f"{page(sim)}#deployment-1"]
+        assert links_in(private_reply(await sim.command(status))) == [one]
     _step, home = await sim.open_home()  # alice's: her use case, the gate she decides
     assert home is not None
     shown_home = json.dumps(home["blocks"], ensure_ascii=False)
     assert f"<{page(sim)}|churn>" in shown_home
-    assert f"<{page(sim)}#deployment-1|churn 1.0.0 · deploy (deployment 1)>" in shown_home
+    assert f"<{one}|churn 1.0.0 · deploy (deployment 1)>" in shown_home
     await press(sim, at_gate, "deploy_approve")
     ended = [p for p in posts(sim) if p["text"].startswith("Deployment 1: churn 1.0.0")
              and "succeeded" in p["text"]]
-    assert [links_in(p) for p in ended] == [[f"{page(sim)}#deployment-1"]]
-    assert links_in(latest(sim)) == [f"{page(sim)}#deployment-1"]  # edited in place, still linked
+    assert [links_in(p) for p in ended] == [[one]]
+    assert links_in(latest(sim)) == [one]  # edited in place, still linked
 
 
 async def test_digests_link_the_use_cases_of_their_channel(linked: Simulator, clock: ManualClock) -> None:
@@ -140,7 +141,7 @@ async def test_a_pasted_link_to_a_use_case_unfurls_into_its_summary(linked: Simu
     await sim.command("/metric record churn auc 0.83")
     sim.switch_user("bob")
     sim.switch_channel("ops")
-    url = f"{page(sim)}#deployment-4"
+    url = f"{page(sim)}?deployment=4#deployment-4"
 
     message, [step] = await paste(sim, url, "https://example.org/use-cases/churn")
 

@@ -15,11 +15,13 @@ from pathlib import Path
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain import usecases
+from bot.render.dashboard_links import DashboardLinks
 from bot.simulator.simulator import Simulator
 from tests.scenario.deploy_helpers import latest, press
 from tests.scenario.dora_support import deploy_approved, real_simulator
 from tests.scenario.test_private_use_cases import SECRET, with_deals
 from tests.scenario.web_support import Browser, browser, sign_in
+from tests.unit.test_dora import deployment
 
 
 async def _world(sim: Simulator) -> None:
@@ -84,7 +86,7 @@ async def test_a_member_reads_the_private_use_cases_story(sim: Simulator) -> Non
         assert "Biz → Dev: term sheet signed" in text
         assert re.search(r'id="deployment-\d+"', html) and "2.0" in text
         _, deployments = await _page(sim, b, "/deployments?use_case=pricing")
-        assert "/use-cases/pricing#deployment-" in deployments
+        assert re.search(r"/use-cases/pricing\?deployment=(\d+)#deployment-\1\"", deployments)
         _, audit = await _page(sim, b, "/audit?use_case=pricing")
         assert "phase changed" in _text(audit) and "requested" in _text(audit)
 
@@ -132,7 +134,12 @@ async def test_a_malformed_query_says_how_to_write_it(sim: Simulator) -> None:
                             ("/deployments?result=done", "'done' is not a result"),
                             ("/deployments?since=yesterday", "since"),
                             ("/audit?after=junk", "follow the page's own link"),
-                            ("/?after=Not%20A%20Slug", "is not a use case slug")):
+                            ("/?after=Not%20A%20Slug", "is not a use case slug"),
+                            ("/use-cases/churn?deployment=last", "'last' is not a deployment number"),
+                            ("/use-cases/churn?deployment=0", "'0' is not a deployment number"),
+                            ("/use-cases/churn?deployment=99999999999", "1 to 2147483647"),
+                            ("/use-cases/churn?page=2", "'page' is not a filter here"),
+                            ("/deployments?before=99999999999", "is not a deployment number")):
             status, html = await _page(sim, b, path)
             assert status == 400 and words in _text(html), (path, _text(html)[:300])
 
@@ -174,3 +181,40 @@ async def test_no_page_repeats_an_id(settings: Settings, clock: ManualClock, tmp
                 assert len(ids) == len(set(ids)), (path, sorted(i for i in ids if ids.count(i) > 1))
             _, dora = await _page(sim, b, "/dora")
     assert dora.count("<svg ") == 4
+
+
+def _shown(html: str) -> list[int]:
+    return [int(n) for n in re.findall(r'<section class="deployment" id="deployment-(\d+)"', html)]
+
+
+async def test_a_use_case_page_pages_its_deployments_and_every_link_finds_its_own(
+        sim: Simulator) -> None:
+    """churn's deployment 1 (erin's, approved by alice) and 12 more after pricing's 2: its page
+    shows the newest 10, then the older ones; a message's link to 1 opens the page that has it."""
+    await _world(sim)
+    async with sim.app.db.uow() as uow:
+        added = [(await uow.deployments.add(deployment(i, sim.clock.now()))).id for i in range(12)]
+        await uow.commit()
+    newest = sorted((i for i in added if i is not None), reverse=True)
+    assert newest[-1] == 3  # after churn's 1 and pricing's 2
+    async with browser() as b:
+        await sign_in(sim, b, "/use-cases/churn")
+        _, first = await _page(sim, b, "/use-cases/churn")
+        assert _shown(first) == newest[:10] and "Newest deployments" not in first
+        older = re.search(r'href="(/use-cases/churn\?deployment=(\d+)#deployment-\2)" rel="next">'
+                          r"Older deployments<", first)
+        assert older is not None and int(older.group(2)) == newest[10]
+        _, second = await _page(sim, b, older.group(1))
+        assert _shown(second) == [*newest[10:], 1] and 'rel="next"' not in second
+        assert '<a href="/use-cases/churn#deployments">Newest deployments</a>' in second
+
+        hop = await b.get(DashboardLinks(sim.base_url).deployment("churn", 1))  # as Slack links it
+        assert hop.status == 200 and _shown(hop.text) == [1]
+        assert "approved" in _text(hop.text) and "Alice" in _text(hop.text)  # its trail
+        _, listed = await _page(sim, b, "/deployments?use_case=churn")
+        assert f'href="/use-cases/churn?deployment={newest[0]}#deployment-{newest[0]}"' in listed
+
+        _, across = await _page(sim, b, "/use-cases/churn?deployment=2")  # pricing's number
+        assert _shown(across) == [1] and SECRET not in across and "pricing" not in across
+        _, before_any = await _page(sim, b, "/use-cases/pricing?deployment=1")
+        assert _shown(before_any) == [] and "No deployment of pricing is this old" in _text(before_any)

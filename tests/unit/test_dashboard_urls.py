@@ -35,7 +35,8 @@ LINKS = DashboardLinks(BASE)
 
 @pytest.mark.parametrize("url", [
     f"{BASE}/use-cases/churn", f"{BASE}/use-cases/churn/", f"{BASE}/use-cases/churn#deployment-7",
-    f"{BASE}/use-cases/churn?days=90", "https://DASH.example.com:443/use-cases/churn",
+    f"{BASE}/use-cases/churn?deployment=7#deployment-7", f"{BASE}/use-cases/churn?days=90",
+    "https://DASH.example.com:443/use-cases/churn",
 ])
 def test_a_link_to_a_use_case_page_names_its_use_case(url: str) -> None:
     assert use_case_of(BASE, url) == "churn"
@@ -55,7 +56,8 @@ def test_the_urls_messages_link_to_are_those_the_unfurls_recognise() -> None:
     base = "https://example.com/bizdevops"  # served under a path
     assert use_case_of(base, use_case_url(base, "churn")) == "churn"
     assert use_case_of(base, deployment_url(base, "churn", 7)) == "churn"
-    assert deployment_url(base, "churn", 7) == "https://example.com/bizdevops/use-cases/churn#deployment-7"
+    assert deployment_url(base, "churn", 7) == (
+        "https://example.com/bizdevops/use-cases/churn?deployment=7#deployment-7")
     assert use_case_of(base, "https://example.com/use-cases/churn") is None
     assert use_case_of("", use_case_url("", "churn")) is None  # no public URL: nothing is ours
 
@@ -90,7 +92,7 @@ def test_each_use_case_card_links_to_its_page(card: object) -> None:
 
 @pytest.mark.parametrize("card", _deployment_cards(), ids=lambda c: type(c).__name__)
 def test_each_deployment_message_links_to_where_its_page_shows_it(card: object) -> None:
-    assert _links_in(cards.words_for(LINKS)(card)) == [f"{BASE}/use-cases/churn#deployment-7"]
+    assert _links_in(cards.words_for(LINKS)(card)) == [f"{BASE}/use-cases/churn?deployment=7#deployment-7"]
 
 
 @pytest.mark.parametrize("card", _use_case_cards() + _deployment_cards(),

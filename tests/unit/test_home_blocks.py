@@ -33,6 +33,6 @@ def test_under_links_each_use_case_gate_and_running_deployment_links_to_its_page
     base = "https://bot.example.com"
     text = all_text(home(facts, DashboardLinks(base))["blocks"])
     assert f"*<{base}/use-cases/uc-0|uc-0>* — " in text
-    assert f"*<{base}/use-cases/uc-0#deployment-12|uc-0 1.2.0 · prod (deployment 12)>*" in text
-    assert f"• <{base}/use-cases/uc-0#deployment-13|Deployment 13: uc-0 " in text
+    assert f"*<{base}/use-cases/uc-0?deployment=12#deployment-12|uc-0 1.2.0 · prod (deployment 12)>*" in text
+    assert f"• <{base}/use-cases/uc-0?deployment=13#deployment-13|Deployment 13: uc-0 " in text
     assert base not in all_text(home(facts)["blocks"])  # no public URL: no links

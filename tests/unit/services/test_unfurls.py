@@ -53,7 +53,7 @@ async def test_a_link_to_a_use_case_page_unfurls_into_its_summary() -> None:
         await uow.use_cases.save(replace(uc, kpi="revenue"))
         await uow.commit()
     await kpis(db)
-    links = (PAGE, f"{PAGE}#deployment-3", "https://elsewhere.example.com/use-cases/churn")
+    links = (PAGE, f"{PAGE}?deployment=3#deployment-3", "https://elsewhere.example.com/use-cases/churn")
 
     assert await service(db).unfurl(SharedLinks(HERE, links)) == 2
 
