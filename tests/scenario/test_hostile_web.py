@@ -24,7 +24,7 @@ PATHS = st.one_of(st.sampled_from(["/login", "/login/callback", "/logout", "/", 
                   STRINGS.map(lambda s: "/use-cases/" + quote(s, safe="")))
 KEYS = st.sampled_from(["next", "code", "state", "error", "format", "since", "until", "use_case",
                         "nonce", "q", "phase", "owner", "domain", "channel", "after", "before",
-                        "result"])
+                        "result", "deployment"])
 METHODS = st.sampled_from(["GET", "GET", "GET", "HEAD", "POST", "PUT"])
 
 
@@ -51,8 +51,9 @@ async def test_hostile_requests_to_the_dashboards_side(sim: Simulator,
                               st.sampled_from(list(real.values())).map(lambda v: v[:-3] + "AAA"))
     cookies = st.dictionaries(st.sampled_from([SESSION_COOKIE, LOGIN_COOKIE, "other"]), cookie_values,
                               max_size=2)
-    queries = st.dictionaries(KEYS, st.one_of(STRINGS, st.just(state), st.just("//evil.example")),
-                              max_size=4)
+    numbers = st.integers(-1, 2**64).map(str)  # ids past what a 32-bit column holds, too
+    queries = st.dictionaries(KEYS, st.one_of(STRINGS, numbers, st.just(state),
+                                              st.just("//evil.example")), max_size=4)
     cases = st.tuples(PATHS, queries, cookies, METHODS, st.one_of(st.none(), STRINGS))
     authorize = f"{sim.fake.base_url}/openid/connect/authorize?"
 
