@@ -42,11 +42,12 @@ def test_a_business_reader_signs_in_with_slack_reads_every_page_and_signs_out(
     reads_the_portfolio_and_filters_it(tour)
     opens_a_use_case_from_the_portfolio(tour)
     filters_deployments_by_result(tour)
+    follows_a_deployment_to_the_page_that_has_it(tour)
     reads_dora(tour)
     downloads_the_audit_trail(tour, live)
     cannot_reach_the_private_use_case(tour)
     signs_out_and_is_sent_to_sign_in_again(tour, live)
-    assert len(tour.shots) == 11  # every page above, each checked
+    assert len(tour.shots) == 12  # every page above, each checked
     if os.environ.get("BIZDEVOPS_UPDATE_SCREENSHOTS") == "1":
         DOCS.mkdir(parents=True, exist_ok=True)
         for page, name in FOR_THE_README.items():
@@ -111,6 +112,19 @@ def filters_deployments_by_result(tour: Tour) -> None:
     tour.submit(filters, "/deployments", result="cancelled")
     assert tour.first_column() == [str(ws.cancelled)]
     tour.check("deployments-cancelled")
+
+
+def follows_a_deployment_to_the_page_that_has_it(tour: Tour) -> None:
+    """The older one's link opens the page of churn's deployments from it down, which links
+    back to the newest."""
+    ws = tour.workspace
+    tour.follow("Clear", "/deployments")
+    tour.follow(str(ws.succeeded), "/use-cases/churn", deployment=str(ws.succeeded))
+    assert "Deployment 1: 1.0.0 — succeeded" in tour.text()
+    assert "Deployment 2: 1.1.0" not in tour.text()
+    tour.check("use-case-older-deployments")
+    tour.follow("Newest deployments", "/use-cases/churn")
+    assert "Deployment 2: 1.1.0 — cancelled" in tour.text()
 
 
 def reads_dora(tour: Tour) -> None:
