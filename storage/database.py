@@ -32,6 +32,7 @@ from storage.deployments import SqlDeploymentRepository
 from storage.digest_reads import SqlDigestReads
 from storage.digests import SqlDigestRepository
 from storage.dora import SqlDoraQueries
+from storage.ended_sessions import SqlEndedSessions
 from storage.freezes import SqlFreezeRepository
 from storage.kpis import SqlKpiRepository
 from storage.metrics import SqlMetricRepository, SqlTokenRepository
@@ -208,6 +209,8 @@ class Database:
         self.clock = clock
         self.outbox = OutboxStore(self.sessions)
         self.requests = RequestLog(self.sessions)
+        # Sign-outs: written by POST /logout alone, read by the web guard on the pages' connections.
+        self.ended_sessions = SqlEndedSessions(self.sessions, self._page_sessions)
         self._publish = publish
         self._words = words
 

@@ -1,5 +1,5 @@
-"""Small tables operations keep beside the deployments: where the bot last knew an MLflow alias
-to point, who wants direct messages, and ad hoc freeze windows.
+"""Small tables kept beside the main ones: where the bot last knew an MLflow alias to point, who
+wants direct messages, ad hoc freeze windows, and dashboard sessions signed out early.
 
 Kept beside ``storage/models.py``; ``storage/__init__.py`` imports both, so ``Base.metadata`` has them.
 """
@@ -50,3 +50,13 @@ class FreezeRow(Base):
     ends_at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(32))
+
+
+class EndedSessionRow(Base):
+    """A dashboard session ended by ``POST /logout`` before its 12 hours were up: its id's
+    SHA-256 (never the id itself), until the moment it would have expired anyway."""
+
+    __tablename__ = "ended_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

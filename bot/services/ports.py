@@ -71,6 +71,15 @@ class DeliveryLog(Protocol):
         """The rest of this task works for delivery ``key``: its first commit records it."""
 
 
+class EndedSessions(Protocol):
+    """Dashboard sessions signed out (``POST /logout``) before their 12 hours were up, as every
+    process sharing the database sees them."""
+
+    async def end(self, session_id: str, expires_at: datetime, now: datetime) -> None:
+        """Record ``session_id`` as ended until ``expires_at``; forget those expired by ``now``."""
+    async def ended(self, session_id: str) -> bool: ...
+
+
 class NotifyPreferences(Protocol):
     """Whether a person wants direct messages about their own deployments (default: yes)."""
 
