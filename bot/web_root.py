@@ -63,7 +63,8 @@ def _sign_in(app: BotApp) -> None:
     enabled = bool(settings.slack_client_id and settings.slack_client_secret)
     redirect_uri = settings.public_url + CALLBACK_PATH
     sessions = Sessions(session_key(settings), app.clock.now,
-                        secure=settings.public_url.startswith("https://"))
+                        secure=settings.public_url.startswith("https://"),
+                        ended=app.db.ended_sessions)
     sign_in = identify = None
     if enabled:
         sign_in = web_auth.SignIn(settings.slack_client_id, settings.slack_url + AUTHORIZE_PATH,

@@ -5,7 +5,9 @@
 with the path to come back to in a signed cookie for 10 minutes (bound to this browser). The
 callback takes the state only if it matches that cookie and is claimed for the first time in the
 database (a replay is refused in any process), then has Slack name the person and admits them
-only if they belong to this workspace: a signed session cookie for 12 hours."""
+only if they belong to this workspace: a signed session cookie for 12 hours. ``/logout`` (a
+POST from this site, or from no page at all) ends that session in the database, so every
+process refuses it, even a copy of it, from then on."""
 
 from __future__ import annotations
 
@@ -75,7 +77,7 @@ class _Routes:
         back = local_path(request.query.get("next"))
         if self.sign_in is None:
             return redirect("/")
-        if self.sessions.viewer(request) is not None:
+        if await self.sessions.viewer(request) is not None:
             return redirect(back)
         pending = PendingLogin(secrets.token_urlsafe(32), secrets.token_urlsafe(32), back)
         target = URL(self.sign_in.authorize_url).with_query(
@@ -112,7 +114,7 @@ class _Routes:
             log.info("logout_refused", origin=origin[:100])
             return page(sign_out_refused(), 403)
         response = page(signed_out())
-        self.sessions.end(response)
+        await self.sessions.end(request, response)  # the web side's one write
         return response
 
 

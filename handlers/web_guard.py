@@ -5,7 +5,9 @@ The guard covers ``/``, ``/deployments``, ``/dora``, ``/audit`` and ``/use-cases
 session the browser goes to ``/login?next=<where it was>``; with one, the page finds its
 :class:`~handlers.web_session.Viewer` in ``request["viewer"]``. With sign-in off, ``/`` says how
 to turn it on and shows no data, and the other pages go to ``/``. ``GET /api/v1/audit`` takes a
-session too: the guard names its viewer there, and the export decides (handlers/audit_api.py)."""
+session too: the guard names its viewer there, and the export decides (handlers/audit_api.py). A
+session signed out (``POST /logout``) is no session, here as on the pages; no other path pays
+for that lookup (Slack's requests least of all)."""
 
 from __future__ import annotations
 
@@ -58,12 +60,12 @@ def guard(sessions: Sessions, *, enabled: bool, redirect_url: str) -> Callable[.
         if is_page(path):
             if not enabled:
                 return page(signin_off(redirect_url)) if path == "/" else redirect("/")
-            viewer = sessions.viewer(request)
+            viewer = await sessions.viewer(request)
             if viewer is None:
                 return redirect(_login(request.raw_path))
             request[VIEWER] = viewer
         elif path in SESSION_API and enabled:
-            viewer = sessions.viewer(request)
+            viewer = await sessions.viewer(request)
             if viewer is not None:
                 request[VIEWER] = viewer
         return await handler(request)

@@ -4,23 +4,33 @@ browser is away at Slack, the sign-in's state, nonce and where to go back to (10
 
 Both are signed with itsdangerous (HMAC-SHA1 over the payload, a salt per kind, so one cannot
 pass for the other) under the dashboard's key; their age is written inside and read against
-the bot's clock, so a simulated week ends a session as a real one would."""
+the bot's clock, so a simulated week ends a session as a real one would.
+
+A session also carries a random id (a secret: never logged). ``POST /logout`` records it as
+ended in the database, so a copy of the cookie is refused from then on in every process: the
+one lookup a signed-in page or export pays (:meth:`Sessions.viewer`). A cookie without an id
+(signed before migration 0023) is no session: its holder signs in once more."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 from itsdangerous import BadData, URLSafeSerializer
+
+from bot.services.ports import EndedSessions
 
 SESSION_COOKIE = "bizdevops_session"
 LOGIN_COOKIE = "bizdevops_login"
 SESSION_HOURS = 12
 LOGIN_MINUTES = 10
 NAME_MAX = 200
+ID_BYTES = 24  # a session id's randomness (32 characters)
+ID_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -31,6 +41,14 @@ class Viewer:
 
 
 VIEWER = web.RequestKey("viewer", Viewer)  # where the guard puts the signed-in person
+
+
+@dataclass(frozen=True)
+class Session:
+    """A session cookie as signed: whose, its id (a secret) and when it ends by itself."""
+    id: str
+    viewer: Viewer
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -50,34 +68,53 @@ def viewer_of(request: web.Request) -> Viewer:
 
 
 class Sessions:
-    """Seals and opens the dashboard's cookies; ``secure`` when the dashboard is served over https."""
+    """Seals and opens the dashboard's cookies; ``secure`` when the dashboard is served over
+    https; ``ended``: the sessions signed out, as the database keeps them."""
 
-    def __init__(self, key: bytes, now: Callable[[], datetime], *, secure: bool) -> None:
+    def __init__(self, key: bytes, now: Callable[[], datetime], *, secure: bool,
+                 ended: EndedSessions) -> None:
         self._session = URLSafeSerializer(key, salt="bizdevops-session")
         self._login = URLSafeSerializer(key, salt="bizdevops-login")
         self._now = now
+        self._ended = ended
         self.secure = secure
 
     # -- the session ------------------------------------------------------------------------
-    def seal(self, viewer: Viewer, at: datetime | None = None) -> str:
+    def seal(self, viewer: Viewer, at: datetime | None = None, session_id: str | None = None) -> str:
         stamp = int((at or self._now()).timestamp())
         return str(self._session.dumps({"u": viewer.user_id, "n": viewer.name[:NAME_MAX],
-                                        "t": viewer.team_id, "at": stamp}))
+                                        "t": viewer.team_id, "at": stamp,
+                                        "s": session_id or secrets.token_urlsafe(ID_BYTES)}))
 
-    def viewer(self, request: web.Request) -> Viewer | None:
-        """The person whose session cookie came with ``request``; None when there is none, or
-        it is forged, tampered with or older than 12 hours."""
+    def session(self, request: web.Request) -> Session | None:
+        """The session cookie that came with ``request``, by its signature alone; None when there
+        is none, or it is forged, tampered with, older than 12 hours or without an id."""
         found = self._open(self._session, request.cookies.get(SESSION_COOKIE),
                            timedelta(hours=SESSION_HOURS))
-        if found is None or not all(isinstance(found.get(k), str) for k in ("u", "n", "t")):
+        if found is None or not all(isinstance(found.get(k), str) for k in ("u", "n", "t", "s")) \
+                or not 0 < len(found["s"]) <= ID_MAX:
             return None
-        return Viewer(found["u"], found["n"], found["t"])
+        ends = datetime.fromtimestamp(found["at"], UTC) + timedelta(hours=SESSION_HOURS)
+        return Session(found["s"], Viewer(found["u"], found["n"], found["t"]), ends)
+
+    async def viewer(self, request: web.Request) -> Viewer | None:
+        """The person signed in with ``request``: its session, unless that was signed out (one
+        lookup by primary key, on the pages' read-only connections)."""
+        session = self.session(request)
+        if session is None or await self._ended.ended(session.id):
+            return None
+        return session.viewer
 
     def start(self, response: web.StreamResponse, viewer: Viewer) -> None:
         response.set_cookie(SESSION_COOKIE, self.seal(viewer), max_age=SESSION_HOURS * 3600,
                             **self._flags("/"))
 
-    def end(self, response: web.StreamResponse) -> None:
+    async def end(self, request: web.Request, response: web.StreamResponse) -> None:
+        """Sign out: the session that came with ``request`` ends in every process (the one write
+        the web side makes), and the browser forgets its cookie."""
+        session = self.session(request)
+        if session is not None:
+            await self._ended.end(session.id, session.expires_at, self._now())
         response.del_cookie(SESSION_COOKIE, **self._flags("/"))
 
     # -- a sign-in under way ----------------------------------------------------------------
