@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,7 +46,7 @@ VIEWER = web.RequestKey("viewer", Viewer)  # where the guard puts the signed-in 
 @dataclass(frozen=True)
 class Session:
     """A session cookie as signed: whose, its id (a secret) and when it ends by itself."""
-    id: str
+    id: str = field(repr=False)  # never in a log line, even a printed Session
     viewer: Viewer
     expires_at: datetime
 
