@@ -27,8 +27,6 @@ KNOWN = ("since", "until", "use_case", "format")
 # A signed-in person's export: the filter narrowed to what they may see.
 Narrow = Callable[[AuditFilter, Viewer], Awaitable[AuditFilter]]
 PUBLIC_ONLY: frozenset[str] = frozenset()  # the private channels a token is in: none
-# Who may read it is no business of a cache or of a browser's guess at the type.
-HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
 def register(web_app: web.Application, tokens: TokenService, export: AuditExport, tz: str,
@@ -47,8 +45,8 @@ def register(web_app: web.Application, tokens: TokenService, export: AuditExport
             where = await narrow(where, viewer)
         else:
             where = replace(where, channels=PUBLIC_ONLY)
-        response = web.StreamResponse(
-            headers={"Content-Type": f"{FORMATS[form]}; charset=utf-8", **HEADERS})
+        # Not cached, not sniffed: handlers/web_guard.py's security headers, as for the pages.
+        response = web.StreamResponse(headers={"Content-Type": f"{FORMATS[form]}; charset=utf-8"})
         await response.prepare(request)
         first = True
         async for page in export.pages(where):

@@ -86,8 +86,9 @@ def _read_only(path: str) -> web.Response:
 
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """``on_response_prepare``: every web answer, pages, redirects and errors alike, gets them."""
-    if not is_web(request.path):
+    """``on_response_prepare``: every web answer, pages, redirects and errors alike, gets them,
+    and so does what a session reads besides the pages (the audit export)."""
+    if not (is_web(request.path) or request.path in SESSION_API):
         return
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
