@@ -138,7 +138,7 @@ class DashboardService:
             found = await uow.dashboard.story(slug, upto, STORY_DEPLOYMENTS + 1)
             history = found[:STORY_DEPLOYMENTS]
             # A page of older ones links back to the newest, when there are newer ones.
-            newest = await uow.dashboard.story(slug, None, 1) if upto is not None else history[:1]
+            newest = await uow.dashboard.story(slug, None, 1) if upto is not None else []
             events = await uow.dashboard.trails([d.id for d in history if d.id is not None])
             charts = await read_charts(uow, uc, CHART_DAYS, now)  # one unit of work a page
         if not await may_see(self.conversations, user_id, uc):  # Slack, after the read
@@ -148,7 +148,7 @@ class DashboardService:
                   *(d.requested_by for d in history),
                   *(e.actor for _d, trail in trails for e in trail if e.actor),
                   *(who for _d, trail in trails for e in trail for who in _asked(e.kind, e.detail))}
-        newer = bool(newest) and (not history or (newest[0].id or 0) > (history[0].id or 0))
+        newer = bool(newest) and (not history or newest[0].id != history[0].id)
         return UseCaseStory(uc, production, tuple(charts), tuple(trails), (since, now), now,
                             await self.people.names(people),
                             found[-1].id if len(found) > STORY_DEPLOYMENTS else None, newer)
