@@ -6,12 +6,11 @@ simulator's own address, the app's unfurl domain — Slack tells the bot with a 
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from bot.simulator.signer import event_body
+from bot.simulator.signer import app_event
 from bot.simulator.simulator import Simulator, Step
 
 if TYPE_CHECKING:
@@ -41,6 +40,4 @@ def link_shared_body(sim: Simulator, message: FakeMessage, urls: Sequence[str], 
         "source": "composer" if composing else "conversations_history",
         "links": [{"domain": urlsplit(url).hostname, "url": url} for url in urls],
         "event_ts": message.ts}
-    return event_body(event=event, team_id=sim.fake.team_id, api_app_id="A0SIM",
-                      event_id=f"Ev{uuid.uuid4().hex[:16].upper()}",
-                      event_time=int(sim.clock.now().timestamp()))
+    return app_event(event, sim.fake.team_id, sim.clock.now())

@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import re
 import time
+import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -220,3 +222,9 @@ def escape_mentions(
         return f"<!subteam^{group[0]}|@{group[1]}>" if group else None
 
     return _MENTION.sub(replace, text)
+
+
+def app_event(event: dict[str, Any], team_id: str, at: datetime) -> str:
+    """``event`` as Slack delivers it to the simulator's app, under a new event ID."""
+    return event_body(event=event, team_id=team_id, api_app_id="A0SIM",
+                      event_id=f"Ev{uuid.uuid4().hex[:16].upper()}", event_time=int(at.timestamp()))

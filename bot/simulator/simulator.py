@@ -31,9 +31,9 @@ from bot.simulator.clocks import OffsetClock, move_to
 from bot.simulator.fake_slack import FakeSlack, RecordedCall
 from bot.simulator.signer import (
     SlackRequestSigner,
+    app_event,
     block_actions_body,
     escape_mentions,
-    event_body,
     slash_command_body,
     view_submission_body,
 )
@@ -235,9 +235,7 @@ class Simulator:
         before = len(self.fake.calls_to("views.publish"))
         event = {"type": "app_home_opened", "user": self.user, "channel": "D" + self.user,
                  "tab": "home", "event_ts": f"{self.clock.now().timestamp():.6f}"}
-        body = event_body(event=event, team_id=self.fake.team_id, api_app_id="A0SIM",
-                          event_id=f"Ev{uuid.uuid4().hex[:16].upper()}",
-                          event_time=int(self.clock.now().timestamp()))
+        body = app_event(event, self.fake.team_id, self.clock.now())
         step = await self.send_signed(body, settle=lambda: len(self.fake.calls_to("views.publish")) > before)
         return step, self.fake.views.get(self.user)
 
